@@ -1,0 +1,171 @@
+package astroapi
+
+import "time"
+
+// Token scopes, as the API spells them in ApiToken.scope.
+const (
+	ScopeOrganization = "ORGANIZATION"
+	ScopeWorkspace    = "WORKSPACE"
+	ScopeDeployment   = "DEPLOYMENT"
+)
+
+// Entity types of an ApiTokenRole.
+const (
+	EntityOrganization = "ORGANIZATION"
+	EntityWorkspace    = "WORKSPACE"
+	EntityDeployment   = "DEPLOYMENT"
+	EntityDAG          = "DAG"
+	EntityDAGTag       = "DAG_TAG"
+)
+
+// RoleDeploymentAdmin is the only built-in deployment role.
+const RoleDeploymentAdmin = "DEPLOYMENT_ADMIN"
+
+// Token is an Astro API token (ApiToken). The API never returns the secret
+// on GET or list, so Token has no field for it.
+type Token struct {
+	ID                 string     `json:"id"`
+	Name               string     `json:"name"`
+	Description        string     `json:"description"`
+	ShortToken         string     `json:"shortToken,omitempty"`
+	Scope              string     `json:"scope"`
+	Kind               string     `json:"kind,omitempty"`
+	StartAt            *time.Time `json:"startAt,omitempty"`
+	EndAt              *time.Time `json:"endAt,omitempty"`
+	ExpiryPeriodInDays int        `json:"expiryPeriodInDays,omitempty"`
+	LastUsedAt         *time.Time `json:"lastUsedAt,omitempty"`
+	CreatedAt          time.Time  `json:"createdAt"`
+	UpdatedAt          time.Time  `json:"updatedAt"`
+	CreatedBy          *Subject   `json:"createdBy,omitempty"`
+	UpdatedBy          *Subject   `json:"updatedBy,omitempty"`
+	Roles              []Role     `json:"roles"`
+}
+
+// Subject is who created or updated an object (BasicSubjectProfile).
+type Subject struct {
+	ID           string `json:"id"`
+	SubjectType  string `json:"subjectType,omitempty"`
+	Username     string `json:"username,omitempty"`
+	FullName     string `json:"fullName,omitempty"`
+	APITokenName string `json:"apiTokenName,omitempty"`
+}
+
+// Role is one entry of a token's role list (ApiTokenRole). DeploymentID is
+// set only on DAG and DAG_TAG entries.
+type Role struct {
+	EntityID     string `json:"entityId"`
+	EntityType   string `json:"entityType"`
+	Role         string `json:"role"`
+	DeploymentID string `json:"deploymentId,omitempty"`
+}
+
+// SubjectRoles is the answer of POST /tokens/{id}/roles.
+type SubjectRoles struct {
+	OrganizationRole string           `json:"organizationRole,omitempty"`
+	WorkspaceRoles   []WorkspaceRole  `json:"workspaceRoles,omitempty"`
+	DeploymentRoles  []DeploymentRole `json:"deploymentRoles,omitempty"`
+}
+
+// WorkspaceRole is a workspace entry of SubjectRoles.
+type WorkspaceRole struct {
+	WorkspaceID string `json:"workspaceId"`
+	Role        string `json:"role"`
+}
+
+// DeploymentRole is a deployment entry of SubjectRoles.
+type DeploymentRole struct {
+	DeploymentID string `json:"deploymentId"`
+	Role         string `json:"role"`
+}
+
+// Deployment holds the fields of an Astro Deployment that tokensync needs.
+type Deployment struct {
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	WorkspaceID    string    `json:"workspaceId"`
+	WorkspaceName  string    `json:"workspaceName,omitempty"`
+	OrganizationID string    `json:"organizationId,omitempty"`
+	Namespace      string    `json:"namespace,omitempty"`
+	Status         string    `json:"status,omitempty"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// Workspace is an Astro Workspace.
+type Workspace struct {
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	Description    string    `json:"description"`
+	OrganizationID string    `json:"organizationId,omitempty"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// CustomRole is an organization's own role (Role in the API).
+type CustomRole struct {
+	ID                     string    `json:"id"`
+	Name                   string    `json:"name"`
+	Description            string    `json:"description"`
+	ScopeType              string    `json:"scopeType"`
+	RestrictedWorkspaceIDs []string  `json:"restrictedWorkspaceIds"`
+	CreatedAt              time.Time `json:"createdAt"`
+	CreatedBy              *Subject  `json:"createdBy,omitempty"`
+	UpdatedAt              time.Time `json:"updatedAt"`
+	UpdatedBy              *Subject  `json:"updatedBy,omitempty"`
+}
+
+// DefaultRole is a built-in role; it has no id.
+type DefaultRole struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Permissions []string `json:"permissions"`
+	ScopeType   string   `json:"scopeType"`
+}
+
+// Roles is the answer of GET /roles, all pages drained.
+type Roles struct {
+	Custom  []CustomRole
+	Default []DefaultRole
+}
+
+// TokenFilter selects tokens in Client.Tokens. Zero values mean no filter.
+type TokenFilter struct {
+	WorkspaceID                   string
+	DeploymentID                  string
+	IncludeOnlyOrganizationTokens bool
+	Sorts                         []string // e.g. "name:asc"
+}
+
+// DeploymentFilter selects deployments in Client.Deployments.
+type DeploymentFilter struct {
+	DeploymentIDs []string
+	WorkspaceIDs  []string
+	Names         []string
+}
+
+// WorkspaceFilter selects workspaces in Client.Workspaces.
+type WorkspaceFilter struct {
+	WorkspaceIDs []string
+	Names        []string
+}
+
+// RoleFilter selects roles in Client.Roles.
+type RoleFilter struct {
+	ScopeTypes          []string // DEPLOYMENT, WORKSPACE, ORGANIZATION
+	IncludeDefaultRoles bool
+}
+
+// ErrorBody is the JSON body of every 4xx/5xx answer.
+type ErrorBody struct {
+	Message     string       `json:"message"`
+	RequestID   string       `json:"requestId"`
+	StatusCode  int          `json:"statusCode"`
+	FieldErrors []FieldError `json:"fieldErrors,omitempty"`
+}
+
+// FieldError names one invalid field of a request (400 only).
+type FieldError struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
