@@ -1,0 +1,465 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tokensync/tokensync/astroapi"
+)
+
+// examplePlan is the plan of example(), with a store holding its tokens.
+func examplePlan(t *testing.T) (Plan, *fakeStore, *Observed) {
+	t.Helper()
+	d, obs := example()
+	p := Compute(d, obs, Options{MaxRemovals: -1})
+	if p.Refused() {
+		t.Fatalf("example plan refused: %+v", p.Guards)
+	}
+	return p, newFakeStore(obs.Tokens...), obs
+}
+
+// changesOf returns the plan's changes of one token.
+func changesOf(p Plan, id string) []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Token.ID == id {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func ids2(rs []TokenResult) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Token.ID)
+	}
+	return out
+}
+
+// exampleAfter are the role lists of example()'s changed tokens after apply.
+var exampleAfter = map[string][]astroapi.Role{
+	"t-ci": {
+		wsRole("ws-1", "WORKSPACE_MEMBER"),
+		depRole("dep-a", "DEPLOYMENT_ADMIN"), // updated in place
+		dagRole("dep-a", "dag-1", "DAG_AUTHOR"),
+		depRole("dep-x", "DEPLOYMENT_ADMIN"),
+		depRole("dep-b", "DEPLOYMENT_ADMIN"), // added
+	},
+	"t-obs":   {orgRole("ORGANIZATION_MEMBER"), depRole("dep-a", "DAG_DEPLOYER")},
+	"t-old":   {wsRole("ws-1", "WORKSPACE_MEMBER")},
+	"t-stray": {wsRole("ws-1", "WORKSPACE_MEMBER")},
+}
+
+func TestApply(t *testing.T) {
+	p, s, obs := examplePlan(t)
+	var progressed []string
+	res := Apply(context.Background(), s, p, ApplyOptions{
+		Progress: func(r TokenResult) { progressed = append(progressed, r.Token.ID) },
+	})
+
+	var want Result
+	for _, tok := range []astroapi.Token{obs.Tokens[1], obs.Tokens[2], obs.Tokens[3], obs.Tokens[4]} { // ci-deployer, observer, old-bot, stray
+		want.Written = append(want.Written, TokenResult{Token: ref(tok), Changes: changesOf(p, tok.ID), Roles: exampleAfter[tok.ID]})
+	}
+	if diff := cmp.Diff(want, res); diff != "" {
+		t.Errorf("Result (-want +got):\n%s", diff)
+	}
+	gets, sets := s.calls()
+	wantCalls := map[string]int{"t-ci": 1, "t-obs": 1, "t-old": 1, "t-stray": 1}
+	if diff := cmp.Diff(wantCalls, gets); diff != "" {
+		t.Errorf("GETs per token (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantCalls, sets); diff != "" {
+		t.Errorf("POSTs per token (-want +got):\n%s", diff)
+	}
+	for _, tok := range obs.Tokens {
+		wantRoles, changed := exampleAfter[tok.ID]
+		if !changed {
+			wantRoles = tok.Roles // untouched
+		}
+		if diff := cmp.Diff(wantRoles, s.role(tok.ID)); diff != "" {
+			t.Errorf("roles of %s (-want +got):\n%s", tok.ID, diff)
+		}
+	}
+	slices.Sort(progressed)
+	if diff := cmp.Diff([]string{"t-ci", "t-obs", "t-old", "t-stray"}, progressed); diff != "" {
+		t.Errorf("Progress calls (-want +got):\n%s", diff)
+	}
+	if add, change, remove := res.Summary(); add != 2 || change != 1 || remove != 4 {
+		t.Errorf("Result.Summary() = %d, %d, %d, want 2, 1, 4", add, change, remove)
+	}
+	// A second plan against the new state is empty.
+	d, _ := example()
+	if again := Compute(d, &Observed{Organization: org, Deployments: obs.Deployments, Tokens: s.snapshot()}, Options{MaxRemovals: -1}); len(again.Changes) != 0 {
+		t.Errorf("plan after apply has changes: %+v", again.Changes)
+	}
+}
+
+func TestApplyChangedSincePlan(t *testing.T) {
+	p, s, _ := examplePlan(t)
+	// Another writer gives ci-deployer a DAG role and a role on dep-b
+	// between plan and apply; old-bot already lost its roles; stray
+	// already holds the planned list.
+	s.modify("t-ci", func(tok *astroapi.Token) {
+		tok.Roles = append(tok.Roles, dagRole("dep-b", "dag-9", "DAG_VIEWER"), depRole("dep-b", "DAG_DEPLOYER"))
+	})
+	s.modify("t-old", func(tok *astroapi.Token) { tok.Roles = []astroapi.Role{wsRole("ws-1", "WORKSPACE_MEMBER")} })
+	s.modify("t-stray", func(tok *astroapi.Token) { tok.Roles = tok.Roles[:1] })
+
+	res := Apply(context.Background(), s, p, ApplyOptions{Parallelism: 2})
+	if len(res.Failed)+len(res.NotStarted)+len(res.Stale) != 0 {
+		t.Fatalf("unexpected result: %+v", res)
+	}
+	changed := map[string]bool{}
+	for _, r := range res.Written {
+		changed[r.Token.ID] = r.ChangedSincePlan
+	}
+	if diff := cmp.Diff(map[string]bool{"t-ci": true, "t-obs": false, "t-old": true, "t-stray": true}, changed); diff != "" {
+		t.Errorf("ChangedSincePlan (-want +got):\n%s", diff)
+	}
+	wantCI := []astroapi.Role{
+		wsRole("ws-1", "WORKSPACE_MEMBER"),
+		depRole("dep-a", "DEPLOYMENT_ADMIN"),
+		dagRole("dep-a", "dag-1", "DAG_AUTHOR"),
+		depRole("dep-x", "DEPLOYMENT_ADMIN"),
+		dagRole("dep-b", "dag-9", "DAG_VIEWER"),
+		depRole("dep-b", "DEPLOYMENT_ADMIN"), // the other writer's role, replaced in place
+	}
+	if diff := cmp.Diff(wantCI, s.role("t-ci")); diff != "" {
+		t.Errorf("roles of t-ci (-want +got):\n%s", diff)
+	}
+	_, sets := s.calls()
+	if diff := cmp.Diff(map[string]int{"t-ci": 1, "t-obs": 1}, sets); diff != "" {
+		t.Errorf("POSTs (already as planned: none) (-want +got):\n%s", diff)
+	}
+}
+
+func TestApplyFailures(t *testing.T) {
+	p, s, _ := examplePlan(t)
+	s.setErr["t-obs"] = errors.New("500 Internal Server Error (request r-1)")
+	s.getErr["t-old"] = errors.New("503 Service Unavailable (request r-2)")
+	res := Apply(context.Background(), s, p, ApplyOptions{Parallelism: 1})
+
+	if diff := cmp.Diff([]string{"t-ci", "t-stray"}, ids2(res.Written)); diff != "" {
+		t.Errorf("Written (-want +got):\n%s", diff)
+	}
+	var errs []string
+	for _, r := range res.Failed {
+		errs = append(errs, r.Err.Error())
+	}
+	wantErrs := []string{
+		`set roles of token "observer" (t-obs): 500 Internal Server Error (request r-1)`,
+		`read token "old-bot" (t-old): 503 Service Unavailable (request r-2)`,
+	}
+	if diff := cmp.Diff(wantErrs, errs); diff != "" {
+		t.Errorf("Failed (-want +got):\n%s", diff)
+	}
+	if !errors.Is(res.Failed[0].Err, s.setErr["t-obs"]) {
+		t.Error("the store's error is not wrapped")
+	}
+	if diff := cmp.Diff(exampleAfter["t-stray"], s.role("t-stray")); diff != "" {
+		t.Errorf("a failed token stopped the others (-want +got):\n%s", diff)
+	}
+	_, sets := s.calls()
+	if diff := cmp.Diff(map[string]int{"t-ci": 1, "t-obs": 1, "t-stray": 1}, sets); diff != "" {
+		t.Errorf("POSTs (-want +got):\n%s", diff)
+	}
+}
+
+func TestApplyEmptyRoleList(t *testing.T) {
+	lone := token("t-lone", "lone", "WORKSPACE", depRole("dep-a", "DEPLOYMENT_ADMIN"))
+	d := Desired{Deployments: []ManagedDeployment{alpha(false, absent(lone, 12))}}
+	p := Compute(d, observed(lone), Options{MaxRemovals: -1})
+	s := newFakeStore(lone)
+	res := Apply(context.Background(), s, p, ApplyOptions{})
+	if len(res.Failed) != 1 || !errors.Is(res.Failed[0].Err, errEmptyRoles) {
+		t.Fatalf("Failed = %+v, want the empty-list error", res.Failed)
+	}
+	if _, sets := s.calls(); len(sets) != 0 {
+		t.Errorf("POSTs = %v, want none", sets)
+	}
+}
+
+func TestApplyPhases(t *testing.T) {
+	for range 20 {
+		p, s, _ := examplePlan(t)
+		res := Apply(context.Background(), s, p, ApplyOptions{Parallelism: 4})
+		if len(res.Written) != 4 {
+			t.Fatalf("Written = %v", ids2(res.Written))
+		}
+		ev := s.events()
+		lastUpsert, firstRemoval := -1, len(ev)
+		for i, e := range ev {
+			id := e[strings.Index(e, " ")+1:]
+			switch id {
+			case "t-ci", "t-obs": // an add or an update
+				lastUpsert = max(lastUpsert, i)
+			case "t-old", "t-stray": // removals only
+				firstRemoval = min(firstRemoval, i)
+			}
+		}
+		if lastUpsert > firstRemoval {
+			t.Fatalf("a removal-only token started before the adds and updates finished: %v", ev)
+		}
+	}
+}
+
+func TestApplyRequireFingerprints(t *testing.T) {
+	t.Run("stale", func(t *testing.T) {
+		p, s, _ := examplePlan(t)
+		s.modify("t-obs", func(tok *astroapi.Token) { tok.Roles = append(tok.Roles, depRole("dep-x", "DEPLOYMENT_ADMIN")) })
+		res := Apply(context.Background(), s, p, ApplyOptions{RequireFingerprints: true})
+		want := Result{
+			Stale: []TokenResult{{Token: TokenRef{ID: "t-obs", Name: "observer", Scope: "ORGANIZATION"}, Changes: changesOf(p, "t-obs"), ChangedSincePlan: true}},
+		}
+		for _, id := range []string{"t-ci", "t-old", "t-stray"} {
+			want.NotStarted = append(want.NotStarted, TokenResult{Token: changesOf(p, id)[0].Token, Changes: changesOf(p, id)})
+		}
+		if diff := cmp.Diff(want, res); diff != "" {
+			t.Errorf("Result (-want +got):\n%s", diff)
+		}
+		gets, sets := s.calls()
+		if len(sets) != 0 {
+			t.Errorf("POSTs = %v, want none", sets)
+		}
+		if diff := cmp.Diff(map[string]int{"t-ci": 1, "t-obs": 1, "t-old": 1, "t-stray": 1}, gets); diff != "" {
+			t.Errorf("GETs (every token read first) (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("unreadable", func(t *testing.T) {
+		p, s, _ := examplePlan(t)
+		s.getErr["t-old"] = errors.New("403 Forbidden")
+		res := Apply(context.Background(), s, p, ApplyOptions{RequireFingerprints: true})
+		if diff := cmp.Diff([]string{"t-old"}, ids2(res.Failed)); diff != "" {
+			t.Errorf("Failed (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"t-ci", "t-obs", "t-stray"}, ids2(res.NotStarted)); diff != "" {
+			t.Errorf("NotStarted (-want +got):\n%s", diff)
+		}
+		if _, sets := s.calls(); len(sets) != 0 {
+			t.Errorf("POSTs = %v, want none", sets)
+		}
+	})
+	t.Run("fresh", func(t *testing.T) {
+		p, s, _ := examplePlan(t)
+		res := Apply(context.Background(), s, p, ApplyOptions{RequireFingerprints: true})
+		if diff := cmp.Diff([]string{"t-ci", "t-obs", "t-old", "t-stray"}, ids2(res.Written)); diff != "" {
+			t.Errorf("Written (-want +got):\n%s", diff)
+		}
+		gets, sets := s.calls()
+		if diff := cmp.Diff(map[string]int{"t-ci": 2, "t-obs": 2, "t-old": 2, "t-stray": 2}, gets); diff != "" {
+			t.Errorf("GETs (check, then read-modify-write) (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(map[string]int{"t-ci": 1, "t-obs": 1, "t-old": 1, "t-stray": 1}, sets); diff != "" {
+			t.Errorf("POSTs (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestApplyCancel cancels while tokens are in flight: they finish their
+// read and write, and no other token starts.
+func TestApplyCancel(t *testing.T) {
+	tests := []struct {
+		name        string
+		parallelism int
+		inFlight    []string // blocked in their GET when ctx is cancelled
+		wantWritten []string
+	}{
+		{name: "one at a time", parallelism: 1, inFlight: []string{"t-ci"}, wantWritten: []string{"t-ci"}},
+		{name: "two in flight", parallelism: 4, inFlight: []string{"t-ci", "t-obs"}, wantWritten: []string{"t-ci", "t-obs"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, s, _ := examplePlan(t)
+			started := make(chan string)
+			proceed := make(chan struct{})
+			s.beforeGet = func(_ context.Context, id string) {
+				if slices.Contains(tt.inFlight, id) {
+					started <- id
+					<-proceed
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan Result)
+			go func() { done <- Apply(ctx, s, p, ApplyOptions{Parallelism: tt.parallelism}) }()
+			for range tt.inFlight {
+				<-started
+			}
+			cancel()
+			close(proceed)
+			res := <-done
+
+			if diff := cmp.Diff(tt.wantWritten, ids2(res.Written)); diff != "" {
+				t.Errorf("Written (-want +got):\n%s", diff)
+			}
+			var notStarted []string
+			for _, id := range []string{"t-ci", "t-obs", "t-old", "t-stray"} {
+				if !slices.Contains(tt.wantWritten, id) {
+					notStarted = append(notStarted, id)
+				}
+			}
+			if diff := cmp.Diff(notStarted, ids2(res.NotStarted)); diff != "" {
+				t.Errorf("NotStarted (-want +got):\n%s", diff)
+			}
+			if len(res.Failed) != 0 {
+				t.Errorf("Failed = %+v", res.Failed)
+			}
+			want := map[string]int{}
+			for _, id := range tt.wantWritten {
+				want[id] = 1
+			}
+			gets, sets := s.calls()
+			if diff := cmp.Diff(want, gets); diff != "" {
+				t.Errorf("GETs (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(want, sets); diff != "" {
+				t.Errorf("POSTs (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("cancelled before", func(t *testing.T) {
+		p, s, _ := examplePlan(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		res := Apply(ctx, s, p, ApplyOptions{RequireFingerprints: true})
+		if diff := cmp.Diff([]string{"t-ci", "t-obs", "t-old", "t-stray"}, ids2(res.NotStarted)); diff != "" {
+			t.Errorf("NotStarted (-want +got):\n%s", diff)
+		}
+		if gets, sets := s.calls(); len(gets)+len(sets) != 0 {
+			t.Errorf("calls: GET %v, POST %v, want none", gets, sets)
+		}
+	})
+}
+
+func TestApplyRefused(t *testing.T) {
+	d, obs := example()
+	p := Compute(d, obs, Options{MaxRemovals: 0})
+	if !p.Refused() {
+		t.Fatal("plan not refused")
+	}
+	s := newFakeStore(obs.Tokens...)
+	res := Apply(context.Background(), s, p, ApplyOptions{})
+	if !res.Refused {
+		t.Error("Result.Refused = false")
+	}
+	if diff := cmp.Diff([]string{"t-ci", "t-obs", "t-old", "t-stray"}, ids2(res.NotStarted)); diff != "" {
+		t.Errorf("NotStarted (-want +got):\n%s", diff)
+	}
+	if gets, sets := s.calls(); len(gets)+len(sets) != 0 {
+		t.Errorf("calls: GET %v, POST %v, want none", gets, sets)
+	}
+}
+
+// TestApplyProgressSerialised relies on the race detector: the callback
+// touches its state without a lock.
+func TestApplyProgressSerialised(t *testing.T) {
+	p, s, _ := examplePlan(t)
+	var got []string
+	Apply(context.Background(), s, p, ApplyOptions{Parallelism: 8, Progress: func(r TokenResult) {
+		got = append(got, r.Token.ID)
+	}})
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"t-ci", "t-obs", "t-old", "t-stray"}, got); diff != "" {
+		t.Errorf("Progress calls (-want +got):\n%s", diff)
+	}
+}
+
+func TestNewRoles(t *testing.T) {
+	add := func(dep, role string) Change {
+		return Change{Action: Add, Deployment: DeploymentRef{ID: dep}, After: role}
+	}
+	upd := func(dep, role string) Change {
+		return Change{Action: Update, Deployment: DeploymentRef{ID: dep}, After: role}
+	}
+	rm := func(dep string) Change { return Change{Action: Remove, Deployment: DeploymentRef{ID: dep}} }
+	ws := wsRole("ws-1", "WORKSPACE_MEMBER")
+	dag := dagRole("dep-a", "dag-1", "DAG_AUTHOR")
+	tag := astroapi.Role{EntityType: "DAG_TAG", EntityID: "tag", Role: "DAG_VIEWER", DeploymentID: "dep-a"}
+	tests := []struct {
+		name    string
+		read    []astroapi.Role
+		changes []Change
+		want    []astroapi.Role
+	}{
+		{
+			name: "update in place, DAG entries on the same deployment kept",
+			read: []astroapi.Role{dag, depRole("dep-a", "X"), ws, tag}, changes: []Change{upd("dep-a", "Y")},
+			want: []astroapi.Role{dag, depRole("dep-a", "Y"), ws, tag},
+		},
+		{
+			name: "add appends, remove drops, other deployments kept",
+			read: []astroapi.Role{ws, depRole("dep-b", "X"), depRole("dep-c", "Z")}, changes: []Change{add("dep-a", "Y"), rm("dep-b")},
+			want: []astroapi.Role{ws, depRole("dep-c", "Z"), depRole("dep-a", "Y")},
+		},
+		{
+			name: "duplicates of a managed entry collapse",
+			read: []astroapi.Role{depRole("dep-a", "X"), ws, depRole("dep-a", "X")}, changes: []Change{upd("dep-a", "Y")},
+			want: []astroapi.Role{depRole("dep-a", "Y"), ws},
+		},
+		{
+			name: "an entry already holding the role is kept as read",
+			read: []astroapi.Role{ws, depRole("dep-a", "deployment_admin")}, changes: []Change{add("dep-a", "DEPLOYMENT_ADMIN")},
+			want: []astroapi.Role{ws, depRole("dep-a", "deployment_admin")},
+		},
+		{
+			name: "remove of an entry already gone",
+			read: []astroapi.Role{ws, dag}, changes: []Change{rm("dep-a")},
+			want: []astroapi.Role{ws, dag},
+		},
+		{
+			name: "a workspace entry with a deployment's id is not managed",
+			read: []astroapi.Role{wsRole("dep-a", "WORKSPACE_MEMBER")}, changes: []Change{rm("dep-a")},
+			want: []astroapi.Role{wsRole("dep-a", "WORKSPACE_MEMBER")},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			read := slices.Clone(tt.read)
+			got := newRoles(read, tt.changes)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("newRoles (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.read, read); diff != "" {
+				t.Errorf("newRoles modified its input (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestVerify(t *testing.T) {
+	p, s, _ := examplePlan(t)
+	res := Apply(context.Background(), s, p, ApplyOptions{})
+
+	v := Verify(p, res, s.snapshot())
+	if diff := cmp.Diff(Verification{Converged: true}, v); diff != "" {
+		t.Errorf("Verify after a clean apply (-want +got):\n%s", diff)
+	}
+
+	// Someone else writes afterwards: observer gets a DAG role (the plan
+	// still holds), ci-deployer loses its role on beta (it does not).
+	s.modify("t-obs", func(tok *astroapi.Token) { tok.Roles = append(tok.Roles, dagRole("dep-a", "dag-2", "DAG_VIEWER")) })
+	s.modify("t-ci", func(tok *astroapi.Token) { tok.Roles = tok.Roles[:4] })
+	s.modify("t-old", func(tok *astroapi.Token) { tok.Roles = append(tok.Roles, depRole("dep-a", "DAG_DEPLOYER")) })
+	v = Verify(p, res, s.snapshot())
+	want := Verification{
+		Remaining: []Change{
+			{Action: Remove, Deployment: alphaRef, Token: TokenRef{ID: "t-old", Name: "old-bot", Scope: "WORKSPACE"}, Before: "DAG_DEPLOYER", Reason: "state: absent", Source: ptr(at(15))},
+			{Action: Add, Deployment: betaRef, Token: TokenRef{ID: "t-ci", Name: "ci-deployer", Scope: "WORKSPACE"}, After: "DEPLOYMENT_ADMIN", Source: ptr(at(21))},
+		},
+		ChangedByOthers: []TokenRef{
+			{ID: "t-ci", Name: "ci-deployer", Scope: "WORKSPACE"},
+			{ID: "t-obs", Name: "observer", Scope: "ORGANIZATION"},
+			{ID: "t-old", Name: "old-bot", Scope: "WORKSPACE"},
+		},
+	}
+	if diff := cmp.Diff(want, v); diff != "" {
+		t.Errorf("Verify after others wrote (-want +got):\n%s", diff)
+	}
+}

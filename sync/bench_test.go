@@ -1,0 +1,97 @@
+package sync
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/tokensync/tokensync/astroapi"
+)
+
+// largeOrg is a synthetic, deterministic L-size organization: 20
+// workspaces of 50 deployments, 3,000 tokens (2,700 workspace tokens, 300
+// organization tokens) with 10 deployment roles each (30,000 assignments)
+// plus DAG entries, and a spec managing every deployment that keeps most
+// assignments, updates every 10th, omits every 20th (pruned on half the
+// deployments) and adds one per 30 tokens.
+func largeOrg() (Desired, *Observed) {
+	const (
+		nWS       = 20
+		depsPerWS = 50
+		nTokens   = 3000
+		perToken  = 10
+	)
+	obs := &Observed{Organization: org}
+	for w := range nWS {
+		obs.Workspaces = append(obs.Workspaces, astroapi.Workspace{ID: fmt.Sprintf("ws%02d", w), Name: fmt.Sprintf("workspace-%02d", w)})
+	}
+	d := Desired{IgnoreTokens: []string{"break-glass-*"}}
+	mdIndex := make(map[string]int)
+	for i := range nWS * depsPerWS {
+		dep := astroapi.Deployment{ID: fmt.Sprintf("dep%04d", i), Name: fmt.Sprintf("deployment-%04d", i), WorkspaceID: obs.Workspaces[i/depsPerWS].ID}
+		obs.Deployments = append(obs.Deployments, dep)
+		mdIndex[dep.ID] = len(d.Deployments)
+		d.Deployments = append(d.Deployments, ManagedDeployment{ID: dep.ID, Name: dep.Name, WorkspaceID: dep.WorkspaceID, Prune: i%2 == 0, AllowEmpty: true})
+	}
+	roles := []string{"DEPLOYMENT_ADMIN", "DAG_DEPLOYER"}
+	n := 0
+	for i := range nTokens {
+		tok := astroapi.Token{ID: fmt.Sprintf("tok%05d", i), Name: fmt.Sprintf("token-%05d", i%2500)}
+		ws := i % nWS
+		first := ws * depsPerWS
+		if i%10 == 9 {
+			tok.Scope = astroapi.ScopeOrganization
+			tok.Roles = append(tok.Roles, orgRole("ORGANIZATION_MEMBER"))
+			first = (i * 37) % (nWS*depsPerWS - depsPerWS)
+		} else {
+			tok.Scope = astroapi.ScopeWorkspace
+			tok.Roles = append(tok.Roles, wsRole(obs.Workspaces[ws].ID, "WORKSPACE_MEMBER"))
+		}
+		for k := range perToken {
+			dep := obs.Deployments[first+(i/nWS+k*5)%depsPerWS]
+			role := roles[(i+k)%2]
+			tok.Roles = append(tok.Roles, depRole(dep.ID, role))
+			if k == 0 {
+				tok.Roles = append(tok.Roles, dagRole(dep.ID, "dag-"+dep.ID, "DAG_AUTHOR"))
+			}
+			md := &d.Deployments[mdIndex[dep.ID]]
+			ref := TokenRef{ID: tok.ID, Name: tok.Name, Scope: tok.Scope}
+			switch {
+			case n%20 == 0: // omitted
+			case n%10 == 0:
+				md.Assignments = append(md.Assignments, DesiredAssignment{Token: ref, Role: roles[(i+k+1)%2]})
+			default:
+				md.Assignments = append(md.Assignments, DesiredAssignment{Token: ref, Role: role})
+			}
+			n++
+		}
+		if i%30 == 0 {
+			dep := obs.Deployments[first+(i/nWS+perToken*5+1)%depsPerWS]
+			md := &d.Deployments[mdIndex[dep.ID]]
+			if deploymentRole(tok.Roles, dep.ID) == "" {
+				md.Assignments = append(md.Assignments, DesiredAssignment{Token: TokenRef{ID: tok.ID, Name: tok.Name, Scope: tok.Scope}, Role: "DEPLOYMENT_ADMIN"})
+			}
+		}
+		obs.Tokens = append(obs.Tokens, tok)
+	}
+	return d, obs
+}
+
+func BenchmarkCompute(b *testing.B) {
+	d, obs := largeOrg()
+	assignments := 0
+	for _, t := range obs.Tokens {
+		for _, r := range t.Roles {
+			if r.EntityType == astroapi.EntityDeployment {
+				assignments++
+			}
+		}
+	}
+	p := Compute(d, obs, Options{MaxRemovals: -1})
+	add, change, remove := p.Summary()
+	b.Logf("%d deployments, %d tokens, %d assignments: %d to add, %d to change, %d to remove, %d unmanaged",
+		len(obs.Deployments), len(obs.Tokens), assignments, add, change, remove, len(p.Unmanaged))
+	b.ReportAllocs()
+	for b.Loop() {
+		Compute(d, obs, Options{MaxRemovals: -1})
+	}
+}

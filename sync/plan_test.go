@@ -1,0 +1,423 @@
+package sync
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/spec"
+)
+
+func present(t astroapi.Token, role string, line int) DesiredAssignment {
+	return DesiredAssignment{Token: ref(t), Role: role, Source: at(line)}
+}
+
+func absent(t astroapi.Token, line int) DesiredAssignment {
+	return DesiredAssignment{Token: ref(t), Absent: true, Source: at(line)}
+}
+
+var (
+	depA = astroapi.Deployment{ID: "dep-a", Name: "alpha", WorkspaceID: "ws-1"}
+	depB = astroapi.Deployment{ID: "dep-b", Name: "beta", WorkspaceID: "ws-1"}
+	depX = astroapi.Deployment{ID: "dep-x", Name: "elsewhere", WorkspaceID: "ws-1"}
+	// anchor keeps a workspace token on alpha, so that allow-empty stays
+	// out of the way of the decision table.
+	anchor = token("t-anchor", "anchor", "WORKSPACE", wsRole("ws-1", "WORKSPACE_OWNER"), depRole("dep-a", "DEPLOYMENT_ADMIN"))
+)
+
+func alpha(prune bool, as ...DesiredAssignment) ManagedDeployment {
+	return ManagedDeployment{
+		ID: depA.ID, Name: depA.Name, WorkspaceID: depA.WorkspaceID, Prune: prune, Source: at(10),
+		Assignments: append([]DesiredAssignment{present(anchor, "DEPLOYMENT_ADMIN", 11)}, as...),
+	}
+}
+
+func observed(tokens ...astroapi.Token) *Observed {
+	return &Observed{
+		Organization: org,
+		Workspaces:   []astroapi.Workspace{{ID: "ws-1", Name: "one"}},
+		Deployments:  []astroapi.Deployment{depA, depB, depX},
+		Tokens:       append([]astroapi.Token{anchor}, tokens...),
+	}
+}
+
+var (
+	alphaRef = DeploymentRef{ID: "dep-a", Name: "alpha"}
+	betaRef  = DeploymentRef{ID: "dep-b", Name: "beta"}
+)
+
+// TestComputeDecisionTable has one test per row of the table in doc.go.
+func TestComputeDecisionTable(t *testing.T) {
+	ws := func(roles ...astroapi.Role) astroapi.Token {
+		return token("t-1", "bot", "WORKSPACE", append([]astroapi.Role{wsRole("ws-1", "WORKSPACE_MEMBER")}, roles...)...)
+	}
+	dt := token("t-1", "deploy-bot", "DEPLOYMENT", depRole("dep-a", "DEPLOYMENT_ADMIN"))
+	bg := token("t-1", "break-glass-1", "ORGANIZATION", orgRole("ORGANIZATION_OWNER"), depRole("dep-a", "DEPLOYMENT_ADMIN"))
+	bgRef := ref(bg)
+	bot := TokenRef{ID: "t-1", Name: "bot", Scope: "WORKSPACE"}
+	tests := []struct {
+		name          string
+		tok           astroapi.Token
+		entry         *DesiredAssignment
+		prune         bool // on the deployment
+		optPrune      bool // --prune
+		ignore        []string
+		wantChanges   []Change
+		wantUnmanaged []Change
+	}{
+		{
+			name: "deployment token observed: unmanaged", tok: dt, optPrune: true,
+			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Token: ref(dt), Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"}},
+		},
+		{
+			name: "deployment token listed anyway: left alone", tok: dt, entry: ptr(absent(dt, 12)),
+			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Token: ref(dt), Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"}},
+		},
+		{
+			name: "deployment token on another deployment: nothing",
+			tok:  token("t-1", "deploy-bot", "DEPLOYMENT", depRole("dep-x", "DEPLOYMENT_ADMIN")), optPrune: true,
+		},
+		{
+			name: "ignored token observed, prune on: unmanaged", tok: bg, prune: true, ignore: []string{"break-glass-*"},
+			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Token: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`}},
+		},
+		{
+			name: "ignored by id", tok: bg, optPrune: true, ignore: []string{"nomatch", "t-?"},
+			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Token: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "t-?")`}},
+		},
+		{
+			name: "ignored token listed anyway: left alone", tok: bg, entry: ptr(present(bg, "DAG_DEPLOYER", 12)), ignore: []string{"break-glass-*"},
+			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Token: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`}},
+		},
+		{
+			name: "ignored token not observed: nothing", tok: token("t-1", "break-glass-1", "ORGANIZATION", orgRole("ORGANIZATION_OWNER")),
+			optPrune: true, ignore: []string{"break-glass-*"},
+		},
+		{
+			name: "listed, none observed: add", tok: ws(), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)),
+			wantChanges: []Change{{Action: Add, Deployment: alphaRef, Token: bot, After: "DEPLOYMENT_ADMIN", Source: ptr(at(12))}},
+		},
+		{
+			name: "listed, another role observed: update", tok: ws(depRole("dep-a", "DAG_DEPLOYER")), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)),
+			wantChanges: []Change{{Action: Update, Deployment: alphaRef, Token: bot, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: ptr(at(12))}},
+		},
+		{
+			name: "listed, same role observed: nothing", tok: ws(depRole("dep-a", "DEPLOYMENT_ADMIN")), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)), optPrune: true,
+		},
+		{
+			name: "built-in role compares upper-cased", tok: ws(depRole("dep-a", "deployment_admin")), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)),
+		},
+		{
+			name: "custom role compares with the API's spelling", tok: ws(depRole("dep-a", "dag_deployer")), entry: ptr(present(ws(), "DAG_Deployer", 12)),
+		},
+		{
+			name: "state absent, observed: remove", tok: ws(depRole("dep-a", "DAG_DEPLOYER")), entry: ptr(absent(ws(), 12)),
+			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Token: bot, Before: "DAG_DEPLOYER", Reason: "state: absent", Source: ptr(at(12))}},
+		},
+		{
+			name: "state absent, none observed: nothing", tok: ws(), entry: ptr(absent(ws(), 12)),
+		},
+		{
+			name: "not listed, prune on the deployment: remove", tok: ws(depRole("dep-a", "DAG_DEPLOYER")), prune: true,
+			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Token: bot, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"}},
+		},
+		{
+			name: "not listed, --prune: remove", tok: ws(depRole("dep-a", "DAG_DEPLOYER")), optPrune: true,
+			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Token: bot, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"}},
+		},
+		{
+			name: "not listed, prune off: unmanaged", tok: ws(depRole("dep-a", "DAG_DEPLOYER")),
+			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Token: bot, Before: "DAG_DEPLOYER", After: "DAG_DEPLOYER", Reason: "not in spec; prune is off"}},
+		},
+		{
+			name: "DAG and DAG_TAG entries are not assignments", optPrune: true,
+			tok: ws(dagRole("dep-a", "dag-1", "DAG_AUTHOR"), astroapi.Role{EntityType: "DAG_TAG", EntityID: "tag-1", Role: "DAG_VIEWER", DeploymentID: "dep-a"}),
+		},
+		{
+			name: "roles on unmanaged deployments are not looked at", optPrune: true,
+			tok: ws(depRole("dep-x", "DEPLOYMENT_ADMIN"), depRole("dep-b", "DEPLOYMENT_ADMIN")),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			md := alpha(tt.prune)
+			if tt.entry != nil {
+				md.Assignments = append(md.Assignments, *tt.entry)
+			}
+			d := Desired{Deployments: []ManagedDeployment{md}, IgnoreTokens: tt.ignore}
+			p := Compute(d, observed(tt.tok), Options{Prune: tt.optPrune, MaxRemovals: -1})
+			if diff := cmp.Diff(tt.wantChanges, p.Changes); diff != "" {
+				t.Errorf("Changes (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantUnmanaged, p.Unmanaged); diff != "" {
+				t.Errorf("Unmanaged (-want +got):\n%s", diff)
+			}
+			if p.Refused() {
+				t.Errorf("plan refused: %+v", p.Guards)
+			}
+		})
+	}
+}
+
+// example is an organization with two managed deployments and every kind
+// of token.
+func example() (Desired, *Observed) {
+	ci := token("t-ci", "ci-deployer", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-a", "DAG_DEPLOYER"), dagRole("dep-a", "dag-1", "DAG_AUTHOR"), depRole("dep-x", "DEPLOYMENT_ADMIN"))
+	obsv := token("t-obs", "observer", "ORGANIZATION", orgRole("ORGANIZATION_MEMBER"), depRole("dep-b", "DEPLOYMENT_ADMIN"))
+	old := token("t-old", "old-bot", "WORKSPACE", depRole("dep-a", "DEPLOYMENT_ADMIN"), wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-b", "DEPLOYMENT_ADMIN"))
+	stray := token("t-stray", "stray", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-b", "DAG_DEPLOYER"))
+	dt := token("t-dep", "deploy-bot", "DEPLOYMENT", depRole("dep-b", "DEPLOYMENT_ADMIN"))
+	bg := token("t-bg", "break-glass-1", "ORGANIZATION", orgRole("ORGANIZATION_OWNER"), depRole("dep-b", "DEPLOYMENT_ADMIN"))
+	d := Desired{
+		IgnoreTokens: []string{"break-glass-*"},
+		Deployments: []ManagedDeployment{
+			{
+				ID: "dep-b", Name: "beta", WorkspaceID: "ws-1", Prune: true, Source: at(20),
+				Assignments: []DesiredAssignment{present(ci, "DEPLOYMENT_ADMIN", 21)},
+			},
+			alpha(false,
+				present(ci, "DEPLOYMENT_ADMIN", 13),
+				present(obsv, "DAG_DEPLOYER", 14),
+				absent(old, 15),
+			),
+		},
+	}
+	return d, observed(ci, obsv, old, stray, dt, bg)
+}
+
+func TestComputeExample(t *testing.T) {
+	d, obs := example()
+	ci, obsv, old, stray := ref(obs.Tokens[1]), ref(obs.Tokens[2]), ref(obs.Tokens[3]), ref(obs.Tokens[4])
+	want := Plan{
+		Organization: org,
+		Changes: []Change{
+			{Action: Update, Deployment: alphaRef, Token: ci, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: ptr(at(13))},
+			{Action: Add, Deployment: alphaRef, Token: obsv, After: "DAG_DEPLOYER", Source: ptr(at(14))},
+			{Action: Remove, Deployment: alphaRef, Token: old, Before: "DEPLOYMENT_ADMIN", Reason: "state: absent", Source: ptr(at(15))},
+			{Action: Add, Deployment: betaRef, Token: ci, After: "DEPLOYMENT_ADMIN", Source: ptr(at(21))},
+			{Action: Remove, Deployment: betaRef, Token: obsv, Before: "DEPLOYMENT_ADMIN", Reason: "not in spec (prune)"},
+			{Action: Remove, Deployment: betaRef, Token: old, Before: "DEPLOYMENT_ADMIN", Reason: "not in spec (prune)"},
+			{Action: Remove, Deployment: betaRef, Token: stray, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"},
+		},
+		Unmanaged: []Change{
+			{Action: Unmanaged, Deployment: betaRef, Token: TokenRef{ID: "t-bg", Name: "break-glass-1", Scope: "ORGANIZATION"}, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`},
+			{Action: Unmanaged, Deployment: betaRef, Token: TokenRef{ID: "t-dep", Name: "deploy-bot", Scope: "DEPLOYMENT"}, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"},
+		},
+		Guards: []Guard{
+			{Name: "max-removals", OK: true, Message: "4 removals (limit 20)"},
+			{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
+			{Name: "protect", OK: true, Message: "no protected token loses or changes a role"},
+		},
+		Fingerprints: map[string]string{
+			"t-ci":    Fingerprint(obs.Tokens[1].Roles),
+			"t-obs":   Fingerprint(obs.Tokens[2].Roles),
+			"t-old":   Fingerprint(obs.Tokens[3].Roles),
+			"t-stray": Fingerprint(obs.Tokens[4].Roles),
+		},
+	}
+	got := Compute(d, obs, Options{MaxRemovals: 20, Protect: []string{"anchor"}})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Compute (-want +got):\n%s", diff)
+	}
+	add, change, remove := got.Summary()
+	if add != 2 || change != 1 || remove != 4 {
+		t.Errorf("Summary() = %d, %d, %d, want 2, 1, 4", add, change, remove)
+	}
+}
+
+func TestComputeDeterministic(t *testing.T) {
+	d, obs := example()
+	wantD, wantObs := example()
+	want := Compute(d, obs, Options{Prune: true, MaxRemovals: -1})
+	if diff := cmp.Diff(wantD, d); diff != "" {
+		t.Errorf("Compute modified Desired (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantObs, obs); diff != "" {
+		t.Errorf("Compute modified Observed (-want +got):\n%s", diff)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	shuffle := func(n int, swap func(i, j int)) { rng.Shuffle(n, swap) }
+	for i := range 50 {
+		d, obs := example()
+		shuffle(len(d.Deployments), func(i, j int) { d.Deployments[i], d.Deployments[j] = d.Deployments[j], d.Deployments[i] })
+		for _, md := range d.Deployments {
+			shuffle(len(md.Assignments), func(i, j int) { md.Assignments[i], md.Assignments[j] = md.Assignments[j], md.Assignments[i] })
+		}
+		shuffle(len(obs.Tokens), func(i, j int) { obs.Tokens[i], obs.Tokens[j] = obs.Tokens[j], obs.Tokens[i] })
+		shuffle(len(obs.Deployments), func(i, j int) { obs.Deployments[i], obs.Deployments[j] = obs.Deployments[j], obs.Deployments[i] })
+		for _, t := range obs.Tokens {
+			shuffle(len(t.Roles), func(i, j int) { t.Roles[i], t.Roles[j] = t.Roles[j], t.Roles[i] })
+		}
+		got := Compute(d, obs, Options{Prune: true, MaxRemovals: -1})
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("shuffle %d: Compute differs (-want +got):\n%s", i, diff)
+		}
+	}
+}
+
+func TestGuards(t *testing.T) {
+	a1 := token("t-a1", "alice", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-b", "DEPLOYMENT_ADMIN"))
+	a2 := token("t-a2", "admin-bot", "ORGANIZATION", orgRole("ORGANIZATION_OWNER"), depRole("dep-b", "DAG_DEPLOYER"))
+	dt := token("t-dep", "deploy-bot", "DEPLOYMENT", depRole("dep-b", "DEPLOYMENT_ADMIN"))
+	bg := token("t-bg", "break-glass-1", "ORGANIZATION", orgRole("ORGANIZATION_OWNER"), depRole("dep-b", "DEPLOYMENT_ADMIN"))
+	nb := token("t-new", "newbie", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"))
+	beta := func(prune, allowEmpty bool, as ...DesiredAssignment) ManagedDeployment {
+		return ManagedDeployment{ID: "dep-b", Name: "beta", WorkspaceID: "ws-1", Prune: prune, AllowEmpty: allowEmpty, Source: at(20), Assignments: as}
+	}
+	tests := []struct {
+		name   string
+		d      Desired
+		tokens []astroapi.Token
+		opts   Options
+		want   []Guard
+	}{
+		{
+			name: "all pass", d: Desired{Deployments: []ManagedDeployment{beta(true, false, present(a1, "DEPLOYMENT_ADMIN", 21))}},
+			tokens: []astroapi.Token{a1, a2, dt}, opts: Options{MaxRemovals: 1},
+			want: []Guard{
+				{Name: "max-removals", OK: true, Message: "1 removal (limit 1)"},
+				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
+				{Name: "protect", OK: true, Message: "no protected tokens"},
+			},
+		},
+		{
+			name: "too many removals; no limit", d: Desired{Deployments: []ManagedDeployment{beta(false, false, absent(a1, 21), absent(a2, 22))}},
+			tokens: []astroapi.Token{a1, a2}, opts: Options{MaxRemovals: 1},
+			want: []Guard{
+				{Name: "max-removals", Message: "2 removals exceed the limit of 1 (raise --max-removals, or -1 for no limit)"},
+				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
+				{Name: "protect", OK: true, Message: "no protected tokens"},
+			},
+		},
+		{
+			name: "no limit", d: Desired{Deployments: []ManagedDeployment{beta(false, false, absent(a1, 21), absent(a2, 22))}},
+			tokens: []astroapi.Token{a1, a2}, opts: Options{MaxRemovals: -1},
+			want: []Guard{
+				{Name: "max-removals", OK: true, Message: "2 removals (no limit)"},
+				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
+				{Name: "protect", OK: true, Message: "no protected tokens"},
+			},
+		},
+		{
+			name: "prune empties a deployment; a deployment token does not count", d: Desired{Deployments: []ManagedDeployment{beta(false, false)}},
+			tokens: []astroapi.Token{a1, a2, dt}, opts: Options{Prune: true, MaxRemovals: -1},
+			want: []Guard{
+				{Name: "max-removals", OK: true, Message: "2 removals (no limit)"},
+				{Name: "allow-empty", Message: `prune would leave deployment "beta" without any workspace or organization token (set allowEmpty: true on the deployment to allow it)`},
+				{Name: "protect", OK: true, Message: "no protected tokens"},
+			},
+		},
+		{
+			name: "prune empties a deployment that allows it", d: Desired{Deployments: []ManagedDeployment{beta(true, true)}},
+			tokens: []astroapi.Token{a1, a2}, opts: Options{MaxRemovals: -1},
+			want: []Guard{
+				{Name: "max-removals", OK: true, Message: "2 removals (no limit)"},
+				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
+				{Name: "protect", OK: true, Message: "no protected tokens"},
+			},
+		},
+		{
+			name: "an ignored organization token remains", d: Desired{Deployments: []ManagedDeployment{beta(true, false)}, IgnoreTokens: []string{"break-glass-*"}},
+			tokens: []astroapi.Token{a1, bg}, opts: Options{MaxRemovals: -1},
+			want: []Guard{
+				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
+				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
+				{Name: "protect", OK: true, Message: "no protected tokens"},
+			},
+		},
+		{
+			name:   "a listed ignored token that holds no role does not count",
+			d:      Desired{Deployments: []ManagedDeployment{beta(true, false, present(nb, "DEPLOYMENT_ADMIN", 21))}, IgnoreTokens: []string{"newbie"}},
+			tokens: []astroapi.Token{a1, nb}, opts: Options{MaxRemovals: -1},
+			want: []Guard{
+				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
+				{Name: "allow-empty", Message: `prune would leave deployment "beta" without any workspace or organization token (set allowEmpty: true on the deployment to allow it)`},
+				{Name: "protect", OK: true, Message: "no protected tokens"},
+			},
+		},
+		{
+			name: "an added token remains", d: Desired{Deployments: []ManagedDeployment{beta(true, false, present(nb, "DEPLOYMENT_ADMIN", 21))}},
+			tokens: []astroapi.Token{a1, nb}, opts: Options{MaxRemovals: -1},
+			want: []Guard{
+				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
+				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
+				{Name: "protect", OK: true, Message: "no protected tokens"},
+			},
+		},
+		{
+			name: "state absent may empty a deployment", d: Desired{Deployments: []ManagedDeployment{beta(false, false, absent(a1, 21))}},
+			tokens: []astroapi.Token{a1}, opts: Options{MaxRemovals: -1},
+			want: []Guard{
+				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
+				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
+				{Name: "protect", OK: true, Message: "no protected tokens"},
+			},
+		},
+		{
+			name: "protected tokens lose and change roles; adds are fine",
+			d: Desired{Deployments: []ManagedDeployment{beta(false, false,
+				absent(a1, 21), present(a2, "DEPLOYMENT_ADMIN", 22), present(nb, "DEPLOYMENT_ADMIN", 23))}},
+			tokens: []astroapi.Token{a1, a2, nb}, opts: Options{MaxRemovals: -1, Protect: []string{"admin-*", "t-a1", "newbie"}},
+			want: []Guard{
+				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
+				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
+				{Name: "protect", Message: `protected token "admin-bot" would change its role on deployment "beta" from DAG_DEPLOYER to DEPLOYMENT_ADMIN; protected token "alice" would lose its role DEPLOYMENT_ADMIN on deployment "beta"`},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obs := observed(tt.tokens...)
+			p := Compute(tt.d, obs, tt.opts)
+			if diff := cmp.Diff(tt.want, p.Guards); diff != "" {
+				t.Errorf("Guards (-want +got):\n%s", diff)
+			}
+			refused := slices.ContainsFunc(tt.want, func(g Guard) bool { return !g.OK })
+			if p.Refused() != refused {
+				t.Errorf("Refused() = %v, want %v", p.Refused(), refused)
+			}
+		})
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	a := []astroapi.Role{wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-a", "DEPLOYMENT_ADMIN"), dagRole("dep-a", "d", "DAG_AUTHOR")}
+	b := []astroapi.Role{a[2], a[0], a[1]}
+	if Fingerprint(a) != Fingerprint(b) {
+		t.Error("Fingerprint depends on order")
+	}
+	if Fingerprint(nil) != Fingerprint([]astroapi.Role{}) {
+		t.Error("Fingerprint(nil) != Fingerprint(empty)")
+	}
+	for i, c := range [][]astroapi.Role{
+		a[:2],
+		{a[0], a[1], dagRole("dep-b", "d", "DAG_AUTHOR")},
+		{a[0], depRole("dep-a", "deployment_admin"), a[2]},
+		{a[0], a[1], a[2], a[2]},
+	} {
+		if Fingerprint(c) == Fingerprint(a) {
+			t.Errorf("case %d: Fingerprint does not see the difference", i)
+		}
+	}
+	if got := len(Fingerprint(a)); got != 64 {
+		t.Errorf("len(Fingerprint) = %d, want 64 (sha256 hex)", got)
+	}
+}
+
+// TestComputeSourcePointers checks that a plan does not alias its input.
+func TestComputeSourcePointers(t *testing.T) {
+	d, obs := example()
+	p := Compute(d, obs, Options{MaxRemovals: -1})
+	for _, c := range p.Changes {
+		if c.Source != nil {
+			*c.Source = spec.Pos{}
+		}
+	}
+	wantD, _ := example()
+	if diff := cmp.Diff(wantD, d); diff != "" {
+		t.Errorf("Desired changed through Change.Source (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,254 @@
+package sync
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tokensync/tokensync/spec"
+)
+
+func wt(line int, name, role string) spec.TokenEntry {
+	return spec.TokenEntry{Pos: at(line), Name: name, Role: role, State: spec.Present}
+}
+
+func wtID(line int, id, role string) spec.TokenEntry {
+	return spec.TokenEntry{Pos: at(line), ID: id, Role: role, State: spec.Present}
+}
+
+func prod(tokens ...spec.TokenEntry) spec.Deployment {
+	return spec.Deployment{Pos: at(10), ID: "dep-prod", WorkspaceTokens: tokens}
+}
+
+func TestResolveErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		spec spec.Spec
+		want []string
+	}{
+		{
+			name: "ambiguous token name",
+			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, "dup-bot", "DEPLOYMENT_ADMIN"))}},
+			want: []string{`tokens.yaml:11:7: token name "dup-bot" is ambiguous: clxtok1, clxtok2 (use id)`},
+		},
+		{
+			name: "unknown token by name and by id",
+			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, "nobody", "DEPLOYMENT_ADMIN"), wtID(12, "clxnope", "DEPLOYMENT_ADMIN"))}},
+			want: []string{
+				`tokens.yaml:11:7: token "nobody" not found`,
+				`tokens.yaml:12:7: token "clxnope" not found`,
+			},
+		},
+		{
+			name: "workspace token of another workspace",
+			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, "ml-bot", "DEPLOYMENT_ADMIN"))}},
+			want: []string{`tokens.yaml:11:7: token "ml-bot" belongs to workspace "ml" and cannot have a role on deployment "analytics-prod" of workspace "data-platform"`},
+		},
+		{
+			name: "organization token under workspaceTokens",
+			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, "org-observer", "DEPLOYMENT_ADMIN"))}},
+			want: []string{`tokens.yaml:11:7: token "org-observer" is an organization token: list it under organizationTokens`},
+		},
+		{
+			name: "workspace token under organizationTokens",
+			spec: spec.Spec{Deployments: []spec.Deployment{{
+				Pos: at(10), ID: "dep-prod",
+				OrganizationTokens: []spec.TokenEntry{wt(11, "ci-deployer", "DEPLOYMENT_ADMIN")},
+			}}},
+			want: []string{`tokens.yaml:11:7: token "ci-deployer" is a workspace token: list it under workspaceTokens`},
+		},
+		{
+			name: "deployment token",
+			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, "deploy-bot", "DEPLOYMENT_ADMIN"))}},
+			want: []string{`tokens.yaml:11:7: token "deploy-bot" is a deployment API token: deployment tokens cannot be managed`},
+		},
+		{
+			name: "unknown roles, with and without a suggestion",
+			spec: spec.Spec{Deployments: []spec.Deployment{
+				prod(wt(11, "ci-deployer", "DEPLOYMENT_ADMN")),
+				{Pos: at(20), ID: "dep-stg", WorkspaceTokens: []spec.TokenEntry{wt(21, "ci-deployer", "dag_deployr")}},
+				{Pos: at(30), ID: "dep-ml", WorkspaceTokens: []spec.TokenEntry{wt(31, "ml-bot", "OWNER_OF_EVERYTHING")}},
+			}},
+			want: []string{
+				`tokens.yaml:11:7: token "ci-deployer": unknown role "DEPLOYMENT_ADMN" (did you mean "DEPLOYMENT_ADMIN"?)`,
+				`tokens.yaml:21:7: token "ci-deployer": unknown role "dag_deployr" (did you mean "DAG_DEPLOYER"?)`,
+				`tokens.yaml:31:7: token "ml-bot": unknown role "OWNER_OF_EVERYTHING"`,
+			},
+		},
+		{
+			name: "custom role restricted to other workspaces",
+			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, "ci-deployer", "ml_operator"))}},
+			want: []string{`tokens.yaml:11:7: token "ci-deployer": role "ML_Operator" is not allowed in workspace "data-platform" of deployment "analytics-prod"`},
+		},
+		{
+			name: "roles that are not deployment roles",
+			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, "ci-deployer", "WS_VIEWER"), wtID(12, "clxtok1", "WORKSPACE_OWNER"))}},
+			want: []string{
+				`tokens.yaml:11:7: token "ci-deployer": role "WS_VIEWER" is a WORKSPACE role, not a deployment role`,
+				`tokens.yaml:12:7: token "clxtok1": role "WORKSPACE_OWNER" is not a deployment role`,
+			},
+		},
+		{
+			name: "deployment by name with an unknown workspace",
+			spec: spec.Spec{Deployments: []spec.Deployment{{Pos: at(10), Name: "analytics-prod", Workspace: "data-platfrom"}}},
+			want: []string{`tokens.yaml:10:7: deployment "analytics-prod": workspace "data-platfrom" not found`},
+		},
+		{
+			name: "deployment by name with an ambiguous workspace",
+			spec: spec.Spec{Deployments: []spec.Deployment{{Pos: at(10), Name: "analytics-prod", Workspace: "dup"}}},
+			want: []string{`tokens.yaml:10:7: deployment "analytics-prod": workspace name "dup" is ambiguous: ws-dup1, ws-dup2 (use id)`},
+		},
+		{
+			name: "deployment name in the wrong workspace",
+			spec: spec.Spec{Deployments: []spec.Deployment{{Pos: at(10), Name: "training", Workspace: "data-platform"}}},
+			want: []string{`tokens.yaml:10:7: deployment "training" not found in workspace "data-platform" (found in workspace "ml")`},
+		},
+		{
+			name: "unknown deployment by name and by id",
+			spec: spec.Spec{Deployments: []spec.Deployment{
+				{Pos: at(10), Name: "nope", Workspace: "ws-data"},
+				{Pos: at(20), ID: "clvdnope"},
+			}},
+			want: []string{
+				`tokens.yaml:10:7: deployment "nope" not found in workspace "data-platform"`,
+				`tokens.yaml:20:7: deployment "clvdnope" not found`,
+			},
+		},
+		{
+			name: "ambiguous deployment name",
+			spec: spec.Spec{Deployments: []spec.Deployment{{Pos: at(10), Name: "twin", Workspace: "data-platform"}}},
+			want: []string{`tokens.yaml:10:7: deployment name "twin" is ambiguous in workspace "data-platform": dep-twin1, dep-twin2 (use id)`},
+		},
+		{
+			name: "deployment listed by id and by name",
+			spec: spec.Spec{Deployments: []spec.Deployment{
+				{Pos: at(10), ID: "dep-prod"},
+				{Pos: at(20), Name: "analytics-prod", Workspace: "ws-data"},
+			}},
+			want: []string{`tokens.yaml:20:7: deployment "analytics-prod" (dep-prod) is already listed at tokens.yaml:10:7`},
+		},
+		{
+			name: "token listed by id and by name",
+			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, "ci-deployer", "DEPLOYMENT_ADMIN"), wtID(12, "tok-ci", "DAG_DEPLOYER"))}},
+			want: []string{`tokens.yaml:12:7: token "ci-deployer" (tok-ci) is listed twice for deployment "analytics-prod" (also at tokens.yaml:11:7)`},
+		},
+		{
+			name: "ignored token listed",
+			spec: spec.Spec{
+				IgnoreTokens: []spec.Pattern{{Glob: "break-glass-*", Pos: at(3)}},
+				Deployments: []spec.Deployment{{
+					Pos: at(10), ID: "dep-prod",
+					OrganizationTokens: []spec.TokenEntry{wt(11, "break-glass-1", "DEPLOYMENT_ADMIN")},
+				}},
+			},
+			want: []string{`tokens.yaml:11:7: token "break-glass-1" matches ignoreTokens "break-glass-*": remove it from the spec or from ignoreTokens`},
+		},
+		{
+			name: "bad ignoreTokens pattern",
+			spec: spec.Spec{IgnoreTokens: []spec.Pattern{{Glob: "[bad", Pos: at(3)}}},
+			want: []string{`tokens.yaml:3:7: invalid ignoreTokens pattern "[bad": syntax error in pattern`},
+		},
+		{
+			name: "all errors at once, sorted by position, tokens checked under an unknown deployment",
+			spec: spec.Spec{Deployments: []spec.Deployment{
+				{Pos: at(30), ID: "clvdnope", WorkspaceTokens: []spec.TokenEntry{wt(31, "dup-bot", "DEPLOYMENT_ADMIN")}},
+				prod(wt(11, "ci-deployer", "DEPLOYMENT_ADMN"), wt(12, "deploy-bot", "DEPLOYMENT_ADMIN")),
+			}},
+			want: []string{
+				`tokens.yaml:11:7: token "ci-deployer": unknown role "DEPLOYMENT_ADMN" (did you mean "DEPLOYMENT_ADMIN"?)`,
+				`tokens.yaml:12:7: token "deploy-bot" is a deployment API token: deployment tokens cannot be managed`,
+				`tokens.yaml:30:7: deployment "clvdnope" not found`,
+				`tokens.yaml:31:7: token name "dup-bot" is ambiguous: clxtok1, clxtok2 (use id)`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obs := fixture()
+			d, err := Resolve(&tt.spec, obs)
+			var list spec.ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("Resolve error = %v (%T), want a spec.ErrorList", err, err)
+			}
+			var got []string
+			for _, e := range list {
+				got = append(got, e.Error())
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(Desired{}, d); diff != "" {
+				t.Errorf("Desired on error (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(fixture(), obs); diff != "" {
+				t.Errorf("Resolve modified Observed (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestResolve(t *testing.T) {
+	sp := spec.Spec{
+		IgnoreTokens: []spec.Pattern{{Glob: "break-glass-*", Pos: at(2)}},
+		Deployments: []spec.Deployment{
+			{
+				Pos: at(10), ID: "dep-prod", Prune: true,
+				WorkspaceTokens: []spec.TokenEntry{
+					wt(11, "ci-deployer", "deployment_admin"),
+					{Pos: at(12), ID: "clxtok1", State: spec.Absent},
+				},
+				OrganizationTokens: []spec.TokenEntry{wt(13, "org-observer", "dag_deployer")},
+			},
+			{
+				Pos: at(20), Name: "training", Workspace: "ml", AllowEmpty: true,
+				WorkspaceTokens: []spec.TokenEntry{wt(21, "ml-bot", "ML_OPERATOR")},
+			},
+			{Pos: at(30), Name: "analytics-staging", Workspace: "ws-data"},
+		},
+	}
+	want := Desired{
+		IgnoreTokens: []string{"break-glass-*"},
+		Deployments: []ManagedDeployment{
+			{
+				ID: "dep-prod", Name: "analytics-prod", WorkspaceID: "ws-data", Prune: true, Source: at(10),
+				Assignments: []DesiredAssignment{
+					{Token: TokenRef{ID: "tok-ci", Name: "ci-deployer", Scope: "WORKSPACE"}, Role: "DEPLOYMENT_ADMIN", Source: at(11)},
+					{Token: TokenRef{ID: "clxtok1", Name: "dup-bot", Scope: "WORKSPACE"}, Absent: true, Source: at(12)},
+					{Token: TokenRef{ID: "tok-org", Name: "org-observer", Scope: "ORGANIZATION"}, Role: "DAG_DEPLOYER", Source: at(13)},
+				},
+			},
+			{
+				ID: "dep-ml", Name: "training", WorkspaceID: "ws-ml", AllowEmpty: true, Source: at(20),
+				Assignments: []DesiredAssignment{
+					{Token: TokenRef{ID: "tok-ml", Name: "ml-bot", Scope: "WORKSPACE"}, Role: "ML_Operator", Source: at(21)},
+				},
+			},
+			{ID: "dep-stg", Name: "analytics-staging", WorkspaceID: "ws-data", Source: at(30)},
+		},
+	}
+	got, err := Resolve(&sp, fixture())
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Resolve (-want +got):\n%s", diff)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	candidates := []string{"DEPLOYMENT_ADMIN", "DAG_DEPLOYER", "DAG_VIEWER"}
+	tests := []struct{ in, want string }{
+		{"DEPLOYMENT_ADMN", "DEPLOYMENT_ADMIN"},
+		{"DEPLOYMENTADMIN", "DEPLOYMENT_ADMIN"},
+		{"DAG_VIEWR", "DAG_VIEWER"},
+		{"DAG_DEPLOY", "DAG_DEPLOYER"},
+		{"XYZ", ""},
+		{"OPERATOR", ""},
+	}
+	for _, tt := range tests {
+		if got := suggest(tt.in, candidates); got != tt.want {
+			t.Errorf("suggest(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
