@@ -359,3 +359,16 @@ func protectGuard(changes []Change, protect []string) Guard {
 	}
 	return Guard{Name: GuardProtect, Message: strings.Join(bad, "; ")}
 }
+
+// CheckSaved enforces the guards that apply's own flags set on a saved
+// plan: max-removals and protect, against the saved changes. It returns
+// only the guards that refuse; the saved plan's own guards still hold.
+func CheckSaved(p Plan, opts Options) []Guard {
+	var refused []Guard
+	for _, g := range []Guard{maxRemovalsGuard(p.Changes, opts.MaxRemovals), protectGuard(p.Changes, opts.Protect)} {
+		if !g.OK {
+			refused = append(refused, g)
+		}
+	}
+	return refused
+}

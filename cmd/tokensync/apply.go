@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/render"
+	"github.com/tokensync/tokensync/spec"
+	"github.com/tokensync/tokensync/sync"
+)
+
+// ApplyCmd is `tokensync apply`.
+type ApplyCmd struct {
+	PlanFlags
+	SavedPlan string `arg:"" optional:"" name:"PLAN.json" type:"existingfile" help:"Apply this saved plan (from 'plan --out') instead of planning now."`
+	DryRun    bool   `help:"Plan and show the changes, write nothing."`
+	Yes       bool   `short:"y" help:"Apply without asking; required when not run from a terminal."`
+}
+
+// Run plans (or reads a saved plan), asks, applies and verifies.
+func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
+	var (
+		p         sync.Plan
+		sess      *session
+		savedPlan = c.SavedPlan != ""
+	)
+	if savedPlan {
+		doc, err := c.readSavedPlan()
+		if err != nil {
+			return err
+		}
+		if sess, err = g.connect(ctx, *st, doc.Organization); err != nil {
+			return err
+		}
+		if sess.org != doc.Organization {
+			sess.close()
+			return exitWith(exitStale, "the plan %s belongs to organization %s, not %s; nothing was written", c.SavedPlan, doc.Organization, sess.org)
+		}
+		p = doc.Plan()
+		p.Guards = append(p.Guards, sync.CheckSaved(p, sync.Options{Prune: c.Prune, MaxRemovals: c.MaxRemovals, Protect: c.Protect})...)
+	} else {
+		pl, err := c.makePlan(ctx, g, *st)
+		if err != nil {
+			return err
+		}
+		p, sess = pl.plan, pl.sess
+	}
+	defer sess.close()
+
+	if err := render.Text(st.Out, p, g.colour(*st, st.OutTTY)); err != nil {
+		return err
+	}
+	switch {
+	case p.Refused():
+		return exitWith(exitRefused, "a guard refused the plan; nothing was written")
+	case len(p.Changes) == 0:
+		return nil
+	case c.DryRun:
+		fmt.Fprintln(st.Err, "Dry run: nothing was written.")
+		return nil
+	}
+	if err := c.confirm(*st); err != nil {
+		return err
+	}
+
+	store := tokenStore{client: sess.client, org: sess.org}
+	prog := newProgress(*st, len(tokensOf(p)))
+	res := sync.Apply(ctx, store, p, sync.ApplyOptions{
+		Parallelism:         g.Parallelism,
+		RequireFingerprints: savedPlan,
+		Progress:            prog.done,
+	})
+	prog.finish()
+	if len(res.Stale) > 0 {
+		for _, t := range res.Stale {
+			fmt.Fprintf(st.Err, "  changed since the plan: %s [%s]\n", t.Token.Name, t.Token.ID)
+		}
+		return exitWith(exitStale, "the plan is stale: %d token(s) changed since it was made; nothing was written; run plan again", len(res.Stale))
+	}
+	return c.report(ctx, *st, sess, p, res)
+}
+
+// readSavedPlan reads the saved plan and, when -f is also given, checks it
+// was made from those files.
+func (c *ApplyCmd) readSavedPlan() (render.Document, error) {
+	f, err := os.Open(c.SavedPlan)
+	if err != nil {
+		return render.Document{}, err
+	}
+	defer f.Close()
+	doc, err := render.ReadDocument(f)
+	if err != nil {
+		return render.Document{}, exitWith(exitStale, "%s: %v", c.SavedPlan, err)
+	}
+	if len(c.Files) > 0 {
+		sp, err := spec.Load(c.Files)
+		if err != nil {
+			return render.Document{}, err
+		}
+		if sp.Digest != doc.Spec.Digest {
+			return render.Document{}, exitWith(exitStale, "the plan %s was made from another version of the spec; nothing was written; run plan again", c.SavedPlan)
+		}
+	}
+	return doc, nil
+}
+
+// confirm asks on a terminal; without one it refuses unless --yes.
+func (c *ApplyCmd) confirm(st Streams) error {
+	if c.Yes {
+		return nil
+	}
+	if !st.InTTY {
+		return exitWith(exitUsage, "apply needs --yes when not run from a terminal; nothing was written")
+	}
+	fmt.Fprint(st.Err, "\nApply these changes? Only 'yes' will be accepted: ")
+	line, err := bufio.NewReader(st.In).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if strings.TrimSpace(line) != "yes" {
+		return exitWith(exitError, "apply cancelled; nothing was written")
+	}
+	return nil
+}
+
+// report prints the outcome of an apply, verifies it with one list of the
+// organization's tokens, and decides the exit code.
+func (c *ApplyCmd) report(ctx context.Context, st Streams, sess *session, p sync.Plan, res sync.Result) error {
+	var add, change, remove int
+	for _, t := range res.Written {
+		for _, ch := range t.Changes {
+			switch ch.Action {
+			case sync.Add:
+				add++
+			case sync.Update:
+				change++
+			case sync.Remove:
+				remove++
+			}
+		}
+	}
+	for _, t := range res.Failed {
+		fmt.Fprintf(st.Err, "  failed: %s [%s]: %v\n", t.Token.Name, t.Token.ID, t.Err)
+	}
+	for _, t := range res.NotStarted {
+		fmt.Fprintf(st.Err, "  not started: %s [%s]\n", t.Token.Name, t.Token.ID)
+	}
+	for _, t := range res.Written {
+		if t.ChangedSincePlan {
+			fmt.Fprintf(st.Err, "  note: %s [%s] had changed since the plan; its new roles were computed from a fresh read\n", t.Token.Name, t.Token.ID)
+		}
+	}
+	incomplete := len(res.Failed) + len(res.NotStarted)
+	if incomplete == 0 {
+		fmt.Fprintf(st.Out, "Apply complete: %d added, %d changed, %d removed.\n", add, change, remove)
+	} else {
+		fmt.Fprintf(st.Out, "Apply incomplete: %d added, %d changed, %d removed; %d token(s) failed, %d not started.\n",
+			add, change, remove, len(res.Failed), len(res.NotStarted))
+	}
+
+	if ctx.Err() == nil {
+		now, err := sess.client.Tokens(ctx, sess.org, astroapi.TokenFilter{})
+		if err != nil {
+			fmt.Fprintf(st.Err, "warning: verification read failed: %v\n", err)
+		} else {
+			v := sync.Verify(p, res, now)
+			for _, t := range v.ChangedByOthers {
+				fmt.Fprintf(st.Err, "warning: %s [%s] was changed by someone else during the run\n", t.Name, t.ID)
+			}
+			if v.Converged {
+				fmt.Fprintln(st.Err, "Verified: converged.")
+			} else {
+				fmt.Fprintf(st.Err, "Verification: %d planned assignment(s) do not hold yet:\n", len(v.Remaining))
+				for _, ch := range v.Remaining {
+					fmt.Fprintf(st.Err, "  %s on %s: want %q, have %q\n", ch.Token.Name, ch.Deployment.Name, ch.After, ch.Before)
+				}
+			}
+		}
+	}
+
+	switch {
+	case incomplete == 0:
+		return nil
+	case len(res.Written) == 0 && ctx.Err() != nil:
+		return exitWith(exitError, "interrupted before any write; nothing was written")
+	case len(res.Written) == 0 && len(res.Failed) > 0:
+		return exitWith(exitPartial, "apply failed: %d token(s) failed, nothing was written; run apply again", len(res.Failed))
+	case ctx.Err() != nil:
+		return exitWith(exitPartial, "interrupted: %d token(s) written, %d not started; run apply again to finish", len(res.Written), len(res.NotStarted))
+	default:
+		return exitWith(exitPartial, "apply partly failed: %d token(s) written, %d failed, %d not started; run apply again to finish", len(res.Written), len(res.Failed), len(res.NotStarted))
+	}
+}
+
+// tokensOf returns the ids of the tokens a plan writes.
+func tokensOf(p sync.Plan) map[string]bool {
+	ids := map[string]bool{}
+	for _, c := range p.Changes {
+		ids[c.Token.ID] = true
+	}
+	return ids
+}
+
+// tokenStore is the API as sync.Apply needs it, bound to one organization.
+type tokenStore struct {
+	client *astroapi.Client
+	org    string
+}
+
+func (s tokenStore) Token(ctx context.Context, id string) (astroapi.Token, error) {
+	return s.client.Token(ctx, s.org, id)
+}
+
+func (s tokenStore) SetRoles(ctx context.Context, id string, roles []astroapi.Role) error {
+	_, err := s.client.SetTokenRoles(ctx, s.org, id, roles)
+	return err
+}
+
+// progress reports apply progress on stderr: a live counter on a terminal,
+// a line per token otherwise.
+type progress struct {
+	st    Streams
+	total int
+	n     int
+}
+
+func newProgress(st Streams, total int) *progress {
+	return &progress{st: st, total: total}
+}
+
+// done is called once per finished token, never concurrently.
+func (p *progress) done(t sync.TokenResult) {
+	p.n++
+	if p.st.ErrTTY {
+		fmt.Fprintf(p.st.Err, "\rApplying: %d/%d tokens", p.n, p.total)
+		return
+	}
+	verb := "wrote"
+	if t.Err != nil {
+		verb = "failed"
+	}
+	fmt.Fprintf(p.st.Err, "[%d/%d] %s %s [%s]: %s\n", p.n, p.total, verb, t.Token.Name, t.Token.ID, changeCounts(t.Changes))
+}
+
+func (p *progress) finish() {
+	if p.st.ErrTTY && p.n > 0 {
+		fmt.Fprintln(p.st.Err)
+	}
+}
+
+// changeCounts summarises one token's changes, e.g. "+1 ~0 -2".
+func changeCounts(cs []sync.Change) string {
+	var a, u, r int
+	for _, c := range cs {
+		switch c.Action {
+		case sync.Add:
+			a++
+		case sync.Update:
+			u++
+		case sync.Remove:
+			r++
+		}
+	}
+	return fmt.Sprintf("+%d ~%d -%d", a, u, r)
+}

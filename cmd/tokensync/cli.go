@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/astroapi/astroapitest"
+	"github.com/tokensync/tokensync/spec"
+)
+
+// Exit codes: stable and documented in the README.
+const (
+	exitOK      = 0  // success, nothing to change, or applied cleanly
+	exitError   = 1  // runtime or API error
+	exitChanges = 2  // changes pending (--detailed-exitcode)
+	exitInvalid = 3  // invalid spec or unresolvable reference
+	exitRefused = 4  // a guard refused the plan
+	exitStale   = 5  // saved plan is stale or belongs to another organization or spec
+	exitPartial = 6  // apply partly failed
+	exitUsage   = 64 // bad flags or arguments
+)
+
+// codeError carries an exit code up to run; its message is printed unless
+// it is empty (the command already said what happened).
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+func (e *codeError) Unwrap() error { return e.err }
+
+func exitWith(code int, format string, a ...any) error {
+	return &codeError{code: code, err: fmt.Errorf(format, a...)}
+}
+
+// Streams are the process's standard streams and what is known about them.
+type Streams struct {
+	In                    io.Reader
+	Out, Err              io.Writer
+	InTTY, OutTTY, ErrTTY bool
+	Getenv                func(string) string
+}
+
+// CLI is the command line of tokensync.
+type CLI struct {
+	Globals
+
+	Plan       PlanCmd       `cmd:"" help:"Show the changes that would make the API match the spec. Writes nothing; needs only read access."`
+	Apply      ApplyCmd      `cmd:"" help:"Plan, then make the API match the spec (or apply a saved plan)."`
+	Validate   ValidateCmd   `cmd:"" help:"Check spec files; with --offline, contact nothing."`
+	Export     ExportCmd     `cmd:"" help:"Print a spec of today's assignments (plan on it is empty)."`
+	Emulator   EmulatorCmd   `cmd:"" help:"Serve the Astro API emulator on loopback, seeded from a state file."`
+	Schema     SchemaCmd     `cmd:"" help:"Print the JSON Schema of the spec file."`
+	Version    VersionCmd    `cmd:"" help:"Print the version and commit."`
+	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
+}
+
+// Globals are the flags every command takes.
+type Globals struct {
+	APIURL       string        `name:"api-url" env:"TOKENSYNC_API_URL,ASTRO_API_URL" default:"https://api.astronomer.io/v1" help:"Astro API base URL." placeholder:"URL"`
+	Organization string        `env:"TOKENSYNC_ORGANIZATION,ASTRO_ORGANIZATION_ID" help:"Organization id; overrides the spec's organization key." placeholder:"ID"`
+	TokenFile    string        `type:"path" help:"Read the API credential from this file instead of ASTRO_API_TOKEN." placeholder:"FILE"`
+	Emulate      string        `type:"existingfile" help:"Run against an in-process Astro API emulator seeded from this state file (on loopback; nothing leaves the machine)." placeholder:"STATE.yaml"`
+	Parallelism  int           `default:"8" help:"Tokens written at once during apply."`
+	MaxRetries   int           `default:"5" help:"Retries of a request after 429, 5xx or a network error."`
+	Timeout      time.Duration `default:"30s" help:"Timeout of one API request."`
+	NoColor      bool          `help:"Plain output without colour (also NO_COLOR, or when not a terminal)."`
+	Verbose      bool          `short:"v" help:"Log every API request to stderr (the credential is never logged)."`
+}
+
+// version and commit are set at build time with -ldflags; commit falls back
+// to the VCS revision Go records.
+var (
+	version = "dev"
+	commit  = ""
+)
+
+func buildCommit() string {
+	if commit != "" {
+		return commit
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}
+
+// run parses args, runs the command and returns the exit code. It is the
+// whole program but for the process edges, so tests call it directly.
+func run(ctx context.Context, args []string, st Streams) int {
+	if st.Getenv == nil {
+		st.Getenv = os.Getenv
+	}
+	var cli CLI
+	exited := -1
+	parser, err := kong.New(&cli,
+		kong.Name("tokensync"),
+		kong.Description("Deployment access as code for Astronomer's Astro: a reviewed YAML file says which API tokens hold which role on which Deployment; tokensync plans and applies the difference.\n\nThe credential comes from ASTRO_API_TOKEN or --token-file, never from a flag value. Every flag also reads a TOKENSYNC_* environment variable."),
+		kong.Writers(st.Out, st.Err),
+		kong.Exit(func(code int) { exited = code }),
+		kong.DefaultEnvars("TOKENSYNC"),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.Bind(&st),
+	)
+	if err != nil {
+		fmt.Fprintf(st.Err, "tokensync: %v\n", err)
+		return exitError
+	}
+	kctx, err := parser.Parse(args)
+	if exited >= 0 {
+		return exited // --help
+	}
+	if err != nil {
+		fmt.Fprintf(st.Err, "tokensync: %v\n", err)
+		var pe *kong.ParseError
+		if errors.As(err, &pe) {
+			fmt.Fprintf(st.Err, "Run 'tokensync --help' for usage.\n")
+		}
+		return exitUsage
+	}
+	err = kctx.Run(&cli.Globals)
+	return report(st, err)
+}
+
+// report prints err and turns it into the exit code: the one place where
+// errors become exit codes.
+func report(st Streams, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var list spec.ErrorList
+	if errors.As(err, &list) {
+		printSpecErrors(st, list)
+		fmt.Fprintf(st.Err, "tokensync: %d error(s) in the spec; nothing was contacted or written.\n", len(list))
+		return exitInvalid
+	}
+	code := exitError
+	var ee *codeError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintf(st.Err, "tokensync: %s\n", msg)
+	}
+	return code
+}
+
+// printSpecErrors writes spec errors as file:line:col: message and, under
+// GitHub Actions, also as workflow annotations.
+func printSpecErrors(st Streams, list spec.ErrorList) {
+	gha := st.Getenv("GITHUB_ACTIONS") == "true"
+	for _, e := range list {
+		fmt.Fprintln(st.Err, e.Error())
+		if gha {
+			fmt.Fprintf(st.Err, "::error file=%s,line=%d,col=%d::%s\n",
+				annotationProperty(e.Pos.File), e.Pos.Line, e.Pos.Col, annotationData(e.Msg))
+		}
+	}
+}
+
+// annotationData escapes a workflow command's message.
+func annotationData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// annotationProperty escapes a workflow command's property value.
+func annotationProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// colour says whether output to a stream may be coloured.
+func (g *Globals) colour(st Streams, tty bool) bool {
+	return tty && !g.NoColor && st.Getenv("NO_COLOR") == ""
+}
+
+// session is a connection to the API (or to an in-process emulator) for
+// one organization.
+type session struct {
+	client *astroapi.Client
+	org    string
+	log    *slog.Logger
+	close  func()
+}
+
+// connect builds the client lazily, only for commands that contact the API.
+// specOrg is the spec's organization, used when no flag or variable names one.
+func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (*session, error) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if g.Verbose {
+		log = slog.New(slog.NewTextHandler(st.Err, &slog.HandlerOptions{
+			ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+				if a.Key == slog.TimeKey {
+					return slog.Attr{}
+				}
+				return a
+			},
+		}))
+	}
+	s := &session{log: log, close: func() {}, org: g.Organization}
+	baseURL := g.APIURL
+	secret, err := g.credential(st)
+	if err != nil {
+		return nil, err
+	}
+	if g.Emulate != "" {
+		state, err := astroapitest.LoadState(g.Emulate)
+		if err != nil {
+			return nil, &codeError{code: exitInvalid, err: fmt.Errorf("emulator state: %w", err)}
+		}
+		url, stop, err := startEmulator(ctx, state, astroapitest.Options{})
+		if err != nil {
+			return nil, err
+		}
+		baseURL, s.close = url, stop
+		if s.org == "" && specOrg == "" {
+			s.org = state.Organization.ID
+		}
+		if secret == "" {
+			secret = "emulated"
+		}
+	}
+	if s.org == "" {
+		s.org = specOrg
+	}
+	if s.org == "" {
+		s.close()
+		return nil, exitWith(exitUsage, "no organization: set ASTRO_ORGANIZATION_ID, --organization, or the spec's organization key")
+	}
+	if secret == "" {
+		s.close()
+		return nil, exitWith(exitUsage, "no credential: set ASTRO_API_TOKEN or --token-file")
+	}
+	client, err := astroapi.New(baseURL,
+		astroapi.WithCredential(secret),
+		astroapi.WithUserAgent("tokensync/"+version),
+		astroapi.WithMaxRetries(g.MaxRetries),
+		astroapi.WithRequestTimeout(g.Timeout),
+		astroapi.WithLogger(log),
+	)
+	if err != nil {
+		s.close()
+		return nil, exitWith(exitUsage, "%v", err)
+	}
+	s.client = client
+	return s, nil
+}
+
+// credential reads the API token from --token-file or ASTRO_API_TOKEN.
+func (g *Globals) credential(st Streams) (string, error) {
+	if g.TokenFile == "" {
+		return strings.TrimSpace(st.Getenv("ASTRO_API_TOKEN")), nil
+	}
+	info, err := os.Stat(g.TokenFile)
+	if err != nil {
+		return "", exitWith(exitUsage, "token file: %v", err)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(st.Err, "warning: token file %s is readable by group or others (mode %04o); chmod 600 it\n", g.TokenFile, info.Mode().Perm())
+	}
+	data, err := os.ReadFile(g.TokenFile)
+	if err != nil {
+		return "", exitWith(exitUsage, "token file: %v", err)
+	}
+	secret := strings.TrimSpace(string(data))
+	if secret == "" {
+		return "", exitWith(exitUsage, "token file %s is empty", g.TokenFile)
+	}
+	return secret, nil
+}
+
+// startEmulator serves an emulator on a loopback port until stop is called.
+func startEmulator(ctx context.Context, state *astroapitest.State, opts astroapitest.Options) (baseURL string, stop func(), err error) {
+	srv := astroapitest.NewServer(state, opts)
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- srv.ListenAndServe(ctx, "127.0.0.1:0", func(u string) { ready <- u }) }()
+	select {
+	case u := <-ready:
+		return u, func() { cancel(); <-done }, nil
+	case err := <-done:
+		cancel()
+		return "", nil, fmt.Errorf("start emulator: %w", err)
+	}
+}
+
+// redactURL drops any user info from a URL before it is shown.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	u.User = nil
+	return u.String()
+}

@@ -1,0 +1,553 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/astroapi/astroapitest"
+)
+
+// secret is the credential every test uses; no output may contain it.
+const secret = "tsk-test-credential-5f3c9a"
+
+// result is what one run of the CLI did.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// cli runs tokensync in-process against an emulator.
+type cli struct {
+	t       *testing.T
+	srv     *astroapitest.Server
+	baseURL string
+	dir     string
+	env     map[string]string
+	stdin   string
+	tty     bool
+}
+
+// testState is a small organization with every case the CLI tests need.
+const testState = `
+organization: {id: org1, name: Test Org}
+workspaces:
+  - {id: ws-a, name: alpha}
+  - {id: ws-b, name: beta}
+deployments:
+  - {id: dep-a1, name: a-prod, workspaceId: ws-a}
+  - {id: dep-a2, name: a-staging, workspaceId: ws-a}
+  - {id: dep-b1, name: b-prod, workspaceId: ws-b}
+  - {id: dep-b2, name: shared-name, workspaceId: ws-b}
+  - {id: dep-a3, name: shared-name, workspaceId: ws-a}
+roles:
+  - {id: role-dd, name: DAG_DEPLOYER, scopeType: DEPLOYMENT, restrictedWorkspaceIds: [ws-a]}
+  - {id: role-v, name: VIEWER, scopeType: DEPLOYMENT, restrictedWorkspaceIds: []}
+tokens:
+  - id: tok-ci-a
+    name: ci
+    scope: WORKSPACE
+    roles:
+      - {entityType: WORKSPACE, entityId: ws-a, role: WORKSPACE_MEMBER}
+      - {entityType: DEPLOYMENT, entityId: dep-a1, role: DEPLOYMENT_ADMIN}
+      - {entityType: DAG, entityId: etl_daily, deploymentId: dep-a1, role: DAG_AUTHOR}
+  - id: tok-ci-b
+    name: ci
+    scope: WORKSPACE
+    roles:
+      - {entityType: WORKSPACE, entityId: ws-b, role: WORKSPACE_MEMBER}
+  - id: tok-deployer
+    name: deployer
+    scope: WORKSPACE
+    roles:
+      - {entityType: WORKSPACE, entityId: ws-a, role: WORKSPACE_OPERATOR}
+      - {entityType: DEPLOYMENT, entityId: dep-a2, role: VIEWER}
+  - id: tok-old
+    name: old-bot
+    scope: WORKSPACE
+    roles:
+      - {entityType: WORKSPACE, entityId: ws-a, role: WORKSPACE_MEMBER}
+      - {entityType: DEPLOYMENT, entityId: dep-a1, role: DEPLOYMENT_ADMIN}
+      - {entityType: DEPLOYMENT, entityId: dep-a2, role: DEPLOYMENT_ADMIN}
+  - id: tok-glass
+    name: break-glass-admin
+    scope: WORKSPACE
+    roles:
+      - {entityType: WORKSPACE, entityId: ws-a, role: WORKSPACE_OWNER}
+      - {entityType: DEPLOYMENT, entityId: dep-a1, role: DEPLOYMENT_ADMIN}
+  - id: tok-org
+    name: org-observer
+    scope: ORGANIZATION
+    roles:
+      - {entityType: ORGANIZATION, entityId: org1, role: ORGANIZATION_MEMBER}
+      - {entityType: DEPLOYMENT, entityId: dep-b1, role: DEPLOYMENT_ADMIN}
+  - id: tok-dep
+    name: dep-only
+    scope: DEPLOYMENT
+    roles:
+      - {entityType: DEPLOYMENT, entityId: dep-a1, role: DEPLOYMENT_ADMIN}
+`
+
+// newCLI starts an emulator seeded with state and returns a CLI bound to it.
+func newCLI(t *testing.T, state string) *cli {
+	t.Helper()
+	st, err := astroapitest.ParseState("state.yaml", []byte(state))
+	if err != nil {
+		t.Fatalf("state: %v", err)
+	}
+	srv, url := astroapitest.NewTestServer(t, st, astroapitest.Options{RateLimits: astroapitest.NoRateLimit})
+	return &cli{t: t, srv: srv, baseURL: url, dir: t.TempDir(), env: map[string]string{"ASTRO_API_TOKEN": secret}}
+}
+
+// write stores a file in the test's directory and returns its path.
+func (c *cli) write(name, content string) string {
+	c.t.Helper()
+	path := filepath.Join(c.dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	return path
+}
+
+// run runs tokensync with the emulator's URL and organization.
+func (c *cli) run(args ...string) result {
+	c.t.Helper()
+	full := append([]string{args[0], "--api-url", c.baseURL, "--organization", "org1"}, args[1:]...)
+	return c.runRaw(full...)
+}
+
+// runRaw runs tokensync with exactly args.
+func (c *cli) runRaw(args ...string) result {
+	c.t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, Streams{
+		In:     strings.NewReader(c.stdin),
+		Out:    &out,
+		Err:    &errb,
+		InTTY:  c.tty,
+		Getenv: func(k string) string { return c.env[k] },
+	})
+	r := result{code: code, stdout: out.String(), stderr: errb.String()}
+	for _, s := range []string{r.stdout, r.stderr} {
+		if strings.Contains(s, secret) {
+			c.t.Errorf("tokensync %v printed the credential:\n%s", args, s)
+		}
+	}
+	return r
+}
+
+// posts is the number of role writes the emulator received.
+func (c *cli) posts() int {
+	n := 0
+	for route, count := range c.srv.Stats().Requests {
+		if strings.HasPrefix(route, "POST ") {
+			n += count
+		}
+	}
+	return n
+}
+
+// requests is the number of API requests the emulator received.
+func (c *cli) requests() int {
+	n := 0
+	for _, count := range c.srv.Stats().Requests {
+		n += count
+	}
+	return n
+}
+
+// deploymentRoles is every DEPLOYMENT entry in the emulator, as
+// "token deployment=role".
+func (c *cli) deploymentRoles() []string {
+	var out []string
+	for _, tok := range c.srv.State().Tokens {
+		for _, r := range tok.Roles {
+			if r.EntityType == astroapi.EntityDeployment {
+				out = append(out, tok.ID+" "+r.EntityID+"="+r.Role)
+			}
+		}
+	}
+	return out
+}
+
+func wantCode(t *testing.T, r result, code int) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
+	}
+}
+
+const mainSpec = `version: 1
+ignoreTokens: ["break-glass-*"]
+deployments:
+  - id: dep-a1
+    workspaceTokens:
+      - id: tok-ci-a
+        role: DEPLOYMENT_ADMIN
+      - name: deployer
+        role: DAG_DEPLOYER
+      - name: old-bot
+        state: absent
+  - name: a-staging
+    workspace: alpha
+    workspaceTokens:
+      - name: deployer
+        role: deployment_admin
+  - id: dep-b1
+    workspaceTokens:
+      - id: tok-ci-b
+        role: VIEWER
+    organizationTokens:
+      - name: org-observer
+        role: DEPLOYMENT_ADMIN
+`
+
+func TestPlanApplyPlan(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+
+	r := c.run("plan", "-f", f, "--detailed-exitcode", "--no-color")
+	wantCode(t, r, exitChanges)
+	for _, want := range []string{
+		"+ deployer [tok-deployer] DAG_DEPLOYER",
+		"- old-bot [tok-old] DEPLOYMENT_ADMIN # state: absent",
+		"~ deployer [tok-deployer] VIEWER -> DEPLOYMENT_ADMIN",
+		"+ ci [tok-ci-b] VIEWER",
+		"? dep-only [tok-dep]",
+		"? break-glass-admin [tok-glass]",
+		"Plan: 2 to add, 1 to change, 1 to remove.",
+	} {
+		if !strings.Contains(squeeze(r.stdout), want) {
+			t.Errorf("plan output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if c.posts() != 0 {
+		t.Fatalf("plan made %d POSTs", c.posts())
+	}
+
+	c.srv.ResetStats()
+	r = c.run("apply", "-f", f, "--yes")
+	wantCode(t, r, exitOK)
+	if !strings.Contains(r.stdout, "Apply complete: 2 added, 1 changed, 1 removed.") {
+		t.Errorf("apply output:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "Verified: converged.") {
+		t.Errorf("apply stderr lacks verification:\n%s", r.stderr)
+	}
+	// tok-deployer (add + update), tok-old (remove), tok-ci-b (add): one GET and one POST each.
+	stats := c.srv.Stats()
+	if got := stats.Requests["POST /organizations/{organizationId}/tokens/{tokenId}/roles"]; got != 3 {
+		t.Errorf("apply made %d role POSTs, want 3 (one per changed token)", got)
+	}
+	if got := stats.Requests["GET /organizations/{organizationId}/tokens/{tokenId}"]; got != 3 {
+		t.Errorf("apply made %d token GETs, want 3 (one per changed token)", got)
+	}
+
+	r = c.run("plan", "-f", f, "--detailed-exitcode")
+	wantCode(t, r, exitOK)
+
+	got := c.deploymentRoles()
+	want := []string{
+		"tok-ci-a dep-a1=DEPLOYMENT_ADMIN",
+		"tok-ci-b dep-b1=VIEWER",
+		"tok-deployer dep-a2=DEPLOYMENT_ADMIN",
+		"tok-deployer dep-a1=DAG_DEPLOYER",
+		"tok-old dep-a2=DEPLOYMENT_ADMIN",
+		"tok-glass dep-a1=DEPLOYMENT_ADMIN",
+		"tok-org dep-b1=DEPLOYMENT_ADMIN",
+		"tok-dep dep-a1=DEPLOYMENT_ADMIN",
+	}
+	if diff := cmp.Diff(sorted(want), sorted(got)); diff != "" {
+		t.Errorf("deployment roles after apply (-want +got):\n%s", diff)
+	}
+	// The DAG role and workspace roles were kept exactly.
+	for _, tok := range c.srv.State().Tokens {
+		if tok.ID == "tok-ci-a" && len(tok.Roles) != 3 {
+			t.Errorf("tok-ci-a roles = %+v, want its 3 roles kept", tok.Roles)
+		}
+	}
+}
+
+// squeeze collapses runs of spaces, so tests need not know column widths.
+func squeeze(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.Join(strings.Fields(l), " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestDryRunAndPlanWriteNothing(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	wantCode(t, c.run("apply", "-f", f, "--dry-run"), exitOK)
+	wantCode(t, c.run("plan", "-f", f, "--prune"), exitOK)
+	if c.posts() != 0 {
+		t.Fatalf("dry-run and plan made %d POSTs", c.posts())
+	}
+}
+
+func TestApplyWithoutTerminalRefusesWithoutYes(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	r := c.run("apply", "-f", f)
+	wantCode(t, r, exitUsage)
+	if !strings.Contains(r.stderr, "apply needs --yes when not run from a terminal; nothing was written") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if c.posts() != 0 {
+		t.Fatalf("apply without --yes made %d POSTs", c.posts())
+	}
+}
+
+func TestApplyAsksOnTerminal(t *testing.T) {
+	for _, tc := range []struct {
+		answer string
+		code   int
+		posts  bool
+	}{
+		{"yes\n", exitOK, true},
+		{"no\n", exitError, false},
+		{"", exitError, false},
+	} {
+		t.Run(strings.TrimSpace(tc.answer), func(t *testing.T) {
+			c := newCLI(t, testState)
+			c.tty, c.stdin = true, tc.answer
+			f := c.write("tokens.yaml", mainSpec)
+			r := c.run("apply", "-f", f)
+			wantCode(t, r, tc.code)
+			if !strings.Contains(r.stderr, "Only 'yes' will be accepted") {
+				t.Errorf("no prompt on stderr:\n%s", r.stderr)
+			}
+			if (c.posts() > 0) != tc.posts {
+				t.Errorf("posts = %d, want writes: %v", c.posts(), tc.posts)
+			}
+		})
+	}
+}
+
+func TestInvalidSpecContactsNothing(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("bad.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n    workspaceTokens:\n      - name: ci\n        role: WORKSPACE_OWNER\n        colour: blue\n")
+	for _, cmd := range []string{"plan", "apply", "validate"} {
+		r := c.run(cmd, "-f", f, "--yes")
+		if cmd != "apply" {
+			r = c.run(cmd, "-f", f)
+		}
+		wantCode(t, r, exitInvalid)
+		if !strings.Contains(r.stderr, "bad.yaml:6:15: ") || !strings.Contains(r.stderr, "bad.yaml:7:9: ") {
+			t.Errorf("%s: stderr lacks positioned errors:\n%s", cmd, r.stderr)
+		}
+		if r.stdout != "" {
+			t.Errorf("%s: stdout not empty:\n%s", cmd, r.stdout)
+		}
+	}
+	if n := c.requests(); n != 0 {
+		t.Fatalf("an invalid spec drew %d API requests", n)
+	}
+}
+
+func TestGitHubAnnotations(t *testing.T) {
+	c := newCLI(t, testState)
+	c.env["GITHUB_ACTIONS"] = "true"
+	f := c.write("bad.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n    prunee: true\n")
+	r := c.run("validate", "--offline", "-f", f)
+	wantCode(t, r, exitInvalid)
+	if !strings.Contains(r.stderr, "::error file="+f+",line=4,col=5::") {
+		t.Errorf("no annotation:\n%s", r.stderr)
+	}
+}
+
+func TestResolutionErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, spec, want string
+	}{
+		{"ambiguous token name", "version: 1\ndeployments:\n  - id: dep-a1\n    workspaceTokens:\n      - {name: ci, role: DEPLOYMENT_ADMIN}\n", "tok-ci-a, tok-ci-b"},
+		{"workspace token on another workspace", "version: 1\ndeployments:\n  - id: dep-b1\n    workspaceTokens:\n      - {id: tok-ci-a, role: DEPLOYMENT_ADMIN}\n", "tok-ci-a"},
+		{"org token under workspaceTokens", "version: 1\ndeployments:\n  - id: dep-b1\n    workspaceTokens:\n      - {name: org-observer, role: DEPLOYMENT_ADMIN}\n", "organizationTokens"},
+		{"unknown custom role", "version: 1\ndeployments:\n  - id: dep-a1\n    workspaceTokens:\n      - {id: tok-ci-a, role: DEPLOYMENT_ADMN}\n", `did you mean "DEPLOYMENT_ADMIN"?`},
+		{"restricted custom role", "version: 1\ndeployments:\n  - id: dep-b1\n    workspaceTokens:\n      - {id: tok-ci-b, role: DAG_DEPLOYER}\n", "DAG_DEPLOYER"},
+		{"unknown deployment", "version: 1\ndeployments:\n  - id: dep-zz\n    workspaceTokens: []\n", "dep-zz"},
+		{"ambiguous deployment workspace", "version: 1\ndeployments:\n  - name: shared-name\n    workspace: gamma\n    workspaceTokens: []\n", "gamma"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCLI(t, testState)
+			f := c.write("tokens.yaml", tc.spec)
+			r := c.run("plan", "-f", f)
+			wantCode(t, r, exitInvalid)
+			if !strings.Contains(r.stderr, f+":") || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr lacks %q at a position:\n%s", tc.want, r.stderr)
+			}
+			if c.posts() != 0 {
+				t.Errorf("%d POSTs", c.posts())
+			}
+		})
+	}
+}
+
+func TestPruneIgnoreAndProtect(t *testing.T) {
+	spec := "version: 1\nignoreTokens: [break-glass-*]\ndeployments:\n  - id: dep-a1\n    workspaceTokens:\n      - {id: tok-ci-a, role: DEPLOYMENT_ADMIN}\n"
+	t.Run("prune removes unlisted, keeps ignored and deployment tokens", func(t *testing.T) {
+		c := newCLI(t, testState)
+		f := c.write("tokens.yaml", spec)
+		r := c.run("apply", "-f", f, "--prune", "--yes", "--no-color")
+		wantCode(t, r, exitOK)
+		if !strings.Contains(squeeze(r.stdout), "- old-bot [tok-old] DEPLOYMENT_ADMIN # not in spec (prune)") {
+			t.Errorf("stdout:\n%s", r.stdout)
+		}
+		roles := strings.Join(c.deploymentRoles(), "\n")
+		for _, want := range []string{"tok-glass dep-a1=DEPLOYMENT_ADMIN", "tok-dep dep-a1=DEPLOYMENT_ADMIN", "tok-old dep-a2=DEPLOYMENT_ADMIN"} {
+			if !strings.Contains(roles, want) {
+				t.Errorf("prune removed %s:\n%s", want, roles)
+			}
+		}
+		if strings.Contains(roles, "tok-old dep-a1") {
+			t.Errorf("prune kept tok-old on dep-a1")
+		}
+	})
+	t.Run("protect refuses", func(t *testing.T) {
+		c := newCLI(t, testState)
+		f := c.write("tokens.yaml", spec)
+		r := c.run("apply", "-f", f, "--prune", "--yes", "--protect", "old-*")
+		wantCode(t, r, exitRefused)
+		if c.posts() != 0 {
+			t.Errorf("%d POSTs", c.posts())
+		}
+	})
+	t.Run("max-removals refuses", func(t *testing.T) {
+		c := newCLI(t, testState)
+		f := c.write("tokens.yaml", spec)
+		r := c.run("plan", "-f", f, "--prune", "--max-removals", "0")
+		wantCode(t, r, exitRefused)
+		if !strings.Contains(r.stdout, "max-removals") {
+			t.Errorf("stdout:\n%s", r.stdout)
+		}
+	})
+	t.Run("prune may not empty a deployment", func(t *testing.T) {
+		c := newCLI(t, testState)
+		f := c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-a2\n    prune: true\n    workspaceTokens: []\n")
+		wantCode(t, c.run("apply", "-f", f, "--yes"), exitRefused)
+		if c.posts() != 0 {
+			t.Errorf("%d POSTs", c.posts())
+		}
+		f = c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-a2\n    prune: true\n    allowEmpty: true\n    workspaceTokens: []\n")
+		wantCode(t, c.run("apply", "-f", f, "--yes"), exitOK)
+	})
+}
+
+func TestExportThenPlanIsEmpty(t *testing.T) {
+	c := newCLI(t, testState)
+	r := c.run("export")
+	wantCode(t, r, exitOK)
+	if strings.Contains(r.stdout, "tok-dep") || strings.Contains(r.stdout, "dep-only") {
+		t.Errorf("export lists a deployment token:\n%s", r.stdout)
+	}
+	f := c.write("exported.yaml", r.stdout)
+	wantCode(t, c.run("plan", "-f", f, "--detailed-exitcode", "--prune"), exitOK)
+}
+
+func TestPlanJSONIsPureOnStdout(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	for _, args := range [][]string{
+		{"plan", "-f", f, "-o", "json"},
+		{"plan", "-f", f, "-o", "json", "--detailed-exitcode"},
+		{"plan", "-f", f, "-o", "json", "--prune", "--max-removals", "0"},
+	} {
+		r := c.run(args...)
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+			t.Errorf("%v: stdout is not one JSON document: %v\n%s", args, err, r.stdout)
+		}
+	}
+}
+
+func TestSavedPlan(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitOK)
+
+	// Someone changes a token of the plan: the saved plan is stale.
+	stale := newCLI(t, testState)
+	stalePlan := filepath.Join(stale.dir, "plan.json")
+	wantCode(t, stale.run("plan", "-f", stale.write("tokens.yaml", mainSpec), "--out", stalePlan), exitOK)
+	client, err := astroapi.New(stale.baseURL, astroapi.WithCredential("other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.SetTokenRoles(context.Background(), "org1", "tok-old", []astroapi.Role{
+		{EntityType: "WORKSPACE", EntityID: "ws-a", Role: "WORKSPACE_MEMBER"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stale.srv.ResetStats()
+	r := stale.run("apply", stalePlan, "--yes")
+	wantCode(t, r, exitStale)
+	if stale.posts() != 0 {
+		t.Errorf("a stale plan made %d POSTs", stale.posts())
+	}
+
+	// The fresh one applies exactly its changes.
+	c.srv.ResetStats()
+	r = c.run("apply", planFile, "--yes")
+	wantCode(t, r, exitOK)
+	if !strings.Contains(r.stdout, "Apply complete: 2 added, 1 changed, 1 removed.") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	wantCode(t, c.run("plan", "-f", f, "--detailed-exitcode"), exitOK)
+
+	// A plan of another organization is refused.
+	r = c.runRaw("apply", planFile, "--yes", "--api-url", c.baseURL, "--organization", "org2")
+	wantCode(t, r, exitStale)
+}
+
+func TestUsageErrors(t *testing.T) {
+	c := newCLI(t, testState)
+	for _, args := range [][]string{
+		{"plan", "--no-such-flag"},
+		{"plan", "-o", "yaml", "-f", "x.yaml"},
+		{"frobnicate"},
+	} {
+		r := c.runRaw(args...)
+		wantCode(t, r, exitUsage)
+	}
+}
+
+func TestValidateOfflineNeedsNoCredential(t *testing.T) {
+	c := newCLI(t, testState)
+	c.env = map[string]string{}
+	f := c.write("tokens.yaml", mainSpec)
+	r := c.runRaw("validate", "--offline", "-f", f, "--api-url", "https://api.example.invalid/v1")
+	wantCode(t, r, exitOK)
+}
+
+func TestEmulateExamples(t *testing.T) {
+	c := newCLI(t, testState)
+	r := c.runRaw("plan", "-f", "../../examples/tokens.yaml", "--emulate", "../../examples/org.yaml", "--no-color")
+	wantCode(t, r, exitOK)
+	for _, want := range []string{"+ ", "~ ", "- ", "? ", "# state: absent"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the example plan shows no %q:\n%s", want, r.stdout)
+		}
+	}
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tokensync/tokensync/astroapi/astroapitest"
+)
+
+// EmulatorCmd is `tokensync emulator`.
+type EmulatorCmd struct {
+	State     string        `required:"" type:"existingfile" help:"State file (organization, workspaces, deployments, roles, tokens)." placeholder:"STATE.yaml"`
+	Listen    string        `default:"127.0.0.1:8080" help:"Address to listen on." placeholder:"ADDR"`
+	Latency   time.Duration `help:"Latency added to every API request."`
+	RateLimit string        `enum:"astro,off" default:"astro" help:"Rate limits per credential: astro (GET 25/s, POST 10/s, DELETE 5/s) or off."`
+	FaultRate float64       `help:"Fraction of API requests answered with a fault (500, 502, 503, 429, dropped connection)." placeholder:"F"`
+	FaultSeed int64         `default:"1" help:"Seed of the fault sequence."`
+}
+
+// Run serves the emulator until SIGINT or SIGTERM.
+func (c *EmulatorCmd) Run(ctx context.Context, st *Streams) error {
+	if c.FaultRate < 0 || c.FaultRate > 1 {
+		return exitWith(exitUsage, "--fault-rate must be between 0 and 1")
+	}
+	state, err := astroapitest.LoadState(c.State)
+	if err != nil {
+		return &codeError{code: exitInvalid, err: err}
+	}
+	opts := astroapitest.Options{Latency: c.Latency, FaultRate: c.FaultRate, FaultSeed: c.FaultSeed}
+	if c.RateLimit == "off" {
+		opts.RateLimits = astroapitest.NoRateLimit
+	}
+	srv := astroapitest.NewServer(state, opts)
+	err = srv.ListenAndServe(ctx, c.Listen, func(baseURL string) {
+		fmt.Fprintln(st.Out, baseURL)
+		fmt.Fprintf(st.Err, "Astro API emulator for organization %s serving at %s (Ctrl-C to stop)\n", state.Organization.ID, baseURL)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(st.Err, "emulator stopped")
+	return nil
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/sync"
+)
+
+// ExportCmd is `tokensync export`.
+type ExportCmd struct {
+	Workspace  []string `help:"Export only the deployments of this workspace (id or name); repeatable." placeholder:"W"`
+	Deployment []string `help:"Export only this deployment (id or name); repeatable." placeholder:"D"`
+}
+
+// Run prints a spec of today's assignments on the selected deployments.
+// Deployment API tokens are left out: tokensync never manages them.
+func (c *ExportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
+	sess, err := g.connect(ctx, *st, "")
+	if err != nil {
+		return err
+	}
+	defer sess.close()
+	obs, err := observe(ctx, sess)
+	if err != nil {
+		return err
+	}
+	deps, err := c.selectDeployments(obs)
+	if err != nil {
+		return err
+	}
+	doc := exportSpec(obs, deps)
+	enc := yaml.NewEncoder(st.Out)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+// selectDeployments applies --workspace and --deployment; with neither,
+// every deployment is selected.
+func (c *ExportCmd) selectDeployments(obs *sync.Observed) ([]astroapi.Deployment, error) {
+	if len(c.Workspace) == 0 && len(c.Deployment) == 0 {
+		return obs.Deployments, nil
+	}
+	wanted := map[string]bool{}
+	for _, w := range c.Workspace {
+		n := 0
+		for _, ws := range obs.Workspaces {
+			if ws.ID == w || ws.Name == w {
+				n++
+				for _, d := range obs.Deployments {
+					if d.WorkspaceID == ws.ID {
+						wanted[d.ID] = true
+					}
+				}
+			}
+		}
+		if n == 0 {
+			return nil, exitWith(exitInvalid, "--workspace %q: no such workspace in organization %s", w, obs.Organization)
+		}
+	}
+	for _, ref := range c.Deployment {
+		n := 0
+		for _, d := range obs.Deployments {
+			if d.ID == ref || d.Name == ref {
+				wanted[d.ID] = true
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, exitWith(exitInvalid, "--deployment %q: no such deployment in organization %s", ref, obs.Organization)
+		}
+	}
+	var out []astroapi.Deployment
+	for _, d := range obs.Deployments {
+		if wanted[d.ID] {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// exportSpec builds the spec document: deployments by id (name and
+// workspace in a comment), tokens by name where the name is unique in the
+// organization and by id otherwise.
+func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) *yaml.Node {
+	wsName := map[string]string{}
+	for _, w := range obs.Workspaces {
+		wsName[w.ID] = w.Name
+	}
+	nameCount := map[string]int{}
+	for _, t := range obs.Tokens {
+		nameCount[t.Name]++
+	}
+	deps = slices.Clone(deps)
+	slices.SortFunc(deps, func(a, b astroapi.Deployment) int {
+		return cmp.Or(strings.Compare(wsName[a.WorkspaceID], wsName[b.WorkspaceID]), strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+	})
+
+	type entry struct {
+		token astroapi.Token
+		role  string
+	}
+	held := map[string][]entry{} // deployment id → assignments
+	for _, t := range obs.Tokens {
+		if t.Scope == astroapi.ScopeDeployment {
+			continue
+		}
+		for _, r := range t.Roles {
+			if r.EntityType == astroapi.EntityDeployment {
+				held[r.EntityID] = append(held[r.EntityID], entry{t, r.Role})
+			}
+		}
+	}
+
+	deployments := seq()
+	for _, d := range deps {
+		entries := held[d.ID]
+		slices.SortFunc(entries, func(a, b entry) int {
+			return cmp.Or(strings.Compare(a.token.Name, b.token.Name), strings.Compare(a.token.ID, b.token.ID))
+		})
+		wsTokens, orgTokens := seq(), seq()
+		for _, e := range entries {
+			var tok *yaml.Node
+			if nameCount[e.token.Name] == 1 {
+				tok = mapping("name", scalar(e.token.Name), "role", scalar(e.role))
+			} else {
+				tok = mapping("id", scalar(e.token.ID), "role", scalar(e.role))
+				tok.Content[1].LineComment = e.token.Name + " (name shared by several tokens)"
+			}
+			if e.token.Scope == astroapi.ScopeOrganization {
+				orgTokens.Content = append(orgTokens.Content, tok)
+			} else {
+				wsTokens.Content = append(wsTokens.Content, tok)
+			}
+		}
+		dep := mapping("id", scalar(d.ID))
+		dep.Content[1].LineComment = fmt.Sprintf("%s (workspace %s)", d.Name, wsName[d.WorkspaceID])
+		dep.Content = append(dep.Content, scalar("workspaceTokens"), wsTokens)
+		if len(orgTokens.Content) > 0 {
+			dep.Content = append(dep.Content, scalar("organizationTokens"), orgTokens)
+		}
+		deployments.Content = append(deployments.Content, dep)
+	}
+	root := mapping("version", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: "1"},
+		"organization", scalar(obs.Organization),
+		"deployments", deployments)
+	root.HeadComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens.\nDeployment API tokens are not managed and are left out."
+	return &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}
+}
+
+func scalar(v string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+}
+
+func seq() *yaml.Node {
+	return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+}
+
+// mapping builds a mapping node from alternating keys and value nodes.
+func mapping(kv ...any) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	for i := 0; i < len(kv); i += 2 {
+		n.Content = append(n.Content, scalar(kv[i].(string)), kv[i+1].(*yaml.Node))
+	}
+	return n
+}

@@ -1,0 +1,31 @@
+// Command tokensync manages which API tokens hold which role on which Astro
+// Deployment, from a reviewed YAML file.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mattn/go-isatty"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], Streams{
+		In:       os.Stdin,
+		Out:      os.Stdout,
+		Err:      os.Stderr,
+		InTTY:    isTerminal(os.Stdin),
+		OutTTY:   isTerminal(os.Stdout),
+		ErrTTY:   isTerminal(os.Stderr),
+		Getenv:   os.Getenv,
+	})
+	stop()
+	os.Exit(code)
+}
+
+func isTerminal(f *os.File) bool {
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}

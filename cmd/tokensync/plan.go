@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tokensync/tokensync/render"
+)
+
+// PlanCmd is `tokensync plan`.
+type PlanCmd struct {
+	PlanFlags
+	Output           string `short:"o" enum:"text,json,markdown" default:"text" help:"Output format: text, json or markdown."`
+	Out              string `type:"path" help:"Also save the plan as JSON to this file, for 'tokensync apply PLAN.json'." placeholder:"PLAN.json"`
+	DetailedExitcode bool   `help:"Exit 2 when there are changes, 0 when there are none."`
+}
+
+// Run computes and shows the plan; it writes nothing to the API.
+func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
+	p, err := c.makePlan(ctx, g, *st)
+	if err != nil {
+		return err
+	}
+	defer p.sess.close()
+	meta := render.Meta{ToolVersion: version, SpecDigest: p.spec.Digest, SpecFiles: p.spec.Files}
+	if c.Out != "" {
+		var buf bytes.Buffer
+		if err := render.JSON(&buf, p.plan, meta); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(c.Out, buf.Bytes()); err != nil {
+			return fmt.Errorf("save plan: %w", err)
+		}
+	}
+	switch c.Output {
+	case "json":
+		err = render.JSON(st.Out, p.plan, meta)
+	case "markdown":
+		err = render.Markdown(st.Out, p.plan, render.MarkdownOptions{})
+	default:
+		err = render.Text(st.Out, p.plan, g.colour(*st, st.OutTTY))
+	}
+	if err != nil {
+		return err
+	}
+	if c.Out != "" {
+		fmt.Fprintf(st.Err, "Saved the plan to %s; apply it with: tokensync apply %s\n", c.Out, c.Out)
+	}
+	if p.plan.Refused() {
+		return &codeError{code: exitRefused}
+	}
+	if c.DetailedExitcode && len(p.plan.Changes) > 0 {
+		return &codeError{code: exitChanges}
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it into place, so path is never left half-written.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,150 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tokensync/tokensync/sync"
+)
+
+// DefaultMarker is the hidden comment that starts every markdown plan, so a
+// workflow can find its earlier comment and update it in place.
+const DefaultMarker = "<!-- tokensync-plan -->"
+
+// DefaultMarkdownLimit keeps a markdown plan below GitHub's 65,536-character
+// limit on comments and job summaries.
+const DefaultMarkdownLimit = 60000
+
+// MarkdownOptions steer Markdown. Zero values mean the defaults.
+type MarkdownOptions struct {
+	Marker string // hidden marker comment; DefaultMarker when ""
+	Limit  int    // maximum length in bytes; DefaultMarkdownLimit when 0
+}
+
+// Markdown writes the plan for a pull-request comment or a job summary:
+// the counts in the title, a warning when anything is removed, a section
+// per deployment (open when it removes something), the unmanaged
+// assignments collapsed, and a note when the limit cut sections out.
+func Markdown(w io.Writer, p sync.Plan, opts MarkdownOptions) error {
+	if opts.Marker == "" {
+		opts.Marker = DefaultMarker
+	}
+	if opts.Limit <= 0 {
+		opts.Limit = DefaultMarkdownLimit
+	}
+	add, change, remove := p.Summary()
+	var head strings.Builder
+	head.WriteString(opts.Marker + "\n")
+	if len(p.Changes) == 0 {
+		head.WriteString("### tokensync plan: no changes\n\nThe managed deployments match the spec.\n")
+	} else {
+		fmt.Fprintf(&head, "### tokensync plan: %d to add, %d to change, %d to remove\n", add, change, remove)
+	}
+	for _, g := range p.Guards {
+		if !g.OK {
+			fmt.Fprintf(&head, "\n> [!CAUTION]\n> **Refused by guard %s:** %s\n", g.Name, mdText(g.Message))
+		}
+	}
+	if remove > 0 {
+		fmt.Fprintf(&head, "\n> [!WARNING]\n> This plan **removes %d assignment(s)**: the tokens below lose their role on these deployments.\n", remove)
+	}
+
+	var sections []string
+	for _, g := range groupByDeployment(sync.Plan{Changes: p.Changes}) {
+		sections = append(sections, deploymentSection(g))
+	}
+	if len(p.Unmanaged) > 0 {
+		sections = append(sections, unmanagedSection(p.Unmanaged))
+	}
+
+	var b strings.Builder
+	b.WriteString(head.String())
+	const noteRoom = 300 // the longest note below
+	for i, s := range sections {
+		room := opts.Limit - b.Len() - len(s)
+		if room >= noteRoom || (i == len(sections)-1 && room >= 0) {
+			b.WriteString(s)
+			continue
+		}
+		fmt.Fprintf(&b, "\n> [!NOTE]\n> %d more section(s) left out to keep this comment under %d characters. Run `tokensync plan` for the whole plan.\n", len(sections)-i, opts.Limit)
+		break
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// deploymentSection is one deployment's changes as a table, open when it
+// removes something.
+func deploymentSection(g deploymentGroup) string {
+	var a, u, r int
+	for _, c := range g.Changes {
+		switch c.Action {
+		case sync.Add:
+			a++
+		case sync.Update:
+			u++
+		case sync.Remove:
+			r++
+		}
+	}
+	open := ""
+	if r > 0 {
+		open = " open"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n<details%s><summary><b>%s</b> (<code>%s</code>): +%d ~%d -%d</summary>\n\n",
+		open, htmlText(g.Deployment.Name), htmlText(g.Deployment.ID), a, u, r)
+	b.WriteString("| | token | before | after | reason |\n|---|---|---|---|---|\n")
+	for _, c := range g.Changes {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdSymbol(c.Action), mdToken(c.Token), mdRole(c.Before), mdRole(c.After), mdText(c.Reason))
+	}
+	b.WriteString("\n</details>\n")
+	return b.String()
+}
+
+// unmanagedSection lists the assignments left alone, collapsed.
+func unmanagedSection(cs []sync.Change) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n<details><summary>%d unmanaged assignment(s) left alone</summary>\n\n", len(cs))
+	b.WriteString("| deployment | token | role | reason |\n|---|---|---|---|\n")
+	for _, c := range cs {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdText(c.Deployment.Name), mdToken(c.Token), mdRole(c.Before), mdText(c.Reason))
+	}
+	b.WriteString("\n</details>\n")
+	return b.String()
+}
+
+func mdSymbol(a sync.Action) string {
+	switch a {
+	case sync.Add:
+		return "➕ add"
+	case sync.Update:
+		return "✏️ change"
+	case sync.Remove:
+		return "➖ **remove**"
+	default:
+		return string(a)
+	}
+}
+
+func mdToken(t sync.TokenRef) string {
+	return fmt.Sprintf("%s <sub>%s</sub>", mdText(t.Name), mdText(t.ID))
+}
+
+func mdRole(r string) string {
+	if r == "" {
+		return "—"
+	}
+	return "`" + strings.ReplaceAll(r, "`", "'") + "`"
+}
+
+// mdText makes user-controlled text safe inside a markdown table cell.
+func mdText(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`).Replace(s)
+}
+
+// htmlText escapes text inside an HTML element.
+func htmlText(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}

@@ -1,0 +1,152 @@
+package render
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/fatih/color"
+
+	"github.com/tokensync/tokensync/sync"
+)
+
+// palette holds the colours of the text output; every colour is disabled
+// when colour is off.
+type palette struct {
+	add, update, remove, unmanaged, heading, faint, bad *color.Color
+}
+
+func newPalette(enabled bool) palette {
+	p := palette{
+		add:       color.New(color.FgGreen),
+		update:    color.New(color.FgYellow),
+		remove:    color.New(color.FgRed),
+		unmanaged: color.New(color.Faint),
+		heading:   color.New(color.Bold),
+		faint:     color.New(color.Faint),
+		bad:       color.New(color.FgRed, color.Bold),
+	}
+	for _, c := range []*color.Color{p.add, p.update, p.remove, p.unmanaged, p.heading, p.faint, p.bad} {
+		if enabled {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+	}
+	return p
+}
+
+// Text writes the plan for a terminal: changes grouped by deployment, then
+// the failed guards and the summary line. With colour false it writes plain
+// text.
+func Text(w io.Writer, p sync.Plan, colour bool) error {
+	pal := newPalette(colour)
+	tw := &errWriter{w: w}
+	groups := groupByDeployment(p)
+	if len(groups) == 0 {
+		tw.printf("No changes: the managed deployments match the spec.\n")
+	}
+	for i, g := range groups {
+		if i > 0 {
+			tw.printf("\n")
+		}
+		tw.printf("%s %s\n", pal.heading.Sprint("deployment "+g.Deployment.Name), pal.faint.Sprint("("+g.Deployment.ID+")"))
+		labelWidth, roleWidth := 0, 0
+		for _, c := range g.Changes {
+			labelWidth = max(labelWidth, len(tokenLabel(c.Token)))
+			roleWidth = max(roleWidth, len(roleChange(c)))
+		}
+		for _, c := range g.Changes {
+			sign, col := symbol(c.Action, pal)
+			line := fmt.Sprintf("  %s %-*s  %s", sign, labelWidth, tokenLabel(c.Token), roleChange(c))
+			if c.Reason != "" {
+				line = fmt.Sprintf("  %s %-*s  %-*s  # %s", sign, labelWidth, tokenLabel(c.Token), roleWidth, roleChange(c), c.Reason)
+			}
+			tw.printf("%s\n", col.Sprint(line))
+		}
+	}
+	for _, g := range p.Guards {
+		if !g.OK {
+			tw.printf("\n%s %s\n", pal.bad.Sprint("Refused by guard "+g.Name+":"), g.Message)
+		}
+	}
+	add, change, remove := p.Summary()
+	if len(groups) > 0 {
+		tw.printf("\n")
+	}
+	tw.printf("%s\n", pal.heading.Sprintf("Plan: %d to add, %d to change, %d to remove.", add, change, remove))
+	return tw.err
+}
+
+// symbol is the one-character mark of an action and its colour.
+func symbol(a sync.Action, pal palette) (string, *color.Color) {
+	switch a {
+	case sync.Add:
+		return "+", pal.add
+	case sync.Update:
+		return "~", pal.update
+	case sync.Remove:
+		return "-", pal.remove
+	default:
+		return "?", pal.unmanaged
+	}
+}
+
+// tokenLabel names a token in text output: its name and id.
+func tokenLabel(t sync.TokenRef) string {
+	return fmt.Sprintf("%s [%s]", t.Name, t.ID)
+}
+
+// roleChange shows the role of a change: NEW, OLD -> NEW, or OLD.
+func roleChange(c sync.Change) string {
+	switch c.Action {
+	case sync.Update:
+		return c.Before + " -> " + c.After
+	case sync.Add:
+		return c.After
+	default:
+		return c.Before
+	}
+}
+
+// deploymentGroup is the changes and unmanaged assignments of one deployment.
+type deploymentGroup struct {
+	Deployment sync.DeploymentRef
+	Changes    []sync.Change // changes first, then unmanaged
+}
+
+// groupByDeployment groups a plan by deployment, keeping the plan's order.
+func groupByDeployment(p sync.Plan) []deploymentGroup {
+	var groups []deploymentGroup
+	index := map[string]int{}
+	for _, list := range [][]sync.Change{p.Changes, p.Unmanaged} {
+		for _, c := range list {
+			i, ok := index[c.Deployment.ID]
+			if !ok {
+				i = len(groups)
+				index[c.Deployment.ID] = i
+				groups = append(groups, deploymentGroup{Deployment: c.Deployment})
+			}
+			groups[i].Changes = append(groups[i].Changes, c)
+		}
+	}
+	slices.SortStableFunc(groups, func(a, b deploymentGroup) int {
+		return cmp.Or(strings.Compare(a.Deployment.Name, b.Deployment.Name), strings.Compare(a.Deployment.ID, b.Deployment.ID))
+	})
+	return groups
+}
+
+// errWriter remembers the first write error so renderers can write freely
+// and report once.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, a ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, a...)
+	}
+}
