@@ -14,13 +14,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], Streams{
-		In:       os.Stdin,
-		Out:      os.Stdout,
-		Err:      os.Stderr,
-		InTTY:    isTerminal(os.Stdin),
-		OutTTY:   isTerminal(os.Stdout),
-		ErrTTY:   isTerminal(os.Stderr),
-		Getenv:   os.Getenv,
+		In:     os.Stdin,
+		Out:    os.Stdout,
+		Err:    os.Stderr,
+		InTTY:  isTerminal(os.Stdin),
+		OutTTY: isTerminal(os.Stdout),
+		ErrTTY: isTerminal(os.Stderr),
+		Getenv: os.Getenv,
 	})
 	stop()
 	os.Exit(code)

@@ -2,37 +2,13 @@ package main
 
 import (
 	"context"
-	"fmt"
-	gosync "sync"
-
-	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
 
-// observe lists what the API says today with org-wide lists, all at once:
-// one page of 1,000 per call, whatever the number of deployments named.
+// observe lists what the API says today.
 func observe(ctx context.Context, s *session) (*sync.Observed, error) {
-	obs := &sync.Observed{Organization: s.org}
-	var (
-		wg   gosync.WaitGroup
-		errs [4]error
-	)
-	wg.Go(func() { obs.Tokens, errs[0] = s.client.Tokens(ctx, s.org, astroapi.TokenFilter{}) })
-	wg.Go(func() { obs.Deployments, errs[1] = s.client.Deployments(ctx, s.org, astroapi.DeploymentFilter{}) })
-	wg.Go(func() { obs.Workspaces, errs[2] = s.client.Workspaces(ctx, s.org, astroapi.WorkspaceFilter{}) })
-	wg.Go(func() {
-		var roles astroapi.Roles
-		roles, errs[3] = s.client.Roles(ctx, s.org, astroapi.RoleFilter{ScopeTypes: []string{"DEPLOYMENT"}})
-		obs.CustomRoles = roles.Custom
-	})
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("read organization %s: %w", s.org, err)
-		}
-	}
-	return obs, nil
+	return sync.Observe(ctx, s.client, s.org)
 }
 
 // PlanFlags are the flags that shape a plan, shared by plan and apply.
