@@ -1,6 +1,7 @@
 package render
 
 import (
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,6 +72,7 @@ type TokenJSON struct {
 type SourceJSON struct {
 	File string `json:"file"`
 	Line int    `json:"line"`
+	Col  int    `json:"col"`
 }
 
 // GuardJSON is the result of one guard.
@@ -166,7 +168,7 @@ func changesJSON(cs []sync.Change) []ChangeJSON {
 			Reason:     c.Reason,
 		}
 		if c.Source != nil {
-			j.Source = &SourceJSON{File: c.Source.File, Line: c.Source.Line}
+			j.Source = &SourceJSON{File: c.Source.File, Line: c.Source.Line, Col: c.Source.Col}
 		}
 		out = append(out, j)
 	}
@@ -185,7 +187,7 @@ func changesFromJSON(cs []ChangeJSON) []sync.Change {
 			Reason:     j.Reason,
 		}
 		if j.Source != nil {
-			c.Source = &spec.Pos{File: j.Source.File, Line: j.Source.Line}
+			c.Source = &spec.Pos{File: j.Source.File, Line: j.Source.Line, Col: j.Source.Col}
 		}
 		out = append(out, c)
 	}
@@ -198,3 +200,9 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+//go:embed plan.schema.json
+var planSchema []byte
+
+// PlanSchema returns the JSON Schema of the plan document.
+func PlanSchema() []byte { return planSchema }

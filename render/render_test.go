@@ -1,0 +1,271 @@
+package render
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/tokensync/tokensync/spec"
+	"github.com/tokensync/tokensync/sync"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var (
+	prod    = sync.DeploymentRef{ID: "dep-prod", Name: "analytics-prod"}
+	staging = sync.DeploymentRef{ID: "dep-stg", Name: "analytics-staging"}
+	ci      = sync.TokenRef{ID: "tok-ci", Name: "ci-deployer", Scope: "WORKSPACE"}
+	dbt     = sync.TokenRef{ID: "tok-dbt", Name: "dbt_runner|prod", Scope: "WORKSPACE"}
+	obs     = sync.TokenRef{ID: "tok-obs", Name: "org-observer", Scope: "ORGANIZATION"}
+	old     = sync.TokenRef{ID: "tok-old", Name: "old-bot", Scope: "WORKSPACE"}
+	key     = sync.TokenRef{ID: "tok-key", Name: "prod-deploy-key", Scope: "DEPLOYMENT"}
+)
+
+func okGuards() []sync.Guard {
+	return []sync.Guard{
+		{Name: sync.GuardMaxRemovals, OK: true, Message: "0 removals (limit 20)"},
+		{Name: sync.GuardAllowEmpty, OK: true, Message: "prune empties no deployment"},
+		{Name: sync.GuardProtect, OK: true, Message: "no protected tokens"},
+	}
+}
+
+func at(line int) *spec.Pos { return &spec.Pos{File: "tokens.yaml", Line: line, Col: 9} }
+
+// plans are the golden cases of every renderer.
+func plans() map[string]sync.Plan {
+	addsOnly := sync.Plan{
+		Organization: "org1",
+		Changes: []sync.Change{
+			{Action: sync.Add, Deployment: prod, Token: ci, After: "DEPLOYMENT_ADMIN", Source: at(7)},
+			{Action: sync.Add, Deployment: prod, Token: obs, After: "DEPLOYMENT_VIEWER", Source: at(12)},
+		},
+		Guards:       okGuards(),
+		Fingerprints: map[string]string{"tok-ci": strings.Repeat("a", 64), "tok-obs": strings.Repeat("b", 64)},
+	}
+	mixed := sync.Plan{
+		Organization: "org1",
+		Changes: []sync.Change{
+			{Action: sync.Add, Deployment: prod, Token: ci, After: "DEPLOYMENT_ADMIN", Source: at(7)},
+			{Action: sync.Remove, Deployment: prod, Token: old, Before: "DEPLOYMENT_ADMIN", Reason: sync.ReasonAbsent, Source: at(9)},
+			{Action: sync.Update, Deployment: staging, Token: dbt, Before: "DEPLOYMENT_VIEWER", After: "DAG_DEPLOYER", Source: at(15)},
+			{Action: sync.Remove, Deployment: staging, Token: obs, Before: "DEPLOYMENT_ADMIN", Reason: sync.ReasonPrune},
+		},
+		Unmanaged: []sync.Change{
+			{Action: sync.Unmanaged, Deployment: prod, Token: key, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: sync.ReasonDeploymentToken},
+		},
+		Guards: okGuards(),
+		Fingerprints: map[string]string{
+			"tok-ci": strings.Repeat("a", 64), "tok-old": strings.Repeat("c", 64),
+			"tok-dbt": strings.Repeat("d", 64), "tok-obs": strings.Repeat("b", 64),
+		},
+	}
+	refused := mixed
+	refused.Guards = []sync.Guard{
+		{Name: sync.GuardMaxRemovals, Message: "2 removals exceed --max-removals 1"},
+		okGuards()[1], okGuards()[2],
+	}
+	return map[string]sync.Plan{
+		"no-changes": {
+			Organization: "org1",
+			Unmanaged:    mixed.Unmanaged,
+			Guards:       okGuards(),
+			Fingerprints: map[string]string{},
+		},
+		"adds-only": addsOnly,
+		"mixed":     mixed,
+		"refused":   refused,
+	}
+}
+
+// bigPlan has enough deployments to pass the markdown limit.
+func bigPlan() sync.Plan {
+	p := sync.Plan{Organization: "org1", Guards: okGuards(), Fingerprints: map[string]string{}}
+	for d := range 400 {
+		dep := sync.DeploymentRef{ID: fmt.Sprintf("dep-%03d", d), Name: fmt.Sprintf("deployment-%03d", d)}
+		for tk := range 5 {
+			tok := sync.TokenRef{ID: fmt.Sprintf("tok-%d", tk), Name: fmt.Sprintf("token-%d", tk), Scope: "WORKSPACE"}
+			p.Changes = append(p.Changes, sync.Change{Action: sync.Add, Deployment: dep, Token: tok, After: "DEPLOYMENT_ADMIN", Source: at(d*5 + tk + 1)})
+		}
+	}
+	return p
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./render -update)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", name, diff)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	meta := Meta{ToolVersion: "test", SpecDigest: strings.Repeat("e", 64), SpecFiles: []string{"tokens.yaml"}}
+	for name, p := range plans() {
+		t.Run(name, func(t *testing.T) {
+			var text, js, md bytes.Buffer
+			if err := Text(&text, p, false); err != nil {
+				t.Fatal(err)
+			}
+			if err := JSON(&js, p, meta); err != nil {
+				t.Fatal(err)
+			}
+			if err := Markdown(&md, p, MarkdownOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".txt", text.Bytes())
+			golden(t, name+".json", js.Bytes())
+			golden(t, name+".md", md.Bytes())
+		})
+	}
+}
+
+func TestMarkdownLimit(t *testing.T) {
+	var md bytes.Buffer
+	if err := Markdown(&md, bigPlan(), MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if md.Len() >= DefaultMarkdownLimit {
+		t.Errorf("markdown is %d bytes, want below %d", md.Len(), DefaultMarkdownLimit)
+	}
+	if !strings.Contains(md.String(), "more section(s) left out to keep this comment under 60000 characters") {
+		t.Errorf("no note about the cut")
+	}
+	if !strings.HasPrefix(md.String(), DefaultMarker+"\n### tokensync plan: 2000 to add, 0 to change, 0 to remove\n") {
+		t.Errorf("title:\n%s", md.String()[:200])
+	}
+	golden(t, "big.md", md.Bytes())
+
+	// A small limit still keeps the title and says what was cut.
+	md.Reset()
+	if err := Markdown(&md, plans()["mixed"], MarkdownOptions{Limit: 700}); err != nil {
+		t.Fatal(err)
+	}
+	if md.Len() > 700 || !strings.Contains(md.String(), "left out") {
+		t.Errorf("limit 700 gave %d bytes:\n%s", md.Len(), md.String())
+	}
+}
+
+func TestMarkdownSections(t *testing.T) {
+	var md bytes.Buffer
+	if err := Markdown(&md, plans()["mixed"], MarkdownOptions{Marker: "<!-- tokensync:prod -->"}); err != nil {
+		t.Fatal(err)
+	}
+	out := md.String()
+	for _, want := range []string{
+		"<!-- tokensync:prod -->\n",
+		"> [!WARNING]\n> This plan **removes 2 assignment(s)**",
+		"<details open><summary><b>analytics-prod</b>",
+		"<details><summary>1 unmanaged assignment(s) left alone</summary>",
+		`dbt\_runner\|prod`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+	md.Reset()
+	if err := Markdown(&md, plans()["adds-only"], MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(md.String(), "[!WARNING]") || strings.Contains(md.String(), "<details open>") {
+		t.Errorf("a plan without removals has a warning or an open section:\n%s", md.String())
+	}
+}
+
+func TestTextColour(t *testing.T) {
+	var plain, coloured bytes.Buffer
+	p := plans()["mixed"]
+	if err := Text(&plain, p, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := Text(&coloured, p, true); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.String(), "\x1b[") {
+		t.Errorf("plain text has escape codes:\n%q", plain.String())
+	}
+	if !strings.Contains(coloured.String(), "\x1b[32m") || !strings.Contains(coloured.String(), "\x1b[31m") {
+		t.Errorf("coloured text lacks green adds or red removals:\n%q", coloured.String())
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	for name, p := range plans() {
+		var buf bytes.Buffer
+		if err := JSON(&buf, p, Meta{ToolVersion: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := ReadDocument(&buf)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if diff := cmp.Diff(p, doc.Plan()); diff != "" {
+			t.Errorf("%s: round trip (-want +got):\n%s", name, diff)
+		}
+	}
+}
+
+func TestReadDocumentRefuses(t *testing.T) {
+	for name, in := range map[string]string{
+		"other version": `{"format_version": "2"}`,
+		"unknown field": `{"format_version": "1", "extra": 1}`,
+		"not json":      `plan: yes`,
+		"trailing data": `{"format_version": "1"} {}`,
+	} {
+		if _, err := ReadDocument(strings.NewReader(in)); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// validateDocument checks JSON against the plan schema.
+func validateDocument(t *testing.T, data []byte) {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	schema, err := jsonschema.UnmarshalJSON(bytes.NewReader(PlanSchema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddResource("plan.schema.json", schema); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("plan.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Errorf("document does not match plan.schema.json: %v\n%s", err, data)
+	}
+}
+
+func TestSchemaMatchesDocuments(t *testing.T) {
+	for name, p := range plans() {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := JSON(&buf, p, Meta{ToolVersion: "test", SpecFiles: []string{"a.yaml"}}); err != nil {
+				t.Fatal(err)
+			}
+			validateDocument(t, buf.Bytes())
+		})
+	}
+}
