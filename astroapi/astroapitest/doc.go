@@ -1,0 +1,105 @@
+// Package astroapitest is an in-memory emulator of the Astro API v1, the
+// ground truth of tokensync's tests, of --emulate and of `tokensync
+// emulator`. It is strict on purpose: what passes against it must work
+// against the real API, so it rejects everything the API documents as
+// invalid and, where the API is silent, the stricter reading.
+//
+// # State
+//
+// A State (LoadState, ParseState, or built in Go) holds one organization,
+// its workspaces, deployments, custom roles, API tokens with their role
+// lists, and optional credentials. State files are YAML with the API's
+// field names; GET /_emulator/state answers the same shape as JSON. Loading
+// is strict: unknown or duplicate keys, duplicate ids, dangling references,
+// bad scopes or entity types, and role lists the API would refuse (the same
+// rules as POST /tokens/{id}/roles, with built-in role names in upper case)
+// are all reported at once as "file:line:col: message". A token's own scope
+// entity is the entity of its one role of the scope's entity type; it never
+// changes. Timestamps absent from the state get fixed defaults in file
+// order, so the default list order is the file order.
+//
+// # API
+//
+// NewServer serves, under /v1/organizations/{organizationId}:
+//
+//	GET    /tokens               workspaceId, deploymentId, includeOnlyOrganizationTokens, offset, limit, sorts
+//	GET    /tokens/{tokenId}
+//	DELETE /tokens/{tokenId}     204, then 404
+//	POST   /tokens/{tokenId}/roles  {"roles": [...]}: replaces the whole list, answers SubjectRoles
+//	GET    /deployments          deploymentIds, workspaceIds, names (repeated keys), offset, limit, sorts
+//	GET    /workspaces           workspaceIds, names, offset, limit, sorts
+//	GET    /roles                scopeTypes, includeDefaultRoles, offset, limit, sorts
+//
+// Any other path answers 404, another method on a known path 405 (with
+// Allow); the other real token operations (create, update, rotate) are not
+// emulated. An unknown organization or token is 404. Every 4xx and 5xx
+// carries the Error body {message, requestId, statusCode[, fieldErrors]}
+// as application/json, and every answer a request id unique to it.
+//
+// Auth: a missing, empty or non-Bearer Authorization header is 401. With
+// credentials in the state, an unknown secret is 401 (deleting a token
+// removes the credentials of that token); a readOnly credential gets 403 on POST and DELETE; a
+// credential with workspaceIds sees only those workspaces: org-wide lists
+// of tokens, deployments and workspaces are 403 unless filtered to its
+// workspaces (workspaceId, or deploymentId of one of its deployments, for
+// tokens; workspaceIds for deployments and workspaces), a token is readable
+// if it holds a role in one of them and writable if it belongs to one.
+//
+// Lists: offset defaults to 0, limit to 20 and must be 1..1000; an invalid
+// offset or limit is a 400 with fieldErrors, never clamped. The answer
+// echoes offset and limit and gives totalCount. The default order is
+// createdAt, then id; sorts (repeated "field:asc|desc") sorts first, names
+// and descriptions compared case-insensitively. An unknown query parameter,
+// an unknown sort field, a repeated single-valued parameter or an empty
+// value is a 400 too. Options.MaxPageSize returns short pages mid-list.
+// GET /roles counts and pages custom roles only; defaultRoles, only with
+// includeDefaultRoles=true, lists every built-in role of the asked
+// scopeTypes on every page.
+//
+// POST /tokens/{tokenId}/roles rejects with 400 and fieldErrors: a body
+// that is not exactly one JSON object {"roles": [...]} (unknown fields
+// included), an empty list, an unknown entity type, organization,
+// workspace, deployment or custom role, a deploymentId missing on a DAG or
+// DAG_TAG entry or present on another, a role that does not fit its entity
+// type, a custom role of another scopeType or restricted to other
+// workspaces, and every scope violation: a token keeps exactly one role on
+// its own scope entity; a WORKSPACE token holds no ORGANIZATION role and no
+// role on another workspace or its deployments; a DEPLOYMENT token holds
+// roles on its own deployment only. DAG and DAG_TAG entries keep any role
+// name as sent. An applied write sets updatedAt (strictly increasing) and
+// updatedBy, and is counted in Stats.RoleWrites.
+//
+// Rate limits: a token bucket per credential and method class (GET,
+// POST, DELETE) with rate and burst equal to the limit; over it, 429 with
+// a Retry-After header in whole seconds (at least 1). Faults
+// (Options.FaultRate, seeded by FaultSeed) answer 500, 502, 503, 429
+// without Retry-After, or drop the connection without a response (half
+// the dropped POSTs after applying the write). Note that Go's HTTP client
+// silently retries an idempotent request whose reused connection drops, so
+// a dropped GET may show as two requests in Stats.
+//
+// Admin endpoints, without auth, limits, faults or stats: GET
+// /_emulator/stats (Stats as JSON) and GET /_emulator/state (State as JSON,
+// credentials included: never put real secrets in a state).
+//
+// # Inferred behaviours
+//
+// Astronomer does not document these; the emulator follows the inference
+// of docs/astro-api.md and a test names each:
+//
+//   - The API enforces the Terraform provider's scope rules, and a
+//     WORKSPACE token may hold DEPLOYMENT (and DAG) roles only on
+//     deployments of its own workspace (TestPostRoles400).
+//   - Two entries for the same entity in one role list are rejected
+//     (TestPostRoles400).
+//   - GET /tokens?deploymentId=D (or workspaceId=W) returns every token
+//     holding a role on D (DAG and DAG_TAG roles on D included) or on W,
+//     whatever its scope (TestTokenFilterHoldersWhateverScopeInferred).
+//   - Built-in role names are accepted in any case and stored upper case,
+//     as Terraform provider issue 195 reports
+//     (TestBuiltinRoleCaseInsensitiveInferredTerraformIssue195).
+//   - There is no ETag or version: the last writer wins
+//     (TestConcurrentWriteLastWriterWinsInferred).
+//   - A filter on an id that does not exist matches nothing (200, empty
+//     list) rather than failing (TestFilterUnknownIDMatchesNothingInferred).
+package astroapitest

@@ -1,0 +1,175 @@
+package astroapitest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tokensync/tokensync/astroapi"
+)
+
+// checkRoles applies the role-list rules of POST /tokens/{id}/roles to the
+// role list of a token with the given scope and own scope entity, and
+// returns every violation. With fromAPI, built-in role names are accepted
+// in any case and upper-cased in place (inferred, Terraform provider issue
+// 195); without it (a state), they must already be upper case.
+func checkRoles(x *index, scope, own string, roles []astroapi.Role, fromAPI bool) []astroapi.FieldError {
+	var errs []astroapi.FieldError
+	add := func(field, code, format string, args ...any) {
+		errs = append(errs, astroapi.FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
+	}
+	if len(roles) == 0 {
+		add("roles", "min", "roles must have at least 1 item")
+		return errs
+	}
+	ownType := scopeEntity(scope)
+	ownCount := 0
+	seen := map[string]int{}
+	for i := range roles {
+		r := &roles[i]
+		f := fmt.Sprintf("roles[%d]", i)
+		if !slices.Contains(entityTypes, r.EntityType) {
+			add(f+".entityType", "oneof", "entityType %q is not one of %s", r.EntityType, strings.Join(entityTypes, ", "))
+			continue
+		}
+		if r.EntityID == "" {
+			add(f+".entityId", "required", "entityId is required")
+			continue
+		}
+		if r.Role == "" {
+			add(f+".role", "required", "role is required")
+			continue
+		}
+		key := r.EntityType + "\x00" + r.EntityID + "\x00" + r.DeploymentID
+		if j, dup := seen[key]; dup {
+			add(f, "duplicate", "a second role on %s %q (first at roles[%d])", r.EntityType, r.EntityID, j)
+			continue
+		}
+		seen[key] = i
+
+		// The entity must exist; workspace is the workspace it lies in.
+		var workspace string
+		switch r.EntityType {
+		case astroapi.EntityOrganization:
+			if r.EntityID != x.org {
+				add(f+".entityId", "not_found", "unknown organization %q", r.EntityID)
+				continue
+			}
+		case astroapi.EntityWorkspace:
+			if x.workspaces[r.EntityID] == nil {
+				add(f+".entityId", "not_found", "unknown workspace %q", r.EntityID)
+				continue
+			}
+			workspace = r.EntityID
+		case astroapi.EntityDeployment:
+			d := x.deployments[r.EntityID]
+			if d == nil {
+				add(f+".entityId", "not_found", "unknown deployment %q", r.EntityID)
+				continue
+			}
+			workspace = d.WorkspaceID
+		case astroapi.EntityDAG, astroapi.EntityDAGTag:
+			if r.DeploymentID == "" {
+				add(f+".deploymentId", "required", "deploymentId is required on a %s role", r.EntityType)
+				continue
+			}
+			d := x.deployments[r.DeploymentID]
+			if d == nil {
+				add(f+".deploymentId", "not_found", "unknown deployment %q", r.DeploymentID)
+				continue
+			}
+			workspace = d.WorkspaceID
+		}
+		if r.DeploymentID != "" && r.EntityType != astroapi.EntityDAG && r.EntityType != astroapi.EntityDAGTag {
+			add(f+".deploymentId", "forbidden", "deploymentId is allowed only on DAG and DAG_TAG roles")
+			continue
+		}
+
+		// Scope rules (Terraform provider checks, enforced by the API: inferred).
+		if !scopeAllows(scope, own, r, workspace, func(format string, args ...any) {
+			add(f, "scope", format, args...)
+		}) {
+			continue
+		}
+		if r.EntityType == ownType && r.EntityID == own {
+			ownCount++
+		}
+
+		// The role must fit its entity.
+		if r.EntityType == astroapi.EntityDAG || r.EntityType == astroapi.EntityDAGTag {
+			continue
+		}
+		upper := strings.ToUpper(r.Role)
+		if et, ok := builtinRoles[upper]; ok {
+			if r.Role != upper {
+				if !fromAPI {
+					add(f+".role", "upper_case", "built-in role %q must be written %q, as the API stores it", r.Role, upper)
+					continue
+				}
+				r.Role = upper
+			}
+			if et != r.EntityType {
+				add(f+".role", "role_entity", "role %q is %s %s role and does not fit %s %s entity", r.Role, article(et), et, article(r.EntityType), r.EntityType)
+			}
+			continue
+		}
+		cr := x.customRoles[r.Role]
+		if cr == nil {
+			add(f+".role", "not_found", "unknown role %q for %s %s entity", r.Role, article(r.EntityType), r.EntityType)
+			continue
+		}
+		if cr.ScopeType != r.EntityType {
+			add(f+".role", "role_entity", "custom role %q has scopeType %s and does not fit %s %s entity", r.Role, cr.ScopeType, article(r.EntityType), r.EntityType)
+			continue
+		}
+		if len(cr.RestrictedWorkspaceIDs) > 0 && workspace != "" && !slices.Contains(cr.RestrictedWorkspaceIDs, workspace) {
+			add(f+".role", "restricted", "custom role %q is restricted to workspaces %s and cannot be granted in workspace %q",
+				r.Role, strings.Join(cr.RestrictedWorkspaceIDs, ", "), workspace)
+		}
+	}
+	if ownCount == 0 {
+		add("roles", "own_scope_role", "%s %s token must keep exactly one %s role on its own %s %q", article(scope), scope, ownType, strings.ToLower(ownType), own)
+	}
+	return errs
+}
+
+// scopeAllows reports whether a token of the given scope and own entity
+// may hold role r, whose entity lies in workspace; it reports why not.
+func scopeAllows(scope, own string, r *astroapi.Role, workspace string, deny func(string, ...any)) bool {
+	switch scope {
+	case astroapi.ScopeWorkspace:
+		switch r.EntityType {
+		case astroapi.EntityOrganization:
+			deny("a WORKSPACE token cannot hold an ORGANIZATION role")
+			return false
+		case astroapi.EntityWorkspace:
+			if r.EntityID != own {
+				deny("a WORKSPACE token can hold a WORKSPACE role only on its own workspace %q, not on %q", own, r.EntityID)
+				return false
+			}
+		default:
+			if workspace != own {
+				deny("a WORKSPACE token can hold roles only on deployments of its own workspace %q; deployment %q is in workspace %q",
+					own, deploymentOf(r), workspace)
+				return false
+			}
+		}
+	case astroapi.ScopeDeployment:
+		if deploymentOf(r) != own {
+			deny("a DEPLOYMENT token can hold roles only on its own deployment %q", own)
+			return false
+		}
+	}
+	return true
+}
+
+// deploymentOf is the deployment a DEPLOYMENT, DAG or DAG_TAG role is on.
+func deploymentOf(r *astroapi.Role) string {
+	switch r.EntityType {
+	case astroapi.EntityDeployment:
+		return r.EntityID
+	case astroapi.EntityDAG, astroapi.EntityDAGTag:
+		return r.DeploymentID
+	}
+	return ""
+}
