@@ -45,9 +45,6 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 	pal := newPalette(colour)
 	tw := &errWriter{w: w}
 	groups := groupByDeployment(p)
-	if len(groups) == 0 {
-		tw.printf("No changes: the managed deployments match the spec.\n")
-	}
 	for i, g := range groups {
 		if i > 0 {
 			tw.printf("\n")
@@ -76,7 +73,11 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 	if len(groups) > 0 {
 		tw.printf("\n")
 	}
-	tw.printf("%s\n", pal.heading.Sprintf("Plan: %d to add, %d to change, %d to remove.", add, change, remove))
+	if len(p.Changes) == 0 {
+		tw.printf("%s\n", pal.heading.Sprint("No changes: the managed deployments match the spec."))
+	} else {
+		tw.printf("%s\n", pal.heading.Sprintf("Plan: %d to add, %d to change, %d to remove.", add, change, remove))
+	}
 	return tw.err
 }
 
