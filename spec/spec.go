@@ -1,22 +1,33 @@
 package spec
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // Version is the only spec format version this build reads.
 const Version = 1
 
-// Pos is a position in a spec file; Line and Col count from 1.
+// Pos is a position in a spec file; Line and Col count from 1. Line 0
+// means the file as a whole (for example when it cannot be read); Col 0
+// means the whole line.
 type Pos struct {
 	File string
 	Line int
 	Col  int
 }
 
-// String formats p as file:line:col.
+// String formats p as file:line:col, file:line when Col is 0, or file when
+// Line is 0, like go/token.Position.
 func (p Pos) String() string {
+	switch {
+	case p.Line <= 0:
+		return p.File
+	case p.Col <= 0:
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }
 
@@ -29,7 +40,10 @@ type Spec struct {
 	// IgnoreTokens are token names or ids (path.Match globs) that are never touched.
 	IgnoreTokens []Pattern
 	Deployments  []Deployment
-	// Digest is a sha256 hex digest of the files' contents, in path order.
+	// Digest is the lower-case hex sha256 of every file read, in read
+	// order: for each file, its path as given, a NUL byte, the length of
+	// its content in decimal, a NUL byte, and the content as read (BOM
+	// included). The same paths with the same contents give the same digest.
 	Digest string
 	// Files are the files read, in the order read.
 	Files []string
@@ -95,14 +109,52 @@ func (t TokenEntry) Ref() string {
 type Error struct {
 	Pos Pos
 	Msg string
+	// Err is the underlying error when there is one (an I/O error from
+	// Load), so that errors.Is(err, fs.ErrNotExist) works; usually nil.
+	Err error
 }
 
+// Error formats e as file:line:col: message.
 func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// Unwrap returns e.Err.
+func (e *Error) Unwrap() error { return e.Err }
 
 // ErrorList is every problem found, sorted by position. It is what Load,
 // Parse and online resolution return as their error.
 type ErrorList []*Error
 
+// Sort sorts l by file name, line and column, keeping the order in which
+// errors were added at equal positions.
+func (l ErrorList) Sort() {
+	slices.SortStableFunc(l, func(a, b *Error) int {
+		return cmp.Or(
+			strings.Compare(a.Pos.File, b.Pos.File),
+			cmp.Compare(a.Pos.Line, b.Pos.Line),
+			cmp.Compare(a.Pos.Col, b.Pos.Col),
+		)
+	})
+}
+
+// Err returns l as an error, or nil when l is empty.
+func (l ErrorList) Err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+// Unwrap returns the entries of l, so that errors.Is and errors.As see
+// each *Error.
+func (l ErrorList) Unwrap() []error {
+	errs := make([]error, len(l))
+	for i, e := range l {
+		errs[i] = e
+	}
+	return errs
+}
+
+// Error formats l one error a line.
 func (l ErrorList) Error() string {
 	var b strings.Builder
 	for i, e := range l {

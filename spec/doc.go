@@ -1,0 +1,57 @@
+// Package spec reads tokensync spec files (tokens.yaml) and checks them
+// offline: it contacts nothing, and resolving names against the Astro API is
+// left to its callers.
+//
+// Parse reads one file and Load reads the files and directories given with
+// -f, merging them into one Spec. Both are strict and report every problem
+// at once, as an ErrorList sorted by file, line and column, each entry
+// printing as `file:line:col: message` like go/scanner:
+//
+//	tokens.yaml:7:5: unknown key "prunee" in deployment (did you mean "prune"?)
+//	tokens.yaml:12:9: duplicate key "role" (first at line 11)
+//	tokens.yaml:14:16: "prune" must be a boolean, got string "yes"
+//	tokens.yaml:19:15: token "ci-bot": role "WORKSPACE_OWNER" is a workspace role, not a deployment role
+//	team-b.yaml:3:5: deployment "clvduhrvd000008l842ohcpvb" is already declared at team-a.yaml:4:5
+//
+// Messages about the shape of the YAML (keys, types) name the key; messages
+// about meaning name the deployment or token when it has an id or name.
+// Positions are those of the offending key or value, or of the mapping of
+// the entry when something is missing from it. Line and column count from
+// 1, columns in characters. Errors a file cannot be read for (Load only)
+// have Line 0: they concern the file as a whole.
+//
+// What is refused, besides what the format (see Schema) forbids:
+//   - YAML syntax errors, at the line the YAML parser gives (column 1, or the
+//     first tab of the line's indentation), and tabs in indentation;
+//   - unknown keys (with a suggestion), duplicate keys, values of the wrong
+//     type, empty strings for ids, names, roles and globs;
+//   - anchors and aliases (which also defuses "billion laughs" alias bombs),
+//     more than one YAML document in a file, an empty file or one with only
+//     comments ("file is empty");
+//   - bytes that are not UTF-8 and control characters, at the first one; a
+//     leading UTF-8 byte order mark is ignored and CRLF line ends accepted;
+//   - a file over MaxFileSize bytes (refused before parsing), more than
+//     MaxDeployments deployments over all files, nesting deeper than the
+//     YAML parser's limit of 10000;
+//   - a deployment with both or neither of id and name, name without
+//     workspace, or id with workspace; a deployment declared twice (same id,
+//     or same name and workspace) in any of the files, so that each
+//     deployment is owned by one file;
+//   - a token entry with both or neither of id and name, without a role
+//     (unless state is absent), with a state other than present or absent,
+//     or with a built-in organization or workspace role; the same token
+//     (same id, or same name) listed twice for a deployment, across
+//     workspaceTokens and organizationTokens;
+//   - an ignoreTokens glob that path.Match rejects; two files naming
+//     different organizations.
+//
+// Built-in role names are compared case-insensitively and returned in upper
+// case (deployment_admin becomes DEPLOYMENT_ADMIN). Any other role is taken
+// as the name of a custom deployment role, kept as written, and checked
+// online by the caller, as are the existence and uniqueness of deployments,
+// workspaces and tokens (a deployment given by id in one file and by name in
+// another is only found then). At most MaxErrors errors are reported.
+//
+// Spec.Digest identifies the exact input (paths and bytes), for saved
+// plans. Schema returns the format's JSON Schema for editors.
+package spec

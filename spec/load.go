@@ -1,0 +1,219 @@
+package spec
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Limits that keep hostile or mistaken input cheap to reject.
+const (
+	// MaxFileSize is the largest spec file read, in bytes (4 MiB). Larger
+	// files are refused without being parsed.
+	MaxFileSize = 4 << 20
+	// MaxDeployments is the most deployments a spec may declare, over all
+	// its files.
+	MaxDeployments = 10000
+	// MaxErrors is the most errors reported; when more are found, one last
+	// entry says how many were left out.
+	MaxErrors = 1000
+)
+
+var bom = []byte("\xef\xbb\xbf")
+
+// Parse reads one spec file. filename is used in positions and the digest
+// only. A non-nil error is always an ErrorList whose entries have Line and
+// Col >= 1; the Spec is then nil.
+func Parse(filename string, data []byte) (*Spec, error) {
+	l := newLoader()
+	l.file(filename, data)
+	return l.finish()
+}
+
+// Load reads the spec files named by paths, as given with -f: a file, or a
+// directory standing for every *.yaml and *.yml file directly in it, in
+// name order (a directory with none is an error). Files are read in that
+// order and merged into one Spec; a path met twice is read once. A non-nil
+// error is an ErrorList, I/O errors included: those have Line 0 (the file
+// as a whole) and wrap the underlying error. Load returns another error
+// only when paths is empty.
+func Load(paths []string) (*Spec, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("spec: no spec file given")
+	}
+	l := newLoader()
+	read := make(map[string]bool)
+	for _, p := range paths {
+		files, err := expand(p)
+		if err != nil {
+			l.add(err)
+			continue
+		}
+		for _, name := range files {
+			key := filepath.Clean(name)
+			if read[key] {
+				continue
+			}
+			read[key] = true
+			data, err := readFile(name)
+			if err != nil {
+				l.add(err)
+				continue
+			}
+			l.file(name, data)
+		}
+	}
+	return l.finish()
+}
+
+// expand turns one -f value into the files it names.
+func expand(p string) ([]string, *Error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, ioError(p, err)
+	}
+	if !fi.IsDir() {
+		return []string{p}, nil
+	}
+	entries, err := os.ReadDir(p)
+	if err != nil {
+		return nil, ioError(p, err)
+	}
+	var files []string
+	for _, e := range entries {
+		if ext := filepath.Ext(e.Name()); ext != ".yaml" && ext != ".yml" {
+			continue
+		}
+		name := filepath.Join(p, e.Name())
+		if !e.Type().IsRegular() {
+			// Follow symbolic links; skip directories and the like.
+			fi, err := os.Stat(name)
+			if err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
+		}
+		files = append(files, name)
+	}
+	if len(files) == 0 {
+		return nil, &Error{Pos: Pos{File: p}, Msg: "directory has no *.yaml or *.yml files"}
+	}
+	return files, nil
+}
+
+// readFile reads a spec file, refusing one over MaxFileSize before reading it.
+func readFile(name string) ([]byte, *Error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, ioError(name, err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxFileSize {
+		return nil, tooBig(name, strconv.FormatInt(fi.Size(), 10))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, ioError(name, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, tooBig(name, "over "+strconv.Itoa(MaxFileSize))
+	}
+	return data, nil
+}
+
+func tooBig(name, size string) *Error {
+	return &Error{
+		Pos: Pos{File: name, Line: 1, Col: 1},
+		Msg: fmt.Sprintf("file is %s bytes; the limit is %d", size, MaxFileSize),
+	}
+}
+
+// ioError positions an I/O error on the file as a whole.
+func ioError(name string, err error) *Error {
+	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err.Error()
+	}
+	return &Error{Pos: Pos{File: name}, Msg: "cannot read: " + msg, Err: err}
+}
+
+// loader accumulates the files of one Spec and the errors found in them.
+type loader struct {
+	spec    Spec
+	errs    ErrorList
+	dropped int
+	digest  hash.Hash
+	// deployments maps a deployment's identity to where it is declared.
+	deployments map[string]Pos
+	count       int  // deployments seen, over all files
+	tooMany     bool // MaxDeployments was exceeded (and reported)
+}
+
+func newLoader() *loader {
+	return &loader{digest: sha256.New(), deployments: make(map[string]Pos)}
+}
+
+func (l *loader) add(e *Error) {
+	if len(l.errs) >= MaxErrors {
+		l.dropped++
+		return
+	}
+	l.errs = append(l.errs, e)
+}
+
+func (l *loader) errorf(pos Pos, format string, args ...any) {
+	if len(l.errs) >= MaxErrors {
+		l.dropped++ // without formatting a message no one reads
+		return
+	}
+	l.add(&Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+// finish returns the Spec, or every error sorted by position.
+func (l *loader) finish() (*Spec, error) {
+	if len(l.errs) > 0 {
+		l.errs.Sort()
+		if l.dropped > 0 {
+			last := l.errs[len(l.errs)-1]
+			l.errs = append(l.errs, &Error{
+				Pos: last.Pos,
+				Msg: fmt.Sprintf("too many errors; %d more not shown", l.dropped),
+			})
+		}
+		return nil, l.errs
+	}
+	l.spec.Digest = hex.EncodeToString(l.digest.Sum(nil))
+	return &l.spec, nil
+}
+
+// file parses one file's content into l.
+func (l *loader) file(name string, data []byte) {
+	l.spec.Files = append(l.spec.Files, name)
+	fmt.Fprintf(l.digest, "%s\x00%d\x00", name, len(data))
+	l.digest.Write(data)
+
+	f := &file{l: l, name: name}
+	if len(data) > MaxFileSize {
+		l.add(tooBig(name, strconv.Itoa(len(data))))
+		return
+	}
+	text := bytes.TrimPrefix(data, bom)
+	if line, col, msg := checkText(text); msg != "" {
+		f.errorf(line, col, "%s", msg)
+		return
+	}
+	root := f.decode(text)
+	if root == nil {
+		return
+	}
+	f.checkAnchors(root)
+	f.top(root)
+}

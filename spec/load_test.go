@@ -1,0 +1,277 @@
+package spec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// writeFiles creates files (name → content) under dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"specs/b.yml":           "version: 1\ndeployments:\n  - id: dep-b\n",
+		"specs/a.yaml":          "version: 1\norganization: org-1\ndeployments:\n  - id: dep-a\n",
+		"specs/notes.txt":       "not a spec",
+		"specs/tokens.yaml.bak": "not a spec",
+		"specs/sub/c.yaml":      "version: 1\ndeployments:\n  - id: dep-c\n", // not read: not directly in specs
+		"specs/dir.yaml/d.yaml": "version: 1\ndeployments:\n  - id: dep-d\n", // a directory named *.yaml is skipped
+		"extra.yaml":            "version: 1\norganization: org-1\nignoreTokens: [ci-*]\ndeployments:\n  - id: dep-e\n",
+	})
+	if err := os.Symlink(filepath.Join(dir, "extra.yaml"), filepath.Join(dir, "specs", "link.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	specs := filepath.Join(dir, "specs")
+	extra := filepath.Join(dir, "extra.yaml")
+
+	tests := []struct {
+		name        string
+		paths       []string
+		files       []string
+		deployments []string
+	}{
+		{
+			name:        "directory",
+			paths:       []string{specs},
+			files:       []string{"specs/a.yaml", "specs/b.yml", "specs/link.yaml"},
+			deployments: []string{"dep-a", "dep-b", "dep-e"},
+		},
+		{
+			name:        "files in the order given",
+			paths:       []string{extra, filepath.Join(specs, "b.yml")},
+			files:       []string{"extra.yaml", "specs/b.yml"},
+			deployments: []string{"dep-e", "dep-b"},
+		},
+		{
+			name:        "a file given twice is read once",
+			paths:       []string{filepath.Join(specs, "a.yaml"), specs, filepath.Join(specs, ".", "a.yaml")},
+			files:       []string{"specs/a.yaml", "specs/b.yml", "specs/link.yaml"},
+			deployments: []string{"dep-a", "dep-b", "dep-e"},
+		},
+		{
+			name:  "a file named explicitly is read whatever its extension",
+			paths: []string{filepath.Join(specs, "sub", "c.yaml"), filepath.Join(specs, "notes.txt")},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Load(tt.paths)
+			if tt.files == nil {
+				// notes.txt is read, and is not a spec.
+				if err == nil || !strings.Contains(err.Error(), "notes.txt:1:1: the top level must be a mapping") {
+					t.Fatalf("Load(%v) error = %v", tt.paths, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var files, deps []string
+			for _, f := range s.Files {
+				rel, _ := filepath.Rel(dir, f)
+				files = append(files, filepath.ToSlash(rel))
+			}
+			for _, d := range s.Deployments {
+				deps = append(deps, d.Ref())
+			}
+			if diff := cmp.Diff(tt.files, files); diff != "" {
+				t.Errorf("Files (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.deployments, deps); diff != "" {
+				t.Errorf("Deployments (-want +got):\n%s", diff)
+			}
+			if s.Organization != "org-1" {
+				t.Errorf("Organization = %q, want org-1", s.Organization)
+			}
+		})
+	}
+}
+
+func TestLoadNoPaths(t *testing.T) {
+	_, err := Load(nil)
+	var list ErrorList
+	if err == nil || errors.As(err, &list) {
+		t.Fatalf("Load(nil) = %v, want a plain error", err)
+	}
+}
+
+// TestLoadHostile checks Load's errors across files and on the file
+// system: each with its exact messages, relative to a temporary directory.
+func TestLoadHostile(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		paths []string // relative to the temporary directory
+		want  []string
+	}{
+		{
+			name: "deployment declared in two files",
+			files: map[string]string{
+				"team-a.yaml": "version: 1\ndeployments:\n  - id: dep-1\n  - name: analytics-prod\n    workspace: data-platform\n",
+				"team-b.yaml": "version: 1\ndeployments:\n  - name: analytics-prod\n    workspace: data-platform\n  - name: analytics-prod\n    workspace: other\n  - id: dep-1\n",
+			},
+			paths: []string{"team-a.yaml", "team-b.yaml"},
+			want: []string{
+				`team-b.yaml:3:5: deployment "analytics-prod" in workspace "data-platform" is already declared at team-a.yaml:4:5`,
+				`team-b.yaml:7:5: deployment "dep-1" is already declared at team-a.yaml:3:5`,
+			},
+		},
+		{
+			name: "different organizations",
+			files: map[string]string{
+				"a.yaml": "version: 1\norganization: org-1\n",
+				"b.yaml": "version: 1\n",
+				"c.yaml": "version: 1\norganization: org-2\n",
+			},
+			paths: []string{"."},
+			want:  []string{`c.yaml:2:15: organization "org-2" conflicts with "org-1" at a.yaml:2:15`},
+		},
+		{
+			name: "errors sorted by file",
+			files: map[string]string{
+				"a.yaml": "version: 2\n",
+				"b.yaml": "versio: 1\n",
+			},
+			paths: []string{"b.yaml", "a.yaml"},
+			want: []string{
+				"a.yaml:1:10: unsupported version 2; this build reads version 1",
+				`b.yaml:1:1: unknown key "versio" at top level (did you mean "version"?)`,
+			},
+		},
+		{
+			name: "deployments over the limit across files",
+			files: map[string]string{
+				"a.yaml": manyDeployments(6000),
+				"b.yaml": strings.ReplaceAll(manyDeployments(6000), "dep-", "other-"),
+			},
+			paths: []string{"a.yaml", "b.yaml"},
+			want:  []string{"b.yaml:4003:5: too many deployments: the limit is 10000 over all files"},
+		},
+		{
+			name:  "missing file",
+			paths: []string{"missing.yaml"},
+			want:  []string{"missing.yaml: cannot read: no such file or directory"},
+		},
+		{
+			name:  "directory without spec files",
+			files: map[string]string{"specs/README.md": "hello"},
+			paths: []string{"specs"},
+			want:  []string{"specs: directory has no *.yaml or *.yml files"},
+		},
+		{
+			name: "10 MB file is not read",
+			files: map[string]string{
+				"big.yaml": "version: 1\n#" + strings.Repeat("x", 10<<20-13) + "\n",
+				"ok.yaml":  "version: 1\n",
+			},
+			paths: []string{"big.yaml", "ok.yaml", "empty.yaml"},
+			want: []string{
+				"big.yaml:1:1: file is 10485760 bytes; the limit is 4194304",
+				"empty.yaml: cannot read: no such file or directory",
+			},
+		},
+		{
+			name:  "empty file",
+			files: map[string]string{"empty.yaml": ""},
+			paths: []string{"empty.yaml"},
+			want:  []string{"empty.yaml:1:1: file is empty"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, tt.files)
+			t.Chdir(dir)
+			start := time.Now()
+			_, err := Load(tt.paths)
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("Load took %v", d)
+			}
+			if diff := cmp.Diff(tt.want, errorLines(t, err)); diff != "" {
+				t.Errorf("errors mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadErrorUnwraps(t *testing.T) {
+	_, err := Load([]string{filepath.Join(t.TempDir(), "missing.yaml")})
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("errors.Is(%v, fs.ErrNotExist) = false, want true", err)
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Pos.Line != 0 {
+		t.Errorf("errors.As(%v, *Error) gave %+v, want an Error at Line 0", err, e)
+	}
+}
+
+// TestDigest pins the digest's definition and checks that it depends on
+// exactly the paths, contents and order of the files.
+func TestDigest(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	a, b := "version: 1\ndeployments:\n  - id: dep-a\n", "version: 1\ndeployments:\n  - id: dep-b\n"
+	writeFiles(t, dir, map[string]string{"a.yaml": a, "b.yaml": b, "copy/a.yaml": a})
+	digest := func(paths ...string) string {
+		t.Helper()
+		s, err := Load(paths)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Digest
+	}
+
+	h := sha256.New()
+	fmt.Fprintf(h, "a.yaml\x00%d\x00%sb.yaml\x00%d\x00%s", len(a), a, len(b), b)
+	want := hex.EncodeToString(h.Sum(nil))
+	if got := digest("a.yaml", "b.yaml"); got != want {
+		t.Errorf("digest = %s, want %s", got, want)
+	}
+	if got := digest("."); got != want {
+		t.Errorf("digest of the directory = %s, want that of its files %s", got, want)
+	}
+	if got, again := digest("a.yaml", "b.yaml"), digest("a.yaml", "b.yaml"); got != again {
+		t.Errorf("digest not stable: %s, then %s", got, again)
+	}
+	s, err := Parse("a.yaml", []byte(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := digest("a.yaml"); got != s.Digest {
+		t.Errorf("Load digest %s != Parse digest %s for the same file", got, s.Digest)
+	}
+	others := map[string]string{
+		"order":  digest("b.yaml", "a.yaml"),
+		"path":   digest("copy/a.yaml", "b.yaml"),
+		"subset": digest("a.yaml"),
+	}
+	writeFiles(t, dir, map[string]string{"b.yaml": b + "# changed\n"})
+	others["content"] = digest("a.yaml", "b.yaml")
+	for name, other := range others {
+		if other == want {
+			t.Errorf("digest unchanged by a different %s", name)
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.yaml.in/yaml/v3"
+)
+
+// compileSchema compiles Schema() as draft 2020-12.
+func compileSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(Schema()))
+	if err != nil {
+		t.Fatalf("Schema() is not JSON: %v", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource("schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("schema.json")
+	if err != nil {
+		t.Fatalf("compile Schema(): %v", err)
+	}
+	return sch
+}
+
+// yamlToJSON converts a YAML document to the value a JSON parser would give.
+func yamlToJSON(t *testing.T, data []byte) any {
+	t.Helper()
+	var v any
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		t.Fatalf("yaml: %v", err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("json: %v", err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func TestSchemaIsDraft202012(t *testing.T) {
+	var s struct {
+		Schema string `json:"$schema"`
+	}
+	if err := json.Unmarshal(Schema(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Schema != "https://json-schema.org/draft/2020-12/schema" {
+		t.Errorf("$schema = %q", s.Schema)
+	}
+	b := Schema()
+	b[0] = 'x'
+	if Schema()[0] != '{' {
+		t.Error("Schema() returns the embedded bytes, not a copy")
+	}
+}
+
+// TestSchemaValid validates the valid testdata files, the load testdata
+// and the examples (files with a top-level version key) against Schema().
+func TestSchemaValid(t *testing.T) {
+	sch := compileSchema(t)
+	files := yamlFiles(t, filepath.Join("testdata", "valid"))
+	load, _ := filepath.Glob(filepath.Join("testdata", "load", "ok", "*.y*ml"))
+	files = append(files, load...)
+	examples, _ := filepath.Glob(filepath.Join("..", "examples", "*.y*ml"))
+	for _, name := range examples {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var top map[string]any
+		if yaml.Unmarshal(data, &top) == nil && top["version"] != nil {
+			files = append(files, name) // a spec, not an emulator state or a workflow
+		}
+	}
+	for _, name := range files {
+		t.Run(filepath.ToSlash(name), func(t *testing.T) {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Parse(name, data); err != nil {
+				t.Errorf("Parse: %v", err)
+			}
+			if err := sch.Validate(yamlToJSON(t, bytes.TrimPrefix(data, bom))); err != nil {
+				t.Errorf("schema: %v", err)
+			}
+		})
+	}
+}
+
+// TestSchemaInvalid checks that the schema refuses what Parse refuses, for
+// everything the schema can express.
+func TestSchemaInvalid(t *testing.T) {
+	sch := compileSchema(t)
+	tests := map[string]string{
+		"unknown top-level key":      "version: 1\ndeploymnets: []\n",
+		"unknown deployment key":     "version: 1\ndeployments: [{id: d, prunee: true}]\n",
+		"unknown token key":          "version: 1\ndeployments: [{id: d, workspaceTokens: [{name: t, rol: DEPLOYMENT_ADMIN}]}]\n",
+		"version missing":            "deployments: []\n",
+		"version 2":                  "version: 2\n",
+		"version string":             "version: \"1\"\n",
+		"deployment id and name":     "version: 1\ndeployments: [{id: d, name: n, workspace: w}]\n",
+		"deployment neither":         "version: 1\ndeployments: [{prune: true}]\n",
+		"name without workspace":     "version: 1\ndeployments: [{name: n}]\n",
+		"id with workspace":          "version: 1\ndeployments: [{id: d, workspace: w}]\n",
+		"token id and name":          "version: 1\ndeployments: [{id: d, workspaceTokens: [{id: t, name: t, role: DEPLOYMENT_ADMIN}]}]\n",
+		"token neither":              "version: 1\ndeployments: [{id: d, workspaceTokens: [{role: DEPLOYMENT_ADMIN}]}]\n",
+		"role missing":               "version: 1\ndeployments: [{id: d, workspaceTokens: [{name: t}]}]\n",
+		"role missing, state given":  "version: 1\ndeployments: [{id: d, workspaceTokens: [{name: t, state: present}]}]\n",
+		"bad state":                  "version: 1\ndeployments: [{id: d, workspaceTokens: [{name: t, state: gone}]}]\n",
+		"workspace role":             "version: 1\ndeployments: [{id: d, organizationTokens: [{name: t, role: WORKSPACE_OWNER}]}]\n",
+		"empty role":                 "version: 1\ndeployments: [{id: d, workspaceTokens: [{name: t, role: \"\"}]}]\n",
+		"prune not a boolean":        "version: 1\ndeployments: [{id: d, prune: \"yes\"}]\n",
+		"tokens not a list":          "version: 1\ndeployments: [{id: d, workspaceTokens: {name: t}}]\n",
+		"tokens null":                "version: 1\ndeployments: [{id: d, workspaceTokens: null}]\n",
+		"name not a string":          "version: 1\ndeployments: [{id: d, workspaceTokens: [{name: 12, role: r}]}]\n",
+		"deployments not a list":     "version: 1\ndeployments: {id: d}\n",
+		"organization not a string":  "version: 1\norganization: 12\n",
+		"ignoreTokens not a list":    "version: 1\nignoreTokens: ci-*\n",
+		"ignoreTokens entry integer": "version: 1\nignoreTokens: [12]\n",
+		"top level not a mapping":    "- version: 1\n",
+		"too many deployments":       manyDeployments(MaxDeployments + 1),
+	}
+	// Files of testdata/invalid with at least one error the schema expresses
+	// (keys.yaml and types.yaml have duplicate and complex keys: not JSON).
+	for _, name := range []string{"deployments", "tokens", "version2", "noversion", "globs", "toplevel", "quoted"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "invalid", name+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests["testdata/invalid/"+name+".yaml"] = string(data)
+	}
+	for name, in := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Parse("t.yaml", []byte(in)); err == nil {
+				t.Fatal("Parse accepts it")
+			}
+			if err := sch.Validate(yamlToJSON(t, []byte(in))); err == nil {
+				t.Errorf("schema accepts %q", strings.TrimSpace(in[:min(len(in), 200)]))
+			}
+		})
+	}
+}

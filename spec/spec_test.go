@@ -1,0 +1,90 @@
+package spec
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestPosString(t *testing.T) {
+	tests := []struct {
+		pos  Pos
+		want string
+	}{
+		{Pos{File: "tokens.yaml", Line: 12, Col: 9}, "tokens.yaml:12:9"},
+		{Pos{File: "tokens.yaml", Line: 12}, "tokens.yaml:12"},
+		{Pos{File: "tokens.yaml"}, "tokens.yaml"},
+		{Pos{File: "dir/a b.yaml", Line: 1, Col: 1}, "dir/a b.yaml:1:1"},
+	}
+	for _, tt := range tests {
+		if got := tt.pos.String(); got != tt.want {
+			t.Errorf("%#v.String() = %q, want %q", tt.pos, got, tt.want)
+		}
+	}
+}
+
+func TestErrorList(t *testing.T) {
+	var empty ErrorList
+	if empty.Err() != nil {
+		t.Error("empty ErrorList.Err() != nil")
+	}
+	l := ErrorList{
+		{Pos: Pos{"b.yaml", 1, 1}, Msg: "b"},
+		{Pos: Pos{"a.yaml", 3, 1}, Msg: "a3"},
+		{Pos: Pos{"a.yaml", 2, 7}, Msg: "a2.7 first"},
+		{Pos: Pos{"a.yaml", 2, 7}, Msg: "a2.7 second"},
+		{Pos: Pos{"a.yaml", 2, 3}, Msg: "a2.3"},
+		{Pos: Pos{File: "a.yaml"}, Msg: "whole file", Err: errNotFound},
+	}
+	l.Sort()
+	want := "a.yaml: whole file\na.yaml:2:3: a2.3\na.yaml:2:7: a2.7 first\na.yaml:2:7: a2.7 second\na.yaml:3:1: a3\nb.yaml:1:1: b"
+	if diff := cmp.Diff(want, l.Err().Error()); diff != "" {
+		t.Errorf("sorted ErrorList (-want +got):\n%s", diff)
+	}
+	if !errors.Is(l, errNotFound) {
+		t.Error("errors.Is does not see the wrapped error")
+	}
+}
+
+var errNotFound = errors.New("not found")
+
+func TestNormalizeRole(t *testing.T) {
+	for in, want := range map[string]string{
+		"DEPLOYMENT_ADMIN":   "DEPLOYMENT_ADMIN",
+		"deployment_admin":   "DEPLOYMENT_ADMIN",
+		"Deployment_Admin":   "DEPLOYMENT_ADMIN",
+		"workspace_owner":    "WORKSPACE_OWNER",
+		"DAG_DEPLOYER":       "DAG_DEPLOYER",
+		"dag_deployer":       "dag_deployer",
+		"DEPLOYMENT_ADMIN ":  "DEPLOYMENT_ADMIN ",
+		"Deployment Admin":   "Deployment Admin",
+		"organization_owner": "ORGANIZATION_OWNER",
+	} {
+		if got := NormalizeRole(in); got != want {
+			t.Errorf("NormalizeRole(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	for in, want := range map[string]string{
+		"prunee":             "prune",
+		"prun":               "prune",
+		"Prune":              "prune",
+		"allow_empty":        "allowEmpty",
+		"workspace-tokens":   "workspaceTokens",
+		"workspaceToken":     "workspaceTokens",
+		"organisationTokens": "organizationTokens",
+		"ID":                 "id",
+		"ids":                "id",
+		"nam":                "name",
+		"tokens":             "",
+		"x":                  "",
+		"description":        "",
+	} {
+		if got := suggest(in, deploymentKeys); got != want {
+			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,427 @@
+package spec
+
+import (
+	"path"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The keys of each mapping, in the order of the format's documentation
+// (suggestions prefer the earlier key on a tie). No list is longer than
+// maxKeys.
+var (
+	topKeys        = []string{"version", "organization", "ignoreTokens", "deployments"}
+	deploymentKeys = []string{"id", "name", "workspace", "prune", "allowEmpty", "workspaceTokens", "organizationTokens"}
+	tokenKeys      = []string{"id", "name", "role", "state"}
+)
+
+const maxKeys = 8
+
+// pair is a key of a mapping and its value.
+type pair struct{ key, value *yaml.Node }
+
+// fieldMap holds the known keys found in a mapping, and the known keys
+// suggested for unknown ones (typos), whose absence is not reported again.
+type fieldMap struct {
+	known []string
+	pairs [maxKeys]pair // by index in known; key is nil when absent
+	typos [maxKeys]bool
+}
+
+func (fm *fieldMap) index(key string) int {
+	for i, k := range fm.known {
+		if k == key {
+			return i
+		}
+	}
+	panic("spec: unknown field " + key)
+}
+
+// get returns the key and value of key, if present.
+func (fm *fieldMap) get(key string) (pair, bool) {
+	p := fm.pairs[fm.index(key)]
+	return p, p.key != nil
+}
+
+// has says whether key is present.
+func (fm *fieldMap) has(key string) bool {
+	_, ok := fm.get(key)
+	return ok
+}
+
+// missing says whether key is absent and no unknown key looked like it.
+func (fm *fieldMap) missing(key string) bool {
+	i := fm.index(key)
+	return fm.pairs[i].key == nil && !fm.typos[i]
+}
+
+// fields checks the keys of mapping n (strings, no duplicates, no unknown
+// keys, described as being `where`) and records the known ones in fm. Keys
+// or values that are aliases are left out: checkAnchors reports them.
+func (f *file) fields(n *yaml.Node, where string, known []string, fm *fieldMap) {
+	fm.known = known
+	var seen map[string]*yaml.Node
+	if len(n.Content) > 32 {
+		seen = make(map[string]*yaml.Node, len(n.Content)/2)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.AliasNode {
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			f.errorAt(k, "keys must be strings, got %s", describe(k))
+			continue
+		}
+		if first := firstKey(n, i, seen); first != nil {
+			f.errorAt(k, "duplicate key %q (first at line %d)", k.Value, first.Line)
+			continue
+		}
+		if v.Kind == yaml.AliasNode {
+			continue // a merge key (<<: *x) too
+		}
+		j := indexOf(known, k.Value)
+		if j < 0 {
+			if s := suggest(k.Value, known); s != "" {
+				fm.typos[indexOf(known, s)] = true
+				f.errorAt(k, "unknown key %q %s (did you mean %q?)", k.Value, where, s)
+			} else {
+				f.errorAt(k, "unknown key %q %s", k.Value, where)
+			}
+			continue
+		}
+		fm.pairs[j] = pair{k, v}
+	}
+}
+
+// firstKey returns the earlier scalar key of n equal to the key at index
+// i, and records that key in seen when seen is not nil (large mappings).
+func firstKey(n *yaml.Node, i int, seen map[string]*yaml.Node) *yaml.Node {
+	key := n.Content[i].Value
+	if seen != nil {
+		if first, ok := seen[key]; ok {
+			return first
+		}
+		seen[key] = n.Content[i]
+		return nil
+	}
+	for j := 0; j < i; j += 2 {
+		if k := n.Content[j]; k.Kind == yaml.ScalarNode && k.Value == key {
+			return k
+		}
+	}
+	return nil
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// str returns the value of v, a non-empty string, or reports why it is not.
+// Messages name it as the value of key, followed by suffix.
+func (f *file) str(v *yaml.Node, key, suffix string) (string, bool) {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
+		f.errorAt(v, "%q%s must be a string, got %s", key, suffix, describe(v))
+		return "", false
+	}
+	if v.Value == "" {
+		f.errorAt(v, "%q%s must not be empty", key, suffix)
+		return "", false
+	}
+	return v.Value, true
+}
+
+// boolean returns the value of v, a boolean, or reports why it is not.
+func (f *file) boolean(v *yaml.Node, key string) bool {
+	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!bool" {
+		switch v.Value {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
+		var b bool
+		if err := v.Decode(&b); err == nil {
+			return b
+		}
+	}
+	f.errorAt(v, "%q must be a boolean, got %s", key, describe(v))
+	return false
+}
+
+// list returns the items of v, a sequence, or reports why it is not one.
+func (f *file) list(v *yaml.Node, key string) []*yaml.Node {
+	if v.Kind != yaml.SequenceNode {
+		f.errorAt(v, "%q must be a list, got %s", key, describe(v))
+		return nil
+	}
+	return v.Content
+}
+
+// top checks the root of a file and adds its content to the Spec.
+func (f *file) top(root *yaml.Node) {
+	if root.Kind != yaml.MappingNode {
+		f.errorAt(root, "the top level must be a mapping, got %s", describe(root))
+		return
+	}
+	var fm fieldMap
+	f.fields(root, "at top level", topKeys, &fm)
+	if p, ok := fm.get("version"); ok {
+		f.version(p.value)
+	} else if fm.missing("version") {
+		f.errorAt(root, `missing key "version" (the format version, 1)`)
+	}
+	if p, ok := fm.get("organization"); ok {
+		f.organization(p.value)
+	}
+	if p, ok := fm.get("ignoreTokens"); ok {
+		f.ignoreTokens(p.value)
+	}
+	if p, ok := fm.get("deployments"); ok {
+		for _, item := range f.list(p.value, "deployments") {
+			if f.l.count >= MaxDeployments {
+				if !f.l.tooMany {
+					f.l.tooMany = true
+					f.errorAt(item, "too many deployments: the limit is %d over all files", MaxDeployments)
+				}
+				break
+			}
+			f.l.count++
+			f.deployment(item)
+		}
+	}
+}
+
+func (f *file) version(v *yaml.Node) {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" {
+		f.errorAt(v, `"version" must be an integer, got %s`, describe(v))
+		return
+	}
+	var n int
+	if err := v.Decode(&n); err != nil || n != Version {
+		f.errorAt(v, "unsupported version %s; this build reads version %d", show(v), Version)
+	}
+}
+
+func (f *file) organization(v *yaml.Node) {
+	org, ok := f.str(v, "organization", "")
+	if !ok {
+		return
+	}
+	s := &f.l.spec
+	switch {
+	case s.Organization == "":
+		s.Organization, s.OrganizationPos = org, f.pos(v)
+	case s.Organization != org:
+		f.errorAt(v, "organization %q conflicts with %q at %s", org, s.Organization, s.OrganizationPos)
+	}
+}
+
+func (f *file) ignoreTokens(v *yaml.Node) {
+	for _, item := range f.list(v, "ignoreTokens") {
+		if item.Kind == yaml.AliasNode {
+			continue
+		}
+		glob, ok := f.str(item, "ignoreTokens", " entry")
+		if !ok {
+			continue
+		}
+		if _, err := path.Match(glob, ""); err != nil {
+			f.errorAt(item, "invalid glob %q: %v", glob, err)
+			continue
+		}
+		f.l.spec.IgnoreTokens = append(f.l.spec.IgnoreTokens, Pattern{Glob: glob, Pos: f.pos(item)})
+	}
+}
+
+// later returns whichever of two nodes comes later in the file.
+func later(a, b *yaml.Node) *yaml.Node {
+	if b.Line > a.Line || (b.Line == a.Line && b.Column > a.Column) {
+		return b
+	}
+	return a
+}
+
+// tokenKey identifies a token entry within a deployment.
+type tokenKey struct {
+	byID bool
+	ref  string
+}
+
+func (f *file) deployment(n *yaml.Node) {
+	if n.Kind == yaml.AliasNode {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		f.errorAt(n, `"deployments" entry must be a mapping, got %s`, describe(n))
+		return
+	}
+	var fm fieldMap
+	f.fields(n, "in deployment", deploymentKeys, &fm)
+	d := Deployment{Pos: f.pos(n)}
+	valid := true // the deployment's identity is known
+	get := func(key string) (string, bool) {
+		p, ok := fm.get(key)
+		if !ok {
+			return "", false
+		}
+		s, ok := f.str(p.value, key, "")
+		valid = valid && ok
+		return s, true
+	}
+	var hasID, hasName, hasWorkspace bool
+	d.ID, hasID = get("id")
+	d.Name, hasName = get("name")
+	d.Workspace, hasWorkspace = get("workspace")
+	if p, ok := fm.get("prune"); ok {
+		d.Prune = f.boolean(p.value, "prune")
+	}
+	if p, ok := fm.get("allowEmpty"); ok {
+		d.AllowEmpty = f.boolean(p.value, "allowEmpty")
+	}
+	switch {
+	case hasID && hasName:
+		valid = false
+		id, _ := fm.get("id")
+		name, _ := fm.get("name")
+		f.errorAt(later(id.key, name.key), `deployment has both "id" and "name"; use one`)
+	case !hasID && !hasName:
+		valid = false
+		if fm.missing("id") && fm.missing("name") {
+			f.errorAt(n, `deployment needs "id" or "name"`)
+		}
+	case hasName && !hasWorkspace:
+		valid = false
+		if fm.missing("workspace") {
+			f.errorAt(n, `deployment %q: missing key "workspace" (required with "name")`, d.Name)
+		}
+	case hasID && hasWorkspace:
+		valid = false
+		ws, _ := fm.get("workspace")
+		f.errorAt(ws.key, `deployment %q: "workspace" is not allowed with "id"`, d.ID)
+	}
+
+	var seen map[tokenKey]Pos
+	tokens := func(key string) []TokenEntry {
+		p, ok := fm.get(key)
+		if !ok {
+			return nil
+		}
+		items := f.list(p.value, key)
+		if seen == nil && len(items) > 0 {
+			seen = make(map[tokenKey]Pos, len(items))
+		}
+		entries := make([]TokenEntry, 0, len(items))
+		for _, item := range items {
+			t, ok := f.token(item, key)
+			if !ok {
+				continue // no usable id or name
+			}
+			k := tokenKey{byID: t.ID != "", ref: t.Ref()}
+			if first, dup := seen[k]; dup {
+				if valid {
+					f.errorAt(item, "token %q is listed twice for deployment %q (first at line %d)", t.Ref(), d.Ref(), first.Line)
+				} else {
+					f.errorAt(item, "token %q is listed twice for this deployment (first at line %d)", t.Ref(), first.Line)
+				}
+				continue
+			}
+			seen[k] = t.Pos
+			entries = append(entries, t)
+		}
+		if len(entries) == 0 {
+			return nil
+		}
+		return entries
+	}
+	d.WorkspaceTokens = tokens("workspaceTokens")
+	d.OrganizationTokens = tokens("organizationTokens")
+
+	if !valid {
+		return
+	}
+	key, desc := "id\x00"+d.ID, strconv.Quote(d.ID)
+	if d.ID == "" {
+		key = "name\x00" + d.Workspace + "\x00" + d.Name
+		desc = strconv.Quote(d.Name) + " in workspace " + strconv.Quote(d.Workspace)
+	}
+	if first, dup := f.l.deployments[key]; dup {
+		f.errorAt(n, "deployment %s is already declared at %s", desc, first)
+		return
+	}
+	f.l.deployments[key] = d.Pos
+	f.l.spec.Deployments = append(f.l.spec.Deployments, d)
+}
+
+// token checks one entry of the workspaceTokens or organizationTokens
+// list. It reports false when the entry has no usable id or name.
+func (f *file) token(n *yaml.Node, list string) (TokenEntry, bool) {
+	if n.Kind == yaml.AliasNode {
+		return TokenEntry{}, false
+	}
+	if n.Kind != yaml.MappingNode {
+		f.errorAt(n, "%q entry must be a mapping, got %s", list, describe(n))
+		return TokenEntry{}, false
+	}
+	var fm fieldMap
+	f.fields(n, "in token entry", tokenKeys, &fm)
+	t := TokenEntry{Pos: f.pos(n), State: Present}
+	get := func(key string) (string, bool) {
+		p, ok := fm.get(key)
+		if !ok {
+			return "", false
+		}
+		return f.str(p.value, key, "")
+	}
+	var idOK, nameOK bool
+	t.ID, idOK = get("id")
+	t.Name, nameOK = get("name")
+	valid := idOK || nameOK
+	switch hasID, hasName := fm.has("id"), fm.has("name"); {
+	case hasID && hasName:
+		valid = false
+		id, _ := fm.get("id")
+		name, _ := fm.get("name")
+		f.errorAt(later(id.key, name.key), `token entry has both "id" and "name"; use one`)
+	case !hasID && !hasName:
+		if fm.missing("id") && fm.missing("name") {
+			f.errorAt(n, `token entry needs "id" or "name"`)
+		}
+	}
+	stateOK := !fm.has("state")
+	if state, ok := get("state"); ok {
+		switch State(state) {
+		case Present, Absent:
+			t.State, stateOK = State(state), true
+		default:
+			p, _ := fm.get("state")
+			f.errorAt(p.value, `%s"state" must be "present" or "absent", got %q`, tokenPrefix(t), state)
+		}
+	}
+	if role, ok := get("role"); ok {
+		r, scope := normalizeRole(role)
+		if scope != "" {
+			p, _ := fm.get("role")
+			f.errorAt(p.value, "%srole %q is %s role, not a deployment role", tokenPrefix(t), role, scope)
+		}
+		t.Role = r
+	} else if stateOK && t.State != Absent && fm.missing("role") {
+		f.errorAt(n, `%smissing key "role" (required unless "state" is "absent")`, tokenPrefix(t))
+	}
+	return t, valid
+}
+
+// tokenPrefix names the token of t at the start of a message, when t has
+// an id or name.
+func tokenPrefix(t TokenEntry) string {
+	if t.Ref() == "" {
+		return ""
+	}
+	return "token " + strconv.Quote(t.Ref()) + ": "
+}
