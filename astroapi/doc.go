@@ -1,0 +1,42 @@
+// Package astroapi is a client for the parts of Astronomer's Astro API v1
+// that tokensync needs: API tokens and their role lists, deployments,
+// workspaces and roles. It also holds the API's wire types.
+//
+// The contract:
+//
+//   - Every request goes through one chokepoint that sends the bearer
+//     credential, a User-Agent and JSON headers, bounds each attempt by a
+//     timeout (WithRequestTimeout) and every body by a size (error bodies
+//     are cut at 64 KiB, success bodies over 64 MiB are an error).
+//   - Success is 200 or 204 only. Any other status, 201 and 3xx included, is
+//     an *Error carrying the API's message, field errors and requestId, or,
+//     when the body is not the API's error JSON (an HTML page from a proxy,
+//     nothing), the status text and a short sanitized snippet. errors.Is
+//     matches an *Error against ErrNotFound, ErrUnauthorized and
+//     ErrForbidden. A 200 whose body is empty, not JSON, or does not decode
+//     is an error that names the method and path.
+//   - Idempotent calls (all the calls of this package: GETs and the role
+//     list POST, which replaces the whole list) are retried on 429, 502,
+//     503, 504 and transport errors, up to WithMaxRetries times. The wait is
+//     the server's Retry-After (delta seconds or HTTP date) when present,
+//     else exponential backoff with full jitter; both are capped by
+//     WithBackoff's max. Retries stop at once when the context ends, even
+//     during a wait. Certificate errors, refused redirects and oversized
+//     bodies are not retried.
+//   - Before each attempt the client waits on a rate limiter per HTTP
+//     method (burst 1, default GET 25/s, POST 10/s, DELETE 5/s: Astro's
+//     published limits per API token), so that at the defaults it never
+//     provokes a 429 from a server that enforces those limits.
+//   - The base URL must use https, except on loopback hosts (localhost,
+//     127.0.0.0/8, ::1). Redirects are refused, so the credential goes only
+//     to the base URL's host. TLS certificates are verified as the standard
+//     library does by default.
+//   - The credential never appears in an error, a log line (WithLogger) or
+//     the Client's String: text echoed by a server is redacted.
+//   - List calls drain every page with offset/limit, adding each page's
+//     length to the offset until a page is empty or the offset reaches
+//     totalCount, so a server may return short pages mid-list.
+//
+// The package imports only the standard library and golang.org/x/time/rate.
+// The emulator in astroapi/astroapitest serves the same API for tests.
+package astroapi

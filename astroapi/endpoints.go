@@ -1,0 +1,206 @@
+package astroapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// Tokens lists the organization's API tokens that match f, draining every
+// page. With f.DeploymentID (or f.WorkspaceID) the API returns every token
+// that holds a role on that deployment (or workspace), whatever its scope.
+func (c *Client) Tokens(ctx context.Context, org string, f TokenFilter) ([]Token, error) {
+	path, err := orgPath(org, "tokens")
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	if f.WorkspaceID != "" {
+		q.Set("workspaceId", f.WorkspaceID)
+	}
+	if f.DeploymentID != "" {
+		q.Set("deploymentId", f.DeploymentID)
+	}
+	if f.IncludeOnlyOrganizationTokens {
+		q.Set("includeOnlyOrganizationTokens", "true")
+	}
+	addAll(q, "sorts", f.Sorts)
+	return listAll[Token](ctx, c, path, "tokens", q, nil)
+}
+
+// Token returns one API token. An unknown id gives an error that matches
+// ErrNotFound.
+func (c *Client) Token(ctx context.Context, org, id string) (Token, error) {
+	if err := checkID("token", id); err != nil {
+		return Token{}, err
+	}
+	path, err := orgPath(org, "tokens", id)
+	if err != nil {
+		return Token{}, err
+	}
+	var t Token
+	if err := c.do(ctx, http.MethodGet, path, nil, nil, &t); err != nil {
+		return Token{}, err
+	}
+	return t, nil
+}
+
+// SetTokenRoles replaces the whole role list of a token with roles and
+// returns the token's roles as the API answers them. Every role the caller
+// wants to keep must be in roles; an empty list is refused before anything
+// is sent.
+func (c *Client) SetTokenRoles(ctx context.Context, org, id string, roles []Role) (SubjectRoles, error) {
+	if err := checkID("token", id); err != nil {
+		return SubjectRoles{}, err
+	}
+	path, err := orgPath(org, "tokens", id, "roles")
+	if err != nil {
+		return SubjectRoles{}, err
+	}
+	if len(roles) == 0 {
+		return SubjectRoles{}, fmt.Errorf("POST %s: a token needs at least one role", path)
+	}
+	in := struct {
+		Roles []Role `json:"roles"`
+	}{roles}
+	var sr SubjectRoles
+	if err := c.do(ctx, http.MethodPost, path, nil, in, &sr); err != nil {
+		return SubjectRoles{}, err
+	}
+	return sr, nil
+}
+
+// Deployments lists the organization's deployments that match f, draining
+// every page.
+func (c *Client) Deployments(ctx context.Context, org string, f DeploymentFilter) ([]Deployment, error) {
+	path, err := orgPath(org, "deployments")
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	addAll(q, "deploymentIds", f.DeploymentIDs)
+	addAll(q, "workspaceIds", f.WorkspaceIDs)
+	addAll(q, "names", f.Names)
+	return listAll[Deployment](ctx, c, path, "deployments", q, nil)
+}
+
+// Workspaces lists the organization's workspaces that match f, draining
+// every page.
+func (c *Client) Workspaces(ctx context.Context, org string, f WorkspaceFilter) ([]Workspace, error) {
+	path, err := orgPath(org, "workspaces")
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	addAll(q, "workspaceIds", f.WorkspaceIDs)
+	addAll(q, "names", f.Names)
+	return listAll[Workspace](ctx, c, path, "workspaces", q, nil)
+}
+
+// Roles lists the organization's custom roles that match f, draining every
+// page, and, with f.IncludeDefaultRoles, the built-in roles (taken from the
+// first page; the API's counts cover custom roles only).
+func (c *Client) Roles(ctx context.Context, org string, f RoleFilter) (Roles, error) {
+	path, err := orgPath(org, "roles")
+	if err != nil {
+		return Roles{}, err
+	}
+	q := url.Values{}
+	addAll(q, "scopeTypes", f.ScopeTypes)
+	if f.IncludeDefaultRoles {
+		q.Set("includeDefaultRoles", "true")
+	}
+	var defaults []DefaultRole
+	custom, err := listAll[CustomRole](ctx, c, path, "roles", q, func(env map[string]json.RawMessage) error {
+		raw, ok := env["defaultRoles"]
+		if !ok {
+			return nil
+		}
+		return json.Unmarshal(raw, &defaults)
+	})
+	if err != nil {
+		return Roles{}, err
+	}
+	return Roles{Custom: custom, Default: defaults}, nil
+}
+
+// listAll drains an offset/limit list: it asks for pages of c.pageSize
+// items, adding the length of each page to the offset, until a page is
+// empty or the offset reaches totalCount. A page may hold fewer items than
+// asked for in the middle of a list. key names the envelope's item array;
+// first, when not nil, sees the first page's envelope.
+func listAll[T any](ctx context.Context, c *Client, path, key string, q url.Values, first func(map[string]json.RawMessage) error) ([]T, error) {
+	all := []T{}
+	offset := 0
+	for page := 0; ; page++ {
+		if page >= c.maxPages {
+			return nil, fmt.Errorf("GET %s: list did not end after %d pages (%d items)", path, page, len(all))
+		}
+		pq := url.Values{}
+		for k, v := range q {
+			pq[k] = v
+		}
+		pq.Set("offset", strconv.Itoa(offset))
+		pq.Set("limit", strconv.Itoa(c.pageSize))
+		var env map[string]json.RawMessage
+		if err := c.do(ctx, http.MethodGet, path, pq, nil, &env); err != nil {
+			return nil, err
+		}
+		raw, ok := env[key]
+		if !ok {
+			return nil, fmt.Errorf("GET %s: response has no %q field", path, key)
+		}
+		var items []T
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, fmt.Errorf("GET %s: decode %q at offset %d: %w", path, key, offset, err)
+		}
+		total := -1
+		if raw, ok := env["totalCount"]; ok && string(raw) != "null" {
+			if err := json.Unmarshal(raw, &total); err != nil {
+				return nil, fmt.Errorf("GET %s: decode %q at offset %d: %w", path, "totalCount", offset, err)
+			}
+		}
+		if page == 0 && first != nil {
+			if err := first(env); err != nil {
+				return nil, fmt.Errorf("GET %s: decode first page: %w", path, err)
+			}
+		}
+		all = append(all, items...)
+		offset += len(items)
+		if len(items) == 0 || (total >= 0 && offset >= total) {
+			return all, nil
+		}
+	}
+}
+
+// orgPath builds /organizations/{org}/{parts...}, escaping every part.
+func orgPath(org string, parts ...string) (string, error) {
+	if err := checkID("organization", org); err != nil {
+		return "", err
+	}
+	path := "/organizations/" + url.PathEscape(org)
+	for _, p := range parts {
+		path += "/" + url.PathEscape(p)
+	}
+	return path, nil
+}
+
+// checkID refuses ids that would change the meaning of a path.
+func checkID(what, id string) error {
+	switch id {
+	case "":
+		return fmt.Errorf("%s id is empty", what)
+	case ".", "..":
+		return fmt.Errorf("%s id %q is not valid", what, id)
+	}
+	return nil
+}
+
+func addAll(q url.Values, key string, values []string) {
+	for _, v := range values {
+		q.Add(key, v)
+	}
+}

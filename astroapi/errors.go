@@ -1,0 +1,175 @@
+package astroapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ErrNotFound matches, through errors.Is, an *Error with status 404.
+var ErrNotFound = errors.New("not found")
+
+// ErrUnauthorized matches, through errors.Is, an *Error with status 401: the
+// credential is missing, invalid or expired.
+var ErrUnauthorized = errors.New("unauthorized")
+
+// ErrForbidden matches, through errors.Is, an *Error with status 403: the
+// credential is valid but not allowed to do this.
+var ErrForbidden = errors.New("forbidden")
+
+// Error is an answer of the Astro API with a status other than 200 or 204.
+// Message and RequestID come from the API's error body when it has one;
+// otherwise Message is a short, sanitized snippet of whatever the server sent.
+type Error struct {
+	Method      string // HTTP method, e.g. "GET"
+	Path        string // path relative to the base URL, without query
+	StatusCode  int
+	Message     string
+	RequestID   string
+	FieldErrors []FieldError
+}
+
+// Error reads like
+// `GET /organizations/o/tokens: 403 Forbidden: <message> (request <id>)`.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Method)
+	b.WriteByte(' ')
+	b.WriteString(e.Path)
+	b.WriteString(": ")
+	b.WriteString(strconv.Itoa(e.StatusCode))
+	if t := http.StatusText(e.StatusCode); t != "" {
+		b.WriteByte(' ')
+		b.WriteString(t)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	for i, fe := range e.FieldErrors {
+		if i == 0 {
+			b.WriteString(" [")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(fe.Field)
+		if fe.Message != "" {
+			b.WriteString(": ")
+			b.WriteString(fe.Message)
+		}
+		if fe.Code != "" {
+			b.WriteString(" (")
+			b.WriteString(fe.Code)
+			b.WriteByte(')')
+		}
+		if i == len(e.FieldErrors)-1 {
+			b.WriteByte(']')
+		}
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request ")
+		b.WriteString(e.RequestID)
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// Is reports whether target is the sentinel for e's status code
+// (ErrNotFound, ErrUnauthorized or ErrForbidden).
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
+	}
+	return false
+}
+
+// redact replaces every occurrence of secret in e's server-provided text. It
+// mutates e, which do creates afresh for every attempt.
+func (e *Error) redact(secret string) {
+	if secret == "" {
+		return
+	}
+	e.Message = redactString(e.Message, secret)
+	e.RequestID = redactString(e.RequestID, secret)
+	for i := range e.FieldErrors {
+		fe := &e.FieldErrors[i]
+		fe.Field = redactString(fe.Field, secret)
+		fe.Code = redactString(fe.Code, secret)
+		fe.Message = redactString(fe.Message, secret)
+	}
+}
+
+const redacted = "[REDACTED]"
+
+func redactString(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, redacted)
+}
+
+// Limits on text taken from a server into an error message.
+const (
+	maxMessageLen = 1024 // a JSON error body's message, field errors, request id
+	maxSnippetLen = 200  // a non-JSON body shown as the message
+)
+
+// sanitize makes server-provided text safe to print on one terminal line:
+// invalid UTF-8, control characters and runs of white space become single
+// spaces, and the result is cut to at most max bytes (on a rune boundary)
+// with "..." appended when cut.
+func sanitize(s string, max int) string {
+	fields := strings.FieldsFunc(s, func(r rune) bool {
+		return r == utf8.RuneError || unicode.IsControl(r) || unicode.IsSpace(r)
+	})
+	out := strings.Join(fields, " ")
+	if len(out) <= max {
+		return out
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
+		cut--
+	}
+	return out[:cut] + "..."
+}
+
+// snippet turns a non-JSON body (an HTML error page from a proxy, plain
+// text) into a short sanitized string: markup is dropped, white space
+// collapsed, the length capped.
+func snippet(body []byte) string {
+	if len(body) > 8*maxSnippetLen {
+		body = body[:8*maxSnippetLen]
+	}
+	s := string(body)
+	if strings.Contains(s, "<") {
+		s = stripTags(s)
+	}
+	return sanitize(s, maxSnippetLen)
+}
+
+// stripTags replaces everything between '<' and '>' with a space. It is
+// meant for short diagnostic snippets, not for parsing HTML.
+func stripTags(s string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			in = true
+			b.WriteByte(' ')
+		case r == '>' && in:
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
