@@ -2,13 +2,14 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	gosync "sync"
 
 	"github.com/tokensync/tokensync/astroapi"
 )
 
-// Lister is what Observe needs of the API: the organization-wide lists.
+// Lister is what Observe needs of the API: the organization's lists.
 // *astroapi.Client implements it.
 type Lister interface {
 	Tokens(ctx context.Context, org string, f astroapi.TokenFilter) ([]astroapi.Token, error)
@@ -19,7 +20,9 @@ type Lister interface {
 
 // Observe reads what the API says today with four organization-wide lists
 // made at once, so its cost is a page per 1,000 objects whatever the number
-// of deployments a spec names.
+// of deployments a spec names. When the credential may not list the whole
+// organization (403), it lists per workspace it can see instead and sets
+// Observed.PerWorkspace.
 func Observe(ctx context.Context, l Lister, org string) (*Observed, error) {
 	obs := &Observed{Organization: org}
 	var (
@@ -35,9 +38,43 @@ func Observe(ctx context.Context, l Lister, org string) (*Observed, error) {
 		obs.CustomRoles = roles.Custom
 	})
 	wg.Wait()
-	for _, err := range errs {
+	if errs[3] == nil && errs[2] == nil && (errors.Is(errs[0], astroapi.ErrForbidden) || errors.Is(errs[1], astroapi.ErrForbidden)) {
+		return observePerWorkspace(ctx, l, obs)
+	}
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, fmt.Errorf("read organization %s: %w", org, err)
+	}
+	return obs, nil
+}
+
+// observePerWorkspace completes obs for a credential confined to some
+// workspaces: the deployments of the workspaces it sees, and the tokens
+// holding a role in each of them.
+func observePerWorkspace(ctx context.Context, l Lister, obs *Observed) (*Observed, error) {
+	obs.PerWorkspace = true
+	ids := make([]string, 0, len(obs.Workspaces))
+	for _, w := range obs.Workspaces {
+		ids = append(ids, w.ID)
+	}
+	var err error
+	if len(ids) > 0 {
+		obs.Deployments, err = l.Deployments(ctx, obs.Organization, astroapi.DeploymentFilter{WorkspaceIDs: ids})
 		if err != nil {
-			return nil, fmt.Errorf("read organization %s: %w", org, err)
+			return nil, fmt.Errorf("read organization %s per workspace: %w", obs.Organization, err)
+		}
+	}
+	seen := map[string]bool{}
+	obs.Tokens = nil
+	for _, id := range ids {
+		tokens, err := l.Tokens(ctx, obs.Organization, astroapi.TokenFilter{WorkspaceID: id})
+		if err != nil {
+			return nil, fmt.Errorf("read tokens of workspace %s: %w", id, err)
+		}
+		for _, t := range tokens {
+			if !seen[t.ID] {
+				seen[t.ID] = true
+				obs.Tokens = append(obs.Tokens, t)
+			}
 		}
 	}
 	return obs, nil

@@ -15,6 +15,9 @@ type Observed struct {
 	Deployments  []astroapi.Deployment
 	Tokens       []astroapi.Token
 	CustomRoles  []astroapi.CustomRole
+	// PerWorkspace says the credential could not list the organization, so
+	// only the workspaces it can see were read.
+	PerWorkspace bool
 }
 
 // Desired is a spec resolved against Observed: every reference is an id.

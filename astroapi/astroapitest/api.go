@@ -553,7 +553,14 @@ func (c *call) listWorkspaces(string) {
 	ids, names := q.list("workspaceIds"), q.list("names")
 	offset, limit := q.page()
 	keys := q.sorts("name", "description", "createdAt", "updatedAt")
-	if q.rejected(c) || !c.mayList(ids, "workspaces") {
+	if q.rejected(c) {
+		return
+	}
+	if c.restricted() && len(ids) == 0 {
+		// A confined credential sees its own workspaces (inferred).
+		ids = c.cred.WorkspaceIDs
+	}
+	if !c.mayList(ids, "workspaces") {
 		return
 	}
 	s := c.s

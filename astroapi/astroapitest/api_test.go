@@ -148,7 +148,7 @@ func TestCredentialConfinedToWorkspacesAnswers403(t *testing.T) {
 		{"deployments by id only", "GET", "/deployments?deploymentIds=dep-a1", "", 403},
 		{"deployments of its workspace", "GET", "/deployments?workspaceIds=ws-a", "", 200},
 		{"deployments of two workspaces", "GET", "/deployments?workspaceIds=ws-a&workspaceIds=ws-b", "", 403},
-		{"org-wide workspaces", "GET", "/workspaces", "", 403},
+		{"org-wide workspaces answer its own (inferred)", "GET", "/workspaces", "", 200},
 		{"its workspace", "GET", "/workspaces?workspaceIds=ws-a", "", 200},
 		{"roles", "GET", "/roles?includeDefaultRoles=true", "", 200},
 		{"token of its workspace", "GET", "/tokens/tok-ws-a", "", 200},
@@ -168,6 +168,26 @@ func TestCredentialConfinedToWorkspacesAnswers403(t *testing.T) {
 				t.Errorf("status %d, want 200: %s", resp.StatusCode, raw)
 			}
 		})
+	}
+}
+
+func TestConfinedCredentialListsOnlyItsWorkspacesInferred(t *testing.T) {
+	st := testState()
+	st.Credentials = []Credential{{Secret: "alpha", WorkspaceIDs: []string{"ws-a"}}}
+	_, base := NewTestServer(t, st, Options{RateLimits: NoRateLimit})
+	resp, raw := fetch(t, "GET", base+"/organizations/"+org+"/workspaces", "Bearer alpha", "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, raw)
+	}
+	var got struct {
+		Workspaces []astroapi.Workspace `json:"workspaces"`
+		TotalCount int                  `json:"totalCount"`
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Workspaces) != 1 || got.Workspaces[0].ID != "ws-a" || got.TotalCount != 1 {
+		t.Errorf("a credential confined to ws-a listed %+v (total %d)", got.Workspaces, got.TotalCount)
 	}
 }
 

@@ -102,4 +102,7 @@
 //     (TestConcurrentWriteLastWriterWinsInferred).
 //   - A filter on an id that does not exist matches nothing (200, empty
 //     list) rather than failing (TestFilterUnknownIDMatchesNothingInferred).
+//   - A credential confined to some workspaces answers 403 to org-wide
+//     token and deployment lists, and lists only its own workspaces
+//     (TestConfinedCredentialListsOnlyItsWorkspacesInferred).
 package astroapitest

@@ -551,3 +551,36 @@ func TestEmulateExamples(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanCostIsPagesOnly(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	wantCode(t, c.run("plan", "-f", f), exitOK)
+	// 7 tokens, 5 deployments, 2 workspaces: one page each, plus one of roles.
+	got := c.srv.Stats().Requests
+	want := map[string]int{
+		"GET /organizations/{organizationId}/tokens":      1,
+		"GET /organizations/{organizationId}/deployments": 1,
+		"GET /organizations/{organizationId}/workspaces":  1,
+		"GET /organizations/{organizationId}/roles":       1,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("plan requests (-want +got):\n%s", diff)
+	}
+}
+
+func TestConfinedCredentialFallsBackPerWorkspace(t *testing.T) {
+	c := newCLI(t, testState+"credentials:\n  - {secret: "+secret+", workspaceIds: [ws-a]}\n")
+	f := c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-a2\n    workspaceTokens:\n      - {id: tok-ci-a, role: DEPLOYMENT_ADMIN}\n")
+	r := c.run("plan", "-f", f, "-v", "--no-color")
+	wantCode(t, r, exitOK)
+	if !strings.Contains(squeeze(r.stdout), "+ ci [tok-ci-a] DEPLOYMENT_ADMIN") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "listed per workspace instead") {
+		t.Errorf("-v does not say it fell back:\n%s", r.stderr)
+	}
+	if got := c.srv.Stats().Statuses[403]; got == 0 {
+		t.Errorf("the org-wide lists were not refused; the test proves nothing")
+	}
+}

@@ -8,7 +8,11 @@ import (
 
 // observe lists what the API says today.
 func observe(ctx context.Context, s *session) (*sync.Observed, error) {
-	return sync.Observe(ctx, s.client, s.org)
+	obs, err := sync.Observe(ctx, s.client, s.org)
+	if err == nil && obs.PerWorkspace {
+		s.log.Info("the credential may not list the whole organization; listed per workspace instead", "workspaces", len(obs.Workspaces))
+	}
+	return obs, err
 }
 
 // PlanFlags are the flags that shape a plan, shared by plan and apply.
