@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/astroapi/astroapitest"
+	"github.com/tokensync/tokensync/render"
 )
 
 // secret is the credential every test uses; no output may contain it.
@@ -478,6 +482,7 @@ func TestPlanJSONIsPureOnStdout(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 			t.Errorf("%v: stdout is not one JSON document: %v\n%s", args, err, r.stdout)
 		}
+		validatePlanJSON(t, []byte(r.stdout))
 	}
 }
 
@@ -582,5 +587,132 @@ func TestConfinedCredentialFallsBackPerWorkspace(t *testing.T) {
 	}
 	if got := c.srv.Stats().Statuses[403]; got == 0 {
 		t.Errorf("the org-wide lists were not refused; the test proves nothing")
+	}
+}
+
+func TestSavedPlanAppliesExactlyItsChanges(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", f, "--out", planFile, "-o", "json"), exitOK)
+	saved, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validatePlanJSON(t, saved)
+
+	// The spec moves on after the plan was saved: the saved plan must not.
+	c.write("tokens.yaml", mainSpec+"  - id: dep-a3\n    workspaceTokens:\n      - {id: tok-ci-a, role: DEPLOYMENT_ADMIN}\n")
+	r := c.run("apply", planFile, "--yes")
+	wantCode(t, r, exitOK)
+	if strings.Contains(strings.Join(c.deploymentRoles(), "\n"), "dep-a3") {
+		t.Errorf("apply PLAN.json applied a change that is not in the plan")
+	}
+	r = c.run("plan", "-f", f, "--no-color")
+	wantCode(t, r, exitOK)
+	if !strings.Contains(r.stdout, "Plan: 1 to add, 0 to change, 0 to remove.") {
+		t.Errorf("after the saved plan, the new spec entry should be the only change:\n%s", r.stdout)
+	}
+
+	// With -f, a saved plan made from another version of the spec is refused.
+	r = c.run("apply", planFile, "-f", f, "--yes")
+	wantCode(t, r, exitStale)
+}
+
+// validatePlanJSON checks a plan document against render/plan.schema.json.
+func validatePlanJSON(t *testing.T, data []byte) {
+	t.Helper()
+	schema, err := jsonschema.UnmarshalJSON(bytes.NewReader(render.PlanSchema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp := jsonschema.NewCompiler()
+	if err := comp.AddResource("plan.schema.json", schema); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := comp.Compile("plan.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, data)
+	}
+	if err := sch.Validate(doc); err != nil {
+		t.Errorf("plan JSON does not match its schema: %v", err)
+	}
+}
+
+func TestApplyProgress(t *testing.T) {
+	t.Run("a line per token without a terminal", func(t *testing.T) {
+		c := newCLI(t, testState)
+		r := c.run("apply", "-f", c.write("tokens.yaml", mainSpec), "--yes")
+		wantCode(t, r, exitOK)
+		for _, want := range []string{"[1/3] wrote ", "[3/3] wrote old-bot [tok-old]: +0 ~0 -1"} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+		}
+	})
+	t.Run("a live counter on a terminal", func(t *testing.T) {
+		c := newCLI(t, testState)
+		var out, errb bytes.Buffer
+		f := c.write("tokens.yaml", mainSpec)
+		code := run(context.Background(), []string{"apply", "--api-url", c.baseURL, "--organization", "org1", "-f", f, "--yes"},
+			Streams{In: strings.NewReader(""), Out: &out, Err: &errb, ErrTTY: true, Getenv: func(k string) string { return c.env[k] }})
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		if !strings.Contains(errb.String(), "\rApplying: 3/3 tokens\n") || strings.Contains(errb.String(), "[1/3]") {
+			t.Errorf("stderr:\n%q", errb.String())
+		}
+	})
+}
+
+func TestCompletionScripts(t *testing.T) {
+	c := newCLI(t, testState)
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		r := c.runRaw("completion", shell)
+		wantCode(t, r, exitOK)
+		for _, want := range []string{"plan", "apply", "detailed-exitcode", "prune"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("%s completion lacks %q", shell, want)
+			}
+		}
+	}
+	r := c.runRaw("completion", "bash")
+	cmd := exec.Command("bash", "-n")
+	cmd.Stdin = strings.NewReader(r.stdout)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("bash -n: %v\n%s", err, out)
+	}
+}
+
+func TestColourOnlyOnTerminals(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	runOut := func(tty bool, env map[string]string, args ...string) string {
+		var out bytes.Buffer
+		full := append([]string{"plan", "--api-url", c.baseURL, "--organization", "org1", "-f", f}, args...)
+		run(context.Background(), full, Streams{In: strings.NewReader(""), Out: &out, Err: io.Discard, OutTTY: tty,
+			Getenv: func(k string) string {
+				if v, ok := env[k]; ok {
+					return v
+				}
+				return c.env[k]
+			}})
+		return out.String()
+	}
+	if !strings.Contains(runOut(true, nil), "\x1b[") {
+		t.Errorf("no colour on a terminal")
+	}
+	for name, out := range map[string]string{
+		"pipe":       runOut(false, nil),
+		"NO_COLOR":   runOut(true, map[string]string{"NO_COLOR": "1"}),
+		"--no-color": runOut(true, nil, "--no-color"),
+	} {
+		if strings.Contains(out, "\x1b[") {
+			t.Errorf("%s: colour escape codes in output", name)
+		}
 	}
 }
