@@ -132,19 +132,7 @@ func (c *ApplyCmd) confirm(st Streams) error {
 // report prints the outcome of an apply, verifies it with one list of the
 // organization's tokens, and decides the exit code.
 func (c *ApplyCmd) report(ctx context.Context, st Streams, sess *session, p sync.Plan, res sync.Result) error {
-	var add, change, remove int
-	for _, t := range res.Written {
-		for _, ch := range t.Changes {
-			switch ch.Action {
-			case sync.Add:
-				add++
-			case sync.Update:
-				change++
-			case sync.Remove:
-				remove++
-			}
-		}
-	}
+	add, change, remove := res.Summary()
 	for _, t := range res.Failed {
 		fmt.Fprintf(st.Err, "  failed: %s [%s]: %v\n", t.Token.Name, t.Token.ID, t.Err)
 	}
@@ -256,16 +244,6 @@ func (p *progress) finish() {
 
 // changeCounts summarises one token's changes, e.g. "+1 ~0 -2".
 func changeCounts(cs []sync.Change) string {
-	var a, u, r int
-	for _, c := range cs {
-		switch c.Action {
-		case sync.Add:
-			a++
-		case sync.Update:
-			u++
-		case sync.Remove:
-			r++
-		}
-	}
+	a, u, r := sync.Plan{Changes: cs}.Summary()
 	return fmt.Sprintf("+%d ~%d -%d", a, u, r)
 }
