@@ -41,8 +41,10 @@ func Observe(ctx context.Context, l Lister, org string) (*Observed, error) {
 	if errs[3] == nil && errs[2] == nil && (errors.Is(errs[0], astroapi.ErrForbidden) || errors.Is(errs[1], astroapi.ErrForbidden)) {
 		return observePerWorkspace(ctx, l, obs)
 	}
-	if err := errors.Join(errs[:]...); err != nil {
-		return nil, fmt.Errorf("read organization %s: %w", org, err)
+	for _, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("read organization %s: %w", org, err)
+		}
 	}
 	return obs, nil
 }
