@@ -122,6 +122,7 @@ func run(ctx context.Context, args []string, st Streams) int {
 		kong.Writers(st.Out, st.Err),
 		kong.Exit(func(code int) { exited = code }),
 		kong.DefaultEnvars("TOKENSYNC"),
+		kong.WithHyphenPrefixedParameters(true), // --max-removals -1
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.BindTo(ctx, (*context.Context)(nil)),
 		kong.Bind(&st),
