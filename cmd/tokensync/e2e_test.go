@@ -716,3 +716,43 @@ func TestColourOnlyOnTerminals(t *testing.T) {
 		}
 	}
 }
+
+func TestFlagsFromEnvironment(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n    workspaceTokens: []\n")
+	t.Setenv("TOKENSYNC_PRUNE", "true")
+	t.Setenv("TOKENSYNC_MAX_REMOVALS", "0")
+	r := c.run("plan", "-f", f)
+	wantCode(t, r, exitRefused)
+	if !strings.Contains(r.stdout, "max-removals") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	t.Setenv("TOKENSYNC_MAX_REMOVALS", "-1")
+	t.Setenv("TOKENSYNC_PROTECT", "ci,old-*")
+	wantCode(t, c.run("plan", "-f", f), exitRefused)
+	t.Setenv("TOKENSYNC_PROTECT", "")
+	t.Setenv("ASTRO_API_URL", c.baseURL)
+	t.Setenv("ASTRO_ORGANIZATION_ID", "org1")
+	t.Setenv("TOKENSYNC_PRUNE", "false")
+	wantCode(t, c.runRaw("plan", "-f", f), exitOK)
+}
+
+func TestExportFilters(t *testing.T) {
+	c := newCLI(t, testState)
+	r := c.run("export", "--workspace", "beta")
+	wantCode(t, r, exitOK)
+	if !strings.Contains(r.stdout, "dep-b1") || strings.Contains(r.stdout, "dep-a1") {
+		t.Errorf("export --workspace beta:\n%s", r.stdout)
+	}
+	r = c.run("export", "--deployment", "a-staging")
+	wantCode(t, r, exitOK)
+	if !strings.Contains(r.stdout, "id: dep-a2") || strings.Contains(r.stdout, "dep-b1") {
+		t.Errorf("export --deployment a-staging:\n%s", r.stdout)
+	}
+	// A name shared by two tokens is exported by id.
+	r = c.run("export", "--deployment", "dep-a1")
+	if !strings.Contains(r.stdout, "id: tok-ci-a") {
+		t.Errorf("the token named ci (two exist) must be exported by id:\n%s", r.stdout)
+	}
+	wantCode(t, c.run("export", "--workspace", "nope"), exitInvalid)
+}
