@@ -47,6 +47,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 		start := time.Now()
 		c.countAttempt(attempt > 0)
 		resp, sendErr := c.send(ctx, method, target, body)
+		resp = c.redactResponse(resp)
 		took := time.Since(start)
 		if resp.status != 0 {
 			c.countStatus(resp.status)
@@ -394,6 +395,23 @@ func (c *Client) waitLimiter(ctx context.Context, method string) error {
 		return fmt.Errorf("%w: the next slot is after the deadline", context.DeadlineExceeded)
 	}
 	return nil
+}
+
+// redactResponse replaces the credential in the parts of a response that
+// can end up in an error message (the body and the content type) before
+// anything cuts that text short, so that no piece of it survives a cut.
+func (c *Client) redactResponse(r response) response {
+	if c.credential == "" {
+		return r
+	}
+	if bytes.Contains(r.body, []byte(c.credential)) {
+		r.body = bytes.ReplaceAll(r.body, []byte(c.credential), []byte(redacted))
+	}
+	if ct := r.header.Get("Content-Type"); strings.Contains(ct, c.credential) {
+		r.header = r.header.Clone()
+		r.header.Set("Content-Type", redactString(ct, c.credential))
+	}
+	return r
 }
 
 // scrub removes the credential from an error's text. An *Error is redacted

@@ -32,7 +32,8 @@ func (c *Client) Tokens(ctx context.Context, org string, f TokenFilter) ([]Token
 }
 
 // Token returns one API token. An unknown id gives an error that matches
-// ErrNotFound.
+// ErrNotFound; an answer about another token (or none: null, {}) is an
+// error.
 func (c *Client) Token(ctx context.Context, org, id string) (Token, error) {
 	if err := checkID("token", id); err != nil {
 		return Token{}, err
@@ -44,6 +45,11 @@ func (c *Client) Token(ctx context.Context, org, id string) (Token, error) {
 	var t Token
 	if err := c.do(ctx, http.MethodGet, path, nil, nil, &t); err != nil {
 		return Token{}, err
+	}
+	if t.ID != id {
+		// A role list is rewritten from this answer: never trust one that
+		// is not about the token asked for (null, {}, another token).
+		return Token{}, fmt.Errorf("GET %s: the answer is about token %q, not %q", path, sanitize(t.ID, maxMessageLen), id)
 	}
 	return t, nil
 }
