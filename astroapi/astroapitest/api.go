@@ -382,7 +382,7 @@ func (c *call) setRoles(id string) {
 	s := c.s
 	// check validates the request against the current state and, when
 	// final, applies it; it answers and returns false when it fails.
-	var roles []astroapi.Role
+	var roles, applied []astroapi.Role
 	check := func(final bool) bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -405,6 +405,7 @@ func (c *call) setRoles(id string) {
 		if final {
 			s.applyRoles(t, norm, c.subject())
 			s.stats.RoleWrites[id]++
+			applied = slices.Clone(norm)
 			c.reply(http.StatusOK, subjectRoles(norm))
 		}
 		return true
@@ -424,7 +425,9 @@ func (c *call) setRoles(id string) {
 		}
 		hook(id)
 	}
-	check(true)
+	if check(true) && s.opts.AfterRoleWrite != nil {
+		s.opts.AfterRoleWrite(id, applied)
+	}
 }
 
 // checkTokenRoles validates roles as t's new role list, upper-casing

@@ -48,6 +48,11 @@ type Options struct {
 	// POST /tokens/{id}/roles is applied, without any lock held: it may block
 	// or change the state (the request is validated again afterwards).
 	BeforeRoleWrite func(tokenID string)
+	// AfterRoleWrite, when set, is called with the token id and the role
+	// list stored (built-in role names upper-cased) after every applied
+	// POST /tokens/{id}/roles, whether or not its response is then
+	// delivered, without any lock held: a test's write log.
+	AfterRoleWrite func(tokenID string, roles []astroapi.Role)
 }
 
 // Limits are requests per second per credential, by method (HEAD counts as
