@@ -23,6 +23,7 @@ func main() {
 		Getenv: os.Getenv,
 	})
 	stop()
+	writeBenchMemStats(os.Getenv)
 	os.Exit(code)
 }
 

@@ -1,0 +1,283 @@
+// Command bench measures tokensync at scale against the Astro API emulator
+// and compares it with the Astro CLI's one-assignment-at-a-time pattern.
+//
+// Usage, from the repository root:
+//
+//	go run ./bench [--sizes S,M,L] [--rate-scale 10] [--latency 20ms]
+//	               [--baseline=true] [--parallelism N] [--timeout 30m] [--keep]
+//
+// For every size it generates a synthetic organization from a fixed seed
+// (S: 3 workspaces, 10 deployments, 30 tokens, 100 assignments; M: 10,
+// 100, 300, 1,500; L: 50, 1,000, 3,000, 30,000), a tokens.yaml of its full
+// assignment set, and a drifted copy of the organization in which 10% of
+// the assignments are removed, changed or joined by an extra one. It serves
+// each starting state with the emulator on 127.0.0.1 in this process, at
+// Astro's rate limits (GET 25/s, POST 10/s, DELETE 5/s) times --rate-scale
+// and with --latency added to every request, and runs tokensync, built once
+// with `go build`, as a child process (`--rate-scale` passed on, so client
+// and emulator share the scaled limits):
+//
+//	plan                 plan of the spec against the organization with own-scope roles only
+//	plan (drift)         plan --max-removals -1 of the spec against the drifted organization
+//	apply                apply --yes from own-scope roles only to the full spec
+//	apply (drift)        apply --yes --max-removals -1 of the drifted organization
+//
+// With --baseline (the default) it also replays, for S and M, the Astro
+// CLI's call pattern for both applies: per assignment, a token list of 100
+// per page until the token's name shows, a GET of the token, a POST of its
+// whole role list, one at a time and without retries. L is left out: about
+// 90,000 sequential requests, half an hour at the default latency.
+//
+// It prints a markdown table on stdout (requests and 429s from the
+// emulator's counters; wall time; the child's CPU time and peak RSS from
+// rusage and its peak Go heap, which tokensync reports at exit when
+// TOKENSYNC_BENCH_MEMSTATS names a file; the floor max(POSTs / POST limit,
+// GETs / GET limit) at the scaled limits, and wall / floor), the ratios of
+// the baseline to tokensync on M, and the targets met or missed; progress
+// goes to stderr. Every run checks its outcome: the plan's counts, and after
+// every apply the emulator's state against the spec. Nothing leaves the
+// loopback interface; every run has a timeout.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tokensync/tokensync/astroapi/astroapitest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		sizeList = fs.String("sizes", "S,M,L", "organization sizes to run, comma-separated: S, M, L")
+		c        = config{}
+		base     = fs.Bool("baseline", true, "also replay the Astro CLI's call pattern (sizes S and M only)")
+		keep     = fs.Bool("keep", false, "keep the scratch directory (specs, plans, binary) and print its path")
+	)
+	fs.Float64Var(&c.rateScale, "rate-scale", 10, "multiply Astro's rate limits (GET 25/s, POST 10/s) for the emulator, tokensync and the floor")
+	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "latency the emulator adds to every request")
+	fs.IntVar(&c.parallelism, "parallelism", 0, "passed to tokensync --parallelism (0: tokensync's default)")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "time limit of each run")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: go run ./bench [flags]\n\nMeasures tokensync (plan, apply, apply of a 10%% drift) on synthetic organizations\nagainst the in-process Astro API emulator, and the Astro CLI's call pattern for comparison.\nPrints a markdown table on stdout.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.rateScale <= 0 || c.latency < 0 || c.parallelism < 0 || c.timeout <= 0 {
+		return fmt.Errorf("--rate-scale and --timeout must be above 0, --latency and --parallelism at least 0")
+	}
+	var todo []Size
+	for _, name := range strings.Split(*sizeList, ",") {
+		i := slices.IndexFunc(sizes, func(z Size) bool { return strings.EqualFold(z.Name, strings.TrimSpace(name)) })
+		if i < 0 {
+			return fmt.Errorf("unknown size %q: want S, M or L", name)
+		}
+		todo = append(todo, sizes[i])
+	}
+
+	dir, err := os.MkdirTemp("", "tokensync-bench-")
+	if err != nil {
+		return err
+	}
+	if *keep {
+		fmt.Fprintf(stderr, "scratch directory: %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	c.dir = dir
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "building tokensync from %s\n", root)
+	if c.binary, err = build(ctx, root, dir); err != nil {
+		return err
+	}
+
+	var (
+		results []Result
+		orgs    []*Org
+		load    = loadAverage()
+	)
+	for _, z := range todo {
+		o, err := Generate(z, seed)
+		if err != nil {
+			return err
+		}
+		orgs = append(orgs, o)
+		rs, err := c.size(ctx, o, *base && z.Name != "L", stderr)
+		results = append(results, rs...)
+		if err != nil {
+			return err
+		}
+	}
+	report(stdout, &c, orgs, results, *base)
+	if load != "" {
+		fmt.Fprintf(stdout, "\nLoad average (1, 5, 15 min) at the start: %s; at the end: %s.\n", load, loadAverage())
+	}
+	return nil
+}
+
+// loadAverage returns the system's load averages where /proc has them.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], ", ")
+}
+
+// size runs every workload on one organization.
+func (c *config) size(ctx context.Context, o *Org, withBaseline bool, log io.Writer) ([]Result, error) {
+	z := o.Size
+	specPath := filepath.Join(c.dir, z.Name+"-tokens.yaml")
+	if err := os.WriteFile(specPath, o.SpecYAML(), 0o644); err != nil {
+		return nil, err
+	}
+	bare, full, drifted := o.State(nil), o.Want, o.Drifted()
+	da, dc, dr := o.DriftCounts()
+	type workload struct {
+		name  string
+		start *astroapitest.State
+		run   childRun
+		check []Assignment // the assignments the emulator must hold after, if any
+		ops   []Op         // the baseline's commands, nil when not applicable
+	}
+	workloads := []workload{
+		{name: "plan", start: bare, run: childRun{
+			args:     []string{"plan", "-f", specPath},
+			wantPlan: fmt.Sprintf("Plan: %d to add, 0 to change, 0 to remove.", len(full)),
+		}},
+		{name: "plan (drift)", start: o.State(drifted), run: childRun{
+			args:     []string{"plan", "-f", specPath, "--max-removals", "-1"},
+			wantPlan: fmt.Sprintf("Plan: %d to add, %d to change, %d to remove.", da, dc, dr),
+		}},
+		{name: "apply", start: bare, check: full, ops: o.FromNothingOps(), run: childRun{
+			args: []string{"apply", "-f", specPath, "--yes"},
+		}},
+		{name: "apply (drift)", start: o.State(drifted), check: full, ops: o.DriftOps(), run: childRun{
+			args: []string{"apply", "-f", specPath, "--yes", "--max-removals", "-1"},
+		}},
+	}
+	var out []Result
+	for _, w := range workloads {
+		w.run.name = z.Name + "-" + strings.NewReplacer(" ", "", "(", "-", ")", "").Replace(w.name)
+		fmt.Fprintf(log, "%s %s: tokensync\n", z.Name, w.name)
+		r, err := c.measure(ctx, o, w.start, w.check, func(url string) (Result, error) {
+			return c.runTokensync(ctx, url, o.ID, w.run)
+		})
+		r.Size, r.Workload, r.Tool = z.Name, w.name, "tokensync"
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	if !withBaseline {
+		return out, nil
+	}
+	for _, w := range workloads {
+		if w.ops == nil {
+			continue
+		}
+		fmt.Fprintf(log, "%s %s: baseline (%d commands, one at a time)\n", z.Name, w.name, len(w.ops))
+		r, err := c.measure(ctx, o, w.start, w.check, func(url string) (Result, error) {
+			bctx, cancel := context.WithTimeout(ctx, c.timeout)
+			defer cancel()
+			start := time.Now()
+			failed, err := baseline(bctx, url, o, w.ops)
+			r := Result{Wall: time.Since(start)}
+			if failed > 0 {
+				return r, fmt.Errorf("baseline: %d of %d commands failed; first: %w", failed, len(w.ops), err)
+			}
+			return r, nil
+		})
+		r.Size, r.Workload, r.Tool = z.Name, w.name, "Astro CLI pattern"
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// measure serves start, runs do against it, counts the requests and checks
+// the final state holds exactly the assignments check (when not nil).
+func (c *config) measure(ctx context.Context, o *Org, start *astroapitest.State, check []Assignment, do func(url string) (Result, error)) (Result, error) {
+	srv, url, conns, stop, err := c.emulator(start)
+	if err != nil {
+		return Result{}, err
+	}
+	defer stop()
+	r, err := do(url)
+	count(&r, srv.Stats())
+	r.Conns = int(conns.Load())
+	r.Floor = c.floor(r.GETs, r.POSTs)
+	if err != nil {
+		return r, err
+	}
+	if check != nil {
+		if err := o.Check(srv.State(), check); err != nil {
+			return r, fmt.Errorf("after the run: %w", err)
+		}
+	}
+	return r, ctx.Err()
+}
+
+// Check reports the first difference between the deployment roles of st
+// and the assignments want, and whether any token lost its own role.
+func (o *Org) Check(st *astroapitest.State, want []Assignment) error {
+	got := o.State(nil)
+	type key struct{ tok, dep string }
+	exp := make(map[key]string, len(want))
+	for _, a := range want {
+		exp[key{o.Tokens[a.Token].ID, o.Deployments[a.Deployment].ID}] = a.Role
+	}
+	n := 0
+	for i, t := range st.Tokens {
+		if len(t.Roles) == 0 || t.Roles[0] != got.Tokens[i].Roles[0] {
+			return fmt.Errorf("token %s lost its own role", t.Name)
+		}
+		for _, r := range t.Roles[1:] {
+			k := key{t.ID, r.EntityID}
+			if r.EntityType != "DEPLOYMENT" || exp[k] != r.Role {
+				return fmt.Errorf("token %s holds %s on %s %s, want %q", t.Name, r.Role, r.EntityType, r.EntityID, exp[k])
+			}
+			n++
+		}
+	}
+	if n != len(want) {
+		return fmt.Errorf("the organization holds %d deployment roles, want %d", n, len(want))
+	}
+	return nil
+}
