@@ -13,6 +13,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go announceInterrupt(ctx, stop, os.Stderr)
 	code := run(ctx, os.Args[1:], Streams{
 		In:     os.Stdin,
 		Out:    os.Stdout,
