@@ -10,7 +10,7 @@ import (
 
 // ValidateCmd is `tokensync validate`.
 type ValidateCmd struct {
-	Files   []string `short:"f" name:"file" type:"path" sep:"none" help:"Spec file or directory of *.yaml files; repeatable." placeholder:"FILE"`
+	Files   []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files; repeatable." placeholder:"FILE"`
 	Offline bool     `help:"Check only the files themselves; contact nothing and need no credential."`
 }
 
