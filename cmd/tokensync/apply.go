@@ -154,6 +154,13 @@ func (c *ApplyCmd) report(ctx context.Context, st Streams, sess *session, p sync
 
 	if ctx.Err() == nil {
 		now, err := sess.client.Tokens(ctx, sess.org, astroapi.TokenFilter{})
+		if errors.Is(err, astroapi.ErrForbidden) {
+			// A credential confined to some workspaces: read as the plan did.
+			var obs *sync.Observed
+			if obs, err = sync.Observe(ctx, sess.client, sess.org); err == nil {
+				now = obs.Tokens
+			}
+		}
 		if err != nil {
 			fmt.Fprintf(st.Err, "warning: verification read failed: %v\n", err)
 		} else {

@@ -156,7 +156,12 @@ func report(st Streams, err error) int {
 	var list spec.ErrorList
 	if errors.As(err, &list) {
 		printSpecErrors(st, list)
-		fmt.Fprintf(st.Err, "tokensync: %d error(s) in the spec; nothing was contacted or written.\n", len(list))
+		var unresolved *unresolvedError
+		if errors.As(err, &unresolved) {
+			fmt.Fprintf(st.Err, "tokensync: %d reference(s) in the spec do not resolve in organization %s; nothing was written.\n", len(list), unresolved.org)
+		} else {
+			fmt.Fprintf(st.Err, "tokensync: %d error(s) in the spec; nothing was contacted or written.\n", len(list))
+		}
 		return exitInvalid
 	}
 	code := exitError
@@ -169,6 +174,17 @@ func report(st Streams, err error) int {
 	}
 	return code
 }
+
+// unresolvedError wraps the spec errors found by resolving the spec against
+// what was read from an organization: unlike errors in the file itself,
+// they come after the API was contacted.
+type unresolvedError struct {
+	org string
+	err error
+}
+
+func (e *unresolvedError) Error() string { return e.err.Error() }
+func (e *unresolvedError) Unwrap() error { return e.err }
 
 // printSpecErrors writes spec errors as file:line:col: message and, under
 // GitHub Actions, also as workflow annotations.

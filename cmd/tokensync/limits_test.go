@@ -41,10 +41,25 @@ credentials:
 	f = c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-a2\n    organizationTokens:\n      - {name: org-hidden, role: DEPLOYMENT_ADMIN}\n")
 	r = c.run("plan", "-f", f)
 	wantCode(t, r, exitInvalid)
-	if !strings.Contains(r.stderr, "org-hidden") {
+	if !strings.HasSuffix(r.stderr, `tokens.yaml:5:9: token "org-hidden" not found
+tokensync: 1 reference(s) in the spec do not resolve in organization org1; nothing was written.
+`) {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 	if c.posts() != 0 {
 		t.Errorf("%d POSTs", c.posts())
+	}
+}
+
+// TestConfinedCredentialVerifiesApply: after apply, a credential confined
+// to some workspaces verifies the result with the same per-workspace reads
+// as its plan, rather than failing on the organization-wide list.
+func TestConfinedCredentialVerifiesApply(t *testing.T) {
+	c := newCLI(t, testState+"credentials:\n  - {secret: "+secret+", workspaceIds: [ws-a]}\n")
+	f := c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-a2\n    workspaceTokens:\n      - {id: tok-ci-a, role: DEPLOYMENT_ADMIN}\n")
+	r := c.run("apply", "-f", f, "--yes")
+	wantCode(t, r, exitOK)
+	if !strings.Contains(r.stderr, "Verified: converged.") || strings.Contains(r.stderr, "warning") {
+		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }

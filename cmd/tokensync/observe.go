@@ -53,7 +53,7 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 	desired, err := sync.Resolve(sp, obs)
 	if err != nil {
 		sess.close()
-		return nil, err
+		return nil, &unresolvedError{org: sess.org, err: err}
 	}
 	p := sync.Compute(desired, obs, sync.Options{Prune: f.Prune, MaxRemovals: f.MaxRemovals, Protect: f.Protect})
 	return &planned{spec: sp, sess: sess, obs: obs, plan: p}, nil

@@ -42,7 +42,7 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		return err
 	}
 	if _, err := sync.Resolve(sp, obs); err != nil {
-		return err
+		return &unresolvedError{org: sess.org, err: err}
 	}
 	fmt.Fprintf(st.Err, "Valid: %s; every reference resolves in organization %s.\n", what, sess.org)
 	return nil
