@@ -191,7 +191,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	c := &Client{
 		base:           base,
-		hc:             &http.Client{Transport: http.DefaultTransport},
+		hc:             &http.Client{Transport: defaultTransport()},
 		userAgent:      DefaultUserAgent,
 		maxRetries:     DefaultMaxRetries,
 		timeout:        DefaultRequestTimeout,
@@ -215,6 +215,23 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	c.hc.CheckRedirect = refuseRedirect
 	return c, nil
+}
+
+// maxIdlePerHost keeps a connection per request in flight open between
+// requests: tokensync talks to one host, many requests at a time, and
+// net/http's default of 2 would make it dial (and handshake) again and again.
+const maxIdlePerHost = 64
+
+// defaultTransport is net/http's default transport, keeping more idle
+// connections to the one API host.
+func defaultTransport() http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
+	}
+	t = t.Clone()
+	t.MaxIdleConnsPerHost = maxIdlePerHost
+	return t
 }
 
 // parseBaseURL checks that raw is an absolute https URL (or http on a

@@ -1,13 +1,17 @@
 package astroapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -265,5 +269,42 @@ func TestRequestLog(t *testing.T) {
 	}
 	if n := strings.Count(logs.text(), "\n"); n != 2 {
 		t.Errorf("%d log lines, want one per attempt:\n%s", n, logs.text())
+	}
+}
+
+func TestDefaultTransportReusesConnections(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"t1","name":"n","scope":"WORKSPACE","roles":[]}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := New(srv.URL+"/v1", WithCredential("conn-test-credential"), WithRateLimits(0, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, rounds = 8, 20
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range rounds {
+				if _, err := c.Token(context.Background(), "o", "t1"); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// With net/http's default of 2 idle connections per host, 8 concurrent
+	// workers dial again and again; with one idle connection per worker
+	// kept, at most one dial per worker happens.
+	if n := conns.Load(); n > workers {
+		t.Errorf("%d connections for %d concurrent workers", n, workers)
 	}
 }
