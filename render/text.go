@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bufio"
 	"cmp"
 	"fmt"
 	"io"
@@ -43,7 +44,8 @@ func newPalette(enabled bool) palette {
 // text.
 func Text(w io.Writer, p sync.Plan, colour bool) error {
 	pal := newPalette(colour)
-	tw := &errWriter{w: w}
+	bw := bufio.NewWriter(w) // one write per plan, not per line
+	tw := &errWriter{w: bw}
 	groups := groupByDeployment(p)
 	for i, g := range groups {
 		if i > 0 {
@@ -78,7 +80,10 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 	} else {
 		tw.printf("%s\n", pal.heading.Sprintf("Plan: %d to add, %d to change, %d to remove.", add, change, remove))
 	}
-	return tw.err
+	if tw.err != nil {
+		return tw.err
+	}
+	return bw.Flush()
 }
 
 // symbol is the one-character mark of an action and its colour.
