@@ -83,8 +83,8 @@ func TestSuggest(t *testing.T) {
 		"x":                  "",
 		"description":        "",
 	} {
-		if got := suggest(in, deploymentKeys); got != want {
-			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		if got := Suggest(in, deploymentKeys); got != want {
+			t.Errorf("Suggest(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -2,10 +2,10 @@ package spec
 
 import "strings"
 
-// suggest returns the candidate closest to s by edit distance, ignoring
+// Suggest returns the candidate closest to s by edit distance, ignoring
 // case, '_' and '-', or "" when none is close: at most 1 edit for
 // candidates of up to 4 characters, 2 for longer ones.
-func suggest(s string, candidates []string) string {
+func Suggest(s string, candidates []string) string {
 	if len(s) > 64 {
 		return ""
 	}

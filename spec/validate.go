@@ -83,7 +83,7 @@ func (f *file) fields(n *yaml.Node, where string, known []string, fm *fieldMap) 
 		}
 		j := indexOf(known, k.Value)
 		if j < 0 {
-			if s := suggest(k.Value, known); s != "" {
+			if s := Suggest(k.Value, known); s != "" {
 				fm.typos[indexOf(known, s)] = true
 				f.errorAt(k, "unknown key %q %s (did you mean %q?)", k.Value, where, s)
 			} else {

@@ -335,41 +335,8 @@ func (r *resolver) role(name string, dep *astroapi.Deployment) (string, string) 
 	if builtinRoles[up] {
 		return "", fmt.Sprintf("role %q is not a deployment role", name)
 	}
-	if s := suggest(up, r.suggestRoles); s != "" {
+	if s := spec.Suggest(name, r.suggestRoles); s != "" {
 		return "", fmt.Sprintf("unknown role %q (did you mean %q?)", name, s)
 	}
 	return "", fmt.Sprintf("unknown role %q", name)
-}
-
-// suggest returns the candidate closest to name (upper case) by edit
-// distance, or "" when none is close enough.
-func suggest(name string, candidates []string) string {
-	best, bestD := "", max(2, len(name)/3)+1
-	for _, c := range candidates {
-		d := levenshtein(name, strings.ToUpper(c))
-		if d < bestD || (d == bestD && best != "" && c < best) {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

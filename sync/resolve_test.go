@@ -247,7 +247,7 @@ func TestSuggest(t *testing.T) {
 		{"OPERATOR", ""},
 	}
 	for _, tt := range tests {
-		if got := suggest(tt.in, candidates); got != tt.want {
+		if got := spec.Suggest(tt.in, candidates); got != tt.want {
 			t.Errorf("suggest(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
