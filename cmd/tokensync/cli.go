@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -328,14 +327,4 @@ func startEmulator(ctx context.Context, state *astroapitest.State, opts astroapi
 		cancel()
 		return "", nil, fmt.Errorf("start emulator: %w", err)
 	}
-}
-
-// redactURL drops any user info from a URL before it is shown.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	u.User = nil
-	return u.String()
 }
