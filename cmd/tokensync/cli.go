@@ -79,7 +79,7 @@ type Globals struct {
 	TokenFile    string        `type:"path" help:"Read the API credential from this file instead of ASTRO_API_TOKEN." placeholder:"FILE"`
 	Emulate      string        `type:"existingfile" help:"Run against an in-process Astro API emulator seeded from this state file (on loopback; nothing leaves the machine)." placeholder:"STATE.yaml"`
 	Parallelism  int           `default:"8" help:"Tokens written at once during apply."`
-	MaxRetries   int           `default:"5" help:"Retries of a request after 429, 5xx or a network error."`
+	MaxRetries   int           `default:"5" help:"Retries of a request after 429, 502, 503, 504 or a network error."`
 	Timeout      time.Duration `default:"30s" help:"Timeout of one API request."`
 	NoColor      bool          `help:"Plain output without colour (also NO_COLOR, or when not a terminal)."`
 	Verbose      bool          `short:"v" help:"Log every API request to stderr (the credential is never logged)."`
