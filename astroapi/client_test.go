@@ -289,7 +289,7 @@ func TestDefaultTransportReusesConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const workers, rounds = 8, 20
+	const workers, rounds = 8, 50
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -303,8 +303,9 @@ func TestDefaultTransportReusesConnections(t *testing.T) {
 	wg.Wait()
 	// With net/http's default of 2 idle connections per host, 8 concurrent
 	// workers dial again and again; with one idle connection per worker
-	// kept, at most one dial per worker happens.
-	if n := conns.Load(); n > workers {
+	// kept, about one dial per worker happens (a few more when a dial
+	// started for a waiting request finishes after another freed up).
+	if n := conns.Load(); n > 2*workers {
 		t.Errorf("%d connections for %d concurrent workers", n, workers)
 	}
 }
