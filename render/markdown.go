@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tokensync/tokensync/sync"
 )
@@ -43,7 +44,7 @@ func Markdown(w io.Writer, p sync.Plan, opts MarkdownOptions) error {
 	}
 	for _, g := range p.Guards {
 		if !g.OK {
-			fmt.Fprintf(&head, "\n> [!CAUTION]\n> **Refused by guard %s:** %s\n", g.Name, mdText(g.Message))
+			fmt.Fprintf(&head, "\n> [!CAUTION]\n> **Refused by guard %s:** %s\n", g.Name, guardMessage(g.Message))
 		}
 	}
 	if remove > 0 {
@@ -72,6 +73,24 @@ func Markdown(w io.Writer, p sync.Plan, opts MarkdownOptions) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// maxGuardMessage caps a refused guard's message, in bytes before
+// escaping: it can name every deployment or change of a large plan, and the
+// title and banners are written whole, before the sections that the limit
+// may cut. Escaped, three such messages stay well under the default limit.
+const maxGuardMessage = 2000
+
+// guardMessage is a guard's message for the banner, cut to maxGuardMessage.
+func guardMessage(s string) string {
+	if len(s) <= maxGuardMessage {
+		return mdText(s)
+	}
+	cut := maxGuardMessage
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return mdText(s[:cut]) + "... (cut; run `tokensync plan` for the whole message)"
 }
 
 // deploymentSection is one deployment's changes as a table, open when it

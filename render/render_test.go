@@ -269,3 +269,27 @@ func TestSchemaMatchesDocuments(t *testing.T) {
 		})
 	}
 }
+
+// A refused guard's message can list every deployment or change (prune
+// emptying hundreds of deployments, a protected glob matching many
+// tokens); the markdown must still stay under its limit.
+func TestMarkdownLimitLongGuardMessage(t *testing.T) {
+	var msgs []string
+	for d := range 3000 {
+		msgs = append(msgs, fmt.Sprintf("prune would leave deployment %q without any workspace or organization token", fmt.Sprintf("deployment-%04d", d)))
+	}
+	p := bigPlan()
+	p.Guards = []sync.Guard{okGuards()[0], {Name: sync.GuardAllowEmpty, Message: strings.Join(msgs, "; ")}, okGuards()[2]}
+	var md bytes.Buffer
+	if err := Markdown(&md, p, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if md.Len() >= DefaultMarkdownLimit {
+		t.Errorf("markdown is %d bytes, want below %d", md.Len(), DefaultMarkdownLimit)
+	}
+	for _, want := range []string{"**Refused by guard allow-empty:** prune would leave deployment", "left out"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+}
