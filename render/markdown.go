@@ -155,15 +155,16 @@ func mdRole(r string) string {
 	if r == "" {
 		return "—"
 	}
-	return "`" + strings.ReplaceAll(r, "`", "'") + "`"
+	return "`" + strings.NewReplacer("`", "'", "|", `\|`).Replace(printable(r)) + "`"
 }
 
 // mdText makes user-controlled text safe inside a markdown table cell.
 func mdText(s string) string {
+	s = printable(s)
 	return strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`).Replace(s)
 }
 
 // htmlText escapes text inside an HTML element.
 func htmlText(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(printable(s))
 }

@@ -293,3 +293,31 @@ func TestMarkdownLimitLongGuardMessage(t *testing.T) {
 		}
 	}
 }
+
+func TestNamesFromTheAPIAreInert(t *testing.T) {
+	evil := sync.TokenRef{ID: "tok-evil", Name: "evil\x1b[2J\x1b]0;owned\x07", Scope: "WORKSPACE"}
+	dep := sync.DeploymentRef{ID: "dep-x", Name: "prod\r\nfake line"}
+	p := sync.Plan{
+		Organization: "org1",
+		Changes:      []sync.Change{{Action: sync.Update, Deployment: dep, Token: evil, Before: "A|B", After: "C`D", Source: at(3)}},
+		Guards:       okGuards(),
+	}
+	var text, md bytes.Buffer
+	if err := Text(&text, p, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&md, p, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
+		if strings.ContainsAny(out, "\x1b\x07\r") {
+			t.Errorf("%s output passes control characters through:\n%q", name, out)
+		}
+		if strings.Contains(out, "\nfake line") {
+			t.Errorf("%s output lets a name start a new line:\n%s", name, out)
+		}
+	}
+	if !strings.Contains(md.String(), "| `A\\|B` | `C'D` |") {
+		t.Errorf("role names break the markdown table:\n%s", md.String())
+	}
+}

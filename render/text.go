@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/fatih/color"
 
@@ -51,7 +52,7 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 		if i > 0 {
 			tw.printf("\n")
 		}
-		tw.printf("%s %s\n", pal.heading.Sprint("deployment "+g.Deployment.Name), pal.faint.Sprint("("+g.Deployment.ID+")"))
+		tw.printf("%s %s\n", pal.heading.Sprint("deployment "+printable(g.Deployment.Name)), pal.faint.Sprint("("+printable(g.Deployment.ID)+")"))
 		labelWidth, roleWidth := 0, 0
 		for _, c := range g.Changes {
 			labelWidth = max(labelWidth, len(tokenLabel(c.Token)))
@@ -63,7 +64,7 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 			if c.Reason != "" {
 				line = fmt.Sprintf("  %s %-*s  %-*s  # %s", sign, labelWidth, tokenLabel(c.Token), roleWidth, roleChange(c), c.Reason)
 			}
-			tw.printf("%s\n", col.Sprint(line))
+			tw.printf("%s\n", col.Sprint(printable(line)))
 		}
 	}
 	for _, g := range p.Guards {
@@ -84,6 +85,18 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 		return tw.err
 	}
 	return bw.Flush()
+}
+
+// printable replaces control characters, which names from the API could
+// carry (a terminal escape sequence, say), so the plan shows them instead of
+// letting the terminal act on them.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return unicode.ReplacementChar
+		}
+		return r
+	}, s)
 }
 
 // symbol is the one-character mark of an action and its colour.
