@@ -197,7 +197,7 @@ func (l *loader) finish() (*Spec, error) {
 // file parses one file's content into l.
 func (l *loader) file(name string, data []byte) {
 	l.spec.Files = append(l.spec.Files, name)
-	fmt.Fprintf(l.digest, "%s\x00%d\x00", name, len(data))
+	fmt.Fprintf(l.digest, "%s\x00%d\x00", filepath.Base(name), len(data))
 	l.digest.Write(data)
 
 	f := &file{l: l, name: name}

@@ -228,12 +228,13 @@ func TestLoadErrorUnwraps(t *testing.T) {
 }
 
 // TestDigest pins the digest's definition and checks that it depends on
-// exactly the paths, contents and order of the files.
+// exactly the names, contents and order of the files, not on how their
+// paths are spelled.
 func TestDigest(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	a, b := "version: 1\ndeployments:\n  - id: dep-a\n", "version: 1\ndeployments:\n  - id: dep-b\n"
-	writeFiles(t, dir, map[string]string{"a.yaml": a, "b.yaml": b, "copy/a.yaml": a})
+	writeFiles(t, dir, map[string]string{"a.yaml": a, "b.yaml": b, "copy/a.yaml": a, "c.yaml": a})
 	digest := func(paths ...string) string {
 		t.Helper()
 		s, err := Load(paths)
@@ -249,8 +250,14 @@ func TestDigest(t *testing.T) {
 	if got := digest("a.yaml", "b.yaml"); got != want {
 		t.Errorf("digest = %s, want %s", got, want)
 	}
-	if got := digest("."); got != want {
-		t.Errorf("digest of the directory = %s, want that of its files %s", got, want)
+	for _, paths := range [][]string{
+		{filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")},
+		{"./a.yaml", "b.yaml"},
+		{"copy/a.yaml", "b.yaml"},
+	} {
+		if got := digest(paths...); got != want {
+			t.Errorf("digest of %v = %s, want that of the same files %s", paths, got, want)
+		}
 	}
 	if got, again := digest("a.yaml", "b.yaml"), digest("a.yaml", "b.yaml"); got != again {
 		t.Errorf("digest not stable: %s, then %s", got, again)
@@ -264,7 +271,7 @@ func TestDigest(t *testing.T) {
 	}
 	others := map[string]string{
 		"order":  digest("b.yaml", "a.yaml"),
-		"path":   digest("copy/a.yaml", "b.yaml"),
+		"name":   digest("c.yaml", "b.yaml"),
 		"subset": digest("a.yaml"),
 	}
 	writeFiles(t, dir, map[string]string{"b.yaml": b + "# changed\n"})

@@ -41,9 +41,10 @@ type Spec struct {
 	IgnoreTokens []Pattern
 	Deployments  []Deployment
 	// Digest is the lower-case hex sha256 of every file read, in read
-	// order: for each file, its path as given, a NUL byte, the length of
-	// its content in decimal, a NUL byte, and the content as read (BOM
-	// included). The same paths with the same contents give the same digest.
+	// order: for each file, its base name, a NUL byte, the length of its
+	// content in decimal, a NUL byte, and the content as read (BOM
+	// included). The same files give the same digest however their paths
+	// are spelled (relative, absolute, from another directory).
 	Digest string
 	// Files are the files read, in the order read.
 	Files []string
