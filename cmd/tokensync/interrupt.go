@@ -17,5 +17,5 @@ func announceInterrupt(ctx context.Context, stop context.CancelFunc, w io.Writer
 		return
 	}
 	stop()
-	fmt.Fprintf(w, "\ntokensync: %v: finishing the writes in flight, starting no new ones; interrupt again to stop at once\n", cause)
+	fmt.Fprintf(w, "\ntokensync: %v: stopping: requests in flight finish, no new write starts; interrupt again to stop at once\n", cause)
 }

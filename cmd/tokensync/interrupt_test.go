@@ -248,7 +248,7 @@ func converges(t *testing.T, baseURL, spec string) {
 	wantCode(t, c.run("plan", "-f", f, "--detailed-exitcode"), exitOK)
 }
 
-const interruptedLine = "finishing the writes in flight, starting no new ones; interrupt again to stop at once"
+const interruptedLine = "stopping: requests in flight finish, no new write starts; interrupt again to stop at once"
 
 // TestInterruptDuringApply sends SIGINT or SIGTERM to a real tokensync
 // process while two role writes are in flight (held by the emulator until
