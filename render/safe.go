@@ -1,0 +1,42 @@
+package render
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Safe returns s with every character that is not printable written as a
+// Go escape (\n, \t, \x1b, \u009b, \u202e), so that text from the API
+// (names, ids, roles, error messages) cannot drive a terminal (ANSI and OSC
+// sequences start with ESC and may end with BEL), start a line of its own,
+// or reorder what a reader sees (the bidirectional overrides and isolates
+// U+202A–U+202E and U+2066–U+2069, and other invisible format characters).
+// Printable characters, the ASCII space among them, are kept as they are; a
+// byte that is not UTF-8 becomes U+FFFD.
+// Safe(Safe(s)) == Safe(s).
+func Safe(s string) string {
+	if strings.IndexFunc(s, Escapes) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s {
+		if !Escapes(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r) // '\x1b'
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
+}
+
+// Escapes reports whether Safe escapes r: every character that
+// unicode.IsPrint rejects (controls, line and paragraph separators, format
+// characters, spaces other than U+0020, private-use and unassigned code
+// points) except the ASCII space.
+func Escapes(r rune) bool {
+	return r != ' ' && !unicode.IsPrint(r)
+}
