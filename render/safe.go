@@ -40,3 +40,13 @@ func Safe(s string) string {
 func Escapes(r rune) bool {
 	return r != ' ' && !unicode.IsPrint(r)
 }
+
+// SafeLines is Safe for each line of s: its line feeds are kept, for
+// messages that are several lines by design (a joined error).
+func SafeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Safe(l)
+	}
+	return strings.Join(lines, "\n")
+}

@@ -46,6 +46,13 @@ func TestSafe(t *testing.T) {
 	}
 }
 
+func TestSafeLines(t *testing.T) {
+	got := SafeLines("a.yaml:1:1: bad\nb.yaml:2:2: worse \x1b[2J\u202e\r\n")
+	if want := "a.yaml:1:1: bad\nb.yaml:2:2: worse \\x1b[2J\\u202e\\r\n"; got != want {
+		t.Errorf("SafeLines = %q, want %q", got, want)
+	}
+}
+
 // hostile are strings an API could return as names, ids, roles or messages.
 var hostile = []string{
 	"evil\x1b[2J\x1b]0;owned\x07",

@@ -1,9 +1,16 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	gosync "sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -218,4 +225,190 @@ func TestPropertyExportParsesBack(t *testing.T) {
 			rt.Fatalf("the export parses back as other assignments (-want +got):\n%s\n%s", diff, out)
 		}
 	})
+}
+
+// hostileApply is an emulator of hostileState behind a front that answers
+// the role writes of some tokens with an error whose message is hostile.
+type hostileApply struct {
+	*cli
+	mu   gosync.Mutex
+	hook func(tokenID string)
+}
+
+// hostileMessage is an API error message no output may pass on raw.
+const hostileMessage = "role \u202erejected\u202c\u2066 by policy\u2069\x1b]0;x\x07\u200b"
+
+func newHostileApply(t *testing.T, failing ...string) *hostileApply {
+	st := hostileState()
+	if err := st.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	h := &hostileApply{}
+	srv := astroapitest.NewServer(st, astroapitest.Options{
+		RateLimits: astroapitest.NoRateLimit,
+		BeforeRoleWrite: func(id string) {
+			h.mu.Lock()
+			hook := h.hook
+			h.mu.Unlock()
+			if hook != nil {
+				hook(id)
+			}
+		},
+	})
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, id := range failing {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/tokens/"+id+"/roles") {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				json.NewEncoder(w).Encode(astroapi.Error{Message: hostileMessage, RequestID: "req\u202e1", StatusCode: http.StatusBadRequest,
+					FieldErrors: []astroapi.FieldError{{Field: "roles\u2067[0]", Code: "invalid", Message: hostileMessage}}})
+				return
+			}
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	h.cli = &cli{t: t, srv: srv, baseURL: front.URL + "/v1", dir: t.TempDir(), env: map[string]string{"ASTRO_API_TOKEN": secret}}
+	return h
+}
+
+func (h *hostileApply) setHook(f func(string)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.hook = f
+}
+
+// addDAGRole is another writer giving a token one more role.
+func (h *hostileApply) addDAGRole(id string) {
+	h.t.Helper()
+	for _, tok := range h.srv.State().Tokens {
+		if tok.ID == id {
+			roles := append(tok.Roles, astroapi.Role{EntityType: astroapi.EntityDAG, EntityID: "etl", DeploymentID: "dep-h", Role: "DAG_AUTHOR"})
+			if err := h.srv.SetTokenRoles(id, roles); err != nil {
+				h.t.Error(err)
+			}
+			return
+		}
+	}
+	h.t.Fatalf("no token %s", id)
+}
+
+// hostileSpec gives every token of hostileNames another role on dep-h.
+func hostileSpec() string {
+	roles := []string{astroapi.RoleDeploymentAdmin, "no", "role: \u202ecustom #1"}
+	var b strings.Builder
+	b.WriteString("version: 1\ndeployments:\n  - id: dep-h\n    workspaceTokens:\n")
+	for i := range hostileNames {
+		fmt.Fprintf(&b, "      - {id: tok-%02d, role: %s}\n", i, strconv.Quote(roles[(i+1)%len(roles)]))
+	}
+	return b.String()
+}
+
+// TestApplyOutputEscapesAPIText: what apply prints about tokens with
+// hostile names (progress, failures with the API's hostile message, notes,
+// warnings, the verification list, "not started", "changed since the
+// plan", and the -v request log) holds no control, bidi or invisible
+// character and no line a name started: names show escaped.
+func TestApplyOutputEscapesAPIText(t *testing.T) {
+	byID := map[string]string{}
+	for i, n := range hostileNames {
+		byID[fmt.Sprintf("tok-%02d", i)] = n
+	}
+	line := func(prefix, id string) string { return prefix + render.Safe(byID[id]) + " [" + id + "]" }
+
+	t.Run("progress, failures, notes, warnings, verification, -v", func(t *testing.T) {
+		h := newHostileApply(t, "tok-09", "tok-15")
+		f := h.write("tokens.yaml", hostileSpec())
+		var once gosync.Once
+		h.setHook(func(id string) {
+			once.Do(func() { h.addDAGRole("tok-16") }) // not read yet: a note
+			if id == "tok-13" {                        // written second, after tok-12
+				h.addDAGRole("tok-12") // a warning
+			}
+		})
+		r := h.runLocked("apply", "-f", f, "--yes", "--parallelism=1", "--rate-scale=1000", "-v")
+		if r.code == exitOK {
+			t.Fatalf("apply with failing writes exited 0:\n%s", r.stderr)
+		}
+		inert(t, "apply's stdout", r.stdout)
+		inert(t, "apply's stderr", r.stderr)
+		for _, want := range []string{
+			line("wrote ", "tok-12"),
+			line("failed ", "tok-15"),
+			line("  failed: ", "tok-09"),
+			line("  failed: ", "tok-15"),
+			`role \u202erejected\u202c\u2066 by policy\u2069`, // the client made the ESC a space
+			line("  note: ", "tok-16"),
+			line("warning: ", "tok-12"),
+			render.Safe(byID["tok-15"]) + " on " + render.Safe("prod\r\n# fake: comment \u2066yes"),
+		} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+		}
+	})
+
+	t.Run("not started", func(t *testing.T) {
+		h := newHostileApply(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		h.setHook(func(string) { cancel() })
+		f := h.write("tokens.yaml", hostileSpec())
+		var out, errb lockedBuffer
+		code := run(ctx, []string{"apply", "--api-url", h.baseURL, "--organization", "org1", "-f", f, "--yes", "--parallelism=1", "--rate-scale=1000"},
+			Streams{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(k string) string { return h.env[k] }})
+		if code == exitOK {
+			t.Fatalf("an interrupted apply exited 0:\n%s", errb.String())
+		}
+		inert(t, "apply's stdout", out.String())
+		inert(t, "apply's stderr", errb.String())
+		if want := line("  not started: ", "tok-15"); !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
+		}
+	})
+
+	t.Run("changed since the plan", func(t *testing.T) {
+		h := newHostileApply(t)
+		f := h.write("tokens.yaml", hostileSpec())
+		planFile := filepath.Join(h.dir, "plan.json")
+		wantCode(t, h.run("plan", "-f", f, "--out", planFile), exitOK)
+		h.addDAGRole("tok-13")
+		h.addDAGRole("tok-19")
+		r := h.run("apply", planFile, "--yes", "--rate-scale=1000")
+		wantCode(t, r, exitStale)
+		inert(t, "apply's stderr", r.stderr)
+		for _, id := range []string{"tok-13", "tok-19"} {
+			if want := line("  changed since the plan: ", id); !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+		}
+	})
+}
+
+// TestAPIErrorMessageEscaped: an API error that ends a command is printed
+// with its message escaped.
+func TestAPIErrorMessageEscaped(t *testing.T) {
+	srv := astroapitest.NewServer(hostileState(), astroapitest.Options{RateLimits: astroapitest.NoRateLimit})
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/tokens") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			json.NewEncoder(w).Encode(astroapi.Error{Message: hostileMessage, RequestID: "req\u2066", StatusCode: http.StatusNotFound})
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	c := &cli{t: t, srv: srv, baseURL: front.URL + "/v1", dir: t.TempDir(), env: map[string]string{"ASTRO_API_TOKEN": secret}}
+	for _, args := range [][]string{
+		{"plan", "-f", c.write("tokens.yaml", hostileSpec())},
+		{"export"},
+	} {
+		r := c.run(args...)
+		wantCode(t, r, exitError)
+		inert(t, args[0]+"'s stderr", r.stderr)
+		if want := `role \u202erejected\u202c\u2066 by policy\u2069`; !strings.Contains(r.stderr, want) {
+			t.Errorf("%s: stderr lacks %q:\n%s", args[0], want, r.stderr)
+		}
+	}
 }
