@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode"
@@ -49,4 +50,26 @@ func SafeLines(s string) string {
 		lines[i] = Safe(l)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// EscapeQuoted returns doc with every character above ASCII that Safe
+// escapes written by escape instead. It is for documents in which such a
+// character can only be inside a quoted string that has escapes: JSON,
+// whose syntax is ASCII, or YAML whose scalars holding one are
+// double-quoted and whose comments went through Safe. The result reads back
+// the same.
+func EscapeQuoted(doc []byte, escape func(dst []byte, r rune) []byte) []byte {
+	unsafe := func(r rune) bool { return r >= utf8.RuneSelf && Escapes(r) }
+	if bytes.IndexFunc(doc, unsafe) < 0 {
+		return doc
+	}
+	out := make([]byte, 0, len(doc)+64)
+	for _, r := range string(doc) {
+		if unsafe(r) {
+			out = escape(out, r)
+		} else {
+			out = utf8.AppendRune(out, r)
+		}
+	}
+	return out
 }

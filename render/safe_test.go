@@ -2,7 +2,9 @@ package render
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -146,5 +148,31 @@ func TestMarkdownCellText(t *testing.T) {
 		if diff := cmp.Diff(tt.want, mdText(tt.in)); diff != "" {
 			t.Errorf("mdText(%q) (-want +got):\n%s", tt.in, diff)
 		}
+	}
+}
+
+// TestJSONEscapesInvisibleCharacters: the JSON plan writes the characters
+// Safe escapes as \u escapes and reads back with the same strings.
+func TestJSONEscapesInvisibleCharacters(t *testing.T) {
+	var changes []sync.Change
+	for i, h := range append(slices.Clone(hostile), "tag\U000E0041\U000E007F", "emoji 🚀 東京") {
+		changes = append(changes, sync.Change{Action: sync.Add, Deployment: sync.DeploymentRef{ID: h, Name: h},
+			Token: sync.TokenRef{ID: fmt.Sprint("tok-", i), Name: h, Scope: "WORKSPACE"}, After: h, Source: at(i + 1)})
+	}
+	p := sync.Plan{Organization: "org1", Changes: changes, Guards: okGuards()}
+	var b bytes.Buffer
+	if err := JSON(&b, p, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	inert(t, "json", b.String())
+	if !strings.Contains(b.String(), `\u202e`) || !strings.Contains(b.String(), `\udb40\udc41`) || !strings.Contains(b.String(), "emoji 🚀 東京") {
+		t.Errorf("json:\n%s", b.String())
+	}
+	doc, err := ReadDocument(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(NewDocument(p, Meta{}), doc); diff != "" {
+		t.Errorf("the plan read back (-want +got):\n%s", diff)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -64,21 +63,15 @@ func encodeSpec(doc *yaml.Node) ([]byte, error) {
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
-	if bytes.IndexFunc(b.Bytes(), func(r rune) bool { return r >= utf8.RuneSelf && render.Escapes(r) }) < 0 {
-		return b.Bytes(), nil
+	return render.EscapeQuoted(b.Bytes(), yamlEscape), nil
+}
+
+// yamlEscape appends r as an escape of a double-quoted YAML scalar.
+func yamlEscape(dst []byte, r rune) []byte {
+	if r > 0xffff {
+		return fmt.Appendf(dst, `\U%08X`, r)
 	}
-	var out bytes.Buffer
-	for _, r := range b.String() {
-		switch {
-		case r < utf8.RuneSelf || !render.Escapes(r):
-			out.WriteRune(r)
-		case r > 0xffff:
-			fmt.Fprintf(&out, `\U%08X`, r)
-		default:
-			fmt.Fprintf(&out, `\u%04X`, r)
-		}
-	}
-	return out.Bytes(), nil
+	return fmt.Appendf(dst, `\u%04X`, r)
 }
 
 // selectDeployments applies --workspace and --deployment; with neither,
