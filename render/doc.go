@@ -3,6 +3,12 @@
 // markdown for pull-request comments. Renderers present; they never decide:
 // every verdict (guards, counts, reasons) comes from the plan itself.
 //
+// Names, ids, roles and messages come from the API and may hold anything:
+// the text and markdown renderers show them through Safe, which escapes
+// every character that is not printable (terminal escape sequences, line
+// breaks, bidirectional overrides), and JSON writes those characters as \u
+// escapes. Commands print API text through Safe and TokenLabel too.
+//
 // Colour is decided once by the caller and passed in; nothing here reads
 // the environment or global state.
 package render

@@ -155,16 +155,16 @@ func mdRole(r string) string {
 	if r == "" {
 		return "—"
 	}
-	return "`" + strings.NewReplacer("`", "'", "|", `\|`).Replace(printable(r)) + "`"
+	return "`" + strings.NewReplacer("`", "'", "|", `\|`).Replace(Safe(r)) + "`"
 }
 
-// mdText makes user-controlled text safe inside a markdown table cell.
+// mdText makes user-controlled text safe inside a markdown table cell: Safe,
+// then the characters markdown would act on.
 func mdText(s string) string {
-	s = printable(s)
-	return strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`).Replace(s)
+	return strings.NewReplacer(`\`, `\\`, "|", `\|`, "&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`).Replace(Safe(s))
 }
 
 // htmlText escapes text inside an HTML element.
 func htmlText(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(printable(s))
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(Safe(s))
 }

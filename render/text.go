@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/fatih/color"
 
@@ -52,24 +51,24 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 		if i > 0 {
 			tw.printf("\n")
 		}
-		tw.printf("%s %s\n", pal.heading.Sprint("deployment "+printable(g.Deployment.Name)), pal.faint.Sprint("("+printable(g.Deployment.ID)+")"))
+		tw.printf("%s %s\n", pal.heading.Sprint("deployment "+Safe(g.Deployment.Name)), pal.faint.Sprint("("+Safe(g.Deployment.ID)+")"))
 		labelWidth, roleWidth := 0, 0
 		for _, c := range g.Changes {
-			labelWidth = max(labelWidth, len(tokenLabel(c.Token)))
+			labelWidth = max(labelWidth, len(TokenLabel(c.Token)))
 			roleWidth = max(roleWidth, len(roleChange(c)))
 		}
 		for _, c := range g.Changes {
 			sign, col := symbol(c.Action, pal)
-			line := fmt.Sprintf("  %s %-*s  %s", sign, labelWidth, tokenLabel(c.Token), roleChange(c))
+			line := fmt.Sprintf("  %s %-*s  %s", sign, labelWidth, TokenLabel(c.Token), roleChange(c))
 			if c.Reason != "" {
-				line = fmt.Sprintf("  %s %-*s  %-*s  # %s", sign, labelWidth, tokenLabel(c.Token), roleWidth, roleChange(c), c.Reason)
+				line = fmt.Sprintf("  %s %-*s  %-*s  # %s", sign, labelWidth, TokenLabel(c.Token), roleWidth, roleChange(c), Safe(c.Reason))
 			}
-			tw.printf("%s\n", col.Sprint(printable(line)))
+			tw.printf("%s\n", col.Sprint(line))
 		}
 	}
 	for _, g := range p.Guards {
 		if !g.OK {
-			tw.printf("\n%s %s\n", pal.bad.Sprint("Refused by guard "+g.Name+":"), g.Message)
+			tw.printf("\n%s %s\n", pal.bad.Sprint("Refused by guard "+g.Name+":"), Safe(g.Message))
 		}
 	}
 	add, change, remove := p.Summary()
@@ -87,18 +86,6 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 	return bw.Flush()
 }
 
-// printable replaces control characters, which names from the API could
-// carry (a terminal escape sequence, say), so the plan shows them instead of
-// letting the terminal act on them.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return unicode.ReplacementChar
-		}
-		return r
-	}, s)
-}
-
 // symbol is the one-character mark of an action and its colour.
 func symbol(a sync.Action, pal palette) (string, *color.Color) {
 	switch a {
@@ -113,20 +100,20 @@ func symbol(a sync.Action, pal palette) (string, *color.Color) {
 	}
 }
 
-// tokenLabel names a token in text output: its name and id.
-func tokenLabel(t sync.TokenRef) string {
-	return fmt.Sprintf("%s [%s]", t.Name, t.ID)
+// TokenLabel names a token in text output, "name [id]", escaped by Safe.
+func TokenLabel(t sync.TokenRef) string {
+	return Safe(t.Name) + " [" + Safe(t.ID) + "]"
 }
 
 // roleChange shows the role of a change: NEW, OLD -> NEW, or OLD.
 func roleChange(c sync.Change) string {
 	switch c.Action {
 	case sync.Update:
-		return c.Before + " -> " + c.After
+		return Safe(c.Before) + " -> " + Safe(c.After)
 	case sync.Add:
-		return c.After
+		return Safe(c.After)
 	default:
-		return c.Before
+		return Safe(c.Before)
 	}
 }
 

@@ -79,7 +79,7 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	prog.finish()
 	if len(res.Stale) > 0 {
 		for _, t := range res.Stale {
-			fmt.Fprintf(st.Err, "  changed since the plan: %s [%s]\n", t.Token.Name, t.Token.ID)
+			fmt.Fprintf(st.Err, "  changed since the plan: %s\n", render.TokenLabel(t.Token))
 		}
 		return exitWith(exitStale, "the plan is stale: %d token(s) changed since it was made; nothing was written; run plan again", len(res.Stale))
 	}
@@ -134,14 +134,14 @@ func (c *ApplyCmd) confirm(st Streams) error {
 func (c *ApplyCmd) report(ctx context.Context, st Streams, sess *session, p sync.Plan, res sync.Result) error {
 	add, change, remove := res.Summary()
 	for _, t := range res.Failed {
-		fmt.Fprintf(st.Err, "  failed: %s [%s]: %v\n", t.Token.Name, t.Token.ID, t.Err)
+		fmt.Fprintf(st.Err, "  failed: %s: %s\n", render.TokenLabel(t.Token), render.Safe(t.Err.Error()))
 	}
 	for _, t := range res.NotStarted {
-		fmt.Fprintf(st.Err, "  not started: %s [%s]\n", t.Token.Name, t.Token.ID)
+		fmt.Fprintf(st.Err, "  not started: %s\n", render.TokenLabel(t.Token))
 	}
 	for _, t := range res.Written {
 		if t.ChangedSincePlan {
-			fmt.Fprintf(st.Err, "  note: %s [%s] had changed since the plan; its new roles were computed from a fresh read\n", t.Token.Name, t.Token.ID)
+			fmt.Fprintf(st.Err, "  note: %s had changed since the plan; its new roles were computed from a fresh read\n", render.TokenLabel(t.Token))
 		}
 	}
 	incomplete := len(res.Failed) + len(res.NotStarted)
@@ -162,18 +162,18 @@ func (c *ApplyCmd) report(ctx context.Context, st Streams, sess *session, p sync
 			}
 		}
 		if err != nil {
-			fmt.Fprintf(st.Err, "warning: verification read failed: %v\n", err)
+			fmt.Fprintf(st.Err, "warning: verification read failed: %s\n", render.Safe(err.Error()))
 		} else {
 			v := sync.Verify(p, res, now)
 			for _, t := range v.ChangedByOthers {
-				fmt.Fprintf(st.Err, "warning: %s [%s] was changed by someone else during the run\n", t.Name, t.ID)
+				fmt.Fprintf(st.Err, "warning: %s was changed by someone else during the run\n", render.TokenLabel(t))
 			}
 			if v.Converged {
 				fmt.Fprintln(st.Err, "Verified: converged.")
 			} else {
 				fmt.Fprintf(st.Err, "Verification: %d planned assignment(s) do not hold yet:\n", len(v.Remaining))
 				for _, ch := range v.Remaining {
-					fmt.Fprintf(st.Err, "  %s on %s: want %q, have %q\n", ch.Token.Name, ch.Deployment.Name, ch.After, ch.Before)
+					fmt.Fprintf(st.Err, "  %s on %s: want %q, have %q\n", render.Safe(ch.Token.Name), render.Safe(ch.Deployment.Name), ch.After, ch.Before)
 				}
 			}
 		}
@@ -240,7 +240,7 @@ func (p *progress) done(t sync.TokenResult) {
 	if t.Err != nil {
 		verb = "failed"
 	}
-	fmt.Fprintf(p.st.Err, "[%d/%d] %s %s [%s]: %s\n", p.n, p.total, verb, t.Token.Name, t.Token.ID, changeCounts(t.Changes))
+	fmt.Fprintf(p.st.Err, "[%d/%d] %s %s: %s\n", p.n, p.total, verb, render.TokenLabel(t.Token), changeCounts(t.Changes))
 }
 
 func (p *progress) finish() {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/astroapi/astroapitest"
+	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
 )
 
@@ -169,7 +170,7 @@ func report(st Streams, err error) int {
 		code = ee.code
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(st.Err, "tokensync: %s\n", msg)
+		fmt.Fprintf(st.Err, "tokensync: %s\n", render.SafeLines(msg))
 	}
 	return code
 }

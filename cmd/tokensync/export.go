@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/sync"
 )
 
@@ -35,13 +38,40 @@ func (c *ExportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	doc := exportSpec(obs, deps)
-	enc := yaml.NewEncoder(st.Out)
-	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
+	out, err := encodeSpec(exportSpec(obs, deps))
+	if err != nil {
 		return err
 	}
-	return enc.Close()
+	_, err = st.Out.Write(out)
+	return err
+}
+
+// encodeSpec writes the exported document as YAML in which every character
+// that render.Safe escapes is escaped. scalar double-quotes every value that
+// holds one; in double quotes the YAML encoder escapes the ASCII ones and
+// writes the rest (bidi overrides, invisible characters, other spaces and
+// line breaks) as they are, so they are escaped here, as \u or \U escapes.
+// Comments are escaped by render.Safe and keys are the spec's own, so no
+// such character is found outside a double-quoted scalar.
+func encodeSpec(doc *yaml.Node) ([]byte, error) {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return render.EscapeQuoted(b.Bytes(), yamlEscape), nil
+}
+
+// yamlEscape appends r as an escape of a double-quoted YAML scalar.
+func yamlEscape(dst []byte, r rune) []byte {
+	if r > 0xffff {
+		return fmt.Appendf(dst, `\U%08X`, r)
+	}
+	return fmt.Appendf(dst, `\u%04X`, r)
 }
 
 // selectDeployments applies --workspace and --deployment; with neither,
@@ -90,7 +120,7 @@ func (c *ExportCmd) selectDeployments(obs *sync.Observed) ([]astroapi.Deployment
 
 // exportSpec builds the spec document: deployments by id (name and
 // workspace in a comment), tokens by name where the name is unique in the
-// organization and by id otherwise.
+// organization (and not empty, which the spec refuses) and by id otherwise.
 func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) *yaml.Node {
 	wsName := map[string]string{}
 	for _, w := range obs.Workspaces {
@@ -130,11 +160,11 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) *yaml.Node {
 		wsTokens, orgTokens := seq(), seq()
 		for _, e := range entries {
 			var tok *yaml.Node
-			if nameCount[e.token.Name] == 1 {
+			if nameCount[e.token.Name] == 1 && e.token.Name != "" {
 				tok = mapping("name", scalar(e.token.Name), "role", scalar(e.role))
 			} else {
 				tok = mapping("id", scalar(e.token.ID), "role", scalar(e.role))
-				tok.Content[1].LineComment = e.token.Name + " (name shared by several tokens)"
+				tok.Content[1].LineComment = render.Safe(e.token.Name) + " (name shared by several tokens)"
 			}
 			if e.token.Scope == astroapi.ScopeOrganization {
 				orgTokens.Content = append(orgTokens.Content, tok)
@@ -143,7 +173,7 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) *yaml.Node {
 			}
 		}
 		dep := mapping("id", scalar(d.ID))
-		dep.Content[1].LineComment = fmt.Sprintf("%s (workspace %s)", d.Name, wsName[d.WorkspaceID])
+		dep.Content[1].LineComment = fmt.Sprintf("%s (workspace %s)", render.Safe(d.Name), render.Safe(wsName[d.WorkspaceID]))
 		dep.Content = append(dep.Content, scalar("workspaceTokens"), wsTokens)
 		if len(orgTokens.Content) > 0 {
 			dep.Content = append(dep.Content, scalar("organizationTokens"), orgTokens)
@@ -157,8 +187,29 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) *yaml.Node {
 	return &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}
 }
 
+// scalar is a string value. It is plain only when every YAML version and
+// every reader takes it as that string and nothing else; otherwise it is
+// double-quoted, where every character can be escaped (see encodeSpec).
 func scalar(v string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+	if !plainWord.MatchString(v) || yaml11Word[strings.ToLower(v)] {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
+// plainWord matches the strings written plain: a letter, then letters,
+// digits and "_.@/-", words separated by single spaces. What else YAML may
+// write plain (a leading digit, ':' or '#' inside, "~", "=") some reader
+// takes as a number, a time, a comment or a null.
+var plainWord = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.@/-]*( [A-Za-z0-9_.@/-]+)*$`)
+
+// yaml11Word are the words YAML 1.1 reads as booleans or null, in lower
+// case: written plain, `name: yes` is a string for the spec's parser but a
+// boolean for other tools.
+var yaml11Word = map[string]bool{
+	"y": true, "yes": true, "n": true, "no": true, "true": true, "false": true,
+	"on": true, "off": true, "null": true,
 }
 
 func seq() *yaml.Node {
