@@ -9,7 +9,13 @@
 // spec entry: a deployment (by id, or by name within a workspace given by
 // id or name) or a token (by id or exact name) that resolves to no object
 // or to several (an ambiguous name lists the candidates' ids and is never
-// guessed); a workspace token on a deployment of another workspace; an
+// guessed; a name not found suggests a close one of the same scope). Names
+// are looked up where Astro scopes them: a name under workspaceTokens among
+// the workspace tokens of the deployment's workspace, under
+// organizationTokens among organization tokens, a deployment name within
+// its workspace. A state: absent entry whose token does not exist is
+// satisfied: it adds a Desired.Notes entry, not an error. Also errors: a
+// workspace token on a deployment of another workspace; an
 // organization token not under organizationTokens, or a workspace token not
 // under workspaceTokens; a deployment API token; a role that is neither
 // DEPLOYMENT_ADMIN nor an existing custom role of DEPLOYMENT scope allowed

@@ -25,7 +25,19 @@ type Desired struct {
 	Deployments []ManagedDeployment
 	// IgnoreTokens are globs matched against token names and ids.
 	IgnoreTokens []string
+	// Notes are what the user should know but is no error, sorted by
+	// position: a state: absent entry whose token no longer exists.
+	Notes []Note
 }
+
+// Note is a remark about a spec entry, shown as a warning.
+type Note struct {
+	Pos spec.Pos
+	Msg string
+}
+
+// String formats n as file:line:col: message.
+func (n Note) String() string { return n.Pos.String() + ": " + n.Msg }
 
 // ManagedDeployment is one deployment named in the spec.
 type ManagedDeployment struct {
