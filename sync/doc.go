@@ -31,11 +31,17 @@
 // Apply applies a Plan through a TokenStore, the interface this package
 // owns, shaped by the API: a token's role list is read and replaced as a
 // whole. For each token with changes it does one read-modify-write: a GET
-// right before the write, a new list computed from that fresh read that
-// keeps every entry it does not manage exactly as read (the token's own
-// workspace or organization role, roles on other deployments, DAG and
-// DAG_TAG entries), and one POST (none when the list already matches).
-// Verify checks afterwards that the plan's changes hold.
+// right before the write, a new list computed from that fresh read, and one
+// POST (none when the list already matches). The new list sets every
+// managed assignment of the token, on every managed deployment, as the
+// plan's Target says (the table below, applied to the fresh read), so a
+// change another writer made after the plan does not survive on a token
+// apply writes; it keeps every entry it does not manage exactly as read
+// (the token's own workspace or organization role, roles on other
+// deployments, unlisted assignments where prune is off, DAG and DAG_TAG
+// entries). A plan without a Target (read back from a saved document) goes
+// by its changes alone. Verify checks afterwards that every managed
+// assignment is as the Target says.
 //
 // # What is an assignment
 //

@@ -111,6 +111,19 @@ type Plan struct {
 	// Fingerprints maps every token with a change to a digest of its role
 	// list as observed, so a saved plan can detect a changed token.
 	Fingerprints map[string]string
+	// Target is what the plan was computed to reach, so that Apply sets
+	// every managed assignment of a token it writes as the spec says, and
+	// Verify checks every managed assignment. Nil for a plan read back from
+	// a saved document: Apply and Verify then go by Changes alone.
+	Target *Target
+}
+
+// Target is the spec a plan aims at: Desired in canonical order
+// (deployments by name, then id; assignments by token id; without notes)
+// and Options.Prune.
+type Target struct {
+	Desired Desired
+	Prune   bool
 }
 
 // Options steer Compute.
