@@ -282,10 +282,22 @@ func label(t TokenRef) string { return fmt.Sprintf("token %q (%s)", t.Name, t.ID
 
 // write is the read-modify-write of one token. Once started it is not
 // cancelled, so that a write is never cut off between its read and post.
+// With a WriteReserver, the write's rate-limit slot is taken before the
+// read, so nothing waits between the read and the post.
 func (a *applier) write(ctx context.Context, j *job) {
 	ctx = context.WithoutCancel(ctx)
 	id := j.res.Token.ID
 	defer a.progress(j)
+	if r, ok := a.s.(WriteReserver); ok {
+		slot, release, err := r.ReserveWrite(ctx)
+		if err != nil {
+			j.res.Err = fmt.Errorf("write %s: %w", label(j.res.Token), err)
+			j.out = failed
+			return
+		}
+		defer release()
+		ctx = slot
+	}
 	t, err := a.s.Token(ctx, id)
 	if err != nil {
 		j.res.Err = fmt.Errorf("read %s: %w", label(j.res.Token), err)

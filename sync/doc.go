@@ -32,7 +32,9 @@
 // owns, shaped by the API: a token's role list is read and replaced as a
 // whole. For each token with changes it does one read-modify-write: a GET
 // right before the write, a new list computed from that fresh read, and one
-// POST (none when the list already matches). The new list sets every
+// POST (none when the list already matches). A store that is a
+// WriteReserver gives the write its rate-limit slot before the read, so the
+// POST follows the read without waiting. The new list sets every
 // managed assignment of the token, on every managed deployment, as the
 // plan's Target says (the table below, applied to the fresh read), so a
 // change another writer made after the plan does not survive on a token

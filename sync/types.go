@@ -139,3 +139,13 @@ type TokenStore interface {
 	Token(ctx context.Context, id string) (astroapi.Token, error)
 	SetRoles(ctx context.Context, id string, roles []astroapi.Role) error
 }
+
+// WriteReserver is a TokenStore that rate-limits its writes and can take a
+// write's slot ahead of time. Apply takes it before a token's read, so the
+// write follows the read at once instead of after a wait for the limiter:
+// the window in which another writer's change is lost stays one round trip.
+// The returned context carries the slot to SetRoles; release gives an
+// unused slot back. *astroapi.Client's ReserveWrite has this shape.
+type WriteReserver interface {
+	ReserveWrite(ctx context.Context) (slot context.Context, release func(), err error)
+}

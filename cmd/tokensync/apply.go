@@ -221,6 +221,12 @@ func (s tokenStore) SetRoles(ctx context.Context, id string, roles []astroapi.Ro
 	return err
 }
 
+// ReserveWrite takes the write's rate-limit slot before the read (see
+// sync.WriteReserver).
+func (s tokenStore) ReserveWrite(ctx context.Context) (context.Context, func(), error) {
+	return s.client.ReserveWrite(ctx)
+}
+
 // progress reports apply progress on stderr: a live counter on a terminal,
 // a line per token otherwise.
 type progress struct {
