@@ -78,10 +78,60 @@ type job struct {
 }
 
 type applier struct {
-	s    TokenStore
-	p    Plan
-	opts ApplyOptions
-	mu   gosync.Mutex // serialises Progress
+	s      TokenStore
+	p      Plan
+	opts   ApplyOptions
+	target *targetIndex // nil: go by the plan's changes
+	mu     gosync.Mutex // serialises Progress
+}
+
+// targetIndex is a plan's Target, indexed for one token at a time.
+type targetIndex struct {
+	prune  map[string]bool              // managed deployment id → prune is on
+	order  []string                     // managed deployment ids, in the plan's order
+	listed map[string]map[string]string // token id → deployment id → role ("" for state: absent)
+}
+
+func newTargetIndex(t *Target) *targetIndex {
+	x := &targetIndex{prune: make(map[string]bool), listed: make(map[string]map[string]string)}
+	for _, md := range t.Desired.Deployments {
+		x.prune[md.ID] = t.Prune || md.Prune
+		x.order = append(x.order, md.ID)
+		for _, a := range md.Assignments {
+			m := x.listed[a.Token.ID]
+			if m == nil {
+				m = make(map[string]string)
+				x.listed[a.Token.ID] = m
+			}
+			m[md.ID] = a.Role
+			if a.Absent {
+				m[md.ID] = ""
+			}
+		}
+	}
+	return x
+}
+
+// roles computes the role list of token id from the list read: every
+// managed assignment as the spec says (listed: its role or, for state:
+// absent, none; not listed: none with prune, as read without), every other
+// entry exactly as read.
+func (x *targetIndex) roles(id string, read []astroapi.Role) []astroapi.Role {
+	listed := x.listed[id]
+	want := make(map[string]string)
+	for _, r := range read {
+		if prune, managed := x.prune[r.EntityID]; managed && prune && r.EntityType == astroapi.EntityDeployment {
+			want[r.EntityID] = ""
+		}
+	}
+	var order []string
+	for _, dep := range x.order {
+		if role, ok := listed[dep]; ok {
+			want[dep] = role
+			order = append(order, dep)
+		}
+	}
+	return setRoles(read, want, order)
 }
 
 // Apply makes the API match the plan p: for every token with changes, in
@@ -105,6 +155,9 @@ func Apply(ctx context.Context, s TokenStore, p Plan, opts ApplyOptions) Result 
 		opts.Parallelism = DefaultParallelism
 	}
 	a := &applier{s: s, p: p, opts: opts}
+	if p.Target != nil {
+		a.target = newTargetIndex(p.Target)
+	}
 	if opts.RequireFingerprints && !a.checkFingerprints(ctx, jobs) {
 		return collect(jobs)
 	}
@@ -229,10 +282,22 @@ func label(t TokenRef) string { return fmt.Sprintf("token %q (%s)", t.Name, t.ID
 
 // write is the read-modify-write of one token. Once started it is not
 // cancelled, so that a write is never cut off between its read and post.
+// With a WriteReserver, the write's rate-limit slot is taken before the
+// read, so nothing waits between the read and the post.
 func (a *applier) write(ctx context.Context, j *job) {
 	ctx = context.WithoutCancel(ctx)
 	id := j.res.Token.ID
 	defer a.progress(j)
+	if r, ok := a.s.(WriteReserver); ok {
+		slot, release, err := r.ReserveWrite(ctx)
+		if err != nil {
+			j.res.Err = fmt.Errorf("write %s: %w", label(j.res.Token), err)
+			j.out = failed
+			return
+		}
+		defer release()
+		ctx = slot
+	}
 	t, err := a.s.Token(ctx, id)
 	if err != nil {
 		j.res.Err = fmt.Errorf("read %s: %w", label(j.res.Token), err)
@@ -242,7 +307,12 @@ func (a *applier) write(ctx context.Context, j *job) {
 	if fp, ok := a.p.Fingerprints[id]; ok && fp != Fingerprint(t.Roles) {
 		j.res.ChangedSincePlan = true
 	}
-	roles := newRoles(t.Roles, j.res.Changes)
+	var roles []astroapi.Role
+	if a.target != nil {
+		roles = a.target.roles(id, t.Roles)
+	} else {
+		roles = newRoles(t.Roles, j.res.Changes)
+	}
 	j.res.Roles = roles
 	if slices.Equal(roles, t.Roles) {
 		j.out = written
@@ -272,12 +342,8 @@ func (a *applier) progress(j *job) {
 	a.opts.Progress(j.res)
 }
 
-// newRoles applies changes (all of one token) to the role list read. Only
-// the DEPLOYMENT entries of the changes' deployments are managed: an add
-// or update replaces the first such entry in place (or appends one), a
-// remove drops it; duplicates are dropped. Every other entry is kept
-// exactly as read, in its order. An entry that already holds the wanted
-// role (compared case-insensitively) is kept as read.
+// newRoles applies changes (all of one token) to the role list read, for a
+// plan without a Target; see setRoles.
 func newRoles(read []astroapi.Role, changes []Change) []astroapi.Role {
 	want := make(map[string]string, len(changes))
 	var order []string
@@ -291,8 +357,18 @@ func newRoles(read []astroapi.Role, changes []Change) []astroapi.Role {
 			want[c.Deployment.ID] = c.After
 		}
 	}
+	return setRoles(read, want, order)
+}
+
+// setRoles returns the role list read with the DEPLOYMENT entries of the
+// deployments in want set to want's role ("" for none): the first such
+// entry is replaced in place, or one appended (in the order of order), and
+// duplicates are dropped. Every other entry is kept exactly as read, in its
+// order. An entry that already holds the wanted role (compared
+// case-insensitively) is kept as read.
+func setRoles(read []astroapi.Role, want map[string]string, order []string) []astroapi.Role {
 	placed := make(map[string]bool, len(want))
-	out := make([]astroapi.Role, 0, len(read)+len(changes))
+	out := make([]astroapi.Role, 0, len(read)+len(order))
 	for _, r := range read {
 		role, managed := want[r.EntityID]
 		if !managed || r.EntityType != astroapi.EntityDeployment {
@@ -318,25 +394,51 @@ func newRoles(read []astroapi.Role, changes []Change) []astroapi.Role {
 
 // Verification says whether the API holds what a plan asked for.
 type Verification struct {
-	// Converged is set when every planned change holds.
+	// Converged is set when every managed assignment is as the spec says
+	// (for a plan without a Target: when every planned change holds).
 	Converged bool
-	// Remaining are the planned changes that do not hold, recomputed
-	// against the current state: Before is the role now, After the
-	// planned one.
+	// Remaining are the managed assignments that are not as the spec says
+	// (without a Target: the planned changes that do not hold), as changes
+	// against the current state: Before is the role now, After the one the
+	// spec asks for.
 	Remaining []Change
 	// ChangedByOthers are written tokens whose role list now differs from
 	// the list posted: someone else wrote them during the run.
 	ChangedByOthers []TokenRef
 }
 
-// Verify compares the managed assignments of p with now, the tokens as
-// listed after apply, and the written tokens of r with what was posted.
+// Verify compares the managed assignments with now, the tokens as listed
+// after apply: every one of them against p's Target (the plan recomputed on
+// now must be empty) or, without a Target, those of p's changes. It also
+// compares the written tokens of r with what was posted.
 func Verify(p Plan, r Result, now []astroapi.Token) Verification {
 	byID := make(map[string]*astroapi.Token, len(now))
 	for i := range now {
 		byID[now[i].ID] = &now[i]
 	}
 	var v Verification
+	if p.Target != nil {
+		again := Compute(p.Target.Desired, &Observed{Organization: p.Organization, Tokens: now},
+			Options{Prune: p.Target.Prune, MaxRemovals: -1})
+		v.Remaining = again.Changes
+	} else {
+		v.Remaining = remaining(p, byID)
+	}
+	for _, w := range r.Written {
+		t := byID[w.Token.ID]
+		if t == nil || Fingerprint(t.Roles) != Fingerprint(w.Roles) {
+			v.ChangedByOthers = append(v.ChangedByOthers, w.Token)
+		}
+	}
+	slices.SortFunc(v.Remaining, compareChange)
+	slices.SortFunc(v.ChangedByOthers, compareTokenRef)
+	v.Converged = len(v.Remaining) == 0
+	return v
+}
+
+// remaining are the changes of p that do not hold in byID.
+func remaining(p Plan, byID map[string]*astroapi.Token) []Change {
+	var out []Change
 	for _, c := range p.Changes {
 		if c.Action != Add && c.Action != Update && c.Action != Remove {
 			continue
@@ -362,18 +464,9 @@ func Verify(p Plan, r Result, now []astroapi.Token) Verification {
 		default:
 			rc.Action = Update
 		}
-		v.Remaining = append(v.Remaining, rc)
+		out = append(out, rc)
 	}
-	for _, w := range r.Written {
-		t := byID[w.Token.ID]
-		if t == nil || Fingerprint(t.Roles) != Fingerprint(w.Roles) {
-			v.ChangedByOthers = append(v.ChangedByOthers, w.Token)
-		}
-	}
-	slices.SortFunc(v.Remaining, compareChange)
-	slices.SortFunc(v.ChangedByOthers, compareTokenRef)
-	v.Converged = len(v.Remaining) == 0
-	return v
+	return out
 }
 
 // deploymentRole is the role of the first DEPLOYMENT entry for dep, or "".

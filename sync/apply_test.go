@@ -463,3 +463,125 @@ func TestVerify(t *testing.T) {
 		t.Errorf("Verify after others wrote (-want +got):\n%s", diff)
 	}
 }
+
+// TestApplySpecWinsOnWrittenTokens: another writer changes a token between
+// plan and apply, on deployments other than the one the plan writes it
+// for. Apply sets every managed assignment of the token as the spec says,
+// from its fresh read, keeps unlisted assignments where prune is off and
+// every unmanaged entry as read; verification then converges and the next
+// plan is empty.
+func TestApplySpecWinsOnWrittenTokens(t *testing.T) {
+	ws := wsRole("ws-1", "WORKSPACE_MEMBER")
+	dag := dagRole("dep-a", "dag-1", "DAG_AUTHOR")
+	multi := token("t-multi", "multi", "WORKSPACE", ws, depRole("dep-a", "DEPLOYMENT_ADMIN"), dag, depRole("dep-x", "VIEWER"))
+	managed := func(id, name string, prune bool, as ...DesiredAssignment) ManagedDeployment {
+		return ManagedDeployment{ID: id, Name: name, WorkspaceID: "ws-1", Prune: prune, Source: at(30), Assignments: as}
+	}
+	d := Desired{Deployments: []ManagedDeployment{
+		alpha(false, present(multi, "DEPLOYMENT_ADMIN", 12)),          // held: no change
+		managed("dep-b", "beta", false, present(multi, "VIEWER", 31)), // the plan's one change: add
+		managed("dep-g", "gamma", false),                              // not listed, prune off
+		managed("dep-d", "delta", false, absent(multi, 33)),           // absent, not held
+		managed("dep-e", "epsilon", true),                             // not listed, prune on
+	}}
+	tests := []struct {
+		name  string
+		other func(*astroapi.Token)
+		want  []astroapi.Role
+	}{
+		{
+			name:  "no other writer",
+			other: func(*astroapi.Token) {},
+			want:  []astroapi.Role{ws, depRole("dep-a", "DEPLOYMENT_ADMIN"), dag, depRole("dep-x", "VIEWER"), depRole("dep-b", "VIEWER")},
+		},
+		{
+			name:  "a listed role changed",
+			other: func(tok *astroapi.Token) { tok.Roles[1] = depRole("dep-a", "DAG_DEPLOYER") },
+			want:  []astroapi.Role{ws, depRole("dep-a", "DEPLOYMENT_ADMIN"), dag, depRole("dep-x", "VIEWER"), depRole("dep-b", "VIEWER")},
+		},
+		{
+			name:  "a listed role removed",
+			other: func(tok *astroapi.Token) { tok.Roles = slices.Delete(tok.Roles, 1, 2) },
+			want:  []astroapi.Role{ws, dag, depRole("dep-x", "VIEWER"), depRole("dep-a", "DEPLOYMENT_ADMIN"), depRole("dep-b", "VIEWER")},
+		},
+		{
+			name:  "a role granted where the spec says absent",
+			other: func(tok *astroapi.Token) { tok.Roles = append(tok.Roles, depRole("dep-d", "DEPLOYMENT_ADMIN")) },
+			want:  []astroapi.Role{ws, depRole("dep-a", "DEPLOYMENT_ADMIN"), dag, depRole("dep-x", "VIEWER"), depRole("dep-b", "VIEWER")},
+		},
+		{
+			name:  "a role granted on a pruned deployment",
+			other: func(tok *astroapi.Token) { tok.Roles = append(tok.Roles, depRole("dep-e", "VIEWER")) },
+			want:  []astroapi.Role{ws, depRole("dep-a", "DEPLOYMENT_ADMIN"), dag, depRole("dep-x", "VIEWER"), depRole("dep-b", "VIEWER")},
+		},
+		{
+			name:  "a listed role duplicated",
+			other: func(tok *astroapi.Token) { tok.Roles = append(tok.Roles, depRole("dep-a", "VIEWER")) },
+			want:  []astroapi.Role{ws, depRole("dep-a", "DEPLOYMENT_ADMIN"), dag, depRole("dep-x", "VIEWER"), depRole("dep-b", "VIEWER")},
+		},
+		{
+			name: "unlisted with prune off, other deployments, DAG roles: kept as read",
+			other: func(tok *astroapi.Token) {
+				tok.Roles = append(tok.Roles, depRole("dep-g", "VIEWER"), dagRole("dep-e", "dag-2", "DAG_VIEWER"))
+				tok.Roles[3] = depRole("dep-x", "DEPLOYMENT_ADMIN")
+			},
+			want: []astroapi.Role{ws, depRole("dep-a", "DEPLOYMENT_ADMIN"), dag, depRole("dep-x", "DEPLOYMENT_ADMIN"),
+				depRole("dep-g", "VIEWER"), dagRole("dep-e", "dag-2", "DAG_VIEWER"), depRole("dep-b", "VIEWER")},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obs := observed(multi)
+			obs.Deployments = append(obs.Deployments,
+				astroapi.Deployment{ID: "dep-g", Name: "gamma", WorkspaceID: "ws-1"},
+				astroapi.Deployment{ID: "dep-d", Name: "delta", WorkspaceID: "ws-1"},
+				astroapi.Deployment{ID: "dep-e", Name: "epsilon", WorkspaceID: "ws-1"})
+			p := Compute(d, obs, Options{MaxRemovals: -1})
+			if diff := cmp.Diff([]string{"t-multi"}, slices.Compact(ids2(groupResults(p)))); diff != "" {
+				t.Fatalf("tokens the plan writes (-want +got):\n%s", diff)
+			}
+			s := newFakeStore(obs.Tokens...)
+			s.modify("t-multi", tt.other) // between plan and apply
+			res := Apply(context.Background(), s, p, ApplyOptions{})
+			if diff := cmp.Diff([]string{"t-multi"}, ids2(res.Written)); diff != "" {
+				t.Fatalf("Written (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.want, s.role("t-multi")); diff != "" {
+				t.Errorf("roles of t-multi (-want +got):\n%s", diff)
+			}
+			if v := Verify(p, res, s.snapshot()); !v.Converged || len(v.Remaining)+len(v.ChangedByOthers) != 0 {
+				t.Errorf("Verify = %+v, want converged", v)
+			}
+			obs.Tokens = s.snapshot()
+			if again := Compute(d, obs, Options{MaxRemovals: -1}); len(again.Changes) != 0 {
+				t.Errorf("plan after apply has changes: %+v", again.Changes)
+			}
+		})
+	}
+}
+
+// groupResults lists the tokens a plan writes, as Apply groups them.
+func groupResults(p Plan) []TokenResult {
+	var out []TokenResult
+	for _, j := range groupByToken(p) {
+		out = append(out, j.res)
+	}
+	return out
+}
+
+// TestVerifyEveryManagedAssignment: an assignment the plan did not change,
+// of a token apply did not write, that another writer changed during the
+// run is found by verification.
+func TestVerifyEveryManagedAssignment(t *testing.T) {
+	p, s, _ := examplePlan(t)
+	res := Apply(context.Background(), s, p, ApplyOptions{})
+	s.modify("t-anchor", func(tok *astroapi.Token) { tok.Roles[1] = depRole("dep-a", "DAG_DEPLOYER") })
+	v := Verify(p, res, s.snapshot())
+	want := Verification{Remaining: []Change{{
+		Action: Update, Deployment: alphaRef, Token: TokenRef{ID: "t-anchor", Name: "anchor", Scope: "WORKSPACE"},
+		Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: ptr(at(11)),
+	}}}
+	if diff := cmp.Diff(want, v); diff != "" {
+		t.Errorf("Verify (-want +got):\n%s", diff)
+	}
+}

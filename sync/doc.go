@@ -9,7 +9,13 @@
 // spec entry: a deployment (by id, or by name within a workspace given by
 // id or name) or a token (by id or exact name) that resolves to no object
 // or to several (an ambiguous name lists the candidates' ids and is never
-// guessed); a workspace token on a deployment of another workspace; an
+// guessed; a name not found suggests a close one of the same scope). Names
+// are looked up where Astro scopes them: a name under workspaceTokens among
+// the workspace tokens of the deployment's workspace, under
+// organizationTokens among organization tokens, a deployment name within
+// its workspace. A state: absent entry whose token does not exist is
+// satisfied: it adds a Desired.Notes entry, not an error. Also errors: a
+// workspace token on a deployment of another workspace; an
 // organization token not under organizationTokens, or a workspace token not
 // under workspaceTokens; a deployment API token; a role that is neither
 // DEPLOYMENT_ADMIN nor an existing custom role of DEPLOYMENT scope allowed
@@ -25,11 +31,19 @@
 // Apply applies a Plan through a TokenStore, the interface this package
 // owns, shaped by the API: a token's role list is read and replaced as a
 // whole. For each token with changes it does one read-modify-write: a GET
-// right before the write, a new list computed from that fresh read that
-// keeps every entry it does not manage exactly as read (the token's own
-// workspace or organization role, roles on other deployments, DAG and
-// DAG_TAG entries), and one POST (none when the list already matches).
-// Verify checks afterwards that the plan's changes hold.
+// right before the write, a new list computed from that fresh read, and one
+// POST (none when the list already matches). A store that is a
+// WriteReserver gives the write its rate-limit slot before the read, so the
+// POST follows the read without waiting. The new list sets every
+// managed assignment of the token, on every managed deployment, as the
+// plan's Target says (the table below, applied to the fresh read), so a
+// change another writer made after the plan does not survive on a token
+// apply writes; it keeps every entry it does not manage exactly as read
+// (the token's own workspace or organization role, roles on other
+// deployments, unlisted assignments where prune is off, DAG and DAG_TAG
+// entries). A plan without a Target (read back from a saved document) goes
+// by its changes alone. Verify checks afterwards that every managed
+// assignment is as the Target says.
 //
 // # What is an assignment
 //

@@ -287,12 +287,34 @@ func Compute(d Desired, obs *Observed, opts Options) Plan {
 		}
 	}
 
+	p.Target = newTarget(d, opts.Prune)
 	p.Guards = []Guard{
 		maxRemovalsGuard(p.Changes, opts.MaxRemovals),
 		allowEmptyGuard(p.Changes, managed, pruned, remaining),
 		protectGuard(p.Changes, opts.Protect),
 	}
 	return p
+}
+
+// newTarget copies d in canonical order, as Compute reads it: the first
+// entry of a deployment or of a token on a deployment counts.
+func newTarget(d Desired, prune bool) *Target {
+	t := &Target{Prune: prune, Desired: Desired{IgnoreTokens: slices.Clone(d.IgnoreTokens)}}
+	seen := make(map[string]bool, len(d.Deployments))
+	for _, md := range d.Deployments {
+		if seen[md.ID] {
+			continue
+		}
+		seen[md.ID] = true
+		md.Assignments = slices.Clone(md.Assignments)
+		slices.SortStableFunc(md.Assignments, func(a, b DesiredAssignment) int { return cmp.Compare(a.Token.ID, b.Token.ID) })
+		md.Assignments = slices.CompactFunc(md.Assignments, func(a, b DesiredAssignment) bool { return a.Token.ID == b.Token.ID })
+		t.Desired.Deployments = append(t.Desired.Deployments, md)
+	}
+	slices.SortFunc(t.Desired.Deployments, func(a, b ManagedDeployment) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	return t
 }
 
 func plural(n int, one, many string) string {

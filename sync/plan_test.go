@@ -217,6 +217,21 @@ func TestComputeExample(t *testing.T) {
 			"t-old":   Fingerprint(obs.Tokens[3].Roles),
 			"t-stray": Fingerprint(obs.Tokens[4].Roles),
 		},
+		// The spec, deployments by name, assignments by token id.
+		Target: &Target{Desired: Desired{
+			IgnoreTokens: []string{"break-glass-*"},
+			Deployments: []ManagedDeployment{
+				alpha(false,
+					present(obs.Tokens[1], "DEPLOYMENT_ADMIN", 13),
+					present(obs.Tokens[2], "DAG_DEPLOYER", 14),
+					absent(obs.Tokens[3], 15),
+				),
+				{
+					ID: "dep-b", Name: "beta", WorkspaceID: "ws-1", Prune: true, Source: at(20),
+					Assignments: []DesiredAssignment{present(obs.Tokens[1], "DEPLOYMENT_ADMIN", 21)},
+				},
+			},
+		}},
 	}
 	got := Compute(d, obs, Options{MaxRemovals: 20, Protect: []string{"anchor"}})
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -36,6 +36,7 @@ type resolver struct {
 	roleByUpper  map[string]*astroapi.CustomRole
 	suggestRoles []string
 	errs         spec.ErrorList
+	notes        []Note
 }
 
 // Resolve checks sp against what the API says (the online checks) and
@@ -99,16 +100,16 @@ func Resolve(sp *spec.Spec, obs *Observed) (Desired, error) {
 		}
 	}
 	if len(r.errs) > 0 {
-		slices.SortStableFunc(r.errs, func(a, b *spec.Error) int {
-			return cmp.Or(
-				cmp.Compare(a.Pos.File, b.Pos.File),
-				cmp.Compare(a.Pos.Line, b.Pos.Line),
-				cmp.Compare(a.Pos.Col, b.Pos.Col),
-			)
-		})
+		slices.SortStableFunc(r.errs, func(a, b *spec.Error) int { return comparePos(a.Pos, b.Pos) })
 		return Desired{}, r.errs
 	}
+	slices.SortStableFunc(r.notes, func(a, b Note) int { return comparePos(a.Pos, b.Pos) })
+	d.Notes = r.notes
 	return d, nil
+}
+
+func comparePos(a, b spec.Pos) int {
+	return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 }
 
 func newResolver(obs *Observed) *resolver {
@@ -152,6 +153,27 @@ func (r *resolver) errorf(pos spec.Pos, format string, args ...any) {
 	r.errs = append(r.errs, &spec.Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
 }
 
+func (r *resolver) notef(pos spec.Pos, format string, args ...any) {
+	r.notes = append(r.notes, Note{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (r *resolver) workspaceNames() []string {
+	out := make([]string, 0, len(r.wsByName))
+	for name := range r.wsByName {
+		out = append(out, name)
+	}
+	return out
+}
+
+// didYouMean is " (did you mean "x"?)" for the closest candidate, or "".
+func didYouMean(name string, candidates []string) string {
+	slices.Sort(candidates) // the first of equally close ones wins
+	if s := spec.Suggest(name, candidates); s != "" {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return ""
+}
+
 func ids[T any](xs []*T, id func(*T) string) string {
 	s := make([]string, len(xs))
 	for i, x := range xs {
@@ -183,7 +205,8 @@ func (r *resolver) deployment(sd spec.Deployment) *astroapi.Deployment {
 		if ws == nil {
 			switch c := r.wsByName[sd.Workspace]; len(c) {
 			case 0:
-				r.errorf(sd.Pos, "deployment %q: workspace %q not found", sd.Name, sd.Workspace)
+				r.errorf(sd.Pos, "deployment %q: workspace %q not found%s", sd.Name, sd.Workspace,
+					didYouMean(sd.Workspace, r.workspaceNames()))
 				return nil
 			case 1:
 				ws = c[0]
@@ -225,7 +248,13 @@ func (r *resolver) deployment(sd spec.Deployment) *astroapi.Deployment {
 		names = slices.Compact(names)
 		r.errorf(sd.Pos, "deployment %q not found in workspace %q (found in workspace %s)", sd.Name, ws.Name, strings.Join(names, ", "))
 	default:
-		r.errorf(sd.Pos, "deployment %q not found in workspace %q", sd.Name, ws.Name)
+		var names []string
+		for _, d := range r.obs.Deployments {
+			if d.WorkspaceID == ws.ID {
+				names = append(names, d.Name)
+			}
+		}
+		r.errorf(sd.Pos, "deployment %q not found in workspace %q%s", sd.Name, ws.Name, didYouMean(sd.Name, names))
 	}
 	return nil
 }
@@ -241,26 +270,146 @@ func tokenWorkspace(t *astroapi.Token) (string, bool) {
 	return "", false
 }
 
-// token resolves one token entry of a deployment (dep is nil when the
-// deployment did not resolve), or reports why it cannot.
-func (r *resolver) token(e spec.TokenEntry, list string, dep *astroapi.Deployment) (DesiredAssignment, bool) {
-	var t *astroapi.Token
+// scopeOf names the list a token entry is in and, for workspaceTokens, the
+// workspace it is looked up in ("" when the deployment did not resolve).
+type scopeOf struct {
+	list      string // "workspaceTokens" or "organizationTokens"
+	workspace string
+}
+
+// inScope reports whether t is where Astro scopes a name of the list: a
+// workspace token of the deployment's workspace, or an organization token.
+func (s scopeOf) inScope(t *astroapi.Token) bool {
+	if s.list == "organizationTokens" {
+		return t.Scope == astroapi.ScopeOrganization
+	}
+	if t.Scope != astroapi.ScopeWorkspace {
+		return false
+	}
+	ws, _ := tokenWorkspace(t)
+	return s.workspace == "" || ws == s.workspace
+}
+
+// describe names the scope in messages.
+func (r *resolver) describe(s scopeOf) string {
+	if s.list == "organizationTokens" {
+		return "among the organization tokens"
+	}
+	if s.workspace == "" {
+		return "among the workspace tokens"
+	}
+	return fmt.Sprintf("among the workspace tokens of workspace %q", r.workspaceName(s.workspace))
+}
+
+// names are the names of the tokens in scope s, for suggestions.
+func (r *resolver) names(s scopeOf) []string {
+	var out []string
+	for name, ts := range r.tokByName {
+		if slices.ContainsFunc(ts, s.inScope) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// lookup finds the token an entry names. A name is looked up where Astro
+// scopes it; when nothing in scope has it, elsewhere are the tokens of that
+// name outside the scope, for a precise error. It reports ambiguity itself
+// and returns a nil token then.
+func (r *resolver) lookup(e spec.TokenEntry, s scopeOf) (t *astroapi.Token, elsewhere []*astroapi.Token, reported bool) {
 	if e.ID != "" {
-		if t = r.tokByID[e.ID]; t == nil {
-			r.errorf(e.Pos, "token %q not found", e.ID)
-			return DesiredAssignment{}, false
+		return r.tokByID[e.ID], nil, false
+	}
+	var found []*astroapi.Token
+	for _, c := range r.tokByName[e.Name] {
+		if s.inScope(c) {
+			found = append(found, c)
+		} else {
+			elsewhere = append(elsewhere, c)
 		}
-	} else {
-		switch c := r.tokByName[e.Name]; len(c) {
-		case 0:
-			r.errorf(e.Pos, "token %q not found", e.Name)
-			return DesiredAssignment{}, false
-		case 1:
-			t = c[0]
-		default:
-			r.errorf(e.Pos, "token name %q is ambiguous: %s (use id)", e.Name, ids(c, func(t *astroapi.Token) string { return t.ID }))
-			return DesiredAssignment{}, false
+	}
+	byID := func(t *astroapi.Token) string { return t.ID }
+	switch {
+	case len(found) == 1:
+		return found[0], nil, false
+	case len(found) == 0:
+		return nil, elsewhere, false
+	case s.list == "workspaceTokens" && s.workspace == "" && !oneWorkspace(found):
+		// The deployment did not resolve, so the workspace is unknown:
+		// names in several workspaces are not ambiguous, and the
+		// deployment's error says enough.
+		return nil, nil, true
+	}
+	r.errorf(e.Pos, "token name %q is ambiguous: %s (use id)", e.Name, ids(found, byID))
+	return nil, nil, true
+}
+
+// oneWorkspace reports whether the workspace tokens ts are all of one
+// workspace.
+func oneWorkspace(ts []*astroapi.Token) bool {
+	first, _ := tokenWorkspace(ts[0])
+	for _, t := range ts[1:] {
+		if ws, _ := tokenWorkspace(t); ws != first {
+			return false
 		}
+	}
+	return true
+}
+
+// notFound reports an entry whose token is not where the spec says:
+// absent entries are satisfied with a note, others are errors that say
+// where the name is instead, or suggest a name of the same scope.
+func (r *resolver) notFound(e spec.TokenEntry, s scopeOf, elsewhere []*astroapi.Token) {
+	ref := e.Ref()
+	if e.State == spec.Absent {
+		if e.ID != "" {
+			r.notef(e.Pos, "token %q not found: state: absent is satisfied", ref)
+		} else {
+			r.notef(e.Pos, "token %q not found %s: state: absent is satisfied", ref, r.describe(s))
+		}
+		return
+	}
+	if e.ID != "" {
+		r.errorf(e.Pos, "token %q not found", ref)
+		return
+	}
+	if len(elsewhere) > 0 {
+		where := make([]string, len(elsewhere))
+		for i, t := range elsewhere {
+			switch ws, _ := tokenWorkspace(t); {
+			case t.Scope == astroapi.ScopeWorkspace:
+				where[i] = fmt.Sprintf("%s (workspace %q)", t.ID, r.workspaceName(ws))
+			default:
+				where[i] = fmt.Sprintf("%s (%s token)", t.ID, strings.ToLower(t.Scope))
+			}
+		}
+		slices.Sort(where)
+		r.errorf(e.Pos, "token %q not found %s (tokens of that name: %s)", ref, r.describe(s), strings.Join(where, ", "))
+		return
+	}
+	r.errorf(e.Pos, "token %q not found %s%s", ref, r.describe(s), didYouMean(e.Name, r.names(s)))
+}
+
+// token resolves one token entry of a deployment (dep is nil when the
+// deployment did not resolve), or reports why it cannot. A name is looked
+// up where Astro scopes it (see scopeOf); an id anywhere.
+func (r *resolver) token(e spec.TokenEntry, list string, dep *astroapi.Deployment) (DesiredAssignment, bool) {
+	s := scopeOf{list: list}
+	if dep != nil {
+		s.workspace = dep.WorkspaceID
+	}
+	t, elsewhere, reported := r.lookup(e, s)
+	if reported {
+		return DesiredAssignment{}, false
+	}
+	if t == nil && len(elsewhere) == 1 && e.State != spec.Absent {
+		// The one token of that name is out of scope: the checks below
+		// say why (wrong list, other workspace, deployment token).
+		t = elsewhere[0]
+	}
+	if t == nil {
+		r.notFound(e, s, elsewhere)
+		return DesiredAssignment{}, false
 	}
 	ref := e.Ref()
 	ok := true

@@ -36,7 +36,7 @@ func TestResolveErrors(t *testing.T) {
 			name: "unknown token by name and by id",
 			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, "nobody", "DEPLOYMENT_ADMIN"), wtID(12, "clxnope", "DEPLOYMENT_ADMIN"))}},
 			want: []string{
-				`tokens.yaml:11:7: token "nobody" not found`,
+				`tokens.yaml:11:7: token "nobody" not found among the workspace tokens of workspace "data-platform"`,
 				`tokens.yaml:12:7: token "clxnope" not found`,
 			},
 		},
@@ -92,7 +92,7 @@ func TestResolveErrors(t *testing.T) {
 		{
 			name: "deployment by name with an unknown workspace",
 			spec: spec.Spec{Deployments: []spec.Deployment{{Pos: at(10), Name: "analytics-prod", Workspace: "data-platfrom"}}},
-			want: []string{`tokens.yaml:10:7: deployment "analytics-prod": workspace "data-platfrom" not found`},
+			want: []string{`tokens.yaml:10:7: deployment "analytics-prod": workspace "data-platfrom" not found (did you mean "data-platform"?)`},
 		},
 		{
 			name: "deployment by name with an ambiguous workspace",
@@ -250,5 +250,135 @@ func TestSuggest(t *testing.T) {
 		if got := spec.Suggest(tt.in, candidates); got != tt.want {
 			t.Errorf("suggest(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// scoped is an organization where names repeat across scopes, as Astro
+// allows: a "reader" workspace token in two workspaces and an organization
+// token "reader", twin names inside one workspace, and a "writer" only in
+// workspace ml.
+func scoped() *Observed {
+	obs := fixture()
+	obs.Tokens = append(obs.Tokens,
+		token("tok-rd-data", "reader", "WORKSPACE", wsRole("ws-data", "WORKSPACE_MEMBER")),
+		token("tok-rd-ml", "reader", "WORKSPACE", wsRole("ws-ml", "WORKSPACE_MEMBER"), depRole("dep-ml", "DEPLOYMENT_ADMIN")),
+		token("tok-rd-org", "reader", "ORGANIZATION", orgRole("ORGANIZATION_MEMBER")),
+		token("tok-tw1", "twin-bot", "WORKSPACE", wsRole("ws-ml", "WORKSPACE_MEMBER")),
+		token("tok-tw2", "twin-bot", "WORKSPACE", wsRole("ws-ml", "WORKSPACE_MEMBER")),
+		token("tok-wr-ml", "writer", "WORKSPACE", wsRole("ws-ml", "WORKSPACE_MEMBER")),
+		token("tok-wr-org", "writer", "ORGANIZATION", orgRole("ORGANIZATION_MEMBER")),
+	)
+	return obs
+}
+
+// TestResolveScope checks that names resolve where Astro scopes them: a
+// workspaceTokens name among the workspace tokens of the deployment's
+// workspace, an organizationTokens name among organization tokens.
+func TestResolveScope(t *testing.T) {
+	ml := func(ws, org []spec.TokenEntry) spec.Deployment {
+		return spec.Deployment{Pos: at(20), Name: "training", Workspace: "ml", WorkspaceTokens: ws, OrganizationTokens: org}
+	}
+	ab := func(line int, name string) spec.TokenEntry {
+		return spec.TokenEntry{Pos: at(line), Name: name, State: spec.Absent}
+	}
+	tests := []struct {
+		name      string
+		spec      spec.Spec
+		want      map[string][]string // deployment id → token ids, in spec order
+		wantErrs  []string
+		wantNotes []string
+	}{
+		{
+			name: "the same name in two workspaces and in the organization",
+			spec: spec.Spec{Deployments: []spec.Deployment{
+				prod(wt(11, "reader", "DEPLOYMENT_ADMIN")),
+				ml([]spec.TokenEntry{wt(21, "reader", "DEPLOYMENT_ADMIN")}, []spec.TokenEntry{wt(22, "reader", "DEPLOYMENT_ADMIN")}),
+			}},
+			want: map[string][]string{"dep-prod": {"tok-rd-data"}, "dep-ml": {"tok-rd-ml", "tok-rd-org"}},
+		},
+		{
+			name: "a name of another scope only",
+			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, "writer", "DEPLOYMENT_ADMIN"))}},
+			wantErrs: []string{
+				`tokens.yaml:11:7: token "writer" not found among the workspace tokens of workspace "data-platform" (tokens of that name: tok-wr-ml (workspace "ml"), tok-wr-org (organization token))`,
+			},
+		},
+		{
+			name:     "ambiguous within the workspace",
+			spec:     spec.Spec{Deployments: []spec.Deployment{ml([]spec.TokenEntry{wt(21, "twin-bot", "DEPLOYMENT_ADMIN")}, nil)}},
+			wantErrs: []string{`tokens.yaml:21:7: token name "twin-bot" is ambiguous: tok-tw1, tok-tw2 (use id)`},
+		},
+		{
+			name: "did you mean, from the same scope",
+			spec: spec.Spec{Deployments: []spec.Deployment{
+				prod(wt(11, "readr", "DEPLOYMENT_ADMIN"), wt(12, "writr", "DEPLOYMENT_ADMIN")),
+				ml(nil, []spec.TokenEntry{wt(21, "org-observr", "DEPLOYMENT_ADMIN")}),
+			}},
+			wantErrs: []string{
+				`tokens.yaml:11:7: token "readr" not found among the workspace tokens of workspace "data-platform" (did you mean "reader"?)`,
+				`tokens.yaml:12:7: token "writr" not found among the workspace tokens of workspace "data-platform"`,
+				`tokens.yaml:21:7: token "org-observr" not found among the organization tokens (did you mean "org-observer"?)`,
+			},
+		},
+		{
+			name: "state: absent of a token that no longer exists",
+			spec: spec.Spec{Deployments: []spec.Deployment{
+				prod(ab(11, "gone-bot"), spec.TokenEntry{Pos: at(12), ID: "clxgone", State: spec.Absent}, ab(13, "writer"), wt(14, "reader", "DEPLOYMENT_ADMIN")),
+			}},
+			want: map[string][]string{"dep-prod": {"tok-rd-data"}},
+			wantNotes: []string{
+				`tokens.yaml:11:7: token "gone-bot" not found among the workspace tokens of workspace "data-platform": state: absent is satisfied`,
+				`tokens.yaml:12:7: token "clxgone" not found: state: absent is satisfied`,
+				`tokens.yaml:13:7: token "writer" not found among the workspace tokens of workspace "data-platform": state: absent is satisfied`,
+			},
+		},
+		{
+			name: "deployment name within its workspace, with a suggestion",
+			spec: spec.Spec{Deployments: []spec.Deployment{
+				{Pos: at(10), Name: "analytics-prd", Workspace: "data-platform"},
+				{Pos: at(20), Name: "trainin", Workspace: "data-platform"},
+			}},
+			wantErrs: []string{
+				`tokens.yaml:10:7: deployment "analytics-prd" not found in workspace "data-platform" (did you mean "analytics-prod"?)`,
+				`tokens.yaml:20:7: deployment "trainin" not found in workspace "data-platform"`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := Resolve(&tt.spec, scoped())
+			var errs []string
+			var list spec.ErrorList
+			if errors.As(err, &list) {
+				for _, e := range list {
+					errs = append(errs, e.Error())
+				}
+			} else if err != nil {
+				t.Fatalf("Resolve error = %v (%T), want a spec.ErrorList", err, err)
+			}
+			if diff := cmp.Diff(tt.wantErrs, errs); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+			var got map[string][]string
+			for _, md := range d.Deployments {
+				if got == nil {
+					got = map[string][]string{}
+				}
+				got[md.ID] = nil
+				for _, a := range md.Assignments {
+					got[md.ID] = append(got[md.ID], a.Token.ID)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("assignments (-want +got):\n%s", diff)
+			}
+			var notes []string
+			for _, n := range d.Notes {
+				notes = append(notes, n.String())
+			}
+			if diff := cmp.Diff(tt.wantNotes, notes); diff != "" {
+				t.Errorf("notes (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

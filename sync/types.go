@@ -25,7 +25,19 @@ type Desired struct {
 	Deployments []ManagedDeployment
 	// IgnoreTokens are globs matched against token names and ids.
 	IgnoreTokens []string
+	// Notes are what the user should know but is no error, sorted by
+	// position: a state: absent entry whose token no longer exists.
+	Notes []Note
 }
+
+// Note is a remark about a spec entry, shown as a warning.
+type Note struct {
+	Pos spec.Pos
+	Msg string
+}
+
+// String formats n as file:line:col: message.
+func (n Note) String() string { return n.Pos.String() + ": " + n.Msg }
 
 // ManagedDeployment is one deployment named in the spec.
 type ManagedDeployment struct {
@@ -99,6 +111,19 @@ type Plan struct {
 	// Fingerprints maps every token with a change to a digest of its role
 	// list as observed, so a saved plan can detect a changed token.
 	Fingerprints map[string]string
+	// Target is what the plan was computed to reach, so that Apply sets
+	// every managed assignment of a token it writes as the spec says, and
+	// Verify checks every managed assignment. Nil for a plan read back from
+	// a saved document: Apply and Verify then go by Changes alone.
+	Target *Target
+}
+
+// Target is the spec a plan aims at: Desired in canonical order
+// (deployments by name, then id; assignments by token id; without notes)
+// and Options.Prune.
+type Target struct {
+	Desired Desired
+	Prune   bool
 }
 
 // Options steer Compute.
@@ -113,4 +138,14 @@ type Options struct {
 type TokenStore interface {
 	Token(ctx context.Context, id string) (astroapi.Token, error)
 	SetRoles(ctx context.Context, id string, roles []astroapi.Role) error
+}
+
+// WriteReserver is a TokenStore that rate-limits its writes and can take a
+// write's slot ahead of time. Apply takes it before a token's read, so the
+// write follows the read at once instead of after a wait for the limiter:
+// the window in which another writer's change is lost stays one round trip.
+// The returned context carries the slot to SetRoles; release gives an
+// unused slot back. *astroapi.Client's ReserveWrite has this shape.
+type WriteReserver interface {
+	ReserveWrite(ctx context.Context) (slot context.Context, release func(), err error)
 }

@@ -152,6 +152,7 @@ func (c *ApplyCmd) report(ctx context.Context, st Streams, sess *session, p sync
 			add, change, remove, len(res.Failed), len(res.NotStarted))
 	}
 
+	unverified := 0 // managed assignments verification found not as the spec says
 	if ctx.Err() == nil {
 		now, err := sess.client.Tokens(ctx, sess.org, astroapi.TokenFilter{})
 		if errors.Is(err, astroapi.ErrForbidden) {
@@ -171,7 +172,8 @@ func (c *ApplyCmd) report(ctx context.Context, st Streams, sess *session, p sync
 			if v.Converged {
 				fmt.Fprintln(st.Err, "Verified: converged.")
 			} else {
-				fmt.Fprintf(st.Err, "Verification: %d planned assignment(s) do not hold yet:\n", len(v.Remaining))
+				unverified = len(v.Remaining)
+				fmt.Fprintf(st.Err, "Verification: %d managed assignment(s) are not as the spec says:\n", len(v.Remaining))
 				for _, ch := range v.Remaining {
 					fmt.Fprintf(st.Err, "  %s on %s: want %q, have %q\n", render.Safe(ch.Token.Name), render.Safe(ch.Deployment.Name), ch.After, ch.Before)
 				}
@@ -180,6 +182,8 @@ func (c *ApplyCmd) report(ctx context.Context, st Streams, sess *session, p sync
 	}
 
 	switch {
+	case incomplete == 0 && unverified > 0:
+		return exitWith(exitDrift, "applied, but %d managed assignment(s) are not as the spec says (changed by another writer?); run apply again", unverified)
 	case incomplete == 0:
 		return nil
 	case len(res.Written) == 0 && ctx.Err() != nil:
@@ -215,6 +219,12 @@ func (s tokenStore) Token(ctx context.Context, id string) (astroapi.Token, error
 func (s tokenStore) SetRoles(ctx context.Context, id string, roles []astroapi.Role) error {
 	_, err := s.client.SetTokenRoles(ctx, s.org, id, roles)
 	return err
+}
+
+// ReserveWrite takes the write's rate-limit slot before the read (see
+// sync.WriteReserver).
+func (s tokenStore) ReserveWrite(ctx context.Context) (context.Context, func(), error) {
+	return s.client.ReserveWrite(ctx)
 }
 
 // progress reports apply progress on stderr: a live counter on a terminal,

@@ -28,6 +28,7 @@ const (
 	exitRefused = 4  // a guard refused the plan
 	exitStale   = 5  // saved plan is stale or belongs to another organization or spec
 	exitPartial = 6  // apply partly failed
+	exitDrift   = 7  // applied, but verification found managed assignments not as the spec says
 	exitUsage   = 64 // bad flags or arguments
 )
 

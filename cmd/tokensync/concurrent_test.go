@@ -158,7 +158,7 @@ func (e *concurrentEmulator) writesByTokensync() map[string]int {
 //   - z, which has nothing to change, changes: apply never writes it;
 //   - after apply wrote a and c, they change again: apply's verification
 //     names both as changed by someone else, and c's assignment as not
-//     holding;
+//     holding, and apply exits 7;
 //   - between apply's read of d and its write: that change is lost, the
 //     documented window of a read-modify-write without ETag.
 func TestConcurrentWriters(t *testing.T) {
@@ -186,7 +186,7 @@ func TestConcurrentWriters(t *testing.T) {
 	})
 
 	r := e.runLocked("apply", "-f", f, "--yes", "--parallelism=1", "--no-color")
-	wantCode(t, r, exitOK)
+	wantCode(t, r, exitDrift)
 	if !strings.Contains(r.stdout, "Apply complete: 3 added, 2 changed, 0 removed.") {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
@@ -201,7 +201,7 @@ func TestConcurrentWriters(t *testing.T) {
 		"  note: c-managed-changed-before-read [tok-c] had changed since the plan; its new roles were computed from a fresh read",
 		"warning: a-first [tok-a] was changed by someone else during the run",
 		"warning: c-managed-changed-before-read [tok-c] was changed by someone else during the run",
-		"Verification: 1 planned assignment(s) do not hold yet:",
+		"Verification: 1 managed assignment(s) are not as the spec says:",
 		`  c-managed-changed-before-read on managed-2: want "DAG_DEPLOYER", have "DEPLOYMENT_ADMIN"`,
 	}
 	if diff := cmp.Diff(want, named); diff != "" {

@@ -385,7 +385,7 @@ func TestResolutionErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, spec, want string
 	}{
-		{"ambiguous token name", "version: 1\ndeployments:\n  - id: dep-a1\n    workspaceTokens:\n      - {name: ci, role: DEPLOYMENT_ADMIN}\n", "tok-ci-a, tok-ci-b"},
+		{"token name of another workspace", "version: 1\ndeployments:\n  - id: dep-b1\n    workspaceTokens:\n      - {name: deployer, role: DEPLOYMENT_ADMIN}\n", `belongs to workspace "alpha"`},
 		{"workspace token on another workspace", "version: 1\ndeployments:\n  - id: dep-b1\n    workspaceTokens:\n      - {id: tok-ci-a, role: DEPLOYMENT_ADMIN}\n", "tok-ci-a"},
 		{"org token under workspaceTokens", "version: 1\ndeployments:\n  - id: dep-b1\n    workspaceTokens:\n      - {name: org-observer, role: DEPLOYMENT_ADMIN}\n", "organizationTokens"},
 		{"unknown custom role", "version: 1\ndeployments:\n  - id: dep-a1\n    workspaceTokens:\n      - {id: tok-ci-a, role: DEPLOYMENT_ADMN}\n", `did you mean "DEPLOYMENT_ADMIN"?`},

@@ -41,7 +41,7 @@ credentials:
 	f = c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-a2\n    organizationTokens:\n      - {name: org-hidden, role: DEPLOYMENT_ADMIN}\n")
 	r = c.run("plan", "-f", f)
 	wantCode(t, r, exitInvalid)
-	if !strings.HasSuffix(r.stderr, `tokens.yaml:5:9: token "org-hidden" not found
+	if !strings.HasSuffix(r.stderr, `tokens.yaml:5:9: token "org-hidden" not found among the organization tokens
 tokensync: 1 reference(s) in the spec do not resolve in organization org1; nothing was written.
 `) {
 		t.Errorf("stderr:\n%s", r.stderr)

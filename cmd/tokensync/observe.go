@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
@@ -55,6 +57,21 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 		sess.close()
 		return nil, &unresolvedError{org: sess.org, err: err}
 	}
+	printNotes(st, desired.Notes)
 	p := sync.Compute(desired, obs, sync.Options{Prune: f.Prune, MaxRemovals: f.MaxRemovals, Protect: f.Protect})
 	return &planned{spec: sp, sess: sess, obs: obs, plan: p}, nil
+}
+
+// printNotes writes what resolving the spec found worth saying but is no
+// error, as file:line:col: warning: message and, under GitHub Actions, also
+// as warning annotations.
+func printNotes(st Streams, notes []sync.Note) {
+	gha := st.Getenv("GITHUB_ACTIONS") == "true"
+	for _, n := range notes {
+		fmt.Fprintf(st.Err, "%s: warning: %s\n", n.Pos, n.Msg)
+		if gha {
+			fmt.Fprintf(st.Err, "::warning file=%s,line=%d,col=%d::%s\n",
+				annotationProperty(n.Pos.File), n.Pos.Line, n.Pos.Col, annotationData(n.Msg))
+		}
+	}
 }

@@ -41,9 +41,11 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	if _, err := sync.Resolve(sp, obs); err != nil {
+	desired, err := sync.Resolve(sp, obs)
+	if err != nil {
 		return &unresolvedError{org: sess.org, err: err}
 	}
+	printNotes(*st, desired.Notes)
 	fmt.Fprintf(st.Err, "Valid: %s; every reference resolves in organization %s.\n", what, sess.org)
 	return nil
 }
