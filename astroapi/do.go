@@ -40,9 +40,12 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 	}
 	retryable := isIdempotent(method, path)
 
+	reserved := c.reservedSlot(ctx, method) // a slot taken by ReserveWrite
 	for attempt := 0; ; attempt++ {
-		if err := c.waitLimiter(ctx, method); err != nil {
-			return fmt.Errorf("%s %s: wait for rate limiter: %w", method, path, err)
+		if attempt > 0 || !reserved {
+			if err := c.waitLimiter(ctx, method); err != nil {
+				return fmt.Errorf("%s %s: wait for rate limiter: %w", method, path, err)
+			}
 		}
 		start := time.Now()
 		c.countAttempt(attempt > 0)

@@ -27,6 +27,8 @@
 //     method (burst 1, default GET 25/s, POST 10/s, DELETE 5/s: Astro's
 //     published limits per API token), so that at the defaults it never
 //     provokes a 429 from a server that enforces those limits.
+//     ReserveWrite takes a POST slot ahead of time, so that a write that
+//     follows a read does not wait for the limiter after the read.
 //   - The base URL must use https, except on loopback hosts (localhost,
 //     127.0.0.0/8, ::1). Redirects are refused, so the credential goes only
 //     to the base URL's host. TLS certificates are verified as the standard
