@@ -49,7 +49,7 @@ func (c *Client) Token(ctx context.Context, org, id string) (Token, error) {
 	if t.ID != id {
 		// A role list is rewritten from this answer: never trust one that
 		// is not about the token asked for (null, {}, another token).
-		return Token{}, fmt.Errorf("GET %s: the answer is about token %q, not %q", path, sanitize(t.ID, maxMessageLen), id)
+		return Token{}, c.scrub(fmt.Errorf("GET %s: the answer is about token %q, not %q", path, sanitize(redactString(t.ID, c.credential), maxMessageLen), id))
 	}
 	return t, nil
 }
@@ -67,7 +67,7 @@ func (c *Client) SetTokenRoles(ctx context.Context, org, id string, roles []Role
 		return SubjectRoles{}, err
 	}
 	if len(roles) == 0 {
-		return SubjectRoles{}, fmt.Errorf("POST %s: a token needs at least one role", path)
+		return SubjectRoles{}, c.scrub(fmt.Errorf("POST %s: a token needs at least one role", path))
 	}
 	in := struct {
 		Roles []Role `json:"roles"`
@@ -143,7 +143,7 @@ func listAll[T any](ctx context.Context, c *Client, path, key string, q url.Valu
 	offset := 0
 	for page := 0; ; page++ {
 		if page >= c.maxPages {
-			return nil, fmt.Errorf("GET %s: list did not end after %d pages (%d items)", path, page, len(all))
+			return nil, c.scrub(fmt.Errorf("GET %s: list did not end after %d pages (%d items)", path, page, len(all)))
 		}
 		pq := url.Values{}
 		for k, v := range q {
@@ -157,21 +157,21 @@ func listAll[T any](ctx context.Context, c *Client, path, key string, q url.Valu
 		}
 		raw, ok := env[key]
 		if !ok {
-			return nil, fmt.Errorf("GET %s: response has no %q field", path, key)
+			return nil, c.scrub(fmt.Errorf("GET %s: response has no %q field", path, key))
 		}
 		var items []T
 		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, fmt.Errorf("GET %s: decode %q at offset %d: %w", path, key, offset, err)
+			return nil, c.scrub(fmt.Errorf("GET %s: decode %q at offset %d: %w", path, key, offset, err))
 		}
 		total := -1
 		if raw, ok := env["totalCount"]; ok && string(raw) != "null" {
 			if err := json.Unmarshal(raw, &total); err != nil {
-				return nil, fmt.Errorf("GET %s: decode %q at offset %d: %w", path, "totalCount", offset, err)
+				return nil, c.scrub(fmt.Errorf("GET %s: decode %q at offset %d: %w", path, "totalCount", offset, err))
 			}
 		}
 		if page == 0 && first != nil {
 			if err := first(env); err != nil {
-				return nil, fmt.Errorf("GET %s: decode first page: %w", path, err)
+				return nil, c.scrub(fmt.Errorf("GET %s: decode first page: %w", path, err))
 			}
 		}
 		all = append(all, items...)
