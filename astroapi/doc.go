@@ -40,7 +40,10 @@
 //     even when a short credential occurs inside an id or a name.
 //   - List calls drain every page with offset/limit, adding each page's
 //     length to the offset until a page is empty or the offset reaches
-//     totalCount, so a server may return short pages mid-list.
+//     totalCount, so a server may return short pages mid-list. A list that
+//     makes no progress is refused: a page of items all seen before, a
+//     totalCount or offset above 100,000 items, more than 200 pages. An
+//     id seen again on a later page is kept once, where it was first seen.
 //
 // The package imports only the standard library and golang.org/x/time/rate.
 // The emulator in astroapi/astroapitest serves the same API for tests.
