@@ -10,6 +10,10 @@ import (
 	"github.com/tokensync/tokensync/astroapi/astroapitest"
 )
 
+// emulatorStopNotice is what the first interrupt of `tokensync emulator`
+// announces.
+const emulatorStopNotice = "stopping the emulator: requests in flight get up to 5s to finish; interrupt again to stop at once"
+
 // EmulatorCmd is `tokensync emulator`.
 type EmulatorCmd struct {
 	State       string        `required:"" type:"existingfile" help:"State file (organization, workspaces, deployments, roles, tokens)." placeholder:"STATE.yaml"`
@@ -45,11 +49,28 @@ func (c *EmulatorCmd) Run(ctx context.Context, st *Streams) error {
 		opts.RateLimits = astroapitest.NoRateLimit
 	}
 	srv := astroapitest.NewServer(state, opts)
-	err = srv.ListenAndServe(ctx, c.Listen, func(baseURL string) {
-		fmt.Fprintln(st.Out, baseURL)
-		fmt.Fprintf(st.Err, "Astro API emulator for organization %s serving at %s (Ctrl-C to stop)\n", state.Organization.ID, baseURL)
-	})
-	if err != nil {
+	// The server runs on its own context so that the stop is announced
+	// here, in order, before the shutdown: main announces nothing for the
+	// emulator (interruptNotice).
+	serveCtx, shutdown := context.WithCancel(context.WithoutCancel(ctx))
+	defer shutdown()
+	served := make(chan error, 1)
+	go func() {
+		served <- srv.ListenAndServe(serveCtx, c.Listen, func(baseURL string) {
+			fmt.Fprintln(st.Out, baseURL)
+			fmt.Fprintf(st.Err, "Astro API emulator for organization %s serving at %s (Ctrl-C to stop)\n", state.Organization.ID, baseURL)
+		})
+	}()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	if cause := context.Cause(ctx); cause != context.Canceled {
+		fmt.Fprintf(st.Err, "\ntokensync: %v: %s\n", cause, emulatorStopNotice)
+	}
+	shutdown()
+	if err := <-served; err != nil {
 		return err
 	}
 	fmt.Fprintln(st.Err, "emulator stopped")
