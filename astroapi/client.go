@@ -34,7 +34,14 @@ const (
 const (
 	maxErrorBody   = 64 << 10
 	maxSuccessBody = 64 << 20
-	maxPages       = 10000
+)
+
+// List limits: a list longer than maxListItems items, or read in more than
+// maxListPages pages, is refused. Together with the refusal of a page that
+// brings nothing new they bound what a list that never ends can cost.
+const (
+	maxListItems = 100_000
+	maxListPages = 200
 )
 
 // Client talks to the Astro API v1. It is safe for concurrent use. Build one
@@ -56,6 +63,7 @@ type Client struct {
 	now            func() time.Time
 	maxSuccessBody int64
 	maxPages       int
+	maxItems       int
 
 	optErr error // the first invalid option
 
@@ -200,7 +208,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		jitter:         fullJitter,
 		now:            time.Now,
 		maxSuccessBody: maxSuccessBody,
-		maxPages:       maxPages,
+		maxPages:       maxListPages,
+		maxItems:       maxListItems,
 	}
 	c.backoff.base, c.backoff.max = DefaultBackoffBase, DefaultBackoffMax
 	WithRateLimits(DefaultGetRate, DefaultPostRate, DefaultDeleteRate)(c)

@@ -50,7 +50,6 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 		start := time.Now()
 		c.countAttempt(attempt > 0)
 		resp, sendErr := c.send(ctx, method, target, body)
-		resp = c.redactResponse(resp)
 		took := time.Since(start)
 		if resp.status != 0 {
 			c.countStatus(resp.status)
@@ -59,7 +58,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 		if sendErr != nil {
 			err = fmt.Errorf("%s %s: %w", method, path, unwrapURLError(sendErr))
 		} else {
-			err = decodeResponse(method, path, resp.status, resp.header, resp.body, out)
+			err = decodeResponse(method, path, resp.status, resp.header, resp.body, out, c.credential)
 		}
 		err = c.scrub(err)
 		if err == nil {
@@ -215,7 +214,12 @@ func unwrapURLError(err error) error {
 // the JSON body into out (when out is not nil), 204 leaves out alone, any
 // other status is an *Error built from the API's error body or, when the
 // body is not one, from the status text and a sanitized snippet.
-func decodeResponse(method, path string, status int, header http.Header, body []byte, out any) error {
+//
+// What decodes into out is the body byte for byte. Only text that goes into
+// an error message is redacted: secret is replaced in each piece of server
+// text before the piece is cut to size, so that no part of it survives a
+// cut; do redacts the final message again.
+func decodeResponse(method, path string, status int, header http.Header, body []byte, out any, secret string) error {
 	switch status {
 	case http.StatusNoContent:
 		return nil
@@ -225,8 +229,8 @@ func decodeResponse(method, path string, status int, header http.Header, body []
 		}
 		ct := header.Get("Content-Type")
 		if !isJSON(ct) {
-			msg := fmt.Sprintf("%s %s: 200 OK with content type %q, want application/json", method, path, sanitize(ct, 100))
-			if s := snippet(body); s != "" {
+			msg := fmt.Sprintf("%s %s: 200 OK with content type %q, want application/json", method, path, sanitize(redactString(ct, secret), 100))
+			if s := snippet(redactBytes(body, secret)); s != "" {
 				msg += ": " + strconv.Quote(s)
 			}
 			return errors.New(msg)
@@ -243,19 +247,20 @@ func decodeResponse(method, path string, status int, header http.Header, body []
 	var eb ErrorBody
 	if isJSON(header.Get("Content-Type")) || looksLikeJSON(body) {
 		if json.Unmarshal(body, &eb) == nil && (eb.Message != "" || eb.RequestID != "" || len(eb.FieldErrors) > 0) {
-			e.Message = sanitize(eb.Message, maxMessageLen)
-			e.RequestID = sanitize(eb.RequestID, maxMessageLen)
+			text := func(s string) string { return sanitize(redactString(s, secret), maxMessageLen) }
+			e.Message = text(eb.Message)
+			e.RequestID = text(eb.RequestID)
 			for _, fe := range eb.FieldErrors {
 				e.FieldErrors = append(e.FieldErrors, FieldError{
-					Field:   sanitize(fe.Field, maxMessageLen),
-					Code:    sanitize(fe.Code, maxMessageLen),
-					Message: sanitize(fe.Message, maxMessageLen),
+					Field:   text(fe.Field),
+					Code:    text(fe.Code),
+					Message: text(fe.Message),
 				})
 			}
 			return e
 		}
 	}
-	e.Message = snippet(body)
+	e.Message = snippet(redactBytes(body, secret))
 	return e
 }
 
@@ -400,26 +405,10 @@ func (c *Client) waitLimiter(ctx context.Context, method string) error {
 	return nil
 }
 
-// redactResponse replaces the credential in the parts of a response that
-// can end up in an error message (the body and the content type) before
-// anything cuts that text short, so that no piece of it survives a cut.
-func (c *Client) redactResponse(r response) response {
-	if c.credential == "" {
-		return r
-	}
-	if bytes.Contains(r.body, []byte(c.credential)) {
-		r.body = bytes.ReplaceAll(r.body, []byte(c.credential), []byte(redacted))
-	}
-	if ct := r.header.Get("Content-Type"); strings.Contains(ct, c.credential) {
-		r.header = r.header.Clone()
-		r.header.Set("Content-Type", redactString(ct, c.credential))
-	}
-	return r
-}
-
 // scrub removes the credential from an error's text. An *Error is redacted
-// field by field; any other error that would show the credential is
-// replaced by a flat, redacted copy.
+// field by field; any other error whose text would show the credential is
+// replaced by a *redactedError that shows a redacted copy of the text and
+// still matches what the original matched through errors.Is and errors.As.
 func (c *Client) scrub(err error) error {
 	if err == nil || c.credential == "" {
 		return err
@@ -429,7 +418,7 @@ func (c *Client) scrub(err error) error {
 		apiErr.redact(c.credential)
 	}
 	if msg := err.Error(); strings.Contains(msg, c.credential) {
-		return errors.New(redactString(msg, c.credential))
+		return &redactedError{msg: redactString(msg, c.credential), err: err}
 	}
 	return err
 }

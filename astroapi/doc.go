@@ -34,10 +34,16 @@
 //     to the base URL's host. TLS certificates are verified as the standard
 //     library does by default.
 //   - The credential never appears in an error, a log line (WithLogger) or
-//     the Client's String: text echoed by a server is redacted.
+//     the Client's String: text meant for people is redacted, each piece of
+//     server text before it is cut and the final message again. Data decoded
+//     from a response is never redacted: it is the API's, byte for byte,
+//     even when a short credential occurs inside an id or a name.
 //   - List calls drain every page with offset/limit, adding each page's
 //     length to the offset until a page is empty or the offset reaches
-//     totalCount, so a server may return short pages mid-list.
+//     totalCount, so a server may return short pages mid-list. A list that
+//     makes no progress is refused: a page of items all seen before, a
+//     totalCount or offset above 100,000 items, more than 200 pages. An
+//     id seen again on a later page is kept once, where it was first seen.
 //
 // The package imports only the standard library and golang.org/x/time/rate.
 // The emulator in astroapi/astroapitest serves the same API for tests.

@@ -49,7 +49,7 @@ func (c *Client) Token(ctx context.Context, org, id string) (Token, error) {
 	if t.ID != id {
 		// A role list is rewritten from this answer: never trust one that
 		// is not about the token asked for (null, {}, another token).
-		return Token{}, fmt.Errorf("GET %s: the answer is about token %q, not %q", path, sanitize(t.ID, maxMessageLen), id)
+		return Token{}, c.scrub(fmt.Errorf("GET %s: the answer is about token %q, not %q", path, sanitize(redactString(t.ID, c.credential), maxMessageLen), id))
 	}
 	return t, nil
 }
@@ -67,7 +67,7 @@ func (c *Client) SetTokenRoles(ctx context.Context, org, id string, roles []Role
 		return SubjectRoles{}, err
 	}
 	if len(roles) == 0 {
-		return SubjectRoles{}, fmt.Errorf("POST %s: a token needs at least one role", path)
+		return SubjectRoles{}, c.scrub(fmt.Errorf("POST %s: a token needs at least one role", path))
 	}
 	in := struct {
 		Roles []Role `json:"roles"`
@@ -133,17 +133,46 @@ func (c *Client) Roles(ctx context.Context, org string, f RoleFilter) (Roles, er
 	return Roles{Custom: custom, Default: defaults}, nil
 }
 
+// listItem is an item of a list: it has an id.
+type listItem interface {
+	Token | Deployment | Workspace | CustomRole
+}
+
+// itemID returns the id of a list item.
+func itemID[T listItem](v T) string {
+	switch v := any(v).(type) {
+	case Token:
+		return v.ID
+	case Deployment:
+		return v.ID
+	case Workspace:
+		return v.ID
+	case CustomRole:
+		return v.ID
+	}
+	return ""
+}
+
 // listAll drains an offset/limit list: it asks for pages of c.pageSize
 // items, adding the length of each page to the offset, until a page is
 // empty or the offset reaches totalCount. A page may hold fewer items than
 // asked for in the middle of a list. key names the envelope's item array;
 // first, when not nil, sees the first page's envelope.
-func listAll[T any](ctx context.Context, c *Client, path, key string, q url.Values, first func(map[string]json.RawMessage) error) ([]T, error) {
+//
+// A list that does not make progress is refused, whatever totalCount says:
+// a page whose items were all seen on earlier pages (a server that ignores
+// the offset, or repeats a page), a totalCount or an offset above
+// c.maxItems, more than c.maxPages pages. An id seen again on a later page
+// (an item that moved while the list was read) is kept where it was first
+// seen and dropped later, so every caller gets each item once. An item
+// without an id is refused.
+func listAll[T listItem](ctx context.Context, c *Client, path, key string, q url.Values, first func(map[string]json.RawMessage) error) ([]T, error) {
 	all := []T{}
+	seen := map[string]bool{}
 	offset := 0
 	for page := 0; ; page++ {
 		if page >= c.maxPages {
-			return nil, fmt.Errorf("GET %s: list did not end after %d pages (%d items)", path, page, len(all))
+			return nil, c.scrub(fmt.Errorf("GET %s: list did not end after %d pages (%d items)", path, page, len(all)))
 		}
 		pq := url.Values{}
 		for k, v := range q {
@@ -157,27 +186,48 @@ func listAll[T any](ctx context.Context, c *Client, path, key string, q url.Valu
 		}
 		raw, ok := env[key]
 		if !ok {
-			return nil, fmt.Errorf("GET %s: response has no %q field", path, key)
+			return nil, c.scrub(fmt.Errorf("GET %s: response has no %q field", path, key))
 		}
 		var items []T
 		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, fmt.Errorf("GET %s: decode %q at offset %d: %w", path, key, offset, err)
+			return nil, c.scrub(fmt.Errorf("GET %s: decode %q at offset %d: %w", path, key, offset, err))
 		}
 		total := -1
 		if raw, ok := env["totalCount"]; ok && string(raw) != "null" {
 			if err := json.Unmarshal(raw, &total); err != nil {
-				return nil, fmt.Errorf("GET %s: decode %q at offset %d: %w", path, "totalCount", offset, err)
+				return nil, c.scrub(fmt.Errorf("GET %s: decode %q at offset %d: %w", path, "totalCount", offset, err))
 			}
+		}
+		if total > c.maxItems {
+			return nil, fmt.Errorf("GET %s: the list claims %d items, more than the %d this client reads", path, total, c.maxItems)
 		}
 		if page == 0 && first != nil {
 			if err := first(env); err != nil {
-				return nil, fmt.Errorf("GET %s: decode first page: %w", path, err)
+				return nil, c.scrub(fmt.Errorf("GET %s: decode first page: %w", path, err))
 			}
 		}
-		all = append(all, items...)
+		fresh := 0
+		for i, it := range items {
+			id := itemID(it)
+			switch {
+			case id == "":
+				return nil, fmt.Errorf("GET %s: item %d at offset %d has no id", path, i, offset)
+			case seen[id]:
+				continue
+			}
+			seen[id] = true
+			all = append(all, it)
+			fresh++
+		}
+		if len(items) > 0 && fresh == 0 {
+			return nil, fmt.Errorf("GET %s: the list does not advance: the page at offset %d holds only items of earlier pages (%d items read)", path, offset, len(all))
+		}
 		offset += len(items)
 		if len(items) == 0 || (total >= 0 && offset >= total) {
 			return all, nil
+		}
+		if offset > c.maxItems {
+			return nil, fmt.Errorf("GET %s: list did not end after %d items, more than the %d this client reads", path, offset, c.maxItems)
 		}
 	}
 }

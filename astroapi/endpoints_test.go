@@ -400,8 +400,8 @@ func TestPaginationFailures(t *testing.T) {
 		},
 		{
 			name: "a list that never ends is cut",
-			handler: func(w http.ResponseWriter, _ *http.Request, _ request, _ int) {
-				writeJSON(w, http.StatusOK, map[string]any{"tokens": []Token{{ID: "same"}}, "totalCount": 1 << 40})
+			handler: func(w http.ResponseWriter, _ *http.Request, _ request, n int) {
+				writeJSON(w, http.StatusOK, map[string]any{"tokens": []Token{{ID: fmt.Sprintf("t%d", n)}}})
 			},
 			maxPages: 3,
 			wantErr:  "GET /organizations/o/tokens: list did not end after 3 pages (3 items)",

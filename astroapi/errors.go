@@ -1,6 +1,7 @@
 package astroapi
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"strconv"
@@ -97,6 +98,8 @@ func (e *Error) redact(secret string) {
 	if secret == "" {
 		return
 	}
+	e.Method = redactString(e.Method, secret)
+	e.Path = redactString(e.Path, secret)
 	e.Message = redactString(e.Message, secret)
 	e.RequestID = redactString(e.RequestID, secret)
 	for i := range e.FieldErrors {
@@ -109,11 +112,36 @@ func (e *Error) redact(secret string) {
 
 const redacted = "[REDACTED]"
 
+// redactedError is an error whose text had to be redacted. It shows only the
+// redacted text, and has no Unwrap, so the original text cannot be reached;
+// errors.Is and errors.As still see the original error (an *Error found
+// through As has been redacted itself).
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string        { return e.msg }
+func (e *redactedError) GoString() string     { return strconv.Quote(e.msg) }
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
+func (e *redactedError) As(target any) bool   { return errors.As(e.err, target) }
+
+// redactString replaces every occurrence of secret in s, text meant for
+// people (an error message, a log line). Data decoded from the API is never
+// redacted: it must reach the caller byte for byte.
 func redactString(s, secret string) string {
 	if secret == "" {
 		return s
 	}
 	return strings.ReplaceAll(s, secret, redacted)
+}
+
+// redactBytes is redactString for a body that only feeds a message.
+func redactBytes(b []byte, secret string) []byte {
+	if secret == "" || !bytes.Contains(b, []byte(secret)) {
+		return b
+	}
+	return bytes.ReplaceAll(b, []byte(secret), []byte(redacted))
 }
 
 // Limits on text taken from a server into an error message.

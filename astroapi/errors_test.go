@@ -201,7 +201,7 @@ func TestDecodeResponse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got Token
-			err := decodeResponse("GET", "/organizations/o/tokens/t", tt.status, tt.header, []byte(tt.body), &got)
+			err := decodeResponse("GET", "/organizations/o/tokens/t", tt.status, tt.header, []byte(tt.body), &got, "")
 			switch {
 			case tt.wantAPI != nil:
 				var apiErr *Error
@@ -384,9 +384,9 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
 		header := http.Header{"Content-Type": {contentType}}
 		var tok Token
-		err := decodeResponse("GET", "/organizations/o/tokens/t", status, header, body, &tok)
+		err := decodeResponse("GET", "/organizations/o/tokens/t", status, header, body, &tok, "")
 		var env map[string]json.RawMessage
-		err2 := decodeResponse("GET", "/organizations/o/tokens", status, header, body, &env)
+		err2 := decodeResponse("GET", "/organizations/o/tokens", status, header, body, &env, "")
 		if (err == nil) != (err2 == nil) && status != 200 {
 			t.Fatalf("status %d: decoding into two types disagrees: %v / %v", status, err, err2)
 		}

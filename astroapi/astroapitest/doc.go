@@ -79,8 +79,9 @@
 // a dropped GET may show as two requests in Stats.
 //
 // Admin endpoints, without auth, limits, faults or stats: GET
-// /_emulator/stats (Stats as JSON) and GET /_emulator/state (State as JSON,
-// credentials included: never put real secrets in a state).
+// /_emulator/stats (Stats as JSON) and GET /_emulator/state (State as JSON).
+// Neither ever answers a credential's secret: the state's credentials come
+// without theirs, and a secret in an unknown route's path is redacted.
 //
 // # Inferred behaviours
 //

@@ -528,14 +528,49 @@ func (c *call) reply(status int, v any) {
 	c.w.Write(append(body, '\n'))
 }
 
+// adminState is the state that GET /_emulator/state answers: the
+// credentials' secrets are left out, so the endpoint, which needs no
+// credential, never gives one away.
+func (s *Server) adminState() *State {
+	st := s.State().normalized()
+	for i := range st.Credentials {
+		st.Credentials[i].Secret = ""
+	}
+	return st
+}
+
+// adminStats is what GET /_emulator/stats answers: Stats, with any
+// credential secret that a request put in an unknown route's path
+// redacted.
+func (s *Server) adminStats() Stats {
+	stats := s.Stats()
+	s.mu.Lock()
+	secrets := make([]string, 0, len(s.credentials))
+	for secret := range s.credentials {
+		secrets = append(secrets, secret)
+	}
+	s.mu.Unlock()
+	for route, n := range stats.Requests {
+		clean := route
+		for _, secret := range secrets {
+			clean = strings.ReplaceAll(clean, secret, "[REDACTED]")
+		}
+		if clean != route {
+			delete(stats.Requests, route)
+			stats.Requests[clean] += n
+		}
+	}
+	return stats
+}
+
 // serveAdmin answers the admin endpoints: no auth, limits, faults or stats.
 func (s *Server) serveAdmin(c *call) {
 	var v any
 	switch c.r.URL.Path {
 	case "/_emulator/stats":
-		v = s.Stats()
+		v = s.adminStats()
 	case "/_emulator/state":
-		v = s.State().normalized()
+		v = s.adminState()
 	default:
 		c.fail(http.StatusNotFound, fmt.Sprintf("no route for %s %s", c.r.Method, c.r.URL.Path), nil)
 		return

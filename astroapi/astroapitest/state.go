@@ -77,7 +77,7 @@ type Token struct {
 // and the credential is removed when that token is deleted. WorkspaceIDs, when set,
 // confine it to those workspaces; ReadOnly forbids POST and DELETE.
 type Credential struct {
-	Secret       string   `json:"secret" yaml:"secret"`
+	Secret       string   `json:"secret,omitempty" yaml:"secret"`
 	TokenID      string   `json:"tokenId,omitempty" yaml:"tokenId,omitempty"`
 	WorkspaceIDs []string `json:"workspaceIds,omitempty" yaml:"workspaceIds,omitempty"`
 	ReadOnly     bool     `json:"readOnly,omitempty" yaml:"readOnly,omitempty"`

@@ -1,6 +1,7 @@
 package astroapitest
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -271,7 +272,8 @@ func TestNewServerCopiesState(t *testing.T) {
 }
 
 // TestStateRoundTripThroughAdminEndpoint loads a YAML state, fetches
-// /_emulator/state and parses that JSON back: the states are equal.
+// /_emulator/state and decodes that JSON back: the states are equal, but
+// for the credentials' secrets, which the endpoint never answers.
 func TestStateRoundTripThroughAdminEndpoint(t *testing.T) {
 	for _, path := range []string{"../../examples/org.yaml", writeTemp(t, validYAML)} {
 		t.Run(filepath.Base(path), func(t *testing.T) {
@@ -284,11 +286,23 @@ func TestStateRoundTripThroughAdminEndpoint(t *testing.T) {
 			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
 				t.Fatalf("GET /_emulator/state: %d %s", resp.StatusCode, raw)
 			}
-			got, err := ParseState("state.json", raw)
-			if err != nil {
+			if len(want.Credentials) == 0 {
+				if _, err := ParseState("state.json", raw); err != nil {
+					t.Errorf("the answer does not parse as a state: %v", err)
+				}
+			}
+			var got State
+			if err := json.Unmarshal(raw, &got); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(want, got); diff != "" {
+			want = want.normalized()
+			for i := range want.Credentials {
+				if strings.Contains(string(raw), want.Credentials[i].Secret) {
+					t.Errorf("GET /_emulator/state answers the secret %q", want.Credentials[i].Secret)
+				}
+				want.Credentials[i].Secret = ""
+			}
+			if diff := cmp.Diff(want, got.normalized()); diff != "" {
 				t.Errorf("state (-want +got):\n%s", diff)
 			}
 		})

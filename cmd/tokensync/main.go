@@ -13,7 +13,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go announceInterrupt(ctx, stop, os.Stderr)
+	go announceInterrupt(ctx, stop, os.Stderr, interruptNotice(os.Args[1:]))
 	code := run(ctx, os.Args[1:], Streams{
 		In:     os.Stdin,
 		Out:    os.Stdout,
