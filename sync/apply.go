@@ -82,6 +82,9 @@ type applier struct {
 	p    Plan
 	opts ApplyOptions
 	mu   gosync.Mutex // serialises Progress
+	// forbidden ends the context no new token starts after: a 403 says the
+	// credential may not write, so every other token would fail the same way.
+	forbidden context.CancelCauseFunc
 }
 
 // Apply makes the API match the plan p: for every token with changes, in
@@ -91,8 +94,9 @@ type applier struct {
 //
 // Tokens whose changes include an add or an update are written first, then
 // the tokens with removals only. Up to Parallelism tokens are in flight at
-// once; a failed token does not stop the others. When ctx is cancelled no
-// new token starts; a token already started finishes its read and write.
+// once; a failed token does not stop the others, except a 403
+// (astroapi.ErrForbidden): then no new token starts. When ctx is cancelled
+// no new token starts; a token already started finishes its read and write.
 // Apply does nothing when p's guards refuse it.
 func Apply(ctx context.Context, s TokenStore, p Plan, opts ApplyOptions) Result {
 	jobs := groupByToken(p)
@@ -104,7 +108,9 @@ func Apply(ctx context.Context, s TokenStore, p Plan, opts ApplyOptions) Result 
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = DefaultParallelism
 	}
-	a := &applier{s: s, p: p, opts: opts}
+	ctx, forbidden := context.WithCancelCause(ctx)
+	defer forbidden(nil)
+	a := &applier{s: s, p: p, opts: opts, forbidden: forbidden}
 	if opts.RequireFingerprints && !a.checkFingerprints(ctx, jobs) {
 		return collect(jobs)
 	}
@@ -256,6 +262,9 @@ func (a *applier) write(ctx context.Context, j *job) {
 	if err := a.s.SetRoles(ctx, id, roles); err != nil {
 		j.res.Err = fmt.Errorf("set roles of %s: %w", label(j.res.Token), err)
 		j.out = failed
+		if errors.Is(err, astroapi.ErrForbidden) {
+			a.forbidden(j.res.Err)
+		}
 		return
 	}
 	j.out = written
