@@ -26,7 +26,8 @@ func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	}
 	defer p.sess.close()
 	meta := render.Meta{ToolVersion: version, SpecDigest: p.spec.Digest, SpecFiles: p.spec.Files}
-	if c.Out != "" {
+	refused := p.plan.Refused()
+	if c.Out != "" && !refused {
 		var buf bytes.Buffer
 		if err := render.JSON(&buf, p.plan, meta); err != nil {
 			return err
@@ -46,10 +47,13 @@ func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	if c.Out != "" {
+	switch {
+	case c.Out != "" && refused:
+		fmt.Fprintf(st.Err, "A guard refused the plan: not saved to %s.\n", c.Out)
+	case c.Out != "":
 		fmt.Fprintf(st.Err, "Saved the plan to %s; apply it with: tokensync apply %s\n", c.Out, c.Out)
 	}
-	if p.plan.Refused() {
+	if refused {
 		return &codeError{code: exitRefused}
 	}
 	if c.DetailedExitcode && len(p.plan.Changes) > 0 {
