@@ -193,9 +193,15 @@ func report(st Streams, err error) int {
 	}
 	var list spec.ErrorList
 	if errors.As(err, &list) {
-		printSpecErrors(st, list)
 		var unresolved *unresolvedError
-		if errors.As(err, &unresolved) {
+		if errors.As(err, &unresolved) && len(list) > spec.MaxErrors {
+			// Capped like the errors of the files themselves.
+			printSpecErrors(st, list[:spec.MaxErrors])
+			fmt.Fprintf(st.Err, "... and %d more\n", len(list)-spec.MaxErrors)
+		} else {
+			printSpecErrors(st, list)
+		}
+		if unresolved != nil {
 			fmt.Fprintf(st.Err, "tokensync: %d reference(s) in the spec do not resolve in organization %s; nothing was written.\n", len(list), unresolved.org)
 		} else {
 			fmt.Fprintf(st.Err, "tokensync: %d error(s) in the spec; nothing was contacted or written.\n", len(list))
