@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/tokensync/tokensync/render"
+	"github.com/tokensync/tokensync/spec"
 )
 
 // PlanCmd is `tokensync plan`.
@@ -22,6 +24,11 @@ type PlanCmd struct {
 func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	p, err := c.makePlan(ctx, g, *st)
 	if err != nil {
+		if c.Output == "markdown" {
+			if werr := render.MarkdownFailure(st.Out, failureReasons(err), render.MarkdownOptions{}); werr != nil {
+				return errors.Join(err, werr)
+			}
+		}
 		return err
 	}
 	defer p.sess.close()
@@ -60,6 +67,19 @@ func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		return &codeError{code: exitChanges}
 	}
 	return nil
+}
+
+// failureReasons are the messages of a plan's failure, one per spec error.
+func failureReasons(err error) []string {
+	var list spec.ErrorList
+	if errors.As(err, &list) {
+		reasons := make([]string, len(list))
+		for i, e := range list {
+			reasons[i] = e.Error()
+		}
+		return reasons
+	}
+	return []string{err.Error()}
 }
 
 // writeFileAtomic writes data to a temporary file beside path and renames
