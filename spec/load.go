@@ -40,7 +40,10 @@ func Parse(filename string, data []byte) (*Spec, error) {
 
 // Load reads the spec files named by paths, as given with -f: a file, or a
 // directory standing for every *.yaml and *.yml file directly in it, in
-// name order (a directory with none is an error). Files are read in that
+// name order (a directory with none is an error; so is an entry there that
+// cannot be read, such as a broken or looping symbolic link, while
+// directories and other files that are not regular are skipped). Files are
+// read in that
 // order and merged into one Spec; a path met twice is read once. A non-nil
 // error is an ErrorList, I/O errors included: those have Line 0 (the file
 // as a whole) and wrap the underlying error. Load returns another error
@@ -52,10 +55,9 @@ func Load(paths []string) (*Spec, error) {
 	l := newLoader()
 	read := make(map[string]bool)
 	for _, p := range paths {
-		files, err := expand(p)
-		if err != nil {
+		files, errs := expand(p)
+		for _, err := range errs {
 			l.add(err)
-			continue
 		}
 		for _, name := range files {
 			key := filepath.Clean(name)
@@ -74,38 +76,52 @@ func Load(paths []string) (*Spec, error) {
 	return l.finish()
 }
 
-// expand turns one -f value into the files it names.
-func expand(p string) ([]string, *Error) {
+// expand turns one -f value into the files it names, and the errors of
+// the entries that cannot be read.
+func expand(p string) ([]string, []*Error) {
 	fi, err := os.Stat(p)
 	if err != nil {
-		return nil, ioError(p, err)
+		return nil, []*Error{ioError(p, err)}
 	}
 	if !fi.IsDir() {
 		return []string{p}, nil
 	}
 	entries, err := os.ReadDir(p)
 	if err != nil {
-		return nil, ioError(p, err)
+		return nil, []*Error{ioError(p, err)}
 	}
-	var files []string
+	var (
+		files []string
+		errs  []*Error
+	)
 	for _, e := range entries {
 		if ext := filepath.Ext(e.Name()); ext != ".yaml" && ext != ".yml" {
 			continue
 		}
 		name := filepath.Join(p, e.Name())
 		if !e.Type().IsRegular() {
-			// Follow symbolic links; skip directories and the like.
+			// Follow symbolic links; skip directories and the like. A link
+			// that leads nowhere (broken, looping) is an error: the file it
+			// stood for would silently be left out of the spec.
 			fi, err := os.Stat(name)
-			if err != nil || !fi.Mode().IsRegular() {
+			if err != nil {
+				e := ioError(name, err)
+				if target, lerr := os.Readlink(name); lerr == nil {
+					e.Msg = fmt.Sprintf("cannot read: symbolic link to %q: %s", target, ioMessage(err))
+				}
+				errs = append(errs, e)
+				continue
+			}
+			if !fi.Mode().IsRegular() {
 				continue
 			}
 		}
 		files = append(files, name)
 	}
-	if len(files) == 0 {
-		return nil, &Error{Pos: Pos{File: p}, Msg: "directory has no *.yaml or *.yml files"}
+	if len(files) == 0 && len(errs) == 0 {
+		return nil, []*Error{{Pos: Pos{File: p}, Msg: "directory has no *.yaml or *.yml files"}}
 	}
-	return files, nil
+	return files, errs
 }
 
 // readFile reads a spec file, refusing one over MaxFileSize before reading it.
@@ -137,12 +153,16 @@ func tooBig(name, size string) *Error {
 
 // ioError positions an I/O error on the file as a whole.
 func ioError(name string, err error) *Error {
-	msg := err.Error()
+	return &Error{Pos: Pos{File: name}, Msg: "cannot read: " + ioMessage(err), Err: err}
+}
+
+// ioMessage is an I/O error's message without the path it names.
+func ioMessage(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		msg = pe.Err.Error()
+		return pe.Err.Error()
 	}
-	return &Error{Pos: Pos{File: name}, Msg: "cannot read: " + msg, Err: err}
+	return err.Error()
 }
 
 // loader accumulates the files of one Spec and the errors found in them.

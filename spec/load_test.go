@@ -282,3 +282,61 @@ func TestDigest(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadDirectoryEntriesThatCannotBeRead: in a -f directory, a broken or
+// looping symbolic link and a file that cannot be read are errors naming
+// the entry, not files silently left out of the spec; the readable files
+// are still checked.
+func TestLoadDirectoryEntriesThatCannotBeRead(t *testing.T) {
+	tests := []struct {
+		name    string
+		make    func(t *testing.T, dir string)
+		wantErr []string
+	}{
+		{"broken link", func(t *testing.T, dir string) {
+			symlink(t, "gone.yaml", filepath.Join(dir, "broken.yaml"))
+		}, []string{`broken.yaml: cannot read: symbolic link to "gone.yaml": no such file or directory`}},
+		{"looping links", func(t *testing.T, dir string) {
+			symlink(t, "loop-b.yaml", filepath.Join(dir, "loop-a.yaml"))
+			symlink(t, "loop-a.yaml", filepath.Join(dir, "loop-b.yaml"))
+		}, []string{
+			`loop-a.yaml: cannot read: symbolic link to "loop-b.yaml": too many levels of symbolic links`,
+			`loop-b.yaml: cannot read: symbolic link to "loop-a.yaml": too many levels of symbolic links`,
+		}},
+		{"unreadable file", func(t *testing.T, dir string) {
+			if os.Geteuid() == 0 {
+				t.Skip("root reads any file")
+			}
+			writeFiles(t, dir, map[string]string{"locked.yaml": "version: 1\n"})
+			if err := os.Chmod(filepath.Join(dir, "locked.yaml"), 0); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{`locked.yaml: cannot read: permission denied`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"good.yaml": "version: 1\ndeployments:\n  - id: dep-a\n"})
+			tt.make(t, dir)
+			_, err := Load([]string{dir})
+			var list ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("Load = %v, want errors", err)
+			}
+			var got []string
+			for _, e := range list {
+				got = append(got, strings.TrimPrefix(e.Error(), dir+string(filepath.Separator)))
+			}
+			if diff := cmp.Diff(tt.wantErr, got); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func symlink(t *testing.T, target, name string) {
+	t.Helper()
+	if err := os.Symlink(target, name); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+}

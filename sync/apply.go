@@ -83,6 +83,9 @@ type applier struct {
 	opts   ApplyOptions
 	target *targetIndex // nil: go by the plan's changes
 	mu     gosync.Mutex // serialises Progress
+	// forbidden ends the context no new token starts after: a 403 says the
+	// credential may not write, so every other token would fail the same way.
+	forbidden context.CancelCauseFunc
 }
 
 // targetIndex is a plan's Target, indexed for one token at a time.
@@ -141,8 +144,9 @@ func (x *targetIndex) roles(id string, read []astroapi.Role) []astroapi.Role {
 //
 // Tokens whose changes include an add or an update are written first, then
 // the tokens with removals only. Up to Parallelism tokens are in flight at
-// once; a failed token does not stop the others. When ctx is cancelled no
-// new token starts; a token already started finishes its read and write.
+// once; a failed token does not stop the others, except a 403
+// (astroapi.ErrForbidden): then no new token starts. When ctx is cancelled
+// no new token starts; a token already started finishes its read and write.
 // Apply does nothing when p's guards refuse it.
 func Apply(ctx context.Context, s TokenStore, p Plan, opts ApplyOptions) Result {
 	jobs := groupByToken(p)
@@ -154,7 +158,9 @@ func Apply(ctx context.Context, s TokenStore, p Plan, opts ApplyOptions) Result 
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = DefaultParallelism
 	}
-	a := &applier{s: s, p: p, opts: opts}
+	ctx, forbidden := context.WithCancelCause(ctx)
+	defer forbidden(nil)
+	a := &applier{s: s, p: p, opts: opts, forbidden: forbidden}
 	if p.Target != nil {
 		a.target = newTargetIndex(p.Target)
 	}
@@ -326,6 +332,9 @@ func (a *applier) write(ctx context.Context, j *job) {
 	if err := a.s.SetRoles(ctx, id, roles); err != nil {
 		j.res.Err = fmt.Errorf("set roles of %s: %w", label(j.res.Token), err)
 		j.out = failed
+		if errors.Is(err, astroapi.ErrForbidden) {
+			a.forbidden(j.res.Err)
+		}
 		return
 	}
 	j.out = written

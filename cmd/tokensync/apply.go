@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/tokensync/tokensync/astroapi"
@@ -18,7 +20,7 @@ import (
 // ApplyCmd is `tokensync apply`.
 type ApplyCmd struct {
 	PlanFlags
-	SavedPlan string `arg:"" optional:"" name:"PLAN.json" type:"existingfile" help:"Apply this saved plan (from 'plan --out') instead of planning now."`
+	SavedPlan string `arg:"" optional:"" name:"PLAN.json" type:"path" help:"Apply this saved plan (from 'plan --out') instead of planning now."`
 	DryRun    bool   `help:"Plan and show the changes, write nothing."`
 	Yes       bool   `short:"y" help:"Apply without asking; required when not run from a terminal."`
 }
@@ -30,6 +32,9 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		sess      *session
 		savedPlan = c.SavedPlan != ""
 	)
+	if !c.Yes && !c.DryRun && !st.InTTY {
+		return exitWith(exitUsage, "apply needs --yes when not run from a terminal; nothing was written")
+	}
 	if savedPlan {
 		doc, err := c.readSavedPlan()
 		if err != nil {
@@ -61,11 +66,17 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		return exitWith(exitRefused, "a guard refused the plan; nothing was written")
 	case len(p.Changes) == 0:
 		return nil
+	case c.DryRun && savedPlan:
+		if err := checkStale(ctx, *st, sess, p); err != nil {
+			return err
+		}
+		fmt.Fprintln(st.Err, "Dry run: the plan is current; nothing was written.")
+		return nil
 	case c.DryRun:
 		fmt.Fprintln(st.Err, "Dry run: nothing was written.")
 		return nil
 	}
-	if err := c.confirm(*st); err != nil {
+	if err := c.confirm(ctx, *st); err != nil {
 		return err
 	}
 
@@ -78,12 +89,51 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	})
 	prog.finish()
 	if len(res.Stale) > 0 {
-		for _, t := range res.Stale {
-			fmt.Fprintf(st.Err, "  changed since the plan: %s\n", render.TokenLabel(t.Token))
+		refs := make([]sync.TokenRef, len(res.Stale))
+		for i, t := range res.Stale {
+			refs[i] = t.Token
 		}
-		return exitWith(exitStale, "the plan is stale: %d token(s) changed since it was made; nothing was written; run plan again", len(res.Stale))
+		return staleError(*st, refs)
 	}
 	return c.report(ctx, *st, sess, p, res)
+}
+
+// staleError lists the tokens changed since a saved plan and refuses it.
+func staleError(st Streams, stale []sync.TokenRef) error {
+	for _, t := range stale {
+		fmt.Fprintf(st.Err, "  changed since the plan: %s\n", render.TokenLabel(t))
+	}
+	return exitWith(exitStale, "the plan is stale: %d token(s) changed since it was made; nothing was written; run plan again", len(stale))
+}
+
+// checkStale is apply's staleness check of a saved plan without writing:
+// one list of the organization, and every token the plan changes must
+// still hold the role list the plan fingerprinted.
+func checkStale(ctx context.Context, st Streams, sess *session, p sync.Plan) error {
+	obs, err := observe(ctx, sess)
+	if err != nil {
+		return err
+	}
+	now := make(map[string]astroapi.Token, len(obs.Tokens))
+	for _, t := range obs.Tokens {
+		now[t.ID] = t
+	}
+	var stale []sync.TokenRef
+	seen := map[string]bool{}
+	for _, ch := range p.Changes {
+		fp, ok := p.Fingerprints[ch.Token.ID]
+		if !ok || seen[ch.Token.ID] {
+			continue
+		}
+		seen[ch.Token.ID] = true
+		if t, found := now[ch.Token.ID]; !found || sync.Fingerprint(t.Roles) != fp {
+			stale = append(stale, ch.Token)
+		}
+	}
+	if len(stale) > 0 {
+		return staleError(st, stale)
+	}
+	return nil
 }
 
 // readSavedPlan reads the saved plan and, when -f is also given, checks it
@@ -91,12 +141,15 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 func (c *ApplyCmd) readSavedPlan() (render.Document, error) {
 	f, err := os.Open(c.SavedPlan)
 	if err != nil {
-		return render.Document{}, err
+		return render.Document{}, exitWith(exitUsage, "read plan: %w; nothing was written", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return render.Document{}, exitWith(exitUsage, "read plan: %s is a directory, not a plan file; nothing was written", c.SavedPlan)
+	}
 	doc, err := render.ReadDocument(f)
 	if err != nil {
-		return render.Document{}, exitWith(exitStale, "%s: %v", c.SavedPlan, err)
+		return render.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written", c.SavedPlan, err)
 	}
 	if len(c.Files) > 0 {
 		sp, err := spec.Load(c.Files)
@@ -110,20 +163,34 @@ func (c *ApplyCmd) readSavedPlan() (render.Document, error) {
 	return doc, nil
 }
 
-// confirm asks on a terminal; without one it refuses unless --yes.
-func (c *ApplyCmd) confirm(st Streams) error {
+// confirm asks on a terminal unless --yes (Run refused already when
+// there is no terminal). An interrupt at the prompt cancels at once.
+func (c *ApplyCmd) confirm(ctx context.Context, st Streams) error {
 	if c.Yes {
 		return nil
 	}
-	if !st.InTTY {
-		return exitWith(exitUsage, "apply needs --yes when not run from a terminal; nothing was written")
-	}
 	fmt.Fprint(st.Err, "\nApply these changes? Only 'yes' will be accepted: ")
-	line, err := bufio.NewReader(st.In).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return err
+	type answer struct {
+		line string
+		err  error
 	}
-	if strings.TrimSpace(line) != "yes" {
+	answered := make(chan answer, 1)
+	go func() {
+		// Left blocked on a terminal that never answers: the process ends.
+		line, err := bufio.NewReader(st.In).ReadString('\n')
+		answered <- answer{line, err}
+	}()
+	var a answer
+	select {
+	case a = <-answered:
+	case <-ctx.Done():
+		fmt.Fprintln(st.Err)
+		return exitWith(exitError, "apply cancelled; nothing was written")
+	}
+	if a.err != nil && !errors.Is(a.err, io.EOF) {
+		return fmt.Errorf("read the answer: %w", a.err)
+	}
+	if strings.TrimSpace(a.line) != "yes" {
 		return exitWith(exitError, "apply cancelled; nothing was written")
 	}
 	return nil
@@ -182,19 +249,37 @@ func (c *ApplyCmd) report(ctx context.Context, st Streams, sess *session, p sync
 	}
 
 	switch {
+	case incomplete == 0 && ctx.Err() != nil:
+		return exitWith(exitError, "interrupted: every write was done, but the result was not verified; run plan to check")
 	case incomplete == 0 && unverified > 0:
 		return exitWith(exitDrift, "applied, but %d managed assignment(s) are not as the spec says (changed by another writer?); run apply again", unverified)
 	case incomplete == 0:
 		return nil
+	case len(res.Written) == 0 && denied(res):
+		return exitWith(exitError, "%s; nothing was written", permissionNeeded)
 	case len(res.Written) == 0 && ctx.Err() != nil:
 		return exitWith(exitError, "interrupted before any write; nothing was written")
 	case len(res.Written) == 0 && len(res.Failed) > 0:
 		return exitWith(exitPartial, "apply failed: %d token(s) failed, nothing was written; run apply again", len(res.Failed))
 	case ctx.Err() != nil:
 		return exitWith(exitPartial, "interrupted: %d token(s) written, %d not started; run apply again to finish", len(res.Written), len(res.NotStarted))
+	case denied(res):
+		return exitWith(exitPartial, "apply stopped: %s; %d token(s) written, %d failed, %d not started", permissionNeeded, len(res.Written), len(res.Failed), len(res.NotStarted))
 	default:
 		return exitWith(exitPartial, "apply partly failed: %d token(s) written, %d failed, %d not started; run apply again to finish", len(res.Written), len(res.Failed), len(res.NotStarted))
 	}
+}
+
+// permissionNeeded says what a credential refused a role write (403) lacks.
+const permissionNeeded = "the credential may not update API token roles: it needs Organization Owner (or Workspace Owner for workspace tokens)"
+
+// denied reports whether a role write was refused with 403: apply then
+// started no other token.
+func denied(res sync.Result) bool {
+	return slices.ContainsFunc(res.Failed, func(t sync.TokenResult) bool {
+		var apiErr *astroapi.Error
+		return errors.As(t.Err, &apiErr) && apiErr.Method == http.MethodPost && errors.Is(t.Err, astroapi.ErrForbidden)
+	})
 }
 
 // tokensOf returns the ids of the tokens a plan writes.

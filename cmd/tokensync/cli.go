@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -145,7 +146,45 @@ func run(ctx context.Context, args []string, st Streams) int {
 		return exitUsage
 	}
 	err = kctx.Run(&cli.Globals)
-	return report(st, err)
+	code := report(st, err)
+	if in, ok := interruptCause(ctx); ok && code == exitError {
+		// The command stopped short because of the first interrupt.
+		code = in.exitCode()
+	}
+	return code
+}
+
+// Validate checks the global flags' values, so that a bad one is a usage
+// error (exit 64) before anything runs.
+func (g *Globals) Validate() error {
+	switch {
+	case g.Parallelism < 1:
+		return fmt.Errorf("--parallelism must be at least 1, not %d", g.Parallelism)
+	case g.Timeout <= 0:
+		return fmt.Errorf("--timeout must be above 0, not %v", g.Timeout)
+	case !(g.RateScale > 0) || math.IsInf(g.RateScale, 0):
+		return fmt.Errorf("--rate-scale must be above 0, not %v", g.RateScale)
+	}
+	return nil
+}
+
+// Validate checks the values of the flags that shape a plan.
+func (f *PlanFlags) Validate() error {
+	if f.MaxRemovals < -1 {
+		return fmt.Errorf("--max-removals must be -1 (no limit) or more, not %d", f.MaxRemovals)
+	}
+	return nil
+}
+
+// Validate checks the emulator's flag values.
+func (c *EmulatorCmd) Validate() error {
+	switch {
+	case !(c.FaultRate >= 0 && c.FaultRate <= 1): // NaN too
+		return fmt.Errorf("--fault-rate must be between 0 and 1, not %v", c.FaultRate)
+	case c.Latency < 0:
+		return fmt.Errorf("--latency must be 0 or more, not %v", c.Latency)
+	}
+	return nil
 }
 
 // report prints err and turns it into the exit code: the one place where
@@ -156,9 +195,15 @@ func report(st Streams, err error) int {
 	}
 	var list spec.ErrorList
 	if errors.As(err, &list) {
-		printSpecErrors(st, list)
 		var unresolved *unresolvedError
-		if errors.As(err, &unresolved) {
+		if errors.As(err, &unresolved) && len(list) > spec.MaxErrors {
+			// Capped like the errors of the files themselves.
+			printSpecErrors(st, list[:spec.MaxErrors])
+			fmt.Fprintf(st.Err, "... and %d more\n", len(list)-spec.MaxErrors)
+		} else {
+			printSpecErrors(st, list)
+		}
+		if unresolved != nil {
 			fmt.Fprintf(st.Err, "tokensync: %d reference(s) in the spec do not resolve in organization %s; nothing was written.\n", len(list), unresolved.org)
 		} else {
 			fmt.Fprintf(st.Err, "tokensync: %d error(s) in the spec; nothing was contacted or written.\n", len(list))
@@ -263,10 +308,6 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (*ses
 	}
 	if s.org == "" {
 		s.org = specOrg
-	}
-	if g.RateScale <= 0 {
-		s.close()
-		return nil, exitWith(exitUsage, "--rate-scale must be above 0")
 	}
 	if s.org == "" {
 		s.close()

@@ -496,15 +496,7 @@ func TestSavedPlan(t *testing.T) {
 	stale := newCLI(t, testState)
 	stalePlan := filepath.Join(stale.dir, "plan.json")
 	wantCode(t, stale.run("plan", "-f", stale.write("tokens.yaml", mainSpec), "--out", stalePlan), exitOK)
-	client, err := astroapi.New(stale.baseURL, astroapi.WithCredential("other"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.SetTokenRoles(context.Background(), "org1", "tok-old", []astroapi.Role{
-		{EntityType: "WORKSPACE", EntityID: "ws-a", Role: "WORKSPACE_MEMBER"},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	dropOldBotRoles(t, stale.baseURL)
 	stale.srv.ResetStats()
 	r := stale.run("apply", stalePlan, "--yes")
 	wantCode(t, r, exitStale)

@@ -2,25 +2,68 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 )
 
-// announceInterrupt waits until ctx ends. If a signal ended it, it says on
-// w what tokensync does now, and calls stop so that the signal's default
-// comes back: a second interrupt ends the process at once, even while a
-// write is in flight. If stop ended ctx (the normal end), it says nothing.
-// notice says what happens now; an empty notice prints nothing (see
-// interruptNotice).
-func announceInterrupt(ctx context.Context, stop context.CancelFunc, w io.Writer, notice string) {
-	<-ctx.Done()
-	cause := context.Cause(ctx)
-	if cause == context.Canceled {
-		return
+// interrupted is the cause of a context ended by a signal. Its message is
+// the one requests cancelled by it end with ("interrupt signal received").
+type interrupted struct{ sig os.Signal }
+
+func (e interrupted) Error() string { return e.sig.String() + " signal received" }
+
+// exitCode is the shell's convention for a process ended by the signal,
+// 128 plus its number: 130 for SIGINT (Ctrl-C), 143 for SIGTERM. A second
+// signal ends the process by the signal itself, which a shell reports with
+// the same code.
+func (e interrupted) exitCode() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
 	}
-	stop()
-	if notice != "" {
-		fmt.Fprintf(w, "\ntokensync: %v: %s\n", cause, notice)
+	return 128 + int(syscall.SIGINT)
+}
+
+// interruptCause returns the signal that ended ctx, if one did.
+func interruptCause(ctx context.Context) (interrupted, bool) {
+	var in interrupted
+	ok := errors.As(context.Cause(ctx), &in)
+	return in, ok
+}
+
+// notifyInterrupt returns a context that the first of sigs ends, with an
+// interrupted cause. On that signal it first restores the signal's default,
+// so that a second one ends the process at once even while a write is in
+// flight, then says notice on w (nothing when it is empty; see
+// interruptNotice), then ends the context.
+//
+// stop ends the context (if no signal did) and returns once the announcement
+// is written, so that the process never exits before saying it was
+// interrupted.
+func notifyInterrupt(parent context.Context, w io.Writer, notice string, sigs ...os.Signal) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case sig := <-ch:
+			signal.Stop(ch)
+			if notice != "" {
+				fmt.Fprintf(w, "\ntokensync: %v: %s\n", interrupted{sig}, notice)
+			}
+			cancel(interrupted{sig})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		cancel(context.Canceled)
+		<-done
+		signal.Stop(ch)
 	}
 }
 

@@ -335,7 +335,7 @@ func TestInterruptDuringTokenRead(t *testing.T) {
 }
 
 // TestInterruptBeforeApply interrupts while the plan's reads are in flight:
-// they are cancelled, nothing is written, exit 1.
+// they are cancelled, nothing is written, exit 130 (128 + SIGINT).
 func TestInterruptBeforeApply(t *testing.T) {
 	st, err := astroapitest.ParseState("state.yaml", []byte(interruptState))
 	if err != nil {
@@ -363,12 +363,66 @@ func TestInterruptBeforeApply(t *testing.T) {
 	p.waitLine(interruptedLine)
 	r, _ := p.wait() // the list request is cancelled: no need to release it
 	lists.open()
-	wantCode(t, r, exitError)
+	wantCode(t, r, 130)
 	if !strings.Contains(r.stderr, "tokensync: read organization org1: GET /organizations/org1/tokens: interrupt signal received\n") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 	if n := len(srv.Stats().RoleWrites); n != 0 {
 		t.Errorf("%d tokens written", n)
+	}
+}
+
+// TestInterruptDuringVerification interrupts apply while it reads the
+// organization to verify, after every write: the read is cancelled, the
+// writes stand, and the exit code is 130 (128 + SIGINT), not 0: the result
+// was not verified.
+func TestInterruptDuringVerification(t *testing.T) {
+	st, err := astroapitest.ParseState("state.yaml", []byte(interruptState))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := astroapitest.NewServer(st, astroapitest.Options{RateLimits: astroapitest.NoRateLimit})
+	verification := newGate(1)
+	var mu gosync.Mutex
+	lists := 0
+	ts := httptestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/v1/organizations/org1/tokens" {
+			mu.Lock()
+			lists++
+			n := lists
+			mu.Unlock()
+			if n > 1 { // the plan lists once; the next list is the verification's
+				verification.wait("list")
+				if r.Context().Err() != nil {
+					return
+				}
+			}
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(verification.open)
+	f := filepath.Join(t.TempDir(), "tokens.yaml")
+	writeTestFile(t, f, interruptSpec)
+	p := startProcess(t, ts+"/v1", "apply", "-f", f, "--yes", "--no-color")
+	receive(t, verification.arrived, 1)
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLine(interruptedLine)
+	r, _ := p.wait()
+	verification.open()
+	wantCode(t, r, 130)
+	if !strings.Contains(r.stdout, "Apply complete: 6 added, 0 changed, 0 removed.") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	if !strings.HasSuffix(r.stderr, "tokensync: interrupted: every write was done, but the result was not verified; run plan to check\n") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stderr, "Verified: converged.") {
+		t.Errorf("an unverified apply says it converged:\n%s", r.stderr)
+	}
+	if n := len(srv.Stats().RoleWrites); n != 6 {
+		t.Errorf("%d tokens written, want 6", n)
 	}
 }
 

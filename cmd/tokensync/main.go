@@ -5,15 +5,13 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 	"syscall"
 
 	"github.com/mattn/go-isatty"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go announceInterrupt(ctx, stop, os.Stderr, interruptNotice(os.Args[1:]))
+	ctx, stop := notifyInterrupt(context.Background(), os.Stderr, interruptNotice(os.Args[1:]), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], Streams{
 		In:     os.Stdin,
 		Out:    os.Stdout,

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/tokensync/tokensync/render"
+	"github.com/tokensync/tokensync/spec"
 )
 
 // PlanCmd is `tokensync plan`.
@@ -22,11 +24,17 @@ type PlanCmd struct {
 func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	p, err := c.makePlan(ctx, g, *st)
 	if err != nil {
+		if c.Output == "markdown" {
+			if werr := render.MarkdownFailure(st.Out, failureReasons(err), render.MarkdownOptions{}); werr != nil {
+				return errors.Join(err, werr)
+			}
+		}
 		return err
 	}
 	defer p.sess.close()
 	meta := render.Meta{ToolVersion: version, SpecDigest: p.spec.Digest, SpecFiles: p.spec.Files}
-	if c.Out != "" {
+	refused := p.plan.Refused()
+	if c.Out != "" && !refused {
 		var buf bytes.Buffer
 		if err := render.JSON(&buf, p.plan, meta); err != nil {
 			return err
@@ -46,16 +54,32 @@ func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	if c.Out != "" {
+	switch {
+	case c.Out != "" && refused:
+		fmt.Fprintf(st.Err, "A guard refused the plan: not saved to %s.\n", c.Out)
+	case c.Out != "":
 		fmt.Fprintf(st.Err, "Saved the plan to %s; apply it with: tokensync apply %s\n", c.Out, c.Out)
 	}
-	if p.plan.Refused() {
+	if refused {
 		return &codeError{code: exitRefused}
 	}
 	if c.DetailedExitcode && len(p.plan.Changes) > 0 {
 		return &codeError{code: exitChanges}
 	}
 	return nil
+}
+
+// failureReasons are the messages of a plan's failure, one per spec error.
+func failureReasons(err error) []string {
+	var list spec.ErrorList
+	if errors.As(err, &list) {
+		reasons := make([]string, len(list))
+		for i, e := range list {
+			reasons[i] = e.Error()
+		}
+		return reasons
+	}
+	return []string{err.Error()}
 }
 
 // writeFileAtomic writes data to a temporary file beside path and renames

@@ -99,12 +99,12 @@ func TestCredentialNeverShows(t *testing.T) {
 			{[]string{"apply", "-f", "{spec}", "-v", "--yes"}, exitError},
 		}},
 		{name: "403 read-only credential", creds: readOnly, steps: []step{
-			{[]string{"apply", "-f", "{spec}", "-v", "--yes"}, exitPartial},
+			{[]string{"apply", "-f", "{spec}", "-v", "--yes"}, exitError},
 		}},
 		{name: "403 echoing the credential on writes", api: echoCredential(403), writesOnly: true, steps: []step{
 			{[]string{"plan", "-f", "{spec}", "-v", "--out", "{dir}/plan.json"}, exitOK},
-			{[]string{"apply", "{dir}/plan.json", "-v", "--yes"}, exitPartial},
-			{[]string{"apply", "-f", "{spec}", "-v", "--yes"}, exitPartial},
+			{[]string{"apply", "{dir}/plan.json", "-v", "--yes"}, exitError},
+			{[]string{"apply", "-f", "{spec}", "-v", "--yes"}, exitError},
 		}},
 		{name: "500 echoing the credential", api: echoCredential(500), steps: []step{
 			{[]string{"plan", "-f", "{spec}", "-v"}, exitError},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
@@ -29,6 +30,7 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	}
 	what := fmt.Sprintf("%d deployment(s), %d token entries in %d file(s)", len(sp.Deployments), entries, len(sp.Files))
 	if c.Offline {
+		nearMisses(*st, sp)
 		fmt.Fprintf(st.Err, "Valid (offline): %s.\n", what)
 		return nil
 	}
@@ -48,4 +50,20 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	printNotes(*st, desired.Notes)
 	fmt.Fprintf(st.Err, "Valid: %s; every reference resolves in organization %s.\n", what, sess.org)
 	return nil
+}
+
+// nearMisses warns about roles spelled almost like the built-in deployment
+// role: offline, such a name can only be taken for a custom role, and the
+// API will say whether one exists.
+func nearMisses(st Streams, sp *spec.Spec) {
+	for _, d := range sp.Deployments {
+		for _, e := range append(slices.Clip(d.WorkspaceTokens), d.OrganizationTokens...) {
+			if e.Role == "" || e.Role == spec.DeploymentAdmin {
+				continue
+			}
+			if s := spec.Suggest(e.Role, []string{spec.DeploymentAdmin}); s != "" {
+				fmt.Fprintf(st.Err, "%s: warning: role %q is not built in, so it must be a custom role of that name (did you mean %q?)\n", e.Pos, e.Role, s)
+			}
+		}
+	}
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tokensync/tokensync/spec"
+)
+
+// TestSpecDirectoryEntryThatCannotBeRead: a broken or looping symbolic
+// link in a -f directory fails plan with exit 3, naming it, before any
+// request; it is not silently left out of the spec.
+func TestSpecDirectoryEntryThatCannotBeRead(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		links map[string]string // link name → target
+		want  string
+	}{
+		{"broken link", map[string]string{"prod.yaml": "gone.yaml"}, `prod.yaml: cannot read: symbolic link to "gone.yaml": no such file or directory`},
+		{"looping link", map[string]string{"prod.yaml": "prod.yaml"}, `prod.yaml: cannot read: symbolic link to "prod.yaml": too many levels of symbolic links`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCLI(t, testState)
+			dir := filepath.Join(c.dir, "specs")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			writeTestFile(t, filepath.Join(dir, "base.yaml"), "version: 1\ndeployments:\n  - id: dep-a1\n    workspaceTokens: []\n")
+			for name, target := range tt.links {
+				if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+					t.Skipf("no symbolic links here: %v", err)
+				}
+			}
+			r := c.run("plan", "-f", dir)
+			wantCode(t, r, exitInvalid)
+			if !strings.Contains(r.stderr, filepath.Join(dir, tt.want)) {
+				t.Errorf("stderr lacks %q:\n%s", tt.want, r.stderr)
+			}
+			if n := c.requests(); n != 0 {
+				t.Errorf("%d API requests", n)
+			}
+		})
+	}
+}
+
+// TestResolutionErrorsCapped: 10,000 deployments that do not resolve print
+// spec.MaxErrors errors, one "... and N more" line and the summary, not
+// 10,001 lines.
+func TestResolutionErrorsCapped(t *testing.T) {
+	c := newCLI(t, testState)
+	const n = 10000
+	var b strings.Builder
+	b.WriteString("version: 1\ndeployments:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {id: dep-missing-%05d, workspaceTokens: []}\n", i)
+	}
+	f := c.write("tokens.yaml", b.String())
+	r := c.run("plan", "-f", f)
+	wantCode(t, r, exitInvalid)
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if len(lines) != spec.MaxErrors+2 {
+		t.Errorf("%d lines on stderr, want %d", len(lines), spec.MaxErrors+2)
+	}
+	tail := strings.Join(lines[max(0, len(lines)-2):], "\n")
+	want := fmt.Sprintf("... and %d more\ntokensync: %d reference(s) in the spec do not resolve in organization org1; nothing was written.", n-spec.MaxErrors, n)
+	if tail != want {
+		t.Errorf("stderr ends with:\n%s\nwant:\n%s", tail, want)
+	}
+}
+
+// TestValidateOfflineWarnsOnNearMisses: offline, a role spelled almost like
+// DEPLOYMENT_ADMIN may still be a custom role, so validate warns with a
+// suggestion and passes (exit 0); a real custom role and the built-in role
+// in any case draw no warning.
+func TestValidateOfflineWarnsOnNearMisses(t *testing.T) {
+	c := newCLI(t, testState)
+	c.env = map[string]string{}
+	f := c.write("tokens.yaml", `version: 1
+deployments:
+  - id: dep-a1
+    workspaceTokens:
+      - {name: ci, role: DEPLOYMENT_ADMN}
+      - {name: deployer, role: DAG_DEPLOYER}
+      - {name: old-bot, role: deployment_admin}
+    organizationTokens:
+      - {name: org-observer, role: Deployment-Admin}
+`)
+	r := c.runRaw("validate", "--offline", "-f", f)
+	wantCode(t, r, exitOK)
+	want := f + `:5:9: warning: role "DEPLOYMENT_ADMN" is not built in, so it must be a custom role of that name (did you mean "DEPLOYMENT_ADMIN"?)
+` + f + `:9:9: warning: role "Deployment-Admin" is not built in, so it must be a custom role of that name (did you mean "DEPLOYMENT_ADMIN"?)
+Valid (offline): 1 deployment(s), 4 token entries in 1 file(s).
+`
+	if r.stderr != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, want)
+	}
+}
