@@ -363,9 +363,9 @@ func (c *call) listTeamMembers(id string) {
 	}
 	added := s.teamCreated(t, i)
 	var items []listed[astroapi.TeamMember]
-	for _, m := range t.MemberIDs {
+	for j, m := range t.MemberIDs {
 		u, _ := s.user(m)
-		at := added
+		at := added.Add(time.Duration(j) * time.Second) // added in memberIds order
 		items = append(items, listed[astroapi.TeamMember]{
 			row{id: u.ID, name: u.Username, description: u.FullName, createdAt: at, updatedAt: at},
 			astroapi.TeamMember{UserID: u.ID, Username: u.Username, FullName: u.FullName,
