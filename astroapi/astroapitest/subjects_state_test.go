@@ -170,3 +170,34 @@ teams:
 		})
 	}
 }
+
+// TestExampleOrgUsersAndTeams checks that examples/org.yaml has the users
+// and teams the docs and tests rely on.
+func TestExampleOrgUsersAndTeams(t *testing.T) {
+	st, err := LoadState("../../examples/org.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const analyticsProd = "clvduhrvd000008l842ohcpvb"
+	var inactive, withDag, onAnalyticsProd, idpTeams int
+	for _, u := range st.Users {
+		if u.Status == astroapi.UserInactive {
+			inactive++
+		}
+		if len(u.DagRoles) > 0 {
+			withDag++
+		}
+		if u.holds("", analyticsProd) && len(u.DeploymentRoles) > 0 {
+			onAnalyticsProd++
+		}
+	}
+	for _, tm := range st.Teams {
+		if tm.IsIdpManaged {
+			idpTeams++
+		}
+	}
+	if inactive == 0 || withDag == 0 || onAnalyticsProd == 0 || idpTeams == 0 {
+		t.Errorf("inactive users %d, users with DAG roles %d, users on analytics-prod %d, IdP teams %d: want at least one of each",
+			inactive, withDag, onAnalyticsProd, idpTeams)
+	}
+}
