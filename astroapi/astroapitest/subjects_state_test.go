@@ -187,8 +187,10 @@ func TestExampleOrgUsersAndTeams(t *testing.T) {
 		if len(u.DagRoles) > 0 {
 			withDag++
 		}
-		if u.holds("", analyticsProd) && len(u.DeploymentRoles) > 0 {
-			onAnalyticsProd++
+		for _, d := range u.DeploymentRoles {
+			if d.DeploymentID == analyticsProd {
+				onAnalyticsProd++
+			}
 		}
 	}
 	for _, tm := range st.Teams {
