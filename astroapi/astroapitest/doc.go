@@ -170,5 +170,6 @@
 //   - A credential confined to workspaces may not write users' or teams'
 //     roles (TestUsersAndTeamsAuth).
 //   - INACTIVE, PENDING and BANNED users' roles can be written like any
-//     user's.
+//     user's (TestDeploymentRoleAddsWorkspaceAccessorRemovalKeepsItInferred
+//     writes an INACTIVE user).
 package astroapitest
