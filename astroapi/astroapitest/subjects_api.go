@@ -17,13 +17,13 @@ var (
 	routeUsers = &route{"/organizations/{organizationId}/users",
 		map[string]handler{http.MethodGet: (*call).listUsers}}
 	routeUser = &route{"/organizations/{organizationId}/users/{userId}",
-		map[string]handler{http.MethodGet: (*call).getUser}}
+		map[string]handler{http.MethodGet: func(c *call, id string) { c.getSubject(kindUser, id) }}}
 	routeUserRoles = &route{"/organizations/{organizationId}/users/{userId}/roles",
 		map[string]handler{http.MethodPost: func(c *call, id string) { c.setSubjectRoles(kindUser, id) }}}
 	routeTeams = &route{"/organizations/{organizationId}/teams",
 		map[string]handler{http.MethodGet: (*call).listTeams}}
 	routeTeam = &route{"/organizations/{organizationId}/teams/{teamId}",
-		map[string]handler{http.MethodGet: (*call).getTeam}}
+		map[string]handler{http.MethodGet: func(c *call, id string) { c.getSubject(kindTeam, id) }}}
 	routeTeamRoles = &route{"/organizations/{organizationId}/teams/{teamId}/roles",
 		map[string]handler{http.MethodPost: func(c *call, id string) { c.setSubjectRoles(kindTeam, id) }}}
 	routeTeamMembers = &route{"/organizations/{organizationId}/teams/{teamId}/members",
@@ -99,6 +99,7 @@ type subject struct {
 	roles     *RoleSet
 	createdAt time.Time
 	updatedAt *time.Time
+	render    func() any // as the API answers it; s.mu must be held
 }
 
 // subject returns the user or team with id, or nil. s.mu must be held.
@@ -108,13 +109,13 @@ func (s *Server) subject(kind, id string) *subject {
 		if u == nil {
 			return nil
 		}
-		return &subject{&u.RoleSet, s.userCreated(u, i), &u.UpdatedAt}
+		return &subject{&u.RoleSet, s.userCreated(u, i), &u.UpdatedAt, func() any { return s.apiUser(u, i) }}
 	}
 	t, i := s.team(id)
 	if t == nil {
 		return nil
 	}
-	return &subject{&t.RoleSet, s.teamCreated(t, i), &t.UpdatedAt}
+	return &subject{&t.RoleSet, s.teamCreated(t, i), &t.UpdatedAt, func() any { return s.apiTeam(t, i) }}
 }
 
 // Default timestamps: users and teams never move in the state, so their
@@ -271,22 +272,23 @@ func (c *call) listUsers(string) {
 	})
 }
 
-func (c *call) getUser(id string) {
+// getSubject answers GET /users/{id} or /teams/{id}.
+func (c *call) getSubject(kind, id string) {
 	if c.noQuery() {
 		return
 	}
 	s := c.s
 	s.mu.Lock()
-	u, i := s.user(id)
+	sub := s.subject(kind, id)
 	switch {
-	case u == nil:
+	case sub == nil:
 		s.mu.Unlock()
-		c.fail(http.StatusNotFound, fmt.Sprintf("user %q not found", id), nil)
-	case !c.maySeeRoles(&u.RoleSet):
+		c.fail(http.StatusNotFound, fmt.Sprintf("%s %q not found", kind, id), nil)
+	case !c.maySeeRoles(sub.roles):
 		s.mu.Unlock()
-		c.forbidden("this API token may not read user %q", id)
+		c.forbidden("this API token may not read %s %q", kind, id)
 	default:
-		v := s.apiUser(u, i)
+		v := sub.render()
 		s.mu.Unlock()
 		c.reply(http.StatusOK, v)
 	}
@@ -318,27 +320,6 @@ func (c *call) listTeams(string) {
 		Teams:      paginate(items, keys, offset, limit, s.opts.MaxPageSize),
 		TotalCount: len(items), Offset: offset, Limit: limit,
 	})
-}
-
-func (c *call) getTeam(id string) {
-	if c.noQuery() {
-		return
-	}
-	s := c.s
-	s.mu.Lock()
-	t, i := s.team(id)
-	switch {
-	case t == nil:
-		s.mu.Unlock()
-		c.fail(http.StatusNotFound, fmt.Sprintf("team %q not found", id), nil)
-	case !c.maySeeRoles(&t.RoleSet):
-		s.mu.Unlock()
-		c.forbidden("this API token may not read team %q", id)
-	default:
-		v := s.apiTeam(t, i)
-		s.mu.Unlock()
-		c.reply(http.StatusOK, v)
-	}
 }
 
 func (c *call) listTeamMembers(id string) {
