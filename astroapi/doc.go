@@ -1,6 +1,7 @@
 // Package astroapi is a client for the parts of Astronomer's Astro API v1
-// that tokensync needs: API tokens and their role lists, deployments,
-// workspaces and roles. It also holds the API's wire types.
+// that tokensync needs: API tokens and their role lists, users and teams
+// and their role sets, team members, deployments, workspaces and roles.
+// It also holds the API's wire types.
 //
 // The contract:
 //
@@ -16,7 +17,8 @@
 //     ErrForbidden. A 200 whose body is empty, not JSON, or does not decode
 //     is an error that names the method and path.
 //   - Idempotent calls (all the calls of this package: GETs and the role
-//     list POST, which replaces the whole list) are retried on 429, 502,
+//     POSTs of tokens, users and teams, which replace the whole list or
+//     set) are retried on 429, 502,
 //     503, 504 and transport errors, up to WithMaxRetries times. The wait is
 //     the server's Retry-After (delta seconds or HTTP date) when present,
 //     else exponential backoff with full jitter; both are capped by
@@ -44,6 +46,26 @@
 //     makes no progress is refused: a page of items all seen before, a
 //     totalCount or offset above 100,000 items, more than 200 pages. An
 //     id seen again on a later page is kept once, where it was first seen.
+//   - A role write replaces the subject's whole role set. SetTokenRoles
+//     sends a token's full role list. SetUserRoles and SetTeamRoles send
+//     the full UpdateUserRolesRequest or UpdateTeamRolesRequest
+//     (organizationRole, workspaceRoles, deploymentRoles, dagRoles), every
+//     list present, empty as [], so that a write never leaves out (and so
+//     drops) a part by accident; the Astro CLI omits dagRoles on such
+//     writes, which drops them (inferred). A team write without an
+//     organization role, and a user write with workspace or deployment
+//     roles but no organization role ("requires also specifying an
+//     organizationRole"), are refused before anything is sent.
+//   - Astro gives WORKSPACE_ACCESSOR (RoleWorkspaceAccessor) on its own to
+//     a user or team that gains a deployment role in a workspace where it
+//     has no workspace role, so a write's answer and the next read may
+//     hold a workspace role that was not sent. The API's own description
+//     of SubjectRoles says deploymentRoles is "currently only for API
+//     tokens": a caller that must know a user's or team's roles after a
+//     write reads them again (User, Team) rather than trust the answer.
+//   - User, Team and Token check that the answer is about the id asked for
+//     (not null, {}, or another subject), since role sets are rewritten
+//     from it.
 //
 // The package imports only the standard library and golang.org/x/time/rate.
 // The emulator in astroapi/astroapitest serves the same API for tests.

@@ -59,11 +59,14 @@ type Role struct {
 	DeploymentID string `json:"deploymentId,omitempty"`
 }
 
-// SubjectRoles is the answer of POST /tokens/{id}/roles.
+// SubjectRoles is the answer of POST /tokens/{id}/roles,
+// /users/{id}/roles and /teams/{id}/roles. DagRoles is set for users and
+// teams only.
 type SubjectRoles struct {
 	OrganizationRole string           `json:"organizationRole,omitempty"`
 	WorkspaceRoles   []WorkspaceRole  `json:"workspaceRoles,omitempty"`
 	DeploymentRoles  []DeploymentRole `json:"deploymentRoles,omitempty"`
+	DagRoles         []DagRole        `json:"dagRoles,omitempty"`
 }
 
 // WorkspaceRole is a workspace entry of SubjectRoles.
@@ -75,6 +78,16 @@ type WorkspaceRole struct {
 // DeploymentRole is a deployment entry of SubjectRoles.
 type DeploymentRole struct {
 	DeploymentID string `json:"deploymentId"`
+	Role         string `json:"role"`
+}
+
+// DagRole is a DAG entry of a user's or team's roles: a role on one DAG
+// (DagID) or on every DAG with a tag (DagTag) of a deployment; exactly one
+// of DagID and DagTag is set.
+type DagRole struct {
+	DeploymentID string `json:"deploymentId"`
+	DagID        string `json:"dagId,omitempty"`
+	DagTag       string `json:"dagTag,omitempty"`
 	Role         string `json:"role"`
 }
 

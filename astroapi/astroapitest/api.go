@@ -71,6 +71,9 @@ func match(escaped string) (rt *route, org, tokenID string) {
 	case len(rest) == 1 && rest[0] == "roles":
 		return routeRoles, org, ""
 	}
+	if rt, id := matchSubjects(rest); rt != nil {
+		return rt, org, id
+	}
 	return nil, "", ""
 }
 
@@ -687,6 +690,9 @@ var sortFields = map[string]func(a, b *row) int{
 	"createdAt":    func(a, b *row) int { return a.createdAt.Compare(b.createdAt) },
 	"updatedAt":    func(a, b *row) int { return a.updatedAt.Compare(b.updatedAt) },
 	"tokenStartAt": func(a, b *row) int { return a.createdAt.Compare(b.createdAt) },
+	// Users and team members list their username as name, fullName as description.
+	"username": func(a, b *row) int { return compareText(a.name, b.name) },
+	"fullName": func(a, b *row) int { return compareText(a.description, b.description) },
 }
 
 type sortKey struct {

@@ -28,7 +28,7 @@ func TestUnknownRoutesAnswer404And405WithErrorBody(t *testing.T) {
 		{"unknown token", "GET", o + "/tokens/tok-nope", "", 404, ""},
 		{"unknown token roles", "POST", o + "/tokens/tok-nope/roles", rolesBody(wsRole("ws-a", "WORKSPACE_MEMBER")), 404, ""},
 		{"unknown token delete", "DELETE", o + "/tokens/tok-nope", "", 404, ""},
-		{"unknown collection", "GET", o + "/users", "", 404, ""},
+		{"unknown collection", "GET", o + "/clusters", "", 404, ""},
 		{"other version", "GET", root + "/v1beta1/organizations/" + org + "/tokens", "", 404, ""},
 		{"trailing slash", "GET", o + "/tokens/", "", 404, ""},
 		{"too deep", "GET", o + "/tokens/tok-ws-a/roles/x", "", 404, ""},

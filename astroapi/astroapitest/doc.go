@@ -8,7 +8,9 @@
 //
 // A State (LoadState, ParseState, or built in Go) holds one organization,
 // its workspaces, deployments, custom roles, API tokens with their role
-// lists, and optional credentials. State files are YAML with the API's
+// lists, users and teams with their role sets (RoleSet: organizationRole,
+// workspaceRoles, deploymentRoles, dagRoles; teams also memberIds), and
+// optional credentials. State files are YAML with the API's
 // field names; GET /_emulator/state answers the same shape as JSON. Loading
 // is strict: unknown or duplicate keys, duplicate ids, dangling references,
 // bad scopes or entity types, and role lists the API would refuse (the same
@@ -17,6 +19,14 @@
 // entity is the entity of its one role of the scope's entity type; it never
 // changes. Timestamps absent from the state get fixed defaults in file
 // order, so the default list order is the file order.
+//
+// Users need id, username (unique, compared case-insensitively) and status
+// (ACTIVE, INACTIVE, PENDING or BANNED); teams need id, name and an
+// organizationRole; memberIds must name users, once each. Their role sets
+// are checked by the rules of POST /users/{id}/roles and /teams/{id}/roles
+// below, and one more: a deployment role in a workspace where the subject
+// holds no workspace role is an error, since Astro would have added
+// WORKSPACE_ACCESSOR there (the message says what to add).
 //
 // # API
 //
@@ -29,10 +39,19 @@
 //	GET    /deployments          deploymentIds, workspaceIds, names (repeated keys), offset, limit, sorts
 //	GET    /workspaces           workspaceIds, names, offset, limit, sorts
 //	GET    /roles                scopeTypes, includeDefaultRoles, offset, limit, sorts
+//	GET    /users                workspaceId, deploymentId, offset, limit, sorts (username, fullName, createdAt, updatedAt)
+//	GET    /users/{userId}
+//	POST   /users/{userId}/roles  UpdateUserRolesRequest: replaces the whole set, answers SubjectRoles
+//	GET    /teams                names (repeated), workspaceId, deploymentId, offset, limit, sorts (name, description, createdAt, updatedAt)
+//	GET    /teams/{teamId}
+//	POST   /teams/{teamId}/roles  UpdateTeamRolesRequest: replaces the whole set, answers SubjectRoles
+//	GET    /teams/{teamId}/members  offset, limit, sorts (username, fullName, createdAt); envelope teamMembers
 //
 // Any other path answers 404, another method on a known path 405 (with
 // Allow); the other real token operations (create, update, rotate) are not
-// emulated. An unknown organization or token is 404. Every 4xx and 5xx
+// emulated, nor are user invites, team creation or membership changes, the
+// dagId and dagTags filters of GET /users (400 as unknown parameters) and
+// custom DAG roles. An unknown organization, token, user or team is 404. Every 4xx and 5xx
 // carries the Error body {message, requestId, statusCode[, fieldErrors]}
 // as application/json, and every answer a request id unique to it.
 //
@@ -44,6 +63,11 @@
 // workspaces (workspaceId, or deploymentId of one of its deployments, for
 // tokens; workspaceIds for deployments and workspaces), a token is readable
 // if it holds a role in one of them and writable if it belongs to one.
+// Users and teams follow the token rules for reads: lists need a
+// workspaceId of the credential or a deploymentId in one of its
+// workspaces, and a user or team is readable if it holds a role there; a
+// confined credential may not write a user's or team's roles at all
+// (inferred: the body carries the organization role).
 //
 // Lists: offset defaults to 0, limit to 20 and must be 1..1000; an invalid
 // offset or limit is a 400 with fieldErrors, never clamped. The answer
@@ -68,6 +92,29 @@
 // roles on its own deployment only. DAG and DAG_TAG entries keep any role
 // name as sent. An applied write sets updatedAt (strictly increasing) and
 // updatedBy, and is counted in Stats.RoleWrites.
+//
+// POST /users/{userId}/roles and /teams/{teamId}/roles take one JSON object
+// with organizationRole, workspaceRoles, deploymentRoles and dagRoles, and
+// replace all four: a part left out (or null) becomes empty, dagRoles
+// included (inferred). They reject with 400 and fieldErrors: a body that is
+// not one such object (unknown fields included); a team without
+// organizationRole; a user with workspaceRoles or deploymentRoles but no
+// organizationRole ("deploymentRoles ... requires also specifying an
+// organizationRole"); an unknown workspace or deployment; two entries on
+// one workspace, one deployment, or one DAG or tag; a role that does not
+// fit its place (an organization role for organizationRole, a workspace
+// role for workspaceRoles, DEPLOYMENT_ADMIN or a custom DEPLOYMENT role
+// allowed in the deployment's workspace for deploymentRoles); a DAG role
+// without deploymentId, without exactly one of dagId and dagTag, or other
+// than DAG_VIEWER and DAG_AUTHOR. Built-in names are accepted in any case
+// and stored upper case. Every applied write then gives WORKSPACE_ACCESSOR
+// on each workspace where the subject now holds a deployment role but no
+// workspace role (Astronomer's docs); it never removes one. The answer is
+// the stored set; the write sets updatedAt (and a team's updatedBy) and is
+// counted in Stats.UserRoleWrites or Stats.TeamRoleWrites. Server's
+// SetUserRoles and SetTeamRoles make the same change without HTTP.
+// The users and teams endpoints share the credential's rate-limit buckets
+// with the token endpoints, and the same faults apply.
 //
 // Rate limits: a token bucket per credential and method class (GET,
 // POST, DELETE) with rate and burst equal to the limit; over it, 429 with
@@ -106,4 +153,24 @@
 //   - A credential confined to some workspaces answers 403 to org-wide
 //     token and deployment lists, and lists only its own workspaces
 //     (TestConfinedCredentialListsOnlyItsWorkspacesInferred).
+//   - GET /users?deploymentId=D (or /teams) returns the users (teams)
+//     holding a deployment or DAG role on D, ?workspaceId=W those holding a
+//     workspace role on W; roles held through a team do not make a user
+//     match (TestUserFiltersHoldersInferred).
+//   - A POST to /users/{id}/roles or /teams/{id}/roles replaces all four
+//     parts; dagRoles left out means none
+//     (TestPostSubjectRolesReplacesWholeSetOmittedDagRolesMeanNoneInferred),
+//     which is how the Astro CLI's deployment user and team commands drop
+//     DAG roles (TestAstroDeploymentUserAddDropsDagRolesInferred,
+//     TestAstroDeploymentTeamUpdateDropsDagRolesInferred).
+//   - Removing a subject's last deployment role in a workspace leaves the
+//     WORKSPACE_ACCESSOR that came with it
+//     (TestDeploymentRoleAddsWorkspaceAccessorRemovalKeepsItInferred,
+//     TestAstroDeploymentUserRemoveKeepsWorkspaceAccessorInferred); a DAG
+//     role alone adds none.
+//   - A credential confined to workspaces may not write users' or teams'
+//     roles (TestUsersAndTeamsAuth).
+//   - INACTIVE, PENDING and BANNED users' roles can be written like any
+//     user's (TestDeploymentRoleAddsWorkspaceAccessorRemovalKeepsItInferred
+//     writes an INACTIVE user).
 package astroapitest

@@ -354,6 +354,8 @@ func (p *parser) state(n *yaml.Node, st *State) {
 				st.Tokens = append(st.Tokens, t)
 			})
 		},
+		"users": p.users(st),
+		"teams": p.teams(st),
 		"credentials": func(v *yaml.Node, path string) {
 			p.seq(v, path, "credentials", func(_ int, item *yaml.Node, ip string) {
 				var c Credential

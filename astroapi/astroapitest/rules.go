@@ -99,38 +99,52 @@ func checkRoles(x *index, scope, own string, roles []astroapi.Role, fromAPI bool
 		if r.EntityType == astroapi.EntityDAG || r.EntityType == astroapi.EntityDAGTag {
 			continue
 		}
-		upper := strings.ToUpper(r.Role)
-		if et, ok := builtinRoles[upper]; ok {
-			if r.Role != upper {
-				if !fromAPI {
-					add(f+".role", "upper_case", "built-in role %q must be written %q, as the API stores it", r.Role, upper)
-					continue
-				}
-				r.Role = upper
-			}
-			if et != r.EntityType {
-				add(f+".role", "role_entity", "role %q is %s %s role and does not fit %s %s entity", r.Role, article(et), et, article(r.EntityType), r.EntityType)
-			}
+		stored, code, msg := fitRole(x, r.Role, r.EntityType, workspace, fromAPI)
+		if code != "" {
+			add(f+".role", code, "%s", msg)
 			continue
 		}
-		cr := x.customRoles[r.Role]
-		if cr == nil {
-			add(f+".role", "not_found", "unknown role %q for %s %s entity", r.Role, article(r.EntityType), r.EntityType)
-			continue
-		}
-		if cr.ScopeType != r.EntityType {
-			add(f+".role", "role_entity", "custom role %q has scopeType %s and does not fit %s %s entity", r.Role, cr.ScopeType, article(r.EntityType), r.EntityType)
-			continue
-		}
-		if len(cr.RestrictedWorkspaceIDs) > 0 && workspace != "" && !slices.Contains(cr.RestrictedWorkspaceIDs, workspace) {
-			add(f+".role", "restricted", "custom role %q is restricted to workspaces %s and cannot be granted in workspace %q",
-				r.Role, strings.Join(cr.RestrictedWorkspaceIDs, ", "), workspace)
-		}
+		r.Role = stored
 	}
 	if ownCount == 0 {
 		add("roles", "own_scope_role", "%s %s token must keep exactly one %s role on its own %s %q", article(scope), scope, ownType, strings.ToLower(ownType), own)
 	}
 	return errs
+}
+
+// fitRole checks that role fits an entity of entityType (ORGANIZATION,
+// WORKSPACE or DEPLOYMENT) lying in workspace ("" for the organization):
+// a built-in role of that entity type, or a custom role of that scopeType
+// not restricted to other workspaces. It returns the name to store, or a
+// field error code and message. With fromAPI, built-in role names are
+// accepted in any case and stored upper case (inferred, Terraform provider
+// issue 195); without it (a state), they must already be upper case.
+func fitRole(x *index, role, entityType, workspace string, fromAPI bool) (stored, code, msg string) {
+	upper := strings.ToUpper(role)
+	if et, ok := builtinRoles[upper]; ok {
+		if role != upper {
+			if !fromAPI {
+				return "", "upper_case", fmt.Sprintf("built-in role %q must be written %q, as the API stores it", role, upper)
+			}
+			role = upper
+		}
+		if et != entityType {
+			return "", "role_entity", fmt.Sprintf("role %q is %s %s role and does not fit %s %s entity", role, article(et), et, article(entityType), entityType)
+		}
+		return role, "", ""
+	}
+	cr := x.customRoles[role]
+	if cr == nil {
+		return "", "not_found", fmt.Sprintf("unknown role %q for %s %s entity", role, article(entityType), entityType)
+	}
+	if cr.ScopeType != entityType {
+		return "", "role_entity", fmt.Sprintf("custom role %q has scopeType %s and does not fit %s %s entity", role, cr.ScopeType, article(entityType), entityType)
+	}
+	if len(cr.RestrictedWorkspaceIDs) > 0 && workspace != "" && !slices.Contains(cr.RestrictedWorkspaceIDs, workspace) {
+		return "", "restricted", fmt.Sprintf("custom role %q is restricted to workspaces %s and cannot be granted in workspace %q",
+			role, strings.Join(cr.RestrictedWorkspaceIDs, ", "), workspace)
+	}
+	return role, "", ""
 }
 
 // scopeAllows reports whether a token of the given scope and own entity

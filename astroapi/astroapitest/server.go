@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -77,10 +78,15 @@ type Stats struct {
 	// RoleWrites counts the applied POST /tokens/{id}/roles, by token id,
 	// whether or not the role list changed.
 	RoleWrites map[string]int `json:"roleWrites"`
+	// UserRoleWrites and TeamRoleWrites count the applied POST
+	// /users/{id}/roles and /teams/{id}/roles, by user or team id.
+	UserRoleWrites map[string]int `json:"userRoleWrites"`
+	TeamRoleWrites map[string]int `json:"teamRoleWrites"`
 }
 
 func newStats() Stats {
-	return Stats{Requests: map[string]int{}, Statuses: map[int]int{}, RoleWrites: map[string]int{}}
+	return Stats{Requests: map[string]int{}, Statuses: map[int]int{}, RoleWrites: map[string]int{},
+		UserRoleWrites: map[string]int{}, TeamRoleWrites: map[string]int{}}
 }
 
 // Server is the in-memory Astro API v1. It is an http.Handler serving
@@ -102,6 +108,9 @@ type Server struct {
 	limiters    map[string]*rate.Limiter
 	faults      *rand.Rand
 	jitter      *rand.Rand
+
+	// subjectUpdatedBy is updatedBy of users and teams, by "user/ID" or "team/ID".
+	subjectUpdatedBy map[string]*astroapi.Subject
 }
 
 // tokenMeta is what the emulator keeps about a token beyond its State.
@@ -245,6 +254,8 @@ func (s *Server) Stats() Stats {
 	for k, v := range s.stats.RoleWrites {
 		c.RoleWrites[k] = v
 	}
+	maps.Copy(c.UserRoleWrites, s.stats.UserRoleWrites)
+	maps.Copy(c.TeamRoleWrites, s.stats.TeamRoleWrites)
 	return c
 }
 

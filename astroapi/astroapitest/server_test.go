@@ -238,14 +238,17 @@ func TestStatsJSONAndReset(t *testing.T) {
 			"GET /organizations/{organizationId}/deployments":             1,
 			"GET /v1/organizations/" + org + "/nowhere":                   1,
 		},
-		"statuses":   {"200": 3, "400": 1, "401": 1, "404": 2},
-		"roleWrites": {"tok-ws-a": 1},
+		"statuses":       {"200": 3, "400": 1, "401": 1, "404": 2},
+		"roleWrites":     {"tok-ws-a": 1},
+		"userRoleWrites": {},
+		"teamRoleWrites": {},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}
 	srv.ResetStats()
-	if diff := cmp.Diff(Stats{Requests: map[string]int{}, Statuses: map[int]int{}, RoleWrites: map[string]int{}}, srv.Stats()); diff != "" {
+	want0 := Stats{Requests: map[string]int{}, Statuses: map[int]int{}, RoleWrites: map[string]int{}, UserRoleWrites: map[string]int{}, TeamRoleWrites: map[string]int{}}
+	if diff := cmp.Diff(want0, srv.Stats()); diff != "" {
 		t.Errorf("after ResetStats (-want +got):\n%s", diff)
 	}
 }

@@ -22,6 +22,8 @@ type State struct {
 	// Roles are the organization's custom roles.
 	Roles  []CustomRole `json:"roles" yaml:"roles"`
 	Tokens []Token      `json:"tokens" yaml:"tokens"`
+	Users  []User       `json:"users" yaml:"users"`
+	Teams  []Team       `json:"teams" yaml:"teams"`
 	// Credentials are the accepted bearer secrets. Without any, every
 	// non-empty bearer is accepted with full access.
 	Credentials []Credential `json:"credentials,omitempty" yaml:"credentials,omitempty"`
@@ -118,6 +120,8 @@ func (st *State) Clone() *State {
 	for i := range c.Tokens {
 		c.Tokens[i].Roles = slices.Clone(c.Tokens[i].Roles)
 	}
+	c.Users = cloneUsers(st.Users)
+	c.Teams = cloneTeams(st.Teams)
 	c.Credentials = slices.Clone(st.Credentials)
 	for i := range c.Credentials {
 		c.Credentials[i].WorkspaceIDs = slices.Clone(c.Credentials[i].WorkspaceIDs)
@@ -157,6 +161,7 @@ func (st *State) normalized() *State {
 			c.Tokens[i].Roles = []astroapi.Role{}
 		}
 	}
+	normalizeSubjects(c)
 	if len(c.Credentials) == 0 {
 		c.Credentials = nil
 	}
@@ -292,6 +297,7 @@ func (st *State) validate() []problem {
 			add(p+".updatedAt", "token %q: updatedAt is before createdAt", t.ID)
 		}
 	}
+	st.validateSubjects(idx, add)
 	secrets := map[string]bool{}
 	for i, c := range st.Credentials {
 		p := fmt.Sprintf("credentials[%d]", i)

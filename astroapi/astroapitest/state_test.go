@@ -50,6 +50,8 @@ func TestParseStateValid(t *testing.T) {
 				wsRole("ws-a", "WORKSPACE_MEMBER"), depRole("dep-a1", "DAG_DEPLOYER"), dagRole("etl", "anything", "dep-a1"),
 			},
 		}},
+		Users:       []User{},
+		Teams:       []Team{},
 		Credentials: []Credential{{Secret: "s3cret", TokenID: "tok-1", WorkspaceIDs: []string{"ws-a"}, ReadOnly: true}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -89,7 +91,7 @@ tokenz: []
 			want: []string{
 				`s.yaml:1:32: organization: unknown key "region" (want one of id, name)`,
 				`s.yaml:3:1: state: duplicate key "workspaces" (first at line 2)`,
-				`s.yaml:4:1: state: unknown key "tokenz" (want one of credentials, deployments, organization, roles, tokens, workspaces)`,
+				`s.yaml:4:1: state: unknown key "tokenz" (want one of credentials, deployments, organization, roles, teams, tokens, users, workspaces)`,
 			},
 		},
 		{

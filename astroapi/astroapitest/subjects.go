@@ -1,0 +1,404 @@
+package astroapitest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tokensync/tokensync/astroapi"
+	"go.yaml.in/yaml/v3"
+)
+
+// RoleSet is the whole role set of a user or team, in the API's field
+// names. POST /users/{id}/roles and /teams/{id}/roles replace all of it.
+type RoleSet struct {
+	OrganizationRole string                    `json:"organizationRole,omitempty" yaml:"organizationRole,omitempty"`
+	WorkspaceRoles   []astroapi.WorkspaceRole  `json:"workspaceRoles" yaml:"workspaceRoles"`
+	DeploymentRoles  []astroapi.DeploymentRole `json:"deploymentRoles" yaml:"deploymentRoles"`
+	DagRoles         []astroapi.DagRole        `json:"dagRoles" yaml:"dagRoles"`
+}
+
+// User is a user of the organization and its roles. Username is its
+// e-mail address, unique in the organization (compared
+// case-insensitively). CreatedAt and UpdatedAt are optional: zero means a
+// fixed default derived from the user's position in the state.
+type User struct {
+	ID       string `json:"id" yaml:"id"`
+	Username string `json:"username" yaml:"username"`
+	FullName string `json:"fullName,omitempty" yaml:"fullName,omitempty"`
+	// Status is ACTIVE, INACTIVE, PENDING or BANNED.
+	Status string `json:"status" yaml:"status"`
+	RoleSet
+	CreatedAt time.Time `json:"createdAt,omitzero" yaml:"createdAt,omitempty"`
+	UpdatedAt time.Time `json:"updatedAt,omitzero" yaml:"updatedAt,omitempty"`
+}
+
+// Team is a team of the organization, its roles and its members (user
+// ids). A team always has an organization role. CreatedAt and UpdatedAt
+// are optional, as for users.
+type Team struct {
+	ID           string `json:"id" yaml:"id"`
+	Name         string `json:"name" yaml:"name"`
+	Description  string `json:"description,omitempty" yaml:"description,omitempty"`
+	IsIdpManaged bool   `json:"isIdpManaged,omitempty" yaml:"isIdpManaged,omitempty"`
+	RoleSet
+	MemberIDs []string  `json:"memberIds" yaml:"memberIds"`
+	CreatedAt time.Time `json:"createdAt,omitzero" yaml:"createdAt,omitempty"`
+	UpdatedAt time.Time `json:"updatedAt,omitzero" yaml:"updatedAt,omitempty"`
+}
+
+// Subject kinds, as they name routes, errors and paths of a state.
+const (
+	kindUser = "user"
+	kindTeam = "team"
+)
+
+var userStatuses = []string{astroapi.UserActive, astroapi.UserInactive, astroapi.UserPending, astroapi.UserBanned}
+
+// dagRoleNames are the built-in DAG roles; custom DAG roles are not
+// emulated.
+var dagRoleNames = []string{"DAG_VIEWER", "DAG_AUTHOR"}
+
+func (r RoleSet) clone() RoleSet {
+	r.WorkspaceRoles = slices.Clone(r.WorkspaceRoles)
+	r.DeploymentRoles = slices.Clone(r.DeploymentRoles)
+	r.DagRoles = slices.Clone(r.DagRoles)
+	return r
+}
+
+// normalized returns a copy with empty rather than nil lists.
+func (r RoleSet) normalized() RoleSet {
+	r = r.clone()
+	if r.WorkspaceRoles == nil {
+		r.WorkspaceRoles = []astroapi.WorkspaceRole{}
+	}
+	if r.DeploymentRoles == nil {
+		r.DeploymentRoles = []astroapi.DeploymentRole{}
+	}
+	if r.DagRoles == nil {
+		r.DagRoles = []astroapi.DagRole{}
+	}
+	return r
+}
+
+func cloneUsers(us []User) []User {
+	us = slices.Clone(us)
+	for i := range us {
+		us[i].RoleSet = us[i].RoleSet.clone()
+	}
+	return us
+}
+
+func cloneTeams(ts []Team) []Team {
+	ts = slices.Clone(ts)
+	for i := range ts {
+		ts[i].RoleSet = ts[i].RoleSet.clone()
+		ts[i].MemberIDs = slices.Clone(ts[i].MemberIDs)
+	}
+	return ts
+}
+
+func normalizeSubjects(c *State) {
+	if c.Users == nil {
+		c.Users = []User{}
+	}
+	for i := range c.Users {
+		c.Users[i].RoleSet = c.Users[i].RoleSet.normalized()
+	}
+	if c.Teams == nil {
+		c.Teams = []Team{}
+	}
+	for i := range c.Teams {
+		c.Teams[i].RoleSet = c.Teams[i].RoleSet.normalized()
+		if c.Teams[i].MemberIDs == nil {
+			c.Teams[i].MemberIDs = []string{}
+		}
+	}
+}
+
+// checkRoleSet applies the rules of POST /users/{id}/roles (kind "user")
+// and /teams/{id}/roles (kind "team") to a whole role set and returns
+// every violation. With fromAPI, built-in role names are accepted in any
+// case and upper-cased in place; without it (a state) they must already
+// be upper case, and a deployment role in a workspace where the subject
+// holds no workspace role is an error, since the API would have added
+// WORKSPACE_ACCESSOR there.
+func checkRoleSet(x *index, kind string, r *RoleSet, fromAPI bool) []astroapi.FieldError {
+	var errs []astroapi.FieldError
+	add := func(field, code, format string, args ...any) {
+		errs = append(errs, astroapi.FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
+	}
+	fit := func(field, role, entityType, workspace string) string {
+		if role == "" {
+			add(field, "required", "role is required")
+			return ""
+		}
+		stored, code, msg := fitRole(x, role, entityType, workspace, fromAPI)
+		if code != "" {
+			add(field, code, "%s", msg)
+		}
+		return stored
+	}
+
+	switch {
+	case r.OrganizationRole != "":
+		if stored := fit("organizationRole", r.OrganizationRole, astroapi.EntityOrganization, ""); stored != "" {
+			r.OrganizationRole = stored
+		}
+	case kind == kindTeam:
+		add("organizationRole", "required", "organizationRole is required")
+	case len(r.DeploymentRoles) > 0:
+		add("organizationRole", "required", "deploymentRoles requires also specifying an organizationRole")
+	case len(r.WorkspaceRoles) > 0:
+		add("organizationRole", "required", "workspaceRoles requires also specifying an organizationRole")
+	}
+
+	workspaces := map[string]int{}
+	for i := range r.WorkspaceRoles {
+		w := &r.WorkspaceRoles[i]
+		f := fmt.Sprintf("workspaceRoles[%d]", i)
+		switch j, dup := workspaces[w.WorkspaceID]; {
+		case w.WorkspaceID == "":
+			add(f+".workspaceId", "required", "workspaceId is required")
+			continue
+		case x.workspaces[w.WorkspaceID] == nil:
+			add(f+".workspaceId", "not_found", "unknown workspace %q", w.WorkspaceID)
+			continue
+		case dup:
+			add(f, "duplicate", "a second role on workspace %q (first at workspaceRoles[%d])", w.WorkspaceID, j)
+			continue
+		}
+		workspaces[w.WorkspaceID] = i
+		if stored := fit(f+".role", w.Role, astroapi.EntityWorkspace, w.WorkspaceID); stored != "" {
+			w.Role = stored
+		}
+	}
+
+	deployments := map[string]int{}
+	for i := range r.DeploymentRoles {
+		d := &r.DeploymentRoles[i]
+		f := fmt.Sprintf("deploymentRoles[%d]", i)
+		dep := x.deployments[d.DeploymentID]
+		switch j, dup := deployments[d.DeploymentID]; {
+		case d.DeploymentID == "":
+			add(f+".deploymentId", "required", "deploymentId is required")
+			continue
+		case dep == nil:
+			add(f+".deploymentId", "not_found", "unknown deployment %q", d.DeploymentID)
+			continue
+		case dup:
+			add(f, "duplicate", "a second role on deployment %q (first at deploymentRoles[%d])", d.DeploymentID, j)
+			continue
+		}
+		deployments[d.DeploymentID] = i
+		if stored := fit(f+".role", d.Role, astroapi.EntityDeployment, dep.WorkspaceID); stored != "" {
+			d.Role = stored
+		}
+		if _, ok := workspaces[dep.WorkspaceID]; !ok && !fromAPI {
+			add(f, "workspace_role", "deployment %q is in workspace %q, where the %s holds no workspace role: Astro adds {workspaceId: %s, role: %s} on its own, so the state must list it",
+				d.DeploymentID, dep.WorkspaceID, kind, dep.WorkspaceID, astroapi.RoleWorkspaceAccessor)
+		}
+	}
+
+	dags := map[astroapi.DagRole]int{}
+	for i := range r.DagRoles {
+		g := &r.DagRoles[i]
+		f := fmt.Sprintf("dagRoles[%d]", i)
+		switch {
+		case g.DeploymentID == "":
+			add(f+".deploymentId", "required", "deploymentId is required")
+			continue
+		case x.deployments[g.DeploymentID] == nil:
+			add(f+".deploymentId", "not_found", "unknown deployment %q", g.DeploymentID)
+			continue
+		case g.DagID == "" && g.DagTag == "":
+			add(f, "one_of", "one of dagId and dagTag is required")
+			continue
+		case g.DagID != "" && g.DagTag != "":
+			add(f, "one_of", "only one of dagId and dagTag may be set")
+			continue
+		}
+		key := astroapi.DagRole{DeploymentID: g.DeploymentID, DagID: g.DagID, DagTag: g.DagTag}
+		if j, dup := dags[key]; dup {
+			add(f, "duplicate", "a second role on the same DAG or tag of deployment %q (first at dagRoles[%d])", g.DeploymentID, j)
+			continue
+		}
+		dags[key] = i
+		upper := strings.ToUpper(g.Role)
+		switch {
+		case g.Role == "":
+			add(f+".role", "required", "role is required")
+		case !slices.Contains(dagRoleNames, upper):
+			add(f+".role", "not_found", "unknown DAG role %q: want one of %s", g.Role, strings.Join(dagRoleNames, ", "))
+		case g.Role != upper && !fromAPI:
+			add(f+".role", "upper_case", "built-in role %q must be written %q, as the API stores it", g.Role, upper)
+		default:
+			g.Role = upper
+		}
+	}
+	return errs
+}
+
+// addWorkspaceAccessors gives the subject WORKSPACE_ACCESSOR on every
+// workspace where it holds a deployment role but no workspace role, as
+// Astro does. It never removes one.
+func addWorkspaceAccessors(x *index, r *RoleSet) {
+	has := map[string]bool{}
+	for _, w := range r.WorkspaceRoles {
+		has[w.WorkspaceID] = true
+	}
+	for _, d := range r.DeploymentRoles {
+		ws := x.deployments[d.DeploymentID].WorkspaceID
+		if !has[ws] {
+			has[ws] = true
+			r.WorkspaceRoles = append(r.WorkspaceRoles, astroapi.WorkspaceRole{WorkspaceID: ws, Role: astroapi.RoleWorkspaceAccessor})
+		}
+	}
+}
+
+// validateSubjects checks the users and teams of a state.
+func (st *State) validateSubjects(x *index, add func(path, format string, args ...any)) {
+	ids, names := map[string]bool{}, map[string]string{}
+	for i := range st.Users {
+		u := &st.Users[i]
+		p := fmt.Sprintf("users[%d]", i)
+		switch {
+		case u.ID == "":
+			add(p+".id", "user id is required")
+		case ids[u.ID]:
+			add(p+".id", "duplicate user id %q", u.ID)
+		}
+		ids[u.ID] = true
+		lower := strings.ToLower(u.Username)
+		switch first, dup := names[lower]; {
+		case u.Username == "":
+			add(p+".username", "user %q: username is required", u.ID)
+		case dup:
+			add(p+".username", "user %q: username %q is already the username of user %q", u.ID, u.Username, first)
+		default:
+			names[lower] = u.ID
+		}
+		if !slices.Contains(userStatuses, u.Status) {
+			add(p+".status", "user %q: status %q is not one of %s", u.ID, u.Status, strings.Join(userStatuses, ", "))
+		}
+		rs := u.RoleSet.clone()
+		for _, fe := range checkRoleSet(x, kindUser, &rs, false) {
+			add(p+"."+fe.Field, "user %q: %s", u.ID, fe.Message)
+		}
+		if !u.UpdatedAt.IsZero() && !u.CreatedAt.IsZero() && u.UpdatedAt.Before(u.CreatedAt) {
+			add(p+".updatedAt", "user %q: updatedAt is before createdAt", u.ID)
+		}
+	}
+	teams := map[string]bool{}
+	for i := range st.Teams {
+		t := &st.Teams[i]
+		p := fmt.Sprintf("teams[%d]", i)
+		switch {
+		case t.ID == "":
+			add(p+".id", "team id is required")
+		case teams[t.ID]:
+			add(p+".id", "duplicate team id %q", t.ID)
+		}
+		teams[t.ID] = true
+		if t.Name == "" {
+			add(p+".name", "team %q: name is required", t.ID)
+		}
+		rs := t.RoleSet.clone()
+		for _, fe := range checkRoleSet(x, kindTeam, &rs, false) {
+			add(p+"."+fe.Field, "team %q: %s", t.ID, fe.Message)
+		}
+		members := map[string]bool{}
+		for j, m := range t.MemberIDs {
+			mp := fmt.Sprintf("%s.memberIds[%d]", p, j)
+			switch {
+			case !ids[m]:
+				add(mp, "team %q: unknown user %q", t.ID, m)
+			case members[m]:
+				add(mp, "team %q: user %q is listed twice", t.ID, m)
+			}
+			members[m] = true
+		}
+		if !t.UpdatedAt.IsZero() && !t.CreatedAt.IsZero() && t.UpdatedAt.Before(t.CreatedAt) {
+			add(p+".updatedAt", "team %q: updatedAt is before createdAt", t.ID)
+		}
+	}
+}
+
+// roleSetFields decodes the role-set keys of a user or team in a state file.
+func (p *parser) roleSetFields(r *RoleSet, fields map[string]field) map[string]field {
+	fields["organizationRole"] = p.str(&r.OrganizationRole, "organizationRole")
+	fields["workspaceRoles"] = func(v *yaml.Node, path string) {
+		r.WorkspaceRoles = []astroapi.WorkspaceRole{}
+		p.seq(v, path, "workspaceRoles", func(_ int, item *yaml.Node, ip string) {
+			var w astroapi.WorkspaceRole
+			p.mapping(item, ip, "workspace role", map[string]field{
+				"workspaceId": p.str(&w.WorkspaceID, "workspaceId"),
+				"role":        p.str(&w.Role, "role"),
+			})
+			r.WorkspaceRoles = append(r.WorkspaceRoles, w)
+		})
+	}
+	fields["deploymentRoles"] = func(v *yaml.Node, path string) {
+		r.DeploymentRoles = []astroapi.DeploymentRole{}
+		p.seq(v, path, "deploymentRoles", func(_ int, item *yaml.Node, ip string) {
+			var d astroapi.DeploymentRole
+			p.mapping(item, ip, "deployment role", map[string]field{
+				"deploymentId": p.str(&d.DeploymentID, "deploymentId"),
+				"role":         p.str(&d.Role, "role"),
+			})
+			r.DeploymentRoles = append(r.DeploymentRoles, d)
+		})
+	}
+	fields["dagRoles"] = func(v *yaml.Node, path string) {
+		r.DagRoles = []astroapi.DagRole{}
+		p.seq(v, path, "dagRoles", func(_ int, item *yaml.Node, ip string) {
+			var g astroapi.DagRole
+			p.mapping(item, ip, "DAG role", map[string]field{
+				"deploymentId": p.str(&g.DeploymentID, "deploymentId"),
+				"dagId":        p.str(&g.DagID, "dagId"),
+				"dagTag":       p.str(&g.DagTag, "dagTag"),
+				"role":         p.str(&g.Role, "role"),
+			})
+			r.DagRoles = append(r.DagRoles, g)
+		})
+	}
+	return fields
+}
+
+// users decodes the users key of a state file.
+func (p *parser) users(st *State) field {
+	return func(v *yaml.Node, path string) {
+		p.seq(v, path, "users", func(_ int, item *yaml.Node, ip string) {
+			var u User
+			p.mapping(item, ip, "user", p.roleSetFields(&u.RoleSet, map[string]field{
+				"id":        p.str(&u.ID, "user id"),
+				"username":  p.str(&u.Username, "username"),
+				"fullName":  p.str(&u.FullName, "fullName"),
+				"status":    p.str(&u.Status, "user status"),
+				"createdAt": p.time(&u.CreatedAt, "user createdAt"),
+				"updatedAt": p.time(&u.UpdatedAt, "user updatedAt"),
+			}))
+			st.Users = append(st.Users, u)
+		})
+	}
+}
+
+// teams decodes the teams key of a state file.
+func (p *parser) teams(st *State) field {
+	return func(v *yaml.Node, path string) {
+		p.seq(v, path, "teams", func(_ int, item *yaml.Node, ip string) {
+			var t Team
+			p.mapping(item, ip, "team", p.roleSetFields(&t.RoleSet, map[string]field{
+				"id":           p.str(&t.ID, "team id"),
+				"name":         p.str(&t.Name, "team name"),
+				"description":  p.str(&t.Description, "team description"),
+				"isIdpManaged": p.boolean(&t.IsIdpManaged, "team isIdpManaged"),
+				"memberIds":    p.strs(&t.MemberIDs, "team memberIds"),
+				"createdAt":    p.time(&t.CreatedAt, "team createdAt"),
+				"updatedAt":    p.time(&t.UpdatedAt, "team updatedAt"),
+			}))
+			st.Teams = append(st.Teams, t)
+		})
+	}
+}
