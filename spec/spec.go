@@ -65,9 +65,30 @@ type Deployment struct {
 	Workspace  string
 	Prune      bool
 	AllowEmpty bool
+	// Lists are the kinds whose key this deployment's entry contains, in
+	// the order of Kinds, an empty list included: prune removes unlisted
+	// assignments of these kinds only. Use Listed to ask about one kind.
+	Lists []Kind
 	// WorkspaceTokens and OrganizationTokens are the entries under those keys.
 	WorkspaceTokens    []TokenEntry
 	OrganizationTokens []TokenEntry
+}
+
+// Listed says whether the deployment lists kind: its entry contains the
+// key of kind (Lists has it), or it has entries of kind (as a Deployment
+// built in code may, without Lists). Prune leaves the assignments of a kind
+// that is not listed alone.
+func (d Deployment) Listed(kind Kind) bool {
+	if slices.Contains(d.Lists, kind) {
+		return true
+	}
+	switch kind {
+	case KindWorkspaceToken:
+		return len(d.WorkspaceTokens) > 0
+	case KindOrganizationToken:
+		return len(d.OrganizationTokens) > 0
+	}
+	return false
 }
 
 // Ref is how the deployment is named in messages: its id or its name.
@@ -76,6 +97,40 @@ func (d Deployment) Ref() string {
 		return d.ID
 	}
 	return d.Name
+}
+
+// Kind is a kind of principal whose deployment roles a spec manages. Its
+// value is the name the JSON plan gives it.
+type Kind string
+
+// The kinds of principal, each listed under its own deployment key.
+const (
+	KindWorkspaceToken    Kind = "workspaceToken"    // under workspaceTokens
+	KindOrganizationToken Kind = "organizationToken" // under organizationTokens
+	KindUser              Kind = "user"              // under users
+	KindTeam              Kind = "team"              // under teams
+)
+
+// Kinds returns every kind, in the order of their keys in the format's
+// documentation.
+func Kinds() []Kind {
+	return []Kind{KindWorkspaceToken, KindOrganizationToken, KindUser, KindTeam}
+}
+
+// Key is the deployment key that lists kind ("workspaceTokens", "users"),
+// or "" for a value that is not one of the kinds.
+func (k Kind) Key() string {
+	switch k {
+	case KindWorkspaceToken:
+		return "workspaceTokens"
+	case KindOrganizationToken:
+		return "organizationTokens"
+	case KindUser:
+		return "users"
+	case KindTeam:
+		return "teams"
+	}
+	return ""
 }
 
 // State says whether an assignment must exist.

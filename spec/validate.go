@@ -307,6 +307,12 @@ func (f *file) deployment(n *yaml.Node) {
 		f.errorAt(ws.key, `deployment %q: "workspace" is not allowed with "id"`, d.ID)
 	}
 
+	for _, k := range []Kind{KindWorkspaceToken, KindOrganizationToken} {
+		if fm.has(k.Key()) {
+			d.Lists = append(d.Lists, k)
+		}
+	}
+
 	var seen map[tokenKey]Pos
 	tokens := func(key string) []TokenEntry {
 		p, ok := fm.get(key)
