@@ -103,6 +103,10 @@ func TestDeploymentListed(t *testing.T) {
 		{"empty workspaceTokens", "workspaceTokens: []", []Kind{KindWorkspaceToken}},
 		{"organizationTokens only", "organizationTokens: [{name: o, role: DEPLOYMENT_ADMIN}]", []Kind{KindOrganizationToken}},
 		{"both token keys, in Kinds order", "organizationTokens: []\n    workspaceTokens: [{name: w, state: absent}]", []Kind{KindWorkspaceToken, KindOrganizationToken}},
+		{"empty users", "users: []", []Kind{KindUser}},
+		{"teams only", "teams: [{name: t, role: DEPLOYMENT_ADMIN}]", []Kind{KindTeam}},
+		{"tokens and users, not teams", "users: [{username: a@example.com, role: DEPLOYMENT_ADMIN}]\n    workspaceTokens: []", []Kind{KindWorkspaceToken, KindUser}},
+		{"every key", "teams: []\n    users: []\n    organizationTokens: []\n    workspaceTokens: []", Kinds()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,8 +130,12 @@ func TestDeploymentListed(t *testing.T) {
 // TestDeploymentListedInCode checks that a Deployment built in code lists
 // the kinds it has entries of, even without Lists.
 func TestDeploymentListedInCode(t *testing.T) {
-	d := Deployment{ID: "dep-1", OrganizationTokens: []TokenEntry{{Name: "o", Role: DeploymentAdmin, State: Present}}}
-	want := map[Kind]bool{KindOrganizationToken: true}
+	d := Deployment{
+		ID:                 "dep-1",
+		OrganizationTokens: []TokenEntry{{Name: "o", Role: DeploymentAdmin, State: Present}},
+		Teams:              []TeamEntry{{Name: "t", Role: DeploymentAdmin, State: Present}},
+	}
+	want := map[Kind]bool{KindOrganizationToken: true, KindTeam: true}
 	for _, k := range Kinds() {
 		if got := d.Listed(k); got != want[k] {
 			t.Errorf("Listed(%s) = %v, want %v", k, got, want[k])
