@@ -359,13 +359,17 @@ func (f *file) deployment(n *yaml.Node) {
 
 	// Tokens, users and teams are each listed once per deployment; a token
 	// and a team may share a name.
-	entries := func(kind Kind, ek *entryKind, seen map[entryKey]firstEntry) []TokenEntry {
+	entries := func(kind Kind, ek *entryKind, seenp *map[entryKey]firstEntry) []TokenEntry {
 		p, ok := fm.get(kind.Key())
 		if !ok {
 			return nil
 		}
 		items := f.list(p.value, kind.Key())
-		var list []TokenEntry
+		if *seenp == nil && len(items) > 0 {
+			*seenp = make(map[entryKey]firstEntry, len(items))
+		}
+		seen := *seenp
+		list := make([]TokenEntry, 0, len(items))
 		for _, item := range items {
 			e, ok := f.entry(item, kind.Key(), ek)
 			if !ok {
@@ -393,16 +397,25 @@ func (f *file) deployment(n *yaml.Node) {
 			seen[k] = firstEntry{pos: e.Pos, ref: e.Ref()}
 			list = append(list, e)
 		}
+		if len(list) == 0 {
+			return nil
+		}
 		return list
 	}
-	tokens := make(map[entryKey]firstEntry)
-	d.WorkspaceTokens = entries(KindWorkspaceToken, tokenKind, tokens)
-	d.OrganizationTokens = entries(KindOrganizationToken, tokenKind, tokens)
-	for _, e := range entries(KindUser, userKind, make(map[entryKey]firstEntry)) {
-		d.Users = append(d.Users, UserEntry{Pos: e.Pos, ID: e.ID, Username: e.Name, Role: e.Role, State: e.State})
+	var tokens, users, teams map[entryKey]firstEntry
+	d.WorkspaceTokens = entries(KindWorkspaceToken, tokenKind, &tokens)
+	d.OrganizationTokens = entries(KindOrganizationToken, tokenKind, &tokens)
+	if list := entries(KindUser, userKind, &users); list != nil {
+		d.Users = make([]UserEntry, len(list))
+		for i, e := range list {
+			d.Users[i] = UserEntry{Pos: e.Pos, ID: e.ID, Username: e.Name, Role: e.Role, State: e.State}
+		}
 	}
-	for _, e := range entries(KindTeam, teamKind, make(map[entryKey]firstEntry)) {
-		d.Teams = append(d.Teams, TeamEntry(e))
+	if list := entries(KindTeam, teamKind, &teams); list != nil {
+		d.Teams = make([]TeamEntry, len(list))
+		for i, e := range list {
+			d.Teams[i] = TeamEntry(e)
+		}
 	}
 
 	if !valid {
@@ -464,9 +477,13 @@ func (f *file) entry(n *yaml.Node, key string, ek *entryKind) (TokenEntry, bool)
 			f.errorAt(n, `%s entry needs "id" or %q`, ek.noun, ek.nameKey)
 		}
 	}
-	prefix := ""
-	if ref := t.Ref(); ref != "" {
-		prefix = ek.noun + " " + strconv.Quote(ref) + ": "
+	// prefix names the entry at the start of a message, when it has an id
+	// or name.
+	prefix := func() string {
+		if ref := t.Ref(); ref != "" {
+			return ek.noun + " " + strconv.Quote(ref) + ": "
+		}
+		return ""
 	}
 	stateOK := !fm.has("state")
 	if state, ok := get("state"); ok {
@@ -475,18 +492,18 @@ func (f *file) entry(n *yaml.Node, key string, ek *entryKind) (TokenEntry, bool)
 			t.State, stateOK = State(state), true
 		default:
 			p, _ := fm.get("state")
-			f.errorAt(p.value, `%s"state" must be "present" or "absent", got %q`, prefix, state)
+			f.errorAt(p.value, `%s"state" must be "present" or "absent", got %q`, prefix(), state)
 		}
 	}
 	if role, ok := get("role"); ok {
 		r, scope := normalizeRole(role)
 		if scope != "" {
 			p, _ := fm.get("role")
-			f.errorAt(p.value, "%srole %q is %s role, not a deployment role", prefix, role, scope)
+			f.errorAt(p.value, "%srole %q is %s role, not a deployment role", prefix(), role, scope)
 		}
 		t.Role = r
 	} else if stateOK && t.State != Absent && fm.missing("role") {
-		f.errorAt(n, `%smissing key "role" (required unless "state" is "absent")`, prefix)
+		f.errorAt(n, `%smissing key "role" (required unless "state" is "absent")`, prefix())
 	}
 	return t, valid
 }
