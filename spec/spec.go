@@ -149,7 +149,7 @@ func (k Kind) Key() string {
 // State says whether an assignment must exist.
 type State string
 
-// The values of a token entry's state key.
+// The values of the state key of a token, user or team entry.
 const (
 	Present State = "present"
 	Absent  State = "absent"
