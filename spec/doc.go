@@ -11,10 +11,12 @@
 //	tokens.yaml:12:9: duplicate key "role" (first at line 11)
 //	tokens.yaml:14:16: "prune" must be a boolean, got string "yes"
 //	tokens.yaml:19:15: token "ci-bot": role "WORKSPACE_OWNER" is a workspace role, not a deployment role
+//	tokens.yaml:23:19: "username" must be an e-mail address, got "alice" (no "@")
 //	team-b.yaml:3:5: deployment "clvduhrvd000008l842ohcpvb" is already declared at team-a.yaml:4:5
 //
 // Messages about the shape of the YAML (keys, types) name the key; messages
-// about meaning name the deployment or token when it has an id or name.
+// about meaning name the deployment, token, user or team when it has an id
+// or name.
 // Positions are those of the offending key or value, or of the mapping of
 // the entry when something is missing from it. Line and column count from
 // 1, columns in characters. Errors a file cannot be read for (Load only)
@@ -42,15 +44,31 @@
 //     or with a built-in organization or workspace role; the same token
 //     (same id, or same name) listed twice for a deployment, across
 //     workspaceTokens and organizationTokens;
-//   - an ignoreTokens glob that path.Match rejects; two files naming
-//     different organizations.
+//   - the same for the entries of users (by id or username) and teams (by
+//     id or name); the same user listed twice for a deployment (same id, or
+//     usernames equal under FoldUsername, so in any case); the same team
+//     listed twice (same id, or same name). A token, a user and a team may
+//     share a name;
+//   - a username that does not look like an e-mail address (CheckUsername):
+//     not exactly one '@', nothing before it, a domain without a dot or
+//     with an empty label, a space, a control or an invisible character;
+//   - an ignoreTokens, ignoreUsers or ignoreTeams glob that path.Match
+//     rejects; two files naming different organizations.
 //
 // Built-in role names are compared case-insensitively and returned in upper
 // case (deployment_admin becomes DEPLOYMENT_ADMIN). Any other role is taken
 // as the name of a custom deployment role, kept as written, and checked
 // online by the caller, as are the existence and uniqueness of deployments,
-// workspaces and tokens (a deployment given by id in one file and by name in
-// another is only found then). At most MaxErrors errors are reported.
+// workspaces, tokens, users and teams (a deployment given by id in one file
+// and by name in another, or a user by id and by username, is only found
+// then). At most MaxErrors errors are reported.
+//
+// Each deployment records in Deployment.Lists which of the keys
+// workspaceTokens, organizationTokens, users and teams its entry contains,
+// as Kinds, an empty list included: prune owns only the kinds a deployment
+// lists (Deployment.Listed), so a file without users: never prunes a user,
+// and adding a kind of principal to the format never widens what an
+// existing file prunes. Usernames are kept as written.
 //
 // Spec.Digest identifies the exact input (paths and bytes), for saved
 // plans. Schema returns the format's JSON Schema for editors.

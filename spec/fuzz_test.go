@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -28,6 +29,10 @@ func FuzzParse(f *testing.F) {
 		"", "\ufeff", "---\n", "version: 1\n---\n", "[[[[[[", billionLaughs, "a: *x\n",
 		"version: 1\ndeployments:\n\t- id: x\n", "version: 1\xff\n", "version: 1\r\n",
 		"version: 1\ndeployments: [{id: a, workspaceTokens: [{name: b, role: c}, {name: b, role: c}]}]\n",
+		"version: 1\nignoreUsers: [\"*@x.example\"]\nignoreTeams: [\"idp-[\"]\ndeployments: [{id: a, users: [], teams: []}]\n",
+		"version: 1\ndeployments: [{id: a, users: [{username: b@c.d, role: e}, {username: B@C.D, state: absent}]}]\n",
+		"version: 1\ndeployments: [{id: a, users: [{username: \"b\\u202e@c.d\", role: e}, {username: \"@\", role: e}, {name: b@c.d}]}]\n",
+		"version: 1\ndeployments: [{id: a, teams: [{name: b, role: workspace_owner}, {id: b, name: b}, {team: b}]}]\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -81,18 +86,47 @@ func checkSpec(t *testing.T, s *Spec) {
 		if d.Pos.Line < 1 || d.Pos.Col < 1 {
 			t.Errorf("deployment %+v not positioned", d)
 		}
-		for _, e := range append(d.WorkspaceTokens, d.OrganizationTokens...) {
+		entries := append(d.WorkspaceTokens, d.OrganizationTokens...)
+		for _, u := range d.Users {
+			if u.Username != "" && CheckUsername(u.Username) != nil {
+				t.Errorf("user entry %+v: username is not an e-mail address", u)
+			}
+			entries = append(entries, TokenEntry{Pos: u.Pos, ID: u.ID, Name: u.Username, Role: u.Role, State: u.State})
+		}
+		for _, e := range d.Teams {
+			entries = append(entries, TokenEntry(e))
+		}
+		for _, e := range entries {
 			if (e.ID == "") == (e.Name == "") {
-				t.Errorf("token entry %+v: want exactly one of ID and Name", e)
+				t.Errorf("entry %+v: want exactly one of ID and Name", e)
 			}
 			if e.State != Present && e.State != Absent {
-				t.Errorf("token entry %+v: bad state", e)
+				t.Errorf("entry %+v: bad state", e)
 			}
 			if e.Role == "" && e.State != Absent {
-				t.Errorf("token entry %+v: no role", e)
+				t.Errorf("entry %+v: no role", e)
 			}
 			if e.Role != NormalizeRole(e.Role) {
-				t.Errorf("token entry %+v: role not normalised", e)
+				t.Errorf("entry %+v: role not normalised", e)
+			}
+		}
+		users := make(map[string]bool)
+		for _, u := range d.Users {
+			k := "id:" + u.ID
+			if u.ID == "" {
+				k = "username:" + FoldUsername(u.Username)
+			}
+			if users[k] {
+				t.Errorf("user %q listed twice", u.Ref())
+			}
+			users[k] = true
+		}
+		if !slices.IsSortedFunc(d.Lists, func(a, b Kind) int { return slices.Index(Kinds(), a) - slices.Index(Kinds(), b) }) {
+			t.Errorf("Lists %v not in the order of Kinds", d.Lists)
+		}
+		for _, k := range Kinds() {
+			if d.Listed(k) != slices.Contains(d.Lists, k) {
+				t.Errorf("Listed(%s) = %v with Lists %v", k, d.Listed(k), d.Lists)
 			}
 		}
 	}

@@ -267,6 +267,96 @@ func TestParseHostile(t *testing.T) {
 		{name: "token/empty role", in: "version: 1\ndeployments:\n  - id: dep-1\n    workspaceTokens:\n      - {name: bot, role: \"\"}\n", want: []string{
 			"t.yaml:5:27: \"role\" must not be empty",
 		}},
+		{name: "user/valid", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {username: alice@example.com, role: deployment_admin}\n      - {id: clusr1, state: absent}\n"},
+		{name: "user/id and username", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {id: clusr1, username: alice@example.com, role: DEPLOYMENT_ADMIN}\n", want: []string{
+			"t.yaml:5:22: user entry has both \"id\" and \"username\"; use one",
+		}},
+		{name: "user/neither", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {role: DEPLOYMENT_ADMIN}\n", want: []string{
+			"t.yaml:5:9: user entry needs \"id\" or \"username\"",
+		}},
+		{name: "user/role missing", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - username: alice@example.com\n", want: []string{
+			"t.yaml:5:9: user \"alice@example.com\": missing key \"role\" (required unless \"state\" is \"absent\")",
+		}},
+		{name: "user/workspace owner", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {username: alice@example.com, role: WORKSPACE_OWNER}\n", want: []string{
+			"t.yaml:5:45: user \"alice@example.com\": role \"WORKSPACE_OWNER\" is a workspace role, not a deployment role",
+		}},
+		{name: "user/organization owner in lower case", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {id: clusr1, role: organization_owner}\n", want: []string{
+			"t.yaml:5:28: user \"clusr1\": role \"organization_owner\" is an organization role, not a deployment role",
+		}},
+		{name: "user/twice, in another case", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {username: alice@example.com, role: DEPLOYMENT_ADMIN}\n      - {username: Alice@EXAMPLE.com, state: absent}\n", want: []string{
+			"t.yaml:6:9: user \"Alice@EXAMPLE.com\" is listed twice for deployment \"dep-1\" (first at line 5 as \"alice@example.com\")",
+		}},
+		{name: "user/twice by id", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {id: clusr1, role: DEPLOYMENT_ADMIN}\n      - {id: clusr1, role: DEPLOYMENT_ADMIN}\n", want: []string{
+			"t.yaml:6:9: user \"clusr1\" is listed twice for deployment \"dep-1\" (first at line 5)",
+		}},
+		{name: "user/ids are exact", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {id: clusr1, role: DEPLOYMENT_ADMIN}\n      - {id: CLUSR1, role: DEPLOYMENT_ADMIN}\n"},
+		{name: "user/same name as a token and a team", in: "version: 1\ndeployments:\n  - id: dep-1\n    workspaceTokens: [{name: x@example.com, role: DEPLOYMENT_ADMIN}]\n    users: [{username: x@example.com, role: DEPLOYMENT_ADMIN}]\n    teams: [{name: x@example.com, role: DEPLOYMENT_ADMIN}]\n"},
+		{name: "user/in two deployments", in: "version: 1\ndeployments:\n  - id: dep-1\n    users: [{username: alice@example.com, role: DEPLOYMENT_ADMIN}]\n  - id: dep-2\n    users: [{username: alice@example.com, role: DEPLOYMENT_ADMIN}]\n"},
+		{name: "user/name key", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {name: alice@example.com, role: DEPLOYMENT_ADMIN}\n", want: []string{
+			"t.yaml:5:10: unknown key \"name\" in user entry (did you mean \"username\"?)",
+		}},
+		{name: "user/E-Mail key", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {E-Mail: alice@example.com, role: DEPLOYMENT_ADMIN}\n", want: []string{
+			"t.yaml:5:10: unknown key \"E-Mail\" in user entry (did you mean \"username\"?)",
+		}},
+		{name: "user/key in deployment", in: "version: 1\ndeployments:\n  - id: dep-1\n    user: []\n", want: []string{
+			"t.yaml:4:5: unknown key \"user\" in deployment (did you mean \"users\"?)",
+		}},
+		{name: "user/not an e-mail", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {username: alice, role: DEPLOYMENT_ADMIN}\n", want: []string{
+			"t.yaml:5:20: \"username\" must be an e-mail address, got \"alice\" (no \"@\")",
+		}},
+		{name: "user/escaped control character", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {username: \"alice\\e[2J@example.com\", role: DEPLOYMENT_ADMIN}\n", want: []string{
+			"t.yaml:5:20: \"username\" must be an e-mail address, got \"alice\\x1b[2J@example.com\" (it contains control character U+001B)",
+		}},
+		{name: "user/right-to-left override", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {username: \"moc.elpmaxe@\u202eecila\", role: DEPLOYMENT_ADMIN}\n", want: []string{
+			"t.yaml:5:20: \"username\" must be an e-mail address, got \"moc.elpmaxe@\\u202eecila\" (it contains invisible character U+202E)",
+		}},
+		{name: "user/long username is cut", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n      - {username: " + strings.Repeat("a", 5000) + ", role: DEPLOYMENT_ADMIN}\n", want: []string{
+			"t.yaml:5:20: \"username\" must be an e-mail address, got \"" + strings.Repeat("a", 40) + "...\" (no \"@\")",
+		}},
+		{name: "user/users null", in: "version: 1\ndeployments:\n  - id: dep-1\n    users:\n", want: []string{
+			"t.yaml:4:11: \"users\" must be a list, got null",
+		}},
+		{name: "user/entry a string", in: "version: 1\ndeployments:\n  - id: dep-1\n    users: [alice@example.com]\n", want: []string{
+			"t.yaml:4:13: \"users\" entry must be a mapping, got string \"alice@example.com\"",
+		}},
+		{name: "user/alias", in: "version: 1\ndeployments:\n  - id: dep-1\n    users: [&a {id: u, role: DEPLOYMENT_ADMIN}, *a]\n", want: []string{
+			"t.yaml:4:13: anchors and aliases are not supported (1 more in this file)",
+		}},
+		{name: "team/valid", in: "version: 1\ndeployments:\n  - id: dep-1\n    teams:\n      - {name: data-engineering, role: DEPLOYMENT_ADMIN}\n      - {id: clteam1, state: absent}\n"},
+		{name: "team/id and name", in: "version: 1\ndeployments:\n  - id: dep-1\n    teams:\n      - {id: clteam1, name: ml, role: DEPLOYMENT_ADMIN}\n", want: []string{
+			"t.yaml:5:23: team entry has both \"id\" and \"name\"; use one",
+		}},
+		{name: "team/bad state", in: "version: 1\ndeployments:\n  - id: dep-1\n    teams:\n      - {name: ml, state: gone}\n", want: []string{
+			"t.yaml:5:27: team \"ml\": \"state\" must be \"present\" or \"absent\", got \"gone\"",
+		}},
+		{name: "team/twice", in: "version: 1\ndeployments:\n  - id: dep-1\n    teams:\n      - {name: ml, role: DEPLOYMENT_ADMIN}\n      - {name: ml, state: absent}\n", want: []string{
+			"t.yaml:6:9: team \"ml\" is listed twice for deployment \"dep-1\" (first at line 5)",
+		}},
+		{name: "team/names are exact", in: "version: 1\ndeployments:\n  - id: dep-1\n    teams:\n      - {name: ml, role: DEPLOYMENT_ADMIN}\n      - {name: ML, state: absent}\n"},
+		{name: "team/key in deployment", in: "version: 1\ndeployments:\n  - id: dep-1\n    team: []\n", want: []string{
+			"t.yaml:4:5: unknown key \"team\" in deployment (did you mean \"teams\"?)",
+		}},
+		{name: "team/teamName key", in: "version: 1\ndeployments:\n  - id: dep-1\n    teams:\n      - {teamName: ml, role: DEPLOYMENT_ADMIN}\n", want: []string{
+			"t.yaml:5:10: unknown key \"teamName\" in team entry (did you mean \"name\"?)",
+		}},
+		{name: "team/role missing", in: "version: 1\ndeployments:\n  - id: dep-1\n    teams:\n      - id: clteam1\n", want: []string{
+			"t.yaml:5:9: team \"clteam1\": missing key \"role\" (required unless \"state\" is \"absent\")",
+		}},
+		{name: "team/workspace accessor", in: "version: 1\ndeployments:\n  - id: dep-1\n    teams:\n      - {name: ml, role: workspace_accessor}\n", want: []string{
+			"t.yaml:5:26: team \"ml\": role \"workspace_accessor\" is a workspace role, not a deployment role",
+		}},
+		{name: "glob/ignoreUsers bad", in: "version: 1\nignoreUsers: [\"*@[example.com\"]\n", want: []string{
+			"t.yaml:2:15: invalid glob \"*@[example.com\": syntax error in pattern",
+		}},
+		{name: "glob/ignoreTeams bad", in: "version: 1\nignoreTeams: [ok-*, \"idp-\\\\\"]\n", want: []string{
+			"t.yaml:2:21: invalid glob \"idp-\\\\\": syntax error in pattern",
+		}},
+		{name: "glob/ignoreTeams mapping", in: "version: 1\nignoreTeams: {a: b}\n", want: []string{
+			"t.yaml:2:14: \"ignoreTeams\" must be a list, got mapping",
+		}},
+		{name: "glob/ignoreUser", in: "version: 1\nignoreUser: []\n", want: []string{
+			"t.yaml:2:1: unknown key \"ignoreUser\" at top level (did you mean \"ignoreUsers\"?)",
+		}},
 		{name: "glob/bad", in: "version: 1\nignoreTokens: [\"break-glass-[\"]\n", want: []string{
 			"t.yaml:2:16: invalid glob \"break-glass-[\": syntax error in pattern",
 		}},

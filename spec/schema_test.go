@@ -131,11 +131,27 @@ func TestSchemaInvalid(t *testing.T) {
 		"ignoreTokens not a list":    "version: 1\nignoreTokens: ci-*\n",
 		"ignoreTokens entry integer": "version: 1\nignoreTokens: [12]\n",
 		"top level not a mapping":    "- version: 1\n",
+		"unknown users key":          "version: 1\ndeployments: [{id: d, user: []}]\n",
+		"unknown user key":           "version: 1\ndeployments: [{id: d, users: [{name: a@example.com, role: DEPLOYMENT_ADMIN}]}]\n",
+		"user id and username":       "version: 1\ndeployments: [{id: d, users: [{id: u, username: a@example.com, role: DEPLOYMENT_ADMIN}]}]\n",
+		"user neither":               "version: 1\ndeployments: [{id: d, users: [{role: DEPLOYMENT_ADMIN}]}]\n",
+		"user role missing":          "version: 1\ndeployments: [{id: d, users: [{username: a@example.com}]}]\n",
+		"user workspace role":        "version: 1\ndeployments: [{id: d, users: [{username: a@example.com, role: WORKSPACE_MEMBER}]}]\n",
+		"user bad state":             "version: 1\ndeployments: [{id: d, users: [{id: u, state: deleted}]}]\n",
+		"username not an e-mail":     "version: 1\ndeployments: [{id: d, users: [{username: alice, role: DEPLOYMENT_ADMIN}]}]\n",
+		"users not a list":           "version: 1\ndeployments: [{id: d, users: {id: u}}]\n",
+		"team id and name":           "version: 1\ndeployments: [{id: d, teams: [{id: t, name: t, role: DEPLOYMENT_ADMIN}]}]\n",
+		"team role missing":          "version: 1\ndeployments: [{id: d, teams: [{name: t, state: present}]}]\n",
+		"team organization role":     "version: 1\ndeployments: [{id: d, teams: [{name: t, role: ORGANIZATION_OWNER}]}]\n",
+		"team empty name":            "version: 1\ndeployments: [{id: d, teams: [{name: \"\", role: DEPLOYMENT_ADMIN}]}]\n",
+		"teams null":                 "version: 1\ndeployments: [{id: d, teams: null}]\n",
+		"ignoreUsers not a list":     "version: 1\nignoreUsers: \"*@example.com\"\n",
+		"ignoreTeams entry empty":    "version: 1\nignoreTeams: [\"\"]\n",
 		"too many deployments":       manyDeployments(MaxDeployments + 1),
 	}
 	// Files of testdata/invalid with at least one error the schema expresses
 	// (keys.yaml and types.yaml have duplicate and complex keys: not JSON).
-	for _, name := range []string{"deployments", "tokens", "version2", "noversion", "globs", "toplevel", "quoted"} {
+	for _, name := range []string{"deployments", "tokens", "version2", "noversion", "globs", "toplevel", "quoted", "users", "teams"} {
 		data, err := os.ReadFile(filepath.Join("testdata", "invalid", name+".yaml"))
 		if err != nil {
 			t.Fatal(err)
@@ -149,6 +165,52 @@ func TestSchemaInvalid(t *testing.T) {
 			}
 			if err := sch.Validate(yamlToJSON(t, []byte(in))); err == nil {
 				t.Errorf("schema accepts %q", strings.TrimSpace(in[:min(len(in), 200)]))
+			}
+		})
+	}
+}
+
+// TestSchemaUsername checks that the schema's username pattern accepts
+// what Parse accepts and refuses what Parse refuses, except characters
+// that regular expression engines class differently (non-ASCII spaces) or
+// that the pattern does not name (control and invisible characters): Parse
+// refuses those, and the schema may.
+func TestSchemaUsername(t *testing.T) {
+	sch := compileSchema(t)
+	tests := []struct {
+		username  string
+		valid     bool
+		parseOnly bool // refused by Parse, perhaps not by the schema
+	}{
+		{username: "alice@example.com", valid: true},
+		{username: "Alice.Smith+ops@Sub.Example.CO.UK", valid: true},
+		{username: "dmitri@пример.рф", valid: true},
+		{username: "a@b.c", valid: true},
+		{username: "alice"},
+		{username: "@example.com"},
+		{username: "alice@"},
+		{username: "alice@localhost"},
+		{username: "a@b@example.com"},
+		{username: "alice @example.com"},
+		{username: "alice@example.com "},
+		{username: "alice\u00a0@example.com", parseOnly: true},
+		{username: "alice@.example.com"},
+		{username: "alice@example.com."},
+		{username: "alice@example..com"},
+		{username: "alice\t@example.com", parseOnly: true},
+		{username: "alice\u200b@example.com", parseOnly: true},
+		{username: "alice\u202e@example.com", parseOnly: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.username, func(t *testing.T) {
+			in := "version: 1\ndeployments: [{id: d, users: [{username: \"" + tt.username + "\", role: DEPLOYMENT_ADMIN}]}]\n"
+			_, err := Parse("t.yaml", []byte(in))
+			if got := err == nil; got != tt.valid {
+				t.Errorf("Parse accepts it: %v, want %v (%v)", got, tt.valid, err)
+			}
+			err = sch.Validate(yamlToJSON(t, []byte(in)))
+			if got := err == nil; got != tt.valid && !tt.parseOnly {
+				t.Errorf("schema accepts it: %v, want %v (%v)", got, tt.valid, err)
 			}
 		})
 	}

@@ -39,7 +39,13 @@ type Spec struct {
 	OrganizationPos Pos
 	// IgnoreTokens are token names or ids (path.Match globs) that are never touched.
 	IgnoreTokens []Pattern
-	Deployments  []Deployment
+	// IgnoreUsers are usernames or user ids (path.Match globs) that are
+	// never touched.
+	IgnoreUsers []Pattern
+	// IgnoreTeams are team names or ids (path.Match globs) that are never
+	// touched.
+	IgnoreTeams []Pattern
+	Deployments []Deployment
 	// Digest is the lower-case hex sha256 of every file read, in read
 	// order: for each file, its base name, a NUL byte, the length of its
 	// content in decimal, a NUL byte, and the content as read (BOM
@@ -50,7 +56,7 @@ type Spec struct {
 	Files []string
 }
 
-// Pattern is one ignoreTokens entry.
+// Pattern is one entry of ignoreTokens, ignoreUsers or ignoreTeams.
 type Pattern struct {
 	Glob string
 	Pos  Pos
@@ -65,9 +71,37 @@ type Deployment struct {
 	Workspace  string
 	Prune      bool
 	AllowEmpty bool
-	// WorkspaceTokens and OrganizationTokens are the entries under those keys.
+	// Lists are the kinds whose key this deployment's entry contains, in
+	// the order of Kinds, an empty list included: prune removes unlisted
+	// assignments of these kinds only. Use Listed to ask about one kind.
+	Lists []Kind
+	// WorkspaceTokens, OrganizationTokens, Users and Teams are the entries
+	// under those keys, nil when there are none.
 	WorkspaceTokens    []TokenEntry
 	OrganizationTokens []TokenEntry
+	Users              []UserEntry
+	Teams              []TeamEntry
+}
+
+// Listed says whether the deployment lists kind: its entry contains the
+// key of kind (Lists has it), or it has entries of kind (as a Deployment
+// built in code may, without Lists). Prune leaves the assignments of a kind
+// that is not listed alone.
+func (d Deployment) Listed(kind Kind) bool {
+	if slices.Contains(d.Lists, kind) {
+		return true
+	}
+	switch kind {
+	case KindWorkspaceToken:
+		return len(d.WorkspaceTokens) > 0
+	case KindOrganizationToken:
+		return len(d.OrganizationTokens) > 0
+	case KindUser:
+		return len(d.Users) > 0
+	case KindTeam:
+		return len(d.Teams) > 0
+	}
+	return false
 }
 
 // Ref is how the deployment is named in messages: its id or its name.
@@ -78,10 +112,44 @@ func (d Deployment) Ref() string {
 	return d.Name
 }
 
+// Kind is a kind of principal whose deployment roles a spec manages. Its
+// value is the name the JSON plan gives it.
+type Kind string
+
+// The kinds of principal, each listed under its own deployment key.
+const (
+	KindWorkspaceToken    Kind = "workspaceToken"    // under workspaceTokens
+	KindOrganizationToken Kind = "organizationToken" // under organizationTokens
+	KindUser              Kind = "user"              // under users
+	KindTeam              Kind = "team"              // under teams
+)
+
+// Kinds returns every kind, in the order of their keys in the format's
+// documentation.
+func Kinds() []Kind {
+	return []Kind{KindWorkspaceToken, KindOrganizationToken, KindUser, KindTeam}
+}
+
+// Key is the deployment key that lists kind ("workspaceTokens", "users"),
+// or "" for a value that is not one of the kinds.
+func (k Kind) Key() string {
+	switch k {
+	case KindWorkspaceToken:
+		return "workspaceTokens"
+	case KindOrganizationToken:
+		return "organizationTokens"
+	case KindUser:
+		return "users"
+	case KindTeam:
+		return "teams"
+	}
+	return ""
+}
+
 // State says whether an assignment must exist.
 type State string
 
-// The values of a token entry's state key.
+// The values of the state key of a token, user or team entry.
 const (
 	Present State = "present"
 	Absent  State = "absent"
@@ -100,6 +168,43 @@ type TokenEntry struct {
 
 // Ref is how the token is named in messages: its id or its name.
 func (t TokenEntry) Ref() string {
+	if t.ID != "" {
+		return t.ID
+	}
+	return t.Name
+}
+
+// UserEntry is one user under users: by ID or by Username, the user's
+// e-mail address as written (usernames are compared by FoldUsername). Role
+// and State are as for a TokenEntry.
+type UserEntry struct {
+	Pos      Pos
+	ID       string
+	Username string
+	Role     string
+	State    State
+}
+
+// Ref is how the user is named in messages: its id or its username.
+func (u UserEntry) Ref() string {
+	if u.ID != "" {
+		return u.ID
+	}
+	return u.Username
+}
+
+// TeamEntry is one team under teams: by ID or by exact Name. Role and
+// State are as for a TokenEntry.
+type TeamEntry struct {
+	Pos   Pos
+	ID    string
+	Name  string
+	Role  string
+	State State
+}
+
+// Ref is how the team is named in messages: its id or its name.
+func (t TeamEntry) Ref() string {
 	if t.ID != "" {
 		return t.ID
 	}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -86,5 +87,72 @@ func TestSuggest(t *testing.T) {
 		if got := Suggest(in, deploymentKeys); got != want {
 			t.Errorf("Suggest(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestDeploymentListed checks that a deployment lists the kinds whose key
+// its entry contains, an empty list included, and no other: prune owns
+// only those.
+func TestDeploymentListed(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []Kind
+	}{
+		{"no key", "prune: true", nil},
+		{"empty workspaceTokens", "workspaceTokens: []", []Kind{KindWorkspaceToken}},
+		{"organizationTokens only", "organizationTokens: [{name: o, role: DEPLOYMENT_ADMIN}]", []Kind{KindOrganizationToken}},
+		{"both token keys, in Kinds order", "organizationTokens: []\n    workspaceTokens: [{name: w, state: absent}]", []Kind{KindWorkspaceToken, KindOrganizationToken}},
+		{"empty users", "users: []", []Kind{KindUser}},
+		{"teams only", "teams: [{name: t, role: DEPLOYMENT_ADMIN}]", []Kind{KindTeam}},
+		{"tokens and users, not teams", "users: [{username: a@example.com, role: DEPLOYMENT_ADMIN}]\n    workspaceTokens: []", []Kind{KindWorkspaceToken, KindUser}},
+		{"every key", "teams: []\n    users: []\n    organizationTokens: []\n    workspaceTokens: []", Kinds()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Parse("t.yaml", []byte("version: 1\ndeployments:\n  - id: dep-1\n    "+tt.in+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := s.Deployments[0]
+			if diff := cmp.Diff(tt.want, d.Lists); diff != "" {
+				t.Errorf("Lists mismatch (-want +got):\n%s", diff)
+			}
+			for _, k := range Kinds() {
+				if got, want := d.Listed(k), slices.Contains(tt.want, k); got != want {
+					t.Errorf("Listed(%s) = %v, want %v", k, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestDeploymentListedInCode checks that a Deployment built in code lists
+// the kinds it has entries of, even without Lists.
+func TestDeploymentListedInCode(t *testing.T) {
+	d := Deployment{
+		ID:                 "dep-1",
+		OrganizationTokens: []TokenEntry{{Name: "o", Role: DeploymentAdmin, State: Present}},
+		Teams:              []TeamEntry{{Name: "t", Role: DeploymentAdmin, State: Present}},
+	}
+	want := map[Kind]bool{KindOrganizationToken: true, KindTeam: true}
+	for _, k := range Kinds() {
+		if got := d.Listed(k); got != want[k] {
+			t.Errorf("Listed(%s) = %v, want %v", k, got, want[k])
+		}
+	}
+}
+
+func TestKindKey(t *testing.T) {
+	want := []string{"workspaceTokens", "organizationTokens", "users", "teams"}
+	var got []string
+	for _, k := range Kinds() {
+		got = append(got, k.Key())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("keys mismatch (-want +got):\n%s", diff)
+	}
+	if k := Kind("token"); k.Key() != "" {
+		t.Errorf("Kind(%q).Key() = %q, want \"\"", k, k.Key())
 	}
 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"path"
 	"strconv"
 
@@ -11,12 +12,35 @@ import (
 // (suggestions prefer the earlier key on a tie). No list is longer than
 // maxKeys.
 var (
-	topKeys        = []string{"version", "organization", "ignoreTokens", "deployments"}
-	deploymentKeys = []string{"id", "name", "workspace", "prune", "allowEmpty", "workspaceTokens", "organizationTokens"}
+	topKeys        = []string{"version", "organization", "ignoreTokens", "ignoreUsers", "ignoreTeams", "deployments"}
+	deploymentKeys = []string{"id", "name", "workspace", "prune", "allowEmpty", "workspaceTokens", "organizationTokens", "users", "teams"}
 	tokenKeys      = []string{"id", "name", "role", "state"}
+	userKeys       = []string{"id", "username", "role", "state"}
+	teamKeys       = []string{"id", "name", "role", "state"}
 )
 
-const maxKeys = 8
+const maxKeys = 9
+
+// keyHints name the known key meant by an unknown one that Suggest finds
+// too far from it, by where the key is (as given to fields) and folded.
+var keyHints = map[string]map[string]string{
+	"in user entry": {"name": "username", "email": "username", "mail": "username", "user": "username"},
+	"in team entry": {"team": "name", "teamname": "name", "username": "name"},
+}
+
+// entryKind describes the entries of one kind of principal.
+type entryKind struct {
+	noun    string   // in messages: `user "x": ...`, "user entry"
+	where   string   // "in user entry", for fields
+	nameKey string   // the key naming an entry besides "id"
+	keys    []string // the keys of an entry
+}
+
+var (
+	tokenKind = &entryKind{noun: "token", where: "in token entry", nameKey: "name", keys: tokenKeys}
+	userKind  = &entryKind{noun: "user", where: "in user entry", nameKey: "username", keys: userKeys}
+	teamKind  = &entryKind{noun: "team", where: "in team entry", nameKey: "name", keys: teamKeys}
+)
 
 // pair is a key of a mapping and its value.
 type pair struct{ key, value *yaml.Node }
@@ -83,7 +107,11 @@ func (f *file) fields(n *yaml.Node, where string, known []string, fm *fieldMap) 
 		}
 		j := indexOf(known, k.Value)
 		if j < 0 {
-			if s := Suggest(k.Value, known); s != "" {
+			s := Suggest(k.Value, known)
+			if s == "" {
+				s = keyHints[where][fold(k.Value)]
+			}
+			if s != "" {
 				fm.typos[indexOf(known, s)] = true
 				f.errorAt(k, "unknown key %q %s (did you mean %q?)", k.Value, where, s)
 			} else {
@@ -181,7 +209,13 @@ func (f *file) top(root *yaml.Node) {
 		f.organization(p.value)
 	}
 	if p, ok := fm.get("ignoreTokens"); ok {
-		f.ignoreTokens(p.value)
+		f.l.spec.IgnoreTokens = f.globs(p.value, "ignoreTokens", f.l.spec.IgnoreTokens)
+	}
+	if p, ok := fm.get("ignoreUsers"); ok {
+		f.l.spec.IgnoreUsers = f.globs(p.value, "ignoreUsers", f.l.spec.IgnoreUsers)
+	}
+	if p, ok := fm.get("ignoreTeams"); ok {
+		f.l.spec.IgnoreTeams = f.globs(p.value, "ignoreTeams", f.l.spec.IgnoreTeams)
 	}
 	if p, ok := fm.get("deployments"); ok {
 		for _, item := range f.list(p.value, "deployments") {
@@ -223,12 +257,14 @@ func (f *file) organization(v *yaml.Node) {
 	}
 }
 
-func (f *file) ignoreTokens(v *yaml.Node) {
-	for _, item := range f.list(v, "ignoreTokens") {
+// globs checks the value of key, a list of path.Match globs, and returns
+// them appended to patterns.
+func (f *file) globs(v *yaml.Node, key string, patterns []Pattern) []Pattern {
+	for _, item := range f.list(v, key) {
 		if item.Kind == yaml.AliasNode {
 			continue
 		}
-		glob, ok := f.str(item, "ignoreTokens", " entry")
+		glob, ok := f.str(item, key, " entry")
 		if !ok {
 			continue
 		}
@@ -236,8 +272,9 @@ func (f *file) ignoreTokens(v *yaml.Node) {
 			f.errorAt(item, "invalid glob %q: %v", glob, err)
 			continue
 		}
-		f.l.spec.IgnoreTokens = append(f.l.spec.IgnoreTokens, Pattern{Glob: glob, Pos: f.pos(item)})
+		patterns = append(patterns, Pattern{Glob: glob, Pos: f.pos(item)})
 	}
+	return patterns
 }
 
 // later returns whichever of two nodes comes later in the file.
@@ -248,10 +285,17 @@ func later(a, b *yaml.Node) *yaml.Node {
 	return a
 }
 
-// tokenKey identifies a token entry within a deployment.
-type tokenKey struct {
+// entryKey identifies an entry within a deployment: its id, its name, or
+// the FoldUsername of its username.
+type entryKey struct {
 	byID bool
 	ref  string
+}
+
+// firstEntry is where an entry was first listed, and how it was named.
+type firstEntry struct {
+	pos Pos
+	ref string
 }
 
 func (f *file) deployment(n *yaml.Node) {
@@ -307,41 +351,72 @@ func (f *file) deployment(n *yaml.Node) {
 		f.errorAt(ws.key, `deployment %q: "workspace" is not allowed with "id"`, d.ID)
 	}
 
-	var seen map[tokenKey]Pos
-	tokens := func(key string) []TokenEntry {
-		p, ok := fm.get(key)
+	for _, k := range Kinds() {
+		if fm.has(k.Key()) {
+			d.Lists = append(d.Lists, k)
+		}
+	}
+
+	// Tokens, users and teams are each listed once per deployment; a token
+	// and a team may share a name.
+	entries := func(kind Kind, ek *entryKind, seenp *map[entryKey]firstEntry) []TokenEntry {
+		p, ok := fm.get(kind.Key())
 		if !ok {
 			return nil
 		}
-		items := f.list(p.value, key)
-		if seen == nil && len(items) > 0 {
-			seen = make(map[tokenKey]Pos, len(items))
+		items := f.list(p.value, kind.Key())
+		if *seenp == nil && len(items) > 0 {
+			*seenp = make(map[entryKey]firstEntry, len(items))
 		}
-		entries := make([]TokenEntry, 0, len(items))
+		seen := *seenp
+		list := make([]TokenEntry, 0, len(items))
 		for _, item := range items {
-			t, ok := f.token(item, key)
+			e, ok := f.entry(item, kind.Key(), ek)
 			if !ok {
 				continue // no usable id or name
 			}
-			k := tokenKey{byID: t.ID != "", ref: t.Ref()}
+			k := entryKey{byID: e.ID != "", ref: e.ID}
+			if e.ID == "" {
+				k.ref = e.Name
+				if ek == userKind {
+					k.ref = FoldUsername(e.Name)
+				}
+			}
 			if first, dup := seen[k]; dup {
+				spelled := ""
+				if first.ref != e.Ref() {
+					spelled = fmt.Sprintf(" as %q", first.ref)
+				}
 				if valid {
-					f.errorAt(item, "token %q is listed twice for deployment %q (first at line %d)", t.Ref(), d.Ref(), first.Line)
+					f.errorAt(item, "%s %q is listed twice for deployment %q (first at line %d%s)", ek.noun, e.Ref(), d.Ref(), first.pos.Line, spelled)
 				} else {
-					f.errorAt(item, "token %q is listed twice for this deployment (first at line %d)", t.Ref(), first.Line)
+					f.errorAt(item, "%s %q is listed twice for this deployment (first at line %d%s)", ek.noun, e.Ref(), first.pos.Line, spelled)
 				}
 				continue
 			}
-			seen[k] = t.Pos
-			entries = append(entries, t)
+			seen[k] = firstEntry{pos: e.Pos, ref: e.Ref()}
+			list = append(list, e)
 		}
-		if len(entries) == 0 {
+		if len(list) == 0 {
 			return nil
 		}
-		return entries
+		return list
 	}
-	d.WorkspaceTokens = tokens("workspaceTokens")
-	d.OrganizationTokens = tokens("organizationTokens")
+	var tokens, users, teams map[entryKey]firstEntry
+	d.WorkspaceTokens = entries(KindWorkspaceToken, tokenKind, &tokens)
+	d.OrganizationTokens = entries(KindOrganizationToken, tokenKind, &tokens)
+	if list := entries(KindUser, userKind, &users); list != nil {
+		d.Users = make([]UserEntry, len(list))
+		for i, e := range list {
+			d.Users[i] = UserEntry{Pos: e.Pos, ID: e.ID, Username: e.Name, Role: e.Role, State: e.State}
+		}
+	}
+	if list := entries(KindTeam, teamKind, &teams); list != nil {
+		d.Teams = make([]TeamEntry, len(list))
+		for i, e := range list {
+			d.Teams[i] = TeamEntry(e)
+		}
+	}
 
 	if !valid {
 		return
@@ -359,18 +434,19 @@ func (f *file) deployment(n *yaml.Node) {
 	f.l.spec.Deployments = append(f.l.spec.Deployments, d)
 }
 
-// token checks one entry of the workspaceTokens or organizationTokens
-// list. It reports false when the entry has no usable id or name.
-func (f *file) token(n *yaml.Node, list string) (TokenEntry, bool) {
+// entry checks one entry of the list key, of kind ek. Its name (the
+// username of a user) is returned as Name. It reports false when the entry
+// has no usable id or name.
+func (f *file) entry(n *yaml.Node, key string, ek *entryKind) (TokenEntry, bool) {
 	if n.Kind == yaml.AliasNode {
 		return TokenEntry{}, false
 	}
 	if n.Kind != yaml.MappingNode {
-		f.errorAt(n, "%q entry must be a mapping, got %s", list, describe(n))
+		f.errorAt(n, "%q entry must be a mapping, got %s", key, describe(n))
 		return TokenEntry{}, false
 	}
 	var fm fieldMap
-	f.fields(n, "in token entry", tokenKeys, &fm)
+	f.fields(n, ek.where, ek.keys, &fm)
 	t := TokenEntry{Pos: f.pos(n), State: Present}
 	get := func(key string) (string, bool) {
 		p, ok := fm.get(key)
@@ -381,18 +457,33 @@ func (f *file) token(n *yaml.Node, list string) (TokenEntry, bool) {
 	}
 	var idOK, nameOK bool
 	t.ID, idOK = get("id")
-	t.Name, nameOK = get("name")
+	t.Name, nameOK = get(ek.nameKey)
+	if nameOK && ek == userKind {
+		if why := usernameProblem(t.Name); why != "" {
+			p, _ := fm.get(ek.nameKey)
+			f.errorAt(p.value, "%q must be an e-mail address, got %q (%s)", ek.nameKey, truncate(t.Name), why)
+			t.Name, nameOK = "", false
+		}
+	}
 	valid := idOK || nameOK
-	switch hasID, hasName := fm.has("id"), fm.has("name"); {
+	switch hasID, hasName := fm.has("id"), fm.has(ek.nameKey); {
 	case hasID && hasName:
 		valid = false
 		id, _ := fm.get("id")
-		name, _ := fm.get("name")
-		f.errorAt(later(id.key, name.key), `token entry has both "id" and "name"; use one`)
+		name, _ := fm.get(ek.nameKey)
+		f.errorAt(later(id.key, name.key), `%s entry has both "id" and %q; use one`, ek.noun, ek.nameKey)
 	case !hasID && !hasName:
-		if fm.missing("id") && fm.missing("name") {
-			f.errorAt(n, `token entry needs "id" or "name"`)
+		if fm.missing("id") && fm.missing(ek.nameKey) {
+			f.errorAt(n, `%s entry needs "id" or %q`, ek.noun, ek.nameKey)
 		}
+	}
+	// prefix names the entry at the start of a message, when it has an id
+	// or name.
+	prefix := func() string {
+		if ref := t.Ref(); ref != "" {
+			return ek.noun + " " + strconv.Quote(ref) + ": "
+		}
+		return ""
 	}
 	stateOK := !fm.has("state")
 	if state, ok := get("state"); ok {
@@ -401,27 +492,18 @@ func (f *file) token(n *yaml.Node, list string) (TokenEntry, bool) {
 			t.State, stateOK = State(state), true
 		default:
 			p, _ := fm.get("state")
-			f.errorAt(p.value, `%s"state" must be "present" or "absent", got %q`, tokenPrefix(t), state)
+			f.errorAt(p.value, `%s"state" must be "present" or "absent", got %q`, prefix(), state)
 		}
 	}
 	if role, ok := get("role"); ok {
 		r, scope := normalizeRole(role)
 		if scope != "" {
 			p, _ := fm.get("role")
-			f.errorAt(p.value, "%srole %q is %s role, not a deployment role", tokenPrefix(t), role, scope)
+			f.errorAt(p.value, "%srole %q is %s role, not a deployment role", prefix(), role, scope)
 		}
 		t.Role = r
 	} else if stateOK && t.State != Absent && fm.missing("role") {
-		f.errorAt(n, `%smissing key "role" (required unless "state" is "absent")`, tokenPrefix(t))
+		f.errorAt(n, `%smissing key "role" (required unless "state" is "absent")`, prefix())
 	}
 	return t, valid
-}
-
-// tokenPrefix names the token of t at the start of a message, when t has
-// an id or name.
-func tokenPrefix(t TokenEntry) string {
-	if t.Ref() == "" {
-		return ""
-	}
-	return "token " + strconv.Quote(t.Ref()) + ": "
 }
