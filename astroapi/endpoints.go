@@ -133,25 +133,19 @@ func (c *Client) Roles(ctx context.Context, org string, f RoleFilter) (Roles, er
 	return Roles{Custom: custom, Default: defaults}, nil
 }
 
-// listItem is an item of a list: it has an id.
+// listItem is an item of a list: it has an id, by which listAll detects
+// a list that makes no progress and drops later duplicates.
 type listItem interface {
-	Token | Deployment | Workspace | CustomRole
+	listID() string
 }
 
-// itemID returns the id of a list item.
-func itemID[T listItem](v T) string {
-	switch v := any(v).(type) {
-	case Token:
-		return v.ID
-	case Deployment:
-		return v.ID
-	case Workspace:
-		return v.ID
-	case CustomRole:
-		return v.ID
-	}
-	return ""
-}
+func (t Token) listID() string      { return t.ID }
+func (d Deployment) listID() string { return d.ID }
+func (w Workspace) listID() string  { return w.ID }
+func (r CustomRole) listID() string { return r.ID }
+func (u User) listID() string       { return u.ID }
+func (t Team) listID() string       { return t.ID }
+func (m TeamMember) listID() string { return m.UserID }
 
 // listAll drains an offset/limit list: it asks for pages of c.pageSize
 // items, adding the length of each page to the offset, until a page is
@@ -208,7 +202,7 @@ func listAll[T listItem](ctx context.Context, c *Client, path, key string, q url
 		}
 		fresh := 0
 		for i, it := range items {
-			id := itemID(it)
+			id := it.listID()
 			switch {
 			case id == "":
 				return nil, fmt.Errorf("GET %s: item %d at offset %d has no id", path, i, offset)
