@@ -31,7 +31,7 @@ type resolver struct {
 	wsByID       map[string]*astroapi.Workspace
 	wsByName     map[string][]*astroapi.Workspace
 	depByID      map[string]*astroapi.Deployment
-	byID         map[string]*Subject            // every subject, by id
+	byID         map[string]*Subject              // every subject, by id
 	byName       map[string]map[string][]*Subject // family → name as matched → subjects
 	roleByUpper  map[string]*astroapi.CustomRole
 	suggestRoles []string
