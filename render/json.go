@@ -15,7 +15,7 @@ import (
 
 // FormatVersion is the version of the JSON plan document. Any change to the
 // document's meaning or shape gets a new version.
-const FormatVersion = "1"
+const FormatVersion = "2"
 
 // Meta is what a plan document records besides the plan itself.
 type Meta struct {
@@ -50,7 +50,7 @@ type SpecInfo struct {
 type ChangeJSON struct {
 	Action     string         `json:"action"`
 	Deployment DeploymentJSON `json:"deployment"`
-	Token      TokenJSON      `json:"token"`
+	Subject    SubjectJSON    `json:"subject"`
 	Before     string         `json:"before"`
 	After      string         `json:"after"`
 	Reason     string         `json:"reason"`
@@ -63,11 +63,13 @@ type DeploymentJSON struct {
 	Name string `json:"name"`
 }
 
-// TokenJSON names a token.
-type TokenJSON struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Scope string `json:"scope"`
+// SubjectJSON names a subject: its kind (workspaceToken,
+// organizationToken, deploymentToken, user or team), id and name (a user's
+// username).
+type SubjectJSON struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 // SourceJSON is the spec entry a change comes from.
@@ -181,7 +183,7 @@ func changesJSON(cs []sync.Change) []ChangeJSON {
 		j := ChangeJSON{
 			Action:     string(c.Action),
 			Deployment: DeploymentJSON{ID: c.Deployment.ID, Name: c.Deployment.Name},
-			Token:      TokenJSON{ID: c.Token.ID, Name: c.Token.Name, Scope: c.Token.Scope},
+			Subject:    SubjectJSON{Kind: string(c.Subject.Kind), ID: c.Subject.ID, Name: c.Subject.Name},
 			Before:     c.Before,
 			After:      c.After,
 			Reason:     c.Reason,
@@ -200,7 +202,7 @@ func changesFromJSON(cs []ChangeJSON) []sync.Change {
 		c := sync.Change{
 			Action:     sync.Action(j.Action),
 			Deployment: sync.DeploymentRef{ID: j.Deployment.ID, Name: j.Deployment.Name},
-			Token:      sync.TokenRef{ID: j.Token.ID, Name: j.Token.Name, Scope: j.Token.Scope},
+			Subject:    sync.SubjectRef{Kind: sync.Kind(j.Subject.Kind), ID: j.Subject.ID, Name: j.Subject.Name},
 			Before:     j.Before,
 			After:      j.After,
 			Reason:     j.Reason,

@@ -96,14 +96,14 @@ func TestPlanOutputsEscapeAPIText(t *testing.T) {
 			return -1
 		}, h), func(t *testing.T) {
 			dep := sync.DeploymentRef{ID: "dep-" + h, Name: h}
-			tok := sync.TokenRef{ID: "tok-" + h, Name: h, Scope: "WORKSPACE"}
+			tok := sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "tok-" + h, Name: h}
 			p := sync.Plan{
 				Organization: "org1",
 				Changes: []sync.Change{
-					{Action: sync.Update, Deployment: dep, Token: tok, Before: h, After: "DEPLOYMENT_ADMIN", Source: at(3)},
-					{Action: sync.Remove, Deployment: dep, Token: tok, Before: h, Reason: "reason " + h},
+					{Action: sync.Update, Deployment: dep, Subject: tok, Before: h, After: "DEPLOYMENT_ADMIN", Source: at(3)},
+					{Action: sync.Remove, Deployment: dep, Subject: tok, Before: h, Reason: "reason " + h},
 				},
-				Unmanaged: []sync.Change{{Action: sync.Unmanaged, Deployment: dep, Token: tok, Before: h, After: h, Reason: "ignored " + h}},
+				Unmanaged: []sync.Change{{Action: sync.Unmanaged, Deployment: dep, Subject: tok, Before: h, After: h, Reason: "ignored " + h}},
 				Guards: []sync.Guard{
 					{Name: sync.GuardMaxRemovals, OK: true},
 					{Name: sync.GuardProtect, Message: "protected token " + h + " would lose its role " + h},
@@ -157,7 +157,7 @@ func TestJSONEscapesInvisibleCharacters(t *testing.T) {
 	var changes []sync.Change
 	for i, h := range append(slices.Clone(hostile), "tag\U000E0041\U000E007F", "emoji 🚀 東京") {
 		changes = append(changes, sync.Change{Action: sync.Add, Deployment: sync.DeploymentRef{ID: h, Name: h},
-			Token: sync.TokenRef{ID: fmt.Sprint("tok-", i), Name: h, Scope: "WORKSPACE"}, After: h, Source: at(i + 1)})
+			Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: fmt.Sprint("tok-", i), Name: h}, After: h, Source: at(i + 1)})
 	}
 	p := sync.Plan{Organization: "org1", Changes: changes, Guards: okGuards()}
 	var b bytes.Buffer

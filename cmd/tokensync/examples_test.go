@@ -109,7 +109,7 @@ func TestGitHubWorkflowCommands(t *testing.T) {
 	if got := readFile(output); got != "exitcode=2\n" {
 		t.Errorf("plan step output %q, want exitcode=2", got)
 	}
-	if !strings.HasPrefix(readFile(summary), "<!-- tokensync-plan -->\n### tokensync plan: 2 to add, 1 to change, 2 to remove") {
+	if !strings.HasPrefix(readFile(summary), "<!-- tokensync-plan -->\n### tokensync plan: 3 to add, 2 to change, 2 to remove") {
 		t.Errorf("plan summary:\n%s", readFile(summary))
 	}
 	if !strings.HasPrefix(readFile(filepath.Join(work, "plan.md")), "<!-- tokensync-plan -->") {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/render"
+	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
 
@@ -119,16 +120,17 @@ func (c *ExportCmd) selectDeployments(obs *sync.Observed) ([]astroapi.Deployment
 }
 
 // exportSpec builds the spec document: deployments by id (name and
-// workspace in a comment), tokens by name where the name is unique in the
-// organization (and not empty, which the spec refuses) and by id otherwise.
+// workspace in a comment), with all four lists. Tokens and teams go by name
+// where the name is unique among their kind's family (and not empty, which
+// the spec refuses) and by id otherwise; users by username.
 func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) *yaml.Node {
 	wsName := map[string]string{}
 	for _, w := range obs.Workspaces {
 		wsName[w.ID] = w.Name
 	}
 	nameCount := map[string]int{}
-	for _, t := range obs.Tokens {
-		nameCount[t.Name]++
+	for _, s := range obs.Subjects {
+		nameCount[family(s.Kind)+"\x00"+s.Name]++
 	}
 	deps = slices.Clone(deps)
 	slices.SortFunc(deps, func(a, b astroapi.Deployment) int {
@@ -136,18 +138,19 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) *yaml.Node {
 	})
 
 	type entry struct {
-		token astroapi.Token
-		role  string
+		subject sync.Subject
+		role    string
 	}
 	held := map[string][]entry{} // deployment id → assignments
-	for _, t := range obs.Tokens {
-		if t.Scope == astroapi.ScopeDeployment {
-			continue
+	for _, s := range obs.Subjects {
+		if !slices.Contains(spec.Kinds(), s.Kind) {
+			continue // deployment API tokens are never managed
 		}
-		for _, r := range t.Roles {
-			if r.EntityType == astroapi.EntityDeployment {
-				held[r.EntityID] = append(held[r.EntityID], entry{t, r.Role})
-			}
+		if s.Status == astroapi.UserInactive || s.Status == astroapi.UserBanned {
+			continue // may not be given a role: a spec that lists it is invalid
+		}
+		for _, r := range s.Deployments {
+			held[r.DeploymentID] = append(held[r.DeploymentID], entry{s, r.Role})
 		}
 	}
 
@@ -155,36 +158,47 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) *yaml.Node {
 	for _, d := range deps {
 		entries := held[d.ID]
 		slices.SortFunc(entries, func(a, b entry) int {
-			return cmp.Or(strings.Compare(a.token.Name, b.token.Name), strings.Compare(a.token.ID, b.token.ID))
+			return cmp.Or(strings.Compare(a.subject.Name, b.subject.Name), strings.Compare(a.subject.ID, b.subject.ID))
 		})
-		wsTokens, orgTokens := seq(), seq()
+		lists := map[spec.Kind]*yaml.Node{}
+		for _, k := range spec.Kinds() {
+			lists[k] = seq()
+		}
 		for _, e := range entries {
-			var tok *yaml.Node
-			if nameCount[e.token.Name] == 1 && e.token.Name != "" {
-				tok = mapping("name", scalar(e.token.Name), "role", scalar(e.role))
-			} else {
-				tok = mapping("id", scalar(e.token.ID), "role", scalar(e.role))
-				tok.Content[1].LineComment = render.Safe(e.token.Name) + " (name shared by several tokens)"
+			s := e.subject
+			nameKey := "name"
+			if s.Kind == spec.KindUser {
+				nameKey = "username"
 			}
-			if e.token.Scope == astroapi.ScopeOrganization {
-				orgTokens.Content = append(orgTokens.Content, tok)
+			var n *yaml.Node
+			if nameCount[family(s.Kind)+"\x00"+s.Name] == 1 && s.Name != "" {
+				n = mapping(nameKey, scalar(s.Name), "role", scalar(e.role))
 			} else {
-				wsTokens.Content = append(wsTokens.Content, tok)
+				n = mapping("id", scalar(s.ID), "role", scalar(e.role))
+				n.Content[1].LineComment = render.Safe(s.Name) + " (name shared by several)"
 			}
+			lists[s.Kind].Content = append(lists[s.Kind].Content, n)
 		}
 		dep := mapping("id", scalar(d.ID))
 		dep.Content[1].LineComment = fmt.Sprintf("%s (workspace %s)", render.Safe(d.Name), render.Safe(wsName[d.WorkspaceID]))
-		dep.Content = append(dep.Content, scalar("workspaceTokens"), wsTokens)
-		if len(orgTokens.Content) > 0 {
-			dep.Content = append(dep.Content, scalar("organizationTokens"), orgTokens)
+		for _, k := range spec.Kinds() {
+			dep.Content = append(dep.Content, scalar(k.Key()), lists[k])
 		}
 		deployments.Content = append(deployments.Content, dep)
 	}
 	root := mapping("version", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: "1"},
 		"organization", scalar(obs.Organization),
 		"deployments", deployments)
-	root.HeadComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens.\nDeployment API tokens are not managed and are left out."
+	root.HeadComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens, users and teams.\nDeployment API tokens are not managed and are left out."
 	return &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}
+}
+
+// family groups the kinds whose names share one namespace: the tokens.
+func family(k spec.Kind) string {
+	if k == spec.KindUser || k == spec.KindTeam {
+		return string(k)
+	}
+	return "token"
 }
 
 // scalar is a string value. It is plain only when every YAML version and

@@ -8,9 +8,12 @@ import (
 	"github.com/tokensync/tokensync/sync"
 )
 
+// engine is the sync engine of the session's organization.
+func (s *session) engine() *sync.Engine { return sync.NewEngine(s.client, s.org) }
+
 // observe lists what the API says today.
 func observe(ctx context.Context, s *session) (*sync.Observed, error) {
-	obs, err := sync.Observe(ctx, s.client, s.org)
+	obs, err := s.engine().Observe(ctx)
 	if err == nil && obs.PerWorkspace {
 		s.log.Info("the credential may not list the whole organization; listed per workspace instead", "workspaces", len(obs.Workspaces))
 	}
