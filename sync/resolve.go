@@ -82,7 +82,7 @@ func Resolve(sp *spec.Spec, obs *Observed) (Desired, error) {
 	seen := make(map[string]spec.Pos) // deployment id → where it is listed
 	for _, sd := range sp.Deployments {
 		dep := r.deployment(sd)
-		md := ManagedDeployment{Prune: sd.Prune, AllowEmpty: sd.AllowEmpty, Source: sd.Pos, Lists: slices.Clone(sd.Lists)}
+		md := ManagedDeployment{Prune: sd.Prune, AllowEmpty: sd.AllowEmpty, Source: sd.Pos, Lists: listedKinds(sd)}
 		if dep != nil {
 			if at, dup := seen[dep.ID]; dup {
 				r.errorf(sd.Pos, "deployment %q (%s) is already listed at %s", dep.Name, dep.ID, at)
@@ -104,6 +104,19 @@ func Resolve(sp *spec.Spec, obs *Observed) (Desired, error) {
 	slices.SortStableFunc(r.notes, func(a, b Note) int { return comparePos(a.Pos, b.Pos) })
 	d.Notes = r.notes
 	return d, nil
+}
+
+// listedKinds are the kinds sd lists (spec.Deployment.Listed): the keys
+// its entry contains and, for a Deployment built in code without Lists,
+// the kinds it has entries of. Prune removes only these kinds.
+func listedKinds(sd spec.Deployment) []Kind {
+	var out []Kind
+	for _, k := range spec.Kinds() {
+		if sd.Listed(k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func comparePos(a, b spec.Pos) int {
