@@ -239,7 +239,7 @@ func (r *resolver) fits(e entry, x *Subject, dep *astroapi.Deployment) bool {
 	}
 	if x.Status == astroapi.UserInactive || x.Status == astroapi.UserBanned {
 		if e.state != spec.Absent {
-			r.errorf(e.pos, "user %q is %s: an %s user cannot be given a role", ref, x.Status, strings.ToLower(x.Status))
+			r.errorf(e.pos, "user %q is %s: %s user cannot be given a role", ref, x.Status, article(strings.ToLower(x.Status)))
 			ok = false
 		}
 	}
