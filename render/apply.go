@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/planfile"
 	"github.com/tokensync/tokensync/sync"
 )
 
@@ -117,31 +118,31 @@ const ApplyFormatVersion = "1"
 // ApplyDocument is the JSON result of an apply (apply -o json), described
 // by apply.schema.json.
 type ApplyDocument struct {
-	FormatVersion string        `json:"format_version"`
-	ToolVersion   string        `json:"tokensync_version"`
-	Organization  string        `json:"organization"`
-	Complete      bool          `json:"complete"`
-	Summary       Summary       `json:"summary"`
-	Writes        []WriteJSON   `json:"writes"`
-	Failed        []WriteJSON   `json:"failed"`
-	NotStarted    []SubjectJSON `json:"not_started"`
-	Stale         []SubjectJSON `json:"stale"`
-	Verification  *VerifyJSON   `json:"verification"`
-	Refused       bool          `json:"refused"`
+	FormatVersion string                 `json:"format_version"`
+	ToolVersion   string                 `json:"tokensync_version"`
+	Organization  string                 `json:"organization"`
+	Complete      bool                   `json:"complete"`
+	Summary       planfile.Summary       `json:"summary"`
+	Writes        []WriteJSON            `json:"writes"`
+	Failed        []WriteJSON            `json:"failed"`
+	NotStarted    []planfile.SubjectJSON `json:"not_started"`
+	Stale         []planfile.SubjectJSON `json:"stale"`
+	Verification  *VerifyJSON            `json:"verification"`
+	Refused       bool                   `json:"refused"`
 }
 
 // WriteJSON is one subject apply wrote (or tried to).
 type WriteJSON struct {
-	Subject      SubjectJSON          `json:"subject"`
-	Changes      []ChangeJSON         `json:"changes"`
-	Before       []DeploymentRoleJSON `json:"before"`
-	After        []DeploymentRoleJSON `json:"after"`
-	Status       string               `json:"status"` // written, unchanged, failed
-	Error        string               `json:"error,omitempty"`
-	StatusCode   int                  `json:"status_code,omitempty"`
-	RequestID    string               `json:"request_id,omitempty"`
-	DurationMS   float64              `json:"duration_ms"`
-	ChangedSince bool                 `json:"changed_since_plan"`
+	Subject      planfile.SubjectJSON  `json:"subject"`
+	Changes      []planfile.ChangeJSON `json:"changes"`
+	Before       []DeploymentRoleJSON  `json:"before"`
+	After        []DeploymentRoleJSON  `json:"after"`
+	Status       string                `json:"status"` // written, unchanged, failed
+	Error        string                `json:"error,omitempty"`
+	StatusCode   int                   `json:"status_code,omitempty"`
+	RequestID    string                `json:"request_id,omitempty"`
+	DurationMS   float64               `json:"duration_ms"`
+	ChangedSince bool                  `json:"changed_since_plan"`
 }
 
 // DeploymentRoleJSON is one deployment role of a subject.
@@ -152,10 +153,10 @@ type DeploymentRoleJSON struct {
 
 // VerifyJSON is the verification after apply.
 type VerifyJSON struct {
-	Converged       bool          `json:"converged"`
-	Remaining       []ChangeJSON  `json:"remaining"`
-	ChangedByOthers []SubjectJSON `json:"changed_by_others"`
-	Error           string        `json:"error,omitempty"`
+	Converged       bool                   `json:"converged"`
+	Remaining       []planfile.ChangeJSON  `json:"remaining"`
+	ChangedByOthers []planfile.SubjectJSON `json:"changed_by_others"`
+	Error           string                 `json:"error,omitempty"`
 }
 
 // NewApplyDocument builds the JSON result of an apply.
@@ -166,7 +167,7 @@ func NewApplyDocument(o sync.Outcome, org, toolVersion string) ApplyDocument {
 		ToolVersion:   toolVersion,
 		Organization:  org,
 		Complete:      o.Complete(),
-		Summary:       Summary{Add: add, Change: change, Remove: remove},
+		Summary:       planfile.Summary{Add: add, Change: change, Remove: remove},
 		Writes:        writesJSON(o.Written),
 		Failed:        writesJSON(o.Failed),
 		NotStarted:    subjectsJSON(o.NotStarted),
@@ -174,12 +175,12 @@ func NewApplyDocument(o sync.Outcome, org, toolVersion string) ApplyDocument {
 		Refused:       o.Refused,
 	}
 	if o.Verification != nil || o.VerifyErr != nil {
-		v := &VerifyJSON{Remaining: []ChangeJSON{}, ChangedByOthers: []SubjectJSON{}}
+		v := &VerifyJSON{Remaining: []planfile.ChangeJSON{}, ChangedByOthers: []planfile.SubjectJSON{}}
 		if o.VerifyErr != nil {
 			v.Error = o.VerifyErr.Error()
 		} else {
 			v.Converged = o.Verification.Converged
-			v.Remaining = changesJSON(o.Verification.Remaining)
+			v.Remaining = planfile.ChangesJSON(o.Verification.Remaining)
 			for _, s := range o.Verification.ChangedByOthers {
 				v.ChangedByOthers = append(v.ChangedByOthers, subjectJSON(s))
 			}
@@ -196,12 +197,12 @@ func ApplyJSON(w io.Writer, o sync.Outcome, org, toolVersion string) error {
 	return enc.Encode(NewApplyDocument(o, org, toolVersion))
 }
 
-func subjectJSON(s sync.SubjectRef) SubjectJSON {
-	return SubjectJSON{Kind: string(s.Kind), ID: s.ID, Name: s.Name}
+func subjectJSON(s sync.SubjectRef) planfile.SubjectJSON {
+	return planfile.SubjectJSON{Kind: string(s.Kind), ID: s.ID, Name: s.Name}
 }
 
-func subjectsJSON(rs []sync.SubjectResult) []SubjectJSON {
-	out := []SubjectJSON{}
+func subjectsJSON(rs []sync.SubjectResult) []planfile.SubjectJSON {
+	out := []planfile.SubjectJSON{}
 	for _, r := range rs {
 		out = append(out, subjectJSON(r.Subject))
 	}
@@ -221,7 +222,7 @@ func writesJSON(rs []sync.SubjectResult) []WriteJSON {
 	for _, r := range rs {
 		w := WriteJSON{
 			Subject:      subjectJSON(r.Subject),
-			Changes:      changesJSON(r.Changes),
+			Changes:      planfile.ChangesJSON(r.Changes),
 			Before:       rolesJSON(r.Before),
 			After:        rolesJSON(r.After),
 			Status:       "unchanged",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tokensync/tokensync/planfile"
 	"github.com/tokensync/tokensync/sync"
 )
 
@@ -159,20 +160,24 @@ func TestJSONEscapesInvisibleCharacters(t *testing.T) {
 		changes = append(changes, sync.Change{Action: sync.Add, Deployment: sync.DeploymentRef{ID: h, Name: h},
 			Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: fmt.Sprint("tok-", i), Name: h}, After: h, Source: at(i + 1)})
 	}
-	p := sync.Plan{Organization: "org1", Changes: changes, Guards: okGuards()}
+	p := sync.Plan{Organization: "org1", Changes: changes, Guards: okGuards(), Fingerprints: map[string]string{}}
+	for _, c := range changes {
+		p.Fingerprints[c.Subject.ID] = strings.Repeat("a", 64)
+	}
+	p = withTarget(p)
 	var b bytes.Buffer
-	if err := JSON(&b, p, Meta{}); err != nil {
+	if err := JSON(&b, p, planfile.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	inert(t, "json", b.String())
 	if !strings.Contains(b.String(), `\u202e`) || !strings.Contains(b.String(), `\udb40\udc41`) || !strings.Contains(b.String(), "emoji 🚀 東京") {
 		t.Errorf("json:\n%s", b.String())
 	}
-	doc, err := ReadDocument(&b)
+	doc, err := planfile.Read(&b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(NewDocument(p, Meta{}), doc); diff != "" {
+	if diff := cmp.Diff(planfile.New(p, planfile.Meta{}), doc); diff != "" {
 		t.Errorf("the plan read back (-want +got):\n%s", diff)
 	}
 }

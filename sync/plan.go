@@ -489,3 +489,33 @@ func newTarget(d Desired, prune bool) *Target {
 	})
 	return t
 }
+
+// Guards recomputes the guards of a plan from its changes, its unmanaged
+// assignments and its Target, under opts: what a saved plan is checked
+// against when it is applied, rather than the verdicts it records. After
+// apply, a deployment keeps every subject the Target lists with a role and
+// every unmanaged assignment of a managed kind.
+func Guards(p Plan, opts Options) []Guard {
+	remaining := make(map[string]int)
+	allowEmpty := make(map[string]bool)
+	if p.Target != nil {
+		for _, md := range p.Target.Desired.Deployments {
+			allowEmpty[md.ID] = md.AllowEmpty
+			for _, a := range md.Assignments {
+				if !a.Absent {
+					remaining[md.ID]++
+				}
+			}
+		}
+	}
+	for _, c := range p.Unmanaged {
+		if managedKind(c.Subject.Kind) {
+			remaining[c.Deployment.ID]++
+		}
+	}
+	return []Guard{
+		maxRemovalsGuard(p.Changes, opts.MaxRemovals),
+		allowEmptyGuard(p.Changes, remaining, allowEmpty),
+		protectGuard(p.Changes, opts.Protect),
+	}
+}

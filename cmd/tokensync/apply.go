@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/planfile"
 	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
@@ -49,7 +50,7 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 			return exitWith(exitStale, "the plan %s belongs to organization %s, not %s; nothing was written", c.SavedPlan, doc.Organization, sess.org)
 		}
 		p = doc.Plan()
-		p.Guards = append(p.Guards, sync.CheckSaved(p, sync.Options{Prune: c.Prune, MaxRemovals: c.MaxRemovals, Protect: c.Protect})...)
+		p.Guards = append(p.Guards, sync.CheckSaved(p, c.options())...)
 	} else {
 		pl, err := c.makePlan(ctx, g, *st)
 		if err != nil {
@@ -127,26 +128,26 @@ func checkStale(ctx context.Context, st Streams, sess *session, p sync.Plan) err
 
 // readSavedPlan reads the saved plan and, when -f is also given, checks it
 // was made from those files.
-func (c *ApplyCmd) readSavedPlan() (render.Document, error) {
+func (c *ApplyCmd) readSavedPlan() (planfile.Document, error) {
 	f, err := os.Open(c.SavedPlan)
 	if err != nil {
-		return render.Document{}, exitWith(exitUsage, "read plan: %w; nothing was written", err)
+		return planfile.Document{}, exitWith(exitUsage, "read plan: %w; nothing was written", err)
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return render.Document{}, exitWith(exitUsage, "read plan: %s is a directory, not a plan file; nothing was written", c.SavedPlan)
+		return planfile.Document{}, exitWith(exitUsage, "read plan: %s is a directory, not a plan file; nothing was written", c.SavedPlan)
 	}
-	doc, err := render.ReadDocument(f)
+	doc, err := planfile.Read(f)
 	if err != nil {
-		return render.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written", c.SavedPlan, err)
+		return planfile.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written", c.SavedPlan, err)
 	}
 	if len(c.Files) > 0 {
 		sp, err := spec.Load(c.Files)
 		if err != nil {
-			return render.Document{}, err
+			return planfile.Document{}, err
 		}
 		if sp.Digest != doc.Spec.Digest {
-			return render.Document{}, exitWith(exitStale, "the plan %s was made from another version of the spec; nothing was written; run plan again", c.SavedPlan)
+			return planfile.Document{}, exitWith(exitStale, "the plan %s was made from another version of the spec; nothing was written; run plan again", c.SavedPlan)
 		}
 	}
 	return doc, nil

@@ -16,7 +16,7 @@ import (
 
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/astroapi/astroapitest"
-	"github.com/tokensync/tokensync/render"
+	"github.com/tokensync/tokensync/planfile"
 )
 
 // secret is the credential every test uses; no output may contain it.
@@ -617,7 +617,7 @@ func TestSavedPlanAppliesExactlyItsChanges(t *testing.T) {
 // validatePlanJSON checks a plan document against render/plan.schema.json.
 func validatePlanJSON(t *testing.T, data []byte) {
 	t.Helper()
-	schema, err := jsonschema.UnmarshalJSON(bytes.NewReader(render.PlanSchema()))
+	schema, err := jsonschema.UnmarshalJSON(bytes.NewReader(planfile.Schema()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,11 @@ type PlanFlags struct {
 	Protect     []string `help:"Token name or id (glob) that must never lose or change a role; repeatable." placeholder:"TOKEN"`
 }
 
+// options are the options of sync.Compute the flags set.
+func (f *PlanFlags) options() sync.Options {
+	return sync.Options{Prune: f.Prune, MaxRemovals: f.MaxRemovals, Protect: f.Protect}
+}
+
 // planned is everything a plan was made from.
 type planned struct {
 	spec *spec.Spec
@@ -61,7 +66,7 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 		return nil, &unresolvedError{org: sess.org, err: err}
 	}
 	printNotes(st, desired.Notes)
-	p := sync.Compute(desired, obs, sync.Options{Prune: f.Prune, MaxRemovals: f.MaxRemovals, Protect: f.Protect})
+	p := sync.Compute(desired, obs, f.options())
 	return &planned{spec: sp, sess: sess, obs: obs, plan: p}, nil
 }
 
