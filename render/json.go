@@ -35,4 +35,3 @@ func jsonEscape(dst []byte, r rune) []byte {
 	}
 	return fmt.Appendf(dst, `\u%04x`, r)
 }
-

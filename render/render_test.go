@@ -259,7 +259,6 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 }
 
-
 // validateDocument checks JSON against the plan schema.
 func validateDocument(t *testing.T, data []byte) {
 	t.Helper()

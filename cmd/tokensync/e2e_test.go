@@ -614,7 +614,7 @@ func TestSavedPlanAppliesExactlyItsChanges(t *testing.T) {
 	wantCode(t, r, exitStale)
 }
 
-// validatePlanJSON checks a plan document against render/plan.schema.json.
+// validatePlanJSON checks a plan document against planfile/plan.schema.json.
 func validatePlanJSON(t *testing.T, data []byte) {
 	t.Helper()
 	schema, err := jsonschema.UnmarshalJSON(bytes.NewReader(planfile.Schema()))
