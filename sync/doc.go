@@ -71,7 +71,9 @@
 //
 // For each key (managed deployment, subject), with R the role in the spec
 // and O the role observed ("-" for none). Roles compare case-insensitively
-// (built-in names upper-cased, custom names as the API spells them).
+// (built-in names upper-cased, custom names as the API spells them). An
+// ignore or protect glob matches a subject's id or name; a username, as
+// usernames are compared, in any case.
 //
 //	row              subject / spec entry                   observed  action     reason
 //	---------------  -------------------------------------  --------  ---------  --------------------------------------------------

@@ -59,13 +59,17 @@ func count(changes []Change) (add, change, remove int) {
 // Built-in names are upper case; custom role names are the API's spelling.
 func sameRole(a, b string) bool { return strings.EqualFold(a, b) }
 
-// matchGlob returns the first pattern that matches name or id.
-func matchGlob(patterns []string, name, id string) (string, bool) {
+// matchGlob returns the first pattern that matches the name or id of s.
+// Names are compared as the kind compares them: a username in any case
+// (the pattern and the name folded alike), other names exactly; ids
+// exactly.
+func matchGlob(patterns []string, s SubjectRef) (string, bool) {
+	info := kinds[s.Kind]
 	for _, p := range patterns {
-		if ok, _ := path.Match(p, name); ok && name != "" {
+		if ok, _ := path.Match(info.match(p), info.match(s.Name)); ok && s.Name != "" {
 			return p, true
 		}
-		if ok, _ := path.Match(p, id); ok && id != "" {
+		if ok, _ := path.Match(p, s.ID); ok && s.ID != "" {
 			return p, true
 		}
 	}
@@ -220,7 +224,7 @@ func (in *index) situation(k Key, opts Options) situation {
 		s.subject = sub.SubjectRef
 	}
 	s.before, s.has = in.observed[k]
-	s.ignoredBy, _ = matchGlob(in.ignore[s.subject.Kind], s.subject.Name, s.subject.ID)
+	s.ignoredBy, _ = matchGlob(in.ignore[s.subject.Kind], s.subject)
 	s.listsKind = slices.Contains(md.Lists, s.subject.Kind)
 	s.prune = opts.Prune || md.Prune
 	return s
@@ -414,7 +418,7 @@ func protectGuard(changes []Change, protect []string) Guard {
 		if c.Action == Add {
 			continue
 		}
-		if _, ok := matchGlob(protect, c.Subject.Name, c.Subject.ID); !ok {
+		if _, ok := matchGlob(protect, c.Subject); !ok {
 			continue
 		}
 		switch c.Action {

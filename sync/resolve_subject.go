@@ -218,7 +218,7 @@ func (r *resolver) subject(e entry, dep *astroapi.Deployment) (DesiredAssignment
 func (r *resolver) fits(e entry, x *Subject, dep *astroapi.Deployment) bool {
 	ok := true
 	noun, ref := kinds[e.kind].noun, e.ref()
-	if p, ignored := matchGlob(r.ignore[x.Kind], x.Name, x.ID); ignored {
+	if p, ignored := matchGlob(r.ignore[x.Kind], x.SubjectRef); ignored {
 		r.errorf(e.pos, "%s %q matches %s %q: remove it from the spec or from %s", noun, ref, kinds[x.Kind].ignoreKey, p, kinds[x.Kind].ignoreKey)
 		ok = false
 	}

@@ -322,3 +322,58 @@ func TestResolveUsersAndTeams(t *testing.T) {
 		})
 	}
 }
+
+// TestUsernameGlobsIgnoreCase: usernames are e-mail addresses, matched
+// case-insensitively, so an ignoreUsers or --protect glob matches a
+// username in any case: a user the file says is never touched is not
+// pruned because Astro spells its address with capitals. Ids and the
+// names of other kinds still match exactly.
+func TestUsernameGlobsIgnoreCase(t *testing.T) {
+	dana := withDeps(user("usr-dana", "Dana@Contractor.Example", astroapi.UserActive, "ORGANIZATION_MEMBER"), deploymentRole("dep-a", "DEPLOYMENT_ADMIN"))
+	al := withDeps(user("usr-alice", "Alice@Example.com", astroapi.UserActive, "ORGANIZATION_MEMBER"), deploymentRole("dep-a", "DEPLOYMENT_ADMIN"))
+	ops := withTeamDeps(team("team-ops", "Ops", "ORGANIZATION_MEMBER"), deploymentRole("dep-a", "DEPLOYMENT_ADMIN"))
+	obs := &Observed{
+		Organization: org,
+		Deployments:  []astroapi.Deployment{depA},
+		Subjects:     subjects([]astroapi.Token{anchor}, []astroapi.User{dana, al}, []astroapi.Team{ops}),
+	}
+	md := alpha(true)
+	md.Lists = append(md.Lists, KindUser, KindTeam)
+	md.AllowEmpty = true
+	d := Desired{
+		Deployments: []ManagedDeployment{md},
+		Ignore:      map[Kind][]string{KindUser: {"*@contractor.example"}, KindTeam: {"ops"}},
+	}
+	p := Compute(d, obs, Options{MaxRemovals: -1, Protect: []string{"alice@example.com"}})
+	var removed, ignored []string
+	for _, c := range p.Changes {
+		if c.Action == Remove {
+			removed = append(removed, c.Subject.Name)
+		}
+	}
+	for _, c := range p.Unmanaged {
+		ignored = append(ignored, c.Subject.Name+": "+c.Reason)
+	}
+	if diff := cmp.Diff([]string{"Alice@Example.com", "Ops"}, removed); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{`Dana@Contractor.Example: ignored (ignoreUsers "*@contractor.example")`}, ignored); diff != "" {
+		t.Errorf("ignored (-want +got):\n%s", diff)
+	}
+	wantProtect := Guard{Name: GuardProtect, Message: `protected user "Alice@Example.com" would lose its role DEPLOYMENT_ADMIN on deployment "alpha"`}
+	if diff := cmp.Diff(wantProtect, p.Guards[2]); diff != "" {
+		t.Errorf("protect (-want +got):\n%s", diff)
+	}
+
+	// Resolve refuses a listed user that an ignoreUsers glob matches in
+	// another case.
+	sp := spec.Spec{
+		IgnoreUsers: []spec.Pattern{{Glob: "*@EXAMPLE.COM", Pos: at(2)}},
+		Deployments: []spec.Deployment{{Pos: at(10), ID: "dep-prod", Users: []spec.UserEntry{userEntry(11, "bob@example.com", "DEPLOYMENT_ADMIN")}}},
+	}
+	_, err := Resolve(&sp, fixture())
+	want := `tokens.yaml:11:7: user "bob@example.com" matches ignoreUsers "*@EXAMPLE.COM": remove it from the spec or from ignoreUsers`
+	if err == nil || err.Error() != want {
+		t.Errorf("Resolve error = %v, want %s", err, want)
+	}
+}
