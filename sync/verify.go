@@ -156,3 +156,28 @@ func (e *Engine) subjects(ctx context.Context) ([]Subject, error) {
 	}
 	return all, nil
 }
+
+// Stale returns the subjects p changes whose role set in now differs from
+// the one p fingerprinted (or that now lacks): a saved plan made before
+// they changed must not be applied.
+func Stale(p Plan, now []Subject) []SubjectRef {
+	fp := make(map[string]string, len(now))
+	for _, s := range now {
+		if _, dup := fp[s.ID]; !dup {
+			fp[s.ID] = s.Fingerprint
+		}
+	}
+	var stale []SubjectRef
+	seen := map[string]bool{}
+	for _, c := range p.Changes {
+		want, ok := p.Fingerprints[c.Subject.ID]
+		if !ok || seen[c.Subject.ID] {
+			continue
+		}
+		seen[c.Subject.ID] = true
+		if have, found := fp[c.Subject.ID]; !found || have != want {
+			stale = append(stale, c.Subject)
+		}
+	}
+	return stale
+}
