@@ -137,25 +137,25 @@ var admin = astroapi.Subject{
 
 // defaultRoles are the built-in roles that GET /roles lists.
 var defaultRoles = []astroapi.DefaultRole{
-	{Name: "ORGANIZATION_OWNER", ScopeType: astroapi.ScopeOrganization, Description: "Full control of the organization.",
+	{Name: astroapi.RoleOrganizationOwner, ScopeType: astroapi.ScopeOrganization, Description: "Full control of the organization.",
 		Permissions: []string{"organization.get", "organization.update", "organization.apiTokens.get", "organization.apiTokens.update", "organization.billing.update"}},
-	{Name: "ORGANIZATION_BILLING_ADMIN", ScopeType: astroapi.ScopeOrganization, Description: "Manages the organization's billing.",
+	{Name: astroapi.RoleOrganizationBillingAdmin, ScopeType: astroapi.ScopeOrganization, Description: "Manages the organization's billing.",
 		Permissions: []string{"organization.get", "organization.billing.get", "organization.billing.update"}},
-	{Name: "ORGANIZATION_MEMBER", ScopeType: astroapi.ScopeOrganization, Description: "Reads the organization.",
+	{Name: astroapi.RoleOrganizationMember, ScopeType: astroapi.ScopeOrganization, Description: "Reads the organization.",
 		Permissions: []string{"organization.get"}},
-	{Name: "ORGANIZATION_OBSERVE_ADMIN", ScopeType: astroapi.ScopeOrganization, Description: "Manages Astro Observe.",
+	{Name: astroapi.RoleOrganizationObserveAdmin, ScopeType: astroapi.ScopeOrganization, Description: "Manages Astro Observe.",
 		Permissions: []string{"organization.get", "organization.observe.get", "organization.observe.update"}},
-	{Name: "ORGANIZATION_OBSERVE_MEMBER", ScopeType: astroapi.ScopeOrganization, Description: "Reads Astro Observe.",
+	{Name: astroapi.RoleOrganizationObserveMember, ScopeType: astroapi.ScopeOrganization, Description: "Reads Astro Observe.",
 		Permissions: []string{"organization.get", "organization.observe.get"}},
-	{Name: "WORKSPACE_OWNER", ScopeType: astroapi.ScopeWorkspace, Description: "Full control of the workspace.",
+	{Name: astroapi.RoleWorkspaceOwner, ScopeType: astroapi.ScopeWorkspace, Description: "Full control of the workspace.",
 		Permissions: []string{"workspace.get", "workspace.update", "workspace.apiTokens.get", "workspace.apiTokens.update", "workspace.deployments.create"}},
-	{Name: "WORKSPACE_OPERATOR", ScopeType: astroapi.ScopeWorkspace, Description: "Manages the workspace's deployments.",
+	{Name: astroapi.RoleWorkspaceOperator, ScopeType: astroapi.ScopeWorkspace, Description: "Manages the workspace's deployments.",
 		Permissions: []string{"workspace.get", "workspace.deployments.create", "workspace.deployments.update"}},
-	{Name: "WORKSPACE_AUTHOR", ScopeType: astroapi.ScopeWorkspace, Description: "Deploys code to the workspace's deployments.",
+	{Name: astroapi.RoleWorkspaceAuthor, ScopeType: astroapi.ScopeWorkspace, Description: "Deploys code to the workspace's deployments.",
 		Permissions: []string{"workspace.get", "workspace.deployments.deploy"}},
-	{Name: "WORKSPACE_MEMBER", ScopeType: astroapi.ScopeWorkspace, Description: "Reads the workspace.",
+	{Name: astroapi.RoleWorkspaceMember, ScopeType: astroapi.ScopeWorkspace, Description: "Reads the workspace.",
 		Permissions: []string{"workspace.get"}},
-	{Name: "WORKSPACE_ACCESSOR", ScopeType: astroapi.ScopeWorkspace, Description: "Sees that the workspace exists.",
+	{Name: astroapi.RoleWorkspaceAccessor, ScopeType: astroapi.ScopeWorkspace, Description: "Sees that the workspace exists.",
 		Permissions: []string{"workspace.get"}},
 	{Name: astroapi.RoleDeploymentAdmin, ScopeType: astroapi.ScopeDeployment, Description: "Full control of the deployment.",
 		Permissions: []string{"deployment.get", "deployment.update", "deployment.deploy", "deployment.apiTokens.update"}},
@@ -615,8 +615,8 @@ func (c *call) listRoles(string) {
 	q := c.query("scopeTypes", "includeDefaultRoles", "offset", "limit", "sorts")
 	scopeTypes := q.list("scopeTypes")
 	for _, st := range scopeTypes {
-		if !slices.Contains(scopes, st) {
-			q.failf("scopeTypes", "oneof", "scopeTypes value %q is not one of %s", st, strings.Join(scopes, ", "))
+		if !slices.Contains(astroapi.Scopes(), st) {
+			q.failf("scopeTypes", "oneof", "scopeTypes value %q is not one of %s", st, strings.Join(astroapi.Scopes(), ", "))
 		}
 	}
 	includeDefault := q.boolean("includeDefaultRoles")

@@ -28,8 +28,8 @@ func checkRoles(x *index, scope, own string, roles []astroapi.Role, fromAPI bool
 	for i := range roles {
 		r := &roles[i]
 		f := fmt.Sprintf("roles[%d]", i)
-		if !slices.Contains(entityTypes, r.EntityType) {
-			add(f+".entityType", "oneof", "entityType %q is not one of %s", r.EntityType, strings.Join(entityTypes, ", "))
+		if !slices.Contains(astroapi.EntityTypes(), r.EntityType) {
+			add(f+".entityType", "oneof", "entityType %q is not one of %s", r.EntityType, strings.Join(astroapi.EntityTypes(), ", "))
 			continue
 		}
 		if r.EntityID == "" {
@@ -120,8 +120,9 @@ func checkRoles(x *index, scope, own string, roles []astroapi.Role, fromAPI bool
 // accepted in any case and stored upper case (inferred, Terraform provider
 // issue 195); without it (a state), they must already be upper case.
 func fitRole(x *index, role, entityType, workspace string, fromAPI bool) (stored, code, msg string) {
-	upper := strings.ToUpper(role)
-	if et, ok := builtinRoles[upper]; ok {
+	// A scope and the entity type of equal spelling name the same thing.
+	if et := astroapi.BuiltinRoleScope(role); et != "" {
+		upper := strings.ToUpper(role)
 		if role != upper {
 			if !fromAPI {
 				return "", "upper_case", fmt.Sprintf("built-in role %q must be written %q, as the API stores it", role, upper)

@@ -85,28 +85,6 @@ type Credential struct {
 	ReadOnly     bool     `json:"readOnly,omitempty" yaml:"readOnly,omitempty"`
 }
 
-// builtinRoles maps every built-in role to the entity type it fits.
-var builtinRoles = map[string]string{
-	"ORGANIZATION_OWNER":          astroapi.EntityOrganization,
-	"ORGANIZATION_BILLING_ADMIN":  astroapi.EntityOrganization,
-	"ORGANIZATION_MEMBER":         astroapi.EntityOrganization,
-	"ORGANIZATION_OBSERVE_ADMIN":  astroapi.EntityOrganization,
-	"ORGANIZATION_OBSERVE_MEMBER": astroapi.EntityOrganization,
-	"WORKSPACE_OWNER":             astroapi.EntityWorkspace,
-	"WORKSPACE_OPERATOR":          astroapi.EntityWorkspace,
-	"WORKSPACE_AUTHOR":            astroapi.EntityWorkspace,
-	"WORKSPACE_MEMBER":            astroapi.EntityWorkspace,
-	"WORKSPACE_ACCESSOR":          astroapi.EntityWorkspace,
-	astroapi.RoleDeploymentAdmin:  astroapi.EntityDeployment,
-}
-
-var scopes = []string{astroapi.ScopeOrganization, astroapi.ScopeWorkspace, astroapi.ScopeDeployment}
-
-var entityTypes = []string{
-	astroapi.EntityOrganization, astroapi.EntityWorkspace, astroapi.EntityDeployment,
-	astroapi.EntityDAG, astroapi.EntityDAGTag,
-}
-
 // Clone returns a deep copy of st.
 func (st *State) Clone() *State {
 	c := *st
@@ -247,7 +225,7 @@ func (st *State) validate() []problem {
 		switch {
 		case r.Name == "":
 			add(p+".name", "custom role name is required")
-		case builtinRoles[strings.ToUpper(r.Name)] != "":
+		case astroapi.IsBuiltinRole(r.Name):
 			add(p+".name", "custom role %q: the name of a built-in role", r.Name)
 		case roleNames[r.Name]:
 			add(p+".name", "duplicate custom role name %q", r.Name)
@@ -259,8 +237,8 @@ func (st *State) validate() []problem {
 			}
 			roleIDs[r.ID] = true
 		}
-		if !slices.Contains(scopes, r.ScopeType) {
-			add(p+".scopeType", "custom role %q: scopeType %q is not one of %s", r.Name, r.ScopeType, strings.Join(scopes, ", "))
+		if !slices.Contains(astroapi.Scopes(), r.ScopeType) {
+			add(p+".scopeType", "custom role %q: scopeType %q is not one of %s", r.Name, r.ScopeType, strings.Join(astroapi.Scopes(), ", "))
 		}
 		for j, w := range r.RestrictedWorkspaceIDs {
 			if !ws[w] {
@@ -282,8 +260,8 @@ func (st *State) validate() []problem {
 		if t.Name == "" {
 			add(p+".name", "token %q: name is required", t.ID)
 		}
-		if !slices.Contains(scopes, t.Scope) {
-			add(p+".scope", "token %q: scope %q is not one of %s", t.ID, t.Scope, strings.Join(scopes, ", "))
+		if !slices.Contains(astroapi.Scopes(), t.Scope) {
+			add(p+".scope", "token %q: scope %q is not one of %s", t.ID, t.Scope, strings.Join(astroapi.Scopes(), ", "))
 			continue
 		}
 		own, ferrs := ownEntity(idx, t.Scope, t.Roles)

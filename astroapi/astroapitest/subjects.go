@@ -56,10 +56,6 @@ const (
 
 var userStatuses = []string{astroapi.UserActive, astroapi.UserInactive, astroapi.UserPending, astroapi.UserBanned}
 
-// dagRoleNames are the built-in DAG roles; custom DAG roles are not
-// emulated.
-var dagRoleNames = []string{"DAG_VIEWER", "DAG_AUTHOR"}
-
 func (r RoleSet) clone() RoleSet {
 	r.WorkspaceRoles = slices.Clone(r.WorkspaceRoles)
 	r.DeploymentRoles = slices.Clone(r.DeploymentRoles)
@@ -229,8 +225,8 @@ func checkRoleSet(x *index, kind string, r *RoleSet, fromAPI bool) []astroapi.Fi
 		switch {
 		case g.Role == "":
 			add(f+".role", "required", "role is required")
-		case !slices.Contains(dagRoleNames, upper):
-			add(f+".role", "not_found", "unknown DAG role %q: want one of %s", g.Role, strings.Join(dagRoleNames, ", "))
+		case !astroapi.IsDAGRole(g.Role): // custom DAG roles are not emulated
+			add(f+".role", "not_found", "unknown DAG role %q: want one of %s", g.Role, strings.Join(astroapi.DAGRoles(), ", "))
 		case g.Role != upper && !fromAPI:
 			add(f+".role", "upper_case", "built-in role %q must be written %q, as the API stores it", g.Role, upper)
 		default:

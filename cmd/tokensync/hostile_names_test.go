@@ -157,7 +157,7 @@ func TestPropertyExportParsesBack(t *testing.T) {
 	nonEmpty := text.Filter(func(s string) bool { return s != "" })
 	rapid.Check(t, func(rt *rapid.T) {
 		obs := &sync.Observed{Organization: nonEmpty.Draw(rt, "organization"), Workspaces: []astroapi.Workspace{{ID: "ws", Name: text.Draw(rt, "workspace")}}}
-		role := rapid.OneOf(rapid.Just(astroapi.RoleDeploymentAdmin), text.Filter(func(r string) bool { return r != "" && spec.NormalizeRole(r) == r }))
+		role := rapid.OneOf(rapid.Just(astroapi.RoleDeploymentAdmin), text.Filter(func(r string) bool { return r != "" && astroapi.CanonicalRole(r) == r }))
 		want := map[string][]string{} // deployment id → "name=role" or "#id=role", sorted
 		depIDs := rapid.SliceOfNDistinct(nonEmpty, 1, 3, rapid.ID[string]).Draw(rt, "deployments")
 		for _, id := range depIDs {
