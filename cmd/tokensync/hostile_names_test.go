@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -187,10 +188,11 @@ func TestPropertyExportParsesBack(t *testing.T) {
 			}
 		}
 
-		out, err := encodeSpec(exportSpec(obs, obs.Deployments))
-		if err != nil {
+		var buf bytes.Buffer
+		if err := spec.Encode(&buf, exportSpec(obs, obs.Deployments)); err != nil {
 			rt.Fatal(err)
 		}
+		out := buf.Bytes()
 		for i, r := range string(out) {
 			if r != '\n' && render.Escapes(r) {
 				rt.Fatalf("the export holds %U at byte %d:\n%s", r, i, out)
