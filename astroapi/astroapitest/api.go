@@ -45,36 +45,55 @@ var (
 // match finds the route of an escaped request path under /v1, with its
 // organization and token ids; rt is nil when no route matches.
 func match(escaped string) (rt *route, org, tokenID string) {
-	segs := strings.Split(escaped, "/")
-	if len(segs) < 5 || segs[0] != "" || segs[1] != "v1" || segs[2] != "organizations" {
+	org, rest, ok := orgPath(escaped)
+	if !ok {
 		return nil, "", ""
 	}
-	for i, seg := range segs[3:] {
-		s, err := url.PathUnescape(seg)
-		if err != nil || s == "" {
-			return nil, "", ""
-		}
-		segs[3+i] = s
-	}
-	org, rest := segs[3], segs[4:]
-	switch {
-	case len(rest) == 1 && rest[0] == "tokens":
-		return routeTokens, org, ""
-	case len(rest) == 2 && rest[0] == "tokens":
-		return routeToken, org, rest[1]
-	case len(rest) == 3 && rest[0] == "tokens" && rest[2] == "roles":
-		return routeTokenRoles, org, rest[1]
-	case len(rest) == 1 && rest[0] == "deployments":
-		return routeDeployments, org, ""
-	case len(rest) == 1 && rest[0] == "workspaces":
-		return routeWorkspaces, org, ""
-	case len(rest) == 1 && rest[0] == "roles":
-		return routeRoles, org, ""
+	if rt, id := matchOrganization(rest); rt != nil {
+		return rt, org, id
 	}
 	if rt, id := matchSubjects(rest); rt != nil {
 		return rt, org, id
 	}
 	return nil, "", ""
+}
+
+// orgPath splits an escaped path /v1/organizations/{org}/rest... into the
+// organization and the unescaped segments after it (at least one); ok is
+// false for any other path, or a segment that is empty or badly escaped.
+func orgPath(escaped string) (org string, rest []string, ok bool) {
+	segs := strings.Split(escaped, "/")
+	if len(segs) < 5 || segs[0] != "" || segs[1] != "v1" || segs[2] != "organizations" {
+		return "", nil, false
+	}
+	for i, seg := range segs[3:] {
+		s, err := url.PathUnescape(seg)
+		if err != nil || s == "" {
+			return "", nil, false
+		}
+		segs[3+i] = s
+	}
+	return segs[3], segs[4:], true
+}
+
+// matchOrganization finds the route of the token, deployment, workspace
+// and role paths of an organization, with the token id.
+func matchOrganization(rest []string) (rt *route, tokenID string) {
+	switch {
+	case len(rest) == 1 && rest[0] == "tokens":
+		return routeTokens, ""
+	case len(rest) == 2 && rest[0] == "tokens":
+		return routeToken, rest[1]
+	case len(rest) == 3 && rest[0] == "tokens" && rest[2] == "roles":
+		return routeTokenRoles, rest[1]
+	case len(rest) == 1 && rest[0] == "deployments":
+		return routeDeployments, ""
+	case len(rest) == 1 && rest[0] == "workspaces":
+		return routeWorkspaces, ""
+	case len(rest) == 1 && rest[0] == "roles":
+		return routeRoles, ""
+	}
+	return nil, ""
 }
 
 // List envelopes.

@@ -174,6 +174,9 @@ func (st *State) Validate() error {
 	return errors.Join(errs...)
 }
 
+// addProblem records a problem of a state at a path.
+type addProblem func(path, format string, args ...any)
+
 func (st *State) validate() []problem {
 	var probs []problem
 	add := func(path, format string, args ...any) {
@@ -185,30 +188,54 @@ func (st *State) validate() []problem {
 	if st.Organization.Name == "" {
 		add("organization.name", "organization name is required")
 	}
+	ws := st.validateWorkspaces(add)
+	st.validateDeployments(ws, add)
+	st.validateRoles(ws, add)
+	idx := newIndex(st)
+	toks := st.validateTokens(idx, add)
+	st.validateSubjects(idx, add)
+	st.validateCredentials(ws, toks, add)
+	return probs
+}
+
+// checkID adds a problem when id is empty or already in seen, and adds it
+// to seen.
+func checkID(add addProblem, seen map[string]bool, path, noun, id string) {
+	switch {
+	case id == "":
+		add(path+".id", "%s id is required", noun)
+	case seen[id]:
+		add(path+".id", "duplicate %s id %q", noun, id)
+	}
+	seen[id] = true
+}
+
+// checkTimes adds a problem when updated is before created (both set).
+func checkTimes(add addProblem, path, noun, id string, created, updated time.Time) {
+	if !updated.IsZero() && !created.IsZero() && updated.Before(created) {
+		add(path+".updatedAt", "%s %q: updatedAt is before createdAt", noun, id)
+	}
+}
+
+// validateWorkspaces checks the workspaces and returns their ids.
+func (st *State) validateWorkspaces(add addProblem) map[string]bool {
 	ws := map[string]bool{}
 	for i, w := range st.Workspaces {
 		p := fmt.Sprintf("workspaces[%d]", i)
-		switch {
-		case w.ID == "":
-			add(p+".id", "workspace id is required")
-		case ws[w.ID]:
-			add(p+".id", "duplicate workspace id %q", w.ID)
-		}
-		ws[w.ID] = true
+		checkID(add, ws, p, "workspace", w.ID)
 		if w.Name == "" {
 			add(p+".name", "workspace %q: name is required", w.ID)
 		}
 	}
+	return ws
+}
+
+// validateDeployments checks the deployments against the workspace ids.
+func (st *State) validateDeployments(ws map[string]bool, add addProblem) {
 	deps := map[string]bool{}
 	for i, d := range st.Deployments {
 		p := fmt.Sprintf("deployments[%d]", i)
-		switch {
-		case d.ID == "":
-			add(p+".id", "deployment id is required")
-		case deps[d.ID]:
-			add(p+".id", "duplicate deployment id %q", d.ID)
-		}
-		deps[d.ID] = true
+		checkID(add, deps, p, "deployment", d.ID)
 		if d.Name == "" {
 			add(p+".name", "deployment %q: name is required", d.ID)
 		}
@@ -219,6 +246,10 @@ func (st *State) validate() []problem {
 			add(p+".workspaceId", "deployment %q: unknown workspace %q", d.ID, d.WorkspaceID)
 		}
 	}
+}
+
+// validateRoles checks the custom roles against the workspace ids.
+func (st *State) validateRoles(ws map[string]bool, add addProblem) {
 	roleIDs, roleNames := map[string]bool{}, map[string]bool{}
 	for i, r := range st.Roles {
 		p := fmt.Sprintf("roles[%d]", i)
@@ -246,17 +277,15 @@ func (st *State) validate() []problem {
 			}
 		}
 	}
-	idx := newIndex(st)
+}
+
+// validateTokens checks the tokens and their role lists, and returns
+// their ids.
+func (st *State) validateTokens(idx *index, add addProblem) map[string]bool {
 	toks := map[string]bool{}
 	for i, t := range st.Tokens {
 		p := fmt.Sprintf("tokens[%d]", i)
-		switch {
-		case t.ID == "":
-			add(p+".id", "token id is required")
-		case toks[t.ID]:
-			add(p+".id", "duplicate token id %q", t.ID)
-		}
-		toks[t.ID] = true
+		checkID(add, toks, p, "token", t.ID)
 		if t.Name == "" {
 			add(p+".name", "token %q: name is required", t.ID)
 		}
@@ -271,11 +300,14 @@ func (st *State) validate() []problem {
 		for _, fe := range ferrs {
 			add(p+"."+fe.Field, "token %q: %s", t.ID, fe.Message)
 		}
-		if !t.UpdatedAt.IsZero() && !t.CreatedAt.IsZero() && t.UpdatedAt.Before(t.CreatedAt) {
-			add(p+".updatedAt", "token %q: updatedAt is before createdAt", t.ID)
-		}
+		checkTimes(add, p, "token", t.ID, t.CreatedAt, t.UpdatedAt)
 	}
-	st.validateSubjects(idx, add)
+	return toks
+}
+
+// validateCredentials checks the credentials against the workspace and
+// token ids.
+func (st *State) validateCredentials(ws, toks map[string]bool, add addProblem) {
 	secrets := map[string]bool{}
 	for i, c := range st.Credentials {
 		p := fmt.Sprintf("credentials[%d]", i)
@@ -297,7 +329,6 @@ func (st *State) validate() []problem {
 			}
 		}
 	}
-	return probs
 }
 
 // index gives the rule checks fast access to a state's entities.
