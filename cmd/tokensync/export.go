@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/tokensync/tokensync/astroapi"
-	"github.com/tokensync/tokensync/render"
+	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
 
@@ -38,40 +33,7 @@ func (c *ExportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	out, err := encodeSpec(exportSpec(obs, deps))
-	if err != nil {
-		return err
-	}
-	_, err = st.Out.Write(out)
-	return err
-}
-
-// encodeSpec writes the exported document as YAML in which every character
-// that render.Safe escapes is escaped. scalar double-quotes every value that
-// holds one; in double quotes the YAML encoder escapes the ASCII ones and
-// writes the rest (bidi overrides, invisible characters, other spaces and
-// line breaks) as they are, so they are escaped here, as \u or \U escapes.
-// Comments are escaped by render.Safe and keys are the spec's own, so no
-// such character is found outside a double-quoted scalar.
-func encodeSpec(doc *yaml.Node) ([]byte, error) {
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return render.EscapeQuoted(b.Bytes(), yamlEscape), nil
-}
-
-// yamlEscape appends r as an escape of a double-quoted YAML scalar.
-func yamlEscape(dst []byte, r rune) []byte {
-	if r > 0xffff {
-		return fmt.Appendf(dst, `\U%08X`, r)
-	}
-	return fmt.Appendf(dst, `\u%04X`, r)
+	return spec.Encode(st.Out, exportSpec(obs, deps))
 }
 
 // selectDeployments applies --workspace and --deployment; with neither,
@@ -118,10 +80,13 @@ func (c *ExportCmd) selectDeployments(obs *sync.Observed) ([]astroapi.Deployment
 	return out, nil
 }
 
+// exportComment heads the exported file.
+const exportComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens.\nDeployment API tokens are not managed and are left out."
+
 // exportSpec builds the spec document: deployments by id (name and
 // workspace in a comment), tokens by name where the name is unique in the
 // organization (and not empty, which the spec refuses) and by id otherwise.
-func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) *yaml.Node {
+func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) spec.Document {
 	wsName := map[string]string{}
 	for _, w := range obs.Workspaces {
 		wsName[w.ID] = w.Name
@@ -144,83 +109,30 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) *yaml.Node {
 		if t.Scope == astroapi.ScopeDeployment {
 			continue
 		}
-		for _, r := range t.Roles {
-			if r.EntityType == astroapi.EntityDeployment {
-				held[r.EntityID] = append(held[r.EntityID], entry{t, r.Role})
-			}
+		for _, r := range astroapi.TokenDeploymentRoles(t.Roles) {
+			held[r.DeploymentID] = append(held[r.DeploymentID], entry{t, r.Role})
 		}
 	}
 
-	deployments := seq()
+	doc := spec.Document{Organization: obs.Organization, Comment: exportComment, Always: []spec.Kind{spec.KindWorkspaceToken}}
 	for _, d := range deps {
 		entries := held[d.ID]
 		slices.SortFunc(entries, func(a, b entry) int {
 			return cmp.Or(strings.Compare(a.token.Name, b.token.Name), strings.Compare(a.token.ID, b.token.ID))
 		})
-		wsTokens, orgTokens := seq(), seq()
+		dd := spec.DeploymentDoc{ID: d.ID, Name: d.Name, Workspace: wsName[d.WorkspaceID], Entries: map[spec.Kind][]spec.EntryDoc{}}
 		for _, e := range entries {
-			var tok *yaml.Node
-			if nameCount[e.token.Name] == 1 && e.token.Name != "" {
-				tok = mapping("name", scalar(e.token.Name), "role", scalar(e.role))
-			} else {
-				tok = mapping("id", scalar(e.token.ID), "role", scalar(e.role))
-				tok.Content[1].LineComment = render.Safe(e.token.Name) + " (name shared by several tokens)"
+			ed := spec.EntryDoc{Name: e.token.Name, Role: e.role}
+			if nameCount[e.token.Name] != 1 || e.token.Name == "" {
+				ed = spec.EntryDoc{ID: e.token.ID, Role: e.role, Comment: e.token.Name + " (name shared by several tokens)"}
 			}
+			kind := spec.KindWorkspaceToken
 			if e.token.Scope == astroapi.ScopeOrganization {
-				orgTokens.Content = append(orgTokens.Content, tok)
-			} else {
-				wsTokens.Content = append(wsTokens.Content, tok)
+				kind = spec.KindOrganizationToken
 			}
+			dd.Entries[kind] = append(dd.Entries[kind], ed)
 		}
-		dep := mapping("id", scalar(d.ID))
-		dep.Content[1].LineComment = fmt.Sprintf("%s (workspace %s)", render.Safe(d.Name), render.Safe(wsName[d.WorkspaceID]))
-		dep.Content = append(dep.Content, scalar("workspaceTokens"), wsTokens)
-		if len(orgTokens.Content) > 0 {
-			dep.Content = append(dep.Content, scalar("organizationTokens"), orgTokens)
-		}
-		deployments.Content = append(deployments.Content, dep)
+		doc.Deployments = append(doc.Deployments, dd)
 	}
-	root := mapping("version", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: "1"},
-		"organization", scalar(obs.Organization),
-		"deployments", deployments)
-	root.HeadComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens.\nDeployment API tokens are not managed and are left out."
-	return &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}
-}
-
-// scalar is a string value. It is plain only when every YAML version and
-// every reader takes it as that string and nothing else; otherwise it is
-// double-quoted, where every character can be escaped (see encodeSpec).
-func scalar(v string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
-	if !plainWord.MatchString(v) || yaml11Word[strings.ToLower(v)] {
-		n.Style = yaml.DoubleQuotedStyle
-	}
-	return n
-}
-
-// plainWord matches the strings written plain: a letter, then letters,
-// digits and "_.@/-", words separated by single spaces. What else YAML may
-// write plain (a leading digit, ':' or '#' inside, "~", "=") some reader
-// takes as a number, a time, a comment or a null.
-var plainWord = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.@/-]*( [A-Za-z0-9_.@/-]+)*$`)
-
-// yaml11Word are the words YAML 1.1 reads as booleans or null, in lower
-// case: written plain, `name: yes` is a string for the spec's parser but a
-// boolean for other tools.
-var yaml11Word = map[string]bool{
-	"y": true, "yes": true, "n": true, "no": true, "true": true, "false": true,
-	"on": true, "off": true, "null": true,
-}
-
-func seq() *yaml.Node {
-	return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-}
-
-// mapping builds a mapping node from alternating keys and value nodes.
-func mapping(kv ...any) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-	for i := 0; i < len(kv); i += 2 {
-		n.Content = append(n.Content, scalar(kv[i].(string)), kv[i+1].(*yaml.Node))
-	}
-	return n
+	return doc
 }
