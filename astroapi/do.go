@@ -23,13 +23,9 @@ import (
 // rate limiter, bounds each attempt in time and every body in size, turns
 // failures into *Error, retries what may be retried, logs and counts.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, out any) error {
-	var body []byte
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("%s %s: encode request: %w", method, path, err)
-		}
-		body = b
+	body, err := encodeBody(method, path, in)
+	if err != nil {
+		return err
 	}
 	target := c.base.String() + path
 	logPath := path
@@ -47,20 +43,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 				return fmt.Errorf("%s %s: wait for rate limiter: %w", method, path, err)
 			}
 		}
-		start := time.Now()
-		c.countAttempt(attempt > 0)
-		resp, sendErr := c.send(ctx, method, target, body)
-		took := time.Since(start)
-		if resp.status != 0 {
-			c.countStatus(resp.status)
-		}
-		var err error
-		if sendErr != nil {
-			err = fmt.Errorf("%s %s: %w", method, path, unwrapURLError(sendErr))
-		} else {
-			err = decodeResponse(method, path, resp.status, resp.header, resp.body, out, c.credential)
-		}
-		err = c.scrub(err)
+		resp, took, sendErr, err := c.try(ctx, method, path, target, body, out, attempt)
 		if err == nil {
 			c.logAttempt(method, logPath, attempt, resp, took, nil, -1)
 			return nil
@@ -95,6 +78,37 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 			return fmt.Errorf("%w (retry %d interrupted: %w)", err, attempt+1, context.Cause(ctx))
 		}
 	}
+}
+
+// encodeBody is the JSON body of a request, nil without one.
+func encodeBody(method, path string, in any) ([]byte, error) {
+	if in == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: encode request: %w", method, path, err)
+	}
+	return b, nil
+}
+
+// try makes one attempt of a request and counts it: the response, how
+// long it took, the transport error, and the error of the attempt (either,
+// or the API's, scrubbed of the credential).
+func (c *Client) try(ctx context.Context, method, path, target string, body []byte, out any, attempt int) (resp response, took time.Duration, sendErr, err error) {
+	start := time.Now()
+	c.countAttempt(attempt > 0)
+	resp, sendErr = c.send(ctx, method, target, body)
+	took = time.Since(start)
+	if resp.status != 0 {
+		c.countStatus(resp.status)
+	}
+	if sendErr != nil {
+		err = fmt.Errorf("%s %s: %w", method, path, unwrapURLError(sendErr))
+	} else {
+		err = decodeResponse(method, path, resp.status, resp.header, resp.body, out, c.credential)
+	}
+	return resp, took, sendErr, c.scrub(err)
 }
 
 // response is what one attempt received.

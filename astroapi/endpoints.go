@@ -168,29 +168,9 @@ func listAll[T listItem](ctx context.Context, c *Client, path, key string, q url
 		if page >= c.maxPages {
 			return nil, c.scrub(fmt.Errorf("GET %s: list did not end after %d pages (%d items)", path, page, len(all)))
 		}
-		pq := url.Values{}
-		for k, v := range q {
-			pq[k] = v
-		}
-		pq.Set("offset", strconv.Itoa(offset))
-		pq.Set("limit", strconv.Itoa(c.pageSize))
-		var env map[string]json.RawMessage
-		if err := c.do(ctx, http.MethodGet, path, pq, nil, &env); err != nil {
+		items, total, env, err := listPage[T](ctx, c, path, key, q, offset)
+		if err != nil {
 			return nil, err
-		}
-		raw, ok := env[key]
-		if !ok {
-			return nil, c.scrub(fmt.Errorf("GET %s: response has no %q field", path, key))
-		}
-		var items []T
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, c.scrub(fmt.Errorf("GET %s: decode %q at offset %d: %w", path, key, offset, err))
-		}
-		total := -1
-		if raw, ok := env["totalCount"]; ok && string(raw) != "null" {
-			if err := json.Unmarshal(raw, &total); err != nil {
-				return nil, c.scrub(fmt.Errorf("GET %s: decode %q at offset %d: %w", path, "totalCount", offset, err))
-			}
 		}
 		if total > c.maxItems {
 			return nil, fmt.Errorf("GET %s: the list claims %d items, more than the %d this client reads", path, total, c.maxItems)
@@ -224,6 +204,34 @@ func listAll[T listItem](ctx context.Context, c *Client, path, key string, q url
 			return nil, fmt.Errorf("GET %s: list did not end after %d items, more than the %d this client reads", path, offset, c.maxItems)
 		}
 	}
+}
+
+// listPage reads the page at offset of the list at path: its items under
+// key, its totalCount (-1 when the answer has none) and the whole answer.
+func listPage[T listItem](ctx context.Context, c *Client, path, key string, q url.Values, offset int) (items []T, total int, env map[string]json.RawMessage, err error) {
+	pq := url.Values{}
+	for k, v := range q {
+		pq[k] = v
+	}
+	pq.Set("offset", strconv.Itoa(offset))
+	pq.Set("limit", strconv.Itoa(c.pageSize))
+	if err := c.do(ctx, http.MethodGet, path, pq, nil, &env); err != nil {
+		return nil, 0, nil, err
+	}
+	raw, ok := env[key]
+	if !ok {
+		return nil, 0, nil, c.scrub(fmt.Errorf("GET %s: response has no %q field", path, key))
+	}
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, 0, nil, c.scrub(fmt.Errorf("GET %s: decode %q at offset %d: %w", path, key, offset, err))
+	}
+	total = -1
+	if raw, ok := env["totalCount"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &total); err != nil {
+			return nil, 0, nil, c.scrub(fmt.Errorf("GET %s: decode %q at offset %d: %w", path, "totalCount", offset, err))
+		}
+	}
+	return items, total, env, nil
 }
 
 // orgPath builds /organizations/{org}/{parts...}, escaping every part.

@@ -2,25 +2,6 @@ package astroapi
 
 import "time"
 
-// Token scopes, as the API spells them in ApiToken.scope.
-const (
-	ScopeOrganization = "ORGANIZATION"
-	ScopeWorkspace    = "WORKSPACE"
-	ScopeDeployment   = "DEPLOYMENT"
-)
-
-// Entity types of an ApiTokenRole.
-const (
-	EntityOrganization = "ORGANIZATION"
-	EntityWorkspace    = "WORKSPACE"
-	EntityDeployment   = "DEPLOYMENT"
-	EntityDAG          = "DAG"
-	EntityDAGTag       = "DAG_TAG"
-)
-
-// RoleDeploymentAdmin is the only built-in deployment role.
-const RoleDeploymentAdmin = "DEPLOYMENT_ADMIN"
-
 // Token is an Astro API token (ApiToken). The API never returns the secret
 // on GET or list, so Token has no field for it.
 type Token struct {

@@ -16,11 +16,6 @@ const (
 	UserBanned   = "BANNED"
 )
 
-// RoleWorkspaceAccessor is the workspace role Astro adds on its own to a
-// user or team that gains a deployment role in a workspace where it has no
-// workspace role.
-const RoleWorkspaceAccessor = "WORKSPACE_ACCESSOR"
-
 // User is a user of the organization (User). Username is the user's e-mail
 // address. OrganizationRole is "" when the API leaves it out.
 type User struct {

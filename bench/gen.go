@@ -102,22 +102,50 @@ func Generate(z Size, seed uint64) (*Org, error) {
 	if z.Workspaces < 1 || z.Deployments < z.Workspaces || z.Tokens < 1 || z.Assignments < max(z.Deployments, z.Tokens) {
 		return nil, fmt.Errorf("size %s: want 1 <= workspaces <= deployments and assignments >= max(deployments, tokens)", z.Name)
 	}
-	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-	o := &Org{Size: z, ID: fmt.Sprintf("clbenchorg%015d", seed%1e15)}
+	g := &generator{
+		z: z,
+		r: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)),
+		o: &Org{Size: z, ID: fmt.Sprintf("clbenchorg%015d", seed%1e15)},
+	}
+	g.places()
+	g.tokens()
+	if err := g.assignments(); err != nil {
+		return nil, err
+	}
+	g.drift()
+	return g.o, nil
+}
+
+// generator holds what the steps of Generate share. The steps draw from r
+// in a fixed order, so that a seed always gives the same organization.
+type generator struct {
+	z         Size
+	r         *rand.Rand
+	o         *Org
+	depsOf    [][]int // deployments of each workspace
+	avail     [][]int // deployments each token may still get, shuffled
+	orgTokens []int
+	wsTokens  [][]int // tokens of each workspace
+	assigned  []int   // assignments of each token
+}
+
+// places makes the workspaces, the deployments and the custom roles.
+func (g *generator) places() {
+	z, r, o := g.z, g.r, g.o
 	for i := range z.Workspaces {
 		o.Workspaces = append(o.Workspaces, astroapitest.Workspace{
 			ID:   fmt.Sprintf("clbenchws%016d", i),
 			Name: fmt.Sprintf("%s-%03d", teams[i%len(teams)], i),
 		})
 	}
-	depsOf := make([][]int, z.Workspaces)
+	g.depsOf = make([][]int, z.Workspaces)
 	for i := range z.Deployments {
 		ws := i
 		if i >= z.Workspaces {
 			ws = r.IntN(z.Workspaces)
 		}
 		o.depWS = append(o.depWS, ws)
-		depsOf[ws] = append(depsOf[ws], i)
+		g.depsOf[ws] = append(g.depsOf[ws], i)
 		o.Deployments = append(o.Deployments, astroapitest.Deployment{
 			ID:          fmt.Sprintf("clbenchdp%016d", i),
 			Name:        fmt.Sprintf("%s-%s-%04d", apps[r.IntN(len(apps))], envs[r.IntN(len(envs))], i),
@@ -127,83 +155,100 @@ func Generate(z Size, seed uint64) (*Org, error) {
 	for _, dr := range deploymentRoles[1:] {
 		o.Roles = append(o.Roles, astroapitest.CustomRole{Name: dr.name, ScopeType: astroapi.ScopeDeployment, RestrictedWorkspaceIDs: []string{}})
 	}
+}
 
+// tokens makes the tokens, one in twenty an organization token, and the
+// deployments each may get.
+func (g *generator) tokens() {
+	z, r, o := g.z, g.r, g.o
 	isOrg := make([]bool, z.Tokens)
 	for _, i := range r.Perm(z.Tokens)[:max(2, z.Tokens/20)] {
 		isOrg[i] = true
 	}
-	avail := make([][]int, z.Tokens) // deployments each token may still get, shuffled
-	var orgTokens []int
-	wsTokens := make([][]int, z.Workspaces)
+	g.avail = make([][]int, z.Tokens)
+	g.wsTokens = make([][]int, z.Workspaces)
 	for i := range z.Tokens {
 		t := Token{ID: fmt.Sprintf("clbenchtk%016d", i), Workspace: -1}
 		if isOrg[i] {
-			t.Scope, t.OwnRole = astroapi.ScopeOrganization, "ORGANIZATION_MEMBER"
+			t.Scope, t.OwnRole = astroapi.ScopeOrganization, astroapi.RoleOrganizationMember
 			t.Name = fmt.Sprintf("org-%s-%05d", orgBots[r.IntN(len(orgBots))], i)
-			avail[i] = r.Perm(z.Deployments)
-			orgTokens = append(orgTokens, i)
+			g.avail[i] = r.Perm(z.Deployments)
+			g.orgTokens = append(g.orgTokens, i)
 		} else {
 			t.Workspace = o.depWS[r.IntN(z.Deployments)]
 			t.Scope, t.OwnRole = astroapi.ScopeWorkspace, wsRoles[r.IntN(len(wsRoles))]
 			t.Name = fmt.Sprintf("%s-%s-%05d", o.Workspaces[t.Workspace].Name, bots[r.IntN(len(bots))], i)
-			avail[i] = slices.Clone(depsOf[t.Workspace])
-			r.Shuffle(len(avail[i]), func(a, b int) { avail[i][a], avail[i][b] = avail[i][b], avail[i][a] })
-			wsTokens[t.Workspace] = append(wsTokens[t.Workspace], i)
+			avail := slices.Clone(g.depsOf[t.Workspace])
+			r.Shuffle(len(avail), func(a, b int) { avail[a], avail[b] = avail[b], avail[a] })
+			g.avail[i] = avail
+			g.wsTokens[t.Workspace] = append(g.wsTokens[t.Workspace], i)
 		}
 		o.Tokens = append(o.Tokens, t)
 	}
+}
 
-	assigned := make([]int, z.Tokens)
-	assign := func(t, d int) {
-		o.Want = append(o.Want, Assignment{Token: t, Deployment: d, Role: o.randomRole(r, "")})
-		assigned[t]++
-	}
-	take := func(t, d int) bool { // removes d from avail[t]
-		if i := slices.Index(avail[t], d); i >= 0 {
-			avail[t] = slices.Delete(avail[t], i, i+1)
-			return true
-		}
-		return false
-	}
+// assign gives token t a random role on deployment d.
+func (g *generator) assign(t, d int) {
+	g.o.Want = append(g.o.Want, Assignment{Token: t, Deployment: d, Role: g.o.randomRole(g.r, "")})
+	g.assigned[t]++
+}
+
+// pop takes the last deployment token t may still get.
+func (g *generator) pop(t int) int {
+	d := g.avail[t][len(g.avail[t])-1]
+	g.avail[t] = g.avail[t][:len(g.avail[t])-1]
+	return d
+}
+
+// assignments makes exactly z.Assignments assignments: one for every
+// deployment, one for every token, the rest on random tokens.
+func (g *generator) assignments() error {
+	z, r, o := g.z, g.r, g.o
+	g.assigned = make([]int, z.Tokens)
 	for d := range z.Deployments { // every deployment gets a token
-		cands := append(slices.Clone(wsTokens[o.depWS[d]]), orgTokens...)
+		cands := append(slices.Clone(g.wsTokens[o.depWS[d]]), g.orgTokens...)
 		t := cands[r.IntN(len(cands))]
-		take(t, d)
-		assign(t, d)
+		if i := slices.Index(g.avail[t], d); i >= 0 {
+			g.avail[t] = slices.Delete(g.avail[t], i, i+1)
+		}
+		g.assign(t, d)
 	}
 	for t := range z.Tokens { // every token gets a deployment
-		if assigned[t] == 0 {
-			d := avail[t][len(avail[t])-1]
-			avail[t] = avail[t][:len(avail[t])-1]
-			assign(t, d)
+		if g.assigned[t] == 0 {
+			g.assign(t, g.pop(t))
 		}
 	}
 	var spare []int // tokens with deployments left
 	for t := range z.Tokens {
-		if len(avail[t]) > 0 {
+		if len(g.avail[t]) > 0 {
 			spare = append(spare, t)
 		}
 	}
 	for len(o.Want) < z.Assignments {
 		if len(spare) == 0 {
-			return nil, fmt.Errorf("size %s: only %d assignments fit (want %d)", z.Name, len(o.Want), z.Assignments)
+			return fmt.Errorf("size %s: only %d assignments fit (want %d)", z.Name, len(o.Want), z.Assignments)
 		}
 		i := r.IntN(len(spare))
 		t := spare[i]
-		d := avail[t][len(avail[t])-1]
-		avail[t] = avail[t][:len(avail[t])-1]
-		assign(t, d)
-		if len(avail[t]) == 0 {
+		g.assign(t, g.pop(t))
+		if len(g.avail[t]) == 0 {
 			spare[i] = spare[len(spare)-1]
 			spare = spare[:len(spare)-1]
 		}
 	}
 	slices.SortFunc(o.Want, compareAssignment)
+	return nil
+}
 
+// drift picks 10% of the assignments and removes a third of them, changes
+// the role of a third, and gives the token of the last third an extra
+// deployment.
+func (g *generator) drift() {
+	r, o := g.r, g.o
 	for _, i := range r.Perm(len(o.Want))[:len(o.Want)/10] {
 		a := o.Want[i]
 		kind := DriftKind(r.IntN(3))
-		if kind == DriftAdded && len(avail[a.Token]) == 0 {
+		if kind == DriftAdded && len(g.avail[a.Token]) == 0 {
 			kind = DriftChanged
 		}
 		switch kind {
@@ -214,12 +259,10 @@ func Generate(z Size, seed uint64) (*Org, error) {
 			have.Role = o.randomRole(r, a.Role)
 			o.Drift = append(o.Drift, Drift{Kind: kind, Want: a, Have: have})
 		case DriftAdded:
-			d := avail[a.Token][len(avail[a.Token])-1]
-			avail[a.Token] = avail[a.Token][:len(avail[a.Token])-1]
+			d := g.pop(a.Token)
 			o.Drift = append(o.Drift, Drift{Kind: kind, Have: Assignment{Token: a.Token, Deployment: d, Role: o.randomRole(r, "")}})
 		}
 	}
-	return o, nil
 }
 
 func compareAssignment(a, b Assignment) int {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/tokensync/tokensync/astroapi"
 )
 
 // FuzzParse checks that Parse never panics, that every error is an
@@ -106,7 +108,7 @@ func checkSpec(t *testing.T, s *Spec) {
 			if e.Role == "" && e.State != Absent {
 				t.Errorf("entry %+v: no role", e)
 			}
-			if e.Role != NormalizeRole(e.Role) {
+			if e.Role != astroapi.CanonicalRole(e.Role) {
 				t.Errorf("entry %+v: role not normalised", e)
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tokensync/tokensync/astroapi"
 )
 
 func TestPosString(t *testing.T) {
@@ -49,24 +51,6 @@ func TestErrorList(t *testing.T) {
 }
 
 var errNotFound = errors.New("not found")
-
-func TestNormalizeRole(t *testing.T) {
-	for in, want := range map[string]string{
-		"DEPLOYMENT_ADMIN":   "DEPLOYMENT_ADMIN",
-		"deployment_admin":   "DEPLOYMENT_ADMIN",
-		"Deployment_Admin":   "DEPLOYMENT_ADMIN",
-		"workspace_owner":    "WORKSPACE_OWNER",
-		"DAG_DEPLOYER":       "DAG_DEPLOYER",
-		"dag_deployer":       "dag_deployer",
-		"DEPLOYMENT_ADMIN ":  "DEPLOYMENT_ADMIN ",
-		"Deployment Admin":   "Deployment Admin",
-		"organization_owner": "ORGANIZATION_OWNER",
-	} {
-		if got := NormalizeRole(in); got != want {
-			t.Errorf("NormalizeRole(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
 
 func TestSuggest(t *testing.T) {
 	for in, want := range map[string]string{
@@ -132,8 +116,8 @@ func TestDeploymentListed(t *testing.T) {
 func TestDeploymentListedInCode(t *testing.T) {
 	d := Deployment{
 		ID:                 "dep-1",
-		OrganizationTokens: []TokenEntry{{Name: "o", Role: DeploymentAdmin, State: Present}},
-		Teams:              []TeamEntry{{Name: "t", Role: DeploymentAdmin, State: Present}},
+		OrganizationTokens: []TokenEntry{{Name: "o", Role: astroapi.RoleDeploymentAdmin, State: Present}},
+		Teams:              []TeamEntry{{Name: "t", Role: astroapi.RoleDeploymentAdmin, State: Present}},
 	}
 	want := map[Kind]bool{KindOrganizationToken: true, KindTeam: true}
 	for _, k := range Kinds() {

@@ -309,7 +309,23 @@ func (f *file) deployment(n *yaml.Node) {
 	var fm fieldMap
 	f.fields(n, "in deployment", deploymentKeys, &fm)
 	d := Deployment{Pos: f.pos(n)}
-	valid := true // the deployment's identity is known
+	valid := f.deploymentIdentity(n, &fm, &d) // the deployment's identity is known
+	for _, k := range Kinds() {
+		if fm.has(k.Key()) {
+			d.Lists = append(d.Lists, k)
+		}
+	}
+	f.deploymentEntries(&fm, &d, valid)
+	if valid {
+		f.declare(n, d)
+	}
+}
+
+// deploymentIdentity reads the keys of deployment d other than its lists
+// and reports whether its identity is known: an id, or a name and a
+// workspace, each a string.
+func (f *file) deploymentIdentity(n *yaml.Node, fm *fieldMap, d *Deployment) bool {
+	valid := true
 	get := func(key string) (string, bool) {
 		p, ok := fm.get(key)
 		if !ok {
@@ -331,96 +347,105 @@ func (f *file) deployment(n *yaml.Node) {
 	}
 	switch {
 	case hasID && hasName:
-		valid = false
 		id, _ := fm.get("id")
 		name, _ := fm.get("name")
 		f.errorAt(later(id.key, name.key), `deployment has both "id" and "name"; use one`)
 	case !hasID && !hasName:
-		valid = false
 		if fm.missing("id") && fm.missing("name") {
 			f.errorAt(n, `deployment needs "id" or "name"`)
 		}
 	case hasName && !hasWorkspace:
-		valid = false
 		if fm.missing("workspace") {
 			f.errorAt(n, `deployment %q: missing key "workspace" (required with "name")`, d.Name)
 		}
 	case hasID && hasWorkspace:
-		valid = false
 		ws, _ := fm.get("workspace")
 		f.errorAt(ws.key, `deployment %q: "workspace" is not allowed with "id"`, d.ID)
+	default:
+		return valid
 	}
+	return false
+}
 
-	for _, k := range Kinds() {
-		if fm.has(k.Key()) {
-			d.Lists = append(d.Lists, k)
-		}
-	}
-
-	// Tokens, users and teams are each listed once per deployment; a token
-	// and a team may share a name.
-	entries := func(kind Kind, ek *entryKind, seenp *map[entryKey]firstEntry) []TokenEntry {
-		p, ok := fm.get(kind.Key())
-		if !ok {
-			return nil
-		}
-		items := f.list(p.value, kind.Key())
-		if *seenp == nil && len(items) > 0 {
-			*seenp = make(map[entryKey]firstEntry, len(items))
-		}
-		seen := *seenp
-		list := make([]TokenEntry, 0, len(items))
-		for _, item := range items {
-			e, ok := f.entry(item, kind.Key(), ek)
-			if !ok {
-				continue // no usable id or name
-			}
-			k := entryKey{byID: e.ID != "", ref: e.ID}
-			if e.ID == "" {
-				k.ref = e.Name
-				if ek == userKind {
-					k.ref = FoldUsername(e.Name)
-				}
-			}
-			if first, dup := seen[k]; dup {
-				spelled := ""
-				if first.ref != e.Ref() {
-					spelled = fmt.Sprintf(" as %q", first.ref)
-				}
-				if valid {
-					f.errorAt(item, "%s %q is listed twice for deployment %q (first at line %d%s)", ek.noun, e.Ref(), d.Ref(), first.pos.Line, spelled)
-				} else {
-					f.errorAt(item, "%s %q is listed twice for this deployment (first at line %d%s)", ek.noun, e.Ref(), first.pos.Line, spelled)
-				}
-				continue
-			}
-			seen[k] = firstEntry{pos: e.Pos, ref: e.Ref()}
-			list = append(list, e)
-		}
-		if len(list) == 0 {
-			return nil
-		}
-		return list
-	}
+// deploymentEntries reads the token, user and team lists of deployment d.
+// Tokens, users and teams are each listed once per deployment; a token
+// and a team may share a name. valid says whether d's identity is known,
+// to name it in messages.
+func (f *file) deploymentEntries(fm *fieldMap, d *Deployment, valid bool) {
 	var tokens, users, teams map[entryKey]firstEntry
-	d.WorkspaceTokens = entries(KindWorkspaceToken, tokenKind, &tokens)
-	d.OrganizationTokens = entries(KindOrganizationToken, tokenKind, &tokens)
-	if list := entries(KindUser, userKind, &users); list != nil {
+	d.WorkspaceTokens = f.entries(fm, KindWorkspaceToken, tokenKind, &tokens, d, valid)
+	d.OrganizationTokens = f.entries(fm, KindOrganizationToken, tokenKind, &tokens, d, valid)
+	if list := f.entries(fm, KindUser, userKind, &users, d, valid); list != nil {
 		d.Users = make([]UserEntry, len(list))
 		for i, e := range list {
 			d.Users[i] = UserEntry{Pos: e.Pos, ID: e.ID, Username: e.Name, Role: e.Role, State: e.State}
 		}
 	}
-	if list := entries(KindTeam, teamKind, &teams); list != nil {
+	if list := f.entries(fm, KindTeam, teamKind, &teams, d, valid); list != nil {
 		d.Teams = make([]TeamEntry, len(list))
 		for i, e := range list {
 			d.Teams[i] = TeamEntry(e)
 		}
 	}
+}
 
-	if !valid {
-		return
+// entries reads the list of kind (entries of ek) of deployment d, or nil
+// when it is absent or keeps no entry. seenp holds the entries already
+// listed for d by a list that shares them (the two token lists); an entry
+// listed again is an error.
+func (f *file) entries(fm *fieldMap, kind Kind, ek *entryKind, seenp *map[entryKey]firstEntry, d *Deployment, valid bool) []TokenEntry {
+	p, ok := fm.get(kind.Key())
+	if !ok {
+		return nil
 	}
+	items := f.list(p.value, kind.Key())
+	if *seenp == nil && len(items) > 0 {
+		*seenp = make(map[entryKey]firstEntry, len(items))
+	}
+	seen := *seenp
+	list := make([]TokenEntry, 0, len(items))
+	for _, item := range items {
+		e, ok := f.entry(item, kind.Key(), ek)
+		if !ok {
+			continue // no usable id or name
+		}
+		k := entryKey{byID: e.ID != "", ref: e.ID}
+		if e.ID == "" {
+			k.ref = e.Name
+			if ek == userKind {
+				k.ref = FoldUsername(e.Name)
+			}
+		}
+		if first, dup := seen[k]; dup {
+			f.listedTwice(item, ek, e, first, d, valid)
+			continue
+		}
+		seen[k] = firstEntry{pos: e.Pos, ref: e.Ref()}
+		list = append(list, e)
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	return list
+}
+
+// listedTwice reports entry e (at item) of deployment d, first listed as
+// first.
+func (f *file) listedTwice(item *yaml.Node, ek *entryKind, e TokenEntry, first firstEntry, d *Deployment, valid bool) {
+	spelled := ""
+	if first.ref != e.Ref() {
+		spelled = fmt.Sprintf(" as %q", first.ref)
+	}
+	if valid {
+		f.errorAt(item, "%s %q is listed twice for deployment %q (first at line %d%s)", ek.noun, e.Ref(), d.Ref(), first.pos.Line, spelled)
+	} else {
+		f.errorAt(item, "%s %q is listed twice for this deployment (first at line %d%s)", ek.noun, e.Ref(), first.pos.Line, spelled)
+	}
+}
+
+// declare adds deployment d, whose identity is known, to the spec, unless
+// it is already declared.
+func (f *file) declare(n *yaml.Node, d Deployment) {
 	key, desc := "id\x00"+d.ID, strconv.Quote(d.ID)
 	if d.ID == "" {
 		key = "name\x00" + d.Workspace + "\x00" + d.Name
@@ -448,16 +473,27 @@ func (f *file) entry(n *yaml.Node, key string, ek *entryKind) (TokenEntry, bool)
 	var fm fieldMap
 	f.fields(n, ek.where, ek.keys, &fm)
 	t := TokenEntry{Pos: f.pos(n), State: Present}
-	get := func(key string) (string, bool) {
-		p, ok := fm.get(key)
-		if !ok {
-			return "", false
-		}
-		return f.str(p.value, key, "")
+	valid := f.entryRef(n, &fm, ek, &t)
+	f.entryRole(n, &fm, ek, &t)
+	return t, valid
+}
+
+// value returns the string value of key, and whether key is present with
+// a string value (an error is reported for any other value).
+func (f *file) value(fm *fieldMap, key string) (string, bool) {
+	p, ok := fm.get(key)
+	if !ok {
+		return "", false
 	}
+	return f.str(p.value, key, "")
+}
+
+// entryRef reads the id or name of entry t and reports whether it has a
+// usable one.
+func (f *file) entryRef(n *yaml.Node, fm *fieldMap, ek *entryKind, t *TokenEntry) bool {
 	var idOK, nameOK bool
-	t.ID, idOK = get("id")
-	t.Name, nameOK = get(ek.nameKey)
+	t.ID, idOK = f.value(fm, "id")
+	t.Name, nameOK = f.value(fm, ek.nameKey)
 	if nameOK && ek == userKind {
 		if why := usernameProblem(t.Name); why != "" {
 			p, _ := fm.get(ek.nameKey)
@@ -465,18 +501,23 @@ func (f *file) entry(n *yaml.Node, key string, ek *entryKind) (TokenEntry, bool)
 			t.Name, nameOK = "", false
 		}
 	}
-	valid := idOK || nameOK
 	switch hasID, hasName := fm.has("id"), fm.has(ek.nameKey); {
 	case hasID && hasName:
-		valid = false
 		id, _ := fm.get("id")
 		name, _ := fm.get(ek.nameKey)
 		f.errorAt(later(id.key, name.key), `%s entry has both "id" and %q; use one`, ek.noun, ek.nameKey)
+		return false
 	case !hasID && !hasName:
 		if fm.missing("id") && fm.missing(ek.nameKey) {
 			f.errorAt(n, `%s entry needs "id" or %q`, ek.noun, ek.nameKey)
 		}
 	}
+	return idOK || nameOK
+}
+
+// entryRole reads the state and role of entry t, whose id or name is
+// read.
+func (f *file) entryRole(n *yaml.Node, fm *fieldMap, ek *entryKind, t *TokenEntry) {
 	// prefix names the entry at the start of a message, when it has an id
 	// or name.
 	prefix := func() string {
@@ -486,7 +527,7 @@ func (f *file) entry(n *yaml.Node, key string, ek *entryKind) (TokenEntry, bool)
 		return ""
 	}
 	stateOK := !fm.has("state")
-	if state, ok := get("state"); ok {
+	if state, ok := f.value(fm, "state"); ok {
 		switch State(state) {
 		case Present, Absent:
 			t.State, stateOK = State(state), true
@@ -495,7 +536,7 @@ func (f *file) entry(n *yaml.Node, key string, ek *entryKind) (TokenEntry, bool)
 			f.errorAt(p.value, `%s"state" must be "present" or "absent", got %q`, prefix(), state)
 		}
 	}
-	if role, ok := get("role"); ok {
+	if role, ok := f.value(fm, "role"); ok {
 		r, scope := normalizeRole(role)
 		if scope != "" {
 			p, _ := fm.get("role")
@@ -505,5 +546,4 @@ func (f *file) entry(n *yaml.Node, key string, ek *entryKind) (TokenEntry, bool)
 	} else if stateOK && t.State != Absent && fm.missing("role") {
 		f.errorAt(n, `%smissing key "role" (required unless "state" is "absent")`, prefix())
 	}
-	return t, valid
 }

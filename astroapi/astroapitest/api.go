@@ -45,36 +45,55 @@ var (
 // match finds the route of an escaped request path under /v1, with its
 // organization and token ids; rt is nil when no route matches.
 func match(escaped string) (rt *route, org, tokenID string) {
-	segs := strings.Split(escaped, "/")
-	if len(segs) < 5 || segs[0] != "" || segs[1] != "v1" || segs[2] != "organizations" {
+	org, rest, ok := orgPath(escaped)
+	if !ok {
 		return nil, "", ""
 	}
-	for i, seg := range segs[3:] {
-		s, err := url.PathUnescape(seg)
-		if err != nil || s == "" {
-			return nil, "", ""
-		}
-		segs[3+i] = s
-	}
-	org, rest := segs[3], segs[4:]
-	switch {
-	case len(rest) == 1 && rest[0] == "tokens":
-		return routeTokens, org, ""
-	case len(rest) == 2 && rest[0] == "tokens":
-		return routeToken, org, rest[1]
-	case len(rest) == 3 && rest[0] == "tokens" && rest[2] == "roles":
-		return routeTokenRoles, org, rest[1]
-	case len(rest) == 1 && rest[0] == "deployments":
-		return routeDeployments, org, ""
-	case len(rest) == 1 && rest[0] == "workspaces":
-		return routeWorkspaces, org, ""
-	case len(rest) == 1 && rest[0] == "roles":
-		return routeRoles, org, ""
+	if rt, id := matchOrganization(rest); rt != nil {
+		return rt, org, id
 	}
 	if rt, id := matchSubjects(rest); rt != nil {
 		return rt, org, id
 	}
 	return nil, "", ""
+}
+
+// orgPath splits an escaped path /v1/organizations/{org}/rest... into the
+// organization and the unescaped segments after it (at least one); ok is
+// false for any other path, or a segment that is empty or badly escaped.
+func orgPath(escaped string) (org string, rest []string, ok bool) {
+	segs := strings.Split(escaped, "/")
+	if len(segs) < 5 || segs[0] != "" || segs[1] != "v1" || segs[2] != "organizations" {
+		return "", nil, false
+	}
+	for i, seg := range segs[3:] {
+		s, err := url.PathUnescape(seg)
+		if err != nil || s == "" {
+			return "", nil, false
+		}
+		segs[3+i] = s
+	}
+	return segs[3], segs[4:], true
+}
+
+// matchOrganization finds the route of the token, deployment, workspace
+// and role paths of an organization, with the token id.
+func matchOrganization(rest []string) (rt *route, tokenID string) {
+	switch {
+	case len(rest) == 1 && rest[0] == "tokens":
+		return routeTokens, ""
+	case len(rest) == 2 && rest[0] == "tokens":
+		return routeToken, rest[1]
+	case len(rest) == 3 && rest[0] == "tokens" && rest[2] == "roles":
+		return routeTokenRoles, rest[1]
+	case len(rest) == 1 && rest[0] == "deployments":
+		return routeDeployments, ""
+	case len(rest) == 1 && rest[0] == "workspaces":
+		return routeWorkspaces, ""
+	case len(rest) == 1 && rest[0] == "roles":
+		return routeRoles, ""
+	}
+	return nil, ""
 }
 
 // List envelopes.
@@ -137,25 +156,25 @@ var admin = astroapi.Subject{
 
 // defaultRoles are the built-in roles that GET /roles lists.
 var defaultRoles = []astroapi.DefaultRole{
-	{Name: "ORGANIZATION_OWNER", ScopeType: astroapi.ScopeOrganization, Description: "Full control of the organization.",
+	{Name: astroapi.RoleOrganizationOwner, ScopeType: astroapi.ScopeOrganization, Description: "Full control of the organization.",
 		Permissions: []string{"organization.get", "organization.update", "organization.apiTokens.get", "organization.apiTokens.update", "organization.billing.update"}},
-	{Name: "ORGANIZATION_BILLING_ADMIN", ScopeType: astroapi.ScopeOrganization, Description: "Manages the organization's billing.",
+	{Name: astroapi.RoleOrganizationBillingAdmin, ScopeType: astroapi.ScopeOrganization, Description: "Manages the organization's billing.",
 		Permissions: []string{"organization.get", "organization.billing.get", "organization.billing.update"}},
-	{Name: "ORGANIZATION_MEMBER", ScopeType: astroapi.ScopeOrganization, Description: "Reads the organization.",
+	{Name: astroapi.RoleOrganizationMember, ScopeType: astroapi.ScopeOrganization, Description: "Reads the organization.",
 		Permissions: []string{"organization.get"}},
-	{Name: "ORGANIZATION_OBSERVE_ADMIN", ScopeType: astroapi.ScopeOrganization, Description: "Manages Astro Observe.",
+	{Name: astroapi.RoleOrganizationObserveAdmin, ScopeType: astroapi.ScopeOrganization, Description: "Manages Astro Observe.",
 		Permissions: []string{"organization.get", "organization.observe.get", "organization.observe.update"}},
-	{Name: "ORGANIZATION_OBSERVE_MEMBER", ScopeType: astroapi.ScopeOrganization, Description: "Reads Astro Observe.",
+	{Name: astroapi.RoleOrganizationObserveMember, ScopeType: astroapi.ScopeOrganization, Description: "Reads Astro Observe.",
 		Permissions: []string{"organization.get", "organization.observe.get"}},
-	{Name: "WORKSPACE_OWNER", ScopeType: astroapi.ScopeWorkspace, Description: "Full control of the workspace.",
+	{Name: astroapi.RoleWorkspaceOwner, ScopeType: astroapi.ScopeWorkspace, Description: "Full control of the workspace.",
 		Permissions: []string{"workspace.get", "workspace.update", "workspace.apiTokens.get", "workspace.apiTokens.update", "workspace.deployments.create"}},
-	{Name: "WORKSPACE_OPERATOR", ScopeType: astroapi.ScopeWorkspace, Description: "Manages the workspace's deployments.",
+	{Name: astroapi.RoleWorkspaceOperator, ScopeType: astroapi.ScopeWorkspace, Description: "Manages the workspace's deployments.",
 		Permissions: []string{"workspace.get", "workspace.deployments.create", "workspace.deployments.update"}},
-	{Name: "WORKSPACE_AUTHOR", ScopeType: astroapi.ScopeWorkspace, Description: "Deploys code to the workspace's deployments.",
+	{Name: astroapi.RoleWorkspaceAuthor, ScopeType: astroapi.ScopeWorkspace, Description: "Deploys code to the workspace's deployments.",
 		Permissions: []string{"workspace.get", "workspace.deployments.deploy"}},
-	{Name: "WORKSPACE_MEMBER", ScopeType: astroapi.ScopeWorkspace, Description: "Reads the workspace.",
+	{Name: astroapi.RoleWorkspaceMember, ScopeType: astroapi.ScopeWorkspace, Description: "Reads the workspace.",
 		Permissions: []string{"workspace.get"}},
-	{Name: "WORKSPACE_ACCESSOR", ScopeType: astroapi.ScopeWorkspace, Description: "Sees that the workspace exists.",
+	{Name: astroapi.RoleWorkspaceAccessor, ScopeType: astroapi.ScopeWorkspace, Description: "Sees that the workspace exists.",
 		Permissions: []string{"workspace.get"}},
 	{Name: astroapi.RoleDeploymentAdmin, ScopeType: astroapi.ScopeDeployment, Description: "Full control of the deployment.",
 		Permissions: []string{"deployment.get", "deployment.update", "deployment.deploy", "deployment.apiTokens.update"}},
@@ -615,8 +634,8 @@ func (c *call) listRoles(string) {
 	q := c.query("scopeTypes", "includeDefaultRoles", "offset", "limit", "sorts")
 	scopeTypes := q.list("scopeTypes")
 	for _, st := range scopeTypes {
-		if !slices.Contains(scopes, st) {
-			q.failf("scopeTypes", "oneof", "scopeTypes value %q is not one of %s", st, strings.Join(scopes, ", "))
+		if !slices.Contains(astroapi.Scopes(), st) {
+			q.failf("scopeTypes", "oneof", "scopeTypes value %q is not one of %s", st, strings.Join(astroapi.Scopes(), ", "))
 		}
 	}
 	includeDefault := q.boolean("includeDefaultRoles")

@@ -28,16 +28,7 @@ func checkRoles(x *index, scope, own string, roles []astroapi.Role, fromAPI bool
 	for i := range roles {
 		r := &roles[i]
 		f := fmt.Sprintf("roles[%d]", i)
-		if !slices.Contains(entityTypes, r.EntityType) {
-			add(f+".entityType", "oneof", "entityType %q is not one of %s", r.EntityType, strings.Join(entityTypes, ", "))
-			continue
-		}
-		if r.EntityID == "" {
-			add(f+".entityId", "required", "entityId is required")
-			continue
-		}
-		if r.Role == "" {
-			add(f+".role", "required", "role is required")
+		if !roleShape(r, f, add) {
 			continue
 		}
 		key := r.EntityType + "\x00" + r.EntityID + "\x00" + r.DeploymentID
@@ -46,42 +37,8 @@ func checkRoles(x *index, scope, own string, roles []astroapi.Role, fromAPI bool
 			continue
 		}
 		seen[key] = i
-
-		// The entity must exist; workspace is the workspace it lies in.
-		var workspace string
-		switch r.EntityType {
-		case astroapi.EntityOrganization:
-			if r.EntityID != x.org {
-				add(f+".entityId", "not_found", "unknown organization %q", r.EntityID)
-				continue
-			}
-		case astroapi.EntityWorkspace:
-			if x.workspaces[r.EntityID] == nil {
-				add(f+".entityId", "not_found", "unknown workspace %q", r.EntityID)
-				continue
-			}
-			workspace = r.EntityID
-		case astroapi.EntityDeployment:
-			d := x.deployments[r.EntityID]
-			if d == nil {
-				add(f+".entityId", "not_found", "unknown deployment %q", r.EntityID)
-				continue
-			}
-			workspace = d.WorkspaceID
-		case astroapi.EntityDAG, astroapi.EntityDAGTag:
-			if r.DeploymentID == "" {
-				add(f+".deploymentId", "required", "deploymentId is required on a %s role", r.EntityType)
-				continue
-			}
-			d := x.deployments[r.DeploymentID]
-			if d == nil {
-				add(f+".deploymentId", "not_found", "unknown deployment %q", r.DeploymentID)
-				continue
-			}
-			workspace = d.WorkspaceID
-		}
-		if r.DeploymentID != "" && r.EntityType != astroapi.EntityDAG && r.EntityType != astroapi.EntityDAGTag {
-			add(f+".deploymentId", "forbidden", "deploymentId is allowed only on DAG and DAG_TAG roles")
+		workspace, ok := locate(x, r, f, add)
+		if !ok {
 			continue
 		}
 
@@ -112,6 +69,65 @@ func checkRoles(x *index, scope, own string, roles []astroapi.Role, fromAPI bool
 	return errs
 }
 
+// roleShape reports whether role entry r (at field f) has a known entity
+// type, an entity id and a role, adding a violation when not.
+func roleShape(r *astroapi.Role, f string, add func(field, code, format string, args ...any)) bool {
+	switch {
+	case !slices.Contains(astroapi.EntityTypes(), r.EntityType):
+		add(f+".entityType", "oneof", "entityType %q is not one of %s", r.EntityType, strings.Join(astroapi.EntityTypes(), ", "))
+	case r.EntityID == "":
+		add(f+".entityId", "required", "entityId is required")
+	case r.Role == "":
+		add(f+".role", "required", "role is required")
+	default:
+		return true
+	}
+	return false
+}
+
+// locate checks that the entity of role entry r (at field f) exists and
+// that only DAG and DAG_TAG entries carry a deploymentId, and returns the
+// workspace the entity lies in ("" for the organization); it adds a
+// violation and reports false when not.
+func locate(x *index, r *astroapi.Role, f string, add func(field, code, format string, args ...any)) (workspace string, ok bool) {
+	switch r.EntityType {
+	case astroapi.EntityOrganization:
+		if r.EntityID != x.org {
+			add(f+".entityId", "not_found", "unknown organization %q", r.EntityID)
+			return "", false
+		}
+	case astroapi.EntityWorkspace:
+		if x.workspaces[r.EntityID] == nil {
+			add(f+".entityId", "not_found", "unknown workspace %q", r.EntityID)
+			return "", false
+		}
+		workspace = r.EntityID
+	case astroapi.EntityDeployment:
+		d := x.deployments[r.EntityID]
+		if d == nil {
+			add(f+".entityId", "not_found", "unknown deployment %q", r.EntityID)
+			return "", false
+		}
+		workspace = d.WorkspaceID
+	case astroapi.EntityDAG, astroapi.EntityDAGTag:
+		if r.DeploymentID == "" {
+			add(f+".deploymentId", "required", "deploymentId is required on a %s role", r.EntityType)
+			return "", false
+		}
+		d := x.deployments[r.DeploymentID]
+		if d == nil {
+			add(f+".deploymentId", "not_found", "unknown deployment %q", r.DeploymentID)
+			return "", false
+		}
+		workspace = d.WorkspaceID
+	}
+	if r.DeploymentID != "" && r.EntityType != astroapi.EntityDAG && r.EntityType != astroapi.EntityDAGTag {
+		add(f+".deploymentId", "forbidden", "deploymentId is allowed only on DAG and DAG_TAG roles")
+		return "", false
+	}
+	return workspace, true
+}
+
 // fitRole checks that role fits an entity of entityType (ORGANIZATION,
 // WORKSPACE or DEPLOYMENT) lying in workspace ("" for the organization):
 // a built-in role of that entity type, or a custom role of that scopeType
@@ -120,8 +136,9 @@ func checkRoles(x *index, scope, own string, roles []astroapi.Role, fromAPI bool
 // accepted in any case and stored upper case (inferred, Terraform provider
 // issue 195); without it (a state), they must already be upper case.
 func fitRole(x *index, role, entityType, workspace string, fromAPI bool) (stored, code, msg string) {
-	upper := strings.ToUpper(role)
-	if et, ok := builtinRoles[upper]; ok {
+	// A scope and the entity type of equal spelling name the same thing.
+	if et := astroapi.BuiltinRoleScope(role); et != "" {
+		upper := strings.ToUpper(role)
 		if role != upper {
 			if !fromAPI {
 				return "", "upper_case", fmt.Sprintf("built-in role %q must be written %q, as the API stores it", role, upper)

@@ -10,13 +10,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/tokensync/tokensync/astroapi"
@@ -192,21 +190,75 @@ func (s *Server) indexCredentials() {
 	}
 }
 
-// NewTestServer starts an emulator for st on an httptest server closed at
-// t's cleanup, and returns it with its base URL (ending in "/v1"). It fails
-// the test if st is invalid.
-func NewTestServer(t testing.TB, st *State, opts Options) (*Server, string) {
+// TB is the part of testing.TB that NewTestServer uses; *testing.T,
+// *testing.B and *testing.F satisfy it. The package takes this interface
+// rather than testing.TB so that the binaries that serve the emulator
+// (tokensync emulator) do not link the testing package.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+}
+
+// NewTestServer starts an emulator for st on a loopback port, stopped at
+// t's cleanup (which waits for the requests in flight to end), and returns
+// it with its base URL (ending in "/v1"). It fails the test if st is
+// invalid or no port can be had.
+func NewTestServer(t TB, st *State, opts Options) (*Server, string) {
 	t.Helper()
 	if st == nil {
-		t.Fatal("astroapitest.NewTestServer: nil state")
+		t.Fatalf("astroapitest.NewTestServer: nil state")
 	}
 	if err := st.Validate(); err != nil {
 		t.Fatalf("astroapitest.NewTestServer: invalid state:\n%v", err)
 	}
 	s := NewServer(st, opts)
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	return s, ts.URL + "/v1"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("astroapitest.NewTestServer: listen: %v", err)
+	}
+	h := &tracked{h: s}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Serve(ln) // ErrServerClosed, once the cleanup closes it
+	}()
+	t.Cleanup(func() {
+		srv.Close()
+		<-served
+		h.wait()
+	})
+	return s, "http://" + ln.Addr().String() + "/v1"
+}
+
+// tracked is a handler that counts its requests in flight, so that a
+// test server's cleanup can wait for them as httptest.Server.Close does.
+type tracked struct {
+	h      http.Handler
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+func (t *tracked) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		panic(http.ErrAbortHandler)
+	}
+	t.wg.Add(1)
+	t.mu.Unlock()
+	defer t.wg.Done()
+	t.h.ServeHTTP(w, r)
+}
+
+// wait refuses new requests and waits for those in flight to end.
+func (t *tracked) wait() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	t.wg.Wait()
 }
 
 // ListenAndServe serves the emulator on addr (e.g. "127.0.0.1:0"), calls
@@ -334,7 +386,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, drop, after := s.drawFault()
 	switch {
 	case drop && after && r.Method == http.MethodPost:
-		c.w = httptest.NewRecorder()
+		c.w = discard{}
 		s.serveAPI(c, rt, org, tokenID)
 		s.drop(w)
 		return
@@ -418,6 +470,14 @@ func (s *Server) drawFault() (status int, drop, after bool) {
 func faultMessage(status int) string {
 	return "injected fault: " + strings.ToLower(http.StatusText(status))
 }
+
+// discard is a ResponseWriter that keeps nothing: it takes the answer of
+// a write whose connection is dropped after the write is applied.
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+func (discard) WriteHeader(int)             {}
 
 // drop closes the connection without a response.
 func (s *Server) drop(w http.ResponseWriter) {

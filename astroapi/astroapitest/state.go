@@ -85,28 +85,6 @@ type Credential struct {
 	ReadOnly     bool     `json:"readOnly,omitempty" yaml:"readOnly,omitempty"`
 }
 
-// builtinRoles maps every built-in role to the entity type it fits.
-var builtinRoles = map[string]string{
-	"ORGANIZATION_OWNER":          astroapi.EntityOrganization,
-	"ORGANIZATION_BILLING_ADMIN":  astroapi.EntityOrganization,
-	"ORGANIZATION_MEMBER":         astroapi.EntityOrganization,
-	"ORGANIZATION_OBSERVE_ADMIN":  astroapi.EntityOrganization,
-	"ORGANIZATION_OBSERVE_MEMBER": astroapi.EntityOrganization,
-	"WORKSPACE_OWNER":             astroapi.EntityWorkspace,
-	"WORKSPACE_OPERATOR":          astroapi.EntityWorkspace,
-	"WORKSPACE_AUTHOR":            astroapi.EntityWorkspace,
-	"WORKSPACE_MEMBER":            astroapi.EntityWorkspace,
-	"WORKSPACE_ACCESSOR":          astroapi.EntityWorkspace,
-	astroapi.RoleDeploymentAdmin:  astroapi.EntityDeployment,
-}
-
-var scopes = []string{astroapi.ScopeOrganization, astroapi.ScopeWorkspace, astroapi.ScopeDeployment}
-
-var entityTypes = []string{
-	astroapi.EntityOrganization, astroapi.EntityWorkspace, astroapi.EntityDeployment,
-	astroapi.EntityDAG, astroapi.EntityDAGTag,
-}
-
 // Clone returns a deep copy of st.
 func (st *State) Clone() *State {
 	c := *st
@@ -196,6 +174,9 @@ func (st *State) Validate() error {
 	return errors.Join(errs...)
 }
 
+// addProblem records a problem of a state at a path.
+type addProblem func(path, format string, args ...any)
+
 func (st *State) validate() []problem {
 	var probs []problem
 	add := func(path, format string, args ...any) {
@@ -207,30 +188,54 @@ func (st *State) validate() []problem {
 	if st.Organization.Name == "" {
 		add("organization.name", "organization name is required")
 	}
+	ws := st.validateWorkspaces(add)
+	st.validateDeployments(ws, add)
+	st.validateRoles(ws, add)
+	idx := newIndex(st)
+	toks := st.validateTokens(idx, add)
+	st.validateSubjects(idx, add)
+	st.validateCredentials(ws, toks, add)
+	return probs
+}
+
+// checkID adds a problem when id is empty or already in seen, and adds it
+// to seen.
+func checkID(add addProblem, seen map[string]bool, path, noun, id string) {
+	switch {
+	case id == "":
+		add(path+".id", "%s id is required", noun)
+	case seen[id]:
+		add(path+".id", "duplicate %s id %q", noun, id)
+	}
+	seen[id] = true
+}
+
+// checkTimes adds a problem when updated is before created (both set).
+func checkTimes(add addProblem, path, noun, id string, created, updated time.Time) {
+	if !updated.IsZero() && !created.IsZero() && updated.Before(created) {
+		add(path+".updatedAt", "%s %q: updatedAt is before createdAt", noun, id)
+	}
+}
+
+// validateWorkspaces checks the workspaces and returns their ids.
+func (st *State) validateWorkspaces(add addProblem) map[string]bool {
 	ws := map[string]bool{}
 	for i, w := range st.Workspaces {
 		p := fmt.Sprintf("workspaces[%d]", i)
-		switch {
-		case w.ID == "":
-			add(p+".id", "workspace id is required")
-		case ws[w.ID]:
-			add(p+".id", "duplicate workspace id %q", w.ID)
-		}
-		ws[w.ID] = true
+		checkID(add, ws, p, "workspace", w.ID)
 		if w.Name == "" {
 			add(p+".name", "workspace %q: name is required", w.ID)
 		}
 	}
+	return ws
+}
+
+// validateDeployments checks the deployments against the workspace ids.
+func (st *State) validateDeployments(ws map[string]bool, add addProblem) {
 	deps := map[string]bool{}
 	for i, d := range st.Deployments {
 		p := fmt.Sprintf("deployments[%d]", i)
-		switch {
-		case d.ID == "":
-			add(p+".id", "deployment id is required")
-		case deps[d.ID]:
-			add(p+".id", "duplicate deployment id %q", d.ID)
-		}
-		deps[d.ID] = true
+		checkID(add, deps, p, "deployment", d.ID)
 		if d.Name == "" {
 			add(p+".name", "deployment %q: name is required", d.ID)
 		}
@@ -241,13 +246,17 @@ func (st *State) validate() []problem {
 			add(p+".workspaceId", "deployment %q: unknown workspace %q", d.ID, d.WorkspaceID)
 		}
 	}
+}
+
+// validateRoles checks the custom roles against the workspace ids.
+func (st *State) validateRoles(ws map[string]bool, add addProblem) {
 	roleIDs, roleNames := map[string]bool{}, map[string]bool{}
 	for i, r := range st.Roles {
 		p := fmt.Sprintf("roles[%d]", i)
 		switch {
 		case r.Name == "":
 			add(p+".name", "custom role name is required")
-		case builtinRoles[strings.ToUpper(r.Name)] != "":
+		case astroapi.IsBuiltinRole(r.Name):
 			add(p+".name", "custom role %q: the name of a built-in role", r.Name)
 		case roleNames[r.Name]:
 			add(p+".name", "duplicate custom role name %q", r.Name)
@@ -259,8 +268,8 @@ func (st *State) validate() []problem {
 			}
 			roleIDs[r.ID] = true
 		}
-		if !slices.Contains(scopes, r.ScopeType) {
-			add(p+".scopeType", "custom role %q: scopeType %q is not one of %s", r.Name, r.ScopeType, strings.Join(scopes, ", "))
+		if !slices.Contains(astroapi.Scopes(), r.ScopeType) {
+			add(p+".scopeType", "custom role %q: scopeType %q is not one of %s", r.Name, r.ScopeType, strings.Join(astroapi.Scopes(), ", "))
 		}
 		for j, w := range r.RestrictedWorkspaceIDs {
 			if !ws[w] {
@@ -268,22 +277,20 @@ func (st *State) validate() []problem {
 			}
 		}
 	}
-	idx := newIndex(st)
+}
+
+// validateTokens checks the tokens and their role lists, and returns
+// their ids.
+func (st *State) validateTokens(idx *index, add addProblem) map[string]bool {
 	toks := map[string]bool{}
 	for i, t := range st.Tokens {
 		p := fmt.Sprintf("tokens[%d]", i)
-		switch {
-		case t.ID == "":
-			add(p+".id", "token id is required")
-		case toks[t.ID]:
-			add(p+".id", "duplicate token id %q", t.ID)
-		}
-		toks[t.ID] = true
+		checkID(add, toks, p, "token", t.ID)
 		if t.Name == "" {
 			add(p+".name", "token %q: name is required", t.ID)
 		}
-		if !slices.Contains(scopes, t.Scope) {
-			add(p+".scope", "token %q: scope %q is not one of %s", t.ID, t.Scope, strings.Join(scopes, ", "))
+		if !slices.Contains(astroapi.Scopes(), t.Scope) {
+			add(p+".scope", "token %q: scope %q is not one of %s", t.ID, t.Scope, strings.Join(astroapi.Scopes(), ", "))
 			continue
 		}
 		own, ferrs := ownEntity(idx, t.Scope, t.Roles)
@@ -293,11 +300,14 @@ func (st *State) validate() []problem {
 		for _, fe := range ferrs {
 			add(p+"."+fe.Field, "token %q: %s", t.ID, fe.Message)
 		}
-		if !t.UpdatedAt.IsZero() && !t.CreatedAt.IsZero() && t.UpdatedAt.Before(t.CreatedAt) {
-			add(p+".updatedAt", "token %q: updatedAt is before createdAt", t.ID)
-		}
+		checkTimes(add, p, "token", t.ID, t.CreatedAt, t.UpdatedAt)
 	}
-	st.validateSubjects(idx, add)
+	return toks
+}
+
+// validateCredentials checks the credentials against the workspace and
+// token ids.
+func (st *State) validateCredentials(ws, toks map[string]bool, add addProblem) {
 	secrets := map[string]bool{}
 	for i, c := range st.Credentials {
 		p := fmt.Sprintf("credentials[%d]", i)
@@ -319,7 +329,6 @@ func (st *State) validate() []problem {
 			}
 		}
 	}
-	return probs
 }
 
 // index gives the rule checks fast access to a state's entities.

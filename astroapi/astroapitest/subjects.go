@@ -56,10 +56,6 @@ const (
 
 var userStatuses = []string{astroapi.UserActive, astroapi.UserInactive, astroapi.UserPending, astroapi.UserBanned}
 
-// dagRoleNames are the built-in DAG roles; custom DAG roles are not
-// emulated.
-var dagRoleNames = []string{"DAG_VIEWER", "DAG_AUTHOR"}
-
 func (r RoleSet) clone() RoleSet {
 	r.WorkspaceRoles = slices.Clone(r.WorkspaceRoles)
 	r.DeploymentRoles = slices.Clone(r.DeploymentRoles)
@@ -125,119 +121,158 @@ func normalizeSubjects(c *State) {
 // holds no workspace role is an error, since the API would have added
 // WORKSPACE_ACCESSOR there.
 func checkRoleSet(x *index, kind string, r *RoleSet, fromAPI bool) []astroapi.FieldError {
-	var errs []astroapi.FieldError
-	add := func(field, code, format string, args ...any) {
-		errs = append(errs, astroapi.FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
-	}
-	fit := func(field, role, entityType, workspace string) string {
-		if role == "" {
-			add(field, "required", "role is required")
-			return ""
-		}
-		stored, code, msg := fitRole(x, role, entityType, workspace, fromAPI)
-		if code != "" {
-			add(field, code, "%s", msg)
-		}
-		return stored
-	}
+	c := &roleSetCheck{x: x, kind: kind, fromAPI: fromAPI}
+	c.organizationRole(r)
+	workspaces := c.workspaceRoles(r.WorkspaceRoles)
+	c.deploymentRoles(r.DeploymentRoles, workspaces)
+	c.dagRoles(r.DagRoles)
+	return c.errs
+}
 
+// roleSetCheck collects the violations of one role set (see checkRoleSet).
+type roleSetCheck struct {
+	x       *index
+	kind    string
+	fromAPI bool
+	errs    []astroapi.FieldError
+}
+
+func (c *roleSetCheck) add(field, code, format string, args ...any) {
+	c.errs = append(c.errs, astroapi.FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
+}
+
+// fit checks role on an entity of entityType in workspace (see fitRole)
+// and returns the name to store, or "" after adding a violation.
+func (c *roleSetCheck) fit(field, role, entityType, workspace string) string {
+	if role == "" {
+		c.add(field, "required", "role is required")
+		return ""
+	}
+	stored, code, msg := fitRole(c.x, role, entityType, workspace, c.fromAPI)
+	if code != "" {
+		c.add(field, code, "%s", msg)
+	}
+	return stored
+}
+
+// organizationRole checks the organization role, required of a team and
+// of a user with workspace or deployment roles.
+func (c *roleSetCheck) organizationRole(r *RoleSet) {
 	switch {
 	case r.OrganizationRole != "":
-		if stored := fit("organizationRole", r.OrganizationRole, astroapi.EntityOrganization, ""); stored != "" {
+		if stored := c.fit("organizationRole", r.OrganizationRole, astroapi.EntityOrganization, ""); stored != "" {
 			r.OrganizationRole = stored
 		}
-	case kind == kindTeam:
-		add("organizationRole", "required", "organizationRole is required")
+	case c.kind == kindTeam:
+		c.add("organizationRole", "required", "organizationRole is required")
 	case len(r.DeploymentRoles) > 0:
-		add("organizationRole", "required", "deploymentRoles requires also specifying an organizationRole")
+		c.add("organizationRole", "required", "deploymentRoles requires also specifying an organizationRole")
 	case len(r.WorkspaceRoles) > 0:
-		add("organizationRole", "required", "workspaceRoles requires also specifying an organizationRole")
+		c.add("organizationRole", "required", "workspaceRoles requires also specifying an organizationRole")
 	}
+}
 
+// workspaceRoles checks the workspace roles and returns the index of the
+// entry of each workspace.
+func (c *roleSetCheck) workspaceRoles(roles []astroapi.WorkspaceRole) map[string]int {
 	workspaces := map[string]int{}
-	for i := range r.WorkspaceRoles {
-		w := &r.WorkspaceRoles[i]
+	for i := range roles {
+		w := &roles[i]
 		f := fmt.Sprintf("workspaceRoles[%d]", i)
 		switch j, dup := workspaces[w.WorkspaceID]; {
 		case w.WorkspaceID == "":
-			add(f+".workspaceId", "required", "workspaceId is required")
+			c.add(f+".workspaceId", "required", "workspaceId is required")
 			continue
-		case x.workspaces[w.WorkspaceID] == nil:
-			add(f+".workspaceId", "not_found", "unknown workspace %q", w.WorkspaceID)
+		case c.x.workspaces[w.WorkspaceID] == nil:
+			c.add(f+".workspaceId", "not_found", "unknown workspace %q", w.WorkspaceID)
 			continue
 		case dup:
-			add(f, "duplicate", "a second role on workspace %q (first at workspaceRoles[%d])", w.WorkspaceID, j)
+			c.add(f, "duplicate", "a second role on workspace %q (first at workspaceRoles[%d])", w.WorkspaceID, j)
 			continue
 		}
 		workspaces[w.WorkspaceID] = i
-		if stored := fit(f+".role", w.Role, astroapi.EntityWorkspace, w.WorkspaceID); stored != "" {
+		if stored := c.fit(f+".role", w.Role, astroapi.EntityWorkspace, w.WorkspaceID); stored != "" {
 			w.Role = stored
 		}
 	}
+	return workspaces
+}
 
+// deploymentRoles checks the deployment roles; workspaces are those where
+// the subject holds a workspace role.
+func (c *roleSetCheck) deploymentRoles(roles []astroapi.DeploymentRole, workspaces map[string]int) {
 	deployments := map[string]int{}
-	for i := range r.DeploymentRoles {
-		d := &r.DeploymentRoles[i]
+	for i := range roles {
+		d := &roles[i]
 		f := fmt.Sprintf("deploymentRoles[%d]", i)
-		dep := x.deployments[d.DeploymentID]
+		dep := c.x.deployments[d.DeploymentID]
 		switch j, dup := deployments[d.DeploymentID]; {
 		case d.DeploymentID == "":
-			add(f+".deploymentId", "required", "deploymentId is required")
+			c.add(f+".deploymentId", "required", "deploymentId is required")
 			continue
 		case dep == nil:
-			add(f+".deploymentId", "not_found", "unknown deployment %q", d.DeploymentID)
+			c.add(f+".deploymentId", "not_found", "unknown deployment %q", d.DeploymentID)
 			continue
 		case dup:
-			add(f, "duplicate", "a second role on deployment %q (first at deploymentRoles[%d])", d.DeploymentID, j)
+			c.add(f, "duplicate", "a second role on deployment %q (first at deploymentRoles[%d])", d.DeploymentID, j)
 			continue
 		}
 		deployments[d.DeploymentID] = i
-		if stored := fit(f+".role", d.Role, astroapi.EntityDeployment, dep.WorkspaceID); stored != "" {
+		if stored := c.fit(f+".role", d.Role, astroapi.EntityDeployment, dep.WorkspaceID); stored != "" {
 			d.Role = stored
 		}
-		if _, ok := workspaces[dep.WorkspaceID]; !ok && !fromAPI {
-			add(f, "workspace_role", "deployment %q is in workspace %q, where the %s holds no workspace role: Astro adds {workspaceId: %s, role: %s} on its own, so the state must list it",
-				d.DeploymentID, dep.WorkspaceID, kind, dep.WorkspaceID, astroapi.RoleWorkspaceAccessor)
+		if _, ok := workspaces[dep.WorkspaceID]; !ok && !c.fromAPI {
+			c.add(f, "workspace_role", "deployment %q is in workspace %q, where the %s holds no workspace role: Astro adds {workspaceId: %s, role: %s} on its own, so the state must list it",
+				d.DeploymentID, dep.WorkspaceID, c.kind, dep.WorkspaceID, astroapi.RoleWorkspaceAccessor)
 		}
 	}
+}
 
+// dagRoles checks the DAG roles.
+func (c *roleSetCheck) dagRoles(roles []astroapi.DagRole) {
 	dags := map[astroapi.DagRole]int{}
-	for i := range r.DagRoles {
-		g := &r.DagRoles[i]
+	for i := range roles {
+		g := &roles[i]
 		f := fmt.Sprintf("dagRoles[%d]", i)
-		switch {
-		case g.DeploymentID == "":
-			add(f+".deploymentId", "required", "deploymentId is required")
-			continue
-		case x.deployments[g.DeploymentID] == nil:
-			add(f+".deploymentId", "not_found", "unknown deployment %q", g.DeploymentID)
-			continue
-		case g.DagID == "" && g.DagTag == "":
-			add(f, "one_of", "one of dagId and dagTag is required")
-			continue
-		case g.DagID != "" && g.DagTag != "":
-			add(f, "one_of", "only one of dagId and dagTag may be set")
+		if !c.dagTarget(f, g) {
 			continue
 		}
 		key := astroapi.DagRole{DeploymentID: g.DeploymentID, DagID: g.DagID, DagTag: g.DagTag}
 		if j, dup := dags[key]; dup {
-			add(f, "duplicate", "a second role on the same DAG or tag of deployment %q (first at dagRoles[%d])", g.DeploymentID, j)
+			c.add(f, "duplicate", "a second role on the same DAG or tag of deployment %q (first at dagRoles[%d])", g.DeploymentID, j)
 			continue
 		}
 		dags[key] = i
 		upper := strings.ToUpper(g.Role)
 		switch {
 		case g.Role == "":
-			add(f+".role", "required", "role is required")
-		case !slices.Contains(dagRoleNames, upper):
-			add(f+".role", "not_found", "unknown DAG role %q: want one of %s", g.Role, strings.Join(dagRoleNames, ", "))
-		case g.Role != upper && !fromAPI:
-			add(f+".role", "upper_case", "built-in role %q must be written %q, as the API stores it", g.Role, upper)
+			c.add(f+".role", "required", "role is required")
+		case !astroapi.IsDAGRole(g.Role): // custom DAG roles are not emulated
+			c.add(f+".role", "not_found", "unknown DAG role %q: want one of %s", g.Role, strings.Join(astroapi.DAGRoles(), ", "))
+		case g.Role != upper && !c.fromAPI:
+			c.add(f+".role", "upper_case", "built-in role %q must be written %q, as the API stores it", g.Role, upper)
 		default:
 			g.Role = upper
 		}
 	}
-	return errs
+}
+
+// dagTarget reports whether a DAG role names a known deployment and
+// exactly one of a DAG and a tag, adding a violation when not.
+func (c *roleSetCheck) dagTarget(f string, g *astroapi.DagRole) bool {
+	switch {
+	case g.DeploymentID == "":
+		c.add(f+".deploymentId", "required", "deploymentId is required")
+	case c.x.deployments[g.DeploymentID] == nil:
+		c.add(f+".deploymentId", "not_found", "unknown deployment %q", g.DeploymentID)
+	case g.DagID == "" && g.DagTag == "":
+		c.add(f, "one_of", "one of dagId and dagTag is required")
+	case g.DagID != "" && g.DagTag != "":
+		c.add(f, "one_of", "only one of dagId and dagTag may be set")
+	default:
+		return true
+	}
+	return false
 }
 
 // addWorkspaceAccessors gives the subject WORKSPACE_ACCESSOR on every
@@ -258,18 +293,18 @@ func addWorkspaceAccessors(x *index, r *RoleSet) {
 }
 
 // validateSubjects checks the users and teams of a state.
-func (st *State) validateSubjects(x *index, add func(path, format string, args ...any)) {
+func (st *State) validateSubjects(x *index, add addProblem) {
+	users := st.validateUsers(x, add)
+	st.validateTeams(x, users, add)
+}
+
+// validateUsers checks the users and returns their ids.
+func (st *State) validateUsers(x *index, add addProblem) map[string]bool {
 	ids, names := map[string]bool{}, map[string]string{}
 	for i := range st.Users {
 		u := &st.Users[i]
 		p := fmt.Sprintf("users[%d]", i)
-		switch {
-		case u.ID == "":
-			add(p+".id", "user id is required")
-		case ids[u.ID]:
-			add(p+".id", "duplicate user id %q", u.ID)
-		}
-		ids[u.ID] = true
+		checkID(add, ids, p, "user", u.ID)
 		lower := strings.ToLower(u.Username)
 		switch first, dup := names[lower]; {
 		case u.Username == "":
@@ -286,21 +321,18 @@ func (st *State) validateSubjects(x *index, add func(path, format string, args .
 		for _, fe := range checkRoleSet(x, kindUser, &rs, false) {
 			add(p+"."+fe.Field, "user %q: %s", u.ID, fe.Message)
 		}
-		if !u.UpdatedAt.IsZero() && !u.CreatedAt.IsZero() && u.UpdatedAt.Before(u.CreatedAt) {
-			add(p+".updatedAt", "user %q: updatedAt is before createdAt", u.ID)
-		}
+		checkTimes(add, p, "user", u.ID, u.CreatedAt, u.UpdatedAt)
 	}
+	return ids
+}
+
+// validateTeams checks the teams; users are the ids of the state's users.
+func (st *State) validateTeams(x *index, users map[string]bool, add addProblem) {
 	teams := map[string]bool{}
 	for i := range st.Teams {
 		t := &st.Teams[i]
 		p := fmt.Sprintf("teams[%d]", i)
-		switch {
-		case t.ID == "":
-			add(p+".id", "team id is required")
-		case teams[t.ID]:
-			add(p+".id", "duplicate team id %q", t.ID)
-		}
-		teams[t.ID] = true
+		checkID(add, teams, p, "team", t.ID)
 		if t.Name == "" {
 			add(p+".name", "team %q: name is required", t.ID)
 		}
@@ -312,16 +344,14 @@ func (st *State) validateSubjects(x *index, add func(path, format string, args .
 		for j, m := range t.MemberIDs {
 			mp := fmt.Sprintf("%s.memberIds[%d]", p, j)
 			switch {
-			case !ids[m]:
+			case !users[m]:
 				add(mp, "team %q: unknown user %q", t.ID, m)
 			case members[m]:
 				add(mp, "team %q: user %q is listed twice", t.ID, m)
 			}
 			members[m] = true
 		}
-		if !t.UpdatedAt.IsZero() && !t.CreatedAt.IsZero() && t.UpdatedAt.Before(t.CreatedAt) {
-			add(p+".updatedAt", "team %q: updatedAt is before createdAt", t.ID)
-		}
+		checkTimes(add, p, "team", t.ID, t.CreatedAt, t.UpdatedAt)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -270,53 +271,75 @@ type session struct {
 }
 
 // connect builds the client lazily, only for commands that contact the API.
-// specOrg is the spec's organization, used when no flag or variable names one.
-func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (*session, error) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if g.Verbose {
-		log = slog.New(slog.NewTextHandler(st.Err, &slog.HandlerOptions{
-			ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-				if a.Key == slog.TimeKey {
-					return slog.Attr{}
-				}
-				return a
-			},
-		}))
-	}
-	s := &session{log: log, close: func() {}, org: g.Organization}
-	baseURL := g.APIURL
+// specOrg is the spec's organization, used when no flag or variable names
+// one. With --emulate it first starts the emulator, which the session's
+// close stops; on error nothing is left running.
+func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *session, err error) {
+	s := &session{log: g.logger(st), close: func() {}}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
 	secret, err := g.credential(st)
 	if err != nil {
 		return nil, err
 	}
+	baseURL, emulatedOrg := g.APIURL, ""
 	if g.Emulate != "" {
-		state, err := astroapitest.LoadState(g.Emulate)
-		if err != nil {
-			return nil, &codeError{code: exitInvalid, err: fmt.Errorf("emulator state: %w", err)}
-		}
-		url, stop, err := startEmulator(ctx, state, astroapitest.Options{})
-		if err != nil {
+		var stop func()
+		if baseURL, emulatedOrg, stop, err = emulate(ctx, g.Emulate); err != nil {
 			return nil, err
 		}
-		baseURL, s.close = url, stop
-		if s.org == "" && specOrg == "" {
-			s.org = state.Organization.ID
-		}
-		if secret == "" {
-			secret = "emulated"
-		}
+		s.close = stop
+		secret = cmp.Or(secret, "emulated")
 	}
-	if s.org == "" {
-		s.org = specOrg
-	}
-	if s.org == "" {
-		s.close()
+	// The flag (or variable) first, then the spec's key, then the emulated
+	// organization.
+	if s.org = cmp.Or(g.Organization, specOrg, emulatedOrg); s.org == "" {
 		return nil, exitWith(exitUsage, "no organization: set ASTRO_ORGANIZATION_ID, --organization, or the spec's organization key")
 	}
 	if secret == "" {
-		s.close()
 		return nil, exitWith(exitUsage, "no credential: set ASTRO_API_TOKEN or --token-file")
 	}
+	if s.client, err = g.client(baseURL, secret, s.log); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// logger is the session's logger: the client's requests on stderr with
+// --verbose (without timestamps, so that runs compare), nothing otherwise.
+func (g *Globals) logger(st Streams) *slog.Logger {
+	if !g.Verbose {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return slog.New(slog.NewTextHandler(st.Err, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+}
+
+// emulate starts an in-process emulator of the state file at path and
+// returns its base URL, its organization and the function that stops it.
+func emulate(ctx context.Context, path string) (baseURL, org string, stop func(), err error) {
+	state, err := astroapitest.LoadState(path)
+	if err != nil {
+		return "", "", nil, &codeError{code: exitInvalid, err: fmt.Errorf("emulator state: %w", err)}
+	}
+	baseURL, stop, err = startEmulator(ctx, state, astroapitest.Options{})
+	if err != nil {
+		return "", "", nil, err
+	}
+	return baseURL, state.Organization.ID, stop, nil
+}
+
+// client builds the API client from the global flags.
+func (g *Globals) client(baseURL, secret string, log *slog.Logger) (*astroapi.Client, error) {
 	client, err := astroapi.New(baseURL,
 		astroapi.WithCredential(secret),
 		astroapi.WithUserAgent("tokensync/"+version),
@@ -326,11 +349,9 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (*ses
 		astroapi.WithRateLimits(25*g.RateScale, 10*g.RateScale, 5*g.RateScale),
 	)
 	if err != nil {
-		s.close()
 		return nil, exitWith(exitUsage, "%v", err)
 	}
-	s.client = client
-	return s, nil
+	return client, nil
 }
 
 // credential reads the API token from --token-file or ASTRO_API_TOKEN.

@@ -39,15 +39,16 @@ func exampleOrg(t *testing.T) (srv *astroapitest.Server, baseURL, work string) {
 type workflow struct {
 	Jobs map[string]struct {
 		Steps []struct {
-			Name string `yaml:"name"`
-			Run  string `yaml:"run"`
+			Name string            `yaml:"name"`
+			Uses string            `yaml:"uses"`
+			With map[string]string `yaml:"with"`
+			Run  string            `yaml:"run"`
 		} `yaml:"steps"`
 	} `yaml:"jobs"`
 }
 
-// TestGitHubWorkflowCommands runs the shell of every workflow step that
-// calls tokensync, exactly as written, against the emulator.
-func TestGitHubWorkflowCommands(t *testing.T) {
+func readWorkflow(t *testing.T) workflow {
+	t.Helper()
 	data, err := os.ReadFile("../../examples/ci/github-actions.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -56,117 +57,100 @@ func TestGitHubWorkflowCommands(t *testing.T) {
 	if err := yaml.Unmarshal(data, &wf); err != nil {
 		t.Fatal(err)
 	}
-	step := func(job, name string) string {
+	return wf
+}
+
+// TestGitHubWorkflowCommands runs every workflow step that uses the
+// tokensync Action, with its inputs exactly as written, through the
+// Action's own steps (action_test.go's runner): the Action installs the
+// release the step names from a fake release server, and runs against the
+// emulator, with a fake GitHub API for the pull-request comment.
+func TestGitHubWorkflowCommands(t *testing.T) {
+	wf := readWorkflow(t)
+	type step struct {
+		ref  string
+		with map[string]string
+	}
+	find := func(job, name string) step {
 		for _, s := range wf.Jobs[job].Steps {
 			if s.Name == name {
-				if !strings.Contains(s.Run, "tokensync ") {
-					t.Fatalf("step %s/%s runs no tokensync command", job, name)
+				action, ref, ok := strings.Cut(s.Uses, "@")
+				if !ok || action != "tokensync/tokensync" {
+					t.Fatalf("step %s/%s does not use the tokensync Action: uses %q", job, name, s.Uses)
 				}
-				return s.Run
+				return step{ref, s.With}
 			}
 		}
 		t.Fatalf("no step %q in job %q", name, job)
-		return ""
+		return step{}
+	}
+	plan, apply, drift := find("plan", "Plan"), find("apply", "Apply"), find("drift", "Detect drift")
+	if plan.ref != apply.ref || plan.ref != drift.ref {
+		t.Fatalf("the jobs use different versions of the Action: %s, %s, %s", plan.ref, apply.ref, drift.ref)
 	}
 	_, baseURL, work := exampleOrg(t)
-	bin := binDir(t)
-	summary := filepath.Join(work, "summary.md")
-	output := filepath.Join(work, "output.txt")
-	runStep := func(script string) (int, string) {
+	rel := newFakeRelease(t, plan.ref, buildTokensync(t, plan.ref))
+	gh := newFakeGitHub(t)
+	r := newRunner(t, work)
+	r.actionRef = plan.ref
+	r.ghAPI = gh.URL
+	r.env["ASTRO_API_URL"] = baseURL
+	r.env["ASTRO_API_TOKEN"] = secret
+	r.env["ASTRO_ORGANIZATION_ID"] = "clx0org0000000000000000"
+	runStep := func(event string, s step) actionRun {
 		t.Helper()
-		for _, f := range []string{summary, output} {
-			if err := os.WriteFile(f, nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
+		r.resetSummary()
+		r.event = event
+		with := map[string]string{"download-url": rel.URL} // the only input the workflow does not give
+		for k, v := range s.with {
+			with[k] = v
 		}
-		cmd := exec.Command("bash", "-e", "-c", script)
-		cmd.Dir = work
-		cmd.Env = processEnv(bin, map[string]string{
-			"ASTRO_API_URL":         baseURL,
-			"ASTRO_API_TOKEN":       secret,
-			"ASTRO_ORGANIZATION_ID": "clx0org0000000000000000",
-			"GITHUB_STEP_SUMMARY":   summary,
-			"GITHUB_OUTPUT":         output,
-			"GITHUB_ACTIONS":        "true",
-		})
-		out, err := cmd.CombinedOutput()
-		if strings.Contains(string(out), secret) {
-			t.Errorf("the step printed the credential:\n%s", out)
-		}
-		return exitCode(t, err), string(out)
-	}
-	readFile := func(p string) string {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
+		return r.use(with)
 	}
 
-	if code, out := runStep(step("plan", "Plan")); code != 0 {
-		t.Fatalf("plan step exited %d:\n%s", code, out)
+	got := runStep("pull_request", plan)
+	if got.code != 0 {
+		t.Fatalf("plan step exited %d:\n%s", got.code, got.log)
 	}
-	if got := readFile(output); got != "exitcode=2\n" {
-		t.Errorf("plan step output %q, want exitcode=2", got)
+	if got.outputs["exit-code"] != "2" || got.outputs["has-changes"] != "true" {
+		t.Errorf("plan step outputs %v, want exit-code 2 and has-changes true", got.outputs)
 	}
-	if !strings.HasPrefix(readFile(summary), "<!-- tokensync-plan -->\n### tokensync plan: 3 to add, 2 to change, 2 to remove") {
-		t.Errorf("plan summary:\n%s", readFile(summary))
+	summary := r.readSummary()
+	if !strings.HasPrefix(summary, planMarker+"\n### tokensync plan: 3 to add, 2 to change, 2 to remove") {
+		t.Errorf("plan summary:\n%s", summary)
 	}
-	if !strings.HasPrefix(readFile(filepath.Join(work, "plan.md")), "<!-- tokensync-plan -->") {
-		t.Errorf("plan.md lacks the marker the comment step looks for")
+	if c := gh.marked(); len(c) != 1 || c[0].Body != summary {
+		t.Errorf("want one pull-request comment with the marker and the plan, got %+v\n%s", c, got.log)
 	}
-	if code, out := runStep(step("drift", "Detect drift")); code != 2 {
-		t.Fatalf("drift step exited %d before apply, want 2:\n%s", code, out)
+	if got := runStep("schedule", drift); got.code != 2 {
+		t.Fatalf("drift step exited %d before apply, want 2:\n%s", got.code, got.log)
 	}
-	if code, out := runStep(step("apply", "Apply")); code != 0 {
-		t.Fatalf("apply step exited %d:\n%s", code, out)
+	if got := runStep("push", apply); got.code != 0 || got.outputs["exit-code"] != "0" {
+		t.Fatalf("apply step exited %d, outputs %v:\n%s", got.code, got.outputs, got.log)
 	}
-	if !strings.Contains(readFile(summary), "no changes") {
-		t.Errorf("apply summary:\n%s", readFile(summary))
+	for _, want := range []string{"Apply complete: 3 added, 2 changed, 2 removed.", "Verified: converged."} {
+		if !strings.Contains(r.readSummary(), want) {
+			t.Errorf("apply summary lacks %q:\n%s", want, r.readSummary())
+		}
 	}
-	if code, out := runStep(step("drift", "Detect drift")); code != 0 {
-		t.Fatalf("drift step exited %d after apply, want 0:\n%s", code, out)
+	if got := runStep("schedule", drift); got.code != 0 {
+		t.Fatalf("drift step exited %d after apply, want 0:\n%s", got.code, got.log)
 	}
-	if code, _ := runStep(step("plan", "Plan")); code != 0 || readFile(output) != "exitcode=0\n" {
-		t.Errorf("plan after apply: exit %d, output %q", code, readFile(output))
+	if got := runStep("pull_request", plan); got.code != 0 || got.outputs["exit-code"] != "0" || got.outputs["has-changes"] != "false" {
+		t.Errorf("plan after apply: exit %d, outputs %v", got.code, got.outputs)
+	}
+	if c := gh.marked(); len(c) != 1 || !strings.Contains(c[0].Body, "no changes") {
+		t.Errorf("after the second plan, want the one comment updated to no changes, got %+v", c)
 	}
 }
 
 // TestCronJobCommand runs the CronJob's container command with its
 // environment, the Secret's value and the ConfigMap mounted at its path.
 func TestCronJobCommand(t *testing.T) {
-	data, err := os.ReadFile("../../examples/ci/cronjob.yaml")
-	if err != nil {
-		t.Fatal(err)
+	c, _ := cronJob(t)
+	if len(c.VolumeMounts) != 1 {
+		t.Fatalf("want one container with one mount, got %+v", c)
 	}
-	var cj struct {
-		Spec struct {
-			JobTemplate struct {
-				Spec struct {
-					Template struct {
-						Spec struct {
-							Containers []struct {
-								Command      []string `yaml:"command"`
-								Args         []string `yaml:"args"`
-								Env          []struct{ Name, Value string }
-								VolumeMounts []struct {
-									MountPath string `yaml:"mountPath"`
-								} `yaml:"volumeMounts"`
-							} `yaml:"containers"`
-						} `yaml:"spec"`
-					} `yaml:"template"`
-				} `yaml:"spec"`
-			} `yaml:"jobTemplate"`
-		} `yaml:"spec"`
-	}
-	if err := yaml.Unmarshal(data, &cj); err != nil {
-		t.Fatal(err)
-	}
-	containers := cj.Spec.JobTemplate.Spec.Template.Spec.Containers
-	if len(containers) != 1 || len(containers[0].VolumeMounts) != 1 {
-		t.Fatalf("want one container with one mount, got %+v", containers)
-	}
-	c := containers[0]
 	srv, baseURL, work := exampleOrg(t)
 	mount := c.VolumeMounts[0].MountPath
 	argv := append(append([]string{}, c.Command...), c.Args...)

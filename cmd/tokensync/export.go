@@ -1,18 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/tokensync/tokensync/astroapi"
-	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
@@ -39,40 +33,7 @@ func (c *ExportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	out, err := encodeSpec(exportSpec(obs, deps))
-	if err != nil {
-		return err
-	}
-	_, err = st.Out.Write(out)
-	return err
-}
-
-// encodeSpec writes the exported document as YAML in which every character
-// that render.Safe escapes is escaped. scalar double-quotes every value that
-// holds one; in double quotes the YAML encoder escapes the ASCII ones and
-// writes the rest (bidi overrides, invisible characters, other spaces and
-// line breaks) as they are, so they are escaped here, as \u or \U escapes.
-// Comments are escaped by render.Safe and keys are the spec's own, so no
-// such character is found outside a double-quoted scalar.
-func encodeSpec(doc *yaml.Node) ([]byte, error) {
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return render.EscapeQuoted(b.Bytes(), yamlEscape), nil
-}
-
-// yamlEscape appends r as an escape of a double-quoted YAML scalar.
-func yamlEscape(dst []byte, r rune) []byte {
-	if r > 0xffff {
-		return fmt.Appendf(dst, `\U%08X`, r)
-	}
-	return fmt.Appendf(dst, `\u%04X`, r)
+	return spec.Encode(st.Out, exportSpec(obs, deps))
 }
 
 // selectDeployments applies --workspace and --deployment; with neither,
@@ -119,11 +80,15 @@ func (c *ExportCmd) selectDeployments(obs *sync.Observed) ([]astroapi.Deployment
 	return out, nil
 }
 
-// exportSpec builds the spec document: deployments by id (name and
-// workspace in a comment), with all four lists. Tokens and teams go by name
-// where the name is unique among their kind's family (and not empty, which
-// the spec refuses) and by id otherwise; users by username.
-func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) *yaml.Node {
+// exportComment heads the exported file.
+const exportComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens, users and teams.\nDeployment API tokens, and inactive or banned users, are left out."
+
+// exportSpec builds the spec of today's assignments: deployments by id
+// (name and workspace in a comment) with all four lists, each subject by
+// name where its name is unique among its family (tokens, users, teams)
+// and not empty, by id otherwise. Deployment API tokens are left out, and
+// so are INACTIVE and BANNED users, which may not be given a role.
+func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) spec.Document {
 	wsName := map[string]string{}
 	for _, w := range obs.Workspaces {
 		wsName[w.ID] = w.Name
@@ -143,54 +108,32 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) *yaml.Node {
 	}
 	held := map[string][]entry{} // deployment id → assignments
 	for _, s := range obs.Subjects {
-		if !slices.Contains(spec.Kinds(), s.Kind) {
-			continue // deployment API tokens are never managed
-		}
-		if s.Status == astroapi.UserInactive || s.Status == astroapi.UserBanned {
-			continue // may not be given a role: a spec that lists it is invalid
+		if !slices.Contains(spec.Kinds(), s.Kind) || s.Status == astroapi.UserInactive || s.Status == astroapi.UserBanned {
+			continue
 		}
 		for _, r := range s.Deployments {
 			held[r.DeploymentID] = append(held[r.DeploymentID], entry{s, r.Role})
 		}
 	}
 
-	deployments := seq()
+	doc := spec.Document{Organization: obs.Organization, Comment: exportComment, Always: spec.Kinds()}
 	for _, d := range deps {
 		entries := held[d.ID]
 		slices.SortFunc(entries, func(a, b entry) int {
 			return cmp.Or(strings.Compare(a.subject.Name, b.subject.Name), strings.Compare(a.subject.ID, b.subject.ID))
 		})
-		lists := map[spec.Kind]*yaml.Node{}
-		for _, k := range spec.Kinds() {
-			lists[k] = seq()
-		}
+		dd := spec.DeploymentDoc{ID: d.ID, Name: d.Name, Workspace: wsName[d.WorkspaceID], Entries: map[spec.Kind][]spec.EntryDoc{}}
 		for _, e := range entries {
 			s := e.subject
-			nameKey := "name"
-			if s.Kind == spec.KindUser {
-				nameKey = "username"
+			ed := spec.EntryDoc{Name: s.Name, Role: e.role}
+			if nameCount[family(s.Kind)+"\x00"+s.Name] != 1 || s.Name == "" {
+				ed = spec.EntryDoc{ID: s.ID, Role: e.role, Comment: s.Name + " (name shared by several)"}
 			}
-			var n *yaml.Node
-			if nameCount[family(s.Kind)+"\x00"+s.Name] == 1 && s.Name != "" {
-				n = mapping(nameKey, scalar(s.Name), "role", scalar(e.role))
-			} else {
-				n = mapping("id", scalar(s.ID), "role", scalar(e.role))
-				n.Content[1].LineComment = render.Safe(s.Name) + " (name shared by several)"
-			}
-			lists[s.Kind].Content = append(lists[s.Kind].Content, n)
+			dd.Entries[s.Kind] = append(dd.Entries[s.Kind], ed)
 		}
-		dep := mapping("id", scalar(d.ID))
-		dep.Content[1].LineComment = fmt.Sprintf("%s (workspace %s)", render.Safe(d.Name), render.Safe(wsName[d.WorkspaceID]))
-		for _, k := range spec.Kinds() {
-			dep.Content = append(dep.Content, scalar(k.Key()), lists[k])
-		}
-		deployments.Content = append(deployments.Content, dep)
+		doc.Deployments = append(doc.Deployments, dd)
 	}
-	root := mapping("version", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: "1"},
-		"organization", scalar(obs.Organization),
-		"deployments", deployments)
-	root.HeadComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens, users and teams.\nDeployment API tokens are not managed and are left out."
-	return &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}
+	return doc
 }
 
 // family groups the kinds whose names share one namespace: the tokens.
@@ -199,42 +142,4 @@ func family(k spec.Kind) string {
 		return string(k)
 	}
 	return "token"
-}
-
-// scalar is a string value. It is plain only when every YAML version and
-// every reader takes it as that string and nothing else; otherwise it is
-// double-quoted, where every character can be escaped (see encodeSpec).
-func scalar(v string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
-	if !plainWord.MatchString(v) || yaml11Word[strings.ToLower(v)] {
-		n.Style = yaml.DoubleQuotedStyle
-	}
-	return n
-}
-
-// plainWord matches the strings written plain: a letter, then letters,
-// digits and "_.@/-", words separated by single spaces. What else YAML may
-// write plain (a leading digit, ':' or '#' inside, "~", "=") some reader
-// takes as a number, a time, a comment or a null.
-var plainWord = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.@/-]*( [A-Za-z0-9_.@/-]+)*$`)
-
-// yaml11Word are the words YAML 1.1 reads as booleans or null, in lower
-// case: written plain, `name: yes` is a string for the spec's parser but a
-// boolean for other tools.
-var yaml11Word = map[string]bool{
-	"y": true, "yes": true, "n": true, "no": true, "true": true, "false": true,
-	"on": true, "off": true, "null": true,
-}
-
-func seq() *yaml.Node {
-	return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-}
-
-// mapping builds a mapping node from alternating keys and value nodes.
-func mapping(kv ...any) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-	for i := 0; i < len(kv); i += 2 {
-		n.Content = append(n.Content, scalar(kv[i].(string)), kv[i+1].(*yaml.Node))
-	}
-	return n
 }

@@ -18,8 +18,12 @@ func (c *SchemaCmd) Run(st *Streams) error {
 // VersionCmd is `tokensync version`.
 type VersionCmd struct{}
 
-// Run prints the version and commit.
+// Run prints the version, commit and build date.
 func (c *VersionCmd) Run(st *Streams) error {
-	_, err := fmt.Fprintf(st.Out, "tokensync %s (commit %s)\n", version, buildCommit())
+	built := date
+	if built == "" {
+		built = "unknown"
+	}
+	_, err := fmt.Fprintf(st.Out, "tokensync %s (commit %s, built %s)\n", version, buildCommit(), built)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
@@ -58,10 +59,10 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 func nearMisses(st Streams, sp *spec.Spec) {
 	for _, d := range sp.Deployments {
 		for _, e := range append(slices.Clip(d.WorkspaceTokens), d.OrganizationTokens...) {
-			if e.Role == "" || e.Role == spec.DeploymentAdmin {
+			if e.Role == "" || e.Role == astroapi.RoleDeploymentAdmin {
 				continue
 			}
-			if s := spec.Suggest(e.Role, []string{spec.DeploymentAdmin}); s != "" {
+			if s := spec.Suggest(e.Role, []string{astroapi.RoleDeploymentAdmin}); s != "" {
 				fmt.Fprintf(st.Err, "%s: warning: role %q is not built in, so it must be a custom role of that name (did you mean %q?)\n", e.Pos, e.Role, s)
 			}
 		}

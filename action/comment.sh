@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Creates or updates the pull-request comment that carries the marker
+# <!-- tokensync-plan -->, so each push updates one comment in place.
+# Usage: comment.sh FILE (the comment's markdown).
+#
+# Environment: GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_EVENT_PATH (the
+# pull_request payload names the number), GITHUB_TOKEN (needs
+# pull-requests: write).
+set -euo pipefail
+
+marker='<!-- tokensync-plan -->'
+body_file=$1
+api=${GITHUB_API_URL:-https://api.github.com}
+repo=${GITHUB_REPOSITORY:?GITHUB_REPOSITORY is not set}
+[ -n "${GITHUB_TOKEN:-}" ] || {
+	echo "tokensync comment: no token" >&2
+	exit 1
+}
+number=$(jq -r '.pull_request.number // .number // empty' "${GITHUB_EVENT_PATH:?GITHUB_EVENT_PATH is not set}")
+[ -n "$number" ] || {
+	echo "tokensync comment: the event payload names no pull request" >&2
+	exit 1
+}
+
+# gh METHOD URL [BODY_FILE]: one REST call; the token goes in a config on
+# stdin, never on the command line.
+gh() {
+	local data=()
+	[ $# -ge 3 ] && data=(--data-binary "@$3")
+	printf 'header = "Authorization: Bearer %s"\n' "$GITHUB_TOKEN" |
+		curl -fsS --retry 3 --retry-delay 1 --config - -X "$1" \
+			-H 'Accept: application/vnd.github+json' \
+			-H 'X-GitHub-Api-Version: 2022-11-28' \
+			-H 'Content-Type: application/json' \
+			${data[@]+"${data[@]}"} "$2"
+}
+
+# Find our comment: the first one whose body has the marker.
+id=""
+page=1
+while [ -z "$id" ]; do
+	comments=$(gh GET "$api/repos/$repo/issues/$number/comments?per_page=100&page=$page")
+	id=$(jq -r --arg m "$marker" '[(. // [])[] | select(.body // "" | contains($m))][0].id // empty' <<<"$comments")
+	[ "$(jq length <<<"$comments")" -eq 100 ] || break
+	page=$((page + 1))
+done
+
+payload=$(mktemp)
+trap 'rm -f "$payload"' EXIT
+jq -Rs '{body: .}' <"$body_file" >"$payload"
+if [ -n "$id" ]; then
+	gh PATCH "$api/repos/$repo/issues/comments/$id" "$payload" >/dev/null
+	echo "Updated the plan comment on pull request #$number" >&2
+else
+	gh POST "$api/repos/$repo/issues/$number/comments" "$payload" >/dev/null
+	echo "Posted the plan comment on pull request #$number" >&2
+fi

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Runs tokensync for the GitHub Action (action.yml): plan, or plan then
+# apply of exactly that plan. Writes the plan as markdown to the job
+# summary and, on pull requests, to the comment found by the marker
+# <!-- tokensync-plan --> (comment.sh); sets the step outputs exit-code,
+# has-changes and plan-file.
+#
+# Environment: TOKENSYNC_BIN, INPUT_COMMAND (plan or apply), INPUT_FILES
+# (spec files or directories, separated by spaces or newlines), INPUT_ARGS
+# (more flags for tokensync), INPUT_FAIL_ON_CHANGES, INPUT_COMMENT, and
+# GitHub's GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_EVENT_NAME, RUNNER_TEMP.
+#
+# Exit status: tokensync's, except that a plan with changes (2) succeeds
+# unless INPUT_FAIL_ON_CHANGES is true.
+set -euo pipefail
+
+marker='<!-- tokensync-plan -->'
+bin=${TOKENSYNC_BIN:-tokensync}
+command=${INPUT_COMMAND:-plan}
+
+die() {
+	echo "::error::tokensync: $*" >&2
+	exit 1
+}
+
+case "$command" in
+plan | apply) ;;
+*) die "command must be plan or apply, not \"$command\"" ;;
+esac
+
+files=()
+read -r -d '' -a words <<<"${INPUT_FILES:-}" || true
+for f in ${words[@]+"${words[@]}"}; do
+	files+=(-f "$f")
+done
+[ "${#files[@]}" -gt 0 ] || die "the files input is empty"
+extra=()
+read -r -d '' -a extra <<<"${INPUT_ARGS:-}" || true
+
+out=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/tokensync.XXXXXX")
+plan_file="$out/plan.json"
+md="$out/plan.md"
+log="$out/tokensync.log"
+
+# fence prints a code fence longer than any run of backticks in file $1.
+fence() {
+	local longest
+	longest=$(grep -o '`*' "$1" | awk '{ if (length($0) > n) n = length($0) } END { print n + 0 }')
+	[ "$longest" -ge 3 ] || longest=2
+	printf '%*s' "$((longest + 1))" '' | tr ' ' '`'
+}
+
+# details TITLE FILE appends FILE to the markdown as a collapsed code block.
+details() {
+	[ -s "$2" ] || return 0
+	local f
+	f=$(fence "$2")
+	{
+		printf '\n<details><summary>%s</summary>\n\n%s text\n' "$1" "$f"
+		if [ "$(wc -c <"$2")" -gt 4000 ]; then
+			printf '[…the first %d bytes are in the job log]\n' "$(($(wc -c <"$2") - 4000))"
+		fi
+		tail -c 4000 "$2"
+		printf '\n%s\n</details>\n' "$f"
+	} >>"$md"
+}
+
+set +e
+"$bin" plan ${files[@]+"${files[@]}"} -o markdown --detailed-exitcode --out "$plan_file" ${extra[@]+"${extra[@]}"} >"$md" 2>"$log"
+code=$?
+set -e
+cat "$log" >&2
+# Where the plan was saved is said by the outputs, not in the comment.
+grep -v '^Saved the plan to ' "$log" >"$log.shown" || true
+mv "$log.shown" "$log"
+has_changes=false
+[ "$code" -eq 2 ] && has_changes=true
+
+if [ "$code" -ne 0 ] && [ "$code" -ne 2 ]; then
+	# The plan failed (invalid spec, refused guard, API error). Post what
+	# tokensync said, under the marker, so the comment shows the failure.
+	if ! head -n 1 "$md" | grep -qF "$marker"; then
+		{
+			printf '%s\n### tokensync %s failed (exit %d)\n' "$marker" "$command" "$code"
+			if [ -s "$md" ]; then
+				printf '\n'
+				cat "$md"
+			fi
+		} >"$md.new"
+		mv "$md.new" "$md"
+		f=$(fence "$log")
+		printf '\n%s text\n%s\n%s\n' "$f" "$(head -c 60000 "$log")" "$f" >>"$md"
+	else
+		printf '\n**tokensync %s failed (exit %d).**\n' "$command" "$code" >>"$md"
+		details "tokensync output" "$log"
+	fi
+	[ -s "$plan_file" ] || plan_file=""
+elif [ "$command" = apply ] && [ "$code" -eq 2 ]; then
+	# Apply exactly the plan just shown; tokensync refuses (exit 5) if any
+	# token changed since, or if the spec is not the one planned.
+	set +e
+	"$bin" apply "$plan_file" ${files[@]+"${files[@]}"} --yes ${extra[@]+"${extra[@]}"} >"$log" 2>&1
+	code=$?
+	set -e
+	cat "$log" >&2
+	if [ "$code" -eq 0 ]; then
+		printf '\n**Applied.**\n' >>"$md"
+	else
+		printf '\n**Apply failed (exit %d).**\n' "$code" >>"$md"
+	fi
+	details "tokensync apply" "$log"
+fi
+
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+	cat "$md" >>"$GITHUB_STEP_SUMMARY"
+fi
+if [ -n "${GITHUB_OUTPUT:-}" ]; then
+	{
+		echo "exit-code=$code"
+		echo "has-changes=$has_changes"
+		echo "plan-file=$plan_file"
+		echo "markdown-file=$md"
+	} >>"$GITHUB_OUTPUT"
+fi
+
+case "${GITHUB_EVENT_NAME:-}" in
+pull_request | pull_request_target)
+	if [ "${INPUT_COMMENT:-true}" = true ]; then
+		bash "$(dirname "$0")/comment.sh" "$md" ||
+			echo "::warning::tokensync: the plan could not be posted as a pull-request comment (does the job have pull-requests: write?)" >&2
+	fi
+	;;
+esac
+
+if [ "$code" -eq 2 ] && [ "${INPUT_FAIL_ON_CHANGES:-false}" != true ]; then
+	exit 0
+fi
+exit "$code"

@@ -1,0 +1,73 @@
+package astroapi
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestCanonicalRole(t *testing.T) {
+	for in, want := range map[string]string{
+		"DEPLOYMENT_ADMIN":   "DEPLOYMENT_ADMIN",
+		"deployment_admin":   "DEPLOYMENT_ADMIN",
+		"Deployment_Admin":   "DEPLOYMENT_ADMIN",
+		"workspace_owner":    "WORKSPACE_OWNER",
+		"workspace_accessor": "WORKSPACE_ACCESSOR",
+		"DAG_DEPLOYER":       "DAG_DEPLOYER",
+		"dag_deployer":       "dag_deployer",
+		"dag_viewer":         "dag_viewer",
+		"DEPLOYMENT_ADMIN ":  "DEPLOYMENT_ADMIN ",
+		"Deployment Admin":   "Deployment Admin",
+		"organization_owner": "ORGANIZATION_OWNER",
+	} {
+		if got := CanonicalRole(in); got != want {
+			t.Errorf("CanonicalRole(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestBuiltinRoles(t *testing.T) {
+	type answer struct {
+		Scope                        string
+		Builtin, Deployment, DAGRole bool
+	}
+	for _, tc := range []struct {
+		name string
+		want answer
+	}{
+		{"DEPLOYMENT_ADMIN", answer{ScopeDeployment, true, true, false}},
+		{"deployment_admin", answer{ScopeDeployment, true, true, false}},
+		{"ORGANIZATION_OBSERVE_MEMBER", answer{ScopeOrganization, true, false, false}},
+		{"Workspace_Accessor", answer{ScopeWorkspace, true, false, false}},
+		{"WORKSPACE_OPERATOR", answer{ScopeWorkspace, true, false, false}},
+		{"dag_author", answer{"", false, false, true}},
+		{"DAG_VIEWER", answer{"", false, false, true}},
+		{"DAG_DEPLOYER", answer{"", false, false, false}},
+		{"", answer{"", false, false, false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := answer{BuiltinRoleScope(tc.name), IsBuiltinRole(tc.name), BuiltinDeploymentRole(tc.name), IsDAGRole(tc.name)}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestTokenDeploymentRoles(t *testing.T) {
+	roles := []Role{
+		{EntityType: EntityOrganization, EntityID: "org", Role: RoleOrganizationMember},
+		{EntityType: EntityDeployment, EntityID: "d2", Role: "custom"},
+		{EntityType: EntityWorkspace, EntityID: "w", Role: RoleWorkspaceMember},
+		{EntityType: EntityDAG, EntityID: "dag", DeploymentID: "d1", Role: "x"},
+		{EntityType: EntityDAGTag, EntityID: "tag", DeploymentID: "d1", Role: "x"},
+		{EntityType: EntityDeployment, EntityID: "d1", Role: "deployment_admin"},
+	}
+	want := []DeploymentRole{{DeploymentID: "d2", Role: "custom"}, {DeploymentID: "d1", Role: "deployment_admin"}}
+	if diff := cmp.Diff(want, TokenDeploymentRoles(roles)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if got := TokenDeploymentRoles(nil); got != nil {
+		t.Errorf("TokenDeploymentRoles(nil) = %v, want nil", got)
+	}
+}
