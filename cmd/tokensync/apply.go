@@ -29,36 +29,15 @@ type ApplyCmd struct {
 
 // Run plans (or reads a saved plan), asks, applies and verifies.
 func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
-	var (
-		p         sync.Plan
-		sess      *session
-		savedPlan = c.SavedPlan != ""
-	)
 	if !c.Yes && !c.DryRun && !st.InTTY {
 		return exitWith(exitUsage, "apply needs --yes when not run from a terminal; nothing was written")
 	}
-	if savedPlan {
-		doc, err := c.readSavedPlan()
-		if err != nil {
-			return err
-		}
-		if sess, err = g.connect(ctx, *st, doc.Organization); err != nil {
-			return err
-		}
-		if sess.org != doc.Organization {
-			sess.close()
-			return exitWith(exitStale, "the plan %s belongs to organization %s, not %s; nothing was written", c.SavedPlan, doc.Organization, sess.org)
-		}
-		p = doc.Plan()
-		p.Guards = append(p.Guards, sync.CheckSaved(p, c.options())...)
-	} else {
-		pl, err := c.makePlan(ctx, g, *st)
-		if err != nil {
-			return err
-		}
-		p, sess = pl.plan, pl.sess
+	p, sess, err := c.plan(ctx, g, *st)
+	if err != nil {
+		return err
 	}
 	defer sess.close()
+	savedPlan := c.SavedPlan != ""
 
 	planOut, planTTY := st.Out, st.OutTTY
 	if c.Output == "json" { // stdout is the result document's alone
@@ -104,6 +83,32 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		return err
 	}
 	return applyExit(ctx, o)
+}
+
+// plan reads the saved plan, or makes one; the caller closes the session.
+func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan, *session, error) {
+	if c.SavedPlan == "" {
+		pl, err := c.makePlan(ctx, g, st)
+		if err != nil {
+			return sync.Plan{}, nil, err
+		}
+		return pl.plan, pl.sess, nil
+	}
+	doc, err := c.readSavedPlan()
+	if err != nil {
+		return sync.Plan{}, nil, err
+	}
+	sess, err := g.connect(ctx, st, doc.Organization)
+	if err != nil {
+		return sync.Plan{}, nil, err
+	}
+	if sess.org != doc.Organization {
+		sess.close()
+		return sync.Plan{}, nil, exitWith(exitStale, "the plan %s belongs to organization %s, not %s; nothing was written", c.SavedPlan, doc.Organization, sess.org)
+	}
+	p := doc.Plan()
+	p.Guards = append(p.Guards, sync.CheckSaved(p, c.options())...)
+	return p, sess, nil
 }
 
 // staleError lists the tokens changed since a saved plan and refuses it.
