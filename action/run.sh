@@ -91,6 +91,7 @@ if [ "$code" -ne 0 ] && [ "$code" -ne 2 ]; then
 		f=$(fence "$log")
 		printf '\n%s text\n%s\n%s\n' "$f" "$(head -c 60000 "$log")" "$f" >>"$md"
 	else
+		printf '\n**tokensync %s failed (exit %d).**\n' "$command" "$code" >>"$md"
 		details "tokensync output" "$log"
 	fi
 	[ -s "$plan_file" ] || plan_file=""

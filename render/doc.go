@@ -7,7 +7,7 @@
 // the text and markdown renderers show them through Safe, which escapes
 // every character that is not printable (terminal escape sequences, line
 // breaks, bidirectional overrides), and JSON writes those characters as \u
-// escapes. Commands print API text through Safe and TokenLabel too.
+// escapes. Commands print API text through Safe and SubjectLabel too.
 //
 // Colour is decided once by the caller and passed in; nothing here reads
 // the environment or global state.

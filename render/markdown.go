@@ -48,7 +48,7 @@ func Markdown(w io.Writer, p sync.Plan, opts MarkdownOptions) error {
 		}
 	}
 	if remove > 0 {
-		fmt.Fprintf(&head, "\n> [!WARNING]\n> This plan **removes %d assignment(s)**: the tokens below lose their role on these deployments.\n", remove)
+		fmt.Fprintf(&head, "\n> [!WARNING]\n> This plan **removes %d assignment(s)**: the tokens, users and teams below lose their role on these deployments.\n", remove)
 	}
 
 	var sections []string
@@ -114,9 +114,9 @@ func deploymentSection(g deploymentGroup) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n<details%s><summary><b>%s</b> (<code>%s</code>): +%d ~%d -%d</summary>\n\n",
 		open, htmlText(g.Deployment.Name), htmlText(g.Deployment.ID), a, u, r)
-	b.WriteString("| | token | before | after | reason |\n|---|---|---|---|---|\n")
+	b.WriteString("| | subject | before | after | reason |\n|---|---|---|---|---|\n")
 	for _, c := range g.Changes {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdSymbol(c.Action), mdToken(c.Token), mdRole(c.Before), mdRole(c.After), mdText(c.Reason))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdSymbol(c.Action), mdSubject(c.Subject), mdRole(c.Before), mdRole(c.After), mdText(c.Reason))
 	}
 	b.WriteString("\n</details>\n")
 	return b.String()
@@ -126,9 +126,9 @@ func deploymentSection(g deploymentGroup) string {
 func unmanagedSection(cs []sync.Change) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n<details><summary>%d unmanaged assignment(s) left alone</summary>\n\n", len(cs))
-	b.WriteString("| deployment | token | role | reason |\n|---|---|---|---|\n")
+	b.WriteString("| deployment | subject | role | reason |\n|---|---|---|---|\n")
 	for _, c := range cs {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdText(c.Deployment.Name), mdToken(c.Token), mdRole(c.Before), mdText(c.Reason))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdText(c.Deployment.Name), mdSubject(c.Subject), mdRole(c.Before), mdText(c.Reason))
 	}
 	b.WriteString("\n</details>\n")
 	return b.String()
@@ -147,8 +147,8 @@ func mdSymbol(a sync.Action) string {
 	}
 }
 
-func mdToken(t sync.TokenRef) string {
-	return fmt.Sprintf("%s <sub>%s</sub>", mdText(t.Name), mdText(t.ID))
+func mdSubject(s sync.SubjectRef) string {
+	return fmt.Sprintf("%s%s <sub>%s</sub>", kindPrefix(s.Kind), mdText(s.Name), mdText(s.ID))
 }
 
 func mdRole(r string) string {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tokensync/tokensync/planfile"
 	"github.com/tokensync/tokensync/sync"
 )
 
@@ -96,14 +97,14 @@ func TestPlanOutputsEscapeAPIText(t *testing.T) {
 			return -1
 		}, h), func(t *testing.T) {
 			dep := sync.DeploymentRef{ID: "dep-" + h, Name: h}
-			tok := sync.TokenRef{ID: "tok-" + h, Name: h, Scope: "WORKSPACE"}
+			tok := sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "tok-" + h, Name: h}
 			p := sync.Plan{
 				Organization: "org1",
 				Changes: []sync.Change{
-					{Action: sync.Update, Deployment: dep, Token: tok, Before: h, After: "DEPLOYMENT_ADMIN", Source: at(3)},
-					{Action: sync.Remove, Deployment: dep, Token: tok, Before: h, Reason: "reason " + h},
+					{Action: sync.Update, Deployment: dep, Subject: tok, Before: h, After: "DEPLOYMENT_ADMIN", Source: at(3)},
+					{Action: sync.Remove, Deployment: dep, Subject: tok, Before: h, Reason: "reason " + h},
 				},
-				Unmanaged: []sync.Change{{Action: sync.Unmanaged, Deployment: dep, Token: tok, Before: h, After: h, Reason: "ignored " + h}},
+				Unmanaged: []sync.Change{{Action: sync.Unmanaged, Deployment: dep, Subject: tok, Before: h, After: h, Reason: "ignored " + h}},
 				Guards: []sync.Guard{
 					{Name: sync.GuardMaxRemovals, OK: true},
 					{Name: sync.GuardProtect, Message: "protected token " + h + " would lose its role " + h},
@@ -157,22 +158,26 @@ func TestJSONEscapesInvisibleCharacters(t *testing.T) {
 	var changes []sync.Change
 	for i, h := range append(slices.Clone(hostile), "tag\U000E0041\U000E007F", "emoji 🚀 東京") {
 		changes = append(changes, sync.Change{Action: sync.Add, Deployment: sync.DeploymentRef{ID: h, Name: h},
-			Token: sync.TokenRef{ID: fmt.Sprint("tok-", i), Name: h, Scope: "WORKSPACE"}, After: h, Source: at(i + 1)})
+			Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: fmt.Sprint("tok-", i), Name: h}, After: h, Source: at(i + 1)})
 	}
-	p := sync.Plan{Organization: "org1", Changes: changes, Guards: okGuards()}
+	p := sync.Plan{Organization: "org1", Changes: changes, Guards: okGuards(), Fingerprints: map[string]string{}}
+	for _, c := range changes {
+		p.Fingerprints[c.Subject.ID] = strings.Repeat("a", 64)
+	}
+	p = withTarget(p)
 	var b bytes.Buffer
-	if err := JSON(&b, p, Meta{}); err != nil {
+	if err := JSON(&b, p, planfile.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	inert(t, "json", b.String())
 	if !strings.Contains(b.String(), `\u202e`) || !strings.Contains(b.String(), `\udb40\udc41`) || !strings.Contains(b.String(), "emoji 🚀 東京") {
 		t.Errorf("json:\n%s", b.String())
 	}
-	doc, err := ReadDocument(&b)
+	doc, err := planfile.Read(&b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(NewDocument(p, Meta{}), doc); diff != "" {
+	if diff := cmp.Diff(planfile.New(p, planfile.Meta{}), doc); diff != "" {
 		t.Errorf("the plan read back (-want +got):\n%s", diff)
 	}
 }

@@ -54,14 +54,14 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 		tw.printf("%s %s\n", pal.heading.Sprint("deployment "+Safe(g.Deployment.Name)), pal.faint.Sprint("("+Safe(g.Deployment.ID)+")"))
 		labelWidth, roleWidth := 0, 0
 		for _, c := range g.Changes {
-			labelWidth = max(labelWidth, len(TokenLabel(c.Token)))
+			labelWidth = max(labelWidth, len(SubjectLabel(c.Subject)))
 			roleWidth = max(roleWidth, len(roleChange(c)))
 		}
 		for _, c := range g.Changes {
 			sign, col := symbol(c.Action, pal)
-			line := fmt.Sprintf("  %s %-*s  %s", sign, labelWidth, TokenLabel(c.Token), roleChange(c))
+			line := fmt.Sprintf("  %s %-*s  %s", sign, labelWidth, SubjectLabel(c.Subject), roleChange(c))
 			if c.Reason != "" {
-				line = fmt.Sprintf("  %s %-*s  %-*s  # %s", sign, labelWidth, TokenLabel(c.Token), roleWidth, roleChange(c), Safe(c.Reason))
+				line = fmt.Sprintf("  %s %-*s  %-*s  # %s", sign, labelWidth, SubjectLabel(c.Subject), roleWidth, roleChange(c), Safe(c.Reason))
 			}
 			tw.printf("%s\n", col.Sprint(line))
 		}
@@ -100,9 +100,22 @@ func symbol(a sync.Action, pal palette) (string, *color.Color) {
 	}
 }
 
-// TokenLabel names a token in text output, "name [id]", escaped by Safe.
-func TokenLabel(t sync.TokenRef) string {
-	return Safe(t.Name) + " [" + Safe(t.ID) + "]"
+// SubjectLabel names a subject in text output, escaped by Safe: a token as
+// "name [id]", a user as "user username [id]", a team as "team name [id]".
+func SubjectLabel(s sync.SubjectRef) string {
+	return kindPrefix(s.Kind) + Safe(s.Name) + " [" + Safe(s.ID) + "]"
+}
+
+// kindPrefix is what names a user or team before its name; tokens, the
+// first kind, go without.
+func kindPrefix(k sync.Kind) string {
+	switch k {
+	case sync.KindUser:
+		return "user "
+	case sync.KindTeam:
+		return "team "
+	}
+	return ""
 }
 
 // roleChange shows the role of a change: NEW, OLD -> NEW, or OLD.

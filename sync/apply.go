@@ -1,65 +1,78 @@
 package sync
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	gosync "sync"
+	"time"
 
 	"github.com/tokensync/tokensync/astroapi"
 )
 
-// DefaultParallelism is how many tokens Apply writes at once when
+// DefaultParallelism is how many subjects Apply writes at once when
 // ApplyOptions.Parallelism is not set.
 const DefaultParallelism = 4
 
 // ApplyOptions steer Apply.
 type ApplyOptions struct {
-	// Parallelism is how many tokens are read and written at once;
+	// Parallelism is how many subjects are read and written at once;
 	// DefaultParallelism when <= 0.
 	Parallelism int
-	// RequireFingerprints is for a saved plan: read every token of the plan
-	// first and, if the role list of any differs from the plan's
-	// fingerprint, write nothing and report those tokens as Stale.
+	// RequireFingerprints is for a saved plan: read every subject of the
+	// plan first and, if the role set of any differs from the plan's
+	// fingerprint, write nothing and report those subjects as Stale.
 	RequireFingerprints bool
-	// Progress, when set, is called once for every token that was written
-	// or failed, as it finishes. Calls are serialised.
-	Progress func(TokenResult)
+	// Progress, when set, is called once for every subject that was
+	// written or failed, as it finishes. Calls are serialised.
+	Progress func(SubjectResult)
 }
 
-// TokenResult is what Apply did to one token.
-type TokenResult struct {
-	Token   TokenRef
-	Changes []Change // the plan's changes of this token
-	// Roles is the role list posted (or, when the token already held it
-	// and nothing was posted, the list read).
-	Roles []astroapi.Role
-	// ChangedSincePlan is set when the token's role list, read right
-	// before writing, differed from the plan's fingerprint.
+// SubjectResult is what Apply did to one subject.
+type SubjectResult struct {
+	Subject SubjectRef
+	Changes []Change // the plan's changes of this subject
+	// Before are its deployment roles as read right before the write;
+	// After those written (or, when nothing had to be written, as read).
+	Before, After []astroapi.DeploymentRole
+	// Wrote says a write was sent and succeeded; a subject already as
+	// planned is written without one.
+	Wrote bool
+	// Fingerprint is of the role set written, or read when nothing was
+	// written.
+	Fingerprint string
+	// ChangedSincePlan is set when the role set read right before writing
+	// differed from the plan's fingerprint.
 	ChangedSincePlan bool
-	Err              error
+	// Duration is the time from the read to the end of the write.
+	Duration time.Duration
+	Err      error
 }
 
-// Result is what Apply did, per token. Each list is sorted by token name,
-// then id.
+// Result is what Apply did, per subject. Each list is sorted by subject
+// name, then id.
 type Result struct {
-	Written    []TokenResult // written (or already as planned)
-	Failed     []TokenResult // the read or the write failed: Err says why
-	NotStarted []TokenResult // not touched: refused, stale plan, or cancelled
-	Stale      []TokenResult // changed since the saved plan (RequireFingerprints)
+	Written    []SubjectResult // written (or already as planned)
+	Failed     []SubjectResult // the read or the write failed: Err says why
+	NotStarted []SubjectResult // not touched: refused, stale plan, or cancelled
+	Stale      []SubjectResult // changed since the saved plan (RequireFingerprints)
 	// Refused is set when the plan's guards refused it; nothing was done.
 	Refused bool
 }
 
-// Summary counts the changes of the written tokens by action.
+// Summary counts the changes of the written subjects by action.
 func (r Result) Summary() (add, change, remove int) {
 	for _, t := range r.Written {
 		a, c, d := count(t.Changes)
 		add, change, remove = add+a, change+c, remove+d
 	}
 	return add, change, remove
+}
+
+// Complete reports whether every subject of the plan was written.
+func (r Result) Complete() bool {
+	return len(r.Failed)+len(r.NotStarted)+len(r.Stale) == 0 && !r.Refused
 }
 
 type outcome int
@@ -72,84 +85,36 @@ const (
 )
 
 type job struct {
-	res     TokenResult
+	res     SubjectResult
 	out     outcome
 	upserts bool // some change adds or updates
 }
 
 type applier struct {
-	s      TokenStore
+	as     Adapters
 	p      Plan
 	opts   ApplyOptions
 	target *targetIndex // nil: go by the plan's changes
 	mu     gosync.Mutex // serialises Progress
-	// forbidden ends the context no new token starts after: a 403 says the
-	// credential may not write, so every other token would fail the same way.
+	// forbidden ends the context no new subject starts after: a 403 says
+	// the credential may not write, so every other would fail the same way.
 	forbidden context.CancelCauseFunc
 }
 
-// targetIndex is a plan's Target, indexed for one token at a time.
-type targetIndex struct {
-	prune  map[string]bool              // managed deployment id → prune is on
-	order  []string                     // managed deployment ids, in the plan's order
-	listed map[string]map[string]string // token id → deployment id → role ("" for state: absent)
-}
-
-func newTargetIndex(t *Target) *targetIndex {
-	x := &targetIndex{prune: make(map[string]bool), listed: make(map[string]map[string]string)}
-	for _, md := range t.Desired.Deployments {
-		x.prune[md.ID] = t.Prune || md.Prune
-		x.order = append(x.order, md.ID)
-		for _, a := range md.Assignments {
-			m := x.listed[a.Token.ID]
-			if m == nil {
-				m = make(map[string]string)
-				x.listed[a.Token.ID] = m
-			}
-			m[md.ID] = a.Role
-			if a.Absent {
-				m[md.ID] = ""
-			}
-		}
-	}
-	return x
-}
-
-// roles computes the role list of token id from the list read: every
-// managed assignment as the spec says (listed: its role or, for state:
-// absent, none; not listed: none with prune, as read without), every other
-// entry exactly as read.
-func (x *targetIndex) roles(id string, read []astroapi.Role) []astroapi.Role {
-	listed := x.listed[id]
-	want := make(map[string]string)
-	for _, r := range read {
-		if prune, managed := x.prune[r.EntityID]; managed && prune && r.EntityType == astroapi.EntityDeployment {
-			want[r.EntityID] = ""
-		}
-	}
-	var order []string
-	for _, dep := range x.order {
-		if role, ok := listed[dep]; ok {
-			want[dep] = role
-			order = append(order, dep)
-		}
-	}
-	return setRoles(read, want, order)
-}
-
-// Apply makes the API match the plan p: for every token with changes, in
-// one read-modify-write, it reads the token, computes its new role list
-// from that fresh read (keeping every entry the changes do not manage,
-// exactly as read) and posts it once. Unmanaged changes are never applied.
+// Apply makes the API match the plan p: for every subject with changes,
+// in one read-modify-write through its adapter, it reads the subject,
+// computes its new deployment roles from that fresh read and writes it
+// once, every other part of its role set exactly as read. Unmanaged
+// changes are never applied.
 //
-// Tokens whose changes include an add or an update are written first, then
-// the tokens with removals only. Up to Parallelism tokens are in flight at
-// once; a failed token does not stop the others, except a 403
-// (astroapi.ErrForbidden): then no new token starts. When ctx is cancelled
-// no new token starts; a token already started finishes its read and write.
-// Apply does nothing when p's guards refuse it.
-func Apply(ctx context.Context, s TokenStore, p Plan, opts ApplyOptions) Result {
-	jobs := groupByToken(p)
+// Subjects whose changes include an add or an update are written first,
+// then those with removals only. Up to Parallelism subjects are in flight
+// at once; a failed subject does not stop the others, except a 403
+// (astroapi.ErrForbidden): then no new subject starts. When ctx is
+// cancelled no new subject starts; one already started finishes its read
+// and write. Apply does nothing when p's guards refuse it.
+func Apply(ctx context.Context, as Adapters, p Plan, opts ApplyOptions) Result {
+	jobs := groupBySubject(p)
 	if p.Refused() {
 		r := collect(jobs)
 		r.Refused = true
@@ -160,7 +125,7 @@ func Apply(ctx context.Context, s TokenStore, p Plan, opts ApplyOptions) Result 
 	}
 	ctx, forbidden := context.WithCancelCause(ctx)
 	defer forbidden(nil)
-	a := &applier{s: s, p: p, opts: opts, forbidden: forbidden}
+	a := &applier{as: as, p: p, opts: opts, forbidden: forbidden}
 	if p.Target != nil {
 		a.target = newTargetIndex(p.Target)
 	}
@@ -180,30 +145,26 @@ func Apply(ctx context.Context, s TokenStore, p Plan, opts ApplyOptions) Result 
 	return collect(jobs)
 }
 
-// groupByToken groups the plan's changes by token, sorted by token name,
-// then id; each token's changes keep the plan's order.
-func groupByToken(p Plan) []*job {
+// groupBySubject groups the plan's changes by subject, sorted by subject
+// name, then id; each subject's changes keep the plan's order.
+func groupBySubject(p Plan) []*job {
 	byID := make(map[string]*job)
 	var jobs []*job
 	for _, c := range p.Changes {
 		if c.Action != Add && c.Action != Update && c.Action != Remove {
 			continue
 		}
-		j := byID[c.Token.ID]
+		j := byID[c.Subject.ID]
 		if j == nil {
-			j = &job{res: TokenResult{Token: c.Token}}
-			byID[c.Token.ID] = j
+			j = &job{res: SubjectResult{Subject: c.Subject}}
+			byID[c.Subject.ID] = j
 			jobs = append(jobs, j)
 		}
 		j.res.Changes = append(j.res.Changes, c)
 		j.upserts = j.upserts || c.Action != Remove
 	}
-	slices.SortFunc(jobs, func(a, b *job) int { return compareTokenRef(a.res.Token, b.res.Token) })
+	slices.SortFunc(jobs, func(a, b *job) int { return compareSubject(a.res.Subject, b.res.Subject) })
 	return jobs
-}
-
-func compareTokenRef(a, b TokenRef) int {
-	return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 }
 
 func collect(jobs []*job) Result {
@@ -242,9 +203,6 @@ func (a *applier) forEach(ctx context.Context, jobs []*job, do func(context.Cont
 	}
 send:
 	for _, j := range jobs {
-		if ctx.Err() != nil {
-			break
-		}
 		select {
 		case ch <- j:
 		case <-ctx.Done():
@@ -255,23 +213,42 @@ send:
 	wg.Wait()
 }
 
-// checkFingerprints reads every token of the plan and compares it with the
-// plan's fingerprint. It reports whether all match; if not, the mismatched
-// tokens are stale, unreadable ones failed, and all others not started.
+// adapter returns the adapter of the job's subject, or fails the job.
+func (a *applier) adapter(j *job) Adapter {
+	ad := a.as.For(j.res.Subject.Kind)
+	if ad == nil {
+		j.res.Err = fmt.Errorf("%s: no adapter for subjects of kind %q", Label(j.res.Subject), j.res.Subject.Kind)
+		j.out = failed
+	}
+	return ad
+}
+
+// checkFingerprints reads every subject of the plan and compares it with
+// the plan's fingerprint. It reports whether all match; if not, the
+// mismatched subjects are stale, unreadable ones failed, all others not
+// started.
 func (a *applier) checkFingerprints(ctx context.Context, jobs []*job) bool {
 	var mu gosync.Mutex
 	done := 0
 	a.forEach(ctx, jobs, func(ctx context.Context, j *job) {
-		t, err := a.s.Token(ctx, j.res.Token.ID)
+		ad := a.adapter(j)
+		var (
+			s   Subject
+			err error
+		)
+		if ad != nil {
+			s, err = ad.Get(ctx, j.res.Subject.ID)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
+		case ad == nil:
 		case err != nil && ctx.Err() != nil:
 			return // cancelled: not started
 		case err != nil:
-			j.res.Err = fmt.Errorf("read %s: %w", label(j.res.Token), err)
+			j.res.Err = fmt.Errorf("read %s (%s): %w", Label(j.res.Subject), j.res.Subject.ID, err)
 			j.out = failed
-		case a.p.Fingerprints[j.res.Token.ID] != Fingerprint(t.Roles):
+		case a.p.Fingerprints[j.res.Subject.ID] != s.Fingerprint:
 			j.res.ChangedSincePlan = true
 			j.out = stale
 		}
@@ -284,63 +261,62 @@ func (a *applier) checkFingerprints(ctx context.Context, jobs []*job) bool {
 	return ok
 }
 
-func label(t TokenRef) string { return fmt.Sprintf("token %q (%s)", t.Name, t.ID) }
-
-// write is the read-modify-write of one token. Once started it is not
+// write is the read-modify-write of one subject. Once started it is not
 // cancelled, so that a write is never cut off between its read and post.
-// With a WriteReserver, the write's rate-limit slot is taken before the
-// read, so nothing waits between the read and the post.
+// When the adapter is a WriteReserver, the write's rate-limit slot is
+// taken before the read, so nothing waits between the read and the post.
 func (a *applier) write(ctx context.Context, j *job) {
 	ctx = context.WithoutCancel(ctx)
-	id := j.res.Token.ID
 	defer a.progress(j)
-	if r, ok := a.s.(WriteReserver); ok {
+	ad := a.adapter(j)
+	if ad == nil {
+		return
+	}
+	j.res.Err = a.readModifyWrite(ctx, ad, &j.res)
+	j.out = written
+	if j.res.Err == nil {
+		return
+	}
+	j.out = failed
+	if errors.Is(j.res.Err, astroapi.ErrForbidden) && j.res.Before != nil {
+		a.forbidden(j.res.Err)
+	}
+}
+
+func (a *applier) readModifyWrite(ctx context.Context, ad Adapter, res *SubjectResult) error {
+	id, label := res.Subject.ID, Label(res.Subject)
+	if r, ok := ad.(WriteReserver); ok {
 		slot, release, err := r.ReserveWrite(ctx)
 		if err != nil {
-			j.res.Err = fmt.Errorf("write %s: %w", label(j.res.Token), err)
-			j.out = failed
-			return
+			return fmt.Errorf("write %s (%s): %w", label, id, err)
 		}
 		defer release()
 		ctx = slot
 	}
-	t, err := a.s.Token(ctx, id)
+	start := time.Now()
+	defer func() { res.Duration = time.Since(start) }()
+	s, err := ad.Get(ctx, id)
 	if err != nil {
-		j.res.Err = fmt.Errorf("read %s: %w", label(j.res.Token), err)
-		j.out = failed
-		return
+		return fmt.Errorf("read %s (%s): %w", label, id, err)
 	}
-	if fp, ok := a.p.Fingerprints[id]; ok && fp != Fingerprint(t.Roles) {
-		j.res.ChangedSincePlan = true
-	}
-	var roles []astroapi.Role
+	res.Before = nonNil(s.Deployments)
+	res.ChangedSincePlan = s.Fingerprint != a.p.Fingerprints[id] && a.p.Fingerprints[id] != ""
 	if a.target != nil {
-		roles = a.target.roles(id, t.Roles)
+		res.After = a.target.deployments(s)
 	} else {
-		roles = newRoles(t.Roles, j.res.Changes)
+		res.After = changedDeployments(s.Deployments, res.Changes)
 	}
-	j.res.Roles = roles
-	if slices.Equal(roles, t.Roles) {
-		j.out = written
-		return
+	res.Fingerprint = s.Fingerprint
+	if slices.Equal(res.After, s.Deployments) {
+		return nil
 	}
-	if len(roles) == 0 {
-		j.res.Err = fmt.Errorf("set roles of %s: %w", label(j.res.Token), errEmptyRoles)
-		j.out = failed
-		return
+	fp, err := ad.Set(ctx, s, res.After)
+	if err != nil {
+		return fmt.Errorf("set roles of %s (%s): %w", label, id, err)
 	}
-	if err := a.s.SetRoles(ctx, id, roles); err != nil {
-		j.res.Err = fmt.Errorf("set roles of %s: %w", label(j.res.Token), err)
-		j.out = failed
-		if errors.Is(err, astroapi.ErrForbidden) {
-			a.forbidden(j.res.Err)
-		}
-		return
-	}
-	j.out = written
+	res.Wrote, res.Fingerprint = true, fp
+	return nil
 }
-
-var errEmptyRoles = errors.New("no role would be left, and the API needs at least one")
 
 func (a *applier) progress(j *job) {
 	if a.opts.Progress == nil {
@@ -351,139 +327,71 @@ func (a *applier) progress(j *job) {
 	a.opts.Progress(j.res)
 }
 
-// newRoles applies changes (all of one token) to the role list read, for a
-// plan without a Target; see setRoles.
-func newRoles(read []astroapi.Role, changes []Change) []astroapi.Role {
+// targetIndex is a plan's Target, indexed for one subject at a time.
+type targetIndex struct {
+	prune  map[string][]Kind            // managed deployment id → the kinds prune removes
+	order  []string                     // managed deployment ids, in the plan's order
+	listed map[string]map[string]string // subject id → deployment id → role ("" for state: absent)
+}
+
+func newTargetIndex(t *Target) *targetIndex {
+	x := &targetIndex{prune: make(map[string][]Kind), listed: make(map[string]map[string]string)}
+	for _, md := range t.Desired.Deployments {
+		x.prune[md.ID] = nil
+		if t.Prune || md.Prune {
+			x.prune[md.ID] = md.Lists
+		}
+		x.order = append(x.order, md.ID)
+		for _, a := range md.Assignments {
+			m := x.listed[a.Subject.ID]
+			if m == nil {
+				m = make(map[string]string)
+				x.listed[a.Subject.ID] = m
+			}
+			m[md.ID] = a.Role
+			if a.Absent {
+				m[md.ID] = ""
+			}
+		}
+	}
+	return x
+}
+
+// deployments computes the deployment roles of s from those read: every
+// managed assignment as the spec says (listed: its role or, for state:
+// absent, none; not listed: none when prune removes its kind, as read
+// otherwise), every other role exactly as read.
+func (x *targetIndex) deployments(s Subject) []astroapi.DeploymentRole {
+	listed := x.listed[s.ID]
+	want := make(map[string]string)
+	for _, r := range s.Deployments {
+		if kinds, managed := x.prune[r.DeploymentID]; managed && slices.Contains(kinds, s.Kind) {
+			want[r.DeploymentID] = ""
+		}
+	}
+	var order []string
+	for _, dep := range x.order {
+		if role, ok := listed[dep]; ok {
+			want[dep] = role
+			order = append(order, dep)
+		}
+	}
+	return withDeployments(s.Deployments, want, order)
+}
+
+// changedDeployments applies changes (all of one subject) to the
+// deployment roles read, for a plan without a Target.
+func changedDeployments(read []astroapi.DeploymentRole, changes []Change) []astroapi.DeploymentRole {
 	want := make(map[string]string, len(changes))
 	var order []string
 	for _, c := range changes {
 		if _, dup := want[c.Deployment.ID]; !dup {
 			order = append(order, c.Deployment.ID)
 		}
+		want[c.Deployment.ID] = c.After
 		if c.Action == Remove {
 			want[c.Deployment.ID] = ""
-		} else {
-			want[c.Deployment.ID] = c.After
 		}
 	}
-	return setRoles(read, want, order)
-}
-
-// setRoles returns the role list read with the DEPLOYMENT entries of the
-// deployments in want set to want's role ("" for none): the first such
-// entry is replaced in place, or one appended (in the order of order), and
-// duplicates are dropped. Every other entry is kept exactly as read, in its
-// order. An entry that already holds the wanted role (compared
-// case-insensitively) is kept as read.
-func setRoles(read []astroapi.Role, want map[string]string, order []string) []astroapi.Role {
-	placed := make(map[string]bool, len(want))
-	out := make([]astroapi.Role, 0, len(read)+len(order))
-	for _, r := range read {
-		role, managed := want[r.EntityID]
-		if !managed || r.EntityType != astroapi.EntityDeployment {
-			out = append(out, r)
-			continue
-		}
-		if role == "" || placed[r.EntityID] {
-			continue
-		}
-		placed[r.EntityID] = true
-		if !sameRole(r.Role, role) {
-			r = astroapi.Role{EntityID: r.EntityID, EntityType: astroapi.EntityDeployment, Role: role}
-		}
-		out = append(out, r)
-	}
-	for _, dep := range order {
-		if role := want[dep]; role != "" && !placed[dep] {
-			out = append(out, astroapi.Role{EntityID: dep, EntityType: astroapi.EntityDeployment, Role: role})
-		}
-	}
-	return out
-}
-
-// Verification says whether the API holds what a plan asked for.
-type Verification struct {
-	// Converged is set when every managed assignment is as the spec says
-	// (for a plan without a Target: when every planned change holds).
-	Converged bool
-	// Remaining are the managed assignments that are not as the spec says
-	// (without a Target: the planned changes that do not hold), as changes
-	// against the current state: Before is the role now, After the one the
-	// spec asks for.
-	Remaining []Change
-	// ChangedByOthers are written tokens whose role list now differs from
-	// the list posted: someone else wrote them during the run.
-	ChangedByOthers []TokenRef
-}
-
-// Verify compares the managed assignments with now, the tokens as listed
-// after apply: every one of them against p's Target (the plan recomputed on
-// now must be empty) or, without a Target, those of p's changes. It also
-// compares the written tokens of r with what was posted.
-func Verify(p Plan, r Result, now []astroapi.Token) Verification {
-	byID := make(map[string]*astroapi.Token, len(now))
-	for i := range now {
-		byID[now[i].ID] = &now[i]
-	}
-	var v Verification
-	if p.Target != nil {
-		again := Compute(p.Target.Desired, &Observed{Organization: p.Organization, Tokens: now},
-			Options{Prune: p.Target.Prune, MaxRemovals: -1})
-		v.Remaining = again.Changes
-	} else {
-		v.Remaining = remaining(p, byID)
-	}
-	for _, w := range r.Written {
-		t := byID[w.Token.ID]
-		if t == nil || Fingerprint(t.Roles) != Fingerprint(w.Roles) {
-			v.ChangedByOthers = append(v.ChangedByOthers, w.Token)
-		}
-	}
-	slices.SortFunc(v.Remaining, compareChange)
-	slices.SortFunc(v.ChangedByOthers, compareTokenRef)
-	v.Converged = len(v.Remaining) == 0
-	return v
-}
-
-// remaining are the changes of p that do not hold in byID.
-func remaining(p Plan, byID map[string]*astroapi.Token) []Change {
-	var out []Change
-	for _, c := range p.Changes {
-		if c.Action != Add && c.Action != Update && c.Action != Remove {
-			continue
-		}
-		want := c.After
-		if c.Action == Remove {
-			want = ""
-		}
-		have := ""
-		if t := byID[c.Token.ID]; t != nil {
-			have = deploymentRole(t.Roles, c.Deployment.ID)
-		}
-		if sameRole(have, want) {
-			continue
-		}
-		rc := c
-		rc.Before, rc.After = have, want
-		switch {
-		case have == "":
-			rc.Action = Add
-		case want == "":
-			rc.Action = Remove
-		default:
-			rc.Action = Update
-		}
-		out = append(out, rc)
-	}
-	return out
-}
-
-// deploymentRole is the role of the first DEPLOYMENT entry for dep, or "".
-func deploymentRole(roles []astroapi.Role, dep string) string {
-	for _, r := range roles {
-		if r.EntityType == astroapi.EntityDeployment && r.EntityID == dep {
-			return r.Role
-		}
-	}
-	return ""
+	return withDeployments(read, want, order)
 }

@@ -8,36 +8,42 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/tokensync/tokensync/astroapi"
 )
 
-// examplePlan is the plan of example(), with a store holding its tokens.
-func examplePlan(t *testing.T) (Plan, *fakeStore, *Observed) {
+// examplePlan is the plan of example(), with a store holding its tokens,
+// which it returns too: the anchor, then exampleTokens().
+func examplePlan(t *testing.T) (Plan, *fakeStore, []astroapi.Token) {
 	t.Helper()
 	d, obs := example()
 	p := Compute(d, obs, Options{MaxRemovals: -1})
 	if p.Refused() {
 		t.Fatalf("example plan refused: %+v", p.Guards)
 	}
-	return p, newFakeStore(obs.Tokens...), obs
+	toks := append([]astroapi.Token{anchor}, exampleTokens()...)
+	return p, newFakeStore(toks...), toks
 }
+
+// resultOpts compare SubjectResults but for their durations.
+var resultOpts = cmp.Options{cmpopts.IgnoreFields(SubjectResult{}, "Duration"), cmpopts.EquateEmpty()}
 
 // changesOf returns the plan's changes of one token.
 func changesOf(p Plan, id string) []Change {
 	var out []Change
 	for _, c := range p.Changes {
-		if c.Token.ID == id {
+		if c.Subject.ID == id {
 			out = append(out, c)
 		}
 	}
 	return out
 }
 
-func ids2(rs []TokenResult) []string {
+func ids2(rs []SubjectResult) []string {
 	var out []string
 	for _, r := range rs {
-		out = append(out, r.Token.ID)
+		out = append(out, r.Subject.ID)
 	}
 	return out
 }
@@ -57,17 +63,21 @@ var exampleAfter = map[string][]astroapi.Role{
 }
 
 func TestApply(t *testing.T) {
-	p, s, obs := examplePlan(t)
+	p, s, toks := examplePlan(t)
 	var progressed []string
-	res := Apply(context.Background(), s, p, ApplyOptions{
-		Progress: func(r TokenResult) { progressed = append(progressed, r.Token.ID) },
+	res := Apply(context.Background(), s.adapters(), p, ApplyOptions{
+		Progress: func(r SubjectResult) { progressed = append(progressed, r.Subject.ID) },
 	})
 
 	var want Result
-	for _, tok := range []astroapi.Token{obs.Tokens[1], obs.Tokens[2], obs.Tokens[3], obs.Tokens[4]} { // ci-deployer, observer, old-bot, stray
-		want.Written = append(want.Written, TokenResult{Token: ref(tok), Changes: changesOf(p, tok.ID), Roles: exampleAfter[tok.ID]})
+	for _, tok := range toks[1:5] { // ci-deployer, observer, old-bot, stray
+		want.Written = append(want.Written, SubjectResult{
+			Subject: ref(tok), Changes: changesOf(p, tok.ID),
+			Before: tokenDeployments(tok.Roles), After: tokenDeployments(exampleAfter[tok.ID]),
+			Wrote: true, Fingerprint: Fingerprint(exampleAfter[tok.ID]),
+		})
 	}
-	if diff := cmp.Diff(want, res); diff != "" {
+	if diff := cmp.Diff(want, res, resultOpts); diff != "" {
 		t.Errorf("Result (-want +got):\n%s", diff)
 	}
 	gets, sets := s.calls()
@@ -78,7 +88,7 @@ func TestApply(t *testing.T) {
 	if diff := cmp.Diff(wantCalls, sets); diff != "" {
 		t.Errorf("POSTs per token (-want +got):\n%s", diff)
 	}
-	for _, tok := range obs.Tokens {
+	for _, tok := range toks {
 		wantRoles, changed := exampleAfter[tok.ID]
 		if !changed {
 			wantRoles = tok.Roles // untouched
@@ -96,7 +106,7 @@ func TestApply(t *testing.T) {
 	}
 	// A second plan against the new state is empty.
 	d, _ := example()
-	if again := Compute(d, &Observed{Organization: org, Deployments: obs.Deployments, Tokens: s.snapshot()}, Options{MaxRemovals: -1}); len(again.Changes) != 0 {
+	if again := Compute(d, &Observed{Organization: org, Deployments: observed().Deployments, Subjects: s.snapshot()}, Options{MaxRemovals: -1}); len(again.Changes) != 0 {
 		t.Errorf("plan after apply has changes: %+v", again.Changes)
 	}
 }
@@ -112,13 +122,13 @@ func TestApplyChangedSincePlan(t *testing.T) {
 	s.modify("t-old", func(tok *astroapi.Token) { tok.Roles = []astroapi.Role{wsRole("ws-1", "WORKSPACE_MEMBER")} })
 	s.modify("t-stray", func(tok *astroapi.Token) { tok.Roles = tok.Roles[:1] })
 
-	res := Apply(context.Background(), s, p, ApplyOptions{Parallelism: 2})
+	res := Apply(context.Background(), s.adapters(), p, ApplyOptions{Parallelism: 2})
 	if len(res.Failed)+len(res.NotStarted)+len(res.Stale) != 0 {
 		t.Fatalf("unexpected result: %+v", res)
 	}
 	changed := map[string]bool{}
 	for _, r := range res.Written {
-		changed[r.Token.ID] = r.ChangedSincePlan
+		changed[r.Subject.ID] = r.ChangedSincePlan
 	}
 	if diff := cmp.Diff(map[string]bool{"t-ci": true, "t-obs": false, "t-old": true, "t-stray": true}, changed); diff != "" {
 		t.Errorf("ChangedSincePlan (-want +got):\n%s", diff)
@@ -144,7 +154,7 @@ func TestApplyFailures(t *testing.T) {
 	p, s, _ := examplePlan(t)
 	s.setErr["t-obs"] = errors.New("500 Internal Server Error (request r-1)")
 	s.getErr["t-old"] = errors.New("503 Service Unavailable (request r-2)")
-	res := Apply(context.Background(), s, p, ApplyOptions{Parallelism: 1})
+	res := Apply(context.Background(), s.adapters(), p, ApplyOptions{Parallelism: 1})
 
 	if diff := cmp.Diff([]string{"t-ci", "t-stray"}, ids2(res.Written)); diff != "" {
 		t.Errorf("Written (-want +got):\n%s", diff)
@@ -177,7 +187,7 @@ func TestApplyEmptyRoleList(t *testing.T) {
 	d := Desired{Deployments: []ManagedDeployment{alpha(false, absent(lone, 12))}}
 	p := Compute(d, observed(lone), Options{MaxRemovals: -1})
 	s := newFakeStore(lone)
-	res := Apply(context.Background(), s, p, ApplyOptions{})
+	res := Apply(context.Background(), s.adapters(), p, ApplyOptions{})
 	if len(res.Failed) != 1 || !errors.Is(res.Failed[0].Err, errEmptyRoles) {
 		t.Fatalf("Failed = %+v, want the empty-list error", res.Failed)
 	}
@@ -189,7 +199,7 @@ func TestApplyEmptyRoleList(t *testing.T) {
 func TestApplyPhases(t *testing.T) {
 	for range 20 {
 		p, s, _ := examplePlan(t)
-		res := Apply(context.Background(), s, p, ApplyOptions{Parallelism: 4})
+		res := Apply(context.Background(), s.adapters(), p, ApplyOptions{Parallelism: 4})
 		if len(res.Written) != 4 {
 			t.Fatalf("Written = %v", ids2(res.Written))
 		}
@@ -214,14 +224,14 @@ func TestApplyRequireFingerprints(t *testing.T) {
 	t.Run("stale", func(t *testing.T) {
 		p, s, _ := examplePlan(t)
 		s.modify("t-obs", func(tok *astroapi.Token) { tok.Roles = append(tok.Roles, depRole("dep-x", "DEPLOYMENT_ADMIN")) })
-		res := Apply(context.Background(), s, p, ApplyOptions{RequireFingerprints: true})
+		res := Apply(context.Background(), s.adapters(), p, ApplyOptions{RequireFingerprints: true})
 		want := Result{
-			Stale: []TokenResult{{Token: TokenRef{ID: "t-obs", Name: "observer", Scope: "ORGANIZATION"}, Changes: changesOf(p, "t-obs"), ChangedSincePlan: true}},
+			Stale: []SubjectResult{{Subject: SubjectRef{Kind: KindOrganizationToken, ID: "t-obs", Name: "observer"}, Changes: changesOf(p, "t-obs"), ChangedSincePlan: true}},
 		}
 		for _, id := range []string{"t-ci", "t-old", "t-stray"} {
-			want.NotStarted = append(want.NotStarted, TokenResult{Token: changesOf(p, id)[0].Token, Changes: changesOf(p, id)})
+			want.NotStarted = append(want.NotStarted, SubjectResult{Subject: changesOf(p, id)[0].Subject, Changes: changesOf(p, id)})
 		}
-		if diff := cmp.Diff(want, res); diff != "" {
+		if diff := cmp.Diff(want, res, resultOpts); diff != "" {
 			t.Errorf("Result (-want +got):\n%s", diff)
 		}
 		gets, sets := s.calls()
@@ -235,7 +245,7 @@ func TestApplyRequireFingerprints(t *testing.T) {
 	t.Run("unreadable", func(t *testing.T) {
 		p, s, _ := examplePlan(t)
 		s.getErr["t-old"] = errors.New("403 Forbidden")
-		res := Apply(context.Background(), s, p, ApplyOptions{RequireFingerprints: true})
+		res := Apply(context.Background(), s.adapters(), p, ApplyOptions{RequireFingerprints: true})
 		if diff := cmp.Diff([]string{"t-old"}, ids2(res.Failed)); diff != "" {
 			t.Errorf("Failed (-want +got):\n%s", diff)
 		}
@@ -248,7 +258,7 @@ func TestApplyRequireFingerprints(t *testing.T) {
 	})
 	t.Run("fresh", func(t *testing.T) {
 		p, s, _ := examplePlan(t)
-		res := Apply(context.Background(), s, p, ApplyOptions{RequireFingerprints: true})
+		res := Apply(context.Background(), s.adapters(), p, ApplyOptions{RequireFingerprints: true})
 		if diff := cmp.Diff([]string{"t-ci", "t-obs", "t-old", "t-stray"}, ids2(res.Written)); diff != "" {
 			t.Errorf("Written (-want +got):\n%s", diff)
 		}
@@ -288,7 +298,7 @@ func TestApplyCancel(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := make(chan Result)
-			go func() { done <- Apply(ctx, s, p, ApplyOptions{Parallelism: tt.parallelism}) }()
+			go func() { done <- Apply(ctx, s.adapters(), p, ApplyOptions{Parallelism: tt.parallelism}) }()
 			for range tt.inFlight {
 				<-started
 			}
@@ -328,7 +338,7 @@ func TestApplyCancel(t *testing.T) {
 		p, s, _ := examplePlan(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		res := Apply(ctx, s, p, ApplyOptions{RequireFingerprints: true})
+		res := Apply(ctx, s.adapters(), p, ApplyOptions{RequireFingerprints: true})
 		if diff := cmp.Diff([]string{"t-ci", "t-obs", "t-old", "t-stray"}, ids2(res.NotStarted)); diff != "" {
 			t.Errorf("NotStarted (-want +got):\n%s", diff)
 		}
@@ -344,8 +354,8 @@ func TestApplyRefused(t *testing.T) {
 	if !p.Refused() {
 		t.Fatal("plan not refused")
 	}
-	s := newFakeStore(obs.Tokens...)
-	res := Apply(context.Background(), s, p, ApplyOptions{})
+	s := newFakeStore(append([]astroapi.Token{anchor}, exampleTokens()...)...)
+	res := Apply(context.Background(), s.adapters(), p, ApplyOptions{})
 	if !res.Refused {
 		t.Error("Result.Refused = false")
 	}
@@ -362,8 +372,8 @@ func TestApplyRefused(t *testing.T) {
 func TestApplyProgressSerialised(t *testing.T) {
 	p, s, _ := examplePlan(t)
 	var got []string
-	Apply(context.Background(), s, p, ApplyOptions{Parallelism: 8, Progress: func(r TokenResult) {
-		got = append(got, r.Token.ID)
+	Apply(context.Background(), s.adapters(), p, ApplyOptions{Parallelism: 8, Progress: func(r SubjectResult) {
+		got = append(got, r.Subject.ID)
 	}})
 	slices.Sort(got)
 	if diff := cmp.Diff([]string{"t-ci", "t-obs", "t-old", "t-stray"}, got); diff != "" {
@@ -371,6 +381,9 @@ func TestApplyProgressSerialised(t *testing.T) {
 	}
 }
 
+// TestNewRoles: a token's new role list, for a plan without a Target,
+// is the list read with the changes applied to its DEPLOYMENT entries
+// (changedDeployments) and written back into it (tokenRoles).
 func TestNewRoles(t *testing.T) {
 	add := func(dep, role string) Change {
 		return Change{Action: Add, Deployment: DeploymentRef{ID: dep}, After: role}
@@ -422,12 +435,12 @@ func TestNewRoles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			read := slices.Clone(tt.read)
-			got := newRoles(read, tt.changes)
+			got := tokenRoles(read, changedDeployments(tokenDeployments(read), tt.changes))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("newRoles (-want +got):\n%s", diff)
+				t.Errorf("new roles (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(tt.read, read); diff != "" {
-				t.Errorf("newRoles modified its input (-want +got):\n%s", diff)
+				t.Errorf("new roles modified the input (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -435,7 +448,7 @@ func TestNewRoles(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	p, s, _ := examplePlan(t)
-	res := Apply(context.Background(), s, p, ApplyOptions{})
+	res := Apply(context.Background(), s.adapters(), p, ApplyOptions{})
 
 	v := Verify(p, res, s.snapshot())
 	if diff := cmp.Diff(Verification{Converged: true}, v); diff != "" {
@@ -450,13 +463,13 @@ func TestVerify(t *testing.T) {
 	v = Verify(p, res, s.snapshot())
 	want := Verification{
 		Remaining: []Change{
-			{Action: Remove, Deployment: alphaRef, Token: TokenRef{ID: "t-old", Name: "old-bot", Scope: "WORKSPACE"}, Before: "DAG_DEPLOYER", Reason: "state: absent", Source: ptr(at(15))},
-			{Action: Add, Deployment: betaRef, Token: TokenRef{ID: "t-ci", Name: "ci-deployer", Scope: "WORKSPACE"}, After: "DEPLOYMENT_ADMIN", Source: ptr(at(21))},
+			{Action: Remove, Deployment: alphaRef, Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "t-old", Name: "old-bot"}, Before: "DAG_DEPLOYER", Reason: "state: absent", Source: ptr(at(15))},
+			{Action: Add, Deployment: betaRef, Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "t-ci", Name: "ci-deployer"}, After: "DEPLOYMENT_ADMIN", Source: ptr(at(21))},
 		},
-		ChangedByOthers: []TokenRef{
-			{ID: "t-ci", Name: "ci-deployer", Scope: "WORKSPACE"},
-			{ID: "t-obs", Name: "observer", Scope: "ORGANIZATION"},
-			{ID: "t-old", Name: "old-bot", Scope: "WORKSPACE"},
+		ChangedByOthers: []SubjectRef{
+			{Kind: KindWorkspaceToken, ID: "t-ci", Name: "ci-deployer"},
+			{Kind: KindOrganizationToken, ID: "t-obs", Name: "observer"},
+			{Kind: KindWorkspaceToken, ID: "t-old", Name: "old-bot"},
 		},
 	}
 	if diff := cmp.Diff(want, v); diff != "" {
@@ -475,7 +488,7 @@ func TestApplySpecWinsOnWrittenTokens(t *testing.T) {
 	dag := dagRole("dep-a", "dag-1", "DAG_AUTHOR")
 	multi := token("t-multi", "multi", "WORKSPACE", ws, depRole("dep-a", "DEPLOYMENT_ADMIN"), dag, depRole("dep-x", "VIEWER"))
 	managed := func(id, name string, prune bool, as ...DesiredAssignment) ManagedDeployment {
-		return ManagedDeployment{ID: id, Name: name, WorkspaceID: "ws-1", Prune: prune, Source: at(30), Assignments: as}
+		return ManagedDeployment{ID: id, Name: name, WorkspaceID: "ws-1", Prune: prune, Source: at(30), Lists: tokenKindsListed, Assignments: as}
 	}
 	d := Desired{Deployments: []ManagedDeployment{
 		alpha(false, present(multi, "DEPLOYMENT_ADMIN", 12)),          // held: no change
@@ -540,9 +553,9 @@ func TestApplySpecWinsOnWrittenTokens(t *testing.T) {
 			if diff := cmp.Diff([]string{"t-multi"}, slices.Compact(ids2(groupResults(p)))); diff != "" {
 				t.Fatalf("tokens the plan writes (-want +got):\n%s", diff)
 			}
-			s := newFakeStore(obs.Tokens...)
+			s := newFakeStore(anchor, multi)
 			s.modify("t-multi", tt.other) // between plan and apply
-			res := Apply(context.Background(), s, p, ApplyOptions{})
+			res := Apply(context.Background(), s.adapters(), p, ApplyOptions{})
 			if diff := cmp.Diff([]string{"t-multi"}, ids2(res.Written)); diff != "" {
 				t.Fatalf("Written (-want +got):\n%s", diff)
 			}
@@ -552,7 +565,7 @@ func TestApplySpecWinsOnWrittenTokens(t *testing.T) {
 			if v := Verify(p, res, s.snapshot()); !v.Converged || len(v.Remaining)+len(v.ChangedByOthers) != 0 {
 				t.Errorf("Verify = %+v, want converged", v)
 			}
-			obs.Tokens = s.snapshot()
+			obs.Subjects = s.snapshot()
 			if again := Compute(d, obs, Options{MaxRemovals: -1}); len(again.Changes) != 0 {
 				t.Errorf("plan after apply has changes: %+v", again.Changes)
 			}
@@ -560,10 +573,10 @@ func TestApplySpecWinsOnWrittenTokens(t *testing.T) {
 	}
 }
 
-// groupResults lists the tokens a plan writes, as Apply groups them.
-func groupResults(p Plan) []TokenResult {
-	var out []TokenResult
-	for _, j := range groupByToken(p) {
+// groupResults lists the subjects a plan writes, as Apply groups them.
+func groupResults(p Plan) []SubjectResult {
+	var out []SubjectResult
+	for _, j := range groupBySubject(p) {
 		out = append(out, j.res)
 	}
 	return out
@@ -574,11 +587,11 @@ func groupResults(p Plan) []TokenResult {
 // run is found by verification.
 func TestVerifyEveryManagedAssignment(t *testing.T) {
 	p, s, _ := examplePlan(t)
-	res := Apply(context.Background(), s, p, ApplyOptions{})
+	res := Apply(context.Background(), s.adapters(), p, ApplyOptions{})
 	s.modify("t-anchor", func(tok *astroapi.Token) { tok.Roles[1] = depRole("dep-a", "DAG_DEPLOYER") })
 	v := Verify(p, res, s.snapshot())
 	want := Verification{Remaining: []Change{{
-		Action: Update, Deployment: alphaRef, Token: TokenRef{ID: "t-anchor", Name: "anchor", Scope: "WORKSPACE"},
+		Action: Update, Deployment: alphaRef, Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "t-anchor", Name: "anchor"},
 		Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: ptr(at(11)),
 	}}}
 	if diff := cmp.Diff(want, v); diff != "" {

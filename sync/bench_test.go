@@ -24,13 +24,13 @@ func largeOrg() (Desired, *Observed) {
 	for w := range nWS {
 		obs.Workspaces = append(obs.Workspaces, astroapi.Workspace{ID: fmt.Sprintf("ws%02d", w), Name: fmt.Sprintf("workspace-%02d", w)})
 	}
-	d := Desired{IgnoreTokens: []string{"break-glass-*"}}
+	d := Desired{Ignore: ignoreTokens("break-glass-*")}
 	mdIndex := make(map[string]int)
 	for i := range nWS * depsPerWS {
 		dep := astroapi.Deployment{ID: fmt.Sprintf("dep%04d", i), Name: fmt.Sprintf("deployment-%04d", i), WorkspaceID: obs.Workspaces[i/depsPerWS].ID}
 		obs.Deployments = append(obs.Deployments, dep)
 		mdIndex[dep.ID] = len(d.Deployments)
-		d.Deployments = append(d.Deployments, ManagedDeployment{ID: dep.ID, Name: dep.Name, WorkspaceID: dep.WorkspaceID, Prune: i%2 == 0, AllowEmpty: true})
+		d.Deployments = append(d.Deployments, ManagedDeployment{ID: dep.ID, Name: dep.Name, WorkspaceID: dep.WorkspaceID, Prune: i%2 == 0, AllowEmpty: true, Lists: tokenKindsListed})
 	}
 	roles := []string{"DEPLOYMENT_ADMIN", "DAG_DEPLOYER"}
 	n := 0
@@ -54,24 +54,24 @@ func largeOrg() (Desired, *Observed) {
 				tok.Roles = append(tok.Roles, dagRole(dep.ID, "dag-"+dep.ID, "DAG_AUTHOR"))
 			}
 			md := &d.Deployments[mdIndex[dep.ID]]
-			ref := TokenRef{ID: tok.ID, Name: tok.Name, Scope: tok.Scope}
+			ref := ref(tok)
 			switch {
 			case n%20 == 0: // omitted
 			case n%10 == 0:
-				md.Assignments = append(md.Assignments, DesiredAssignment{Token: ref, Role: roles[(i+k+1)%2]})
+				md.Assignments = append(md.Assignments, DesiredAssignment{Subject: ref, Role: roles[(i+k+1)%2]})
 			default:
-				md.Assignments = append(md.Assignments, DesiredAssignment{Token: ref, Role: role})
+				md.Assignments = append(md.Assignments, DesiredAssignment{Subject: ref, Role: role})
 			}
 			n++
 		}
 		if i%30 == 0 {
 			dep := obs.Deployments[first+(i/nWS+perToken*5+1)%depsPerWS]
 			md := &d.Deployments[mdIndex[dep.ID]]
-			if deploymentRole(tok.Roles, dep.ID) == "" {
-				md.Assignments = append(md.Assignments, DesiredAssignment{Token: TokenRef{ID: tok.ID, Name: tok.Name, Scope: tok.Scope}, Role: "DEPLOYMENT_ADMIN"})
+			if TokenSubject(tok).Role(dep.ID) == "" {
+				md.Assignments = append(md.Assignments, DesiredAssignment{Subject: ref(tok), Role: "DEPLOYMENT_ADMIN"})
 			}
 		}
-		obs.Tokens = append(obs.Tokens, tok)
+		obs.Subjects = append(obs.Subjects, TokenSubject(tok))
 	}
 	return d, obs
 }
@@ -79,17 +79,13 @@ func largeOrg() (Desired, *Observed) {
 func BenchmarkCompute(b *testing.B) {
 	d, obs := largeOrg()
 	assignments := 0
-	for _, t := range obs.Tokens {
-		for _, r := range t.Roles {
-			if r.EntityType == astroapi.EntityDeployment {
-				assignments++
-			}
-		}
+	for _, s := range obs.Subjects {
+		assignments += len(s.Deployments)
 	}
 	p := Compute(d, obs, Options{MaxRemovals: -1})
 	add, change, remove := p.Summary()
 	b.Logf("%d deployments, %d tokens, %d assignments: %d to add, %d to change, %d to remove, %d unmanaged",
-		len(obs.Deployments), len(obs.Tokens), assignments, add, change, remove, len(p.Unmanaged))
+		len(obs.Deployments), len(obs.Subjects), assignments, add, change, remove, len(p.Unmanaged))
 	b.ReportAllocs()
 	for b.Loop() {
 		Compute(d, obs, Options{MaxRemovals: -1})

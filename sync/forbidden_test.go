@@ -19,7 +19,7 @@ func TestApplyStopsAtForbidden(t *testing.T) {
 	for id := range tokensOfPlan(p) {
 		s.setErr[id] = forbidden
 	}
-	res := Apply(context.Background(), s, p, ApplyOptions{Parallelism: 1})
+	res := Apply(context.Background(), s.adapters(), p, ApplyOptions{Parallelism: 1})
 
 	_, sets := s.calls()
 	if diff := cmp.Diff(map[string]int{"t-ci": 1}, sets); diff != "" {
@@ -36,7 +36,7 @@ func TestApplyStopsAtForbidden(t *testing.T) {
 func tokensOfPlan(p Plan) map[string]bool {
 	ids := map[string]bool{}
 	for _, c := range p.Changes {
-		ids[c.Token.ID] = true
+		ids[c.Subject.ID] = true
 	}
 	return ids
 }

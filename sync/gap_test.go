@@ -12,28 +12,32 @@ import (
 	"github.com/tokensync/tokensync/astroapi/astroapitest"
 )
 
-// clientStore is the API as Apply needs it, through a real Client. It
-// records, per token, when the answer to its read arrived.
+// clientStore is the token API as the token adapter needs it, through a
+// real Client. It records, per token, when the answer to its read arrived.
 type clientStore struct {
 	c    *astroapi.Client
 	mu   gosync.Mutex
 	read map[string]time.Time
 }
 
-func (s *clientStore) Token(ctx context.Context, id string) (astroapi.Token, error) {
-	t, err := s.c.Token(ctx, org, id)
+func (s *clientStore) Tokens(ctx context.Context, o string, f astroapi.TokenFilter) ([]astroapi.Token, error) {
+	return s.c.Tokens(ctx, o, f)
+}
+
+func (s *clientStore) Token(ctx context.Context, o, id string) (astroapi.Token, error) {
+	t, err := s.c.Token(ctx, o, id)
 	s.mu.Lock()
 	s.read[id] = time.Now()
 	s.mu.Unlock()
 	return t, err
 }
 
-func (s *clientStore) SetRoles(ctx context.Context, id string, roles []astroapi.Role) error {
-	_, err := s.c.SetTokenRoles(ctx, org, id, roles)
-	return err
+func (s *clientStore) SetTokenRoles(ctx context.Context, o, id string, roles []astroapi.Role) (astroapi.SubjectRoles, error) {
+	return s.c.SetTokenRoles(ctx, o, id, roles)
 }
 
-// reservingStore is a clientStore that takes a write's slot before the read.
+// reservingStore is a clientStore that takes a write's slot before the
+// read, as *astroapi.Client does.
 type reservingStore struct{ *clientStore }
 
 func (s reservingStore) ReserveWrite(ctx context.Context) (context.Context, func(), error) {
@@ -50,12 +54,12 @@ func readToWriteGaps(t *testing.T, n, parallelism int, reserve bool) []time.Dura
 		Workspaces:   []astroapitest.Workspace{{ID: "ws-1", Name: "one"}},
 		Deployments:  []astroapitest.Deployment{{ID: "dep-a", Name: "alpha", WorkspaceID: "ws-1"}},
 	}
-	md := ManagedDeployment{ID: "dep-a", Name: "alpha", WorkspaceID: "ws-1"}
+	md := ManagedDeployment{ID: "dep-a", Name: "alpha", WorkspaceID: "ws-1", Lists: tokenKindsListed}
 	obs := &Observed{Organization: org, Deployments: []astroapi.Deployment{{ID: "dep-a", Name: "alpha", WorkspaceID: "ws-1"}}}
 	for i := range n {
 		tok := token(fmt.Sprintf("t-%03d", i), fmt.Sprintf("bot-%03d", i), "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"))
 		st.Tokens = append(st.Tokens, astroapitest.Token{ID: tok.ID, Name: tok.Name, Scope: tok.Scope, Roles: slices.Clone(tok.Roles)})
-		obs.Tokens = append(obs.Tokens, tok)
+		obs.Subjects = append(obs.Subjects, TokenSubject(tok))
 		md.Assignments = append(md.Assignments, present(tok, "DEPLOYMENT_ADMIN", 10+i))
 	}
 	var (
@@ -77,11 +81,11 @@ func readToWriteGaps(t *testing.T, n, parallelism int, reserve bool) []time.Dura
 	}
 	p := Compute(Desired{Deployments: []ManagedDeployment{md}}, obs, Options{MaxRemovals: -1})
 	cs := &clientStore{c: c, read: map[string]time.Time{}}
-	var s TokenStore = cs
+	var api TokenAPI = cs
 	if reserve {
-		s = reservingStore{cs}
+		api = reservingStore{cs}
 	}
-	res := Apply(context.Background(), s, p, ApplyOptions{Parallelism: parallelism})
+	res := Apply(context.Background(), Adapters{TokenAdapter(api, org)}, p, ApplyOptions{Parallelism: parallelism})
 	if len(res.Written) != n {
 		t.Fatalf("wrote %d tokens, want %d: failed %+v", len(res.Written), n, res.Failed)
 	}

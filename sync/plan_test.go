@@ -12,11 +12,11 @@ import (
 )
 
 func present(t astroapi.Token, role string, line int) DesiredAssignment {
-	return DesiredAssignment{Token: ref(t), Role: role, Source: at(line)}
+	return DesiredAssignment{Subject: ref(t), Role: role, Source: at(line)}
 }
 
 func absent(t astroapi.Token, line int) DesiredAssignment {
-	return DesiredAssignment{Token: ref(t), Absent: true, Source: at(line)}
+	return DesiredAssignment{Subject: ref(t), Absent: true, Source: at(line)}
 }
 
 var (
@@ -30,7 +30,7 @@ var (
 
 func alpha(prune bool, as ...DesiredAssignment) ManagedDeployment {
 	return ManagedDeployment{
-		ID: depA.ID, Name: depA.Name, WorkspaceID: depA.WorkspaceID, Prune: prune, Source: at(10),
+		ID: depA.ID, Name: depA.Name, WorkspaceID: depA.WorkspaceID, Prune: prune, Source: at(10), Lists: tokenKindsListed,
 		Assignments: append([]DesiredAssignment{present(anchor, "DEPLOYMENT_ADMIN", 11)}, as...),
 	}
 }
@@ -40,7 +40,7 @@ func observed(tokens ...astroapi.Token) *Observed {
 		Organization: org,
 		Workspaces:   []astroapi.Workspace{{ID: "ws-1", Name: "one"}},
 		Deployments:  []astroapi.Deployment{depA, depB, depX},
-		Tokens:       append([]astroapi.Token{anchor}, tokens...),
+		Subjects:     convert(append([]astroapi.Token{anchor}, tokens...), TokenSubject),
 	}
 }
 
@@ -57,7 +57,7 @@ func TestComputeDecisionTable(t *testing.T) {
 	dt := token("t-1", "deploy-bot", "DEPLOYMENT", depRole("dep-a", "DEPLOYMENT_ADMIN"))
 	bg := token("t-1", "break-glass-1", "ORGANIZATION", orgRole("ORGANIZATION_OWNER"), depRole("dep-a", "DEPLOYMENT_ADMIN"))
 	bgRef := ref(bg)
-	bot := TokenRef{ID: "t-1", Name: "bot", Scope: "WORKSPACE"}
+	bot := SubjectRef{Kind: KindWorkspaceToken, ID: "t-1", Name: "bot"}
 	tests := []struct {
 		name          string
 		tok           astroapi.Token
@@ -70,11 +70,11 @@ func TestComputeDecisionTable(t *testing.T) {
 	}{
 		{
 			name: "deployment token observed: unmanaged", tok: dt, optPrune: true,
-			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Token: ref(dt), Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"}},
+			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: ref(dt), Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"}},
 		},
 		{
 			name: "deployment token listed anyway: left alone", tok: dt, entry: ptr(absent(dt, 12)),
-			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Token: ref(dt), Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"}},
+			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: ref(dt), Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"}},
 		},
 		{
 			name: "deployment token on another deployment: nothing",
@@ -82,15 +82,15 @@ func TestComputeDecisionTable(t *testing.T) {
 		},
 		{
 			name: "ignored token observed, prune on: unmanaged", tok: bg, prune: true, ignore: []string{"break-glass-*"},
-			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Token: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`}},
+			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`}},
 		},
 		{
 			name: "ignored by id", tok: bg, optPrune: true, ignore: []string{"nomatch", "t-?"},
-			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Token: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "t-?")`}},
+			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "t-?")`}},
 		},
 		{
 			name: "ignored token listed anyway: left alone", tok: bg, entry: ptr(present(bg, "DAG_DEPLOYER", 12)), ignore: []string{"break-glass-*"},
-			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Token: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`}},
+			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`}},
 		},
 		{
 			name: "ignored token not observed: nothing", tok: token("t-1", "break-glass-1", "ORGANIZATION", orgRole("ORGANIZATION_OWNER")),
@@ -98,11 +98,11 @@ func TestComputeDecisionTable(t *testing.T) {
 		},
 		{
 			name: "listed, none observed: add", tok: ws(), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)),
-			wantChanges: []Change{{Action: Add, Deployment: alphaRef, Token: bot, After: "DEPLOYMENT_ADMIN", Source: ptr(at(12))}},
+			wantChanges: []Change{{Action: Add, Deployment: alphaRef, Subject: bot, After: "DEPLOYMENT_ADMIN", Source: ptr(at(12))}},
 		},
 		{
 			name: "listed, another role observed: update", tok: ws(depRole("dep-a", "DAG_DEPLOYER")), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)),
-			wantChanges: []Change{{Action: Update, Deployment: alphaRef, Token: bot, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: ptr(at(12))}},
+			wantChanges: []Change{{Action: Update, Deployment: alphaRef, Subject: bot, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: ptr(at(12))}},
 		},
 		{
 			name: "listed, same role observed: nothing", tok: ws(depRole("dep-a", "DEPLOYMENT_ADMIN")), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)), optPrune: true,
@@ -115,22 +115,22 @@ func TestComputeDecisionTable(t *testing.T) {
 		},
 		{
 			name: "state absent, observed: remove", tok: ws(depRole("dep-a", "DAG_DEPLOYER")), entry: ptr(absent(ws(), 12)),
-			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Token: bot, Before: "DAG_DEPLOYER", Reason: "state: absent", Source: ptr(at(12))}},
+			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Subject: bot, Before: "DAG_DEPLOYER", Reason: "state: absent", Source: ptr(at(12))}},
 		},
 		{
 			name: "state absent, none observed: nothing", tok: ws(), entry: ptr(absent(ws(), 12)),
 		},
 		{
 			name: "not listed, prune on the deployment: remove", tok: ws(depRole("dep-a", "DAG_DEPLOYER")), prune: true,
-			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Token: bot, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"}},
+			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Subject: bot, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"}},
 		},
 		{
 			name: "not listed, --prune: remove", tok: ws(depRole("dep-a", "DAG_DEPLOYER")), optPrune: true,
-			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Token: bot, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"}},
+			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Subject: bot, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"}},
 		},
 		{
 			name: "not listed, prune off: unmanaged", tok: ws(depRole("dep-a", "DAG_DEPLOYER")),
-			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Token: bot, Before: "DAG_DEPLOYER", After: "DAG_DEPLOYER", Reason: "not in spec; prune is off"}},
+			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: bot, Before: "DAG_DEPLOYER", After: "DAG_DEPLOYER", Reason: "not in spec; prune is off"}},
 		},
 		{
 			name: "DAG and DAG_TAG entries are not assignments", optPrune: true,
@@ -147,7 +147,7 @@ func TestComputeDecisionTable(t *testing.T) {
 			if tt.entry != nil {
 				md.Assignments = append(md.Assignments, *tt.entry)
 			}
-			d := Desired{Deployments: []ManagedDeployment{md}, IgnoreTokens: tt.ignore}
+			d := Desired{Deployments: []ManagedDeployment{md}, Ignore: ignoreTokens(tt.ignore...)}
 			p := Compute(d, observed(tt.tok), Options{Prune: tt.optPrune, MaxRemovals: -1})
 			if diff := cmp.Diff(tt.wantChanges, p.Changes); diff != "" {
 				t.Errorf("Changes (-want +got):\n%s", diff)
@@ -162,20 +162,28 @@ func TestComputeDecisionTable(t *testing.T) {
 	}
 }
 
-// example is an organization with two managed deployments and every kind
-// of token.
-func example() (Desired, *Observed) {
-	ci := token("t-ci", "ci-deployer", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-a", "DAG_DEPLOYER"), dagRole("dep-a", "dag-1", "DAG_AUTHOR"), depRole("dep-x", "DEPLOYMENT_ADMIN"))
-	obsv := token("t-obs", "observer", "ORGANIZATION", orgRole("ORGANIZATION_MEMBER"), depRole("dep-b", "DEPLOYMENT_ADMIN"))
-	old := token("t-old", "old-bot", "WORKSPACE", depRole("dep-a", "DEPLOYMENT_ADMIN"), wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-b", "DEPLOYMENT_ADMIN"))
-	stray := token("t-stray", "stray", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-b", "DAG_DEPLOYER"))
-	dt := token("t-dep", "deploy-bot", "DEPLOYMENT", depRole("dep-b", "DEPLOYMENT_ADMIN"))
-	bg := token("t-bg", "break-glass-1", "ORGANIZATION", orgRole("ORGANIZATION_OWNER"), depRole("dep-b", "DEPLOYMENT_ADMIN"))
-	d := Desired{
-		IgnoreTokens: []string{"break-glass-*"},
+// exampleTokens are the tokens of example() besides the anchor:
+// ci-deployer, observer, old-bot, stray, deploy-bot, break-glass-1.
+func exampleTokens() []astroapi.Token {
+	return []astroapi.Token{
+		token("t-ci", "ci-deployer", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-a", "DAG_DEPLOYER"), dagRole("dep-a", "dag-1", "DAG_AUTHOR"), depRole("dep-x", "DEPLOYMENT_ADMIN")),
+		token("t-obs", "observer", "ORGANIZATION", orgRole("ORGANIZATION_MEMBER"), depRole("dep-b", "DEPLOYMENT_ADMIN")),
+		token("t-old", "old-bot", "WORKSPACE", depRole("dep-a", "DEPLOYMENT_ADMIN"), wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-b", "DEPLOYMENT_ADMIN")),
+		token("t-stray", "stray", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-b", "DAG_DEPLOYER")),
+		token("t-dep", "deploy-bot", "DEPLOYMENT", depRole("dep-b", "DEPLOYMENT_ADMIN")),
+		token("t-bg", "break-glass-1", "ORGANIZATION", orgRole("ORGANIZATION_OWNER"), depRole("dep-b", "DEPLOYMENT_ADMIN")),
+	}
+}
+
+// exampleDesired is the spec of example().
+func exampleDesired() Desired {
+	toks := exampleTokens()
+	ci, obsv, old := toks[0], toks[1], toks[2]
+	return Desired{
+		Ignore: ignoreTokens("break-glass-*"),
 		Deployments: []ManagedDeployment{
 			{
-				ID: "dep-b", Name: "beta", WorkspaceID: "ws-1", Prune: true, Source: at(20),
+				ID: "dep-b", Name: "beta", WorkspaceID: "ws-1", Prune: true, Source: at(20), Lists: tokenKindsListed,
 				Assignments: []DesiredAssignment{present(ci, "DEPLOYMENT_ADMIN", 21)},
 			},
 			alpha(false,
@@ -185,50 +193,65 @@ func example() (Desired, *Observed) {
 			),
 		},
 	}
-	return d, observed(ci, obsv, old, stray, dt, bg)
+}
+
+// example is an organization with two managed deployments and every kind
+// of token.
+func example() (Desired, *Observed) {
+	return exampleDesired(), observed(exampleTokens()...)
+}
+
+// ignoreTokens are globs as Resolve files ignoreTokens: for every kind of
+// token.
+func ignoreTokens(globs ...string) map[Kind][]string {
+	if globs == nil {
+		return nil
+	}
+	return map[Kind][]string{KindWorkspaceToken: globs, KindOrganizationToken: globs, KindDeploymentToken: globs}
 }
 
 func TestComputeExample(t *testing.T) {
 	d, obs := example()
-	ci, obsv, old, stray := ref(obs.Tokens[1]), ref(obs.Tokens[2]), ref(obs.Tokens[3]), ref(obs.Tokens[4])
+	toks := exampleTokens()
+	ci, obsv, old, stray := ref(toks[0]), ref(toks[1]), ref(toks[2]), ref(toks[3])
 	want := Plan{
 		Organization: org,
 		Changes: []Change{
-			{Action: Update, Deployment: alphaRef, Token: ci, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: ptr(at(13))},
-			{Action: Add, Deployment: alphaRef, Token: obsv, After: "DAG_DEPLOYER", Source: ptr(at(14))},
-			{Action: Remove, Deployment: alphaRef, Token: old, Before: "DEPLOYMENT_ADMIN", Reason: "state: absent", Source: ptr(at(15))},
-			{Action: Add, Deployment: betaRef, Token: ci, After: "DEPLOYMENT_ADMIN", Source: ptr(at(21))},
-			{Action: Remove, Deployment: betaRef, Token: obsv, Before: "DEPLOYMENT_ADMIN", Reason: "not in spec (prune)"},
-			{Action: Remove, Deployment: betaRef, Token: old, Before: "DEPLOYMENT_ADMIN", Reason: "not in spec (prune)"},
-			{Action: Remove, Deployment: betaRef, Token: stray, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"},
+			{Action: Update, Deployment: alphaRef, Subject: ci, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: ptr(at(13))},
+			{Action: Add, Deployment: alphaRef, Subject: obsv, After: "DAG_DEPLOYER", Source: ptr(at(14))},
+			{Action: Remove, Deployment: alphaRef, Subject: old, Before: "DEPLOYMENT_ADMIN", Reason: "state: absent", Source: ptr(at(15))},
+			{Action: Add, Deployment: betaRef, Subject: ci, After: "DEPLOYMENT_ADMIN", Source: ptr(at(21))},
+			{Action: Remove, Deployment: betaRef, Subject: obsv, Before: "DEPLOYMENT_ADMIN", Reason: "not in spec (prune)"},
+			{Action: Remove, Deployment: betaRef, Subject: old, Before: "DEPLOYMENT_ADMIN", Reason: "not in spec (prune)"},
+			{Action: Remove, Deployment: betaRef, Subject: stray, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"},
 		},
 		Unmanaged: []Change{
-			{Action: Unmanaged, Deployment: betaRef, Token: TokenRef{ID: "t-bg", Name: "break-glass-1", Scope: "ORGANIZATION"}, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`},
-			{Action: Unmanaged, Deployment: betaRef, Token: TokenRef{ID: "t-dep", Name: "deploy-bot", Scope: "DEPLOYMENT"}, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"},
+			{Action: Unmanaged, Deployment: betaRef, Subject: SubjectRef{Kind: KindOrganizationToken, ID: "t-bg", Name: "break-glass-1"}, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`},
+			{Action: Unmanaged, Deployment: betaRef, Subject: SubjectRef{Kind: KindDeploymentToken, ID: "t-dep", Name: "deploy-bot"}, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"},
 		},
 		Guards: []Guard{
 			{Name: "max-removals", OK: true, Message: "4 removals (limit 20)"},
 			{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
-			{Name: "protect", OK: true, Message: "no protected token loses or changes a role"},
+			{Name: "protect", OK: true, Message: "no protected subject loses or changes a role"},
 		},
 		Fingerprints: map[string]string{
-			"t-ci":    Fingerprint(obs.Tokens[1].Roles),
-			"t-obs":   Fingerprint(obs.Tokens[2].Roles),
-			"t-old":   Fingerprint(obs.Tokens[3].Roles),
-			"t-stray": Fingerprint(obs.Tokens[4].Roles),
+			"t-ci":    Fingerprint(toks[0].Roles),
+			"t-obs":   Fingerprint(toks[1].Roles),
+			"t-old":   Fingerprint(toks[2].Roles),
+			"t-stray": Fingerprint(toks[3].Roles),
 		},
 		// The spec, deployments by name, assignments by token id.
 		Target: &Target{Desired: Desired{
-			IgnoreTokens: []string{"break-glass-*"},
+			Ignore: ignoreTokens("break-glass-*"),
 			Deployments: []ManagedDeployment{
 				alpha(false,
-					present(obs.Tokens[1], "DEPLOYMENT_ADMIN", 13),
-					present(obs.Tokens[2], "DAG_DEPLOYER", 14),
-					absent(obs.Tokens[3], 15),
+					present(toks[0], "DEPLOYMENT_ADMIN", 13),
+					present(toks[1], "DAG_DEPLOYER", 14),
+					absent(toks[2], 15),
 				),
 				{
-					ID: "dep-b", Name: "beta", WorkspaceID: "ws-1", Prune: true, Source: at(20),
-					Assignments: []DesiredAssignment{present(obs.Tokens[1], "DEPLOYMENT_ADMIN", 21)},
+					ID: "dep-b", Name: "beta", WorkspaceID: "ws-1", Prune: true, Source: at(20), Lists: tokenKindsListed,
+					Assignments: []DesiredAssignment{present(toks[0], "DEPLOYMENT_ADMIN", 21)},
 				},
 			},
 		}},
@@ -250,22 +273,24 @@ func TestComputeDeterministic(t *testing.T) {
 	if diff := cmp.Diff(wantD, d); diff != "" {
 		t.Errorf("Compute modified Desired (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(wantObs, obs); diff != "" {
+	if diff := cmp.Diff(wantObs, obs, cmp.AllowUnexported(Subject{})); diff != "" {
 		t.Errorf("Compute modified Observed (-want +got):\n%s", diff)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	shuffle := func(n int, swap func(i, j int)) { rng.Shuffle(n, swap) }
 	for i := range 50 {
-		d, obs := example()
+		d := exampleDesired()
+		toks := exampleTokens()
+		for _, t := range toks {
+			shuffle(len(t.Roles), func(i, j int) { t.Roles[i], t.Roles[j] = t.Roles[j], t.Roles[i] })
+		}
+		obs := observed(toks...)
 		shuffle(len(d.Deployments), func(i, j int) { d.Deployments[i], d.Deployments[j] = d.Deployments[j], d.Deployments[i] })
 		for _, md := range d.Deployments {
 			shuffle(len(md.Assignments), func(i, j int) { md.Assignments[i], md.Assignments[j] = md.Assignments[j], md.Assignments[i] })
 		}
-		shuffle(len(obs.Tokens), func(i, j int) { obs.Tokens[i], obs.Tokens[j] = obs.Tokens[j], obs.Tokens[i] })
+		shuffle(len(obs.Subjects), func(i, j int) { obs.Subjects[i], obs.Subjects[j] = obs.Subjects[j], obs.Subjects[i] })
 		shuffle(len(obs.Deployments), func(i, j int) { obs.Deployments[i], obs.Deployments[j] = obs.Deployments[j], obs.Deployments[i] })
-		for _, t := range obs.Tokens {
-			shuffle(len(t.Roles), func(i, j int) { t.Roles[i], t.Roles[j] = t.Roles[j], t.Roles[i] })
-		}
 		got := Compute(d, obs, Options{Prune: true, MaxRemovals: -1})
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("shuffle %d: Compute differs (-want +got):\n%s", i, diff)
@@ -280,7 +305,7 @@ func TestGuards(t *testing.T) {
 	bg := token("t-bg", "break-glass-1", "ORGANIZATION", orgRole("ORGANIZATION_OWNER"), depRole("dep-b", "DEPLOYMENT_ADMIN"))
 	nb := token("t-new", "newbie", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"))
 	beta := func(prune, allowEmpty bool, as ...DesiredAssignment) ManagedDeployment {
-		return ManagedDeployment{ID: "dep-b", Name: "beta", WorkspaceID: "ws-1", Prune: prune, AllowEmpty: allowEmpty, Source: at(20), Assignments: as}
+		return ManagedDeployment{ID: "dep-b", Name: "beta", WorkspaceID: "ws-1", Prune: prune, AllowEmpty: allowEmpty, Source: at(20), Lists: tokenKindsListed, Assignments: as}
 	}
 	tests := []struct {
 		name   string
@@ -295,7 +320,7 @@ func TestGuards(t *testing.T) {
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "1 removal (limit 1)"},
 				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
-				{Name: "protect", OK: true, Message: "no protected tokens"},
+				{Name: "protect", OK: true, Message: "no protected subjects"},
 			},
 		},
 		{
@@ -304,7 +329,7 @@ func TestGuards(t *testing.T) {
 			want: []Guard{
 				{Name: "max-removals", Message: "2 removals exceed the limit of 1 (raise --max-removals, or -1 for no limit)"},
 				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
-				{Name: "protect", OK: true, Message: "no protected tokens"},
+				{Name: "protect", OK: true, Message: "no protected subjects"},
 			},
 		},
 		{
@@ -313,7 +338,7 @@ func TestGuards(t *testing.T) {
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "2 removals (no limit)"},
 				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
-				{Name: "protect", OK: true, Message: "no protected tokens"},
+				{Name: "protect", OK: true, Message: "no protected subjects"},
 			},
 		},
 		{
@@ -321,8 +346,8 @@ func TestGuards(t *testing.T) {
 			tokens: []astroapi.Token{a1, a2, dt}, opts: Options{Prune: true, MaxRemovals: -1},
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "2 removals (no limit)"},
-				{Name: "allow-empty", Message: `prune would leave deployment "beta" without any workspace or organization token (set allowEmpty: true on the deployment to allow it)`},
-				{Name: "protect", OK: true, Message: "no protected tokens"},
+				{Name: "allow-empty", Message: `prune would leave deployment "beta" without any token, user or team (set allowEmpty: true on the deployment to allow it)`},
+				{Name: "protect", OK: true, Message: "no protected subjects"},
 			},
 		},
 		{
@@ -331,26 +356,26 @@ func TestGuards(t *testing.T) {
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "2 removals (no limit)"},
 				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
-				{Name: "protect", OK: true, Message: "no protected tokens"},
+				{Name: "protect", OK: true, Message: "no protected subjects"},
 			},
 		},
 		{
-			name: "an ignored organization token remains", d: Desired{Deployments: []ManagedDeployment{beta(true, false)}, IgnoreTokens: []string{"break-glass-*"}},
+			name: "an ignored organization token remains", d: Desired{Deployments: []ManagedDeployment{beta(true, false)}, Ignore: ignoreTokens("break-glass-*")},
 			tokens: []astroapi.Token{a1, bg}, opts: Options{MaxRemovals: -1},
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
 				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
-				{Name: "protect", OK: true, Message: "no protected tokens"},
+				{Name: "protect", OK: true, Message: "no protected subjects"},
 			},
 		},
 		{
 			name:   "a listed ignored token that holds no role does not count",
-			d:      Desired{Deployments: []ManagedDeployment{beta(true, false, present(nb, "DEPLOYMENT_ADMIN", 21))}, IgnoreTokens: []string{"newbie"}},
+			d:      Desired{Deployments: []ManagedDeployment{beta(true, false, present(nb, "DEPLOYMENT_ADMIN", 21))}, Ignore: ignoreTokens("newbie")},
 			tokens: []astroapi.Token{a1, nb}, opts: Options{MaxRemovals: -1},
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
-				{Name: "allow-empty", Message: `prune would leave deployment "beta" without any workspace or organization token (set allowEmpty: true on the deployment to allow it)`},
-				{Name: "protect", OK: true, Message: "no protected tokens"},
+				{Name: "allow-empty", Message: `prune would leave deployment "beta" without any token, user or team (set allowEmpty: true on the deployment to allow it)`},
+				{Name: "protect", OK: true, Message: "no protected subjects"},
 			},
 		},
 		{
@@ -359,7 +384,7 @@ func TestGuards(t *testing.T) {
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
 				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
-				{Name: "protect", OK: true, Message: "no protected tokens"},
+				{Name: "protect", OK: true, Message: "no protected subjects"},
 			},
 		},
 		{
@@ -368,7 +393,7 @@ func TestGuards(t *testing.T) {
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
 				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
-				{Name: "protect", OK: true, Message: "no protected tokens"},
+				{Name: "protect", OK: true, Message: "no protected subjects"},
 			},
 		},
 		{

@@ -27,16 +27,34 @@ var builtinRoles = map[string]bool{
 
 type resolver struct {
 	obs          *Observed
-	ignore       []string
+	ignore       map[Kind][]string
 	wsByID       map[string]*astroapi.Workspace
 	wsByName     map[string][]*astroapi.Workspace
 	depByID      map[string]*astroapi.Deployment
-	tokByID      map[string]*astroapi.Token
-	tokByName    map[string][]*astroapi.Token
+	byID         map[string]*Subject              // every subject, by id
+	byName       map[string]map[string][]*Subject // family → name as matched → subjects
 	roleByUpper  map[string]*astroapi.CustomRole
 	suggestRoles []string
 	errs         spec.ErrorList
 	notes        []Note
+}
+
+// ignoreLists are the spec's ignore lists: their key and the kinds they
+// apply to.
+func ignoreLists(sp *spec.Spec) []struct {
+	key   string
+	kinds []Kind
+	globs []spec.Pattern
+} {
+	return []struct {
+		key   string
+		kinds []Kind
+		globs []spec.Pattern
+	}{
+		{"ignoreTokens", []Kind{KindWorkspaceToken, KindOrganizationToken, KindDeploymentToken}, sp.IgnoreTokens},
+		{"ignoreUsers", []Kind{KindUser}, sp.IgnoreUsers},
+		{"ignoreTeams", []Kind{KindTeam}, sp.IgnoreTeams},
+	}
 }
 
 // Resolve checks sp against what the API says (the online checks) and
@@ -47,20 +65,24 @@ func Resolve(sp *spec.Spec, obs *Observed) (Desired, error) {
 		obs = &Observed{}
 	}
 	r := newResolver(obs)
-	var d Desired
-	for _, p := range sp.IgnoreTokens {
-		if _, err := path.Match(p.Glob, ""); err != nil {
-			r.errorf(p.Pos, "invalid ignoreTokens pattern %q: %v", p.Glob, err)
-			continue
+	d := Desired{Ignore: make(map[Kind][]string)}
+	for _, l := range ignoreLists(sp) {
+		for _, p := range l.globs {
+			if _, err := path.Match(p.Glob, ""); err != nil {
+				r.errorf(p.Pos, "invalid %s pattern %q: %v", l.key, p.Glob, err)
+				continue
+			}
+			for _, k := range l.kinds {
+				d.Ignore[k] = append(d.Ignore[k], p.Glob)
+			}
 		}
-		d.IgnoreTokens = append(d.IgnoreTokens, p.Glob)
 	}
-	r.ignore = d.IgnoreTokens
+	r.ignore = d.Ignore
 
 	seen := make(map[string]spec.Pos) // deployment id → where it is listed
 	for _, sd := range sp.Deployments {
 		dep := r.deployment(sd)
-		md := ManagedDeployment{Prune: sd.Prune, AllowEmpty: sd.AllowEmpty, Source: sd.Pos}
+		md := ManagedDeployment{Prune: sd.Prune, AllowEmpty: sd.AllowEmpty, Source: sd.Pos, Lists: listedKinds(sd)}
 		if dep != nil {
 			if at, dup := seen[dep.ID]; dup {
 				r.errorf(sd.Pos, "deployment %q (%s) is already listed at %s", dep.Name, dep.ID, at)
@@ -70,31 +92,7 @@ func Resolve(sp *spec.Spec, obs *Observed) (Desired, error) {
 				md.ID, md.Name, md.WorkspaceID = dep.ID, dep.Name, dep.WorkspaceID
 			}
 		}
-		label := md.Name
-		if label == "" {
-			label = sd.Ref()
-		}
-		listed := make(map[string]spec.Pos) // token id → where it is listed
-		for _, list := range []struct {
-			name    string
-			entries []spec.TokenEntry
-		}{
-			{"workspaceTokens", sd.WorkspaceTokens},
-			{"organizationTokens", sd.OrganizationTokens},
-		} {
-			for _, e := range list.entries {
-				a, ok := r.token(e, list.name, dep)
-				if !ok {
-					continue
-				}
-				if at, dup := listed[a.Token.ID]; dup {
-					r.errorf(e.Pos, "token %q (%s) is listed twice for deployment %q (also at %s)", a.Token.Name, a.Token.ID, label, at)
-					continue
-				}
-				listed[a.Token.ID] = e.Pos
-				md.Assignments = append(md.Assignments, a)
-			}
-		}
+		md.Assignments = r.assignments(sd, dep, cmp.Or(md.Name, sd.Ref()))
 		if dep != nil {
 			d.Deployments = append(d.Deployments, md)
 		}
@@ -108,6 +106,19 @@ func Resolve(sp *spec.Spec, obs *Observed) (Desired, error) {
 	return d, nil
 }
 
+// listedKinds are the kinds sd lists (spec.Deployment.Listed): the keys
+// its entry contains and, for a Deployment built in code without Lists,
+// the kinds it has entries of. Prune removes only these kinds.
+func listedKinds(sd spec.Deployment) []Kind {
+	var out []Kind
+	for _, k := range spec.Kinds() {
+		if sd.Listed(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func comparePos(a, b spec.Pos) int {
 	return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 }
@@ -118,8 +129,8 @@ func newResolver(obs *Observed) *resolver {
 		wsByID:      make(map[string]*astroapi.Workspace),
 		wsByName:    make(map[string][]*astroapi.Workspace),
 		depByID:     make(map[string]*astroapi.Deployment),
-		tokByID:     make(map[string]*astroapi.Token),
-		tokByName:   make(map[string][]*astroapi.Token),
+		byID:        make(map[string]*Subject),
+		byName:      make(map[string]map[string][]*Subject),
 		roleByUpper: make(map[string]*astroapi.CustomRole),
 	}
 	for i := range obs.Workspaces {
@@ -130,10 +141,18 @@ func newResolver(obs *Observed) *resolver {
 	for i := range obs.Deployments {
 		r.depByID[obs.Deployments[i].ID] = &obs.Deployments[i]
 	}
-	for i := range obs.Tokens {
-		t := &obs.Tokens[i]
-		r.tokByID[t.ID] = t
-		r.tokByName[t.Name] = append(r.tokByName[t.Name], t)
+	for i := range obs.Subjects {
+		s := &obs.Subjects[i]
+		if _, dup := r.byID[s.ID]; dup {
+			continue
+		}
+		r.byID[s.ID] = s
+		f := kinds[s.Kind].family
+		if r.byName[f] == nil {
+			r.byName[f] = make(map[string][]*Subject)
+		}
+		name := kinds[s.Kind].match(s.Name)
+		r.byName[f][name] = append(r.byName[f][name], s)
 	}
 	r.suggestRoles = []string{astroapi.RoleDeploymentAdmin}
 	for i := range obs.CustomRoles {
@@ -257,208 +276,6 @@ func (r *resolver) deployment(sd spec.Deployment) *astroapi.Deployment {
 		r.errorf(sd.Pos, "deployment %q not found in workspace %q%s", sd.Name, ws.Name, didYouMean(sd.Name, names))
 	}
 	return nil
-}
-
-// tokenWorkspace returns the workspace of a WORKSPACE token: the entity of
-// its WORKSPACE role.
-func tokenWorkspace(t *astroapi.Token) (string, bool) {
-	for _, r := range t.Roles {
-		if r.EntityType == astroapi.EntityWorkspace {
-			return r.EntityID, true
-		}
-	}
-	return "", false
-}
-
-// scopeOf names the list a token entry is in and, for workspaceTokens, the
-// workspace it is looked up in ("" when the deployment did not resolve).
-type scopeOf struct {
-	list      string // "workspaceTokens" or "organizationTokens"
-	workspace string
-}
-
-// inScope reports whether t is where Astro scopes a name of the list: a
-// workspace token of the deployment's workspace, or an organization token.
-func (s scopeOf) inScope(t *astroapi.Token) bool {
-	if s.list == "organizationTokens" {
-		return t.Scope == astroapi.ScopeOrganization
-	}
-	if t.Scope != astroapi.ScopeWorkspace {
-		return false
-	}
-	ws, _ := tokenWorkspace(t)
-	return s.workspace == "" || ws == s.workspace
-}
-
-// describe names the scope in messages.
-func (r *resolver) describe(s scopeOf) string {
-	if s.list == "organizationTokens" {
-		return "among the organization tokens"
-	}
-	if s.workspace == "" {
-		return "among the workspace tokens"
-	}
-	return fmt.Sprintf("among the workspace tokens of workspace %q", r.workspaceName(s.workspace))
-}
-
-// names are the names of the tokens in scope s, for suggestions.
-func (r *resolver) names(s scopeOf) []string {
-	var out []string
-	for name, ts := range r.tokByName {
-		if slices.ContainsFunc(ts, s.inScope) {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
-// lookup finds the token an entry names. A name is looked up where Astro
-// scopes it; when nothing in scope has it, elsewhere are the tokens of that
-// name outside the scope, for a precise error. It reports ambiguity itself
-// and returns a nil token then.
-func (r *resolver) lookup(e spec.TokenEntry, s scopeOf) (t *astroapi.Token, elsewhere []*astroapi.Token, reported bool) {
-	if e.ID != "" {
-		return r.tokByID[e.ID], nil, false
-	}
-	var found []*astroapi.Token
-	for _, c := range r.tokByName[e.Name] {
-		if s.inScope(c) {
-			found = append(found, c)
-		} else {
-			elsewhere = append(elsewhere, c)
-		}
-	}
-	byID := func(t *astroapi.Token) string { return t.ID }
-	switch {
-	case len(found) == 1:
-		return found[0], nil, false
-	case len(found) == 0:
-		return nil, elsewhere, false
-	case s.list == "workspaceTokens" && s.workspace == "" && !oneWorkspace(found):
-		// The deployment did not resolve, so the workspace is unknown:
-		// names in several workspaces are not ambiguous, and the
-		// deployment's error says enough.
-		return nil, nil, true
-	}
-	r.errorf(e.Pos, "token name %q is ambiguous: %s (use id)", e.Name, ids(found, byID))
-	return nil, nil, true
-}
-
-// oneWorkspace reports whether the workspace tokens ts are all of one
-// workspace.
-func oneWorkspace(ts []*astroapi.Token) bool {
-	first, _ := tokenWorkspace(ts[0])
-	for _, t := range ts[1:] {
-		if ws, _ := tokenWorkspace(t); ws != first {
-			return false
-		}
-	}
-	return true
-}
-
-// notFound reports an entry whose token is not where the spec says:
-// absent entries are satisfied with a note, others are errors that say
-// where the name is instead, or suggest a name of the same scope.
-func (r *resolver) notFound(e spec.TokenEntry, s scopeOf, elsewhere []*astroapi.Token) {
-	ref := e.Ref()
-	if e.State == spec.Absent {
-		if e.ID != "" {
-			r.notef(e.Pos, "token %q not found: state: absent is satisfied", ref)
-		} else {
-			r.notef(e.Pos, "token %q not found %s: state: absent is satisfied", ref, r.describe(s))
-		}
-		return
-	}
-	if e.ID != "" {
-		r.errorf(e.Pos, "token %q not found", ref)
-		return
-	}
-	if len(elsewhere) > 0 {
-		where := make([]string, len(elsewhere))
-		for i, t := range elsewhere {
-			switch ws, _ := tokenWorkspace(t); {
-			case t.Scope == astroapi.ScopeWorkspace:
-				where[i] = fmt.Sprintf("%s (workspace %q)", t.ID, r.workspaceName(ws))
-			default:
-				where[i] = fmt.Sprintf("%s (%s token)", t.ID, strings.ToLower(t.Scope))
-			}
-		}
-		slices.Sort(where)
-		r.errorf(e.Pos, "token %q not found %s (tokens of that name: %s)", ref, r.describe(s), strings.Join(where, ", "))
-		return
-	}
-	r.errorf(e.Pos, "token %q not found %s%s", ref, r.describe(s), didYouMean(e.Name, r.names(s)))
-}
-
-// token resolves one token entry of a deployment (dep is nil when the
-// deployment did not resolve), or reports why it cannot. A name is looked
-// up where Astro scopes it (see scopeOf); an id anywhere.
-func (r *resolver) token(e spec.TokenEntry, list string, dep *astroapi.Deployment) (DesiredAssignment, bool) {
-	s := scopeOf{list: list}
-	if dep != nil {
-		s.workspace = dep.WorkspaceID
-	}
-	t, elsewhere, reported := r.lookup(e, s)
-	if reported {
-		return DesiredAssignment{}, false
-	}
-	if t == nil && len(elsewhere) == 1 && e.State != spec.Absent {
-		// The one token of that name is out of scope: the checks below
-		// say why (wrong list, other workspace, deployment token).
-		t = elsewhere[0]
-	}
-	if t == nil {
-		r.notFound(e, s, elsewhere)
-		return DesiredAssignment{}, false
-	}
-	ref := e.Ref()
-	ok := true
-	if p, ignored := matchGlob(r.ignore, t.Name, t.ID); ignored {
-		r.errorf(e.Pos, "token %q matches ignoreTokens %q: remove it from the spec or from ignoreTokens", ref, p)
-		ok = false
-	}
-	switch t.Scope {
-	case astroapi.ScopeDeployment:
-		r.errorf(e.Pos, "token %q is a deployment API token: deployment tokens cannot be managed", ref)
-		return DesiredAssignment{}, false
-	case astroapi.ScopeOrganization:
-		if list != "organizationTokens" {
-			r.errorf(e.Pos, "token %q is an organization token: list it under organizationTokens", ref)
-			ok = false
-		}
-	case astroapi.ScopeWorkspace:
-		if list != "workspaceTokens" {
-			r.errorf(e.Pos, "token %q is a workspace token: list it under workspaceTokens", ref)
-			ok = false
-		}
-		ws, has := tokenWorkspace(t)
-		switch {
-		case !has:
-			r.errorf(e.Pos, "token %q is a workspace token without a workspace role", ref)
-			ok = false
-		case dep != nil && ws != dep.WorkspaceID:
-			r.errorf(e.Pos, "token %q belongs to workspace %q and cannot have a role on deployment %q of workspace %q",
-				ref, r.workspaceName(ws), dep.Name, r.workspaceName(dep.WorkspaceID))
-			ok = false
-		}
-	default:
-		r.errorf(e.Pos, "token %q has an unknown scope %q", ref, t.Scope)
-		return DesiredAssignment{}, false
-	}
-	a := DesiredAssignment{
-		Token:  TokenRef{ID: t.ID, Name: t.Name, Scope: t.Scope},
-		Absent: e.State == spec.Absent,
-		Source: e.Pos,
-	}
-	if !a.Absent {
-		role, msg := r.role(e.Role, dep)
-		if msg != "" {
-			r.errorf(e.Pos, "token %q: %s", ref, msg)
-			ok = false
-		}
-		a.Role = role
-	}
-	return a, ok
 }
 
 // role resolves a deployment role name to the API's spelling, or returns

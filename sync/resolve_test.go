@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/spec"
 )
 
@@ -181,7 +182,7 @@ func TestResolveErrors(t *testing.T) {
 			if diff := cmp.Diff(Desired{}, d); diff != "" {
 				t.Errorf("Desired on error (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(fixture(), obs); diff != "" {
+			if diff := cmp.Diff(fixture(), obs, cmp.AllowUnexported(Subject{})); diff != "" {
 				t.Errorf("Resolve modified Observed (-want +got):\n%s", diff)
 			}
 		})
@@ -208,20 +209,20 @@ func TestResolve(t *testing.T) {
 		},
 	}
 	want := Desired{
-		IgnoreTokens: []string{"break-glass-*"},
+		Ignore: ignoreTokens("break-glass-*"),
 		Deployments: []ManagedDeployment{
 			{
-				ID: "dep-prod", Name: "analytics-prod", WorkspaceID: "ws-data", Prune: true, Source: at(10),
+				ID: "dep-prod", Name: "analytics-prod", WorkspaceID: "ws-data", Prune: true, Source: at(10), Lists: tokenKindsListed,
 				Assignments: []DesiredAssignment{
-					{Token: TokenRef{ID: "tok-ci", Name: "ci-deployer", Scope: "WORKSPACE"}, Role: "DEPLOYMENT_ADMIN", Source: at(11)},
-					{Token: TokenRef{ID: "clxtok1", Name: "dup-bot", Scope: "WORKSPACE"}, Absent: true, Source: at(12)},
-					{Token: TokenRef{ID: "tok-org", Name: "org-observer", Scope: "ORGANIZATION"}, Role: "DAG_DEPLOYER", Source: at(13)},
+					{Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "tok-ci", Name: "ci-deployer"}, Role: "DEPLOYMENT_ADMIN", Source: at(11)},
+					{Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "clxtok1", Name: "dup-bot"}, Absent: true, Source: at(12)},
+					{Subject: SubjectRef{Kind: KindOrganizationToken, ID: "tok-org", Name: "org-observer"}, Role: "DAG_DEPLOYER", Source: at(13)},
 				},
 			},
 			{
-				ID: "dep-ml", Name: "training", WorkspaceID: "ws-ml", AllowEmpty: true, Source: at(20),
+				ID: "dep-ml", Name: "training", WorkspaceID: "ws-ml", AllowEmpty: true, Source: at(20), Lists: []Kind{KindWorkspaceToken},
 				Assignments: []DesiredAssignment{
-					{Token: TokenRef{ID: "tok-ml", Name: "ml-bot", Scope: "WORKSPACE"}, Role: "ML_Operator", Source: at(21)},
+					{Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "tok-ml", Name: "ml-bot"}, Role: "ML_Operator", Source: at(21)},
 				},
 			},
 			{ID: "dep-stg", Name: "analytics-staging", WorkspaceID: "ws-data", Source: at(30)},
@@ -259,7 +260,7 @@ func TestSuggest(t *testing.T) {
 // workspace ml.
 func scoped() *Observed {
 	obs := fixture()
-	obs.Tokens = append(obs.Tokens,
+	obs.Subjects = append(obs.Subjects, convert([]astroapi.Token{
 		token("tok-rd-data", "reader", "WORKSPACE", wsRole("ws-data", "WORKSPACE_MEMBER")),
 		token("tok-rd-ml", "reader", "WORKSPACE", wsRole("ws-ml", "WORKSPACE_MEMBER"), depRole("dep-ml", "DEPLOYMENT_ADMIN")),
 		token("tok-rd-org", "reader", "ORGANIZATION", orgRole("ORGANIZATION_MEMBER")),
@@ -267,7 +268,7 @@ func scoped() *Observed {
 		token("tok-tw2", "twin-bot", "WORKSPACE", wsRole("ws-ml", "WORKSPACE_MEMBER")),
 		token("tok-wr-ml", "writer", "WORKSPACE", wsRole("ws-ml", "WORKSPACE_MEMBER")),
 		token("tok-wr-org", "writer", "ORGANIZATION", orgRole("ORGANIZATION_MEMBER")),
-	)
+	}, TokenSubject)...)
 	return obs
 }
 
@@ -366,7 +367,7 @@ func TestResolveScope(t *testing.T) {
 				}
 				got[md.ID] = nil
 				for _, a := range md.Assignments {
-					got[md.ID] = append(got[md.ID], a.Token.ID)
+					got[md.ID] = append(got[md.ID], a.Subject.ID)
 				}
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {

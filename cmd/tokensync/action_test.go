@@ -26,6 +26,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tokensync/tokensync/planfile"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -593,7 +595,7 @@ func TestActionPlanCommentsOnPullRequest(t *testing.T) {
 		t.Fatalf("first run: step exited %d:\n%s", first.code, first.log)
 	}
 	summary := s.run.readSummary()
-	if !strings.HasPrefix(summary, planMarker+"\n### tokensync plan: 2 to add, 1 to change, 2 to remove") {
+	if !strings.HasPrefix(summary, planMarker+"\n### tokensync plan: 3 to add, 2 to change, 2 to remove") {
 		t.Errorf("summary:\n%s", summary)
 	}
 	if diff := cmp.Diff(map[string]string{"exit-code": "2", "has-changes": "true"},
@@ -603,7 +605,7 @@ func TestActionPlanCommentsOnPullRequest(t *testing.T) {
 	var doc struct {
 		FormatVersion string `json:"format_version"`
 	}
-	if data, err := os.ReadFile(first.outputs["plan-file"]); err != nil || json.Unmarshal(data, &doc) != nil || doc.FormatVersion != "1" {
+	if data, err := os.ReadFile(first.outputs["plan-file"]); err != nil || json.Unmarshal(data, &doc) != nil || doc.FormatVersion != planfile.FormatVersion {
 		t.Errorf("plan-file %q is not a saved plan (err %v): %+v", first.outputs["plan-file"], err, doc)
 	}
 	marked := s.gh.marked()
@@ -667,9 +669,9 @@ func TestActionOutcomes(t *testing.T) {
 		wantChange string // has-changes
 		summary    string
 	}{
-		{"drift fails on changes", []string{"files", "tokens/", "fail-on-changes", "true"}, 2, "2", "true", "### tokensync plan: 2 to add"},
+		{"drift fails on changes", []string{"files", "tokens/", "fail-on-changes", "true"}, 2, "2", "true", "### tokensync plan: 3 to add"},
 		{"a guard refuses", []string{"files", "tokens/", "args", "--prune --max-removals 0"}, exitRefused, "4", "false", "Refused by guard max-removals"},
-		{"apply", []string{"files", "tokens/", "command", "apply"}, 0, "0", "true", "Apply complete: 2 added, 1 changed, 2 removed."},
+		{"apply", []string{"files", "tokens/", "command", "apply"}, 0, "0", "true", "Apply complete: 3 added, 2 changed, 2 removed."},
 		{"drift after apply", []string{"files", "tokens/", "fail-on-changes", "true"}, 0, "0", "false", "no changes"},
 		{"apply with nothing to do", []string{"files", "tokens/", "command", "apply"}, 0, "0", "false", "no changes"},
 		{"bad command", []string{"files", "tokens/", "command", "destroy"}, 1, "", "", ""},

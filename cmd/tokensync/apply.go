@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/planfile"
 	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
@@ -22,43 +23,27 @@ type ApplyCmd struct {
 	PlanFlags
 	SavedPlan string `arg:"" optional:"" name:"PLAN.json" type:"path" help:"Apply this saved plan (from 'plan --out') instead of planning now."`
 	DryRun    bool   `help:"Plan and show the changes, write nothing."`
+	Output    string `short:"o" enum:"text,json" default:"text" help:"Result format: text, or json (a versioned result document on stdout; the plan then goes to stderr)."`
 	Yes       bool   `short:"y" help:"Apply without asking; required when not run from a terminal."`
 }
 
 // Run plans (or reads a saved plan), asks, applies and verifies.
 func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
-	var (
-		p         sync.Plan
-		sess      *session
-		savedPlan = c.SavedPlan != ""
-	)
 	if !c.Yes && !c.DryRun && !st.InTTY {
 		return exitWith(exitUsage, "apply needs --yes when not run from a terminal; nothing was written")
 	}
-	if savedPlan {
-		doc, err := c.readSavedPlan()
-		if err != nil {
-			return err
-		}
-		if sess, err = g.connect(ctx, *st, doc.Organization); err != nil {
-			return err
-		}
-		if sess.org != doc.Organization {
-			sess.close()
-			return exitWith(exitStale, "the plan %s belongs to organization %s, not %s; nothing was written", c.SavedPlan, doc.Organization, sess.org)
-		}
-		p = doc.Plan()
-		p.Guards = append(p.Guards, sync.CheckSaved(p, sync.Options{Prune: c.Prune, MaxRemovals: c.MaxRemovals, Protect: c.Protect})...)
-	} else {
-		pl, err := c.makePlan(ctx, g, *st)
-		if err != nil {
-			return err
-		}
-		p, sess = pl.plan, pl.sess
+	p, sess, err := c.plan(ctx, g, *st)
+	if err != nil {
+		return err
 	}
 	defer sess.close()
+	savedPlan := c.SavedPlan != ""
 
-	if err := render.Text(st.Out, p, g.colour(*st, st.OutTTY)); err != nil {
+	planOut, planTTY := st.Out, st.OutTTY
+	if c.Output == "json" { // stdout is the result document's alone
+		planOut, planTTY = st.Err, st.ErrTTY
+	}
+	if err := render.Text(planOut, p, g.colour(*st, planTTY)); err != nil {
 		return err
 	}
 	switch {
@@ -80,57 +65,67 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		return err
 	}
 
-	store := tokenStore{client: sess.client, org: sess.org}
-	prog := newProgress(*st, len(tokensOf(p)))
-	res := sync.Apply(ctx, store, p, sync.ApplyOptions{
+	prog := render.NewProgress(st.Err, st.ErrTTY, len(subjectsOf(p)))
+	o := sess.engine().Execute(ctx, p, sync.ApplyOptions{
 		Parallelism:         g.Parallelism,
 		RequireFingerprints: savedPlan,
-		Progress:            prog.done,
+		Progress:            prog.Done,
 	})
-	prog.finish()
-	if len(res.Stale) > 0 {
-		refs := make([]sync.TokenRef, len(res.Stale))
-		for i, t := range res.Stale {
-			refs[i] = t.Token
+	prog.Finish()
+	if len(o.Stale) > 0 {
+		refs := make([]sync.SubjectRef, len(o.Stale))
+		for i, r := range o.Stale {
+			refs[i] = r.Subject
 		}
 		return staleError(*st, refs)
 	}
-	return c.report(ctx, *st, sess, p, res)
+	if err := c.show(*st, sess.org, o); err != nil {
+		return err
+	}
+	return applyExit(ctx, o)
+}
+
+// plan reads the saved plan, or makes one; the caller closes the session.
+func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan, *session, error) {
+	if c.SavedPlan == "" {
+		pl, err := c.makePlan(ctx, g, st)
+		if err != nil {
+			return sync.Plan{}, nil, err
+		}
+		return pl.plan, pl.sess, nil
+	}
+	doc, err := c.readSavedPlan()
+	if err != nil {
+		return sync.Plan{}, nil, err
+	}
+	sess, err := g.connect(ctx, st, doc.Organization)
+	if err != nil {
+		return sync.Plan{}, nil, err
+	}
+	if sess.org != doc.Organization {
+		sess.close()
+		return sync.Plan{}, nil, exitWith(exitStale, "the plan %s belongs to organization %s, not %s; nothing was written", c.SavedPlan, doc.Organization, sess.org)
+	}
+	p := doc.Plan()
+	p.Guards = append(p.Guards, sync.CheckSaved(p, c.options())...)
+	return p, sess, nil
 }
 
 // staleError lists the tokens changed since a saved plan and refuses it.
-func staleError(st Streams, stale []sync.TokenRef) error {
-	for _, t := range stale {
-		fmt.Fprintf(st.Err, "  changed since the plan: %s\n", render.TokenLabel(t))
-	}
-	return exitWith(exitStale, "the plan is stale: %d token(s) changed since it was made; nothing was written; run plan again", len(stale))
+func staleError(st Streams, stale []sync.SubjectRef) error {
+	render.Stale(st.Err, stale)
+	return exitWith(exitStale, "the plan is stale: %d principal(s) changed since it was made; nothing was written; run plan again", len(stale))
 }
 
 // checkStale is apply's staleness check of a saved plan without writing:
-// one list of the organization, and every token the plan changes must
-// still hold the role list the plan fingerprinted.
+// one list of the organization, and every subject the plan changes must
+// still hold the role set the plan fingerprinted.
 func checkStale(ctx context.Context, st Streams, sess *session, p sync.Plan) error {
 	obs, err := observe(ctx, sess)
 	if err != nil {
 		return err
 	}
-	now := make(map[string]astroapi.Token, len(obs.Tokens))
-	for _, t := range obs.Tokens {
-		now[t.ID] = t
-	}
-	var stale []sync.TokenRef
-	seen := map[string]bool{}
-	for _, ch := range p.Changes {
-		fp, ok := p.Fingerprints[ch.Token.ID]
-		if !ok || seen[ch.Token.ID] {
-			continue
-		}
-		seen[ch.Token.ID] = true
-		if t, found := now[ch.Token.ID]; !found || sync.Fingerprint(t.Roles) != fp {
-			stale = append(stale, ch.Token)
-		}
-	}
-	if len(stale) > 0 {
+	if stale := sync.Stale(p, obs.Subjects); len(stale) > 0 {
 		return staleError(st, stale)
 	}
 	return nil
@@ -138,26 +133,26 @@ func checkStale(ctx context.Context, st Streams, sess *session, p sync.Plan) err
 
 // readSavedPlan reads the saved plan and, when -f is also given, checks it
 // was made from those files.
-func (c *ApplyCmd) readSavedPlan() (render.Document, error) {
+func (c *ApplyCmd) readSavedPlan() (planfile.Document, error) {
 	f, err := os.Open(c.SavedPlan)
 	if err != nil {
-		return render.Document{}, exitWith(exitUsage, "read plan: %w; nothing was written", err)
+		return planfile.Document{}, exitWith(exitUsage, "read plan: %w; nothing was written", err)
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return render.Document{}, exitWith(exitUsage, "read plan: %s is a directory, not a plan file; nothing was written", c.SavedPlan)
+		return planfile.Document{}, exitWith(exitUsage, "read plan: %s is a directory, not a plan file; nothing was written", c.SavedPlan)
 	}
-	doc, err := render.ReadDocument(f)
+	doc, err := planfile.Read(f)
 	if err != nil {
-		return render.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written", c.SavedPlan, err)
+		return planfile.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written", c.SavedPlan, err)
 	}
 	if len(c.Files) > 0 {
 		sp, err := spec.Load(c.Files)
 		if err != nil {
-			return render.Document{}, err
+			return planfile.Document{}, err
 		}
 		if sp.Digest != doc.Spec.Digest {
-			return render.Document{}, exitWith(exitStale, "the plan %s was made from another version of the spec; nothing was written; run plan again", c.SavedPlan)
+			return planfile.Document{}, exitWith(exitStale, "the plan %s was made from another version of the spec; nothing was written; run plan again", c.SavedPlan)
 		}
 	}
 	return doc, nil
@@ -196,156 +191,56 @@ func (c *ApplyCmd) confirm(ctx context.Context, st Streams) error {
 	return nil
 }
 
-// report prints the outcome of an apply, verifies it with one list of the
-// organization's tokens, and decides the exit code.
-func (c *ApplyCmd) report(ctx context.Context, st Streams, sess *session, p sync.Plan, res sync.Result) error {
-	add, change, remove := res.Summary()
-	for _, t := range res.Failed {
-		fmt.Fprintf(st.Err, "  failed: %s: %s\n", render.TokenLabel(t.Token), render.Safe(t.Err.Error()))
+// show writes the outcome of an apply in the chosen format.
+func (c *ApplyCmd) show(st Streams, org string, o sync.Outcome) error {
+	if c.Output == "json" {
+		return render.ApplyJSON(st.Out, o, org, version)
 	}
-	for _, t := range res.NotStarted {
-		fmt.Fprintf(st.Err, "  not started: %s\n", render.TokenLabel(t.Token))
-	}
-	for _, t := range res.Written {
-		if t.ChangedSincePlan {
-			fmt.Fprintf(st.Err, "  note: %s had changed since the plan; its new roles were computed from a fresh read\n", render.TokenLabel(t.Token))
-		}
-	}
-	incomplete := len(res.Failed) + len(res.NotStarted)
-	if incomplete == 0 {
-		fmt.Fprintf(st.Out, "Apply complete: %d added, %d changed, %d removed.\n", add, change, remove)
-	} else {
-		fmt.Fprintf(st.Out, "Apply incomplete: %d added, %d changed, %d removed; %d token(s) failed, %d not started.\n",
-			add, change, remove, len(res.Failed), len(res.NotStarted))
-	}
+	return render.ApplyText(st.Out, st.Err, o)
+}
 
-	unverified := 0 // managed assignments verification found not as the spec says
-	if ctx.Err() == nil {
-		now, err := sess.client.Tokens(ctx, sess.org, astroapi.TokenFilter{})
-		if errors.Is(err, astroapi.ErrForbidden) {
-			// A credential confined to some workspaces: read as the plan did.
-			var obs *sync.Observed
-			if obs, err = sync.Observe(ctx, sess.client, sess.org); err == nil {
-				now = obs.Tokens
-			}
-		}
-		if err != nil {
-			fmt.Fprintf(st.Err, "warning: verification read failed: %s\n", render.Safe(err.Error()))
-		} else {
-			v := sync.Verify(p, res, now)
-			for _, t := range v.ChangedByOthers {
-				fmt.Fprintf(st.Err, "warning: %s was changed by someone else during the run\n", render.TokenLabel(t))
-			}
-			if v.Converged {
-				fmt.Fprintln(st.Err, "Verified: converged.")
-			} else {
-				unverified = len(v.Remaining)
-				fmt.Fprintf(st.Err, "Verification: %d managed assignment(s) are not as the spec says:\n", len(v.Remaining))
-				for _, ch := range v.Remaining {
-					fmt.Fprintf(st.Err, "  %s on %s: want %q, have %q\n", render.Safe(ch.Token.Name), render.Safe(ch.Deployment.Name), ch.After, ch.Before)
-				}
-			}
-		}
-	}
-
+// applyExit decides the exit code of an apply from its outcome.
+func applyExit(ctx context.Context, o sync.Outcome) error {
+	incomplete := len(o.Failed) + len(o.NotStarted)
 	switch {
 	case incomplete == 0 && ctx.Err() != nil:
 		return exitWith(exitError, "interrupted: every write was done, but the result was not verified; run plan to check")
-	case incomplete == 0 && unverified > 0:
-		return exitWith(exitDrift, "applied, but %d managed assignment(s) are not as the spec says (changed by another writer?); run apply again", unverified)
+	case incomplete == 0 && o.Verification != nil && !o.Verification.Converged:
+		return exitWith(exitDrift, "applied, but %d managed assignment(s) are not as the spec says (changed by another writer?); run apply again", len(o.Verification.Remaining))
 	case incomplete == 0:
 		return nil
-	case len(res.Written) == 0 && denied(res):
+	case len(o.Written) == 0 && denied(o.Result):
 		return exitWith(exitError, "%s; nothing was written", permissionNeeded)
-	case len(res.Written) == 0 && ctx.Err() != nil:
+	case len(o.Written) == 0 && ctx.Err() != nil:
 		return exitWith(exitError, "interrupted before any write; nothing was written")
-	case len(res.Written) == 0 && len(res.Failed) > 0:
-		return exitWith(exitPartial, "apply failed: %d token(s) failed, nothing was written; run apply again", len(res.Failed))
+	case len(o.Written) == 0 && len(o.Failed) > 0:
+		return exitWith(exitPartial, "apply failed: %d principal(s) failed, nothing was written; run apply again", len(o.Failed))
 	case ctx.Err() != nil:
-		return exitWith(exitPartial, "interrupted: %d token(s) written, %d not started; run apply again to finish", len(res.Written), len(res.NotStarted))
-	case denied(res):
-		return exitWith(exitPartial, "apply stopped: %s; %d token(s) written, %d failed, %d not started", permissionNeeded, len(res.Written), len(res.Failed), len(res.NotStarted))
+		return exitWith(exitPartial, "interrupted: %d principal(s) written, %d not started; run apply again to finish", len(o.Written), len(o.NotStarted))
+	case denied(o.Result):
+		return exitWith(exitPartial, "apply stopped: %s; %d principal(s) written, %d failed, %d not started", permissionNeeded, len(o.Written), len(o.Failed), len(o.NotStarted))
 	default:
-		return exitWith(exitPartial, "apply partly failed: %d token(s) written, %d failed, %d not started; run apply again to finish", len(res.Written), len(res.Failed), len(res.NotStarted))
+		return exitWith(exitPartial, "apply partly failed: %d principal(s) written, %d failed, %d not started; run apply again to finish", len(o.Written), len(o.Failed), len(o.NotStarted))
 	}
 }
 
 // permissionNeeded says what a credential refused a role write (403) lacks.
-const permissionNeeded = "the credential may not update API token roles: it needs Organization Owner (or Workspace Owner for workspace tokens)"
+const permissionNeeded = "the credential may not update role assignments: it needs Organization Owner (or Workspace Owner for workspace tokens)"
 
 // denied reports whether a role write was refused with 403: apply then
-// started no other token.
+// started no other subject.
 func denied(res sync.Result) bool {
-	return slices.ContainsFunc(res.Failed, func(t sync.TokenResult) bool {
+	return slices.ContainsFunc(res.Failed, func(r sync.SubjectResult) bool {
 		var apiErr *astroapi.Error
-		return errors.As(t.Err, &apiErr) && apiErr.Method == http.MethodPost && errors.Is(t.Err, astroapi.ErrForbidden)
+		return errors.As(r.Err, &apiErr) && apiErr.Method == http.MethodPost && errors.Is(r.Err, astroapi.ErrForbidden)
 	})
 }
 
-// tokensOf returns the ids of the tokens a plan writes.
-func tokensOf(p sync.Plan) map[string]bool {
+// subjectsOf returns the ids of the subjects a plan writes.
+func subjectsOf(p sync.Plan) map[string]bool {
 	ids := map[string]bool{}
 	for _, c := range p.Changes {
-		ids[c.Token.ID] = true
+		ids[c.Subject.ID] = true
 	}
 	return ids
-}
-
-// tokenStore is the API as sync.Apply needs it, bound to one organization.
-type tokenStore struct {
-	client *astroapi.Client
-	org    string
-}
-
-func (s tokenStore) Token(ctx context.Context, id string) (astroapi.Token, error) {
-	return s.client.Token(ctx, s.org, id)
-}
-
-func (s tokenStore) SetRoles(ctx context.Context, id string, roles []astroapi.Role) error {
-	_, err := s.client.SetTokenRoles(ctx, s.org, id, roles)
-	return err
-}
-
-// ReserveWrite takes the write's rate-limit slot before the read (see
-// sync.WriteReserver).
-func (s tokenStore) ReserveWrite(ctx context.Context) (context.Context, func(), error) {
-	return s.client.ReserveWrite(ctx)
-}
-
-// progress reports apply progress on stderr: a live counter on a terminal,
-// a line per token otherwise.
-type progress struct {
-	st    Streams
-	total int
-	n     int
-}
-
-func newProgress(st Streams, total int) *progress {
-	return &progress{st: st, total: total}
-}
-
-// done is called once per finished token, never concurrently.
-func (p *progress) done(t sync.TokenResult) {
-	p.n++
-	if p.st.ErrTTY {
-		fmt.Fprintf(p.st.Err, "\rApplying: %d/%d tokens", p.n, p.total)
-		return
-	}
-	verb := "wrote"
-	if t.Err != nil {
-		verb = "failed"
-	}
-	fmt.Fprintf(p.st.Err, "[%d/%d] %s %s: %s\n", p.n, p.total, verb, render.TokenLabel(t.Token), changeCounts(t.Changes))
-}
-
-func (p *progress) finish() {
-	if p.st.ErrTTY && p.n > 0 {
-		fmt.Fprintln(p.st.Err)
-	}
-}
-
-// changeCounts summarises one token's changes, e.g. "+1 ~0 -2".
-func changeCounts(cs []sync.Change) string {
-	a, u, r := sync.Plan{Changes: cs}.Summary()
-	return fmt.Sprintf("+%d ~%d -%d", a, u, r)
 }

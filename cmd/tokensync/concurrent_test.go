@@ -202,7 +202,7 @@ func TestConcurrentWriters(t *testing.T) {
 		"warning: a-first [tok-a] was changed by someone else during the run",
 		"warning: c-managed-changed-before-read [tok-c] was changed by someone else during the run",
 		"Verification: 1 managed assignment(s) are not as the spec says:",
-		`  c-managed-changed-before-read on managed-2: want "DAG_DEPLOYER", have "DEPLOYMENT_ADMIN"`,
+		`  c-managed-changed-before-read [tok-c] on managed-2: want "DAG_DEPLOYER", have "DEPLOYMENT_ADMIN"`,
 	}
 	if diff := cmp.Diff(want, named); diff != "" {
 		t.Errorf("what apply says about the other writer (-want +got):\n%s\nstderr:\n%s", diff, r.stderr)
@@ -261,7 +261,7 @@ func TestSavedPlanRefusesChangedTokens(t *testing.T) {
 	wantCode(t, r, exitStale)
 	wantErr := "  changed since the plan: b-changed-before-read [tok-b]\n" +
 		"  changed since the plan: c-managed-changed-before-read [tok-c]\n" +
-		"tokensync: the plan is stale: 2 token(s) changed since it was made; nothing was written; run plan again\n"
+		"tokensync: the plan is stale: 2 principal(s) changed since it was made; nothing was written; run plan again\n"
 	if diff := cmp.Diff(wantErr, r.stderr); diff != "" {
 		t.Errorf("stderr (-want +got):\n%s", diff)
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/astroapi/astroapitest"
-	"github.com/tokensync/tokensync/render"
+	"github.com/tokensync/tokensync/planfile"
 )
 
 // secret is the credential every test uses; no output may contain it.
@@ -553,10 +553,13 @@ func TestPlanCostIsPagesOnly(t *testing.T) {
 	c := newCLI(t, testState)
 	f := c.write("tokens.yaml", mainSpec)
 	wantCode(t, c.run("plan", "-f", f), exitOK)
-	// 7 tokens, 5 deployments, 2 workspaces: one page each, plus one of roles.
+	// 7 tokens, 5 deployments, 2 workspaces, no users or teams: one page
+	// each, plus one of roles.
 	got := c.srv.Stats().Requests
 	want := map[string]int{
 		"GET /organizations/{organizationId}/tokens":      1,
+		"GET /organizations/{organizationId}/users":       1,
+		"GET /organizations/{organizationId}/teams":       1,
 		"GET /organizations/{organizationId}/deployments": 1,
 		"GET /organizations/{organizationId}/workspaces":  1,
 		"GET /organizations/{organizationId}/roles":       1,
@@ -611,10 +614,10 @@ func TestSavedPlanAppliesExactlyItsChanges(t *testing.T) {
 	wantCode(t, r, exitStale)
 }
 
-// validatePlanJSON checks a plan document against render/plan.schema.json.
+// validatePlanJSON checks a plan document against planfile/plan.schema.json.
 func validatePlanJSON(t *testing.T, data []byte) {
 	t.Helper()
-	schema, err := jsonschema.UnmarshalJSON(bytes.NewReader(render.PlanSchema()))
+	schema, err := jsonschema.UnmarshalJSON(bytes.NewReader(planfile.Schema()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -655,7 +658,7 @@ func TestApplyProgress(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("exit %d: %s", code, errb.String())
 		}
-		if !strings.Contains(errb.String(), "\rApplying: 3/3 tokens\n") || strings.Contains(errb.String(), "[1/3]") {
+		if !strings.Contains(errb.String(), "\rApplying: 3/3\n") || strings.Contains(errb.String(), "[1/3]") {
 			t.Errorf("stderr:\n%q", errb.String())
 		}
 	})

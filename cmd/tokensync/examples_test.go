@@ -116,7 +116,7 @@ func TestGitHubWorkflowCommands(t *testing.T) {
 		t.Errorf("plan step outputs %v, want exit-code 2 and has-changes true", got.outputs)
 	}
 	summary := r.readSummary()
-	if !strings.HasPrefix(summary, planMarker+"\n### tokensync plan: 2 to add, 1 to change, 2 to remove") {
+	if !strings.HasPrefix(summary, planMarker+"\n### tokensync plan: 3 to add, 2 to change, 2 to remove") {
 		t.Errorf("plan summary:\n%s", summary)
 	}
 	if c := gh.marked(); len(c) != 1 || c[0].Body != summary {
@@ -128,7 +128,7 @@ func TestGitHubWorkflowCommands(t *testing.T) {
 	if got := runStep("push", apply); got.code != 0 || got.outputs["exit-code"] != "0" {
 		t.Fatalf("apply step exited %d, outputs %v:\n%s", got.code, got.outputs, got.log)
 	}
-	for _, want := range []string{"Apply complete: 2 added, 1 changed, 2 removed.", "Verified: converged."} {
+	for _, want := range []string{"Apply complete: 3 added, 2 changed, 2 removed.", "Verified: converged."} {
 		if !strings.Contains(r.readSummary(), want) {
 			t.Errorf("apply summary lacks %q:\n%s", want, r.readSummary())
 		}

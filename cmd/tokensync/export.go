@@ -81,19 +81,21 @@ func (c *ExportCmd) selectDeployments(obs *sync.Observed) ([]astroapi.Deployment
 }
 
 // exportComment heads the exported file.
-const exportComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens.\nDeployment API tokens are not managed and are left out."
+const exportComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens, users and teams.\nDeployment API tokens, and inactive or banned users, are left out."
 
-// exportSpec builds the spec document: deployments by id (name and
-// workspace in a comment), tokens by name where the name is unique in the
-// organization (and not empty, which the spec refuses) and by id otherwise.
+// exportSpec builds the spec of today's assignments: deployments by id
+// (name and workspace in a comment) with all four lists, each subject by
+// name where its name is unique among its family (tokens, users, teams)
+// and not empty, by id otherwise. Deployment API tokens are left out, and
+// so are INACTIVE and BANNED users, which may not be given a role.
 func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) spec.Document {
 	wsName := map[string]string{}
 	for _, w := range obs.Workspaces {
 		wsName[w.ID] = w.Name
 	}
 	nameCount := map[string]int{}
-	for _, t := range obs.Tokens {
-		nameCount[t.Name]++
+	for _, s := range obs.Subjects {
+		nameCount[family(s.Kind)+"\x00"+s.Name]++
 	}
 	deps = slices.Clone(deps)
 	slices.SortFunc(deps, func(a, b astroapi.Deployment) int {
@@ -101,38 +103,43 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) spec.Document {
 	})
 
 	type entry struct {
-		token astroapi.Token
-		role  string
+		subject sync.Subject
+		role    string
 	}
 	held := map[string][]entry{} // deployment id → assignments
-	for _, t := range obs.Tokens {
-		if t.Scope == astroapi.ScopeDeployment {
+	for _, s := range obs.Subjects {
+		if !slices.Contains(spec.Kinds(), s.Kind) || s.Status == astroapi.UserInactive || s.Status == astroapi.UserBanned {
 			continue
 		}
-		for _, r := range astroapi.TokenDeploymentRoles(t.Roles) {
-			held[r.DeploymentID] = append(held[r.DeploymentID], entry{t, r.Role})
+		for _, r := range s.Deployments {
+			held[r.DeploymentID] = append(held[r.DeploymentID], entry{s, r.Role})
 		}
 	}
 
-	doc := spec.Document{Organization: obs.Organization, Comment: exportComment, Always: []spec.Kind{spec.KindWorkspaceToken}}
+	doc := spec.Document{Organization: obs.Organization, Comment: exportComment, Always: spec.Kinds()}
 	for _, d := range deps {
 		entries := held[d.ID]
 		slices.SortFunc(entries, func(a, b entry) int {
-			return cmp.Or(strings.Compare(a.token.Name, b.token.Name), strings.Compare(a.token.ID, b.token.ID))
+			return cmp.Or(strings.Compare(a.subject.Name, b.subject.Name), strings.Compare(a.subject.ID, b.subject.ID))
 		})
 		dd := spec.DeploymentDoc{ID: d.ID, Name: d.Name, Workspace: wsName[d.WorkspaceID], Entries: map[spec.Kind][]spec.EntryDoc{}}
 		for _, e := range entries {
-			ed := spec.EntryDoc{Name: e.token.Name, Role: e.role}
-			if nameCount[e.token.Name] != 1 || e.token.Name == "" {
-				ed = spec.EntryDoc{ID: e.token.ID, Role: e.role, Comment: e.token.Name + " (name shared by several tokens)"}
+			s := e.subject
+			ed := spec.EntryDoc{Name: s.Name, Role: e.role}
+			if nameCount[family(s.Kind)+"\x00"+s.Name] != 1 || s.Name == "" {
+				ed = spec.EntryDoc{ID: s.ID, Role: e.role, Comment: s.Name + " (name shared by several)"}
 			}
-			kind := spec.KindWorkspaceToken
-			if e.token.Scope == astroapi.ScopeOrganization {
-				kind = spec.KindOrganizationToken
-			}
-			dd.Entries[kind] = append(dd.Entries[kind], ed)
+			dd.Entries[s.Kind] = append(dd.Entries[s.Kind], ed)
 		}
 		doc.Deployments = append(doc.Deployments, dd)
 	}
 	return doc
+}
+
+// family groups the kinds whose names share one namespace: the tokens.
+func family(k spec.Kind) string {
+	if k == spec.KindUser || k == spec.KindTeam {
+		return string(k)
+	}
+	return "token"
 }

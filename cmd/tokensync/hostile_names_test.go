@@ -167,6 +167,7 @@ func TestPropertyExportParsesBack(t *testing.T) {
 		}
 		tokIDs := rapid.SliceOfNDistinct(nonEmpty, 0, 8, rapid.ID[string]).Draw(rt, "tokens")
 		names := map[string]int{}
+		var tokens []astroapi.Token
 		for _, id := range tokIDs {
 			tok := astroapi.Token{ID: id, Name: text.Draw(rt, "token name"), Scope: astroapi.ScopeWorkspace}
 			if rapid.Bool().Draw(rt, "organization token") {
@@ -176,9 +177,9 @@ func TestPropertyExportParsesBack(t *testing.T) {
 				tok.Roles = append(tok.Roles, astroapi.Role{EntityType: astroapi.EntityDeployment, EntityID: d, Role: role.Draw(rt, "role")})
 			}
 			names[tok.Name]++
-			obs.Tokens = append(obs.Tokens, tok)
+			tokens = append(tokens, tok)
 		}
-		for _, tok := range obs.Tokens {
+		for _, tok := range tokens {
 			ref := tok.Scope + " name " + tok.Name
 			if names[tok.Name] > 1 || tok.Name == "" {
 				ref = tok.Scope + " id " + tok.ID
@@ -188,6 +189,9 @@ func TestPropertyExportParsesBack(t *testing.T) {
 			}
 		}
 
+		for _, tok := range tokens {
+			obs.Subjects = append(obs.Subjects, sync.TokenSubject(tok))
+		}
 		var buf bytes.Buffer
 		if err := spec.Encode(&buf, exportSpec(obs, obs.Deployments)); err != nil {
 			rt.Fatal(err)
@@ -342,7 +346,7 @@ func TestApplyOutputEscapesAPIText(t *testing.T) {
 			`role \u202erejected\u202c\u2066 by policy\u2069`, // the client made the ESC a space
 			line("  note: ", "tok-16"),
 			line("warning: ", "tok-12"),
-			render.Safe(byID["tok-15"]) + " on " + render.Safe("prod\r\n# fake: comment \u2066yes"),
+			render.Safe(byID["tok-15"]) + " [tok-15] on " + render.Safe("prod\r\n# fake: comment \u2066yes"),
 		} {
 			if !strings.Contains(r.stderr, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)

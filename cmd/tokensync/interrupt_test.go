@@ -280,7 +280,7 @@ func TestInterruptDuringApply(t *testing.T) {
 				"[1/6] wrote bot-",
 				"[2/6] wrote bot-",
 				"  not started: bot-3 [tok-3]\n  not started: bot-4 [tok-4]\n  not started: bot-5 [tok-5]\n  not started: bot-6 [tok-6]\n",
-				"tokensync: interrupted: 2 token(s) written, 4 not started; run apply again to finish\n",
+				"tokensync: interrupted: 2 principal(s) written, 4 not started; run apply again to finish\n",
 			} {
 				if !strings.Contains(r.stderr, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
@@ -289,7 +289,7 @@ func TestInterruptDuringApply(t *testing.T) {
 			if strings.Contains(r.stderr, "failed") {
 				t.Errorf("an interrupted write failed:\n%s", r.stderr)
 			}
-			if !strings.Contains(r.stdout, "Apply incomplete: 2 added, 0 changed, 0 removed; 0 token(s) failed, 4 not started.") {
+			if !strings.Contains(r.stdout, "Apply incomplete: 2 added, 0 changed, 0 removed; 0 principal(s) failed, 4 not started.") {
 				t.Errorf("stdout:\n%s", r.stdout)
 			}
 			st := srv.Stats()
@@ -325,7 +325,7 @@ func TestInterruptDuringTokenRead(t *testing.T) {
 	r, _ := p.wait()
 	wantCode(t, r, exitPartial)
 	if !strings.Contains(r.stderr, "[1/6] wrote bot-1 [tok-1]: +1 ~0 -0\n") ||
-		!strings.Contains(r.stderr, "tokensync: interrupted: 1 token(s) written, 5 not started; run apply again to finish\n") {
+		!strings.Contains(r.stderr, "tokensync: interrupted: 1 principal(s) written, 5 not started; run apply again to finish\n") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 	if diff := cmp.Diff(map[string]int{"tok-1": 1}, srv.Stats().RoleWrites); diff != "" {

@@ -8,9 +8,12 @@ import (
 	"github.com/tokensync/tokensync/sync"
 )
 
+// engine is the sync engine of the session's organization.
+func (s *session) engine() *sync.Engine { return sync.NewEngine(s.client, s.org) }
+
 // observe lists what the API says today.
 func observe(ctx context.Context, s *session) (*sync.Observed, error) {
-	obs, err := sync.Observe(ctx, s.client, s.org)
+	obs, err := s.engine().Observe(ctx)
 	if err == nil && obs.PerWorkspace {
 		s.log.Info("the credential may not list the whole organization; listed per workspace instead", "workspaces", len(obs.Workspaces))
 	}
@@ -23,6 +26,11 @@ type PlanFlags struct {
 	Prune       bool     `help:"Remove assignments on managed deployments that the spec does not list."`
 	MaxRemovals int      `default:"20" help:"Refuse a plan with more removals than this (-1: no limit)."`
 	Protect     []string `help:"Token name or id (glob) that must never lose or change a role; repeatable." placeholder:"TOKEN"`
+}
+
+// options are the options of sync.Compute the flags set.
+func (f *PlanFlags) options() sync.Options {
+	return sync.Options{Prune: f.Prune, MaxRemovals: f.MaxRemovals, Protect: f.Protect}
 }
 
 // planned is everything a plan was made from.
@@ -58,7 +66,7 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 		return nil, &unresolvedError{org: sess.org, err: err}
 	}
 	printNotes(st, desired.Notes)
-	p := sync.Compute(desired, obs, sync.Options{Prune: f.Prune, MaxRemovals: f.MaxRemovals, Protect: f.Protect})
+	p := sync.Compute(desired, obs, f.options())
 	return &planned{spec: sp, sess: sess, obs: obs, plan: p}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/tokensync/tokensync/planfile"
 	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
 )
@@ -32,7 +33,7 @@ func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		return err
 	}
 	defer p.sess.close()
-	meta := render.Meta{ToolVersion: version, SpecDigest: p.spec.Digest, SpecFiles: p.spec.Files}
+	meta := planfile.Meta{ToolVersion: version, SpecDigest: p.spec.Digest, SpecFiles: p.spec.Files, Options: c.options()}
 	refused := p.plan.Refused()
 	if c.Out != "" && !refused {
 		var buf bytes.Buffer

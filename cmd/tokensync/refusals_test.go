@@ -29,7 +29,7 @@ func TestApplyForbiddenStopsAtFirstRefusal(t *testing.T) {
 	if n := c.posts(); n != 1 {
 		t.Errorf("%d role writes tried, want 1: apply went on after the first 403", n)
 	}
-	want := "tokensync: the credential may not update API token roles: it needs Organization Owner (or Workspace Owner for workspace tokens); nothing was written\n"
+	want := "tokensync: the credential may not update role assignments: it needs Organization Owner (or Workspace Owner for workspace tokens); nothing was written\n"
 	if !strings.HasSuffix(r.stderr, want) {
 		t.Errorf("stderr does not end with %q:\n%s", want, r.stderr)
 	}
@@ -57,7 +57,7 @@ func TestDryRunOfSavedPlanChecksStaleness(t *testing.T) {
 	c.srv.ResetStats()
 	r = c.run("apply", planFile, "--dry-run")
 	wantCode(t, r, exitStale)
-	for _, want := range []string{"  changed since the plan: old-bot [tok-old]\n", "the plan is stale: 1 token(s) changed since it was made; nothing was written"} {
+	for _, want := range []string{"  changed since the plan: old-bot [tok-old]\n", "the plan is stale: 1 principal(s) changed since it was made; nothing was written"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}

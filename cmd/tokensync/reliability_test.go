@@ -422,8 +422,8 @@ func runChaos(t *testing.T, seed uint64, n int, rate float64) chaosFigures {
 			if diff := cmp.Diff(failed, ids(progressFail, r.stderr)); diff != "" {
 				t.Errorf("run %d: the failures listed at the end differ from the progress lines (-end +progress):\n%s", run, diff)
 			}
-			if !strings.Contains(r.stdout, fmt.Sprintf("token(s) failed, 0 not started.")) ||
-				!strings.Contains(r.stdout, fmt.Sprintf("; %d token(s) failed", len(failed))) {
+			if !strings.Contains(r.stdout, fmt.Sprintf("principal(s) failed, 0 not started.")) ||
+				!strings.Contains(r.stdout, fmt.Sprintf("; %d principal(s) failed", len(failed))) {
 				t.Errorf("run %d: stdout does not count %d failures:\n%s", run, len(failed), r.stdout)
 			}
 			fig.failedNamed += len(failed)

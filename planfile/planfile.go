@@ -1,0 +1,353 @@
+// Package planfile is the plan as a document: the JSON that plan -o json
+// shows and plan --out saves, and the saved plan that apply PLAN.json
+// reads back, validates and checks again. It owns the document's types,
+// the conversion both ways, and the re-derivation of the guards from the
+// options the document records; rendering it as bytes is render's.
+package planfile
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/tokensync/tokensync/spec"
+	"github.com/tokensync/tokensync/sync"
+)
+
+// FormatVersion is the version of the JSON plan document. Any change to the
+// document's meaning or shape gets a new version.
+const FormatVersion = "2"
+
+// Meta is what a plan document records besides the plan itself.
+type Meta struct {
+	ToolVersion string
+	SpecDigest  string
+	SpecFiles   []string
+	Options     sync.Options
+}
+
+// Document is the JSON plan document, also the saved-plan file. Its fields
+// are a stable contract, described by plan.schema.json.
+type Document struct {
+	FormatVersion string            `json:"format_version"`
+	ToolVersion   string            `json:"tokensync_version"`
+	Organization  string            `json:"organization"`
+	Spec          SpecInfo          `json:"spec"`
+	Changes       []ChangeJSON      `json:"changes"`
+	Unmanaged     []ChangeJSON      `json:"unmanaged"`
+	Guards        []GuardJSON       `json:"guards"`
+	Refused       bool              `json:"refused"`
+	Summary       Summary           `json:"summary"`
+	Fingerprints  map[string]string `json:"fingerprints"`
+	Options       OptionsJSON       `json:"options"`
+	Target        *TargetJSON       `json:"target"`
+}
+
+// OptionsJSON are the options a plan was computed with; apply of a saved
+// plan re-derives the guards from them.
+type OptionsJSON struct {
+	Prune       bool     `json:"prune"`
+	MaxRemovals int      `json:"max_removals"`
+	Protect     []string `json:"protect"`
+}
+
+// TargetJSON is the resolved spec a plan aims at (sync.Target), so that
+// apply of a saved plan sets every managed assignment of a subject it
+// writes as the spec says, and verifies every one.
+type TargetJSON struct {
+	Prune       bool                `json:"prune"`
+	Ignore      map[string][]string `json:"ignore"`
+	Deployments []ManagedJSON       `json:"deployments"`
+}
+
+// ManagedJSON is one managed deployment of a target.
+type ManagedJSON struct {
+	ID          string           `json:"id"`
+	Name        string           `json:"name"`
+	WorkspaceID string           `json:"workspace_id"`
+	Prune       bool             `json:"prune"`
+	AllowEmpty  bool             `json:"allow_empty"`
+	Lists       []string         `json:"lists"`
+	Assignments []AssignmentJSON `json:"assignments"`
+}
+
+// AssignmentJSON is one spec entry of a managed deployment.
+type AssignmentJSON struct {
+	Subject SubjectJSON `json:"subject"`
+	Role    string      `json:"role"`
+	Absent  bool        `json:"absent"`
+	Source  *SourceJSON `json:"source"`
+}
+
+// SpecInfo identifies the spec a plan was made from.
+type SpecInfo struct {
+	Digest string   `json:"digest"`
+	Files  []string `json:"files"`
+}
+
+// ChangeJSON is one change or unmanaged assignment. Before and After are ""
+// when the token holds no role on the deployment before or after.
+type ChangeJSON struct {
+	Action     string         `json:"action"`
+	Deployment DeploymentJSON `json:"deployment"`
+	Subject    SubjectJSON    `json:"subject"`
+	Before     string         `json:"before"`
+	After      string         `json:"after"`
+	Reason     string         `json:"reason"`
+	Source     *SourceJSON    `json:"source"`
+}
+
+// DeploymentJSON names a deployment.
+type DeploymentJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// SubjectJSON names a subject: its kind (workspaceToken,
+// organizationToken, deploymentToken, user or team), id and name (a user's
+// username).
+type SubjectJSON struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// SourceJSON is the spec entry a change comes from.
+type SourceJSON struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Col  int    `json:"col"`
+}
+
+// GuardJSON is the result of one guard.
+type GuardJSON struct {
+	Name    string `json:"name"`
+	OK      bool   `json:"ok"`
+	Message string `json:"message"`
+}
+
+// Summary counts the plan's changes.
+type Summary struct {
+	Add       int `json:"add"`
+	Change    int `json:"change"`
+	Remove    int `json:"remove"`
+	Unmanaged int `json:"unmanaged"`
+}
+
+// New builds the document of a plan.
+func New(p sync.Plan, m Meta) Document {
+	add, change, remove := p.Summary()
+	d := Document{
+		FormatVersion: FormatVersion,
+		ToolVersion:   m.ToolVersion,
+		Organization:  p.Organization,
+		Spec:          SpecInfo{Digest: m.SpecDigest, Files: nonNil(m.SpecFiles)},
+		Changes:       ChangesJSON(p.Changes),
+		Unmanaged:     ChangesJSON(p.Unmanaged),
+		Guards:        []GuardJSON{},
+		Refused:       p.Refused(),
+		Summary:       Summary{Add: add, Change: change, Remove: remove, Unmanaged: len(p.Unmanaged)},
+		Fingerprints:  map[string]string{},
+	}
+	for _, g := range p.Guards {
+		d.Guards = append(d.Guards, GuardJSON{Name: g.Name, OK: g.OK, Message: g.Message})
+	}
+	for k, v := range p.Fingerprints {
+		d.Fingerprints[k] = v
+	}
+	d.Options = OptionsJSON{Prune: m.Options.Prune, MaxRemovals: m.Options.MaxRemovals, Protect: nonNil(m.Options.Protect)}
+	d.Target = targetJSON(p.Target)
+	return d
+}
+
+func targetJSON(t *sync.Target) *TargetJSON {
+	if t == nil {
+		return nil
+	}
+	out := &TargetJSON{Prune: t.Prune, Ignore: map[string][]string{}, Deployments: []ManagedJSON{}}
+	for k, globs := range t.Desired.Ignore {
+		out.Ignore[string(k)] = slices.Clone(globs)
+	}
+	for _, md := range t.Desired.Deployments {
+		m := ManagedJSON{ID: md.ID, Name: md.Name, WorkspaceID: md.WorkspaceID, Prune: md.Prune, AllowEmpty: md.AllowEmpty,
+			Lists: []string{}, Assignments: []AssignmentJSON{}}
+		for _, k := range md.Lists {
+			m.Lists = append(m.Lists, string(k))
+		}
+		for _, a := range md.Assignments {
+			src := a.Source
+			m.Assignments = append(m.Assignments, AssignmentJSON{Subject: subjectJSON(a.Subject), Role: a.Role, Absent: a.Absent, Source: sourceJSON(&src)})
+		}
+		out.Deployments = append(out.Deployments, m)
+	}
+	return out
+}
+
+func (t *TargetJSON) target() *sync.Target {
+	if t == nil {
+		return nil
+	}
+	out := &sync.Target{Prune: t.Prune, Desired: sync.Desired{Ignore: map[sync.Kind][]string{}}}
+	for k, globs := range t.Ignore {
+		out.Desired.Ignore[sync.Kind(k)] = slices.Clone(globs)
+	}
+	for _, m := range t.Deployments {
+		md := sync.ManagedDeployment{ID: m.ID, Name: m.Name, WorkspaceID: m.WorkspaceID, Prune: m.Prune, AllowEmpty: m.AllowEmpty}
+		for _, k := range m.Lists {
+			md.Lists = append(md.Lists, sync.Kind(k))
+		}
+		for _, a := range m.Assignments {
+			da := sync.DesiredAssignment{Subject: a.Subject.ref(), Role: a.Role, Absent: a.Absent}
+			if p := a.Source.pos(); p != nil {
+				da.Source = *p
+			}
+			md.Assignments = append(md.Assignments, da)
+		}
+		out.Desired.Deployments = append(out.Desired.Deployments, md)
+	}
+	return out
+}
+
+func subjectJSON(s sync.SubjectRef) SubjectJSON {
+	return SubjectJSON{Kind: string(s.Kind), ID: s.ID, Name: s.Name}
+}
+
+func (s SubjectJSON) ref() sync.SubjectRef {
+	return sync.SubjectRef{Kind: sync.Kind(s.Kind), ID: s.ID, Name: s.Name}
+}
+
+func sourceJSON(p *spec.Pos) *SourceJSON {
+	if p == nil {
+		return nil
+	}
+	return &SourceJSON{File: p.File, Line: p.Line, Col: p.Col}
+}
+
+func (s *SourceJSON) pos() *spec.Pos {
+	if s == nil {
+		return nil
+	}
+	return &spec.Pos{File: s.File, Line: s.Line, Col: s.Col}
+}
+
+// Read decodes a saved plan. It refuses unknown fields and any
+// format version other than FormatVersion.
+func Read(r io.Reader) (Document, error) {
+	var d Document
+	dec := json.NewDecoder(io.LimitReader(r, 256<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return Document{}, fmt.Errorf("read plan: %w", err)
+	}
+	if d.FormatVersion != FormatVersion {
+		return Document{}, fmt.Errorf("read plan: format_version %q is not supported (this tokensync reads %q)", d.FormatVersion, FormatVersion)
+	}
+	if dec.More() {
+		return Document{}, errors.New("read plan: unexpected data after the document")
+	}
+	if err := d.validate(); err != nil {
+		return Document{}, fmt.Errorf("read plan: %w", err)
+	}
+	return d, nil
+}
+
+// Plan turns a document back into the plan it was made from. Its guards
+// are not the verdicts the document records: they are derived again from
+// its changes, its target and the options it records (sync.Guards), so a
+// document edited to say a refused plan is fine is still refused.
+func (d Document) Plan() sync.Plan {
+	p := sync.Plan{
+		Organization: d.Organization,
+		Changes:      changesFromJSON(d.Changes),
+		Unmanaged:    changesFromJSON(d.Unmanaged),
+		Fingerprints: map[string]string{},
+		Target:       d.Target.target(),
+	}
+	for k, v := range d.Fingerprints {
+		p.Fingerprints[k] = v
+	}
+	p.Guards = sync.Guards(p, d.Options.options())
+	return p
+}
+
+func (o OptionsJSON) options() sync.Options {
+	return sync.Options{Prune: o.Prune, MaxRemovals: o.MaxRemovals, Protect: slices.Clone(o.Protect)}
+}
+
+// validate checks what the schema cannot: every change is a write of a
+// known kind of subject, with a fingerprint; the document has a target.
+func (d Document) validate() error {
+	if d.Organization == "" {
+		return errors.New("no organization")
+	}
+	if d.Target == nil {
+		return errors.New("no target")
+	}
+	known := map[string]bool{}
+	for _, k := range spec.Kinds() {
+		known[string(k)] = true
+	}
+	for i, c := range d.Changes {
+		switch {
+		case c.Action != string(sync.Add) && c.Action != string(sync.Update) && c.Action != string(sync.Remove):
+			return fmt.Errorf("change %d: action %q is not add, update or remove", i+1, c.Action)
+		case !known[c.Subject.Kind]:
+			return fmt.Errorf("change %d: subject kind %q cannot be managed", i+1, c.Subject.Kind)
+		case c.Subject.ID == "" || c.Deployment.ID == "":
+			return fmt.Errorf("change %d: no subject or deployment id", i+1)
+		case d.Fingerprints[c.Subject.ID] == "":
+			return fmt.Errorf("change %d: no fingerprint for subject %s", i+1, c.Subject.ID)
+		case (c.Action == string(sync.Remove)) != (c.After == ""):
+			return fmt.Errorf("change %d: a %s with after %q", i+1, c.Action, c.After)
+		}
+	}
+	return nil
+}
+
+func ChangesJSON(cs []sync.Change) []ChangeJSON {
+	out := make([]ChangeJSON, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, ChangeJSON{
+			Action:     string(c.Action),
+			Deployment: DeploymentJSON{ID: c.Deployment.ID, Name: c.Deployment.Name},
+			Subject:    subjectJSON(c.Subject),
+			Before:     c.Before,
+			After:      c.After,
+			Reason:     c.Reason,
+			Source:     sourceJSON(c.Source),
+		})
+	}
+	return out
+}
+
+func changesFromJSON(cs []ChangeJSON) []sync.Change {
+	var out []sync.Change
+	for _, j := range cs {
+		out = append(out, sync.Change{
+			Action:     sync.Action(j.Action),
+			Deployment: sync.DeploymentRef{ID: j.Deployment.ID, Name: j.Deployment.Name},
+			Subject:    j.Subject.ref(),
+			Before:     j.Before,
+			After:      j.After,
+			Reason:     j.Reason,
+			Source:     j.Source.pos(),
+		})
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+//go:embed plan.schema.json
+var planSchema []byte
+
+// Schema returns the JSON Schema of the plan document.
+func Schema() []byte { return planSchema }

@@ -1,0 +1,245 @@
+package render
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/planfile"
+	"github.com/tokensync/tokensync/sync"
+)
+
+// Progress reports apply progress: a live counter on a terminal, a line
+// per subject otherwise. Done is called once per finished subject, never
+// concurrently (sync.ApplyOptions.Progress).
+type Progress struct {
+	w     io.Writer
+	live  bool
+	total int
+	n     int
+}
+
+// NewProgress returns the progress of an apply of total subjects on w; live
+// says w is a terminal.
+func NewProgress(w io.Writer, live bool, total int) *Progress {
+	return &Progress{w: w, live: live, total: total}
+}
+
+// Done reports one finished subject.
+func (p *Progress) Done(r sync.SubjectResult) {
+	p.n++
+	if p.live {
+		fmt.Fprintf(p.w, "\rApplying: %d/%d", p.n, p.total)
+		return
+	}
+	verb := "wrote"
+	if r.Err != nil {
+		verb = "failed"
+	}
+	a, u, d := sync.Plan{Changes: r.Changes}.Summary()
+	fmt.Fprintf(p.w, "[%d/%d] %s %s: +%d ~%d -%d\n", p.n, p.total, verb, SubjectLabel(r.Subject), a, u, d)
+}
+
+// Finish ends the live counter's line.
+func (p *Progress) Finish() {
+	if p.live && p.n > 0 {
+		fmt.Fprintln(p.w)
+	}
+}
+
+// Stale lists the subjects changed since a saved plan, on w.
+func Stale(w io.Writer, stale []sync.SubjectRef) {
+	for _, s := range stale {
+		fmt.Fprintf(w, "  changed since the plan: %s\n", SubjectLabel(s))
+	}
+}
+
+// ApplyText writes the outcome of an apply as text: the summary line on
+// out; failures (with the API's message and request id), subjects not
+// started, notes and the verification on log.
+func ApplyText(out, log io.Writer, o sync.Outcome) error {
+	bw := bufio.NewWriter(log)
+	for _, r := range o.Failed {
+		fmt.Fprintf(bw, "  failed: %s: %s\n", SubjectLabel(r.Subject), Safe(r.Err.Error()))
+	}
+	for _, r := range o.NotStarted {
+		fmt.Fprintf(bw, "  not started: %s\n", SubjectLabel(r.Subject))
+	}
+	for _, r := range o.Written {
+		if r.ChangedSincePlan {
+			fmt.Fprintf(bw, "  note: %s had changed since the plan; its new roles were computed from a fresh read\n", SubjectLabel(r.Subject))
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	add, change, remove := o.Summary()
+	var err error
+	if o.Complete() {
+		_, err = fmt.Fprintf(out, "Apply complete: %d added, %d changed, %d removed.\n", add, change, remove)
+	} else {
+		_, err = fmt.Fprintf(out, "Apply incomplete: %d added, %d changed, %d removed; %d principal(s) failed, %d not started.\n",
+			add, change, remove, len(o.Failed), len(o.NotStarted))
+	}
+	if err != nil {
+		return err
+	}
+	return verificationText(log, o)
+}
+
+func verificationText(w io.Writer, o sync.Outcome) error {
+	bw := bufio.NewWriter(w)
+	if o.VerifyErr != nil {
+		fmt.Fprintf(bw, "warning: %s\n", Safe(o.VerifyErr.Error()))
+	}
+	if v := o.Verification; v != nil {
+		for _, s := range v.ChangedByOthers {
+			fmt.Fprintf(bw, "warning: %s was changed by someone else during the run\n", SubjectLabel(s))
+		}
+		if v.Converged {
+			fmt.Fprintln(bw, "Verified: converged.")
+		} else {
+			fmt.Fprintf(bw, "Verification: %d managed assignment(s) are not as the spec says:\n", len(v.Remaining))
+			for _, c := range v.Remaining {
+				fmt.Fprintf(bw, "  %s on %s: want %q, have %q\n", SubjectLabel(c.Subject), Safe(c.Deployment.Name), c.After, c.Before)
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+// ApplyFormatVersion is the version of the JSON apply result document.
+const ApplyFormatVersion = "1"
+
+// ApplyDocument is the JSON result of an apply (apply -o json), described
+// by apply.schema.json.
+type ApplyDocument struct {
+	FormatVersion string                 `json:"format_version"`
+	ToolVersion   string                 `json:"tokensync_version"`
+	Organization  string                 `json:"organization"`
+	Complete      bool                   `json:"complete"`
+	Summary       planfile.Summary       `json:"summary"`
+	Writes        []WriteJSON            `json:"writes"`
+	Failed        []WriteJSON            `json:"failed"`
+	NotStarted    []planfile.SubjectJSON `json:"not_started"`
+	Stale         []planfile.SubjectJSON `json:"stale"`
+	Verification  *VerifyJSON            `json:"verification"`
+	Refused       bool                   `json:"refused"`
+}
+
+// WriteJSON is one subject apply wrote (or tried to).
+type WriteJSON struct {
+	Subject      planfile.SubjectJSON  `json:"subject"`
+	Changes      []planfile.ChangeJSON `json:"changes"`
+	Before       []DeploymentRoleJSON  `json:"before"`
+	After        []DeploymentRoleJSON  `json:"after"`
+	Status       string                `json:"status"` // written, unchanged, failed
+	Error        string                `json:"error,omitempty"`
+	StatusCode   int                   `json:"status_code,omitempty"`
+	RequestID    string                `json:"request_id,omitempty"`
+	DurationMS   float64               `json:"duration_ms"`
+	ChangedSince bool                  `json:"changed_since_plan"`
+}
+
+// DeploymentRoleJSON is one deployment role of a subject.
+type DeploymentRoleJSON struct {
+	DeploymentID string `json:"deployment_id"`
+	Role         string `json:"role"`
+}
+
+// VerifyJSON is the verification after apply.
+type VerifyJSON struct {
+	Converged       bool                   `json:"converged"`
+	Remaining       []planfile.ChangeJSON  `json:"remaining"`
+	ChangedByOthers []planfile.SubjectJSON `json:"changed_by_others"`
+	Error           string                 `json:"error,omitempty"`
+}
+
+// NewApplyDocument builds the JSON result of an apply.
+func NewApplyDocument(o sync.Outcome, org, toolVersion string) ApplyDocument {
+	add, change, remove := o.Summary()
+	d := ApplyDocument{
+		FormatVersion: ApplyFormatVersion,
+		ToolVersion:   toolVersion,
+		Organization:  org,
+		Complete:      o.Complete(),
+		Summary:       planfile.Summary{Add: add, Change: change, Remove: remove},
+		Writes:        writesJSON(o.Written),
+		Failed:        writesJSON(o.Failed),
+		NotStarted:    subjectsJSON(o.NotStarted),
+		Stale:         subjectsJSON(o.Stale),
+		Refused:       o.Refused,
+	}
+	if o.Verification != nil || o.VerifyErr != nil {
+		v := &VerifyJSON{Remaining: []planfile.ChangeJSON{}, ChangedByOthers: []planfile.SubjectJSON{}}
+		if o.VerifyErr != nil {
+			v.Error = o.VerifyErr.Error()
+		} else {
+			v.Converged = o.Verification.Converged
+			v.Remaining = planfile.ChangesJSON(o.Verification.Remaining)
+			for _, s := range o.Verification.ChangedByOthers {
+				v.ChangedByOthers = append(v.ChangedByOthers, subjectJSON(s))
+			}
+		}
+		d.Verification = v
+	}
+	return d
+}
+
+// ApplyJSON writes the JSON result of an apply, indented.
+func ApplyJSON(w io.Writer, o sync.Outcome, org, toolVersion string) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(NewApplyDocument(o, org, toolVersion))
+}
+
+func subjectJSON(s sync.SubjectRef) planfile.SubjectJSON {
+	return planfile.SubjectJSON{Kind: string(s.Kind), ID: s.ID, Name: s.Name}
+}
+
+func subjectsJSON(rs []sync.SubjectResult) []planfile.SubjectJSON {
+	out := []planfile.SubjectJSON{}
+	for _, r := range rs {
+		out = append(out, subjectJSON(r.Subject))
+	}
+	return out
+}
+
+func rolesJSON(rs []astroapi.DeploymentRole) []DeploymentRoleJSON {
+	out := []DeploymentRoleJSON{}
+	for _, r := range rs {
+		out = append(out, DeploymentRoleJSON{DeploymentID: r.DeploymentID, Role: r.Role})
+	}
+	return out
+}
+
+func writesJSON(rs []sync.SubjectResult) []WriteJSON {
+	out := []WriteJSON{}
+	for _, r := range rs {
+		w := WriteJSON{
+			Subject:      subjectJSON(r.Subject),
+			Changes:      planfile.ChangesJSON(r.Changes),
+			Before:       rolesJSON(r.Before),
+			After:        rolesJSON(r.After),
+			Status:       "unchanged",
+			DurationMS:   float64(r.Duration) / float64(time.Millisecond),
+			ChangedSince: r.ChangedSincePlan,
+		}
+		switch {
+		case r.Err != nil:
+			w.Status, w.Error = "failed", r.Err.Error()
+			var apiErr *astroapi.Error
+			if errors.As(r.Err, &apiErr) {
+				w.StatusCode, w.RequestID = apiErr.StatusCode, apiErr.RequestID
+			}
+		case r.Wrote:
+			w.Status = "written"
+		}
+		out = append(out, w)
+	}
+	return out
+}

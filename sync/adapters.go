@@ -1,0 +1,428 @@
+package sync
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/tokensync/tokensync/astroapi"
+)
+
+// TokenAPI is what the token adapter needs of the API. *astroapi.Client
+// implements it.
+type TokenAPI interface {
+	Tokens(ctx context.Context, org string, f astroapi.TokenFilter) ([]astroapi.Token, error)
+	Token(ctx context.Context, org, id string) (astroapi.Token, error)
+	SetTokenRoles(ctx context.Context, org, id string, roles []astroapi.Role) (astroapi.SubjectRoles, error)
+}
+
+// UserAPI is what the user adapter needs of the API. *astroapi.Client
+// implements it.
+type UserAPI interface {
+	Users(ctx context.Context, org string, f astroapi.UserFilter) ([]astroapi.User, error)
+	User(ctx context.Context, org, id string) (astroapi.User, error)
+	SetUserRoles(ctx context.Context, org, id string, r astroapi.UpdateUserRolesRequest) (astroapi.SubjectRoles, error)
+}
+
+// TeamAPI is what the team adapter needs of the API. *astroapi.Client
+// implements it.
+type TeamAPI interface {
+	Teams(ctx context.Context, org string, f astroapi.TeamFilter) ([]astroapi.Team, error)
+	Team(ctx context.Context, org, id string) (astroapi.Team, error)
+	SetTeamRoles(ctx context.Context, org, id string, r astroapi.UpdateTeamRolesRequest) (astroapi.SubjectRoles, error)
+}
+
+// Client is the whole API as sync uses it. *astroapi.Client implements it.
+type Client interface {
+	Lister
+	TokenAPI
+	UserAPI
+	TeamAPI
+}
+
+// NewAdapters returns the adapters of every family of subject, for
+// organization org: API tokens, users and teams. When c can reserve write
+// slots (WriteReserver), so can they.
+func NewAdapters(c Client, org string) Adapters {
+	return Adapters{TokenAdapter(c, org), UserAdapter(c, org), TeamAdapter(c, org)}
+}
+
+// reserver passes a WriteReserver's ReserveWrite through, when the API
+// has one.
+type reserver struct{ api any }
+
+func (r reserver) ReserveWrite(ctx context.Context) (context.Context, func(), error) {
+	if wr, ok := r.api.(WriteReserver); ok {
+		return wr.ReserveWrite(ctx)
+	}
+	return ctx, func() {}, nil
+}
+
+// eachWorkspace lists with list once per workspace, keeping the first of
+// subjects seen in several.
+func eachWorkspace(ctx context.Context, workspaces []string, list func(ws string) ([]Subject, error)) ([]Subject, error) {
+	seen := map[string]bool{}
+	var out []Subject
+	for _, ws := range workspaces {
+		subjects, err := list(ws)
+		if err != nil {
+			return nil, fmt.Errorf("workspace %s: %w", ws, err)
+		}
+		for _, s := range subjects {
+			if !seen[s.ID] {
+				seen[s.ID] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out, nil
+}
+
+func convert[T any](xs []T, f func(T) Subject) []Subject {
+	out := make([]Subject, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
+// ---- API tokens
+
+type tokenAdapter struct {
+	reserver
+	api TokenAPI
+	org string
+}
+
+// TokenAdapter is the adapter of API tokens: their role list, a list of
+// (entityType, entityId, role) entries, is replaced whole on each write.
+// Their deployment roles are the entries of entity type DEPLOYMENT; the
+// rest (the token's own workspace or organization role, DAG and DAG_TAG
+// entries) is written back exactly as read, in its order.
+func TokenAdapter(api TokenAPI, org string) Adapter {
+	return tokenAdapter{reserver: reserver{api}, api: api, org: org}
+}
+
+func (tokenAdapter) Kinds() []Kind {
+	return []Kind{KindWorkspaceToken, KindOrganizationToken, KindDeploymentToken}
+}
+
+func (a tokenAdapter) List(ctx context.Context, workspaces []string) ([]Subject, error) {
+	if workspaces == nil {
+		tokens, err := a.api.Tokens(ctx, a.org, astroapi.TokenFilter{})
+		return convert(tokens, TokenSubject), err
+	}
+	return eachWorkspace(ctx, workspaces, func(ws string) ([]Subject, error) {
+		tokens, err := a.api.Tokens(ctx, a.org, astroapi.TokenFilter{WorkspaceID: ws})
+		return convert(tokens, TokenSubject), err
+	})
+}
+
+func (a tokenAdapter) Get(ctx context.Context, id string) (Subject, error) {
+	t, err := a.api.Token(ctx, a.org, id)
+	if err != nil {
+		return Subject{}, err
+	}
+	return TokenSubject(t), nil
+}
+
+func (a tokenAdapter) Set(ctx context.Context, s Subject, deployments []astroapi.DeploymentRole) (string, error) {
+	read, _ := s.rest.([]astroapi.Role)
+	roles := tokenRoles(read, deployments)
+	if len(roles) == 0 {
+		return "", errEmptyRoles
+	}
+	if _, err := a.api.SetTokenRoles(ctx, a.org, s.ID, roles); err != nil {
+		return "", err
+	}
+	return Fingerprint(roles), nil
+}
+
+var errEmptyRoles = errors.New("no role would be left, and the API needs at least one")
+
+// tokenKinds maps a token's scope to its kind.
+var tokenKinds = map[string]Kind{
+	astroapi.ScopeWorkspace:    KindWorkspaceToken,
+	astroapi.ScopeOrganization: KindOrganizationToken,
+	astroapi.ScopeDeployment:   KindDeploymentToken,
+}
+
+// TokenSubject is t as a subject. A token of a scope tokensync does not
+// know gets a kind of its own, which is never managed.
+func TokenSubject(t astroapi.Token) Subject {
+	kind, ok := tokenKinds[t.Scope]
+	if !ok {
+		kind = Kind("token:" + t.Scope)
+	}
+	s := Subject{
+		SubjectRef:  SubjectRef{Kind: kind, ID: t.ID, Name: t.Name},
+		Deployments: tokenDeployments(t.Roles),
+		Fingerprint: Fingerprint(t.Roles),
+		rest:        t.Roles,
+	}
+	if kind == KindWorkspaceToken {
+		s.Workspace = tokenWorkspace(t.Roles)
+	}
+	return s
+}
+
+// tokenDeployments are the deployment roles of a token: its DEPLOYMENT
+// entries, in order.
+func tokenDeployments(roles []astroapi.Role) []astroapi.DeploymentRole {
+	var out []astroapi.DeploymentRole
+	for _, r := range roles {
+		if r.EntityType == astroapi.EntityDeployment {
+			out = append(out, astroapi.DeploymentRole{DeploymentID: r.EntityID, Role: r.Role})
+		}
+	}
+	return out
+}
+
+// tokenWorkspace is the workspace of a workspace token: the entity of its
+// WORKSPACE role, or "".
+func tokenWorkspace(roles []astroapi.Role) string {
+	for _, r := range roles {
+		if r.EntityType == astroapi.EntityWorkspace {
+			return r.EntityID
+		}
+	}
+	return ""
+}
+
+// tokenRoles is the role list read with its DEPLOYMENT entries replaced by
+// deployments: each entry read is kept, exactly as read, while deployments
+// still hold an unplaced role on its deployment (the entry takes that
+// role), and dropped otherwise; the roles left over are appended in order.
+// Every other entry is kept exactly as read, in its order.
+func tokenRoles(read []astroapi.Role, deployments []astroapi.DeploymentRole) []astroapi.Role {
+	pending := make(map[string][]string, len(deployments))
+	for _, d := range deployments {
+		pending[d.DeploymentID] = append(pending[d.DeploymentID], d.Role)
+	}
+	out := make([]astroapi.Role, 0, len(read)+len(deployments))
+	for _, r := range read {
+		if r.EntityType != astroapi.EntityDeployment {
+			out = append(out, r)
+			continue
+		}
+		roles := pending[r.EntityID]
+		if len(roles) == 0 {
+			continue
+		}
+		pending[r.EntityID] = roles[1:]
+		if r.Role != roles[0] {
+			r = astroapi.Role{EntityID: r.EntityID, EntityType: astroapi.EntityDeployment, Role: roles[0]}
+		}
+		out = append(out, r)
+	}
+	for _, d := range deployments {
+		roles := pending[d.DeploymentID]
+		if len(roles) == 0 {
+			continue
+		}
+		pending[d.DeploymentID] = roles[1:]
+		out = append(out, astroapi.Role{EntityID: d.DeploymentID, EntityType: astroapi.EntityDeployment, Role: roles[0]})
+	}
+	return out
+}
+
+// Fingerprint is the sha256 hex digest of a token's role list in canonical
+// (sorted) order, so that a reordered list has the same fingerprint and any
+// other difference a different one. A nil and an empty list are the same.
+func Fingerprint(roles []astroapi.Role) string {
+	c := slices.Clone(roles)
+	slices.SortFunc(c, compareRole)
+	var b []byte
+	for _, r := range c {
+		b = appendFields(b, r.EntityType, r.EntityID, r.Role, r.DeploymentID)
+	}
+	return digest(b)
+}
+
+func compareRole(a, b astroapi.Role) int {
+	return cmp.Or(
+		cmp.Compare(a.EntityType, b.EntityType),
+		cmp.Compare(a.EntityID, b.EntityID),
+		cmp.Compare(a.Role, b.Role),
+		cmp.Compare(a.DeploymentID, b.DeploymentID),
+	)
+}
+
+// appendFields appends one line of quoted fields.
+func appendFields(b []byte, fields ...string) []byte {
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendQuote(b, f)
+	}
+	return append(b, '\n')
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// ---- users and teams
+
+// roleSet is the role set of a user or team, as the API writes it.
+type roleSet struct {
+	OrganizationRole string
+	WorkspaceRoles   []astroapi.WorkspaceRole
+	DeploymentRoles  []astroapi.DeploymentRole
+	DagRoles         []astroapi.DagRole
+}
+
+// fingerprint digests a role set in canonical order. The WORKSPACE_ACCESSOR
+// roles Astro adds on its own, when a deployment role is given in a
+// workspace where the subject has no workspace role, are left out: they
+// are not a change by another writer.
+func (r roleSet) fingerprint() string {
+	var lines [][]byte
+	add := func(fields ...string) { lines = append(lines, appendFields(nil, fields...)) }
+	add("organization", r.OrganizationRole)
+	for _, w := range r.WorkspaceRoles {
+		if w.Role != astroapi.RoleWorkspaceAccessor {
+			add("workspace", w.WorkspaceID, w.Role)
+		}
+	}
+	for _, d := range r.DeploymentRoles {
+		add("deployment", d.DeploymentID, d.Role)
+	}
+	for _, d := range r.DagRoles {
+		add("dag", d.DeploymentID, d.DagID, d.DagTag, d.Role)
+	}
+	slices.SortFunc(lines, func(a, b []byte) int { return cmp.Compare(string(a), string(b)) })
+	return digest(slices.Concat(lines...))
+}
+
+func (r roleSet) subject(ref SubjectRef) Subject {
+	return Subject{SubjectRef: ref, Deployments: slices.Clone(r.DeploymentRoles), Fingerprint: r.fingerprint(), rest: r}
+}
+
+// with is r with its deployment roles replaced by deployments; every other
+// part is kept exactly as read. Lists are never nil, so a write always
+// sends every part.
+func (r roleSet) with(deployments []astroapi.DeploymentRole) roleSet {
+	return roleSet{
+		OrganizationRole: r.OrganizationRole,
+		WorkspaceRoles:   nonNil(r.WorkspaceRoles),
+		DeploymentRoles:  nonNil(deployments),
+		DagRoles:         nonNil(r.DagRoles),
+	}
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+type userAdapter struct {
+	reserver
+	api UserAPI
+	org string
+}
+
+// UserAdapter is the adapter of users: a write replaces a user's whole
+// role set (organization role, workspace roles, deployment roles, DAG
+// roles), so every part but the deployment roles is sent back exactly as
+// read, DAG roles included.
+func UserAdapter(api UserAPI, org string) Adapter {
+	return userAdapter{reserver: reserver{api}, api: api, org: org}
+}
+
+func (userAdapter) Kinds() []Kind { return []Kind{KindUser} }
+
+func (a userAdapter) List(ctx context.Context, workspaces []string) ([]Subject, error) {
+	if workspaces == nil {
+		users, err := a.api.Users(ctx, a.org, astroapi.UserFilter{})
+		return convert(users, UserSubject), err
+	}
+	return eachWorkspace(ctx, workspaces, func(ws string) ([]Subject, error) {
+		users, err := a.api.Users(ctx, a.org, astroapi.UserFilter{WorkspaceID: ws})
+		return convert(users, UserSubject), err
+	})
+}
+
+func (a userAdapter) Get(ctx context.Context, id string) (Subject, error) {
+	u, err := a.api.User(ctx, a.org, id)
+	if err != nil {
+		return Subject{}, err
+	}
+	return UserSubject(u), nil
+}
+
+func (a userAdapter) Set(ctx context.Context, s Subject, deployments []astroapi.DeploymentRole) (string, error) {
+	read, _ := s.rest.(roleSet)
+	w := read.with(deployments)
+	_, err := a.api.SetUserRoles(ctx, a.org, s.ID, astroapi.UpdateUserRolesRequest(w))
+	if err != nil {
+		return "", err
+	}
+	return w.fingerprint(), nil
+}
+
+// UserSubject is u as a subject, named by its username.
+func UserSubject(u astroapi.User) Subject {
+	r := roleSet{OrganizationRole: u.OrganizationRole, WorkspaceRoles: u.WorkspaceRoles, DeploymentRoles: u.DeploymentRoles, DagRoles: u.DagRoles}
+	s := r.subject(SubjectRef{Kind: KindUser, ID: u.ID, Name: u.Username})
+	s.Status = u.Status
+	return s
+}
+
+type teamAdapter struct {
+	reserver
+	api TeamAPI
+	org string
+}
+
+// TeamAdapter is the adapter of teams, whose role set is written like a
+// user's.
+func TeamAdapter(api TeamAPI, org string) Adapter {
+	return teamAdapter{reserver: reserver{api}, api: api, org: org}
+}
+
+func (teamAdapter) Kinds() []Kind { return []Kind{KindTeam} }
+
+func (a teamAdapter) List(ctx context.Context, workspaces []string) ([]Subject, error) {
+	if workspaces == nil {
+		teams, err := a.api.Teams(ctx, a.org, astroapi.TeamFilter{})
+		return convert(teams, TeamSubject), err
+	}
+	return eachWorkspace(ctx, workspaces, func(ws string) ([]Subject, error) {
+		teams, err := a.api.Teams(ctx, a.org, astroapi.TeamFilter{WorkspaceID: ws})
+		return convert(teams, TeamSubject), err
+	})
+}
+
+func (a teamAdapter) Get(ctx context.Context, id string) (Subject, error) {
+	t, err := a.api.Team(ctx, a.org, id)
+	if err != nil {
+		return Subject{}, err
+	}
+	return TeamSubject(t), nil
+}
+
+func (a teamAdapter) Set(ctx context.Context, s Subject, deployments []astroapi.DeploymentRole) (string, error) {
+	read, _ := s.rest.(roleSet)
+	w := read.with(deployments)
+	_, err := a.api.SetTeamRoles(ctx, a.org, s.ID, astroapi.UpdateTeamRolesRequest(w))
+	if err != nil {
+		return "", err
+	}
+	return w.fingerprint(), nil
+}
+
+// TeamSubject is t as a subject.
+func TeamSubject(t astroapi.Team) Subject {
+	r := roleSet{OrganizationRole: t.OrganizationRole, WorkspaceRoles: t.WorkspaceRoles, DeploymentRoles: t.DeploymentRoles, DagRoles: t.DagRoles}
+	return r.subject(SubjectRef{Kind: KindTeam, ID: t.ID, Name: t.Name})
+}

@@ -1,0 +1,254 @@
+package sync
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/spec"
+)
+
+// entry is one spec entry of any kind: a subject by id or by name (a
+// token's or team's name, a user's username), with a role or state:
+// absent.
+type entry struct {
+	kind  Kind
+	pos   spec.Pos
+	id    string
+	name  string
+	role  string
+	state spec.State
+}
+
+func (e entry) ref() string {
+	if e.id != "" {
+		return e.id
+	}
+	return e.name
+}
+
+// entries are the entries of a deployment, of every kind, in the order of
+// spec.Kinds.
+func entries(sd spec.Deployment) []entry {
+	var out []entry
+	tokens := func(k Kind, list []spec.TokenEntry) {
+		for _, e := range list {
+			out = append(out, entry{k, e.Pos, e.ID, e.Name, e.Role, e.State})
+		}
+	}
+	tokens(KindWorkspaceToken, sd.WorkspaceTokens)
+	tokens(KindOrganizationToken, sd.OrganizationTokens)
+	for _, e := range sd.Users {
+		out = append(out, entry{KindUser, e.Pos, e.ID, e.Username, e.Role, e.State})
+	}
+	for _, e := range sd.Teams {
+		out = append(out, entry{KindTeam, e.Pos, e.ID, e.Name, e.Role, e.State})
+	}
+	return out
+}
+
+// assignments resolves the entries of one deployment (dep is nil when it
+// did not resolve; label names it in messages).
+func (r *resolver) assignments(sd spec.Deployment, dep *astroapi.Deployment, label string) []DesiredAssignment {
+	var out []DesiredAssignment
+	listed := make(map[string]spec.Pos) // subject id → where it is listed
+	for _, e := range entries(sd) {
+		a, ok := r.subject(e, dep)
+		if !ok {
+			continue
+		}
+		if at, dup := listed[a.Subject.ID]; dup {
+			r.errorf(e.pos, "%s is listed twice for deployment %q (also at %s)", labelID(a.Subject), label, at)
+			continue
+		}
+		listed[a.Subject.ID] = e.pos
+		out = append(out, a)
+	}
+	return out
+}
+
+func labelID(s SubjectRef) string { return fmt.Sprintf("%s (%s)", Label(s), s.ID) }
+
+// scope is where Astro scopes a name of an entry: subjects of the entry's
+// kind and, for a workspace token, of the deployment's workspace ("" when
+// the deployment did not resolve).
+type scope struct {
+	kind      Kind
+	workspace string
+}
+
+func (s scope) holds(x *Subject) bool {
+	if x.Kind != s.kind {
+		return false
+	}
+	return s.kind != KindWorkspaceToken || s.workspace == "" || x.Workspace == s.workspace
+}
+
+// describe names the scope in messages.
+func (r *resolver) describe(s scope) string {
+	if s.kind == KindWorkspaceToken && s.workspace != "" {
+		return fmt.Sprintf("among the workspace tokens of workspace %q", r.workspaceName(s.workspace))
+	}
+	return "among the " + kinds[s.kind].plural
+}
+
+// names are the names of the subjects in scope s, for suggestions.
+func (r *resolver) names(s scope) []string {
+	var out []string
+	for _, xs := range r.byName[kinds[s.kind].family] {
+		for _, x := range xs {
+			if s.holds(x) {
+				out = append(out, x.Name)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// lookup finds the subject an entry names: an id within the entry's
+// family, a name where Astro scopes it. When nothing in scope has the
+// name, elsewhere are the subjects of that name outside the scope, for a
+// precise error. It reports ambiguity itself and returns nil then.
+func (r *resolver) lookup(e entry, s scope) (x *Subject, elsewhere []*Subject, reported bool) {
+	info := kinds[e.kind]
+	if e.id != "" {
+		if x := r.byID[e.id]; x != nil && kinds[x.Kind].family == info.family {
+			return x, nil, false
+		}
+		return nil, nil, false
+	}
+	var found []*Subject
+	for _, c := range r.byName[info.family][info.match(e.name)] {
+		if s.holds(c) {
+			found = append(found, c)
+		} else {
+			elsewhere = append(elsewhere, c)
+		}
+	}
+	switch {
+	case len(found) == 1:
+		return found[0], nil, false
+	case len(found) == 0:
+		return nil, elsewhere, false
+	case s.kind == KindWorkspaceToken && s.workspace == "" && !oneWorkspace(found):
+		// The deployment did not resolve, so the workspace is unknown:
+		// names in several workspaces are not ambiguous, and the
+		// deployment's error says enough.
+		return nil, nil, true
+	}
+	r.errorf(e.pos, "%s name %q is ambiguous: %s (use id)", info.noun, e.name, ids(found, func(x *Subject) string { return x.ID }))
+	return nil, nil, true
+}
+
+// oneWorkspace reports whether the workspace tokens xs are all of one
+// workspace.
+func oneWorkspace(xs []*Subject) bool {
+	return !slices.ContainsFunc(xs, func(x *Subject) bool { return x.Workspace != xs[0].Workspace })
+}
+
+// notFound reports an entry whose subject is not where the spec says:
+// absent entries are satisfied with a note, others are errors that say
+// where the name is instead, or suggest a name of the same scope.
+func (r *resolver) notFound(e entry, s scope, elsewhere []*Subject) {
+	noun := kinds[e.kind].noun
+	switch {
+	case e.state == spec.Absent && e.id != "":
+		r.notef(e.pos, "%s %q not found: state: absent is satisfied", noun, e.ref())
+	case e.state == spec.Absent:
+		r.notef(e.pos, "%s %q not found %s: state: absent is satisfied", noun, e.ref(), r.describe(s))
+	case e.id != "":
+		r.errorf(e.pos, "%s %q not found", noun, e.ref())
+	case len(elsewhere) > 0:
+		where := make([]string, len(elsewhere))
+		for i, x := range elsewhere {
+			if x.Kind == KindWorkspaceToken {
+				where[i] = fmt.Sprintf("%s (workspace %q)", x.ID, r.workspaceName(x.Workspace))
+			} else {
+				where[i] = fmt.Sprintf("%s (%s)", x.ID, strings.TrimSuffix(kinds[x.Kind].plural, "s"))
+			}
+		}
+		slices.Sort(where)
+		r.errorf(e.pos, "%s %q not found %s (%ss of that name: %s)", noun, e.ref(), r.describe(s), noun, strings.Join(where, ", "))
+	default:
+		r.errorf(e.pos, "%s %q not found %s%s", noun, e.ref(), r.describe(s), didYouMean(e.name, r.names(s)))
+	}
+}
+
+// subject resolves one entry of a deployment (dep is nil when the
+// deployment did not resolve), or reports why it cannot.
+func (r *resolver) subject(e entry, dep *astroapi.Deployment) (DesiredAssignment, bool) {
+	s := scope{kind: e.kind}
+	if dep != nil {
+		s.workspace = dep.WorkspaceID
+	}
+	x, elsewhere, reported := r.lookup(e, s)
+	if reported {
+		return DesiredAssignment{}, false
+	}
+	if x == nil && len(elsewhere) == 1 && e.state != spec.Absent {
+		// The one subject of that name is out of scope: the checks below
+		// say why (wrong list, other workspace, deployment token).
+		x = elsewhere[0]
+	}
+	if x == nil {
+		r.notFound(e, s, elsewhere)
+		return DesiredAssignment{}, false
+	}
+	if !managedKind(x.Kind) {
+		r.errorf(e.pos, "token %q is a deployment API token: deployment tokens cannot be managed", e.ref())
+		return DesiredAssignment{}, false
+	}
+	ok := r.fits(e, x, dep)
+	a := DesiredAssignment{Subject: x.SubjectRef, Absent: e.state == spec.Absent, Source: e.pos}
+	if !a.Absent {
+		role, msg := r.role(e.role, dep)
+		if msg != "" {
+			r.errorf(e.pos, "%s %q: %s", kinds[e.kind].noun, e.ref(), msg)
+			ok = false
+		}
+		a.Role = role
+	}
+	return a, ok
+}
+
+// fits reports whether subject x may be listed as entry e on dep, and
+// reports every reason it may not.
+func (r *resolver) fits(e entry, x *Subject, dep *astroapi.Deployment) bool {
+	ok := true
+	noun, ref := kinds[e.kind].noun, e.ref()
+	if p, ignored := matchGlob(r.ignore[x.Kind], x.SubjectRef); ignored {
+		r.errorf(e.pos, "%s %q matches %s %q: remove it from the spec or from %s", noun, ref, kinds[x.Kind].ignoreKey, p, kinds[x.Kind].ignoreKey)
+		ok = false
+	}
+	if x.Kind != e.kind {
+		r.errorf(e.pos, "%s %q is %s: list it under %s", noun, ref, article(strings.TrimSuffix(kinds[x.Kind].plural, "s")), x.Kind.Key())
+		ok = false
+	}
+	if x.Kind == KindWorkspaceToken {
+		switch {
+		case x.Workspace == "":
+			r.errorf(e.pos, "token %q is a workspace token without a workspace role", ref)
+			ok = false
+		case dep != nil && x.Workspace != dep.WorkspaceID:
+			r.errorf(e.pos, "token %q belongs to workspace %q and cannot have a role on deployment %q of workspace %q",
+				ref, r.workspaceName(x.Workspace), dep.Name, r.workspaceName(dep.WorkspaceID))
+			ok = false
+		}
+	}
+	if x.Status == astroapi.UserInactive || x.Status == astroapi.UserBanned {
+		if e.state != spec.Absent {
+			r.errorf(e.pos, "user %q is %s: %s user cannot be given a role", ref, x.Status, article(strings.ToLower(x.Status)))
+			ok = false
+		}
+	}
+	return ok
+}
+
+func article(s string) string {
+	if strings.IndexAny(s[:1], "aeiou") == 0 {
+		return "an " + s
+	}
+	return "a " + s
+}

@@ -1,0 +1,306 @@
+package sync
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tokensync/tokensync/astroapi"
+)
+
+// The planner's stages, each on its own: normalise, the rows of the
+// decision table, the guards and the fingerprints.
+
+var (
+	alice    = user("usr-alice", "alice@example.com", astroapi.UserActive, "ORGANIZATION_MEMBER")
+	dataEng  = team("team-de", "data-engineering", "ORGANIZATION_MEMBER")
+	aliceRef = SubjectRef{Kind: KindUser, ID: "usr-alice", Name: "alice@example.com"}
+	teamRef  = SubjectRef{Kind: KindTeam, ID: "team-de", Name: "data-engineering"}
+	ciRef    = SubjectRef{Kind: KindWorkspaceToken, ID: "t-ci", Name: "ci"}
+	depRef   = SubjectRef{Kind: KindDeploymentToken, ID: "t-dep", Name: "deploy-bot"}
+)
+
+func withDeps(u astroapi.User, roles ...astroapi.DeploymentRole) astroapi.User {
+	u.DeploymentRoles = roles
+	return u
+}
+
+func TestNormalise(t *testing.T) {
+	ci := token("t-ci", "ci", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-a", "DAG_DEPLOYER"), depRole("dep-a", "DEPLOYMENT_ADMIN"), depRole("dep-x", "DEPLOYMENT_ADMIN"))
+	a := withDeps(alice, deploymentRole("dep-b", "DEPLOYMENT_ADMIN"), deploymentRole("dep-x", "DAG_DEPLOYER"))
+	obs := &Observed{
+		Deployments: []astroapi.Deployment{depA, depB, depX},
+		// The second copy of a subject is ignored.
+		Subjects: subjects([]astroapi.Token{ci, token("t-ci", "ci-copy", "WORKSPACE", depRole("dep-b", "DEPLOYMENT_ADMIN"))}, []astroapi.User{a}, []astroapi.Team{withTeamDeps(dataEng, deploymentRole("dep-b", "VIEWER"))}),
+	}
+	d := Desired{Deployments: []ManagedDeployment{
+		{ID: "dep-a", Name: "alpha", Assignments: []DesiredAssignment{
+			{Subject: ciRef, Role: "DEPLOYMENT_ADMIN", Source: at(11)},
+			{Subject: ciRef, Role: "VIEWER", Source: at(12)}, // the first entry of a key counts
+			{Subject: teamRef, Absent: true, Source: at(13)},
+		}},
+		{ID: "dep-b", Assignments: []DesiredAssignment{{Subject: aliceRef, Role: "DAG_DEPLOYER", Source: at(21)}}},
+		{ID: "dep-a", Name: "again", Assignments: []DesiredAssignment{{Subject: aliceRef, Role: "X", Source: at(31)}}}, // the first listing counts
+	}}
+	in := normalise(d, obs)
+
+	wantDesired := map[Key]desiredEntry{
+		{"dep-a", "t-ci"}:      {subject: ciRef, role: "DEPLOYMENT_ADMIN", source: at(11)},
+		{"dep-a", "team-de"}:   {subject: teamRef, absent: true, source: at(13)},
+		{"dep-b", "usr-alice"}: {subject: aliceRef, role: "DAG_DEPLOYER", source: at(21)},
+	}
+	if diff := cmp.Diff(wantDesired, in.desired, cmp.AllowUnexported(desiredEntry{})); diff != "" {
+		t.Errorf("desired (-want +got):\n%s", diff)
+	}
+	// Only managed deployments, the first role of a subject on each.
+	wantObserved := map[Key]string{{"dep-a", "t-ci"}: "DAG_DEPLOYER", {"dep-b", "usr-alice"}: "DEPLOYMENT_ADMIN", {"dep-b", "team-de"}: "VIEWER"}
+	if diff := cmp.Diff(wantObserved, in.observed); diff != "" {
+		t.Errorf("observed (-want +got):\n%s", diff)
+	}
+	if got := in.managed["dep-a"].Name; got != "alpha" {
+		t.Errorf("managed[dep-a] = %q, want the first listing (alpha)", got)
+	}
+	if got := in.subjects["t-ci"].Name; got != "ci" {
+		t.Errorf("subjects[t-ci] = %q, want the first copy (ci)", got)
+	}
+	if got, want := len(in.keys()), 4; got != want {
+		t.Errorf("keys() = %v, want %d keys (3 desired, 1 only observed)", in.keys(), want)
+	}
+}
+
+// TestDecisionRows tests each row function of the decision table on its
+// own: whether it applies, and the change it gives.
+func TestDecisionRows(t *testing.T) {
+	src := at(12)
+	entry := func(role string) *desiredEntry { return &desiredEntry{subject: aliceRef, role: role, source: src} }
+	gone := &desiredEntry{subject: aliceRef, absent: true, source: src}
+	sit := func(subject SubjectRef, e *desiredEntry, before string) situation {
+		return situation{deployment: alphaRef, subject: subject, entry: e, before: before, has: before != ""}
+	}
+	with := func(s situation, f func(*situation)) situation { f(&s); return s }
+	unmanaged := func(s SubjectRef, role, reason string) Change {
+		return Change{Action: Unmanaged, Deployment: alphaRef, Subject: s, Before: role, After: role, Reason: reason}
+	}
+	tests := []struct {
+		name    string
+		row     func(situation) (Change, bool)
+		in      situation
+		want    Change
+		applies bool
+	}{
+		{"unmanagedKind: deployment token held", unmanagedKind, sit(depRef, nil, "DEPLOYMENT_ADMIN"),
+			unmanaged(depRef, "DEPLOYMENT_ADMIN", ReasonDeploymentToken), true},
+		{"unmanagedKind: deployment token listed, none held", unmanagedKind, sit(depRef, entry("DEPLOYMENT_ADMIN"), ""), Change{}, true},
+		{"unmanagedKind: a kind tokensync does not know", unmanagedKind, sit(SubjectRef{Kind: "token:AGENT", ID: "t-x"}, nil, "VIEWER"),
+			unmanaged(SubjectRef{Kind: "token:AGENT", ID: "t-x"}, "VIEWER", "not managed"), true},
+		{"unmanagedKind: a user does not apply", unmanagedKind, sit(aliceRef, nil, "X"), Change{}, false},
+
+		{"ignored: held", ignored, with(sit(aliceRef, entry("DEPLOYMENT_ADMIN"), "X"), func(s *situation) { s.ignoredBy = "*@example.com" }),
+			unmanaged(aliceRef, "X", `ignored (ignoreUsers "*@example.com")`), true},
+		{"ignored: team", ignored, with(sit(teamRef, nil, "X"), func(s *situation) { s.ignoredBy = "data-*" }),
+			unmanaged(teamRef, "X", `ignored (ignoreTeams "data-*")`), true},
+		{"ignored: none held", ignored, with(sit(aliceRef, nil, ""), func(s *situation) { s.ignoredBy = "*" }), Change{}, true},
+		{"ignored: not ignored does not apply", ignored, sit(aliceRef, nil, "X"), Change{}, false},
+
+		{"listedWithRole: add", listedWithRole, sit(aliceRef, entry("DEPLOYMENT_ADMIN"), ""),
+			Change{Action: Add, Deployment: alphaRef, Subject: aliceRef, After: "DEPLOYMENT_ADMIN", Source: &src}, true},
+		{"listedWithRole: update", listedWithRole, sit(aliceRef, entry("DEPLOYMENT_ADMIN"), "DAG_DEPLOYER"),
+			Change{Action: Update, Deployment: alphaRef, Subject: aliceRef, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: &src}, true},
+		{"listedWithRole: same role in another case", listedWithRole, sit(aliceRef, entry("DEPLOYMENT_ADMIN"), "deployment_admin"), Change{}, true},
+		{"listedWithRole: absent does not apply", listedWithRole, sit(aliceRef, gone, "X"), Change{}, false},
+		{"listedWithRole: not listed does not apply", listedWithRole, sit(aliceRef, nil, "X"), Change{}, false},
+
+		{"listedAbsent: remove", listedAbsent, sit(aliceRef, gone, "X"),
+			Change{Action: Remove, Deployment: alphaRef, Subject: aliceRef, Before: "X", Reason: ReasonAbsent, Source: &src}, true},
+		{"listedAbsent: none held", listedAbsent, sit(aliceRef, gone, ""), Change{}, true},
+		{"listedAbsent: not listed does not apply", listedAbsent, sit(aliceRef, nil, "X"), Change{}, false},
+
+		{"notListed: prune on, kind listed", notListed, with(sit(aliceRef, nil, "X"), func(s *situation) { s.prune, s.listsKind = true, true }),
+			Change{Action: Remove, Deployment: alphaRef, Subject: aliceRef, Before: "X", Reason: ReasonPrune}, true},
+		{"notListed: prune on, kind not listed", notListed, with(sit(aliceRef, nil, "X"), func(s *situation) { s.prune = true }),
+			unmanaged(aliceRef, "X", ReasonNotListedKind), true},
+		{"notListed: prune off, kind listed", notListed, with(sit(aliceRef, nil, "X"), func(s *situation) { s.listsKind = true }),
+			unmanaged(aliceRef, "X", ReasonNotInSpec), true},
+		{"notListed: none held", notListed, with(sit(aliceRef, nil, ""), func(s *situation) { s.prune, s.listsKind = true, true }), Change{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, applies := tt.row(tt.in)
+			if applies != tt.applies {
+				t.Errorf("applies = %v, want %v", applies, tt.applies)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("change (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDecideFirstRowWins: the rows are tried in order; the first that
+// applies decides, even when it gives no change.
+func TestDecideFirstRowWins(t *testing.T) {
+	listedIgnored := situation{deployment: alphaRef, subject: aliceRef, entry: &desiredEntry{subject: aliceRef, role: "DEPLOYMENT_ADMIN"}, ignoredBy: "*", prune: true, listsKind: true}
+	if c, ok := decide(listedIgnored); ok {
+		t.Errorf("decide(listed but ignored, none held) = %+v, want no change", c)
+	}
+	listedIgnored.before, listedIgnored.has = "X", true
+	if c, ok := decide(listedIgnored); !ok || c.Action != Unmanaged {
+		t.Errorf("decide(listed but ignored, held) = %+v, %v, want unmanaged", c, ok)
+	}
+	dt := situation{deployment: alphaRef, subject: depRef, entry: &desiredEntry{subject: depRef, absent: true}, before: "X", has: true, prune: true, listsKind: true}
+	if c, ok := decide(dt); !ok || c.Action != Unmanaged || c.Reason != ReasonDeploymentToken {
+		t.Errorf("decide(deployment token listed absent) = %+v, %v, want unmanaged", c, ok)
+	}
+}
+
+func TestGuardStages(t *testing.T) {
+	rm := func(dep, name, reason string, s SubjectRef) Change {
+		return Change{Action: Remove, Deployment: DeploymentRef{ID: dep, Name: name}, Subject: s, Before: "DEPLOYMENT_ADMIN", Reason: reason}
+	}
+	changes := []Change{
+		{Action: Add, Deployment: alphaRef, Subject: ciRef, After: "DEPLOYMENT_ADMIN"},
+		rm("dep-a", "alpha", ReasonPrune, aliceRef),
+		rm("dep-b", "beta", ReasonPrune, teamRef),
+		rm("dep-c", "gamma", ReasonAbsent, aliceRef),
+		{Action: Update, Deployment: betaRef, Subject: aliceRef, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN"},
+	}
+	t.Run("max-removals", func(t *testing.T) {
+		for limit, want := range map[int]Guard{
+			-1: {Name: GuardMaxRemovals, OK: true, Message: "3 removals (no limit)"},
+			3:  {Name: GuardMaxRemovals, OK: true, Message: "3 removals (limit 3)"},
+			2:  {Name: GuardMaxRemovals, Message: "3 removals exceed the limit of 2 (raise --max-removals, or -1 for no limit)"},
+		} {
+			if diff := cmp.Diff(want, maxRemovalsGuard(changes, limit)); diff != "" {
+				t.Errorf("limit %d (-want +got):\n%s", limit, diff)
+			}
+		}
+	})
+	t.Run("allow-empty", func(t *testing.T) {
+		// alpha keeps a subject; beta is emptied by prune; gamma by
+		// state: absent (fine); delta is emptied but allows it.
+		changes := append(changes, rm("dep-d", "delta", ReasonPrune, ciRef))
+		got := allowEmptyGuard(changes, map[string]int{"dep-a": 1}, map[string]bool{"dep-d": true})
+		want := Guard{Name: GuardAllowEmpty, Message: `prune would leave deployment "beta" without any token, user or team (set allowEmpty: true on the deployment to allow it)`}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+		if got := allowEmptyGuard(changes, map[string]int{"dep-a": 1, "dep-b": 1}, map[string]bool{"dep-d": true}); !got.OK {
+			t.Errorf("with a subject left on beta: %+v", got)
+		}
+	})
+	t.Run("protect", func(t *testing.T) {
+		if diff := cmp.Diff(Guard{Name: GuardProtect, OK: true, Message: "no protected subjects"}, protectGuard(changes, nil)); diff != "" {
+			t.Errorf("no globs (-want +got):\n%s", diff)
+		}
+		got := protectGuard(changes, []string{"*@example.com", "team-de", "ci"})
+		want := Guard{Name: GuardProtect, Message: `protected user "alice@example.com" would lose its role DEPLOYMENT_ADMIN on deployment "alpha"; ` +
+			`protected team "data-engineering" would lose its role DEPLOYMENT_ADMIN on deployment "beta"; ` +
+			`protected user "alice@example.com" would lose its role DEPLOYMENT_ADMIN on deployment "gamma"; ` +
+			`protected user "alice@example.com" would change its role on deployment "beta" from DAG_DEPLOYER to DEPLOYMENT_ADMIN`}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("remaining", func(t *testing.T) {
+		obs := &Observed{Subjects: subjects(
+			[]astroapi.Token{token("t-dep", "deploy-bot", "DEPLOYMENT", depRole("dep-a", "DEPLOYMENT_ADMIN"))},
+			[]astroapi.User{withDeps(alice, deploymentRole("dep-a", "X"), deploymentRole("dep-b", "X"))},
+			[]astroapi.Team{withTeamDeps(dataEng, deploymentRole("dep-b", "X"))},
+		)}
+		d := Desired{Deployments: []ManagedDeployment{{ID: "dep-a"}, {ID: "dep-b"}}}
+		in := normalise(d, obs)
+		got := in.remaining([]Change{rm("dep-a", "alpha", ReasonPrune, aliceRef), {Action: Add, Deployment: DeploymentRef{ID: "dep-b"}, Subject: ciRef}})
+		// On alpha only the deployment token is left, and it does not count.
+		if diff := cmp.Diff(map[string]int{"dep-b": 3}, got); diff != "" {
+			t.Errorf("remaining (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func withTeamDeps(t astroapi.Team, roles ...astroapi.DeploymentRole) astroapi.Team {
+	t.DeploymentRoles = roles
+	return t
+}
+
+func TestFingerprintStage(t *testing.T) {
+	ci := token("t-ci", "ci", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-a", "X"))
+	a := withDeps(alice, deploymentRole("dep-a", "X"))
+	obs := &Observed{Subjects: subjects([]astroapi.Token{ci}, []astroapi.User{a}, nil)}
+	in := normalise(Desired{Deployments: []ManagedDeployment{{ID: "dep-a"}}}, obs)
+	if got := in.fingerprints(nil); got != nil {
+		t.Errorf("fingerprints of no change = %v, want nil", got)
+	}
+	got := in.fingerprints([]Change{
+		{Subject: ciRef}, {Subject: ciRef}, {Subject: aliceRef}, {Subject: teamRef}, // the team is not observed
+	})
+	want := map[string]string{
+		"t-ci":      Fingerprint(ci.Roles),
+		"usr-alice": UserSubject(a).Fingerprint,
+		"team-de":   Fingerprint(nil),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("fingerprints (-want +got):\n%s", diff)
+	}
+}
+
+// TestRoleSetFingerprint: the fingerprint of a user's or team's role set
+// does not depend on order, sees every part (organization role, workspace
+// roles, deployment roles, DAG roles), and leaves out the
+// WORKSPACE_ACCESSOR roles Astro adds on its own.
+func TestRoleSetFingerprint(t *testing.T) {
+	base := roleSet{
+		OrganizationRole: "ORGANIZATION_MEMBER",
+		WorkspaceRoles:   []astroapi.WorkspaceRole{workspaceRole("ws-1", "WORKSPACE_MEMBER"), workspaceRole("ws-2", "WORKSPACE_OWNER")},
+		DeploymentRoles:  []astroapi.DeploymentRole{deploymentRole("dep-a", "X"), deploymentRole("dep-b", "Y")},
+		DagRoles:         []astroapi.DagRole{{DeploymentID: "dep-a", DagID: "d1", Role: "DAG_VIEWER"}, {DeploymentID: "dep-a", DagTag: "etl", Role: "DAG_AUTHOR"}},
+	}
+	fp := base.fingerprint()
+	same := map[string]func(r *roleSet){
+		"reordered": func(r *roleSet) {
+			r.WorkspaceRoles = []astroapi.WorkspaceRole{r.WorkspaceRoles[1], r.WorkspaceRoles[0]}
+			r.DeploymentRoles = []astroapi.DeploymentRole{r.DeploymentRoles[1], r.DeploymentRoles[0]}
+			r.DagRoles = []astroapi.DagRole{r.DagRoles[1], r.DagRoles[0]}
+		},
+		"a WORKSPACE_ACCESSOR added": func(r *roleSet) {
+			r.WorkspaceRoles = append(r.WorkspaceRoles, workspaceRole("ws-3", astroapi.RoleWorkspaceAccessor))
+		},
+	}
+	differs := map[string]func(r *roleSet){
+		"organization role":      func(r *roleSet) { r.OrganizationRole = "ORGANIZATION_OWNER" },
+		"workspace role":         func(r *roleSet) { r.WorkspaceRoles[0].Role = "WORKSPACE_OWNER" },
+		"workspace role dropped": func(r *roleSet) { r.WorkspaceRoles = r.WorkspaceRoles[:1] },
+		"deployment role":        func(r *roleSet) { r.DeploymentRoles[1].Role = "X" },
+		"deployment role added":  func(r *roleSet) { r.DeploymentRoles = append(r.DeploymentRoles, deploymentRole("dep-c", "X")) },
+		"DAG role":               func(r *roleSet) { r.DagRoles[0].Role = "DAG_AUTHOR" },
+		"DAG role by tag vs id":  func(r *roleSet) { r.DagRoles[1].DagID, r.DagRoles[1].DagTag = "etl", "" },
+		"DAG roles dropped":      func(r *roleSet) { r.DagRoles = nil },
+		"field boundaries":       func(r *roleSet) { r.DeploymentRoles[0] = deploymentRole("dep-a X", "") },
+	}
+	clone := func() roleSet {
+		r := base
+		r.WorkspaceRoles = append([]astroapi.WorkspaceRole(nil), base.WorkspaceRoles...)
+		r.DeploymentRoles = append([]astroapi.DeploymentRole(nil), base.DeploymentRoles...)
+		r.DagRoles = append([]astroapi.DagRole(nil), base.DagRoles...)
+		return r
+	}
+	for name, f := range same {
+		r := clone()
+		f(&r)
+		if r.fingerprint() != fp {
+			t.Errorf("%s: fingerprint changed", name)
+		}
+	}
+	for name, f := range differs {
+		r := clone()
+		f(&r)
+		if r.fingerprint() == fp {
+			t.Errorf("%s: fingerprint does not see the difference", name)
+		}
+	}
+	if (roleSet{}).fingerprint() != (roleSet{WorkspaceRoles: []astroapi.WorkspaceRole{}, DagRoles: []astroapi.DagRole{}}).fingerprint() {
+		t.Error("nil and empty lists differ")
+	}
+	if UserSubject(astroapi.User{ID: "u"}).Fingerprint == TeamSubject(astroapi.Team{ID: "u", OrganizationRole: "ORGANIZATION_MEMBER"}).Fingerprint {
+		t.Error("the organization role is not in the fingerprint")
+	}
+}
