@@ -161,7 +161,7 @@ func TokenSubject(t astroapi.Token) Subject {
 	}
 	s := Subject{
 		SubjectRef:  SubjectRef{Kind: kind, ID: t.ID, Name: t.Name},
-		Deployments: tokenDeployments(t.Roles),
+		Deployments: astroapi.TokenDeploymentRoles(t.Roles),
 		Fingerprint: Fingerprint(t.Roles),
 		rest:        t.Roles,
 	}
@@ -169,18 +169,6 @@ func TokenSubject(t astroapi.Token) Subject {
 		s.Workspace = tokenWorkspace(t.Roles)
 	}
 	return s
-}
-
-// tokenDeployments are the deployment roles of a token: its DEPLOYMENT
-// entries, in order.
-func tokenDeployments(roles []astroapi.Role) []astroapi.DeploymentRole {
-	var out []astroapi.DeploymentRole
-	for _, r := range roles {
-		if r.EntityType == astroapi.EntityDeployment {
-			out = append(out, astroapi.DeploymentRole{DeploymentID: r.EntityID, Role: r.Role})
-		}
-	}
-	return out
 }
 
 // tokenWorkspace is the workspace of a workspace token: the entity of its

@@ -73,7 +73,7 @@ func TestApply(t *testing.T) {
 	for _, tok := range toks[1:5] { // ci-deployer, observer, old-bot, stray
 		want.Written = append(want.Written, SubjectResult{
 			Subject: ref(tok), Changes: changesOf(p, tok.ID),
-			Before: tokenDeployments(tok.Roles), After: tokenDeployments(exampleAfter[tok.ID]),
+			Before: astroapi.TokenDeploymentRoles(tok.Roles), After: astroapi.TokenDeploymentRoles(exampleAfter[tok.ID]),
 			Wrote: true, Fingerprint: Fingerprint(exampleAfter[tok.ID]),
 		})
 	}
@@ -435,7 +435,7 @@ func TestNewRoles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			read := slices.Clone(tt.read)
-			got := tokenRoles(read, changedDeployments(tokenDeployments(read), tt.changes))
+			got := tokenRoles(read, changedDeployments(astroapi.TokenDeploymentRoles(read), tt.changes))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("new roles (-want +got):\n%s", diff)
 			}

@@ -11,20 +11,6 @@ import (
 	"github.com/tokensync/tokensync/spec"
 )
 
-// builtinRoles are the built-in role names that are not deployment roles.
-var builtinRoles = map[string]bool{
-	"ORGANIZATION_OWNER":          true,
-	"ORGANIZATION_BILLING_ADMIN":  true,
-	"ORGANIZATION_MEMBER":         true,
-	"ORGANIZATION_OBSERVE_ADMIN":  true,
-	"ORGANIZATION_OBSERVE_MEMBER": true,
-	"WORKSPACE_OWNER":             true,
-	"WORKSPACE_OPERATOR":          true,
-	"WORKSPACE_AUTHOR":            true,
-	"WORKSPACE_MEMBER":            true,
-	"WORKSPACE_ACCESSOR":          true,
-}
-
 type resolver struct {
 	obs          *Observed
 	ignore       map[Kind][]string
@@ -298,7 +284,7 @@ func (r *resolver) role(name string, dep *astroapi.Deployment) (string, string) 
 		}
 		return c.Name, ""
 	}
-	if builtinRoles[up] {
+	if astroapi.IsBuiltinRole(up) && !astroapi.BuiltinDeploymentRole(up) {
 		return "", fmt.Sprintf("role %q is not a deployment role", name)
 	}
 	if s := spec.Suggest(name, r.suggestRoles); s != "" {
