@@ -26,23 +26,26 @@ type Lister interface {
 // Observed.PerWorkspace.
 func Observe(ctx context.Context, l Lister, as Adapters, org string) (*Observed, error) {
 	obs := &Observed{Organization: org}
+	// errs holds one error per list, the families' first: a failed read
+	// reports the first error in this order.
 	var (
 		wg       gosync.WaitGroup
-		errs     = make([]error, 3+len(as))
-		subjects = make([][]Subject, len(as))
+		n        = len(as)
+		errs     = make([]error, n+3)
+		subjects = make([][]Subject, n)
 	)
-	wg.Go(func() { obs.Deployments, errs[0] = l.Deployments(ctx, org, astroapi.DeploymentFilter{}) })
-	wg.Go(func() { obs.Workspaces, errs[1] = l.Workspaces(ctx, org, astroapi.WorkspaceFilter{}) })
+	for i, ad := range as {
+		wg.Go(func() { subjects[i], errs[i] = ad.List(ctx, nil) })
+	}
+	wg.Go(func() { obs.Deployments, errs[n] = l.Deployments(ctx, org, astroapi.DeploymentFilter{}) })
+	wg.Go(func() { obs.Workspaces, errs[n+1] = l.Workspaces(ctx, org, astroapi.WorkspaceFilter{}) })
 	wg.Go(func() {
 		var roles astroapi.Roles
-		roles, errs[2] = l.Roles(ctx, org, astroapi.RoleFilter{ScopeTypes: []string{astroapi.ScopeDeployment}})
+		roles, errs[n+2] = l.Roles(ctx, org, astroapi.RoleFilter{ScopeTypes: []string{astroapi.ScopeDeployment}})
 		obs.CustomRoles = roles.Custom
 	})
-	for i, ad := range as {
-		wg.Go(func() { subjects[i], errs[3+i] = ad.List(ctx, nil) })
-	}
 	wg.Wait()
-	if errs[1] == nil && errs[2] == nil && anyForbidden(errs) {
+	if errs[n+1] == nil && errs[n+2] == nil && anyForbidden(errs) {
 		return observePerWorkspace(ctx, l, as, obs)
 	}
 	for _, err := range errs {
