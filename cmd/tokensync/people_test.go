@@ -611,3 +611,37 @@ func TestPeoplePlanJSONAndMarkdown(t *testing.T) {
 	}
 	validatePlanJSON(t, saved)
 }
+
+// validate counts the entries of every kind, and warns offline about a
+// user's or team's role spelled almost like DEPLOYMENT_ADMIN as it does
+// for a token's.
+func TestPeopleValidateCountsAndWarnsForEveryKind(t *testing.T) {
+	c := newCLI(t, peopleState)
+	f := c.write("people.yaml", `version: 1
+deployments:
+  - id: dep-a1
+    workspaceTokens:
+      - {id: tok-ci-a, role: DEPLOYMENT_ADMIN}
+    users:
+      - {username: alice@example.com, role: DEPLOYMENT_ADMN}
+      - {username: bob@example.com, state: absent}
+    teams:
+      - {name: data-engineering, role: Deployment-Admin}
+`)
+	r := c.run("validate", "--offline", "-f", f)
+	wantCode(t, r, exitOK)
+	want := f + `:7:9: warning: role "DEPLOYMENT_ADMN" is not built in, so it must be a custom role of that name (did you mean "DEPLOYMENT_ADMIN"?)
+` + f + `:10:9: warning: role "Deployment-Admin" is not built in, so it must be a custom role of that name (did you mean "DEPLOYMENT_ADMIN"?)
+Valid (offline): 1 deployment(s), 1 token entries, 2 user entries, 1 team entries in 1 file(s).
+`
+	if diff := cmp.Diff(want, r.stderr); diff != "" {
+		t.Errorf("stderr (-want +got):\n%s", diff)
+	}
+
+	f = c.write("people.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n    users:\n      - {username: alice@example.com, role: DEPLOYMENT_ADMIN}\n    teams: []\n")
+	r = c.run("validate", "-f", f)
+	wantCode(t, r, exitOK)
+	if want := "Valid: 1 deployment(s), 0 token entries, 1 user entries, 0 team entries in 1 file(s); every reference resolves in organization org1.\n"; r.stderr != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, want)
+	}
+}
