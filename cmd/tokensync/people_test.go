@@ -299,6 +299,12 @@ func TestPeopleWorkspaceAccessorIsNotDrift(t *testing.T) {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 	wantCode(t, c.run("plan", "-f", f, "--detailed-exitcode"), exitOK)
+	roles = c.subjectRoles()
+	for _, id := range []string{"usr-bob", "team-ml"} {
+		if len(roles[id].DeploymentRoles) != 0 || len(roles[id].WorkspaceRoles) != 1 {
+			t.Errorf("%s roles = %+v, want no deployment role and WORKSPACE_ACCESSOR kept", id, roles[id])
+		}
+	}
 }
 
 // An existing file that lists only tokens, with prune: true, must never
