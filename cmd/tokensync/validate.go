@@ -25,11 +25,7 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	entries := 0
-	for _, d := range sp.Deployments {
-		entries += len(d.WorkspaceTokens) + len(d.OrganizationTokens)
-	}
-	what := fmt.Sprintf("%d deployment(s), %d token entries in %d file(s)", len(sp.Deployments), entries, len(sp.Files))
+	what := fmt.Sprintf("%d deployment(s), %s in %d file(s)", len(sp.Deployments), entryCounts(sp), len(sp.Files))
 	if c.Offline {
 		nearMisses(*st, sp)
 		fmt.Fprintf(st.Err, "Valid (offline): %s.\n", what)
@@ -53,18 +49,44 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	return nil
 }
 
+// entryCounts counts the spec's entries: of tokens, and of users and teams
+// when any deployment lists users or teams.
+func entryCounts(sp *spec.Spec) string {
+	var tokens, users, teams int
+	people := false
+	for _, d := range sp.Deployments {
+		tokens += len(d.WorkspaceTokens) + len(d.OrganizationTokens)
+		users += len(d.Users)
+		teams += len(d.Teams)
+		people = people || d.Listed(spec.KindUser) || d.Listed(spec.KindTeam)
+	}
+	if !people {
+		return fmt.Sprintf("%d token entries", tokens)
+	}
+	return fmt.Sprintf("%d token entries, %d user entries, %d team entries", tokens, users, teams)
+}
+
 // nearMisses warns about roles spelled almost like the built-in deployment
 // role: offline, such a name can only be taken for a custom role, and the
 // API will say whether one exists.
 func nearMisses(st Streams, sp *spec.Spec) {
+	warn := func(pos spec.Pos, role string) {
+		if role == "" || role == astroapi.RoleDeploymentAdmin {
+			return
+		}
+		if s := spec.Suggest(role, []string{astroapi.RoleDeploymentAdmin}); s != "" {
+			fmt.Fprintf(st.Err, "%s: warning: role %q is not built in, so it must be a custom role of that name (did you mean %q?)\n", pos, role, s)
+		}
+	}
 	for _, d := range sp.Deployments {
 		for _, e := range append(slices.Clip(d.WorkspaceTokens), d.OrganizationTokens...) {
-			if e.Role == "" || e.Role == astroapi.RoleDeploymentAdmin {
-				continue
-			}
-			if s := spec.Suggest(e.Role, []string{astroapi.RoleDeploymentAdmin}); s != "" {
-				fmt.Fprintf(st.Err, "%s: warning: role %q is not built in, so it must be a custom role of that name (did you mean %q?)\n", e.Pos, e.Role, s)
-			}
+			warn(e.Pos, e.Role)
+		}
+		for _, e := range d.Users {
+			warn(e.Pos, e.Role)
+		}
+		for _, e := range d.Teams {
+			warn(e.Pos, e.Role)
 		}
 	}
 }
