@@ -94,6 +94,9 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 		}
 		return pl.plan, pl.sess, nil
 	}
+	if len(c.Target) > 0 {
+		return sync.Plan{}, nil, exitWith(exitUsage, "--target cannot narrow a saved plan: give --target to the plan that made it; nothing was written")
+	}
 	doc, err := c.readSavedPlan()
 	if err != nil {
 		return sync.Plan{}, nil, err

@@ -26,6 +26,7 @@ type PlanFlags struct {
 	Prune       bool     `help:"Remove assignments on managed deployments that the spec does not list."`
 	MaxRemovals int      `default:"20" help:"Refuse a plan with more removals than this (-1: no limit)."`
 	Protect     []string `help:"Token name or id (glob) that must never lose or change a role; repeatable." placeholder:"TOKEN"`
+	Target      []string `help:"Plan only this deployment of the spec (id or workspace/name); repeatable. Prune and the guards then cover these deployments alone." placeholder:"DEPLOYMENT"`
 }
 
 // options are the options of sync.Compute the flags set.
@@ -66,7 +67,15 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 		return nil, &unresolvedError{org: sess.org, err: err}
 	}
 	printNotes(st, desired.Notes)
+	var partial []sync.DeploymentRef
+	if len(f.Target) > 0 {
+		if desired, partial, err = sync.Only(desired, obs.Workspaces, f.Target); err != nil {
+			sess.close()
+			return nil, &codeError{code: exitInvalid, err: fmt.Errorf("%w; nothing was written", err)}
+		}
+	}
 	p := sync.Compute(desired, obs, f.options())
+	p.Partial = partial
 	return &planned{spec: sp, sess: sess, obs: obs, plan: p}, nil
 }
 
