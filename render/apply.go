@@ -2,6 +2,7 @@ package render
 
 import (
 	"bufio"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -220,26 +221,96 @@ func rolesJSON(rs []astroapi.DeploymentRole) []DeploymentRoleJSON {
 func writesJSON(rs []sync.SubjectResult) []WriteJSON {
 	out := []WriteJSON{}
 	for _, r := range rs {
-		w := WriteJSON{
-			Subject:      subjectJSON(r.Subject),
-			Changes:      planfile.ChangesJSON(r.Changes),
-			Before:       rolesJSON(r.Before),
-			After:        rolesJSON(r.After),
-			Status:       "unchanged",
-			DurationMS:   float64(r.Duration) / float64(time.Millisecond),
-			ChangedSince: r.ChangedSincePlan,
-		}
-		switch {
-		case r.Err != nil:
-			w.Status, w.Error = "failed", r.Err.Error()
-			var apiErr *astroapi.Error
-			if errors.As(r.Err, &apiErr) {
-				w.StatusCode, w.RequestID = apiErr.StatusCode, apiErr.RequestID
-			}
-		case r.Wrote:
-			w.Status = "written"
-		}
-		out = append(out, w)
+		out = append(out, writeJSON(r))
 	}
 	return out
 }
+
+// writeJSON is what apply did to one subject.
+func writeJSON(r sync.SubjectResult) WriteJSON {
+	w := WriteJSON{
+		Subject:      subjectJSON(r.Subject),
+		Changes:      planfile.ChangesJSON(r.Changes),
+		Before:       rolesJSON(r.Before),
+		After:        rolesJSON(r.After),
+		Status:       "unchanged",
+		DurationMS:   float64(r.Duration) / float64(time.Millisecond),
+		ChangedSince: r.ChangedSincePlan,
+	}
+	switch {
+	case r.Err != nil:
+		w.Status, w.Error = "failed", r.Err.Error()
+		var apiErr *astroapi.Error
+		if errors.As(r.Err, &apiErr) {
+			w.StatusCode, w.RequestID = apiErr.StatusCode, apiErr.RequestID
+		}
+	case r.Wrote:
+		w.Status = "written"
+	}
+	return w
+}
+
+// AuditFormatVersion is the version of a line of apply --audit-log.
+const AuditFormatVersion = "1"
+
+// AuditLine is one line of apply --audit-log: what apply did to one
+// subject, as a write of the apply result document (WriteJSON), with the
+// time it finished and the organization. apply.schema.json describes it
+// ($defs/auditLine).
+type AuditLine struct {
+	FormatVersion string `json:"audit_version"`
+	Time          string `json:"time"`
+	Organization  string `json:"organization"`
+	WriteJSON
+}
+
+// AuditLog appends a line per finished subject to w: pass its Done as (or
+// from) sync.ApplyOptions.Progress, whose calls are serialised. Each line
+// is one Write, so lines of concurrent runs appending to the same file do
+// not interleave.
+type AuditLog struct {
+	w   io.Writer
+	org string
+	now func() time.Time
+	err error
+}
+
+// NewAuditLog returns the audit log of an apply in organization org on w;
+// now stamps each line (time.Now when nil).
+func NewAuditLog(w io.Writer, org string, now func() time.Time) *AuditLog {
+	if now == nil {
+		now = time.Now
+	}
+	return &AuditLog{w: w, org: org, now: now}
+}
+
+// Done writes the line of one finished subject. After a failed write it
+// writes nothing more: Err says why.
+func (l *AuditLog) Done(r sync.SubjectResult) {
+	if l.err != nil {
+		return
+	}
+	line := AuditLine{
+		FormatVersion: AuditFormatVersion,
+		Time:          l.now().UTC().Format(time.RFC3339Nano),
+		Organization:  l.org,
+		WriteJSON:     writeJSON(r),
+	}
+	data, err := json.Marshal(line)
+	if err == nil {
+		_, err = l.w.Write(append(data, '\n'))
+	}
+	if err != nil {
+		l.err = fmt.Errorf("write the audit log: %w", err)
+	}
+}
+
+// Err is the first error writing the log, if any.
+func (l *AuditLog) Err() error { return l.err }
+
+//go:embed apply.schema.json
+var applySchema []byte
+
+// ApplySchema returns the JSON Schema of the apply result document; its
+// $defs/auditLine describes a line of apply --audit-log.
+func ApplySchema() []byte { return applySchema }

@@ -25,6 +25,7 @@ type ApplyCmd struct {
 	DryRun    bool   `help:"Plan and show the changes, write nothing."`
 	Output    string `short:"o" enum:"text,json" default:"text" help:"Result format: text, or json (a versioned result document on stdout; the plan then goes to stderr)."`
 	Yes       bool   `short:"y" help:"Apply without asking; required when not run from a terminal."`
+	AuditLog  string `type:"path" help:"Append one JSON line per subject apply writes (or tries to) to this file, created with mode 0600." placeholder:"FILE"`
 }
 
 // Run plans (or reads a saved plan), asks, applies and verifies.
@@ -61,6 +62,11 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		fmt.Fprintln(st.Err, "Dry run: nothing was written.")
 		return nil
 	}
+	audit, err := c.openAuditLog(sess.org)
+	if err != nil {
+		return err
+	}
+	defer audit.close()
 	if err := c.confirm(ctx, *st); err != nil {
 		return err
 	}
@@ -69,7 +75,10 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	o := sess.engine().Execute(ctx, p, sync.ApplyOptions{
 		Parallelism:         g.Parallelism,
 		RequireFingerprints: savedPlan,
-		Progress:            prog.Done,
+		Progress: func(r sync.SubjectResult) {
+			prog.Done(r)
+			audit.done(r)
+		},
 	})
 	prog.Finish()
 	if len(o.Stale) > 0 {
@@ -81,6 +90,9 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	}
 	if err := c.show(*st, sess.org, o); err != nil {
 		return err
+	}
+	if err := audit.close(); err != nil {
+		return errors.Join(err, applyExit(ctx, o))
 	}
 	return applyExit(ctx, o)
 }
@@ -159,6 +171,46 @@ func (c *ApplyCmd) readSavedPlan() (planfile.Document, error) {
 		}
 	}
 	return doc, nil
+}
+
+// auditLog is apply's --audit-log file, or nothing without the flag.
+type auditLog struct {
+	f   *os.File
+	log *render.AuditLog
+}
+
+// openAuditLog opens the --audit-log file for appending, before anything
+// is written, so that a file that cannot be opened refuses the apply.
+func (c *ApplyCmd) openAuditLog(org string) (*auditLog, error) {
+	if c.AuditLog == "" {
+		return &auditLog{}, nil
+	}
+	f, err := os.OpenFile(c.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, exitWith(exitUsage, "open the audit log: %w; nothing was written", err)
+	}
+	return &auditLog{f: f, log: render.NewAuditLog(f, org, nil)}, nil
+}
+
+func (a *auditLog) done(r sync.SubjectResult) {
+	if a.log != nil {
+		a.log.Done(r)
+	}
+}
+
+// close closes the file and says whether every line was written; it may
+// be called again.
+func (a *auditLog) close() error {
+	if a.f == nil {
+		return nil
+	}
+	name := a.f.Name()
+	err := errors.Join(a.log.Err(), a.f.Close())
+	a.f = nil
+	if err != nil {
+		return fmt.Errorf("audit log %s is incomplete: %w", name, err)
+	}
+	return nil
 }
 
 // confirm asks on a terminal unless --yes (Run refused already when
