@@ -256,9 +256,22 @@ func annotationProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
-// colour says whether output to a stream may be coloured.
+// colour says whether output to a stream (a terminal when tty) is
+// coloured, the one place that decides: --no-color and NO_COLOR turn it off
+// whatever else is set; FORCE_COLOR or CLICOLOR_FORCE (set, and not "0")
+// turn it on, also off a terminal (CI logs); TERM=dumb turns it off;
+// otherwise a terminal is coloured and anything else is not.
 func (g *Globals) colour(st Streams, tty bool) bool {
-	return tty && !g.NoColor && st.Getenv("NO_COLOR") == ""
+	forced := func(name string) bool { v := st.Getenv(name); return v != "" && v != "0" }
+	switch {
+	case g.NoColor || st.Getenv("NO_COLOR") != "":
+		return false
+	case forced("FORCE_COLOR") || forced("CLICOLOR_FORCE"):
+		return true
+	case st.Getenv("TERM") == "dumb":
+		return false
+	}
+	return tty
 }
 
 // session is a connection to the API (or to an in-process emulator) for
