@@ -33,6 +33,9 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if !c.Yes && !c.DryRun && !st.InTTY {
 		return exitWith(exitUsage, "apply needs --yes when not run from a terminal; nothing was written")
 	}
+	if !c.Yes && !c.DryRun && slices.Contains(c.Files, "-") {
+		return exitWith(exitUsage, "apply -f - needs --yes: stdin holds the spec, not the answer; nothing was written")
+	}
 	p, sess, err := c.plan(ctx, g, *st)
 	if err != nil {
 		return err
@@ -109,7 +112,7 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 	if len(c.Target) > 0 {
 		return sync.Plan{}, nil, exitWith(exitUsage, "--target cannot narrow a saved plan: give --target to the plan that made it; nothing was written")
 	}
-	doc, err := c.readSavedPlan()
+	doc, err := c.readSavedPlan(st.In)
 	if err != nil {
 		return sync.Plan{}, nil, err
 	}
@@ -148,7 +151,7 @@ func checkStale(ctx context.Context, st Streams, sess *session, p sync.Plan) err
 
 // readSavedPlan reads the saved plan and, when -f is also given, checks it
 // was made from those files.
-func (c *ApplyCmd) readSavedPlan() (planfile.Document, error) {
+func (c *ApplyCmd) readSavedPlan(stdin io.Reader) (planfile.Document, error) {
 	f, err := os.Open(c.SavedPlan)
 	if err != nil {
 		return planfile.Document{}, exitWith(exitUsage, "read plan: %w; nothing was written", err)
@@ -162,7 +165,7 @@ func (c *ApplyCmd) readSavedPlan() (planfile.Document, error) {
 		return planfile.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written", c.SavedPlan, err)
 	}
 	if len(c.Files) > 0 {
-		sp, err := spec.Load(c.Files)
+		sp, err := spec.LoadWith(c.Files, stdin)
 		if err != nil {
 			return planfile.Document{}, err
 		}

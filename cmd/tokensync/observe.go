@@ -22,7 +22,7 @@ func observe(ctx context.Context, s *session) (*sync.Observed, error) {
 
 // PlanFlags are the flags that shape a plan, shared by plan and apply.
 type PlanFlags struct {
-	Files       []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files; repeatable." placeholder:"FILE"`
+	Files       []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable." placeholder:"FILE"`
 	Prune       bool     `help:"Remove assignments on managed deployments that the spec does not list."`
 	MaxRemovals int      `default:"20" help:"Refuse a plan with more removals than this (-1: no limit)."`
 	Protect     []string `help:"Token name or id (glob) that must never lose or change a role; repeatable." placeholder:"TOKEN"`
@@ -48,7 +48,7 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 	if len(f.Files) == 0 {
 		return nil, exitWith(exitUsage, "no spec: give -f FILE or -f DIRECTORY")
 	}
-	sp, err := spec.Load(f.Files)
+	sp, err := spec.LoadWith(f.Files, st.In)
 	if err != nil {
 		return nil, err
 	}
