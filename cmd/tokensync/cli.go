@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -281,6 +282,30 @@ type session struct {
 	org    string
 	log    *slog.Logger
 	close  func()
+	// apiHint is the --api-url the user may have meant, when the one given
+	// does not end in /v1: said if the first list answers 404.
+	apiHint string
+}
+
+// apiURLHint checks the path of --api-url, where every Astro API v1 path
+// lives under /v1. A URL without a path (or "/") is refused before any
+// request: it cannot be the API. Another path that does not end in /v1 may
+// be a proxy's prefix, so it is tried; the hint returned is said if the
+// API answers 404.
+func apiURLHint(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", nil // astroapi.New says what is wrong with it
+	}
+	path := strings.TrimSuffix(u.Path, "/")
+	if strings.HasSuffix(path, "/v1") {
+		return "", nil
+	}
+	u.Path, u.RawPath, u.RawQuery, u.Fragment = path+"/v1", "", "", ""
+	if path == "" {
+		return "", exitWith(exitUsage, "--api-url %s has no path; the Astro API is under /v1: did you mean %s?", raw, u)
+	}
+	return u.String(), nil
 }
 
 // connect builds the client lazily, only for commands that contact the API.
@@ -299,6 +324,11 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 		return nil, err
 	}
 	baseURL, emulatedOrg := g.APIURL, ""
+	if g.Emulate == "" {
+		if s.apiHint, err = apiURLHint(baseURL); err != nil {
+			return nil, err
+		}
+	}
 	if g.Emulate != "" {
 		var stop func()
 		if baseURL, emulatedOrg, stop, err = emulate(ctx, g.Emulate); err != nil {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
@@ -14,6 +16,9 @@ func (s *session) engine() *sync.Engine { return sync.NewEngine(s.client, s.org)
 // observe lists what the API says today.
 func observe(ctx context.Context, s *session) (*sync.Observed, error) {
 	obs, err := s.engine().Observe(ctx)
+	if errors.Is(err, astroapi.ErrNotFound) && s.apiHint != "" {
+		return nil, fmt.Errorf("%w\nhint: the Astro API is under /v1: did you mean --api-url %s?", err, s.apiHint)
+	}
 	if err == nil && obs.PerWorkspace {
 		s.log.Info("the credential may not list the whole organization; listed per workspace instead", "workspaces", len(obs.Workspaces))
 	}
