@@ -37,3 +37,20 @@ func TestAPIURLWithoutV1(t *testing.T) {
 		})
 	}
 }
+
+// TestExportWithoutOrganization: the organization cannot be found from an
+// API token, so export without one names the flag and the variable and
+// says why, before any request.
+func TestExportWithoutOrganization(t *testing.T) {
+	c := newCLI(t, testState)
+	r := c.runRaw("export", "--api-url", c.baseURL)
+	wantCode(t, r, exitUsage)
+	for _, want := range []string{"ASTRO_ORGANIZATION_ID", "--organization", "lists organizations only for personal access tokens"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if c.requests() != 0 {
+		t.Errorf("%d requests", c.requests())
+	}
+}

@@ -340,7 +340,7 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 	// The flag (or variable) first, then the spec's key, then the emulated
 	// organization.
 	if s.org = cmp.Or(g.Organization, specOrg, emulatedOrg); s.org == "" {
-		return nil, exitWith(exitUsage, "no organization: set ASTRO_ORGANIZATION_ID, --organization, or the spec's organization key")
+		return nil, exitWith(exitUsage, "no organization: set ASTRO_ORGANIZATION_ID, --organization, or the spec's organization key (%s)", noOrgDiscovery)
 	}
 	if secret == "" {
 		return nil, exitWith(exitUsage, "no credential: set ASTRO_API_TOKEN or --token-file")
@@ -350,6 +350,12 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 	}
 	return s, nil
 }
+
+// noOrgDiscovery says why tokensync cannot find the organization itself:
+// the Astro API v1 lists organizations (GET /organizations) only for a
+// personal access token, not for the API tokens tokensync is meant to run
+// with, and every other path needs the organization's id.
+const noOrgDiscovery = "the Astro API lists organizations only for personal access tokens, not for API tokens; the id is in the Astro UI under Organization Settings"
 
 // logger is the session's logger: the client's requests on stderr with
 // --verbose (without timestamps, so that runs compare), nothing otherwise.
