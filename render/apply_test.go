@@ -183,3 +183,96 @@ func TestAuditLogLineIsOneLine(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// clock is a fake time that the test moves.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func TestProgressOffATerminal(t *testing.T) {
+	t.Run("a line per tenth, not per subject", func(t *testing.T) {
+		c := &clock{t: time.Unix(1000, 0)}
+		var buf bytes.Buffer
+		p := NewProgressClock(&buf, false, 100, c.now)
+		for i := range 100 {
+			c.t = c.t.Add(100 * time.Millisecond)
+			r := applied
+			if i == 41 {
+				r = refusedWrite
+			}
+			p.Done(r)
+		}
+		p.Finish()
+		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+		want := []string{
+			"Applying: 10/100 (10%), 10.0/s, 9s left",
+			"Applying: 20/100 (20%), 10.0/s, 8s left",
+			"Applying: 30/100 (30%), 10.0/s, 7s left",
+			"Applying: 40/100 (40%), 10.0/s, 6s left",
+			"Applying: 50/100 (50%), 1 failed, 10.0/s, 5s left",
+			"Applying: 60/100 (60%), 1 failed, 10.0/s, 4s left",
+			"Applying: 70/100 (70%), 1 failed, 10.0/s, 3s left",
+			"Applying: 80/100 (80%), 1 failed, 10.0/s, 2s left",
+			"Applying: 90/100 (90%), 1 failed, 10.0/s, 1s left",
+			"Applying: 100/100 (100%), 1 failed, 10.0/s",
+		}
+		if diff := cmp.Diff(want, lines); diff != "" {
+			t.Errorf("progress (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("a line every few seconds when slow", func(t *testing.T) {
+		c := &clock{t: time.Unix(1000, 0)}
+		var buf bytes.Buffer
+		p := NewProgressClock(&buf, false, 1000, c.now)
+		for range 12 {
+			c.t = c.t.Add(time.Second)
+			p.Done(applied)
+		}
+		p.Finish() // interrupted: says the last count
+		want := "Applying: 5/1000 (0%), 1.0/s, 16m35s left\nApplying: 10/1000 (1%), 1.0/s, 16m30s left\nApplying: 12/1000 (1%), 1.0/s, 16m28s left\n"
+		if diff := cmp.Diff(want, buf.String()); diff != "" {
+			t.Errorf("progress (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestProgressOnATerminal(t *testing.T) {
+	c := &clock{t: time.Unix(1000, 0)}
+	var buf bytes.Buffer
+	p := NewProgressClock(&buf, true, 4, c.now)
+	for range 4 {
+		c.t = c.t.Add(500 * time.Millisecond)
+		p.Done(applied)
+	}
+	p.Finish()
+	want := "\rApplying: 1/4 (25%), 2.0/s, 2s left\x1b[K" +
+		"\rApplying: 2/4 (50%), 2.0/s, 1s left\x1b[K" +
+		"\rApplying: 3/4 (75%), 2.0/s, 1s left\x1b[K" +
+		"\rApplying: 4/4 (100%), 2.0/s\x1b[K\n"
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("progress (-want +got):\n%s", diff)
+	}
+}
+
+// TestApplyTextCountsALongNotStartedList: an interrupt of a large apply
+// gives the count of subjects not started, not a screenful of names.
+func TestApplyTextCountsALongNotStartedList(t *testing.T) {
+	for _, n := range []int{MaxListed, MaxListed + 1} {
+		o := sync.Outcome{Result: sync.Result{Written: []sync.SubjectResult{applied}, Failed: []sync.SubjectResult{refusedWrite}}}
+		for i := range n {
+			o.NotStarted = append(o.NotStarted, sync.SubjectResult{Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: fmt.Sprintf("tok-%d", i), Name: fmt.Sprintf("bot-%d", i)}})
+		}
+		var out, log bytes.Buffer
+		if err := ApplyText(&out, &log, o); err != nil {
+			t.Fatal(err)
+		}
+		named := strings.Count(log.String(), "  not started: bot-")
+		counted := strings.Contains(log.String(), fmt.Sprintf("  not started: %d principal(s) (see apply -o json)\n", n))
+		if n <= MaxListed && (named != n || counted) || n > MaxListed && (named != 0 || !counted) {
+			t.Errorf("%d not started: %d named, counted %v:\n%s", n, named, counted, log.String())
+		}
+		if !strings.Contains(log.String(), "  failed: old-bot [tok-old]: POST") {
+			t.Errorf("the failure is not reported:\n%s", log.String())
+		}
+	}
+}
