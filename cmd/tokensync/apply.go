@@ -26,6 +26,7 @@ type ApplyCmd struct {
 	Output    string `short:"o" enum:"text,json" default:"text" help:"Result format: text, or json (a versioned result document on stdout; the plan then goes to stderr)."`
 	Yes       bool   `short:"y" help:"Apply without asking; required when not run from a terminal."`
 	AuditLog  string `type:"path" help:"Append one JSON line per subject apply writes (or tries to) to this file, created with mode 0600." placeholder:"FILE"`
+	Globals
 }
 
 // Run plans (or reads a saved plan), asks, applies and verifies.

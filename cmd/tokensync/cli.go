@@ -65,8 +65,6 @@ type Streams struct {
 
 // CLI is the command line of tokensync.
 type CLI struct {
-	Globals
-
 	Plan       PlanCmd       `cmd:"" help:"Show the changes that would make the API match the spec. Writes nothing; needs only read access."`
 	Apply      ApplyCmd      `cmd:"" help:"Plan, then make the API match the spec (or apply a saved plan)."`
 	Validate   ValidateCmd   `cmd:"" help:"Check spec files; with --offline, contact nothing."`
@@ -77,7 +75,9 @@ type CLI struct {
 	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 }
 
-// Globals are the flags every command takes.
+// Globals are the flags of the commands that talk to the API (plan, apply,
+// validate, export), each of which embeds them; the other commands neither
+// take nor show them.
 type Globals struct {
 	APIURL       string        `name:"api-url" env:"TOKENSYNC_API_URL,ASTRO_API_URL" default:"https://api.astronomer.io/v1" help:"Astro API base URL."`
 	Organization string        `env:"TOKENSYNC_ORGANIZATION,ASTRO_ORGANIZATION_ID" help:"Organization id; overrides the spec's organization key." placeholder:"ID"`
@@ -86,7 +86,7 @@ type Globals struct {
 	Parallelism  int           `default:"8" help:"Tokens written at once during apply."`
 	MaxRetries   int           `default:"5" help:"Retries of a request after 429, 502, 503, 504 or a network error."`
 	Timeout      time.Duration `default:"30s" help:"Timeout of one API request."`
-	NoColor      bool          `help:"Plain output without colour (also NO_COLOR, or when not a terminal)."`
+	NoColor      bool          `help:"Plain output without colour (also NO_COLOR; FORCE_COLOR or CLICOLOR_FORCE colour output that is not a terminal)."`
 	Verbose      bool          `short:"v" help:"Log every API request to stderr (the credential is never logged)."`
 	RateScale    float64       `default:"1" hidden:"" help:"Multiply the client's rate limits (Astro's GET 25/s, POST 10/s, DELETE 5/s), e.g. for an organization with raised limits or a scaled emulator."`
 }
@@ -147,7 +147,11 @@ func run(ctx context.Context, args []string, st Streams) int {
 		}
 		return exitUsage
 	}
-	err = kctx.Run(&cli.Globals)
+	g := &Globals{}
+	if c, ok := kctx.Selected().Target.Addr().Interface().(apiCommand); ok {
+		g = c.globals()
+	}
+	err = kctx.Run(g)
 	code := report(st, err)
 	if in, ok := interruptCause(ctx); ok && code == exitError {
 		// The command stopped short because of the first interrupt.
@@ -156,7 +160,22 @@ func run(ctx context.Context, args []string, st Streams) int {
 	return code
 }
 
-// Validate checks the global flags' values, so that a bad one is a usage
+// apiCommand is a command that talks to the API: it embeds Globals.
+type apiCommand interface{ globals() *Globals }
+
+func (g *Globals) globals() *Globals { return g }
+
+// Validate checks the values of plan's flags.
+func (c *PlanCmd) Validate() error {
+	return errors.Join(c.Globals.Validate(), c.PlanFlags.Validate())
+}
+
+// Validate checks the values of apply's flags.
+func (c *ApplyCmd) Validate() error {
+	return errors.Join(c.Globals.Validate(), c.PlanFlags.Validate())
+}
+
+// Validate checks the API flags' values, so that a bad one is a usage
 // error (exit 64) before anything runs.
 func (g *Globals) Validate() error {
 	switch {

@@ -18,10 +18,14 @@ type ExportCmd struct {
 	Workspace  []string `help:"Export only the deployments of this workspace (id or name); repeatable." placeholder:"W"`
 	Deployment []string `help:"Export only this deployment (id or name); repeatable." placeholder:"D"`
 	Ignore     []string `help:"Leave out the tokens, users and teams whose name or id matches this glob, and write it to the spec's ignore lists; repeatable." placeholder:"GLOB"`
+	Globals
 }
 
-// Validate checks the --ignore globs.
+// Validate checks the API flags and the --ignore globs.
 func (c *ExportCmd) Validate() error {
+	if err := c.Globals.Validate(); err != nil {
+		return err
+	}
 	for _, g := range c.Ignore {
 		if _, err := path.Match(g, ""); err != nil {
 			return fmt.Errorf("--ignore %q: %w", g, err)

@@ -31,7 +31,7 @@ type PlanFlags struct {
 	Prune       bool     `help:"Remove assignments on managed deployments that the spec does not list."`
 	MaxRemovals int      `default:"20" help:"Refuse a plan with more removals than this (-1: no limit)."`
 	Protect     []string `help:"Token name or id (glob) that must never lose or change a role; repeatable." placeholder:"TOKEN"`
-	Target      []string `help:"Plan only this deployment of the spec (id or workspace/name); repeatable. Prune and the guards then cover these deployments alone." placeholder:"DEPLOYMENT"`
+	Target      []string `sep:"none" help:"Plan only this deployment of the spec (id or workspace/name); repeatable. Prune and the guards then cover these deployments alone." placeholder:"DEPLOYMENT"`
 }
 
 // options are the options of sync.Compute the flags set.

@@ -14,6 +14,7 @@ import (
 type ValidateCmd struct {
 	Files   []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable." placeholder:"FILE"`
 	Offline bool     `help:"Check only the files themselves; contact nothing and need no credential."`
+	Globals
 }
 
 // Run checks the spec, and unless --offline, resolves it against the API.
