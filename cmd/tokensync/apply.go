@@ -66,19 +66,25 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		fmt.Fprintln(st.Err, "Dry run: nothing was written.")
 		return nil
 	}
+	return c.execute(ctx, g, *st, sess, p)
+}
+
+// execute asks, then applies and verifies the plan p, with progress on
+// stderr and each finished subject in the audit log.
+func (c *ApplyCmd) execute(ctx context.Context, g *Globals, st Streams, sess *session, p sync.Plan) error {
 	audit, err := c.openAuditLog(sess.org)
 	if err != nil {
 		return err
 	}
 	defer audit.close()
-	if err := c.confirm(ctx, *st); err != nil {
+	if err := c.confirm(ctx, st); err != nil {
 		return err
 	}
 
 	prog := render.NewProgress(st.Err, st.ErrTTY, len(subjectsOf(p)))
 	o := sess.engine().Execute(ctx, p, sync.ApplyOptions{
 		Parallelism:         g.Parallelism,
-		RequireFingerprints: savedPlan,
+		RequireFingerprints: c.SavedPlan != "",
 		Progress: func(r sync.SubjectResult) {
 			prog.Done(r)
 			audit.done(r)
@@ -90,9 +96,9 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		for i, r := range o.Stale {
 			refs[i] = r.Subject
 		}
-		return staleError(*st, refs)
+		return staleError(st, refs)
 	}
-	if err := c.show(*st, sess.org, o); err != nil {
+	if err := c.show(st, sess.org, o); err != nil {
 		return err
 	}
 	if err := audit.close(); err != nil {
