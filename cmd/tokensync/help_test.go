@@ -46,10 +46,11 @@ func TestAPIFlagsStillWork(t *testing.T) {
 		append([]string{"plan", "-f", f}, common...),
 		append([]string{"validate", "-f", f}, common...),
 		append([]string{"export"}, common...),
-		append([]string{"apply", "-f", f, "--yes"}, common...),
 	} {
 		wantCode(t, c.runRaw(args...), exitOK)
 	}
+	// apply's progress and -v's log share stderr: a buffer safe for both.
+	wantCode(t, c.runLocked("apply", "-f", f, "--yes", "--parallelism", "2", "--max-retries", "1", "--timeout", "5s", "--no-color", "-v"), exitOK)
 	r := c.runRaw("plan", "-f", f, "--api-url", c.baseURL, "--organization", "org1", "--parallelism", "0")
 	wantCode(t, r, exitUsage)
 	r = c.runRaw("export", "--api-url", c.baseURL, "--organization", "org1", "--timeout", "0s")
