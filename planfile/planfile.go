@@ -44,6 +44,9 @@ type Document struct {
 	Fingerprints  map[string]string `json:"fingerprints"`
 	Options       OptionsJSON       `json:"options"`
 	Target        *TargetJSON       `json:"target"`
+	// Targets are the deployments --target limited the plan to; absent
+	// when the plan covers the whole spec.
+	Targets []DeploymentJSON `json:"targets,omitempty"`
 }
 
 // OptionsJSON are the options a plan was computed with; apply of a saved
@@ -160,6 +163,9 @@ func New(p sync.Plan, m Meta) Document {
 	}
 	d.Options = OptionsJSON{Prune: m.Options.Prune, MaxRemovals: m.Options.MaxRemovals, Protect: nonNil(m.Options.Protect)}
 	d.Target = targetJSON(p.Target)
+	for _, r := range p.Partial {
+		d.Targets = append(d.Targets, DeploymentJSON{ID: r.ID, Name: r.Name})
+	}
 	return d
 }
 
@@ -265,6 +271,9 @@ func (d Document) Plan() sync.Plan {
 		Unmanaged:    changesFromJSON(d.Unmanaged),
 		Fingerprints: map[string]string{},
 		Target:       d.Target.target(),
+	}
+	for _, r := range d.Targets {
+		p.Partial = append(p.Partial, sync.DeploymentRef{ID: r.ID, Name: r.Name})
 	}
 	for k, v := range d.Fingerprints {
 		p.Fingerprints[k] = v

@@ -2,10 +2,12 @@ package render
 
 import (
 	"bufio"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/tokensync/tokensync/astroapi"
@@ -13,41 +15,90 @@ import (
 	"github.com/tokensync/tokensync/sync"
 )
 
-// Progress reports apply progress: a live counter on a terminal, a line
-// per subject otherwise. Done is called once per finished subject, never
-// concurrently (sync.ApplyOptions.Progress).
+// Progress reports apply progress as done/total, the failures so far,
+// the rate and the time left. On a terminal (live) it keeps one line up to
+// date; otherwise it prints a line when another tenth of the subjects is
+// done or ProgressInterval has passed since the last line, and the last
+// one, never a line per subject: the final report names every failure.
+// Done is called once per finished subject, never concurrently
+// (sync.ApplyOptions.Progress).
 type Progress struct {
-	w     io.Writer
-	live  bool
-	total int
-	n     int
+	w       io.Writer
+	live    bool
+	total   int
+	n       int
+	failed  int
+	now     func() time.Time
+	start   time.Time
+	printed int       // n of the last line printed
+	at      time.Time // when the last line was printed
 }
+
+// ProgressInterval is the longest time between two lines of progress off a
+// terminal while subjects finish.
+const ProgressInterval = 5 * time.Second
 
 // NewProgress returns the progress of an apply of total subjects on w; live
 // says w is a terminal.
 func NewProgress(w io.Writer, live bool, total int) *Progress {
-	return &Progress{w: w, live: live, total: total}
+	return NewProgressClock(w, live, total, time.Now)
+}
+
+// NewProgressClock is NewProgress with the clock now, for tests.
+func NewProgressClock(w io.Writer, live bool, total int, now func() time.Time) *Progress {
+	t := now()
+	return &Progress{w: w, live: live, total: total, now: now, start: t, at: t}
 }
 
 // Done reports one finished subject.
 func (p *Progress) Done(r sync.SubjectResult) {
 	p.n++
-	if p.live {
-		fmt.Fprintf(p.w, "\rApplying: %d/%d", p.n, p.total)
-		return
-	}
-	verb := "wrote"
 	if r.Err != nil {
-		verb = "failed"
+		p.failed++
 	}
-	a, u, d := sync.Plan{Changes: r.Changes}.Summary()
-	fmt.Fprintf(p.w, "[%d/%d] %s %s: +%d ~%d -%d\n", p.n, p.total, verb, SubjectLabel(r.Subject), a, u, d)
+	t := p.now()
+	switch {
+	case p.live:
+		fmt.Fprintf(p.w, "\rApplying: %s\x1b[K", p.status(t))
+	case p.n == p.total || p.n*10/max(p.total, 1) > p.printed*10/max(p.total, 1) || t.Sub(p.at) >= ProgressInterval:
+		p.line(t)
+	}
 }
 
-// Finish ends the live counter's line.
+// line prints the status off a terminal.
+func (p *Progress) line(t time.Time) {
+	fmt.Fprintf(p.w, "Applying: %s\n", p.status(t))
+	p.printed, p.at = p.n, t
+}
+
+// status reads like "12/40 (30%), 1 failed, 4.0/s, 7s left".
+func (p *Progress) status(t time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%d (%d%%)", p.n, p.total, p.n*100/max(p.total, 1))
+	if p.failed > 0 {
+		fmt.Fprintf(&b, ", %d failed", p.failed)
+	}
+	elapsed := t.Sub(p.start)
+	if elapsed <= 0 || p.n == 0 {
+		return b.String()
+	}
+	rate := float64(p.n) / elapsed.Seconds()
+	fmt.Fprintf(&b, ", %.1f/s", rate)
+	if left := p.total - p.n; left > 0 {
+		eta := time.Duration(float64(left) / rate * float64(time.Second))
+		fmt.Fprintf(&b, ", %s left", eta.Round(time.Second))
+	}
+	return b.String()
+}
+
+// Finish ends the live line; off a terminal it prints the last count if
+// the last line did not (an interrupted apply).
 func (p *Progress) Finish() {
-	if p.live && p.n > 0 {
+	switch {
+	case p.live && p.n > 0:
 		fmt.Fprintln(p.w)
+	case !p.live && p.n > p.printed:
+		p.line(p.now())
 	}
 }
 
@@ -58,6 +109,10 @@ func Stale(w io.Writer, stale []sync.SubjectRef) {
 	}
 }
 
+// MaxListed is the most subjects not started that ApplyText names one by
+// one; above it, it gives their count (apply -o json lists them all).
+const MaxListed = 20
+
 // ApplyText writes the outcome of an apply as text: the summary line on
 // out; failures (with the API's message and request id), subjects not
 // started, notes and the verification on log.
@@ -66,8 +121,12 @@ func ApplyText(out, log io.Writer, o sync.Outcome) error {
 	for _, r := range o.Failed {
 		fmt.Fprintf(bw, "  failed: %s: %s\n", SubjectLabel(r.Subject), Safe(r.Err.Error()))
 	}
-	for _, r := range o.NotStarted {
-		fmt.Fprintf(bw, "  not started: %s\n", SubjectLabel(r.Subject))
+	if len(o.NotStarted) > MaxListed {
+		fmt.Fprintf(bw, "  not started: %d principal(s) (see apply -o json)\n", len(o.NotStarted))
+	} else {
+		for _, r := range o.NotStarted {
+			fmt.Fprintf(bw, "  not started: %s\n", SubjectLabel(r.Subject))
+		}
 	}
 	for _, r := range o.Written {
 		if r.ChangedSincePlan {
@@ -220,26 +279,96 @@ func rolesJSON(rs []astroapi.DeploymentRole) []DeploymentRoleJSON {
 func writesJSON(rs []sync.SubjectResult) []WriteJSON {
 	out := []WriteJSON{}
 	for _, r := range rs {
-		w := WriteJSON{
-			Subject:      subjectJSON(r.Subject),
-			Changes:      planfile.ChangesJSON(r.Changes),
-			Before:       rolesJSON(r.Before),
-			After:        rolesJSON(r.After),
-			Status:       "unchanged",
-			DurationMS:   float64(r.Duration) / float64(time.Millisecond),
-			ChangedSince: r.ChangedSincePlan,
-		}
-		switch {
-		case r.Err != nil:
-			w.Status, w.Error = "failed", r.Err.Error()
-			var apiErr *astroapi.Error
-			if errors.As(r.Err, &apiErr) {
-				w.StatusCode, w.RequestID = apiErr.StatusCode, apiErr.RequestID
-			}
-		case r.Wrote:
-			w.Status = "written"
-		}
-		out = append(out, w)
+		out = append(out, writeJSON(r))
 	}
 	return out
 }
+
+// writeJSON is what apply did to one subject.
+func writeJSON(r sync.SubjectResult) WriteJSON {
+	w := WriteJSON{
+		Subject:      subjectJSON(r.Subject),
+		Changes:      planfile.ChangesJSON(r.Changes),
+		Before:       rolesJSON(r.Before),
+		After:        rolesJSON(r.After),
+		Status:       "unchanged",
+		DurationMS:   float64(r.Duration) / float64(time.Millisecond),
+		ChangedSince: r.ChangedSincePlan,
+	}
+	switch {
+	case r.Err != nil:
+		w.Status, w.Error = "failed", r.Err.Error()
+		var apiErr *astroapi.Error
+		if errors.As(r.Err, &apiErr) {
+			w.StatusCode, w.RequestID = apiErr.StatusCode, apiErr.RequestID
+		}
+	case r.Wrote:
+		w.Status = "written"
+	}
+	return w
+}
+
+// AuditFormatVersion is the version of a line of apply --audit-log.
+const AuditFormatVersion = "1"
+
+// AuditLine is one line of apply --audit-log: what apply did to one
+// subject, as a write of the apply result document (WriteJSON), with the
+// time it finished and the organization. apply.schema.json describes it
+// ($defs/auditLine).
+type AuditLine struct {
+	FormatVersion string `json:"audit_version"`
+	Time          string `json:"time"`
+	Organization  string `json:"organization"`
+	WriteJSON
+}
+
+// AuditLog appends a line per finished subject to w: pass its Done as (or
+// from) sync.ApplyOptions.Progress, whose calls are serialised. Each line
+// is one Write, so lines of concurrent runs appending to the same file do
+// not interleave.
+type AuditLog struct {
+	w   io.Writer
+	org string
+	now func() time.Time
+	err error
+}
+
+// NewAuditLog returns the audit log of an apply in organization org on w;
+// now stamps each line (time.Now when nil).
+func NewAuditLog(w io.Writer, org string, now func() time.Time) *AuditLog {
+	if now == nil {
+		now = time.Now
+	}
+	return &AuditLog{w: w, org: org, now: now}
+}
+
+// Done writes the line of one finished subject. After a failed write it
+// writes nothing more: Err says why.
+func (l *AuditLog) Done(r sync.SubjectResult) {
+	if l.err != nil {
+		return
+	}
+	line := AuditLine{
+		FormatVersion: AuditFormatVersion,
+		Time:          l.now().UTC().Format(time.RFC3339Nano),
+		Organization:  l.org,
+		WriteJSON:     writeJSON(r),
+	}
+	data, err := json.Marshal(line)
+	if err == nil {
+		_, err = l.w.Write(append(data, '\n'))
+	}
+	if err != nil {
+		l.err = fmt.Errorf("write the audit log: %w", err)
+	}
+}
+
+// Err is the first error writing the log, if any.
+func (l *AuditLog) Err() error { return l.err }
+
+//go:embed apply.schema.json
+var applySchema []byte
+
+// ApplySchema returns the JSON Schema of the apply result document; its
+// $defs/auditLine describes a line of apply --audit-log.
+func ApplySchema() []byte { return applySchema }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -46,6 +47,13 @@ func Markdown(w io.Writer, p sync.Plan, opts MarkdownOptions) error {
 		if !g.OK {
 			fmt.Fprintf(&head, "\n> [!CAUTION]\n> **Refused by guard %s:** %s\n", g.Name, guardMessage(g.Message))
 		}
+	}
+	if len(p.Partial) > 0 {
+		names := make([]string, len(p.Partial))
+		for i, d := range p.Partial {
+			names[i] = mdText(cmp.Or(d.Name, d.ID))
+		}
+		fmt.Fprintf(&head, "\n> [!NOTE]\n> Partial plan: only deployments %s (`--target`). Other deployments of the spec were not planned.\n", strings.Join(names, ", "))
 	}
 	if remove > 0 {
 		fmt.Fprintf(&head, "\n> [!WARNING]\n> This plan **removes %d assignment(s)**: the tokens, users and teams below lose their role on these deployments.\n", remove)

@@ -79,7 +79,10 @@ func plans() map[string]sync.Plan {
 		{Name: sync.GuardMaxRemovals, Message: "2 removals exceed --max-removals 1"},
 		okGuards()[1], okGuards()[2],
 	}
+	partial := addsOnly
+	partial.Partial = []sync.DeploymentRef{prod, {ID: "dep-empty", Name: "analytics|dev"}}
 	return map[string]sync.Plan{
+		"partial": withTarget(partial),
 		"no-changes": withTarget(sync.Plan{
 			Organization: "org1",
 			Unmanaged:    mixed.Unmanaged,

@@ -75,6 +75,9 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 	if len(groups) > 0 {
 		tw.printf("\n")
 	}
+	if len(p.Partial) > 0 {
+		tw.printf("%s\n", pal.update.Sprint(PartialNote(p.Partial)))
+	}
 	if len(p.Changes) == 0 {
 		tw.printf("%s\n", pal.heading.Sprint("No changes: the managed deployments match the spec."))
 	} else {
@@ -168,4 +171,13 @@ func (e *errWriter) printf(format string, a ...any) {
 	if e.err == nil {
 		_, e.err = fmt.Fprintf(e.w, format, a...)
 	}
+}
+
+// PartialNote says a plan covers only the deployments --target named.
+func PartialNote(deps []sync.DeploymentRef) string {
+	names := make([]string, len(deps))
+	for i, d := range deps {
+		names[i] = Safe(cmp.Or(d.Name, d.ID))
+	}
+	return "Partial plan: only deployments " + strings.Join(names, ", ") + " (--target)"
 }

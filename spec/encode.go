@@ -24,6 +24,9 @@ type Document struct {
 	// it has no entry of that kind; the other kinds are written only when
 	// they have entries.
 	Always []Kind
+	// Ignore are globs written under ignoreTokens, ignoreUsers and
+	// ignoreTeams alike: the principals they match are left alone.
+	Ignore []string
 }
 
 // DeploymentDoc is one deployment of a Document, written by ID; its Name
@@ -78,8 +81,17 @@ func (doc Document) node() *yaml.Node {
 		deployments.Content = append(deployments.Content, dep)
 	}
 	root := mapping("version", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: "1"},
-		"organization", scalar(doc.Organization),
-		"deployments", deployments)
+		"organization", scalar(doc.Organization))
+	if len(doc.Ignore) > 0 {
+		for _, key := range []string{"ignoreTokens", "ignoreUsers", "ignoreTeams"} {
+			globs := seq()
+			for _, g := range doc.Ignore {
+				globs.Content = append(globs.Content, scalar(g))
+			}
+			root.Content = append(root.Content, scalar(key), globs)
+		}
+	}
+	root.Content = append(root.Content, scalar("deployments"), deployments)
 	lines := strings.Split(doc.Comment, "\n")
 	for i, l := range lines {
 		lines[i] = inert(l)

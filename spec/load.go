@@ -49,12 +49,30 @@ func Parse(filename string, data []byte) (*Spec, error) {
 // as a whole) and wrap the underlying error. Load returns another error
 // only when paths is empty.
 func Load(paths []string) (*Spec, error) {
+	return LoadWith(paths, nil)
+}
+
+// Stdin is the name a spec read from standard input has in positions, in
+// the digest and in Spec.Files.
+const Stdin = "<stdin>"
+
+// LoadWith is Load where the path "-" stands for stdin (-f -), read to
+// its end once (under the limit of a file) and named Stdin. With stdin nil,
+// "-" is a file of that name, as for Load.
+func LoadWith(paths []string, stdin io.Reader) (*Spec, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("spec: no spec file given")
 	}
 	l := newLoader()
 	read := make(map[string]bool)
 	for _, p := range paths {
+		if p == "-" && stdin != nil {
+			if !read[Stdin] {
+				read[Stdin] = true
+				l.read(Stdin, stdin)
+			}
+			continue
+		}
 		files, errs := expand(p)
 		for _, err := range errs {
 			l.add(err)
@@ -134,7 +152,12 @@ func readFile(name string) ([]byte, *Error) {
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxFileSize {
 		return nil, tooBig(name, strconv.FormatInt(fi.Size(), 10))
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	return readLimited(name, f)
+}
+
+// readLimited reads r to its end, refusing more than MaxFileSize bytes.
+func readLimited(name string, r io.Reader) ([]byte, *Error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return nil, ioError(name, err)
 	}
@@ -142,6 +165,16 @@ func readFile(name string) ([]byte, *Error) {
 		return nil, tooBig(name, "over "+strconv.Itoa(MaxFileSize))
 	}
 	return data, nil
+}
+
+// read adds the spec read from r, named name.
+func (l *loader) read(name string, r io.Reader) {
+	data, err := readLimited(name, r)
+	if err != nil {
+		l.add(err)
+		return
+	}
+	l.file(name, data)
 }
 
 func tooBig(name, size string) *Error {

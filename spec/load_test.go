@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -340,5 +341,33 @@ func symlink(t *testing.T, target, name string) {
 	t.Helper()
 	if err := os.Symlink(target, name); err != nil {
 		t.Skipf("no symbolic links here: %v", err)
+	}
+}
+
+func TestLoadWithReadsStdinOnce(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other.yaml")
+	if err := os.WriteFile(other, []byte("version: 1\ndeployments:\n  - id: dep-b\n    workspaceTokens: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdin := strings.NewReader("version: 1\ndeployments:\n  - id: dep-a\n    workspaceTokens: []\n")
+	sp, err := LoadWith([]string{"-", other, "-"}, stdin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{Stdin, other}, sp.Files); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	if len(sp.Deployments) != 2 || sp.Deployments[0].Pos.File != Stdin {
+		t.Errorf("deployments %+v, want dep-a from %s first", sp.Deployments, Stdin)
+	}
+
+	_, err = LoadWith([]string{"-"}, strings.NewReader("version: 1\ndeployments:\n  - id: dep-a\n    bogus: 1\n"))
+	if err == nil || !strings.HasPrefix(err.Error(), Stdin+":4:") {
+		t.Errorf("error %v, want one positioned in %s", err, Stdin)
+	}
+	_, err = LoadWith([]string{"-"}, io.MultiReader(strings.NewReader("version: 1\n#"), strings.NewReader(strings.Repeat("x", MaxFileSize))))
+	if err == nil || !strings.Contains(err.Error(), "the limit is") {
+		t.Errorf("error %v, want the size limit", err)
 	}
 }

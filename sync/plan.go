@@ -59,6 +59,13 @@ func count(changes []Change) (add, change, remove int) {
 // Built-in names are upper case; custom role names are the API's spelling.
 func sameRole(a, b string) bool { return strings.EqualFold(a, b) }
 
+// Matches reports whether one of patterns (path.Match globs) matches the
+// name or id of s, as the spec's ignore lists and --protect match.
+func Matches(patterns []string, s SubjectRef) bool {
+	_, ok := matchGlob(patterns, s)
+	return ok
+}
+
 // matchGlob returns the first pattern that matches the name or id of s.
 // Names are compared as the kind compares them: a username in any case
 // (the pattern and the name folded alike), other names exactly; ids

@@ -113,6 +113,9 @@ type Plan struct {
 	// Verify checks every managed assignment. Nil for a plan read back from
 	// a saved document: Apply and Verify then go by Changes alone.
 	Target *Target
+	// Partial are the deployments --target limited the plan to (Only); nil
+	// when the plan covers the whole spec.
+	Partial []DeploymentRef
 }
 
 // Target is the spec a plan aims at: Desired in canonical order

@@ -25,12 +25,17 @@ type ApplyCmd struct {
 	DryRun    bool   `help:"Plan and show the changes, write nothing."`
 	Output    string `short:"o" enum:"text,json" default:"text" help:"Result format: text, or json (a versioned result document on stdout; the plan then goes to stderr)."`
 	Yes       bool   `short:"y" help:"Apply without asking; required when not run from a terminal."`
+	AuditLog  string `type:"path" help:"Append one JSON line per subject apply writes (or tries to) to this file, created with mode 0600." placeholder:"FILE"`
+	Globals
 }
 
 // Run plans (or reads a saved plan), asks, applies and verifies.
 func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if !c.Yes && !c.DryRun && !st.InTTY {
 		return exitWith(exitUsage, "apply needs --yes when not run from a terminal; nothing was written")
+	}
+	if !c.Yes && !c.DryRun && slices.Contains(c.Files, "-") {
+		return exitWith(exitUsage, "apply -f - needs --yes: stdin holds the spec, not the answer; nothing was written")
 	}
 	p, sess, err := c.plan(ctx, g, *st)
 	if err != nil {
@@ -61,15 +66,29 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		fmt.Fprintln(st.Err, "Dry run: nothing was written.")
 		return nil
 	}
-	if err := c.confirm(ctx, *st); err != nil {
+	return c.execute(ctx, g, *st, sess, p)
+}
+
+// execute asks, then applies and verifies the plan p, with progress on
+// stderr and each finished subject in the audit log.
+func (c *ApplyCmd) execute(ctx context.Context, g *Globals, st Streams, sess *session, p sync.Plan) error {
+	audit, err := c.openAuditLog(sess.org)
+	if err != nil {
+		return err
+	}
+	defer audit.close()
+	if err := c.confirm(ctx, st); err != nil {
 		return err
 	}
 
 	prog := render.NewProgress(st.Err, st.ErrTTY, len(subjectsOf(p)))
 	o := sess.engine().Execute(ctx, p, sync.ApplyOptions{
 		Parallelism:         g.Parallelism,
-		RequireFingerprints: savedPlan,
-		Progress:            prog.Done,
+		RequireFingerprints: c.SavedPlan != "",
+		Progress: func(r sync.SubjectResult) {
+			prog.Done(r)
+			audit.done(r)
+		},
 	})
 	prog.Finish()
 	if len(o.Stale) > 0 {
@@ -77,10 +96,13 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		for i, r := range o.Stale {
 			refs[i] = r.Subject
 		}
-		return staleError(*st, refs)
+		return staleError(st, refs)
 	}
-	if err := c.show(*st, sess.org, o); err != nil {
+	if err := c.show(st, sess.org, o); err != nil {
 		return err
+	}
+	if err := audit.close(); err != nil {
+		return errors.Join(err, applyExit(ctx, o))
 	}
 	return applyExit(ctx, o)
 }
@@ -94,7 +116,10 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 		}
 		return pl.plan, pl.sess, nil
 	}
-	doc, err := c.readSavedPlan()
+	if len(c.Target) > 0 {
+		return sync.Plan{}, nil, exitWith(exitUsage, "--target cannot narrow a saved plan: give --target to the plan that made it; nothing was written")
+	}
+	doc, err := c.readSavedPlan(st.In)
 	if err != nil {
 		return sync.Plan{}, nil, err
 	}
@@ -133,7 +158,7 @@ func checkStale(ctx context.Context, st Streams, sess *session, p sync.Plan) err
 
 // readSavedPlan reads the saved plan and, when -f is also given, checks it
 // was made from those files.
-func (c *ApplyCmd) readSavedPlan() (planfile.Document, error) {
+func (c *ApplyCmd) readSavedPlan(stdin io.Reader) (planfile.Document, error) {
 	f, err := os.Open(c.SavedPlan)
 	if err != nil {
 		return planfile.Document{}, exitWith(exitUsage, "read plan: %w; nothing was written", err)
@@ -147,7 +172,7 @@ func (c *ApplyCmd) readSavedPlan() (planfile.Document, error) {
 		return planfile.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written", c.SavedPlan, err)
 	}
 	if len(c.Files) > 0 {
-		sp, err := spec.Load(c.Files)
+		sp, err := spec.LoadWith(c.Files, stdin)
 		if err != nil {
 			return planfile.Document{}, err
 		}
@@ -156,6 +181,46 @@ func (c *ApplyCmd) readSavedPlan() (planfile.Document, error) {
 		}
 	}
 	return doc, nil
+}
+
+// auditLog is apply's --audit-log file, or nothing without the flag.
+type auditLog struct {
+	f   *os.File
+	log *render.AuditLog
+}
+
+// openAuditLog opens the --audit-log file for appending, before anything
+// is written, so that a file that cannot be opened refuses the apply.
+func (c *ApplyCmd) openAuditLog(org string) (*auditLog, error) {
+	if c.AuditLog == "" {
+		return &auditLog{}, nil
+	}
+	f, err := os.OpenFile(c.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, exitWith(exitUsage, "open the audit log: %w; nothing was written", err)
+	}
+	return &auditLog{f: f, log: render.NewAuditLog(f, org, nil)}, nil
+}
+
+func (a *auditLog) done(r sync.SubjectResult) {
+	if a.log != nil {
+		a.log.Done(r)
+	}
+}
+
+// close closes the file and says whether every line was written; it may
+// be called again.
+func (a *auditLog) close() error {
+	if a.f == nil {
+		return nil
+	}
+	name := a.f.Name()
+	err := errors.Join(a.log.Err(), a.f.Close())
+	a.f = nil
+	if err != nil {
+		return fmt.Errorf("audit log %s is incomplete: %w", name, err)
+	}
+	return nil
 }
 
 // confirm asks on a terminal unless --yes (Run refused already when

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -64,8 +65,6 @@ type Streams struct {
 
 // CLI is the command line of tokensync.
 type CLI struct {
-	Globals
-
 	Plan       PlanCmd       `cmd:"" help:"Show the changes that would make the API match the spec. Writes nothing; needs only read access."`
 	Apply      ApplyCmd      `cmd:"" help:"Plan, then make the API match the spec (or apply a saved plan)."`
 	Validate   ValidateCmd   `cmd:"" help:"Check spec files; with --offline, contact nothing."`
@@ -76,7 +75,9 @@ type CLI struct {
 	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 }
 
-// Globals are the flags every command takes.
+// Globals are the flags of the commands that talk to the API (plan, apply,
+// validate, export), each of which embeds them; the other commands neither
+// take nor show them.
 type Globals struct {
 	APIURL       string        `name:"api-url" env:"TOKENSYNC_API_URL,ASTRO_API_URL" default:"https://api.astronomer.io/v1" help:"Astro API base URL."`
 	Organization string        `env:"TOKENSYNC_ORGANIZATION,ASTRO_ORGANIZATION_ID" help:"Organization id; overrides the spec's organization key." placeholder:"ID"`
@@ -85,7 +86,7 @@ type Globals struct {
 	Parallelism  int           `default:"8" help:"Tokens written at once during apply."`
 	MaxRetries   int           `default:"5" help:"Retries of a request after 429, 502, 503, 504 or a network error."`
 	Timeout      time.Duration `default:"30s" help:"Timeout of one API request."`
-	NoColor      bool          `help:"Plain output without colour (also NO_COLOR, or when not a terminal)."`
+	NoColor      bool          `help:"Plain output without colour (also NO_COLOR; FORCE_COLOR or CLICOLOR_FORCE colour output that is not a terminal)."`
 	Verbose      bool          `short:"v" help:"Log every API request to stderr (the credential is never logged)."`
 	RateScale    float64       `default:"1" hidden:"" help:"Multiply the client's rate limits (Astro's GET 25/s, POST 10/s, DELETE 5/s), e.g. for an organization with raised limits or a scaled emulator."`
 }
@@ -146,7 +147,11 @@ func run(ctx context.Context, args []string, st Streams) int {
 		}
 		return exitUsage
 	}
-	err = kctx.Run(&cli.Globals)
+	g := &Globals{}
+	if c, ok := kctx.Selected().Target.Addr().Interface().(apiCommand); ok {
+		g = c.globals()
+	}
+	err = kctx.Run(g)
 	code := report(st, err)
 	if in, ok := interruptCause(ctx); ok && code == exitError {
 		// The command stopped short because of the first interrupt.
@@ -155,7 +160,22 @@ func run(ctx context.Context, args []string, st Streams) int {
 	return code
 }
 
-// Validate checks the global flags' values, so that a bad one is a usage
+// apiCommand is a command that talks to the API: it embeds Globals.
+type apiCommand interface{ globals() *Globals }
+
+func (g *Globals) globals() *Globals { return g }
+
+// Validate checks the values of plan's flags.
+func (c *PlanCmd) Validate() error {
+	return errors.Join(c.Globals.Validate(), c.PlanFlags.Validate())
+}
+
+// Validate checks the values of apply's flags.
+func (c *ApplyCmd) Validate() error {
+	return errors.Join(c.Globals.Validate(), c.PlanFlags.Validate())
+}
+
+// Validate checks the API flags' values, so that a bad one is a usage
 // error (exit 64) before anything runs.
 func (g *Globals) Validate() error {
 	switch {
@@ -256,9 +276,22 @@ func annotationProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
-// colour says whether output to a stream may be coloured.
+// colour says whether output to a stream (a terminal when tty) is
+// coloured, the one place that decides: --no-color and NO_COLOR turn it off
+// whatever else is set; FORCE_COLOR or CLICOLOR_FORCE (set, and not "0")
+// turn it on, also off a terminal (CI logs); TERM=dumb turns it off;
+// otherwise a terminal is coloured and anything else is not.
 func (g *Globals) colour(st Streams, tty bool) bool {
-	return tty && !g.NoColor && st.Getenv("NO_COLOR") == ""
+	forced := func(name string) bool { v := st.Getenv(name); return v != "" && v != "0" }
+	switch {
+	case g.NoColor || st.Getenv("NO_COLOR") != "":
+		return false
+	case forced("FORCE_COLOR") || forced("CLICOLOR_FORCE"):
+		return true
+	case st.Getenv("TERM") == "dumb":
+		return false
+	}
+	return tty
 }
 
 // session is a connection to the API (or to an in-process emulator) for
@@ -268,6 +301,30 @@ type session struct {
 	org    string
 	log    *slog.Logger
 	close  func()
+	// apiHint is the --api-url the user may have meant, when the one given
+	// does not end in /v1: said if the first list answers 404.
+	apiHint string
+}
+
+// apiURLHint checks the path of --api-url, where every Astro API v1 path
+// lives under /v1. A URL without a path (or "/") is refused before any
+// request: it cannot be the API. Another path that does not end in /v1 may
+// be a proxy's prefix, so it is tried; the hint returned is said if the
+// API answers 404.
+func apiURLHint(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", nil // astroapi.New says what is wrong with it
+	}
+	path := strings.TrimSuffix(u.Path, "/")
+	if strings.HasSuffix(path, "/v1") {
+		return "", nil
+	}
+	u.Path, u.RawPath, u.RawQuery, u.Fragment = path+"/v1", "", "", ""
+	if path == "" {
+		return "", exitWith(exitUsage, "--api-url %s has no path; the Astro API is under /v1: did you mean %s?", raw, u)
+	}
+	return u.String(), nil
 }
 
 // connect builds the client lazily, only for commands that contact the API.
@@ -286,6 +343,11 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 		return nil, err
 	}
 	baseURL, emulatedOrg := g.APIURL, ""
+	if g.Emulate == "" {
+		if s.apiHint, err = apiURLHint(baseURL); err != nil {
+			return nil, err
+		}
+	}
 	if g.Emulate != "" {
 		var stop func()
 		if baseURL, emulatedOrg, stop, err = emulate(ctx, g.Emulate); err != nil {
@@ -297,7 +359,7 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 	// The flag (or variable) first, then the spec's key, then the emulated
 	// organization.
 	if s.org = cmp.Or(g.Organization, specOrg, emulatedOrg); s.org == "" {
-		return nil, exitWith(exitUsage, "no organization: set ASTRO_ORGANIZATION_ID, --organization, or the spec's organization key")
+		return nil, exitWith(exitUsage, "no organization: set ASTRO_ORGANIZATION_ID, --organization, or the spec's organization key (%s)", noOrgDiscovery)
 	}
 	if secret == "" {
 		return nil, exitWith(exitUsage, "no credential: set ASTRO_API_TOKEN or --token-file")
@@ -307,6 +369,12 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 	}
 	return s, nil
 }
+
+// noOrgDiscovery says why tokensync cannot find the organization itself:
+// the Astro API v1 lists organizations (GET /organizations) only for a
+// personal access token, not for the API tokens tokensync is meant to run
+// with, and every other path needs the organization's id.
+const noOrgDiscovery = "the Astro API lists organizations only for personal access tokens, not for API tokens; the id is in the Astro UI under Organization Settings"
 
 // logger is the session's logger: the client's requests on stderr with
 // --verbose (without timestamps, so that runs compare), nothing otherwise.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -639,14 +640,17 @@ func validatePlanJSON(t *testing.T, data []byte) {
 }
 
 func TestApplyProgress(t *testing.T) {
-	t.Run("a line per token without a terminal", func(t *testing.T) {
+	t.Run("counts without a terminal, no line per token", func(t *testing.T) {
 		c := newCLI(t, testState)
 		r := c.run("apply", "-f", c.write("tokens.yaml", mainSpec), "--yes")
 		wantCode(t, r, exitOK)
-		for _, want := range []string{"[1/3] wrote ", "[3/3] wrote old-bot [tok-old]: +0 ~0 -1"} {
+		for _, want := range []string{"Applying: 1/3 (33%)", "Applying: 3/3 (100%)"} {
 			if !strings.Contains(r.stderr, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 			}
+		}
+		if strings.Contains(r.stderr, "wrote old-bot") {
+			t.Errorf("a line per token:\n%s", r.stderr)
 		}
 	})
 	t.Run("a live counter on a terminal", func(t *testing.T) {
@@ -658,7 +662,7 @@ func TestApplyProgress(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("exit %d: %s", code, errb.String())
 		}
-		if !strings.Contains(errb.String(), "\rApplying: 3/3\n") || strings.Contains(errb.String(), "[1/3]") {
+		if !regexp.MustCompile(`\rApplying: 3/3 \(100%\), [0-9.]+/s\x1b\[K\n`).MatchString(errb.String()) || strings.Contains(errb.String(), "Applying: 3/3 (100%)\n") {
 			t.Errorf("stderr:\n%q", errb.String())
 		}
 	})

@@ -3,6 +3,8 @@ package main
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -15,6 +17,21 @@ import (
 type ExportCmd struct {
 	Workspace  []string `help:"Export only the deployments of this workspace (id or name); repeatable." placeholder:"W"`
 	Deployment []string `help:"Export only this deployment (id or name); repeatable." placeholder:"D"`
+	Ignore     []string `help:"Leave out the tokens, users and teams whose name or id matches this glob, and write it to the spec's ignore lists; repeatable." placeholder:"GLOB"`
+	Globals
+}
+
+// Validate checks the API flags and the --ignore globs.
+func (c *ExportCmd) Validate() error {
+	if err := c.Globals.Validate(); err != nil {
+		return err
+	}
+	for _, g := range c.Ignore {
+		if _, err := path.Match(g, ""); err != nil {
+			return fmt.Errorf("--ignore %q: %w", g, err)
+		}
+	}
+	return nil
 }
 
 // Run prints a spec of today's assignments on the selected deployments.
@@ -33,7 +50,7 @@ func (c *ExportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	return spec.Encode(st.Out, exportSpec(obs, deps))
+	return spec.Encode(st.Out, exportSpec(obs, deps, c.Ignore))
 }
 
 // selectDeployments applies --workspace and --deployment; with neither,
@@ -87,8 +104,11 @@ const exportComment = "Exported by tokensync: the current deployment roles of wo
 // (name and workspace in a comment) with all four lists, each subject by
 // name where its name is unique among its family (tokens, users, teams)
 // and not empty, by id otherwise. Deployment API tokens are left out, and
-// so are INACTIVE and BANNED users, which may not be given a role.
-func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) spec.Document {
+// so are INACTIVE and BANNED users, which may not be given a role, and the
+// subjects a glob of ignore matches (name or id), which the spec's ignore
+// lists then name. Names are unique or not among every subject, the
+// ignored ones too: the spec is resolved against all of them.
+func exportSpec(obs *sync.Observed, deps []astroapi.Deployment, ignore []string) spec.Document {
 	wsName := map[string]string{}
 	for _, w := range obs.Workspaces {
 		wsName[w.ID] = w.Name
@@ -108,7 +128,7 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) spec.Document {
 	}
 	held := map[string][]entry{} // deployment id → assignments
 	for _, s := range obs.Subjects {
-		if !slices.Contains(spec.Kinds(), s.Kind) || s.Status == astroapi.UserInactive || s.Status == astroapi.UserBanned {
+		if !slices.Contains(spec.Kinds(), s.Kind) || s.Status == astroapi.UserInactive || s.Status == astroapi.UserBanned || sync.Matches(ignore, s.SubjectRef) {
 			continue
 		}
 		for _, r := range s.Deployments {
@@ -116,7 +136,7 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment) spec.Document {
 		}
 	}
 
-	doc := spec.Document{Organization: obs.Organization, Comment: exportComment, Always: spec.Kinds()}
+	doc := spec.Document{Organization: obs.Organization, Comment: exportComment, Always: spec.Kinds(), Ignore: ignore}
 	for _, d := range deps {
 		entries := held[d.ID]
 		slices.SortFunc(entries, func(a, b entry) int {

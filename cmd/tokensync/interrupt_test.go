@@ -277,8 +277,8 @@ func TestInterruptDuringApply(t *testing.T) {
 
 			wantCode(t, r, exitPartial)
 			for _, want := range []string{
-				"[1/6] wrote bot-",
-				"[2/6] wrote bot-",
+				"Applying: 1/6 (16%)",
+				"Applying: 2/6 (33%)",
 				"  not started: bot-3 [tok-3]\n  not started: bot-4 [tok-4]\n  not started: bot-5 [tok-5]\n  not started: bot-6 [tok-6]\n",
 				"tokensync: interrupted: 2 principal(s) written, 4 not started; run apply again to finish\n",
 			} {
@@ -324,7 +324,7 @@ func TestInterruptDuringTokenRead(t *testing.T) {
 	reads.open()
 	r, _ := p.wait()
 	wantCode(t, r, exitPartial)
-	if !strings.Contains(r.stderr, "[1/6] wrote bot-1 [tok-1]: +1 ~0 -0\n") ||
+	if !strings.Contains(r.stderr, "Applying: 1/6 (16%)") || strings.Contains(r.stderr, "Applying: 2/6") ||
 		!strings.Contains(r.stderr, "tokensync: interrupted: 1 principal(s) written, 5 not started; run apply again to finish\n") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
@@ -14,6 +16,9 @@ func (s *session) engine() *sync.Engine { return sync.NewEngine(s.client, s.org)
 // observe lists what the API says today.
 func observe(ctx context.Context, s *session) (*sync.Observed, error) {
 	obs, err := s.engine().Observe(ctx)
+	if errors.Is(err, astroapi.ErrNotFound) && s.apiHint != "" {
+		return nil, fmt.Errorf("%w\nhint: the Astro API is under /v1: did you mean --api-url %s?", err, s.apiHint)
+	}
 	if err == nil && obs.PerWorkspace {
 		s.log.Info("the credential may not list the whole organization; listed per workspace instead", "workspaces", len(obs.Workspaces))
 	}
@@ -22,10 +27,11 @@ func observe(ctx context.Context, s *session) (*sync.Observed, error) {
 
 // PlanFlags are the flags that shape a plan, shared by plan and apply.
 type PlanFlags struct {
-	Files       []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files; repeatable." placeholder:"FILE"`
+	Files       []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable." placeholder:"FILE"`
 	Prune       bool     `help:"Remove assignments on managed deployments that the spec does not list."`
 	MaxRemovals int      `default:"20" help:"Refuse a plan with more removals than this (-1: no limit)."`
 	Protect     []string `help:"Token name or id (glob) that must never lose or change a role; repeatable." placeholder:"TOKEN"`
+	Target      []string `sep:"none" help:"Plan only this deployment of the spec (id or workspace/name); repeatable. Prune and the guards then cover these deployments alone." placeholder:"DEPLOYMENT"`
 }
 
 // options are the options of sync.Compute the flags set.
@@ -47,7 +53,7 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 	if len(f.Files) == 0 {
 		return nil, exitWith(exitUsage, "no spec: give -f FILE or -f DIRECTORY")
 	}
-	sp, err := spec.Load(f.Files)
+	sp, err := spec.LoadWith(f.Files, st.In)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +72,15 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 		return nil, &unresolvedError{org: sess.org, err: err}
 	}
 	printNotes(st, desired.Notes)
+	var partial []sync.DeploymentRef
+	if len(f.Target) > 0 {
+		if desired, partial, err = sync.Only(desired, obs.Workspaces, f.Target); err != nil {
+			sess.close()
+			return nil, &codeError{code: exitInvalid, err: fmt.Errorf("%w; nothing was written", err)}
+		}
+	}
 	p := sync.Compute(desired, obs, f.options())
+	p.Partial = partial
 	return &planned{spec: sp, sess: sess, obs: obs, plan: p}, nil
 }
 

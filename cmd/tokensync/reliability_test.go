@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -313,11 +315,34 @@ func (f chaosFigures) String() string {
 		f.failedNamed, f.lostResponses, f.roleWrites)
 }
 
-var (
-	failedLine   = regexp.MustCompile(`(?m)^  failed: (\S+) \[(\S+)\]: `)
-	wroteLine    = regexp.MustCompile(`(?m)^\[\d+/\d+\] wrote (\S+) \[(\S+)\]: `)
-	progressFail = regexp.MustCompile(`(?m)^\[\d+/\d+\] failed (\S+) \[(\S+)\]: `)
-)
+var failedLine = regexp.MustCompile(`(?m)^  failed: (\S+) \[(\S+)\]: `)
+
+// audited returns the ids of the subjects an --audit-log file says were
+// written (or already as planned) and failed, each sorted.
+func audited(t *testing.T, path string) (wrote, failed []string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		var l struct {
+			Subject struct{ ID string }
+			Status  string
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		if l.Status == "failed" {
+			failed = append(failed, l.Subject.ID)
+		} else {
+			wrote = append(wrote, l.Subject.ID)
+		}
+	}
+	slices.Sort(wrote)
+	slices.Sort(failed)
+	return wrote, failed
+}
 
 // ids returns the token ids of a regexp's matches, sorted.
 func ids(re *regexp.Regexp, s string) []string {
@@ -398,7 +423,8 @@ func runChaos(t *testing.T, seed uint64, n int, rate float64) chaosFigures {
 			}
 		}
 		writesBefore := log.snapshot()
-		r := c.runLocked(args...)
+		auditLog := filepath.Join(c.dir, fmt.Sprintf("audit-%d.jsonl", run))
+		r := c.runLocked(append(args, "--audit-log", auditLog)...)
 		fig.codes = append(fig.codes, r.code)
 		fig.retries += strings.Count(r.stderr, " retry_in=")
 		writes := log.snapshot()
@@ -418,9 +444,13 @@ func runChaos(t *testing.T, seed uint64, n int, rate float64) chaosFigures {
 				t.Errorf("run %d: stdout:\n%s", run, r.stdout)
 			}
 		case exitPartial:
-			failed, wrote := ids(failedLine, r.stderr), ids(wroteLine, r.stderr)
-			if diff := cmp.Diff(failed, ids(progressFail, r.stderr)); diff != "" {
-				t.Errorf("run %d: the failures listed at the end differ from the progress lines (-end +progress):\n%s", run, diff)
+			failed := ids(failedLine, r.stderr)
+			wrote, auditFailed := audited(t, auditLog)
+			if diff := cmp.Diff(failed, auditFailed); diff != "" {
+				t.Errorf("run %d: the failures listed at the end differ from the audit log's (-end +audit):\n%s", run, diff)
+			}
+			if want := fmt.Sprintf("Applying: %d/%d (100%%), %d failed", len(wrote)+len(failed), len(wrote)+len(failed), len(failed)); !strings.Contains(r.stderr, want) {
+				t.Errorf("run %d: the progress does not end with %q", run, want)
 			}
 			if !strings.Contains(r.stdout, fmt.Sprintf("principal(s) failed, 0 not started.")) ||
 				!strings.Contains(r.stdout, fmt.Sprintf("; %d principal(s) failed", len(failed))) {

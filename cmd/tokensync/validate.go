@@ -12,8 +12,9 @@ import (
 
 // ValidateCmd is `tokensync validate`.
 type ValidateCmd struct {
-	Files   []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files; repeatable." placeholder:"FILE"`
+	Files   []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable." placeholder:"FILE"`
 	Offline bool     `help:"Check only the files themselves; contact nothing and need no credential."`
+	Globals
 }
 
 // Run checks the spec, and unless --offline, resolves it against the API.
@@ -21,7 +22,7 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if len(c.Files) == 0 {
 		return exitWith(exitUsage, "no spec: give -f FILE or -f DIRECTORY")
 	}
-	sp, err := spec.Load(c.Files)
+	sp, err := spec.LoadWith(c.Files, st.In)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/render"
+)
+
+// failingPosts fronts c's emulator: the role write of token id answers
+// 500 with a request id, every other request goes through.
+func failingPosts(t *testing.T, c *cli, id string) {
+	t.Helper()
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/tokens/"+id+"/roles") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(astroapi.Error{Message: "role refused", RequestID: "req-audit-1", StatusCode: http.StatusBadRequest})
+			return
+		}
+		c.srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	c.baseURL = front.URL + "/v1"
+}
+
+// applySchemaOf compiles render/apply.schema.json, or one of its $defs.
+func applySchemaOf(t *testing.T, def string) *jsonschema.Schema {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(render.ApplySchema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp := jsonschema.NewCompiler()
+	comp.AssertFormat()
+	if err := comp.AddResource("apply.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	loc := "apply.schema.json"
+	if def != "" {
+		loc += "#/$defs/" + def
+	}
+	sch, err := comp.Compile(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch
+}
+
+func validateWith(t *testing.T, sch *jsonschema.Schema, data []byte) {
+	t.Helper()
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, data)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Errorf("does not match render/apply.schema.json: %v\n%s", err, data)
+	}
+}
+
+// TestApplyJSONOutputMatchesSchema: apply -o json, complete and partly
+// failed, is the document render/apply.schema.json describes.
+func TestApplyJSONOutputMatchesSchema(t *testing.T) {
+	sch := applySchemaOf(t, "")
+	c := newCLI(t, testState)
+	failingPosts(t, c, "tok-old")
+	f := c.write("tokens.yaml", mainSpec)
+	r := c.run("apply", "-f", f, "--yes", "-o", "json")
+	wantCode(t, r, exitPartial)
+	validateWith(t, sch, []byte(r.stdout))
+
+	c = newCLI(t, testState)
+	r = c.run("apply", "-f", c.write("tokens.yaml", mainSpec), "--yes", "-o", "json")
+	wantCode(t, r, exitOK)
+	validateWith(t, sch, []byte(r.stdout))
+}
+
+// TestApplyAuditLog: --audit-log appends a line per subject as it
+// finishes, failures with their request id, in a file only its owner may
+// read, never with the credential.
+func TestApplyAuditLog(t *testing.T) {
+	c := newCLI(t, testState)
+	failingPosts(t, c, "tok-old")
+	f := c.write("tokens.yaml", mainSpec)
+	logFile := filepath.Join(c.dir, "audit", "apply.jsonl")
+	if err := os.Mkdir(filepath.Dir(logFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-time.Second)
+
+	r := c.run("apply", "-f", f, "--yes", "--audit-log", logFile)
+	wantCode(t, r, exitPartial)
+	info, err := os.Stat(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("audit log mode %04o, want 0600", perm)
+	}
+
+	type line struct {
+		Time         time.Time `json:"time"`
+		Organization string    `json:"organization"`
+		Subject      struct{ ID string }
+		Status       string `json:"status"`
+		RequestID    string `json:"request_id"`
+		Changes      []struct {
+			Action     string
+			Deployment struct{ ID string }
+		}
+		After []struct {
+			DeploymentID string `json:"deployment_id"`
+			Role         string
+		}
+	}
+	read := func() []line {
+		data, err := os.ReadFile(logFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(data, []byte(secret)) {
+			t.Fatal("the audit log holds the credential")
+		}
+		sch := applySchemaOf(t, "auditLine")
+		var lines []line
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			validateWith(t, sch, sc.Bytes())
+			var l line
+			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, l)
+		}
+		return lines
+	}
+	lines := read()
+	got := map[string]string{}
+	for _, l := range lines {
+		got[l.Subject.ID] = l.Status + " " + l.RequestID
+		if l.Organization != "org1" || l.Time.Before(start) || l.Time.After(time.Now()) {
+			t.Errorf("line of %s: organization %q, time %v", l.Subject.ID, l.Organization, l.Time)
+		}
+	}
+	want := map[string]string{"tok-deployer": "written ", "tok-ci-b": "written ", "tok-old": "failed req-audit-1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("audit lines by subject (-want +got):\n%s", diff)
+	}
+	for _, l := range lines {
+		if l.Subject.ID == "tok-ci-b" && (len(l.Changes) != 1 || len(l.After) != 1 || l.After[0].DeploymentID != "dep-b1" || l.After[0].Role != "VIEWER") {
+			t.Errorf("tok-ci-b's line: changes %+v, after %+v", l.Changes, l.After)
+		}
+	}
+
+	// A second run appends: the failed write again, and nothing else.
+	wantCode(t, c.run("apply", "-f", f, "--yes", "--audit-log", logFile), exitPartial)
+	lines = read()
+	if len(lines) != 4 || lines[3].Subject.ID != "tok-old" || lines[3].Status != "failed" {
+		t.Errorf("after a second run, the log has %d lines, last %+v; want 4, the failed write last", len(lines), lines[len(lines)-1])
+	}
+}
+
+func TestApplyAuditLogThatCannotBeOpenedRefuses(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	r := c.run("apply", "-f", f, "--yes", "--audit-log", filepath.Join(c.dir, "no-such-dir", "audit.jsonl"))
+	wantCode(t, r, exitUsage)
+	if !strings.Contains(r.stderr, "open the audit log") || c.posts() != 0 {
+		t.Errorf("%d POSTs; stderr:\n%s", c.posts(), r.stderr)
+	}
+}
