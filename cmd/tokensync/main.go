@@ -1,5 +1,5 @@
-// Command tokensync manages which API tokens hold which role on which Astro
-// Deployment, from a reviewed YAML file.
+// Command tokensync manages which API tokens, users and teams hold which
+// role on which Astro Deployment, from a reviewed YAML file.
 package main
 
 import (
