@@ -42,8 +42,10 @@
 //   - a token entry with both or neither of id and name, without a role
 //     (unless state is absent), with a state other than present or absent,
 //     or with a built-in organization or workspace role; the same token
-//     (same id, or same name) listed twice for a deployment, across
-//     workspaceTokens and organizationTokens;
+//     listed twice for a deployment: the same id in either list, or the
+//     same name twice in one list (a name under workspaceTokens and the
+//     same name under organizationTokens are two tokens, as Astro scopes
+//     token names);
 //   - the same for the entries of users (by id or username) and teams (by
 //     id or name); the same user listed twice for a deployment (same id, or
 //     usernames equal under FoldUsername, so in any case); the same team

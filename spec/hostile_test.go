@@ -261,8 +261,9 @@ func TestParseHostile(t *testing.T) {
 		{name: "token/organization role in lower case", in: "version: 1\ndeployments:\n  - id: dep-1\n    organizationTokens:\n      - {id: tok-1, role: organization_billing_admin}\n", want: []string{
 			"t.yaml:5:27: token \"tok-1\": role \"organization_billing_admin\" is an organization role, not a deployment role",
 		}},
-		{name: "token/twice across lists", in: "version: 1\ndeployments:\n  - id: dep-1\n    workspaceTokens:\n      - {name: bot, role: DEPLOYMENT_ADMIN}\n    organizationTokens:\n      - {name: bot, state: absent}\n", want: []string{
-			"t.yaml:7:9: token \"bot\" is listed twice for deployment \"dep-1\" (first at line 5)",
+		{name: "token/same name in both lists is two tokens", in: "version: 1\ndeployments:\n  - id: dep-1\n    workspaceTokens:\n      - {name: bot, role: DEPLOYMENT_ADMIN}\n    organizationTokens:\n      - {name: bot, state: absent}\n"},
+		{name: "token/same id across lists", in: "version: 1\ndeployments:\n  - id: dep-1\n    workspaceTokens:\n      - {id: tok-bot, role: DEPLOYMENT_ADMIN}\n    organizationTokens:\n      - {id: tok-bot, state: absent}\n", want: []string{
+			`t.yaml:7:9: token "tok-bot" is listed twice for deployment "dep-1" (first at line 5)`,
 		}},
 		{name: "token/empty role", in: "version: 1\ndeployments:\n  - id: dep-1\n    workspaceTokens:\n      - {name: bot, role: \"\"}\n", want: []string{
 			"t.yaml:5:27: \"role\" must not be empty",

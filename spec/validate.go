@@ -290,6 +290,10 @@ func later(a, b *yaml.Node) *yaml.Node {
 type entryKey struct {
 	byID bool
 	ref  string
+	// list is the list a name is looked up in: a token name under
+	// workspaceTokens and one under organizationTokens name two tokens
+	// (Astro scopes names); an id is one object whatever the list.
+	list Kind
 }
 
 // firstEntry is where an entry was first listed, and how it was named.
@@ -411,7 +415,7 @@ func (f *file) entries(fm *fieldMap, kind Kind, ek *entryKind, seenp *map[entryK
 		}
 		k := entryKey{byID: e.ID != "", ref: e.ID}
 		if e.ID == "" {
-			k.ref = e.Name
+			k.ref, k.list = e.Name, kind
 			if ek == userKind {
 				k.ref = FoldUsername(e.Name)
 			}

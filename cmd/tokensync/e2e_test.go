@@ -748,10 +748,15 @@ func TestExportFilters(t *testing.T) {
 	if !strings.Contains(r.stdout, "id: dep-a2") || strings.Contains(r.stdout, "dep-b1") {
 		t.Errorf("export --deployment a-staging:\n%s", r.stdout)
 	}
-	// A name shared by two tokens is exported by id.
+	// Two workspaces each have a token named ci: the spec looks a name up
+	// among the workspace tokens of the deployment's workspace, so each
+	// is exported by its name, and plan on the export is empty.
 	r = c.run("export", "--deployment", "dep-a1")
-	if !strings.Contains(r.stdout, "id: tok-ci-a") {
-		t.Errorf("the token named ci (two exist) must be exported by id:\n%s", r.stdout)
+	if !strings.Contains(r.stdout, "- name: ci\n") || strings.Contains(r.stdout, "tok-ci-a") {
+		t.Errorf("the token named ci (one per workspace) must be exported by name:\n%s", r.stdout)
 	}
+	f := filepath.Join(t.TempDir(), "export.yaml")
+	writeTestFile(t, f, r.stdout)
+	wantCode(t, c.run("plan", "-f", f, "--detailed-exitcode"), exitOK)
 	wantCode(t, c.run("export", "--workspace", "nope"), exitInvalid)
 }

@@ -102,8 +102,8 @@ const exportComment = "Exported by tokensync: the current deployment roles of wo
 
 // exportSpec builds the spec of today's assignments: deployments by id
 // (name and workspace in a comment) with all four lists, each subject by
-// name where its name is unique among its family (tokens, users, teams)
-// and not empty, by id otherwise. Deployment API tokens are left out, and
+// name where its name is unique where the spec looks it up (see
+// nameScope) and not empty, by id otherwise. Deployment API tokens are left out, and
 // so are INACTIVE and BANNED users, which may not be given a role, and the
 // subjects a glob of ignore matches (name or id), which the spec's ignore
 // lists then name. Names are unique or not among every subject, the
@@ -115,7 +115,7 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment, ignore []string)
 	}
 	nameCount := map[string]int{}
 	for _, s := range obs.Subjects {
-		nameCount[family(s.Kind)+"\x00"+s.Name]++
+		nameCount[nameScope(s)]++
 	}
 	deps = slices.Clone(deps)
 	slices.SortFunc(deps, func(a, b astroapi.Deployment) int {
@@ -146,7 +146,7 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment, ignore []string)
 		for _, e := range entries {
 			s := e.subject
 			ed := spec.EntryDoc{Name: s.Name, Role: e.role}
-			if nameCount[family(s.Kind)+"\x00"+s.Name] != 1 || s.Name == "" {
+			if nameCount[nameScope(s)] != 1 || s.Name == "" {
 				ed = spec.EntryDoc{ID: s.ID, Role: e.role, Comment: s.Name + " (name shared by several)"}
 			}
 			dd.Entries[s.Kind] = append(dd.Entries[s.Kind], ed)
@@ -156,10 +156,14 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment, ignore []string)
 	return doc
 }
 
-// family groups the kinds whose names share one namespace: the tokens.
-func family(k spec.Kind) string {
-	if k == spec.KindUser || k == spec.KindTeam {
-		return string(k)
+// nameScope is where a name of s is looked up when the spec names it (as
+// sync.Resolve does): a workspace token among the workspace tokens of its
+// workspace, other kinds among their kind. A name unique in its scope is
+// exported by name, others by id.
+func nameScope(s sync.Subject) string {
+	name := s.Name
+	if s.Kind == spec.KindUser {
+		name = spec.FoldUsername(name)
 	}
-	return "token"
+	return string(s.Kind) + "\x00" + s.Workspace + "\x00" + name
 }

@@ -176,12 +176,12 @@ func TestPropertyExportParsesBack(t *testing.T) {
 			for _, d := range rapid.SliceOfDistinct(rapid.SampledFrom(depIDs), rapid.ID[string]).Draw(rt, "assigned") {
 				tok.Roles = append(tok.Roles, astroapi.Role{EntityType: astroapi.EntityDeployment, EntityID: d, Role: role.Draw(rt, "role")})
 			}
-			names[tok.Name]++
+			names[tok.Scope+" "+tok.Name]++ // a name is looked up among the tokens of its scope
 			tokens = append(tokens, tok)
 		}
 		for _, tok := range tokens {
 			ref := tok.Scope + " name " + tok.Name
-			if names[tok.Name] > 1 || tok.Name == "" {
+			if names[tok.Scope+" "+tok.Name] > 1 || tok.Name == "" {
 				ref = tok.Scope + " id " + tok.ID
 			}
 			for _, r := range tok.Roles {
