@@ -4,25 +4,57 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/astroapi/astroapitest"
 )
 
-// Size is the shape of a synthetic organization.
+// Size is the shape of a synthetic organization. Assignments are the
+// tokens' deployment roles; People, when set, adds users and teams.
 type Size struct {
 	Name                                         string
 	Workspaces, Deployments, Tokens, Assignments int
+	People                                       People
+	// Baseline are the workloads on which the Astro CLI's pattern is
+	// replayed; the others are counted, not run (see report).
+	Baseline []string
 }
 
-// sizes are the organizations the benchmark knows, smallest first.
-var sizes = []Size{
-	{Name: "S", Workspaces: 3, Deployments: 10, Tokens: 30, Assignments: 100},
-	{Name: "M", Workspaces: 10, Deployments: 100, Tokens: 300, Assignments: 1500},
-	{Name: "L", Workspaces: 50, Deployments: 1000, Tokens: 3000, Assignments: 30000},
+// People are the users and teams of a Size: how many there are, how many
+// hold deployment roles, and how many deployment roles they hold in all.
+type People struct {
+	Users, UsersWithRoles, UserAssignments int
+	Teams, TeamsWithRoles, TeamAssignments int
 }
+
+// The workloads of every size.
+const (
+	wlPlan       = "plan"
+	wlPlanDrift  = "plan (drift)"
+	wlApply      = "apply"
+	wlApplyDrift = "apply (drift)"
+)
+
+// sizes are the organizations the benchmark knows. S, M and L are API
+// tokens only; P is an organization of people: 5,000 users, 300 teams and
+// 1,500 tokens.
+var sizes = []Size{
+	{Name: "S", Workspaces: 3, Deployments: 10, Tokens: 30, Assignments: 100, Baseline: []string{wlApply, wlApplyDrift}},
+	{Name: "M", Workspaces: 10, Deployments: 100, Tokens: 300, Assignments: 1500, Baseline: []string{wlApply, wlApplyDrift}},
+	{Name: "L", Workspaces: 50, Deployments: 1000, Tokens: 3000, Assignments: 30000},
+	{Name: "P", Workspaces: 20, Deployments: 200, Tokens: 1500, Assignments: 3000, Baseline: []string{wlApplyDrift}, People: People{
+		Users: 5000, UsersWithRoles: 2000, UserAssignments: 3000,
+		Teams: 300, TeamsWithRoles: 250, TeamAssignments: 600,
+	}},
+}
+
+// defaultSizes are the sizes `go run ./bench` runs without --sizes; P is
+// opt-in.
+const defaultSizes = "S,M,L"
 
 // seed is the fixed seed of every generated organization.
 const seed = 20260128
@@ -40,11 +72,29 @@ var deploymentRoles = []struct {
 	{"AIRFLOW_OPERATOR", 1},
 }
 
-// Assignment is one role of a token on a deployment, by index into
-// Org.Tokens and Org.Deployments.
+// Kind is the family of a subject: an API token, a user or a team.
+type Kind int
+
+// The kinds of subject, in the order a spec lists them under a deployment.
+const (
+	KindToken Kind = iota
+	KindUser
+	KindTeam
+)
+
+var kindNames = [...]string{"token", "user", "team"}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// kinds are every Kind.
+var kinds = []Kind{KindToken, KindUser, KindTeam}
+
+// Assignment is one role of a subject on a deployment: Subject indexes
+// Org.Tokens, Org.Users or Org.Teams by Kind, Deployment Org.Deployments.
 type Assignment struct {
-	Token, Deployment int
-	Role              string
+	Kind                Kind
+	Subject, Deployment int
+	Role                string
 }
 
 // DriftKind is how the drifted organization departs from the spec for one
@@ -82,8 +132,10 @@ type Org struct {
 	depWS       []int // workspace index of each deployment
 	Roles       []astroapitest.CustomRole
 	Tokens      []Token
+	Users       []User
+	Teams       []Team
 	// Want is the full assignment set of the spec, sorted by deployment,
-	// then token.
+	// kind, then subject.
 	Want []Assignment
 	// Drift turns Want into the drifted organization: 10% of len(Want).
 	Drift []Drift
@@ -95,12 +147,16 @@ type Org struct {
 // workspace of a random deployment (so busy workspaces have more tokens),
 // then exactly z.Assignments assignments: every deployment and every token
 // gets one, the rest go to random tokens, each on a deployment of its own
-// workspace (any deployment for an organization token). The drift picks
-// 10% of the assignments and removes a third of them, changes the role of
-// a third, and gives the token of the last third an extra deployment.
+// workspace (any deployment for an organization token). Users and teams,
+// when z has people, come next (see people). The drift picks 10% of the
+// assignments and removes a third of them, changes the role of a third,
+// and gives the subject of the last third an extra deployment.
 func Generate(z Size, seed uint64) (*Org, error) {
 	if z.Workspaces < 1 || z.Deployments < z.Workspaces || z.Tokens < 1 || z.Assignments < max(z.Deployments, z.Tokens) {
 		return nil, fmt.Errorf("size %s: want 1 <= workspaces <= deployments and assignments >= max(deployments, tokens)", z.Name)
+	}
+	if err := z.People.check(z.Deployments); err != nil {
+		return nil, fmt.Errorf("size %s: %w", z.Name, err)
 	}
 	g := &generator{
 		z: z,
@@ -112,6 +168,7 @@ func Generate(z Size, seed uint64) (*Org, error) {
 	if err := g.assignments(); err != nil {
 		return nil, err
 	}
+	g.people()
 	g.drift()
 	return g.o, nil
 }
@@ -122,8 +179,8 @@ type generator struct {
 	z         Size
 	r         *rand.Rand
 	o         *Org
-	depsOf    [][]int // deployments of each workspace
-	avail     [][]int // deployments each token may still get, shuffled
+	depsOf    [][]int    // deployments of each workspace
+	avail     [3][][]int // by Kind, deployments each subject may still get, shuffled
 	orgTokens []int
 	wsTokens  [][]int // tokens of each workspace
 	assigned  []int   // assignments of each token
@@ -135,7 +192,7 @@ func (g *generator) places() {
 	for i := range z.Workspaces {
 		o.Workspaces = append(o.Workspaces, astroapitest.Workspace{
 			ID:   fmt.Sprintf("clbenchws%016d", i),
-			Name: fmt.Sprintf("%s-%03d", teams[i%len(teams)], i),
+			Name: fmt.Sprintf("%s-%03d", units[i%len(units)], i),
 		})
 	}
 	g.depsOf = make([][]int, z.Workspaces)
@@ -165,14 +222,14 @@ func (g *generator) tokens() {
 	for _, i := range r.Perm(z.Tokens)[:max(2, z.Tokens/20)] {
 		isOrg[i] = true
 	}
-	g.avail = make([][]int, z.Tokens)
+	g.avail[KindToken] = make([][]int, z.Tokens)
 	g.wsTokens = make([][]int, z.Workspaces)
 	for i := range z.Tokens {
 		t := Token{ID: fmt.Sprintf("clbenchtk%016d", i), Workspace: -1}
 		if isOrg[i] {
 			t.Scope, t.OwnRole = astroapi.ScopeOrganization, astroapi.RoleOrganizationMember
 			t.Name = fmt.Sprintf("org-%s-%05d", orgBots[r.IntN(len(orgBots))], i)
-			g.avail[i] = r.Perm(z.Deployments)
+			g.avail[KindToken][i] = r.Perm(z.Deployments)
 			g.orgTokens = append(g.orgTokens, i)
 		} else {
 			t.Workspace = o.depWS[r.IntN(z.Deployments)]
@@ -180,7 +237,7 @@ func (g *generator) tokens() {
 			t.Name = fmt.Sprintf("%s-%s-%05d", o.Workspaces[t.Workspace].Name, bots[r.IntN(len(bots))], i)
 			avail := slices.Clone(g.depsOf[t.Workspace])
 			r.Shuffle(len(avail), func(a, b int) { avail[a], avail[b] = avail[b], avail[a] })
-			g.avail[i] = avail
+			g.avail[KindToken][i] = avail
 			g.wsTokens[t.Workspace] = append(g.wsTokens[t.Workspace], i)
 		}
 		o.Tokens = append(o.Tokens, t)
@@ -189,14 +246,20 @@ func (g *generator) tokens() {
 
 // assign gives token t a random role on deployment d.
 func (g *generator) assign(t, d int) {
-	g.o.Want = append(g.o.Want, Assignment{Token: t, Deployment: d, Role: g.o.randomRole(g.r, "")})
+	g.assignSubject(KindToken, t, d)
 	g.assigned[t]++
 }
 
-// pop takes the last deployment token t may still get.
-func (g *generator) pop(t int) int {
-	d := g.avail[t][len(g.avail[t])-1]
-	g.avail[t] = g.avail[t][:len(g.avail[t])-1]
+// assignSubject gives subject s of kind k a random role on deployment d.
+func (g *generator) assignSubject(k Kind, s, d int) {
+	g.o.Want = append(g.o.Want, Assignment{Kind: k, Subject: s, Deployment: d, Role: g.o.randomRole(g.r, "")})
+}
+
+// pop takes the last deployment subject s of kind k may still get.
+func (g *generator) pop(k Kind, s int) int {
+	avail := g.avail[k][s]
+	d := avail[len(avail)-1]
+	g.avail[k][s] = avail[:len(avail)-1]
 	return d
 }
 
@@ -208,19 +271,19 @@ func (g *generator) assignments() error {
 	for d := range z.Deployments { // every deployment gets a token
 		cands := append(slices.Clone(g.wsTokens[o.depWS[d]]), g.orgTokens...)
 		t := cands[r.IntN(len(cands))]
-		if i := slices.Index(g.avail[t], d); i >= 0 {
-			g.avail[t] = slices.Delete(g.avail[t], i, i+1)
+		if i := slices.Index(g.avail[KindToken][t], d); i >= 0 {
+			g.avail[KindToken][t] = slices.Delete(g.avail[KindToken][t], i, i+1)
 		}
 		g.assign(t, d)
 	}
 	for t := range z.Tokens { // every token gets a deployment
 		if g.assigned[t] == 0 {
-			g.assign(t, g.pop(t))
+			g.assign(t, g.pop(KindToken, t))
 		}
 	}
 	var spare []int // tokens with deployments left
 	for t := range z.Tokens {
-		if len(g.avail[t]) > 0 {
+		if len(g.avail[KindToken][t]) > 0 {
 			spare = append(spare, t)
 		}
 	}
@@ -230,8 +293,8 @@ func (g *generator) assignments() error {
 		}
 		i := r.IntN(len(spare))
 		t := spare[i]
-		g.assign(t, g.pop(t))
-		if len(g.avail[t]) == 0 {
+		g.assign(t, g.pop(KindToken, t))
+		if len(g.avail[KindToken][t]) == 0 {
 			spare[i] = spare[len(spare)-1]
 			spare = spare[:len(spare)-1]
 		}
@@ -241,14 +304,14 @@ func (g *generator) assignments() error {
 }
 
 // drift picks 10% of the assignments and removes a third of them, changes
-// the role of a third, and gives the token of the last third an extra
+// the role of a third, and gives the subject of the last third an extra
 // deployment.
 func (g *generator) drift() {
 	r, o := g.r, g.o
 	for _, i := range r.Perm(len(o.Want))[:len(o.Want)/10] {
 		a := o.Want[i]
 		kind := DriftKind(r.IntN(3))
-		if kind == DriftAdded && len(g.avail[a.Token]) == 0 {
+		if kind == DriftAdded && len(g.avail[a.Kind][a.Subject]) == 0 {
 			kind = DriftChanged
 		}
 		switch kind {
@@ -259,14 +322,14 @@ func (g *generator) drift() {
 			have.Role = o.randomRole(r, a.Role)
 			o.Drift = append(o.Drift, Drift{Kind: kind, Want: a, Have: have})
 		case DriftAdded:
-			d := g.pop(a.Token)
-			o.Drift = append(o.Drift, Drift{Kind: kind, Have: Assignment{Token: a.Token, Deployment: d, Role: o.randomRole(r, "")}})
+			d := g.pop(a.Kind, a.Subject)
+			o.Drift = append(o.Drift, Drift{Kind: kind, Have: Assignment{Kind: a.Kind, Subject: a.Subject, Deployment: d, Role: o.randomRole(r, "")}})
 		}
 	}
 }
 
 func compareAssignment(a, b Assignment) int {
-	return cmp.Or(cmp.Compare(a.Deployment, b.Deployment), cmp.Compare(a.Token, b.Token))
+	return cmp.Or(cmp.Compare(a.Deployment, b.Deployment), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Subject, b.Subject))
 }
 
 // randomRole draws a deployment role other than not.
@@ -287,7 +350,7 @@ func (o *Org) randomRole(r *rand.Rand, not string) string {
 }
 
 var (
-	teams   = []string{"data", "ml", "marketing", "finance", "platform", "growth", "risk", "ops"}
+	units   = []string{"data", "ml", "marketing", "finance", "platform", "growth", "risk", "ops"}
 	apps    = []string{"analytics", "ingestion", "training", "reporting", "etl", "features", "billing"}
 	envs    = []string{"prod", "staging", "dev"}
 	bots    = []string{"ci-deployer", "airflow-bot", "dbt-runner", "observer", "release"}
@@ -295,24 +358,31 @@ var (
 	wsRoles = []string{"WORKSPACE_MEMBER", "WORKSPACE_OPERATOR", "WORKSPACE_AUTHOR"}
 )
 
+// place is an assignment without its role.
+type place struct {
+	k    Kind
+	s, d int
+}
+
+func (a Assignment) place() place { return place{a.Kind, a.Subject, a.Deployment} }
+
 // Drifted returns the assignments of the drifted organization, sorted.
 func (o *Org) Drifted() []Assignment {
-	type key struct{ t, d int }
-	m := make(map[key]string, len(o.Want)+len(o.Drift))
+	m := make(map[place]string, len(o.Want)+len(o.Drift))
 	for _, a := range o.Want {
-		m[key{a.Token, a.Deployment}] = a.Role
+		m[a.place()] = a.Role
 	}
 	for _, d := range o.Drift {
 		switch d.Kind {
 		case DriftRemoved:
-			delete(m, key{d.Want.Token, d.Want.Deployment})
+			delete(m, d.Want.place())
 		case DriftChanged, DriftAdded:
-			m[key{d.Have.Token, d.Have.Deployment}] = d.Have.Role
+			m[d.Have.place()] = d.Have.Role
 		}
 	}
 	out := make([]Assignment, 0, len(m))
-	for k, role := range m {
-		out = append(out, Assignment{Token: k.t, Deployment: k.d, Role: role})
+	for p, role := range m {
+		out = append(out, Assignment{Kind: p.k, Subject: p.s, Deployment: p.d, Role: role})
 	}
 	slices.SortFunc(out, compareAssignment)
 	return out
@@ -320,7 +390,8 @@ func (o *Org) Drifted() []Assignment {
 
 // State returns the emulator state of the organization holding exactly the
 // deployment assignments as, besides every token's own workspace or
-// organization role.
+// organization role and every user's and team's other roles (see
+// people.go).
 func (o *Org) State(as []Assignment) *astroapitest.State {
 	st := &astroapitest.State{
 		Organization: astroapitest.Organization{ID: o.ID, Name: "Bench Org " + o.Size.Name},
@@ -330,59 +401,73 @@ func (o *Org) State(as []Assignment) *astroapitest.State {
 	}
 	roles := make([][]astroapi.Role, len(o.Tokens))
 	for i, t := range o.Tokens {
-		own := astroapi.Role{EntityType: astroapi.EntityOrganization, EntityID: o.ID, Role: t.OwnRole}
-		if t.Workspace >= 0 {
-			own = astroapi.Role{EntityType: astroapi.EntityWorkspace, EntityID: o.Workspaces[t.Workspace].ID, Role: t.OwnRole}
-		}
-		roles[i] = []astroapi.Role{own}
+		roles[i] = []astroapi.Role{o.ownRole(t)}
 	}
 	for _, a := range as {
-		roles[a.Token] = append(roles[a.Token], astroapi.Role{EntityType: astroapi.EntityDeployment, EntityID: o.Deployments[a.Deployment].ID, Role: a.Role})
+		if a.Kind == KindToken {
+			roles[a.Subject] = append(roles[a.Subject], astroapi.Role{EntityType: astroapi.EntityDeployment, EntityID: o.Deployments[a.Deployment].ID, Role: a.Role})
+		}
 	}
 	for i, t := range o.Tokens {
 		st.Tokens = append(st.Tokens, astroapitest.Token{ID: t.ID, Name: t.Name, Scope: t.Scope, Roles: roles[i]})
 	}
+	o.peopleState(st, as)
 	return st
 }
 
-// ChangedTokens counts the tokens whose deployment roles differ between
-// the assignment sets from and to: the writes an apply needs.
-func (o *Org) ChangedTokens(from, to []Assignment) int {
-	sig := func(as []Assignment) []map[int]string {
-		m := make([]map[int]string, len(o.Tokens))
+// ownRole is the role of token t on its own workspace or the organization.
+func (o *Org) ownRole(t Token) astroapi.Role {
+	if t.Workspace >= 0 {
+		return astroapi.Role{EntityType: astroapi.EntityWorkspace, EntityID: o.Workspaces[t.Workspace].ID, Role: t.OwnRole}
+	}
+	return astroapi.Role{EntityType: astroapi.EntityOrganization, EntityID: o.ID, Role: t.OwnRole}
+}
+
+// count returns how many subjects of kind k the organization has.
+func (o *Org) count(k Kind) int {
+	return [...]int{len(o.Tokens), len(o.Users), len(o.Teams)}[k]
+}
+
+// Changed counts, by kind, the subjects whose deployment roles differ
+// between the assignment sets from and to: the writes an apply needs.
+func (o *Org) Changed(from, to []Assignment) [3]int {
+	sig := func(as []Assignment) [3][]map[int]string {
+		var m [3][]map[int]string
+		for _, k := range kinds {
+			m[k] = make([]map[int]string, o.count(k))
+		}
 		for _, a := range as {
-			if m[a.Token] == nil {
-				m[a.Token] = map[int]string{}
+			if m[a.Kind][a.Subject] == nil {
+				m[a.Kind][a.Subject] = map[int]string{}
 			}
-			m[a.Token][a.Deployment] = a.Role
+			m[a.Kind][a.Subject][a.Deployment] = a.Role
 		}
 		return m
 	}
 	a, b := sig(from), sig(to)
-	n := 0
-	for t := range o.Tokens {
-		if !mapsEqual(a[t], b[t]) {
-			n++
+	var n [3]int
+	for _, k := range kinds {
+		for s := range a[k] {
+			if !maps.Equal(a[k][s], b[k][s]) {
+				n[k]++
+			}
 		}
 	}
 	return n
 }
 
-func mapsEqual(a, b map[int]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
+// ChangedSubjects is the sum of Changed: every write an apply needs.
+func (o *Org) ChangedSubjects(from, to []Assignment) int {
+	n := o.Changed(from, to)
+	return n[KindToken] + n[KindUser] + n[KindTeam]
 }
 
 // SpecYAML returns the tokens.yaml of the full assignment set: every
-// deployment by id, with prune on so that an apply also removes what the
-// spec does not list; tokens by name (even indexes) or by id (odd ones).
+// deployment by id, with prune on and all four kinds listed (an empty list
+// where it has none, as export writes them) so that an apply also removes
+// what the spec does not list, of every kind; tokens by name (even indexes) or by id (odd ones);
+// users by username (even indexes; every fourth capitalised, as people
+// write them) or id; teams by name (even) or id.
 func (o *Org) SpecYAML() []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Generated by `go run ./bench`: organization %s, seed %d.\n", o.Size.Name, seed)
@@ -393,47 +478,78 @@ func (o *Org) SpecYAML() []byte {
 	}
 	for d, dep := range o.Deployments {
 		fmt.Fprintf(&b, "  - id: %s\n    prune: true\n", dep.ID)
-		for _, list := range []struct {
-			key   string
-			scope string
-		}{{"workspaceTokens", astroapi.ScopeWorkspace}, {"organizationTokens", astroapi.ScopeOrganization}} {
+		for _, list := range specLists {
 			first := true
 			for _, a := range byDep[d] {
-				t := o.Tokens[a.Token]
-				if t.Scope != list.scope {
+				if !list.has(o, a) {
 					continue
 				}
 				if first {
 					fmt.Fprintf(&b, "    %s:\n", list.key)
 					first = false
 				}
-				if a.Token%2 == 0 {
-					fmt.Fprintf(&b, "      - name: %s\n", t.Name)
-				} else {
-					fmt.Fprintf(&b, "      - id: %s\n", t.ID)
-				}
-				fmt.Fprintf(&b, "        role: %s\n", a.Role)
+				key, value := o.ref(a)
+				fmt.Fprintf(&b, "      - %s: %s\n        role: %s\n", key, value, a.Role)
+			}
+			if first { // an empty list: prune owns this kind too
+				fmt.Fprintf(&b, "    %s: []\n", list.key)
 			}
 		}
 	}
 	return b.Bytes()
 }
 
+// specLists are the keys of a deployment in the spec, in order, and the
+// assignments each lists.
+var specLists = []struct {
+	key string
+	has func(o *Org, a Assignment) bool
+}{
+	{"workspaceTokens", func(o *Org, a Assignment) bool {
+		return a.Kind == KindToken && o.Tokens[a.Subject].Scope == astroapi.ScopeWorkspace
+	}},
+	{"organizationTokens", func(o *Org, a Assignment) bool {
+		return a.Kind == KindToken && o.Tokens[a.Subject].Scope == astroapi.ScopeOrganization
+	}},
+	{"users", func(_ *Org, a Assignment) bool { return a.Kind == KindUser }},
+	{"teams", func(_ *Org, a Assignment) bool { return a.Kind == KindTeam }},
+}
+
+// ref is how the spec names the subject of a: a key and its value.
+func (o *Org) ref(a Assignment) (key, value string) {
+	byID := a.Subject%2 == 1
+	switch {
+	case a.Kind == KindToken && byID:
+		return "id", o.Tokens[a.Subject].ID
+	case a.Kind == KindToken:
+		return "name", o.Tokens[a.Subject].Name
+	case a.Kind == KindUser && byID:
+		return "id", o.Users[a.Subject].ID
+	case a.Kind == KindUser && a.Subject%4 == 0:
+		u := o.Users[a.Subject].Username
+		return "username", strings.ToUpper(u[:1]) + u[1:]
+	case a.Kind == KindUser:
+		return "username", o.Users[a.Subject].Username
+	case byID:
+		return "id", o.Teams[a.Subject].ID
+	default:
+		return "name", o.Teams[a.Subject].Name
+	}
+}
+
 // Op is one Astro CLI command of the baseline: add, update or remove the
-// role of a token on a deployment.
+// role of a subject on a deployment (Role is "" for remove).
 type Op struct {
-	Kind       string // "add", "update", "remove"
-	Token      int
-	Deployment int
-	Role       string // "" for remove
+	Command string // "add", "update", "remove"
+	Assignment
 }
 
 // FromNothingOps are the commands that build the spec from an organization
-// with own-scope roles only: one add per assignment.
+// without deployment roles: one add per assignment.
 func (o *Org) FromNothingOps() []Op {
 	ops := make([]Op, 0, len(o.Want))
 	for _, a := range o.Want {
-		ops = append(ops, Op{Kind: "add", Token: a.Token, Deployment: a.Deployment, Role: a.Role})
+		ops = append(ops, Op{Command: "add", Assignment: a})
 	}
 	return ops
 }
@@ -445,11 +561,13 @@ func (o *Org) DriftOps() []Op {
 	for _, d := range o.Drift {
 		switch d.Kind {
 		case DriftRemoved:
-			ops = append(ops, Op{Kind: "add", Token: d.Want.Token, Deployment: d.Want.Deployment, Role: d.Want.Role})
+			ops = append(ops, Op{Command: "add", Assignment: d.Want})
 		case DriftChanged:
-			ops = append(ops, Op{Kind: "update", Token: d.Want.Token, Deployment: d.Want.Deployment, Role: d.Want.Role})
+			ops = append(ops, Op{Command: "update", Assignment: d.Want})
 		case DriftAdded:
-			ops = append(ops, Op{Kind: "remove", Token: d.Have.Token, Deployment: d.Have.Deployment})
+			remove := d.Have
+			remove.Role = ""
+			ops = append(ops, Op{Command: "remove", Assignment: remove})
 		}
 	}
 	return ops

@@ -8,25 +8,29 @@
 //
 // For every size it generates a synthetic organization from a fixed seed
 // (S: 3 workspaces, 10 deployments, 30 tokens, 100 assignments; M: 10,
-// 100, 300, 1,500; L: 50, 1,000, 3,000, 30,000), a tokens.yaml of its full
-// assignment set, and a drifted copy of the organization in which 10% of
-// the assignments are removed, changed or joined by an extra one. It serves
+// 100, 300, 1,500; L: 50, 1,000, 3,000, 30,000; and, opt-in with --sizes
+// P, an organization of people: 20 workspaces, 200 deployments, 1,500
+// tokens with 3,000 assignments, 5,000 users of whom 2,000 hold 3,000
+// deployment roles, 300 teams of which 250 hold 600), a tokens.yaml of its
+// full assignment set, and a drifted copy of the organization in which 10%
+// of the assignments are removed, changed or joined by an extra one. It serves
 // each starting state with the emulator on 127.0.0.1 in this process, at
 // Astro's rate limits (GET 25/s, POST 10/s, DELETE 5/s) times --rate-scale
 // and with --latency added to every request, and runs tokensync, built once
 // with `go build`, as a child process (`--rate-scale` passed on, so client
 // and emulator share the scaled limits):
 //
-//	plan                 plan of the spec against the organization with own-scope roles only
+//	plan                 plan of the spec against the organization without deployment roles
 //	plan (drift)         plan --max-removals -1 of the spec against the drifted organization
-//	apply                apply --yes from own-scope roles only to the full spec
+//	apply                apply --yes from no deployment roles to the full spec
 //	apply (drift)        apply --yes --max-removals -1 of the drifted organization
 //
-// With --baseline (the default) it also replays, for S and M, the Astro
-// CLI's call pattern for both applies: per assignment, a token list of 100
-// per page until the token's name shows, a GET of the token, a POST of its
-// whole role list, one at a time and without retries. L is left out: about
-// 90,000 sequential requests, half an hour at the default latency.
+// With --baseline (the default) it also replays the Astro CLI's call
+// pattern, one command per assignment, one at a time and without retries
+// (see baseline.go), for both applies of S and M and the drift of P. The
+// others are counted, not run: L's apply is about 90,000 sequential
+// requests, P's about 165,000 (`astro deployment user add` lists every
+// user of the organization, 100 a page, for each assignment).
 //
 // It prints a markdown table on stdout (requests and 429s from the
 // emulator's counters; wall time; the child's CPU time and peak RSS from
@@ -35,7 +39,11 @@
 // GETs / GET limit) at the scaled limits, and wall / floor), the ratios of
 // the baseline to tokensync on M, and the targets met or missed; progress
 // goes to stderr. Every run checks its outcome: the plan's counts, and after
-// every apply the emulator's state against the spec. Nothing leaves the
+// every apply the emulator's state against the spec, and that every role
+// tokensync does not manage (a token's own role, a user's or team's
+// organization, workspace and DAG roles) is still there. The targets count
+// requests by route: a plan makes list requests only, an apply one GET
+// and one POST per changed subject besides them. Nothing leaves the
 // loopback interface; every run has a timeout.
 package main
 
@@ -51,6 +59,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/astroapi/astroapitest"
 )
 
@@ -68,9 +77,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		sizeList = fs.String("sizes", "S,M,L", "organization sizes to run, comma-separated: S, M, L")
+		sizeList = fs.String("sizes", defaultSizes, "organization sizes to run, comma-separated: S, M, L, P (users and teams)")
 		c        = config{}
-		base     = fs.Bool("baseline", true, "also replay the Astro CLI's call pattern (sizes S and M only)")
+		base     = fs.Bool("baseline", true, "also replay the Astro CLI's call pattern (the applies of S and M, the drift of P)")
 		keep     = fs.Bool("keep", false, "keep the scratch directory (specs, plans, binary) and print its path")
 	)
 	fs.Float64Var(&c.rateScale, "rate-scale", 10, "multiply Astro's rate limits (GET 25/s, POST 10/s) for the emulator, tokensync and the floor")
@@ -97,7 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, name := range strings.Split(*sizeList, ",") {
 		i := slices.IndexFunc(sizes, func(z Size) bool { return strings.EqualFold(z.Name, strings.TrimSpace(name)) })
 		if i < 0 {
-			return fmt.Errorf("unknown size %q: want S, M or L", name)
+			return fmt.Errorf("unknown size %q: want S, M, L or P", name)
 		}
 		todo = append(todo, sizes[i])
 	}
@@ -132,7 +141,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		orgs = append(orgs, o)
-		rs, err := c.size(ctx, o, *base && z.Name != "L", stderr)
+		rs, err := c.size(ctx, o, *base, stderr)
 		results = append(results, rs...)
 		if err != nil {
 			return err
@@ -175,18 +184,18 @@ func (c *config) size(ctx context.Context, o *Org, withBaseline bool, log io.Wri
 		ops   []Op         // the baseline's commands, nil when not applicable
 	}
 	workloads := []workload{
-		{name: "plan", start: bare, run: childRun{
+		{name: wlPlan, start: bare, run: childRun{
 			args:     []string{"plan", "-f", specPath},
 			wantPlan: fmt.Sprintf("Plan: %d to add, 0 to change, 0 to remove.", len(full)),
 		}},
-		{name: "plan (drift)", start: o.State(drifted), run: childRun{
+		{name: wlPlanDrift, start: o.State(drifted), run: childRun{
 			args:     []string{"plan", "-f", specPath, "--max-removals", "-1"},
 			wantPlan: fmt.Sprintf("Plan: %d to add, %d to change, %d to remove.", da, dc, dr),
 		}},
-		{name: "apply", start: bare, check: full, ops: o.FromNothingOps(), run: childRun{
+		{name: wlApply, start: bare, check: full, ops: o.FromNothingOps(), run: childRun{
 			args: []string{"apply", "-f", specPath, "--yes"},
 		}},
-		{name: "apply (drift)", start: o.State(drifted), check: full, ops: o.DriftOps(), run: childRun{
+		{name: wlApplyDrift, start: o.State(drifted), check: full, ops: o.DriftOps(), run: childRun{
 			args: []string{"apply", "-f", specPath, "--yes", "--max-removals", "-1"},
 		}},
 	}
@@ -194,7 +203,7 @@ func (c *config) size(ctx context.Context, o *Org, withBaseline bool, log io.Wri
 	for _, w := range workloads {
 		w.run.name = z.Name + "-" + strings.NewReplacer(" ", "", "(", "-", ")", "").Replace(w.name)
 		fmt.Fprintf(log, "%s %s: tokensync\n", z.Name, w.name)
-		r, err := c.measure(ctx, o, w.start, w.check, func(url string) (Result, error) {
+		r, err := c.measure(ctx, o, w.start, w.check, false, func(url string) (Result, error) {
 			return c.runTokensync(ctx, url, o.ID, w.run)
 		})
 		r.Size, r.Workload, r.Tool = z.Name, w.name, "tokensync"
@@ -207,11 +216,11 @@ func (c *config) size(ctx context.Context, o *Org, withBaseline bool, log io.Wri
 		return out, nil
 	}
 	for _, w := range workloads {
-		if w.ops == nil {
+		if w.ops == nil || !slices.Contains(z.Baseline, w.name) {
 			continue
 		}
 		fmt.Fprintf(log, "%s %s: baseline (%d commands, one at a time)\n", z.Name, w.name, len(w.ops))
-		r, err := c.measure(ctx, o, w.start, w.check, func(url string) (Result, error) {
+		r, err := c.measure(ctx, o, w.start, w.check, true, func(url string) (Result, error) {
 			bctx, cancel := context.WithTimeout(ctx, c.timeout)
 			defer cancel()
 			start := time.Now()
@@ -233,7 +242,9 @@ func (c *config) size(ctx context.Context, o *Org, withBaseline bool, log io.Wri
 
 // measure serves start, runs do against it, counts the requests and checks
 // the final state holds exactly the assignments check (when not nil).
-func (c *config) measure(ctx context.Context, o *Org, start *astroapitest.State, check []Assignment, do func(url string) (Result, error)) (Result, error) {
+// Lost DAG roles are an error unless dropsDAG (the Astro CLI's pattern
+// drops them): then they are counted.
+func (c *config) measure(ctx context.Context, o *Org, start *astroapitest.State, check []Assignment, dropsDAG bool, do func(url string) (Result, error)) (Result, error) {
 	srv, url, conns, stop, err := c.emulator(start)
 	if err != nil {
 		return Result{}, err
@@ -247,37 +258,50 @@ func (c *config) measure(ctx context.Context, o *Org, start *astroapitest.State,
 		return r, err
 	}
 	if check != nil {
-		if err := o.Check(srv.State(), check); err != nil {
+		lost, err := o.Check(srv.State(), check)
+		if err == nil && lost > 0 && !dropsDAG {
+			err = fmt.Errorf("%d users and teams: %w", lost, errLostDAG)
+		}
+		if err != nil {
 			return r, fmt.Errorf("after the run: %w", err)
 		}
+		r.LostDAG = lost
 	}
 	return r, ctx.Err()
 }
 
 // Check reports the first difference between the deployment roles of st
-// and the assignments want, and whether any token lost its own role.
-func (o *Org) Check(st *astroapitest.State, want []Assignment) error {
-	got := o.State(nil)
-	type key struct{ tok, dep string }
-	exp := make(map[key]string, len(want))
+// and the assignments want, and whether any subject lost a role tokensync
+// does not manage: a token its own role, a user or team its organization
+// role or workspace role. It counts the users and teams whose DAG roles
+// are not as generated: the Astro CLI drops them on every write.
+func (o *Org) Check(st *astroapitest.State, want []Assignment) (lostDAG int, err error) {
+	exp := make(map[place]string, len(want))
 	for _, a := range want {
-		exp[key{o.Tokens[a.Token].ID, o.Deployments[a.Deployment].ID}] = a.Role
+		exp[a.place()] = a.Role
+	}
+	if len(st.Tokens) != len(o.Tokens) {
+		return 0, fmt.Errorf("the organization has %d tokens, want %d", len(st.Tokens), len(o.Tokens))
 	}
 	n := 0
 	for i, t := range st.Tokens {
-		if len(t.Roles) == 0 || t.Roles[0] != got.Tokens[i].Roles[0] {
-			return fmt.Errorf("token %s lost its own role", t.Name)
+		if len(t.Roles) == 0 || t.Roles[0] != o.ownRole(o.Tokens[i]) {
+			return 0, fmt.Errorf("token %s lost its own role", t.Name)
 		}
 		for _, r := range t.Roles[1:] {
-			k := key{t.ID, r.EntityID}
-			if r.EntityType != "DEPLOYMENT" || exp[k] != r.Role {
-				return fmt.Errorf("token %s holds %s on %s %s, want %q", t.Name, r.Role, r.EntityType, r.EntityID, exp[k])
+			d := o.depIndex(r.EntityID)
+			if r.EntityType != astroapi.EntityDeployment || exp[place{KindToken, i, d}] != r.Role {
+				return 0, fmt.Errorf("token %s holds %s on %s %s, want %q", t.Name, r.Role, r.EntityType, r.EntityID, exp[place{KindToken, i, d}])
 			}
 			n++
 		}
 	}
-	if n != len(want) {
-		return fmt.Errorf("the organization holds %d deployment roles, want %d", n, len(want))
+	people, lostDAG, err := o.checkPeople(st, exp)
+	if err != nil {
+		return 0, err
 	}
-	return nil
+	if n += people; n != len(want) {
+		return lostDAG, fmt.Errorf("the organization holds %d deployment roles, want %d", n, len(want))
+	}
+	return lostDAG, nil
 }

@@ -23,8 +23,14 @@ import (
 type Result struct {
 	Size, Workload, Tool string
 	GETs, POSTs, TooMany int
-	Conns                int // TCP connections the emulator accepted
-	Wall                 time.Duration
+	// Routes counts the requests by "METHOD /organizations/{organizationId}/…"
+	// route template, as the emulator's Stats does.
+	Routes map[string]int
+	Conns  int // TCP connections the emulator accepted
+	// LostDAG counts the users and teams whose DAG roles a run dropped
+	// (the Astro CLI's pattern does).
+	LostDAG int
+	Wall    time.Duration
 	// CPU, RSS and Heap are known for tokensync only (a child process).
 	CPU     time.Duration
 	RSS     int64 // peak resident set, bytes
@@ -98,6 +104,7 @@ func (c *config) emulator(st *astroapitest.State) (srv *astroapitest.Server, url
 
 // count fills the request counts of r from the emulator's stats.
 func count(r *Result, s astroapitest.Stats) {
+	r.Routes = s.Requests
 	for route, n := range s.Requests {
 		switch {
 		case strings.HasPrefix(route, "GET "):
