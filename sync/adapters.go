@@ -291,7 +291,8 @@ func (r roleSet) fingerprint() string {
 }
 
 func (r roleSet) subject(ref SubjectRef) Subject {
-	return Subject{SubjectRef: ref, Deployments: slices.Clone(r.DeploymentRoles), Fingerprint: r.fingerprint(), rest: r}
+	return Subject{SubjectRef: ref, Deployments: slices.Clone(r.DeploymentRoles), Fingerprint: r.fingerprint(),
+		NoOrganizationRole: r.OrganizationRole == "", rest: r}
 }
 
 // with is r with its deployment roles replaced by deployments; every other

@@ -96,6 +96,7 @@ func fixture() *Observed {
 			user("usr-ina", "ina@example.com", astroapi.UserInactive, "ORGANIZATION_MEMBER"),
 			user("usr-ban", "ban@example.com", astroapi.UserBanned, "ORGANIZATION_MEMBER"),
 			user("usr-pen", "pen@example.com", astroapi.UserPending, "ORGANIZATION_MEMBER"),
+			user("usr-norole", "norole@example.com", astroapi.UserActive, ""),
 		}, []astroapi.Team{
 			team("team-de", "data-engineering", "ORGANIZATION_MEMBER"),
 			team("team-ops2", "ops", "ORGANIZATION_MEMBER"),

@@ -237,11 +237,16 @@ func (r *resolver) fits(e entry, x *Subject, dep *astroapi.Deployment) bool {
 			ok = false
 		}
 	}
+	if e.state == spec.Absent {
+		return ok
+	}
 	if x.Status == astroapi.UserInactive || x.Status == astroapi.UserBanned {
-		if e.state != spec.Absent {
-			r.errorf(e.pos, "user %q is %s: %s user cannot be given a role", ref, x.Status, article(strings.ToLower(x.Status)))
-			ok = false
-		}
+		r.errorf(e.pos, "user %q is %s: %s user cannot be given a role", ref, x.Status, article(strings.ToLower(x.Status)))
+		ok = false
+	}
+	if x.NoOrganizationRole {
+		r.errorf(e.pos, "%s %q has no organization role: Astro gives a deployment role only to a member of the organization", noun, ref)
+		ok = false
 	}
 	return ok
 }

@@ -78,6 +78,9 @@ type Subject struct {
 	// Status is a user's status (ACTIVE, INACTIVE, PENDING, BANNED); ""
 	// for other kinds.
 	Status string
+	// NoOrganizationRole says a user or team holds no organization role:
+	// the API gives it a deployment role only together with one.
+	NoOrganizationRole bool
 
 	rest any // the adapter's: the whole role set as read
 }

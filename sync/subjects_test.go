@@ -219,6 +219,16 @@ func TestResolveUsersAndTeams(t *testing.T) {
 			wantErrs: []string{`tokens.yaml:11:7: team name "ops" is ambiguous: team-ops1, team-ops2 (use id)`},
 		},
 		{
+			name: "a user without an organization role may be absent, not given a role",
+			spec: prodWith([]spec.UserEntry{
+				userEntry(11, "norole@example.com", "DEPLOYMENT_ADMIN"),
+				{Pos: at(12), ID: "usr-norole", State: spec.Absent},
+			}, nil),
+			wantErrs: []string{
+				`tokens.yaml:11:7: user "norole@example.com" has no organization role: Astro gives a deployment role only to a member of the organization`,
+			},
+		},
+		{
 			name: "INACTIVE and BANNED users, by username and by id",
 			spec: prodWith([]spec.UserEntry{
 				userEntry(11, "ina@example.com", "DEPLOYMENT_ADMIN"),
