@@ -98,13 +98,14 @@ func (c *ExportCmd) selectDeployments(obs *sync.Observed) ([]astroapi.Deployment
 }
 
 // exportComment heads the exported file.
-const exportComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens, users and teams.\nDeployment API tokens, and inactive or banned users, are left out."
+const exportComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens, users and teams.\nDeployment API tokens, inactive or banned users and users without an organization role are left out."
 
 // exportSpec builds the spec of today's assignments: deployments by id
 // (name and workspace in a comment) with all four lists, each subject by
 // name where its name is unique where the spec looks it up (see
-// nameScope) and not empty, by id otherwise. Deployment API tokens are left out, and
-// so are INACTIVE and BANNED users, which may not be given a role, and the
+// nameScope) and not empty, by id otherwise. Deployment API tokens are
+// left out, and so are INACTIVE and BANNED users and users without an
+// organization role, which may not be given a role, and the
 // subjects a glob of ignore matches (name or id), which the spec's ignore
 // lists then name. Names are unique or not among every subject, the
 // ignored ones too: the spec is resolved against all of them.
@@ -128,7 +129,7 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment, ignore []string)
 	}
 	held := map[string][]entry{} // deployment id → assignments
 	for _, s := range obs.Subjects {
-		if !slices.Contains(spec.Kinds(), s.Kind) || s.Status == astroapi.UserInactive || s.Status == astroapi.UserBanned || sync.Matches(ignore, s.SubjectRef) {
+		if !slices.Contains(spec.Kinds(), s.Kind) || s.Status == astroapi.UserInactive || s.Status == astroapi.UserBanned || s.NoOrganizationRole || sync.Matches(ignore, s.SubjectRef) {
 			continue
 		}
 		for _, r := range s.Deployments {
