@@ -2,10 +2,10 @@ package render
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/tokensync/tokensync/spec"
 )
 
 // Safe returns s with every character that is not printable written as a
@@ -17,30 +17,13 @@ import (
 // Printable characters, the ASCII space among them, are kept as they are; a
 // byte that is not UTF-8 becomes U+FFFD.
 // Safe(Safe(s)) == Safe(s).
-func Safe(s string) string {
-	if strings.IndexFunc(s, Escapes) < 0 && utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for _, r := range s {
-		if !Escapes(r) {
-			b.WriteRune(r)
-			continue
-		}
-		q := strconv.QuoteRune(r) // '\x1b'
-		b.WriteString(q[1 : len(q)-1])
-	}
-	return b.String()
-}
+func Safe(s string) string { return spec.Inert(s) }
 
 // Escapes reports whether Safe escapes r: every character that
 // unicode.IsPrint rejects (controls, line and paragraph separators, format
 // characters, spaces other than U+0020, private-use and unassigned code
-// points) except the ASCII space.
-func Escapes(r rune) bool {
-	return r != ' ' && !unicode.IsPrint(r)
-}
+// points) except the ASCII space (spec.Hidden, the one rule).
+func Escapes(r rune) bool { return spec.Hidden(r) }
 
 // SafeLines is Safe for each line of s: its line feeds are kept, for
 // messages that are several lines by design (a joined error).

@@ -72,7 +72,7 @@ func (doc Document) node() *yaml.Node {
 	deployments := seq()
 	for _, d := range doc.Deployments {
 		dep := mapping("id", scalar(d.ID))
-		dep.Content[1].LineComment = fmt.Sprintf("%s (workspace %s)", inert(d.Name), inert(d.Workspace))
+		dep.Content[1].LineComment = fmt.Sprintf("%s (workspace %s)", Inert(d.Name), Inert(d.Workspace))
 		for _, k := range Kinds() {
 			if entries := d.Entries[k]; len(entries) > 0 || always[k] {
 				dep.Content = append(dep.Content, scalar(k.Key()), entryList(k, entries))
@@ -94,7 +94,7 @@ func (doc Document) node() *yaml.Node {
 	root.Content = append(root.Content, scalar("deployments"), deployments)
 	lines := strings.Split(doc.Comment, "\n")
 	for i, l := range lines {
-		lines[i] = inert(l)
+		lines[i] = Inert(l)
 	}
 	root.HeadComment = strings.Join(lines, "\n")
 	return &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}
@@ -112,7 +112,7 @@ func entryList(k Kind, entries []EntryDoc) *yaml.Node {
 		if e.Name == "" {
 			n = mapping("id", scalar(e.ID), "role", scalar(e.Role))
 		}
-		n.Content[1].LineComment = inert(e.Comment)
+		n.Content[1].LineComment = Inert(e.Comment)
 		list.Content = append(list.Content, n)
 	}
 	return list
@@ -156,22 +156,28 @@ func mapping(kv ...any) *yaml.Node {
 	return n
 }
 
-// hidden reports whether r may not be written raw: every character that
-// unicode.IsPrint rejects except the ASCII space. It is the rule of the
-// terminal output's escaping, so that a file and a plan show a name alike.
-func hidden(r rune) bool {
+// Hidden reports whether r is a character that must not reach a reader
+// raw: every character unicode.IsPrint rejects (controls, line and
+// paragraph separators, format characters such as the bidirectional
+// overrides, spaces other than U+0020, private-use and unassigned code
+// points), the ASCII space aside. It is the one rule of tokensync's
+// escaping: the spec's comments here, and every output (render.Safe).
+func Hidden(r rune) bool {
 	return r != ' ' && !unicode.IsPrint(r)
 }
 
-// inert returns s, for a comment, with every hidden character written as
-// a Go escape (\n, \x1b, \u202e); a byte that is not UTF-8 becomes U+FFFD.
-func inert(s string) string {
-	if strings.IndexFunc(s, hidden) < 0 && utf8.ValidString(s) {
+// Inert returns s with every Hidden character written as a Go escape (\n,
+// \x1b, \u202e), and a byte that is not UTF-8 as U+FFFD, so that it shows
+// what it holds and cannot drive a terminal or reorder what a reader sees.
+// Inert(Inert(s)) == Inert(s).
+func Inert(s string) string {
+	if strings.IndexFunc(s, Hidden) < 0 && utf8.ValidString(s) {
 		return s
 	}
 	var b strings.Builder
+	b.Grow(len(s) + 8)
 	for _, r := range s {
-		if !hidden(r) {
+		if !Hidden(r) {
 			b.WriteRune(r)
 			continue
 		}
@@ -189,7 +195,7 @@ func inert(s string) string {
 // spec's own, so no such character is found outside a double-quoted
 // scalar.
 func escapeQuoted(doc []byte) []byte {
-	unsafe := func(r rune) bool { return r >= utf8.RuneSelf && hidden(r) }
+	unsafe := func(r rune) bool { return r >= utf8.RuneSelf && Hidden(r) }
 	if bytes.IndexFunc(doc, unsafe) < 0 {
 		return doc
 	}
