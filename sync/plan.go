@@ -280,10 +280,7 @@ func unmanagedKind(s situation) (Change, bool) {
 	if managedKind(s.subject.Kind) {
 		return Change{}, false
 	}
-	if s.subject.Kind == KindDeploymentToken {
-		return s.leftAlone(ReasonDeploymentToken)
-	}
-	return s.leftAlone(reasonUnknownKind)
+	return s.leftAlone(cmp.Or(kinds[s.subject.Kind].unmanaged, reasonUnknownKind))
 }
 
 // ignored: a subject that matches its kind's ignore globs is never touched.

@@ -32,6 +32,9 @@ type kindInfo struct {
 	plural    string // how messages call several
 	ignoreKey string // the spec key of its ignore globs
 	fold      bool   // names match case-insensitively (usernames)
+	// unmanaged is why a subject of a kind that is never managed is left
+	// alone; "" for the managed kinds.
+	unmanaged string
 }
 
 // match is the form of name that lookups compare.
@@ -46,7 +49,7 @@ func (k kindInfo) match(name string) string {
 var kinds = map[Kind]kindInfo{
 	KindWorkspaceToken:    {family: "token", noun: "token", plural: "workspace tokens", ignoreKey: "ignoreTokens"},
 	KindOrganizationToken: {family: "token", noun: "token", plural: "organization tokens", ignoreKey: "ignoreTokens"},
-	KindDeploymentToken:   {family: "token", noun: "token", plural: "deployment tokens", ignoreKey: "ignoreTokens"},
+	KindDeploymentToken:   {family: "token", noun: "token", plural: "deployment tokens", ignoreKey: "ignoreTokens", unmanaged: ReasonDeploymentToken},
 	KindUser:              {family: "user", noun: "user", plural: "users", ignoreKey: "ignoreUsers", fold: true},
 	KindTeam:              {family: "team", noun: "team", plural: "teams", ignoreKey: "ignoreTeams"},
 }
