@@ -120,7 +120,7 @@ type cellKey struct{ dep, kind, id string }
 // the caller sets).
 func Compute(in Input) Report {
 	obs := in.Observed
-	r := Report{FormatVersion: FormatVersion, Organization: obs.Organization, Spec: in.Desired != nil, TeamsExpanded: in.Members != nil}
+	r := Report{FormatVersion: FormatVersion, Organization: obs.Organization, Spec: in.Desired != nil, TeamsExpanded: in.Members != nil, Deployments: []Deployment{}}
 	b := newBuilder(obs)
 	users := map[string]sync.Subject{}
 	for _, s := range obs.Subjects {
@@ -253,18 +253,20 @@ func specCover(d *sync.Desired) (listed map[cellKey]bool, inSpec map[string]bool
 	return listed, inSpec
 }
 
-// covered says the spec covers e on dep: it lists the principal there, or
-// (a team member) a team it holds a grant through.
+// covered says the spec covers e on dep: every grant of it is listed
+// there, the principal's own or (a team member's) the team's it holds
+// the grant through.
 func covered(listed map[cellKey]bool, dep string, e Entry) bool {
-	if listed[cellKey{dep, e.Principal.Kind, e.Principal.ID}] {
-		return true
-	}
 	for _, g := range e.Grants {
-		if g.Via != nil && listed[cellKey{dep, g.Via.Kind, g.Via.ID}] {
-			return true
+		holder := e.Principal
+		if g.Via != nil {
+			holder = *g.Via
+		}
+		if !listed[cellKey{dep, holder.Kind, holder.ID}] {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 var sourceRank = map[Source]int{FromDeployment: 0, FromWorkspace: 1, FromOrganization: 2}

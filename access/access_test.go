@@ -156,16 +156,17 @@ func TestCompute(t *testing.T) {
 					{Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "t1"}, Role: "DEPLOYMENT_ADMIN"},
 					{Subject: sync.SubjectRef{Kind: sync.KindTeam, ID: "g-1"}, Absent: true},
 				}}}},
-				Members: map[string][]astroapi.TeamMember{"g-1": {{UserID: "u-2", Username: "bob"}}},
+				Members: map[string][]astroapi.TeamMember{"g-1": {{UserID: "u-1"}, {UserID: "u-2", Username: "bob"}}},
 			},
 			want: map[string][]string{
 				"d-a1 workspaceToken:t1":   {"DEPLOYMENT_ADMIN (deployment)"},
-				"d-a2 workspaceToken:t1 !": {"DEPLOYMENT_ADMIN (deployment)"}, // deployment not in the spec
-				"d-a1 user:alice !":        {"DEPLOYMENT_ADMIN (deployment)"}, // not listed there
-				"d-a1 team:team-a":         {"DAG_DEPLOYER (deployment)"},     // listed (state: absent)
+				"d-a2 workspaceToken:t1 !": {"DEPLOYMENT_ADMIN (deployment)"},                                               // deployment not in the spec
+				"d-a1 user:alice !":        {"DEPLOYMENT_ADMIN (deployment)", "DAG_DEPLOYER (deployment, via team team-a)"}, // its own grant is not listed, its team is
+				"d-a1 team:team-a":         {"DAG_DEPLOYER (deployment)"},                                                   // listed (state: absent)
 				"d-b1 team:team-a !":       {"WORKSPACE_OPERATOR (workspace)"},
 				"d-a1 user:bob":            {"DAG_DEPLOYER (deployment, via team team-a)"}, // covered by its team
 				"d-b1 user:bob !":          {"WORKSPACE_OPERATOR (workspace, via team team-a)"},
+				"d-b1 user:alice !":        {"WORKSPACE_OPERATOR (workspace, via team team-a)"},
 			},
 			checkFn: func(t *testing.T, r Report) {
 				in := map[string]bool{}
