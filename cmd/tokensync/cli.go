@@ -69,6 +69,7 @@ type CLI struct {
 	Apply      ApplyCmd      `cmd:"" help:"Plan, then make the API match the spec (or apply a saved plan)."`
 	Validate   ValidateCmd   `cmd:"" help:"Check spec files; with --offline, contact nothing."`
 	Export     ExportCmd     `cmd:"" help:"Print a spec of today's assignments (plan on it is empty)."`
+	Report     ReportCmd     `cmd:"" help:"Report who can touch which deployment, and how (read-only): text, markdown, CSV, JSON or HTML."`
 	Emulator   EmulatorCmd   `cmd:"" help:"Serve the Astro API emulator, seeded from a state file (on 127.0.0.1:8080 unless --listen says otherwise)."`
 	Schema     SchemaCmd     `cmd:"" help:"Print the JSON Schema of the spec file."`
 	Version    VersionCmd    `cmd:"" help:"Print the version and commit."`
