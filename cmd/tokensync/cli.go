@@ -77,7 +77,7 @@ type CLI struct {
 }
 
 // Globals are the flags of the commands that talk to the API (plan, apply,
-// validate, export), each of which embeds them; the other commands neither
+// validate, export, report), each of which embeds them; the other commands neither
 // take nor show them.
 type Globals struct {
 	APIURL       string        `name:"api-url" env:"TOKENSYNC_API_URL,ASTRO_API_URL" default:"https://api.astronomer.io/v1" help:"Astro API base URL."`
