@@ -78,12 +78,12 @@ func Diff(before, now Report) *Since {
 		case !ok:
 			s.Changes = append(s.Changes, Change{Change: Gained, Deployment: c.dep, Principal: c.e.Principal, Before: []Grant{}, After: c.e.Grants})
 		case !slices.EqualFunc(old.e.Grants, c.e.Grants, sameGrant):
-			s.Changes = append(s.Changes, Change{Change: Changed, Deployment: c.dep, Principal: c.e.Principal, Before: old.e.Grants, After: c.e.Grants})
+			s.Changes = append(s.Changes, Change{Change: Changed, Deployment: c.dep, Principal: c.e.Principal, Before: nonNil(old.e.Grants), After: c.e.Grants})
 		}
 	}
 	for k, c := range was {
 		if _, ok := is[k]; !ok {
-			s.Changes = append(s.Changes, Change{Change: Lost, Deployment: c.dep, Principal: c.e.Principal, Before: c.e.Grants, After: []Grant{}})
+			s.Changes = append(s.Changes, Change{Change: Lost, Deployment: c.dep, Principal: c.e.Principal, Before: nonNil(c.e.Grants), After: []Grant{}})
 		}
 	}
 	slices.SortFunc(s.Changes, func(a, b Change) int {
@@ -91,4 +91,12 @@ func Diff(before, now Report) *Since {
 			strings.Compare(a.Deployment.ID, b.Deployment.ID), compareRef(a.Principal, b.Principal))
 	})
 	return s
+}
+
+// nonNil keeps a list read from a hand-edited report a list in JSON.
+func nonNil(gs []Grant) []Grant {
+	if gs == nil {
+		return []Grant{}
+	}
+	return gs
 }

@@ -85,3 +85,23 @@ func TestReadRefusesOtherVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffNullGrants: a previous report whose cell has "grants": null (a
+// hand-edited file) still gives changes whose before is a list.
+func TestDiffNullGrants(t *testing.T) {
+	prev, err := Read([]byte(`{"format_version":"1","deployments":[
+		{"id":"d-a1","name":"a1","workspace":"alpha","access":[{"principal":{"kind":"user","id":"u-1","name":"alice"},"grants":null}]},
+		{"id":"d-a2","name":"a2","workspace":"alpha","access":[{"principal":{"kind":"user","id":"u-1","name":"alice"},"grants":null}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Diff(prev, Compute(Input{Observed: org(alice)}))
+	if len(s.Changes) != 2 {
+		t.Fatalf("changes %+v, want a change and a loss", s.Changes)
+	}
+	for _, c := range s.Changes {
+		if c.Before == nil || c.After == nil {
+			t.Errorf("%s %s: before %v, after %v: want lists", c.Change, c.Deployment.ID, c.Before, c.After)
+		}
+	}
+}
