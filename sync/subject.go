@@ -171,3 +171,38 @@ func withDeployments(read []astroapi.DeploymentRole, want map[string]string, ord
 	}
 	return out
 }
+
+// WorkspaceRoles are the workspace roles s holds, as read: a token's
+// WORKSPACE entries, a user's or team's workspace roles. It is read-only
+// information for reports; the engine never writes them.
+func (s Subject) WorkspaceRoles() []astroapi.WorkspaceRole {
+	switch rest := s.rest.(type) {
+	case []astroapi.Role:
+		var out []astroapi.WorkspaceRole
+		for _, r := range rest {
+			if r.EntityType == astroapi.EntityWorkspace {
+				out = append(out, astroapi.WorkspaceRole{WorkspaceID: r.EntityID, Role: r.Role})
+			}
+		}
+		return out
+	case roleSet:
+		return slices.Clone(rest.WorkspaceRoles)
+	}
+	return nil
+}
+
+// OrganizationRole is the organization role s holds, as read: a token's
+// ORGANIZATION entry, a user's or team's organization role; "" for none.
+func (s Subject) OrganizationRole() string {
+	switch rest := s.rest.(type) {
+	case []astroapi.Role:
+		for _, r := range rest {
+			if r.EntityType == astroapi.EntityOrganization {
+				return r.Role
+			}
+		}
+	case roleSet:
+		return rest.OrganizationRole
+	}
+	return ""
+}

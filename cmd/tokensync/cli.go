@@ -69,6 +69,7 @@ type CLI struct {
 	Apply      ApplyCmd      `cmd:"" help:"Plan, then make the API match the spec (or apply a saved plan)."`
 	Validate   ValidateCmd   `cmd:"" help:"Check spec files; with --offline, contact nothing."`
 	Export     ExportCmd     `cmd:"" help:"Print a spec of today's assignments (plan on it is empty)."`
+	Report     ReportCmd     `cmd:"" help:"Report who can touch which deployment, and how (read-only): text, markdown, CSV, JSON or HTML."`
 	Emulator   EmulatorCmd   `cmd:"" help:"Serve the Astro API emulator, seeded from a state file (on 127.0.0.1:8080 unless --listen says otherwise)."`
 	Schema     SchemaCmd     `cmd:"" help:"Print the JSON Schema of the spec file."`
 	Version    VersionCmd    `cmd:"" help:"Print the version and commit."`
@@ -76,7 +77,7 @@ type CLI struct {
 }
 
 // Globals are the flags of the commands that talk to the API (plan, apply,
-// validate, export), each of which embeds them; the other commands neither
+// validate, export, report), each of which embeds them; the other commands neither
 // take nor show them.
 type Globals struct {
 	APIURL       string        `name:"api-url" env:"TOKENSYNC_API_URL,ASTRO_API_URL" default:"https://api.astronomer.io/v1" help:"Astro API base URL."`

@@ -618,15 +618,22 @@ func TestSavedPlanAppliesExactlyItsChanges(t *testing.T) {
 // validatePlanJSON checks a plan document against planfile/plan.schema.json.
 func validatePlanJSON(t *testing.T, data []byte) {
 	t.Helper()
-	schema, err := jsonschema.UnmarshalJSON(bytes.NewReader(planfile.Schema()))
+	validateSchema(t, "plan.schema.json", planfile.Schema(), data)
+}
+
+// validateSchema checks a JSON document against the JSON Schema schema,
+// called name.
+func validateSchema(t *testing.T, name string, schema, data []byte) {
+	t.Helper()
+	sd, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
 	if err != nil {
 		t.Fatal(err)
 	}
 	comp := jsonschema.NewCompiler()
-	if err := comp.AddResource("plan.schema.json", schema); err != nil {
+	if err := comp.AddResource(name, sd); err != nil {
 		t.Fatal(err)
 	}
-	sch, err := comp.Compile("plan.schema.json")
+	sch, err := comp.Compile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -635,7 +642,7 @@ func validatePlanJSON(t *testing.T, data []byte) {
 		t.Fatalf("not JSON: %v\n%s", err, data)
 	}
 	if err := sch.Validate(doc); err != nil {
-		t.Errorf("plan JSON does not match its schema: %v", err)
+		t.Errorf("the document does not match %s: %v", name, err)
 	}
 }
 

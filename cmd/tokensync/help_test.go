@@ -24,6 +24,7 @@ func TestHelpShowsOnlyTheFlagsACommandUses(t *testing.T) {
 		{[]string{"apply", "--help"}, true},
 		{[]string{"validate", "--help"}, true},
 		{[]string{"export", "--help"}, true},
+		{[]string{"report", "--help"}, true},
 	} {
 		r := c.runRaw(tt.args...)
 		wantCode(t, r, exitOK)

@@ -1,0 +1,312 @@
+// Package access computes the access report: who can touch which
+// deployment, and how. It is pure: it reads what sync.Observe listed (and,
+// when given, the resolved spec and the members of teams) and writes
+// nothing anywhere.
+//
+// A principal (an API token of any scope, a user or a team) has access to
+// a deployment from a deployment role on it, from a workspace role on the
+// deployment's workspace that implies deployment access (WORKSPACE_OWNER,
+// WORKSPACE_OPERATOR, WORKSPACE_AUTHOR, WORKSPACE_MEMBER; the
+// WORKSPACE_ACCESSOR role Astro adds on its own grants nothing by itself),
+// or from ORGANIZATION_OWNER, which reaches every deployment.
+package access
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/sync"
+)
+
+// FormatVersion is the version of the report document.
+const FormatVersion = "1"
+
+// Source is where a grant of access comes from.
+type Source string
+
+// The sources of access.
+const (
+	FromDeployment   Source = "deployment"
+	FromWorkspace    Source = "workspace"
+	FromOrganization Source = "organization"
+)
+
+// impliesDeploymentAccess are the workspace roles that give access to
+// every deployment of their workspace.
+var impliesDeploymentAccess = map[string]bool{
+	astroapi.RoleWorkspaceOwner:    true,
+	astroapi.RoleWorkspaceOperator: true,
+	astroapi.RoleWorkspaceAuthor:   true,
+	astroapi.RoleWorkspaceMember:   true,
+}
+
+// Ref names a principal: its kind (as plans name it), id and name (a
+// user's username).
+type Ref struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Grant is one way a principal reaches a deployment.
+type Grant struct {
+	Role   string `json:"role"`
+	Source Source `json:"source"`
+	// Via is the team a user holds the grant through (--expand-teams).
+	Via *Ref `json:"via,omitempty"`
+}
+
+// String is the grant as a reader sees it: ROLE (source[, via team X]).
+func (g Grant) String() string {
+	if g.Via != nil {
+		return g.Role + " (" + string(g.Source) + ", via team " + g.Via.Name + ")"
+	}
+	return g.Role + " (" + string(g.Source) + ")"
+}
+
+// Entry is one cell of the matrix: a principal's access to a deployment.
+type Entry struct {
+	Principal Ref `json:"principal"`
+	// Status is a user's status (ACTIVE, INACTIVE, PENDING, BANNED).
+	Status string  `json:"status,omitempty"`
+	Grants []Grant `json:"grants"`
+	// Unmanaged says the spec does not cover the cell: it does not list the
+	// principal on the deployment, or not the deployment at all. Always
+	// false without a spec.
+	Unmanaged bool `json:"unmanaged"`
+}
+
+// Deployment is one deployment and everyone who can touch it.
+type Deployment struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	WorkspaceID string `json:"workspace_id"`
+	Workspace   string `json:"workspace"`
+	// InSpec says the spec lists the deployment (false without a spec).
+	InSpec bool    `json:"in_spec"`
+	Access []Entry `json:"access"`
+}
+
+// Report is the access report document.
+type Report struct {
+	FormatVersion    string `json:"format_version"`
+	TokensyncVersion string `json:"tokensync_version"`
+	Organization     string `json:"organization"`
+	GeneratedAt      string `json:"generated_at"`
+	// Spec says a spec was given, so Unmanaged and InSpec mean something.
+	Spec          bool         `json:"spec"`
+	TeamsExpanded bool         `json:"teams_expanded"`
+	Deployments   []Deployment `json:"deployments"`
+	// Since is what changed since a previous report (--since).
+	Since *Since `json:"since,omitempty"`
+}
+
+// Input is what a report is computed from.
+type Input struct {
+	Observed *sync.Observed
+	// Desired is the resolved spec, nil without one.
+	Desired *sync.Desired
+	// Members are the members of each team by team id, nil unless teams are
+	// expanded.
+	Members map[string][]astroapi.TeamMember
+}
+
+// cellKey identifies a cell: a deployment and a principal.
+type cellKey struct{ dep, kind, id string }
+
+// Compute builds the report (without its version, time and Since, which
+// the caller sets).
+func Compute(in Input) Report {
+	obs := in.Observed
+	r := Report{FormatVersion: FormatVersion, Organization: obs.Organization, Spec: in.Desired != nil, TeamsExpanded: in.Members != nil, Deployments: []Deployment{}}
+	b := newBuilder(obs)
+	users := map[string]sync.Subject{}
+	for _, s := range obs.Subjects {
+		if s.Kind == sync.KindUser {
+			users[s.ID] = s
+		}
+		b.add(principal(s), s.Status, grantsOf(s), nil)
+	}
+	for _, s := range obs.Subjects {
+		if s.Kind != sync.KindTeam || in.Members == nil {
+			continue
+		}
+		team := principal(s)
+		for _, m := range in.Members[s.ID] {
+			u := Ref{Kind: string(sync.KindUser), ID: m.UserID, Name: m.Username}
+			if known, ok := users[m.UserID]; ok {
+				u.Name = known.Name
+			}
+			b.add(u, users[m.UserID].Status, grantsOf(s), &team)
+		}
+	}
+	listed, inSpec := specCover(in.Desired)
+	for _, d := range b.deps {
+		rd := Deployment{ID: d.ID, Name: d.Name, WorkspaceID: d.WorkspaceID, Workspace: b.wsName[d.WorkspaceID], InSpec: inSpec[d.ID], Access: []Entry{}}
+		for _, e := range b.cells[d.ID] {
+			slices.SortFunc(e.Grants, compareGrant)
+			if in.Desired != nil {
+				e.Unmanaged = !covered(listed, d.ID, *e)
+			}
+			rd.Access = append(rd.Access, *e)
+		}
+		slices.SortFunc(rd.Access, func(a, b Entry) int { return compareRef(a.Principal, b.Principal) })
+		r.Deployments = append(r.Deployments, rd)
+	}
+	return r
+}
+
+// grants is a subject's access, by source.
+type grants struct {
+	deployments []astroapi.DeploymentRole
+	workspaces  []astroapi.WorkspaceRole // those implying deployment access
+	owner       bool                     // ORGANIZATION_OWNER
+}
+
+func grantsOf(s sync.Subject) grants {
+	g := grants{deployments: s.Deployments, owner: s.OrganizationRole() == astroapi.RoleOrganizationOwner}
+	for _, w := range s.WorkspaceRoles() {
+		if impliesDeploymentAccess[w.Role] {
+			g.workspaces = append(g.workspaces, w)
+		}
+	}
+	return g
+}
+
+func principal(s sync.Subject) Ref { return Ref{Kind: string(s.Kind), ID: s.ID, Name: s.Name} }
+
+// builder collects the cells of the matrix.
+type builder struct {
+	deps   []astroapi.Deployment
+	known  map[string]bool     // deployment ids
+	inWS   map[string][]string // workspace id → its deployment ids
+	wsName map[string]string
+	cells  map[string][]*Entry // deployment id → its cells, in order of first grant
+	index  map[cellKey]*Entry
+}
+
+func newBuilder(obs *sync.Observed) *builder {
+	b := &builder{known: map[string]bool{}, inWS: map[string][]string{}, wsName: map[string]string{},
+		cells: map[string][]*Entry{}, index: map[cellKey]*Entry{}}
+	for _, w := range obs.Workspaces {
+		b.wsName[w.ID] = w.Name
+	}
+	b.deps = slices.Clone(obs.Deployments)
+	slices.SortFunc(b.deps, func(x, y astroapi.Deployment) int {
+		return cmp.Or(strings.Compare(b.wsName[x.WorkspaceID], b.wsName[y.WorkspaceID]), strings.Compare(x.Name, y.Name), strings.Compare(x.ID, y.ID))
+	})
+	for _, d := range b.deps {
+		b.known[d.ID] = true
+		b.inWS[d.WorkspaceID] = append(b.inWS[d.WorkspaceID], d.ID)
+	}
+	return b
+}
+
+// add records g as p's access, held through team via when not nil.
+func (b *builder) add(p Ref, status string, g grants, via *Ref) {
+	for _, d := range g.deployments {
+		b.grant(d.DeploymentID, p, status, Grant{Role: d.Role, Source: FromDeployment, Via: via})
+	}
+	for _, w := range g.workspaces {
+		for _, dep := range b.inWS[w.WorkspaceID] {
+			b.grant(dep, p, status, Grant{Role: w.Role, Source: FromWorkspace, Via: via})
+		}
+	}
+	if g.owner {
+		for _, d := range b.deps {
+			b.grant(d.ID, p, status, Grant{Role: astroapi.RoleOrganizationOwner, Source: FromOrganization, Via: via})
+		}
+	}
+}
+
+func (b *builder) grant(dep string, p Ref, status string, g Grant) {
+	if !b.known[dep] {
+		return // a role on a deployment the credential cannot see
+	}
+	k := cellKey{dep, p.Kind, p.ID}
+	e := b.index[k]
+	if e == nil {
+		e = &Entry{Principal: p, Status: status}
+		b.index[k] = e
+		b.cells[dep] = append(b.cells[dep], e)
+	}
+	if !slices.ContainsFunc(e.Grants, func(x Grant) bool { return sameGrant(x, g) }) {
+		e.Grants = append(e.Grants, g)
+	}
+}
+
+// specCover is what the spec covers: the principals it lists on each
+// deployment (state: absent included) and the deployments it lists.
+func specCover(d *sync.Desired) (listed map[cellKey]bool, inSpec map[string]bool) {
+	listed, inSpec = map[cellKey]bool{}, map[string]bool{}
+	if d == nil {
+		return listed, inSpec
+	}
+	for _, md := range d.Deployments {
+		inSpec[md.ID] = true
+		for _, a := range md.Assignments {
+			listed[cellKey{md.ID, string(a.Subject.Kind), a.Subject.ID}] = true
+		}
+	}
+	return listed, inSpec
+}
+
+// covered says the spec covers e on dep: every grant of it is listed
+// there, the principal's own or (a team member's) the team's it holds
+// the grant through.
+func covered(listed map[cellKey]bool, dep string, e Entry) bool {
+	for _, g := range e.Grants {
+		holder := e.Principal
+		if g.Via != nil {
+			holder = *g.Via
+		}
+		if !listed[cellKey{dep, holder.Kind, holder.ID}] {
+			return false
+		}
+	}
+	return true
+}
+
+var sourceRank = map[Source]int{FromDeployment: 0, FromWorkspace: 1, FromOrganization: 2}
+
+func compareGrant(a, b Grant) int {
+	return cmp.Or(
+		cmp.Compare(sourceRank[a.Source], sourceRank[b.Source]),
+		compareVia(a.Via, b.Via),
+		strings.Compare(a.Role, b.Role),
+	)
+}
+
+func compareVia(a, b *Ref) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	return compareRef(*a, *b)
+}
+
+func sameGrant(a, b Grant) bool { return compareGrant(a, b) == 0 }
+
+// kindRank orders principals: people first, then tokens.
+var kindRank = map[string]int{
+	string(sync.KindUser): 0, string(sync.KindTeam): 1, string(sync.KindWorkspaceToken): 2,
+	string(sync.KindOrganizationToken): 3, string(sync.KindDeploymentToken): 4,
+}
+
+func rank(kind string) int {
+	if r, ok := kindRank[kind]; ok {
+		return r
+	}
+	return len(kindRank)
+}
+
+func compareRef(a, b Ref) int {
+	return cmp.Or(cmp.Compare(rank(a.Kind), rank(b.Kind)), strings.Compare(a.Kind, b.Kind),
+		strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+}

@@ -1,0 +1,102 @@
+package access
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The kinds of change since a previous report.
+const (
+	Gained  = "gained"
+	Lost    = "lost"
+	Changed = "changed"
+)
+
+// Since is what changed since a previous report.
+type Since struct {
+	// GeneratedAt is when the previous report was made.
+	GeneratedAt string   `json:"generated_at"`
+	Changes     []Change `json:"changes"`
+}
+
+// Change is a principal that gained or lost access to a deployment, or
+// whose access changed.
+type Change struct {
+	Change     string        `json:"change"`
+	Deployment DeploymentRef `json:"deployment"`
+	Principal  Ref           `json:"principal"`
+	Before     []Grant       `json:"before"`
+	After      []Grant       `json:"after"`
+}
+
+// DeploymentRef names a deployment in a change.
+type DeploymentRef struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Workspace string `json:"workspace"`
+}
+
+// Read reads a previous report document, refusing another format version.
+func Read(data []byte) (Report, error) {
+	var r Report
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&r); err != nil {
+		return Report{}, fmt.Errorf("read report: %w", err)
+	}
+	if r.FormatVersion != FormatVersion {
+		return Report{}, fmt.Errorf("read report: format_version %q, want %q (a JSON report of tokensync report -o json)", r.FormatVersion, FormatVersion)
+	}
+	return r, nil
+}
+
+// Diff is what changed from before to now: every cell gained, lost or
+// whose grants differ, sorted by deployment and principal.
+func Diff(before, now Report) *Since {
+	type cell struct {
+		dep DeploymentRef
+		e   Entry
+	}
+	index := func(r Report) map[cellKey]cell {
+		m := map[cellKey]cell{}
+		for _, d := range r.Deployments {
+			ref := DeploymentRef{ID: d.ID, Name: d.Name, Workspace: d.Workspace}
+			for _, e := range d.Access {
+				m[cellKey{d.ID, e.Principal.Kind, e.Principal.ID}] = cell{ref, e}
+			}
+		}
+		return m
+	}
+	was, is := index(before), index(now)
+	s := &Since{GeneratedAt: before.GeneratedAt, Changes: []Change{}}
+	for k, c := range is {
+		old, ok := was[k]
+		switch {
+		case !ok:
+			s.Changes = append(s.Changes, Change{Change: Gained, Deployment: c.dep, Principal: c.e.Principal, Before: []Grant{}, After: c.e.Grants})
+		case !slices.EqualFunc(old.e.Grants, c.e.Grants, sameGrant):
+			s.Changes = append(s.Changes, Change{Change: Changed, Deployment: c.dep, Principal: c.e.Principal, Before: nonNil(old.e.Grants), After: c.e.Grants})
+		}
+	}
+	for k, c := range was {
+		if _, ok := is[k]; !ok {
+			s.Changes = append(s.Changes, Change{Change: Lost, Deployment: c.dep, Principal: c.e.Principal, Before: nonNil(c.e.Grants), After: []Grant{}})
+		}
+	}
+	slices.SortFunc(s.Changes, func(a, b Change) int {
+		return cmp.Or(strings.Compare(a.Deployment.Workspace, b.Deployment.Workspace), strings.Compare(a.Deployment.Name, b.Deployment.Name),
+			strings.Compare(a.Deployment.ID, b.Deployment.ID), compareRef(a.Principal, b.Principal))
+	})
+	return s
+}
+
+// nonNil keeps a list read from a hand-edited report a list in JSON.
+func nonNil(gs []Grant) []Grant {
+	if gs == nil {
+		return []Grant{}
+	}
+	return gs
+}

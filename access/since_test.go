@@ -1,0 +1,107 @@
+package access
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tokensync/tokensync/astroapi"
+)
+
+// TestDiff: gained, lost and changed cells since a previous report, read
+// back from its JSON; an unchanged cell is no change.
+func TestDiff(t *testing.T) {
+	before := Compute(Input{Observed: org(
+		alice,
+		tok("keep", "WORKSPACE", dep("d-a1", "DEPLOYMENT_ADMIN")),
+		tok("gone", "WORKSPACE", dep("d-a2", "DEPLOYMENT_ADMIN")),
+		tok("role", "WORKSPACE", dep("d-b1", "DEPLOYMENT_VIEWER")),
+	)})
+	before.GeneratedAt = "2026-01-01T00:00:00Z"
+	data, err := json.Marshal(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, err := Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := Compute(Input{Observed: org(
+		alice,
+		tok("keep", "WORKSPACE", dep("d-a1", "DEPLOYMENT_ADMIN")),
+		tok("role", "WORKSPACE", dep("d-b1", "DEPLOYMENT_ADMIN")),
+		tok("new", "WORKSPACE", ws("ws-a", "WORKSPACE_MEMBER")),
+	)})
+	s := Diff(prev, now)
+	var got []string
+	for _, c := range s.Changes {
+		got = append(got, c.Change+" "+c.Deployment.Name+" "+c.Principal.Name+" "+grantList(c.Before)+" -> "+grantList(c.After))
+	}
+	want := []string{
+		"gained a1 new  -> WORKSPACE_MEMBER (workspace)",
+		"lost a2 gone DEPLOYMENT_ADMIN (deployment) -> ",
+		"gained a2 new  -> WORKSPACE_MEMBER (workspace)",
+		"changed b1 role DEPLOYMENT_VIEWER (deployment) -> DEPLOYMENT_ADMIN (deployment)",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	if s.GeneratedAt != "2026-01-01T00:00:00Z" {
+		t.Errorf("GeneratedAt = %q", s.GeneratedAt)
+	}
+	if n := len(Diff(now, now).Changes); n != 0 {
+		t.Errorf("a report against itself: %d changes", n)
+	}
+}
+
+func grantList(gs []Grant) string {
+	var s []string
+	for _, g := range gs {
+		s = append(s, g.String())
+	}
+	return strings.Join(s, "; ")
+}
+
+// TestDiffTeamExpansion: a user who gains access through a team shows as
+// a change of its grants.
+func TestDiffTeamExpansion(t *testing.T) {
+	before := Compute(Input{Observed: org(alice, teamA), Members: map[string][]astroapi.TeamMember{}})
+	now := Compute(Input{Observed: org(alice, teamA), Members: map[string][]astroapi.TeamMember{"g-1": {{UserID: "u-1"}}}})
+	var got []string
+	for _, c := range Diff(before, now).Changes {
+		got = append(got, c.Change+" "+c.Deployment.ID+" "+c.Principal.Name)
+	}
+	if diff := cmp.Diff([]string{"changed d-a1 alice", "gained d-b1 alice"}, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+}
+
+func TestReadRefusesOtherVersions(t *testing.T) {
+	for _, doc := range []string{`{"format_version":"2"}`, `{}`, `not json`, `{"format_version":1}`} {
+		if _, err := Read([]byte(doc)); err == nil {
+			t.Errorf("Read(%s) = nil error", doc)
+		}
+	}
+}
+
+// TestDiffNullGrants: a previous report whose cell has "grants": null (a
+// hand-edited file) still gives changes whose before is a list.
+func TestDiffNullGrants(t *testing.T) {
+	prev, err := Read([]byte(`{"format_version":"1","deployments":[
+		{"id":"d-a1","name":"a1","workspace":"alpha","access":[{"principal":{"kind":"user","id":"u-1","name":"alice"},"grants":null}]},
+		{"id":"d-a2","name":"a2","workspace":"alpha","access":[{"principal":{"kind":"user","id":"u-1","name":"alice"},"grants":null}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Diff(prev, Compute(Input{Observed: org(alice)}))
+	if len(s.Changes) != 2 {
+		t.Fatalf("changes %+v, want a change and a loss", s.Changes)
+	}
+	for _, c := range s.Changes {
+		if c.Before == nil || c.After == nil {
+			t.Errorf("%s %s: before %v, after %v: want lists", c.Change, c.Deployment.ID, c.Before, c.After)
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	gosync "sync"
+	"time"
+
+	"github.com/tokensync/tokensync/access"
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/render"
+	"github.com/tokensync/tokensync/spec"
+	"github.com/tokensync/tokensync/sync"
+)
+
+// ReportCmd is `tokensync report`: read-only, who can touch which
+// deployment, and how.
+type ReportCmd struct {
+	Files       []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable. Access the spec does not list is marked unmanaged." placeholder:"FILE"`
+	Output      string   `short:"o" enum:"text,markdown,csv,json,html" default:"text" help:"Output format: text, markdown, csv, json or html (one self-contained page)."`
+	Out         string   `type:"path" help:"Write the report to this file (atomically) instead of stdout." placeholder:"FILE"`
+	Since       string   `type:"existingfile" help:"A previous JSON report (-o json): add who gained or lost access, or changed role, since." placeholder:"REPORT.json"`
+	ExpandTeams bool     `help:"List the members of each team as users, with their access via the team (one request per team)."`
+	Globals
+}
+
+// Validate checks the API flags.
+func (c *ReportCmd) Validate() error { return c.Globals.Validate() }
+
+// Run reads the organization (and the spec, when given) and writes the
+// report. It writes nothing to the API.
+func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
+	var prev *access.Report
+	if c.Since != "" {
+		data, err := os.ReadFile(c.Since)
+		if err != nil {
+			return exitWith(exitUsage, "--since: %w", err)
+		}
+		r, err := access.Read(data)
+		if err != nil {
+			return exitWith(exitUsage, "--since %s: %w", c.Since, err)
+		}
+		prev = &r
+	}
+	var sp *spec.Spec
+	if len(c.Files) > 0 {
+		var err error
+		if sp, err = spec.LoadWith(c.Files, st.In); err != nil {
+			return err
+		}
+	}
+	in, org, err := c.read(ctx, g, *st, sp)
+	if err != nil {
+		return err
+	}
+	r := access.Compute(in)
+	r.TokensyncVersion, r.GeneratedAt = version, time.Now().UTC().Format(time.RFC3339)
+	if prev != nil {
+		if prev.Organization != org {
+			fmt.Fprintf(st.Err, "warning: --since %s is a report of organization %s, not %s\n", c.Since, render.Safe(prev.Organization), render.Safe(org))
+		}
+		r.Since = access.Diff(*prev, r)
+	}
+	return c.write(*st, r)
+}
+
+// read observes the organization, resolves the spec against it and, with
+// --expand-teams, lists the members of every team.
+func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.Spec) (access.Input, string, error) {
+	specOrg := ""
+	if sp != nil {
+		specOrg = sp.Organization
+	}
+	sess, err := g.connect(ctx, st, specOrg)
+	if err != nil {
+		return access.Input{}, "", err
+	}
+	defer sess.close()
+	obs, err := observe(ctx, sess)
+	if err != nil {
+		return access.Input{}, "", err
+	}
+	if obs.PerWorkspace {
+		fmt.Fprintf(st.Err, "warning: the credential cannot list the whole organization; the report covers the %d workspace(s) it can see\n", len(obs.Workspaces))
+	}
+	in := access.Input{Observed: obs}
+	if sp != nil {
+		desired, err := sync.Resolve(sp, obs)
+		if err != nil {
+			return access.Input{}, "", &unresolvedError{org: sess.org, err: err}
+		}
+		printNotes(st, desired.Notes)
+		in.Desired = &desired
+	}
+	if c.ExpandTeams {
+		if in.Members, err = teamMembers(ctx, sess, obs.Subjects, g.Parallelism); err != nil {
+			return access.Input{}, "", err
+		}
+	}
+	return in, sess.org, nil
+}
+
+// teamMembers lists the members of every team, at most parallelism at
+// once.
+func teamMembers(ctx context.Context, sess *session, subjects []sync.Subject, parallelism int) (map[string][]astroapi.TeamMember, error) {
+	var teams []sync.Subject
+	for _, s := range subjects {
+		if s.Kind == sync.KindTeam {
+			teams = append(teams, s)
+		}
+	}
+	members := make([][]astroapi.TeamMember, len(teams))
+	errs := make([]error, len(teams))
+	slots := make(chan struct{}, max(parallelism, 1))
+	var wg gosync.WaitGroup
+	for i, t := range teams {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			members[i], errs[i] = sess.client.TeamMembers(ctx, sess.org, t.ID)
+		})
+	}
+	wg.Wait()
+	out := make(map[string][]astroapi.TeamMember, len(teams))
+	for i, t := range teams {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("list members of team %s: %w", render.Safe(t.Name), errs[i])
+		}
+		out[t.ID] = members[i]
+	}
+	return out, nil
+}
+
+// write renders the report to stdout or, with --out, to a file replaced
+// atomically.
+func (c *ReportCmd) write(st Streams, r access.Report) error {
+	var buf bytes.Buffer
+	if err := reportRenderers[c.Output](&buf, r); err != nil {
+		return fmt.Errorf("render report: %w", err)
+	}
+	if c.Out == "" {
+		_, err := st.Out.Write(buf.Bytes())
+		return err
+	}
+	if err := writeFileAtomic(c.Out, buf.Bytes()); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	fmt.Fprintf(st.Err, "Wrote the access report to %s.\n", c.Out)
+	return nil
+}
+
+var reportRenderers = map[string]func(io.Writer, access.Report) error{
+	"text":     render.ReportText,
+	"markdown": render.ReportMarkdown,
+	"csv":      render.ReportCSV,
+	"json":     render.ReportJSON,
+	"html":     render.ReportHTML,
+}

@@ -1,0 +1,280 @@
+package render
+
+import (
+	"bufio"
+	"bytes"
+	_ "embed"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/tokensync/tokensync/access"
+)
+
+// The access report (tokensync report) as text, markdown, CSV, JSON and
+// one self-contained HTML page. Every string from the API goes through
+// Safe (text, markdown, CSV, HTML) or is written with \u escapes (JSON).
+
+//go:embed report.schema.json
+var reportSchema []byte
+
+// ReportSchema is the JSON Schema of the access report document.
+func ReportSchema() []byte { return reportSchema }
+
+// ReportJSON writes the report document, indented, followed by a newline.
+func ReportJSON(w io.Writer, r access.Report) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	_, err := w.Write(EscapeQuoted(b.Bytes(), jsonEscape))
+	return err
+}
+
+// kindLabel is how the report names a kind of principal.
+func kindLabel(kind string) string {
+	switch kind {
+	case "workspaceToken":
+		return "workspace token"
+	case "organizationToken":
+		return "organization token"
+	case "deploymentToken":
+		return "deployment token"
+	}
+	return Safe(kind)
+}
+
+// grantText is a grant as text, escaped by Safe.
+func grantText(g access.Grant) string {
+	if g.Via != nil {
+		return Safe(g.Role) + " (" + string(g.Source) + ", via team " + Safe(g.Via.Name) + ")"
+	}
+	return Safe(g.Role) + " (" + string(g.Source) + ")"
+}
+
+// grantsText is a cell's grants, joined by "; ", or "none".
+func grantsText(gs []access.Grant) string {
+	if len(gs) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(gs))
+	for i, g := range gs {
+		parts[i] = grantText(g)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// deploymentTitle names a deployment as workspace/name.
+func deploymentTitle(workspace, name string) string {
+	return Safe(workspace) + "/" + Safe(name)
+}
+
+// sinceCounts counts the changes by kind.
+func sinceCounts(s *access.Since) (gained, lost, changed int) {
+	for _, c := range s.Changes {
+		switch c.Change {
+		case access.Gained:
+			gained++
+		case access.Lost:
+			lost++
+		default:
+			changed++
+		}
+	}
+	return gained, lost, changed
+}
+
+// ReportText writes the report for a terminal: a table per deployment,
+// then what changed since a previous report.
+func ReportText(w io.Writer, r access.Report) error {
+	bw := bufio.NewWriter(w)
+	ew := &errWriter{w: bw}
+	ew.printf("Access report of organization %s", Safe(r.Organization))
+	if r.GeneratedAt != "" {
+		ew.printf(" (%s)", Safe(r.GeneratedAt))
+	}
+	ew.printf("\n")
+	for _, d := range r.Deployments {
+		ew.printf("\ndeployment %s (%s)%s\n", deploymentTitle(d.Workspace, d.Name), Safe(d.ID), notInSpec(r, d))
+		if len(d.Access) == 0 {
+			ew.printf("  nobody\n")
+			continue
+		}
+		tw := tabwriter.NewWriter(ew.w, 0, 0, 2, ' ', 0)
+		for _, e := range d.Access {
+			fmt.Fprintf(tw, "  %s\t%s [%s]\t%s%s\n", kindLabel(e.Principal.Kind), Safe(e.Principal.Name), Safe(e.Principal.ID), managedColumn(r, e), grantsText(e.Grants))
+		}
+		if err := tw.Flush(); err != nil && ew.err == nil {
+			ew.err = err
+		}
+	}
+	if r.Since != nil {
+		sinceText(ew, r.Since)
+	}
+	if ew.err != nil {
+		return ew.err
+	}
+	return bw.Flush()
+}
+
+func notInSpec(r access.Report, d access.Deployment) string {
+	if r.Spec && !d.InSpec {
+		return ", not in the spec"
+	}
+	return ""
+}
+
+// managedColumn is the column that says whether the spec covers a cell,
+// when a spec was given.
+func managedColumn(r access.Report, e access.Entry) string {
+	switch {
+	case !r.Spec:
+		return ""
+	case e.Unmanaged:
+		return "unmanaged\t"
+	}
+	return "managed\t"
+}
+
+var changeSymbol = map[string]string{access.Gained: "+", access.Lost: "-", access.Changed: "~"}
+
+func sinceText(ew *errWriter, s *access.Since) {
+	gained, lost, changed := sinceCounts(s)
+	ew.printf("\nSince %s: %d gained, %d lost, %d changed.\n", cmpOr(Safe(s.GeneratedAt), "the previous report"), gained, lost, changed)
+	tw := tabwriter.NewWriter(ew.w, 0, 0, 2, ' ', 0)
+	for _, c := range s.Changes {
+		fmt.Fprintf(tw, "  %s %s\t%s %s [%s]\t%s\n", changeSymbol[c.Change], deploymentTitle(c.Deployment.Workspace, c.Deployment.Name),
+			kindLabel(c.Principal.Kind), Safe(c.Principal.Name), Safe(c.Principal.ID), changeText(c))
+	}
+	if err := tw.Flush(); err != nil && ew.err == nil {
+		ew.err = err
+	}
+}
+
+// changeText is a change's access: after, before, or before -> after.
+func changeText(c access.Change) string {
+	switch c.Change {
+	case access.Gained:
+		return grantsText(c.After)
+	case access.Lost:
+		return grantsText(c.Before)
+	}
+	return grantsText(c.Before) + " -> " + grantsText(c.After)
+}
+
+func cmpOr(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}
+
+// ReportMarkdown writes the report as markdown: a table per deployment,
+// then what changed since a previous report.
+func ReportMarkdown(w io.Writer, r access.Report) error {
+	bw := bufio.NewWriter(w)
+	ew := &errWriter{w: bw}
+	ew.printf("## Access report of organization `%s`\n\n", mdCode(r.Organization))
+	if r.Spec {
+		ew.printf("Cells the spec does not list are marked **unmanaged**.\n\n")
+	}
+	if r.Since != nil {
+		gained, lost, changed := sinceCounts(r.Since)
+		ew.printf("Since %s: **%d gained, %d lost, %d changed**.\n\n", mdText(cmpOr(r.Since.GeneratedAt, "the previous report")), gained, lost, changed)
+		if len(r.Since.Changes) > 0 {
+			ew.printf("| | Deployment | Principal | Access |\n|---|---|---|---|\n")
+			for _, c := range r.Since.Changes {
+				ew.printf("| %s | %s | %s | %s |\n", changeSymbol[c.Change], mdDeployment(c.Deployment.Workspace, c.Deployment.Name),
+					mdPrincipal(c.Principal), mdText(changeText(c)))
+			}
+			ew.printf("\n")
+		}
+	}
+	for _, d := range r.Deployments {
+		ew.printf("### %s <sub>%s</sub>%s\n\n", mdDeployment(d.Workspace, d.Name), mdText(d.ID), notInSpec(r, d))
+		if len(d.Access) == 0 {
+			ew.printf("Nobody.\n\n")
+			continue
+		}
+		ew.printf("| Principal | Kind | Access |%s\n|---|---|---|%s\n", ifSpec(r, " Spec |"), ifSpec(r, "---|"))
+		for _, e := range d.Access {
+			spec := ""
+			if r.Spec {
+				spec = " managed |"
+				if e.Unmanaged {
+					spec = " **unmanaged** |"
+				}
+			}
+			ew.printf("| %s | %s | %s |%s\n", mdPrincipal(e.Principal), kindLabel(e.Principal.Kind), mdText(grantsText(e.Grants)), spec)
+		}
+		ew.printf("\n")
+	}
+	if ew.err != nil {
+		return ew.err
+	}
+	return bw.Flush()
+}
+
+func ifSpec(r access.Report, s string) string {
+	if r.Spec {
+		return s
+	}
+	return ""
+}
+
+func mdCode(s string) string { return strings.NewReplacer("`", "'", "|", `\|`).Replace(Safe(s)) }
+
+func mdDeployment(workspace, name string) string { return mdText(workspace) + "/" + mdText(name) }
+
+func mdPrincipal(p access.Ref) string { return mdText(p.Name) + " <sub>" + mdText(p.ID) + "</sub>" }
+
+// reportCSVHeader names the columns of the CSV report.
+var reportCSVHeader = []string{"workspace", "deployment", "deployment_id", "kind", "principal", "principal_id", "status", "access", "sources", "unmanaged"}
+
+// ReportCSV writes the report as CSV: a header, then one row per cell
+// (deployment, principal). A field that a spreadsheet would take for a
+// formula (it starts with =, +, -, @, a tab or a carriage return) is
+// prefixed with '.
+func ReportCSV(w io.Writer, r access.Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(reportCSVHeader); err != nil {
+		return err
+	}
+	for _, d := range r.Deployments {
+		for _, e := range d.Access {
+			sources := make([]string, len(e.Grants))
+			for i, g := range e.Grants {
+				sources[i] = string(g.Source)
+			}
+			unmanaged := ""
+			if r.Spec {
+				unmanaged = strconv.FormatBool(e.Unmanaged)
+			}
+			row := []string{d.Workspace, d.Name, d.ID, e.Principal.Kind, e.Principal.Name, e.Principal.ID, e.Status, grantsText(e.Grants), strings.Join(sources, ";"), unmanaged}
+			for i, f := range row {
+				row[i] = csvField(f)
+			}
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvField is f escaped by Safe, and defused when a spreadsheet would read
+// it as a formula.
+func csvField(f string) string {
+	f = Safe(f)
+	if f != "" && strings.ContainsRune("=+-@\t\r", rune(f[0])) {
+		return "'" + f
+	}
+	return f
+}

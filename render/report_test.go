@@ -1,0 +1,231 @@
+package render
+
+import (
+	"bytes"
+	"encoding/csv"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/tokensync/tokensync/access"
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/sync"
+)
+
+// reportObserved is a small organization: every source of access, a
+// deployment nobody can touch, and a team with members.
+func reportObserved(extra ...sync.Subject) *sync.Observed {
+	subjects := []sync.Subject{
+		sync.TokenSubject(astroapi.Token{ID: "tok-ci", Name: "ci-deployer", Scope: "WORKSPACE", Roles: []astroapi.Role{
+			{EntityType: "WORKSPACE", EntityID: "ws-data", Role: "WORKSPACE_ACCESSOR"},
+			{EntityType: "DEPLOYMENT", EntityID: "dep-prod", Role: "DEPLOYMENT_ADMIN"}}}),
+		sync.TokenSubject(astroapi.Token{ID: "tok-tf", Name: "terraform", Scope: "ORGANIZATION", Roles: []astroapi.Role{
+			{EntityType: "ORGANIZATION", EntityID: "org1", Role: "ORGANIZATION_OWNER"}}}),
+		sync.TokenSubject(astroapi.Token{ID: "tok-key", Name: "prod-key", Scope: "DEPLOYMENT", Roles: []astroapi.Role{
+			{EntityType: "DEPLOYMENT", EntityID: "dep-prod", Role: "DEPLOYMENT_ADMIN"}}}),
+		sync.UserSubject(astroapi.User{ID: "usr-1", Username: "alice@example.com", Status: "ACTIVE", OrganizationRole: "ORGANIZATION_MEMBER",
+			DeploymentRoles: []astroapi.DeploymentRole{{DeploymentID: "dep-prod", Role: "DAG_DEPLOYER"}}}),
+		sync.TeamSubject(astroapi.Team{ID: "team-1", Name: "data-eng", OrganizationRole: "ORGANIZATION_MEMBER",
+			WorkspaceRoles: []astroapi.WorkspaceRole{{WorkspaceID: "ws-data", Role: "WORKSPACE_MEMBER"}}}),
+	}
+	return &sync.Observed{
+		Organization: "org1",
+		Workspaces:   []astroapi.Workspace{{ID: "ws-data", Name: "data"}, {ID: "ws-ml", Name: "ml"}},
+		Deployments: []astroapi.Deployment{
+			{ID: "dep-prod", Name: "prod", WorkspaceID: "ws-data"},
+			{ID: "dep-dev", Name: "dev", WorkspaceID: "ws-data"},
+			{ID: "dep-ml", Name: "train", WorkspaceID: "ws-ml"},
+		},
+		Subjects: append(subjects, extra...),
+	}
+}
+
+// reports are the fixtures of the report goldens.
+func reports() map[string]access.Report {
+	plain := access.Compute(access.Input{Observed: reportObserved()})
+	plain.TokensyncVersion, plain.GeneratedAt = "test", "2026-02-01T10:00:00Z"
+
+	before := access.Compute(access.Input{Observed: reportObserved()})
+	before.GeneratedAt = "2026-01-01T10:00:00Z"
+	full := access.Compute(access.Input{
+		Observed: reportObserved(sync.TokenSubject(astroapi.Token{ID: "tok-new", Name: "new-bot", Scope: "WORKSPACE", Roles: []astroapi.Role{
+			{EntityType: "WORKSPACE", EntityID: "ws-ml", Role: "WORKSPACE_AUTHOR"}}})),
+		Desired: &sync.Desired{Deployments: []sync.ManagedDeployment{{ID: "dep-prod", Name: "prod", Assignments: []sync.DesiredAssignment{
+			{Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "tok-ci"}, Role: "DEPLOYMENT_ADMIN"},
+			{Subject: sync.SubjectRef{Kind: sync.KindTeam, ID: "team-1"}, Absent: true},
+		}}}},
+		Members: map[string][]astroapi.TeamMember{"team-1": {{UserID: "usr-1", Username: "alice@example.com"}, {UserID: "usr-2", Username: "bob@example.com"}}},
+	})
+	full.TokensyncVersion, full.GeneratedAt = "test", "2026-02-01T10:00:00Z"
+	full.Since = access.Diff(before, full)
+	return map[string]access.Report{"report-plain": plain, "report-full": full}
+}
+
+func renderReport(t *testing.T, format string, r access.Report) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	render := map[string]func(*bytes.Buffer, access.Report) error{
+		"txt":  func(b *bytes.Buffer, r access.Report) error { return ReportText(b, r) },
+		"md":   func(b *bytes.Buffer, r access.Report) error { return ReportMarkdown(b, r) },
+		"csv":  func(b *bytes.Buffer, r access.Report) error { return ReportCSV(b, r) },
+		"json": func(b *bytes.Buffer, r access.Report) error { return ReportJSON(b, r) },
+		"html": func(b *bytes.Buffer, r access.Report) error { return ReportHTML(b, r) },
+	}[format]
+	if err := render(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestReportGolden(t *testing.T) {
+	for name, r := range reports() {
+		for _, format := range []string{"txt", "md", "csv", "json", "html"} {
+			t.Run(name+"."+format, func(t *testing.T) {
+				golden(t, name+"."+format, renderReport(t, format, r))
+			})
+		}
+	}
+}
+
+func compileReportSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(ReportSchema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("report.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch
+}
+
+// TestReportJSONMatchesSchema: every report document, an empty one and
+// one with hostile names too, matches report.schema.json, and the schema
+// refuses a field it does not describe.
+func TestReportJSONMatchesSchema(t *testing.T) {
+	sch := compileReportSchema(t)
+	rs := reports()
+	rs["empty"] = access.Compute(access.Input{Observed: &sync.Observed{Organization: "org1"}})
+	rs["hostile"] = hostileReport()
+	for name, r := range rs {
+		t.Run(name, func(t *testing.T) {
+			data := renderReport(t, "json", r)
+			v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sch.Validate(v); err != nil {
+				t.Errorf("does not match report.schema.json: %v\n%s", err, data)
+			}
+			back, err := access.Read(data)
+			if err != nil {
+				t.Fatalf("the document does not read back: %v", err)
+			}
+			if n := len(access.Diff(back, r).Changes); n != 0 {
+				t.Errorf("read back, the report differs from itself in %d cells", n)
+			}
+		})
+	}
+	v, err := jsonschema.UnmarshalJSON(strings.NewReader(`{"format_version":"1","tokensync_version":"x","organization":"o","generated_at":"","spec":false,"teams_expanded":false,"deployments":[],"extra":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sch.Validate(v) == nil {
+		t.Error("report.schema.json accepts an unknown field")
+	}
+}
+
+// hostile names: markup, a terminal escape, a bidi override, a line
+// break, a URL and a spreadsheet formula.
+const (
+	hostileTeam  = `<script>alert(1)</script><img src="https://evil.example/x.png">`
+	hostileToken = "evil\x1b]8;;https://evil.example\x07\u202ename\nnext"
+	hostileUser  = `=HYPERLINK("https://evil.example","x")`
+)
+
+func hostileReport() access.Report {
+	obs := reportObserved(
+		sync.TeamSubject(astroapi.Team{ID: "team-x", Name: hostileTeam, OrganizationRole: "ORGANIZATION_OWNER"}),
+		sync.TokenSubject(astroapi.Token{ID: "tok-x", Name: hostileToken, Scope: "WORKSPACE", Roles: []astroapi.Role{
+			{EntityType: "DEPLOYMENT", EntityID: "dep-prod", Role: `ROLE"><b>`}}}),
+		sync.UserSubject(astroapi.User{ID: "usr-x", Username: hostileUser, OrganizationRole: "ORGANIZATION_OWNER"}),
+	)
+	obs.Deployments = append(obs.Deployments, astroapi.Deployment{ID: "dep-x", Name: "</td></tr><tr><td>x", WorkspaceID: "ws-ml"})
+	r := access.Compute(access.Input{Observed: obs, Members: map[string][]astroapi.TeamMember{"team-x": {{UserID: "usr-y", Username: "<b>member</b>"}}}})
+	r.Since = access.Diff(access.Report{GeneratedAt: `<i>then</i>`}, r)
+	return r
+}
+
+// TestReportHTMLSelfContained: the page loads nothing: no element that
+// fetches (src, href, link, CSS url() or @import), no http(s) address at
+// all in a report of ordinary names, and a Content-Security-Policy that
+// forbids every request.
+func TestReportHTMLSelfContained(t *testing.T) {
+	for name, r := range reports() {
+		t.Run(name, func(t *testing.T) {
+			page := string(renderReport(t, "html", r))
+			for _, bad := range []string{"http://", "https://", "//cdn", " src=", " href=", "<link", "url(", "@import", "<iframe", "<object", "<embed", "<img"} {
+				if strings.Contains(page, bad) {
+					t.Errorf("the page holds %q", bad)
+				}
+			}
+			if !strings.Contains(page, `<meta http-equiv="Content-Security-Policy" content="default-src 'none';`) {
+				t.Error("no Content-Security-Policy forbidding requests")
+			}
+		})
+	}
+}
+
+// TestReportHostileNames: names from the API cannot add markup or
+// attributes to the page, drive a terminal, break a line of text or
+// markdown, or be a spreadsheet formula.
+func TestReportHostileNames(t *testing.T) {
+	r := hostileReport()
+	page := string(renderReport(t, "html", r))
+	for _, bad := range []string{"<script>alert", "<img", "<b>", "<i>", "</td></tr><tr><td>x", "\x1b", "\u202e", `"><b>`} {
+		if strings.Contains(page, bad) {
+			t.Errorf("html: the page holds %q", bad)
+		}
+	}
+	if n := strings.Count(page, "<script>"); n != 1 {
+		t.Errorf("html: %d <script> elements, want only the page's own", n)
+	}
+	if !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Error("html: the team's name is not shown escaped")
+	}
+	for _, format := range []string{"txt", "md", "csv"} {
+		out := string(renderReport(t, format, r))
+		if strings.ContainsAny(out, "\x1b\x07\u202e") {
+			t.Errorf("%s: a control or bidi character is not escaped:\n%s", format, out)
+		}
+		if strings.Contains(out, "\nnext") {
+			t.Errorf("%s: a name breaks a line", format)
+		}
+	}
+	if md := string(renderReport(t, "md", r)); strings.Contains(md, "<script>") || strings.Contains(md, "<b>") {
+		t.Errorf("md: markup from a name:\n%s", md)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(renderReport(t, "csv", r))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	formula := regexp.MustCompile(`^[=+\-@\t\r]`)
+	for _, row := range rows {
+		for _, f := range row {
+			if formula.MatchString(f) {
+				t.Errorf("csv: field %q is a formula", f)
+			}
+		}
+	}
+	if js := renderReport(t, "json", r); bytes.ContainsAny(js, "\x1b\x07") || bytes.Contains(js, []byte("\u202e")) {
+		t.Errorf("json: a control or bidi character is not escaped")
+	}
+}
