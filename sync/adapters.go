@@ -63,6 +63,15 @@ func (r reserver) ReserveWrite(ctx context.Context) (context.Context, func(), er
 	return ctx, func() {}, nil
 }
 
+// listIn lists the organization's subjects with list(""), or, when
+// workspaces is not nil, those of each workspace (see eachWorkspace).
+func listIn(ctx context.Context, workspaces []string, list func(ctx context.Context, workspace string) ([]Subject, error)) ([]Subject, error) {
+	if workspaces == nil {
+		return list(ctx, "")
+	}
+	return eachWorkspace(ctx, workspaces, func(ws string) ([]Subject, error) { return list(ctx, ws) })
+}
+
 // eachWorkspace lists with list once per workspace, keeping the first of
 // subjects seen in several.
 func eachWorkspace(ctx context.Context, workspaces []string, list func(ws string) ([]Subject, error)) ([]Subject, error) {
@@ -113,11 +122,7 @@ func (tokenAdapter) Kinds() []Kind {
 }
 
 func (a tokenAdapter) List(ctx context.Context, workspaces []string) ([]Subject, error) {
-	if workspaces == nil {
-		tokens, err := a.api.Tokens(ctx, a.org, astroapi.TokenFilter{})
-		return convert(tokens, TokenSubject), err
-	}
-	return eachWorkspace(ctx, workspaces, func(ws string) ([]Subject, error) {
+	return listIn(ctx, workspaces, func(ctx context.Context, ws string) ([]Subject, error) {
 		tokens, err := a.api.Tokens(ctx, a.org, astroapi.TokenFilter{WorkspaceID: ws})
 		return convert(tokens, TokenSubject), err
 	})
@@ -314,49 +319,56 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-type userAdapter struct {
-	reserver
-	api UserAPI
-	org string
-}
-
-// UserAdapter is the adapter of users: a write replaces a user's whole
-// role set (organization role, workspace roles, deployment roles, DAG
+// roleSetAdapter is the adapter of users or teams: a write replaces the
+// whole role set (organization role, workspace roles, deployment roles, DAG
 // roles), so every part but the deployment roles is sent back exactly as
 // read, DAG roles included.
-func UserAdapter(api UserAPI, org string) Adapter {
-	return userAdapter{reserver: reserver{api}, api: api, org: org}
+type roleSetAdapter struct {
+	reserver
+	kind Kind
+	list func(ctx context.Context, workspace string) ([]Subject, error) // "" for the organization
+	get  func(ctx context.Context, id string) (Subject, error)
+	set  func(ctx context.Context, id string, r roleSet) error
 }
 
-func (userAdapter) Kinds() []Kind { return []Kind{KindUser} }
+func (a roleSetAdapter) Kinds() []Kind { return []Kind{a.kind} }
 
-func (a userAdapter) List(ctx context.Context, workspaces []string) ([]Subject, error) {
-	if workspaces == nil {
-		users, err := a.api.Users(ctx, a.org, astroapi.UserFilter{})
-		return convert(users, UserSubject), err
-	}
-	return eachWorkspace(ctx, workspaces, func(ws string) ([]Subject, error) {
-		users, err := a.api.Users(ctx, a.org, astroapi.UserFilter{WorkspaceID: ws})
-		return convert(users, UserSubject), err
-	})
+func (a roleSetAdapter) List(ctx context.Context, workspaces []string) ([]Subject, error) {
+	return listIn(ctx, workspaces, a.list)
 }
 
-func (a userAdapter) Get(ctx context.Context, id string) (Subject, error) {
-	u, err := a.api.User(ctx, a.org, id)
-	if err != nil {
-		return Subject{}, err
-	}
-	return UserSubject(u), nil
-}
+func (a roleSetAdapter) Get(ctx context.Context, id string) (Subject, error) { return a.get(ctx, id) }
 
-func (a userAdapter) Set(ctx context.Context, s Subject, deployments []astroapi.DeploymentRole) (string, error) {
+func (a roleSetAdapter) Set(ctx context.Context, s Subject, deployments []astroapi.DeploymentRole) (string, error) {
 	read, _ := s.rest.(roleSet)
 	w := read.with(deployments)
-	_, err := a.api.SetUserRoles(ctx, a.org, s.ID, astroapi.UpdateUserRolesRequest(w))
-	if err != nil {
+	if err := a.set(ctx, s.ID, w); err != nil {
 		return "", err
 	}
 	return w.fingerprint(), nil
+}
+
+// UserAdapter is the adapter of users.
+func UserAdapter(api UserAPI, org string) Adapter {
+	return roleSetAdapter{
+		reserver: reserver{api},
+		kind:     KindUser,
+		list: func(ctx context.Context, ws string) ([]Subject, error) {
+			users, err := api.Users(ctx, org, astroapi.UserFilter{WorkspaceID: ws})
+			return convert(users, UserSubject), err
+		},
+		get: func(ctx context.Context, id string) (Subject, error) {
+			u, err := api.User(ctx, org, id)
+			if err != nil {
+				return Subject{}, err
+			}
+			return UserSubject(u), nil
+		},
+		set: func(ctx context.Context, id string, r roleSet) error {
+			_, err := api.SetUserRoles(ctx, org, id, astroapi.UpdateUserRolesRequest(r))
+			return err
+		},
+	}
 }
 
 // UserSubject is u as a subject, named by its username.
@@ -367,47 +379,28 @@ func UserSubject(u astroapi.User) Subject {
 	return s
 }
 
-type teamAdapter struct {
-	reserver
-	api TeamAPI
-	org string
-}
-
 // TeamAdapter is the adapter of teams, whose role set is written like a
 // user's.
 func TeamAdapter(api TeamAPI, org string) Adapter {
-	return teamAdapter{reserver: reserver{api}, api: api, org: org}
-}
-
-func (teamAdapter) Kinds() []Kind { return []Kind{KindTeam} }
-
-func (a teamAdapter) List(ctx context.Context, workspaces []string) ([]Subject, error) {
-	if workspaces == nil {
-		teams, err := a.api.Teams(ctx, a.org, astroapi.TeamFilter{})
-		return convert(teams, TeamSubject), err
+	return roleSetAdapter{
+		reserver: reserver{api},
+		kind:     KindTeam,
+		list: func(ctx context.Context, ws string) ([]Subject, error) {
+			teams, err := api.Teams(ctx, org, astroapi.TeamFilter{WorkspaceID: ws})
+			return convert(teams, TeamSubject), err
+		},
+		get: func(ctx context.Context, id string) (Subject, error) {
+			t, err := api.Team(ctx, org, id)
+			if err != nil {
+				return Subject{}, err
+			}
+			return TeamSubject(t), nil
+		},
+		set: func(ctx context.Context, id string, r roleSet) error {
+			_, err := api.SetTeamRoles(ctx, org, id, astroapi.UpdateTeamRolesRequest(r))
+			return err
+		},
 	}
-	return eachWorkspace(ctx, workspaces, func(ws string) ([]Subject, error) {
-		teams, err := a.api.Teams(ctx, a.org, astroapi.TeamFilter{WorkspaceID: ws})
-		return convert(teams, TeamSubject), err
-	})
-}
-
-func (a teamAdapter) Get(ctx context.Context, id string) (Subject, error) {
-	t, err := a.api.Team(ctx, a.org, id)
-	if err != nil {
-		return Subject{}, err
-	}
-	return TeamSubject(t), nil
-}
-
-func (a teamAdapter) Set(ctx context.Context, s Subject, deployments []astroapi.DeploymentRole) (string, error) {
-	read, _ := s.rest.(roleSet)
-	w := read.with(deployments)
-	_, err := a.api.SetTeamRoles(ctx, a.org, s.ID, astroapi.UpdateTeamRolesRequest(w))
-	if err != nil {
-		return "", err
-	}
-	return w.fingerprint(), nil
 }
 
 // TeamSubject is t as a subject.
