@@ -16,7 +16,7 @@ const emulatorStopNotice = "stopping the emulator: requests in flight get up to 
 
 // EmulatorCmd is `tokensync emulator`.
 type EmulatorCmd struct {
-	State       string        `required:"" type:"existingfile" help:"State file (organization, workspaces, deployments, roles, tokens)." placeholder:"STATE.yaml"`
+	State       string        `required:"" type:"existingfile" help:"State file (organization, workspaces, deployments, roles, tokens, users, teams)." placeholder:"STATE.yaml"`
 	Listen      string        `default:"127.0.0.1:8080" help:"Address to listen on; a non-loopback one needs --allow-remote." placeholder:"ADDR"`
 	AllowRemote bool          `help:"Allow --listen on a non-loopback address: anyone who reaches it can read and change the emulated state."`
 	Latency     time.Duration `help:"Latency added to every API request."`
