@@ -52,7 +52,9 @@ type Ref struct {
 
 // Grant is one way a principal reaches a deployment.
 type Grant struct {
-	Role   string `json:"role"`
+	Role string `json:"role"`
+	// Level is how much the role lets its holder do (see Level).
+	Level  Level  `json:"level"`
 	Source Source `json:"source"`
 	// Via is the team a user holds the grant through (--expand-teams).
 	Via *Ref `json:"via,omitempty"`
@@ -70,7 +72,9 @@ func (g Grant) String() string {
 type Entry struct {
 	Principal Ref `json:"principal"`
 	// Status is a user's status (ACTIVE, INACTIVE, PENDING, BANNED).
-	Status string  `json:"status,omitempty"`
+	Status string `json:"status,omitempty"`
+	// Level is the highest level of the grants.
+	Level  Level   `json:"level"`
 	Grants []Grant `json:"grants"`
 	// Unmanaged says the spec does not cover the cell: it does not list the
 	// principal on the deployment, or not the deployment at all. Always
@@ -85,8 +89,11 @@ type Deployment struct {
 	WorkspaceID string `json:"workspace_id"`
 	Workspace   string `json:"workspace"`
 	// InSpec says the spec lists the deployment (false without a spec).
-	InSpec bool    `json:"in_spec"`
-	Access []Entry `json:"access"`
+	InSpec bool `json:"in_spec"`
+	// Production says the deployment's name matches a --production
+	// pattern.
+	Production bool    `json:"production"`
+	Access     []Entry `json:"access"`
 }
 
 // Report is the access report document.
@@ -96,9 +103,14 @@ type Report struct {
 	Organization     string `json:"organization"`
 	GeneratedAt      string `json:"generated_at"`
 	// Spec says a spec was given, so Unmanaged and InSpec mean something.
-	Spec          bool         `json:"spec"`
-	TeamsExpanded bool         `json:"teams_expanded"`
-	Deployments   []Deployment `json:"deployments"`
+	Spec          bool `json:"spec"`
+	TeamsExpanded bool `json:"teams_expanded"`
+	// Production are the patterns that mark production deployments.
+	Production []Glob `json:"production"`
+	// Filters narrowed the report (--deployment, --workspace, --principal,
+	// --min-role); absent when nothing was left out.
+	Filters     *Filter      `json:"filters,omitempty"`
+	Deployments []Deployment `json:"deployments"`
 	// Since is what changed since a previous report (--since).
 	Since *Since `json:"since,omitempty"`
 }
@@ -111,6 +123,8 @@ type Input struct {
 	// Members are the members of each team by team id, nil unless teams are
 	// expanded.
 	Members map[string][]astroapi.TeamMember
+	// Production are the patterns of production deployments' names.
+	Production []Glob
 }
 
 // cellKey identifies a cell: a deployment and a principal.
@@ -120,7 +134,8 @@ type cellKey struct{ dep, kind, id string }
 // the caller sets).
 func Compute(in Input) Report {
 	obs := in.Observed
-	r := Report{FormatVersion: FormatVersion, Organization: obs.Organization, Spec: in.Desired != nil, TeamsExpanded: in.Members != nil, Deployments: []Deployment{}}
+	r := Report{FormatVersion: FormatVersion, Organization: obs.Organization, Spec: in.Desired != nil, TeamsExpanded: in.Members != nil,
+		Production: append([]Glob{}, in.Production...), Deployments: []Deployment{}}
 	b := newBuilder(obs)
 	users := map[string]sync.Subject{}
 	for _, s := range obs.Subjects {
@@ -144,9 +159,11 @@ func Compute(in Input) Report {
 	}
 	listed, inSpec := specCover(in.Desired)
 	for _, d := range b.deps {
-		rd := Deployment{ID: d.ID, Name: d.Name, WorkspaceID: d.WorkspaceID, Workspace: b.wsName[d.WorkspaceID], InSpec: inSpec[d.ID], Access: []Entry{}}
+		rd := Deployment{ID: d.ID, Name: d.Name, WorkspaceID: d.WorkspaceID, Workspace: b.wsName[d.WorkspaceID], InSpec: inSpec[d.ID],
+			Production: anyMatch(in.Production, d.Name), Access: []Entry{}}
 		for _, e := range b.cells[d.ID] {
 			slices.SortFunc(e.Grants, compareGrant)
+			e.Level = highest(e.Grants)
 			if in.Desired != nil {
 				e.Unmanaged = !covered(listed, d.ID, *e)
 			}
@@ -225,6 +242,7 @@ func (b *builder) grant(dep string, p Ref, status string, g Grant) {
 	if !b.known[dep] {
 		return // a role on a deployment the credential cannot see
 	}
+	g.Level = RoleLevel(g.Role)
 	k := cellKey{dep, p.Kind, p.ID}
 	e := b.index[k]
 	if e == nil {

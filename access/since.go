@@ -41,6 +41,8 @@ type DeploymentRef struct {
 }
 
 // Read reads a previous report document, refusing another format version.
+// Levels are derived again from the roles, so a report made before they
+// were recorded (or edited by hand) filters like a new one.
 func Read(data []byte) (Report, error) {
 	var r Report
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -49,6 +51,15 @@ func Read(data []byte) (Report, error) {
 	}
 	if r.FormatVersion != FormatVersion {
 		return Report{}, fmt.Errorf("read report: format_version %q, want %q (a JSON report of tokensync report -o json)", r.FormatVersion, FormatVersion)
+	}
+	for i := range r.Deployments {
+		for j := range r.Deployments[i].Access {
+			e := &r.Deployments[i].Access[j]
+			for k := range e.Grants {
+				e.Grants[k].Level = RoleLevel(e.Grants[k].Role)
+			}
+			e.Level = highest(e.Grants)
+		}
 	}
 	return r, nil
 }

@@ -44,10 +44,10 @@ func reportObserved(extra ...sync.Subject) *sync.Observed {
 
 // reports are the fixtures of the report goldens.
 func reports() map[string]access.Report {
-	plain := access.Compute(access.Input{Observed: reportObserved()})
+	plain := access.Compute(access.Input{Observed: reportObserved(), Production: []access.Glob{"*prod*"}})
 	plain.TokensyncVersion, plain.GeneratedAt = "test", "2026-02-01T10:00:00Z"
 
-	before := access.Compute(access.Input{Observed: reportObserved()})
+	before := access.Compute(access.Input{Observed: reportObserved(), Production: []access.Glob{"*prod*"}})
 	before.GeneratedAt = "2026-01-01T10:00:00Z"
 	full := access.Compute(access.Input{
 		Observed: reportObserved(sync.TokenSubject(astroapi.Token{ID: "tok-new", Name: "new-bot", Scope: "WORKSPACE", Roles: []astroapi.Role{
@@ -56,7 +56,8 @@ func reports() map[string]access.Report {
 			{Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "tok-ci"}, Role: "DEPLOYMENT_ADMIN"},
 			{Subject: sync.SubjectRef{Kind: sync.KindTeam, ID: "team-1"}, Absent: true},
 		}}}},
-		Members: map[string][]astroapi.TeamMember{"team-1": {{UserID: "usr-1", Username: "alice@example.com"}, {UserID: "usr-2", Username: "bob@example.com"}}},
+		Members:    map[string][]astroapi.TeamMember{"team-1": {{UserID: "usr-1", Username: "alice@example.com"}, {UserID: "usr-2", Username: "bob@example.com"}}},
+		Production: []access.Glob{"*prod*"},
 	})
 	full.TokensyncVersion, full.GeneratedAt = "test", "2026-02-01T10:00:00Z"
 	full.Since = access.Diff(before, full)

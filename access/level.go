@@ -1,0 +1,90 @@
+package access
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tokensync/tokensync/astroapi"
+)
+
+// Level is how much a grant lets its holder do on a deployment, after
+// Astronomer's user-permissions reference ("Workspace Owner > Workspace
+// Operator > Workspace Author > Workspace Member > Workspace Accessor";
+// "Organization Owners inherit Workspace Owner permissions for all
+// Workspaces"):
+//
+//	admin    DEPLOYMENT_ADMIN, WORKSPACE_OWNER, ORGANIZATION_OWNER: everything, users and tokens included
+//	operate  WORKSPACE_OPERATOR: change the deployment's settings, variables and API tokens
+//	author   WORKSPACE_AUTHOR: deploy code, run and manage DAGs
+//	view     WORKSPACE_MEMBER: read the deployment and its Airflow UI
+//	custom   a custom deployment role: its permissions are not listed by
+//	         the API tokensync reads, so its level is unknown (inferred)
+//
+// A custom role is never hidden by --min-role: an audit that asks who can
+// do at least X must not drop a grant that may. It sorts just below
+// admin.
+type Level string
+
+// The levels, lowest first.
+const (
+	LevelView    Level = "view"
+	LevelAuthor  Level = "author"
+	LevelOperate Level = "operate"
+	LevelCustom  Level = "custom"
+	LevelAdmin   Level = "admin"
+)
+
+var levelRank = map[Level]int{LevelView: 1, LevelAuthor: 2, LevelOperate: 3, LevelCustom: 4, LevelAdmin: 5}
+
+// Rank orders levels: higher is more; 0 for an unknown level.
+func (l Level) Rank() int { return levelRank[l] }
+
+// roleLevels are the levels of the built-in roles that reach a
+// deployment.
+var roleLevels = map[string]Level{
+	astroapi.RoleDeploymentAdmin:   LevelAdmin,
+	astroapi.RoleOrganizationOwner: LevelAdmin,
+	astroapi.RoleWorkspaceOwner:    LevelAdmin,
+	astroapi.RoleWorkspaceOperator: LevelOperate,
+	astroapi.RoleWorkspaceAuthor:   LevelAuthor,
+	astroapi.RoleWorkspaceMember:   LevelView,
+}
+
+// RoleLevel is the level of a role that reaches a deployment: a built-in
+// one's, or custom.
+func RoleLevel(role string) Level {
+	if l, ok := roleLevels[role]; ok {
+		return l
+	}
+	return LevelCustom
+}
+
+// ParseLevel reads --min-role: a level (view, author, operate, admin) or a
+// built-in role that reaches deployments (WORKSPACE_MEMBER, …,
+// DEPLOYMENT_ADMIN), in any case.
+func ParseLevel(s string) (Level, error) {
+	if l := Level(strings.ToLower(s)); l != LevelCustom && l.Rank() > 0 {
+		return l, nil
+	}
+	if l, ok := roleLevels[strings.ToUpper(s)]; ok {
+		return l, nil
+	}
+	return "", fmt.Errorf("%q is not a level (view, author, operate, admin) nor a built-in role that reaches deployments (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER)", s)
+}
+
+// atLeast says a grant of level l passes a floor of min: custom roles
+// always pass.
+func (l Level) atLeast(min Level) bool {
+	return l == LevelCustom || l.Rank() >= min.Rank()
+}
+
+// highest is the highest level of gs ("" for none).
+func highest(gs []Grant) Level {
+	var top Level
+	for _, g := range gs {
+		if l := RoleLevel(g.Role); l.Rank() > top.Rank() {
+			top = l
+		}
+	}
+	return top
+}
