@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -50,12 +51,17 @@ func kindLabel(kind string) string {
 	return Safe(kind)
 }
 
-// grantText is a grant as text, escaped by Safe.
+// grantText is a grant as text, escaped by Safe: ROLE (source[, custom
+// role][, via team X]).
 func grantText(g access.Grant) string {
-	if g.Via != nil {
-		return Safe(g.Role) + " (" + string(g.Source) + ", via team " + Safe(g.Via.Name) + ")"
+	s := Safe(g.Role) + " (" + string(g.Source)
+	if access.RoleLevel(g.Role) == access.LevelCustom {
+		s += ", custom role"
 	}
-	return Safe(g.Role) + " (" + string(g.Source) + ")"
+	if g.Via != nil {
+		s += ", via team " + Safe(g.Via.Name)
+	}
+	return s + ")"
 }
 
 // grantsText is a cell's grants, joined by "; ", or "none".
@@ -100,8 +106,11 @@ func ReportText(w io.Writer, r access.Report) error {
 		ew.printf(" (%s)", Safe(r.GeneratedAt))
 	}
 	ew.printf("\n")
+	if r.Filters != nil {
+		ew.printf("Narrowed by %s.\n", Safe(r.Filters.String()))
+	}
 	for _, d := range r.Deployments {
-		ew.printf("\ndeployment %s (%s)%s\n", deploymentTitle(d.Workspace, d.Name), Safe(d.ID), notInSpec(r, d))
+		ew.printf("\ndeployment %s (%s)%s%s\n", deploymentTitle(d.Workspace, d.Name), Safe(d.ID), production(d), notInSpec(r, d))
 		if len(d.Access) == 0 {
 			ew.printf("  nobody\n")
 			continue
@@ -121,6 +130,13 @@ func ReportText(w io.Writer, r access.Report) error {
 		return ew.err
 	}
 	return bw.Flush()
+}
+
+func production(d access.Deployment) string {
+	if d.Production {
+		return ", production"
+	}
+	return ""
 }
 
 func notInSpec(r access.Report, d access.Deployment) string {
@@ -184,6 +200,9 @@ func ReportMarkdown(w io.Writer, r access.Report) error {
 	if r.Spec {
 		ew.printf("Cells the spec does not list are marked **unmanaged**.\n\n")
 	}
+	if r.Filters != nil {
+		ew.printf("Narrowed by `%s`.\n\n", mdCode(r.Filters.String()))
+	}
 	if r.Since != nil {
 		gained, lost, changed := sinceCounts(r.Since)
 		ew.printf("Since %s: **%d gained, %d lost, %d changed**.\n\n", mdText(cmpOr(r.Since.GeneratedAt, "the previous report")), gained, lost, changed)
@@ -197,7 +216,7 @@ func ReportMarkdown(w io.Writer, r access.Report) error {
 		}
 	}
 	for _, d := range r.Deployments {
-		ew.printf("### %s <sub>%s</sub>%s\n\n", mdDeployment(d.Workspace, d.Name), mdText(d.ID), notInSpec(r, d))
+		ew.printf("### %s <sub>%s</sub>%s%s\n\n", mdDeployment(d.Workspace, d.Name), mdText(d.ID), production(d), notInSpec(r, d))
 		if len(d.Access) == 0 {
 			ew.printf("Nobody.\n\n")
 			continue
@@ -235,38 +254,105 @@ func mdDeployment(workspace, name string) string { return mdText(workspace) + "/
 func mdPrincipal(p access.Ref) string { return mdText(p.Name) + " <sub>" + mdText(p.ID) + "</sub>" }
 
 // reportCSVHeader names the columns of the CSV report.
-var reportCSVHeader = []string{"workspace", "deployment", "deployment_id", "kind", "principal", "principal_id", "status", "access", "sources", "unmanaged"}
+var reportCSVHeader = []string{"workspace", "deployment", "deployment_id", "production", "kind", "principal", "principal_id", "status",
+	"level", "access", "sources", "unmanaged", "since", "before"}
 
 // ReportCSV writes the report as CSV: a header, then one row per cell
-// (deployment, principal). A field that a spreadsheet would take for a
-// formula (it starts with =, +, -, @, a tab or a carriage return) is
-// prefixed with '.
+// (deployment, principal). With --since, since says gained or changed
+// (before is the access then), and a cell lost is a row of its own with
+// empty access, after its deployment's cells. A field that a spreadsheet
+// would take for a formula (it starts with =, +, -, @, a tab or a carriage
+// return) is prefixed with '.
 func ReportCSV(w io.Writer, r access.Report) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(reportCSVHeader); err != nil {
-		return err
+	write := func(row []string) {
+		for i, f := range row {
+			row[i] = csvField(f)
+		}
+		_ = cw.Write(row) // the error sticks: cw.Error below
+	}
+	write(slices.Clone(reportCSVHeader))
+	changes, lost := sinceByCell(r.Since)
+	unmanaged := func(e access.Entry) string {
+		if !r.Spec {
+			return ""
+		}
+		return strconv.FormatBool(e.Unmanaged)
 	}
 	for _, d := range r.Deployments {
+		prod := strconv.FormatBool(d.Production)
 		for _, e := range d.Access {
-			sources := make([]string, len(e.Grants))
-			for i, g := range e.Grants {
-				sources[i] = string(g.Source)
+			since, before := "", ""
+			if c, ok := changes[cellOf(d.ID, e.Principal)]; ok {
+				since, before = c.Change, changeBefore(c)
 			}
-			unmanaged := ""
-			if r.Spec {
-				unmanaged = strconv.FormatBool(e.Unmanaged)
-			}
-			row := []string{d.Workspace, d.Name, d.ID, e.Principal.Kind, e.Principal.Name, e.Principal.ID, e.Status, grantsText(e.Grants), strings.Join(sources, ";"), unmanaged}
-			for i, f := range row {
-				row[i] = csvField(f)
-			}
-			if err := cw.Write(row); err != nil {
-				return err
-			}
+			write([]string{d.Workspace, d.Name, d.ID, prod, e.Principal.Kind, e.Principal.Name, e.Principal.ID, e.Status,
+				string(e.Level), grantsText(e.Grants), sourcesText(e.Grants), unmanaged(e), since, before})
 		}
+		for _, c := range lost[d.ID] {
+			write([]string{d.Workspace, d.Name, d.ID, prod, c.Principal.Kind, c.Principal.Name, c.Principal.ID, "", "", "", "", "", access.Lost, grantsText(c.Before)})
+		}
+		delete(lost, d.ID)
+	}
+	// Cells lost on deployments the report no longer has.
+	for _, c := range remaining(r.Since, lost) {
+		write([]string{c.Deployment.Workspace, c.Deployment.Name, c.Deployment.ID, "", c.Principal.Kind, c.Principal.Name, c.Principal.ID, "", "", "", "", "", access.Lost, grantsText(c.Before)})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// cell names a principal's cell on a deployment.
+type cell struct{ dep, kind, id string }
+
+func cellOf(dep string, p access.Ref) cell { return cell{dep, p.Kind, p.ID} }
+
+// sinceByCell indexes the changes gained or changed by cell, and those
+// lost by deployment.
+func sinceByCell(s *access.Since) (changes map[cell]access.Change, lost map[string][]access.Change) {
+	changes, lost = map[cell]access.Change{}, map[string][]access.Change{}
+	if s == nil {
+		return changes, lost
+	}
+	for _, c := range s.Changes {
+		if c.Change == access.Lost {
+			lost[c.Deployment.ID] = append(lost[c.Deployment.ID], c)
+		} else {
+			changes[cellOf(c.Deployment.ID, c.Principal)] = c
+		}
+	}
+	return changes, lost
+}
+
+// remaining are the lost changes still in lost, in the order of s.
+func remaining(s *access.Since, lost map[string][]access.Change) []access.Change {
+	var out []access.Change
+	if s == nil {
+		return out
+	}
+	for _, c := range s.Changes {
+		if c.Change == access.Lost && len(lost[c.Deployment.ID]) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// changeBefore is the access a changed cell had before.
+func changeBefore(c access.Change) string {
+	if c.Change == access.Changed {
+		return grantsText(c.Before)
+	}
+	return ""
+}
+
+// sourcesText are the sources of grants, joined by ";".
+func sourcesText(gs []access.Grant) string {
+	sources := make([]string, len(gs))
+	for i, g := range gs {
+		sources[i] = string(g.Source)
+	}
+	return strings.Join(sources, ";")
 }
 
 // csvField is f escaped by Safe, and defused when a spreadsheet would read

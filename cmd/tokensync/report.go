@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -24,11 +27,55 @@ type ReportCmd struct {
 	Out         string   `type:"path" help:"Write the report to this file (atomically) instead of stdout." placeholder:"FILE"`
 	Since       string   `type:"existingfile" help:"A previous JSON report (-o json): add who gained or lost access, or changed role, since." placeholder:"REPORT.json"`
 	ExpandTeams bool     `help:"List the members of each team as users, with their access via the team (one request per team)."`
+	Deployments []string `name:"deployment" sep:"none" help:"Only this deployment: its id, name or workspace/name; repeatable." placeholder:"DEPLOYMENT"`
+	Workspaces  []string `name:"workspace" sep:"none" help:"Only the deployments of this workspace: its id or name; repeatable." placeholder:"WORKSPACE"`
+	Principals  []string `name:"principal" sep:"none" help:"Only principals whose name or id matches this pattern (case-insensitive; * matches any run of characters, ? one); repeatable." placeholder:"GLOB"`
+	MinRole     string   `name:"min-role" help:"Only grants of at least this level: view, author, operate or admin, or a role (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER). Custom deployment roles are always kept: their permissions are unknown." placeholder:"ROLE"`
+	Production  []string `sep:"none" default:"*prod*" help:"Deployments whose name matches this pattern are production (case-insensitive; repeatable): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
 	Globals
 }
 
-// Validate checks the API flags.
-func (c *ReportCmd) Validate() error { return c.Globals.Validate() }
+// Validate checks the flags' values, so that a bad one is a usage error
+// (exit 64) before anything is read.
+func (c *ReportCmd) Validate() error {
+	_, err := c.filter()
+	return errors.Join(c.Globals.Validate(), err)
+}
+
+// filter is the report's filter, from the flags.
+func (c *ReportCmd) filter() (access.Filter, error) {
+	f := access.Filter{Deployments: c.Deployments, Workspaces: c.Workspaces}
+	for _, p := range c.Principals {
+		if p == "" {
+			return f, errors.New("--principal: an empty pattern matches nobody; use * for everyone")
+		}
+		f.Principals = append(f.Principals, access.Glob(p))
+	}
+	for _, ref := range append(slices.Clone(c.Deployments), c.Workspaces...) {
+		if ref == "" {
+			return f, errors.New("--deployment and --workspace need a name or id, not an empty value")
+		}
+	}
+	if c.MinRole != "" {
+		l, err := access.ParseLevel(c.MinRole)
+		if err != nil {
+			return f, fmt.Errorf("--min-role: %w", err)
+		}
+		f.MinLevel = l
+	}
+	return f, nil
+}
+
+// production are the --production patterns.
+func (c *ReportCmd) production() []access.Glob {
+	var out []access.Glob
+	for _, p := range c.Production {
+		if p != "" {
+			out = append(out, access.Glob(p))
+		}
+	}
+	return out
+}
 
 // Run reads the organization (and the spec, when given) and writes the
 // report. It writes nothing to the API.
@@ -56,15 +103,35 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
+	in.Production = c.production()
 	r := access.Compute(in)
 	r.TokensyncVersion, r.GeneratedAt = version, time.Now().UTC().Format(time.RFC3339)
+	f, _ := c.filter() // checked by Validate
+	if bad := f.Unmatched(r); len(bad) > 0 {
+		return exitWith(exitUsage, "%s", strings.Join(bad, "\n"))
+	}
+	if !f.IsZero() {
+		r = f.Apply(r)
+		r.Filters = &f
+	}
 	if prev != nil {
 		if prev.Organization != org {
 			fmt.Fprintf(st.Err, "warning: --since %s is a report of organization %s, not %s\n", c.Since, render.Safe(prev.Organization), render.Safe(org))
 		}
-		r.Since = access.Diff(*prev, r)
+		if was := filterOf(prev); was.String() != f.String() {
+			fmt.Fprintf(st.Err, "warning: --since %s was made with %s; comparing it narrowed by %s\n", c.Since, render.Safe(was.String()), render.Safe(f.String()))
+		}
+		r.Since = access.Diff(f.Apply(*prev), r)
 	}
 	return c.write(*st, r)
+}
+
+// filterOf is the filter a report was made with.
+func filterOf(r *access.Report) access.Filter {
+	if r.Filters == nil {
+		return access.Filter{}
+	}
+	return *r.Filters
 }
 
 // read observes the organization, resolves the spec against it and, with
