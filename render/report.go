@@ -115,6 +115,7 @@ func ReportText(w io.Writer, r access.Report) error {
 			ew.printf("  nobody\n")
 			continue
 		}
+		ew.printf("  %s\n", levelSummary(r, d.Access))
 		tw := tabwriter.NewWriter(ew.w, 0, 0, 2, ' ', 0)
 		for _, e := range d.Access {
 			fmt.Fprintf(tw, "  %s\t%s [%s]\t%s%s\n", kindLabel(e.Principal.Kind), Safe(e.Principal.Name), Safe(e.Principal.ID), managedColumn(r, e), grantsText(e.Grants))
@@ -191,53 +192,144 @@ func cmpOr(s, fallback string) string {
 	return s
 }
 
-// ReportMarkdown writes the report as markdown: a table per deployment,
-// then what changed since a previous report.
+// ReportMarkdown writes the report as markdown for a wiki page or a pull
+// request: what changed since a previous report, a summary table (who
+// can touch each deployment, how many as admin, how many unmanaged), then
+// a table per deployment. Like the plan's, it stays under
+// DefaultMarkdownLimit characters, with a note saying what was left out.
 func ReportMarkdown(w io.Writer, r access.Report) error {
-	bw := bufio.NewWriter(w)
-	ew := &errWriter{w: bw}
-	ew.printf("## Access report of organization `%s`\n\n", mdCode(r.Organization))
+	var head strings.Builder
+	fmt.Fprintf(&head, "## Access report of organization `%s`\n\n", mdCode(r.Organization))
 	if r.Spec {
-		ew.printf("Cells the spec does not list are marked **unmanaged**.\n\n")
+		head.WriteString("Cells the spec does not list are marked **unmanaged**.\n\n")
 	}
 	if r.Filters != nil {
-		ew.printf("Narrowed by `%s`.\n\n", mdCode(r.Filters.String()))
+		fmt.Fprintf(&head, "Narrowed by `%s`.\n\n", mdCode(r.Filters.String()))
 	}
 	if r.Since != nil {
-		gained, lost, changed := sinceCounts(r.Since)
-		ew.printf("Since %s: **%d gained, %d lost, %d changed**.\n\n", mdText(cmpOr(r.Since.GeneratedAt, "the previous report")), gained, lost, changed)
-		if len(r.Since.Changes) > 0 {
-			ew.printf("| | Deployment | Principal | Access |\n|---|---|---|---|\n")
-			for _, c := range r.Since.Changes {
-				ew.printf("| %s | %s | %s | %s |\n", changeSymbol[c.Change], mdDeployment(c.Deployment.Workspace, c.Deployment.Name),
-					mdPrincipal(c.Principal), mdText(changeText(c)))
-			}
-			ew.printf("\n")
-		}
+		head.WriteString(mdSince(r.Since, DefaultMarkdownLimit/3))
 	}
-	for _, d := range r.Deployments {
-		ew.printf("### %s <sub>%s</sub>%s%s\n\n", mdDeployment(d.Workspace, d.Name), mdText(d.ID), production(d), notInSpec(r, d))
-		if len(d.Access) == 0 {
-			ew.printf("Nobody.\n\n")
+	head.WriteString(mdSummary(r))
+	sections := make([]string, len(r.Deployments))
+	for i, d := range r.Deployments {
+		sections[i] = mdDeploymentSection(r, d)
+	}
+	var b strings.Builder
+	b.WriteString(head.String())
+	const noteRoom = 300
+	for i, s := range sections {
+		room := DefaultMarkdownLimit - b.Len() - len(s)
+		if room >= noteRoom || (i == len(sections)-1 && room >= 0) {
+			b.WriteString(s)
 			continue
 		}
-		ew.printf("| Principal | Kind | Access |%s\n|---|---|---|%s\n", ifSpec(r, " Spec |"), ifSpec(r, "---|"))
-		for _, e := range d.Access {
-			spec := ""
-			if r.Spec {
-				spec = " managed |"
-				if e.Unmanaged {
-					spec = " **unmanaged** |"
-				}
-			}
-			ew.printf("| %s | %s | %s |%s\n", mdPrincipal(e.Principal), kindLabel(e.Principal.Kind), mdText(grantsText(e.Grants)), spec)
+		fmt.Fprintf(&b, "> [!NOTE]\n> The tables of %d more deployment(s) are left out to keep this under %d characters. `-o html`, `-o csv` or a filter (`--workspace`, `--deployment`) shows them all.\n", len(sections)-i, DefaultMarkdownLimit)
+		break
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mdSince is what changed since the previous report, its rows cut at
+// about limit characters.
+func mdSince(s *access.Since, limit int) string {
+	var b strings.Builder
+	gained, lost, changed := sinceCounts(s)
+	fmt.Fprintf(&b, "Since %s: **%d gained, %d lost, %d changed**.\n\n", mdText(cmpOr(s.GeneratedAt, "the previous report")), gained, lost, changed)
+	if len(s.Changes) == 0 {
+		return b.String()
+	}
+	b.WriteString("| | Deployment | Principal | Access |\n|---|---|---|---|\n")
+	for i, c := range s.Changes {
+		if b.Len() > limit {
+			fmt.Fprintf(&b, "\n%d more change(s) left out: `-o csv` or `-o json` lists them all.\n", len(s.Changes)-i)
+			break
 		}
-		ew.printf("\n")
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", changeSymbol[c.Change], mdDeployment(c.Deployment.Workspace, c.Deployment.Name),
+			mdPrincipal(c.Principal), mdText(changeText(c)))
 	}
-	if ew.err != nil {
-		return ew.err
+	b.WriteString("\n")
+	return b.String()
+}
+
+// mdSummary is a row per deployment: who can touch it, how many as
+// admin, how many the spec does not cover.
+func mdSummary(r access.Report) string {
+	if len(r.Deployments) == 0 {
+		return "No deployments.\n\n"
 	}
-	return bw.Flush()
+	var b strings.Builder
+	fmt.Fprintf(&b, "| Deployment | Can touch it | Admin |%s\n|---|--:|--:|%s\n", ifSpec(r, " Unmanaged |"), ifSpec(r, "--:|"))
+	for _, d := range r.Deployments {
+		n := countLevels(d.Access)
+		title := mdDeployment(d.Workspace, d.Name)
+		if d.Production {
+			title += " (production)"
+		}
+		unmanaged := ""
+		if r.Spec {
+			unmanaged = fmt.Sprintf(" %d |", n.unmanaged)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d |%s\n", title, len(d.Access), n.byLevel[access.LevelAdmin], unmanaged)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func mdDeploymentSection(r access.Report, d access.Deployment) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s <sub>%s</sub>%s%s\n\n", mdDeployment(d.Workspace, d.Name), mdText(d.ID), production(d), notInSpec(r, d))
+	if len(d.Access) == 0 {
+		b.WriteString("Nobody.\n\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "| Principal | Kind | Access |%s\n|---|---|---|%s\n", ifSpec(r, " Spec |"), ifSpec(r, "---|"))
+	for _, e := range d.Access {
+		spec := ""
+		if r.Spec {
+			spec = " managed |"
+			if e.Unmanaged {
+				spec = " **unmanaged** |"
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |%s\n", mdPrincipal(e.Principal), kindLabel(e.Principal.Kind), mdText(grantsText(e.Grants)), spec)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// levelCounts counts a deployment's cells by level, and those unmanaged.
+type levelCounts struct {
+	byLevel   map[access.Level]int
+	unmanaged int
+}
+
+func countLevels(es []access.Entry) levelCounts {
+	n := levelCounts{byLevel: map[access.Level]int{}}
+	for _, e := range es {
+		n.byLevel[e.Level]++
+		if e.Unmanaged {
+			n.unmanaged++
+		}
+	}
+	return n
+}
+
+// levelSummary is "N can touch it: 2 admin, 1 view[, 1 unmanaged]",
+// highest level first.
+func levelSummary(r access.Report, es []access.Entry) string {
+	n := countLevels(es)
+	var parts []string
+	for _, l := range []access.Level{access.LevelAdmin, access.LevelCustom, access.LevelOperate, access.LevelAuthor, access.LevelView} {
+		if c := n.byLevel[l]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c, l))
+		}
+	}
+	s := fmt.Sprintf("%d can touch it: %s", len(es), strings.Join(parts, ", "))
+	if r.Spec {
+		s += fmt.Sprintf("; %d unmanaged", n.unmanaged)
+	}
+	return s
 }
 
 func ifSpec(r access.Report, s string) string {

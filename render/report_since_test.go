@@ -2,6 +2,7 @@ package render
 
 import (
 	"encoding/csv"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -58,5 +59,42 @@ func TestReportSaysItsFilter(t *testing.T) {
 		if out := string(renderReport(t, format, r)); !strings.Contains(out, want) {
 			t.Errorf("%s does not say %q:\n%s", format, want, out)
 		}
+	}
+}
+
+// TestReportMarkdownCapped: a large organization's markdown report stays
+// under the comment limit, keeps its summary of every deployment, and says
+// what it left out; so does a long list of changes.
+func TestReportMarkdownCapped(t *testing.T) {
+	var r access.Report
+	r.Organization = "o"
+	r.Since = &access.Since{}
+	for d := range 400 {
+		dep := access.Deployment{ID: fmt.Sprintf("dep-%03d", d), Name: fmt.Sprintf("deployment-%03d", d), Workspace: "ws"}
+		for p := range 30 {
+			e := access.Entry{Principal: access.Ref{Kind: "user", ID: fmt.Sprintf("u-%d", p), Name: fmt.Sprintf("user-%d@example.com", p)},
+				Level: access.LevelAdmin, Grants: []access.Grant{{Role: "DEPLOYMENT_ADMIN", Level: access.LevelAdmin, Source: access.FromDeployment}}}
+			dep.Access = append(dep.Access, e)
+			r.Since.Changes = append(r.Since.Changes, access.Change{Change: access.Gained, Deployment: access.DeploymentRef{ID: dep.ID, Name: dep.Name, Workspace: "ws"},
+				Principal: e.Principal, Before: []access.Grant{}, After: e.Grants})
+		}
+		r.Deployments = append(r.Deployments, dep)
+	}
+	out := string(renderReport(t, "md", r))
+	if len(out) > DefaultMarkdownLimit {
+		t.Errorf("%d characters, want at most %d", len(out), DefaultMarkdownLimit)
+	}
+	for _, want := range []string{
+		"| ws/deployment-399 | 30 | 30 |\n",                         // the summary names every deployment
+		"change(s) left out: `-o csv` or `-o json` lists them all.", // the changes are cut
+		"more deployment(s) are left out to keep this under 60000 characters",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the markdown does not hold %q", want)
+		}
+	}
+	small := string(renderReport(t, "md", reports()["report-full"]))
+	if strings.Contains(small, "left out") {
+		t.Errorf("a small report is cut:\n%s", small)
 	}
 }
