@@ -31,7 +31,7 @@ type ReportCmd struct {
 	Workspaces  []string `name:"workspace" sep:"none" help:"Only the deployments of this workspace: its id or name; repeatable." placeholder:"WORKSPACE"`
 	Principals  []string `name:"principal" sep:"none" help:"Only principals whose name or id matches this pattern (case-insensitive; * matches any run of characters, ? one); repeatable." placeholder:"GLOB"`
 	MinRole     string   `name:"min-role" help:"Only grants of at least this level: view, author, operate or admin, or a role (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER). Custom deployment roles are always kept: their permissions are unknown." placeholder:"ROLE"`
-	Production  []string `sep:"none" default:"*prod*" help:"Deployments whose name matches this pattern are production (case-insensitive; repeatable): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
+	Production  []string `sep:"none" default:"*prod*" help:"Deployments whose name matches this pattern are production (case-insensitive; repeatable; default *prod*): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
 	Globals
 }
 
