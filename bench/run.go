@@ -143,7 +143,7 @@ func moduleRoot(ctx context.Context) (string, error) {
 // childRun is one tokensync invocation.
 type childRun struct {
 	name     string   // for file names: "M-apply"
-	args     []string // after the global flags
+	args     []string // the command's name, then its own flags (the API flags go between)
 	wantExit int
 	// wantPlan, when set, is the plan line stdout must contain.
 	wantPlan string
@@ -161,11 +161,12 @@ func (c *config) runTokensync(ctx context.Context, url, org string, run childRun
 	}
 	defer stdout.Close()
 	var stderr bytes.Buffer
-	args := []string{"--api-url", url, "--organization", org, "--rate-scale", fmt.Sprint(c.rateScale), "--no-color"}
+	// The API flags belong to each command: they follow its name.
+	args := []string{run.args[0], "--api-url", url, "--organization", org, "--rate-scale", fmt.Sprint(c.rateScale), "--no-color"}
 	if c.parallelism > 0 {
 		args = append(args, "--parallelism", fmt.Sprint(c.parallelism))
 	}
-	args = append(args, run.args...)
+	args = append(args, run.args[1:]...)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.binary, args...)
