@@ -77,7 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		sizeList = fs.String("sizes", defaultSizes, "organization sizes to run, comma-separated: S, M, L, P (users and teams)")
+		sizeList = fs.String("sizes", defaultSizes, "organization sizes to run, comma-separated: S, M, L, P (users and teams), R (P's people on 300 deployments)")
 		c        = config{}
 		base     = fs.Bool("baseline", true, "also replay the Astro CLI's call pattern (the applies of S and M, the drift of P)")
 		keep     = fs.Bool("keep", false, "keep the scratch directory (specs, plans, binary) and print its path")
@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, name := range strings.Split(*sizeList, ",") {
 		i := slices.IndexFunc(sizes, func(z Size) bool { return strings.EqualFold(z.Name, strings.TrimSpace(name)) })
 		if i < 0 {
-			return fmt.Errorf("unknown size %q: want S, M, L or P", name)
+			return fmt.Errorf("unknown size %q: want S, M, L, P or R", name)
 		}
 		todo = append(todo, sizes[i])
 	}
@@ -198,6 +198,9 @@ func (c *config) size(ctx context.Context, o *Org, withBaseline bool, log io.Wri
 		{name: wlApplyDrift, start: o.State(drifted), check: full, ops: o.DriftOps(), run: childRun{
 			args: []string{"apply", "-f", specPath, "--yes", "--max-removals", "-1"},
 		}},
+	}
+	for _, rw := range reportWorkloads(o) {
+		workloads = append(workloads, workload{name: rw.name, start: o.State(full), check: full, run: rw.childRun(o, c.dir, specPath)})
 	}
 	var out []Result
 	for _, w := range workloads {

@@ -147,6 +147,10 @@ type childRun struct {
 	wantExit int
 	// wantPlan, when set, is the plan line stdout must contain.
 	wantPlan string
+	// out, when set, is the file the run writes (--out), which checkOut
+	// checks.
+	out      string
+	checkOut func([]byte) error
 }
 
 // runTokensync runs the tokensync binary as a child process against the
@@ -201,6 +205,18 @@ func (c *config) runTokensync(ctx context.Context, url, org string, run childRun
 		}
 		if !bytes.Contains(out, []byte(run.wantPlan)) {
 			return r, fmt.Errorf("%s: stdout has no %q; it ends:\n%s", run.name, run.wantPlan, tail(string(out), 1000))
+		}
+	}
+	if run.out != "" {
+		data, err := os.ReadFile(run.out)
+		if err == nil && len(data) == 0 {
+			err = errors.New("the file is empty")
+		}
+		if err == nil {
+			err = run.checkOut(data)
+		}
+		if err != nil {
+			return r, fmt.Errorf("%s: %s: %w", run.name, filepath.Base(run.out), err)
 		}
 	}
 	return r, nil
