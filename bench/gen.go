@@ -37,11 +37,17 @@ const (
 	wlPlanDrift  = "plan (drift)"
 	wlApply      = "apply"
 	wlApplyDrift = "apply (drift)"
+	// The reports of the fully applied organization (see reportWorkloads).
+	wlReportHTML      = "report (html)"
+	wlReportJSON      = "report (json)"
+	wlReportHTMLTeams = "report (html, expand-teams)"
+	wlReportJSONTeams = "report (json, expand-teams)"
 )
 
 // sizes are the organizations the benchmark knows. S, M and L are API
 // tokens only; P is an organization of people: 5,000 users, 300 teams and
-// 1,500 tokens.
+// 1,500 tokens; R is P's people and tokens on 300 deployments in 30
+// workspaces, the organization of the access report's target.
 var sizes = []Size{
 	{Name: "S", Workspaces: 3, Deployments: 10, Tokens: 30, Assignments: 100, Baseline: []string{wlApply, wlApplyDrift}},
 	{Name: "M", Workspaces: 10, Deployments: 100, Tokens: 300, Assignments: 1500, Baseline: []string{wlApply, wlApplyDrift}},
@@ -50,10 +56,14 @@ var sizes = []Size{
 		Users: 5000, UsersWithRoles: 2000, UserAssignments: 3000,
 		Teams: 300, TeamsWithRoles: 250, TeamAssignments: 600,
 	}},
+	{Name: "R", Workspaces: 30, Deployments: 300, Tokens: 1500, Assignments: 3000, People: People{
+		Users: 5000, UsersWithRoles: 2000, UserAssignments: 3000,
+		Teams: 300, TeamsWithRoles: 250, TeamAssignments: 600,
+	}},
 }
 
-// defaultSizes are the sizes `go run ./bench` runs without --sizes; P is
-// opt-in.
+// defaultSizes are the sizes `go run ./bench` runs without --sizes; P and
+// R are opt-in.
 const defaultSizes = "S,M,L"
 
 // seed is the fixed seed of every generated organization.

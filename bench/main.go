@@ -11,7 +11,9 @@
 // 100, 300, 1,500; L: 50, 1,000, 3,000, 30,000; and, opt-in with --sizes
 // P, an organization of people: 20 workspaces, 200 deployments, 1,500
 // tokens with 3,000 assignments, 5,000 users of whom 2,000 hold 3,000
-// deployment roles, 300 teams of which 250 hold 600), a tokens.yaml of its
+// deployment roles, 300 teams of which 250 hold 600; and R, opt-in too,
+// the access report's organization: P's tokens and people on 300
+// deployments in 30 workspaces), a tokens.yaml of its
 // full assignment set, and a drifted copy of the organization in which 10%
 // of the assignments are removed, changed or joined by an extra one. It serves
 // each starting state with the emulator on 127.0.0.1 in this process, at
@@ -24,6 +26,9 @@
 //	plan (drift)         plan --max-removals -1 of the spec against the drifted organization
 //	apply                apply --yes from no deployment roles to the full spec
 //	apply (drift)        apply --yes --max-removals -1 of the drifted organization
+//	report (html)        report -f SPEC -o html --out FILE of the fully applied organization
+//	report (json)        report -f SPEC -o json --out FILE, the same
+//	report (…, expand-teams)  both again with --expand-teams, where the organization has teams
 //
 // With --baseline (the default) it also replays the Astro CLI's call
 // pattern, one command per assignment, one at a time and without retries
@@ -39,12 +44,18 @@
 // GETs / GET limit) at the scaled limits, and wall / floor), the ratios of
 // the baseline to tokensync on M, and the targets met or missed; progress
 // goes to stderr. Every run checks its outcome: the plan's counts, and after
-// every apply the emulator's state against the spec, and that every role
-// tokensync does not manage (a token's own role, a user's or team's
-// organization, workspace and DAG roles) is still there. The targets count
-// requests by route: a plan makes list requests only, an apply one GET
-// and one POST per changed subject besides them. Nothing leaves the
-// loopback interface; every run has a timeout.
+// every apply and report the emulator's state against the spec, and that
+// every role tokensync does not manage (a token's own role, a user's or
+// team's organization, workspace and DAG roles) is still there; a report's
+// file must be an HTML page naming every deployment, or a JSON report of
+// every deployment with exactly the principals the generator gave access
+// to it (by a deployment role or a workspace role; with --expand-teams,
+// the members of its teams too). The targets count requests by route: a
+// plan and a report make list requests only, a report with --expand-teams
+// one paged list of members per team besides them, an apply one GET and
+// one POST per changed subject besides them; where there are people, a
+// report's HTML is held to 1 s of CPU for the whole command. Nothing
+// leaves the loopback interface; every run has a timeout.
 package main
 
 import (
@@ -77,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		sizeList = fs.String("sizes", defaultSizes, "organization sizes to run, comma-separated: S, M, L, P (users and teams)")
+		sizeList = fs.String("sizes", defaultSizes, "organization sizes to run, comma-separated: S, M, L, P (users and teams), R (P's people on 300 deployments)")
 		c        = config{}
 		base     = fs.Bool("baseline", true, "also replay the Astro CLI's call pattern (the applies of S and M, the drift of P)")
 		keep     = fs.Bool("keep", false, "keep the scratch directory (specs, plans, binary) and print its path")
@@ -87,7 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&c.parallelism, "parallelism", 0, "passed to tokensync --parallelism (0: tokensync's default)")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "time limit of each run")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: go run ./bench [flags]\n\nMeasures tokensync (plan, apply, apply of a 10%% drift) on synthetic organizations\nagainst the in-process Astro API emulator, and the Astro CLI's call pattern for comparison.\nPrints a markdown table on stdout.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: go run ./bench [flags]\n\nMeasures tokensync (plan, apply, apply of a 10%% drift, report) on synthetic organizations\nagainst the in-process Astro API emulator, and the Astro CLI's call pattern for comparison.\nPrints a markdown table on stdout.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -106,7 +117,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, name := range strings.Split(*sizeList, ",") {
 		i := slices.IndexFunc(sizes, func(z Size) bool { return strings.EqualFold(z.Name, strings.TrimSpace(name)) })
 		if i < 0 {
-			return fmt.Errorf("unknown size %q: want S, M, L or P", name)
+			return fmt.Errorf("unknown size %q: want S, M, L, P or R", name)
 		}
 		todo = append(todo, sizes[i])
 	}
@@ -198,6 +209,9 @@ func (c *config) size(ctx context.Context, o *Org, withBaseline bool, log io.Wri
 		{name: wlApplyDrift, start: o.State(drifted), check: full, ops: o.DriftOps(), run: childRun{
 			args: []string{"apply", "-f", specPath, "--yes", "--max-removals", "-1"},
 		}},
+	}
+	for _, rw := range reportWorkloads(o) {
+		workloads = append(workloads, workload{name: rw.name, start: o.State(full), check: full, run: rw.childRun(o, c.dir, specPath)})
 	}
 	var out []Result
 	for _, w := range workloads {

@@ -156,9 +156,38 @@ func reportTargets(w io.Writer, o *Org, rs []Result) {
 			target(w, float64(r.Wall) <= most*float64(r.Floor), "%s %s: wall %s ≤ %.2f × floor %s (%.2f)", z.Name, wl.name, duration(r.Wall), most, duration(r.Floor), ratio(r.Wall, r.Floor))
 		}
 	}
+	reportAccessTargets(w, o, rs)
 	if r, ok := find(rs, z.Name, wlPlan, "tokensync"); ok && z.Name == "L" {
 		target(w, r.CPU < time.Second, "L plan: CPU %s < 1 s", duration(r.CPU))
 		target(w, r.Heap > 0 && r.Heap < 256<<20, "L plan: peak heap %s < 256 MB", megabytes(r.Heap))
+	}
+}
+
+// reportAccessTargets checks the targets of the access reports of o: list
+// pages only, one paged list of each family as a plan makes, and with
+// --expand-teams one paged list of members per team; nothing else, no
+// 429. Where o has people, the whole command's CPU, an upper bound of the
+// HTML's generation, is held to the HTML's bar of 1 s.
+func reportAccessTargets(w io.Writer, o *Org, rs []Result) {
+	z := o.Size
+	for _, rw := range reportWorkloads(o) {
+		r, ok := find(rs, z.Name, rw.name, "tokensync")
+		if !ok {
+			continue
+		}
+		want, members := o.listPages(), ""
+		if rw.expandTeams {
+			want[routeTeamMembers] = o.memberPages()
+			members = fmt.Sprintf(" and %d of members for %d teams", want[routeTeamMembers], len(o.Teams))
+		}
+		if !maps.Equal(r.Routes, want) {
+			defer fmt.Fprintf(w, "  want exactly: %s\n", routeText(want))
+		}
+		target(w, maps.Equal(r.Routes, want), "%s %s: %d GETs, list pages only (%s)%s, %d POSTs, %d 429s",
+			z.Name, rw.name, r.GETs, routeText(r.Routes), members, r.POSTs, r.TooMany)
+		if rw.format == "html" && len(o.Users) > 0 {
+			target(w, r.CPU < time.Second, "%s %s: CPU %s < 1 s (the whole command: reading, spec, report and HTML)", z.Name, rw.name, duration(r.CPU))
+		}
 	}
 }
 
@@ -243,6 +272,20 @@ func (o *Org) listPages() map[string]int {
 	return out
 }
 
+// routeTeamMembers is the route of a team's members, which --expand-teams
+// lists.
+var routeTeamMembers = route("GET", "teams/{teamId}/members")
+
+// memberPages are the list requests of every team's members,
+// astroapi.DefaultPageSize a page.
+func (o *Org) memberPages() int {
+	n := 0
+	for _, t := range o.Teams {
+		n += max(1, ceilDiv(len(t.Members), astroapi.DefaultPageSize))
+	}
+	return n
+}
+
 // getRoutes are the GET routes of routes and their counts.
 func getRoutes(routes map[string]int) map[string]int {
 	out := map[string]int{}
@@ -254,9 +297,9 @@ func getRoutes(routes map[string]int) map[string]int {
 	return out
 }
 
-// listPages counts the list requests of routes.
+// listPages counts the list requests of routes, teams' members included.
 func listPages(routes map[string]int) int {
-	n := 0
+	n := routes[routeTeamMembers]
 	for _, r := range listRoutes {
 		n += routes[route("GET", r)]
 	}
@@ -297,7 +340,7 @@ func perSubjectText(routes map[string]int, changed [3]int) string {
 func routeText(routes map[string]int) string {
 	var parts []string
 	for _, r := range slices.Sorted(maps.Keys(routes)) {
-		parts = append(parts, fmt.Sprintf("%s %d", strings.TrimPrefix(r, "GET /organizations/{organizationId}/"), routes[r]))
+		parts = append(parts, fmt.Sprintf("%s %d", strings.TrimPrefix(strings.TrimPrefix(r, "GET "), "/organizations/{organizationId}/"), routes[r]))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -143,10 +143,14 @@ func moduleRoot(ctx context.Context) (string, error) {
 // childRun is one tokensync invocation.
 type childRun struct {
 	name     string   // for file names: "M-apply"
-	args     []string // after the global flags
+	args     []string // the command's name, then its own flags (the API flags go between)
 	wantExit int
 	// wantPlan, when set, is the plan line stdout must contain.
 	wantPlan string
+	// out, when set, is the file the run writes (--out), which checkOut
+	// checks.
+	out      string
+	checkOut func([]byte) error
 }
 
 // runTokensync runs the tokensync binary as a child process against the
@@ -161,11 +165,12 @@ func (c *config) runTokensync(ctx context.Context, url, org string, run childRun
 	}
 	defer stdout.Close()
 	var stderr bytes.Buffer
-	args := []string{"--api-url", url, "--organization", org, "--rate-scale", fmt.Sprint(c.rateScale), "--no-color"}
+	// The API flags belong to each command: they follow its name.
+	args := []string{run.args[0], "--api-url", url, "--organization", org, "--rate-scale", fmt.Sprint(c.rateScale), "--no-color"}
 	if c.parallelism > 0 {
 		args = append(args, "--parallelism", fmt.Sprint(c.parallelism))
 	}
-	args = append(args, run.args...)
+	args = append(args, run.args[1:]...)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.binary, args...)
@@ -200,6 +205,18 @@ func (c *config) runTokensync(ctx context.Context, url, org string, run childRun
 		}
 		if !bytes.Contains(out, []byte(run.wantPlan)) {
 			return r, fmt.Errorf("%s: stdout has no %q; it ends:\n%s", run.name, run.wantPlan, tail(string(out), 1000))
+		}
+	}
+	if run.out != "" {
+		data, err := os.ReadFile(run.out)
+		if err == nil && len(data) == 0 {
+			err = errors.New("the file is empty")
+		}
+		if err == nil {
+			err = run.checkOut(data)
+		}
+		if err != nil {
+			return r, fmt.Errorf("%s: %s: %w", run.name, filepath.Base(run.out), err)
 		}
 	}
 	return r, nil
