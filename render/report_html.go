@@ -45,6 +45,9 @@ func ReportHTML(w io.Writer, r access.Report) error {
 // as HTML; the script shows the others on demand, from the data.
 const sinceShown = 100
 
+// sinceOpen is how many changes the page shows without a click.
+const sinceOpen = 12
+
 type htmlReport struct {
 	Organization, GeneratedAt string
 	Spec, TeamsExpanded       bool
@@ -62,6 +65,7 @@ type htmlSince struct {
 	Gained, Lost, Changed int
 	Changes               []htmlChange // the first sinceShown
 	More                  int
+	Open                  bool // few enough changes to show them unasked
 }
 
 type htmlChange struct {
@@ -382,6 +386,7 @@ func newHTMLReport(r access.Report) htmlReport {
 			}
 			w.raw("]")
 		}
+		s.Open = len(r.Since.Changes) <= sinceOpen
 		h.Since = s
 	}
 	w.raw("]}")
@@ -460,6 +465,7 @@ button{font:inherit}
 .c.ap{background:var(--ap);color:var(--apf);font-weight:700}
 .c.um{box-shadow:inset 0 -3px 0 var(--um)}
 .empty{padding:1rem;color:var(--muted)}
+#since summary{cursor:pointer}#since summary h2{display:inline;font-size:1.1rem}
 table.since{border-collapse:collapse;width:100%;margin:.5rem 0}
 table.since th,table.since td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
 .gained{color:#1a7f37}.lost{color:#d1242f}.changed{color:#9a6700}
@@ -481,14 +487,15 @@ body{margin:0;font-size:10px}.controls,.legend,#grid,#count,button.more,.noprint
 <p class="meta">Organization <code>{{.Organization}}</code>{{if .GeneratedAt}} · {{.GeneratedAt}}{{end}} · {{.Deployments}} deployments ({{.Production}} production{{if .Patterns}}: {{join .Patterns ", "}}{{end}}) · {{.Principals}} principals · {{.Cells}} cells{{if .TeamsExpanded}} · team members expanded{{end}}{{if .Spec}} · cells the spec does not list are marked unmanaged{{end}}</p>
 <p class="summary" id="summary">{{if .Production}}<strong{{if .AdminProd}} class="hot"{{end}}>{{.AdminProd}}</strong> principal{{if ne .AdminProd 1}}s hold{{else}} holds{{end}} admin on production deployments.{{if .AdminProd}} <button type="button" id="show-admin-prod" class="noprint">Show them</button>{{end}}{{else}}No deployment is marked production (--production).{{end}}</p>
 {{with .Since}}<section id="since" aria-labelledby="since-h">
-<h2 id="since-h">Since {{.From}}: <span class="gained">{{.Gained}} gained</span>, <span class="lost">{{.Lost}} lost</span>, <span class="changed">{{.Changed}} changed</span></h2>
+<details{{if .Open}} open{{end}}><summary><h2 id="since-h">Since {{.From}}: <span class="gained">{{.Gained}} gained</span>, <span class="lost">{{.Lost}} lost</span>, <span class="changed">{{.Changed}} changed</span></h2></summary>
 {{if .Changes}}<table class="since">
 <thead><tr><th scope="col">Change</th><th scope="col">Deployment</th><th scope="col">Kind</th><th scope="col">Principal</th><th scope="col">Access</th></tr></thead>
 <tbody id="since-rows">
 {{range .Changes}}<tr class="{{.Change}}"><td>{{.Symbol}} {{.Change}}</td><td>{{.Deployment}}</td><td>{{.Kind}}</td><td>{{.Principal}} <span class="muted">{{.ID}}</span></td><td>{{.Access}}</td></tr>
 {{end}}</tbody>
 </table>{{if .More}}
-<button type="button" class="more" id="since-more" data-more="{{.More}}">Show {{.More}} more changes</button>{{end}}{{end}}
+<button type="button" class="more" id="since-more">Show {{.More}} more changes</button>{{end}}{{end}}
+</details>
 </section>
 {{end}}<h2 id="matrix-h">Who can touch which deployment</h2>
 <noscript><p>The matrix needs JavaScript; the same report is available as text, markdown, CSV or JSON (tokensync report -o).</p></noscript>

@@ -78,7 +78,16 @@ func exampleReport() access.Report {
 			{Subject: sync.SubjectRef{Kind: sync.KindDeploymentToken, ID: "tok-tr"}, Role: "DAG_TRIGGERER"}}},
 	}}
 	prod := []access.Glob{"*prod*"}
-	before := access.Compute(access.Input{Observed: &sync.Observed{Organization: obs.Organization, Workspaces: obs.Workspaces, Deployments: obs.Deployments, Subjects: obs.Subjects[1:6]}, Members: members, Production: prod})
+	// A week before, the deploy key and ivan were not there yet, and
+	// mallory still administered analytics-prod.
+	var then []sync.Subject
+	for _, s := range obs.Subjects {
+		if s.ID != "tok-key" && s.ID != "usr-ivan" {
+			then = append(then, s)
+		}
+	}
+	then = append(then, user("usr-mallory", "mallory@example.com", "ACTIVE", nil, astroapi.DeploymentRole{DeploymentID: "dep-ap", Role: "DEPLOYMENT_ADMIN"}))
+	before := access.Compute(access.Input{Observed: &sync.Observed{Organization: obs.Organization, Workspaces: obs.Workspaces, Deployments: obs.Deployments, Subjects: then}, Members: members, Production: prod})
 	before.GeneratedAt = "2026-01-25T06:00:00Z"
 	r := access.Compute(access.Input{Observed: obs, Desired: desired, Members: members, Production: prod})
 	r.TokensyncVersion, r.GeneratedAt = "test", "2026-02-01T06:00:00Z"

@@ -6,9 +6,11 @@
   // the next animation frame when the window moves by a chunk. Every
   // string from the report is written with textContent or setAttribute.
   var ROW_H = 26, COL_W = 104, P_W = 300, WS_H = 24, DEP_H = 54, HEAD_H = WS_H + DEP_H;
-  var ROW_CHUNK = 32, COL_CHUNK = 8, PRINT_MAX = 2000;
+  var ROW_CHUNK = 32, COL_CHUNK = 8, PRINT_ROWS = 2000, PRINT_CELLS = 60000;
   var LEVELS = ["", "view", "author", "operate", "custom", "admin"];
+  var T = { start: performance.now() };
   var D = JSON.parse(document.getElementById("report-data").textContent);
+  T.parsed = performance.now();
   var WS = D.ws, DEP = D.d, K = D.k, G = D.g, P = D.p, C = D.c;
   var nP = P.length, nD = DEP.length;
   var $ = function (id) { return document.getElementById(id); };
@@ -37,6 +39,7 @@
   var sortedRoles = roleNames.slice().sort();
   for (i = 0; i < G.length; i++) { roleOfGrant[i] = seenRole[G[i][0]]; }
 
+  T.indexed = performance.now();
   // Controls.
   WS.forEach(function (w) { option(wsSel, w[0], w[1]); });
   var lg = el("optgroup"); lg.label = "Level at least";
@@ -325,7 +328,8 @@
     return e;
   }
 
-  // Print: the filtered rows as a real table, capped.
+  // Print: the filtered rows as a real table, capped at PRINT_ROWS rows
+  // and about PRINT_CELLS cells.
   function printTable() {
     var box = $("print");
     box.textContent = "";
@@ -351,7 +355,7 @@
     head.appendChild(h1);
     head.appendChild(h2);
     t.appendChild(head);
-    var tb = el("tbody"), n = Math.min(rows.length, PRINT_MAX);
+    var tb = el("tbody"), n = Math.min(rows.length, PRINT_ROWS, Math.max(50, Math.floor(PRINT_CELLS / Math.max(1, cols.length))));
     for (var r = 0; r < n; r++) {
       var p = rows[r], tr = el("tr"), cells = new Array(cols.length), cs = C[p], base = cellStart[p];
       var rh = el("th", "", P[p][2] + " (" + K[P[p][0]][1] + ", " + reach[p] + ")");
@@ -369,8 +373,15 @@
     box.appendChild(note);
     box.appendChild(t);
   }
-  window.addEventListener("beforeprint", printTable);
-  window.addEventListener("afterprint", function () { $("print").textContent = ""; });
+  var sinceBox = document.querySelector("#since details"), sinceWasOpen = false;
+  window.addEventListener("beforeprint", function () {
+    printTable();
+    if (sinceBox) { sinceWasOpen = sinceBox.open; sinceBox.open = true; }
+  });
+  window.addEventListener("afterprint", function () {
+    $("print").textContent = "";
+    if (sinceBox) { sinceBox.open = sinceWasOpen; }
+  });
 
   // Changes since the previous report beyond the first ones in the page.
   var more = $("since-more"), shownMore = 0;
@@ -435,6 +446,7 @@
 
   load();
   apply();
-  window.__reportReady = performance.now();
+  T.ready = window.__reportReady = performance.now();
+  window.__reportTimings = T;
   document.documentElement.setAttribute("data-ready", "1");
 }());
