@@ -454,6 +454,15 @@ func TestReportHTMLLarge(t *testing.T) {
 		poll(`(() => { const r = document.querySelectorAll("#rows .row"); return r.length > 0 && r[r.length-1].dataset.pid === "`+largeLast+`"; })()`))
 	p.eval(t, `(() => { const r = document.querySelectorAll("#rows .row"), h = document.querySelectorAll("#dep-row .dh");
 	  return {last: r[r.length-1].dataset.pid, lastDep: h[h.length-1].dataset.dep, rows: r.length}; })()`, &end)
+	// The headers stuck to the top and the principals to the left.
+	var stuck struct{ HeadTop, CornerLeft, RowHeadLeft float64 }
+	p.eval(t, `(() => { const g = document.getElementById("grid").getBoundingClientRect(), r = document.querySelectorAll("#rows .row .ph");
+	  return {headTop: document.querySelector("#grid .head").getBoundingClientRect().top - g.top,
+	    cornerLeft: document.querySelector("#dep-row .corner").getBoundingClientRect().left - g.left,
+	    rowHeadLeft: r[r.length-1].getBoundingClientRect().left - g.left}; })()`, &stuck)
+	if stuck.HeadTop > 1 || stuck.CornerLeft > 1 || stuck.RowHeadLeft > 1 {
+		t.Errorf("scrolled to the end, the headers are %.0f px from the grid's top, the principal's header %.0f px and %.0f px from its left; want them stuck (≤ 1 px, the border)", stuck.HeadTop, stuck.CornerLeft, stuck.RowHeadLeft)
+	}
 	if end.Last != largeLast || end.LastDep != r.Deployments[len(r.Deployments)-1].ID || end.Rows > 200 {
 		t.Errorf("scrolled to the end: last row %q (want %q), last deployment %q (want %q), %d rows in the DOM", end.Last, largeLast, end.LastDep, r.Deployments[len(r.Deployments)-1].ID, end.Rows)
 	}
