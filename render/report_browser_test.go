@@ -2,17 +2,32 @@ package render
 
 import (
 	"context"
+	"encoding/json"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/tokensync/tokensync/access"
 )
 
-// chromium finds a Chromium to run headless, or skips the test.
+// The report page in a real browser: headless Chromium, driven over the
+// DevTools protocol, opens the page from a file: URL.
+
+var screenshot = flag.Bool("screenshot", false, "write docs/report.png, a screenshot of the example report page")
+
+// chromium finds a Chromium to run headless. Without one the test is
+// skipped, except in CI (CI=true), which installs it: there it fails.
 func chromium(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -23,85 +38,489 @@ func chromium(t *testing.T) string {
 			return path
 		}
 	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no chromium on PATH, and CI=true: the browser tests must run")
+	}
 	t.Skip("no chromium on PATH")
 	return ""
 }
 
-// dumpDOM loads page (a file) with fragment in headless Chromium, offline,
-// and returns the DOM after its script ran.
-func dumpDOM(t *testing.T, browser, page, fragment string) string {
+// page is a report page open in a headless browser, with every request the
+// page made.
+type page struct {
+	ctx  context.Context
+	url  string
+	mu   gosync.Mutex
+	reqs []string
+	n    int // loads, to make each one a new document
+}
+
+// openReport writes r as HTML, opens it with fragment in a new headless
+// Chromium of width×height pixels, and waits until its script drew the
+// matrix.
+func openReport(t *testing.T, r access.Report, fragment string, width, height int) *page {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu",
-		"--disable-background-networking", "--disable-component-update", "--no-first-run",
-		"--user-data-dir="+t.TempDir(), "--dump-dom", "file://"+page+fragment)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	return string(out)
-}
-
-var (
-	rowRE = regexp.MustCompile(`(?s)<tr data-kind="([^"]*)"([^>]*)>(.*?)</tr>`)
-	idRE  = regexp.MustCompile(`<span class="muted">([^<]*)</span></td><td>[^<]*</td><td>`)
-)
-
-// shownRows are the rows of the access table the page shows, as "kind
-// principal-id" of each.
-func shownRows(dom string) (shown []string, total int) {
-	for _, m := range rowRE.FindAllStringSubmatch(dom, -1) {
-		total++
-		if strings.Contains(m[2], " hidden") {
-			continue
-		}
-		if id := idRE.FindStringSubmatch(m[3]); id != nil {
-			shown = append(shown, m[1]+" "+id[1])
-		} else {
-			shown = append(shown, m[1])
-		}
-	}
-	return shown, total
-}
-
-// TestReportHTMLFiltersInBrowser: in a real browser, the page's search
-// and filters (read from the address's fragment) hide every row that does
-// not match, and say how many are shown.
-func TestReportHTMLFiltersInBrowser(t *testing.T) {
 	browser := chromium(t)
-	page := filepath.Join(t.TempDir(), "report.html")
-	if err := os.WriteFile(page, renderReport(t, "html", reports()["report-full"]), 0o644); err != nil {
+	file := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(file, renderReport(t, "html", r), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelCtx := chromedp.NewContext(ctx)
+	t.Cleanup(cancelCtx)
+	p := &page{ctx: ctx, url: "file://" + filepath.ToSlash(file)}
+	err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			p.mu.Lock()
+			p.reqs = append(p.reqs, e.Request.URL)
+			p.mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.run(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{})
+		return err
+	}), chromedp.EmulateViewport(int64(width), int64(height)))
+	p.navigate(t, fragment)
+	return p
+}
+
+func (p *page) run(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(p.ctx, actions...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// navigate loads the page afresh with fragment and waits until it is
+// drawn. Each load has its own query, so that a new fragment is a new
+// document, not a jump within the page.
+func (p *page) navigate(t *testing.T, fragment string) {
+	t.Helper()
+	p.n++
+	load := "?load=" + itoa(p.n)
+	p.run(t, chromedp.Navigate(p.url+load+fragment), poll(`location.search === "`+load+`" && window.__reportReady !== undefined`))
+}
+
+// poll waits until the expression is true.
+func poll(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(30*time.Second))(ctx, t)
+		return err
+	})
+}
+
+// js runs a script expression for its effects.
+func js(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[any]("(() => {"+expr+"; return true; })()")(ctx, t)
+		return err
+	})
+}
+
+// eval evaluates a script expression and decodes its value into out.
+func (p *page) eval(t *testing.T, expr string, out any) {
+	t.Helper()
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[any](expr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+}
+
+// shown is what the matrix shows: principals' ids in order, deployments'
+// ids with their counts, and the cells by "principal deployment".
+type shown struct {
+	Rows   []string          `json:"rows"`
+	Counts map[string]string `json:"counts"`
+	Cells  map[string]string `json:"cells"`
+	Count  string            `json:"count"`
+	Hash   string            `json:"hash"`
+}
+
+const shownJS = `(() => {
+  const s = {rows: [], counts: {}, cells: {}, count: document.getElementById("count").textContent, hash: location.hash};
+  for (const h of document.querySelectorAll("#dep-row .dh")) s.counts[h.dataset.dep] = h.querySelector(".cnt").textContent;
+  for (const r of document.querySelectorAll("#rows .row")) {
+    s.rows.push(r.dataset.pid);
+    for (const c of r.querySelectorAll(".c")) s.cells[r.dataset.pid + " " + c.dataset.dep] = c.textContent + " [" + c.className + "]";
+  }
+  return s;
+})()`
+
+func (p *page) shown(t *testing.T) shown {
+	t.Helper()
+	var s shown
+	p.eval(t, shownJS, &s)
+	return s
+}
+
+// TestReportHTMLMatrix: the page of the full fixture draws every cell with
+// its role, source and level, marks admin on a production deployment, and
+// counts principals per deployment and deployments per principal.
+func TestReportHTMLMatrix(t *testing.T) {
+	p := openReport(t, reports()["report-full"], "", 1400, 900)
+	got := p.shown(t)
+	want := shown{
+		Rows:   []string{"usr-1", "usr-2", "tok-ci", "team-1", "tok-new", "tok-key", "tok-tf"},
+		Counts: map[string]string{"dep-dev": "4", "dep-prod": "6", "dep-ml": "2"},
+		Cells: map[string]string{
+			"usr-1 dep-dev":    "member · via data-eng [c lv1 um]",
+			"usr-1 dep-prod":   "DAG_DEPLOYER · dep +1 [c lv4 um]",
+			"usr-2 dep-dev":    "member · via data-eng [c lv1 um]",
+			"usr-2 dep-prod":   "member · via data-eng [c lv1]",
+			"tok-ci dep-prod":  "admin · dep [c lv5 ap]",
+			"team-1 dep-dev":   "member · ws [c lv1 um]",
+			"team-1 dep-prod":  "member · ws [c lv1]",
+			"tok-new dep-ml":   "author · ws [c lv2 um]",
+			"tok-key dep-prod": "admin · dep [c lv5 ap um]",
+			"tok-tf dep-dev":   "owner · org [c lv5 um]",
+			"tok-tf dep-prod":  "owner · org [c lv5 ap um]",
+			"tok-tf dep-ml":    "owner · org [c lv5 um]",
+		},
+		Count: "7 of 7 principals · 3 of 3 deployments",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("matrix (-want +got):\n%s", diff)
+	}
+	var facts struct {
+		Summary, Title, Reach, Workspaces string
+		Prod                              []string
+	}
+	p.eval(t, `({
+	  summary: document.getElementById("summary").textContent,
+	  title: document.querySelector('#rows .row[data-pid="usr-1"] .c[data-dep="dep-prod"]').title,
+	  reach: document.querySelector('#rows .row[data-pid="tok-tf"] .rc').textContent,
+	  workspaces: [...document.querySelectorAll("#ws-row .wsh")].map(w => w.textContent + ":" + w.getAttribute("aria-colspan")).join(" "),
+	  prod: [...document.querySelectorAll("#dep-row .dh.prod")].map(h => h.dataset.dep),
+	})`, &facts)
+	if !strings.HasPrefix(facts.Summary, "3 principals hold admin on production deployments.") {
+		t.Errorf("summary %q", facts.Summary)
+	}
+	if want := "alice@example.com on data/prod: custom\nDAG_DEPLOYER (deployment)\nWORKSPACE_MEMBER (workspace, via team data-eng)\nunmanaged: the spec does not list it"; facts.Title != want {
+		t.Errorf("title of a cell %q, want %q", facts.Title, want)
+	}
+	if facts.Reach != "3" || facts.Workspaces != "data:2 ml:1" || !cmp.Equal(facts.Prod, []string{"dep-prod"}) {
+		t.Errorf("reach of terraform %q (want 3), workspace headers %q (want data:2 ml:1), production columns %q (want dep-prod)", facts.Reach, facts.Workspaces, facts.Prod)
+	}
+}
+
+// TestReportHTMLFilters: each filter and the search narrow the rows, the
+// columns and the counts, whether set with the page's controls or read
+// from the address's fragment; the controls write the fragment.
+func TestReportHTMLFilters(t *testing.T) {
+	all := []string{"usr-1", "usr-2", "tok-ci", "team-1", "tok-new", "tok-key", "tok-tf"}
 	for _, tt := range []struct {
+		name     string
 		fragment string
-		want     []string
+		ui       []chromedp.Action[chromedp.Void]
+		rows     []string
+		counts   map[string]string
 	}{
-		{"#q=bob", []string{"user usr-2", "user usr-2"}},
-		{"#q=BOB%40EXAMPLE", []string{"user usr-2", "user usr-2"}},
-		{"#kind=team", []string{"team team-1", "team team-1"}},
-		{"#source=organization", []string{"organizationToken tok-tf", "organizationToken tok-tf", "organizationToken tok-tf"}},
-		{"#q=prod&kind=deploymentToken&unmanaged=1", []string{"deploymentToken tok-key"}},
-		{"#q=nobody-has-this-name", nil},
+		{"workspace", "#ws=ws-ml", []chromedp.Action[chromedp.Void]{setValue("#ws", "ws-ml")},
+			[]string{"tok-new", "tok-tf"}, map[string]string{"dep-ml": "2"}},
+		{"role", "#role=role%3ADEPLOYMENT_ADMIN", []chromedp.Action[chromedp.Void]{setValue("#role", "role:DEPLOYMENT_ADMIN")},
+			[]string{"tok-ci", "tok-key"}, map[string]string{"dep-dev": "0", "dep-prod": "2", "dep-ml": "0"}},
+		{"level", "#role=level%3Aadmin", []chromedp.Action[chromedp.Void]{setValue("#role", "level:admin")},
+			[]string{"tok-ci", "tok-key", "tok-tf"}, map[string]string{"dep-dev": "1", "dep-prod": "3", "dep-ml": "1"}},
+		{"kind", "#kind=user", []chromedp.Action[chromedp.Void]{setValue("#kind", "user")},
+			[]string{"usr-1", "usr-2"}, map[string]string{"dep-dev": "2", "dep-prod": "2", "dep-ml": "0"}},
+		{"unmanaged", "#managed=unmanaged", []chromedp.Action[chromedp.Void]{setValue("#managed", "unmanaged")},
+			[]string{"usr-1", "usr-2", "team-1", "tok-new", "tok-key", "tok-tf"}, map[string]string{"dep-dev": "4", "dep-prod": "3", "dep-ml": "2"}},
+		{"managed", "#managed=managed", []chromedp.Action[chromedp.Void]{setValue("#managed", "managed")},
+			[]string{"usr-2", "tok-ci", "team-1"}, map[string]string{"dep-dev": "0", "dep-prod": "3", "dep-ml": "0"}},
+		{"production only", "#prod=1", []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("#prod"))},
+			[]string{"usr-1", "usr-2", "tok-ci", "team-1", "tok-key", "tok-tf"}, map[string]string{"dep-prod": "6"}},
+		{"search name", "#q=BOB%40EXAMPLE", []chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.CSS("#q"), "BOB@EXAMPLE")},
+			[]string{"usr-2"}, map[string]string{"dep-dev": "1", "dep-prod": "1", "dep-ml": "0"}},
+		{"search id", "#q=tok-", []chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.CSS("#q"), "tok-")},
+			[]string{"tok-ci", "tok-new", "tok-key", "tok-tf"}, map[string]string{"dep-dev": "1", "dep-prod": "3", "dep-ml": "2"}},
+		{"search status", "#q=active", []chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.CSS("#q"), "active")},
+			[]string{"usr-1"}, map[string]string{"dep-dev": "1", "dep-prod": "1", "dep-ml": "0"}},
+		{"combined", "#q=prod&kind=deploymentToken&managed=unmanaged", []chromedp.Action[chromedp.Void]{
+			chromedp.SendKeys(chromedp.CSS("#q"), "prod"), setValue("#kind", "deploymentToken"), setValue("#managed", "unmanaged")},
+			[]string{"tok-key"}, map[string]string{"dep-dev": "0", "dep-prod": "1", "dep-ml": "0"}},
+		{"nothing", "#q=nobody-has-this-name", []chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.CSS("#q"), "nobody-has-this-name")},
+			nil, map[string]string{"dep-dev": "0", "dep-prod": "0", "dep-ml": "0"}},
 	} {
-		t.Run(tt.fragment, func(t *testing.T) {
-			dom := dumpDOM(t, browser, page, tt.fragment)
-			shown, total := shownRows(dom)
-			if total != 12 {
-				t.Fatalf("%d rows in the page, want 12:\n%s", total, dom)
+		t.Run(tt.name, func(t *testing.T) {
+			p := openReport(t, reports()["report-full"], tt.fragment, 1400, 900)
+			check := func(how string, s shown) {
+				t.Helper()
+				if diff := cmp.Diff(tt.rows, s.Rows, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("%s: rows (-want +got):\n%s", how, diff)
+				}
+				if diff := cmp.Diff(tt.counts, s.Counts); diff != "" {
+					t.Errorf("%s: deployments and their counts (-want +got):\n%s", how, diff)
+				}
+				if !strings.HasPrefix(s.Count, strings.Join([]string{itoa(len(tt.rows)), " of 7 principals · ", itoa(len(tt.counts)), " of 3 deployments"}, "")) {
+					t.Errorf("%s: count %q", how, s.Count)
+				}
 			}
-			if strings.Join(shown, ",") != strings.Join(tt.want, ",") {
-				t.Errorf("rows shown %q, want %q", shown, tt.want)
+			check("fragment", p.shown(t))
+
+			p.navigate(t, "")
+			if s := p.shown(t); !cmp.Equal(s.Rows, all) {
+				t.Fatalf("unfiltered rows %q", s.Rows)
 			}
-			count := regexp.MustCompile(`<span id="count"[^>]*>([^<]*)</span>`).FindStringSubmatch(dom)
-			if want := strconv.Itoa(len(tt.want)) + " of 12"; count == nil || count[1] != want {
-				t.Errorf("count %q, want %q", count, want)
+			p.run(t, tt.ui...)
+			s := p.shown(t)
+			check("controls", s)
+			if s.Hash != tt.fragment {
+				t.Errorf("the controls wrote the fragment %q, want %q", s.Hash, tt.fragment)
+			}
+			p.run(t, chromedp.Click(chromedp.CSS("#reset")))
+			if s := p.shown(t); !cmp.Equal(s.Rows, all) || s.Hash != "" {
+				t.Errorf("after Clear: rows %q, fragment %q", s.Rows, s.Hash)
 			}
 		})
 	}
-	// Without a filter every row shows.
-	if shown, _ := shownRows(dumpDOM(t, browser, page, "")); len(shown) != 12 {
-		t.Errorf("unfiltered: %d rows shown, want 12", len(shown))
+}
+
+// setValue sets a select's value as a user would, with its events.
+func setValue(sel, value string) chromedp.Action[chromedp.Void] {
+	v, _ := json.Marshal(value)
+	q, _ := json.Marshal(sel)
+	return js(`const e = document.querySelector(` + string(q) + `); e.value = ` + string(v) + `;
+	  if (e.value !== ` + string(v) + `) throw new Error("no option " + ` + string(v) + `);
+	  e.dispatchEvent(new Event("input", {bubbles: true})); e.dispatchEvent(new Event("change", {bubbles: true}))`)
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// TestReportHTMLSort: a deployment's header sorts the rows by their level
+// there, highest first, then lowest first; the principal's headers sort by
+// reach and name. The sort is in the fragment and marked with aria-sort.
+func TestReportHTMLSort(t *testing.T) {
+	p := openReport(t, reports()["report-full"], "", 1400, 900)
+	for _, tt := range []struct {
+		click, fragment, ariaSort string
+		rows                      []string
+	}{
+		{`#dep-row .dh[data-dep="dep-prod"] button`, "#sort=dep%3Adep-prod", "descending",
+			[]string{"tok-ci", "tok-key", "tok-tf", "usr-1", "usr-2", "team-1", "tok-new"}},
+		{`#dep-row .dh[data-dep="dep-prod"] button`, "#sort=dep%3Adep-prod&dir=asc", "ascending",
+			[]string{"tok-new", "usr-2", "team-1", "usr-1", "tok-ci", "tok-key", "tok-tf"}},
+		{`#dep-row button[data-sort="reach"]`, "#sort=reach", "",
+			[]string{"tok-tf", "usr-1", "usr-2", "team-1", "tok-ci", "tok-new", "tok-key"}},
+		{`#dep-row button[data-sort="kind"]`, "#sort=kind", "",
+			[]string{"tok-key", "tok-tf", "team-1", "usr-1", "usr-2", "tok-ci", "tok-new"}},
+		{`#dep-row button[data-sort="name"]`, "", "",
+			[]string{"usr-1", "usr-2", "tok-ci", "team-1", "tok-new", "tok-key", "tok-tf"}},
+	} {
+		p.run(t, chromedp.Click(chromedp.CSS(tt.click)))
+		s := p.shown(t)
+		if diff := cmp.Diff(tt.rows, s.Rows); diff != "" {
+			t.Errorf("after a click on %s: rows (-want +got):\n%s", tt.click, diff)
+		}
+		if s.Hash != tt.fragment {
+			t.Errorf("after a click on %s: fragment %q, want %q", tt.click, s.Hash, tt.fragment)
+		}
+		var aria string
+		p.eval(t, `document.querySelector('#dep-row .dh[data-dep="dep-prod"]').getAttribute("aria-sort") || ""`, &aria)
+		if aria != tt.ariaSort {
+			t.Errorf("after a click on %s: aria-sort of prod %q, want %q", tt.click, aria, tt.ariaSort)
+		}
 	}
+	// The sort in a link.
+	p.navigate(t, "#sort=dep%3Adep-prod&kind=user")
+	if s := p.shown(t); !cmp.Equal(s.Rows, []string{"usr-1", "usr-2"}) {
+		t.Errorf("from the fragment: rows %q", s.Rows)
+	}
+}
+
+// TestReportHTMLNoRequest: the page fetches nothing but itself, even with
+// names made of markup that would load an image, and its
+// Content-Security-Policy forbids every request; hostile names are shown
+// as text.
+func TestReportHTMLNoRequest(t *testing.T) {
+	for name, r := range map[string]access.Report{"full": reports()["report-full"], "hostile": hostileReport()} {
+		t.Run(name, func(t *testing.T) {
+			p := openReport(t, r, "", 1400, 900)
+			p.run(t, chromedp.SendKeys(chromedp.CSS("#q"), "e"), setValue("#role", "level:admin"),
+				chromedp.Click(chromedp.CSS(`#dep-row button[data-sort="reach"]`)))
+			var facts struct {
+				CSP       string
+				Resources int
+				Markup    int
+				Names     []string
+			}
+			p.eval(t, `({
+			  csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]').content,
+			  resources: performance.getEntriesByType("resource").length,
+			  markup: document.querySelectorAll("#grid img, #grid b, #grid i, #grid script, #since img, #since b").length,
+			  names: [...document.querySelectorAll("#rows .pn")].map(n => n.textContent),
+			})`, &facts)
+			if !strings.HasPrefix(facts.CSP, "default-src 'none';") {
+				t.Errorf("Content-Security-Policy %q", facts.CSP)
+			}
+			if facts.Resources != 0 || facts.Markup != 0 {
+				t.Errorf("%d resources loaded, %d elements from names", facts.Resources, facts.Markup)
+			}
+			if name == "hostile" && !strings.Contains(strings.Join(facts.Names, "\n"), hostileTeam) {
+				t.Errorf("the hostile team is not shown as text: %q", facts.Names)
+			}
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if len(p.reqs) == 0 {
+				t.Fatal("no request seen: the listener does not work")
+			}
+			for _, u := range p.reqs {
+				if !strings.HasPrefix(u, p.url) && u != "about:blank" {
+					t.Errorf("the page requested %s", u)
+				}
+			}
+		})
+	}
+}
+
+// TestReportHTMLLarge: 300 deployments × 6,000 principals (about 54,000
+// cells) are interactive within 2 s of navigation start, a search answers
+// quickly, only the rows and columns in view are in the DOM, and scrolling
+// to the end draws the last principal and the last deployment.
+func TestReportHTMLLarge(t *testing.T) {
+	r := largeReport(t)
+	html := renderReport(t, "html", r)
+	p := openReport(t, r, "", 1400, 900)
+	var m struct {
+		Ready, Nav     float64
+		Timings        map[string]float64
+		Rows, Cells    int
+		Heads, AllRows int
+	}
+	p.eval(t, `({
+	  ready: window.__reportReady,
+	  timings: window.__reportTimings,
+	  nav: performance.getEntriesByType("navigation")[0].responseEnd,
+	  rows: document.querySelectorAll("#rows .row").length,
+	  cells: document.querySelectorAll("#rows .c").length,
+	  heads: document.querySelectorAll("#dep-row .dh").length,
+	  allRows: Number(document.getElementById("grid").getAttribute("aria-rowcount")) - 2,
+	})`, &m)
+	t.Logf("HTML: %d bytes; interactive %.0f ms after navigation start (document received at %.0f ms); DOM: %d rows, %d cells, %d deployment headers of %d principals × %d deployments",
+		len(html), m.Ready, m.Nav, m.Rows, m.Cells, m.Heads, m.AllRows, largeDeployments)
+	t.Logf("the script started at %.0f ms, parsed the data by %.0f ms, indexed it by %.0f ms, drew by %.0f ms", m.Timings["start"], m.Timings["parsed"], m.Timings["indexed"], m.Timings["ready"])
+	if m.Ready > 2000 {
+		t.Errorf("interactive %.0f ms after navigation start, want 2,000 at most", m.Ready)
+	}
+	if m.AllRows != largePrincipals || m.Rows == 0 || m.Rows > 200 || m.Cells > 5000 || m.Heads > 60 {
+		t.Errorf("%d of %d principals, %d rows, %d cells and %d headers in the DOM: not virtualised", m.AllRows, largePrincipals, m.Rows, m.Cells, m.Heads)
+	}
+
+	// A search, typed: the page records how long each took to filter and draw.
+	var search struct {
+		Ms, Wall float64
+		Rows     int
+	}
+	p.run(t, js(`window.__t0 = performance.now()`),
+		chromedp.SendKeys(chromedp.CSS("#q"), "user-12"),
+		poll(`window.__reportLastApply.q === "user-12"`))
+	p.eval(t, `({ms: window.__reportLastApply.ms, wall: window.__reportLastApply.at - window.__t0, rows: window.__reportLastApply.rows})`, &search)
+	t.Logf("search %q: %d principals; the last keystroke filtered and drew in %.1f ms; typing 7 keys took %.0f ms in the page", "user-12", search.Rows, search.Ms, search.Wall)
+	if search.Rows != 100 { // user-1200@example.com … user-1299@example.com
+		t.Errorf("search user-12: %d principals, want 100", search.Rows)
+	}
+	if search.Ms > 200 {
+		t.Errorf("a search took %.0f ms, want 200 at most", search.Ms)
+	}
+	var one float64
+	p.eval(t, `(() => { const q = document.getElementById("q"), t0 = performance.now(); q.value = "group-0"; q.dispatchEvent(new Event("input")); return performance.now() - t0; })()`, &one)
+	t.Logf("search %q set at once: %.1f ms to filter and draw", "group-0", one)
+
+	// Scrolling to the end draws the last principal and deployment.
+	var end struct {
+		Last, LastDep string
+		Rows          int
+	}
+	p.run(t, chromedp.Click(chromedp.CSS("#reset")),
+		js(`const g = document.getElementById("grid"); g.scrollTop = g.scrollHeight; g.scrollLeft = g.scrollWidth`),
+		poll(`(() => { const r = document.querySelectorAll("#rows .row"); return r.length > 0 && r[r.length-1].dataset.pid === "`+largeLast+`"; })()`))
+	p.eval(t, `(() => { const r = document.querySelectorAll("#rows .row"), h = document.querySelectorAll("#dep-row .dh");
+	  return {last: r[r.length-1].dataset.pid, lastDep: h[h.length-1].dataset.dep, rows: r.length}; })()`, &end)
+	// The headers stuck to the top and the principals to the left.
+	var stuck struct{ HeadTop, CornerLeft, RowHeadLeft float64 }
+	p.eval(t, `(() => { const g = document.getElementById("grid").getBoundingClientRect(), r = document.querySelectorAll("#rows .row .ph");
+	  return {headTop: document.querySelector("#grid .head").getBoundingClientRect().top - g.top,
+	    cornerLeft: document.querySelector("#dep-row .corner").getBoundingClientRect().left - g.left,
+	    rowHeadLeft: r[r.length-1].getBoundingClientRect().left - g.left}; })()`, &stuck)
+	if stuck.HeadTop > 1 || stuck.CornerLeft > 1 || stuck.RowHeadLeft > 1 {
+		t.Errorf("scrolled to the end, the headers are %.0f px from the grid's top, the principal's header %.0f px and %.0f px from its left; want them stuck (≤ 1 px, the border)", stuck.HeadTop, stuck.CornerLeft, stuck.RowHeadLeft)
+	}
+	if end.Last != largeLast || end.LastDep != r.Deployments[len(r.Deployments)-1].ID || end.Rows > 200 {
+		t.Errorf("scrolled to the end: last row %q (want %q), last deployment %q (want %q), %d rows in the DOM", end.Last, largeLast, end.LastDep, r.Deployments[len(r.Deployments)-1].ID, end.Rows)
+	}
+}
+
+// TestReportHTMLPrint: before printing, the page writes the filtered rows
+// as a table, capped with a note when there are too many, and clears it
+// after.
+func TestReportHTMLPrint(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		r        access.Report
+		fragment string
+		rows     int
+		note     string
+	}{
+		{"full", reports()["report-full"], "#kind=user", 2, "2 of 7 principals · 3 of 3 deployments (filtered)"},
+		{"large", largeReport(t), "", 200, "6000 of 6000 principals · 300 of 300 deployments · printed the first 200 principals; filter to print the others"},
+		{"large, one workspace", largeReport(t), "#ws=ws-03", 577, "577 of 6000 principals · 10 of 300 deployments (filtered)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := openReport(t, tt.r, tt.fragment, 1400, 900)
+			var got struct {
+				Rows, After int
+				Note        string
+			}
+			p.run(t, js(`window.dispatchEvent(new Event("beforeprint"))`))
+			p.eval(t, `({rows: document.querySelectorAll("#print tbody tr").length, note: document.querySelector("#print p").textContent})`, &got)
+			p.run(t, js(`window.dispatchEvent(new Event("afterprint"))`))
+			p.eval(t, `({rows: `+itoa(got.Rows)+`, note: `+string(mustJSON(got.Note))+`, after: document.getElementById("print").childElementCount})`, &got)
+			if got.Rows != tt.rows || got.Note != tt.note || got.After != 0 {
+				t.Errorf("printed %d rows with the note %q, and %d elements left after; want %d rows, the note %q, none", got.Rows, got.Note, got.After, tt.rows, tt.note)
+			}
+		})
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// TestReportHTMLScreenshot writes docs/report.png with -screenshot: the
+// page of the example report.
+func TestReportHTMLScreenshot(t *testing.T) {
+	if !*screenshot {
+		t.Skip("run with -screenshot to write docs/report.png")
+	}
+	p := openReport(t, exampleReport(), "", 1400, 900)
+	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "docs", "report.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("docs/report.png: %d bytes", len(png))
 }

@@ -1,204 +1,515 @@
 package render
 
 import (
+	"bufio"
+	_ "embed"
 	"html/template"
 	"io"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tokensync/tokensync/access"
 )
 
 // ReportHTML writes the report as one self-contained HTML page: its CSS
-// and script are inline, it loads nothing (its Content-Security-Policy
-// forbids every request), and its table sorts (click a column), filters
-// (kind, source, unmanaged) and searches. The filter is kept in the URL's
-// fragment (#q=alice&kind=user&source=workspace&unmanaged=1), so a link
-// opens the page filtered. Every string from the API goes through Safe and
-// html/template's escaping.
+// and script are inline and it loads nothing (its Content-Security-Policy
+// forbids every request). The page is a matrix, principals by deployments
+// grouped by workspace, drawn by its script from the report embedded as
+// JSON; only the rows and columns in view are in the DOM, so an
+// organization of 300 deployments and 6,000 principals stays responsive.
+// It sorts (by principal, kind, reach, or a deployment's level), filters
+// (workspace, role or level, kind, managed, production only) and searches;
+// the filter is kept in the URL's fragment
+// (#q=alice&ws=data&role=level:admin&kind=user&managed=unmanaged&prod=1&sort=dep:ID),
+// so a link opens the page filtered. Every string from the API goes
+// through Safe, then html/template's escaping (the summary and the first
+// changes since a previous report) or JSON escaping of <, > and & (the
+// data, which the script only ever writes as text).
 func ReportHTML(w io.Writer, r access.Report) error {
-	return reportPage.Execute(w, newHTMLReport(r))
+	bw := bufio.NewWriterSize(w, 64<<10)
+	h := newHTMLReport(r)
+	if err := reportHead.Execute(bw, h); err != nil {
+		return err
+	}
+	bw.WriteString(`<script type="application/json" id="report-data">`)
+	bw.Write(h.data)
+	bw.WriteString("</script>\n<script>\n")
+	bw.WriteString(reportScript)
+	bw.WriteString("</script>\n</body>\n</html>\n")
+	return bw.Flush()
 }
+
+// sinceShown is how many changes since a previous report the page holds
+// as HTML; the script shows the others on demand, from the data.
+const sinceShown = 100
+
+// sinceOpen is how many changes the page shows without a click.
+const sinceOpen = 12
 
 type htmlReport struct {
 	Organization, GeneratedAt string
 	Spec, TeamsExpanded       bool
-	Deployments, Cells        int
-	Kinds                     []htmlOption
-	Rows                      []htmlRow
-	Nobody                    []string // deployments nobody can touch
+	Deployments, Principals   int
+	Cells                     int
+	Production                int      // production deployments
+	AdminProd                 int      // principals with admin on a production deployment
+	Patterns                  []string // production patterns
 	Since                     *htmlSince
-}
-
-type htmlOption struct{ Value, Label string }
-
-type htmlRow struct {
-	Workspace, Deployment, DeploymentID string
-	Kind, KindLabel, Principal, ID      string
-	Status, Access, Sources             string
-	InSpec, Unmanaged                   bool
+	data                      []byte // the <script type="application/json"> element
 }
 
 type htmlSince struct {
 	From                  string
 	Gained, Lost, Changed int
-	Changes               []htmlChange
+	Changes               []htmlChange // the first sinceShown
+	More                  int
+	Open                  bool // few enough changes to show them unasked
 }
 
 type htmlChange struct {
 	Change, Symbol, Deployment, Kind, Principal, ID, Access string
 }
 
+// The data the page's script draws, compact: tables of workspaces,
+// deployments, grants and principals, and per principal one small array
+// per cell (indexes into those tables):
+//
+//	ws: [[id, name]]
+//	d:  [[id, name, workspace, production 0|1, in spec 0|1]]
+//	k:  [[kind, label]]
+//	g:  [[role, level rank, source, via team name, short text, full text]]
+//	p:  [[kind, id, name, status]]
+//	c:  [[[deployment, level rank, unmanaged 0|1, grant...]...]] (one list per principal)
+//	s:  [[change, deployment, kind label, name, id, access]] (the changes not in the HTML)
+//
+// Level ranks are access.Level.Rank: 1 view … 5 admin.
+type dataWriter struct {
+	b []byte
+}
+
+func (w *dataWriter) raw(s string) { w.b = append(w.b, s...) }
+func (w *dataWriter) int(n int)    { w.b = strconv.AppendInt(w.b, int64(n), 10) }
+func (w *dataWriter) bool(v bool) {
+	if v {
+		w.b = append(w.b, '1')
+	} else {
+		w.b = append(w.b, '0')
+	}
+}
+
+// str writes s, escaped by Safe, as a JSON string that cannot end the
+// script element or start a comment in it: <, > and & are \u escapes, as
+// encoding/json writes them, and so are U+2028 and U+2029.
+func (w *dataWriter) str(s string) {
+	s = Safe(s)
+	w.b = append(w.b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			w.b = append(w.b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				w.b = append(w.b, '\\', c)
+			default:
+				w.b = append(w.b, `\u00`...)
+				w.b = append(w.b, hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == '\u2028' || r == '\u2029' {
+			w.b = append(w.b, s[start:i]...)
+			w.b = append(w.b, `\u202`...)
+			w.b = append(w.b, hexDigits[r&0xf])
+			start = i + size
+		}
+		i += size
+	}
+	w.b = append(w.b, s[start:]...)
+	w.b = append(w.b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// sep writes a comma before every element but the first.
+func (w *dataWriter) sep(i int) {
+	if i > 0 {
+		w.b = append(w.b, ',')
+	}
+}
+
+type principalKey struct{ kind, id string }
+
+type grantKey struct {
+	role   string
+	rank   int
+	source access.Source
+	via    string
+}
+
+// shortRole is a role as a cell shows it: a built-in role without its
+// scope, in lower case; a custom role as it is.
+func shortRole(role string) string {
+	for _, p := range []string{"DEPLOYMENT_", "WORKSPACE_", "ORGANIZATION_"} {
+		if rest, ok := strings.CutPrefix(role, p); ok && access.RoleLevel(role) != access.LevelCustom {
+			return strings.ToLower(rest)
+		}
+	}
+	return role
+}
+
+var shortSource = map[access.Source]string{access.FromDeployment: "dep", access.FromWorkspace: "ws", access.FromOrganization: "org"}
+
 func newHTMLReport(r access.Report) htmlReport {
-	h := htmlReport{Organization: Safe(r.Organization), GeneratedAt: Safe(r.GeneratedAt), Spec: r.Spec, TeamsExpanded: r.TeamsExpanded, Deployments: len(r.Deployments)}
-	kinds := map[string]bool{}
+	h := htmlReport{Organization: Safe(r.Organization), GeneratedAt: Safe(r.GeneratedAt), Spec: r.Spec, TeamsExpanded: r.TeamsExpanded}
+	for _, p := range r.Production {
+		h.Patterns = append(h.Patterns, Safe(string(p)))
+	}
+
+	// Deployments grouped by workspace, in the report's order otherwise.
+	wsIndex := map[string]int{}
+	var wsOrder []string
+	wsName := map[string]string{}
+	byWS := map[string][]int{}
+	for i, d := range r.Deployments {
+		key := d.WorkspaceID + "\x00" + d.Workspace
+		if _, ok := wsIndex[key]; !ok {
+			wsIndex[key] = len(wsOrder)
+			wsOrder = append(wsOrder, key)
+			wsName[key] = d.Workspace
+		}
+		byWS[key] = append(byWS[key], i)
+	}
+	order := make([]int, 0, len(r.Deployments))
+	for _, k := range wsOrder {
+		order = append(order, byWS[k]...)
+	}
+
+	cells := 0
 	for _, d := range r.Deployments {
-		if len(d.Access) == 0 {
-			h.Nobody = append(h.Nobody, deploymentTitle(d.Workspace, d.Name))
-		}
-		for _, e := range d.Access {
-			kinds[e.Principal.Kind] = true
-			h.Rows = append(h.Rows, htmlRow{
-				Workspace: Safe(d.Workspace), Deployment: Safe(d.Name), DeploymentID: Safe(d.ID),
-				Kind: Safe(e.Principal.Kind), KindLabel: kindLabel(e.Principal.Kind), Principal: Safe(e.Principal.Name), ID: Safe(e.Principal.ID),
-				Status: Safe(e.Status), Access: grantsText(e.Grants), Sources: sourcesOf(e.Grants), InSpec: d.InSpec, Unmanaged: e.Unmanaged,
-			})
+		cells += len(d.Access)
+	}
+	w := &dataWriter{b: make([]byte, 0, 4096+cells*16+len(r.Deployments)*64)}
+	w.raw(`{"spec":`)
+	w.bool(r.Spec)
+	w.raw(`,"ws":[`)
+	for i, k := range wsOrder {
+		w.sep(i)
+		id, _, _ := strings.Cut(k, "\x00")
+		w.raw("[")
+		w.str(id)
+		w.raw(",")
+		w.str(wsName[k])
+		w.raw("]")
+	}
+	w.raw(`],"d":[`)
+	for i, di := range order {
+		d := r.Deployments[di]
+		w.sep(i)
+		w.raw("[")
+		w.str(d.ID)
+		w.raw(",")
+		w.str(d.Name)
+		w.raw(",")
+		w.int(wsIndex[d.WorkspaceID+"\x00"+d.Workspace])
+		w.raw(",")
+		w.bool(d.Production)
+		w.raw(",")
+		w.bool(d.InSpec)
+		w.raw("]")
+		if d.Production {
+			h.Production++
 		}
 	}
-	h.Cells = len(h.Rows)
-	for _, k := range slices.Sorted(maps.Keys(kinds)) {
-		h.Kinds = append(h.Kinds, htmlOption{Value: Safe(k), Label: kindLabel(k)})
+
+	// Principals and their cells, grants interned.
+	pIndex := map[principalKey]int{}
+	var principals []access.Entry
+	var pcells [][]cellRef
+	gIndex := map[grantKey]int{}
+	var grants []access.Grant
+	adminProd := map[int]bool{}
+	for pos, di := range order {
+		d := r.Deployments[di]
+		for ei := range d.Access {
+			e := &d.Access[ei]
+			pk := principalKey{e.Principal.Kind, e.Principal.ID}
+			p, ok := pIndex[pk]
+			if !ok {
+				p = len(principals)
+				pIndex[pk] = p
+				principals = append(principals, *e)
+				pcells = append(pcells, nil)
+			} else if principals[p].Status == "" {
+				principals[p].Status = e.Status
+			}
+			rank := e.Level.Rank()
+			c := cellRef{dep: pos, unmanaged: e.Unmanaged, grants: make([]int, len(e.Grants))}
+			for gi, g := range e.Grants {
+				gk := grantKey{role: g.Role, rank: g.Level.Rank(), source: g.Source}
+				if gk.rank == 0 {
+					gk.rank = access.RoleLevel(g.Role).Rank()
+				}
+				if g.Via != nil {
+					gk.via = g.Via.Name
+				}
+				n, ok := gIndex[gk]
+				if !ok {
+					n = len(grants)
+					gIndex[gk] = n
+					grants = append(grants, g)
+				}
+				c.grants[gi] = n
+				rank = max(rank, gk.rank)
+			}
+			c.rank = rank
+			if rank == access.LevelAdmin.Rank() && d.Production {
+				adminProd[p] = true
+			}
+			pcells[p] = append(pcells[p], c)
+		}
 	}
+	h.Deployments, h.Principals, h.Cells, h.AdminProd = len(r.Deployments), len(principals), cells, len(adminProd)
+
+	kinds := map[string]bool{}
+	for _, e := range principals {
+		kinds[e.Principal.Kind] = true
+	}
+	kindList := slices.Sorted(func(yield func(string) bool) {
+		for k := range kinds {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	kindIndex := map[string]int{}
+	w.raw(`],"k":[`)
+	for i, k := range kindList {
+		kindIndex[k] = i
+		w.sep(i)
+		w.raw("[")
+		w.str(k)
+		w.raw(",")
+		w.str(kindLabel(k))
+		w.raw("]")
+	}
+	w.raw(`],"g":[`)
+	for i, g := range grants {
+		w.sep(i)
+		rank := g.Level.Rank()
+		if rank == 0 {
+			rank = access.RoleLevel(g.Role).Rank()
+		}
+		short := shortRole(g.Role) + " · "
+		if g.Via != nil {
+			short += "via " + g.Via.Name
+		} else {
+			short += cmpOr(shortSource[g.Source], string(g.Source))
+		}
+		via := ""
+		if g.Via != nil {
+			via = g.Via.Name
+		}
+		w.raw("[")
+		w.str(g.Role)
+		w.raw(",")
+		w.int(rank)
+		w.raw(",")
+		w.str(string(g.Source))
+		w.raw(",")
+		w.str(via)
+		w.raw(",")
+		w.str(short)
+		w.raw(",")
+		w.str(grantText(g))
+		w.raw("]")
+	}
+	w.raw(`],"p":[`)
+	for i, e := range principals {
+		w.sep(i)
+		w.raw("[")
+		w.int(kindIndex[e.Principal.Kind])
+		w.raw(",")
+		w.str(e.Principal.ID)
+		w.raw(",")
+		w.str(e.Principal.Name)
+		w.raw(",")
+		w.str(e.Status)
+		w.raw("]")
+	}
+	w.raw(`],"c":[`)
+	for i, cs := range pcells {
+		w.sep(i)
+		w.raw("[")
+		for j, c := range cs {
+			w.sep(j)
+			w.raw("[")
+			w.int(c.dep)
+			w.raw(",")
+			w.int(c.rank)
+			w.raw(",")
+			w.bool(c.unmanaged)
+			for _, g := range c.grants {
+				w.raw(",")
+				w.int(g)
+			}
+			w.raw("]")
+		}
+		w.raw("]")
+	}
+	w.raw(`],"s":[`)
 	if r.Since != nil {
 		s := &htmlSince{From: Safe(cmpOr(r.Since.GeneratedAt, "the previous report"))}
 		s.Gained, s.Lost, s.Changed = sinceCounts(r.Since)
-		for _, c := range r.Since.Changes {
-			s.Changes = append(s.Changes, htmlChange{Change: c.Change, Symbol: changeSymbol[c.Change], Deployment: deploymentTitle(c.Deployment.Workspace, c.Deployment.Name),
-				Kind: kindLabel(c.Principal.Kind), Principal: Safe(c.Principal.Name), ID: Safe(c.Principal.ID), Access: changeText(c)})
+		for i, c := range r.Since.Changes {
+			hc := htmlChange{Change: c.Change, Symbol: changeSymbol[c.Change], Deployment: deploymentTitle(c.Deployment.Workspace, c.Deployment.Name),
+				Kind: kindLabel(c.Principal.Kind), Principal: Safe(c.Principal.Name), ID: Safe(c.Principal.ID), Access: changeText(c)}
+			if i < sinceShown {
+				s.Changes = append(s.Changes, hc)
+				continue
+			}
+			s.More++
+			w.sep(i - sinceShown)
+			w.raw("[")
+			for j, f := range []string{hc.Change, hc.Deployment, hc.Kind, hc.Principal, hc.ID, hc.Access} {
+				w.sep(j)
+				w.str(f)
+			}
+			w.raw("]")
 		}
+		s.Open = len(r.Since.Changes) <= sinceOpen
 		h.Since = s
 	}
+	w.raw("]}")
+	h.data = w.b
 	return h
 }
 
-// sourcesOf are the distinct sources of grants, space-separated.
-func sourcesOf(gs []access.Grant) string {
-	var out []string
-	for _, g := range gs {
-		if s := string(g.Source); !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return strings.Join(out, " ")
+type cellRef struct {
+	dep, rank int
+	unmanaged bool
+	grants    []int
 }
 
-var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{"itoa": strconv.Itoa}).Parse(reportTemplate))
+// reportScript draws the matrix; it holds no template action and reads
+// the data only as text (textContent, setAttribute), never as markup.
+//
+//go:embed report_page.js
+var reportScript string
 
-const reportTemplate = `<!DOCTYPE html>
+var reportHead = template.Must(template.New("report").Funcs(template.FuncMap{"join": strings.Join}).Parse(reportHeadHTML))
+
+const reportHeadHTML = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Access report: {{.Organization}}</title>
 <style>
-body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5rem;color:#1f2328;background:#fff}
-h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
-.meta,.muted{color:#59636e}code{font:12px ui-monospace,monospace}
-.controls{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;margin:1rem 0;position:sticky;top:0;background:#fff;padding:.5rem 0}
-input[type=search]{min-width:18rem;padding:.3rem .5rem}select{padding:.25rem}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #d1d9e0;vertical-align:top}
-th button{all:unset;cursor:pointer;font-weight:600}th[aria-sort=ascending] button::after{content:" \25B2"}th[aria-sort=descending] button::after{content:" \25BC"}
-tr.unmanaged td{background:#fff8c5}.tag{font-size:11px;padding:0 .35rem;border-radius:1rem;border:1px solid #d1d9e0;white-space:nowrap}
-.tag.unmanaged{border-color:#bf8700;color:#7d4e00}.gained{color:#1a7f37}.lost{color:#d1242f}.changed{color:#9a6700}
-td.id{color:#59636e;font:12px ui-monospace,monospace}
-@media (prefers-color-scheme:dark){body,.controls{background:#0d1117;color:#e6edf3}th,td{border-color:#30363d}tr.unmanaged td{background:#3b2e00}.meta,.muted,td.id{color:#9198a1}}
+:root{--fg:#1f2328;--bg:#fff;--muted:#59636e;--line:#d1d9e0;--head:#f6f8fa;--hover:#eef4ff;
+--l1:#ddf4ff;--l1f:#0a3069;--l2:#dafbe1;--l2f:#116329;--l3:#fff8c5;--l3f:#7d4e00;--l4:#fbefff;--l4f:#6e40c9;--l5:#ffebe9;--l5f:#a40e26;
+--ap:#cf222e;--apf:#fff;--prod:#fff1f0;--um:#bf8700}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9198a1;--line:#30363d;--head:#161b22;--hover:#1c2a3f;
+--l1:#0c2d4a;--l1f:#9cd4ff;--l2:#0f3320;--l2f:#7ee2a0;--l3:#3b2e00;--l3f:#f2cc60;--l4:#2e1f4d;--l4f:#d2a8ff;--l5:#4a1a1e;--l5f:#ffaba8;
+--ap:#da3633;--apf:#fff;--prod:#2a1517;--um:#d29922}}
+*{box-sizing:border-box}
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1rem 1.5rem;color:var(--fg);background:var(--bg)}
+h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:1.25rem 0 .5rem}
+.meta,.muted{color:var(--muted)}code{font:12px ui-monospace,monospace}
+.summary{font-size:1.05rem;margin:.5rem 0}.summary strong.hot{color:var(--ap)}
+.controls{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:.75rem 0}
+.controls label{display:flex;gap:.35rem;align-items:center}
+input[type=search]{min-width:16rem;padding:.3rem .5rem}select{padding:.25rem;max-width:16rem}
+button{font:inherit}
+.legend{display:flex;gap:.4rem;flex-wrap:wrap;align-items:center;font-size:12px;margin:.25rem 0 .5rem}
+.legend span{padding:0 .4rem;border-radius:3px}
+#grid{position:relative;overflow:auto;height:78vh;min-height:320px;border:1px solid var(--line);outline-offset:2px;contain:strict}
+#grid .sizer{position:relative}
+.head{position:sticky;top:0;z-index:3;background:var(--head)}
+.hrow{position:relative;border-bottom:1px solid var(--line)}
+.hrow>div{position:absolute;top:0;bottom:0;overflow:hidden;border-left:1px solid var(--line);background:var(--head)}
+.hrow>.corner{position:sticky;left:0;z-index:2;display:flex;gap:.5rem;align-items:center;padding:0 .5rem;border-left:0;border-right:2px solid var(--line)}
+.wsh{font-weight:600;padding:2px .5rem;white-space:nowrap;text-overflow:ellipsis}
+.dh{padding:2px 4px;font-size:12px;line-height:1.25;cursor:pointer}
+.dh button{all:unset;cursor:pointer;display:block;width:100%;height:100%;overflow:hidden}
+.dh .n{display:block;font-weight:600;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.dh .cnt{color:var(--muted)}
+.dh.prod{background:var(--prod);box-shadow:inset 0 3px 0 var(--ap)}
+.badge{display:inline-block;font-size:10px;font-weight:700;padding:0 3px;border-radius:3px;background:var(--ap);color:var(--apf);letter-spacing:.03em}
+.corner button{all:unset;cursor:pointer;font-weight:600;padding:0 .15rem}
+.dh[aria-sort=ascending] .n::after,.corner button.asc::after{content:" \25B2"}
+.dh[aria-sort=descending] .n::after,.corner button.desc::after{content:" \25BC"}
+.dh:focus-within,.corner button:focus-visible{outline:2px solid #0969da;outline-offset:-2px}
+.body{position:absolute;left:0}
+.row{position:absolute;left:0;border-bottom:1px solid var(--line)}
+.row:hover>div{filter:brightness(.97)}
+.ph{position:sticky;left:0;z-index:1;height:100%;background:var(--bg);border-right:2px solid var(--line);padding:0 .5rem;display:flex;gap:.4rem;align-items:center;white-space:nowrap;overflow:hidden}
+.ph .pn{overflow:hidden;text-overflow:ellipsis;flex:1 1 auto}
+.ph .pk,.ph .rc{color:var(--muted);font-size:11px;flex:none}
+.ph .st{font-size:10px;border:1px solid var(--line);border-radius:1rem;padding:0 .3rem;flex:none}
+.c{position:absolute;top:0;bottom:0;border-left:1px solid var(--line);font-size:12px;padding:0 4px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;display:flex;align-items:center}
+.c.pc{background:var(--prod)}
+.lv1{background:var(--l1);color:var(--l1f)}.lv2{background:var(--l2);color:var(--l2f)}.lv3{background:var(--l3);color:var(--l3f)}
+.lv4{background:var(--l4);color:var(--l4f)}.lv5{background:var(--l5);color:var(--l5f)}
+.c.ap{background:var(--ap);color:var(--apf);font-weight:700}
+.c.um{box-shadow:inset 0 -3px 0 var(--um)}
+.empty{padding:1rem;color:var(--muted)}
+#since summary{cursor:pointer}#since summary h2{display:inline;font-size:1.1rem}
+table.since{border-collapse:collapse;width:100%;margin:.5rem 0}
+table.since th,table.since td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
+.gained{color:#1a7f37}.lost{color:#d1242f}.changed{color:#9a6700}
+#print{display:none}
+@media print{
+:root{--fg:#000;--bg:#fff;--muted:#444;--line:#999;--head:#eee;--l1:#fff;--l2:#fff;--l3:#fff;--l4:#fff;--l5:#fff;--l1f:#000;--l2f:#000;--l3f:#000;--l4f:#000;--l5f:#000;--ap:#000;--apf:#fff;--prod:#fff}
+body{margin:0;font-size:10px}.controls,.legend,#grid,#count,button.more,.noprint{display:none!important}
+#print{display:block}
+#print table{border-collapse:collapse;font-size:9px}
+#print th,#print td{border:1px solid #999;padding:1px 3px;text-align:left;vertical-align:top}
+#print thead{display:table-header-group}#print tr{break-inside:avoid}
+#print td.ap{font-weight:700;outline:2px solid #000;outline-offset:-2px}
+#print th.prod{text-decoration:underline}
+}
 </style>
 </head>
 <body>
 <h1>Access report</h1>
-<p class="meta">Organization <code>{{.Organization}}</code>{{if .GeneratedAt}} · {{.GeneratedAt}}{{end}} · {{.Deployments}} deployments · {{.Cells}} cells{{if .TeamsExpanded}} · team members expanded{{end}}{{if .Spec}} · cells the spec does not list are marked unmanaged{{end}}</p>
-{{with .Since}}
-<h2>Since {{.From}}: {{.Gained}} gained, {{.Lost}} lost, {{.Changed}} changed</h2>
-{{if .Changes}}<table id="since">
-<thead><tr><th>Change</th><th>Deployment</th><th>Kind</th><th>Principal</th><th>Access</th></tr></thead>
-<tbody>
+<p class="meta">Organization <code>{{.Organization}}</code>{{if .GeneratedAt}} · {{.GeneratedAt}}{{end}} · {{.Deployments}} deployments ({{.Production}} production{{if .Patterns}}: {{join .Patterns ", "}}{{end}}) · {{.Principals}} principals · {{.Cells}} cells{{if .TeamsExpanded}} · team members expanded{{end}}{{if .Spec}} · cells the spec does not list are marked unmanaged{{end}}</p>
+<p class="summary" id="summary">{{if .Production}}<strong{{if .AdminProd}} class="hot"{{end}}>{{.AdminProd}}</strong> principal{{if ne .AdminProd 1}}s hold{{else}} holds{{end}} admin on production deployments.{{if .AdminProd}} <button type="button" id="show-admin-prod" class="noprint">Show them</button>{{end}}{{else}}No deployment is marked production (--production).{{end}}</p>
+{{with .Since}}<section id="since" aria-labelledby="since-h">
+<details{{if .Open}} open{{end}}><summary><h2 id="since-h">Since {{.From}}: <span class="gained">{{.Gained}} gained</span>, <span class="lost">{{.Lost}} lost</span>, <span class="changed">{{.Changed}} changed</span></h2></summary>
+{{if .Changes}}<table class="since">
+<thead><tr><th scope="col">Change</th><th scope="col">Deployment</th><th scope="col">Kind</th><th scope="col">Principal</th><th scope="col">Access</th></tr></thead>
+<tbody id="since-rows">
 {{range .Changes}}<tr class="{{.Change}}"><td>{{.Symbol}} {{.Change}}</td><td>{{.Deployment}}</td><td>{{.Kind}}</td><td>{{.Principal}} <span class="muted">{{.ID}}</span></td><td>{{.Access}}</td></tr>
 {{end}}</tbody>
-</table>{{end}}
-{{end}}
-<h2>Who can touch which deployment</h2>
-<div class="controls" role="search">
-<label>Search <input type="search" id="q" placeholder="name, id, role, deployment…" autocomplete="off"></label>
-<label>Kind <select id="kind"><option value="">any</option>{{range .Kinds}}<option value="{{.Value}}">{{.Label}}</option>{{end}}</select></label>
-<label>Source <select id="source"><option value="">any</option><option value="deployment">deployment</option><option value="workspace">workspace</option><option value="organization">organization</option></select></label>
-{{if .Spec}}<label><input type="checkbox" id="unmanaged"> unmanaged only</label>{{end}}
-<span id="count" class="muted" aria-live="polite">{{.Cells}} of {{.Cells}}</span>
+</table>{{if .More}}
+<button type="button" class="more" id="since-more">Show {{.More}} more changes</button>{{end}}{{end}}
+</details>
+</section>
+{{end}}<h2 id="matrix-h">Who can touch which deployment</h2>
+<noscript><p>The matrix needs JavaScript; the same report is available as text, markdown, CSV or JSON (tokensync report -o).</p></noscript>
+<div class="controls" role="search" aria-label="Filter the matrix">
+<label>Search <input type="search" id="q" placeholder="principal name, id, status" autocomplete="off"></label>
+<label>Workspace <select id="ws"><option value="">all</option></select></label>
+<label>Role <select id="role"><option value="">any</option></select></label>
+<label>Kind <select id="kind"><option value="">any</option></select></label>
+{{if .Spec}}<label>Spec <select id="managed"><option value="">managed and unmanaged</option><option value="managed">managed</option><option value="unmanaged">unmanaged</option></select></label>
+{{end}}<label><input type="checkbox" id="prod"> production only</label>
+<button type="button" id="reset">Clear</button>
+<span id="count" class="muted" aria-live="polite"></span>
 </div>
-<table id="access">
-<thead><tr><th><button type="button">Workspace</button></th><th><button type="button">Deployment</button></th><th><button type="button">Principal</button></th><th><button type="button">Kind</button></th><th><button type="button">Access</button></th>{{if .Spec}}<th><button type="button">Spec</button></th>{{end}}</tr></thead>
-<tbody>
-{{range .Rows}}<tr data-kind="{{.Kind}}" data-sources="{{.Sources}}" data-unmanaged="{{.Unmanaged}}"{{if .Unmanaged}} class="unmanaged"{{end}}><td>{{.Workspace}}</td><td>{{.Deployment}}<br><span class="muted">{{.DeploymentID}}</span></td><td>{{.Principal}}{{if .Status}} <span class="tag">{{.Status}}</span>{{end}}<br><span class="muted">{{.ID}}</span></td><td>{{.KindLabel}}</td><td>{{.Access}}</td>{{if $.Spec}}<td>{{if .Unmanaged}}<span class="tag unmanaged">unmanaged</span>{{else}}managed{{end}}</td>{{end}}</tr>
-{{end}}</tbody>
-</table>
-{{if .Nobody}}<h2>Deployments nobody can touch</h2>
-<ul>{{range .Nobody}}<li>{{.}}</li>{{end}}</ul>{{end}}
-<script>
-(function () {
-  "use strict";
-  var q = document.getElementById("q"), kind = document.getElementById("kind"), source = document.getElementById("source"),
-      unmanaged = document.getElementById("unmanaged"), count = document.getElementById("count"),
-      body = document.querySelector("#access tbody"), rows = Array.prototype.slice.call(body.rows);
-  function load() {
-    var p = new URLSearchParams(location.hash.slice(1));
-    q.value = p.get("q") || "";
-    kind.value = p.get("kind") || "";
-    source.value = p.get("source") || "";
-    if (unmanaged) { unmanaged.checked = p.get("unmanaged") === "1"; }
-  }
-  function save(text) {
-    var p = new URLSearchParams();
-    if (text) { p.set("q", text); }
-    if (kind.value) { p.set("kind", kind.value); }
-    if (source.value) { p.set("source", source.value); }
-    if (unmanaged && unmanaged.checked) { p.set("unmanaged", "1"); }
-    var h = p.toString();
-    if (h !== location.hash.slice(1)) {
-      try { history.replaceState(null, "", h ? "#" + h : location.pathname + location.search); } catch (e) { /* a file: page may refuse */ }
-    }
-  }
-  function filter() {
-    var text = q.value.trim(), needle = text.toLowerCase(), shown = 0;
-    rows.forEach(function (r) {
-      var show = (!needle || r.textContent.toLowerCase().indexOf(needle) >= 0) &&
-        (!kind.value || r.getAttribute("data-kind") === kind.value) &&
-        (!source.value || (" " + r.getAttribute("data-sources") + " ").indexOf(" " + source.value + " ") >= 0) &&
-        (!unmanaged || !unmanaged.checked || r.getAttribute("data-unmanaged") === "true");
-      r.hidden = !show;
-      if (show) { shown++; }
-    });
-    count.textContent = shown + " of " + rows.length;
-    save(text);
-  }
-  var heads = document.querySelectorAll("#access thead th");
-  Array.prototype.forEach.call(heads, function (th, i) {
-    th.querySelector("button").addEventListener("click", function () {
-      var dir = th.getAttribute("aria-sort") === "ascending" ? -1 : 1;
-      Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
-      th.setAttribute("aria-sort", dir > 0 ? "ascending" : "descending");
-      rows.sort(function (a, b) { return dir * a.cells[i].textContent.localeCompare(b.cells[i].textContent); });
-      rows.forEach(function (r) { body.appendChild(r); });
-    });
-  });
-  [q, kind, source, unmanaged].forEach(function (el) { if (el) { el.addEventListener("input", filter); el.addEventListener("change", filter); } });
-  window.addEventListener("hashchange", function () { load(); filter(); });
-  load();
-  filter();
-}());
-</script>
-</body>
-</html>
+<div class="legend" aria-hidden="true"><span class="lv1">view</span><span class="lv2">author</span><span class="lv3">operate</span><span class="lv4">custom</span><span class="lv5">admin</span><span class="c ap" style="position:static;display:inline">admin on production</span><span><span class="badge">PROD</span> production deployment</span>{{if .Spec}}<span style="box-shadow:inset 0 -3px 0 var(--um)">unmanaged</span>{{end}}<span class="muted">dep, ws, org: the role is on the deployment, its workspace, the organization</span></div>
+<div id="grid" role="grid" aria-labelledby="matrix-h" tabindex="0"><div class="sizer"><div class="head" role="rowgroup"><div class="hrow" id="ws-row" role="row"></div><div class="hrow" id="dep-row" role="row"></div></div><div class="body" role="rowgroup" id="rows"></div></div></div>
+<div id="print"></div>
 `
