@@ -211,7 +211,7 @@ func TestReportHTMLMatrix(t *testing.T) {
 	if !strings.HasPrefix(facts.Summary, "3 principals hold admin on production deployments.") {
 		t.Errorf("summary %q", facts.Summary)
 	}
-	if want := "alice@example.com on data/prod: custom\nDAG_DEPLOYER (deployment)\nWORKSPACE_MEMBER (workspace, via team data-eng)\nunmanaged: the spec does not list it"; facts.Title != want {
+	if want := "alice@example.com on data/prod: custom\nDAG_DEPLOYER (deployment, custom role)\nWORKSPACE_MEMBER (workspace, via team data-eng)\nunmanaged: the spec does not list it"; facts.Title != want {
 		t.Errorf("title of a cell %q, want %q", facts.Title, want)
 	}
 	if facts.Reach != "3" || facts.Workspaces != "data:2 ml:1" || !cmp.Equal(facts.Prod, []string{"dep-prod"}) {
