@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"html/template"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,15 +148,6 @@ func (w *dataWriter) sep(i int) {
 	}
 }
 
-type principalKey struct{ kind, id string }
-
-type grantKey struct {
-	role   string
-	rank   int
-	source access.Source
-	via    string
-}
-
 // shortRole is a role as a cell shows it: a built-in role without its
 // scope, in lower case; a custom role as it is.
 func shortRole(role string) string {
@@ -174,180 +166,206 @@ func newHTMLReport(r access.Report) htmlReport {
 	for _, p := range r.Production {
 		h.Patterns = append(h.Patterns, Safe(string(p)))
 	}
-
-	// Deployments grouped by workspace, in the report's order otherwise.
-	wsIndex := map[string]int{}
-	var wsOrder []string
-	wsName := map[string]string{}
-	byWS := map[string][]int{}
-	for i, d := range r.Deployments {
-		key := d.WorkspaceID + "\x00" + d.Workspace
-		if _, ok := wsIndex[key]; !ok {
-			wsIndex[key] = len(wsOrder)
-			wsOrder = append(wsOrder, key)
-			wsName[key] = d.Workspace
-		}
-		byWS[key] = append(byWS[key], i)
-	}
-	order := make([]int, 0, len(r.Deployments))
-	for _, k := range wsOrder {
-		order = append(order, byWS[k]...)
-	}
-
-	cells := 0
 	for _, d := range r.Deployments {
-		cells += len(d.Access)
-	}
-	w := &dataWriter{b: make([]byte, 0, 4096+cells*16+len(r.Deployments)*64)}
-	w.raw(`{"spec":`)
-	w.bool(r.Spec)
-	w.raw(`,"ws":[`)
-	for i, k := range wsOrder {
-		w.sep(i)
-		id, _, _ := strings.Cut(k, "\x00")
-		w.raw("[")
-		w.str(id)
-		w.raw(",")
-		w.str(wsName[k])
-		w.raw("]")
-	}
-	w.raw(`],"d":[`)
-	for i, di := range order {
-		d := r.Deployments[di]
-		w.sep(i)
-		w.raw("[")
-		w.str(d.ID)
-		w.raw(",")
-		w.str(d.Name)
-		w.raw(",")
-		w.int(wsIndex[d.WorkspaceID+"\x00"+d.Workspace])
-		w.raw(",")
-		w.bool(d.Production)
-		w.raw(",")
-		w.bool(d.InSpec)
-		w.raw("]")
+		h.Cells += len(d.Access)
 		if d.Production {
 			h.Production++
 		}
 	}
+	g := groupByWorkspace(r.Deployments)
+	m := buildMatrix(r.Deployments, g.order)
+	h.Deployments, h.Principals, h.AdminProd = len(r.Deployments), len(m.principals), m.adminProd
 
-	// Principals and their cells, grants interned.
+	w := &dataWriter{b: make([]byte, 0, 4096+h.Cells*16+len(r.Deployments)*64)}
+	w.raw(`{"spec":`)
+	w.bool(r.Spec)
+	w.raw(`,"ws":[`)
+	w.workspaces(g)
+	w.raw(`],"d":[`)
+	w.deployments(r.Deployments, g)
+	w.raw(`],"k":[`)
+	kinds := w.kinds(m.principals)
+	w.raw(`],"g":[`)
+	w.grants(m.grants)
+	w.raw(`],"p":[`)
+	w.principals(m.principals, kinds)
+	w.raw(`],"c":[`)
+	w.cells(m.cells)
+	w.raw(`],"s":[`)
+	h.Since = w.since(r.Since)
+	w.raw("]}")
+	h.data = w.b
+	return h
+}
+
+// workspaceGroups are the deployments grouped by workspace, in the
+// report's order otherwise.
+type workspaceGroups struct {
+	keys  []workspaceKey
+	index map[workspaceKey]int
+	order []int // indexes of the report's deployments, grouped
+}
+
+type workspaceKey struct{ id, name string }
+
+func groupByWorkspace(deps []access.Deployment) workspaceGroups {
+	g := workspaceGroups{index: map[workspaceKey]int{}, order: make([]int, 0, len(deps))}
+	byWS := map[workspaceKey][]int{}
+	for i, d := range deps {
+		k := workspaceKey{d.WorkspaceID, d.Workspace}
+		if _, ok := g.index[k]; !ok {
+			g.index[k] = len(g.keys)
+			g.keys = append(g.keys, k)
+		}
+		byWS[k] = append(byWS[k], i)
+	}
+	for _, k := range g.keys {
+		g.order = append(g.order, byWS[k]...)
+	}
+	return g
+}
+
+// matrix is the report by principal: each principal once, its cells, and
+// the grants they hold, interned.
+type matrix struct {
+	principals []access.Entry
+	cells      [][]cellRef // per principal
+	grants     []access.Grant
+	adminProd  int // principals with admin on a production deployment
+}
+
+type cellRef struct {
+	dep, rank int // dep: the deployment's position in the page's order
+	unmanaged bool
+	grants    []int
+}
+
+type principalKey struct{ kind, id string }
+
+type grantKey struct {
+	role   string
+	rank   int
+	source access.Source
+	via    string
+}
+
+// grantRank is a grant's level rank, from its role when a hand-made
+// report left the level out.
+func grantRank(g access.Grant) int {
+	if r := g.Level.Rank(); r > 0 {
+		return r
+	}
+	return access.RoleLevel(g.Role).Rank()
+}
+
+func buildMatrix(deps []access.Deployment, order []int) matrix {
+	var m matrix
 	pIndex := map[principalKey]int{}
-	var principals []access.Entry
-	var pcells [][]cellRef
 	gIndex := map[grantKey]int{}
-	var grants []access.Grant
 	adminProd := map[int]bool{}
 	for pos, di := range order {
-		d := r.Deployments[di]
-		for ei := range d.Access {
-			e := &d.Access[ei]
+		d := deps[di]
+		for _, e := range d.Access {
 			pk := principalKey{e.Principal.Kind, e.Principal.ID}
 			p, ok := pIndex[pk]
 			if !ok {
-				p = len(principals)
+				p = len(m.principals)
 				pIndex[pk] = p
-				principals = append(principals, *e)
-				pcells = append(pcells, nil)
-			} else if principals[p].Status == "" {
-				principals[p].Status = e.Status
+				m.principals = append(m.principals, e)
+				m.cells = append(m.cells, nil)
+			} else if m.principals[p].Status == "" {
+				m.principals[p].Status = e.Status
 			}
-			rank := e.Level.Rank()
-			c := cellRef{dep: pos, unmanaged: e.Unmanaged, grants: make([]int, len(e.Grants))}
+			c := cellRef{dep: pos, rank: e.Level.Rank(), unmanaged: e.Unmanaged, grants: make([]int, len(e.Grants))}
 			for gi, g := range e.Grants {
-				gk := grantKey{role: g.Role, rank: g.Level.Rank(), source: g.Source}
-				if gk.rank == 0 {
-					gk.rank = access.RoleLevel(g.Role).Rank()
-				}
+				gk := grantKey{role: g.Role, rank: grantRank(g), source: g.Source}
 				if g.Via != nil {
 					gk.via = g.Via.Name
 				}
 				n, ok := gIndex[gk]
 				if !ok {
-					n = len(grants)
+					n = len(m.grants)
 					gIndex[gk] = n
-					grants = append(grants, g)
+					m.grants = append(m.grants, g)
 				}
 				c.grants[gi] = n
-				rank = max(rank, gk.rank)
+				c.rank = max(c.rank, gk.rank)
 			}
-			c.rank = rank
-			if rank == access.LevelAdmin.Rank() && d.Production {
+			if c.rank == access.LevelAdmin.Rank() && d.Production {
 				adminProd[p] = true
 			}
-			pcells[p] = append(pcells[p], c)
+			m.cells[p] = append(m.cells[p], c)
 		}
 	}
-	h.Deployments, h.Principals, h.Cells, h.AdminProd = len(r.Deployments), len(principals), cells, len(adminProd)
+	m.adminProd = len(adminProd)
+	return m
+}
 
-	kinds := map[string]bool{}
+// record writes one array of fields, each written by its function.
+func (w *dataWriter) record(fields ...func()) {
+	w.raw("[")
+	for i, f := range fields {
+		w.sep(i)
+		f()
+	}
+	w.raw("]")
+}
+
+func (w *dataWriter) workspaces(g workspaceGroups) {
+	for i, k := range g.keys {
+		w.sep(i)
+		w.record(func() { w.str(k.id) }, func() { w.str(k.name) })
+	}
+}
+
+func (w *dataWriter) deployments(deps []access.Deployment, g workspaceGroups) {
+	for i, di := range g.order {
+		d := deps[di]
+		w.sep(i)
+		w.record(func() { w.str(d.ID) }, func() { w.str(d.Name) }, func() { w.int(g.index[workspaceKey{d.WorkspaceID, d.Workspace}]) },
+			func() { w.bool(d.Production) }, func() { w.bool(d.InSpec) })
+	}
+}
+
+// kinds writes the kinds of principals, sorted, and returns their indexes.
+func (w *dataWriter) kinds(principals []access.Entry) map[string]int {
+	seen := map[string]bool{}
 	for _, e := range principals {
-		kinds[e.Principal.Kind] = true
+		seen[e.Principal.Kind] = true
 	}
-	kindList := slices.Sorted(func(yield func(string) bool) {
-		for k := range kinds {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	kindIndex := map[string]int{}
-	w.raw(`],"k":[`)
-	for i, k := range kindList {
-		kindIndex[k] = i
+	index := map[string]int{}
+	for i, k := range slices.Sorted(maps.Keys(seen)) {
+		index[k] = i
 		w.sep(i)
-		w.raw("[")
-		w.str(k)
-		w.raw(",")
-		w.str(kindLabel(k))
-		w.raw("]")
+		w.record(func() { w.str(k) }, func() { w.str(kindLabel(k)) })
 	}
-	w.raw(`],"g":[`)
+	return index
+}
+
+func (w *dataWriter) grants(grants []access.Grant) {
 	for i, g := range grants {
-		w.sep(i)
-		rank := g.Level.Rank()
-		if rank == 0 {
-			rank = access.RoleLevel(g.Role).Rank()
-		}
-		short := shortRole(g.Role) + " · "
+		via, short := "", shortRole(g.Role)+" · "
 		if g.Via != nil {
-			short += "via " + g.Via.Name
+			via = g.Via.Name
+			short += "via " + via
 		} else {
 			short += cmpOr(shortSource[g.Source], string(g.Source))
 		}
-		via := ""
-		if g.Via != nil {
-			via = g.Via.Name
-		}
-		w.raw("[")
-		w.str(g.Role)
-		w.raw(",")
-		w.int(rank)
-		w.raw(",")
-		w.str(string(g.Source))
-		w.raw(",")
-		w.str(via)
-		w.raw(",")
-		w.str(short)
-		w.raw(",")
-		w.str(grantText(g))
-		w.raw("]")
+		w.sep(i)
+		w.record(func() { w.str(g.Role) }, func() { w.int(grantRank(g)) }, func() { w.str(string(g.Source)) },
+			func() { w.str(via) }, func() { w.str(short) }, func() { w.str(grantText(g)) })
 	}
-	w.raw(`],"p":[`)
+}
+
+func (w *dataWriter) principals(principals []access.Entry, kinds map[string]int) {
 	for i, e := range principals {
 		w.sep(i)
-		w.raw("[")
-		w.int(kindIndex[e.Principal.Kind])
-		w.raw(",")
-		w.str(e.Principal.ID)
-		w.raw(",")
-		w.str(e.Principal.Name)
-		w.raw(",")
-		w.str(e.Status)
-		w.raw("]")
+		w.record(func() { w.int(kinds[e.Principal.Kind]) }, func() { w.str(e.Principal.ID) }, func() { w.str(e.Principal.Name) }, func() { w.str(e.Status) })
 	}
-	w.raw(`],"c":[`)
-	for i, cs := range pcells {
+}
+
+func (w *dataWriter) cells(cells [][]cellRef) {
+	for i, cs := range cells {
 		w.sep(i)
 		w.raw("[")
 		for j, c := range cs {
@@ -366,38 +384,33 @@ func newHTMLReport(r access.Report) htmlReport {
 		}
 		w.raw("]")
 	}
-	w.raw(`],"s":[`)
-	if r.Since != nil {
-		s := &htmlSince{From: Safe(cmpOr(r.Since.GeneratedAt, "the previous report"))}
-		s.Gained, s.Lost, s.Changed = sinceCounts(r.Since)
-		for i, c := range r.Since.Changes {
-			hc := htmlChange{Change: c.Change, Symbol: changeSymbol[c.Change], Deployment: deploymentTitle(c.Deployment.Workspace, c.Deployment.Name),
-				Kind: kindLabel(c.Principal.Kind), Principal: Safe(c.Principal.Name), ID: Safe(c.Principal.ID), Access: changeText(c)}
-			if i < sinceShown {
-				s.Changes = append(s.Changes, hc)
-				continue
-			}
-			s.More++
-			w.sep(i - sinceShown)
-			w.raw("[")
-			for j, f := range []string{hc.Change, hc.Deployment, hc.Kind, hc.Principal, hc.ID, hc.Access} {
-				w.sep(j)
-				w.str(f)
-			}
-			w.raw("]")
-		}
-		s.Open = len(r.Since.Changes) <= sinceOpen
-		h.Since = s
-	}
-	w.raw("]}")
-	h.data = w.b
-	return h
 }
 
-type cellRef struct {
-	dep, rank int
-	unmanaged bool
-	grants    []int
+// since returns the changes since a previous report the page holds as
+// HTML (the first sinceShown), and writes the others as data.
+func (w *dataWriter) since(since *access.Since) *htmlSince {
+	if since == nil {
+		return nil
+	}
+	s := &htmlSince{From: Safe(cmpOr(since.GeneratedAt, "the previous report")), Open: len(since.Changes) <= sinceOpen}
+	s.Gained, s.Lost, s.Changed = sinceCounts(since)
+	for i, c := range since.Changes {
+		hc := htmlChange{Change: c.Change, Symbol: changeSymbol[c.Change], Deployment: deploymentTitle(c.Deployment.Workspace, c.Deployment.Name),
+			Kind: kindLabel(c.Principal.Kind), Principal: Safe(c.Principal.Name), ID: Safe(c.Principal.ID), Access: changeText(c)}
+		if i < sinceShown {
+			s.Changes = append(s.Changes, hc)
+			continue
+		}
+		s.More++
+		w.sep(i - sinceShown)
+		w.raw("[")
+		for j, f := range []string{hc.Change, hc.Deployment, hc.Kind, hc.Principal, hc.ID, hc.Access} {
+			w.sep(j)
+			w.str(f)
+		}
+		w.raw("]")
+	}
+	return s
 }
 
 // reportScript draws the matrix; it holds no template action and reads
