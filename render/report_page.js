@@ -38,12 +38,19 @@
   }
   var sortedRoles = roleNames.slice().sort();
   for (i = 0; i < G.length; i++) { roleOfGrant[i] = seenRole[G[i][0]]; }
+  // holdsCustom says a cell holds a custom role (level rank 4).
+  function holdsCustom(c) {
+    for (var j = 3; j < c.length; j++) { if (G[c[j]][1] === 4) { return true; } }
+    return false;
+  }
 
   T.indexed = performance.now();
   // Controls.
   WS.forEach(function (w) { option(wsSel, w[0], w[1]); });
-  var lg = el("optgroup"); lg.label = "Level at least";
-  [5, 4, 3, 2].forEach(function (r) { var o = el("option", "", LEVELS[r] + " or more"); o.value = "level:" + LEVELS[r]; lg.appendChild(o); });
+  // As --min-role: a custom role's permissions are unknown, so a level
+  // floor never hides it.
+  var lg = el("optgroup"); lg.label = "Level at least (custom roles kept)";
+  [5, 3, 2].forEach(function (r) { var o = el("option", "", LEVELS[r] + " or more"); o.value = "level:" + LEVELS[r]; lg.appendChild(o); });
   roleSel.appendChild(lg);
   var rg = el("optgroup"); rg.label = "Role";
   sortedRoles.forEach(function (r) { var o = el("option", "", r); o.value = "role:" + r; rg.appendChild(o); });
@@ -129,7 +136,7 @@
       var n = 0;
       for (k = 0; k < cs.length; k++) {
         c = cs[k];
-        var ok = colPos[c[0]] >= 0 && c[1] >= minRank && (um < 0 || c[2] === um);
+        var ok = colPos[c[0]] >= 0 && (c[1] >= minRank || holdsCustom(c)) && (um < 0 || c[2] === um);
         if (ok && role !== -1) {
           ok = false;
           for (j = 3; j < c.length; j++) { if (roleOfGrant[c[j]] === role) { ok = true; break; } }
