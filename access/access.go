@@ -175,6 +175,15 @@ func Compute(in Input) Report {
 	return r
 }
 
+// MarkProduction marks again which deployments are production, by the
+// patterns globs, and records them.
+func (r *Report) MarkProduction(globs []Glob) {
+	r.Production = append([]Glob{}, globs...)
+	for i := range r.Deployments {
+		r.Deployments[i].Production = anyMatch(globs, r.Deployments[i].Name)
+	}
+}
+
 // grants is a subject's access, by source.
 type grants struct {
 	deployments []astroapi.DeploymentRole

@@ -31,7 +31,8 @@ type ReportCmd struct {
 	Workspaces  []string `name:"workspace" sep:"none" help:"Only the deployments of this workspace: its id or name; repeatable." placeholder:"WORKSPACE"`
 	Principals  []string `name:"principal" sep:"none" help:"Only principals whose name or id matches this pattern (case-insensitive; * matches any run of characters, ? one); repeatable." placeholder:"GLOB"`
 	MinRole     string   `name:"min-role" help:"Only grants of at least this level: view, author, operate or admin, or a role (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER). Custom deployment roles are always kept: their permissions are unknown." placeholder:"ROLE"`
-	Production  []string `sep:"none" default:"*prod*" help:"Deployments whose name matches this pattern are production (case-insensitive; repeatable; default *prod*): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
+	Production  []string `sep:"none" help:"Deployments whose name matches this pattern are production (case-insensitive; repeatable; default *prod*): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
+	From        string   `type:"existingfile" help:"Write this saved JSON report (-o json) in the format of -o instead of reading the API: one read, every format, the same snapshot. Needs no credential." placeholder:"REPORT.json"`
 	Globals
 }
 
@@ -39,6 +40,9 @@ type ReportCmd struct {
 // (exit 64) before anything is read.
 func (c *ReportCmd) Validate() error {
 	_, err := c.filter()
+	if c.From != "" && (len(c.Files) > 0 || c.ExpandTeams) {
+		err = errors.Join(err, errors.New("--from renders a saved report: -f and --expand-teams apply when the report is made"))
+	}
 	return errors.Join(c.Globals.Validate(), err)
 }
 
@@ -77,35 +81,22 @@ func (c *ReportCmd) production() []access.Glob {
 	return out
 }
 
-// Run reads the organization (and the spec, when given) and writes the
-// report. It writes nothing to the API.
+// Run reads the organization (and the spec, when given), or a saved
+// report with --from, and writes the report. It writes nothing to the API.
 func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
-	var prev *access.Report
-	if c.Since != "" {
-		data, err := os.ReadFile(c.Since)
-		if err != nil {
-			return exitWith(exitUsage, "--since: %w", err)
-		}
-		r, err := access.Read(data)
-		if err != nil {
-			return exitWith(exitUsage, "--since %s: %w", c.Since, err)
-		}
-		prev = &r
-	}
-	var sp *spec.Spec
-	if len(c.Files) > 0 {
-		var err error
-		if sp, err = spec.LoadWith(c.Files, st.In); err != nil {
-			return err
-		}
-	}
-	in, org, err := c.read(ctx, g, *st, sp)
+	prev, err := readReportFlag("--since", c.Since)
 	if err != nil {
 		return err
 	}
-	in.Production = c.production()
-	r := access.Compute(in)
-	r.TokensyncVersion, r.GeneratedAt = version, time.Now().UTC().Format(time.RFC3339)
+	var r access.Report
+	if c.From != "" {
+		r, err = c.saved()
+	} else {
+		r, err = c.compute(ctx, g, st)
+	}
+	if err != nil {
+		return err
+	}
 	f, _ := c.filter() // checked by Validate
 	if bad := f.Unmatched(r); len(bad) > 0 {
 		return exitWith(exitUsage, "%s", strings.Join(bad, "\n"))
@@ -115,15 +106,73 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		r.Filters = &f
 	}
 	if prev != nil {
-		if prev.Organization != org {
-			fmt.Fprintf(st.Err, "warning: --since %s is a report of organization %s, not %s\n", c.Since, render.Safe(prev.Organization), render.Safe(org))
+		if prev.Organization != r.Organization {
+			fmt.Fprintf(st.Err, "warning: --since %s is a report of organization %s, not %s\n", c.Since, render.Safe(prev.Organization), render.Safe(r.Organization))
 		}
-		if was := filterOf(prev); was.String() != f.String() {
-			fmt.Fprintf(st.Err, "warning: --since %s was made with %s; comparing it narrowed by %s\n", c.Since, render.Safe(was.String()), render.Safe(f.String()))
+		if was, now := filterOf(prev), filterOf(&r); was.String() != now.String() {
+			fmt.Fprintf(st.Err, "warning: --since %s was made with %s; comparing it narrowed by %s\n", c.Since, render.Safe(was.String()), render.Safe(now.String()))
 		}
 		r.Since = access.Diff(f.Apply(*prev), r)
 	}
 	return c.write(*st, r)
+}
+
+// readReportFlag reads the JSON report a flag names, nil when it names
+// none; a file that is not one is a usage error.
+func readReportFlag(flag, path string) (*access.Report, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, exitWith(exitUsage, "%s: %w", flag, err)
+	}
+	r, err := access.Read(data)
+	if err != nil {
+		return nil, exitWith(exitUsage, "%s %s: %w", flag, path, err)
+	}
+	return &r, nil
+}
+
+// compute reads the organization and computes its report.
+func (c *ReportCmd) compute(ctx context.Context, g *Globals, st *Streams) (access.Report, error) {
+	var sp *spec.Spec
+	if len(c.Files) > 0 {
+		var err error
+		if sp, err = spec.LoadWith(c.Files, st.In); err != nil {
+			return access.Report{}, err
+		}
+	}
+	in, err := c.read(ctx, g, *st, sp)
+	if err != nil {
+		return access.Report{}, err
+	}
+	in.Production = c.production()
+	if len(c.Production) == 0 {
+		in.Production = defaultProduction
+	}
+	r := access.Compute(in)
+	r.TokensyncVersion, r.GeneratedAt = version, time.Now().UTC().Format(time.RFC3339)
+	return r, nil
+}
+
+// defaultProduction marks production deployments without --production.
+var defaultProduction = []access.Glob{"*prod*"}
+
+// saved reads the report of --from: the filter it was made with stays,
+// and its production deployments too unless --production is given.
+func (c *ReportCmd) saved() (access.Report, error) {
+	r, err := readReportFlag("--from", c.From)
+	if err != nil {
+		return access.Report{}, err
+	}
+	if f, _ := c.filter(); r.Filters != nil && !f.IsZero() {
+		return access.Report{}, exitWith(exitUsage, "--from %s was made with %s: filter the report it came from instead", c.From, render.Safe(r.Filters.String()))
+	}
+	if len(c.Production) > 0 {
+		r.MarkProduction(c.production())
+	}
+	return *r, nil
 }
 
 // filterOf is the filter a report was made with.
@@ -136,19 +185,19 @@ func filterOf(r *access.Report) access.Filter {
 
 // read observes the organization, resolves the spec against it and, with
 // --expand-teams, lists the members of every team.
-func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.Spec) (access.Input, string, error) {
+func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.Spec) (access.Input, error) {
 	specOrg := ""
 	if sp != nil {
 		specOrg = sp.Organization
 	}
 	sess, err := g.connect(ctx, st, specOrg)
 	if err != nil {
-		return access.Input{}, "", err
+		return access.Input{}, err
 	}
 	defer sess.close()
 	obs, err := observe(ctx, sess)
 	if err != nil {
-		return access.Input{}, "", err
+		return access.Input{}, err
 	}
 	if obs.PerWorkspace {
 		fmt.Fprintf(st.Err, "warning: the credential cannot list the whole organization; the report covers the %d workspace(s) it can see\n", len(obs.Workspaces))
@@ -157,17 +206,17 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 	if sp != nil {
 		desired, err := sync.Resolve(sp, obs)
 		if err != nil {
-			return access.Input{}, "", &unresolvedError{org: sess.org, err: err}
+			return access.Input{}, &unresolvedError{org: sess.org, err: err}
 		}
 		printNotes(st, desired.Notes)
 		in.Desired = &desired
 	}
 	if c.ExpandTeams {
 		if in.Members, err = teamMembers(ctx, sess, obs.Subjects, g.Parallelism); err != nil {
-			return access.Input{}, "", err
+			return access.Input{}, err
 		}
 	}
-	return in, sess.org, nil
+	return in, nil
 }
 
 // teamMembers lists the members of every team, at most parallelism at
