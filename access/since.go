@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -47,7 +48,7 @@ func Read(data []byte) (Report, error) {
 	var r Report
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&r); err != nil {
-		return Report{}, fmt.Errorf("read report: %w", err)
+		return Report{}, fmt.Errorf("read report: %s%w", position(data, err), err)
 	}
 	if r.FormatVersion != FormatVersion {
 		return Report{}, fmt.Errorf("read report: format_version %q, want %q (a JSON report of tokensync report -o json)", r.FormatVersion, FormatVersion)
@@ -62,6 +63,28 @@ func Read(data []byte) (Report, error) {
 		}
 	}
 	return r, nil
+}
+
+// position is "line L, column C: " of a JSON syntax or type error, from
+// its byte offset, or "" for another error.
+func position(data []byte, err error) string {
+	var offset int64
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		offset = syntax.Offset
+	case errors.As(err, &typ):
+		offset = typ.Offset
+	default:
+		return ""
+	}
+	// The offset is just past the byte at fault (the end of a value of
+	// the wrong type).
+	before := data[:max(0, min(int(offset)-1, len(data)))]
+	line := 1 + bytes.Count(before, []byte("\n"))
+	col := len(before) - bytes.LastIndexByte(before, '\n') // 1-based: LastIndexByte is -1 on line 1
+	return fmt.Sprintf("line %d, column %d: ", line, col)
 }
 
 // Diff is what changed from before to now: every cell gained, lost or

@@ -105,3 +105,17 @@ func TestDiffNullGrants(t *testing.T) {
 		}
 	}
 }
+
+// TestReadSaysWhere: a broken report is refused with the line and column
+// of the fault.
+func TestReadSaysWhere(t *testing.T) {
+	for _, tt := range []struct{ doc, want string }{
+		{"{\n  \"format_version\": \"1\",\n  \"deployments\": [,]\n}", "read report: line 3, column 19: invalid character ','"},
+		{"{\n  \"format_version\": \"1\",\n  \"spec\": \"yes\"\n}", "read report: line 3, column 15: json: cannot unmarshal string"},
+	} {
+		_, err := Read([]byte(tt.doc))
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("Read(%q) = %v, want it to start %q", tt.doc, err, tt.want)
+		}
+	}
+}
