@@ -107,6 +107,9 @@ type Report struct {
 	TeamsExpanded bool `json:"teams_expanded"`
 	// Production are the patterns that mark production deployments.
 	Production []Glob `json:"production"`
+	// RoleLevels are the levels given to custom deployment roles
+	// (--role-level); a custom role not in it has level custom.
+	RoleLevels RoleLevels `json:"role_levels,omitempty"`
 	// Filters narrowed the report (--deployment, --workspace, --principal,
 	// --min-role); absent when nothing was left out.
 	Filters     *Filter      `json:"filters,omitempty"`
@@ -125,6 +128,8 @@ type Input struct {
 	Members map[string][]astroapi.TeamMember
 	// Production are the patterns of production deployments' names.
 	Production []Glob
+	// RoleLevels are the levels given to custom deployment roles.
+	RoleLevels RoleLevels
 }
 
 // cellKey identifies a cell: a deployment and a principal.
@@ -135,8 +140,9 @@ type cellKey struct{ dep, kind, id string }
 func Compute(in Input) Report {
 	obs := in.Observed
 	r := Report{FormatVersion: FormatVersion, Organization: obs.Organization, Spec: in.Desired != nil, TeamsExpanded: in.Members != nil,
-		Production: append([]Glob{}, in.Production...), Deployments: []Deployment{}}
+		Production: append([]Glob{}, in.Production...), RoleLevels: in.RoleLevels, Deployments: []Deployment{}}
 	b := newBuilder(obs)
+	b.levels = in.RoleLevels
 	users := map[string]sync.Subject{}
 	for _, s := range obs.Subjects {
 		if s.Kind == sync.KindUser {
@@ -175,6 +181,21 @@ func Compute(in Input) Report {
 	return r
 }
 
+// Relevel gives custom deployment roles the levels m and works out every
+// grant's and cell's level again.
+func (r *Report) Relevel(m RoleLevels) {
+	r.RoleLevels = m
+	for i := range r.Deployments {
+		for j := range r.Deployments[i].Access {
+			e := &r.Deployments[i].Access[j]
+			for k := range e.Grants {
+				e.Grants[k].Level = m.Of(e.Grants[k].Role)
+			}
+			e.Level = highest(e.Grants)
+		}
+	}
+}
+
 // MarkProduction marks again which deployments are production, by the
 // patterns globs, and records them.
 func (r *Report) MarkProduction(globs []Glob) {
@@ -211,6 +232,7 @@ type builder struct {
 	wsName map[string]string
 	cells  map[string][]*Entry // deployment id → its cells, in order of first grant
 	index  map[cellKey]*Entry
+	levels RoleLevels
 }
 
 func newBuilder(obs *sync.Observed) *builder {
@@ -251,7 +273,7 @@ func (b *builder) grant(dep string, p Ref, status string, g Grant) {
 	if !b.known[dep] {
 		return // a role on a deployment the credential cannot see
 	}
-	g.Level = RoleLevel(g.Role)
+	g.Level = b.levels.Of(g.Role)
 	k := cellKey{dep, p.Kind, p.ID}
 	e := b.index[k]
 	if e == nil {

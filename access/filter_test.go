@@ -1,23 +1,29 @@
 package access
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/sync"
 )
 
 // filterOrg is org with a token of every level and a custom role, and a
 // user who reaches a whole workspace.
 func filterOrg() Report {
-	return Compute(Input{Observed: org(
+	return Compute(Input{Observed: filterObserved(), Production: []Glob{"*1"}})
+}
+
+func filterObserved() *sync.Observed {
+	return org(
 		tok("ci", "WORKSPACE", ws("ws-a", "WORKSPACE_AUTHOR"), dep("d-a1", "DEPLOYMENT_ADMIN")),
 		tok("viewer", "WORKSPACE", ws("ws-b", "WORKSPACE_MEMBER"), dep("d-b1", "DAG_VIEWER_CUSTOM")),
 		tok("ops", "ORGANIZATION", orgRole("ORGANIZATION_MEMBER"), ws("ws-b", "WORKSPACE_OPERATOR")),
 		alice,
-	), Production: []Glob{"*1"}})
+	)
 }
 
 func TestFilter(t *testing.T) {
@@ -198,5 +204,59 @@ func TestReadDerivesLevels(t *testing.T) {
 	}
 	if got := (Filter{MinLevel: LevelAdmin}).Apply(r); len(got.Deployments) != 1 || len(got.Deployments[0].Access[0].Grants) != 1 {
 		t.Errorf("min level on a read report: %+v", got.Deployments)
+	}
+}
+
+// TestRoleLevelsRateCustomRoles: a level given to a custom role replaces
+// "custom", so --min-role filters it like a built-in one; a saved report
+// keeps the levels it was given.
+func TestRoleLevelsRateCustomRoles(t *testing.T) {
+	in := Input{Observed: filterObserved(), RoleLevels: RoleLevels{"DAG_VIEWER_CUSTOM": LevelView}}
+	r := Compute(in)
+	got := Filter{MinLevel: LevelOperate}.Apply(r)
+	want := map[string][]string{
+		"d-a1 workspaceToken:ci":     {"DEPLOYMENT_ADMIN (deployment)"},
+		"d-a1 user:alice":            {"DEPLOYMENT_ADMIN (deployment)"},
+		"d-b1 organizationToken:ops": {"WORKSPACE_OPERATOR (workspace)"},
+	}
+	if diff := cmp.Diff(want, cells(got)); diff != "" {
+		t.Errorf("a rated custom role is filtered by its level (-want +got):\n%s", diff)
+	}
+	doc, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := Read(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(cells(got), cells(Filter{MinLevel: LevelOperate}.Apply(read))); diff != "" {
+		t.Errorf("the saved report forgot its role levels (-want +got):\n%s", diff)
+	}
+	read.Relevel(nil)
+	if _, kept := cells(Filter{MinLevel: LevelOperate}.Apply(read))["d-b1 workspaceToken:viewer"]; !kept {
+		t.Error("after Relevel(nil) the custom role is unknown again, so --min-role keeps it; it was dropped")
+	}
+	if _, err := Read([]byte(`{"format_version":"1","role_levels":{"X":"root"}}`)); err == nil || !strings.Contains(err.Error(), `"root" is not a level for X`) {
+		t.Errorf("a bad saved role level: %v", err)
+	}
+}
+
+func TestParseRoleLevel(t *testing.T) {
+	if role, l, err := ParseRoleLevel("DAG_DEPLOYER=Author"); err != nil || role != "DAG_DEPLOYER" || l != LevelAuthor {
+		t.Errorf("ParseRoleLevel = %q, %q, %v", role, l, err)
+	}
+	for in, says := range map[string]string{
+		"DAG_DEPLOYER":            "want CUSTOM_ROLE=LEVEL",
+		"=view":                   "want CUSTOM_ROLE=LEVEL",
+		"DEPLOYMENT_ADMIN=view":   "is a built-in role",
+		"workspace_owner=view":    "is a built-in role",
+		"WORKSPACE_ACCESSOR=view": "is a built-in role",
+		"DAG_DEPLOYER=custom":     "the level must be",
+		"DAG_DEPLOYER=superuser":  "the level must be",
+	} {
+		if _, _, err := ParseRoleLevel(in); err == nil || !strings.Contains(err.Error(), says) {
+			t.Errorf("ParseRoleLevel(%q) = %v, want it to say %q", in, err, says)
+		}
 	}
 }

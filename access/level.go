@@ -52,11 +52,40 @@ var roleLevels = map[string]Level{
 
 // RoleLevel is the level of a role that reaches a deployment: a built-in
 // one's, or custom.
-func RoleLevel(role string) Level {
+func RoleLevel(role string) Level { return RoleLevels(nil).Of(role) }
+
+// RoleLevels are the levels a user gives custom deployment roles
+// (--role-level DAG_DEPLOYER=author), whose permissions tokensync cannot
+// read.
+type RoleLevels map[string]Level
+
+// Of is the level of role: a built-in role's, the one given for a custom
+// role, or custom.
+func (m RoleLevels) Of(role string) Level {
 	if l, ok := roleLevels[role]; ok {
 		return l
 	}
+	if l, ok := m[role]; ok {
+		return l
+	}
 	return LevelCustom
+}
+
+// ParseRoleLevel reads one --role-level: CUSTOM_ROLE=LEVEL, where LEVEL is
+// view, author, operate or admin, and the role is not a built-in one.
+func ParseRoleLevel(s string) (role string, l Level, err error) {
+	role, level, ok := strings.Cut(s, "=")
+	switch {
+	case !ok || role == "":
+		return "", "", fmt.Errorf("%q: want CUSTOM_ROLE=LEVEL, e.g. DAG_DEPLOYER=author", s)
+	case roleLevels[strings.ToUpper(role)] != "" || strings.EqualFold(role, "WORKSPACE_ACCESSOR"):
+		return "", "", fmt.Errorf("%q: %s is a built-in role, whose level is fixed", s, role)
+	}
+	l = Level(strings.ToLower(level))
+	if l == LevelCustom || l.Rank() == 0 {
+		return "", "", fmt.Errorf("%q: the level must be view, author, operate or admin", s)
+	}
+	return role, l, nil
 }
 
 // ParseLevel reads --min-role: a level (view, author, operate, admin) or a
@@ -82,8 +111,8 @@ func (l Level) atLeast(min Level) bool {
 func highest(gs []Grant) Level {
 	var top Level
 	for _, g := range gs {
-		if l := RoleLevel(g.Role); l.Rank() > top.Rank() {
-			top = l
+		if g.Level.Rank() > top.Rank() {
+			top = g.Level
 		}
 	}
 	return top

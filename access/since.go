@@ -53,15 +53,12 @@ func Read(data []byte) (Report, error) {
 	if r.FormatVersion != FormatVersion {
 		return Report{}, fmt.Errorf("read report: format_version %q, want %q (a JSON report of tokensync report -o json)", r.FormatVersion, FormatVersion)
 	}
-	for i := range r.Deployments {
-		for j := range r.Deployments[i].Access {
-			e := &r.Deployments[i].Access[j]
-			for k := range e.Grants {
-				e.Grants[k].Level = RoleLevel(e.Grants[k].Role)
-			}
-			e.Level = highest(e.Grants)
+	for role, l := range r.RoleLevels {
+		if l == LevelCustom || l.Rank() == 0 {
+			return Report{}, fmt.Errorf("read report: role_levels: %q is not a level for %s (view, author, operate or admin)", l, role)
 		}
 	}
+	r.Relevel(r.RoleLevels)
 	return r, nil
 }
 

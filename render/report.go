@@ -57,6 +57,9 @@ func grantText(g access.Grant) string {
 	s := Safe(g.Role) + " (" + string(g.Source)
 	if access.RoleLevel(g.Role) == access.LevelCustom {
 		s += ", custom role"
+		if g.Level != access.LevelCustom && g.Level != "" {
+			s += ": " + string(g.Level) // --role-level
+		}
 	}
 	if g.Via != nil {
 		s += ", via team " + Safe(g.Via.Name)

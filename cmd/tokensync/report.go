@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -32,6 +33,7 @@ type ReportCmd struct {
 	Principals  []string `name:"principal" sep:"none" help:"Only principals whose name or id matches this pattern (case-insensitive; * matches any run of characters, ? one); repeatable." placeholder:"GLOB"`
 	MinRole     string   `name:"min-role" help:"Only grants of at least this level: view, author, operate or admin, or a role (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER). Custom deployment roles are always kept: their permissions are unknown." placeholder:"ROLE"`
 	Production  []string `sep:"none" help:"Deployments whose name matches this pattern are production (case-insensitive; repeatable; default *prod*): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
+	RoleLevel   []string `name:"role-level" sep:"none" help:"The level of a custom deployment role, as CUSTOM_ROLE=LEVEL (view, author, operate or admin); repeatable. Without it a custom role's level is unknown, and --min-role keeps it." placeholder:"ROLE=LEVEL"`
 	From        string   `type:"existingfile" help:"Write this saved JSON report (-o json) in the format of -o instead of reading the API: one read, every format, the same snapshot. Needs no credential." placeholder:"REPORT.json"`
 	Globals
 }
@@ -60,6 +62,9 @@ func (c *ReportCmd) filter() (access.Filter, error) {
 			return f, errors.New("--deployment and --workspace need a name or id, not an empty value")
 		}
 	}
+	if _, err := c.roleLevels(); err != nil {
+		return f, err
+	}
 	if c.MinRole != "" {
 		l, err := access.ParseLevel(c.MinRole)
 		if err != nil {
@@ -68,6 +73,22 @@ func (c *ReportCmd) filter() (access.Filter, error) {
 		f.MinLevel = l
 	}
 	return f, nil
+}
+
+// roleLevels are the --role-level values, nil without any.
+func (c *ReportCmd) roleLevels() (access.RoleLevels, error) {
+	if len(c.RoleLevel) == 0 {
+		return nil, nil
+	}
+	m := access.RoleLevels{}
+	for _, v := range c.RoleLevel {
+		role, l, err := access.ParseRoleLevel(v)
+		if err != nil {
+			return nil, fmt.Errorf("--role-level %w", err)
+		}
+		m[role] = l
+	}
+	return m, nil
 }
 
 // production are the --production patterns.
@@ -105,6 +126,9 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		r = f.Apply(r)
 		r.Filters = &f
 	}
+	if f.MinLevel != "" {
+		noteUnratedRoles(st, r)
+	}
 	if prev != nil {
 		if prev.Organization != r.Organization {
 			fmt.Fprintf(st.Err, "warning: --since %s is a report of organization %s, not %s\n", c.Since, render.Safe(prev.Organization), render.Safe(r.Organization))
@@ -115,6 +139,30 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		r.Since = access.Diff(f.Apply(*prev), r)
 	}
 	return c.write(*st, r)
+}
+
+// noteUnratedRoles says which custom roles --min-role kept only because
+// their level is unknown, and how to give them one.
+func noteUnratedRoles(st *Streams, r access.Report) {
+	seen := map[string]bool{}
+	for _, d := range r.Deployments {
+		for _, e := range d.Access {
+			for _, g := range e.Grants {
+				if g.Level == access.LevelCustom {
+					seen[g.Role] = true
+				}
+			}
+		}
+	}
+	if len(seen) == 0 {
+		return
+	}
+	roles := slices.Sorted(maps.Keys(seen))
+	for i, role := range roles {
+		roles[i] = render.Safe(role)
+	}
+	fmt.Fprintf(st.Err, "note: --min-role keeps the custom role(s) %s: their permissions are unknown; --role-level %s=LEVEL gives one a level\n",
+		strings.Join(roles, ", "), roles[0])
 }
 
 // readReportFlag reads the JSON report a flag names, nil when it names
@@ -148,6 +196,7 @@ func (c *ReportCmd) compute(ctx context.Context, g *Globals, st *Streams) (acces
 		return access.Report{}, err
 	}
 	in.Production = c.production()
+	in.RoleLevels, _ = c.roleLevels() // checked by Validate
 	if len(c.Production) == 0 {
 		in.Production = defaultProduction
 	}
@@ -171,6 +220,10 @@ func (c *ReportCmd) saved() (access.Report, error) {
 	}
 	if len(c.Production) > 0 {
 		r.MarkProduction(c.production())
+	}
+	if len(c.RoleLevel) > 0 {
+		m, _ := c.roleLevels() // checked by Validate
+		r.Relevel(m)
 	}
 	return *r, nil
 }

@@ -166,3 +166,45 @@ func TestReportSinceNarrowed(t *testing.T) {
 		t.Errorf("stderr %q", r.stderr)
 	}
 }
+
+// TestReportRoleLevel: --role-level rates a custom role, so --min-role
+// filters it; the report records the levels and --from applies new ones;
+// the custom roles still unrated are named on stderr; bad values exit 64.
+func TestReportRoleLevel(t *testing.T) {
+	r, _ := exampleReport(t, "-o", "json", "--min-role", "operate", "--role-level", "DEPLOYMENT_VIEWER=view", "--role-level", "DAG_DEPLOYER=author")
+	wantCode(t, r, exitOK)
+	rep := readReport(t, r)
+	if !cmp.Equal(rep.RoleLevels, access.RoleLevels{"DEPLOYMENT_VIEWER": access.LevelView, "DAG_DEPLOYER": access.LevelAuthor}) {
+		t.Errorf("role levels recorded %v", rep.RoleLevels)
+	}
+	cells := cellsOf(rep)
+	for _, gone := range []string{"data-platform/analytics-prod organizationToken:org-observer", "data-platform/analytics-prod workspaceToken:dbt-cloud-runner"} {
+		if got, ok := cells[gone]; ok {
+			t.Errorf("%s kept: %s", gone, got)
+		}
+	}
+	if got := cells["ml-platform/training-prod workspaceToken:feature-pipeline"]; got != "AIRFLOW_OPERATOR (deployment); WORKSPACE_OPERATOR (workspace) !" { // ! unmanaged
+		t.Errorf("feature-pipeline: %q, want its unrated custom role kept beside its operator role", got)
+	}
+	if want := "note: --min-role keeps the custom role(s) AIRFLOW_OPERATOR: their permissions are unknown; --role-level AIRFLOW_OPERATOR=LEVEL gives one a level\n"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+
+	saved := filepath.Join(t.TempDir(), "all.json")
+	r, _ = exampleReport(t, "-o", "json", "--out", saved)
+	wantCode(t, r, exitOK)
+	offline := &cli{t: t, env: map[string]string{}}
+	r = offline.runRaw("report", "--from", saved, "--role-level", "AIRFLOW_OPERATOR=admin", "--deployment", "ml-platform/training-prod")
+	wantCode(t, r, exitOK)
+	if !strings.Contains(r.stdout, "AIRFLOW_OPERATOR (deployment, custom role: admin)") {
+		t.Errorf("--from --role-level:\n%s", r.stdout)
+	}
+
+	for _, bad := range []string{"DEPLOYMENT_ADMIN=view", "DAG_DEPLOYER", "DAG_DEPLOYER=root"} {
+		r, srv := exampleReport(t, "--role-level", bad)
+		wantCode(t, r, exitUsage)
+		if !strings.Contains(r.stderr, "--role-level ") || len(srv.Stats().Requests) != 0 {
+			t.Errorf("--role-level %s: stderr %q, %d routes requested", bad, r.stderr, len(srv.Stats().Requests))
+		}
+	}
+}
