@@ -31,7 +31,7 @@ type ReportCmd struct {
 	Deployments []string `name:"deployment" sep:"none" help:"Only this deployment: its id, name or workspace/name; repeatable." placeholder:"DEPLOYMENT"`
 	Workspaces  []string `name:"workspace" sep:"none" help:"Only the deployments of this workspace: its id or name; repeatable." placeholder:"WORKSPACE"`
 	Principals  []string `name:"principal" sep:"none" help:"Only principals whose name or id matches this pattern (case-insensitive; * matches any run of characters, ? one); repeatable." placeholder:"GLOB"`
-	MinRole     string   `name:"min-role" help:"Only grants of at least this level: view, author, operate or admin, or a role (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER). Custom deployment roles are always kept: their permissions are unknown." placeholder:"ROLE"`
+	MinRole     string   `name:"min-role" help:"Only grants of at least this level: view, author, operate or admin, or a role (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER). Custom deployment roles are kept unless --role-level rates them: their permissions are unknown." placeholder:"ROLE"`
 	Production  []string `sep:"none" help:"Deployments whose name matches this pattern are production (case-insensitive; repeatable; default *prod*): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
 	RoleLevel   []string `name:"role-level" sep:"none" help:"The level of a custom deployment role, as CUSTOM_ROLE=LEVEL (view, author, operate or admin); repeatable. Without it a custom role's level is unknown, and --min-role keeps it." placeholder:"ROLE=LEVEL"`
 	From        string   `type:"existingfile" help:"Write this saved JSON report (-o json) in the format of -o instead of reading the API: one read, every format, the same snapshot. Needs no credential." placeholder:"REPORT.json"`
@@ -42,6 +42,9 @@ type ReportCmd struct {
 // (exit 64) before anything is read.
 func (c *ReportCmd) Validate() error {
 	_, err := c.filter()
+	if _, rerr := c.roleLevels(); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
 	if c.From != "" && (len(c.Files) > 0 || c.ExpandTeams) {
 		err = errors.Join(err, errors.New("--from renders a saved report: -f and --expand-teams apply when the report is made"))
 	}
@@ -61,9 +64,6 @@ func (c *ReportCmd) filter() (access.Filter, error) {
 		if ref == "" {
 			return f, errors.New("--deployment and --workspace need a name or id, not an empty value")
 		}
-	}
-	if _, err := c.roleLevels(); err != nil {
-		return f, err
 	}
 	if c.MinRole != "" {
 		l, err := access.ParseLevel(c.MinRole)
@@ -136,7 +136,7 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		if was, now := filterOf(prev), filterOf(&r); was.String() != now.String() {
 			fmt.Fprintf(st.Err, "warning: --since %s was made with %s; comparing it narrowed by %s\n", c.Since, render.Safe(was.String()), render.Safe(now.String()))
 		}
-		r.Since = access.Diff(f.Apply(*prev), r)
+		r.Since = access.Diff(filterOf(&r).Apply(*prev), r)
 	}
 	return c.write(*st, r)
 }

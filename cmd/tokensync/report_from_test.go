@@ -141,3 +141,20 @@ func TestReadmeWeeklyAudit(t *testing.T) {
 		}
 	}
 }
+
+// TestReportFromNarrowedSince: a saved report made with a filter, written
+// again --since an unfiltered one, compares within that filter: what the
+// filter left out is not "lost".
+func TestReportFromNarrowedSince(t *testing.T) {
+	c := newCLI(t, testState)
+	all := filepath.Join(c.dir, "all.json")
+	wantCode(t, c.run("report", "-o", "json", "--out", all), exitOK)
+	narrowed := filepath.Join(c.dir, "narrow.json")
+	wantCode(t, c.run("report", "-o", "json", "--workspace", "ws-a", "--out", narrowed), exitOK)
+	offline := &cli{t: t, dir: c.dir, env: map[string]string{}}
+	r := offline.runRaw("report", "--from", narrowed, "--since", all)
+	wantCode(t, r, exitOK)
+	if !strings.Contains(r.stdout, "0 gained, 0 lost, 0 changed.") {
+		t.Errorf("--from a narrowed report --since the whole one:\n%s", r.stdout)
+	}
+}
