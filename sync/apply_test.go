@@ -417,9 +417,14 @@ func TestNewRoles(t *testing.T) {
 			want: []astroapi.Role{depRole("dep-a", "Y"), ws},
 		},
 		{
-			name: "an entry already holding the role is kept as read",
+			name: "an entry holding the role in another case gets the role named, in place",
 			read: []astroapi.Role{ws, depRole("dep-a", "deployment_admin")}, changes: []Change{add("dep-a", "DEPLOYMENT_ADMIN")},
-			want: []astroapi.Role{ws, depRole("dep-a", "deployment_admin")},
+			want: []astroapi.Role{ws, depRole("dep-a", "DEPLOYMENT_ADMIN")},
+		},
+		{
+			name: "a custom role is written exactly as named, never one that differs in case",
+			read: []astroapi.Role{ws, depRole("dep-a", "READER")}, changes: []Change{add("dep-a", "Reader")},
+			want: []astroapi.Role{ws, depRole("dep-a", "Reader")},
 		},
 		{
 			name: "remove of an entry already gone",

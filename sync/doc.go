@@ -33,8 +33,10 @@
 // deployment API token; an INACTIVE or BANNED user given a role; a role
 // that is neither DEPLOYMENT_ADMIN nor an existing custom role of
 // DEPLOYMENT scope allowed in the deployment's workspace; a listed subject
-// that matches its kind's ignore globs. Role names match case-insensitively
-// and resolve to the API's spelling.
+// that matches its kind's ignore globs. A built-in role name matches in
+// any case and resolves upper case, as the API stores it; a custom role
+// name matches only exactly, and a name that matches custom roles only
+// when case is ignored is an error that lists every candidate.
 //
 // Compute is pure: no I/O, clock, logging or mutation of its inputs; the
 // same inputs give the same Plan, sorted by deployment name, deployment id,
@@ -70,8 +72,8 @@
 // # Decision table
 //
 // For each key (managed deployment, subject), with R the role in the spec
-// and O the role observed ("-" for none). Roles compare case-insensitively
-// (built-in names upper-cased, custom names as the API spells them). An
+// and O the role observed ("-" for none). Roles compare exactly, both in
+// the API's spelling (built-in names upper case, custom names as named). An
 // ignore or protect glob matches a subject's id or name; a username, as
 // usernames are compared, in any case.
 //

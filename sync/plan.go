@@ -55,9 +55,13 @@ func count(changes []Change) (add, change, remove int) {
 	return add, change, remove
 }
 
-// sameRole compares role names the way the API does: case-insensitively.
-// Built-in names are upper case; custom role names are the API's spelling.
-func sameRole(a, b string) bool { return strings.EqualFold(a, b) }
+// sameRole reports whether a and b are the same role: exactly equal. Both
+// sides are the API's spelling: Resolve upper-cases a built-in name given
+// in any case, and the API answers built-in names upper case; a custom
+// role is named by its exact name, and Astro tells custom roles apart by
+// case ("Reader" and "READER" are two roles). A role read in another case
+// than the API's is therefore another role, never the same one.
+func sameRole(a, b string) bool { return a == b }
 
 // Matches reports whether one of patterns (path.Match globs) matches the
 // name or id of s, as the spec's ignore lists and --protect match.

@@ -108,10 +108,17 @@ func TestComputeDecisionTable(t *testing.T) {
 			name: "listed, same role observed: nothing", tok: ws(depRole("dep-a", "DEPLOYMENT_ADMIN")), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)), optPrune: true,
 		},
 		{
-			name: "built-in role compares upper-cased", tok: ws(depRole("dep-a", "deployment_admin")), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)),
+			// The API answers built-in names upper case: a role read in
+			// another case is a custom role of that name, not the built-in.
+			name: "built-in name read in another case is another role: update", tok: ws(depRole("dep-a", "deployment_admin")), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)),
+			wantChanges: []Change{{Action: Update, Deployment: alphaRef, Subject: bot, Before: "deployment_admin", After: "DEPLOYMENT_ADMIN", Source: ptr(at(12))}},
 		},
 		{
-			name: "custom role compares with the API's spelling", tok: ws(depRole("dep-a", "dag_deployer")), entry: ptr(present(ws(), "DAG_Deployer", 12)),
+			name: "custom roles that differ only in case are two roles: update", tok: ws(depRole("dep-a", "Reader")), entry: ptr(present(ws(), "READER", 12)),
+			wantChanges: []Change{{Action: Update, Deployment: alphaRef, Subject: bot, Before: "Reader", After: "READER", Source: ptr(at(12))}},
+		},
+		{
+			name: "custom role held exactly: nothing", tok: ws(depRole("dep-a", "Reader")), entry: ptr(present(ws(), "Reader", 12)), optPrune: true,
 		},
 		{
 			name: "state absent, observed: remove", tok: ws(depRole("dep-a", "DAG_DEPLOYER")), entry: ptr(absent(ws(), 12)),

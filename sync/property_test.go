@@ -63,6 +63,8 @@ func genWorld(t *rapid.T) world {
 			{ID: "r1", Name: "DAG_DEPLOYER", ScopeType: "DEPLOYMENT"},
 			{ID: "r2", Name: "OBSERVER", ScopeType: "DEPLOYMENT", RestrictedWorkspaceIDs: []string{"ws0"}},
 			{ID: "r3", Name: "WS_VIEWER", ScopeType: "WORKSPACE"},
+			{ID: "r4", Name: "Reader", ScopeType: "DEPLOYMENT"},
+			{ID: "r5", Name: "READER", ScopeType: "DEPLOYMENT"},
 		},
 	}
 	for i := range rapid.IntRange(1, 3).Draw(t, "workspaces") {
@@ -72,7 +74,7 @@ func genWorld(t *rapid.T) world {
 		ws := rapid.IntRange(0, len(obs.Workspaces)-1).Draw(t, "deployment workspace")
 		obs.Deployments = append(obs.Deployments, astroapi.Deployment{ID: fmt.Sprintf("dep%d", i), Name: fmt.Sprintf("d%d", i), WorkspaceID: obs.Workspaces[ws].ID})
 	}
-	observedRole := rapid.SampledFrom([]string{"DEPLOYMENT_ADMIN", "deployment_admin", "DAG_DEPLOYER", "OBSERVER"})
+	observedRole := rapid.SampledFrom([]string{"DEPLOYMENT_ADMIN", "deployment_admin", "DAG_DEPLOYER", "OBSERVER", "Reader", "READER"})
 	maybeDAG := func(roles []astroapi.Role, dep string) []astroapi.Role {
 		switch rapid.IntRange(0, 3).Draw(t, "dag") {
 		case 1:
@@ -170,7 +172,7 @@ func genWorld(t *rapid.T) world {
 				sd.Lists = append(sd.Lists, k)
 			}
 		}
-		roles := []string{"DEPLOYMENT_ADMIN", "deployment_admin", "DAG_DEPLOYER", "dag_deployer"}
+		roles := []string{"DEPLOYMENT_ADMIN", "deployment_admin", "DAG_DEPLOYER", "Reader", "READER"}
 		if dep.WorkspaceID == "ws0" {
 			roles = append(roles, "OBSERVER")
 		}
@@ -351,7 +353,7 @@ func TestPropertyApply(t *testing.T) {
 						t.Fatalf("%s on %s: holds %v, want no role", labelID(b.SubjectRef), dep, now)
 					}
 				default:
-					if len(now) != 1 || !strings.EqualFold(now[0], e.role) {
+					if len(now) != 1 || now[0] != astroapi.CanonicalRole(e.role) {
 						t.Fatalf("%s on %s: holds %v, want exactly %s", labelID(b.SubjectRef), dep, now, e.role)
 					}
 				}

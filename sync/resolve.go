@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tokensync/tokensync/astroapi"
@@ -17,9 +18,10 @@ type resolver struct {
 	wsByID       map[string]*astroapi.Workspace
 	wsByName     map[string][]*astroapi.Workspace
 	depByID      map[string]*astroapi.Deployment
-	byID         map[string]*Subject              // every subject, by id
-	byName       map[string]map[string][]*Subject // family → name as matched → subjects
-	roleByUpper  map[string]*astroapi.CustomRole
+	byID         map[string]*Subject               // every subject, by id
+	byName       map[string]map[string][]*Subject  // family → name as matched → subjects
+	roleByName   map[string]*astroapi.CustomRole   // custom roles by exact name; the first of a name counts
+	roleByFold   map[string][]*astroapi.CustomRole // custom roles by upper-cased name, for the error of a name in another case
 	suggestRoles []string
 	errs         spec.ErrorList
 	notes        []Note
@@ -111,13 +113,14 @@ func comparePos(a, b spec.Pos) int {
 
 func newResolver(obs *Observed) *resolver {
 	r := &resolver{
-		obs:         obs,
-		wsByID:      make(map[string]*astroapi.Workspace),
-		wsByName:    make(map[string][]*astroapi.Workspace),
-		depByID:     make(map[string]*astroapi.Deployment),
-		byID:        make(map[string]*Subject),
-		byName:      make(map[string]map[string][]*Subject),
-		roleByUpper: make(map[string]*astroapi.CustomRole),
+		obs:        obs,
+		wsByID:     make(map[string]*astroapi.Workspace),
+		wsByName:   make(map[string][]*astroapi.Workspace),
+		depByID:    make(map[string]*astroapi.Deployment),
+		byID:       make(map[string]*Subject),
+		byName:     make(map[string]map[string][]*Subject),
+		roleByName: make(map[string]*astroapi.CustomRole),
+		roleByFold: make(map[string][]*astroapi.CustomRole),
 	}
 	for i := range obs.Workspaces {
 		w := &obs.Workspaces[i]
@@ -143,10 +146,11 @@ func newResolver(obs *Observed) *resolver {
 	r.suggestRoles = []string{astroapi.RoleDeploymentAdmin}
 	for i := range obs.CustomRoles {
 		c := &obs.CustomRoles[i]
-		up := strings.ToUpper(c.Name)
-		if prev, dup := r.roleByUpper[up]; !dup || (prev.Name != up && c.Name == up) {
-			r.roleByUpper[up] = c
+		if _, dup := r.roleByName[c.Name]; !dup {
+			r.roleByName[c.Name] = c
 		}
+		up := strings.ToUpper(c.Name)
+		r.roleByFold[up] = append(r.roleByFold[up], c)
 		if strings.EqualFold(c.ScopeType, astroapi.ScopeDeployment) {
 			r.suggestRoles = append(r.suggestRoles, c.Name)
 		}
@@ -266,29 +270,48 @@ func (r *resolver) deployment(sd spec.Deployment) *astroapi.Deployment {
 
 // role resolves a deployment role name to the API's spelling, or returns
 // why it cannot be used on dep (nil when the deployment did not resolve).
+// A built-in role matches in any case and resolves upper case, as the API
+// stores it; a custom role matches only its exact name. A name that
+// matches custom roles only when case is ignored is refused, naming every
+// candidate: Astro tells custom roles apart by case, so taking one for
+// another would write a role the spec does not name.
 func (r *resolver) role(name string, dep *astroapi.Deployment) (string, string) {
-	up := strings.ToUpper(name)
-	if up == astroapi.RoleDeploymentAdmin {
-		return up, ""
-	}
 	if name == "" {
 		return "", "missing role"
 	}
-	if c := r.roleByUpper[up]; c != nil {
-		if !strings.EqualFold(c.ScopeType, astroapi.ScopeDeployment) {
-			return "", fmt.Sprintf("role %q is a %s role, not a deployment role", name, c.ScopeType)
+	if astroapi.IsBuiltinRole(name) {
+		if !astroapi.BuiltinDeploymentRole(name) {
+			return "", fmt.Sprintf("role %q is not a deployment role", name)
 		}
-		if dep != nil && len(c.RestrictedWorkspaceIDs) > 0 && !slices.Contains(c.RestrictedWorkspaceIDs, dep.WorkspaceID) {
-			return "", fmt.Sprintf("role %q is not allowed in workspace %q of deployment %q",
-				c.Name, r.workspaceName(dep.WorkspaceID), dep.Name)
-		}
-		return c.Name, ""
+		return astroapi.CanonicalRole(name), ""
 	}
-	if astroapi.IsBuiltinRole(up) && !astroapi.BuiltinDeploymentRole(up) {
-		return "", fmt.Sprintf("role %q is not a deployment role", name)
+	if c := r.roleByName[name]; c != nil {
+		return r.customRole(c, dep)
+	}
+	if c := r.roleByFold[strings.ToUpper(name)]; len(c) > 0 {
+		names := make([]string, len(c))
+		for i, x := range c {
+			names[i] = strconv.Quote(x.Name)
+		}
+		slices.Sort(names)
+		return "", fmt.Sprintf("role %q matches custom roles only when case is ignored: %s (custom role names are case-sensitive)",
+			name, strings.Join(names, ", "))
 	}
 	if s := spec.Suggest(name, r.suggestRoles); s != "" {
 		return "", fmt.Sprintf("unknown role %q (did you mean %q?)", name, s)
 	}
 	return "", fmt.Sprintf("unknown role %q", name)
+}
+
+// customRole checks that the custom role c may be held on dep, and returns
+// its name.
+func (r *resolver) customRole(c *astroapi.CustomRole, dep *astroapi.Deployment) (string, string) {
+	if !strings.EqualFold(c.ScopeType, astroapi.ScopeDeployment) {
+		return "", fmt.Sprintf("role %q is a %s role, not a deployment role", c.Name, c.ScopeType)
+	}
+	if dep != nil && len(c.RestrictedWorkspaceIDs) > 0 && !slices.Contains(c.RestrictedWorkspaceIDs, dep.WorkspaceID) {
+		return "", fmt.Sprintf("role %q is not allowed in workspace %q of deployment %q",
+			c.Name, r.workspaceName(dep.WorkspaceID), dep.Name)
+	}
+	return c.Name, ""
 }

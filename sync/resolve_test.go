@@ -79,7 +79,7 @@ func TestResolveErrors(t *testing.T) {
 		},
 		{
 			name: "custom role restricted to other workspaces",
-			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, "ci-deployer", "ml_operator"))}},
+			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, "ci-deployer", "ML_Operator"))}},
 			want: []string{`tokens.yaml:11:7: token "ci-deployer": role "ML_Operator" is not allowed in workspace "data-platform" of deployment "analytics-prod"`},
 		},
 		{
@@ -199,11 +199,11 @@ func TestResolve(t *testing.T) {
 					wt(11, "ci-deployer", "deployment_admin"),
 					{Pos: at(12), ID: "clxtok1", State: spec.Absent},
 				},
-				OrganizationTokens: []spec.TokenEntry{wt(13, "org-observer", "dag_deployer")},
+				OrganizationTokens: []spec.TokenEntry{wt(13, "org-observer", "DAG_DEPLOYER")},
 			},
 			{
 				Pos: at(20), Name: "training", Workspace: "ml", AllowEmpty: true,
-				WorkspaceTokens: []spec.TokenEntry{wt(21, "ml-bot", "ML_OPERATOR")},
+				WorkspaceTokens: []spec.TokenEntry{wt(21, "ml-bot", "ML_Operator")},
 			},
 			{Pos: at(30), Name: "analytics-staging", Workspace: "ws-data"},
 		},

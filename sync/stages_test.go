@@ -106,7 +106,8 @@ func TestDecisionRows(t *testing.T) {
 			Change{Action: Add, Deployment: alphaRef, Subject: aliceRef, After: "DEPLOYMENT_ADMIN", Source: &src}, true},
 		{"listedWithRole: update", listedWithRole, sit(aliceRef, entry("DEPLOYMENT_ADMIN"), "DAG_DEPLOYER"),
 			Change{Action: Update, Deployment: alphaRef, Subject: aliceRef, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: &src}, true},
-		{"listedWithRole: same role in another case", listedWithRole, sit(aliceRef, entry("DEPLOYMENT_ADMIN"), "deployment_admin"), Change{}, true},
+		{"listedWithRole: a role read in another case is another role", listedWithRole, sit(aliceRef, entry("DEPLOYMENT_ADMIN"), "deployment_admin"),
+			Change{Action: Update, Deployment: alphaRef, Subject: aliceRef, Before: "deployment_admin", After: "DEPLOYMENT_ADMIN", Source: &src}, true},
 		{"listedWithRole: absent does not apply", listedWithRole, sit(aliceRef, gone, "X"), Change{}, false},
 		{"listedWithRole: not listed does not apply", listedWithRole, sit(aliceRef, nil, "X"), Change{}, false},
 

@@ -144,8 +144,7 @@ type WriteReserver interface {
 // set to want's role ("" for none): the first entry of such a deployment
 // is replaced in place, or one appended (in the order of order), and its
 // duplicates dropped. Entries on other deployments are kept exactly as
-// read, in their order. An entry that already holds the wanted role
-// (compared case-insensitively) is kept as read.
+// read, in their order. A managed entry gets exactly the wanted role.
 func withDeployments(read []astroapi.DeploymentRole, want map[string]string, order []string) []astroapi.DeploymentRole {
 	placed := make(map[string]bool, len(want))
 	out := make([]astroapi.DeploymentRole, 0, len(read)+len(order))
@@ -159,9 +158,7 @@ func withDeployments(read []astroapi.DeploymentRole, want map[string]string, ord
 			continue
 		}
 		placed[r.DeploymentID] = true
-		if !sameRole(r.Role, role) {
-			r.Role = role
-		}
+		r.Role = role
 		out = append(out, r)
 	}
 	for _, dep := range order {

@@ -165,7 +165,7 @@ func TestResolveUsersAndTeams(t *testing.T) {
 		{
 			name: "username matched case-insensitively, by id, team by name and id",
 			spec: prodWith(
-				[]spec.UserEntry{userEntry(11, "ALICE@example.COM", "DEPLOYMENT_ADMIN"), {Pos: at(12), ID: "usr-bob", Role: "dag_deployer", State: spec.Present}},
+				[]spec.UserEntry{userEntry(11, "ALICE@example.COM", "DEPLOYMENT_ADMIN"), {Pos: at(12), ID: "usr-bob", Role: "DAG_DEPLOYER", State: spec.Present}},
 				[]spec.TeamEntry{teamEntry(13, "data-engineering", "DEPLOYMENT_ADMIN"), {Pos: at(14), ID: "team-ops1", Role: "DEPLOYMENT_ADMIN", State: spec.Present}},
 			),
 			want: []SubjectRef{
@@ -242,19 +242,19 @@ func TestResolveUsersAndTeams(t *testing.T) {
 		{
 			name: "roles that are not deployment roles",
 			spec: prodWith(
-				[]spec.UserEntry{userEntry(11, "bob@example.com", "WORKSPACE_OWNER"), userEntry(12, "alice@example.com", "ws_viewer")},
+				[]spec.UserEntry{userEntry(11, "bob@example.com", "WORKSPACE_OWNER"), userEntry(12, "alice@example.com", "WS_VIEWER")},
 				[]spec.TeamEntry{teamEntry(13, "data-engineering", "ORGANIZATION_OWNER"), teamEntry(14, "data-engineering", "DEPLOYMENT_ADMN")},
 			),
 			wantErrs: []string{
 				`tokens.yaml:11:7: user "bob@example.com": role "WORKSPACE_OWNER" is not a deployment role`,
-				`tokens.yaml:12:7: user "alice@example.com": role "ws_viewer" is a WORKSPACE role, not a deployment role`,
+				`tokens.yaml:12:7: user "alice@example.com": role "WS_VIEWER" is a WORKSPACE role, not a deployment role`,
 				`tokens.yaml:13:7: team "data-engineering": role "ORGANIZATION_OWNER" is not a deployment role`,
 				`tokens.yaml:14:7: team "data-engineering": unknown role "DEPLOYMENT_ADMN" (did you mean "DEPLOYMENT_ADMIN"?)`,
 			},
 		},
 		{
 			name: "custom role restricted to another workspace",
-			spec: prodWith([]spec.UserEntry{userEntry(11, "bob@example.com", "ML_OPERATOR")}, []spec.TeamEntry{teamEntry(12, "data-engineering", "ml_operator")}),
+			spec: prodWith([]spec.UserEntry{userEntry(11, "bob@example.com", "ML_Operator")}, []spec.TeamEntry{teamEntry(12, "data-engineering", "ML_Operator")}),
 			wantErrs: []string{
 				`tokens.yaml:11:7: user "bob@example.com": role "ML_Operator" is not allowed in workspace "data-platform" of deployment "analytics-prod"`,
 				`tokens.yaml:12:7: team "data-engineering": role "ML_Operator" is not allowed in workspace "data-platform" of deployment "analytics-prod"`,

@@ -145,7 +145,10 @@
 //     whatever its scope (TestTokenFilterHoldersWhateverScopeInferred).
 //   - Built-in role names are accepted in any case and stored upper case,
 //     as Terraform provider issue 195 reports
-//     (TestBuiltinRoleCaseInsensitiveInferredTerraformIssue195).
+//     (TestBuiltinRoleCaseInsensitiveInferredTerraformIssue195), while a
+//     custom role name matches only exactly: "Reader" and "READER" are two
+//     roles and "reader" is neither
+//     (TestCustomRoleNamesAreExactBuiltinsAnyCase).
 //   - There is no ETag or version: the last writer wins
 //     (TestConcurrentWriteLastWriterWinsInferred).
 //   - A filter on an id that does not exist matches nothing (200, empty
