@@ -42,7 +42,7 @@ func (c *EmulatorCmd) Run(ctx context.Context, st *Streams) error {
 	}
 	state, err := astroapitest.LoadState(c.State)
 	if err != nil {
-		return &codeError{code: exitInvalid, err: err}
+		return &codeError{code: exitInvalid, err: &namedFile{c.State, err}}
 	}
 	opts := astroapitest.Options{Latency: c.Latency, FaultRate: c.FaultRate, FaultSeed: c.FaultSeed}
 	if c.RateLimit == "off" {
