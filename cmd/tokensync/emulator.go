@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokensync/tokensync/astroapi/astroapitest"
+	"github.com/tokensync/tokensync/render"
 )
 
 // emulatorStopNotice is what the first interrupt of `tokensync emulator`
@@ -58,7 +59,7 @@ func (c *EmulatorCmd) Run(ctx context.Context, st *Streams) error {
 	go func() {
 		served <- srv.ListenAndServe(serveCtx, c.Listen, func(baseURL string) {
 			fmt.Fprintln(st.Out, baseURL)
-			fmt.Fprintf(st.Err, "Astro API emulator for organization %s serving at %s (Ctrl-C to stop)\n", state.Organization.ID, baseURL)
+			fmt.Fprintf(st.Err, "Astro API emulator for organization %s serving at %s (Ctrl-C to stop)\n", render.Safe(state.Organization.ID), baseURL)
 		})
 	}()
 	select {

@@ -26,17 +26,19 @@ import (
 const maxCredentialRead = 64 << 10
 
 // redactor returns the function that removes the credential from a
-// message: the credential of --token-file, or else of ASTRO_API_TOKEN,
-// read when first needed, so that it is redacted also from what is printed
+// message: the credential of --token-file and of ASTRO_API_TOKEN, read
+// when first needed, so that it is redacted also from what is printed
 // before the credential is read or without it (a spec error).
 func (g *Globals) redactor(st Streams) func(string) string {
-	secret := stdsync.OnceValue(func() string {
-		if s := readCredentialFile(g.TokenFile); s != "" {
-			return s
-		}
-		return strings.TrimSpace(st.Getenv("ASTRO_API_TOKEN"))
+	secrets := stdsync.OnceValue(func() []string {
+		return []string{readCredentialFile(g.TokenFile), strings.TrimSpace(st.Getenv("ASTRO_API_TOKEN"))}
 	})
-	return func(s string) string { return astroapi.Redact(s, secret()) }
+	return func(s string) string {
+		for _, secret := range secrets() {
+			s = astroapi.Redact(s, secret)
+		}
+		return s
+	}
 }
 
 // readCredentialFile is the credential in the regular file path, "" when
