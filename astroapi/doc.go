@@ -36,8 +36,9 @@
 //     to the base URL's host. TLS certificates are verified as the standard
 //     library does by default.
 //   - The credential never appears in an error, a log line (WithLogger) or
-//     the Client's String: text meant for people is redacted, each piece of
-//     server text before it is cut and the final message again. Data decoded
+//     the Client's String: text meant for people is redacted (Redact, also
+//     for callers' own messages), each piece of server text before it is
+//     cut and the final message again. Data decoded
 //     from a response is never redacted: it is the API's, byte for byte,
 //     even when a short credential occurs inside an id or a name.
 //   - List calls drain every page with offset/limit, adding each page's

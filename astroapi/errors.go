@@ -129,11 +129,47 @@ func (e *redactedError) As(target any) bool   { return errors.As(e.err, target) 
 // redactString replaces every occurrence of secret in s, text meant for
 // people (an error message, a log line). Data decoded from the API is never
 // redacted: it must reach the caller byte for byte.
-func redactString(s, secret string) string {
+func redactString(s, secret string) string { return Redact(s, secret) }
+
+// minCut is the shortest start of a credential that Redact takes for a
+// cut copy of it.
+const minCut = 8
+
+// Redact returns s, text meant for people (a message, never data), with
+// the credential secret replaced by [REDACTED] wherever it shows: whole,
+// escaped as a Go-quoted string escapes it, or cut as messages cut long
+// text (its first minCut or more characters followed by "..."). It is the
+// rule of the client's own messages, for the text a caller prints that the
+// client never saw, such as an error that quotes a spec file.
+func Redact(s, secret string) string {
 	if secret == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, secret, redacted)
+	s = strings.ReplaceAll(s, secret, redacted)
+	if q := strconv.Quote(secret); q[1:len(q)-1] != secret {
+		s = strings.ReplaceAll(s, q[1:len(q)-1], redacted)
+	}
+	if len(secret) <= minCut || !strings.Contains(s, "...") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "...")
+		if i < 0 {
+			break
+		}
+		head := s[:i]
+		for k := min(len(head), len(secret)-1); k >= minCut; k-- {
+			if strings.HasSuffix(head, secret[:k]) {
+				head = head[:len(head)-k] + redacted
+				break
+			}
+		}
+		b.WriteString(head + "...")
+		s = s[i+3:]
+	}
+	b.WriteString(s)
+	return b.String()
 }
 
 // redactBytes is redactString for a body that only feeds a message.

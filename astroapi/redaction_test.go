@@ -3,6 +3,7 @@ package astroapi_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -127,5 +128,34 @@ func TestShortCredentialErrorsAreRedactedAndTyped(t *testing.T) {
 				t.Errorf("error shows the credential %q: %v", secret, err)
 			}
 		})
+	}
+}
+
+// TestRedact: the credential is redacted whole, escaped as strconv.Quote
+// escapes it, and cut as messages cut long text; text that only shares a
+// few characters with it is left alone.
+func TestRedact(t *testing.T) {
+	const secret = "eyJhbGciOi.JSUzI1NiJ9-payload_signature"
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"no credential here", "no credential here"},
+		{`token "` + secret + `": unknown role`, `token "[REDACTED]": unknown role`},
+		{`got string "` + secret[:40-4] + `..."`, `got string "[REDACTED]..."`},
+		{`got string "x: ` + secret[:20] + `..."`, `got string "x: [REDACTED]..."`},
+		{`name "eyJhbGci..." and "eyJ..."`, `name "[REDACTED]..." and "eyJ..."`},
+		{`"eyJhbGc..."`, `"eyJhbGc..."`}, // 7 characters: too few to be the credential
+		{secret + secret, "[REDACTED][REDACTED]"},
+	}
+	for _, tt := range tests {
+		if got := astroapi.Redact(tt.in, secret); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	quoted := `a"b\c` + "\x1b" + "-long-enough"
+	if got := astroapi.Redact(strconv.Quote(quoted), quoted); got != `"[REDACTED]"` {
+		t.Errorf("Redact(%s) = %s, want the escaped credential redacted", strconv.Quote(quoted), got)
+	}
+	if got := astroapi.Redact("short x", ""); got != "short x" {
+		t.Errorf("Redact with no credential = %q", got)
 	}
 }

@@ -14,6 +14,11 @@
 //	tokens.yaml:23:19: "username" must be an e-mail address, got "alice" (no "@")
 //	team-b.yaml:3:5: deployment "clvduhrvd000008l842ohcpvb" is already declared at team-a.yaml:4:5
 //
+// File names in positions are escaped like every name tokensync prints
+// (Inert), and a message quotes at most a short, escaped excerpt of a
+// file's content (40 characters), so that an error about a file that is
+// not a spec never prints the file.
+//
 // Messages about the shape of the YAML (keys, types) name the key; messages
 // about meaning name the deployment, token, user or team when it has an id
 // or name.
@@ -32,6 +37,9 @@
 //     comments ("file is empty");
 //   - bytes that are not UTF-8 and control characters, at the first one; a
 //     leading UTF-8 byte order mark is ignored and CRLF line ends accepted;
+//   - in a directory given to Load, a symbolic link that resolves outside
+//     the directory (its content is never read; a link given itself is
+//     followed), and one that leads nowhere;
 //   - a file over MaxFileSize bytes (refused before parsing), more than
 //     MaxDeployments deployments over all files, nesting deeper than the
 //     YAML parser's limit of 10000;

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // Limits that keep hostile or mistaken input cheap to reject.
@@ -41,10 +42,10 @@ func Parse(filename string, data []byte) (*Spec, error) {
 // Load reads the spec files named by paths, as given with -f: a file, or a
 // directory standing for every *.yaml and *.yml file directly in it, in
 // name order (a directory with none is an error; so is an entry there that
-// cannot be read, such as a broken or looping symbolic link, while
-// directories and other files that are not regular are skipped). Files are
-// read in that
-// order and merged into one Spec; a path met twice is read once. A non-nil
+// cannot be read, such as a broken or looping symbolic link, or a symbolic
+// link that leads out of the directory, which is not read; directories
+// and other files that are not regular are skipped). Files are read in
+// that order and merged into one Spec; a path met twice is read once. A non-nil
 // error is an ErrorList, I/O errors included: those have Line 0 (the file
 // as a whole) and wrap the underlying error. Load returns another error
 // only when paths is empty.
@@ -112,25 +113,23 @@ func expand(p string) ([]string, []*Error) {
 		files []string
 		errs  []*Error
 	)
+	root := ""
 	for _, e := range entries {
 		if ext := filepath.Ext(e.Name()); ext != ".yaml" && ext != ".yml" {
 			continue
 		}
 		name := filepath.Join(p, e.Name())
 		if !e.Type().IsRegular() {
-			// Follow symbolic links; skip directories and the like. A link
-			// that leads nowhere (broken, looping) is an error: the file it
-			// stood for would silently be left out of the spec.
-			fi, err := os.Stat(name)
-			if err != nil {
-				e := ioError(name, err)
-				if target, lerr := os.Readlink(name); lerr == nil {
-					e.Msg = fmt.Sprintf("cannot read: symbolic link to %q: %s", target, ioMessage(err))
+			if root == "" {
+				if root, err = realPath(p); err != nil {
+					return nil, []*Error{ioError(p, err)}
 				}
-				errs = append(errs, e)
-				continue
 			}
-			if !fi.Mode().IsRegular() {
+			ok, err := linkedFile(root, name)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if !ok {
 				continue
 			}
 		}
@@ -140,6 +139,48 @@ func expand(p string) ([]string, []*Error) {
 		return nil, []*Error{{Pos: Pos{File: p}, Msg: "directory has no *.yaml or *.yml files"}}
 	}
 	return files, errs
+}
+
+// linkedFile reports whether name, an entry of the directory whose real
+// path is root that is not a regular file, is a spec file to read: a
+// symbolic link to a regular file inside root (as a Kubernetes ConfigMap
+// mounts its files: tokens.yaml -> ..data/tokens.yaml, ..data ->
+// ..2026_12_01_...). Directories and the like are skipped. A link that
+// leads nowhere (broken, looping) is an error, as the file it stood for
+// would silently be left out of the spec; so is a link that leads out of
+// the directory, whose content is never read: the directory's files are
+// what -f named, and a link must not add another (a credential, say)
+// behind the reviewer's back. A file outside is read when -f names it.
+func linkedFile(root, name string) (bool, *Error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		e := ioError(name, err)
+		if target, lerr := os.Readlink(name); lerr == nil {
+			e.Msg = fmt.Sprintf("cannot read: symbolic link to %q: %s", target, ioMessage(err))
+		}
+		return false, e
+	}
+	resolved, err := realPath(name)
+	if err != nil {
+		return false, ioError(name, err)
+	}
+	if rel, err := filepath.Rel(root, resolved); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		msg := "symbolic link leads out of its directory; not read (name the file with -f to read it)"
+		if target, lerr := os.Readlink(name); lerr == nil {
+			msg = fmt.Sprintf("symbolic link to %q leads out of its directory; not read (name the file with -f to read it)", target)
+		}
+		return false, &Error{Pos: Pos{File: name}, Msg: msg}
+	}
+	return fi.Mode().IsRegular(), nil
+}
+
+// realPath is the absolute path of name with every symbolic link resolved.
+func realPath(name string) (string, error) {
+	p, err := filepath.EvalSymlinks(name)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(p)
 }
 
 // readFile reads a spec file, refusing one over MaxFileSize before reading it.

@@ -40,7 +40,9 @@ func TestLoad(t *testing.T) {
 		"specs/dir.yaml/d.yaml": "version: 1\ndeployments:\n  - id: dep-d\n", // a directory named *.yaml is skipped
 		"extra.yaml":            "version: 1\norganization: org-1\nignoreTokens: [ci-*]\ndeployments:\n  - id: dep-e\n",
 	})
-	if err := os.Symlink(filepath.Join(dir, "extra.yaml"), filepath.Join(dir, "specs", "link.yaml")); err != nil {
+	// A link to a file inside the directory, in a subdirectory (as a
+	// Kubernetes ConfigMap mounts its files) is read under the link's name.
+	if err := os.Symlink(filepath.Join("sub", "c.yaml"), filepath.Join(dir, "specs", "link.yaml")); err != nil {
 		t.Fatal(err)
 	}
 	specs := filepath.Join(dir, "specs")
@@ -56,7 +58,7 @@ func TestLoad(t *testing.T) {
 			name:        "directory",
 			paths:       []string{specs},
 			files:       []string{"specs/a.yaml", "specs/b.yml", "specs/link.yaml"},
-			deployments: []string{"dep-a", "dep-b", "dep-e"},
+			deployments: []string{"dep-a", "dep-b", "dep-c"},
 		},
 		{
 			name:        "files in the order given",
@@ -68,7 +70,7 @@ func TestLoad(t *testing.T) {
 			name:        "a file given twice is read once",
 			paths:       []string{filepath.Join(specs, "a.yaml"), specs, filepath.Join(specs, ".", "a.yaml")},
 			files:       []string{"specs/a.yaml", "specs/b.yml", "specs/link.yaml"},
-			deployments: []string{"dep-a", "dep-b", "dep-e"},
+			deployments: []string{"dep-a", "dep-b", "dep-c"},
 		},
 		{
 			name:  "a file named explicitly is read whatever its extension",

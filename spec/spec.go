@@ -20,15 +20,18 @@ type Pos struct {
 }
 
 // String formats p as file:line:col, file:line when Col is 0, or file when
-// Line is 0, like go/token.Position.
+// Line is 0, like go/token.Position. The file name is text from outside
+// (a name may hold a line feed, ESC or U+202E), so it is written through
+// Inert, the rule for every name printed.
 func (p Pos) String() string {
+	file := Inert(p.File)
 	switch {
 	case p.Line <= 0:
-		return p.File
+		return file
 	case p.Col <= 0:
-		return fmt.Sprintf("%s:%d", p.File, p.Line)
+		return fmt.Sprintf("%s:%d", file, p.Line)
 	}
-	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+	return fmt.Sprintf("%s:%d:%d", file, p.Line, p.Col)
 }
 
 // Spec is the union of one or more spec files, as written, not yet resolved

@@ -1,9 +1,7 @@
 package spec
 
 import (
-	"fmt"
 	"path"
-	"strconv"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -99,7 +97,7 @@ func (f *file) fields(n *yaml.Node, where string, known []string, fm *fieldMap) 
 			continue
 		}
 		if first := firstKey(n, i, seen); first != nil {
-			f.errorAt(k, "duplicate key %q (first at line %d)", k.Value, first.Line)
+			f.errorAt(k, "duplicate key %s (first at line %d)", excerpt(k.Value), first.Line)
 			continue
 		}
 		if v.Kind == yaml.AliasNode {
@@ -113,9 +111,9 @@ func (f *file) fields(n *yaml.Node, where string, known []string, fm *fieldMap) 
 			}
 			if s != "" {
 				fm.typos[indexOf(known, s)] = true
-				f.errorAt(k, "unknown key %q %s (did you mean %q?)", k.Value, where, s)
+				f.errorAt(k, "unknown key %s %s (did you mean %q?)", excerpt(k.Value), where, s)
 			} else {
-				f.errorAt(k, "unknown key %q %s", k.Value, where)
+				f.errorAt(k, "unknown key %s %s", excerpt(k.Value), where)
 			}
 			continue
 		}
@@ -253,7 +251,7 @@ func (f *file) organization(v *yaml.Node) {
 	case s.Organization == "":
 		s.Organization, s.OrganizationPos = org, f.pos(v)
 	case s.Organization != org:
-		f.errorAt(v, "organization %q conflicts with %q at %s", org, s.Organization, s.OrganizationPos)
+		f.errorAt(v, "organization %s conflicts with %s at %s", excerpt(org), excerpt(s.Organization), s.OrganizationPos)
 	}
 }
 
@@ -269,7 +267,7 @@ func (f *file) globs(v *yaml.Node, key string, patterns []Pattern) []Pattern {
 			continue
 		}
 		if _, err := path.Match(glob, ""); err != nil {
-			f.errorAt(item, "invalid glob %q: %v", glob, err)
+			f.errorAt(item, "invalid glob %s: %v", excerpt(glob), err)
 			continue
 		}
 		patterns = append(patterns, Pattern{Glob: glob, Pos: f.pos(item)})
@@ -360,11 +358,11 @@ func (f *file) deploymentIdentity(n *yaml.Node, fm *fieldMap, d *Deployment) boo
 		}
 	case hasName && !hasWorkspace:
 		if fm.missing("workspace") {
-			f.errorAt(n, `deployment %q: missing key "workspace" (required with "name")`, d.Name)
+			f.errorAt(n, `deployment %s: missing key "workspace" (required with "name")`, excerpt(d.Name))
 		}
 	case hasID && hasWorkspace:
 		ws, _ := fm.get("workspace")
-		f.errorAt(ws.key, `deployment %q: "workspace" is not allowed with "id"`, d.ID)
+		f.errorAt(ws.key, `deployment %s: "workspace" is not allowed with "id"`, excerpt(d.ID))
 	default:
 		return valid
 	}
@@ -438,22 +436,22 @@ func (f *file) entries(fm *fieldMap, kind Kind, ek *entryKind, seenp *map[entryK
 func (f *file) listedTwice(item *yaml.Node, ek *entryKind, e TokenEntry, first firstEntry, d *Deployment, valid bool) {
 	spelled := ""
 	if first.ref != e.Ref() {
-		spelled = fmt.Sprintf(" as %q", first.ref)
+		spelled = " as " + excerpt(first.ref)
 	}
 	if valid {
-		f.errorAt(item, "%s %q is listed twice for deployment %q (first at line %d%s)", ek.noun, e.Ref(), d.Ref(), first.pos.Line, spelled)
+		f.errorAt(item, "%s %s is listed twice for deployment %s (first at line %d%s)", ek.noun, excerpt(e.Ref()), excerpt(d.Ref()), first.pos.Line, spelled)
 	} else {
-		f.errorAt(item, "%s %q is listed twice for this deployment (first at line %d%s)", ek.noun, e.Ref(), first.pos.Line, spelled)
+		f.errorAt(item, "%s %s is listed twice for this deployment (first at line %d%s)", ek.noun, excerpt(e.Ref()), first.pos.Line, spelled)
 	}
 }
 
 // declare adds deployment d, whose identity is known, to the spec, unless
 // it is already declared.
 func (f *file) declare(n *yaml.Node, d Deployment) {
-	key, desc := "id\x00"+d.ID, strconv.Quote(d.ID)
+	key, desc := "id\x00"+d.ID, excerpt(d.ID)
 	if d.ID == "" {
 		key = "name\x00" + d.Workspace + "\x00" + d.Name
-		desc = strconv.Quote(d.Name) + " in workspace " + strconv.Quote(d.Workspace)
+		desc = excerpt(d.Name) + " in workspace " + excerpt(d.Workspace)
 	}
 	if first, dup := f.l.deployments[key]; dup {
 		f.errorAt(n, "deployment %s is already declared at %s", desc, first)
@@ -501,7 +499,7 @@ func (f *file) entryRef(n *yaml.Node, fm *fieldMap, ek *entryKind, t *TokenEntry
 	if nameOK && ek == userKind {
 		if why := usernameProblem(t.Name); why != "" {
 			p, _ := fm.get(ek.nameKey)
-			f.errorAt(p.value, "%q must be an e-mail address, got %q (%s)", ek.nameKey, truncate(t.Name), why)
+			f.errorAt(p.value, "%q must be an e-mail address, got %s (%s)", ek.nameKey, excerpt(t.Name), why)
 			t.Name, nameOK = "", false
 		}
 	}
@@ -526,7 +524,7 @@ func (f *file) entryRole(n *yaml.Node, fm *fieldMap, ek *entryKind, t *TokenEntr
 	// or name.
 	prefix := func() string {
 		if ref := t.Ref(); ref != "" {
-			return ek.noun + " " + strconv.Quote(ref) + ": "
+			return ek.noun + " " + excerpt(ref) + ": "
 		}
 		return ""
 	}
@@ -537,14 +535,14 @@ func (f *file) entryRole(n *yaml.Node, fm *fieldMap, ek *entryKind, t *TokenEntr
 			t.State, stateOK = State(state), true
 		default:
 			p, _ := fm.get("state")
-			f.errorAt(p.value, `%s"state" must be "present" or "absent", got %q`, prefix(), state)
+			f.errorAt(p.value, `%s"state" must be "present" or "absent", got %s`, prefix(), excerpt(state))
 		}
 	}
 	if role, ok := f.value(fm, "role"); ok {
 		r, scope := normalizeRole(role)
 		if scope != "" {
 			p, _ := fm.get("role")
-			f.errorAt(p.value, "%srole %q is %s role, not a deployment role", prefix(), role, scope)
+			f.errorAt(p.value, "%srole %s is %s role, not a deployment role", prefix(), excerpt(role), scope)
 		}
 		t.Role = r
 	} else if stateOK && t.State != Absent && fm.missing("role") {

@@ -246,7 +246,7 @@ func describe(n *yaml.Node) string {
 	}
 	switch tag := n.ShortTag(); tag {
 	case "!!str":
-		return "string " + strconv.Quote(truncate(n.Value))
+		return "string " + excerpt(n.Value)
 	case "!!null":
 		return "null"
 	case "!!bool":
@@ -258,7 +258,7 @@ func describe(n *yaml.Node) string {
 	case "!!timestamp":
 		return "timestamp " + show(n)
 	default:
-		return tag + " value " + strconv.Quote(truncate(n.Value))
+		return tag + " value " + excerpt(n.Value)
 	}
 }
 
@@ -271,6 +271,12 @@ func show(n *yaml.Node) string {
 	}
 	return v
 }
+
+// excerpt is how a message quotes text from a file (a key, a value, a
+// name): at most its first 40 characters, quoted, with every character
+// that is not printable escaped, so that no message carries more than a
+// short excerpt of what a file holds.
+func excerpt(s string) string { return strconv.Quote(truncate(s)) }
 
 // truncate shortens s to 40 characters for messages.
 func truncate(s string) string {

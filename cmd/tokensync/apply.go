@@ -129,7 +129,7 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 	}
 	if sess.org != doc.Organization {
 		sess.close()
-		return sync.Plan{}, nil, exitWith(exitStale, "the plan %s belongs to organization %s, not %s; nothing was written", c.SavedPlan, doc.Organization, sess.org)
+		return sync.Plan{}, nil, exitWith(exitStale, "the plan %s belongs to organization %s, not %s; nothing was written", render.Safe(c.SavedPlan), render.Safe(doc.Organization), render.Safe(sess.org))
 	}
 	p := doc.Plan()
 	p.Guards = append(p.Guards, sync.CheckSaved(p, c.options())...)
@@ -165,11 +165,11 @@ func (c *ApplyCmd) readSavedPlan(stdin io.Reader) (planfile.Document, error) {
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return planfile.Document{}, exitWith(exitUsage, "read plan: %s is a directory, not a plan file; nothing was written", c.SavedPlan)
+		return planfile.Document{}, exitWith(exitUsage, "read plan: %s is a directory, not a plan file; nothing was written", render.Safe(c.SavedPlan))
 	}
 	doc, err := planfile.Read(f)
 	if err != nil {
-		return planfile.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written", c.SavedPlan, err)
+		return planfile.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written", render.Safe(c.SavedPlan), err)
 	}
 	if len(c.Files) > 0 {
 		sp, err := spec.LoadWith(c.Files, stdin)
@@ -177,7 +177,7 @@ func (c *ApplyCmd) readSavedPlan(stdin io.Reader) (planfile.Document, error) {
 			return planfile.Document{}, err
 		}
 		if sp.Digest != doc.Spec.Digest {
-			return planfile.Document{}, exitWith(exitStale, "the plan %s was made from another version of the spec; nothing was written; run plan again", c.SavedPlan)
+			return planfile.Document{}, exitWith(exitStale, "the plan %s was made from another version of the spec; nothing was written; run plan again", render.Safe(c.SavedPlan))
 		}
 	}
 	return doc, nil
@@ -218,7 +218,7 @@ func (a *auditLog) close() error {
 	err := errors.Join(a.log.Err(), a.f.Close())
 	a.f = nil
 	if err != nil {
-		return fmt.Errorf("audit log %s is incomplete: %w", name, err)
+		return fmt.Errorf("audit log %s is incomplete: %w", render.Safe(name), err)
 	}
 	return nil
 }

@@ -61,6 +61,8 @@ type Streams struct {
 	Out, Err              io.Writer
 	InTTY, OutTTY, ErrTTY bool
 	Getenv                func(string) string
+	// redact removes the credential from a message; run sets it.
+	redact func(string) string
 }
 
 // CLI is the command line of tokensync.
@@ -141,7 +143,8 @@ func run(ctx context.Context, args []string, st Streams) int {
 		return exited // --help
 	}
 	if err != nil {
-		fmt.Fprintf(st.Err, "tokensync: %v\n", err)
+		st.redact = (&Globals{}).redactor(st)
+		fmt.Fprintf(st.Err, "tokensync: %s\n", st.text(err.Error()))
 		var pe *kong.ParseError
 		if errors.As(err, &pe) {
 			fmt.Fprintf(st.Err, "Run 'tokensync --help' for usage.\n")
@@ -152,6 +155,7 @@ func run(ctx context.Context, args []string, st Streams) int {
 	if c, ok := kctx.Selected().Target.Addr().Interface().(apiCommand); ok {
 		g = c.globals()
 	}
+	st.redact = g.redactor(st)
 	err = kctx.Run(g)
 	code := report(st, err)
 	if in, ok := interruptCause(ctx); ok && code == exitError {
@@ -226,7 +230,7 @@ func report(st Streams, err error) int {
 			printSpecErrors(st, list)
 		}
 		if unresolved != nil {
-			fmt.Fprintf(st.Err, "tokensync: %d reference(s) in the spec do not resolve in organization %s; nothing was written.\n", len(list), unresolved.org)
+			fmt.Fprintf(st.Err, "tokensync: %d reference(s) in the spec do not resolve in organization %s; nothing was written.\n", len(list), render.Safe(unresolved.org))
 		} else {
 			fmt.Fprintf(st.Err, "tokensync: %d error(s) in the spec; nothing was contacted or written.\n", len(list))
 		}
@@ -237,8 +241,8 @@ func report(st Streams, err error) int {
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(st.Err, "tokensync: %s\n", render.SafeLines(msg))
+	if msg := st.errorText(err); msg != "" {
+		fmt.Fprintf(st.Err, "tokensync: %s\n", msg)
 	}
 	return code
 }
@@ -255,26 +259,15 @@ func (e *unresolvedError) Error() string { return e.err.Error() }
 func (e *unresolvedError) Unwrap() error { return e.err }
 
 // printSpecErrors writes spec errors as file:line:col: message and, under
-// GitHub Actions, also as workflow annotations.
+// GitHub Actions, also as workflow annotations, each escaped and redacted.
 func printSpecErrors(st Streams, list spec.ErrorList) {
 	gha := st.Getenv("GITHUB_ACTIONS") == "true"
 	for _, e := range list {
-		fmt.Fprintln(st.Err, e.Error())
+		fmt.Fprintln(st.Err, st.text(e.Error()))
 		if gha {
-			fmt.Fprintf(st.Err, "::error file=%s,line=%d,col=%d::%s\n",
-				annotationProperty(e.Pos.File), e.Pos.Line, e.Pos.Col, annotationData(e.Msg))
+			annotate(st, "error", e.Pos, e.Msg)
 		}
 	}
-}
-
-// annotationData escapes a workflow command's message.
-func annotationData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-// annotationProperty escapes a workflow command's property value.
-func annotationProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
 // colour says whether output to a stream (a terminal when tty) is
@@ -398,7 +391,7 @@ func (g *Globals) logger(st Streams) *slog.Logger {
 func emulate(ctx context.Context, path string) (baseURL, org string, stop func(), err error) {
 	state, err := astroapitest.LoadState(path)
 	if err != nil {
-		return "", "", nil, &codeError{code: exitInvalid, err: fmt.Errorf("emulator state: %w", err)}
+		return "", "", nil, &codeError{code: exitInvalid, err: fmt.Errorf("emulator state: %w", &namedFile{path, err})}
 	}
 	baseURL, stop, err = startEmulator(ctx, state, astroapitest.Options{})
 	if err != nil {
@@ -430,18 +423,18 @@ func (g *Globals) credential(st Streams) (string, error) {
 	}
 	info, err := os.Stat(g.TokenFile)
 	if err != nil {
-		return "", exitWith(exitUsage, "token file: %v", err)
+		return "", exitWith(exitUsage, "token file: %w", err)
 	}
 	if info.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(st.Err, "warning: token file %s is readable by group or others (mode %04o); chmod 600 it\n", g.TokenFile, info.Mode().Perm())
+		fmt.Fprintf(st.Err, "warning: token file %s is readable by group or others (mode %04o); chmod 600 it\n", render.Safe(g.TokenFile), info.Mode().Perm())
 	}
 	data, err := os.ReadFile(g.TokenFile)
 	if err != nil {
-		return "", exitWith(exitUsage, "token file: %v", err)
+		return "", exitWith(exitUsage, "token file: %w", err)
 	}
 	secret := strings.TrimSpace(string(data))
 	if secret == "" {
-		return "", exitWith(exitUsage, "token file %s is empty", g.TokenFile)
+		return "", exitWith(exitUsage, "token file %s is empty", render.Safe(g.TokenFile))
 	}
 	return secret, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokensync/tokensync/astroapi/astroapitest"
+	"github.com/tokensync/tokensync/render"
 )
 
 // emulatorStopNotice is what the first interrupt of `tokensync emulator`
@@ -42,7 +43,7 @@ func (c *EmulatorCmd) Run(ctx context.Context, st *Streams) error {
 	}
 	state, err := astroapitest.LoadState(c.State)
 	if err != nil {
-		return &codeError{code: exitInvalid, err: err}
+		return &codeError{code: exitInvalid, err: &namedFile{c.State, err}}
 	}
 	opts := astroapitest.Options{Latency: c.Latency, FaultRate: c.FaultRate, FaultSeed: c.FaultSeed}
 	if c.RateLimit == "off" {
@@ -58,7 +59,7 @@ func (c *EmulatorCmd) Run(ctx context.Context, st *Streams) error {
 	go func() {
 		served <- srv.ListenAndServe(serveCtx, c.Listen, func(baseURL string) {
 			fmt.Fprintln(st.Out, baseURL)
-			fmt.Fprintf(st.Err, "Astro API emulator for organization %s serving at %s (Ctrl-C to stop)\n", state.Organization.ID, baseURL)
+			fmt.Fprintf(st.Err, "Astro API emulator for organization %s serving at %s (Ctrl-C to stop)\n", render.Safe(state.Organization.ID), baseURL)
 		})
 	}()
 	select {

@@ -90,10 +90,9 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 func printNotes(st Streams, notes []sync.Note) {
 	gha := st.Getenv("GITHUB_ACTIONS") == "true"
 	for _, n := range notes {
-		fmt.Fprintf(st.Err, "%s: warning: %s\n", n.Pos, n.Msg)
+		fmt.Fprintf(st.Err, "%s: warning: %s\n", n.Pos, st.text(n.Msg))
 		if gha {
-			fmt.Fprintf(st.Err, "::warning file=%s,line=%d,col=%d::%s\n",
-				annotationProperty(n.Pos.File), n.Pos.Line, n.Pos.Col, annotationData(n.Msg))
+			annotate(st, "warning", n.Pos, n.Msg)
 		}
 	}
 }

@@ -27,7 +27,7 @@ func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	p, err := c.makePlan(ctx, g, *st)
 	if err != nil {
 		if c.Output == "markdown" {
-			if werr := render.MarkdownFailure(st.Out, failureReasons(err), render.MarkdownOptions{}); werr != nil {
+			if werr := render.MarkdownFailure(st.Out, failureReasons(*st, err), render.MarkdownOptions{}); werr != nil {
 				return errors.Join(err, werr)
 			}
 		}
@@ -56,11 +56,11 @@ func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	switch {
+	switch out := render.Safe(c.Out); {
 	case c.Out != "" && refused:
-		fmt.Fprintf(st.Err, "A guard refused the plan: not saved to %s.\n", c.Out)
+		fmt.Fprintf(st.Err, "A guard refused the plan: not saved to %s.\n", out)
 	case c.Out != "":
-		fmt.Fprintf(st.Err, "Saved the plan to %s; apply it with: tokensync apply %s\n", c.Out, c.Out)
+		fmt.Fprintf(st.Err, "Saved the plan to %s; apply it with: tokensync apply %s\n", out, out)
 	}
 	if refused {
 		return &codeError{code: exitRefused}
@@ -71,17 +71,18 @@ func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	return nil
 }
 
-// failureReasons are the messages of a plan's failure, one per spec error.
-func failureReasons(err error) []string {
+// failureReasons are the messages of a plan's failure, one per spec error,
+// redacted as on stderr (the markdown escapes them).
+func failureReasons(st Streams, err error) []string {
 	var list spec.ErrorList
 	if errors.As(err, &list) {
 		reasons := make([]string, len(list))
 		for i, e := range list {
-			reasons[i] = e.Error()
+			reasons[i] = st.redacted(e.Error())
 		}
 		return reasons
 	}
-	return []string{err.Error()}
+	return []string{st.errorText(err)}
 }
 
 // writeFileAtomic writes data to a temporary file beside path and renames

@@ -131,10 +131,10 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	}
 	if prev != nil {
 		if prev.Organization != r.Organization {
-			fmt.Fprintf(st.Err, "warning: --since %s is a report of organization %s, not %s\n", c.Since, render.Safe(prev.Organization), render.Safe(r.Organization))
+			fmt.Fprintf(st.Err, "warning: --since %s is a report of organization %s, not %s\n", render.Safe(c.Since), render.Safe(prev.Organization), render.Safe(r.Organization))
 		}
 		if was, now := filterOf(prev), filterOf(&r); was.String() != now.String() {
-			fmt.Fprintf(st.Err, "warning: --since %s was made with %s; comparing it narrowed by %s\n", c.Since, render.Safe(was.String()), render.Safe(now.String()))
+			fmt.Fprintf(st.Err, "warning: --since %s was made with %s; comparing it narrowed by %s\n", render.Safe(c.Since), render.Safe(was.String()), render.Safe(now.String()))
 		}
 		r.Since = access.Diff(filterOf(&r).Apply(*prev), r)
 	}
@@ -177,7 +177,7 @@ func readReportFlag(flag, path string) (*access.Report, error) {
 	}
 	r, err := access.Read(data)
 	if err != nil {
-		return nil, exitWith(exitUsage, "%s %s: %w", flag, path, err)
+		return nil, exitWith(exitUsage, "%s %s: %w", flag, render.Safe(path), err)
 	}
 	return &r, nil
 }
@@ -216,7 +216,7 @@ func (c *ReportCmd) saved() (access.Report, error) {
 		return access.Report{}, err
 	}
 	if f, _ := c.filter(); r.Filters != nil && !f.IsZero() {
-		return access.Report{}, exitWith(exitUsage, "--from %s was made with %s: filter the report it came from instead", c.From, render.Safe(r.Filters.String()))
+		return access.Report{}, exitWith(exitUsage, "--from %s was made with %s: filter the report it came from instead", render.Safe(c.From), render.Safe(r.Filters.String()))
 	}
 	if len(c.Production) > 0 {
 		r.MarkProduction(c.production())
@@ -317,7 +317,7 @@ func (c *ReportCmd) write(st Streams, r access.Report) error {
 	if err := writeFileAtomic(c.Out, buf.Bytes()); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	fmt.Fprintf(st.Err, "Wrote the access report to %s.\n", c.Out)
+	fmt.Fprintf(st.Err, "Wrote the access report to %s.\n", render.Safe(c.Out))
 	return nil
 }
 

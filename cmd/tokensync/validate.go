@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
@@ -46,7 +47,7 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		return &unresolvedError{org: sess.org, err: err}
 	}
 	printNotes(*st, desired.Notes)
-	fmt.Fprintf(st.Err, "Valid: %s; every reference resolves in organization %s.\n", what, sess.org)
+	fmt.Fprintf(st.Err, "Valid: %s; every reference resolves in organization %s.\n", what, render.Safe(sess.org))
 	return nil
 }
 
@@ -76,7 +77,7 @@ func nearMisses(st Streams, sp *spec.Spec) {
 			return
 		}
 		if s := spec.Suggest(role, []string{astroapi.RoleDeploymentAdmin}); s != "" {
-			fmt.Fprintf(st.Err, "%s: warning: role %q is not built in, so it must be a custom role of that name (did you mean %q?)\n", pos, role, s)
+			fmt.Fprintf(st.Err, "%s: warning: %s\n", pos, st.text(fmt.Sprintf("role %q is not built in, so it must be a custom role of that name (did you mean %q?)", role, s)))
 		}
 	}
 	for _, d := range sp.Deployments {

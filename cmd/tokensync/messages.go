@@ -1,0 +1,146 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	stdsync "sync"
+
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/render"
+	"github.com/tokensync/tokensync/spec"
+)
+
+// Messages hold text from outside: file names (a spec file's, a flag's
+// value), excerpts of a spec file, names from the API. Each is escaped with
+// the one rule (render.Safe) before it is printed, so that a line feed in a
+// file name cannot start a line of its own (a GitHub workflow command such
+// as ::warning or ::stop-commands) and ESC or U+202E cannot reach a
+// terminal; and every message is redacted (astroapi.Redact), so that the
+// credential never shows, even quoted from a spec file.
+
+// maxCredentialRead is the most of --token-file that redactor reads: far
+// more than any Astro API token.
+const maxCredentialRead = 64 << 10
+
+// redactor returns the function that removes the credential from a
+// message: the credential of --token-file and of ASTRO_API_TOKEN, read
+// when first needed, so that it is redacted also from what is printed
+// before the credential is read or without it (a spec error).
+func (g *Globals) redactor(st Streams) func(string) string {
+	secrets := stdsync.OnceValue(func() []string {
+		return []string{readCredentialFile(g.TokenFile), strings.TrimSpace(st.Getenv("ASTRO_API_TOKEN"))}
+	})
+	return func(s string) string {
+		for _, secret := range secrets() {
+			s = astroapi.Redact(s, secret)
+		}
+		return s
+	}
+}
+
+// readCredentialFile is the credential in the regular file path, "" when
+// there is none or it cannot be read.
+func readCredentialFile(path string) string {
+	if path == "" {
+		return ""
+	}
+	// A FIFO or a device is not opened: opening a FIFO waits for a writer.
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxCredentialRead))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// text is s as a message may print it: redacted and escaped, on one line.
+func (st Streams) text(s string) string { return render.Safe(st.redacted(s)) }
+
+// redacted is s without the credential.
+func (st Streams) redacted(s string) string {
+	if st.redact == nil {
+		return s
+	}
+	return st.redact(s)
+}
+
+// errorText is err's message as report prints it: redacted, the file names
+// of the os errors it wraps escaped, and each line escaped (a joined error
+// has several lines by design).
+func (st Streams) errorText(err error) string {
+	msg := err.Error()
+	for _, name := range pathsIn(err) {
+		if safe := render.Safe(name); name != "" && safe != name {
+			msg = strings.ReplaceAll(msg, name, safe)
+		}
+	}
+	return render.SafeLines(st.redacted(msg))
+}
+
+// namedFile marks an error whose message may hold the name of a file
+// raw, as the errors of a state file do; errorText escapes it.
+type namedFile struct {
+	name string
+	err  error
+}
+
+func (e *namedFile) Error() string { return e.err.Error() }
+func (e *namedFile) Unwrap() error { return e.err }
+
+// pathsIn are the file names that the *fs.PathError, *os.LinkError and
+// *namedFile values in err's tree hold.
+func pathsIn(err error) []string {
+	var names []string
+	var walk func(error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case *fs.PathError:
+			names = append(names, e.Path)
+		case *os.LinkError:
+			names = append(names, e.Old, e.New)
+		case *namedFile:
+			names = append(names, e.name)
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			if next := u.Unwrap(); next != nil {
+				walk(next)
+			}
+		case interface{ Unwrap() []error }:
+			for _, next := range u.Unwrap() {
+				walk(next)
+			}
+		}
+	}
+	walk(err)
+	return names
+}
+
+// annotate writes a GitHub Actions workflow command (level error or
+// warning) for a message at pos: the file name and the message escaped
+// with the rule of every message, then as the workflow command syntax
+// requires.
+func annotate(st Streams, level string, pos spec.Pos, msg string) {
+	fmt.Fprintf(st.Err, "::%s file=%s,line=%d,col=%d::%s\n", level,
+		annotationProperty(render.Safe(pos.File)), pos.Line, pos.Col, annotationData(st.text(msg)))
+}
+
+// annotationData escapes a workflow command's message.
+func annotationData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// annotationProperty escapes a workflow command's property value.
+func annotationProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
