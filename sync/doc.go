@@ -34,7 +34,11 @@
 // that is neither DEPLOYMENT_ADMIN nor an existing custom role of
 // DEPLOYMENT scope allowed in the deployment's workspace; a listed subject
 // that matches its kind's ignore globs. Role names match case-insensitively
-// and resolve to the API's spelling.
+// and resolve to the API's spelling. An entry that asks for exactly the
+// role its subject holds on the deployment writes nothing, so it is not
+// refused for what only a write needs: the user's status, an organization
+// role, or a role the organization no longer offers (a note says so). Every
+// export is such a spec, so a plan of it is empty.
 //
 // Compute is pure: no I/O, clock, logging or mutation of its inputs; the
 // same inputs give the same Plan, sorted by deployment name, deployment id,
