@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"pgregory.net/rapid"
+
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/astroapi/astroapitest"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
@@ -223,4 +228,134 @@ func TestExportStatusCommentIsInert(t *testing.T) {
 		"- username: d@example.com # #\n",
 		"- username: e@example.com # no status\n",
 	)
+}
+
+// TestPropertyExportPlansEmpty: for random organizations (tokens of every
+// scope, users of every status with and without an organization role,
+// usernames that are not e-mail addresses, teams with and without
+// members, names shared and odd, custom roles), plan --prune of the
+// export, with or without --ignore, is empty.
+func TestPropertyExportPlansEmpty(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		st, ignore := genExportState(rt)
+		it := &iteration{T: rt}
+		defer it.close()
+		srv, url := astroapitest.NewTestServer(it, st, astroapitest.Options{RateLimits: astroapitest.NoRateLimit})
+		c := &cli{t: t, srv: srv, baseURL: url, dir: t.TempDir(), env: map[string]string{"ASTRO_API_TOKEN": secret}}
+		args := []string{"export", "--rate-scale", "1000"}
+		if ignore != "" {
+			args = append(args, "--ignore", ignore)
+		}
+		r := c.run(args...)
+		if r.code != exitOK {
+			rt.Fatalf("export exited %d:\n%s", r.code, r.stderr)
+		}
+		f := c.write("exported.yaml", r.stdout)
+		if p := c.run("plan", "-f", f, "--prune", "--detailed-exitcode", "--no-color", "--rate-scale", "1000"); p.code != exitOK {
+			rt.Fatalf("plan --prune of the export exited %d\nexport:\n%s\nplan:\n%s%s", p.code, r.stdout, p.stdout, p.stderr)
+		}
+	})
+}
+
+// iteration is the astroapitest.TB of one rapid iteration: its cleanups
+// run when the iteration ends, so that the emulators of a long shrink do
+// not pile up until the test ends.
+type iteration struct {
+	*rapid.T
+	cleanups []func()
+}
+
+func (it *iteration) Cleanup(f func()) { it.cleanups = append(it.cleanups, f) }
+
+func (it *iteration) close() {
+	for i := len(it.cleanups) - 1; i >= 0; i-- {
+		it.cleanups[i]()
+	}
+}
+
+// exportNames are names drawn for tokens and teams, so that some are
+// shared and some are odd.
+var exportNames = []string{"ci", "ci", " ci ", "yes", "1e3", "Ωmega 東京", `it's "q"`, "x\u202ey", "a\nb", "#x", "- item"}
+
+// genExportState draws a valid organization for TestPropertyExportPlansEmpty
+// and, sometimes, an --ignore glob.
+func genExportState(rt *rapid.T) (*astroapitest.State, string) {
+	st := &astroapitest.State{Organization: astroapitest.Organization{ID: "org1", Name: "Org"}}
+	nws := rapid.IntRange(1, 2).Draw(rt, "workspaces")
+	for i := range nws {
+		st.Workspaces = append(st.Workspaces, astroapitest.Workspace{ID: fmt.Sprintf("ws%d", i), Name: rapid.SampledFrom(exportNames).Draw(rt, "workspace name")})
+	}
+	depWS := map[string]string{}
+	var deps []string
+	for i := range rapid.IntRange(1, 3).Draw(rt, "deployments") {
+		id, ws := fmt.Sprintf("dep%d", i), fmt.Sprintf("ws%d", rapid.IntRange(0, nws-1).Draw(rt, "deployment workspace"))
+		depWS[id] = ws
+		deps = append(deps, id)
+		st.Deployments = append(st.Deployments, astroapitest.Deployment{ID: id, Name: rapid.SampledFrom(exportNames).Draw(rt, "deployment name"), WorkspaceID: ws})
+	}
+	st.Roles = []astroapitest.CustomRole{
+		{Name: "viewer", ScopeType: "DEPLOYMENT", RestrictedWorkspaceIDs: []string{}},
+		{Name: "Read Only", ScopeType: "DEPLOYMENT", RestrictedWorkspaceIDs: []string{"ws0"}},
+	}
+	// held draws deployment roles on some of deps, and the workspace
+	// roles a user or team must then hold.
+	held := func(deps []string) ([]astroapi.DeploymentRole, []astroapi.WorkspaceRole) {
+		var ds []astroapi.DeploymentRole
+		var ws []astroapi.WorkspaceRole
+		for _, d := range deps {
+			if !rapid.Bool().Draw(rt, "holds") {
+				continue
+			}
+			roles := []string{astroapi.RoleDeploymentAdmin, "viewer"}
+			if depWS[d] == "ws0" {
+				roles = append(roles, "Read Only")
+			}
+			ds = append(ds, astroapi.DeploymentRole{DeploymentID: d, Role: rapid.SampledFrom(roles).Draw(rt, "role")})
+			if !slices.ContainsFunc(ws, func(w astroapi.WorkspaceRole) bool { return w.WorkspaceID == depWS[d] }) {
+				ws = append(ws, astroapi.WorkspaceRole{WorkspaceID: depWS[d], Role: astroapi.RoleWorkspaceAccessor})
+			}
+		}
+		return ds, ws
+	}
+	for i := range rapid.IntRange(0, 5).Draw(rt, "tokens") {
+		tok := astroapitest.Token{ID: fmt.Sprintf("tok%d", i), Name: rapid.SampledFrom(exportNames).Draw(rt, "token name"),
+			Scope: rapid.SampledFrom([]string{astroapi.ScopeWorkspace, astroapi.ScopeOrganization, astroapi.ScopeDeployment}).Draw(rt, "scope")}
+		mayHold := deps
+		switch tok.Scope {
+		case astroapi.ScopeWorkspace:
+			ws := fmt.Sprintf("ws%d", rapid.IntRange(0, nws-1).Draw(rt, "token workspace"))
+			tok.Roles = []astroapi.Role{{EntityType: astroapi.EntityWorkspace, EntityID: ws, Role: "WORKSPACE_MEMBER"}}
+			mayHold = slices.DeleteFunc(slices.Clone(deps), func(d string) bool { return depWS[d] != ws })
+		case astroapi.ScopeOrganization:
+			tok.Roles = []astroapi.Role{{EntityType: astroapi.EntityOrganization, EntityID: "org1", Role: "ORGANIZATION_MEMBER"}}
+		default:
+			tok.Roles = []astroapi.Role{{EntityType: astroapi.EntityDeployment, EntityID: rapid.SampledFrom(deps).Draw(rt, "token deployment"), Role: astroapi.RoleDeploymentAdmin}}
+			mayHold = nil
+		}
+		ds, _ := held(mayHold)
+		for _, d := range ds {
+			tok.Roles = append(tok.Roles, astroapi.Role{EntityType: astroapi.EntityDeployment, EntityID: d.DeploymentID, Role: d.Role})
+		}
+		st.Tokens = append(st.Tokens, tok)
+	}
+	var userIDs []string
+	for i := range rapid.IntRange(0, 5).Draw(rt, "users") {
+		u := astroapitest.User{ID: fmt.Sprintf("usr%d", i),
+			Username: fmt.Sprintf(rapid.SampledFrom([]string{"u%d@example.com", "U%d@Example.COM", "user %d", "u%d@localhost"}).Draw(rt, "username"), i),
+			Status:   rapid.SampledFrom([]string{astroapi.UserActive, astroapi.UserInactive, astroapi.UserPending, astroapi.UserBanned}).Draw(rt, "status")}
+		if rapid.IntRange(0, 4).Draw(rt, "organization role") > 0 {
+			u.OrganizationRole = "ORGANIZATION_MEMBER"
+			u.DeploymentRoles, u.WorkspaceRoles = held(deps)
+		}
+		userIDs = append(userIDs, u.ID)
+		st.Users = append(st.Users, u)
+	}
+	for i := range rapid.IntRange(0, 4).Draw(rt, "teams") {
+		tm := astroapitest.Team{ID: fmt.Sprintf("team%d", i), Name: rapid.SampledFrom(exportNames).Draw(rt, "team name"),
+			MemberIDs: rapid.SliceOfDistinct(rapid.SampledFrom(append([]string{""}, userIDs...)), rapid.ID[string]).Filter(func(ids []string) bool { return !slices.Contains(ids, "") }).Draw(rt, "members")}
+		tm.OrganizationRole = "ORGANIZATION_MEMBER"
+		tm.DeploymentRoles, tm.WorkspaceRoles = held(deps)
+		st.Teams = append(st.Teams, tm)
+	}
+	return st, rapid.SampledFrom([]string{"", "", "ci", "usr1", "*#*"}).Draw(rt, "ignore")
 }
