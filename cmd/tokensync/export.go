@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"path"
 	"slices"
 	"strings"
@@ -50,7 +52,29 @@ func (c *ExportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	return spec.Encode(st.Out, exportSpec(obs, deps, c.Ignore))
+	return writeExport(st.Out, exportSpec(obs, deps, c.Ignore), specFileLimits)
+}
+
+// fileLimits are what one spec file may hold.
+type fileLimits struct{ bytes, deployments int }
+
+// specFileLimits are what plan reads in one spec file.
+var specFileLimits = fileLimits{spec.MaxFileSize, spec.MaxDeployments}
+
+// writeExport writes doc to w when it is within limits, so that plan can
+// read it back. A larger export is refused, with nothing written, rather
+// than written as a file no command reads.
+func writeExport(w io.Writer, doc spec.Document, limits fileLimits) error {
+	var b bytes.Buffer
+	if err := spec.Encode(&b, doc); err != nil {
+		return err
+	}
+	if b.Len() > limits.bytes || len(doc.Deployments) > limits.deployments {
+		return exitWith(exitInvalid, "the export holds %d deployments in %d bytes, over what a spec file may hold (%d deployments, %d bytes): export part of the organization per file with --workspace or --deployment",
+			len(doc.Deployments), b.Len(), limits.deployments, limits.bytes)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // selectDeployments applies --workspace and --deployment; with neither,

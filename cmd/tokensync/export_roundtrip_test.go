@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -358,4 +359,45 @@ func genExportState(rt *rapid.T) (*astroapitest.State, string) {
 		st.Teams = append(st.Teams, tm)
 	}
 	return st, rapid.SampledFrom([]string{"", "", "ci", "usr1", "*#*"}).Draw(rt, "ignore")
+}
+
+// TestExportRefusesWhatPlanCannotRead: an export over the size or the
+// number of deployments a spec file may hold is refused (exit 3, saying
+// how to split it), with nothing written: plan would refuse the file.
+func TestExportRefusesWhatPlanCannotRead(t *testing.T) {
+	if specFileLimits != (fileLimits{spec.MaxFileSize, spec.MaxDeployments}) {
+		t.Errorf("export's limits %+v are not the spec's", specFileLimits)
+	}
+	doc := spec.Document{Organization: "org1"}
+	for i := range 3 {
+		doc.Deployments = append(doc.Deployments, spec.DeploymentDoc{ID: fmt.Sprint("dep", i)})
+	}
+	var fits bytes.Buffer
+	if err := spec.Encode(&fits, doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		limits fileLimits
+		ok     bool
+	}{
+		{fileLimits{fits.Len(), 3}, true},
+		{fileLimits{fits.Len() - 1, 3}, false},
+		{fileLimits{fits.Len(), 2}, false},
+	} {
+		var out bytes.Buffer
+		err := writeExport(&out, doc, tc.limits)
+		if tc.ok {
+			if err != nil || out.String() != fits.String() {
+				t.Errorf("limits %+v: %v, wrote %q; want the export", tc.limits, err, out.String())
+			}
+			continue
+		}
+		var ce *codeError
+		if !errors.As(err, &ce) || ce.code != exitInvalid || !strings.Contains(err.Error(), "--workspace or --deployment") {
+			t.Errorf("limits %+v: %v, want exit %d saying how to split the export", tc.limits, err, exitInvalid)
+		}
+		if out.Len() != 0 {
+			t.Errorf("limits %+v: wrote %d bytes, want none", tc.limits, out.Len())
+		}
+	}
 }
