@@ -401,3 +401,55 @@ func TestExportRefusesWhatPlanCannotRead(t *testing.T) {
 		}
 	}
 }
+
+// TestExportRoundTripsWhatTheEmulatorCannotHold: states the API may answer
+// but the emulator refuses to hold: a user with a deployment role and no
+// organization role, users with no or an unknown status, a role on a
+// custom role since deleted, roles on a deployment since deleted. Their
+// export parses, resolves, and plans empty with prune.
+func TestExportRoundTripsWhatTheEmulatorCannotHold(t *testing.T) {
+	role := func(dep, role string) []astroapi.DeploymentRole {
+		return []astroapi.DeploymentRole{{DeploymentID: dep, Role: role}}
+	}
+	user := func(id, status, orgRole string, roles []astroapi.DeploymentRole) sync.Subject {
+		return sync.UserSubject(astroapi.User{ID: id, Username: id + "@example.com", Status: status, OrganizationRole: orgRole, DeploymentRoles: roles})
+	}
+	obs := &sync.Observed{
+		Organization: "org1",
+		Workspaces:   []astroapi.Workspace{{ID: "ws-a", Name: "alpha"}},
+		Deployments:  []astroapi.Deployment{{ID: "dep-a", Name: "a", WorkspaceID: "ws-a"}},
+		CustomRoles:  []astroapi.CustomRole{{ID: "r-v", Name: "viewer", ScopeType: astroapi.ScopeDeployment}},
+		Subjects: []sync.Subject{
+			user("norole", astroapi.UserActive, "", role("dep-a", astroapi.RoleDeploymentAdmin)),
+			user("nostatus", "", "ORGANIZATION_MEMBER", role("dep-a", "viewer")),
+			user("suspended", "SUSPENDED", "ORGANIZATION_MEMBER", role("dep-a", "viewer")),
+			sync.TokenSubject(astroapi.Token{ID: "tok-old", Name: "old-role", Scope: astroapi.ScopeOrganization, Roles: []astroapi.Role{
+				{EntityType: astroapi.EntityOrganization, EntityID: "org1", Role: "ORGANIZATION_MEMBER"},
+				{EntityType: astroapi.EntityDeployment, EntityID: "dep-a", Role: "OLD_ROLE"},
+				{EntityType: astroapi.EntityDeployment, EntityID: "dep-gone", Role: astroapi.RoleDeploymentAdmin},
+			}}),
+			sync.TeamSubject(astroapi.Team{ID: "team-gone", Name: "gone", OrganizationRole: "ORGANIZATION_MEMBER", DeploymentRoles: role("dep-gone", "viewer")}),
+		},
+	}
+	var buf bytes.Buffer
+	if err := spec.Encode(&buf, exportSpec(obs, obs.Deployments, nil)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	wantIn(t, "export lacks", out, "- username: nostatus@example.com # no status\n", "- username: suspended@example.com # SUSPENDED\n",
+		"- username: norole@example.com\n", "- name: old-role\n        role: OLD_ROLE\n")
+	if strings.Contains(out, "dep-gone") || strings.Contains(out, "team-gone") {
+		t.Errorf("export names the deleted deployment:\n%s", out)
+	}
+	sp, err := spec.Parse("exported.yaml", buf.Bytes())
+	if err != nil {
+		t.Fatalf("the export does not parse: %v\n%s", err, out)
+	}
+	d, err := sync.Resolve(sp, obs)
+	if err != nil {
+		t.Fatalf("the export does not resolve: %v\n%s", err, out)
+	}
+	if p := sync.Compute(d, obs, sync.Options{Prune: true, MaxRemovals: -1}); len(p.Changes) != 0 {
+		t.Errorf("plan --prune of the export: %+v, want no change\n%s", p.Changes, out)
+	}
+}
