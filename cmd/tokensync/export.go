@@ -156,7 +156,12 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment, ignore []string)
 		if !slices.Contains(spec.Kinds(), s.Kind) || sync.Matches(ignore, s.SubjectRef) {
 			continue
 		}
+		seen := map[string]bool{}
 		for _, r := range s.Deployments {
+			if seen[r.DeploymentID] {
+				continue // a second role on one deployment: plan reads the first
+			}
+			seen[r.DeploymentID] = true
 			held[r.DeploymentID] = append(held[r.DeploymentID], entry{s, r.Role})
 		}
 	}

@@ -405,7 +405,9 @@ func TestExportRefusesWhatPlanCannotRead(t *testing.T) {
 // TestExportRoundTripsWhatTheEmulatorCannotHold: states the API may answer
 // but the emulator refuses to hold: a user with a deployment role and no
 // organization role, users with no or an unknown status, a role on a
-// custom role since deleted, roles on a deployment since deleted. Their
+// custom role since deleted, roles on a deployment since deleted, two
+// roles of one token on one deployment (listed once, with the first role,
+// the one plan reads). Their
 // export parses, resolves, and plans empty with prune.
 func TestExportRoundTripsWhatTheEmulatorCannotHold(t *testing.T) {
 	role := func(dep, role string) []astroapi.DeploymentRole {
@@ -428,6 +430,11 @@ func TestExportRoundTripsWhatTheEmulatorCannotHold(t *testing.T) {
 				{EntityType: astroapi.EntityDeployment, EntityID: "dep-a", Role: "OLD_ROLE"},
 				{EntityType: astroapi.EntityDeployment, EntityID: "dep-gone", Role: astroapi.RoleDeploymentAdmin},
 			}}),
+			sync.TokenSubject(astroapi.Token{ID: "tok-twice", Name: "twice", Scope: astroapi.ScopeOrganization, Roles: []astroapi.Role{
+				{EntityType: astroapi.EntityOrganization, EntityID: "org1", Role: "ORGANIZATION_MEMBER"},
+				{EntityType: astroapi.EntityDeployment, EntityID: "dep-a", Role: "viewer"},
+				{EntityType: astroapi.EntityDeployment, EntityID: "dep-a", Role: astroapi.RoleDeploymentAdmin},
+			}}),
 			sync.TeamSubject(astroapi.Team{ID: "team-gone", Name: "gone", OrganizationRole: "ORGANIZATION_MEMBER", DeploymentRoles: role("dep-gone", "viewer")}),
 		},
 	}
@@ -437,7 +444,7 @@ func TestExportRoundTripsWhatTheEmulatorCannotHold(t *testing.T) {
 	}
 	out := buf.String()
 	wantIn(t, "export lacks", out, "- username: nostatus@example.com # no status\n", "- username: suspended@example.com # SUSPENDED\n",
-		"- username: norole@example.com\n", "- name: old-role\n        role: OLD_ROLE\n")
+		"- username: norole@example.com\n", "- name: old-role\n        role: OLD_ROLE\n", "- name: twice\n        role: viewer\n")
 	if strings.Contains(out, "dep-gone") || strings.Contains(out, "team-gone") {
 		t.Errorf("export names the deleted deployment:\n%s", out)
 	}
