@@ -72,7 +72,7 @@ func (doc Document) node() *yaml.Node {
 	deployments := seq()
 	for _, d := range doc.Deployments {
 		dep := mapping("id", scalar(d.ID))
-		dep.Content[1].LineComment = fmt.Sprintf("%s (workspace %s)", Inert(d.Name), Inert(d.Workspace))
+		dep.Content[1].LineComment = comment(fmt.Sprintf("%s (workspace %s)", d.Name, d.Workspace))
 		for _, k := range Kinds() {
 			if entries := d.Entries[k]; len(entries) > 0 || always[k] {
 				dep.Content = append(dep.Content, scalar(k.Key()), entryList(k, entries))
@@ -112,10 +112,20 @@ func entryList(k Kind, entries []EntryDoc) *yaml.Node {
 		if e.Name == "" {
 			n = mapping("id", scalar(e.ID), "role", scalar(e.Role))
 		}
-		n.Content[1].LineComment = Inert(e.Comment)
+		n.Content[1].LineComment = comment(e.Comment)
 		list.Content = append(list.Content, n)
 	}
 	return list
+}
+
+// comment is the line comment that shows text, inert, or "" for none. It
+// carries its own "# ": the encoder takes a comment that starts with "#"
+// as already marked and would drop that "#" of the text.
+func comment(text string) string {
+	if text == "" {
+		return ""
+	}
+	return "# " + Inert(text)
 }
 
 // scalar is a string value. It is plain only when every YAML version and

@@ -100,3 +100,27 @@ func TestEncodeUserKey(t *testing.T) {
 		t.Errorf("users parsed back as %+v\n%s", got, b.String())
 	}
 }
+
+// TestEncodeCommentKeepsLeadingHash: a comment whose text starts with "#"
+// (a name from the API, a user's status) keeps that "#": the encoder
+// takes such a comment as already marked and would drop it.
+func TestEncodeCommentKeepsLeadingHash(t *testing.T) {
+	doc := Document{Organization: "o", Deployments: []DeploymentDoc{{ID: "d", Name: "#1 prod", Workspace: "#ws", Entries: map[Kind][]EntryDoc{
+		KindUser: {{Name: "alice@example.com", Role: "DEPLOYMENT_ADMIN", Comment: "#INACTIVE"}},
+	}}}}
+	var b bytes.Buffer
+	if err := Encode(&b, doc); err != nil {
+		t.Fatal(err)
+	}
+	want := `version: 1
+organization: o
+deployments:
+  - id: d # #1 prod (workspace #ws)
+    users:
+      - username: alice@example.com # #INACTIVE
+        role: DEPLOYMENT_ADMIN
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("Encode (-want +got):\n%s", diff)
+	}
+}

@@ -36,7 +36,12 @@
 // that matches its kind's ignore globs. A built-in role name matches in
 // any case and resolves upper case, as the API stores it; a custom role
 // name matches only exactly, and a name that matches custom roles only
-// when case is ignored is an error that lists every candidate.
+// when case is ignored is an error that lists every candidate. An entry
+// that asks for exactly the role its subject holds on the deployment
+// writes nothing, so it is not refused for what only a write needs: the
+// user's status, an organization role, or a role the organization no
+// longer offers (a note says so). Every export is such a spec, so a plan
+// of it is empty.
 //
 // Compute is pure: no I/O, clock, logging or mutation of its inputs; the
 // same inputs give the same Plan, sorted by deployment name, deployment id,

@@ -200,10 +200,19 @@ func (r *resolver) subject(e entry, dep *astroapi.Deployment) (DesiredAssignment
 		r.errorf(e.pos, "token %q is a deployment API token: deployment tokens cannot be managed", e.ref())
 		return DesiredAssignment{}, false
 	}
-	ok := r.fits(e, x, dep)
+	held := holds(e, x, dep)
+	ok := r.fits(e, x, dep, held)
 	a := DesiredAssignment{Subject: x.SubjectRef, Absent: e.state == spec.Absent, Source: e.pos}
 	if !a.Absent {
 		role, msg := r.role(e.role, dep)
+		if held {
+			// The entry asks for what the subject holds: it writes
+			// nothing, and the role stays as the API spells it.
+			if msg != "" {
+				r.notef(e.pos, "%s %q: %s: kept as held", kinds[e.kind].noun, e.ref(), msg)
+			}
+			role, msg = e.role, ""
+		}
 		if msg != "" {
 			r.errorf(e.pos, "%s %q: %s", kinds[e.kind].noun, e.ref(), msg)
 			ok = false
@@ -213,9 +222,19 @@ func (r *resolver) subject(e entry, dep *astroapi.Deployment) (DesiredAssignment
 	return a, ok
 }
 
+// holds reports whether entry e asks for exactly the role subject x holds
+// on dep as read: such an entry changes nothing, so what only a write
+// needs (an ACTIVE or PENDING user, an organization role, a role the
+// organization still offers) is not asked of it. An export lists every
+// role as held, so that a plan of it is empty.
+func holds(e entry, x *Subject, dep *astroapi.Deployment) bool {
+	return dep != nil && e.state != spec.Absent && e.role != "" && x.Role(dep.ID) == e.role
+}
+
 // fits reports whether subject x may be listed as entry e on dep, and
-// reports every reason it may not.
-func (r *resolver) fits(e entry, x *Subject, dep *astroapi.Deployment) bool {
+// reports every reason it may not. held says the entry asks for the role
+// x holds there (see holds).
+func (r *resolver) fits(e entry, x *Subject, dep *astroapi.Deployment, held bool) bool {
 	ok := true
 	noun, ref := kinds[e.kind].noun, e.ref()
 	if p, ignored := matchGlob(r.ignore[x.Kind], x.SubjectRef); ignored {
@@ -237,7 +256,7 @@ func (r *resolver) fits(e entry, x *Subject, dep *astroapi.Deployment) bool {
 			ok = false
 		}
 	}
-	if e.state == spec.Absent {
+	if e.state == spec.Absent || held {
 		return ok
 	}
 	if x.Status == astroapi.UserInactive || x.Status == astroapi.UserBanned {

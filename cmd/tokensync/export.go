@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"path"
 	"slices"
 	"strings"
@@ -50,7 +52,29 @@ func (c *ExportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	return spec.Encode(st.Out, exportSpec(obs, deps, c.Ignore))
+	return writeExport(st.Out, exportSpec(obs, deps, c.Ignore), specFileLimits)
+}
+
+// fileLimits are what one spec file may hold.
+type fileLimits struct{ bytes, deployments int }
+
+// specFileLimits are what plan reads in one spec file.
+var specFileLimits = fileLimits{spec.MaxFileSize, spec.MaxDeployments}
+
+// writeExport writes doc to w when it is within limits, so that plan can
+// read it back. A larger export is refused, with nothing written, rather
+// than written as a file no command reads.
+func writeExport(w io.Writer, doc spec.Document, limits fileLimits) error {
+	var b bytes.Buffer
+	if err := spec.Encode(&b, doc); err != nil {
+		return err
+	}
+	if b.Len() > limits.bytes || len(doc.Deployments) > limits.deployments {
+		return exitWith(exitInvalid, "the export holds %d deployments in %d bytes, over what a spec file may hold (%d deployments, %d bytes): export part of the organization per file with --workspace or --deployment",
+			len(doc.Deployments), b.Len(), limits.deployments, limits.bytes)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // selectDeployments applies --workspace and --deployment; with neither,
@@ -98,17 +122,17 @@ func (c *ExportCmd) selectDeployments(obs *sync.Observed) ([]astroapi.Deployment
 }
 
 // exportComment heads the exported file.
-const exportComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens, users and teams.\nDeployment API tokens, inactive or banned users and users without an organization role are left out."
+const exportComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens, users and teams.\nDeployment API tokens are left out. A user whose status is not ACTIVE has it in a comment: the spec keeps its roles, and prune removes them once its entry is deleted."
 
 // exportSpec builds the spec of today's assignments: deployments by id
-// (name and workspace in a comment) with all four lists, each subject by
-// name where its name is unique where the spec looks it up (see
-// nameScope) and not empty, by id otherwise. Deployment API tokens are
-// left out, and so are INACTIVE and BANNED users and users without an
-// organization role, which may not be given a role, and the
-// subjects a glob of ignore matches (name or id), which the spec's ignore
-// lists then name. Names are unique or not among every subject, the
-// ignored ones too: the spec is resolved against all of them.
+// (name and workspace in a comment) with all four lists, and every
+// assignment held there, whatever the user's status or organization role
+// (the resolver takes an entry that asks for what is held as it is, so a
+// plan of the export is empty). Deployment API tokens are left out, and so
+// are the subjects a glob of ignore matches (name or id), which the spec's
+// ignore lists then name. Each subject is written as exportEntry says.
+// Names are unique or not among every subject, the ignored ones too: the
+// spec is resolved against all of them.
 func exportSpec(obs *sync.Observed, deps []astroapi.Deployment, ignore []string) spec.Document {
 	wsName := map[string]string{}
 	for _, w := range obs.Workspaces {
@@ -129,10 +153,15 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment, ignore []string)
 	}
 	held := map[string][]entry{} // deployment id → assignments
 	for _, s := range obs.Subjects {
-		if !slices.Contains(spec.Kinds(), s.Kind) || s.Status == astroapi.UserInactive || s.Status == astroapi.UserBanned || s.NoOrganizationRole || sync.Matches(ignore, s.SubjectRef) {
+		if !slices.Contains(spec.Kinds(), s.Kind) || sync.Matches(ignore, s.SubjectRef) {
 			continue
 		}
+		seen := map[string]bool{}
 		for _, r := range s.Deployments {
+			if seen[r.DeploymentID] {
+				continue // a second role on one deployment: plan reads the first
+			}
+			seen[r.DeploymentID] = true
 			held[r.DeploymentID] = append(held[r.DeploymentID], entry{s, r.Role})
 		}
 	}
@@ -146,15 +175,36 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment, ignore []string)
 		dd := spec.DeploymentDoc{ID: d.ID, Name: d.Name, Workspace: wsName[d.WorkspaceID], Entries: map[spec.Kind][]spec.EntryDoc{}}
 		for _, e := range entries {
 			s := e.subject
-			ed := spec.EntryDoc{Name: s.Name, Role: e.role}
-			if nameCount[nameScope(s)] != 1 || s.Name == "" {
-				ed = spec.EntryDoc{ID: s.ID, Role: e.role, Comment: s.Name + " (name shared by several)"}
-			}
-			dd.Entries[s.Kind] = append(dd.Entries[s.Kind], ed)
+			dd.Entries[s.Kind] = append(dd.Entries[s.Kind], exportEntry(s, e.role, nameCount[nameScope(s)] != 1))
 		}
 		doc.Deployments = append(doc.Deployments, dd)
 	}
 	return doc
+}
+
+// exportEntry is the entry of subject s holding role: by name when the
+// spec can name it (a name not shared in its scope, a username the spec
+// accepts as an e-mail address), by id otherwise, with the name in the
+// comment. A user whose status is not ACTIVE has it in the comment too;
+// Encode makes the comment inert, whatever the API sent.
+func exportEntry(s sync.Subject, role string, shared bool) spec.EntryDoc {
+	e := spec.EntryDoc{Name: s.Name, Role: role}
+	var comment []string
+	switch {
+	case s.Name == "":
+		e = spec.EntryDoc{ID: s.ID, Role: role}
+	case shared:
+		e = spec.EntryDoc{ID: s.ID, Role: role}
+		comment = append(comment, s.Name+" (name shared by several)")
+	case s.Kind == spec.KindUser && spec.CheckUsername(s.Name) != nil:
+		e = spec.EntryDoc{ID: s.ID, Role: role}
+		comment = append(comment, s.Name+" (not an e-mail address)")
+	}
+	if s.Kind == spec.KindUser && s.Status != astroapi.UserActive {
+		comment = append(comment, cmp.Or(s.Status, "no status"))
+	}
+	e.Comment = strings.Join(comment, "; ")
+	return e
 }
 
 // nameScope is where a name of s is looked up when the spec names it (as
