@@ -211,7 +211,7 @@ func (r *resolver) subject(e entry, dep *astroapi.Deployment) (DesiredAssignment
 			if msg != "" {
 				r.notef(e.pos, "%s %q: %s: kept as held", kinds[e.kind].noun, e.ref(), msg)
 			}
-			role, msg = e.role, ""
+			role, msg = astroapi.CanonicalRole(e.role), ""
 		}
 		if msg != "" {
 			r.errorf(e.pos, "%s %q: %s", kinds[e.kind].noun, e.ref(), msg)
@@ -226,9 +226,11 @@ func (r *resolver) subject(e entry, dep *astroapi.Deployment) (DesiredAssignment
 // on dep as read: such an entry changes nothing, so what only a write
 // needs (an ACTIVE or PENDING user, an organization role, a role the
 // organization still offers) is not asked of it. An export lists every
-// role as held, so that a plan of it is empty.
+// role as held, so that a plan of it is empty. A built-in role is held
+// only as the API spells it, upper case: one read in another case is
+// rewritten, as every other built-in named in a spec is.
 func holds(e entry, x *Subject, dep *astroapi.Deployment) bool {
-	return dep != nil && e.state != spec.Absent && e.role != "" && x.Role(dep.ID) == e.role
+	return dep != nil && e.state != spec.Absent && e.role != "" && x.Role(dep.ID) == astroapi.CanonicalRole(e.role)
 }
 
 // fits reports whether subject x may be listed as entry e on dep, and
