@@ -72,8 +72,8 @@
 // For each key (managed deployment, subject), with R the role in the spec
 // and O the role observed ("-" for none). Roles compare case-insensitively
 // (built-in names upper-cased, custom names as the API spells them). An
-// ignore or protect glob matches a subject's id or name; a username, as
-// usernames are compared, in any case.
+// ignore or protect glob (spec.Glob: in any case, * crossing '/') matches a
+// subject's id or name.
 //
 //	row              subject / spec entry                   observed  action     reason
 //	---------------  -------------------------------------  --------  ---------  --------------------------------------------------
