@@ -87,12 +87,12 @@ func newHostileFixture() hostileFixture {
 			sync.TeamSubject(astroapi.Team{ID: hostileOf("team-id"), Name: hostileOf("team"), OrganizationRole: "ORGANIZATION_OWNER"}),
 		},
 	}
-	r := access.Compute(access.Input{Observed: obs, Production: []access.Glob{access.Glob(hostileOf("*"))},
+	r := access.Compute(access.Input{Observed: obs, Production: []spec.Glob{spec.Glob(hostileOf("*"))},
 		Members:    map[string][]astroapi.TeamMember{hostileOf("team-id"): {{UserID: hostileOf("member-id"), Username: hostileOf("member")}}},
 		RoleLevels: access.RoleLevels{hostileOf("ROLE"): access.LevelAdmin}})
 	r.GeneratedAt = hostileOf("then")
 	r.Since = access.Diff(access.Report{GeneratedAt: hostileOf("before")}, r)
-	r.Filters = &access.Filter{Deployments: []string{hostileOf("dep")}, Principals: []access.Glob{access.Glob(hostileOf("*"))}}
+	r.Filters = &access.Filter{Deployments: []string{hostileOf("dep")}, Principals: []spec.Glob{spec.Glob(hostileOf("*"))}}
 	return hostileFixture{plan: p, outcome: outcomes, report: r}
 }
 

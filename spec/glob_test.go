@@ -50,6 +50,9 @@ func TestGlobMatch(t *testing.T) {
 		{`[\]\-]`, "x", false},
 		{"[k]elvin", "Kelvin", true},
 		{"*a*b*c*", "xxaxxbxxcxx", true},
+		{"*a*a*a*a*a*a*a*b", strings.Repeat("a", 5000), false}, // one backtracking point: not exponential
+		{"*prod*", "staging", false},
+		{"a?c", "ac", false},
 		{"*a*b*c*", "xxaxxcxxbxx", false},
 		{"exact", "exact ", false},
 		{"", "", true},

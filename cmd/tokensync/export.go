@@ -3,8 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"fmt"
-	"path"
 	"slices"
 	"strings"
 
@@ -26,12 +24,8 @@ func (c *ExportCmd) Validate() error {
 	if err := c.Globals.Validate(); err != nil {
 		return err
 	}
-	for _, g := range c.Ignore {
-		if _, err := path.Match(g, ""); err != nil {
-			return fmt.Errorf("--ignore %q: %w", g, err)
-		}
-	}
-	return nil
+	_, err := parseGlobs("--ignore", c.Ignore)
+	return err
 }
 
 // Run prints a spec of today's assignments on the selected deployments.

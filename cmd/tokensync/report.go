@@ -42,6 +42,9 @@ type ReportCmd struct {
 // (exit 64) before anything is read.
 func (c *ReportCmd) Validate() error {
 	_, err := c.filter()
+	if _, perr := parseGlobs("--production", slices.DeleteFunc(slices.Clone(c.Production), func(p string) bool { return p == "" })); perr != nil {
+		err = errors.Join(err, perr)
+	}
 	if _, rerr := c.roleLevels(); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
@@ -54,12 +57,11 @@ func (c *ReportCmd) Validate() error {
 // filter is the report's filter, from the flags.
 func (c *ReportCmd) filter() (access.Filter, error) {
 	f := access.Filter{Deployments: c.Deployments, Workspaces: c.Workspaces}
-	for _, p := range c.Principals {
-		if p == "" {
-			return f, errors.New("--principal: an empty pattern matches nobody; use * for everyone")
-		}
-		f.Principals = append(f.Principals, access.Glob(p))
+	principals, err := parseGlobs("--principal", c.Principals)
+	if err != nil {
+		return f, err
 	}
+	f.Principals = principals
 	for _, ref := range append(slices.Clone(c.Deployments), c.Workspaces...) {
 		if ref == "" {
 			return f, errors.New("--deployment and --workspace need a name or id, not an empty value")
@@ -92,11 +94,11 @@ func (c *ReportCmd) roleLevels() (access.RoleLevels, error) {
 }
 
 // production are the --production patterns.
-func (c *ReportCmd) production() []access.Glob {
-	var out []access.Glob
+func (c *ReportCmd) production() []spec.Glob {
+	var out []spec.Glob
 	for _, p := range c.Production {
 		if p != "" {
-			out = append(out, access.Glob(p))
+			out = append(out, spec.Glob(p))
 		}
 	}
 	return out
@@ -206,7 +208,7 @@ func (c *ReportCmd) compute(ctx context.Context, g *Globals, st *Streams) (acces
 }
 
 // defaultProduction marks production deployments without --production.
-var defaultProduction = []access.Glob{"*prod*"}
+var defaultProduction = []spec.Glob{"*prod*"}
 
 // saved reads the report of --from: the filter it was made with stays,
 // and its production deployments too unless --production is given.
