@@ -15,7 +15,7 @@ import (
 type ExportCmd struct {
 	Workspace  []string `help:"Export only the deployments of this workspace (id or name); repeatable." placeholder:"W"`
 	Deployment []string `help:"Export only this deployment (id or name); repeatable." placeholder:"D"`
-	Ignore     []string `help:"Leave out the tokens, users and teams whose name or id matches this glob, and write it to the spec's ignore lists; repeatable." placeholder:"GLOB"`
+	Ignore     []string `help:"Leave out the tokens, users and teams whose name or id matches this glob (in any case), and write it to the spec's ignore lists; repeatable." placeholder:"GLOB"`
 	Globals
 }
 

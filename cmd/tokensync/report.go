@@ -30,9 +30,9 @@ type ReportCmd struct {
 	ExpandTeams bool     `help:"List the members of each team as users, with their access via the team (one request per team)."`
 	Deployments []string `name:"deployment" sep:"none" help:"Only this deployment: its id, name or workspace/name; repeatable." placeholder:"DEPLOYMENT"`
 	Workspaces  []string `name:"workspace" sep:"none" help:"Only the deployments of this workspace: its id or name; repeatable." placeholder:"WORKSPACE"`
-	Principals  []string `name:"principal" sep:"none" help:"Only principals whose name or id matches this pattern (case-insensitive; * matches any run of characters, ? one); repeatable." placeholder:"GLOB"`
+	Principals  []string `name:"principal" sep:"none" help:"Only principals whose name or id matches this glob (in any case; * matches any run of characters, / included; see Globs in the README); repeatable." placeholder:"GLOB"`
 	MinRole     string   `name:"min-role" help:"Only grants of at least this level: view, author, operate or admin, or a role (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER). Custom deployment roles are kept unless --role-level rates them: their permissions are unknown." placeholder:"ROLE"`
-	Production  []string `sep:"none" help:"Deployments whose name matches this pattern are production (case-insensitive; repeatable; default *prod*): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
+	Production  []string `sep:"none" help:"Deployments whose name matches this glob are production (in any case; repeatable; default *prod*): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
 	RoleLevel   []string `name:"role-level" sep:"none" help:"The level of a custom deployment role, as CUSTOM_ROLE=LEVEL (view, author, operate or admin); repeatable. Without it a custom role's level is unknown, and --min-role keeps it." placeholder:"ROLE=LEVEL"`
 	From        string   `type:"existingfile" help:"Write this saved JSON report (-o json) in the format of -o instead of reading the API: one read, every format, the same snapshot. Needs no credential." placeholder:"REPORT.json"`
 	Globals
