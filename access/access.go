@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
 
@@ -106,7 +107,7 @@ type Report struct {
 	Spec          bool `json:"spec"`
 	TeamsExpanded bool `json:"teams_expanded"`
 	// Production are the patterns that mark production deployments.
-	Production []Glob `json:"production"`
+	Production []spec.Glob `json:"production"`
 	// RoleLevels are the levels given to custom deployment roles
 	// (--role-level); a custom role not in it has level custom.
 	RoleLevels RoleLevels `json:"role_levels,omitempty"`
@@ -127,7 +128,7 @@ type Input struct {
 	// expanded.
 	Members map[string][]astroapi.TeamMember
 	// Production are the patterns of production deployments' names.
-	Production []Glob
+	Production []spec.Glob
 	// RoleLevels are the levels given to custom deployment roles.
 	RoleLevels RoleLevels
 }
@@ -140,7 +141,7 @@ type cellKey struct{ dep, kind, id string }
 func Compute(in Input) Report {
 	obs := in.Observed
 	r := Report{FormatVersion: FormatVersion, Organization: obs.Organization, Spec: in.Desired != nil, TeamsExpanded: in.Members != nil,
-		Production: append([]Glob{}, in.Production...), RoleLevels: in.RoleLevels, Deployments: []Deployment{}}
+		Production: append([]spec.Glob{}, in.Production...), RoleLevels: in.RoleLevels, Deployments: []Deployment{}}
 	b := newBuilder(obs)
 	b.levels = in.RoleLevels
 	users := map[string]sync.Subject{}
@@ -198,8 +199,8 @@ func (r *Report) Relevel(m RoleLevels) {
 
 // MarkProduction marks again which deployments are production, by the
 // patterns globs, and records them.
-func (r *Report) MarkProduction(globs []Glob) {
-	r.Production = append([]Glob{}, globs...)
+func (r *Report) MarkProduction(globs []spec.Glob) {
+	r.Production = append([]spec.Glob{}, globs...)
 	for i := range r.Deployments {
 		r.Deployments[i].Production = anyMatch(globs, r.Deployments[i].Name)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/tokensync/tokensync/spec"
 )
 
 // Filter narrows a report: to some deployments or workspaces, to
@@ -14,8 +16,8 @@ type Filter struct {
 	Deployments []string `json:"deployments,omitempty"`
 	// Workspaces are workspace ids or names.
 	Workspaces []string `json:"workspaces,omitempty"`
-	// Principals are patterns matched against a principal's name and id.
-	Principals []Glob `json:"principals,omitempty"`
+	// Principals are globs matched against a principal's name and id.
+	Principals []spec.Glob `json:"principals,omitempty"`
 	// MinLevel drops grants below it (custom roles are always kept).
 	MinLevel Level `json:"min_level,omitempty"`
 }
@@ -121,4 +123,16 @@ func (f Filter) String() string {
 		return "no filter"
 	}
 	return strings.Join(parts, " ")
+}
+
+// anyMatch says one of s matches one of globs.
+func anyMatch(globs []spec.Glob, s ...string) bool {
+	for _, g := range globs {
+		for _, x := range s {
+			if g.Match(x) {
+				return true
+			}
+		}
+	}
+	return false
 }

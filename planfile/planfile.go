@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 
 	"github.com/tokensync/tokensync/spec"
@@ -287,13 +288,17 @@ func (o OptionsJSON) options() sync.Options {
 }
 
 // validate checks what the schema cannot: every change is a write of a
-// known kind of subject, with a fingerprint; the document has a target.
+// known kind of subject, with a fingerprint; the document has a target;
+// its protect and ignore globs are globs (spec.ParseGlob).
 func (d Document) validate() error {
 	if d.Organization == "" {
 		return errors.New("no organization")
 	}
 	if d.Target == nil {
 		return errors.New("no target")
+	}
+	if err := d.checkGlobs(); err != nil {
+		return err
 	}
 	known := map[string]bool{}
 	for _, k := range spec.Kinds() {
@@ -311,6 +316,20 @@ func (d Document) validate() error {
 			return fmt.Errorf("change %d: no fingerprint for subject %s", i+1, c.Subject.ID)
 		case (c.Action == string(sync.Remove)) != (c.After == ""):
 			return fmt.Errorf("change %d: a %s with after %q", i+1, c.Action, c.After)
+		}
+	}
+	return nil
+}
+
+// checkGlobs checks the protect and ignore globs the document records.
+func (d Document) checkGlobs() error {
+	globs := slices.Clone(d.Options.Protect)
+	for _, k := range slices.Sorted(maps.Keys(d.Target.Ignore)) {
+		globs = append(globs, d.Target.Ignore[k]...)
+	}
+	for _, g := range globs {
+		if _, err := spec.ParseGlob(g); err != nil {
+			return fmt.Errorf("glob %q: %w", g, err)
 		}
 	}
 	return nil

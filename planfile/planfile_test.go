@@ -120,6 +120,8 @@ func TestReadRefuses(t *testing.T) {
 		"no fingerprint":      valid(func(d *Document) { delete(d.Fingerprints, d.Changes[0].Subject.ID) }),
 		"a remove with after": valid(func(d *Document) { d.Changes[0].After = "DEPLOYMENT_ADMIN" }),
 		"an add without role": valid(func(d *Document) { d.Changes[0].Action = "add" }),
+		"a bad protect glob":  valid(func(d *Document) { d.Options.Protect = []string{"ci-["} }),
+		"a bad ignore glob":   valid(func(d *Document) { d.Target.Ignore["workspaceToken"] = []string{"ok", "[z-a]"} }),
 	} {
 		if _, err := Read(strings.NewReader(in)); err == nil {
 			t.Errorf("%s: no error", name)

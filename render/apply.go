@@ -3,7 +3,6 @@ package render
 import (
 	"bufio"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -249,11 +248,10 @@ func NewApplyDocument(o sync.Outcome, org, toolVersion string) ApplyDocument {
 	return d
 }
 
-// ApplyJSON writes the JSON result of an apply, indented.
+// ApplyJSON writes the JSON result of an apply, indented, followed by a
+// newline, by the one rule of encodeJSON.
 func ApplyJSON(w io.Writer, o sync.Outcome, org, toolVersion string) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(NewApplyDocument(o, org, toolVersion))
+	return encodeJSON(w, NewApplyDocument(o, org, toolVersion), true)
 }
 
 func subjectJSON(s sync.SubjectRef) planfile.SubjectJSON {
@@ -354,11 +352,7 @@ func (l *AuditLog) Done(r sync.SubjectResult) {
 		Organization:  l.org,
 		WriteJSON:     writeJSON(r),
 	}
-	data, err := json.Marshal(line)
-	if err == nil {
-		_, err = l.w.Write(append(data, '\n'))
-	}
-	if err != nil {
+	if err := encodeJSON(l.w, line, false); err != nil {
 		l.err = fmt.Errorf("write the audit log: %w", err)
 	}
 }

@@ -2,10 +2,8 @@ package render
 
 import (
 	"bufio"
-	"bytes"
 	_ "embed"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -28,14 +26,7 @@ func ReportSchema() []byte { return reportSchema }
 
 // ReportJSON writes the report document, indented, followed by a newline.
 func ReportJSON(w io.Writer, r access.Report) error {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		return err
-	}
-	_, err := w.Write(EscapeQuoted(b.Bytes(), jsonEscape))
-	return err
+	return encodeJSON(w, r, true)
 }
 
 // kindLabel is how the report names a kind of principal.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokensync/tokensync/access"
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
 
@@ -79,7 +80,7 @@ var largeOnce = gosync.OnceValue(func() access.Report {
 			WorkspaceRoles:  []astroapi.WorkspaceRole{{WorkspaceID: ws(g), Role: wsRoles[g%4]}, {WorkspaceID: ws(g + 11), Role: "WORKSPACE_MEMBER"}},
 			DeploymentRoles: []astroapi.DeploymentRole{{DeploymentID: dep(g * 3), Role: "DEPLOYMENT_ADMIN"}}}))
 	}
-	r := access.Compute(access.Input{Observed: obs, Production: []access.Glob{"*prod*"}})
+	r := access.Compute(access.Input{Observed: obs, Production: []spec.Glob{"*prod*"}})
 	r.TokensyncVersion, r.GeneratedAt = "test", "2026-02-01T10:00:00Z"
 	return r
 })

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tokensync/tokensync/access"
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
 
@@ -77,7 +78,7 @@ func exampleReport() access.Report {
 			{Subject: sync.SubjectRef{Kind: sync.KindTeam, ID: "team-ml"}, Role: "DEPLOYMENT_ADMIN"},
 			{Subject: sync.SubjectRef{Kind: sync.KindDeploymentToken, ID: "tok-tr"}, Role: "DAG_TRIGGERER"}}},
 	}}
-	prod := []access.Glob{"*prod*"}
+	prod := []spec.Glob{"*prod*"}
 	// A week before, the deploy key and ivan were not there yet, and
 	// mallory still administered analytics-prod.
 	var then []sync.Subject

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tokensync/tokensync/access"
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
 
@@ -44,10 +45,10 @@ func reportObserved(extra ...sync.Subject) *sync.Observed {
 
 // reports are the fixtures of the report goldens.
 func reports() map[string]access.Report {
-	plain := access.Compute(access.Input{Observed: reportObserved(), Production: []access.Glob{"*prod*"}})
+	plain := access.Compute(access.Input{Observed: reportObserved(), Production: []spec.Glob{"*prod*"}})
 	plain.TokensyncVersion, plain.GeneratedAt = "test", "2026-02-01T10:00:00Z"
 
-	before := access.Compute(access.Input{Observed: reportObserved(), Production: []access.Glob{"*prod*"}})
+	before := access.Compute(access.Input{Observed: reportObserved(), Production: []spec.Glob{"*prod*"}})
 	before.GeneratedAt = "2026-01-01T10:00:00Z"
 	full := access.Compute(access.Input{
 		Observed: reportObserved(sync.TokenSubject(astroapi.Token{ID: "tok-new", Name: "new-bot", Scope: "WORKSPACE", Roles: []astroapi.Role{
@@ -57,7 +58,7 @@ func reports() map[string]access.Report {
 			{Subject: sync.SubjectRef{Kind: sync.KindTeam, ID: "team-1"}, Absent: true},
 		}}}},
 		Members:    map[string][]astroapi.TeamMember{"team-1": {{UserID: "usr-1", Username: "alice@example.com"}, {UserID: "usr-2", Username: "bob@example.com"}}},
-		Production: []access.Glob{"*prod*"},
+		Production: []spec.Glob{"*prod*"},
 	})
 	full.TokensyncVersion, full.GeneratedAt = "test", "2026-02-01T10:00:00Z"
 	full.Since = access.Diff(before, full)

@@ -35,14 +35,15 @@ func SafeLines(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// EscapeQuoted returns doc with every character above ASCII that Safe
-// escapes written by escape instead. It is for documents in which such a
-// character can only be inside a quoted string that has escapes: JSON,
-// whose syntax is ASCII, or YAML whose scalars holding one are
-// double-quoted and whose comments went through Safe. The result reads back
-// the same.
+// EscapeQuoted returns doc with every character that Safe escapes from DEL
+// (U+007F) up written by escape instead: encoding/json escapes the C0
+// controls but leaves DEL and everything above ASCII raw. It is for
+// documents in which such a character can only be inside a quoted string
+// that has escapes: JSON, whose syntax is printable ASCII, or YAML whose
+// scalars holding one are double-quoted and whose comments went through
+// Safe. The result reads back the same.
 func EscapeQuoted(doc []byte, escape func(dst []byte, r rune) []byte) []byte {
-	unsafe := func(r rune) bool { return r >= utf8.RuneSelf && Escapes(r) }
+	unsafe := func(r rune) bool { return r >= utf8.RuneSelf-1 && Escapes(r) }
 	if bytes.IndexFunc(doc, unsafe) < 0 {
 		return doc
 	}

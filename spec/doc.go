@@ -62,8 +62,9 @@
 //   - a username that does not look like an e-mail address (CheckUsername):
 //     not exactly one '@', nothing before it, a domain without a dot or
 //     with an empty label, a space, a control or an invisible character;
-//   - an ignoreTokens, ignoreUsers or ignoreTeams glob that path.Match
-//     rejects; two files naming different organizations.
+//   - an ignoreTokens, ignoreUsers or ignoreTeams glob that ParseGlob
+//     rejects (a character class, a lone trailing backslash); two files
+//     naming different organizations.
 //
 // Built-in role names are compared case-insensitively and returned in upper
 // case (deployment_admin becomes DEPLOYMENT_ADMIN). Any other role is taken

@@ -347,10 +347,10 @@ func TestParseHostile(t *testing.T) {
 			"t.yaml:5:26: team \"ml\": role \"workspace_accessor\" is a workspace role, not a deployment role",
 		}},
 		{name: "glob/ignoreUsers bad", in: "version: 1\nignoreUsers: [\"*@[example.com\"]\n", want: []string{
-			"t.yaml:2:15: invalid glob \"*@[example.com\": syntax error in pattern",
+			"t.yaml:2:15: invalid glob \"*@[example.com\": a character class ([...]) is not closed",
 		}},
 		{name: "glob/ignoreTeams bad", in: "version: 1\nignoreTeams: [ok-*, \"idp-\\\\\"]\n", want: []string{
-			"t.yaml:2:21: invalid glob \"idp-\\\\\": syntax error in pattern",
+			"t.yaml:2:21: invalid glob \"idp-\\\\\": the pattern ends with a lone \\; write \\\\ for a backslash",
 		}},
 		{name: "glob/ignoreTeams mapping", in: "version: 1\nignoreTeams: {a: b}\n", want: []string{
 			"t.yaml:2:14: \"ignoreTeams\" must be a list, got mapping",
@@ -359,7 +359,11 @@ func TestParseHostile(t *testing.T) {
 			"t.yaml:2:1: unknown key \"ignoreUser\" at top level (did you mean \"ignoreUsers\"?)",
 		}},
 		{name: "glob/bad", in: "version: 1\nignoreTokens: [\"break-glass-[\"]\n", want: []string{
-			"t.yaml:2:16: invalid glob \"break-glass-[\": syntax error in pattern",
+			"t.yaml:2:16: invalid glob \"break-glass-[\": a character class ([...]) is not closed",
+		}},
+		{name: "glob/classes", in: "version: 1\nignoreTokens: [\"ci-[]\", \"ci-[z-a]\", \"ci-[0-9]\", \"ci-\\\\[x\\\\]\"]\n", want: []string{
+			"t.yaml:2:16: invalid glob \"ci-[]\": ']' is not a character of a class: write \\] (a class is never empty)",
+			"t.yaml:2:25: invalid glob \"ci-[z-a]\": the character range z-a is backwards",
 		}},
 		{name: "glob/not a string", in: "version: 1\nignoreTokens: [42]\n", want: []string{
 			"t.yaml:2:16: \"ignoreTokens\" entry must be a string, got integer 42",

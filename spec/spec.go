@@ -40,12 +40,12 @@ type Spec struct {
 	// Organization is the organization id, "" when no file names one.
 	Organization    string
 	OrganizationPos Pos
-	// IgnoreTokens are token names or ids (path.Match globs) that are never touched.
+	// IgnoreTokens are token names or ids (globs, see Glob) that are never touched.
 	IgnoreTokens []Pattern
-	// IgnoreUsers are usernames or user ids (path.Match globs) that are
+	// IgnoreUsers are usernames or user ids (globs, see Glob) that are
 	// never touched.
 	IgnoreUsers []Pattern
-	// IgnoreTeams are team names or ids (path.Match globs) that are never
+	// IgnoreTeams are team names or ids (globs, see Glob) that are never
 	// touched.
 	IgnoreTeams []Pattern
 	Deployments []Deployment

@@ -1,8 +1,6 @@
 package spec
 
 import (
-	"path"
-
 	"go.yaml.in/yaml/v3"
 )
 
@@ -255,7 +253,7 @@ func (f *file) organization(v *yaml.Node) {
 	}
 }
 
-// globs checks the value of key, a list of path.Match globs, and returns
+// globs checks the value of key, a list of globs (ParseGlob), and returns
 // them appended to patterns.
 func (f *file) globs(v *yaml.Node, key string, patterns []Pattern) []Pattern {
 	for _, item := range f.list(v, key) {
@@ -266,7 +264,7 @@ func (f *file) globs(v *yaml.Node, key string, patterns []Pattern) []Pattern {
 		if !ok {
 			continue
 		}
-		if _, err := path.Match(glob, ""); err != nil {
+		if _, err := ParseGlob(glob); err != nil {
 			f.errorAt(item, "invalid glob %s: %v", excerpt(glob), err)
 			continue
 		}

@@ -79,8 +79,8 @@
 // For each key (managed deployment, subject), with R the role in the spec
 // and O the role observed ("-" for none). Roles compare exactly, both in
 // the API's spelling (built-in names upper case, custom names as named). An
-// ignore or protect glob matches a subject's id or name; a username, as
-// usernames are compared, in any case.
+// ignore or protect glob (spec.Glob: in any case, * crossing '/') matches a
+// subject's id or name.
 //
 //	row              subject / spec entry                   observed  action     reason
 //	---------------  -------------------------------------  --------  ---------  --------------------------------------------------

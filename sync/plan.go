@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
-	"path"
 	"slices"
 	"strings"
 
@@ -63,24 +62,19 @@ func count(changes []Change) (add, change, remove int) {
 // than the API's is therefore another role, never the same one.
 func sameRole(a, b string) bool { return a == b }
 
-// Matches reports whether one of patterns (path.Match globs) matches the
-// name or id of s, as the spec's ignore lists and --protect match.
+// Matches reports whether one of patterns (spec.Glob) matches the name or
+// id of s, as the spec's ignore lists, --protect and export --ignore match.
 func Matches(patterns []string, s SubjectRef) bool {
 	_, ok := matchGlob(patterns, s)
 	return ok
 }
 
-// matchGlob returns the first pattern that matches the name or id of s.
-// Names are compared as the kind compares them: a username in any case
-// (the pattern and the name folded alike), other names exactly; ids
-// exactly.
+// matchGlob returns the first pattern that matches the name or id of s, in
+// the one glob dialect (spec.Glob: in any case, * crossing '/').
 func matchGlob(patterns []string, s SubjectRef) (string, bool) {
-	info := kinds[s.Kind]
 	for _, p := range patterns {
-		if ok, _ := path.Match(info.match(p), info.match(s.Name)); ok && s.Name != "" {
-			return p, true
-		}
-		if ok, _ := path.Match(p, s.ID); ok && s.ID != "" {
+		g := spec.Glob(p)
+		if (s.Name != "" && g.Match(s.Name)) || (s.ID != "" && g.Match(s.ID)) {
 			return p, true
 		}
 	}

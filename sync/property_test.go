@@ -3,7 +3,6 @@ package sync
 import (
 	"context"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -238,10 +237,7 @@ func manageable(s Subject, sp *spec.Spec) bool {
 		return false
 	}
 	for _, p := range ignore {
-		if ok, _ := path.Match(p.Glob, s.Name); ok {
-			return false
-		}
-		if ok, _ := path.Match(p.Glob, s.ID); ok {
+		if spec.Glob(p.Glob).Match(s.Name) || spec.Glob(p.Glob).Match(s.ID) {
 			return false
 		}
 	}

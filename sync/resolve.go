@@ -3,7 +3,6 @@ package sync
 import (
 	"cmp"
 	"fmt"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,7 +55,7 @@ func Resolve(sp *spec.Spec, obs *Observed) (Desired, error) {
 	d := Desired{Ignore: make(map[Kind][]string)}
 	for _, l := range ignoreLists(sp) {
 		for _, p := range l.globs {
-			if _, err := path.Match(p.Glob, ""); err != nil {
+			if _, err := spec.ParseGlob(p.Glob); err != nil {
 				r.errorf(p.Pos, "invalid %s pattern %q: %v", l.key, p.Glob, err)
 				continue
 			}

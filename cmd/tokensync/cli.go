@@ -199,7 +199,22 @@ func (f *PlanFlags) Validate() error {
 	if f.MaxRemovals < -1 {
 		return fmt.Errorf("--max-removals must be -1 (no limit) or more, not %d", f.MaxRemovals)
 	}
-	return nil
+	_, err := parseGlobs("--protect", f.Protect)
+	return err
+}
+
+// parseGlobs checks the globs given to flag (spec.ParseGlob, the one
+// dialect), so that a bad one is a usage error naming the flag.
+func parseGlobs(flag string, globs []string) ([]spec.Glob, error) {
+	var out []spec.Glob
+	for _, g := range globs {
+		p, err := spec.ParseGlob(g)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", flag, g, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // Validate checks the emulator's flag values.

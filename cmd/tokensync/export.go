@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"fmt"
 	"io"
-	"path"
 	"slices"
 	"strings"
 
@@ -19,7 +17,7 @@ import (
 type ExportCmd struct {
 	Workspace  []string `help:"Export only the deployments of this workspace (id or name); repeatable." placeholder:"W"`
 	Deployment []string `help:"Export only this deployment (id or name); repeatable." placeholder:"D"`
-	Ignore     []string `help:"Leave out the tokens, users and teams whose name or id matches this glob, and write it to the spec's ignore lists; repeatable." placeholder:"GLOB"`
+	Ignore     []string `help:"Leave out the tokens, users and teams whose name or id matches this glob (in any case), and write it to the spec's ignore lists; repeatable." placeholder:"GLOB"`
 	Globals
 }
 
@@ -28,12 +26,8 @@ func (c *ExportCmd) Validate() error {
 	if err := c.Globals.Validate(); err != nil {
 		return err
 	}
-	for _, g := range c.Ignore {
-		if _, err := path.Match(g, ""); err != nil {
-			return fmt.Errorf("--ignore %q: %w", g, err)
-		}
-	}
-	return nil
+	_, err := parseGlobs("--ignore", c.Ignore)
+	return err
 }
 
 // Run prints a spec of today's assignments on the selected deployments.

@@ -153,7 +153,7 @@ func hostileSpecCases() []hostileSpecCase {
 		one("token/same id across lists", "version: 1\ndeployments:\n  - id: dep-1\n    workspaceTokens:\n      - {id: tok-bot, role: DEPLOYMENT_ADMIN}\n    organizationTokens:\n      - {id: tok-bot, state: absent}\n",
 			`{dir}/t.yaml:7:9: token "tok-bot" is listed twice for deployment "dep-1" (first at line 5)`),
 		one("glob/bad", "version: 1\nignoreTokens: [\"break-glass-[\"]\n",
-			`{dir}/t.yaml:2:16: invalid glob "break-glass-[": syntax error in pattern`),
+			`{dir}/t.yaml:2:16: invalid glob "break-glass-[": a character class ([...]) is not closed`),
 		one("version/2", "version: 2\n", "{dir}/t.yaml:1:10: unsupported version 2; this build reads version 1"),
 		one("version/missing", "deployments: []\n", `{dir}/t.yaml:1:1: missing key "version" (the format version, 1)`),
 		{

@@ -30,7 +30,7 @@ type PlanFlags struct {
 	Files       []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable." placeholder:"FILE"`
 	Prune       bool     `help:"Remove assignments on managed deployments that the spec does not list."`
 	MaxRemovals int      `default:"20" help:"Refuse a plan with more removals than this (-1: no limit)."`
-	Protect     []string `help:"Name or id (glob) of a token, user or team that must never lose or change a role; repeatable." placeholder:"NAME"`
+	Protect     []string `help:"Name or id (glob, in any case) of a token, user or team that must never lose or change a role; repeatable." placeholder:"NAME"`
 	Target      []string `sep:"none" help:"Plan only this deployment of the spec (id or workspace/name); repeatable. Prune and the guards then cover these deployments alone." placeholder:"DEPLOYMENT"`
 }
 

@@ -30,9 +30,9 @@ type ReportCmd struct {
 	ExpandTeams bool     `help:"List the members of each team as users, with their access via the team (one request per team)."`
 	Deployments []string `name:"deployment" sep:"none" help:"Only this deployment: its id, name or workspace/name; repeatable." placeholder:"DEPLOYMENT"`
 	Workspaces  []string `name:"workspace" sep:"none" help:"Only the deployments of this workspace: its id or name; repeatable." placeholder:"WORKSPACE"`
-	Principals  []string `name:"principal" sep:"none" help:"Only principals whose name or id matches this pattern (case-insensitive; * matches any run of characters, ? one); repeatable." placeholder:"GLOB"`
+	Principals  []string `name:"principal" sep:"none" help:"Only principals whose name or id matches this glob (in any case; * matches any run of characters, / included; see Globs in the README); repeatable." placeholder:"GLOB"`
 	MinRole     string   `name:"min-role" help:"Only grants of at least this level: view, author, operate or admin, or a role (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER). Custom deployment roles are kept unless --role-level rates them: their permissions are unknown." placeholder:"ROLE"`
-	Production  []string `sep:"none" help:"Deployments whose name matches this pattern are production (case-insensitive; repeatable; default *prod*): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
+	Production  []string `sep:"none" help:"Deployments whose name matches this glob are production (in any case; repeatable; default *prod*): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
 	RoleLevel   []string `name:"role-level" sep:"none" help:"The level of a custom deployment role, as CUSTOM_ROLE=LEVEL (view, author, operate or admin); repeatable. Without it a custom role's level is unknown, and --min-role keeps it." placeholder:"ROLE=LEVEL"`
 	From        string   `type:"existingfile" help:"Write this saved JSON report (-o json) in the format of -o instead of reading the API: one read, every format, the same snapshot. Needs no credential." placeholder:"REPORT.json"`
 	Globals
@@ -42,6 +42,9 @@ type ReportCmd struct {
 // (exit 64) before anything is read.
 func (c *ReportCmd) Validate() error {
 	_, err := c.filter()
+	if _, perr := parseGlobs("--production", slices.DeleteFunc(slices.Clone(c.Production), func(p string) bool { return p == "" })); perr != nil {
+		err = errors.Join(err, perr)
+	}
 	if _, rerr := c.roleLevels(); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
@@ -54,12 +57,11 @@ func (c *ReportCmd) Validate() error {
 // filter is the report's filter, from the flags.
 func (c *ReportCmd) filter() (access.Filter, error) {
 	f := access.Filter{Deployments: c.Deployments, Workspaces: c.Workspaces}
-	for _, p := range c.Principals {
-		if p == "" {
-			return f, errors.New("--principal: an empty pattern matches nobody; use * for everyone")
-		}
-		f.Principals = append(f.Principals, access.Glob(p))
+	principals, err := parseGlobs("--principal", c.Principals)
+	if err != nil {
+		return f, err
 	}
+	f.Principals = principals
 	for _, ref := range append(slices.Clone(c.Deployments), c.Workspaces...) {
 		if ref == "" {
 			return f, errors.New("--deployment and --workspace need a name or id, not an empty value")
@@ -92,11 +94,11 @@ func (c *ReportCmd) roleLevels() (access.RoleLevels, error) {
 }
 
 // production are the --production patterns.
-func (c *ReportCmd) production() []access.Glob {
-	var out []access.Glob
+func (c *ReportCmd) production() []spec.Glob {
+	var out []spec.Glob
 	for _, p := range c.Production {
 		if p != "" {
-			out = append(out, access.Glob(p))
+			out = append(out, spec.Glob(p))
 		}
 	}
 	return out
@@ -206,7 +208,7 @@ func (c *ReportCmd) compute(ctx context.Context, g *Globals, st *Streams) (acces
 }
 
 // defaultProduction marks production deployments without --production.
-var defaultProduction = []access.Glob{"*prod*"}
+var defaultProduction = []spec.Glob{"*prod*"}
 
 // saved reads the report of --from: the filter it was made with stays,
 // and its production deployments too unless --production is given.

@@ -127,7 +127,9 @@ func TestReportFilterRefusals(t *testing.T) {
 	}{
 		{"unknown level", []string{"--min-role", "superuser"}, false, `--min-role: "superuser" is not a level`},
 		{"accessor grants nothing", []string{"--min-role", "WORKSPACE_ACCESSOR"}, false, "--min-role"},
-		{"empty pattern", []string{"--principal", ""}, false, "--principal: an empty pattern"},
+		{"empty pattern", []string{"--principal", ""}, false, `--principal "": an empty pattern`},
+		{"principal class not closed", []string{"--principal", "ci-["}, false, `--principal "ci-[": a character class ([...]) is not closed`},
+		{"production range backwards", []string{"--production", "[z-a]*"}, false, `--production "[z-a]*": the character range z-a is backwards`},
 		{"empty deployment", []string{"--deployment", ""}, false, "--deployment and --workspace need"},
 		{"unknown deployment", []string{"--deployment", "analytics-prd"}, true, `--deployment "analytics-prd": no deployment has this id, name or workspace/name`},
 		{"unknown workspace", []string{"--workspace", "finance"}, true, `--workspace "finance": no workspace`},
