@@ -278,6 +278,10 @@ func show(n *yaml.Node) string {
 // short excerpt of what a file holds.
 func excerpt(s string) string { return strconv.Quote(truncate(s)) }
 
+// Clip shortens s to the 40 characters a message may quote of a file, and
+// marks the cut with "...".
+func Clip(s string) string { return truncate(s) }
+
 // truncate shortens s to 40 characters for messages.
 func truncate(s string) string {
 	n := 0

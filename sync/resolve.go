@@ -158,11 +158,39 @@ func newResolver(obs *Observed) *resolver {
 }
 
 func (r *resolver) errorf(pos spec.Pos, format string, args ...any) {
-	r.errs = append(r.errs, &spec.Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+	r.errs = append(r.errs, &spec.Error{Pos: pos, Msg: fmt.Sprintf(format, clipQuoted(format, args)...)})
 }
 
 func (r *resolver) notef(pos spec.Pos, format string, args ...any) {
-	r.notes = append(r.notes, Note{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+	r.notes = append(r.notes, Note{Pos: pos, Msg: fmt.Sprintf(format, clipQuoted(format, args)...)})
+}
+
+// clipQuoted shortens every string that format quotes with %q to what a
+// message may quote of a file (spec.Clip): a name in a spec can be as long
+// as the file, and a message names it, it does not copy it. Lists joined
+// for %s are left whole.
+func clipQuoted(format string, args []any) []any {
+	out := slices.Clone(args)
+	n := 0
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		if i < len(format) && format[i] == '%' {
+			continue
+		}
+		for i < len(format) && strings.IndexByte("+-# 0123456789.", format[i]) >= 0 {
+			i++
+		}
+		if i < len(format) && format[i] == 'q' && n < len(out) {
+			if s, ok := out[n].(string); ok {
+				out[n] = spec.Clip(s)
+			}
+		}
+		n++
+	}
+	return out
 }
 
 func (r *resolver) workspaceNames() []string {

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -40,6 +41,11 @@ func TestResolveErrors(t *testing.T) {
 				`tokens.yaml:11:7: token "nobody" not found among the workspace tokens of workspace "data-platform"`,
 				`tokens.yaml:12:7: token "clxnope" not found`,
 			},
+		},
+		{
+			name: "a long name is quoted as an excerpt",
+			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, strings.Repeat("secret-", 40), "DEPLOYMENT_ADMIN"))}},
+			want: []string{`tokens.yaml:11:7: token "secret-secret-secret-secret-secret-secre..." not found among the workspace tokens of workspace "data-platform"`},
 		},
 		{
 			name: "workspace token of another workspace",
