@@ -165,7 +165,10 @@ func (c *ApplyCmd) readSavedPlan(ctx context.Context, stdin io.Reader) (planfile
 	if err != nil {
 		return planfile.Document{}, exitWith(exitUsage, "read plan %s: %w; nothing was written", c.SavedPlan, err)
 	}
-	doc, err := planfile.Read(bytes.NewReader(data))
+	doc, err := untilDone(ctx, func() (planfile.Document, error) { return planfile.Read(bytes.NewReader(data)) })
+	if err != nil && ctx.Err() != nil {
+		return planfile.Document{}, fmt.Errorf("read plan %s: %w; nothing was written", c.SavedPlan, err)
+	}
 	if err != nil {
 		return planfile.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written", c.SavedPlan, err)
 	}

@@ -103,7 +103,7 @@ func loadState(ctx context.Context, flag, path string) (*astroapitest.State, err
 	if err != nil {
 		return nil, exitWith(exitUsage, "%s %s: %w", flag, path, err)
 	}
-	state, err := astroapitest.ParseState(path, data)
+	state, err := untilDone(ctx, func() (*astroapitest.State, error) { return astroapitest.ParseState(path, data) })
 	if err != nil {
 		return nil, &codeError{code: exitInvalid, err: fmt.Errorf("%s: %w", flag, err)}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -153,5 +154,31 @@ func TestInterruptWhileReadingStdin(t *testing.T) {
 				t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
 			}
 		})
+	}
+}
+
+// TestUntilDoneReturnsWhenTheContextEnds: work that takes no context (the
+// decoding of a large saved report, plan or state) does not hold up an
+// interrupt: untilDone returns the cause while the work still runs.
+func TestUntilDoneReturnsWhenTheContextEnds(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	release := make(chan struct{})
+	defer close(release)
+	started := make(chan struct{})
+	cause := interrupted{syscall.SIGTERM}
+	go func() {
+		<-started
+		cancel(cause)
+	}()
+	_, err := untilDone(ctx, func() (int, error) {
+		close(started)
+		<-release // decoding, for as long as the test lasts
+		return 1, nil
+	})
+	if err != cause {
+		t.Fatalf("untilDone = %v, want %v", err, cause)
+	}
+	if v, err := untilDone(context.Background(), func() (int, error) { return 7, nil }); v != 7 || err != nil {
+		t.Fatalf("untilDone = %d, %v", v, err)
 	}
 }

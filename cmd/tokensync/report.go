@@ -183,7 +183,7 @@ func readReportFlag(ctx context.Context, flag, path string) (*access.Report, err
 	if err != nil {
 		return nil, exitWith(exitUsage, "%s %s: %w", flag, path, err)
 	}
-	r, err := access.Read(data)
+	r, err := untilDone(ctx, func() (access.Report, error) { return access.Read(data) })
 	if err != nil {
 		return nil, exitWith(exitUsage, "%s %s: %w", flag, path, err)
 	}
