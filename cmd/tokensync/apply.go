@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/internal/inputfile"
@@ -196,7 +197,12 @@ func (c *ApplyCmd) openAuditLog(org string) (*auditLog, error) {
 	if c.AuditLog == "" {
 		return &auditLog{}, nil
 	}
-	f, err := os.OpenFile(c.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	// O_NONBLOCK: a named pipe that no one reads is refused at once (ENXIO)
+	// instead of blocking the open, where no interrupt could end it.
+	f, err := os.OpenFile(c.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o600)
+	if errors.Is(err, syscall.ENXIO) {
+		return nil, exitWith(exitUsage, "open the audit log %s: a named pipe that no process reads; nothing was written", c.AuditLog)
+	}
 	if err != nil {
 		return nil, exitWith(exitUsage, "open the audit log: %w; nothing was written", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,5 +181,40 @@ func TestUntilDoneReturnsWhenTheContextEnds(t *testing.T) {
 	}
 	if v, err := untilDone(context.Background(), func() (int, error) { return 7, nil }); v != 7 || err != nil {
 		t.Fatalf("untilDone = %d, %v", v, err)
+	}
+}
+
+// TestAuditLogNamedPipe: an --audit-log that is a named pipe no process
+// reads is refused before anything is written (the open blocked forever,
+// where no interrupt could end it); one that a process reads gets the
+// lines.
+func TestAuditLogNamedPipe(t *testing.T) {
+	c := newCLI(t, testState)
+	specFile := c.write("tokens.yaml", mainSpec)
+	fifo := filepath.Join(t.TempDir(), "audit")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := c.run("apply", "-f", specFile, "--yes", "--audit-log", fifo)
+	wantCode(t, r, exitUsage)
+	if want := "tokensync: open the audit log " + fifo + ": a named pipe that no process reads; nothing was written\n"; r.stderr != want {
+		t.Errorf("stderr = %q, want %q", r.stderr, want)
+	}
+	if c.posts() != 0 {
+		t.Fatalf("%d role writes", c.posts())
+	}
+
+	reader, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	wantCode(t, c.run("apply", "-f", specFile, "--yes", "--audit-log", fifo), exitOK)
+	lines, err := io.ReadAll(reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(lines), "\n"); n == 0 || c.posts() != n {
+		t.Errorf("%d audit lines for %d role writes:\n%s", n, c.posts(), lines)
 	}
 }
