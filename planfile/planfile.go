@@ -240,11 +240,18 @@ func (s *SourceJSON) pos() *spec.Pos {
 	return &spec.Pos{File: s.File, Line: s.Line, Col: s.Col}
 }
 
+// MaxSize is the most of a saved plan Read reads, in bytes (256 MiB): a
+// change takes about 500 bytes, so it holds half a million changes, more
+// than every assignment of an organization of 50,000 users and 20,000
+// tokens.
+const MaxSize = 256 << 20
+
 // Read decodes a saved plan. It refuses unknown fields and any
-// format version other than FormatVersion.
+// format version other than FormatVersion, and reads no more than MaxSize
+// bytes.
 func Read(r io.Reader) (Document, error) {
 	var d Document
-	dec := json.NewDecoder(io.LimitReader(r, 256<<20))
+	dec := json.NewDecoder(io.LimitReader(r, MaxSize))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
 		return Document{}, fmt.Errorf("read plan: %w", err)

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/tokensync/tokensync/internal/inputfile"
 )
 
 // Limits that keep hostile or mistaken input cheap to reject.
@@ -61,6 +64,15 @@ const Stdin = "<stdin>"
 // its end once (under the limit of a file) and named Stdin. With stdin nil,
 // "-" is a file of that name, as for Load.
 func LoadWith(paths []string, stdin io.Reader) (*Spec, error) {
+	return LoadContext(context.Background(), paths, stdin)
+}
+
+// LoadContext is LoadWith that stops reading when ctx ends: a read then
+// fails with the context's cause, standard input's too, even when nothing
+// is ever written to it. A path that is not a regular file (a device, a
+// named pipe) is an error, read no further than its type; "-" is the way
+// to read standard input.
+func LoadContext(ctx context.Context, paths []string, stdin io.Reader) (*Spec, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("spec: no spec file given")
 	}
@@ -70,7 +82,7 @@ func LoadWith(paths []string, stdin io.Reader) (*Spec, error) {
 		if p == "-" && stdin != nil {
 			if !read[Stdin] {
 				read[Stdin] = true
-				l.read(Stdin, stdin)
+				l.read(ctx, Stdin, stdin)
 			}
 			continue
 		}
@@ -84,7 +96,7 @@ func LoadWith(paths []string, stdin io.Reader) (*Spec, error) {
 				continue
 			}
 			read[key] = true
-			data, err := readFile(name)
+			data, err := readFile(ctx, name)
 			if err != nil {
 				l.add(err)
 				continue
@@ -183,35 +195,37 @@ func realPath(name string) (string, error) {
 	return filepath.Abs(p)
 }
 
-// readFile reads a spec file, refusing one over MaxFileSize before reading it.
-func readFile(name string) ([]byte, *Error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, ioError(name, err)
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxFileSize {
-		return nil, tooBig(name, strconv.FormatInt(fi.Size(), 10))
-	}
-	return readLimited(name, f)
+// readFile reads a spec file, refusing one over MaxFileSize before reading
+// it, and one that is not a regular file.
+func readFile(ctx context.Context, name string) ([]byte, *Error) {
+	data, err := inputfile.Read(ctx, name, MaxFileSize)
+	return data, readError(name, err)
 }
 
-// readLimited reads r to its end, refusing more than MaxFileSize bytes.
-func readLimited(name string, r io.Reader) ([]byte, *Error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
-	if err != nil {
-		return nil, ioError(name, err)
+// readError is the error of reading the file name, nil for none.
+func readError(name string, err error) *Error {
+	var big *inputfile.TooLargeError
+	var special *inputfile.NotRegularError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &big) && big.Size >= 0:
+		return tooBig(name, strconv.FormatInt(big.Size, 10))
+	case errors.As(err, &big):
+		return tooBig(name, "over "+strconv.Itoa(MaxFileSize))
+	case errors.As(err, &special):
+		e := ioError(name, err)
+		e.Msg += "; use - for standard input"
+		return e
 	}
-	if len(data) > MaxFileSize {
-		return nil, tooBig(name, "over "+strconv.Itoa(MaxFileSize))
-	}
-	return data, nil
+	return ioError(name, err)
 }
 
-// read adds the spec read from r, named name.
-func (l *loader) read(name string, r io.Reader) {
-	data, err := readLimited(name, r)
-	if err != nil {
+// read adds the spec read from r, named name, refusing more than
+// MaxFileSize bytes.
+func (l *loader) read(ctx context.Context, name string, r io.Reader) {
+	data, err := inputfile.ReadAll(ctx, r, MaxFileSize)
+	if err := readError(name, err); err != nil {
 		l.add(err)
 		return
 	}

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tokensync/tokensync/internal/anchors"
 )
 
 // file is the parsing state of one file.
@@ -204,26 +206,7 @@ func findAlias(text []byte, name string) (line, col int) {
 // are refused, which also defuses alias bombs. The walk does not follow
 // aliases.
 func (f *file) checkAnchors(root *yaml.Node) {
-	var first *yaml.Node
-	n := 0
-	stack := []*yaml.Node{root}
-	for len(stack) > 0 {
-		x := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if x.Kind == yaml.AliasNode || x.Anchor != "" {
-			if first == nil {
-				first = x
-			}
-			n++
-		}
-		if x.Kind == yaml.AliasNode {
-			continue
-		}
-		for i := len(x.Content) - 1; i >= 0; i-- {
-			stack = append(stack, x.Content[i])
-		}
-	}
-	switch {
+	switch first, n := anchors.Find(root); {
 	case n == 1:
 		f.errorAt(first, "anchors and aliases are not supported")
 	case n > 1:

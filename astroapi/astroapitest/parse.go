@@ -2,9 +2,9 @@ package astroapitest
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,14 +12,23 @@ import (
 	"time"
 
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/internal/anchors"
+	"github.com/tokensync/tokensync/internal/inputfile"
 	"go.yaml.in/yaml/v3"
 )
 
+// MaxStateSize is the largest state file read, in bytes (64 MiB): room
+// for an organization of 50,000 users and 20,000 tokens (about 30 MB of
+// YAML). Parsing takes about 40 times a file's size in memory.
+const MaxStateSize = 64 << 20
+
 // LoadState reads and validates an emulator state file; see ParseState.
+// A file that is not a regular file, or is over MaxStateSize, is refused
+// before it is read.
 func LoadState(path string) (*State, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(context.Background(), path, MaxStateSize)
 	if err != nil {
-		return nil, fmt.Errorf("load emulator state: %w", err)
+		return nil, fmt.Errorf("load emulator state %s: %w", path, err)
 	}
 	return ParseState(path, data)
 }
@@ -28,12 +37,17 @@ func LoadState(path string) (*State, error) {
 // JSON is YAML) read from the file called name. It is strict: unknown keys,
 // duplicate keys, values of the wrong kind and every problem Validate finds
 // are errors, all reported at once, one per line, as "name:line:col: message".
+// Anchors and aliases are refused, before anything is expanded: a small
+// file of aliases cannot stand for a huge state.
 func ParseState(name string, data []byte) (*State, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, syntaxError(name, err)
 	}
 	p := &parser{file: name, pos: map[string]position{}}
+	if p.anchors(&doc) {
+		return nil, p.err()
+	}
 	st := &State{}
 	if len(doc.Content) == 0 {
 		p.errorf(&doc, "", "empty state: want a mapping with organization, workspaces, deployments, roles, tokens")
@@ -70,6 +84,19 @@ func syntaxError(name string, err error) error {
 }
 
 type position struct{ line, col int }
+
+// anchors reports the first anchor or alias of the tree, if any (see
+// anchors.Find), and says whether there was one.
+func (p *parser) anchors(root *yaml.Node) bool {
+	first, n := anchors.Find(root)
+	switch {
+	case n == 1:
+		p.errorf(first, "", "anchors and aliases are not supported")
+	case n > 1:
+		p.errorf(first, "", "anchors and aliases are not supported (%d more in this file)", n-1)
+	}
+	return n > 0
+}
 
 type parseError struct {
 	position

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,8 +11,10 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/internal/inputfile"
 	"github.com/tokensync/tokensync/planfile"
 	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
@@ -119,7 +122,7 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 	if len(c.Target) > 0 {
 		return sync.Plan{}, nil, exitWith(exitUsage, "--target cannot narrow a saved plan: give --target to the plan that made it; nothing was written")
 	}
-	doc, err := c.readSavedPlan(st.In)
+	doc, err := c.readSavedPlan(ctx, st.In)
 	if err != nil {
 		return sync.Plan{}, nil, err
 	}
@@ -158,21 +161,20 @@ func checkStale(ctx context.Context, st Streams, sess *session, p sync.Plan) err
 
 // readSavedPlan reads the saved plan and, when -f is also given, checks it
 // was made from those files.
-func (c *ApplyCmd) readSavedPlan(stdin io.Reader) (planfile.Document, error) {
-	f, err := os.Open(c.SavedPlan)
+func (c *ApplyCmd) readSavedPlan(ctx context.Context, stdin io.Reader) (planfile.Document, error) {
+	data, err := inputfile.Read(ctx, c.SavedPlan, planfile.MaxSize)
 	if err != nil {
-		return planfile.Document{}, exitWith(exitUsage, "read plan: %w; nothing was written", err)
+		return planfile.Document{}, exitWith(exitUsage, "read plan %s: %w; nothing was written", render.Safe(c.SavedPlan), err)
 	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return planfile.Document{}, exitWith(exitUsage, "read plan: %s is a directory, not a plan file; nothing was written", render.Safe(c.SavedPlan))
+	doc, err := untilDone(ctx, func() (planfile.Document, error) { return planfile.Read(bytes.NewReader(data)) })
+	if err != nil && ctx.Err() != nil {
+		return planfile.Document{}, fmt.Errorf("read plan %s: %w; nothing was written", render.Safe(c.SavedPlan), err)
 	}
-	doc, err := planfile.Read(f)
 	if err != nil {
 		return planfile.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written", render.Safe(c.SavedPlan), err)
 	}
 	if len(c.Files) > 0 {
-		sp, err := spec.LoadWith(c.Files, stdin)
+		sp, err := spec.LoadContext(ctx, c.Files, stdin)
 		if err != nil {
 			return planfile.Document{}, err
 		}
@@ -195,7 +197,12 @@ func (c *ApplyCmd) openAuditLog(org string) (*auditLog, error) {
 	if c.AuditLog == "" {
 		return &auditLog{}, nil
 	}
-	f, err := os.OpenFile(c.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	// O_NONBLOCK: a named pipe that no one reads is refused at once (ENXIO)
+	// instead of blocking the open, where no interrupt could end it.
+	f, err := os.OpenFile(c.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o600)
+	if errors.Is(err, syscall.ENXIO) {
+		return nil, exitWith(exitUsage, "open the audit log %s: a named pipe that no process reads; nothing was written", c.AuditLog)
+	}
 	if err != nil {
 		return nil, exitWith(exitUsage, "open the audit log: %w; nothing was written", err)
 	}

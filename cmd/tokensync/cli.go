@@ -18,6 +18,7 @@ import (
 
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/astroapi/astroapitest"
+	"github.com/tokensync/tokensync/internal/inputfile"
 	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
 )
@@ -158,8 +159,9 @@ func run(ctx context.Context, args []string, st Streams) int {
 	st.redact = g.redactor(st)
 	err = kctx.Run(g)
 	code := report(st, err)
-	if in, ok := interruptCause(ctx); ok && code == exitError {
-		// The command stopped short because of the first interrupt.
+	if in, ok := interruptCause(ctx); ok && (code == exitError || errors.Is(err, in)) {
+		// The command stopped short because of the first interrupt (a
+		// read it cut short may have been reported as a usage error).
 		code = in.exitCode()
 	}
 	return code
@@ -347,7 +349,7 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 			s.close()
 		}
 	}()
-	secret, err := g.credential(st)
+	secret, err := g.credential(ctx, st)
 	if err != nil {
 		return nil, err
 	}
@@ -404,9 +406,9 @@ func (g *Globals) logger(st Streams) *slog.Logger {
 // emulate starts an in-process emulator of the state file at path and
 // returns its base URL, its organization and the function that stops it.
 func emulate(ctx context.Context, path string) (baseURL, org string, stop func(), err error) {
-	state, err := astroapitest.LoadState(path)
+	state, err := loadState(ctx, "--emulate", path)
 	if err != nil {
-		return "", "", nil, &codeError{code: exitInvalid, err: fmt.Errorf("emulator state: %w", &namedFile{path, err})}
+		return "", "", nil, err
 	}
 	baseURL, stop, err = startEmulator(ctx, state, astroapitest.Options{})
 	if err != nil {
@@ -431,21 +433,20 @@ func (g *Globals) client(baseURL, secret string, log *slog.Logger) (*astroapi.Cl
 	return client, nil
 }
 
+// maxTokenFile caps --token-file: an Astro API token is about 1 KB.
+const maxTokenFile = 64 << 10
+
 // credential reads the API token from --token-file or ASTRO_API_TOKEN.
-func (g *Globals) credential(st Streams) (string, error) {
+func (g *Globals) credential(ctx context.Context, st Streams) (string, error) {
 	if g.TokenFile == "" {
 		return strings.TrimSpace(st.Getenv("ASTRO_API_TOKEN")), nil
 	}
-	info, err := os.Stat(g.TokenFile)
+	data, err := inputfile.Read(ctx, g.TokenFile, maxTokenFile)
 	if err != nil {
-		return "", exitWith(exitUsage, "token file: %w", err)
+		return "", exitWith(exitUsage, "--token-file %s: %w", render.Safe(g.TokenFile), err)
 	}
-	if info.Mode().Perm()&0o077 != 0 {
+	if info, err := os.Stat(g.TokenFile); err == nil && info.Mode().Perm()&0o077 != 0 {
 		fmt.Fprintf(st.Err, "warning: token file %s is readable by group or others (mode %04o); chmod 600 it\n", render.Safe(g.TokenFile), info.Mode().Perm())
-	}
-	data, err := os.ReadFile(g.TokenFile)
-	if err != nil {
-		return "", exitWith(exitUsage, "token file: %w", err)
 	}
 	secret := strings.TrimSpace(string(data))
 	if secret == "" {

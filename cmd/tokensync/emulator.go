@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokensync/tokensync/astroapi/astroapitest"
+	"github.com/tokensync/tokensync/internal/inputfile"
 	"github.com/tokensync/tokensync/render"
 )
 
@@ -41,9 +42,9 @@ func (c *EmulatorCmd) Run(ctx context.Context, st *Streams) error {
 	if remote {
 		fmt.Fprintf(st.Err, "warning: the emulator listens on %s, beyond this machine: anyone who reaches it can read and change the emulated state\n", c.Listen)
 	}
-	state, err := astroapitest.LoadState(c.State)
+	state, err := loadState(ctx, "--state", c.State)
 	if err != nil {
-		return &codeError{code: exitInvalid, err: &namedFile{c.State, err}}
+		return err
 	}
 	opts := astroapitest.Options{Latency: c.Latency, FaultRate: c.FaultRate, FaultSeed: c.FaultSeed}
 	if c.RateLimit == "off" {
@@ -92,4 +93,20 @@ func nonLoopback(addr string) (bool, error) {
 	}
 	ip := net.ParseIP(host)
 	return ip == nil || !ip.IsLoopback(), nil
+}
+
+// loadState reads and parses the emulator state file that flag names
+// (--emulate, --state): one that cannot be read, is not a regular file or
+// is over astroapitest.MaxStateSize is a usage error; one that does not
+// parse is invalid (exit 3).
+func loadState(ctx context.Context, flag, path string) (*astroapitest.State, error) {
+	data, err := inputfile.Read(ctx, path, astroapitest.MaxStateSize)
+	if err != nil {
+		return nil, exitWith(exitUsage, "%s %s: %w", flag, render.Safe(path), err)
+	}
+	state, err := untilDone(ctx, func() (*astroapitest.State, error) { return astroapitest.ParseState(path, data) })
+	if err != nil {
+		return nil, &codeError{code: exitInvalid, err: fmt.Errorf("%s: %w", flag, &namedFile{path, err})}
+	}
+	return state, nil
 }

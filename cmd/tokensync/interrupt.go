@@ -77,3 +77,26 @@ func interruptNotice(args []string) string {
 	}
 	return "stopping: requests in flight finish, no new write starts; interrupt again to stop at once"
 }
+
+// untilDone runs f, which takes no context (decoding a large file already
+// read, say), and returns its result, or the context's cause as soon as
+// ctx ends first: f then runs on unseen until the process exits, so that
+// an interrupt ends a command within a second whatever it was doing.
+func untilDone[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, context.Cause(ctx)
+	}
+}

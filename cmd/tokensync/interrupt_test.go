@@ -96,10 +96,18 @@ type process struct {
 // binary, run as tokensync) against baseURL.
 func startProcess(t *testing.T, baseURL string, args ...string) *process {
 	t.Helper()
+	return startProcessIn(t, nil, baseURL, args...)
+}
+
+// startProcessIn is startProcess with stdin as the process's standard
+// input (nil for none).
+func startProcessIn(t *testing.T, stdin io.Reader, baseURL string, args ...string) *process {
+	t.Helper()
 	bin := binDir(t)
 	full := append([]string{args[0], "--api-url", baseURL, "--organization", "org1"}, args[1:]...)
 	cmd := exec.Command(filepath.Join(bin, "tokensync"), full...)
 	cmd.Env = processEnv(bin, map[string]string{"ASTRO_API_TOKEN": secret})
+	cmd.Stdin = stdin
 	p := &process{t: t, cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{})}
 	errPipe, err := cmd.StderrPipe()
 	if err != nil {

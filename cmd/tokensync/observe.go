@@ -53,7 +53,7 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 	if len(f.Files) == 0 {
 		return nil, exitWith(exitUsage, "no spec: give -f FILE or -f DIRECTORY")
 	}
-	sp, err := spec.LoadWith(f.Files, st.In)
+	sp, err := spec.LoadContext(ctx, f.Files, st.In)
 	if err != nil {
 		return nil, err
 	}

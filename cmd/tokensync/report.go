@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/tokensync/tokensync/access"
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/internal/inputfile"
 	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
@@ -107,13 +107,13 @@ func (c *ReportCmd) production() []spec.Glob {
 // Run reads the organization (and the spec, when given), or a saved
 // report with --from, and writes the report. It writes nothing to the API.
 func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
-	prev, err := readReportFlag("--since", c.Since)
+	prev, err := readReportFlag(ctx, "--since", c.Since)
 	if err != nil {
 		return err
 	}
 	var r access.Report
 	if c.From != "" {
-		r, err = c.saved()
+		r, err = c.saved(ctx)
 	} else {
 		r, err = c.compute(ctx, g, st)
 	}
@@ -167,17 +167,25 @@ func noteUnratedRoles(st *Streams, r access.Report) {
 		strings.Join(roles, ", "), roles[0])
 }
 
+// maxReportSize caps a saved report (--from, --since): a report of the
+// benchmarks' organization R (300 deployments, 6,500 principals, 55,813
+// cells) is about 25 MB, about 450 bytes a cell; an organization of 50,000
+// users and 20,000 tokens on 2,000 deployments makes about 600,000 cells,
+// under 300 MB.
+const maxReportSize = 512 << 20
+
 // readReportFlag reads the JSON report a flag names, nil when it names
-// none; a file that is not one is a usage error.
-func readReportFlag(flag, path string) (*access.Report, error) {
+// none; a file that is not one, cannot be read or is over maxReportSize is
+// a usage error.
+func readReportFlag(ctx context.Context, flag, path string) (*access.Report, error) {
 	if path == "" {
 		return nil, nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(ctx, path, maxReportSize)
 	if err != nil {
-		return nil, exitWith(exitUsage, "%s: %w", flag, err)
+		return nil, exitWith(exitUsage, "%s %s: %w", flag, path, err)
 	}
-	r, err := access.Read(data)
+	r, err := untilDone(ctx, func() (access.Report, error) { return access.Read(data) })
 	if err != nil {
 		return nil, exitWith(exitUsage, "%s %s: %w", flag, render.Safe(path), err)
 	}
@@ -189,7 +197,7 @@ func (c *ReportCmd) compute(ctx context.Context, g *Globals, st *Streams) (acces
 	var sp *spec.Spec
 	if len(c.Files) > 0 {
 		var err error
-		if sp, err = spec.LoadWith(c.Files, st.In); err != nil {
+		if sp, err = spec.LoadContext(ctx, c.Files, st.In); err != nil {
 			return access.Report{}, err
 		}
 	}
@@ -212,8 +220,8 @@ var defaultProduction = []spec.Glob{"*prod*"}
 
 // saved reads the report of --from: the filter it was made with stays,
 // and its production deployments too unless --production is given.
-func (c *ReportCmd) saved() (access.Report, error) {
-	r, err := readReportFlag("--from", c.From)
+func (c *ReportCmd) saved(ctx context.Context) (access.Report, error) {
+	r, err := readReportFlag(ctx, "--from", c.From)
 	if err != nil {
 		return access.Report{}, err
 	}

@@ -23,7 +23,7 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if len(c.Files) == 0 {
 		return exitWith(exitUsage, "no spec: give -f FILE or -f DIRECTORY")
 	}
-	sp, err := spec.LoadWith(c.Files, st.In)
+	sp, err := spec.LoadContext(ctx, c.Files, st.In)
 	if err != nil {
 		return err
 	}
