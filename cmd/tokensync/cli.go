@@ -10,7 +10,6 @@ import (
 	"math"
 	"net/url"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -93,25 +92,11 @@ type Globals struct {
 }
 
 // version and commit are set at build time with -ldflags; commit falls back
-// to the VCS revision Go records.
+// to the VCS revision Go records (see resolveBuild).
 var (
 	version = "dev"
 	commit  = ""
 )
-
-func buildCommit() string {
-	if commit != "" {
-		return commit
-	}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" {
-				return s.Value
-			}
-		}
-	}
-	return "unknown"
-}
 
 // run parses args, runs the command and returns the exit code. It is the
 // whole program but for the process edges, so tests call it directly.
