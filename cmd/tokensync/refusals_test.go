@@ -130,7 +130,8 @@ func TestFlagValuesChecked(t *testing.T) {
 	}{
 		{args: []string{"apply", "-f", f, "--yes", "--parallelism=0"}, want: "--parallelism must be at least 1, not 0"},
 		{args: []string{"apply", "-f", f, "--yes", "--parallelism=-2"}, want: "--parallelism must be at least 1, not -2"},
-		{args: []string{"plan", "-f", f}, env: map[string]string{"TOKENSYNC_PARALLELISM": "0"}, want: "--parallelism must be at least 1"},
+		{args: []string{"apply", "-f", f, "--yes"}, env: map[string]string{"TOKENSYNC_PARALLELISM": "0"}, want: "--parallelism must be at least 1"},
+		{args: []string{"report", "--parallelism=0"}, want: "--parallelism must be at least 1, not 0"},
 		{args: []string{"plan", "-f", f, "--timeout=0s"}, want: "--timeout must be above 0, not 0s"},
 		{args: []string{"plan", "-f", f, "--timeout=-5s"}, want: "--timeout must be above 0, not -5s"},
 		{args: []string{"plan", "-f", f, "--max-removals", "-2"}, want: "--max-removals must be -1 (no limit) or more, not -2"},

@@ -35,6 +35,7 @@ type ReportCmd struct {
 	Production  []string `sep:"none" help:"Deployments whose name matches this pattern are production (case-insensitive; repeatable; default *prod*): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
 	RoleLevel   []string `name:"role-level" sep:"none" help:"The level of a custom deployment role, as CUSTOM_ROLE=LEVEL (view, author, operate or admin); repeatable. Without it a custom role's level is unknown, and --min-role keeps it." placeholder:"ROLE=LEVEL"`
 	From        string   `type:"existingfile" help:"Write this saved JSON report (-o json) in the format of -o instead of reading the API: one read, every format, the same snapshot. Needs no credential." placeholder:"REPORT.json"`
+	Parallelism int      `default:"8" help:"Teams whose members are listed at once with --expand-teams."`
 	Globals
 }
 
@@ -48,7 +49,7 @@ func (c *ReportCmd) Validate() error {
 	if c.From != "" && (len(c.Files) > 0 || c.ExpandTeams) {
 		err = errors.Join(err, errors.New("--from renders a saved report: -f and --expand-teams apply when the report is made"))
 	}
-	return errors.Join(c.Globals.Validate(), err)
+	return errors.Join(c.Globals.Validate(), checkParallelism(c.Parallelism), err)
 }
 
 // filter is the report's filter, from the flags.
@@ -265,7 +266,7 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 		in.Desired = &desired
 	}
 	if c.ExpandTeams {
-		if in.Members, err = teamMembers(ctx, sess, obs.Subjects, g.Parallelism); err != nil {
+		if in.Members, err = teamMembers(ctx, sess, obs.Subjects, c.Parallelism); err != nil {
 			return access.Input{}, err
 		}
 	}
