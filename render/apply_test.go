@@ -220,6 +220,36 @@ func TestProgressOffATerminal(t *testing.T) {
 			t.Errorf("progress (-want +got):\n%s", diff)
 		}
 	})
+	t.Run("a small plan: one line, not one per subject", func(t *testing.T) {
+		for _, total := range []int{1, 7, 10} {
+			c := &clock{t: time.Unix(1000, 0)}
+			var buf bytes.Buffer
+			p := NewProgressClock(&buf, false, total, c.now)
+			for range total {
+				c.t = c.t.Add(100 * time.Millisecond)
+				p.Done(applied)
+			}
+			p.Finish()
+			want := fmt.Sprintf("Applying: %d/%d (100%%), 10.0/s\n", total, total)
+			if diff := cmp.Diff(want, buf.String()); diff != "" {
+				t.Errorf("%d subjects: progress (-want +got):\n%s", total, diff)
+			}
+		}
+	})
+	t.Run("a line per ten subjects below a hundred", func(t *testing.T) {
+		c := &clock{t: time.Unix(1000, 0)}
+		var buf bytes.Buffer
+		p := NewProgressClock(&buf, false, 25, c.now)
+		for range 25 {
+			c.t = c.t.Add(100 * time.Millisecond)
+			p.Done(applied)
+		}
+		p.Finish()
+		want := "Applying: 10/25 (40%), 10.0/s, 2s left\nApplying: 20/25 (80%), 10.0/s, 1s left\nApplying: 25/25 (100%), 10.0/s\n"
+		if diff := cmp.Diff(want, buf.String()); diff != "" {
+			t.Errorf("progress (-want +got):\n%s", diff)
+		}
+	})
 	t.Run("a line every few seconds when slow", func(t *testing.T) {
 		c := &clock{t: time.Unix(1000, 0)}
 		var buf bytes.Buffer
