@@ -296,12 +296,12 @@ func TestApplyTextCountsALongNotStartedList(t *testing.T) {
 		if err := ApplyText(&out, &log, o); err != nil {
 			t.Fatal(err)
 		}
-		named := strings.Count(log.String(), "  not started: bot-")
+		named := strings.Count(log.String(), "  not started: workspace token bot-")
 		counted := strings.Contains(log.String(), fmt.Sprintf("  not started: %d principal(s) (see apply -o json)\n", n))
 		if n <= MaxListed && (named != n || counted) || n > MaxListed && (named != 0 || !counted) {
 			t.Errorf("%d not started: %d named, counted %v:\n%s", n, named, counted, log.String())
 		}
-		if !strings.Contains(log.String(), "  failed: old-bot [tok-old]: POST") {
+		if !strings.Contains(log.String(), "  failed: workspace token old-bot [tok-old]: POST") {
 			t.Errorf("the failure is not reported:\n%s", log.String())
 		}
 	}

@@ -57,7 +57,7 @@ func TestDryRunOfSavedPlanChecksStaleness(t *testing.T) {
 	c.srv.ResetStats()
 	r = c.run("apply", planFile, "--dry-run")
 	wantCode(t, r, exitStale)
-	for _, want := range []string{"  changed since the plan: old-bot [tok-old]\n", "the plan is stale: 1 principal(s) changed since it was made; nothing was written"} {
+	for _, want := range []string{"  changed since the plan: workspace token old-bot [tok-old]\n", "the plan is stale: 1 principal(s) changed since it was made; nothing was written"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
