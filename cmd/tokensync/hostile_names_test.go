@@ -321,7 +321,9 @@ func TestApplyOutputEscapesAPIText(t *testing.T) {
 		byID[fmt.Sprintf("tok-%02d", i)] = n
 	}
 	// Every hostile token is a workspace token (hostileSpec lists them so).
-	line := func(prefix, id string) string { return prefix + "workspace token " + render.Safe(byID[id]) + " [" + id + "]" }
+	line := func(prefix, id string) string {
+		return prefix + "workspace token " + render.Safe(byID[id]) + " [" + id + "]"
+	}
 
 	t.Run("progress, failures, notes, warnings, verification, -v", func(t *testing.T) {
 		h := newHostileApply(t, "tok-09", "tok-15")
