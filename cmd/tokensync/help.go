@@ -93,8 +93,8 @@ func (*ReportCmd) Help() string {
     # one self-contained page to share, with team members
     tokensync report -o html --out access.html --expand-teams
 
-    # who holds admin on one workspace's deployments
-    tokensync report --workspace data-platform --min-role admin --role-level DAG_DEPLOYER=author
+    # who holds admin on one workspace's deployments (--min-role keeps a custom role unless rated)
+    tokensync report --workspace data-platform --min-role admin --role-level DAG_DEPLOYER=author --role-level DEPLOYMENT_VIEWER=view
 
     # keep today's report, then later say who gained or lost access
     tokensync report -o json --out today.json
@@ -136,8 +136,8 @@ func (*CompletionCmd) Help() string {
     # this shell only
     source <(tokensync completion bash)
 
-    # every new shell: see docs/commands.md for zsh and fish
-    tokensync completion bash > ~/.local/share/bash-completion/completions/tokensync`
+    # every new shell (docs/commands.md has zsh and fish)
+    echo 'source <(tokensync completion bash)' >> ~/.bashrc`
 }
 
 // HelpCmd is `tokensync help [COMMAND]`.
