@@ -21,7 +21,7 @@ import (
 	"github.com/tokensync/tokensync/spec"
 )
 
-// Exit codes: stable and documented in the README.
+// Exit codes: stable, listed in the root help and docs/commands.md.
 const (
 	exitOK      = 0  // success, nothing to change, or applied cleanly
 	exitError   = 1  // runtime or API error
