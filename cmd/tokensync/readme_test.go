@@ -183,3 +183,33 @@ func mustAbs(t *testing.T, path string) string {
 	}
 	return abs
 }
+
+// TestReportAdminExample: docs/report.md's "who can administer it"
+// example, run against the example organization, lists admin grants only:
+// the custom roles it holds are rated, so --min-role keeps none unrated.
+func TestReportAdminExample(t *testing.T) {
+	var example string
+	for _, block := range fencedBlocks(t, "docs/report.md", "sh") {
+		for _, l := range strings.Split(strings.ReplaceAll(block, "\\\n", " "), "\n") {
+			if strings.Contains(l, "--min-role admin") {
+				example, _, _ = strings.Cut(l, "#")
+			}
+		}
+	}
+	words := strings.Fields(example)
+	if len(words) < 2 || words[0] != "tokensync" {
+		t.Fatalf("docs/report.md has no report example with --min-role admin: %q", example)
+	}
+	t.Chdir("../..")
+	c := &cli{t: t, env: map[string]string{}}
+	r := c.runRaw(append(words[1:], "-f", "examples/tokens.yaml", "--emulate", "examples/org.yaml")...)
+	wantCode(t, r, exitOK)
+	for _, role := range []string{"DAG_DEPLOYER", "DEPLOYMENT_VIEWER", "WORKSPACE_MEMBER", "WORKSPACE_AUTHOR"} {
+		if strings.Contains(r.stdout+r.stderr, role) {
+			t.Errorf("%s: lists %s, which is not admin:\n%s\n%s", example, role, r.stdout, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stdout, "DEPLOYMENT_ADMIN (deployment)") {
+		t.Errorf("%s: lists no admin:\n%s", example, r.stdout)
+	}
+}
