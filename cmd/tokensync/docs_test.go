@@ -179,3 +179,25 @@ func TestDocWorkflowSnippets(t *testing.T) {
 		}
 	}
 }
+
+// TestDocSpecsValidate: every spec file shown in README.md and docs/ (a
+// yaml block with "version: 1") passes validate --offline.
+func TestDocSpecsValidate(t *testing.T) {
+	c := &cli{t: t, dir: t.TempDir(), env: map[string]string{}}
+	n := 0
+	for _, page := range docPages {
+		for _, block := range fencedBlocks(t, page, "yaml") {
+			if !strings.HasPrefix(block, "version: 1\n") {
+				continue
+			}
+			n++
+			r := c.runRaw("validate", "--offline", "-f", c.write("spec.yaml", block))
+			if r.code != exitOK {
+				t.Errorf("%s shows a spec that does not validate (exit %d):\n%s\n%s", page, r.code, r.stderr, block)
+			}
+		}
+	}
+	if n < 2 {
+		t.Errorf("found %d specs in the docs, want the README's and docs/spec.md's", n)
+	}
+}
