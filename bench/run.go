@@ -167,7 +167,7 @@ func (c *config) runTokensync(ctx context.Context, url, org string, run childRun
 	var stderr bytes.Buffer
 	// The API flags belong to each command: they follow its name.
 	args := []string{run.args[0], "--api-url", url, "--organization", org, "--rate-scale", fmt.Sprint(c.rateScale), "--no-color"}
-	if c.parallelism > 0 {
+	if c.parallelism > 0 && (run.args[0] == "apply" || run.args[0] == "report") { // the commands that take it
 		args = append(args, "--parallelism", fmt.Sprint(c.parallelism))
 	}
 	args = append(args, run.args[1:]...)

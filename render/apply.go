@@ -16,9 +16,11 @@ import (
 
 // Progress reports apply progress as done/total, the failures so far,
 // the rate and the time left. On a terminal (live) it keeps one line up to
-// date; otherwise it prints a line when another tenth of the subjects is
-// done or ProgressInterval has passed since the last line, and the last
-// one, never a line per subject: the final report names every failure.
+// date; otherwise it prints a line when another tenth of the subjects, and
+// at least ProgressStep of them, is done, or when ProgressInterval has
+// passed since the last line, and the last count: never a line per
+// subject, however small the plan (a plan of 7 prints one line). The final
+// report names every failure.
 // Done is called once per finished subject, never concurrently
 // (sync.ApplyOptions.Progress).
 type Progress struct {
@@ -36,6 +38,10 @@ type Progress struct {
 // ProgressInterval is the longest time between two lines of progress off a
 // terminal while subjects finish.
 const ProgressInterval = 5 * time.Second
+
+// ProgressStep is the fewest subjects between two lines of progress off a
+// terminal, so that a small plan does not print a line per subject.
+const ProgressStep = 10
 
 // NewProgress returns the progress of an apply of total subjects on w; live
 // says w is a terminal.
@@ -59,9 +65,15 @@ func (p *Progress) Done(r sync.SubjectResult) {
 	switch {
 	case p.live:
 		fmt.Fprintf(p.w, "\rApplying: %s\x1b[K", p.status(t))
-	case p.n == p.total || p.n*10/max(p.total, 1) > p.printed*10/max(p.total, 1) || t.Sub(p.at) >= ProgressInterval:
+	case p.n == p.total || p.n/p.step() > p.printed/p.step() || t.Sub(p.at) >= ProgressInterval:
 		p.line(t)
 	}
+}
+
+// step is how many subjects apart the lines off a terminal are: a tenth
+// of them, at least ProgressStep.
+func (p *Progress) step() int {
+	return max((p.total+9)/10, ProgressStep)
 }
 
 // line prints the status off a terminal.

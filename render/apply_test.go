@@ -220,6 +220,36 @@ func TestProgressOffATerminal(t *testing.T) {
 			t.Errorf("progress (-want +got):\n%s", diff)
 		}
 	})
+	t.Run("a small plan: one line, not one per subject", func(t *testing.T) {
+		for _, total := range []int{1, 7, 10} {
+			c := &clock{t: time.Unix(1000, 0)}
+			var buf bytes.Buffer
+			p := NewProgressClock(&buf, false, total, c.now)
+			for range total {
+				c.t = c.t.Add(100 * time.Millisecond)
+				p.Done(applied)
+			}
+			p.Finish()
+			want := fmt.Sprintf("Applying: %d/%d (100%%), 10.0/s\n", total, total)
+			if diff := cmp.Diff(want, buf.String()); diff != "" {
+				t.Errorf("%d subjects: progress (-want +got):\n%s", total, diff)
+			}
+		}
+	})
+	t.Run("a line per ten subjects below a hundred", func(t *testing.T) {
+		c := &clock{t: time.Unix(1000, 0)}
+		var buf bytes.Buffer
+		p := NewProgressClock(&buf, false, 25, c.now)
+		for range 25 {
+			c.t = c.t.Add(100 * time.Millisecond)
+			p.Done(applied)
+		}
+		p.Finish()
+		want := "Applying: 10/25 (40%), 10.0/s, 2s left\nApplying: 20/25 (80%), 10.0/s, 1s left\nApplying: 25/25 (100%), 10.0/s\n"
+		if diff := cmp.Diff(want, buf.String()); diff != "" {
+			t.Errorf("progress (-want +got):\n%s", diff)
+		}
+	})
 	t.Run("a line every few seconds when slow", func(t *testing.T) {
 		c := &clock{t: time.Unix(1000, 0)}
 		var buf bytes.Buffer
@@ -266,12 +296,12 @@ func TestApplyTextCountsALongNotStartedList(t *testing.T) {
 		if err := ApplyText(&out, &log, o); err != nil {
 			t.Fatal(err)
 		}
-		named := strings.Count(log.String(), "  not started: bot-")
+		named := strings.Count(log.String(), "  not started: workspace token bot-")
 		counted := strings.Contains(log.String(), fmt.Sprintf("  not started: %d principal(s) (see apply -o json)\n", n))
 		if n <= MaxListed && (named != n || counted) || n > MaxListed && (named != 0 || !counted) {
 			t.Errorf("%d not started: %d named, counted %v:\n%s", n, named, counted, log.String())
 		}
-		if !strings.Contains(log.String(), "  failed: old-bot [tok-old]: POST") {
+		if !strings.Contains(log.String(), "  failed: workspace token old-bot [tok-old]: POST") {
 			t.Errorf("the failure is not reported:\n%s", log.String())
 		}
 	}

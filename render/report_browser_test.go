@@ -19,6 +19,9 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/tokensync/tokensync/access"
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/spec"
+	"github.com/tokensync/tokensync/sync"
 )
 
 // The report page in a real browser: headless Chromium, driven over the
@@ -524,4 +527,47 @@ func TestReportHTMLScreenshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("docs/report.png: %d bytes", len(png))
+}
+
+// TestReportHTMLSameNamedDeployments: two deployments with one name in two
+// workspaces are told apart on screen (each header says its workspace), on
+// hover (the header's title is workspace/name and id) and in print
+// (workspace/name).
+func TestReportHTMLSameNamedDeployments(t *testing.T) {
+	obs := &sync.Observed{
+		Organization: "org1",
+		Workspaces:   []astroapi.Workspace{{ID: "ws-a", Name: "data-platform"}, {ID: "ws-b", Name: "ml-platform"}},
+		Deployments: []astroapi.Deployment{
+			{ID: "dep-a", Name: "analytics-production-eu-west", WorkspaceID: "ws-a"},
+			{ID: "dep-b", Name: "analytics-production-eu-west", WorkspaceID: "ws-b"},
+		},
+		Subjects: []sync.Subject{sync.TokenSubject(astroapi.Token{ID: "tok-1", Name: "bot", Scope: "ORGANIZATION", Roles: []astroapi.Role{
+			{EntityType: "DEPLOYMENT", EntityID: "dep-a", Role: "DEPLOYMENT_ADMIN"}, {EntityType: "DEPLOYMENT", EntityID: "dep-b", Role: "DEPLOYMENT_ADMIN"}}})},
+	}
+	r := access.Compute(access.Input{Observed: obs, Production: []spec.Glob{"*prod*"}})
+	p := openReport(t, r, "", 1200, 700)
+	var got struct {
+		Workspaces []string `json:"workspaces"`
+		Titles     []string `json:"titles"`
+		Printed    []string `json:"printed"`
+	}
+	p.run(t, js(`window.dispatchEvent(new Event("beforeprint"))`))
+	p.eval(t, `({
+	  workspaces: [...document.querySelectorAll("#dep-row .dh .w")].map(e => e.textContent),
+	  titles: [...document.querySelectorAll("#dep-row .dh")].map(e => e.title),
+	  printed: [...document.querySelectorAll("#print thead tr:nth-child(2) th")].slice(1).map(e => e.textContent),
+	})`, &got)
+	want := []string{"data-platform", "ml-platform"}
+	if diff := cmp.Diff(want, got.Workspaces); diff != "" {
+		t.Errorf("the headers' workspaces (-want +got):\n%s", diff)
+	}
+	for i, ws := range want {
+		full := ws + "/analytics-production-eu-west"
+		if i >= len(got.Titles) || !strings.HasPrefix(got.Titles[i], full+" (dep-") {
+			t.Errorf("header %d's title %q, want it to start with %q", i, got.Titles, full)
+		}
+		if i >= len(got.Printed) || !strings.HasPrefix(got.Printed[i], full+" (prod)") {
+			t.Errorf("printed header %d %q, want it to start with %q", i, got.Printed, full)
+		}
+	}
 }

@@ -457,6 +457,7 @@ button{font:inherit}
 .dh{padding:2px 4px;font-size:12px;line-height:1.25;cursor:pointer}
 .dh button{all:unset;cursor:pointer;display:block;width:100%;height:100%;overflow:hidden}
 .dh .n{display:block;font-weight:600;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.dh .w{display:block;color:var(--muted);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .dh .cnt{color:var(--muted)}
 .dh.prod{background:var(--prod);box-shadow:inset 0 3px 0 var(--ap)}
 .badge{display:inline-block;font-size:10px;font-weight:700;padding:0 3px;border-radius:3px;background:var(--ap);color:var(--apf);letter-spacing:.03em}

@@ -270,7 +270,9 @@
       b.type = "button";
       b.title = WS[dep[2]][1] + "/" + dep[1] + " (" + dep[0] + ")" + (dep[3] ? ", production" : "") + (D.spec && !dep[4] ? ", not in the spec" : "") +
         ": " + depCount[d] + " principals. Sort rows by their level here.";
+      h.title = b.title; // the full name on hover, wherever the name is cut
       b.appendChild(el("span", "n", dep[1]));
+      b.appendChild(el("span", "w", WS[dep[2]][1])); // same-named deployments of two workspaces differ
       if (dep[3]) { b.appendChild(el("span", "badge", "PROD")); b.appendChild(document.createTextNode(" ")); }
       b.appendChild(el("span", "cnt", String(depCount[d])));
       h.appendChild(b);
@@ -355,7 +357,7 @@
     ph.scope = "col";
     h2.appendChild(ph);
     cols.forEach(function (d) {
-      var th = el("th", DEP[d][3] ? "prod" : "", DEP[d][1] + (DEP[d][3] ? " (prod)" : "") + " · " + depCount[d]);
+      var th = el("th", DEP[d][3] ? "prod" : "", WS[DEP[d][2]][1] + "/" + DEP[d][1] + (DEP[d][3] ? " (prod)" : "") + " · " + depCount[d]);
       th.scope = "col";
       h2.appendChild(th);
     });

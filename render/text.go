@@ -103,22 +103,18 @@ func symbol(a sync.Action, pal palette) (string, *color.Color) {
 	}
 }
 
-// SubjectLabel names a subject in text output, escaped by Safe: a token as
-// "name [id]", a user as "user username [id]", a team as "team name [id]".
+// SubjectLabel names a subject in text output, escaped by Safe, with its
+// kind: "workspace token name [id]", "organization token name [id]",
+// "user username [id]", "team name [id]".
 func SubjectLabel(s sync.SubjectRef) string {
 	return kindPrefix(s.Kind) + Safe(s.Name) + " [" + Safe(s.ID) + "]"
 }
 
-// kindPrefix is what names a user or team before its name; tokens, the
-// first kind, go without.
+// kindPrefix names a subject's kind before its name, as the report does
+// (kindLabel), so that a workspace token and an organization token of the
+// same name are told apart in every output.
 func kindPrefix(k sync.Kind) string {
-	switch k {
-	case sync.KindUser:
-		return "user "
-	case sync.KindTeam:
-		return "team "
-	}
-	return ""
+	return kindLabel(string(k)) + " "
 }
 
 // roleChange shows the role of a change: NEW, OLD -> NEW, or OLD.

@@ -195,6 +195,22 @@ func TestLoadHostile(t *testing.T) {
 			},
 		},
 		{
+			name: "an emulator state file: one error, not one per key",
+			files: map[string]string{
+				"org.yaml": "organization: {id: org-1, name: Example}\nworkspaces: []\ndeployments: [{id: dep-1, name: prod, workspaceId: ws-1}]\ntokens: []\n",
+			},
+			paths: []string{"org.yaml"},
+			want:  []string{"org.yaml:1:1: this looks like an emulator state file, not a spec; use --emulate org.yaml"},
+		},
+		{
+			name: "a state file's keys in a spec with a version are the spec's errors",
+			files: map[string]string{
+				"t.yaml": "version: 1\ntokens: []\n",
+			},
+			paths: []string{"t.yaml"},
+			want:  []string{`t.yaml:2:1: unknown key "tokens" at top level`},
+		},
+		{
 			name:  "empty file",
 			files: map[string]string{"empty.yaml": ""},
 			paths: []string{"empty.yaml"},

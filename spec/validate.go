@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"slices"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -194,6 +196,10 @@ func (f *file) top(root *yaml.Node) {
 		f.errorAt(root, "the top level must be a mapping, got %s", describe(root))
 		return
 	}
+	if looksLikeState(root) {
+		f.errorAt(root, "this looks like an emulator state file, not a spec; use --emulate %s", f.name)
+		return
+	}
 	var fm fieldMap
 	f.fields(root, "at top level", topKeys, &fm)
 	if p, ok := fm.get("version"); ok {
@@ -226,6 +232,28 @@ func (f *file) top(root *yaml.Node) {
 			f.deployment(item)
 		}
 	}
+}
+
+// stateKeys are top-level keys of the emulator's state file
+// (astroapitest.State) that no spec has.
+var stateKeys = []string{"workspaces", "roles", "tokens", "users", "teams", "credentials"}
+
+// looksLikeState says whether a file's root, a mapping, is the emulator's
+// state file rather than a spec: no version, and a key only a state file
+// has, or an organization that is a mapping ({id, name}). Given to -f by
+// mistake, it is one error instead of one per key.
+func looksLikeState(root *yaml.Node) bool {
+	version, state := false, false
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i].Value, root.Content[i+1]
+		switch {
+		case k == "version":
+			version = true
+		case slices.Contains(stateKeys, k), k == "organization" && v.Kind == yaml.MappingNode:
+			state = true
+		}
+	}
+	return state && !version
 }
 
 func (f *file) version(v *yaml.Node) {

@@ -10,7 +10,6 @@ import (
 	"math"
 	"net/url"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -23,7 +22,7 @@ import (
 	"github.com/tokensync/tokensync/spec"
 )
 
-// Exit codes: stable and documented in the README.
+// Exit codes: stable, listed in the root help and docs/commands.md.
 const (
 	exitOK      = 0  // success, nothing to change, or applied cleanly
 	exitError   = 1  // runtime or API error
@@ -68,15 +67,18 @@ type Streams struct {
 
 // CLI is the command line of tokensync.
 type CLI struct {
-	Plan       PlanCmd       `cmd:"" help:"Show the changes that would make the API match the spec. Writes nothing; needs only read access."`
-	Apply      ApplyCmd      `cmd:"" help:"Plan, then make the API match the spec (or apply a saved plan)."`
-	Validate   ValidateCmd   `cmd:"" help:"Check spec files; with --offline, contact nothing."`
-	Export     ExportCmd     `cmd:"" help:"Print a spec of today's assignments (plan on it is empty)."`
-	Report     ReportCmd     `cmd:"" help:"Report who can touch which deployment, and how (read-only): text, markdown, CSV, JSON or HTML."`
-	Emulator   EmulatorCmd   `cmd:"" help:"Serve the Astro API emulator, seeded from a state file (on 127.0.0.1:8080 unless --listen says otherwise)."`
-	Schema     SchemaCmd     `cmd:"" help:"Print the JSON Schema of the spec file."`
-	Version    VersionCmd    `cmd:"" help:"Print the version and commit."`
-	Completion CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
+	Plan        PlanCmd       `cmd:"" help:"Show the changes that would make the API match the spec. Writes nothing; needs only read access."`
+	Apply       ApplyCmd      `cmd:"" help:"Plan, then make the API match the spec (or apply a saved plan)."`
+	Validate    ValidateCmd   `cmd:"" help:"Check spec files; with --offline, contact nothing."`
+	Export      ExportCmd     `cmd:"" help:"Print a spec of today's assignments (plan on it is empty)."`
+	Report      ReportCmd     `cmd:"" help:"Report who can touch which deployment, and how (read-only): text, markdown, CSV, JSON or HTML."`
+	Emulator    EmulatorCmd   `cmd:"" help:"Serve the Astro API emulator, seeded from a state file (on 127.0.0.1:8080 unless --listen says otherwise)."`
+	Schema      SchemaCmd     `cmd:"" help:"Print the JSON Schema of the spec file."`
+	Version     VersionCmd    `cmd:"" help:"Print the version and commit."`
+	Completion  CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
+	HelpCommand HelpCmd       `cmd:"" name:"help" help:"Show the help of tokensync or of a command."`
+
+	VersionFlag kong.VersionFlag `name:"version" hidden:"" help:"Print the version and exit."`
 }
 
 // Globals are the flags of the commands that talk to the API (plan, apply,
@@ -87,7 +89,6 @@ type Globals struct {
 	Organization string        `env:"TOKENSYNC_ORGANIZATION,ASTRO_ORGANIZATION_ID" help:"Organization id; overrides the spec's organization key." placeholder:"ID"`
 	TokenFile    string        `type:"path" help:"Read the API credential from this file instead of ASTRO_API_TOKEN." placeholder:"FILE"`
 	Emulate      string        `type:"existingfile" help:"Run against an in-process Astro API emulator seeded from this state file (on loopback; nothing leaves the machine)." placeholder:"STATE.yaml"`
-	Parallelism  int           `default:"8" help:"Tokens, users and teams written at once during apply."`
 	MaxRetries   int           `default:"5" help:"Retries of a request after 429, 502, 503, 504 or a network error."`
 	Timeout      time.Duration `default:"30s" help:"Timeout of one API request."`
 	NoColor      bool          `help:"Plain output without colour (also NO_COLOR; FORCE_COLOR or CLICOLOR_FORCE colour output that is not a terminal)."`
@@ -96,25 +97,11 @@ type Globals struct {
 }
 
 // version and commit are set at build time with -ldflags; commit falls back
-// to the VCS revision Go records.
+// to the VCS revision Go records (see resolveBuild).
 var (
 	version = "dev"
 	commit  = ""
 )
-
-func buildCommit() string {
-	if commit != "" {
-		return commit
-	}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" {
-				return s.Value
-			}
-		}
-	}
-	return "unknown"
-}
 
 // run parses args, runs the command and returns the exit code. It is the
 // whole program but for the process edges, so tests call it directly.
@@ -122,6 +109,7 @@ func run(ctx context.Context, args []string, st Streams) int {
 	if st.Getenv == nil {
 		st.Getenv = os.Getenv
 	}
+	args = helpArgs(args)
 	var cli CLI
 	exited := -1
 	parser, err := kong.New(&cli,
@@ -132,6 +120,7 @@ func run(ctx context.Context, args []string, st Streams) int {
 		kong.DefaultEnvars("TOKENSYNC"),
 		kong.WithHyphenPrefixedParameters(true), // --max-removals -1
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Vars{"version": versionLine(build{Version: version, Commit: commit, Date: date})},
 		kong.BindTo(ctx, (*context.Context)(nil)),
 		kong.Bind(&st),
 	)
@@ -167,6 +156,14 @@ func run(ctx context.Context, args []string, st Streams) int {
 	return code
 }
 
+// helpArgs makes a bare `tokensync` show its help, as kubectl and gh do.
+func helpArgs(args []string) []string {
+	if len(args) == 0 {
+		return []string{"--help"}
+	}
+	return args
+}
+
 // apiCommand is a command that talks to the API: it embeds Globals.
 type apiCommand interface{ globals() *Globals }
 
@@ -179,15 +176,22 @@ func (c *PlanCmd) Validate() error {
 
 // Validate checks the values of apply's flags.
 func (c *ApplyCmd) Validate() error {
-	return errors.Join(c.Globals.Validate(), c.PlanFlags.Validate())
+	return errors.Join(c.Globals.Validate(), c.PlanFlags.Validate(), checkParallelism(c.Parallelism))
+}
+
+// checkParallelism checks --parallelism, a flag of the commands that do
+// several things at once.
+func checkParallelism(n int) error {
+	if n < 1 {
+		return fmt.Errorf("--parallelism must be at least 1, not %d", n)
+	}
+	return nil
 }
 
 // Validate checks the API flags' values, so that a bad one is a usage
 // error (exit 64) before anything runs.
 func (g *Globals) Validate() error {
 	switch {
-	case g.Parallelism < 1:
-		return fmt.Errorf("--parallelism must be at least 1, not %d", g.Parallelism)
 	case g.Timeout <= 0:
 		return fmt.Errorf("--timeout must be above 0, not %v", g.Timeout)
 	case !(g.RateScale > 0) || math.IsInf(g.RateScale, 0):

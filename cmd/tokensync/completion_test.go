@@ -91,3 +91,55 @@ func TestBashCompletionCompletes(t *testing.T) {
 		}
 	}
 }
+
+// TestCompletionInstallSteps runs docs/commands.md's steps that install
+// completion for every new shell, in a new home: bash's file, sourced by a
+// new bash, completes commands; zsh's .zshrc and fish's completions file
+// load tokensync's own scripts.
+func TestCompletionInstallSteps(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash here")
+	}
+	data, err := os.ReadFile("../../docs/commands.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := map[string]string{}
+	for _, l := range strings.Split(string(data), "\n") {
+		cells := strings.Split(l, " | ")
+		if len(cells) < 3 || !strings.HasPrefix(cells[0], "| ") {
+			continue
+		}
+		shell := strings.Fields(strings.TrimPrefix(cells[0], "| "))[0]
+		steps[shell] = strings.Trim(cells[1], "`")
+	}
+	bin := binDir(t)
+	home := t.TempDir()
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		if steps[shell] == "" {
+			t.Fatalf("docs/commands.md has no install step for %s", shell)
+		}
+		cmd := exec.Command(bash, "--norc", "--noprofile", "-euc", steps[shell])
+		cmd.Dir, cmd.Env = home, processEnv(bin, map[string]string{"HOME": home})
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s's step %q: %v\n%s", shell, steps[shell], err, out)
+		}
+	}
+	script := `source ~/.local/share/bash-completion/completions/tokensync
+COMP_WORDS=(tokensync p); COMP_CWORD=1; _tokensync; printf '%s\n' "${COMPREPLY[@]}"`
+	cmd := exec.Command(bash, "--norc", "--noprofile", "-c", script)
+	cmd.Dir, cmd.Env = home, processEnv(bin, map[string]string{"HOME": home})
+	if out, err := cmd.CombinedOutput(); err != nil || string(out) != "plan\n" {
+		t.Errorf("bash with the installed file completes %q (%v), want plan", out, err)
+	}
+	for file, want := range map[string]string{
+		".zshrc": "source <(tokensync completion zsh)\n",
+		".config/fish/completions/tokensync.fish": (&cli{t: t, env: map[string]string{}}).runRaw("completion", "fish").stdout,
+	} {
+		got, err := os.ReadFile(filepath.Join(home, file))
+		if err != nil || string(got) != want {
+			t.Errorf("~/%s holds %q (%v), want %q", file, got, err, want)
+		}
+	}
+}

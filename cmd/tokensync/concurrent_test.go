@@ -192,17 +192,17 @@ func TestConcurrentWriters(t *testing.T) {
 	}
 	var named []string
 	for _, l := range strings.Split(r.stderr, "\n") {
-		if strings.HasPrefix(l, "warning: ") || strings.HasPrefix(l, "  note: ") || strings.HasPrefix(l, "Verification: ") || strings.HasPrefix(l, "  c-") {
+		if strings.HasPrefix(l, "warning: ") || strings.HasPrefix(l, "  note: ") || strings.HasPrefix(l, "Verification: ") || strings.HasPrefix(l, "  workspace token c-") {
 			named = append(named, l)
 		}
 	}
 	want := []string{
-		"  note: b-changed-before-read [tok-b] had changed since the plan; its new roles were computed from a fresh read",
-		"  note: c-managed-changed-before-read [tok-c] had changed since the plan; its new roles were computed from a fresh read",
-		"warning: a-first [tok-a] was changed by someone else during the run",
-		"warning: c-managed-changed-before-read [tok-c] was changed by someone else during the run",
+		"  note: workspace token b-changed-before-read [tok-b] had changed since the plan; its new roles were computed from a fresh read",
+		"  note: workspace token c-managed-changed-before-read [tok-c] had changed since the plan; its new roles were computed from a fresh read",
+		"warning: workspace token a-first [tok-a] was changed by someone else during the run",
+		"warning: workspace token c-managed-changed-before-read [tok-c] was changed by someone else during the run",
 		"Verification: 1 managed assignment(s) are not as the spec says:",
-		`  c-managed-changed-before-read [tok-c] on managed-2: want "DAG_DEPLOYER", have "DEPLOYMENT_ADMIN"`,
+		`  workspace token c-managed-changed-before-read [tok-c] on managed-2: want "DAG_DEPLOYER", have "DEPLOYMENT_ADMIN"`,
 	}
 	if diff := cmp.Diff(want, named); diff != "" {
 		t.Errorf("what apply says about the other writer (-want +got):\n%s\nstderr:\n%s", diff, r.stderr)
@@ -259,8 +259,8 @@ func TestSavedPlanRefusesChangedTokens(t *testing.T) {
 	e.srv.ResetStats()
 	r := e.run("apply", planFile, "--yes")
 	wantCode(t, r, exitStale)
-	wantErr := "  changed since the plan: b-changed-before-read [tok-b]\n" +
-		"  changed since the plan: c-managed-changed-before-read [tok-c]\n" +
+	wantErr := "  changed since the plan: workspace token b-changed-before-read [tok-b]\n" +
+		"  changed since the plan: workspace token c-managed-changed-before-read [tok-c]\n" +
 		"tokensync: the plan is stale: 2 principal(s) changed since it was made; nothing was written; run plan again\n"
 	if diff := cmp.Diff(wantErr, r.stderr); diff != "" {
 		t.Errorf("stderr (-want +got):\n%s", diff)
@@ -282,7 +282,7 @@ func TestSavedPlanRefusesChangedTokens(t *testing.T) {
 	})
 	r = e.runLocked("apply", planFile, "--yes", "--parallelism=1")
 	wantCode(t, r, exitOK)
-	if !strings.Contains(r.stderr, "  note: b-changed-before-read [tok-b] had changed since the plan; its new roles were computed from a fresh read\n") {
+	if !strings.Contains(r.stderr, "  note: workspace token b-changed-before-read [tok-b] had changed since the plan; its new roles were computed from a fresh read\n") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 	if diff := cmp.Diff(append(slices.Clone(bByOther), onDep("dep-m1", "DEPLOYMENT_ADMIN")), e.roles("tok-b")); diff != "" {

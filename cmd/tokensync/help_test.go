@@ -2,6 +2,7 @@ package main
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -9,7 +10,7 @@ import (
 // TestHelpShowsOnlyTheFlagsACommandUses: the API flags show in the help of
 // the commands that talk to the API, and nowhere else.
 func TestHelpShowsOnlyTheFlagsACommandUses(t *testing.T) {
-	apiFlags := []string{"--api-url", "--organization", "--token-file", "--emulate", "--parallelism", "--max-retries", "--timeout", "--verbose"}
+	apiFlags := []string{"--api-url", "--organization", "--token-file", "--emulate", "--max-retries", "--timeout", "--verbose"}
 	c := &cli{t: t, env: map[string]string{}}
 	for _, tt := range []struct {
 		args []string
@@ -42,7 +43,7 @@ func TestHelpShowsOnlyTheFlagsACommandUses(t *testing.T) {
 func TestAPIFlagsStillWork(t *testing.T) {
 	c := newCLI(t, testState)
 	f := c.write("tokens.yaml", mainSpec)
-	common := []string{"--api-url", c.baseURL, "--organization", "org1", "--parallelism", "2", "--max-retries", "1", "--timeout", "5s", "--no-color", "-v"}
+	common := []string{"--api-url", c.baseURL, "--organization", "org1", "--max-retries", "1", "--timeout", "5s", "--no-color", "-v"}
 	for _, args := range [][]string{
 		append([]string{"plan", "-f", f}, common...),
 		append([]string{"validate", "-f", f}, common...),
@@ -52,10 +53,105 @@ func TestAPIFlagsStillWork(t *testing.T) {
 	}
 	// apply's progress and -v's log share stderr: a buffer safe for both.
 	wantCode(t, c.runLocked("apply", "-f", f, "--yes", "--parallelism", "2", "--max-retries", "1", "--timeout", "5s", "--no-color", "-v"), exitOK)
-	r := c.runRaw("plan", "-f", f, "--api-url", c.baseURL, "--organization", "org1", "--parallelism", "0")
+	r := c.runRaw("apply", "-f", f, "--yes", "--api-url", c.baseURL, "--organization", "org1", "--parallelism", "0")
 	wantCode(t, r, exitUsage)
 	r = c.runRaw("export", "--api-url", c.baseURL, "--organization", "org1", "--timeout", "0s")
 	wantCode(t, r, exitUsage)
 	// The emulator does not take them.
 	wantCode(t, c.runRaw("emulator", "--state", "x.yaml", "--api-url", c.baseURL), exitUsage)
+}
+
+// TestParallelismOnlyWhereItActs: --parallelism shows, and is taken, only
+// by apply (writes) and report (team member lists); plan, validate and
+// export, which do neither, refuse it.
+func TestParallelismOnlyWhereItActs(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{}}
+	for cmd, want := range map[string]string{
+		"apply":    "written at once during apply",
+		"report":   "listed at once with --expand-teams",
+		"plan":     "",
+		"validate": "",
+		"export":   "",
+	} {
+		r := c.runRaw(cmd, "--help")
+		wantCode(t, r, exitOK)
+		shown := strings.Contains(r.stdout, "--parallelism")
+		if shown != (want != "") || !strings.Contains(strings.Join(strings.Fields(r.stdout), " "), want) {
+			t.Errorf("tokensync %s --help: shows --parallelism %v, want %q:\n%s", cmd, shown, want, r.stdout)
+		}
+		if want == "" {
+			wantCode(t, c.runRaw(cmd, "--parallelism", "2", "--help"), exitUsage)
+		}
+	}
+}
+
+// TestBareCommandShowsHelp: `tokensync` alone, `tokensync help` and
+// `tokensync --help` print the same help and exit 0, as kubectl and gh do.
+func TestBareCommandShowsHelp(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{}}
+	want := c.runRaw("--help")
+	wantCode(t, want, exitOK)
+	for _, args := range [][]string{nil, {"help"}} {
+		r := c.runRaw(args...)
+		wantCode(t, r, exitOK)
+		if r.stdout != want.stdout || r.stderr != "" {
+			t.Errorf("tokensync %v: stdout %q, stderr %q; want the help of --help", args, r.stdout, r.stderr)
+		}
+	}
+}
+
+// TestHelpCommand: `tokensync help COMMAND` is `tokensync COMMAND --help`;
+// an unknown command is a usage error.
+func TestHelpCommand(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{}}
+	for _, cmd := range []string{"plan", "apply", "validate", "export", "report", "emulator", "schema", "version", "completion", "help"} {
+		want := c.runRaw(cmd, "--help")
+		got := c.runRaw("help", cmd)
+		wantCode(t, got, exitOK)
+		if got.stdout != want.stdout {
+			t.Errorf("tokensync help %s differs from tokensync %s --help:\n%s\n---\n%s", cmd, cmd, got.stdout, want.stdout)
+		}
+	}
+	r := c.runRaw("help", "nope")
+	wantCode(t, r, exitUsage)
+	if !strings.Contains(r.stderr, "nope") {
+		t.Errorf("tokensync help nope: stderr %q", r.stderr)
+	}
+}
+
+// TestVersionFlag: `tokensync --version` prints what `tokensync version`
+// prints.
+func TestVersionFlag(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{}}
+	want := c.runRaw("version")
+	got := c.runRaw("--version")
+	wantCode(t, got, exitOK)
+	if got.stdout != want.stdout || !strings.HasPrefix(got.stdout, "tokensync ") {
+		t.Errorf("--version printed %q, version %q", got.stdout, want.stdout)
+	}
+}
+
+// TestHelpHasExamples: every command's help has an Examples section whose
+// commands are tokensync's (or a shell's around it).
+func TestHelpHasExamples(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{}}
+	for _, cmd := range []string{"plan", "apply", "validate", "export", "report", "emulator", "schema", "version", "completion", "help"} {
+		r := c.runRaw(cmd, "--help")
+		_, examples, ok := strings.Cut(r.stdout, "\nExamples:\n")
+		if !ok || !strings.Contains(examples, "tokensync "+cmd) {
+			t.Errorf("tokensync %s --help has no example of it:\n%s", cmd, r.stdout)
+		}
+	}
+}
+
+// TestRootHelpListsExitCodes: the root help lists every exit code, each
+// with its meaning.
+func TestRootHelpListsExitCodes(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{}}
+	r := c.runRaw("--help")
+	for _, code := range []int{exitOK, exitError, exitChanges, exitInvalid, exitRefused, exitStale, exitPartial, exitDrift, exitUsage, 130} {
+		if !regexp.MustCompile(`(?m)^\s+` + strconv.Itoa(code) + `\s+\w`).MatchString(r.stdout) {
+			t.Errorf("the root help does not list exit code %d:\n%s", code, r.stdout)
+		}
+	}
 }

@@ -320,7 +320,10 @@ func TestApplyOutputEscapesAPIText(t *testing.T) {
 	for i, n := range hostileNames {
 		byID[fmt.Sprintf("tok-%02d", i)] = n
 	}
-	line := func(prefix, id string) string { return prefix + render.Safe(byID[id]) + " [" + id + "]" }
+	// Every hostile token is a workspace token (hostileSpec lists them so).
+	line := func(prefix, id string) string {
+		return prefix + "workspace token " + render.Safe(byID[id]) + " [" + id + "]"
+	}
 
 	t.Run("progress, failures, notes, warnings, verification, -v", func(t *testing.T) {
 		h := newHostileApply(t, "tok-09", "tok-15")
@@ -345,7 +348,7 @@ func TestApplyOutputEscapesAPIText(t *testing.T) {
 			`role \u202erejected\u202c\u2066 by policy\u2069`, // the client made the ESC a space
 			line("  note: ", "tok-16"),
 			line("warning: ", "tok-12"),
-			render.Safe(byID["tok-15"]) + " [tok-15] on " + render.Safe("prod\r\n# fake: comment \u2066yes"),
+			line("", "tok-15") + " on " + render.Safe("prod\r\n# fake: comment \u2066yes"),
 		} {
 			if !strings.Contains(r.stderr, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)

@@ -31,7 +31,7 @@ credentials:
 		t.Fatalf("did not fall back per workspace:\n%s", r.stderr)
 	}
 	out := squeeze(r.stdout)
-	if !strings.Contains(out, "- old-bot [tok-old] DEPLOYMENT_ADMIN # not in spec (prune)") {
+	if !strings.Contains(out, "- workspace token old-bot [tok-old] DEPLOYMENT_ADMIN # not in spec (prune)") {
 		t.Errorf("prune misses a visible token:\n%s", r.stdout)
 	}
 	if strings.Contains(out, "org-hidden") {

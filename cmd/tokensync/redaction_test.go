@@ -59,8 +59,8 @@ func TestShortCredentialRoundTrips(t *testing.T) {
 			r := run("plan", "-f", f, "--detailed-exitcode", "--no-color")
 			wantCode(t, r, exitChanges)
 			for _, want := range []string{
-				"+ x-ci [clx0tok0000000000000001] DEPLOYMENT_ADMIN",
-				"+ x0-reader [clx0tok0000000000000002] DEPLOYMENT_ADMIN",
+				"+ workspace token x-ci [clx0tok0000000000000001] DEPLOYMENT_ADMIN",
+				"+ workspace token x0-reader [clx0tok0000000000000002] DEPLOYMENT_ADMIN",
 			} {
 				if !strings.Contains(squeeze(r.stdout), want) {
 					t.Errorf("plan lacks %q:\n%s", want, r.stdout)

@@ -57,7 +57,7 @@ func TestDryRunOfSavedPlanChecksStaleness(t *testing.T) {
 	c.srv.ResetStats()
 	r = c.run("apply", planFile, "--dry-run")
 	wantCode(t, r, exitStale)
-	for _, want := range []string{"  changed since the plan: old-bot [tok-old]\n", "the plan is stale: 1 principal(s) changed since it was made; nothing was written"} {
+	for _, want := range []string{"  changed since the plan: workspace token old-bot [tok-old]\n", "the plan is stale: 1 principal(s) changed since it was made; nothing was written"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
@@ -130,7 +130,8 @@ func TestFlagValuesChecked(t *testing.T) {
 	}{
 		{args: []string{"apply", "-f", f, "--yes", "--parallelism=0"}, want: "--parallelism must be at least 1, not 0"},
 		{args: []string{"apply", "-f", f, "--yes", "--parallelism=-2"}, want: "--parallelism must be at least 1, not -2"},
-		{args: []string{"plan", "-f", f}, env: map[string]string{"TOKENSYNC_PARALLELISM": "0"}, want: "--parallelism must be at least 1"},
+		{args: []string{"apply", "-f", f, "--yes"}, env: map[string]string{"TOKENSYNC_PARALLELISM": "0"}, want: "--parallelism must be at least 1"},
+		{args: []string{"report", "--parallelism=0"}, want: "--parallelism must be at least 1, not 0"},
 		{args: []string{"plan", "-f", f, "--timeout=0s"}, want: "--timeout must be above 0, not 0s"},
 		{args: []string{"plan", "-f", f, "--timeout=-5s"}, want: "--timeout must be above 0, not -5s"},
 		{args: []string{"plan", "-f", f, "--max-removals", "-2"}, want: "--max-removals must be -1 (no limit) or more, not -2"},

@@ -315,7 +315,7 @@ func (f chaosFigures) String() string {
 		f.failedNamed, f.lostResponses, f.roleWrites)
 }
 
-var failedLine = regexp.MustCompile(`(?m)^  failed: (\S+) \[(\S+)\]: `)
+var failedLine = regexp.MustCompile(`(?m)^  failed: (?:workspace token |organization token |user |team )(\S+) \[(\S+)\]: `)
 
 // audited returns the ids of the subjects an --audit-log file says were
 // written (or already as planned) and failed, each sorted.

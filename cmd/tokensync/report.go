@@ -30,11 +30,12 @@ type ReportCmd struct {
 	ExpandTeams bool     `help:"List the members of each team as users, with their access via the team (one request per team)."`
 	Deployments []string `name:"deployment" sep:"none" help:"Only this deployment: its id, name or workspace/name; repeatable." placeholder:"DEPLOYMENT"`
 	Workspaces  []string `name:"workspace" sep:"none" help:"Only the deployments of this workspace: its id or name; repeatable." placeholder:"WORKSPACE"`
-	Principals  []string `name:"principal" sep:"none" help:"Only principals whose name or id matches this glob (in any case; * matches any run of characters, / included; see Globs in the README); repeatable." placeholder:"GLOB"`
+	Principals  []string `name:"principal" sep:"none" help:"Only principals whose name or id matches this glob (in any case; * matches any run of characters, / included; see Globs in docs/spec.md); repeatable." placeholder:"GLOB"`
 	MinRole     string   `name:"min-role" help:"Only grants of at least this level: view, author, operate or admin, or a role (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER). Custom deployment roles are kept unless --role-level rates them: their permissions are unknown." placeholder:"ROLE"`
 	Production  []string `sep:"none" help:"Deployments whose name matches this glob are production (in any case; repeatable; default *prod*): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
 	RoleLevel   []string `name:"role-level" sep:"none" help:"The level of a custom deployment role, as CUSTOM_ROLE=LEVEL (view, author, operate or admin); repeatable. Without it a custom role's level is unknown, and --min-role keeps it." placeholder:"ROLE=LEVEL"`
 	From        string   `type:"existingfile" help:"Write this saved JSON report (-o json) in the format of -o instead of reading the API: one read, every format, the same snapshot. Needs no credential." placeholder:"REPORT.json"`
+	Parallelism int      `default:"8" help:"Teams whose members are listed at once with --expand-teams."`
 	Globals
 }
 
@@ -51,7 +52,7 @@ func (c *ReportCmd) Validate() error {
 	if c.From != "" && (len(c.Files) > 0 || c.ExpandTeams) {
 		err = errors.Join(err, errors.New("--from renders a saved report: -f and --expand-teams apply when the report is made"))
 	}
-	return errors.Join(c.Globals.Validate(), err)
+	return errors.Join(c.Globals.Validate(), checkParallelism(c.Parallelism), err)
 }
 
 // filter is the report's filter, from the flags.
@@ -275,7 +276,7 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 		in.Desired = &desired
 	}
 	if c.ExpandTeams {
-		if in.Members, err = teamMembers(ctx, sess, obs.Subjects, g.Parallelism); err != nil {
+		if in.Members, err = teamMembers(ctx, sess, obs.Subjects, c.Parallelism); err != nil {
 			return access.Input{}, err
 		}
 	}

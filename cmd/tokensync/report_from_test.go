@@ -89,12 +89,12 @@ func TestReportFromNarrows(t *testing.T) {
 	}
 }
 
-// TestReadmeWeeklyAudit runs the README's weekly audit script, as written,
+// TestReadmeWeeklyAudit runs docs/report.md's weekly audit script, as written,
 // twice with the built binary against the example organization, a token
 // losing a role in between: the second run's page and markdown say who
 // lost access since the first.
 func TestReadmeWeeklyAudit(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/report.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestReadmeWeeklyAudit(t *testing.T) {
 	_, block, ok2 := strings.Cut(after, "```sh\n")
 	script, _, ok3 := strings.Cut(block, "```")
 	if !ok || !ok2 || !ok3 {
-		t.Fatal("the README has no weekly audit script")
+		t.Fatal("docs/report.md has no weekly audit script")
 	}
 	srv, baseURL, work := exampleOrg(t)
 	if err := os.Mkdir(filepath.Join(work, "audit"), 0o755); err != nil {

@@ -20,10 +20,6 @@ type VersionCmd struct{}
 
 // Run prints the version, commit and build date.
 func (c *VersionCmd) Run(st *Streams) error {
-	built := date
-	if built == "" {
-		built = "unknown"
-	}
-	_, err := fmt.Fprintf(st.Out, "tokensync %s (commit %s, built %s)\n", version, buildCommit(), built)
+	_, err := fmt.Fprintln(st.Out, versionLine(build{Version: version, Commit: commit, Date: date}))
 	return err
 }

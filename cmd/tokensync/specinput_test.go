@@ -98,3 +98,22 @@ Valid (offline): 1 deployment(s), 4 token entries in 1 file(s).
 		t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, want)
 	}
 }
+
+// TestStateFileGivenAsSpec: the emulator's state file given to -f is one
+// line saying so and what to use, exit 3, not an error per key.
+func TestStateFileGivenAsSpec(t *testing.T) {
+	t.Chdir("../..")
+	c := &cli{t: t, env: map[string]string{}}
+	want := "examples/org.yaml:5:1: this looks like an emulator state file, not a spec; use --emulate examples/org.yaml\n" +
+		"tokensync: 1 error(s) in the spec; nothing was contacted or written.\n"
+	for _, args := range [][]string{
+		{"plan", "-f", "examples/org.yaml", "--emulate", "examples/org.yaml"},
+		{"validate", "--offline", "-f", "examples/org.yaml"},
+	} {
+		r := c.runRaw(args...)
+		wantCode(t, r, exitInvalid)
+		if r.stderr != want {
+			t.Errorf("tokensync %s: stderr\n%s\nwant\n%s", strings.Join(args, " "), r.stderr, want)
+		}
+	}
+}

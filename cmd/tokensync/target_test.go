@@ -21,7 +21,7 @@ func TestTargetLimitsPlanAndApply(t *testing.T) {
 	wantCode(t, r, exitOK) // the removal is outside the target
 	out := squeeze(r.stdout)
 	for _, want := range []string{
-		"~ deployer [tok-deployer] VIEWER -> DEPLOYMENT_ADMIN",
+		"~ workspace token deployer [tok-deployer] VIEWER -> DEPLOYMENT_ADMIN",
 		"Partial plan: only deployments a-staging (--target)",
 		"Plan: 0 to add, 1 to change, 0 to remove.",
 	} {

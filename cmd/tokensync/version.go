@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"regexp"
 	"runtime/debug"
 	"time"
@@ -57,4 +58,18 @@ func resolveBuild(ld build, info *debug.BuildInfo) build {
 		b.Version = "dev"
 	}
 	return b
+}
+
+// versionLine is what `tokensync version` prints: a release build says
+// `tokensync vX (commit C, built D)`; a build from source says what Go
+// recorded (the module version, the commit) and "built from source" for
+// what it did not, rather than "unknown".
+func versionLine(b build) string {
+	if b.Commit != "" && b.Date != "" {
+		return fmt.Sprintf("tokensync %s (commit %s, built %s)", b.Version, b.Commit, b.Date)
+	}
+	if b.Commit != "" {
+		return fmt.Sprintf("tokensync %s (commit %s, built from source)", b.Version, b.Commit)
+	}
+	return fmt.Sprintf("tokensync %s (built from source)", b.Version)
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"testing"
 
@@ -70,5 +72,42 @@ func TestResolveBuild(t *testing.T) {
 				t.Errorf("resolveBuild (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestVersionLine: a release says version, commit and date; a build from
+// source says what is known and "built from source", never "unknown".
+func TestVersionLine(t *testing.T) {
+	for _, tt := range []struct {
+		b    build
+		want string
+	}{
+		{build{Version: "v1.2.3", Commit: "abc1234", Date: "2025-03-04T05:06:07Z"}, "tokensync v1.2.3 (commit abc1234, built 2025-03-04T05:06:07Z)"},
+		{build{Version: "dev", Commit: "0123456789ab"}, "tokensync dev (commit 0123456789ab, built from source)"},
+		{build{Version: "v1.2.3"}, "tokensync v1.2.3 (built from source)"},
+		{build{Version: "dev"}, "tokensync dev (built from source)"},
+	} {
+		if got := versionLine(tt.b); got != tt.want {
+			t.Errorf("versionLine(%+v) = %q, want %q", tt.b, got, tt.want)
+		}
+	}
+}
+
+// TestVersionWithoutVCS builds the binary as a clone without VCS
+// information would (-buildvcs=false): it says "built from source", not
+// "unknown".
+func TestVersionWithoutVCS(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "tokensync")
+	cmd := exec.Command("go", "build", "-buildvcs=false", "-o", out, "./cmd/tokensync")
+	cmd.Dir = repoRoot
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, msg)
+	}
+	got, err := exec.Command(out, "version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("version: %v\n%s", err, got)
+	}
+	if want := "tokensync dev (built from source)\n"; string(got) != want {
+		t.Errorf("version without VCS information = %q, want %q", got, want)
 	}
 }
