@@ -72,8 +72,8 @@ func TestCustomRoleNamesAreExactEndToEnd(t *testing.T) {
 	r := c.run("plan", "-f", f, "--detailed-exitcode", "--no-color")
 	wantCode(t, r, exitChanges)
 	wantPlanLines(t, "plan lacks", r.stdout,
-		"~ holds-mixed [tok-mixed] Reader -> READER",
-		"~ holds-upper [tok-upper] READER -> Reader",
+		"~ workspace token holds-mixed [tok-mixed] Reader -> READER",
+		"~ workspace token holds-upper [tok-upper] READER -> Reader",
 		"~ user rita@example.com [usr-rita] READER -> Reader",
 		"Plan: 0 to add, 3 to change, 0 to remove.",
 	)
@@ -89,7 +89,7 @@ func TestCustomRoleNamesAreExactEndToEnd(t *testing.T) {
 	}
 	r = c.run("apply", planFile, "--yes", "--no-color")
 	wantCode(t, r, exitStale)
-	if !strings.Contains(r.stderr, "changed since the plan: holds-mixed [tok-mixed]") {
+	if !strings.Contains(r.stderr, "changed since the plan: workspace token holds-mixed [tok-mixed]") {
 		t.Errorf("stale apply stderr:\n%s", r.stderr)
 	}
 	if n := c.posts(); n != 0 {
