@@ -22,17 +22,18 @@ number=$(jq -r '.pull_request.number // .number // empty' "${GITHUB_EVENT_PATH:?
 	exit 1
 }
 
-# gh METHOD URL [BODY_FILE]: one REST call; the token goes in a config on
-# stdin, never on the command line.
+# gh METHOD URL [BODY_FILE]: one REST call. The token goes to curl as a
+# config on stdin from a here-string, which the shell writes in full before
+# curl starts: never on the command line, and no pipe from a process that
+# could die of SIGPIPE when curl does not read it.
 gh() {
 	local data=()
 	[ $# -ge 3 ] && data=(--data-binary "@$3")
-	printf 'header = "Authorization: Bearer %s"\n' "$GITHUB_TOKEN" |
-		curl -fsS --retry 3 --retry-delay 1 --config - -X "$1" \
-			-H 'Accept: application/vnd.github+json' \
-			-H 'X-GitHub-Api-Version: 2022-11-28' \
-			-H 'Content-Type: application/json' \
-			${data[@]+"${data[@]}"} "$2"
+	curl -fsS --retry 3 --retry-delay 1 --config - -X "$1" \
+		-H 'Accept: application/vnd.github+json' \
+		-H 'X-GitHub-Api-Version: 2022-11-28' \
+		-H 'Content-Type: application/json' \
+		${data[@]+"${data[@]}"} "$2" <<<"header = \"Authorization: Bearer $GITHUB_TOKEN\""
 }
 
 # Find our comment: the first one whose body has the marker.

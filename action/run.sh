@@ -79,7 +79,11 @@ has_changes=false
 if [ "$code" -ne 0 ] && [ "$code" -ne 2 ]; then
 	# The plan failed (invalid spec, refused guard, API error). Post what
 	# tokensync said, under the marker, so the comment shows the failure.
-	if ! head -n 1 "$md" | grep -qF "$marker"; then
+	# The first line, read without a pipe: grep -q would stop reading at
+	# its first match, and head could then die of SIGPIPE.
+	first=""
+	IFS= read -r first <"$md" || true
+	if [[ "$first" != *"$marker"* ]]; then
 		{
 			printf '%s\n### tokensync %s failed (exit %d)\n' "$marker" "$command" "$code"
 			if [ -s "$md" ]; then
