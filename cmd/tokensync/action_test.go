@@ -585,8 +585,13 @@ type actionSetup struct {
 func newActionSetup(t *testing.T) actionSetup {
 	t.Helper()
 	const tag = "v0.0.9"
+	return newActionWorld(t, newFakeRelease(t, tag, buildTokensync(t, tag)))
+}
+
+// newActionWorld is newActionSetup with a release made already.
+func newActionWorld(t *testing.T, rel *fakeRelease) actionSetup {
+	t.Helper()
 	_, baseURL, work := exampleOrg(t)
-	rel := newFakeRelease(t, tag, buildTokensync(t, tag))
 	gh := newFakeGitHub(t)
 	r := newRunner(t, work)
 	r.ghAPI = gh.URL
