@@ -520,10 +520,19 @@ func TestReportHTMLNoRequest(t *testing.T) {
 	}
 }
 
+// perfBudgets says whether the tests check wall-clock budgets: only with
+// TOKENSYNC_PERF=1, which .ci/run sets in a step of its own. A budget in
+// milliseconds does not hold on a machine whose CPUs are busy (the page of
+// TestReportHTMLLarge took 3.4 s there instead of 0.6 s), and the README's
+// test command must pass on such a machine; without it the figures are
+// logged.
+var perfBudgets = os.Getenv("TOKENSYNC_PERF") == "1"
+
 // TestReportHTMLLarge: 300 deployments × 6,000 principals (about 54,000
-// cells) are interactive within 2 s of navigation start, a search answers
-// quickly, only the rows and columns in view are in the DOM, and scrolling
-// to the end draws the last principal and the last deployment.
+// cells) are interactive within 2 s of navigation start and a search
+// answers within 200 ms (with TOKENSYNC_PERF=1), only the rows and columns
+// in view are in the DOM, and scrolling to the end draws the last principal
+// and the last deployment.
 func TestReportHTMLLarge(t *testing.T) {
 	r := largeReport(t)
 	html := renderReport(t, "html", r)
@@ -546,7 +555,7 @@ func TestReportHTMLLarge(t *testing.T) {
 	t.Logf("HTML: %d bytes; interactive %.0f ms after navigation start (document received at %.0f ms); DOM: %d rows, %d cells, %d deployment headers of %d principals × %d deployments",
 		len(html), m.Ready, m.Nav, m.Rows, m.Cells, m.Heads, m.AllRows, largeDeployments)
 	t.Logf("the script started at %.0f ms, parsed the data by %.0f ms, indexed it by %.0f ms, drew by %.0f ms", m.Timings["start"], m.Timings["parsed"], m.Timings["indexed"], m.Timings["ready"])
-	if m.Ready > 2000 {
+	if perfBudgets && m.Ready > 2000 {
 		t.Errorf("interactive %.0f ms after navigation start, want 2,000 at most", m.Ready)
 	}
 	if m.AllRows != largePrincipals || m.Rows == 0 || m.Rows > 200 || m.Cells > 5000 || m.Heads > 60 {
@@ -566,7 +575,7 @@ func TestReportHTMLLarge(t *testing.T) {
 	if search.Rows != 100 { // user-1200@example.com … user-1299@example.com
 		t.Errorf("search user-12: %d principals, want 100", search.Rows)
 	}
-	if search.Ms > 200 {
+	if perfBudgets && search.Ms > 200 {
 		t.Errorf("a search took %.0f ms, want 200 at most", search.Ms)
 	}
 	var one float64
