@@ -38,10 +38,11 @@ done
 
 # args: each flag goes where it means something. Flags that shape the plan
 # go to the plan, and the saved plan carries them to apply: --target only
-# there, as apply refuses it with a saved plan; the guards' flags go to
-# apply too, which checks them again on the saved plan. The connection's
-# flags go to both, --audit-log to apply alone. The flags the Action sets
-# itself, and any other, are refused.
+# there, as apply refuses it with a saved plan; --prune and the guards'
+# flags go to apply too, which checks the guards again on the saved plan
+# (its own defaults would refuse a plan made with a higher --max-removals).
+# The connection's flags go to both, --audit-log to apply alone. The flags
+# the Action sets itself, and any other, are refused.
 argv=()
 read -r -d '' -a argv <<<"${INPUT_ARGS:-}" || true
 plan_args=()
