@@ -22,15 +22,16 @@ die() {
 	exit 1
 }
 
-# fetch URL FILE: download with retries; the token is sent in a config on
-# stdin, never on the command line.
+# fetch URL FILE: download with retries. The token is sent only to the
+# API, as a config on stdin from a here-string (written in full by the
+# shell before curl starts), never on the command line; nothing is piped
+# into a curl that may not read it.
 fetch() {
-	local auth=()
 	if [ -n "${GITHUB_TOKEN:-}" ] && [[ "$1" == "$api_url"/* ]]; then
-		auth=(--config -)
+		curl -fsSL --retry 3 --retry-delay 1 --config - -o "$2" "$1" <<<"header = \"Authorization: Bearer $GITHUB_TOKEN\""
+	else
+		curl -fsSL --retry 3 --retry-delay 1 -o "$2" "$1"
 	fi
-	printf 'header = "Authorization: Bearer %s"\n' "${GITHUB_TOKEN:-}" |
-		curl -fsSL --retry 3 --retry-delay 1 ${auth[@]+"${auth[@]}"} -o "$2" "$1"
 }
 
 case "${RUNNER_OS:-$(uname -s)}" in

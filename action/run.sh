@@ -7,8 +7,9 @@
 #
 # Environment: TOKENSYNC_BIN, INPUT_COMMAND (plan or apply), INPUT_FILES
 # (spec files or directories, separated by spaces or newlines), INPUT_ARGS
-# (more flags for tokensync), INPUT_FAIL_ON_CHANGES, INPUT_COMMENT, and
-# GitHub's GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_EVENT_NAME, RUNNER_TEMP.
+# (more flags for tokensync, see args below), INPUT_FAIL_ON_CHANGES,
+# INPUT_COMMENT, INPUT_COMMENT_AUTHOR (comment.sh), and GitHub's
+# GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_EVENT_NAME, RUNNER_TEMP.
 #
 # Exit status: tokensync's, except that a plan with changes (2) succeeds
 # unless INPUT_FAIL_ON_CHANGES is true.
@@ -34,8 +35,46 @@ for f in ${words[@]+"${words[@]}"}; do
 	files+=(-f "$f")
 done
 [ "${#files[@]}" -gt 0 ] || die "the files input is empty"
-extra=()
-read -r -d '' -a extra <<<"${INPUT_ARGS:-}" || true
+
+# args: each flag goes where it means something. Flags that shape the plan
+# go to the plan, and the saved plan carries them to apply: --target only
+# there, as apply refuses it with a saved plan; --prune and the guards'
+# flags go to apply too, which checks the guards again on the saved plan
+# (its own defaults would refuse a plan made with a higher --max-removals).
+# The connection's flags go to both; --audit-log and --parallelism (how
+# many principals apply writes at once) to apply alone. The flags
+# the Action sets itself, and any other, are refused.
+argv=()
+read -r -d '' -a argv <<<"${INPUT_ARGS:-}" || true
+plan_args=()
+apply_args=()
+i=0
+while [ "$i" -lt "${#argv[@]}" ]; do
+	word=${argv[i]}
+	name=${word%%=*}
+	flag=("$word")
+	case "$name" in
+	--target | --protect | --max-removals | --audit-log | --api-url | --organization | --token-file | --emulate | --parallelism | --max-retries | --timeout)
+		if [ "$name" = "$word" ]; then
+			[ $((i + 1)) -lt "${#argv[@]}" ] || die "args: $name needs a value"
+			i=$((i + 1))
+			flag+=("${argv[i]}")
+		fi
+		;;
+	esac
+	case "$name" in
+	--target) plan_args+=("${flag[@]}") ;;
+	--audit-log | --parallelism) apply_args+=("${flag[@]}") ;;
+	--prune | --max-removals | --protect | --api-url | --organization | --token-file | --emulate | --max-retries | --timeout | --no-color | -v | --verbose)
+		plan_args+=("${flag[@]}")
+		apply_args+=("${flag[@]}")
+		;;
+	-f | --file | -o | --output | --out | --detailed-exitcode | -y | --yes | --dry-run)
+		die "args: the Action sets $name itself (spec files go in the files input)" ;;
+	*) die "args: $word is not a flag the Action passes to tokensync (see docs/ci.md)" ;;
+	esac
+	i=$((i + 1))
+done
 
 out=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/tokensync.XXXXXX")
 plan_file="$out/plan.json"
@@ -66,7 +105,7 @@ details() {
 }
 
 set +e
-"$bin" plan ${files[@]+"${files[@]}"} -o markdown --detailed-exitcode --out "$plan_file" ${extra[@]+"${extra[@]}"} >"$md" 2>"$log"
+"$bin" plan ${files[@]+"${files[@]}"} -o markdown --detailed-exitcode --out "$plan_file" ${plan_args[@]+"${plan_args[@]}"} >"$md" 2>"$log"
 code=$?
 set -e
 cat "$log" >&2
@@ -79,7 +118,11 @@ has_changes=false
 if [ "$code" -ne 0 ] && [ "$code" -ne 2 ]; then
 	# The plan failed (invalid spec, refused guard, API error). Post what
 	# tokensync said, under the marker, so the comment shows the failure.
-	if ! head -n 1 "$md" | grep -qF "$marker"; then
+	# The first line, read without a pipe: grep -q would stop reading at
+	# its first match, and head could then die of SIGPIPE.
+	first=""
+	IFS= read -r first <"$md" || true
+	if [[ "$first" != *"$marker"* ]]; then
 		{
 			printf '%s\n### tokensync %s failed (exit %d)\n' "$marker" "$command" "$code"
 			if [ -s "$md" ]; then
@@ -99,7 +142,7 @@ elif [ "$command" = apply ] && [ "$code" -eq 2 ]; then
 	# Apply exactly the plan just shown; tokensync refuses (exit 5) if any
 	# token changed since, or if the spec is not the one planned.
 	set +e
-	"$bin" apply "$plan_file" ${files[@]+"${files[@]}"} --yes ${extra[@]+"${extra[@]}"} >"$log" 2>&1
+	"$bin" apply "$plan_file" ${files[@]+"${files[@]}"} --yes ${apply_args[@]+"${apply_args[@]}"} >"$log" 2>&1
 	code=$?
 	set -e
 	cat "$log" >&2

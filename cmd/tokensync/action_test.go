@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -176,6 +178,7 @@ type fakeGitHub struct {
 	t   *testing.T
 
 	mu        gosync.Mutex
+	login     string // the identity the token posts as
 	latest    string
 	comments  []ghComment
 	nextID    int64
@@ -184,7 +187,7 @@ type fakeGitHub struct {
 }
 
 func newFakeGitHub(t *testing.T) *fakeGitHub {
-	g := &fakeGitHub{t: t, nextID: 1000}
+	g := &fakeGitHub{t: t, nextID: 1000, login: "github-actions[bot]"}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /repos/tokensync/tokensync/releases/latest", func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]string{"tag_name": g.latest})
@@ -206,7 +209,7 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 			return
 		}
 		c := ghComment{ID: g.nextID, Body: in.Body}
-		c.User.Login = "github-actions[bot]"
+		c.User.Login = g.login
 		g.nextID++
 		g.comments = append(g.comments, c)
 		w.WriteHeader(http.StatusCreated)
@@ -260,14 +263,33 @@ func (g *fakeGitHub) decode(w http.ResponseWriter, r *http.Request, v any) bool 
 
 // addComments adds n comments by people, before the Action's.
 func (g *fakeGitHub) addComments(n int) {
+	for i := range n {
+		g.plant("reviewer", fmt.Sprintf("looks good %d", i))
+	}
+}
+
+// plant adds a comment by login and returns its id.
+func (g *fakeGitHub) plant(login, body string) int64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for i := range n {
-		c := ghComment{ID: g.nextID, Body: fmt.Sprintf("looks good %d", i)}
-		c.User.Login = "reviewer"
-		g.nextID++
-		g.comments = append(g.comments, c)
+	c := ghComment{ID: g.nextID, Body: body}
+	c.User.Login = login
+	g.nextID++
+	g.comments = append(g.comments, c)
+	return c.ID
+}
+
+// comment returns the comment with the id.
+func (g *fakeGitHub) comment(id int64) ghComment {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, c := range g.comments {
+		if c.ID == id {
+			return c
+		}
 	}
+	g.t.Fatalf("no comment %d", id)
+	return ghComment{}
 }
 
 // marked returns the comments that carry the plan marker.
@@ -563,8 +585,13 @@ type actionSetup struct {
 func newActionSetup(t *testing.T) actionSetup {
 	t.Helper()
 	const tag = "v0.0.9"
+	return newActionWorld(t, newFakeRelease(t, tag, buildTokensync(t, tag)))
+}
+
+// newActionWorld is newActionSetup with a release made already.
+func newActionWorld(t *testing.T, rel *fakeRelease) actionSetup {
+	t.Helper()
 	_, baseURL, work := exampleOrg(t)
-	rel := newFakeRelease(t, tag, buildTokensync(t, tag))
 	gh := newFakeGitHub(t)
 	r := newRunner(t, work)
 	r.ghAPI = gh.URL
@@ -703,6 +730,77 @@ func TestActionCommentFailureKeepsPlanResult(t *testing.T) {
 	}
 	if !strings.Contains(got.log, "::warning::") || len(s.gh.marked()) != 0 {
 		t.Errorf("want a warning and no comment; log:\n%s", got.log)
+	}
+}
+
+// TestActionCommentOwnership: anyone who can comment can write the marker
+// first. The Action edits only a marked comment its own identity wrote
+// (github-actions[bot], or the comment-author input for another token);
+// next to anyone else's it posts its own, and updates that one on the next
+// push.
+func TestActionCommentOwnership(t *testing.T) {
+	const forged = planMarker + "\n### tokensync plan: no changes\n"
+	tests := []struct {
+		name    string
+		login   string            // whom the token posts as
+		with    []string          // more inputs
+		planted map[string]string // login: body of a marked comment before the Action's
+	}{
+		{"another user's marker", "github-actions[bot]", nil, map[string]string{"mallory": forged}},
+		{"another app's marker", "github-actions[bot]", nil, map[string]string{"other-app[bot]": forged}},
+		{"comment-author of an app token", "acme-tokensync[bot]", []string{"comment-author", "acme-tokensync[bot]"},
+			map[string]string{"mallory": forged, "github-actions[bot]": forged}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newActionSetup(t)
+			s.gh.login = tt.login
+			planted := map[int64]ghComment{}
+			for _, login := range slices.Sorted(maps.Keys(tt.planted)) {
+				id := s.gh.plant(login, tt.planted[login])
+				planted[id] = s.gh.comment(id)
+			}
+			with := append([]string{"files", "tokens/"}, tt.with...)
+
+			first := s.run.use(s.with(with...))
+			if first.code != 0 {
+				t.Fatalf("first run: step exited %d:\n%s", first.code, first.log)
+			}
+			if posts, patches := s.gh.writes(); posts != 1 || patches != 0 {
+				t.Errorf("first run: %d POST, %d PATCH; want a new comment (1 POST) and no edit", posts, patches)
+			}
+			var own []ghComment
+			for _, c := range s.gh.marked() {
+				if c.User.Login == tt.login {
+					if _, ok := planted[c.ID]; !ok {
+						own = append(own, c)
+					}
+				}
+			}
+			if len(own) != 1 || !strings.Contains(own[0].Body, "### tokensync plan: 3 to add") {
+				t.Fatalf("first run: the Action's own comments %+v, want one with the plan", own)
+			}
+
+			// The next push updates the Action's own comment, still no other.
+			s.run.resetSummary()
+			if second := s.run.use(s.with(with...)); second.code != 0 {
+				t.Fatalf("second run: step exited %d:\n%s", second.code, second.log)
+			}
+			if posts, patches := s.gh.writes(); posts != 1 || patches != 1 {
+				t.Errorf("second run: %d POST, %d PATCH in all; want 1 and 1", posts, patches)
+			}
+			s.gh.mu.Lock()
+			patched := slices.Contains(s.gh.requests, fmt.Sprintf("PATCH /repos/%s/issues/comments/%d", testRepo, own[0].ID))
+			s.gh.mu.Unlock()
+			if !patched {
+				t.Errorf("second run: the Action's comment %d was not the one updated", own[0].ID)
+			}
+			for id, want := range planted {
+				if diff := cmp.Diff(want, s.gh.comment(id)); diff != "" {
+					t.Errorf("the planted comment %d of %s was edited (-want +got):\n%s", id, want.User.Login, diff)
+				}
+			}
+		})
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	gosync "sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -230,11 +231,45 @@ func TestReleaseBuild(t *testing.T) {
 	}
 }
 
+// builds are the binaries buildTokensync made, by version: each version
+// is built once per test binary (a build takes seconds on a loaded
+// machine, and a dozen tests use one), and TestMain removes them.
+var builds struct {
+	mu   gosync.Mutex
+	dir  string
+	bins map[string]string
+}
+
+// removeBuilds removes the binaries buildTokensync made.
+func removeBuilds() {
+	builds.mu.Lock()
+	defer builds.mu.Unlock()
+	if builds.dir != "" {
+		os.RemoveAll(builds.dir)
+	}
+}
+
 // buildTokensync builds cmd/tokensync with the release's ldflags (from
-// .goreleaser.yaml, rendered with the given version) into a new directory.
+// .goreleaser.yaml, rendered with the given version), once per version;
+// callers share the binary and must not change it.
 func buildTokensync(t *testing.T, version string) string {
 	t.Helper()
-	dir := t.TempDir()
+	builds.mu.Lock()
+	defer builds.mu.Unlock()
+	if bin, ok := builds.bins[version]; ok {
+		return bin
+	}
+	if builds.dir == "" {
+		dir, err := os.MkdirTemp("", "tokensync-test-build-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		builds.dir, builds.bins = dir, map[string]string{}
+	}
+	dir, err := os.MkdirTemp(builds.dir, "build-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "tokensync")
 	if runtime.GOOS == "windows" {
 		out += ".exe"
@@ -252,6 +287,7 @@ func buildTokensync(t *testing.T, version string) string {
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, msg)
 	}
+	builds.bins[version] = out
 	return out
 }
 
