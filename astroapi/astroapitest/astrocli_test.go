@@ -282,7 +282,8 @@ func wantRoleSet(t *testing.T, want, got RoleSet) {
 
 // TestAstroDeploymentUserAddDropsDagRolesInferred: `astro deployment user
 // add ann@example.com --role DEPLOYMENT_VIEWER --deployment-id dep-b1`
-// keeps Ann's organization, workspace and other deployment roles, gains
+// keeps Ann's organization, workspace and other deployment roles (the
+// DEPLOYMENT_ACCESSOR her DAG role brought included), gains
 // WORKSPACE_ACCESSOR on ws-b, and loses her DAG role, which the CLI does
 // not send back (inferred).
 func TestAstroDeploymentUserAddDropsDagRolesInferred(t *testing.T) {
@@ -296,7 +297,10 @@ func TestAstroDeploymentUserAddDropsDagRolesInferred(t *testing.T) {
 	wantRoleSet(t, RoleSet{
 		OrganizationRole: "ORGANIZATION_MEMBER",
 		WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: "WORKSPACE_MEMBER"}, {WorkspaceID: "ws-b", Role: astroapi.RoleWorkspaceAccessor}},
-		DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-a1", Role: "DEPLOYMENT_ADMIN"}, {DeploymentID: "dep-b1", Role: "DEPLOYMENT_VIEWER"}},
+		DeploymentRoles: []astroapi.DeploymentRole{
+			{DeploymentID: "dep-a1", Role: "DEPLOYMENT_ADMIN"}, {DeploymentID: "dep-a2", Role: astroapi.RoleDeploymentAccessor},
+			{DeploymentID: "dep-b1", Role: "DEPLOYMENT_VIEWER"},
+		},
 	}, cli.user("usr-ann").RoleSet)
 }
 
@@ -400,7 +404,8 @@ func TestAstroDeploymentTeamAdd(t *testing.T) {
 
 // TestAstroDeploymentTeamUpdateDropsDagRolesInferred: `astro deployment
 // team update team-de --role DEPLOYMENT_ADMIN --deployment-id dep-a2`
-// drops the team's DAG role, which the CLI does not send (inferred).
+// drops the team's DAG role, which the CLI does not send (inferred), and
+// keeps the DEPLOYMENT_ACCESSOR it brought, which the CLI sends back.
 func TestAstroDeploymentTeamUpdateDropsDagRolesInferred(t *testing.T) {
 	cli := newAstroCLI(t, subjectState())
 	cli.deploymentTeam("update", "team-de", "DEPLOYMENT_ADMIN", "dep-a2")
@@ -411,12 +416,13 @@ func TestAstroDeploymentTeamUpdateDropsDagRolesInferred(t *testing.T) {
 	wantRoleSet(t, RoleSet{
 		OrganizationRole: "ORGANIZATION_MEMBER",
 		WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: astroapi.RoleWorkspaceAccessor}},
-		DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-a2", Role: "DEPLOYMENT_ADMIN"}},
+		DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-a1", Role: astroapi.RoleDeploymentAccessor}, {DeploymentID: "dep-a2", Role: "DEPLOYMENT_ADMIN"}},
 	}, cli.team("team-de").RoleSet)
 }
 
 // TestAstroDeploymentTeamRemove: `astro deployment team remove team-de
-// --deployment-id dep-a2`.
+// --deployment-id dep-a2` leaves the team's other deployment role (the
+// DEPLOYMENT_ACCESSOR its DAG role brought) and drops the DAG role.
 func TestAstroDeploymentTeamRemove(t *testing.T) {
 	cli := newAstroCLI(t, subjectState())
 	cli.deploymentTeam("remove", "team-de", "", "dep-a2")
@@ -427,6 +433,7 @@ func TestAstroDeploymentTeamRemove(t *testing.T) {
 	wantRoleSet(t, RoleSet{
 		OrganizationRole: "ORGANIZATION_MEMBER",
 		WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: astroapi.RoleWorkspaceAccessor}},
+		DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-a1", Role: astroapi.RoleDeploymentAccessor}},
 	}, cli.team("team-de").RoleSet)
 }
 

@@ -255,6 +255,17 @@ func (p *parser) boolean(dst *bool, what string) field {
 	}
 }
 
+func (p *parser) integer(dst *int, what string) field {
+	return func(v *yaml.Node, path string) {
+		n, err := strconv.Atoi(v.Value)
+		if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || err != nil {
+			p.errorf(v, path, "%s: want an integer, found %s", what, kind(v))
+			return
+		}
+		*dst = n
+	}
+}
+
 func (p *parser) time(dst *time.Time, what string) field {
 	return func(v *yaml.Node, path string) {
 		if isNull(v) {
@@ -324,6 +335,7 @@ func (p *parser) state(n *yaml.Node, st *State) {
 					"description":            p.str(&r.Description, "custom role description"),
 					"scopeType":              p.str(&r.ScopeType, "custom role scopeType"),
 					"restrictedWorkspaceIds": p.strs(&r.RestrictedWorkspaceIDs, "custom role restrictedWorkspaceIds"),
+					"permissions":            p.strs(&r.Permissions, "custom role permissions"),
 				})
 				st.Roles = append(st.Roles, r)
 			})
@@ -332,12 +344,18 @@ func (p *parser) state(n *yaml.Node, st *State) {
 			p.seq(v, path, "tokens", func(_ int, item *yaml.Node, ip string) {
 				var t Token
 				p.mapping(item, ip, "token", map[string]field{
-					"id":          p.str(&t.ID, "token id"),
-					"name":        p.str(&t.Name, "token name"),
-					"description": p.str(&t.Description, "token description"),
-					"scope":       p.str(&t.Scope, "token scope"),
-					"createdAt":   p.time(&t.CreatedAt, "token createdAt"),
-					"updatedAt":   p.time(&t.UpdatedAt, "token updatedAt"),
+					"id":                 p.str(&t.ID, "token id"),
+					"name":               p.str(&t.Name, "token name"),
+					"description":        p.str(&t.Description, "token description"),
+					"scope":              p.str(&t.Scope, "token scope"),
+					"kind":               p.str(&t.Kind, "token kind"),
+					"startAt":            p.time(&t.StartAt, "token startAt"),
+					"endAt":              p.time(&t.EndAt, "token endAt"),
+					"expiryPeriodInDays": p.integer(&t.ExpiryPeriodInDays, "token expiryPeriodInDays"),
+					"lastUsedAt":         p.time(&t.LastUsedAt, "token lastUsedAt"),
+					"lastRotatedAt":      p.time(&t.LastRotatedAt, "token lastRotatedAt"),
+					"createdAt":          p.time(&t.CreatedAt, "token createdAt"),
+					"updatedAt":          p.time(&t.UpdatedAt, "token updatedAt"),
 					"roles": func(v *yaml.Node, path string) {
 						p.seq(v, path, "token roles", func(_ int, item *yaml.Node, ip string) {
 							var r astroapi.Role

@@ -412,7 +412,7 @@ func (e *roleSetError) Error() string {
 var errNoSubject = errors.New("not found")
 
 // setRoleSet validates rs as the whole new role set of a user or team,
-// adds WORKSPACE_ACCESSOR where Astro would, stores it and returns the
+// adds DEPLOYMENT_ACCESSOR and WORKSPACE_ACCESSOR where Astro would, stores it and returns the
 // answer of the POST. by, when not nil, becomes updatedBy. s.mu must be held.
 func (s *Server) setRoleSet(kind, id string, rs RoleSet, by *astroapi.Subject) (astroapi.SubjectRoles, error) {
 	sub := s.subject(kind, id)
@@ -423,7 +423,7 @@ func (s *Server) setRoleSet(kind, id string, rs RoleSet, by *astroapi.Subject) (
 	if fe := checkRoleSet(s.idx, kind, &rs, true); len(fe) > 0 {
 		return astroapi.SubjectRoles{}, &roleSetError{fe}
 	}
-	addWorkspaceAccessors(s.idx, &rs)
+	addAccessors(s.idx, &rs)
 	*sub.roles = rs.normalized()
 	prev := orCreated(*sub.updatedAt, sub.createdAt)
 	now := time.Now().UTC().Truncate(time.Millisecond)

@@ -30,6 +30,8 @@ teams:
     name: data-engineering
     isIdpManaged: true
     organizationRole: ORGANIZATION_MEMBER
+    workspaceRoles: [{workspaceId: w, role: WORKSPACE_ACCESSOR}]
+    deploymentRoles: [{deploymentId: d, role: DEPLOYMENT_ACCESSOR}]
     dagRoles: [{deploymentId: d, dagTag: finance, role: DAG_VIEWER}]
     memberIds: [u1, u2]
 `
@@ -53,8 +55,9 @@ func TestParseStateUsersAndTeams(t *testing.T) {
 	wantTeams := []Team{
 		{ID: "t1", Name: "data-engineering", IsIdpManaged: true, RoleSet: RoleSet{
 			OrganizationRole: "ORGANIZATION_MEMBER",
-			WorkspaceRoles:   []astroapi.WorkspaceRole{}, DeploymentRoles: []astroapi.DeploymentRole{},
-			DagRoles: []astroapi.DagRole{{DeploymentID: "d", DagTag: "finance", Role: "DAG_VIEWER"}},
+			WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "w", Role: "WORKSPACE_ACCESSOR"}},
+			DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "d", Role: "DEPLOYMENT_ACCESSOR"}},
+			DagRoles:         []astroapi.DagRole{{DeploymentID: "d", DagTag: "finance", Role: "DAG_VIEWER"}},
 		}, MemberIDs: []string{"u1", "u2"}},
 	}
 	if diff := cmp.Diff(wantUsers, got.Users); diff != "" {
