@@ -46,9 +46,12 @@ func ParseState(name string, data []byte) (*State, error) {
 			p.errs = append(p.errs, p.at(pr.path, pr.msg))
 		}
 	} else {
-		// Report the semantic problems that structural errors do not explain.
+		// Report the semantic problems that structural errors do not
+		// explain (the structural ones only: two semantic problems of one
+		// value are both reported).
+		structural := len(p.errs)
 		for _, pr := range st.validate() {
-			if !p.explained(pr.path) {
+			if !p.explained(pr.path, structural) {
 				p.errs = append(p.errs, p.at(pr.path, pr.msg))
 			}
 		}
@@ -101,9 +104,10 @@ func (p *parser) at(path, msg string) parseError {
 	}
 }
 
-// explained reports whether a structural error lies at path or around it.
-func (p *parser) explained(path string) bool {
-	for _, e := range p.errs {
+// explained reports whether one of the first n errors, the structural
+// ones, lies at path or around it.
+func (p *parser) explained(path string, n int) bool {
+	for _, e := range p.errs[:n] {
 		if within(path, e.path) || within(e.path, path) {
 			return true
 		}

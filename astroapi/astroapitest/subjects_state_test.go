@@ -69,6 +69,13 @@ func TestParseStateUsersAndTeams(t *testing.T) {
 
 	// The admin endpoint answers the same state, which parses back equal.
 	_, base := NewTestServer(t, got, Options{RateLimits: NoRateLimit})
+	wantRoundTrip(t, base, got)
+}
+
+// wantRoundTrip checks that GET /_emulator/state of the emulator at base
+// answers a state that parses back equal to want, and returns its JSON.
+func wantRoundTrip(t *testing.T, base string, want *State) []byte {
+	t.Helper()
 	resp, raw := fetch(t, http.MethodGet, strings.TrimSuffix(base, "/v1")+"/_emulator/state", "", "")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /_emulator/state: %d %s", resp.StatusCode, raw)
@@ -77,9 +84,10 @@ func TestParseStateUsersAndTeams(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, raw)
 	}
-	if diff := cmp.Diff(got, back); diff != "" {
+	if diff := cmp.Diff(want, back); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
+	return raw
 }
 
 // TestParseStateUsersAndTeamsErrors: users and teams are checked as
