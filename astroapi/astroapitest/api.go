@@ -31,7 +31,7 @@ var (
 	routeTokens = &route{"/organizations/{organizationId}/tokens",
 		map[string]handler{http.MethodGet: (*call).listTokens}}
 	routeToken = &route{"/organizations/{organizationId}/tokens/{tokenId}",
-		map[string]handler{http.MethodGet: (*call).getToken, http.MethodDelete: (*call).deleteToken}}
+		map[string]handler{http.MethodGet: (*call).getToken, http.MethodDelete: (*call).deleteToken, http.MethodPost: (*call).updateToken}}
 	routeTokenRoles = &route{"/organizations/{organizationId}/tokens/{tokenId}/roles",
 		map[string]handler{http.MethodPost: (*call).setRoles}}
 	routeDeployments = &route{"/organizations/{organizationId}/deployments",
@@ -498,13 +498,8 @@ func (s *Server) checkTokenRoles(t *Token, roles []astroapi.Role) []astroapi.Fie
 
 // applyRoles stores t's new roles and bumps its updatedAt. s.mu must be held.
 func (s *Server) applyRoles(t *Token, roles []astroapi.Role, by *astroapi.Subject) {
-	prev := s.updatedAt(t)
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	if !now.After(prev) {
-		now = prev.Add(time.Millisecond)
-	}
 	t.Roles = roles
-	t.UpdatedAt = now
+	t.UpdatedAt = bump(s.updatedAt(t))
 	if by != nil {
 		s.tokenMeta[t.ID].updatedBy = by
 	}

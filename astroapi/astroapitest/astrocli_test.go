@@ -1,9 +1,15 @@
 package astroapitest
 
-// Replays of the Astro CLI's `astro deployment user|team add|update|remove|list`
-// (CLI v1.43+, astro-client-v1): the same requests, in the same order, with
-// the same query strings and bodies, decoded into types shaped like the
-// CLI's generated ones. Each test is named after the command it mimics.
+// Replays of the Astro CLI's `astro deployment user|team add|update|remove|list`,
+// `astro workspace user|team add|update|remove|list`, `astro workspace
+// token update`, and `astro organization user|team|token update` (CLI
+// v1.43+, astro-client-v1: cloud/user/user.go, cloud/team/team.go,
+// cloud/workspace-token/workspace_token.go,
+// cloud/organization/organization_token.go): the same requests, in the
+// same order, with the same query strings (the generated client encodes
+// them sorted by key) and bodies, decoded into types shaped like the CLI's
+// generated ones. Each test is named after the command it mimics. They
+// need no binary: none runs the real `astro`.
 
 import (
 	"bytes"
@@ -12,6 +18,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -144,16 +151,30 @@ func (cli *astroCLI) send(method, pathAndQuery string, in, out any) {
 	}
 }
 
+// pageQuery is the query of one page of a CLI list: the filter (key=value,
+// or none when key is ""), limit and offset, encoded sorted by key.
+func pageQuery(key, value string, offset int) string {
+	q := url.Values{"limit": {fmt.Sprint(cliPageLimit)}, "offset": {fmt.Sprint(offset)}}
+	if key != "" {
+		q.Set(key, value)
+	}
+	return "?" + q.Encode()
+}
+
 // listUsers is the CLI's listUsers: pages of 100 until totalCount <= offset+limit.
 func (cli *astroCLI) listUsers(deploymentID string) []cliUser {
+	if deploymentID == "" {
+		return cli.listUsersBy("", "")
+	}
+	return cli.listUsersBy("deploymentId", deploymentID)
+}
+
+// listUsersBy lists the users with filter key=value (none when key is "").
+func (cli *astroCLI) listUsersBy(key, value string) []cliUser {
 	var users []cliUser
 	for offset := 0; ; offset += cliPageLimit {
-		q := fmt.Sprintf("?limit=%d&offset=%d", cliPageLimit, offset)
-		if deploymentID != "" {
-			q = "?deploymentId=" + deploymentID + fmt.Sprintf("&limit=%d&offset=%d", cliPageLimit, offset)
-		}
 		var page cliUsersPaginated
-		cli.send(http.MethodGet, "/users"+q, nil, &page)
+		cli.send(http.MethodGet, "/users"+pageQuery(key, value, offset), nil, &page)
 		users = append(users, page.Users...)
 		if page.TotalCount <= offset+cliPageLimit {
 			return users
@@ -162,10 +183,15 @@ func (cli *astroCLI) listUsers(deploymentID string) []cliUser {
 }
 
 func (cli *astroCLI) listTeams(deploymentID string) []cliTeam {
+	return cli.listTeamsBy("deploymentId", deploymentID)
+}
+
+// listTeamsBy lists the teams with filter key=value.
+func (cli *astroCLI) listTeamsBy(key, value string) []cliTeam {
 	var teams []cliTeam
 	for offset := 0; ; offset += cliPageLimit {
 		var page cliTeamsPaginated
-		cli.send(http.MethodGet, fmt.Sprintf("/teams?deploymentId=%s&limit=%d&offset=%d", deploymentID, cliPageLimit, offset), nil, &page)
+		cli.send(http.MethodGet, "/teams"+pageQuery(key, value, offset), nil, &page)
 		teams = append(teams, page.Teams...)
 		if page.TotalCount <= offset+cliPageLimit {
 			return teams

@@ -1,10 +1,8 @@
 package astroapitest
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,7 +21,7 @@ var (
 	routeTeams = &route{"/organizations/{organizationId}/teams",
 		map[string]handler{http.MethodGet: (*call).listTeams}}
 	routeTeam = &route{"/organizations/{organizationId}/teams/{teamId}",
-		map[string]handler{http.MethodGet: func(c *call, id string) { c.getSubject(kindTeam, id) }}}
+		map[string]handler{http.MethodGet: func(c *call, id string) { c.getSubject(kindTeam, id) }, http.MethodPost: (*call).updateTeam}}
 	routeTeamRoles = &route{"/organizations/{organizationId}/teams/{teamId}/roles",
 		map[string]handler{http.MethodPost: func(c *call, id string) { c.setSubjectRoles(kindTeam, id) }}}
 	routeTeamMembers = &route{"/organizations/{organizationId}/teams/{teamId}/members",
@@ -425,17 +423,9 @@ func (s *Server) setRoleSet(kind, id string, rs RoleSet, by *astroapi.Subject) (
 	}
 	addAccessors(s.idx, &rs)
 	*sub.roles = rs.normalized()
-	prev := orCreated(*sub.updatedAt, sub.createdAt)
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	if !now.After(prev) {
-		now = prev.Add(time.Millisecond)
-	}
-	*sub.updatedAt = now
+	*sub.updatedAt = bump(orCreated(*sub.updatedAt, sub.createdAt))
 	if by != nil {
-		if s.subjectUpdatedBy == nil {
-			s.subjectUpdatedBy = map[string]*astroapi.Subject{}
-		}
-		s.subjectUpdatedBy[kind+"/"+id] = by
+		s.setSubjectUpdatedBy(kind, id, by)
 		if kind == kindUser {
 			s.stats.UserRoleWrites[id]++
 		} else {
@@ -451,36 +441,21 @@ func (s *Server) setRoleSet(kind, id string, rs RoleSet, by *astroapi.Subject) (
 	}, nil
 }
 
+// setSubjectUpdatedBy records who last wrote a user or team. s.mu must be
+// held.
+func (s *Server) setSubjectUpdatedBy(kind, id string, by *astroapi.Subject) {
+	if s.subjectUpdatedBy == nil {
+		s.subjectUpdatedBy = map[string]*astroapi.Subject{}
+	}
+	s.subjectUpdatedBy[kind+"/"+id] = by
+}
+
 // decodeRoleSet reads the body of POST /users/{id}/roles or
 // /teams/{id}/roles strictly: one JSON object with organizationRole,
 // workspaceRoles, deploymentRoles and dagRoles, each optional; a list
 // left out (or null) is empty.
 func decodeRoleSet(c *call) (RoleSet, []astroapi.FieldError) {
-	bad := func(field, code, format string, args ...any) (RoleSet, []astroapi.FieldError) {
-		return RoleSet{}, []astroapi.FieldError{{Field: field, Code: code, Message: fmt.Sprintf(format, args...)}}
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.w, c.r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	var in *RoleSet
-	if err := dec.Decode(&in); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.Is(err, io.EOF):
-			return bad("body", "required", "the request body is empty: want {\"organizationRole\": ..., \"workspaceRoles\": [...], \"deploymentRoles\": [...], \"dagRoles\": [...]}")
-		case errors.As(err, &te) && te.Field != "":
-			return bad(te.Field, "type", "%s must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
-		case errors.As(err, &te):
-			return bad("body", "type", "the request body must be a JSON object, not %s", te.Value)
-		}
-		return bad("body", "invalid_json", "the request body is not valid JSON: %v", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return bad("body", "invalid_json", "the request body has data after the JSON object")
-	}
-	if in == nil {
-		return bad("body", "type", "the request body must be a JSON object, not null")
-	}
-	return *in, nil
+	return decodeObject[RoleSet](c, `{"organizationRole": ..., "workspaceRoles": [...], "deploymentRoles": [...], "dagRoles": [...]}`)
 }
 
 // SetUserRoles replaces a user's roles as POST /users/{id}/roles would,
