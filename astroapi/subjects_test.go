@@ -74,6 +74,16 @@ func TestUserAndTeamEndpoints(t *testing.T) {
 			want: []User{user},
 		},
 		{
+			name: "Users by DAG and tags, tags repeated",
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.Users(ctx, "o", UserFilter{DeploymentID: "dep1", DagID: "etl", DagTags: []string{"a b", "c"}})
+			},
+			answer: page("users", []User{user}), method: "GET",
+			wantPath:  "/v1/organizations/o/users",
+			wantQuery: with(url.Values{"deploymentId": {"dep1"}, "dagId": {"etl"}, "dagTags": {"a b", "c"}}),
+			want:      []User{user},
+		},
+		{
 			name:   "User",
 			call:   func(ctx context.Context, c *Client) (any, error) { return c.User(ctx, "o", "u1") },
 			answer: user, method: "GET",

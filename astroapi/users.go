@@ -33,9 +33,13 @@ type User struct {
 }
 
 // UserFilter selects users in Client.Users. Zero values mean no filter.
+// DagID and DagTags select the users holding a role on that DAG or on one
+// of those tags.
 type UserFilter struct {
 	WorkspaceID  string
 	DeploymentID string
+	DagID        string
+	DagTags      []string
 }
 
 // UpdateUserRolesRequest is the body of POST /users/{id}/roles: the user's
@@ -65,6 +69,10 @@ func (c *Client) Users(ctx context.Context, org string, f UserFilter) ([]User, e
 	if f.DeploymentID != "" {
 		q.Set("deploymentId", f.DeploymentID)
 	}
+	if f.DagID != "" {
+		q.Set("dagId", f.DagID)
+	}
+	addAll(q, "dagTags", f.DagTags)
 	return listAll[User](ctx, c, path, "users", q, nil)
 }
 

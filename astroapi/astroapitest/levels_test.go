@@ -524,3 +524,41 @@ teams:
 		t.Errorf("errors (-want +got):\n%s", diff)
 	}
 }
+
+// TestUserDagFiltersInferred: GET /users?dagId=D returns the users holding
+// a role on DAG D, ?dagTags=T (repeated) those holding a role on one of the
+// tags, on the deployment of deploymentId when given; a DAG id and a tag
+// never match each other (inferred from the filter names of ListUsers).
+func TestUserDagFiltersInferred(t *testing.T) {
+	srv, base := NewTestServer(t, subjectState(), Options{RateLimits: NoRateLimit})
+	if err := srv.SetUserRoles("usr-bob", astroapi.UpdateUserRolesRequest{
+		OrganizationRole: "ORGANIZATION_MEMBER",
+		DagRoles: []astroapi.DagRole{
+			{DeploymentID: "dep-b1", DagTag: "finance", Role: "DAG_VIEWER"},
+			{DeploymentID: "dep-a1", DagID: "etl", Role: "DAG_AUTHOR"},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		query string
+		want  []string
+	}{
+		{"?dagId=etl", []string{"usr-ann", "usr-bob"}},
+		{"?dagId=etl&deploymentId=dep-a1", []string{"usr-bob"}},
+		{"?dagTags=finance", []string{"usr-bob"}},
+		{"?dagTags=ops&dagTags=finance", []string{"usr-bob"}},
+		{"?dagTags=finance&deploymentId=dep-a1", []string{}},
+		{"?dagTags=etl", []string{}},
+		{"?dagId=etl&dagTags=finance", []string{}}, // one role is never both
+		{"?workspaceId=ws-a&dagId=etl", []string{"usr-ann", "usr-bob"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			got := get[userPage](t, base+"/organizations/"+org+"/users"+tt.query)
+			if diff := cmp.Diff(tt.want, userIDs(got.Users)); diff != "" {
+				t.Errorf("ids (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

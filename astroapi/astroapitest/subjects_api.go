@@ -243,9 +243,23 @@ func (c *call) mayListHolders(ws, dep, what string) bool {
 	return ok
 }
 
+// holdsDAG reports whether r holds a DAG role on DAG dagID (when not "")
+// or on one of tags (when not empty), on deployment dep when not "".
+func (r *RoleSet) holdsDAG(dep, dagID string, tags []string) bool {
+	if dagID == "" && len(tags) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(r.DagRoles, func(g astroapi.DagRole) bool {
+		return (dep == "" || g.DeploymentID == dep) &&
+			(dagID == "" || g.DagID == dagID) &&
+			(len(tags) == 0 || g.DagTag != "" && slices.Contains(tags, g.DagTag))
+	})
+}
+
 func (c *call) listUsers(string) {
-	q := c.query("workspaceId", "deploymentId", "offset", "limit", "sorts")
+	q := c.query("workspaceId", "deploymentId", "dagId", "dagTags", "offset", "limit", "sorts")
 	ws, dep := q.one("workspaceId"), q.one("deploymentId")
+	dagID, tags := q.one("dagId"), q.list("dagTags")
 	offset, limit := q.page()
 	keys := q.sorts("username", "fullName", "createdAt", "updatedAt")
 	if q.rejected(c) || !c.mayListHolders(ws, dep, "users") {
@@ -256,7 +270,7 @@ func (c *call) listUsers(string) {
 	var items []listed[astroapi.User]
 	for i := range s.st.Users {
 		u := &s.st.Users[i]
-		if !u.holds(ws, dep) {
+		if !u.holds(ws, dep) || !u.holdsDAG(dep, dagID, tags) {
 			continue
 		}
 		v := s.apiUser(u, i)

@@ -106,6 +106,12 @@ func TestUserFiltersHoldersInferred(t *testing.T) {
 		{"?deploymentId=dep-b1", []string{"usr-bob"}, 1, 20},
 		{"?workspaceId=ws-b", []string{"usr-bob"}, 1, 20},
 		{"?workspaceId=ws-a&deploymentId=dep-b1", []string{}, 0, 20},
+		{"?dagId=etl", []string{"usr-ann"}, 1, 20},
+		{"?dagId=etl&deploymentId=dep-a2", []string{"usr-ann"}, 1, 20},
+		{"?dagId=etl&deploymentId=dep-a1", []string{}, 0, 20}, // etl is a DAG of dep-a2
+		{"?dagId=finance", []string{}, 0, 20},                  // a tag is not a DAG id
+		{"?dagTags=finance", []string{}, 0, 20},                // team-de's tag: roles through a team do not count
+		{"?dagTags=nope&dagTags=etl", []string{}, 0, 20},       // a DAG id is not a tag
 		{"?deploymentId=dep-nope", []string{}, 0, 20},
 		{"?offset=1&limit=2", []string{"usr-bob", "usr-cat"}, 4, 2},
 		{"?sorts=username:desc&limit=100", []string{"usr-dan", "usr-cat", "usr-bob", "usr-ann"}, 4, 100},
@@ -160,7 +166,10 @@ func TestUsersAndTeamsListsValidateQueryLikeTokens(t *testing.T) {
 		{o + "/users?limit=0", []string{"limit min"}},
 		{o + "/users?limit=1001", []string{"limit max"}},
 		{o + "/users?offset=-1", []string{"offset min"}},
-		{o + "/users?dagId=etl", []string{"dagId unknown"}},
+		{o + "/users?dagTag=etl", []string{"dagTag unknown"}},
+		{o + "/users?dagId=a&dagId=b", []string{"dagId single"}},
+		{o + "/users?dagTags=", []string{"dagTags required"}},
+		{o + "/teams?dagId=etl", []string{"dagId unknown"}},
 		{o + "/users?deploymentId=a&deploymentId=b", []string{"deploymentId single"}},
 		{o + "/users?sorts=name:asc", []string{"sorts oneof"}},
 		{o + "/teams?limit=x", []string{"limit integer"}},
