@@ -109,9 +109,9 @@ func TestUserFiltersHoldersInferred(t *testing.T) {
 		{"?dagId=etl", []string{"usr-ann"}, 1, 20},
 		{"?dagId=etl&deploymentId=dep-a2", []string{"usr-ann"}, 1, 20},
 		{"?dagId=etl&deploymentId=dep-a1", []string{}, 0, 20}, // etl is a DAG of dep-a2
-		{"?dagId=finance", []string{}, 0, 20},                  // a tag is not a DAG id
-		{"?dagTags=finance", []string{}, 0, 20},                // team-de's tag: roles through a team do not count
-		{"?dagTags=nope&dagTags=etl", []string{}, 0, 20},       // a DAG id is not a tag
+		{"?dagId=finance", []string{}, 0, 20},                 // a tag is not a DAG id
+		{"?dagTags=finance", []string{}, 0, 20},               // team-de's tag: roles through a team do not count
+		{"?dagTags=nope&dagTags=etl", []string{}, 0, 20},      // a DAG id is not a tag
 		{"?deploymentId=dep-nope", []string{}, 0, 20},
 		{"?offset=1&limit=2", []string{"usr-bob", "usr-cat"}, 4, 2},
 		{"?sorts=username:desc&limit=100", []string{"usr-dan", "usr-cat", "usr-bob", "usr-ann"}, 4, 100},
