@@ -60,7 +60,7 @@
 //     a user or team that gains a deployment role in a workspace where it
 //     has no workspace role, and DEPLOYMENT_ACCESSOR
 //     (RoleDeploymentAccessor) for a DAG role on a deployment where it has
-//     no deployment role (inferred; to a token too), so a write's answer
+//     no deployment role (inferred; not to a token), so a write's answer
 //     and the next read may hold roles that were not sent. The API's own description
 //     of SubjectRoles says deploymentRoles is "currently only for API
 //     tokens": a caller that must know a user's or team's roles after a

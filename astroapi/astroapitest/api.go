@@ -457,7 +457,6 @@ func (c *call) setRoles(id string) {
 			c.fail(http.StatusBadRequest, fmt.Sprintf("invalid roles for token %q: %s", id, fe[0].Message), fe)
 			return false
 		}
-		norm = append(norm, tokenAccessors(norm)...)
 		if final {
 			s.applyRoles(t, norm, c.subject())
 			s.stats.RoleWrites[id]++

@@ -722,15 +722,15 @@ func TestPostRolesReplacesWholeList(t *testing.T) {
 		{EntityType: astroapi.EntityDAGTag, EntityID: "finance", Role: "DAG_VIEWER", DeploymentID: "dep-a2"},
 	}
 	// The DAG role on dep-a1, where the token holds no deployment role,
-	// brings DEPLOYMENT_ACCESSOR there (inferred).
-	stored := append(slices.Clone(newRoles), depRole("dep-a1", astroapi.RoleDeploymentAccessor))
+	// brings no DEPLOYMENT_ACCESSOR (inferred).
+	stored := newRoles
 	resp, raw := fetch(t, http.MethodPost, url+"/roles", bearer, rolesBody(newRoles...))
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("POST roles: %d %s", resp.StatusCode, raw)
 	}
 	wantSubject := astroapi.SubjectRoles{
 		WorkspaceRoles:  []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: "WORKSPACE_AUTHOR"}},
-		DeploymentRoles: []astroapi.DeploymentRole{{DeploymentID: "dep-a2", Role: "DAG_DEPLOYER"}, {DeploymentID: "dep-a1", Role: astroapi.RoleDeploymentAccessor}},
+		DeploymentRoles: []astroapi.DeploymentRole{{DeploymentID: "dep-a2", Role: "DAG_DEPLOYER"}},
 	}
 	if diff := cmp.Diff(wantSubject, decode[astroapi.SubjectRoles](t, raw)); diff != "" {
 		t.Errorf("SubjectRoles (-want +got):\n%s", diff)

@@ -31,8 +31,8 @@
 // message says what to add): a DAG role on a deployment where the subject
 // holds no deployment role is an error (DEPLOYMENT_ACCESSOR), and so is a
 // deployment role in a workspace where it holds no workspace role
-// (WORKSPACE_ACCESSOR). A token's DAG role needs no DEPLOYMENT role in a
-// state; a role write adds one (below). A token's kind is STANDARD (the
+// (WORKSPACE_ACCESSOR). A token's DAG role needs no DEPLOYMENT role: a
+// token's role list is stored as sent (below). A token's kind is STANDARD (the
 // default) or DIRECT_ACCESS, its expiryPeriodInDays not negative, its endAt
 // after its start, and its lastUsedAt and lastRotatedAt not before its
 // createdAt; a custom role's permissions are not empty and listed once.
@@ -110,10 +110,9 @@
 // workspaces, and every scope violation: a token keeps exactly one role on
 // its own scope entity; a WORKSPACE token holds no ORGANIZATION role and no
 // role on another workspace or its deployments; a DEPLOYMENT token holds
-// roles on its own deployment only. An applied write appends
-// DEPLOYMENT_ACCESSOR on each deployment where the token now holds a DAG
-// or DAG_TAG role but no DEPLOYMENT role, sets updatedAt (strictly
-// increasing) and updatedBy, and is counted in Stats.RoleWrites.
+// roles on its own deployment only. An applied write stores the list as
+// sent, adding no accessor, sets updatedAt (strictly increasing) and
+// updatedBy, and is counted in Stats.RoleWrites.
 //
 // POST /users/{userId}/roles and /teams/{teamId}/roles take one JSON object
 // with organizationRole, workspaceRoles, deploymentRoles and dagRoles, and
@@ -200,9 +199,9 @@
 //     WORKSPACE_ACCESSOR; a write that leaves the accessor out while the
 //     DAG role stays gets it back
 //     (TestDagRoleAddsDeploymentAndWorkspaceAccessorsInferred). A token's
-//     DAG or DAG_TAG role brings a DEPLOYMENT_ACCESSOR entry, and no
-//     workspace role, since a token's deployment roles imply none
-//     (TestTokenDagRoleAddsDeploymentAccessorInferred).
+//     DAG or DAG_TAG role brings no DEPLOYMENT_ACCESSOR, as its deployment
+//     roles bring no WORKSPACE_ACCESSOR: Astronomer describes the implied
+//     parents for users and teams (TestTokenDagRoleBringsNoAccessorInferred).
 //   - The Astro CLI's workspace user and team commands, like its
 //     deployment ones, drop DAG roles
 //     (TestAstroWorkspaceUserUpdateDropsDagRolesInferred,

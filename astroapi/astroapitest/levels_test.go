@@ -32,7 +32,8 @@ func subjectRolesOf(t *testing.T, url string) astroapi.SubjectRoles {
 	return astroapi.SubjectRoles(v)
 }
 
-// TestDagRoleAddsDeploymentAndWorkspaceAccessorsInferred: a DAG role on a
+// TestDagRoleAddsDeploymentAndWorkspaceAccessorsInferred: a user's or
+// team's DAG role on a
 // deployment where the user or team holds no deployment role brings
 // DEPLOYMENT_ACCESSOR there, and that one WORKSPACE_ACCESSOR on the
 // deployment's workspace when it holds no workspace role there (inferred
@@ -116,11 +117,13 @@ func TestDagRoleAddsDeploymentAndWorkspaceAccessorsInferred(t *testing.T) {
 	}
 }
 
-// TestTokenDagRoleAddsDeploymentAccessorInferred: a token's DAG or DAG_TAG
-// role on a deployment where it holds no DEPLOYMENT role brings a
-// DEPLOYMENT_ACCESSOR entry, appended to the list; since a token's
-// deployment roles imply no workspace role, none is added (inferred).
-func TestTokenDagRoleAddsDeploymentAccessorInferred(t *testing.T) {
+// TestTokenDagRoleBringsNoAccessorInferred: a token's role list is stored
+// as sent: a DAG or DAG_TAG role on a deployment where the token holds no
+// DEPLOYMENT role brings no DEPLOYMENT_ACCESSOR, as a token's deployment
+// role brings no WORKSPACE_ACCESSOR (inferred: Astronomer documents the
+// implied parents for users and teams only, and a DEPLOYMENT token may
+// hold no workspace role at all).
+func TestTokenDagRoleBringsNoAccessorInferred(t *testing.T) {
 	tagRole := func(tag, role, dep string) astroapi.Role {
 		return astroapi.Role{EntityType: astroapi.EntityDAGTag, EntityID: tag, Role: role, DeploymentID: dep}
 	}
@@ -131,16 +134,20 @@ func TestTokenDagRoleAddsDeploymentAccessorInferred(t *testing.T) {
 		{
 			name: "workspace token", token: "tok-ws-a",
 			send: []astroapi.Role{wsRole("ws-a", "WORKSPACE_MEMBER"), dagRole("etl", "DAG_AUTHOR", "dep-a2"), tagRole("nightly", "DAG_VIEWER", "dep-a2")},
-			want: []astroapi.Role{wsRole("ws-a", "WORKSPACE_MEMBER"), dagRole("etl", "DAG_AUTHOR", "dep-a2"), tagRole("nightly", "DAG_VIEWER", "dep-a2"),
-				depRole("dep-a2", astroapi.RoleDeploymentAccessor)},
+			want: []astroapi.Role{wsRole("ws-a", "WORKSPACE_MEMBER"), dagRole("etl", "DAG_AUTHOR", "dep-a2"), tagRole("nightly", "DAG_VIEWER", "dep-a2")},
 		},
 		{
-			name: "organization token: no workspace accessor", token: "tok-org",
+			name: "organization token", token: "tok-org",
 			send: []astroapi.Role{orgRole("ORGANIZATION_MEMBER"), tagRole("finance", "DAG_VIEWER", "dep-b1")},
-			want: []astroapi.Role{orgRole("ORGANIZATION_MEMBER"), tagRole("finance", "DAG_VIEWER", "dep-b1"), depRole("dep-b1", astroapi.RoleDeploymentAccessor)},
+			want: []astroapi.Role{orgRole("ORGANIZATION_MEMBER"), tagRole("finance", "DAG_VIEWER", "dep-b1")},
 		},
 		{
-			name: "deployment token: its own role is there", token: "tok-dep",
+			name: "an accessor sent is kept", token: "tok-ws-a",
+			send: []astroapi.Role{wsRole("ws-a", "WORKSPACE_MEMBER"), dagRole("etl", "DAG_VIEWER", "dep-a2"), depRole("dep-a2", astroapi.RoleDeploymentAccessor)},
+			want: []astroapi.Role{wsRole("ws-a", "WORKSPACE_MEMBER"), dagRole("etl", "DAG_VIEWER", "dep-a2"), depRole("dep-a2", astroapi.RoleDeploymentAccessor)},
+		},
+		{
+			name: "deployment token", token: "tok-dep",
 			send: []astroapi.Role{depRole("dep-a2", "DEPLOYMENT_ADMIN"), dagRole("etl", "DAG_RUNNER", "dep-a2")},
 			want: []astroapi.Role{depRole("dep-a2", "DEPLOYMENT_ADMIN"), dagRole("etl", "DAG_RUNNER", "dep-a2")},
 		},

@@ -66,28 +66,6 @@ func checkRoles(x *index, scope, own string, roles []astroapi.Role, fromAPI bool
 	return errs
 }
 
-// tokenAccessors returns the DEPLOYMENT_ACCESSOR entries Astro adds to a
-// valid token role list: one on each deployment where the token holds a
-// DAG or DAG_TAG role but no DEPLOYMENT role, in the order of the DAG
-// entries (inferred). A token's deployment role implies no workspace
-// role, so a DAG role adds no WORKSPACE_ACCESSOR to a token either.
-func tokenAccessors(roles []astroapi.Role) []astroapi.Role {
-	has := map[string]bool{}
-	for _, r := range roles {
-		if r.EntityType == astroapi.EntityDeployment {
-			has[r.EntityID] = true
-		}
-	}
-	var out []astroapi.Role
-	for _, r := range roles {
-		if (r.EntityType == astroapi.EntityDAG || r.EntityType == astroapi.EntityDAGTag) && !has[r.DeploymentID] {
-			has[r.DeploymentID] = true
-			out = append(out, astroapi.Role{EntityType: astroapi.EntityDeployment, EntityID: r.DeploymentID, Role: astroapi.RoleDeploymentAccessor})
-		}
-	}
-	return out
-}
-
 // roleShape reports whether role entry r (at field f) has a known entity
 // type, an entity id and a role, adding a violation when not.
 func roleShape(r *astroapi.Role, f string, add func(field, code, format string, args ...any)) bool {
