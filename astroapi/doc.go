@@ -54,19 +54,25 @@
 //     list present, empty as [], so that a write never leaves out (and so
 //     drops) a part by accident; the Astro CLI omits dagRoles on such
 //     writes, which drops them (inferred). A team write without an
-//     organization role, and a user write with workspace or deployment
-//     roles but no organization role ("requires also specifying an
+//     organization role, and a user write with workspace, deployment or
+//     DAG roles but no organization role ("requires also specifying an
 //     organizationRole"), are refused before anything is sent.
 //   - Astro gives WORKSPACE_ACCESSOR (RoleWorkspaceAccessor) on its own to
 //     a user or team that gains a deployment role in a workspace where it
-//     has no workspace role, so a write's answer and the next read may
-//     hold a workspace role that was not sent. The API's own description
+//     has no workspace role, and DEPLOYMENT_ACCESSOR
+//     (RoleDeploymentAccessor) for a DAG role on a deployment where it has
+//     no deployment role (inferred; not to a token), so a write's answer
+//     and the next read may hold roles that were not sent. The API's own description
 //     of SubjectRoles says deploymentRoles is "currently only for API
 //     tokens": a caller that must know a user's or team's roles after a
 //     write reads them again (User, Team) rather than trust the answer.
-//   - User, Team and Token check that the answer is about the id asked for
-//     (not null, {}, or another subject), since role sets are rewritten
-//     from it.
+//   - User, Team, Token and Role check that the answer is about the id
+//     asked for (not null, {}, or another subject), since role sets are
+//     rewritten from it. Role answers a custom role with its permissions;
+//     built-in roles come with theirs from Roles (IncludeDefaultRoles).
+//   - A token's lifecycle fields (StartAt, EndAt, ExpiryPeriodInDays,
+//     LastUsedAt, LastRotatedAt, Kind) and a user's Status are decoded as
+//     the API sends them; a time the API leaves out is nil.
 //
 // The package imports only the standard library and golang.org/x/time/rate.
 // The emulator in astroapi/astroapitest serves the same API for tests.

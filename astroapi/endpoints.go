@@ -133,6 +133,14 @@ func (c *Client) Roles(ctx context.Context, org string, f RoleFilter) (Roles, er
 	return Roles{Custom: custom, Default: defaults}, nil
 }
 
+// Role returns one custom role with its permissions. An unknown id gives
+// an error that matches ErrNotFound; an answer about another role (or
+// none) is an error. Built-in roles have no id: their permissions come
+// with Roles and IncludeDefaultRoles.
+func (c *Client) Role(ctx context.Context, org, id string) (RoleWithPermission, error) {
+	return getOne(ctx, c, org, "role", "roles", id, func(r RoleWithPermission) string { return r.ID })
+}
+
 // listItem is an item of a list: it has an id, by which listAll detects
 // a list that makes no progress and drops later duplicates.
 type listItem interface {

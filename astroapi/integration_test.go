@@ -551,7 +551,7 @@ func TestRolesCustomAndDefaultAgainstEmulator(t *testing.T) {
 		{
 			name:       "scopeTypes DEPLOYMENT with default roles",
 			filter:     astroapi.RoleFilter{ScopeTypes: []string{astroapi.ScopeDeployment}, IncludeDefaultRoles: true},
-			wantCustom: []astroapi.CustomRole{viewer, deployer}, wantDefaults: []string{astroapi.RoleDeploymentAdmin},
+			wantCustom: []astroapi.CustomRole{viewer, deployer}, wantDefaults: []string{astroapi.RoleDeploymentAdmin, astroapi.RoleDeploymentAccessor},
 		},
 		{
 			name:       "scopeTypes WORKSPACE with default roles",
@@ -567,7 +567,7 @@ func TestRolesCustomAndDefaultAgainstEmulator(t *testing.T) {
 			name:         "every scope with default roles",
 			filter:       astroapi.RoleFilter{IncludeDefaultRoles: true},
 			wantCustom:   []astroapi.CustomRole{viewer, deployer, auditor},
-			wantDefaults: slices.Concat(orgDefaults, workspaceDefaults, []string{astroapi.RoleDeploymentAdmin}),
+			wantDefaults: slices.Concat(orgDefaults, workspaceDefaults, []string{astroapi.RoleDeploymentAdmin, astroapi.RoleDeploymentAccessor, astroapi.RoleDAGViewer, astroapi.RoleDAGAuthor}),
 		},
 	}
 	for _, tt := range tests {
@@ -681,7 +681,7 @@ func TestExampleOrgListsMatchState(t *testing.T) {
 	if diff := cmp.Diff(wantRoles, roles.Custom, opts...); diff != "" {
 		t.Errorf("custom roles (-state +client):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{astroapi.RoleDeploymentAdmin}, project(roles.Default, func(r astroapi.DefaultRole) string { return r.Name })); diff != "" {
+	if diff := cmp.Diff([]string{astroapi.RoleDeploymentAdmin, astroapi.RoleDeploymentAccessor}, project(roles.Default, func(r astroapi.DefaultRole) string { return r.Name })); diff != "" {
 		t.Errorf("default deployment roles (-want +got):\n%s", diff)
 	}
 }

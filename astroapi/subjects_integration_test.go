@@ -18,8 +18,10 @@ func subjectsState() *astroapitest.State {
 		{ID: "usr-ann", Username: "ann@example.com", FullName: "Ann", Status: astroapi.UserActive, RoleSet: astroapitest.RoleSet{
 			OrganizationRole: "ORGANIZATION_MEMBER",
 			WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: wsAlpha, Role: "WORKSPACE_MEMBER"}},
-			DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: depAlphaProd, Role: astroapi.RoleDeploymentAdmin}},
-			DagRoles:         []astroapi.DagRole{{DeploymentID: depAlphaStg, DagID: "etl", Role: "DAG_VIEWER"}},
+			DeploymentRoles: []astroapi.DeploymentRole{
+				{DeploymentID: depAlphaProd, Role: astroapi.RoleDeploymentAdmin}, {DeploymentID: depAlphaStg, Role: astroapi.RoleDeploymentAccessor},
+			},
+			DagRoles: []astroapi.DagRole{{DeploymentID: depAlphaStg, DagID: "etl", Role: "DAG_VIEWER"}},
 		}},
 		{ID: "usr-bob", Username: "bob@example.com", Status: astroapi.UserInactive, RoleSet: astroapitest.RoleSet{OrganizationRole: "ORGANIZATION_MEMBER"}},
 	}
@@ -147,8 +149,11 @@ func TestSetUserAndTeamRolesKeepWhatIsSent(t *testing.T) {
 	want := astroapi.SubjectRoles{
 		OrganizationRole: "ORGANIZATION_MEMBER",
 		WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: wsAlpha, Role: "WORKSPACE_MEMBER"}, {WorkspaceID: wsBeta, Role: astroapi.RoleWorkspaceAccessor}},
-		DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: depAlphaProd, Role: astroapi.RoleDeploymentAdmin}, {DeploymentID: depBetaProd, Role: roleViewer}},
-		DagRoles:         []astroapi.DagRole{{DeploymentID: depAlphaStg, DagID: "etl", Role: "DAG_VIEWER"}},
+		DeploymentRoles: []astroapi.DeploymentRole{
+			{DeploymentID: depAlphaProd, Role: astroapi.RoleDeploymentAdmin}, {DeploymentID: depAlphaStg, Role: astroapi.RoleDeploymentAccessor},
+			{DeploymentID: depBetaProd, Role: roleViewer},
+		},
+		DagRoles: []astroapi.DagRole{{DeploymentID: depAlphaStg, DagID: "etl", Role: "DAG_VIEWER"}},
 	}
 	if diff := cmp.Diff(want, sr); diff != "" {
 		t.Errorf("answer (-want +got):\n%s", diff)

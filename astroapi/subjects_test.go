@@ -74,6 +74,16 @@ func TestUserAndTeamEndpoints(t *testing.T) {
 			want: []User{user},
 		},
 		{
+			name: "Users by DAG and tags, tags repeated",
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.Users(ctx, "o", UserFilter{DeploymentID: "dep1", DagID: "etl", DagTags: []string{"a b", "c"}})
+			},
+			answer: page("users", []User{user}), method: "GET",
+			wantPath:  "/v1/organizations/o/users",
+			wantQuery: with(url.Values{"deploymentId": {"dep1"}, "dagId": {"etl"}, "dagTags": {"a b", "c"}}),
+			want:      []User{user},
+		},
+		{
 			name:   "User",
 			call:   func(ctx context.Context, c *Client) (any, error) { return c.User(ctx, "o", "u1") },
 			answer: user, method: "GET",
@@ -220,11 +230,15 @@ func TestUserAndTeamInvalidArgumentsSendNothing(t *testing.T) {
 		{"user deployment roles without organization role", func(ctx context.Context, c *Client) error {
 			_, err := c.SetUserRoles(ctx, "o", "u1", UpdateUserRolesRequest{DeploymentRoles: []DeploymentRole{{DeploymentID: "d", Role: RoleDeploymentAdmin}}})
 			return err
-		}, "POST /organizations/o/users/u1/roles: workspace and deployment roles require an organization role"},
+		}, "POST /organizations/o/users/u1/roles: workspace, deployment and DAG roles require an organization role"},
 		{"user workspace roles without organization role", func(ctx context.Context, c *Client) error {
 			_, err := c.SetUserRoles(ctx, "o", "u1", UpdateUserRolesRequest{WorkspaceRoles: []WorkspaceRole{{WorkspaceID: "w", Role: "WORKSPACE_MEMBER"}}})
 			return err
-		}, "POST /organizations/o/users/u1/roles: workspace and deployment roles require an organization role"},
+		}, "POST /organizations/o/users/u1/roles: workspace, deployment and DAG roles require an organization role"},
+		{"user DAG roles without organization role", func(ctx context.Context, c *Client) error {
+			_, err := c.SetUserRoles(ctx, "o", "u1", UpdateUserRolesRequest{DagRoles: []DagRole{{DeploymentID: "d", DagID: "etl", Role: RoleDAGViewer}}})
+			return err
+		}, "POST /organizations/o/users/u1/roles: workspace, deployment and DAG roles require an organization role"},
 		{"roles of an empty user id", func(ctx context.Context, c *Client) error {
 			_, err := c.SetUserRoles(ctx, "o", "", UpdateUserRolesRequest{OrganizationRole: "ORGANIZATION_MEMBER"})
 			return err

@@ -2,8 +2,18 @@ package astroapi
 
 import "time"
 
+// Token kinds, as the API spells them in ApiToken.kind. A DIRECT_ACCESS
+// token copied its role's permissions when it was created.
+const (
+	TokenStandard     = "STANDARD"
+	TokenDirectAccess = "DIRECT_ACCESS"
+)
+
 // Token is an Astro API token (ApiToken). The API never returns the secret
-// on GET or list, so Token has no field for it.
+// on GET or list, so Token has no field for it. The hygiene fields are
+// nil when the API leaves them out: EndAt when the token never expires,
+// LastUsedAt when it was never used, LastRotatedAt when it was never
+// rotated.
 type Token struct {
 	ID                 string     `json:"id"`
 	Name               string     `json:"name"`
@@ -15,6 +25,7 @@ type Token struct {
 	EndAt              *time.Time `json:"endAt,omitempty"`
 	ExpiryPeriodInDays int        `json:"expiryPeriodInDays,omitempty"`
 	LastUsedAt         *time.Time `json:"lastUsedAt,omitempty"`
+	LastRotatedAt      *time.Time `json:"lastRotatedAt,omitempty"`
 	CreatedAt          time.Time  `json:"createdAt"`
 	UpdatedAt          time.Time  `json:"updatedAt"`
 	CreatedBy          *Subject   `json:"createdBy,omitempty"`
@@ -108,6 +119,21 @@ type CustomRole struct {
 	UpdatedBy              *Subject  `json:"updatedBy,omitempty"`
 }
 
+// RoleWithPermission is one custom role with its permissions, the answer
+// of GET /roles/{roleId}.
+type RoleWithPermission struct {
+	ID                     string    `json:"id"`
+	Name                   string    `json:"name"`
+	Description            string    `json:"description"`
+	ScopeType              string    `json:"scopeType"`
+	Permissions            []string  `json:"permissions"`
+	RestrictedWorkspaceIDs []string  `json:"restrictedWorkspaceIds"`
+	CreatedAt              time.Time `json:"createdAt"`
+	CreatedBy              *Subject  `json:"createdBy,omitempty"`
+	UpdatedAt              time.Time `json:"updatedAt"`
+	UpdatedBy              *Subject  `json:"updatedBy,omitempty"`
+}
+
 // DefaultRole is a built-in role; it has no id.
 type DefaultRole struct {
 	Name        string   `json:"name"`
@@ -145,7 +171,7 @@ type WorkspaceFilter struct {
 
 // RoleFilter selects roles in Client.Roles.
 type RoleFilter struct {
-	ScopeTypes          []string // DEPLOYMENT, WORKSPACE, ORGANIZATION
+	ScopeTypes          []string // ORGANIZATION, WORKSPACE, DEPLOYMENT, DAG
 	IncludeDefaultRoles bool
 }
 

@@ -33,16 +33,20 @@ type User struct {
 }
 
 // UserFilter selects users in Client.Users. Zero values mean no filter.
+// DagID and DagTags select the users holding a role on that DAG or on one
+// of those tags.
 type UserFilter struct {
 	WorkspaceID  string
 	DeploymentID string
+	DagID        string
+	DagTags      []string
 }
 
 // UpdateUserRolesRequest is the body of POST /users/{id}/roles: the user's
 // whole new role set. Every part replaces what the user holds: a nil or
 // empty list removes every role of that kind, dagRoles included. The API
-// requires OrganizationRole whenever WorkspaceRoles or DeploymentRoles is
-// not empty.
+// requires OrganizationRole whenever WorkspaceRoles, DeploymentRoles or
+// DagRoles is not empty.
 type UpdateUserRolesRequest struct {
 	OrganizationRole string           `json:"organizationRole,omitempty"`
 	WorkspaceRoles   []WorkspaceRole  `json:"workspaceRoles"`
@@ -65,6 +69,10 @@ func (c *Client) Users(ctx context.Context, org string, f UserFilter) ([]User, e
 	if f.DeploymentID != "" {
 		q.Set("deploymentId", f.DeploymentID)
 	}
+	if f.DagID != "" {
+		q.Set("dagId", f.DagID)
+	}
+	addAll(q, "dagTags", f.DagTags)
 	return listAll[User](ctx, c, path, "users", q, nil)
 }
 
@@ -98,13 +106,13 @@ func getOne[T any](ctx context.Context, c *Client, org, kind, collection, id str
 // SetUserRoles replaces the whole role set of a user with r and returns the
 // user's roles as the API answers them. Every role the caller wants to keep,
 // DAG roles included, must be in r. Lists are always sent, empty as [], so
-// that the request says what it removes. A request with workspace or
-// deployment roles but no organization role is refused before anything is
-// sent.
+// that the request says what it removes. A request with workspace,
+// deployment or DAG roles but no organization role is refused before
+// anything is sent.
 func (c *Client) SetUserRoles(ctx context.Context, org, id string, r UpdateUserRolesRequest) (SubjectRoles, error) {
 	var refuse string
-	if r.OrganizationRole == "" && (len(r.WorkspaceRoles) > 0 || len(r.DeploymentRoles) > 0) {
-		refuse = "workspace and deployment roles require an organization role"
+	if r.OrganizationRole == "" && (len(r.WorkspaceRoles) > 0 || len(r.DeploymentRoles) > 0 || len(r.DagRoles) > 0) {
+		refuse = "workspace, deployment and DAG roles require an organization role"
 	}
 	r.WorkspaceRoles = nonNil(r.WorkspaceRoles)
 	r.DeploymentRoles = nonNil(r.DeploymentRoles)

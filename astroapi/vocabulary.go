@@ -8,10 +8,14 @@ import "strings"
 
 // Scopes, as the API spells them in ApiToken.scope and Role.scopeType.
 // A scope names the same thing as the entity type of equal spelling.
+// ScopeDAG is a level of roles only (a custom role's scopeType, the scope
+// of DAG_VIEWER and DAG_AUTHOR): no token has it, and it covers both the
+// DAG and the DAG_TAG entity types.
 const (
 	ScopeOrganization = "ORGANIZATION"
 	ScopeWorkspace    = "WORKSPACE"
 	ScopeDeployment   = "DEPLOYMENT"
+	ScopeDAG          = "DAG"
 )
 
 // Entity types of an ApiTokenRole.
@@ -43,19 +47,22 @@ const (
 	RoleWorkspaceAccessor = "WORKSPACE_ACCESSOR"
 )
 
-// RoleDeploymentAdmin is the only built-in deployment role.
-const RoleDeploymentAdmin = "DEPLOYMENT_ADMIN"
+// Built-in deployment roles. RoleDeploymentAccessor is the one Astro adds
+// on its own to a subject that gains a DAG role on a deployment where it
+// has no deployment role.
+const (
+	RoleDeploymentAdmin    = "DEPLOYMENT_ADMIN"
+	RoleDeploymentAccessor = "DEPLOYMENT_ACCESSOR"
+)
 
-// Built-in DAG roles, held in the dagRoles of users and teams. They are
-// not among the roles of BuiltinRoleScope: GET /roles does not list them
-// and a token's role entries do not use them.
+// Built-in DAG roles, held in the dagRoles of users and teams and in the
+// DAG and DAG_TAG entries of a token's roles.
 const (
 	RoleDAGViewer = "DAG_VIEWER"
 	RoleDAGAuthor = "DAG_AUTHOR"
 )
 
-// builtinRoles maps every built-in organization, workspace and deployment
-// role to its scope.
+// builtinRoles maps every built-in role to its scope.
 var builtinRoles = map[string]string{
 	RoleOrganizationOwner:         ScopeOrganization,
 	RoleOrganizationBillingAdmin:  ScopeOrganization,
@@ -68,11 +75,34 @@ var builtinRoles = map[string]string{
 	RoleWorkspaceMember:           ScopeWorkspace,
 	RoleWorkspaceAccessor:         ScopeWorkspace,
 	RoleDeploymentAdmin:           ScopeDeployment,
+	RoleDeploymentAccessor:        ScopeDeployment,
+	RoleDAGViewer:                 ScopeDAG,
+	RoleDAGAuthor:                 ScopeDAG,
 }
 
-// Scopes returns the scopes of tokens and custom roles, broadest first.
+// Scopes returns the scopes of tokens, broadest first.
 func Scopes() []string {
 	return []string{ScopeOrganization, ScopeWorkspace, ScopeDeployment}
+}
+
+// RoleScopes returns the scope types of roles (Role.scopeType, the
+// scopeTypes filter of GET /roles), broadest first: the scopes of tokens
+// and ScopeDAG.
+func RoleScopes() []string {
+	return []string{ScopeOrganization, ScopeWorkspace, ScopeDeployment, ScopeDAG}
+}
+
+// EntityScope returns the scope of the roles that fit a token role entry
+// of entityType: ScopeDAG for EntityDAG and EntityDAGTag, the scope of
+// equal spelling otherwise, "" for an unknown entity type.
+func EntityScope(entityType string) string {
+	switch entityType {
+	case EntityOrganization, EntityWorkspace, EntityDeployment:
+		return entityType
+	case EntityDAG, EntityDAGTag:
+		return ScopeDAG
+	}
+	return ""
 }
 
 // EntityTypes returns the entity types of a token's role entries, broadest
@@ -86,36 +116,35 @@ func DAGRoles() []string {
 	return []string{RoleDAGViewer, RoleDAGAuthor}
 }
 
-// BuiltinRoleScope returns the scope (ScopeOrganization, ScopeWorkspace or
-// ScopeDeployment) of the built-in role name, compared case-insensitively
-// as the API does, or "" when name is not a built-in organization,
-// workspace or deployment role.
+// BuiltinRoleScope returns the scope (ScopeOrganization, ScopeWorkspace,
+// ScopeDeployment or ScopeDAG) of the built-in role name, compared
+// case-insensitively as the API does, or "" when name is not a built-in
+// role.
 func BuiltinRoleScope(name string) string {
 	return builtinRoles[strings.ToUpper(name)]
 }
 
-// IsBuiltinRole reports whether name is a built-in organization, workspace
-// or deployment role, in any case.
+// IsBuiltinRole reports whether name is a built-in role of any level, in
+// any case.
 func IsBuiltinRole(name string) bool {
 	return BuiltinRoleScope(name) != ""
 }
 
 // BuiltinDeploymentRole reports whether name is a built-in deployment role
-// (DEPLOYMENT_ADMIN), in any case.
+// (DEPLOYMENT_ADMIN, DEPLOYMENT_ACCESSOR), in any case.
 func BuiltinDeploymentRole(name string) bool {
 	return BuiltinRoleScope(name) == ScopeDeployment
 }
 
 // IsDAGRole reports whether name is a built-in DAG role, in any case.
 func IsDAGRole(name string) bool {
-	up := strings.ToUpper(name)
-	return up == RoleDAGViewer || up == RoleDAGAuthor
+	return BuiltinRoleScope(name) == ScopeDAG
 }
 
 // CanonicalRole returns name as the API stores it: upper case when it is a
-// built-in organization, workspace or deployment role in any case (the API
-// compares those case-insensitively; Terraform provider issue 195), and
-// unchanged otherwise, since a custom role keeps its spelling.
+// built-in role in any case (the API compares those case-insensitively;
+// Terraform provider issue 195), and unchanged otherwise, since a custom
+// role keeps its spelling.
 func CanonicalRole(name string) string {
 	if up := strings.ToUpper(name); builtinRoles[up] != "" {
 		return up

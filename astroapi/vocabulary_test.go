@@ -8,17 +8,19 @@ import (
 
 func TestCanonicalRole(t *testing.T) {
 	for in, want := range map[string]string{
-		"DEPLOYMENT_ADMIN":   "DEPLOYMENT_ADMIN",
-		"deployment_admin":   "DEPLOYMENT_ADMIN",
-		"Deployment_Admin":   "DEPLOYMENT_ADMIN",
-		"workspace_owner":    "WORKSPACE_OWNER",
-		"workspace_accessor": "WORKSPACE_ACCESSOR",
-		"DAG_DEPLOYER":       "DAG_DEPLOYER",
-		"dag_deployer":       "dag_deployer",
-		"dag_viewer":         "dag_viewer",
-		"DEPLOYMENT_ADMIN ":  "DEPLOYMENT_ADMIN ",
-		"Deployment Admin":   "Deployment Admin",
-		"organization_owner": "ORGANIZATION_OWNER",
+		"DEPLOYMENT_ADMIN":    "DEPLOYMENT_ADMIN",
+		"deployment_admin":    "DEPLOYMENT_ADMIN",
+		"Deployment_Admin":    "DEPLOYMENT_ADMIN",
+		"workspace_owner":     "WORKSPACE_OWNER",
+		"workspace_accessor":  "WORKSPACE_ACCESSOR",
+		"DAG_DEPLOYER":        "DAG_DEPLOYER",
+		"dag_deployer":        "dag_deployer",
+		"dag_viewer":          "DAG_VIEWER",
+		"Dag_Author":          "DAG_AUTHOR",
+		"deployment_accessor": "DEPLOYMENT_ACCESSOR",
+		"DEPLOYMENT_ADMIN ":   "DEPLOYMENT_ADMIN ",
+		"Deployment Admin":    "Deployment Admin",
+		"organization_owner":  "ORGANIZATION_OWNER",
 	} {
 		if got := CanonicalRole(in); got != want {
 			t.Errorf("CanonicalRole(%q) = %q, want %q", in, got, want)
@@ -40,8 +42,9 @@ func TestBuiltinRoles(t *testing.T) {
 		{"ORGANIZATION_OBSERVE_MEMBER", answer{ScopeOrganization, true, false, false}},
 		{"Workspace_Accessor", answer{ScopeWorkspace, true, false, false}},
 		{"WORKSPACE_OPERATOR", answer{ScopeWorkspace, true, false, false}},
-		{"dag_author", answer{"", false, false, true}},
-		{"DAG_VIEWER", answer{"", false, false, true}},
+		{"deployment_accessor", answer{ScopeDeployment, true, true, false}},
+		{"dag_author", answer{ScopeDAG, true, false, true}},
+		{"DAG_VIEWER", answer{ScopeDAG, true, false, true}},
 		{"DAG_DEPLOYER", answer{"", false, false, false}},
 		{"", answer{"", false, false, false}},
 	} {
@@ -51,6 +54,25 @@ func TestBuiltinRoles(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestEntityScope(t *testing.T) {
+	for in, want := range map[string]string{
+		EntityOrganization: ScopeOrganization,
+		EntityWorkspace:    ScopeWorkspace,
+		EntityDeployment:   ScopeDeployment,
+		EntityDAG:          ScopeDAG,
+		EntityDAGTag:       ScopeDAG,
+		"dag":              "",
+		"":                 "",
+	} {
+		if got := EntityScope(in); got != want {
+			t.Errorf("EntityScope(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if diff := cmp.Diff([]string{ScopeOrganization, ScopeWorkspace, ScopeDeployment, ScopeDAG}, RoleScopes()); diff != "" {
+		t.Errorf("RoleScopes (-want +got):\n%s", diff)
 	}
 }
 

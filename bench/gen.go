@@ -321,7 +321,7 @@ func (g *generator) drift() {
 	for _, i := range r.Perm(len(o.Want))[:len(o.Want)/10] {
 		a := o.Want[i]
 		kind := DriftKind(r.IntN(3))
-		if kind == DriftAdded && len(g.avail[a.Kind][a.Subject]) == 0 {
+		if kind == DriftAdded && len(g.avail[a.Kind][a.Subject]) == 0 || kind == DriftRemoved && o.dagPlace(a) {
 			kind = DriftChanged
 		}
 		switch kind {
@@ -555,13 +555,32 @@ type Op struct {
 }
 
 // FromNothingOps are the commands that build the spec from an organization
-// without deployment roles: one add per assignment.
+// without deployment roles: one add per assignment, and an update where a
+// DAG role holds the DEPLOYMENT_ACCESSOR that Astro gave it.
 func (o *Org) FromNothingOps() []Op {
 	ops := make([]Op, 0, len(o.Want))
 	for _, a := range o.Want {
-		ops = append(ops, Op{Command: "add", Assignment: a})
+		cmd := "add"
+		if o.dagPlace(a) {
+			cmd = "update"
+		}
+		ops = append(ops, Op{Command: cmd, Assignment: a})
 	}
 	return ops
+}
+
+// FromNothingCounts returns what a plan of the spec against the
+// organization without deployment roles shows: an add per assignment, a
+// change where a DAG role holds DEPLOYMENT_ACCESSOR.
+func (o *Org) FromNothingCounts() (add, change int) {
+	for _, a := range o.Want {
+		if o.dagPlace(a) {
+			change++
+		} else {
+			add++
+		}
+	}
+	return add, change
 }
 
 // DriftOps are the commands that undo the drift, one per drifted

@@ -187,6 +187,7 @@ func (c *config) size(ctx context.Context, o *Org, withBaseline bool, log io.Wri
 	}
 	bare, full, drifted := o.State(nil), o.Want, o.Drifted()
 	da, dc, dr := o.DriftCounts()
+	na, nc := o.FromNothingCounts()
 	type workload struct {
 		name  string
 		start *astroapitest.State
@@ -197,7 +198,7 @@ func (c *config) size(ctx context.Context, o *Org, withBaseline bool, log io.Wri
 	workloads := []workload{
 		{name: wlPlan, start: bare, run: childRun{
 			args:     []string{"plan", "-f", specPath},
-			wantPlan: fmt.Sprintf("Plan: %d to add, 0 to change, 0 to remove.", len(full)),
+			wantPlan: fmt.Sprintf("Plan: %d to add, %d to change, 0 to remove.", na, nc),
 		}},
 		{name: wlPlanDrift, start: o.State(drifted), run: childRun{
 			args:     []string{"plan", "-f", specPath, "--max-removals", "-1"},

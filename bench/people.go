@@ -11,7 +11,8 @@ import (
 
 // User is a generated user: ACTIVE, ORGANIZATION_MEMBER, WORKSPACE_MEMBER
 // of its home Workspace (-1: none), and DAG_VIEWER of one DAG of
-// deployment DAG (-1: none). These roles are what a write must keep.
+// deployment DAG (-1: none), one where the spec gives it a role. These
+// roles are what a write must keep.
 type User struct {
 	ID, Username, FullName string
 	Workspace, DAG         int
@@ -19,7 +20,8 @@ type User struct {
 
 // Team is a generated team: ORGANIZATION_MEMBER, WORKSPACE_OPERATOR of its
 // home Workspace, DAG_AUTHOR of the DAGs tagged "nightly" of deployment
-// DAG (-1: none), and a few members (indexes into Org.Users).
+// DAG (-1: none; one where the spec gives it a role), and a few members
+// (indexes into Org.Users).
 type Team struct {
 	ID, Name       string
 	Workspace, DAG int
@@ -97,7 +99,49 @@ func (g *generator) people() {
 	}
 	g.spread(KindUser, p.Users, p.UsersWithRoles, p.UserAssignments)
 	g.spread(KindTeam, p.Teams, p.TeamsWithRoles, p.TeamAssignments)
+	g.placeDAGs()
 	slices.SortFunc(o.Want, compareAssignment)
+}
+
+// placeDAGs moves each drawn DAG role onto a deployment where its subject
+// holds a role in the spec (the one its draw picks among them), and drops
+// it when the subject holds none there: Astro adds DEPLOYMENT_ACCESSOR for
+// a DAG role on a deployment without one, which a spec would have to list.
+// drift never removes the role on a DAG's deployment. It draws nothing.
+func (g *generator) placeDAGs() {
+	deps := [3]map[int][]int{KindUser: {}, KindTeam: {}}
+	for _, a := range g.o.Want {
+		if a.Kind != KindToken {
+			deps[a.Kind][a.Subject] = append(deps[a.Kind][a.Subject], a.Deployment)
+		}
+	}
+	place := func(k Kind, s int, dag *int) {
+		ds := deps[k][s]
+		if *dag < 0 || len(ds) == 0 {
+			*dag = -1
+			return
+		}
+		slices.Sort(ds)
+		*dag = ds[*dag%len(ds)]
+	}
+	for i := range g.o.Users {
+		place(KindUser, i, &g.o.Users[i].DAG)
+	}
+	for i := range g.o.Teams {
+		place(KindTeam, i, &g.o.Teams[i].DAG)
+	}
+}
+
+// dagPlace reports whether a is a user's or team's role on the deployment
+// of its DAG role.
+func (o *Org) dagPlace(a Assignment) bool {
+	switch a.Kind {
+	case KindUser:
+		return o.Users[a.Subject].DAG == a.Deployment
+	case KindTeam:
+		return o.Teams[a.Subject].DAG == a.Deployment
+	}
+	return false
 }
 
 // spread gives with of the n subjects of kind k one deployment role each,
@@ -180,9 +224,16 @@ func (o *Org) teamRoles(t Team) astroapitest.RoleSet {
 	return rs
 }
 
-// addAccessors gives rs WORKSPACE_ACCESSOR on every workspace where it
-// holds a deployment role and no workspace role, as Astro does.
+// addAccessors gives rs DEPLOYMENT_ACCESSOR on every deployment where it
+// holds a DAG role and no deployment role, then WORKSPACE_ACCESSOR on every
+// workspace where it holds a deployment role and no workspace role, as
+// Astro does.
 func (o *Org) addAccessors(rs *astroapitest.RoleSet) {
+	for _, g := range rs.DagRoles {
+		if !slices.ContainsFunc(rs.DeploymentRoles, func(d astroapi.DeploymentRole) bool { return d.DeploymentID == g.DeploymentID }) {
+			rs.DeploymentRoles = append(rs.DeploymentRoles, astroapi.DeploymentRole{DeploymentID: g.DeploymentID, Role: astroapi.RoleDeploymentAccessor})
+		}
+	}
 	for _, d := range rs.DeploymentRoles {
 		ws := o.Deployments[o.depIndex(d.DeploymentID)].WorkspaceID
 		if !slices.ContainsFunc(rs.WorkspaceRoles, func(w astroapi.WorkspaceRole) bool { return w.WorkspaceID == ws }) {
@@ -246,14 +297,18 @@ func (o *Org) checkRoleSet(k Kind, s int, name string, got, base astroapitest.Ro
 	}
 	for _, d := range got.DeploymentRoles {
 		want := exp[place{k, s, o.depIndex(d.DeploymentID)}]
+		if want == "" && d.Role == astroapi.RoleDeploymentAccessor && slices.ContainsFunc(got.DagRoles, func(g astroapi.DagRole) bool { return g.DeploymentID == d.DeploymentID }) {
+			continue // the accessor its DAG role brought
+		}
 		if want != d.Role {
 			return 0, 0, fmt.Errorf("%s %s holds %s on deployment %s, want %q", k, name, d.Role, d.DeploymentID, want)
 		}
+		roles++
 	}
 	if !slices.Equal(got.DagRoles, base.DagRoles) {
 		lostDAG = 1
 	}
-	return len(got.DeploymentRoles), lostDAG, nil
+	return roles, lostDAG, nil
 }
 
 // errLostDAG is the error of a run that dropped DAG roles.

@@ -6,6 +6,7 @@ import "github.com/tokensync/tokensync/astroapi"
 var scopePhrase = map[string]string{
 	astroapi.ScopeOrganization: "an organization",
 	astroapi.ScopeWorkspace:    "a workspace",
+	astroapi.ScopeDAG:          "a DAG",
 }
 
 // normalizeRole returns role as the API stores it (astroapi.CanonicalRole)

@@ -31,7 +31,7 @@ var (
 	routeTokens = &route{"/organizations/{organizationId}/tokens",
 		map[string]handler{http.MethodGet: (*call).listTokens}}
 	routeToken = &route{"/organizations/{organizationId}/tokens/{tokenId}",
-		map[string]handler{http.MethodGet: (*call).getToken, http.MethodDelete: (*call).deleteToken}}
+		map[string]handler{http.MethodGet: (*call).getToken, http.MethodDelete: (*call).deleteToken, http.MethodPost: (*call).updateToken}}
 	routeTokenRoles = &route{"/organizations/{organizationId}/tokens/{tokenId}/roles",
 		map[string]handler{http.MethodPost: (*call).setRoles}}
 	routeDeployments = &route{"/organizations/{organizationId}/deployments",
@@ -40,6 +40,8 @@ var (
 		map[string]handler{http.MethodGet: (*call).listWorkspaces}}
 	routeRoles = &route{"/organizations/{organizationId}/roles",
 		map[string]handler{http.MethodGet: (*call).listRoles}}
+	routeRole = &route{"/organizations/{organizationId}/roles/{roleId}",
+		map[string]handler{http.MethodGet: (*call).getRole}}
 )
 
 // match finds the route of an escaped request path under /v1, with its
@@ -92,6 +94,8 @@ func matchOrganization(rest []string) (rt *route, tokenID string) {
 		return routeWorkspaces, ""
 	case len(rest) == 1 && rest[0] == "roles":
 		return routeRoles, ""
+	case len(rest) == 2 && rest[0] == "roles":
+		return routeRole, rest[1]
 	}
 	return nil, ""
 }
@@ -178,6 +182,12 @@ var defaultRoles = []astroapi.DefaultRole{
 		Permissions: []string{"workspace.get"}},
 	{Name: astroapi.RoleDeploymentAdmin, ScopeType: astroapi.ScopeDeployment, Description: "Full control of the deployment.",
 		Permissions: []string{"deployment.get", "deployment.update", "deployment.deploy", "deployment.apiTokens.update"}},
+	{Name: astroapi.RoleDeploymentAccessor, ScopeType: astroapi.ScopeDeployment, Description: "Sees that the deployment exists.",
+		Permissions: []string{"deployment.get"}},
+	{Name: astroapi.RoleDAGViewer, ScopeType: astroapi.ScopeDAG, Description: "Reads the DAG and its runs.",
+		Permissions: []string{"deployment.dags.get", "deployment.dagRuns.get"}},
+	{Name: astroapi.RoleDAGAuthor, ScopeType: astroapi.ScopeDAG, Description: "Runs, clears and edits the DAG.",
+		Permissions: []string{"deployment.dags.get", "deployment.dagRuns.get", "deployment.dagRuns.create", "deployment.dags.update"}},
 }
 
 func hash(s string) string {
@@ -211,21 +221,44 @@ func (s *Server) apiToken(t *Token) astroapi.Token {
 	if m.updatedBy != nil {
 		by = m.updatedBy
 	}
+	if !t.StartAt.IsZero() {
+		start = t.StartAt
+	}
+	kind := t.Kind
+	if kind == "" {
+		kind = astroapi.TokenStandard
+	}
+	end := t.EndAt
+	if end.IsZero() && t.ExpiryPeriodInDays > 0 {
+		end = start.AddDate(0, 0, t.ExpiryPeriodInDays)
+	}
 	createdBy, updatedBy := admin, *by
 	return astroapi.Token{
-		ID:          t.ID,
-		Name:        t.Name,
-		Description: t.Description,
-		ShortToken:  hash(t.ID)[:7],
-		Scope:       t.Scope,
-		Kind:        "STANDARD",
-		StartAt:     &start,
-		CreatedAt:   m.createdAt,
-		UpdatedAt:   s.updatedAt(t),
-		CreatedBy:   &createdBy,
-		UpdatedBy:   &updatedBy,
-		Roles:       append([]astroapi.Role{}, t.Roles...),
+		ID:                 t.ID,
+		Name:               t.Name,
+		Description:        t.Description,
+		ShortToken:         hash(t.ID)[:7],
+		Scope:              t.Scope,
+		Kind:               kind,
+		StartAt:            &start,
+		EndAt:              timePtr(end),
+		ExpiryPeriodInDays: t.ExpiryPeriodInDays,
+		LastUsedAt:         timePtr(t.LastUsedAt),
+		LastRotatedAt:      timePtr(t.LastRotatedAt),
+		CreatedAt:          m.createdAt,
+		UpdatedAt:          s.updatedAt(t),
+		CreatedBy:          &createdBy,
+		UpdatedBy:          &updatedBy,
+		Roles:              append([]astroapi.Role{}, t.Roles...),
 	}
+}
+
+// timePtr is nil for the zero time, which the API leaves out.
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 func (s *Server) tokenRow(t *Token) row {
@@ -464,13 +497,8 @@ func (s *Server) checkTokenRoles(t *Token, roles []astroapi.Role) []astroapi.Fie
 
 // applyRoles stores t's new roles and bumps its updatedAt. s.mu must be held.
 func (s *Server) applyRoles(t *Token, roles []astroapi.Role, by *astroapi.Subject) {
-	prev := s.updatedAt(t)
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	if !now.After(prev) {
-		now = prev.Add(time.Millisecond)
-	}
 	t.Roles = roles
-	t.UpdatedAt = now
+	t.UpdatedAt = bump(s.updatedAt(t))
 	if by != nil {
 		s.tokenMeta[t.ID].updatedBy = by
 	}
@@ -634,8 +662,8 @@ func (c *call) listRoles(string) {
 	q := c.query("scopeTypes", "includeDefaultRoles", "offset", "limit", "sorts")
 	scopeTypes := q.list("scopeTypes")
 	for _, st := range scopeTypes {
-		if !slices.Contains(astroapi.Scopes(), st) {
-			q.failf("scopeTypes", "oneof", "scopeTypes value %q is not one of %s", st, strings.Join(astroapi.Scopes(), ", "))
+		if !slices.Contains(astroapi.RoleScopes(), st) {
+			q.failf("scopeTypes", "oneof", "scopeTypes value %q is not one of %s", st, strings.Join(astroapi.RoleScopes(), ", "))
 		}
 	}
 	includeDefault := q.boolean("includeDefaultRoles")
@@ -650,10 +678,7 @@ func (c *call) listRoles(string) {
 		if !in(scopeTypes, r.ScopeType) {
 			continue
 		}
-		id := r.ID
-		if id == "" {
-			id = "clrole" + hash(r.Name)[:19]
-		}
+		id := roleID(r)
 		created := s.created["role/"+r.Name]
 		items = append(items, listed[astroapi.CustomRole]{
 			row{id: id, name: r.Name, description: r.Description, scopeType: r.ScopeType, createdAt: created, updatedAt: created},
@@ -679,6 +704,37 @@ func (c *call) listRoles(string) {
 		out.DefaultRoles = &defaults
 	}
 	c.reply(http.StatusOK, out)
+}
+
+// roleID is a custom role's id: its own, or one derived from its name.
+func roleID(r CustomRole) string {
+	if r.ID != "" {
+		return r.ID
+	}
+	return "clrole" + hash(r.Name)[:19]
+}
+
+// getRole answers GET /roles/{roleId}: one custom role with its
+// permissions (RoleWithPermission). Built-in roles have no id.
+func (c *call) getRole(id string) {
+	if c.noQuery() {
+		return
+	}
+	s := c.s
+	for _, r := range s.st.Roles { // immutable after NewServer
+		if roleID(r) != id {
+			continue
+		}
+		created := s.created["role/"+r.Name]
+		c.reply(http.StatusOK, astroapi.RoleWithPermission{
+			ID: id, Name: r.Name, Description: r.Description, ScopeType: r.ScopeType,
+			Permissions:            append([]string{}, r.Permissions...),
+			RestrictedWorkspaceIDs: append([]string{}, r.RestrictedWorkspaceIDs...),
+			CreatedAt:              created, UpdatedAt: created, CreatedBy: &admin, UpdatedBy: &admin,
+		})
+		return
+	}
+	c.fail(http.StatusNotFound, fmt.Sprintf("role %q not found", id), nil)
 }
 
 // in reports whether v is among filter; an empty filter admits everything.

@@ -35,7 +35,9 @@ func TestUnknownRoutesAnswer404And405WithErrorBody(t *testing.T) {
 		{"root", "GET", root + "/", "", 404, ""},
 		{"PUT tokens", "PUT", o + "/tokens", "", 405, "GET"},
 		{"POST create token (not emulated)", "POST", o + "/tokens", `{"name":"x"}`, 405, "GET"},
-		{"POST update token (not emulated)", "POST", o + "/tokens/tok-ws-a", `{"name":"x"}`, 405, "DELETE, GET"},
+		{"PUT token", "PUT", o + "/tokens/tok-ws-a", `{"name":"x"}`, 405, "DELETE, GET, POST"},
+		{"POST rotate token (not emulated)", "POST", o + "/tokens/tok-ws-a/rotate", "", 404, ""},
+		{"unknown token update", "POST", o + "/tokens/tok-nope", `{"name":"x"}`, 404, ""},
 		{"GET roles of token", "GET", o + "/tokens/tok-ws-a/roles", "", 405, "POST"},
 		{"DELETE deployments", "DELETE", o + "/deployments", "", 405, "GET"},
 		{"POST admin state", "POST", root + "/_emulator/state", "{}", 405, "GET"},
@@ -579,7 +581,8 @@ func TestRolesEndpoint(t *testing.T) {
 	url := base + "/organizations/" + org + "/roles"
 	allDefaults := []string{
 		"ORGANIZATION_OWNER", "ORGANIZATION_BILLING_ADMIN", "ORGANIZATION_MEMBER", "ORGANIZATION_OBSERVE_ADMIN", "ORGANIZATION_OBSERVE_MEMBER",
-		"WORKSPACE_OWNER", "WORKSPACE_OPERATOR", "WORKSPACE_AUTHOR", "WORKSPACE_MEMBER", "WORKSPACE_ACCESSOR", "DEPLOYMENT_ADMIN",
+		"WORKSPACE_OWNER", "WORKSPACE_OPERATOR", "WORKSPACE_AUTHOR", "WORKSPACE_MEMBER", "WORKSPACE_ACCESSOR",
+		"DEPLOYMENT_ADMIN", "DEPLOYMENT_ACCESSOR", "DAG_VIEWER", "DAG_AUTHOR",
 	}
 	tests := []struct {
 		query        string
@@ -587,11 +590,13 @@ func TestRolesEndpoint(t *testing.T) {
 		defaults     []string // nil: no defaultRoles key
 		total, limit int
 	}{
-		{"", []string{"DAG_DEPLOYER", "DEPLOYMENT_VIEWER", "WORKSPACE_AUDITOR"}, nil, 3, 20},
-		{"?includeDefaultRoles=true", []string{"DAG_DEPLOYER", "DEPLOYMENT_VIEWER", "WORKSPACE_AUDITOR"}, allDefaults, 3, 20},
-		{"?scopeTypes=DEPLOYMENT&includeDefaultRoles=true", []string{"DAG_DEPLOYER", "DEPLOYMENT_VIEWER"}, []string{"DEPLOYMENT_ADMIN"}, 2, 20},
+		{"", []string{"DAG_DEPLOYER", "DEPLOYMENT_VIEWER", "WORKSPACE_AUDITOR", "DAG_RUNNER"}, nil, 4, 20},
+		{"?includeDefaultRoles=true", []string{"DAG_DEPLOYER", "DEPLOYMENT_VIEWER", "WORKSPACE_AUDITOR", "DAG_RUNNER"}, allDefaults, 4, 20},
+		{"?scopeTypes=DEPLOYMENT&includeDefaultRoles=true", []string{"DAG_DEPLOYER", "DEPLOYMENT_VIEWER"}, []string{"DEPLOYMENT_ADMIN", "DEPLOYMENT_ACCESSOR"}, 2, 20},
+		{"?scopeTypes=DAG&includeDefaultRoles=true", []string{"DAG_RUNNER"}, []string{"DAG_VIEWER", "DAG_AUTHOR"}, 1, 20},
+		{"?scopeTypes=DAG&scopeTypes=DEPLOYMENT", []string{"DAG_DEPLOYER", "DEPLOYMENT_VIEWER", "DAG_RUNNER"}, nil, 3, 20},
 		{"?scopeTypes=WORKSPACE&scopeTypes=ORGANIZATION", []string{"WORKSPACE_AUDITOR"}, nil, 1, 20},
-		{"?limit=1&offset=1&includeDefaultRoles=true&scopeTypes=DEPLOYMENT", []string{"DEPLOYMENT_VIEWER"}, []string{"DEPLOYMENT_ADMIN"}, 2, 1},
+		{"?limit=1&offset=1&includeDefaultRoles=true&scopeTypes=DEPLOYMENT", []string{"DEPLOYMENT_VIEWER"}, []string{"DEPLOYMENT_ADMIN", "DEPLOYMENT_ACCESSOR"}, 2, 1},
 		{"?scopeTypes=ORGANIZATION&includeDefaultRoles=true", []string{}, allDefaults[:5], 0, 20},
 	}
 	for _, tt := range tests {
@@ -713,9 +718,12 @@ func TestPostRolesReplacesWholeList(t *testing.T) {
 	newRoles := []astroapi.Role{
 		wsRole("ws-a", "WORKSPACE_AUTHOR"),
 		depRole("dep-a2", "DAG_DEPLOYER"),
-		dagRole("etl", "custom dag role", "dep-a1"),
+		dagRole("etl", "DAG_RUNNER", "dep-a1"),
 		{EntityType: astroapi.EntityDAGTag, EntityID: "finance", Role: "DAG_VIEWER", DeploymentID: "dep-a2"},
 	}
+	// The DAG role on dep-a1, where the token holds no deployment role,
+	// brings no DEPLOYMENT_ACCESSOR (inferred).
+	stored := newRoles
 	resp, raw := fetch(t, http.MethodPost, url+"/roles", bearer, rolesBody(newRoles...))
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("POST roles: %d %s", resp.StatusCode, raw)
@@ -728,7 +736,7 @@ func TestPostRolesReplacesWholeList(t *testing.T) {
 		t.Errorf("SubjectRoles (-want +got):\n%s", diff)
 	}
 	after := get[astroapi.Token](t, url)
-	if diff := cmp.Diff(newRoles, after.Roles); diff != "" {
+	if diff := cmp.Diff(stored, after.Roles); diff != "" {
 		t.Errorf("roles after POST (-want +got):\n%s", diff)
 	}
 	if !after.UpdatedAt.After(before.UpdatedAt) || !after.CreatedAt.Equal(before.CreatedAt) {
@@ -877,7 +885,7 @@ func TestBuiltinRoleCaseInsensitiveInferredTerraformIssue195(t *testing.T) {
 	if diff := cmp.Diff(wantSubject, decode[astroapi.SubjectRoles](t, raw)); diff != "" {
 		t.Errorf("SubjectRoles (-want +got):\n%s", diff)
 	}
-	want := []astroapi.Role{wsRole("ws-a", "WORKSPACE_MEMBER"), depRole("dep-a1", "DEPLOYMENT_ADMIN"), dagRole("etl", "dag_viewer", "dep-a1")}
+	want := []astroapi.Role{wsRole("ws-a", "WORKSPACE_MEMBER"), depRole("dep-a1", "DEPLOYMENT_ADMIN"), dagRole("etl", "DAG_VIEWER", "dep-a1")}
 	if diff := cmp.Diff(want, get[astroapi.Token](t, url).Roles); diff != "" {
 		t.Errorf("stored roles (-want +got):\n%s", diff)
 	}

@@ -1,9 +1,15 @@
 package astroapitest
 
-// Replays of the Astro CLI's `astro deployment user|team add|update|remove|list`
-// (CLI v1.43+, astro-client-v1): the same requests, in the same order, with
-// the same query strings and bodies, decoded into types shaped like the
-// CLI's generated ones. Each test is named after the command it mimics.
+// Replays of the Astro CLI's `astro deployment user|team add|update|remove|list`,
+// `astro workspace user|team add|update|remove|list`, `astro workspace
+// token update`, and `astro organization user|team|token update` (CLI
+// v1.43+, astro-client-v1: cloud/user/user.go, cloud/team/team.go,
+// cloud/workspace-token/workspace_token.go,
+// cloud/organization/organization_token.go): the same requests, in the
+// same order, with the same query strings (the generated client encodes
+// them sorted by key) and bodies, decoded into types shaped like the CLI's
+// generated ones. Each test is named after the command it mimics. They
+// need no binary: none runs the real `astro`.
 
 import (
 	"bytes"
@@ -12,6 +18,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -144,16 +151,30 @@ func (cli *astroCLI) send(method, pathAndQuery string, in, out any) {
 	}
 }
 
+// pageQuery is the query of one page of a CLI list: the filter (key=value,
+// or none when key is ""), limit and offset, encoded sorted by key.
+func pageQuery(key, value string, offset int) string {
+	q := url.Values{"limit": {fmt.Sprint(cliPageLimit)}, "offset": {fmt.Sprint(offset)}}
+	if key != "" {
+		q.Set(key, value)
+	}
+	return "?" + q.Encode()
+}
+
 // listUsers is the CLI's listUsers: pages of 100 until totalCount <= offset+limit.
 func (cli *astroCLI) listUsers(deploymentID string) []cliUser {
+	if deploymentID == "" {
+		return cli.listUsersBy("", "")
+	}
+	return cli.listUsersBy("deploymentId", deploymentID)
+}
+
+// listUsersBy lists the users with filter key=value (none when key is "").
+func (cli *astroCLI) listUsersBy(key, value string) []cliUser {
 	var users []cliUser
 	for offset := 0; ; offset += cliPageLimit {
-		q := fmt.Sprintf("?limit=%d&offset=%d", cliPageLimit, offset)
-		if deploymentID != "" {
-			q = "?deploymentId=" + deploymentID + fmt.Sprintf("&limit=%d&offset=%d", cliPageLimit, offset)
-		}
 		var page cliUsersPaginated
-		cli.send(http.MethodGet, "/users"+q, nil, &page)
+		cli.send(http.MethodGet, "/users"+pageQuery(key, value, offset), nil, &page)
 		users = append(users, page.Users...)
 		if page.TotalCount <= offset+cliPageLimit {
 			return users
@@ -162,10 +183,15 @@ func (cli *astroCLI) listUsers(deploymentID string) []cliUser {
 }
 
 func (cli *astroCLI) listTeams(deploymentID string) []cliTeam {
+	return cli.listTeamsBy("deploymentId", deploymentID)
+}
+
+// listTeamsBy lists the teams with filter key=value.
+func (cli *astroCLI) listTeamsBy(key, value string) []cliTeam {
 	var teams []cliTeam
 	for offset := 0; ; offset += cliPageLimit {
 		var page cliTeamsPaginated
-		cli.send(http.MethodGet, fmt.Sprintf("/teams?deploymentId=%s&limit=%d&offset=%d", deploymentID, cliPageLimit, offset), nil, &page)
+		cli.send(http.MethodGet, "/teams"+pageQuery(key, value, offset), nil, &page)
 		teams = append(teams, page.Teams...)
 		if page.TotalCount <= offset+cliPageLimit {
 			return teams
@@ -282,7 +308,8 @@ func wantRoleSet(t *testing.T, want, got RoleSet) {
 
 // TestAstroDeploymentUserAddDropsDagRolesInferred: `astro deployment user
 // add ann@example.com --role DEPLOYMENT_VIEWER --deployment-id dep-b1`
-// keeps Ann's organization, workspace and other deployment roles, gains
+// keeps Ann's organization, workspace and other deployment roles (the
+// DEPLOYMENT_ACCESSOR her DAG role brought included), gains
 // WORKSPACE_ACCESSOR on ws-b, and loses her DAG role, which the CLI does
 // not send back (inferred).
 func TestAstroDeploymentUserAddDropsDagRolesInferred(t *testing.T) {
@@ -296,7 +323,10 @@ func TestAstroDeploymentUserAddDropsDagRolesInferred(t *testing.T) {
 	wantRoleSet(t, RoleSet{
 		OrganizationRole: "ORGANIZATION_MEMBER",
 		WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: "WORKSPACE_MEMBER"}, {WorkspaceID: "ws-b", Role: astroapi.RoleWorkspaceAccessor}},
-		DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-a1", Role: "DEPLOYMENT_ADMIN"}, {DeploymentID: "dep-b1", Role: "DEPLOYMENT_VIEWER"}},
+		DeploymentRoles: []astroapi.DeploymentRole{
+			{DeploymentID: "dep-a1", Role: "DEPLOYMENT_ADMIN"}, {DeploymentID: "dep-a2", Role: astroapi.RoleDeploymentAccessor},
+			{DeploymentID: "dep-b1", Role: "DEPLOYMENT_VIEWER"},
+		},
 	}, cli.user("usr-ann").RoleSet)
 }
 
@@ -400,7 +430,8 @@ func TestAstroDeploymentTeamAdd(t *testing.T) {
 
 // TestAstroDeploymentTeamUpdateDropsDagRolesInferred: `astro deployment
 // team update team-de --role DEPLOYMENT_ADMIN --deployment-id dep-a2`
-// drops the team's DAG role, which the CLI does not send (inferred).
+// drops the team's DAG role, which the CLI does not send (inferred), and
+// keeps the DEPLOYMENT_ACCESSOR it brought, which the CLI sends back.
 func TestAstroDeploymentTeamUpdateDropsDagRolesInferred(t *testing.T) {
 	cli := newAstroCLI(t, subjectState())
 	cli.deploymentTeam("update", "team-de", "DEPLOYMENT_ADMIN", "dep-a2")
@@ -411,12 +442,13 @@ func TestAstroDeploymentTeamUpdateDropsDagRolesInferred(t *testing.T) {
 	wantRoleSet(t, RoleSet{
 		OrganizationRole: "ORGANIZATION_MEMBER",
 		WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: astroapi.RoleWorkspaceAccessor}},
-		DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-a2", Role: "DEPLOYMENT_ADMIN"}},
+		DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-a1", Role: astroapi.RoleDeploymentAccessor}, {DeploymentID: "dep-a2", Role: "DEPLOYMENT_ADMIN"}},
 	}, cli.team("team-de").RoleSet)
 }
 
 // TestAstroDeploymentTeamRemove: `astro deployment team remove team-de
-// --deployment-id dep-a2`.
+// --deployment-id dep-a2` leaves the team's other deployment role (the
+// DEPLOYMENT_ACCESSOR its DAG role brought) and drops the DAG role.
 func TestAstroDeploymentTeamRemove(t *testing.T) {
 	cli := newAstroCLI(t, subjectState())
 	cli.deploymentTeam("remove", "team-de", "", "dep-a2")
@@ -427,6 +459,7 @@ func TestAstroDeploymentTeamRemove(t *testing.T) {
 	wantRoleSet(t, RoleSet{
 		OrganizationRole: "ORGANIZATION_MEMBER",
 		WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: astroapi.RoleWorkspaceAccessor}},
+		DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-a1", Role: astroapi.RoleDeploymentAccessor}},
 	}, cli.team("team-de").RoleSet)
 }
 

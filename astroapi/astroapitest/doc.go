@@ -7,10 +7,13 @@
 // # State
 //
 // A State (LoadState, ParseState, or built in Go) holds one organization,
-// its workspaces, deployments, custom roles, API tokens with their role
-// lists, users and teams with their role sets (RoleSet: organizationRole,
-// workspaceRoles, deploymentRoles, dagRoles; teams also memberIds), and
-// optional credentials. State files are YAML with the API's
+// its workspaces, deployments, custom roles (scopeType ORGANIZATION,
+// WORKSPACE, DEPLOYMENT or DAG, with their permissions), API tokens with
+// their role lists and lifecycle fields (kind, startAt, endAt,
+// expiryPeriodInDays, lastUsedAt, lastRotatedAt), users (with their
+// status) and teams (with isIdpManaged) with their role sets (RoleSet:
+// organizationRole, workspaceRoles, deploymentRoles, dagRoles; teams also
+// memberIds), and optional credentials. State files are YAML with the API's
 // field names; GET /_emulator/state answers the same shape as JSON. Loading
 // is strict: unknown or duplicate keys, duplicate ids, dangling references,
 // bad scopes or entity types, and role lists the API would refuse (the same
@@ -24,9 +27,15 @@
 // (ACTIVE, INACTIVE, PENDING or BANNED); teams need id, name and an
 // organizationRole; memberIds must name users, once each. Their role sets
 // are checked by the rules of POST /users/{id}/roles and /teams/{id}/roles
-// below, and one more: a deployment role in a workspace where the subject
-// holds no workspace role is an error, since Astro would have added
-// WORKSPACE_ACCESSOR there (the message says what to add).
+// below, and two more, since Astro would have added the accessor (the
+// message says what to add): a DAG role on a deployment where the subject
+// holds no deployment role is an error (DEPLOYMENT_ACCESSOR), and so is a
+// deployment role in a workspace where it holds no workspace role
+// (WORKSPACE_ACCESSOR). A token's DAG role needs no DEPLOYMENT role: a
+// token's role list is stored as sent (below). A token's kind is STANDARD (the
+// default) or DIRECT_ACCESS, its expiryPeriodInDays not negative, its endAt
+// after its start, and its lastUsedAt and lastRotatedAt not before its
+// createdAt; a custom role's permissions are not empty and listed once.
 //
 // # API
 //
@@ -34,24 +43,29 @@
 //
 //	GET    /tokens               workspaceId, deploymentId, includeOnlyOrganizationTokens, offset, limit, sorts
 //	GET    /tokens/{tokenId}
+//	POST   /tokens/{tokenId}     {"name", "description"}: renames, answers the token
 //	DELETE /tokens/{tokenId}     204, then 404
 //	POST   /tokens/{tokenId}/roles  {"roles": [...]}: replaces the whole list, answers SubjectRoles
 //	GET    /deployments          deploymentIds, workspaceIds, names (repeated keys), offset, limit, sorts
 //	GET    /workspaces           workspaceIds, names, offset, limit, sorts
 //	GET    /roles                scopeTypes, includeDefaultRoles, offset, limit, sorts
-//	GET    /users                workspaceId, deploymentId, offset, limit, sorts (username, fullName, createdAt, updatedAt)
+//	GET    /roles/{roleId}       a custom role with its permissions (RoleWithPermission)
+//	GET    /users                workspaceId, deploymentId, dagId, dagTags, offset, limit, sorts (username, fullName, createdAt, updatedAt)
 //	GET    /users/{userId}
 //	POST   /users/{userId}/roles  UpdateUserRolesRequest: replaces the whole set, answers SubjectRoles
 //	GET    /teams                names (repeated), workspaceId, deploymentId, offset, limit, sorts (name, description, createdAt, updatedAt)
 //	GET    /teams/{teamId}
+//	POST   /teams/{teamId}        {"name", "description"}: renames, answers the team
 //	POST   /teams/{teamId}/roles  UpdateTeamRolesRequest: replaces the whole set, answers SubjectRoles
 //	GET    /teams/{teamId}/members  offset, limit, sorts (username, fullName, createdAt); envelope teamMembers
 //
 // Any other path answers 404, another method on a known path 405 (with
-// Allow); the other real token operations (create, update, rotate) are not
-// emulated, nor are user invites, team creation or membership changes, the
-// dagId and dagTags filters of GET /users (400 as unknown parameters) and
-// custom DAG roles. An unknown organization, token, user or team is 404. Every 4xx and 5xx
+// Allow); the other real token operations (create, rotate) are not
+// emulated, nor are user invites, team creation or membership changes. An
+// unknown organization, token, user, team or role is 404. The renames take
+// a name (not empty) and keep the description when none is sent
+// (inferred); a credential confined to workspaces may rename the tokens
+// of its workspaces, and no team. Every 4xx and 5xx
 // carries the Error body {message, requestId, statusCode[, fieldErrors]}
 // as application/json, and every answer a request id unique to it.
 //
@@ -76,21 +90,28 @@
 // and descriptions compared case-insensitively. An unknown query parameter,
 // an unknown sort field, a repeated single-valued parameter or an empty
 // value is a 400 too. Options.MaxPageSize returns short pages mid-list.
-// GET /roles counts and pages custom roles only; defaultRoles, only with
-// includeDefaultRoles=true, lists every built-in role of the asked
-// scopeTypes on every page.
+// GET /roles counts and pages custom roles only, without permissions;
+// scopeTypes takes ORGANIZATION, WORKSPACE, DEPLOYMENT and DAG;
+// defaultRoles, only with includeDefaultRoles=true, lists every built-in
+// role of the asked scopeTypes (DEPLOYMENT_ACCESSOR, DAG_VIEWER and
+// DAG_AUTHOR included) with its permissions, on every page. GET
+// /roles/{roleId} finds a custom role by its id (or the one derived from
+// its name); built-in roles have none. GET /users?dagId=D (?dagTags=T,
+// repeated) lists the users holding a role on DAG D (on one of the tags),
+// on the deploymentId's deployment when one is given.
 //
 // POST /tokens/{tokenId}/roles rejects with 400 and fieldErrors: a body
 // that is not exactly one JSON object {"roles": [...]} (unknown fields
 // included), an empty list, an unknown entity type, organization,
 // workspace, deployment or custom role, a deploymentId missing on a DAG or
 // DAG_TAG entry or present on another, a role that does not fit its entity
-// type, a custom role of another scopeType or restricted to other
+// type (DAG_VIEWER, DAG_AUTHOR or a custom DAG role for DAG and DAG_TAG
+// entries), a custom role of another scopeType or restricted to other
 // workspaces, and every scope violation: a token keeps exactly one role on
 // its own scope entity; a WORKSPACE token holds no ORGANIZATION role and no
 // role on another workspace or its deployments; a DEPLOYMENT token holds
-// roles on its own deployment only. DAG and DAG_TAG entries keep any role
-// name as sent. An applied write sets updatedAt (strictly increasing) and
+// roles on its own deployment only. An applied write stores the list as
+// sent, adding no accessor, sets updatedAt (strictly increasing) and
 // updatedBy, and is counted in Stats.RoleWrites.
 //
 // POST /users/{userId}/roles and /teams/{teamId}/roles take one JSON object
@@ -98,18 +119,21 @@
 // replace all four: a part left out (or null) becomes empty, dagRoles
 // included (inferred). They reject with 400 and fieldErrors: a body that is
 // not one such object (unknown fields included); a team without
-// organizationRole; a user with workspaceRoles or deploymentRoles but no
-// organizationRole ("deploymentRoles ... requires also specifying an
-// organizationRole"); an unknown workspace or deployment; two entries on
-// one workspace, one deployment, or one DAG or tag; a role that does not
-// fit its place (an organization role for organizationRole, a workspace
-// role for workspaceRoles, DEPLOYMENT_ADMIN or a custom DEPLOYMENT role
-// allowed in the deployment's workspace for deploymentRoles); a DAG role
-// without deploymentId, without exactly one of dagId and dagTag, or other
-// than DAG_VIEWER and DAG_AUTHOR. Built-in names are accepted in any case
-// and stored upper case. Every applied write then gives WORKSPACE_ACCESSOR
-// on each workspace where the subject now holds a deployment role but no
-// workspace role (Astronomer's docs); it never removes one. The answer is
+// organizationRole; a user with workspaceRoles, deploymentRoles or
+// dagRoles but no organizationRole ("deploymentRoles ... requires also
+// specifying an organizationRole"); an unknown workspace or deployment;
+// two entries on one workspace, one deployment, or one DAG or tag; a role
+// that does not fit its place (an organization role for organizationRole,
+// a workspace role for workspaceRoles, DEPLOYMENT_ADMIN,
+// DEPLOYMENT_ACCESSOR or a custom DEPLOYMENT role for deploymentRoles,
+// DAG_VIEWER, DAG_AUTHOR or a custom DAG role for dagRoles, a custom role
+// allowed in the deployment's workspace); a DAG role without deploymentId
+// or without exactly one of dagId and dagTag. Built-in names are accepted
+// in any case and stored upper case. Every applied write then gives
+// DEPLOYMENT_ACCESSOR on each deployment where the subject now holds a DAG
+// role but no deployment role (inferred), then WORKSPACE_ACCESSOR on each
+// workspace where it holds a deployment role but no workspace role
+// (Astronomer's docs); it never removes one. The answer is
 // the stored set; the write sets updatedAt (and a team's updatedBy) and is
 // counted in Stats.UserRoleWrites or Stats.TeamRoleWrites. Server's
 // SetUserRoles and SetTeamRoles make the same change without HTTP.
@@ -169,8 +193,26 @@
 //   - Removing a subject's last deployment role in a workspace leaves the
 //     WORKSPACE_ACCESSOR that came with it
 //     (TestDeploymentRoleAddsWorkspaceAccessorRemovalKeepsItInferred,
-//     TestAstroDeploymentUserRemoveKeepsWorkspaceAccessorInferred); a DAG
-//     role alone adds none.
+//     TestAstroDeploymentUserRemoveKeepsWorkspaceAccessorInferred).
+//   - A DAG role of a user or team brings DEPLOYMENT_ACCESSOR on its
+//     deployment when the subject holds no deployment role there, and so
+//     WORKSPACE_ACCESSOR; a write that leaves the accessor out while the
+//     DAG role stays gets it back
+//     (TestDagRoleAddsDeploymentAndWorkspaceAccessorsInferred). A token's
+//     DAG or DAG_TAG role brings no DEPLOYMENT_ACCESSOR, as its deployment
+//     roles bring no WORKSPACE_ACCESSOR: Astronomer describes the implied
+//     parents for users and teams (TestTokenDagRoleBringsNoAccessorInferred).
+//   - The Astro CLI's workspace user and team commands, like its
+//     deployment ones, drop DAG roles
+//     (TestAstroWorkspaceUserUpdateDropsDagRolesInferred,
+//     TestAstroWorkspaceTeamUpdateDropsDagRolesInferred), and its
+//     organization user update, which posts the organization role alone,
+//     drops every other role
+//     (TestAstroOrganizationUserUpdateDropsOtherRolesInferred).
+//   - GET /users?dagId=D and ?dagTags=T match DAG roles only on that DAG
+//     or tag: a DAG id never matches a tag (TestUserDagFiltersInferred).
+//   - A rename without a description keeps it; a credential confined to
+//     workspaces may not rename teams (TestUpdateTokenAndTeamNames).
 //   - A credential confined to workspaces may not write users' or teams'
 //     roles (TestUsersAndTeamsAuth).
 //   - INACTIVE, PENDING and BANNED users' roles can be written like any

@@ -24,6 +24,9 @@ const (
 //	tok-org   ORGANIZATION     ORGANIZATION_MEMBER; DEPLOYMENT_ADMIN on dep-a1; WORKSPACE_AUTHOR on ws-b
 //	tok-dep   DEPLOYMENT dep-a2 DEPLOYMENT_ADMIN
 //	tok-dag   WORKSPACE ws-a   WORKSPACE_MEMBER; DAG etl on dep-a2
+//
+// Custom roles: DAG_DEPLOYER (DEPLOYMENT, ws-a only), DEPLOYMENT_VIEWER
+// (DEPLOYMENT), WORKSPACE_AUDITOR (WORKSPACE), DAG_RUNNER (DAG, ws-a only).
 func testState() *State {
 	return &State{
 		Organization: Organization{ID: org, Name: "Test Org"},
@@ -40,6 +43,8 @@ func testState() *State {
 			{ID: "role-dd", Name: "DAG_DEPLOYER", ScopeType: astroapi.ScopeDeployment, RestrictedWorkspaceIDs: []string{"ws-a"}},
 			{Name: "DEPLOYMENT_VIEWER", ScopeType: astroapi.ScopeDeployment},
 			{ID: "role-wa", Name: "WORKSPACE_AUDITOR", ScopeType: astroapi.ScopeWorkspace},
+			{ID: "role-dr", Name: "DAG_RUNNER", ScopeType: astroapi.ScopeDAG, RestrictedWorkspaceIDs: []string{"ws-a"},
+				Permissions: []string{"deployment.dags.get", "deployment.dagRuns.create"}},
 		},
 		Tokens: []Token{
 			{ID: "tok-ws-a", Name: "ci-deployer", Description: "deploys alpha", Scope: astroapi.ScopeWorkspace, Roles: []astroapi.Role{

@@ -60,9 +60,12 @@ func ParseState(name string, data []byte) (*State, error) {
 			p.errs = append(p.errs, p.at(pr.path, pr.msg))
 		}
 	} else {
-		// Report the semantic problems that structural errors do not explain.
+		// Report the semantic problems that structural errors do not
+		// explain (the structural ones only: two semantic problems of one
+		// value are both reported).
+		structural := len(p.errs)
 		for _, pr := range st.validate() {
-			if !p.explained(pr.path) {
+			if !p.explained(pr.path, structural) {
 				p.errs = append(p.errs, p.at(pr.path, pr.msg))
 			}
 		}
@@ -128,9 +131,10 @@ func (p *parser) at(path, msg string) parseError {
 	}
 }
 
-// explained reports whether a structural error lies at path or around it.
-func (p *parser) explained(path string) bool {
-	for _, e := range p.errs {
+// explained reports whether one of the first n errors, the structural
+// ones, lies at path or around it.
+func (p *parser) explained(path string, n int) bool {
+	for _, e := range p.errs[:n] {
 		if within(path, e.path) || within(e.path, path) {
 			return true
 		}
@@ -282,6 +286,17 @@ func (p *parser) boolean(dst *bool, what string) field {
 	}
 }
 
+func (p *parser) integer(dst *int, what string) field {
+	return func(v *yaml.Node, path string) {
+		n, err := strconv.Atoi(v.Value)
+		if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || err != nil {
+			p.errorf(v, path, "%s: want an integer, found %s", what, kind(v))
+			return
+		}
+		*dst = n
+	}
+}
+
 func (p *parser) time(dst *time.Time, what string) field {
 	return func(v *yaml.Node, path string) {
 		if isNull(v) {
@@ -351,6 +366,7 @@ func (p *parser) state(n *yaml.Node, st *State) {
 					"description":            p.str(&r.Description, "custom role description"),
 					"scopeType":              p.str(&r.ScopeType, "custom role scopeType"),
 					"restrictedWorkspaceIds": p.strs(&r.RestrictedWorkspaceIDs, "custom role restrictedWorkspaceIds"),
+					"permissions":            p.strs(&r.Permissions, "custom role permissions"),
 				})
 				st.Roles = append(st.Roles, r)
 			})
@@ -359,12 +375,18 @@ func (p *parser) state(n *yaml.Node, st *State) {
 			p.seq(v, path, "tokens", func(_ int, item *yaml.Node, ip string) {
 				var t Token
 				p.mapping(item, ip, "token", map[string]field{
-					"id":          p.str(&t.ID, "token id"),
-					"name":        p.str(&t.Name, "token name"),
-					"description": p.str(&t.Description, "token description"),
-					"scope":       p.str(&t.Scope, "token scope"),
-					"createdAt":   p.time(&t.CreatedAt, "token createdAt"),
-					"updatedAt":   p.time(&t.UpdatedAt, "token updatedAt"),
+					"id":                 p.str(&t.ID, "token id"),
+					"name":               p.str(&t.Name, "token name"),
+					"description":        p.str(&t.Description, "token description"),
+					"scope":              p.str(&t.Scope, "token scope"),
+					"kind":               p.str(&t.Kind, "token kind"),
+					"startAt":            p.time(&t.StartAt, "token startAt"),
+					"endAt":              p.time(&t.EndAt, "token endAt"),
+					"expiryPeriodInDays": p.integer(&t.ExpiryPeriodInDays, "token expiryPeriodInDays"),
+					"lastUsedAt":         p.time(&t.LastUsedAt, "token lastUsedAt"),
+					"lastRotatedAt":      p.time(&t.LastRotatedAt, "token lastRotatedAt"),
+					"createdAt":          p.time(&t.CreatedAt, "token createdAt"),
+					"updatedAt":          p.time(&t.UpdatedAt, "token updatedAt"),
 					"roles": func(v *yaml.Node, path string) {
 						p.seq(v, path, "token roles", func(_ int, item *yaml.Node, ip string) {
 							var r astroapi.Role

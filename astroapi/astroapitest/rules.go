@@ -53,9 +53,6 @@ func checkRoles(x *index, scope, own string, roles []astroapi.Role, fromAPI bool
 		}
 
 		// The role must fit its entity.
-		if r.EntityType == astroapi.EntityDAG || r.EntityType == astroapi.EntityDAGTag {
-			continue
-		}
 		stored, code, msg := fitRole(x, r.Role, r.EntityType, workspace, fromAPI)
 		if code != "" {
 			add(f+".role", code, "%s", msg)
@@ -129,14 +126,15 @@ func locate(x *index, r *astroapi.Role, f string, add func(field, code, format s
 }
 
 // fitRole checks that role fits an entity of entityType (ORGANIZATION,
-// WORKSPACE or DEPLOYMENT) lying in workspace ("" for the organization):
-// a built-in role of that entity type, or a custom role of that scopeType
-// not restricted to other workspaces. It returns the name to store, or a
+// WORKSPACE, DEPLOYMENT, DAG or DAG_TAG) lying in workspace ("" for the
+// organization): a built-in role of that level, or a custom role of that
+// scopeType (DAG for DAG and DAG_TAG entities) not restricted to other
+// workspaces. It returns the name to store, or a
 // field error code and message. With fromAPI, built-in role names are
 // accepted in any case and stored upper case (inferred, Terraform provider
 // issue 195); without it (a state), they must already be upper case.
 func fitRole(x *index, role, entityType, workspace string, fromAPI bool) (stored, code, msg string) {
-	// A scope and the entity type of equal spelling name the same thing.
+	level := astroapi.EntityScope(entityType)
 	if et := astroapi.BuiltinRoleScope(role); et != "" {
 		upper := strings.ToUpper(role)
 		if role != upper {
@@ -145,7 +143,7 @@ func fitRole(x *index, role, entityType, workspace string, fromAPI bool) (stored
 			}
 			role = upper
 		}
-		if et != entityType {
+		if et != level {
 			return "", "role_entity", fmt.Sprintf("role %q is %s %s role and does not fit %s %s entity", role, article(et), et, article(entityType), entityType)
 		}
 		return role, "", ""
@@ -154,7 +152,7 @@ func fitRole(x *index, role, entityType, workspace string, fromAPI bool) (stored
 	if cr == nil {
 		return "", "not_found", fmt.Sprintf("unknown role %q for %s %s entity", role, article(entityType), entityType)
 	}
-	if cr.ScopeType != entityType {
+	if cr.ScopeType != level {
 		return "", "role_entity", fmt.Sprintf("custom role %q has scopeType %s and does not fit %s %s entity", role, cr.ScopeType, article(entityType), entityType)
 	}
 	if len(cr.RestrictedWorkspaceIDs) > 0 && workspace != "" && !slices.Contains(cr.RestrictedWorkspaceIDs, workspace) {

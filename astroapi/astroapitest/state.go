@@ -50,28 +50,44 @@ type Deployment struct {
 }
 
 // CustomRole is a custom role, referenced by Name in token roles. ID is
-// derived from Name when empty. RestrictedWorkspaceIDs, when not empty, lists
-// the only workspaces in which the role may be granted.
+// derived from Name when empty. ScopeType is ORGANIZATION, WORKSPACE,
+// DEPLOYMENT or DAG: the level at which the role may be granted.
+// RestrictedWorkspaceIDs, when not empty, lists the only workspaces in
+// which the role may be granted. Permissions are what GET /roles/{id}
+// answers.
 type CustomRole struct {
 	ID                     string   `json:"id,omitempty" yaml:"id,omitempty"`
 	Name                   string   `json:"name" yaml:"name"`
 	Description            string   `json:"description,omitempty" yaml:"description,omitempty"`
 	ScopeType              string   `json:"scopeType" yaml:"scopeType"`
 	RestrictedWorkspaceIDs []string `json:"restrictedWorkspaceIds" yaml:"restrictedWorkspaceIds"`
+	Permissions            []string `json:"permissions" yaml:"permissions"`
 }
 
 // Token is an API token and its role list. Its own scope entity (the
 // organization, its workspace or its deployment) is the entity of its one
 // role of the scope's entity type. CreatedAt and UpdatedAt are optional:
 // zero means a fixed default derived from the token's position in the state.
+//
+// The lifecycle fields are served as the API names them: Kind (STANDARD,
+// the default, or DIRECT_ACCESS); StartAt (createdAt when zero); EndAt
+// (zero: the token never expires, unless ExpiryPeriodInDays gives it
+// startAt plus that many days); LastUsedAt and LastRotatedAt (zero: left
+// out of the answer, never used or never rotated).
 type Token struct {
-	ID          string          `json:"id" yaml:"id"`
-	Name        string          `json:"name" yaml:"name"`
-	Description string          `json:"description,omitempty" yaml:"description,omitempty"`
-	Scope       string          `json:"scope" yaml:"scope"`
-	Roles       []astroapi.Role `json:"roles" yaml:"roles"`
-	CreatedAt   time.Time       `json:"createdAt,omitzero" yaml:"createdAt,omitempty"`
-	UpdatedAt   time.Time       `json:"updatedAt,omitzero" yaml:"updatedAt,omitempty"`
+	ID                 string          `json:"id" yaml:"id"`
+	Name               string          `json:"name" yaml:"name"`
+	Description        string          `json:"description,omitempty" yaml:"description,omitempty"`
+	Scope              string          `json:"scope" yaml:"scope"`
+	Kind               string          `json:"kind,omitempty" yaml:"kind,omitempty"`
+	Roles              []astroapi.Role `json:"roles" yaml:"roles"`
+	StartAt            time.Time       `json:"startAt,omitzero" yaml:"startAt,omitempty"`
+	EndAt              time.Time       `json:"endAt,omitzero" yaml:"endAt,omitempty"`
+	ExpiryPeriodInDays int             `json:"expiryPeriodInDays,omitempty" yaml:"expiryPeriodInDays,omitempty"`
+	LastUsedAt         time.Time       `json:"lastUsedAt,omitzero" yaml:"lastUsedAt,omitempty"`
+	LastRotatedAt      time.Time       `json:"lastRotatedAt,omitzero" yaml:"lastRotatedAt,omitempty"`
+	CreatedAt          time.Time       `json:"createdAt,omitzero" yaml:"createdAt,omitempty"`
+	UpdatedAt          time.Time       `json:"updatedAt,omitzero" yaml:"updatedAt,omitempty"`
 }
 
 // Credential is an accepted bearer secret. TokenID, when set, names the
@@ -93,6 +109,7 @@ func (st *State) Clone() *State {
 	c.Roles = slices.Clone(st.Roles)
 	for i := range c.Roles {
 		c.Roles[i].RestrictedWorkspaceIDs = slices.Clone(c.Roles[i].RestrictedWorkspaceIDs)
+		c.Roles[i].Permissions = slices.Clone(c.Roles[i].Permissions)
 	}
 	c.Tokens = slices.Clone(st.Tokens)
 	for i := range c.Tokens {
@@ -130,6 +147,7 @@ func (st *State) normalized() *State {
 	}
 	for i := range c.Roles {
 		c.Roles[i].RestrictedWorkspaceIDs = nonNil(c.Roles[i].RestrictedWorkspaceIDs)
+		c.Roles[i].Permissions = nonNil(c.Roles[i].Permissions)
 	}
 	if c.Tokens == nil {
 		c.Tokens = []Token{}
@@ -268,13 +286,24 @@ func (st *State) validateRoles(ws map[string]bool, add addProblem) {
 			}
 			roleIDs[r.ID] = true
 		}
-		if !slices.Contains(astroapi.Scopes(), r.ScopeType) {
-			add(p+".scopeType", "custom role %q: scopeType %q is not one of %s", r.Name, r.ScopeType, strings.Join(astroapi.Scopes(), ", "))
+		if !slices.Contains(astroapi.RoleScopes(), r.ScopeType) {
+			add(p+".scopeType", "custom role %q: scopeType %q is not one of %s", r.Name, r.ScopeType, strings.Join(astroapi.RoleScopes(), ", "))
 		}
 		for j, w := range r.RestrictedWorkspaceIDs {
 			if !ws[w] {
 				add(fmt.Sprintf("%s.restrictedWorkspaceIds[%d]", p, j), "custom role %q: unknown workspace %q", r.Name, w)
 			}
+		}
+		perms := map[string]bool{}
+		for j, perm := range r.Permissions {
+			pp := fmt.Sprintf("%s.permissions[%d]", p, j)
+			switch {
+			case perm == "":
+				add(pp, "custom role %q: a permission must not be empty", r.Name)
+			case perms[perm]:
+				add(pp, "custom role %q: permission %q is listed twice", r.Name, perm)
+			}
+			perms[perm] = true
 		}
 	}
 }
@@ -301,8 +330,46 @@ func (st *State) validateTokens(idx *index, add addProblem) map[string]bool {
 			add(p+"."+fe.Field, "token %q: %s", t.ID, fe.Message)
 		}
 		checkTimes(add, p, "token", t.ID, t.CreatedAt, t.UpdatedAt)
+		checkLifecycle(add, p, &t)
 	}
 	return toks
+}
+
+// checkLifecycle checks a token's lifecycle fields: a known kind, no
+// negative expiry period, an end after the start, and no use or rotation
+// before the token was created.
+func checkLifecycle(add addProblem, p string, t *Token) {
+	if t.Kind != "" && t.Kind != astroapi.TokenStandard && t.Kind != astroapi.TokenDirectAccess {
+		add(p+".kind", "token %q: kind %q is not one of %s, %s", t.ID, t.Kind, astroapi.TokenStandard, astroapi.TokenDirectAccess)
+	}
+	if t.ExpiryPeriodInDays < 0 {
+		add(p+".expiryPeriodInDays", "token %q: expiryPeriodInDays must not be negative", t.ID)
+	}
+	start := firstSet(t.StartAt, t.CreatedAt)
+	if !t.EndAt.IsZero() && !start.IsZero() && !t.EndAt.After(start) {
+		add(p+".endAt", "token %q: endAt must be after startAt (or createdAt)", t.ID)
+	}
+	if t.CreatedAt.IsZero() {
+		return
+	}
+	for _, f := range []struct {
+		name string
+		at   time.Time
+	}{{"lastUsedAt", t.LastUsedAt}, {"lastRotatedAt", t.LastRotatedAt}} {
+		if !f.at.IsZero() && f.at.Before(t.CreatedAt) {
+			add(p+"."+f.name, "token %q: %s is before createdAt", t.ID, f.name)
+		}
+	}
+}
+
+// firstSet returns the first of ts that is not zero, or zero.
+func firstSet(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 // validateCredentials checks the credentials against the workspace and

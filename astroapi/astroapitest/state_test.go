@@ -20,6 +20,7 @@ deployments:
   - {id: dep-a1, name: prod, workspaceId: ws-a}
 roles:
   - {name: DAG_DEPLOYER, scopeType: DEPLOYMENT, restrictedWorkspaceIds: [ws-a]}
+  - {name: DAG_RUNNER, scopeType: DAG, permissions: [deployment.dags.get, deployment.dagRuns.create]}
 tokens:
   - id: tok-1
     name: ci-deployer
@@ -28,7 +29,7 @@ tokens:
     roles:
       - {entityType: WORKSPACE, entityId: ws-a, role: WORKSPACE_MEMBER}
       - {entityType: DEPLOYMENT, entityId: dep-a1, role: DAG_DEPLOYER}
-      - {entityType: DAG, entityId: etl, role: anything, deploymentId: dep-a1}
+      - {entityType: DAG, entityId: etl, role: DAG_RUNNER, deploymentId: dep-a1}
 credentials:
   - {secret: s3cret, tokenId: tok-1, workspaceIds: [ws-a], readOnly: true}
 `
@@ -42,12 +43,15 @@ func TestParseStateValid(t *testing.T) {
 		Organization: Organization{ID: org, Name: "Test Org"},
 		Workspaces:   []Workspace{{ID: "ws-a", Name: "alpha", Description: "first"}},
 		Deployments:  []Deployment{{ID: "dep-a1", Name: "prod", WorkspaceID: "ws-a"}},
-		Roles:        []CustomRole{{Name: "DAG_DEPLOYER", ScopeType: "DEPLOYMENT", RestrictedWorkspaceIDs: []string{"ws-a"}}},
+		Roles: []CustomRole{
+			{Name: "DAG_DEPLOYER", ScopeType: "DEPLOYMENT", RestrictedWorkspaceIDs: []string{"ws-a"}, Permissions: []string{}},
+			{Name: "DAG_RUNNER", ScopeType: "DAG", RestrictedWorkspaceIDs: []string{}, Permissions: []string{"deployment.dags.get", "deployment.dagRuns.create"}},
+		},
 		Tokens: []Token{{
 			ID: "tok-1", Name: "ci-deployer", Scope: "WORKSPACE",
 			CreatedAt: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC),
 			Roles: []astroapi.Role{
-				wsRole("ws-a", "WORKSPACE_MEMBER"), depRole("dep-a1", "DAG_DEPLOYER"), dagRole("etl", "anything", "dep-a1"),
+				wsRole("ws-a", "WORKSPACE_MEMBER"), depRole("dep-a1", "DAG_DEPLOYER"), dagRole("etl", "DAG_RUNNER", "dep-a1"),
 			},
 		}},
 		Users:       []User{},
@@ -135,7 +139,7 @@ credentials:
 				`s.yaml:7:35: deployment "d": unknown workspace "nowhere"`,
 				`s.yaml:9:66: custom role "R": unknown workspace "gone"`,
 				`s.yaml:10:12: duplicate custom role name "R"`,
-				`s.yaml:10:26: custom role "R": scopeType "CLUSTER" is not one of ORGANIZATION, WORKSPACE, DEPLOYMENT`,
+				`s.yaml:10:26: custom role "R": scopeType "CLUSTER" is not one of ORGANIZATION, WORKSPACE, DEPLOYMENT, DAG`,
 				`s.yaml:11:12: custom role "workspace_owner": the name of a built-in role`,
 				`s.yaml:14:10: duplicate token id "t"`,
 				`s.yaml:16:26: credential: unknown token "nobody"`,

@@ -124,8 +124,8 @@ func checkRoleSet(x *index, kind string, r *RoleSet, fromAPI bool) []astroapi.Fi
 	c := &roleSetCheck{x: x, kind: kind, fromAPI: fromAPI}
 	c.organizationRole(r)
 	workspaces := c.workspaceRoles(r.WorkspaceRoles)
-	c.deploymentRoles(r.DeploymentRoles, workspaces)
-	c.dagRoles(r.DagRoles)
+	deployments := c.deploymentRoles(r.DeploymentRoles, workspaces)
+	c.dagRoles(r.DagRoles, deployments)
 	return c.errs
 }
 
@@ -156,7 +156,7 @@ func (c *roleSetCheck) fit(field, role, entityType, workspace string) string {
 }
 
 // organizationRole checks the organization role, required of a team and
-// of a user with workspace or deployment roles.
+// of a user with workspace, deployment or DAG roles.
 func (c *roleSetCheck) organizationRole(r *RoleSet) {
 	switch {
 	case r.OrganizationRole != "":
@@ -169,6 +169,8 @@ func (c *roleSetCheck) organizationRole(r *RoleSet) {
 		c.add("organizationRole", "required", "deploymentRoles requires also specifying an organizationRole")
 	case len(r.WorkspaceRoles) > 0:
 		c.add("organizationRole", "required", "workspaceRoles requires also specifying an organizationRole")
+	case len(r.DagRoles) > 0:
+		c.add("organizationRole", "required", "dagRoles requires also specifying an organizationRole")
 	}
 }
 
@@ -198,9 +200,10 @@ func (c *roleSetCheck) workspaceRoles(roles []astroapi.WorkspaceRole) map[string
 	return workspaces
 }
 
-// deploymentRoles checks the deployment roles; workspaces are those where
-// the subject holds a workspace role.
-func (c *roleSetCheck) deploymentRoles(roles []astroapi.DeploymentRole, workspaces map[string]int) {
+// deploymentRoles checks the deployment roles, and returns the index of
+// the entry of each deployment; workspaces are those where the subject
+// holds a workspace role.
+func (c *roleSetCheck) deploymentRoles(roles []astroapi.DeploymentRole, workspaces map[string]int) map[string]int {
 	deployments := map[string]int{}
 	for i := range roles {
 		d := &roles[i]
@@ -226,10 +229,12 @@ func (c *roleSetCheck) deploymentRoles(roles []astroapi.DeploymentRole, workspac
 				d.DeploymentID, dep.WorkspaceID, c.kind, dep.WorkspaceID, astroapi.RoleWorkspaceAccessor)
 		}
 	}
+	return deployments
 }
 
-// dagRoles checks the DAG roles.
-func (c *roleSetCheck) dagRoles(roles []astroapi.DagRole) {
+// dagRoles checks the DAG roles; deployments are those where the subject
+// holds a deployment role.
+func (c *roleSetCheck) dagRoles(roles []astroapi.DagRole, deployments map[string]int) {
 	dags := map[astroapi.DagRole]int{}
 	for i := range roles {
 		g := &roles[i]
@@ -243,16 +248,14 @@ func (c *roleSetCheck) dagRoles(roles []astroapi.DagRole) {
 			continue
 		}
 		dags[key] = i
-		upper := strings.ToUpper(g.Role)
-		switch {
-		case g.Role == "":
-			c.add(f+".role", "required", "role is required")
-		case !astroapi.IsDAGRole(g.Role): // custom DAG roles are not emulated
-			c.add(f+".role", "not_found", "unknown DAG role %q: want one of %s", g.Role, strings.Join(astroapi.DAGRoles(), ", "))
-		case g.Role != upper && !c.fromAPI:
-			c.add(f+".role", "upper_case", "built-in role %q must be written %q, as the API stores it", g.Role, upper)
-		default:
-			g.Role = upper
+		dep := c.x.deployments[g.DeploymentID]
+		if stored := c.fit(f+".role", g.Role, astroapi.EntityDAG, dep.WorkspaceID); stored != "" {
+			g.Role = stored
+		}
+		if _, ok := deployments[g.DeploymentID]; !ok && !c.fromAPI {
+			deployments[g.DeploymentID] = -1 // say it once per deployment
+			c.add(f, "deployment_role", "the %s holds a DAG role on deployment %q but no deployment role there: Astro adds {deploymentId: %s, role: %s} on its own, so the state must list it",
+				c.kind, g.DeploymentID, g.DeploymentID, astroapi.RoleDeploymentAccessor)
 		}
 	}
 }
@@ -275,10 +278,22 @@ func (c *roleSetCheck) dagTarget(f string, g *astroapi.DagRole) bool {
 	return false
 }
 
-// addWorkspaceAccessors gives the subject WORKSPACE_ACCESSOR on every
-// workspace where it holds a deployment role but no workspace role, as
-// Astro does. It never removes one.
-func addWorkspaceAccessors(x *index, r *RoleSet) {
+// addAccessors gives the subject DEPLOYMENT_ACCESSOR on every deployment
+// where it holds a DAG role but no deployment role (inferred), then
+// WORKSPACE_ACCESSOR on every workspace where it holds a deployment role
+// but no workspace role (Astronomer's docs): the parents a DAG role needs,
+// as Astro adds them. It never removes one.
+func addAccessors(x *index, r *RoleSet) {
+	deps := map[string]bool{}
+	for _, d := range r.DeploymentRoles {
+		deps[d.DeploymentID] = true
+	}
+	for _, g := range r.DagRoles {
+		if !deps[g.DeploymentID] {
+			deps[g.DeploymentID] = true
+			r.DeploymentRoles = append(r.DeploymentRoles, astroapi.DeploymentRole{DeploymentID: g.DeploymentID, Role: astroapi.RoleDeploymentAccessor})
+		}
+	}
 	has := map[string]bool{}
 	for _, w := range r.WorkspaceRoles {
 		has[w.WorkspaceID] = true

@@ -1,10 +1,8 @@
 package astroapitest
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,7 +21,7 @@ var (
 	routeTeams = &route{"/organizations/{organizationId}/teams",
 		map[string]handler{http.MethodGet: (*call).listTeams}}
 	routeTeam = &route{"/organizations/{organizationId}/teams/{teamId}",
-		map[string]handler{http.MethodGet: func(c *call, id string) { c.getSubject(kindTeam, id) }}}
+		map[string]handler{http.MethodGet: func(c *call, id string) { c.getSubject(kindTeam, id) }, http.MethodPost: (*call).updateTeam}}
 	routeTeamRoles = &route{"/organizations/{organizationId}/teams/{teamId}/roles",
 		map[string]handler{http.MethodPost: func(c *call, id string) { c.setSubjectRoles(kindTeam, id) }}}
 	routeTeamMembers = &route{"/organizations/{organizationId}/teams/{teamId}/members",
@@ -245,9 +243,23 @@ func (c *call) mayListHolders(ws, dep, what string) bool {
 	return ok
 }
 
+// holdsDAG reports whether r holds a DAG role on DAG dagID (when not "")
+// or on one of tags (when not empty), on deployment dep when not "".
+func (r *RoleSet) holdsDAG(dep, dagID string, tags []string) bool {
+	if dagID == "" && len(tags) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(r.DagRoles, func(g astroapi.DagRole) bool {
+		return (dep == "" || g.DeploymentID == dep) &&
+			(dagID == "" || g.DagID == dagID) &&
+			(len(tags) == 0 || g.DagTag != "" && slices.Contains(tags, g.DagTag))
+	})
+}
+
 func (c *call) listUsers(string) {
-	q := c.query("workspaceId", "deploymentId", "offset", "limit", "sorts")
+	q := c.query("workspaceId", "deploymentId", "dagId", "dagTags", "offset", "limit", "sorts")
 	ws, dep := q.one("workspaceId"), q.one("deploymentId")
+	dagID, tags := q.one("dagId"), q.list("dagTags")
 	offset, limit := q.page()
 	keys := q.sorts("username", "fullName", "createdAt", "updatedAt")
 	if q.rejected(c) || !c.mayListHolders(ws, dep, "users") {
@@ -258,7 +270,7 @@ func (c *call) listUsers(string) {
 	var items []listed[astroapi.User]
 	for i := range s.st.Users {
 		u := &s.st.Users[i]
-		if !u.holds(ws, dep) {
+		if !u.holds(ws, dep) || !u.holdsDAG(dep, dagID, tags) {
 			continue
 		}
 		v := s.apiUser(u, i)
@@ -412,7 +424,7 @@ func (e *roleSetError) Error() string {
 var errNoSubject = errors.New("not found")
 
 // setRoleSet validates rs as the whole new role set of a user or team,
-// adds WORKSPACE_ACCESSOR where Astro would, stores it and returns the
+// adds DEPLOYMENT_ACCESSOR and WORKSPACE_ACCESSOR where Astro would, stores it and returns the
 // answer of the POST. by, when not nil, becomes updatedBy. s.mu must be held.
 func (s *Server) setRoleSet(kind, id string, rs RoleSet, by *astroapi.Subject) (astroapi.SubjectRoles, error) {
 	sub := s.subject(kind, id)
@@ -423,19 +435,11 @@ func (s *Server) setRoleSet(kind, id string, rs RoleSet, by *astroapi.Subject) (
 	if fe := checkRoleSet(s.idx, kind, &rs, true); len(fe) > 0 {
 		return astroapi.SubjectRoles{}, &roleSetError{fe}
 	}
-	addWorkspaceAccessors(s.idx, &rs)
+	addAccessors(s.idx, &rs)
 	*sub.roles = rs.normalized()
-	prev := orCreated(*sub.updatedAt, sub.createdAt)
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	if !now.After(prev) {
-		now = prev.Add(time.Millisecond)
-	}
-	*sub.updatedAt = now
+	*sub.updatedAt = bump(orCreated(*sub.updatedAt, sub.createdAt))
 	if by != nil {
-		if s.subjectUpdatedBy == nil {
-			s.subjectUpdatedBy = map[string]*astroapi.Subject{}
-		}
-		s.subjectUpdatedBy[kind+"/"+id] = by
+		s.setSubjectUpdatedBy(kind, id, by)
 		if kind == kindUser {
 			s.stats.UserRoleWrites[id]++
 		} else {
@@ -451,36 +455,21 @@ func (s *Server) setRoleSet(kind, id string, rs RoleSet, by *astroapi.Subject) (
 	}, nil
 }
 
+// setSubjectUpdatedBy records who last wrote a user or team. s.mu must be
+// held.
+func (s *Server) setSubjectUpdatedBy(kind, id string, by *astroapi.Subject) {
+	if s.subjectUpdatedBy == nil {
+		s.subjectUpdatedBy = map[string]*astroapi.Subject{}
+	}
+	s.subjectUpdatedBy[kind+"/"+id] = by
+}
+
 // decodeRoleSet reads the body of POST /users/{id}/roles or
 // /teams/{id}/roles strictly: one JSON object with organizationRole,
 // workspaceRoles, deploymentRoles and dagRoles, each optional; a list
 // left out (or null) is empty.
 func decodeRoleSet(c *call) (RoleSet, []astroapi.FieldError) {
-	bad := func(field, code, format string, args ...any) (RoleSet, []astroapi.FieldError) {
-		return RoleSet{}, []astroapi.FieldError{{Field: field, Code: code, Message: fmt.Sprintf(format, args...)}}
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.w, c.r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	var in *RoleSet
-	if err := dec.Decode(&in); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.Is(err, io.EOF):
-			return bad("body", "required", "the request body is empty: want {\"organizationRole\": ..., \"workspaceRoles\": [...], \"deploymentRoles\": [...], \"dagRoles\": [...]}")
-		case errors.As(err, &te) && te.Field != "":
-			return bad(te.Field, "type", "%s must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
-		case errors.As(err, &te):
-			return bad("body", "type", "the request body must be a JSON object, not %s", te.Value)
-		}
-		return bad("body", "invalid_json", "the request body is not valid JSON: %v", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return bad("body", "invalid_json", "the request body has data after the JSON object")
-	}
-	if in == nil {
-		return bad("body", "type", "the request body must be a JSON object, not null")
-	}
-	return *in, nil
+	return decodeObject[RoleSet](c, `{"organizationRole": ..., "workspaceRoles": [...], "deploymentRoles": [...], "dagRoles": [...]}`)
 }
 
 // SetUserRoles replaces a user's roles as POST /users/{id}/roles would,

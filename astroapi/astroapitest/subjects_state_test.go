@@ -30,6 +30,8 @@ teams:
     name: data-engineering
     isIdpManaged: true
     organizationRole: ORGANIZATION_MEMBER
+    workspaceRoles: [{workspaceId: w, role: WORKSPACE_ACCESSOR}]
+    deploymentRoles: [{deploymentId: d, role: DEPLOYMENT_ACCESSOR}]
     dagRoles: [{deploymentId: d, dagTag: finance, role: DAG_VIEWER}]
     memberIds: [u1, u2]
 `
@@ -53,8 +55,9 @@ func TestParseStateUsersAndTeams(t *testing.T) {
 	wantTeams := []Team{
 		{ID: "t1", Name: "data-engineering", IsIdpManaged: true, RoleSet: RoleSet{
 			OrganizationRole: "ORGANIZATION_MEMBER",
-			WorkspaceRoles:   []astroapi.WorkspaceRole{}, DeploymentRoles: []astroapi.DeploymentRole{},
-			DagRoles: []astroapi.DagRole{{DeploymentID: "d", DagTag: "finance", Role: "DAG_VIEWER"}},
+			WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "w", Role: "WORKSPACE_ACCESSOR"}},
+			DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "d", Role: "DEPLOYMENT_ACCESSOR"}},
+			DagRoles:         []astroapi.DagRole{{DeploymentID: "d", DagTag: "finance", Role: "DAG_VIEWER"}},
 		}, MemberIDs: []string{"u1", "u2"}},
 	}
 	if diff := cmp.Diff(wantUsers, got.Users); diff != "" {
@@ -66,6 +69,13 @@ func TestParseStateUsersAndTeams(t *testing.T) {
 
 	// The admin endpoint answers the same state, which parses back equal.
 	_, base := NewTestServer(t, got, Options{RateLimits: NoRateLimit})
+	wantRoundTrip(t, base, got)
+}
+
+// wantRoundTrip checks that GET /_emulator/state of the emulator at base
+// answers a state that parses back equal to want, and returns its JSON.
+func wantRoundTrip(t *testing.T, base string, want *State) []byte {
+	t.Helper()
 	resp, raw := fetch(t, http.MethodGet, strings.TrimSuffix(base, "/v1")+"/_emulator/state", "", "")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /_emulator/state: %d %s", resp.StatusCode, raw)
@@ -74,9 +84,10 @@ func TestParseStateUsersAndTeams(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, raw)
 	}
-	if diff := cmp.Diff(got, back); diff != "" {
+	if diff := cmp.Diff(want, back); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
+	return raw
 }
 
 // TestParseStateUsersAndTeamsErrors: users and teams are checked as

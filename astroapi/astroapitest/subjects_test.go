@@ -12,11 +12,11 @@ import (
 
 // subjectState is testState with users and teams:
 //
-//	usr-ann  ann@example.com  ACTIVE    ORGANIZATION_MEMBER; WORKSPACE_MEMBER on ws-a; DEPLOYMENT_ADMIN on dep-a1; DAG etl on dep-a2
+//	usr-ann  ann@example.com  ACTIVE    ORGANIZATION_MEMBER; WORKSPACE_MEMBER on ws-a; DEPLOYMENT_ADMIN on dep-a1; DAG etl on dep-a2 (and DEPLOYMENT_ACCESSOR there)
 //	usr-bob  bob@example.com  ACTIVE    ORGANIZATION_MEMBER; WORKSPACE_ACCESSOR on ws-b; DEPLOYMENT_VIEWER on dep-b1
 //	usr-cat  cat@example.com  INACTIVE  ORGANIZATION_MEMBER
 //	usr-dan  dan@example.com  PENDING   no role
-//	team-de   data-engineering  ORGANIZATION_MEMBER; WORKSPACE_ACCESSOR on ws-a; DAG_DEPLOYER on dep-a2; tag finance on dep-a1; ann, bob
+//	team-de   data-engineering  ORGANIZATION_MEMBER; WORKSPACE_ACCESSOR on ws-a; DAG_DEPLOYER on dep-a2; tag finance on dep-a1 (and DEPLOYMENT_ACCESSOR there); ann, bob
 //	team-idp  idp-admins (IdP)  ORGANIZATION_OWNER; cat
 //	team-de2  data-engineering  ORGANIZATION_MEMBER; WORKSPACE_MEMBER on ws-b; no member
 func subjectState() *State {
@@ -25,7 +25,7 @@ func subjectState() *State {
 		{ID: "usr-ann", Username: "ann@example.com", FullName: "Ann Alpha", Status: astroapi.UserActive, RoleSet: RoleSet{
 			OrganizationRole: "ORGANIZATION_MEMBER",
 			WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: "WORKSPACE_MEMBER"}},
-			DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-a1", Role: astroapi.RoleDeploymentAdmin}},
+			DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-a1", Role: astroapi.RoleDeploymentAdmin}, {DeploymentID: "dep-a2", Role: astroapi.RoleDeploymentAccessor}},
 			DagRoles:         []astroapi.DagRole{{DeploymentID: "dep-a2", DagID: "etl", Role: "DAG_VIEWER"}},
 		}},
 		{ID: "usr-bob", Username: "bob@example.com", FullName: "Bob Beta", Status: astroapi.UserActive, RoleSet: RoleSet{
@@ -40,7 +40,7 @@ func subjectState() *State {
 		{ID: "team-de", Name: "data-engineering", Description: "ETL", RoleSet: RoleSet{
 			OrganizationRole: "ORGANIZATION_MEMBER",
 			WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: astroapi.RoleWorkspaceAccessor}},
-			DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-a2", Role: "DAG_DEPLOYER"}},
+			DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-a2", Role: "DAG_DEPLOYER"}, {DeploymentID: "dep-a1", Role: astroapi.RoleDeploymentAccessor}},
 			DagRoles:         []astroapi.DagRole{{DeploymentID: "dep-a1", DagTag: "finance", Role: "DAG_AUTHOR"}},
 		}, MemberIDs: []string{"usr-ann", "usr-bob"}},
 		{ID: "team-idp", Name: "idp-admins", IsIdpManaged: true, RoleSet: RoleSet{OrganizationRole: "ORGANIZATION_OWNER"}, MemberIDs: []string{"usr-cat"}},
@@ -106,6 +106,12 @@ func TestUserFiltersHoldersInferred(t *testing.T) {
 		{"?deploymentId=dep-b1", []string{"usr-bob"}, 1, 20},
 		{"?workspaceId=ws-b", []string{"usr-bob"}, 1, 20},
 		{"?workspaceId=ws-a&deploymentId=dep-b1", []string{}, 0, 20},
+		{"?dagId=etl", []string{"usr-ann"}, 1, 20},
+		{"?dagId=etl&deploymentId=dep-a2", []string{"usr-ann"}, 1, 20},
+		{"?dagId=etl&deploymentId=dep-a1", []string{}, 0, 20}, // etl is a DAG of dep-a2
+		{"?dagId=finance", []string{}, 0, 20},                 // a tag is not a DAG id
+		{"?dagTags=finance", []string{}, 0, 20},               // team-de's tag: roles through a team do not count
+		{"?dagTags=nope&dagTags=etl", []string{}, 0, 20},      // a DAG id is not a tag
 		{"?deploymentId=dep-nope", []string{}, 0, 20},
 		{"?offset=1&limit=2", []string{"usr-bob", "usr-cat"}, 4, 2},
 		{"?sorts=username:desc&limit=100", []string{"usr-dan", "usr-cat", "usr-bob", "usr-ann"}, 4, 100},
@@ -160,7 +166,10 @@ func TestUsersAndTeamsListsValidateQueryLikeTokens(t *testing.T) {
 		{o + "/users?limit=0", []string{"limit min"}},
 		{o + "/users?limit=1001", []string{"limit max"}},
 		{o + "/users?offset=-1", []string{"offset min"}},
-		{o + "/users?dagId=etl", []string{"dagId unknown"}},
+		{o + "/users?dagTag=etl", []string{"dagTag unknown"}},
+		{o + "/users?dagId=a&dagId=b", []string{"dagId single"}},
+		{o + "/users?dagTags=", []string{"dagTags required"}},
+		{o + "/teams?dagId=etl", []string{"dagId unknown"}},
 		{o + "/users?deploymentId=a&deploymentId=b", []string{"deploymentId single"}},
 		{o + "/users?sorts=name:asc", []string{"sorts oneof"}},
 		{o + "/teams?limit=x", []string{"limit integer"}},
@@ -210,8 +219,8 @@ func TestUserAndTeamJSONShape(t *testing.T) {
 		t.Errorf("team %+v: want IdP-managed, ORGANIZATION_OWNER, organizationId, rolesCount 1, createdBy", team)
 	}
 	de := get[astroapi.Team](t, o+"/teams/team-de")
-	if de.RolesCount != 4 || len(de.DagRoles) != 1 || de.DagRoles[0].DagTag != "finance" {
-		t.Errorf("team-de %+v: want rolesCount 4 and its dagTag role", de)
+	if de.RolesCount != 5 || len(de.DagRoles) != 1 || de.DagRoles[0].DagTag != "finance" {
+		t.Errorf("team-de %+v: want rolesCount 5 and its dagTag role", de)
 	}
 
 	for _, path := range []string{"/users/usr-nope", "/teams/team-nope", "/teams/team-nope/members", "/users/usr-nope/roles", "/teams/team-nope/roles"} {
@@ -285,16 +294,23 @@ func TestPostSubjectRolesReplacesWholeSetOmittedDagRolesMeanNoneInferred(t *test
 		t.Errorf("updatedAt %v -> %v: want later, createdAt kept", before.UpdatedAt, after.UpdatedAt)
 	}
 
-	// A team: everything replaced, dagRoles sent are kept.
+	// A team: everything replaced, dagRoles sent are kept, with the
+	// accessors they need.
 	tbody := `{"organizationRole":"ORGANIZATION_MEMBER","workspaceRoles":[],"deploymentRoles":[],"dagRoles":[{"deploymentId":"dep-b1","dagTag":"ops","role":"dag_viewer"}]}`
 	resp, raw = fetch(t, http.MethodPost, o+"/teams/team-de/roles", bearer, tbody)
 	if resp.StatusCode != 200 {
 		t.Fatalf("POST team: %d %s", resp.StatusCode, raw)
 	}
 	team := get[astroapi.Team](t, o+"/teams/team-de")
-	wantDag := []astroapi.DagRole{{DeploymentID: "dep-b1", DagTag: "ops", Role: "DAG_VIEWER"}}
-	if len(team.WorkspaceRoles)+len(team.DeploymentRoles) != 0 || !cmp.Equal(wantDag, team.DagRoles) {
-		t.Errorf("team after POST %+v: want only %v", team, wantDag)
+	wantTeam := astroapi.SubjectRoles{
+		OrganizationRole: "ORGANIZATION_MEMBER",
+		WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-b", Role: astroapi.RoleWorkspaceAccessor}},
+		DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-b1", Role: astroapi.RoleDeploymentAccessor}},
+		DagRoles:         []astroapi.DagRole{{DeploymentID: "dep-b1", DagTag: "ops", Role: "DAG_VIEWER"}},
+	}
+	gotTeam := astroapi.SubjectRoles{OrganizationRole: team.OrganizationRole, WorkspaceRoles: team.WorkspaceRoles, DeploymentRoles: team.DeploymentRoles, DagRoles: team.DagRoles}
+	if diff := cmp.Diff(wantTeam, gotTeam); diff != "" {
+		t.Errorf("team after POST (-want +got):\n%s", diff)
 	}
 	if team.UpdatedBy == nil || team.UpdatedBy.SubjectType != "SERVICEKEY" {
 		t.Errorf("updatedBy %+v, want the API token that wrote", team.UpdatedBy)
@@ -350,10 +366,10 @@ func TestDeploymentRoleAddsWorkspaceAccessorRemovalKeepsItInferred(t *testing.T)
 			wantWS: []astroapi.WorkspaceRole{{WorkspaceID: "ws-b", Role: "WORKSPACE_ACCESSOR"}},
 		},
 		{
-			name:   "a DAG role adds no accessor",
+			name:   "a DAG role adds the workspace accessor through its deployment accessor (inferred)",
 			path:   "/users/usr-cat/roles",
 			body:   `{"organizationRole":"ORGANIZATION_MEMBER","dagRoles":[{"deploymentId":"dep-b1","dagId":"x","role":"DAG_AUTHOR"}]}`,
-			wantWS: []astroapi.WorkspaceRole{},
+			wantWS: []astroapi.WorkspaceRole{{WorkspaceID: "ws-b", Role: "WORKSPACE_ACCESSOR"}},
 		},
 	}
 	for _, tt := range tests {
@@ -421,7 +437,15 @@ func TestPostSubjectRoles400(t *testing.T) {
 		{"DAG role with neither", "/users/usr-ann/roles", `{"organizationRole":"ORGANIZATION_MEMBER","dagRoles":[{"deploymentId":"dep-a1","role":"DAG_VIEWER"}]}`, []string{"dagRoles[0] one_of"}},
 		{"DAG role without deployment", "/teams/team-de/roles", `{"organizationRole":"ORGANIZATION_MEMBER","dagRoles":[{"dagId":"a","role":"DAG_VIEWER"}]}`, []string{"dagRoles[0].deploymentId required"}},
 		{"DAG role on an unknown deployment", "/teams/team-de/roles", `{"organizationRole":"ORGANIZATION_MEMBER","dagRoles":[{"deploymentId":"dep-x","dagId":"a","role":"DAG_VIEWER"}]}`, []string{"dagRoles[0].deploymentId not_found"}},
-		{"unknown DAG role", "/users/usr-ann/roles", `{"organizationRole":"ORGANIZATION_MEMBER","dagRoles":[{"deploymentId":"dep-a1","dagId":"a","role":"DEPLOYMENT_ADMIN"}]}`, []string{"dagRoles[0].role not_found"}},
+		{"deployment role as a DAG role", "/users/usr-ann/roles", `{"organizationRole":"ORGANIZATION_MEMBER","dagRoles":[{"deploymentId":"dep-a1","dagId":"a","role":"DEPLOYMENT_ADMIN"}]}`, []string{"dagRoles[0].role role_entity"}},
+		{"unknown DAG role", "/users/usr-ann/roles", `{"organizationRole":"ORGANIZATION_MEMBER","dagRoles":[{"deploymentId":"dep-a1","dagId":"a","role":"DAG_RUNNR"}]}`, []string{"dagRoles[0].role not_found"}},
+		{"custom DEPLOYMENT role as a DAG role", "/users/usr-ann/roles", `{"organizationRole":"ORGANIZATION_MEMBER","dagRoles":[{"deploymentId":"dep-a1","dagTag":"t","role":"DEPLOYMENT_VIEWER"}]}`, []string{"dagRoles[0].role role_entity"}},
+		{"custom DAG role as a deployment role", "/teams/team-de/roles", `{"organizationRole":"ORGANIZATION_MEMBER","deploymentRoles":[{"deploymentId":"dep-a1","role":"DAG_RUNNER"}]}`, []string{"deploymentRoles[0].role role_entity"}},
+		{"DAG role as a deployment role", "/teams/team-de/roles", `{"organizationRole":"ORGANIZATION_MEMBER","deploymentRoles":[{"deploymentId":"dep-a1","role":"DAG_VIEWER"}]}`, []string{"deploymentRoles[0].role role_entity"}},
+		{"DAG role as an organization role", "/teams/team-de/roles", `{"organizationRole":"DAG_AUTHOR"}`, []string{"organizationRole role_entity"}},
+		{"DEPLOYMENT_ACCESSOR as a workspace role", "/users/usr-ann/roles", `{"organizationRole":"ORGANIZATION_MEMBER","workspaceRoles":[{"workspaceId":"ws-a","role":"DEPLOYMENT_ACCESSOR"}]}`, []string{"workspaceRoles[0].role role_entity"}},
+		{"custom DAG role restricted to another workspace", "/users/usr-ann/roles", `{"organizationRole":"ORGANIZATION_MEMBER","dagRoles":[{"deploymentId":"dep-b1","dagId":"a","role":"DAG_RUNNER"}]}`, []string{"dagRoles[0].role restricted"}},
+		{"user DAG roles without organization role", "/users/usr-dan/roles", `{"dagRoles":[{"deploymentId":"dep-a1","dagId":"a","role":"DAG_VIEWER"}]}`, []string{"organizationRole required"}},
 		{"duplicate DAG", "/users/usr-ann/roles", `{"organizationRole":"ORGANIZATION_MEMBER","dagRoles":[{"deploymentId":"dep-a1","dagId":"a","role":"DAG_VIEWER"},{"deploymentId":"dep-a1","dagId":"a","role":"DAG_AUTHOR"}]}`, []string{"dagRoles[1] duplicate"}},
 		{"every error at once", "/teams/team-de/roles", `{"workspaceRoles":[{"workspaceId":"ws-x","role":"WORKSPACE_MEMBER"}],"deploymentRoles":[{"deploymentId":"dep-a1"}]}`,
 			[]string{"organizationRole required", "workspaceRoles[0].workspaceId not_found", "deploymentRoles[0].role required"}},

@@ -73,8 +73,8 @@ teams:
     deploymentRoles:
       - {deploymentId: dep-a1, role: DAG_DEPLOYER}
       - {deploymentId: dep-b1, role: DEPLOYMENT_ADMIN}
-    dagRoles:
-      - {deploymentId: dep-a1, dagTag: finance, role: DAG_VIEWER}
+    dagRoles: # on a deployment whose role it keeps: pruning that role would bring DEPLOYMENT_ACCESSOR back
+      - {deploymentId: dep-b1, dagTag: finance, role: DAG_VIEWER}
     memberIds: [usr-alice]
   - id: team-ml
     name: ml-research
