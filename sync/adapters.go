@@ -170,6 +170,11 @@ func TokenSubject(t astroapi.Token) Subject {
 		Fingerprint: Fingerprint(t.Roles),
 		rest:        t.Roles,
 	}
+	for _, r := range t.Roles {
+		if r.EntityType == astroapi.EntityDAG || r.EntityType == astroapi.EntityDAGTag {
+			s.DagDeployments = appendNew(s.DagDeployments, r.DeploymentID)
+		}
+	}
 	if kind == KindWorkspaceToken {
 		s.Workspace = tokenWorkspace(t.Roles)
 	}
@@ -296,8 +301,20 @@ func (r roleSet) fingerprint() string {
 }
 
 func (r roleSet) subject(ref SubjectRef) Subject {
-	return Subject{SubjectRef: ref, Deployments: slices.Clone(r.DeploymentRoles), Fingerprint: r.fingerprint(),
+	s := Subject{SubjectRef: ref, Deployments: slices.Clone(r.DeploymentRoles), Fingerprint: r.fingerprint(),
 		NoOrganizationRole: r.OrganizationRole == "", rest: r}
+	for _, d := range r.DagRoles {
+		s.DagDeployments = appendNew(s.DagDeployments, d.DeploymentID)
+	}
+	return s
+}
+
+// appendNew appends s to list unless list holds it.
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 // with is r with its deployment roles replaced by deployments; every other

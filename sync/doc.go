@@ -93,6 +93,7 @@
 //	listedWithRole   listed with role R                     O == R    -
 //	listedAbsent     listed with state: absent              O         Remove     state: absent
 //	listedAbsent     listed with state: absent              -         -
+//	impliedAccessor  not listed, DAG roles on the deployment  DEPLOYMENT_ACCESSOR  Unmanaged  implied by its DAG roles
 //	notListed        not listed, prune on, kind listed      O         Remove     not in spec (prune)
 //	notListed        not listed, prune on, kind not listed  O         Unmanaged  not in spec; the deployment does not list its kind
 //	notListed        not listed, prune off                  O         Unmanaged  not in spec; prune is off

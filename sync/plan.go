@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/spec"
 )
 
@@ -15,6 +16,7 @@ const (
 	ReasonAbsent          = "state: absent"
 	ReasonPrune           = "not in spec (prune)"
 	ReasonNotInSpec       = "not in spec; prune is off"
+	ReasonImpliedAccessor = "implied by its DAG roles on this deployment (Astro adds DEPLOYMENT_ACCESSOR for them)"
 	ReasonNotListedKind   = "not in spec; the deployment does not list its kind"
 	ReasonDeploymentToken = "deployment API token: not managed"
 	reasonUnknownKind     = "not managed"
@@ -216,6 +218,7 @@ type situation struct {
 	ignoredBy  string        // the ignore glob the subject matches, if any
 	listsKind  bool          // the deployment's entry lists the subject's kind
 	prune      bool          // prune is on for the deployment
+	dagRoles   bool          // the subject holds DAG roles on the deployment
 }
 
 func (in *index) situation(k Key, opts Options) situation {
@@ -232,6 +235,9 @@ func (in *index) situation(k Key, opts Options) situation {
 	s.ignoredBy, _ = matchGlob(in.ignore[s.subject.Kind], s.subject)
 	s.listsKind = slices.Contains(md.Lists, s.subject.Kind)
 	s.prune = opts.Prune || md.Prune
+	if sub := in.subjects[k.Subject]; sub != nil {
+		s.dagRoles = slices.Contains(sub.DagDeployments, k.Deployment)
+	}
 	return s
 }
 
@@ -242,6 +248,7 @@ var decisionTable = []func(situation) (Change, bool){
 	ignored,
 	listedWithRole,
 	listedAbsent,
+	impliedAccessor,
 	notListed,
 }
 
@@ -312,6 +319,16 @@ func listedAbsent(s situation) (Change, bool) {
 		return Change{}, true
 	}
 	return s.change(Remove, "", ReasonAbsent), true
+}
+
+// impliedAccessor: an unlisted DEPLOYMENT_ACCESSOR of a subject that holds
+// DAG roles on the deployment is what Astro adds for them: not drift, and
+// never pruned (Astro would add it again at once).
+func impliedAccessor(s situation) (Change, bool) {
+	if s.entry != nil || !s.dagRoles || s.before != astroapi.RoleDeploymentAccessor {
+		return Change{}, false
+	}
+	return s.leftAlone(ReasonImpliedAccessor)
 }
 
 // notListed: the prune policy. An unlisted role is removed only when

@@ -136,6 +136,16 @@ func TestComputeDecisionTable(t *testing.T) {
 			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Subject: bot, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"}},
 		},
 		{
+			name: "not listed, prune on, DEPLOYMENT_ACCESSOR of DAG roles there: unmanaged", optPrune: true,
+			tok:           ws(depRole("dep-a", "DEPLOYMENT_ACCESSOR"), dagRole("dep-a", "dag-1", "DAG_AUTHOR")),
+			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: bot, Before: "DEPLOYMENT_ACCESSOR", After: "DEPLOYMENT_ACCESSOR", Reason: ReasonImpliedAccessor}},
+		},
+		{
+			name: "not listed, prune on, DEPLOYMENT_ACCESSOR without DAG roles there: remove", optPrune: true,
+			tok:         ws(depRole("dep-a", "DEPLOYMENT_ACCESSOR"), dagRole("dep-b", "dag-1", "DAG_AUTHOR")),
+			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Subject: bot, Before: "DEPLOYMENT_ACCESSOR", Reason: "not in spec (prune)"}},
+		},
+		{
 			name: "not listed, prune off: unmanaged", tok: ws(depRole("dep-a", "DAG_DEPLOYER")),
 			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: bot, Before: "DAG_DEPLOYER", After: "DAG_DEPLOYER", Reason: "not in spec; prune is off"}},
 		},

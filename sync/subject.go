@@ -84,6 +84,10 @@ type Subject struct {
 	// NoOrganizationRole says a user or team holds no organization role:
 	// the API gives it a deployment role only together with one.
 	NoOrganizationRole bool
+	// DagDeployments are the deployments on which it holds a DAG or DAG
+	// tag role: Astro needs a deployment role there (it adds
+	// DEPLOYMENT_ACCESSOR itself), so prune leaves that accessor alone.
+	DagDeployments []string
 
 	rest any // the adapter's: the whole role set as read
 }
