@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -35,16 +36,21 @@ func interruptCause(ctx context.Context) (interrupted, bool) {
 }
 
 // notifyInterrupt returns a context that the first of sigs ends, with an
-// interrupted cause. On that signal it first restores the signal's default,
-// so that a second one ends the process at once even while a write is in
-// flight, then says notice on w (nothing when it is empty; see
-// interruptNotice), then ends the context.
+// interrupted cause, and the writer to use in place of w. On that signal it
+// restores the signal's default, so that a second one ends the process at
+// once even while a write is in flight; then, holding out's lock, it ends
+// the context and says notice on w (nothing when it is empty; see
+// interruptNotice). The context ends before the notice can be read, so no
+// write starts after the notice ("no new write starts" holds for whoever
+// reads it), and nothing written to out after the context ends can come
+// before the notice.
 //
 // stop ends the context (if no signal did) and returns once the announcement
 // is written, so that the process never exits before saying it was
 // interrupted.
-func notifyInterrupt(parent context.Context, w io.Writer, notice string, sigs ...os.Signal) (ctx context.Context, stop func()) {
+func notifyInterrupt(parent context.Context, w io.Writer, notice string, sigs ...os.Signal) (ctx context.Context, out io.Writer, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
+	lw := &lockedWriter{w: w}
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, sigs...)
 	done := make(chan struct{})
@@ -53,18 +59,33 @@ func notifyInterrupt(parent context.Context, w io.Writer, notice string, sigs ..
 		select {
 		case sig := <-ch:
 			signal.Stop(ch)
+			lw.mu.Lock()
+			defer lw.mu.Unlock()
+			cancel(interrupted{sig})
 			if notice != "" {
 				fmt.Fprintf(w, "\ntokensync: %v: %s\n", interrupted{sig}, notice)
 			}
-			cancel(interrupted{sig})
 		case <-ctx.Done():
 		}
 	}()
-	return ctx, func() {
+	return ctx, lw, func() {
 		cancel(context.Canceled)
 		<-done
 		signal.Stop(ch)
 	}
+}
+
+// lockedWriter serialises the writes to w, so that the interrupt notice
+// and what the context's end makes the command write keep their order.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // interruptNotice is what the first interrupt announces for a command

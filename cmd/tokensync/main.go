@@ -11,11 +11,11 @@ import (
 )
 
 func main() {
-	ctx, stop := notifyInterrupt(context.Background(), os.Stderr, interruptNotice(os.Args[1:]), os.Interrupt, syscall.SIGTERM)
+	ctx, stderr, stop := notifyInterrupt(context.Background(), os.Stderr, interruptNotice(os.Args[1:]), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], Streams{
 		In:     os.Stdin,
 		Out:    os.Stdout,
-		Err:    os.Stderr,
+		Err:    stderr,
 		InTTY:  isTerminal(os.Stdin),
 		OutTTY: isTerminal(os.Stdout),
 		ErrTTY: isTerminal(os.Stderr),
