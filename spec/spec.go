@@ -48,6 +48,11 @@ type Spec struct {
 	// IgnoreTeams are team names or ids (globs, see Glob) that are never
 	// touched.
 	IgnoreTeams []Pattern
+	// OrganizationRoles is the organization level, nil when no file has
+	// the key (one file at most may).
+	OrganizationRoles *OrganizationRoles
+	// Workspaces are the entries of workspaces: the workspace level.
+	Workspaces  []Workspace
 	Deployments []Deployment
 	// Digest is the lower-case hex sha256 of every file read, in read
 	// order: for each file, its base name, a NUL byte, the length of its
@@ -84,6 +89,101 @@ type Deployment struct {
 	OrganizationTokens []TokenEntry
 	Users              []UserEntry
 	Teams              []TeamEntry
+	// Dags are the entries of its dags key: the DAG level of the
+	// deployment, one entry per DAG id or DAG tag.
+	Dags []Dag
+}
+
+// OrganizationRoles is the organization level: organization roles of
+// users, teams and organization tokens. Prune demotes an unlisted user or
+// team of a listed kind to ORGANIZATION_MEMBER; nobody is ever removed
+// from the organization.
+type OrganizationRoles struct {
+	Pos                Pos
+	Prune              bool
+	Lists              []Kind
+	OrganizationTokens []TokenEntry
+	Users              []UserEntry
+	Teams              []TeamEntry
+}
+
+// Listed says whether the organization level lists kind, as
+// Deployment.Listed does for a deployment.
+func (o OrganizationRoles) Listed(kind Kind) bool {
+	return listed(o.Lists, kind, nil, o.OrganizationTokens, o.Users, o.Teams)
+}
+
+// Workspace is one entry of workspaces: a workspace by ID or by Name, and
+// the workspace roles of its principals.
+type Workspace struct {
+	Pos                Pos
+	ID                 string
+	Name               string
+	Prune              bool
+	Lists              []Kind
+	WorkspaceTokens    []TokenEntry
+	OrganizationTokens []TokenEntry
+	Users              []UserEntry
+	Teams              []TeamEntry
+}
+
+// Listed says whether the workspace lists kind, as Deployment.Listed does.
+func (w Workspace) Listed(kind Kind) bool {
+	return listed(w.Lists, kind, w.WorkspaceTokens, w.OrganizationTokens, w.Users, w.Teams)
+}
+
+// Ref is how the workspace is named in messages: its id or its name.
+func (w Workspace) Ref() string {
+	if w.ID != "" {
+		return w.ID
+	}
+	return w.Name
+}
+
+// Dag is one entry of a deployment's dags: exactly one of DagID and
+// DagTag, and the DAG roles of its principals there.
+type Dag struct {
+	Pos                Pos
+	DagID              string
+	DagTag             string
+	Prune              bool
+	Lists              []Kind
+	WorkspaceTokens    []TokenEntry
+	OrganizationTokens []TokenEntry
+	Users              []UserEntry
+	Teams              []TeamEntry
+}
+
+// Listed says whether the DAG entry lists kind, as Deployment.Listed does.
+func (g Dag) Listed(kind Kind) bool {
+	return listed(g.Lists, kind, g.WorkspaceTokens, g.OrganizationTokens, g.Users, g.Teams)
+}
+
+// Ref is how the DAG entry is named in messages: its DAG id, or "tag "
+// and its tag.
+func (g Dag) Ref() string {
+	if g.DagTag != "" {
+		return "tag " + g.DagTag
+	}
+	return g.DagID
+}
+
+// listed says whether kind is in lists or has entries among the given ones.
+func listed(lists []Kind, kind Kind, wsTokens, orgTokens []TokenEntry, users []UserEntry, teams []TeamEntry) bool {
+	if slices.Contains(lists, kind) {
+		return true
+	}
+	switch kind {
+	case KindWorkspaceToken:
+		return len(wsTokens) > 0
+	case KindOrganizationToken:
+		return len(orgTokens) > 0
+	case KindUser:
+		return len(users) > 0
+	case KindTeam:
+		return len(teams) > 0
+	}
+	return false
 }
 
 // Listed says whether the deployment lists kind: its entry contains the
@@ -91,20 +191,7 @@ type Deployment struct {
 // built in code may, without Lists). Prune leaves the assignments of a kind
 // that is not listed alone.
 func (d Deployment) Listed(kind Kind) bool {
-	if slices.Contains(d.Lists, kind) {
-		return true
-	}
-	switch kind {
-	case KindWorkspaceToken:
-		return len(d.WorkspaceTokens) > 0
-	case KindOrganizationToken:
-		return len(d.OrganizationTokens) > 0
-	case KindUser:
-		return len(d.Users) > 0
-	case KindTeam:
-		return len(d.Teams) > 0
-	}
-	return false
+	return listed(d.Lists, kind, d.WorkspaceTokens, d.OrganizationTokens, d.Users, d.Teams)
 }
 
 // Ref is how the deployment is named in messages: its id or its name.
