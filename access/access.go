@@ -214,7 +214,7 @@ type grants struct {
 }
 
 func grantsOf(s sync.Subject) grants {
-	g := grants{deployments: s.Deployments, owner: s.OrganizationRole() == astroapi.RoleOrganizationOwner}
+	g := grants{deployments: s.Deployments(), owner: s.OrganizationRole() == astroapi.RoleOrganizationOwner}
 	for _, w := range s.WorkspaceRoles() {
 		if impliesDeploymentAccess[w.Role] {
 			g.workspaces = append(g.workspaces, w)
@@ -294,7 +294,7 @@ func specCover(d *sync.Desired) (listed map[cellKey]bool, inSpec map[string]bool
 	if d == nil {
 		return listed, inSpec
 	}
-	for _, md := range d.Deployments {
+	for _, md := range d.Deployments() {
 		inSpec[md.ID] = true
 		for _, a := range md.Assignments {
 			listed[cellKey{md.ID, string(a.Subject.Kind), a.Subject.ID}] = true

@@ -152,10 +152,13 @@ func TestCompute(t *testing.T) {
 			name: "with a spec, cells it does not list are unmanaged",
 			in: Input{
 				Observed: org(alice, teamA, tok("t1", "WORKSPACE", dep("d-a1", "DEPLOYMENT_ADMIN"), dep("d-a2", "DEPLOYMENT_ADMIN"))),
-				Desired: &sync.Desired{Deployments: []sync.ManagedDeployment{{ID: "d-a1", Assignments: []sync.DesiredAssignment{
-					{Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "t1"}, Role: "DEPLOYMENT_ADMIN"},
-					{Subject: sync.SubjectRef{Kind: sync.KindTeam, ID: "g-1"}, Absent: true},
-				}}}},
+				Desired: &sync.Desired{Scopes: []sync.ManagedScope{{
+					ScopeRef: sync.ScopeRef{Level: sync.LevelDeployment, ID: "d-a1"},
+					Assignments: []sync.DesiredAssignment{
+						{Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "t1"}, Role: "DEPLOYMENT_ADMIN"},
+						{Subject: sync.SubjectRef{Kind: sync.KindTeam, ID: "g-1"}, Absent: true},
+					},
+				}}},
 				Members: map[string][]astroapi.TeamMember{"g-1": {{UserID: "u-1"}, {UserID: "u-2", Username: "bob"}}},
 			},
 			want: map[string][]string{

@@ -124,6 +124,17 @@ func BuiltinRoleScope(name string) string {
 	return builtinRoles[strings.ToUpper(name)]
 }
 
+// BuiltinRoles returns every built-in role, broadest level first.
+func BuiltinRoles() []string {
+	return []string{
+		RoleOrganizationOwner, RoleOrganizationBillingAdmin, RoleOrganizationObserveAdmin,
+		RoleOrganizationObserveMember, RoleOrganizationMember,
+		RoleWorkspaceOwner, RoleWorkspaceOperator, RoleWorkspaceAuthor, RoleWorkspaceMember, RoleWorkspaceAccessor,
+		RoleDeploymentAdmin, RoleDeploymentAccessor,
+		RoleDAGViewer, RoleDAGAuthor,
+	}
+}
+
 // IsBuiltinRole reports whether name is a built-in role of any level, in
 // any case.
 func IsBuiltinRole(name string) bool {

@@ -20,7 +20,7 @@ import (
 
 // FormatVersion is the version of the JSON plan document. Any change to the
 // document's meaning or shape gets a new version.
-const FormatVersion = "2"
+const FormatVersion = "3"
 
 // Meta is what a plan document records besides the plan itself.
 type Meta struct {
@@ -45,9 +45,9 @@ type Document struct {
 	Fingerprints  map[string]string `json:"fingerprints"`
 	Options       OptionsJSON       `json:"options"`
 	Target        *TargetJSON       `json:"target"`
-	// Targets are the deployments --target limited the plan to; absent
-	// when the plan covers the whole spec.
-	Targets []DeploymentJSON `json:"targets,omitempty"`
+	// Targets are the scopes --target limited the plan to; absent when
+	// the plan covers the whole spec.
+	Targets []ScopeJSON `json:"targets,omitempty"`
 }
 
 // OptionsJSON are the options a plan was computed with; apply of a saved
@@ -62,15 +62,17 @@ type OptionsJSON struct {
 // apply of a saved plan sets every managed assignment of a subject it
 // writes as the spec says, and verifies every one.
 type TargetJSON struct {
-	Prune       bool                `json:"prune"`
-	Ignore      map[string][]string `json:"ignore"`
-	Deployments []ManagedJSON       `json:"deployments"`
+	Prune  bool                `json:"prune"`
+	Ignore map[string][]string `json:"ignore"`
+	// Workspaces maps every deployment id to its workspace id, for the
+	// accessor roles Astro keeps (sync.Desired.Workspaces).
+	Workspaces map[string]string `json:"workspaces"`
+	Scopes     []ManagedJSON     `json:"scopes"`
 }
 
-// ManagedJSON is one managed deployment of a target.
+// ManagedJSON is one managed scope of a target.
 type ManagedJSON struct {
-	ID          string           `json:"id"`
-	Name        string           `json:"name"`
+	Scope       ScopeJSON        `json:"scope"`
 	WorkspaceID string           `json:"workspace_id"`
 	Prune       bool             `json:"prune"`
 	AllowEmpty  bool             `json:"allow_empty"`
@@ -78,7 +80,7 @@ type ManagedJSON struct {
 	Assignments []AssignmentJSON `json:"assignments"`
 }
 
-// AssignmentJSON is one spec entry of a managed deployment.
+// AssignmentJSON is one spec entry of a managed scope.
 type AssignmentJSON struct {
 	Subject SubjectJSON `json:"subject"`
 	Role    string      `json:"role"`
@@ -93,15 +95,42 @@ type SpecInfo struct {
 }
 
 // ChangeJSON is one change or unmanaged assignment. Before and After are ""
-// when the token holds no role on the deployment before or after.
+// when the subject holds no role at the scope before or after.
 type ChangeJSON struct {
-	Action     string         `json:"action"`
-	Deployment DeploymentJSON `json:"deployment"`
-	Subject    SubjectJSON    `json:"subject"`
-	Before     string         `json:"before"`
-	After      string         `json:"after"`
-	Reason     string         `json:"reason"`
-	Source     *SourceJSON    `json:"source"`
+	Action  string      `json:"action"`
+	Scope   ScopeJSON   `json:"scope"`
+	Subject SubjectJSON `json:"subject"`
+	Before  string      `json:"before"`
+	After   string      `json:"after"`
+	Reason  string      `json:"reason"`
+	Source  *SourceJSON `json:"source"`
+}
+
+// ScopeJSON names a scope: its level (organization, workspace,
+// deployment, dag or dagTag), id and name (the organization's id, a
+// workspace's or deployment's id and name, a DAG's id or a tag), and for
+// a DAG or DAG tag its deployment.
+type ScopeJSON struct {
+	Level      string          `json:"level"`
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`
+	Deployment *DeploymentJSON `json:"deployment,omitempty"`
+}
+
+func scopeJSON(r sync.ScopeRef) ScopeJSON {
+	j := ScopeJSON{Level: string(r.Level), ID: r.ID, Name: r.Name}
+	if r.Level == sync.LevelDAG || r.Level == sync.LevelDAGTag {
+		j.Deployment = &DeploymentJSON{ID: r.Deployment.ID, Name: r.Deployment.Name}
+	}
+	return j
+}
+
+func (j ScopeJSON) ref() sync.ScopeRef {
+	r := sync.ScopeRef{Level: sync.Level(j.Level), ID: j.ID, Name: j.Name}
+	if j.Deployment != nil {
+		r.Deployment = sync.DeploymentRef{ID: j.Deployment.ID, Name: j.Deployment.Name}
+	}
+	return r
 }
 
 // DeploymentJSON names a deployment.
@@ -165,7 +194,7 @@ func New(p sync.Plan, m Meta) Document {
 	d.Options = OptionsJSON{Prune: m.Options.Prune, MaxRemovals: m.Options.MaxRemovals, Protect: nonNil(m.Options.Protect)}
 	d.Target = targetJSON(p.Target)
 	for _, r := range p.Partial {
-		d.Targets = append(d.Targets, DeploymentJSON{ID: r.ID, Name: r.Name})
+		d.Targets = append(d.Targets, scopeJSON(r))
 	}
 	return d
 }
@@ -174,12 +203,13 @@ func targetJSON(t *sync.Target) *TargetJSON {
 	if t == nil {
 		return nil
 	}
-	out := &TargetJSON{Prune: t.Prune, Ignore: map[string][]string{}, Deployments: []ManagedJSON{}}
+	out := &TargetJSON{Prune: t.Prune, Ignore: map[string][]string{}, Workspaces: map[string]string{}, Scopes: []ManagedJSON{}}
+	maps.Copy(out.Workspaces, t.Desired.Workspaces)
 	for k, globs := range t.Desired.Ignore {
 		out.Ignore[string(k)] = slices.Clone(globs)
 	}
-	for _, md := range t.Desired.Deployments {
-		m := ManagedJSON{ID: md.ID, Name: md.Name, WorkspaceID: md.WorkspaceID, Prune: md.Prune, AllowEmpty: md.AllowEmpty,
+	for _, md := range t.Desired.Scopes {
+		m := ManagedJSON{Scope: scopeJSON(md.ScopeRef), WorkspaceID: md.WorkspaceID, Prune: md.Prune, AllowEmpty: md.AllowEmpty,
 			Lists: []string{}, Assignments: []AssignmentJSON{}}
 		for _, k := range md.Lists {
 			m.Lists = append(m.Lists, string(k))
@@ -188,7 +218,7 @@ func targetJSON(t *sync.Target) *TargetJSON {
 			src := a.Source
 			m.Assignments = append(m.Assignments, AssignmentJSON{Subject: subjectJSON(a.Subject), Role: a.Role, Absent: a.Absent, Source: sourceJSON(&src)})
 		}
-		out.Deployments = append(out.Deployments, m)
+		out.Scopes = append(out.Scopes, m)
 	}
 	return out
 }
@@ -197,12 +227,12 @@ func (t *TargetJSON) target() *sync.Target {
 	if t == nil {
 		return nil
 	}
-	out := &sync.Target{Prune: t.Prune, Desired: sync.Desired{Ignore: map[sync.Kind][]string{}}}
+	out := &sync.Target{Prune: t.Prune, Desired: sync.Desired{Ignore: map[sync.Kind][]string{}, Workspaces: maps.Clone(t.Workspaces)}}
 	for k, globs := range t.Ignore {
 		out.Desired.Ignore[sync.Kind(k)] = slices.Clone(globs)
 	}
-	for _, m := range t.Deployments {
-		md := sync.ManagedDeployment{ID: m.ID, Name: m.Name, WorkspaceID: m.WorkspaceID, Prune: m.Prune, AllowEmpty: m.AllowEmpty}
+	for _, m := range t.Scopes {
+		md := sync.ManagedScope{ScopeRef: m.Scope.ref(), WorkspaceID: m.WorkspaceID, Prune: m.Prune, AllowEmpty: m.AllowEmpty}
 		for _, k := range m.Lists {
 			md.Lists = append(md.Lists, sync.Kind(k))
 		}
@@ -213,7 +243,7 @@ func (t *TargetJSON) target() *sync.Target {
 			}
 			md.Assignments = append(md.Assignments, da)
 		}
-		out.Desired.Deployments = append(out.Desired.Deployments, md)
+		out.Desired.Scopes = append(out.Desired.Scopes, md)
 	}
 	return out
 }
@@ -281,7 +311,7 @@ func (d Document) Plan() sync.Plan {
 		Target:       d.Target.target(),
 	}
 	for _, r := range d.Targets {
-		p.Partial = append(p.Partial, sync.DeploymentRef{ID: r.ID, Name: r.Name})
+		p.Partial = append(p.Partial, r.ref())
 	}
 	for k, v := range d.Fingerprints {
 		p.Fingerprints[k] = v
@@ -317,8 +347,10 @@ func (d Document) validate() error {
 			return fmt.Errorf("change %d: action %q is not add, update or remove", i+1, c.Action)
 		case !known[c.Subject.Kind]:
 			return fmt.Errorf("change %d: subject kind %q cannot be managed", i+1, c.Subject.Kind)
-		case c.Subject.ID == "" || c.Deployment.ID == "":
-			return fmt.Errorf("change %d: no subject or deployment id", i+1)
+		case c.Subject.ID == "" || c.Scope.ID == "" && c.Scope.Level != string(sync.LevelOrganization):
+			return fmt.Errorf("change %d: no subject or scope id", i+1)
+		case !knownLevel(c.Scope):
+			return fmt.Errorf("change %d: scope level %q is not organization, workspace, deployment, dag or dagTag (or a DAG scope without its deployment)", i+1, c.Scope.Level)
 		case d.Fingerprints[c.Subject.ID] == "":
 			return fmt.Errorf("change %d: no fingerprint for subject %s", i+1, c.Subject.ID)
 		case (c.Action == string(sync.Remove)) != (c.After == ""):
@@ -326,6 +358,18 @@ func (d Document) validate() error {
 		}
 	}
 	return nil
+}
+
+// knownLevel reports whether s is of a level tokensync manages, and names
+// its deployment when it is a DAG or DAG tag.
+func knownLevel(s ScopeJSON) bool {
+	switch sync.Level(s.Level) {
+	case sync.LevelOrganization, sync.LevelWorkspace, sync.LevelDeployment:
+		return true
+	case sync.LevelDAG, sync.LevelDAGTag:
+		return s.Deployment != nil && s.Deployment.ID != ""
+	}
+	return false
 }
 
 // checkGlobs checks the protect and ignore globs the document records.
@@ -346,13 +390,13 @@ func ChangesJSON(cs []sync.Change) []ChangeJSON {
 	out := make([]ChangeJSON, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, ChangeJSON{
-			Action:     string(c.Action),
-			Deployment: DeploymentJSON{ID: c.Deployment.ID, Name: c.Deployment.Name},
-			Subject:    subjectJSON(c.Subject),
-			Before:     c.Before,
-			After:      c.After,
-			Reason:     c.Reason,
-			Source:     sourceJSON(c.Source),
+			Action:  string(c.Action),
+			Scope:   scopeJSON(c.Scope),
+			Subject: subjectJSON(c.Subject),
+			Before:  c.Before,
+			After:   c.After,
+			Reason:  c.Reason,
+			Source:  sourceJSON(c.Source),
 		})
 	}
 	return out
@@ -362,13 +406,13 @@ func changesFromJSON(cs []ChangeJSON) []sync.Change {
 	var out []sync.Change
 	for _, j := range cs {
 		out = append(out, sync.Change{
-			Action:     sync.Action(j.Action),
-			Deployment: sync.DeploymentRef{ID: j.Deployment.ID, Name: j.Deployment.Name},
-			Subject:    j.Subject.ref(),
-			Before:     j.Before,
-			After:      j.After,
-			Reason:     j.Reason,
-			Source:     j.Source.pos(),
+			Action:  sync.Action(j.Action),
+			Scope:   j.Scope.ref(),
+			Subject: j.Subject.ref(),
+			Before:  j.Before,
+			After:   j.After,
+			Reason:  j.Reason,
+			Source:  j.Source.pos(),
 		})
 	}
 	return out

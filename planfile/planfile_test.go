@@ -26,17 +26,20 @@ var (
 func plan() sync.Plan {
 	target := &sync.Target{Prune: true, Desired: sync.Desired{
 		Ignore: map[sync.Kind][]string{sync.KindUser: {"*@contractor.example"}},
-		Deployments: []sync.ManagedDeployment{{
-			ID: prod.ID, Name: prod.Name, WorkspaceID: "ws", Prune: true, Lists: spec.Kinds(),
+		Scopes: []sync.ManagedScope{{
+			ScopeRef:    sync.ScopeRef{Level: sync.LevelDeployment, ID: prod.ID, Name: prod.Name},
+			WorkspaceID: "ws",
+			Prune:       true,
+			Lists:       spec.Kinds(),
 			Assignments: []sync.DesiredAssignment{{Subject: team, Absent: true, Source: at}},
 		}},
 	}}
 	p := sync.Plan{
 		Organization: "org1",
 		Changes: []sync.Change{
-			{Action: sync.Remove, Deployment: prod, Subject: alice, Before: "DEPLOYMENT_ADMIN", Reason: sync.ReasonPrune},
-			{Action: sync.Remove, Deployment: prod, Subject: ci, Before: "DEPLOYMENT_ADMIN", Reason: sync.ReasonPrune},
-			{Action: sync.Remove, Deployment: prod, Subject: team, Before: "DAG_DEPLOYER", Reason: sync.ReasonAbsent, Source: &at},
+			{Action: sync.Remove, Scope: sync.DeploymentScope(prod), Subject: alice, Before: "DEPLOYMENT_ADMIN", Reason: sync.ReasonPrune},
+			{Action: sync.Remove, Scope: sync.DeploymentScope(prod), Subject: ci, Before: "DEPLOYMENT_ADMIN", Reason: sync.ReasonPrune},
+			{Action: sync.Remove, Scope: sync.DeploymentScope(prod), Subject: team, Before: "DAG_DEPLOYER", Reason: sync.ReasonAbsent, Source: &at},
 		},
 		Fingerprints: map[string]string{"usr-alice": strings.Repeat("a", 64), "tok-ci": strings.Repeat("b", 64), "team-de": strings.Repeat("c", 64)},
 		Target:       target,
@@ -91,7 +94,7 @@ func TestGuardsAreDerivedAgain(t *testing.T) {
 	}
 
 	doc.Options.MaxRemovals = -1
-	doc.Target.Deployments[0].AllowEmpty = true
+	doc.Target.Scopes[0].AllowEmpty = true
 	got, err = Read(bytes.NewReader(write(t, doc)))
 	if err != nil {
 		t.Fatal(err)

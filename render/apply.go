@@ -175,7 +175,7 @@ func verificationText(w io.Writer, o sync.Outcome) error {
 		} else {
 			fmt.Fprintf(bw, "Verification: %d managed assignment(s) are not as the spec says:\n", len(v.Remaining))
 			for _, c := range v.Remaining {
-				fmt.Fprintf(bw, "  %s on %s: want %q, have %q\n", SubjectLabel(c.Subject), Safe(c.Deployment.Name), c.After, c.Before)
+				fmt.Fprintf(bw, "  %s on %s: want %q, have %q\n", SubjectLabel(c.Subject), ScopeTitle(c.Scope), c.After, c.Before)
 			}
 		}
 	}
@@ -183,7 +183,7 @@ func verificationText(w io.Writer, o sync.Outcome) error {
 }
 
 // ApplyFormatVersion is the version of the JSON apply result document.
-const ApplyFormatVersion = "1"
+const ApplyFormatVersion = "2"
 
 // ApplyDocument is the JSON result of an apply (apply -o json), described
 // by apply.schema.json.
@@ -205,8 +205,8 @@ type ApplyDocument struct {
 type WriteJSON struct {
 	Subject      planfile.SubjectJSON  `json:"subject"`
 	Changes      []planfile.ChangeJSON `json:"changes"`
-	Before       []DeploymentRoleJSON  `json:"before"`
-	After        []DeploymentRoleJSON  `json:"after"`
+	Before       []GrantJSON           `json:"before"`
+	After        []GrantJSON           `json:"after"`
 	Status       string                `json:"status"` // written, unchanged, failed
 	Error        string                `json:"error,omitempty"`
 	StatusCode   int                   `json:"status_code,omitempty"`
@@ -215,9 +215,13 @@ type WriteJSON struct {
 	ChangedSince bool                  `json:"changed_since_plan"`
 }
 
-// DeploymentRoleJSON is one deployment role of a subject.
-type DeploymentRoleJSON struct {
-	DeploymentID string `json:"deployment_id"`
+// GrantJSON is one role of a subject, on any level: the scope's level
+// and id (the organization's is ""), a DAG's or tag's deployment, and the
+// role.
+type GrantJSON struct {
+	Level        string `json:"level"`
+	ID           string `json:"id"`
+	DeploymentID string `json:"deployment_id,omitempty"`
 	Role         string `json:"role"`
 }
 
@@ -278,10 +282,10 @@ func subjectsJSON(rs []sync.SubjectResult) []planfile.SubjectJSON {
 	return out
 }
 
-func rolesJSON(rs []astroapi.DeploymentRole) []DeploymentRoleJSON {
-	out := []DeploymentRoleJSON{}
-	for _, r := range rs {
-		out = append(out, DeploymentRoleJSON{DeploymentID: r.DeploymentID, Role: r.Role})
+func rolesJSON(gs []sync.Grant) []GrantJSON {
+	out := make([]GrantJSON, 0, len(gs))
+	for _, g := range gs {
+		out = append(out, GrantJSON{Level: string(g.Scope.Level), ID: g.Scope.ID, DeploymentID: g.Scope.Deployment, Role: g.Role})
 	}
 	return out
 }
@@ -319,7 +323,7 @@ func writeJSON(r sync.SubjectResult) WriteJSON {
 }
 
 // AuditFormatVersion is the version of a line of apply --audit-log.
-const AuditFormatVersion = "1"
+const AuditFormatVersion = "2"
 
 // AuditLine is one line of apply --audit-log: what apply did to one
 // subject, as a write of the apply result document (WriteJSON), with the

@@ -21,17 +21,17 @@ import (
 var (
 	applied = sync.SubjectResult{
 		Subject:  ci,
-		Changes:  []sync.Change{{Action: sync.Add, Deployment: prod, Subject: ci, After: "DEPLOYMENT_ADMIN", Source: at(7)}},
-		Before:   []astroapi.DeploymentRole{},
-		After:    []astroapi.DeploymentRole{{DeploymentID: "dep-prod", Role: "DEPLOYMENT_ADMIN"}},
+		Changes:  []sync.Change{{Action: sync.Add, Scope: sync.DeploymentScope(prod), Subject: ci, After: "DEPLOYMENT_ADMIN", Source: at(7)}},
+		Before:   []sync.Grant{},
+		After:    []sync.Grant{{Scope: sync.Scope{Level: sync.LevelDeployment, ID: "dep-prod"}, Role: "DEPLOYMENT_ADMIN"}},
 		Wrote:    true,
 		Duration: 1500 * time.Microsecond,
 	}
 	refusedWrite = sync.SubjectResult{
 		Subject:  old,
-		Changes:  []sync.Change{{Action: sync.Remove, Deployment: prod, Subject: old, Before: "DEPLOYMENT_ADMIN", Reason: sync.ReasonPrune}},
-		Before:   []astroapi.DeploymentRole{{DeploymentID: "dep-prod", Role: "DEPLOYMENT_ADMIN"}},
-		After:    []astroapi.DeploymentRole{{DeploymentID: "dep-prod", Role: "DEPLOYMENT_ADMIN"}},
+		Changes:  []sync.Change{{Action: sync.Remove, Scope: sync.DeploymentScope(prod), Subject: old, Before: "DEPLOYMENT_ADMIN", Reason: sync.ReasonPrune}},
+		Before:   []sync.Grant{{Scope: sync.Scope{Level: sync.LevelDeployment, ID: "dep-prod"}, Role: "DEPLOYMENT_ADMIN"}},
+		After:    []sync.Grant{{Scope: sync.Scope{Level: sync.LevelDeployment, ID: "dep-prod"}, Role: "DEPLOYMENT_ADMIN"}},
 		Duration: 2 * time.Millisecond,
 		Err: &astroapi.Error{Method: "POST", Path: "/organizations/org1/tokens/tok-old/roles", StatusCode: 400,
 			Message: "invalid role", RequestID: "req-42"},

@@ -49,11 +49,11 @@ func newHostileFixture() hostileFixture {
 	p := sync.Plan{
 		Organization: hostileOf("org"),
 		Changes: []sync.Change{
-			{Action: sync.Add, Deployment: dep, Subject: usr, After: hostileOf("ROLE"), Source: src},
-			{Action: sync.Update, Deployment: dep, Subject: tok, Before: hostileOf("OLD"), After: "DEPLOYMENT_ADMIN", Source: src},
-			{Action: sync.Remove, Deployment: dep, Subject: tok, Before: hostileOf("ROLE"), Reason: hostileOf("reason")},
+			{Action: sync.Add, Scope: sync.DeploymentScope(dep), Subject: usr, After: hostileOf("ROLE"), Source: src},
+			{Action: sync.Update, Scope: sync.DeploymentScope(dep), Subject: tok, Before: hostileOf("OLD"), After: "DEPLOYMENT_ADMIN", Source: src},
+			{Action: sync.Remove, Scope: sync.DeploymentScope(dep), Subject: tok, Before: hostileOf("ROLE"), Reason: hostileOf("reason")},
 		},
-		Unmanaged: []sync.Change{{Action: sync.Unmanaged, Deployment: dep, Subject: usr, Before: hostileOf("ROLE"), Reason: hostileOf("ignored")}},
+		Unmanaged: []sync.Change{{Action: sync.Unmanaged, Scope: sync.DeploymentScope(dep), Subject: usr, Before: hostileOf("ROLE"), Reason: hostileOf("ignored")}},
 		Guards: []sync.Guard{
 			{Name: sync.GuardMaxRemovals, OK: true, Message: "1 removal"},
 			{Name: sync.GuardProtect, Message: hostileOf("protected token")},
@@ -63,8 +63,8 @@ func newHostileFixture() hostileFixture {
 	p = withTarget(p)
 
 	written := sync.SubjectResult{Subject: tok, Changes: p.Changes[1:], Wrote: true, Duration: time.Millisecond,
-		Before: []astroapi.DeploymentRole{{DeploymentID: dep.ID, Role: hostileOf("OLD")}}, After: []astroapi.DeploymentRole{}}
-	failed := sync.SubjectResult{Subject: usr, Changes: p.Changes[:1], Before: []astroapi.DeploymentRole{}, After: []astroapi.DeploymentRole{},
+		Before: []sync.Grant{{Scope: sync.Scope{Level: sync.LevelDeployment, ID: dep.ID}, Role: hostileOf("OLD")}}, After: []sync.Grant{}}
+	failed := sync.SubjectResult{Subject: usr, Changes: p.Changes[:1], Before: []sync.Grant{}, After: []sync.Grant{},
 		Err: &astroapi.Error{Method: "POST", Path: "/organizations/o/users/" + usr.ID, StatusCode: 400, Message: hostileOf("refused"), RequestID: hostileOf("req")}}
 	outcomes := []sync.Outcome{
 		{
@@ -168,7 +168,7 @@ var writers = []struct {
 		return text(w, SubjectLabel(f.plan.Changes[0].Subject)+SubjectLabel(f.plan.Changes[1].Subject))
 	}},
 	{name: "PartialNote", write: func(w io.Writer, f hostileFixture) error {
-		return text(w, PartialNote([]sync.DeploymentRef{f.plan.Changes[0].Deployment}))
+		return text(w, PartialNote([]sync.ScopeRef{f.plan.Changes[0].Scope}))
 	}},
 	{name: "EscapeQuoted", write: func(w io.Writer, _ hostileFixture) error {
 		doc, err := json.Marshal(hostileOf("name"))

@@ -60,8 +60,8 @@ func Markdown(w io.Writer, p sync.Plan, opts MarkdownOptions) error {
 	}
 
 	var sections []string
-	for _, g := range groupByDeployment(sync.Plan{Changes: p.Changes}) {
-		sections = append(sections, deploymentSection(g))
+	for _, g := range groupByScope(sync.Plan{Changes: p.Changes}) {
+		sections = append(sections, scopeSection(g))
 	}
 	if len(p.Unmanaged) > 0 {
 		sections = append(sections, unmanagedSection(p.Unmanaged))
@@ -101,9 +101,9 @@ func guardMessage(s string) string {
 	return mdText(s[:cut]) + "... (cut; run `tokensync plan` for the whole message)"
 }
 
-// deploymentSection is one deployment's changes as a table, open when it
+// scopeSection is one scope's changes as a table, open when it
 // removes something.
-func deploymentSection(g deploymentGroup) string {
+func scopeSection(g scopeGroup) string {
 	var a, u, r int
 	for _, c := range g.Changes {
 		switch c.Action {
@@ -121,7 +121,7 @@ func deploymentSection(g deploymentGroup) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n<details%s><summary><b>%s</b> (<code>%s</code>): +%d ~%d -%d</summary>\n\n",
-		open, htmlText(g.Deployment.Name), htmlText(g.Deployment.ID), a, u, r)
+		open, htmlText(scopeTitle(g.Scope)), htmlText(scopeID(g.Scope)), a, u, r)
 	b.WriteString("| | subject | before | after | reason |\n|---|---|---|---|---|\n")
 	for _, c := range g.Changes {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdSymbol(c.Action), mdSubject(c.Subject), mdRole(c.Before), mdRole(c.After), mdText(c.Reason))
@@ -134,9 +134,9 @@ func deploymentSection(g deploymentGroup) string {
 func unmanagedSection(cs []sync.Change) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n<details><summary>%d unmanaged assignment(s) left alone</summary>\n\n", len(cs))
-	b.WriteString("| deployment | subject | role | reason |\n|---|---|---|---|\n")
+	b.WriteString("| scope | subject | role | reason |\n|---|---|---|---|\n")
 	for _, c := range cs {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdText(c.Deployment.Name), mdSubject(c.Subject), mdRole(c.Before), mdText(c.Reason))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdText(scopeTitle(c.Scope)), mdSubject(c.Subject), mdRole(c.Before), mdText(c.Reason))
 	}
 	b.WriteString("\n</details>\n")
 	return b.String()

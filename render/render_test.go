@@ -48,8 +48,8 @@ func plans() map[string]sync.Plan {
 	addsOnly := sync.Plan{
 		Organization: "org1",
 		Changes: []sync.Change{
-			{Action: sync.Add, Deployment: prod, Subject: ci, After: "DEPLOYMENT_ADMIN", Source: at(7)},
-			{Action: sync.Add, Deployment: prod, Subject: obs, After: "DEPLOYMENT_VIEWER", Source: at(12)},
+			{Action: sync.Add, Scope: sync.DeploymentScope(prod), Subject: ci, After: "DEPLOYMENT_ADMIN", Source: at(7)},
+			{Action: sync.Add, Scope: sync.DeploymentScope(prod), Subject: obs, After: "DEPLOYMENT_VIEWER", Source: at(12)},
 		},
 		Guards:       okGuards(),
 		Fingerprints: map[string]string{"tok-ci": strings.Repeat("a", 64), "tok-obs": strings.Repeat("b", 64)},
@@ -57,15 +57,15 @@ func plans() map[string]sync.Plan {
 	mixed := sync.Plan{
 		Organization: "org1",
 		Changes: []sync.Change{
-			{Action: sync.Add, Deployment: prod, Subject: ci, After: "DEPLOYMENT_ADMIN", Source: at(7)},
-			{Action: sync.Remove, Deployment: prod, Subject: old, Before: "DEPLOYMENT_ADMIN", Reason: sync.ReasonAbsent, Source: at(9)},
-			{Action: sync.Add, Deployment: staging, Subject: alice, After: "DEPLOYMENT_ADMIN", Source: at(18)},
-			{Action: sync.Update, Deployment: staging, Subject: dataEng, Before: "DEPLOYMENT_ADMIN", After: "DAG_DEPLOYER", Source: at(21)},
-			{Action: sync.Update, Deployment: staging, Subject: dbt, Before: "DEPLOYMENT_VIEWER", After: "DAG_DEPLOYER", Source: at(15)},
-			{Action: sync.Remove, Deployment: staging, Subject: obs, Before: "DEPLOYMENT_ADMIN", Reason: sync.ReasonPrune},
+			{Action: sync.Add, Scope: sync.DeploymentScope(prod), Subject: ci, After: "DEPLOYMENT_ADMIN", Source: at(7)},
+			{Action: sync.Remove, Scope: sync.DeploymentScope(prod), Subject: old, Before: "DEPLOYMENT_ADMIN", Reason: sync.ReasonAbsent, Source: at(9)},
+			{Action: sync.Add, Scope: sync.DeploymentScope(staging), Subject: alice, After: "DEPLOYMENT_ADMIN", Source: at(18)},
+			{Action: sync.Update, Scope: sync.DeploymentScope(staging), Subject: dataEng, Before: "DEPLOYMENT_ADMIN", After: "DAG_DEPLOYER", Source: at(21)},
+			{Action: sync.Update, Scope: sync.DeploymentScope(staging), Subject: dbt, Before: "DEPLOYMENT_VIEWER", After: "DAG_DEPLOYER", Source: at(15)},
+			{Action: sync.Remove, Scope: sync.DeploymentScope(staging), Subject: obs, Before: "DEPLOYMENT_ADMIN", Reason: sync.ReasonPrune},
 		},
 		Unmanaged: []sync.Change{
-			{Action: sync.Unmanaged, Deployment: prod, Subject: key, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: sync.ReasonDeploymentToken},
+			{Action: sync.Unmanaged, Scope: sync.DeploymentScope(prod), Subject: key, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: sync.ReasonDeploymentToken},
 		},
 		Guards: okGuards(),
 		Fingerprints: map[string]string{
@@ -80,7 +80,7 @@ func plans() map[string]sync.Plan {
 		okGuards()[1], okGuards()[2],
 	}
 	partial := addsOnly
-	partial.Partial = []sync.DeploymentRef{prod, {ID: "dep-empty", Name: "analytics|dev"}}
+	partial.Partial = []sync.ScopeRef{sync.DeploymentScope(prod), sync.DeploymentScope(sync.DeploymentRef{ID: "dep-empty", Name: "analytics|dev"})}
 	return map[string]sync.Plan{
 		"partial": withTarget(partial),
 		"no-changes": withTarget(sync.Plan{
@@ -102,15 +102,14 @@ func withTarget(p sync.Plan) sync.Plan {
 	t := &sync.Target{Desired: sync.Desired{Ignore: map[sync.Kind][]string{}}}
 	index := map[string]int{}
 	for _, c := range append(slices.Clone(p.Changes), p.Unmanaged...) {
-		i, ok := index[c.Deployment.ID]
+		i, ok := index[c.Scope.ID]
 		if !ok {
-			i = len(t.Desired.Deployments)
-			index[c.Deployment.ID] = i
-			t.Desired.Deployments = append(t.Desired.Deployments, sync.ManagedDeployment{
-				ID: c.Deployment.ID, Name: c.Deployment.Name, Lists: spec.Kinds()})
+			i = len(t.Desired.Scopes)
+			index[c.Scope.ID] = i
+			t.Desired.Scopes = append(t.Desired.Scopes, sync.ManagedScope{ScopeRef: c.Scope, Lists: spec.Kinds()})
 		}
 		if c.Source != nil {
-			md := &t.Desired.Deployments[i]
+			md := &t.Desired.Scopes[i]
 			md.Assignments = append(md.Assignments, sync.DesiredAssignment{
 				Subject: c.Subject, Role: c.After, Absent: c.Action == sync.Remove, Source: *c.Source})
 		}
@@ -126,7 +125,7 @@ func bigPlan() sync.Plan {
 		dep := sync.DeploymentRef{ID: fmt.Sprintf("dep-%03d", d), Name: fmt.Sprintf("deployment-%03d", d)}
 		for tk := range 5 {
 			tok := sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: fmt.Sprintf("tok-%d", tk), Name: fmt.Sprintf("token-%d", tk)}
-			p.Changes = append(p.Changes, sync.Change{Action: sync.Add, Deployment: dep, Subject: tok, After: "DEPLOYMENT_ADMIN", Source: at(d*5 + tk + 1)})
+			p.Changes = append(p.Changes, sync.Change{Action: sync.Add, Scope: sync.DeploymentScope(dep), Subject: tok, After: "DEPLOYMENT_ADMIN", Source: at(d*5 + tk + 1)})
 		}
 	}
 	return p
@@ -327,7 +326,7 @@ func TestNamesFromTheAPIAreInert(t *testing.T) {
 	dep := sync.DeploymentRef{ID: "dep-x", Name: "prod\r\nfake line"}
 	p := sync.Plan{
 		Organization: "org1",
-		Changes:      []sync.Change{{Action: sync.Update, Deployment: dep, Subject: evil, Before: "A|B", After: "C`D", Source: at(3)}},
+		Changes:      []sync.Change{{Action: sync.Update, Scope: sync.DeploymentScope(dep), Subject: evil, Before: "A|B", After: "C`D", Source: at(3)}},
 		Guards:       okGuards(),
 	}
 	var text, md bytes.Buffer

@@ -70,13 +70,19 @@ func exampleReport() access.Report {
 		"team-ml":  {{UserID: "usr-ken", Username: "ken@example.com"}, {UserID: "usr-carol", Username: "carol@example.com"}},
 		"team-fin": {{UserID: "usr-liam", Username: "liam@example.com"}},
 	}
-	desired := &sync.Desired{Deployments: []sync.ManagedDeployment{
-		{ID: "dep-ap", Name: "analytics-prod", Assignments: []sync.DesiredAssignment{
-			{Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "tok-ci"}, Role: "DEPLOYMENT_ADMIN"},
-			{Subject: sync.SubjectRef{Kind: sync.KindUser, ID: "usr-bob"}, Role: "DEPLOYMENT_ADMIN"}}},
-		{ID: "dep-tp", Name: "training-prod", Assignments: []sync.DesiredAssignment{
-			{Subject: sync.SubjectRef{Kind: sync.KindTeam, ID: "team-ml"}, Role: "DEPLOYMENT_ADMIN"},
-			{Subject: sync.SubjectRef{Kind: sync.KindDeploymentToken, ID: "tok-tr"}, Role: "DAG_TRIGGERER"}}},
+	desired := &sync.Desired{Scopes: []sync.ManagedScope{
+		{
+			ScopeRef: sync.ScopeRef{Level: sync.LevelDeployment, ID: "dep-ap", Name: "analytics-prod"},
+			Assignments: []sync.DesiredAssignment{
+				{Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "tok-ci"}, Role: "DEPLOYMENT_ADMIN"},
+				{Subject: sync.SubjectRef{Kind: sync.KindUser, ID: "usr-bob"}, Role: "DEPLOYMENT_ADMIN"}},
+		},
+		{
+			ScopeRef: sync.ScopeRef{Level: sync.LevelDeployment, ID: "dep-tp", Name: "training-prod"},
+			Assignments: []sync.DesiredAssignment{
+				{Subject: sync.SubjectRef{Kind: sync.KindTeam, ID: "team-ml"}, Role: "DEPLOYMENT_ADMIN"},
+				{Subject: sync.SubjectRef{Kind: sync.KindDeploymentToken, ID: "tok-tr"}, Role: "DAG_TRIGGERER"}},
+		},
 	}}
 	prod := []spec.Glob{"*prod*"}
 	// A week before, the deploy key and ivan were not there yet, and

@@ -53,10 +53,13 @@ func reports() map[string]access.Report {
 	full := access.Compute(access.Input{
 		Observed: reportObserved(sync.TokenSubject(astroapi.Token{ID: "tok-new", Name: "new-bot", Scope: "WORKSPACE", Roles: []astroapi.Role{
 			{EntityType: "WORKSPACE", EntityID: "ws-ml", Role: "WORKSPACE_AUTHOR"}}})),
-		Desired: &sync.Desired{Deployments: []sync.ManagedDeployment{{ID: "dep-prod", Name: "prod", Assignments: []sync.DesiredAssignment{
-			{Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "tok-ci"}, Role: "DEPLOYMENT_ADMIN"},
-			{Subject: sync.SubjectRef{Kind: sync.KindTeam, ID: "team-1"}, Absent: true},
-		}}}},
+		Desired: &sync.Desired{Scopes: []sync.ManagedScope{{
+			ScopeRef: sync.ScopeRef{Level: sync.LevelDeployment, ID: "dep-prod", Name: "prod"},
+			Assignments: []sync.DesiredAssignment{
+				{Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "tok-ci"}, Role: "DEPLOYMENT_ADMIN"},
+				{Subject: sync.SubjectRef{Kind: sync.KindTeam, ID: "team-1"}, Absent: true},
+			},
+		}}},
 		Members:    map[string][]astroapi.TeamMember{"team-1": {{UserID: "usr-1", Username: "alice@example.com"}, {UserID: "usr-2", Username: "bob@example.com"}}},
 		Production: []spec.Glob{"*prod*"},
 	})

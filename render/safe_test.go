@@ -101,10 +101,10 @@ func TestPlanOutputsEscapeAPIText(t *testing.T) {
 			p := sync.Plan{
 				Organization: "org1",
 				Changes: []sync.Change{
-					{Action: sync.Update, Deployment: dep, Subject: tok, Before: h, After: "DEPLOYMENT_ADMIN", Source: at(3)},
-					{Action: sync.Remove, Deployment: dep, Subject: tok, Before: h, Reason: "reason " + h},
+					{Action: sync.Update, Scope: sync.DeploymentScope(dep), Subject: tok, Before: h, After: "DEPLOYMENT_ADMIN", Source: at(3)},
+					{Action: sync.Remove, Scope: sync.DeploymentScope(dep), Subject: tok, Before: h, Reason: "reason " + h},
 				},
-				Unmanaged: []sync.Change{{Action: sync.Unmanaged, Deployment: dep, Subject: tok, Before: h, After: h, Reason: "ignored " + h}},
+				Unmanaged: []sync.Change{{Action: sync.Unmanaged, Scope: sync.DeploymentScope(dep), Subject: tok, Before: h, After: h, Reason: "ignored " + h}},
 				Guards: []sync.Guard{
 					{Name: sync.GuardMaxRemovals, OK: true},
 					{Name: sync.GuardProtect, Message: "protected token " + h + " would lose its role " + h},
@@ -157,7 +157,7 @@ func TestMarkdownCellText(t *testing.T) {
 func TestJSONEscapesInvisibleCharacters(t *testing.T) {
 	var changes []sync.Change
 	for i, h := range append(slices.Clone(hostile), "tag\U000E0041\U000E007F", "emoji 🚀 東京") {
-		changes = append(changes, sync.Change{Action: sync.Add, Deployment: sync.DeploymentRef{ID: h, Name: h},
+		changes = append(changes, sync.Change{Action: sync.Add, Scope: sync.DeploymentScope(sync.DeploymentRef{ID: h, Name: h}),
 			Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: fmt.Sprint("tok-", i), Name: h}, After: h, Source: at(i + 1)})
 	}
 	p := sync.Plan{Organization: "org1", Changes: changes, Guards: okGuards(), Fingerprints: map[string]string{}}

@@ -39,19 +39,19 @@ func newPalette(enabled bool) palette {
 	return p
 }
 
-// Text writes the plan for a terminal: changes grouped by deployment, then
+// Text writes the plan for a terminal: changes grouped by scope, then
 // the failed guards and the summary line. With colour false it writes plain
 // text.
 func Text(w io.Writer, p sync.Plan, colour bool) error {
 	pal := newPalette(colour)
 	bw := bufio.NewWriter(w) // one write per plan, not per line
 	tw := &errWriter{w: bw}
-	groups := groupByDeployment(p)
+	groups := groupByScope(p)
 	for i, g := range groups {
 		if i > 0 {
 			tw.printf("\n")
 		}
-		tw.printf("%s %s\n", pal.heading.Sprint("deployment "+Safe(g.Deployment.Name)), pal.faint.Sprint("("+Safe(g.Deployment.ID)+")"))
+		tw.printf("%s %s\n", pal.heading.Sprint(ScopeTitle(g.Scope)), pal.faint.Sprint("("+Safe(scopeID(g.Scope))+")"))
 		labelWidth, roleWidth := 0, 0
 		for _, c := range g.Changes {
 			labelWidth = max(labelWidth, len(SubjectLabel(c.Subject)))
@@ -79,7 +79,7 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 		tw.printf("%s\n", pal.update.Sprint(PartialNote(p.Partial)))
 	}
 	if len(p.Changes) == 0 {
-		tw.printf("%s\n", pal.heading.Sprint("No changes: the managed deployments match the spec."))
+		tw.printf("%s\n", pal.heading.Sprint("No changes: the managed scopes match the spec."))
 	} else {
 		tw.printf("%s\n", pal.heading.Sprintf("Plan: %d to add, %d to change, %d to remove.", add, change, remove))
 	}
@@ -129,31 +129,58 @@ func roleChange(c sync.Change) string {
 	}
 }
 
-// deploymentGroup is the changes and unmanaged assignments of one deployment.
-type deploymentGroup struct {
-	Deployment sync.DeploymentRef
-	Changes    []sync.Change // changes first, then unmanaged
+// scopeGroup is the changes and unmanaged assignments of one scope.
+type scopeGroup struct {
+	Scope   sync.ScopeRef
+	Changes []sync.Change // changes first, then unmanaged
 }
 
-// groupByDeployment groups a plan by deployment, keeping the plan's order.
-func groupByDeployment(p sync.Plan) []deploymentGroup {
-	var groups []deploymentGroup
-	index := map[string]int{}
+// groupByScope groups a plan by scope, keeping the plan's order within
+// each, the groups in the plan's order of scopes (sync.CompareScope).
+func groupByScope(p sync.Plan) []scopeGroup {
+	var groups []scopeGroup
+	index := map[sync.Scope]int{}
 	for _, list := range [][]sync.Change{p.Changes, p.Unmanaged} {
 		for _, c := range list {
-			i, ok := index[c.Deployment.ID]
+			k := c.Scope.Key()
+			i, ok := index[k]
 			if !ok {
 				i = len(groups)
-				index[c.Deployment.ID] = i
-				groups = append(groups, deploymentGroup{Deployment: c.Deployment})
+				index[k] = i
+				groups = append(groups, scopeGroup{Scope: c.Scope})
 			}
 			groups[i].Changes = append(groups[i].Changes, c)
 		}
 	}
-	slices.SortStableFunc(groups, func(a, b deploymentGroup) int {
-		return cmp.Or(strings.Compare(a.Deployment.Name, b.Deployment.Name), strings.Compare(a.Deployment.ID, b.Deployment.ID))
-	})
+	slices.SortStableFunc(groups, func(a, b scopeGroup) int { return sync.CompareScope(a.Scope, b.Scope) })
 	return groups
+}
+
+// ScopeTitle names a scope in text output, escaped by Safe: "organization
+// ID", "workspace NAME", "deployment NAME", "DAG ID of deployment NAME",
+// "DAG tag TAG of deployment NAME".
+func ScopeTitle(s sync.ScopeRef) string { return Safe(scopeTitle(s)) }
+
+// scopeTitle is ScopeTitle unescaped, for outputs that escape their own way.
+func scopeTitle(s sync.ScopeRef) string {
+	switch s.Level {
+	case sync.LevelOrganization:
+		return "organization " + cmp.Or(s.Name, s.ID)
+	case sync.LevelDAG:
+		return "DAG " + s.ID + " of deployment " + cmp.Or(s.Deployment.Name, s.Deployment.ID)
+	case sync.LevelDAGTag:
+		return "DAG tag " + s.ID + " of deployment " + cmp.Or(s.Deployment.Name, s.Deployment.ID)
+	}
+	return string(s.Level) + " " + cmp.Or(s.Name, s.ID)
+}
+
+// scopeID is the id shown beside a scope's title: a DAG's deployment id,
+// the scope's own id otherwise.
+func scopeID(s sync.ScopeRef) string {
+	if s.Level == sync.LevelDAG || s.Level == sync.LevelDAGTag {
+		return s.Deployment.ID
+	}
+	return s.ID
 }
 
 // errWriter remembers the first write error so renderers can write freely
@@ -169,11 +196,11 @@ func (e *errWriter) printf(format string, a ...any) {
 	}
 }
 
-// PartialNote says a plan covers only the deployments --target named.
-func PartialNote(deps []sync.DeploymentRef) string {
-	names := make([]string, len(deps))
-	for i, d := range deps {
-		names[i] = Safe(cmp.Or(d.Name, d.ID))
+// PartialNote says a plan covers only the scopes --target named.
+func PartialNote(scopes []sync.ScopeRef) string {
+	names := make([]string, len(scopes))
+	for i, s := range scopes {
+		names[i] = ScopeTitle(s)
 	}
-	return "Partial plan: only deployments " + strings.Join(names, ", ") + " (--target)"
+	return "Partial plan: only " + strings.Join(names, ", ") + " (--target)"
 }

@@ -110,9 +110,8 @@ type tokenAdapter struct {
 
 // TokenAdapter is the adapter of API tokens: their role list, a list of
 // (entityType, entityId, role) entries, is replaced whole on each write.
-// Their deployment roles are the entries of entity type DEPLOYMENT; the
-// rest (the token's own workspace or organization role, DAG and DAG_TAG
-// entries) is written back exactly as read, in its order.
+// Entries a plan does not change are written back exactly as read, in
+// their order.
 func TokenAdapter(api TokenAPI, org string) Adapter {
 	return tokenAdapter{reserver: reserver{api}, api: api, org: org}
 }
@@ -136,11 +135,13 @@ func (a tokenAdapter) Get(ctx context.Context, id string) (Subject, error) {
 	return TokenSubject(t), nil
 }
 
-func (a tokenAdapter) Set(ctx context.Context, s Subject, deployments []astroapi.DeploymentRole) (string, error) {
-	read, _ := s.rest.([]astroapi.Role)
-	roles := tokenRoles(read, deployments)
-	if len(roles) == 0 {
+func (a tokenAdapter) Set(ctx context.Context, s Subject, grants []Grant) (string, error) {
+	if len(grants) == 0 {
 		return "", errEmptyRoles
+	}
+	roles := make([]astroapi.Role, len(grants))
+	for i, g := range grants {
+		roles[i] = tokenRole(g, a.org)
 	}
 	if _, err := a.api.SetTokenRoles(ctx, a.org, s.ID, roles); err != nil {
 		return "", err
@@ -166,14 +167,11 @@ func TokenSubject(t astroapi.Token) Subject {
 	}
 	s := Subject{
 		SubjectRef:  SubjectRef{Kind: kind, ID: t.ID, Name: t.Name},
-		Deployments: astroapi.TokenDeploymentRoles(t.Roles),
+		Grants:      make([]Grant, len(t.Roles)),
 		Fingerprint: Fingerprint(t.Roles),
-		rest:        t.Roles,
 	}
-	for _, r := range t.Roles {
-		if r.EntityType == astroapi.EntityDAG || r.EntityType == astroapi.EntityDAGTag {
-			s.DagDeployments = appendNew(s.DagDeployments, r.DeploymentID)
-		}
+	for i, r := range t.Roles {
+		s.Grants[i] = grantOfToken(r)
 	}
 	if kind == KindWorkspaceToken {
 		s.Workspace = tokenWorkspace(t.Roles)
@@ -190,43 +188,6 @@ func tokenWorkspace(roles []astroapi.Role) string {
 		}
 	}
 	return ""
-}
-
-// tokenRoles is the role list read with its DEPLOYMENT entries replaced by
-// deployments: each entry read is kept, exactly as read, while deployments
-// still hold an unplaced role on its deployment (the entry takes that
-// role), and dropped otherwise; the roles left over are appended in order.
-// Every other entry is kept exactly as read, in its order.
-func tokenRoles(read []astroapi.Role, deployments []astroapi.DeploymentRole) []astroapi.Role {
-	pending := make(map[string][]string, len(deployments))
-	for _, d := range deployments {
-		pending[d.DeploymentID] = append(pending[d.DeploymentID], d.Role)
-	}
-	out := make([]astroapi.Role, 0, len(read)+len(deployments))
-	for _, r := range read {
-		if r.EntityType != astroapi.EntityDeployment {
-			out = append(out, r)
-			continue
-		}
-		roles := pending[r.EntityID]
-		if len(roles) == 0 {
-			continue
-		}
-		pending[r.EntityID] = roles[1:]
-		if r.Role != roles[0] {
-			r = astroapi.Role{EntityID: r.EntityID, EntityType: astroapi.EntityDeployment, Role: roles[0]}
-		}
-		out = append(out, r)
-	}
-	for _, d := range deployments {
-		roles := pending[d.DeploymentID]
-		if len(roles) == 0 {
-			continue
-		}
-		pending[d.DeploymentID] = roles[1:]
-		out = append(out, astroapi.Role{EntityID: d.DeploymentID, EntityType: astroapi.EntityDeployment, Role: roles[0]})
-	}
-	return out
 }
 
 // Fingerprint is the sha256 hex digest of a token's role list in canonical
@@ -301,45 +262,51 @@ func (r roleSet) fingerprint() string {
 }
 
 func (r roleSet) subject(ref SubjectRef) Subject {
-	s := Subject{SubjectRef: ref, Deployments: slices.Clone(r.DeploymentRoles), Fingerprint: r.fingerprint(),
-		NoOrganizationRole: r.OrganizationRole == "", rest: r}
+	s := Subject{SubjectRef: ref, Fingerprint: r.fingerprint(), NoOrganizationRole: r.OrganizationRole == ""}
+	s.Grants = make([]Grant, 0, 1+len(r.WorkspaceRoles)+len(r.DeploymentRoles)+len(r.DagRoles))
+	if r.OrganizationRole != "" {
+		s.Grants = append(s.Grants, Grant{Scope: Organization, Role: r.OrganizationRole})
+	}
+	for _, w := range r.WorkspaceRoles {
+		s.Grants = append(s.Grants, Grant{Scope: Scope{Level: LevelWorkspace, ID: w.WorkspaceID}, Role: w.Role})
+	}
+	for _, d := range r.DeploymentRoles {
+		s.Grants = append(s.Grants, Grant{Scope: Scope{Level: LevelDeployment, ID: d.DeploymentID}, Role: d.Role})
+	}
 	for _, d := range r.DagRoles {
-		s.DagDeployments = appendNew(s.DagDeployments, d.DeploymentID)
+		sc := Scope{Level: LevelDAG, ID: d.DagID, Deployment: d.DeploymentID}
+		if d.DagTag != "" {
+			sc = Scope{Level: LevelDAGTag, ID: d.DagTag, Deployment: d.DeploymentID}
+		}
+		s.Grants = append(s.Grants, Grant{Scope: sc, Role: d.Role})
 	}
 	return s
 }
 
-// appendNew appends s to list unless list holds it.
-func appendNew(list []string, s string) []string {
-	if slices.Contains(list, s) {
-		return list
+// roleSetOf is grants as a user's or team's role set. Lists are never nil,
+// so a write always sends every part; the first organization role counts.
+func roleSetOf(grants []Grant) roleSet {
+	r := roleSet{WorkspaceRoles: []astroapi.WorkspaceRole{}, DeploymentRoles: []astroapi.DeploymentRole{}, DagRoles: []astroapi.DagRole{}}
+	for _, g := range grants {
+		switch g.Scope.Level {
+		case LevelOrganization:
+			r.OrganizationRole = cmp.Or(r.OrganizationRole, g.Role)
+		case LevelWorkspace:
+			r.WorkspaceRoles = append(r.WorkspaceRoles, astroapi.WorkspaceRole{WorkspaceID: g.Scope.ID, Role: g.Role})
+		case LevelDeployment:
+			r.DeploymentRoles = append(r.DeploymentRoles, astroapi.DeploymentRole{DeploymentID: g.Scope.ID, Role: g.Role})
+		case LevelDAG:
+			r.DagRoles = append(r.DagRoles, astroapi.DagRole{DeploymentID: g.Scope.Deployment, DagID: g.Scope.ID, Role: g.Role})
+		case LevelDAGTag:
+			r.DagRoles = append(r.DagRoles, astroapi.DagRole{DeploymentID: g.Scope.Deployment, DagTag: g.Scope.ID, Role: g.Role})
+		}
 	}
-	return append(list, s)
-}
-
-// with is r with its deployment roles replaced by deployments; every other
-// part is kept exactly as read. Lists are never nil, so a write always
-// sends every part.
-func (r roleSet) with(deployments []astroapi.DeploymentRole) roleSet {
-	return roleSet{
-		OrganizationRole: r.OrganizationRole,
-		WorkspaceRoles:   nonNil(r.WorkspaceRoles),
-		DeploymentRoles:  nonNil(deployments),
-		DagRoles:         nonNil(r.DagRoles),
-	}
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
+	return r
 }
 
 // roleSetAdapter is the adapter of users or teams: a write replaces the
 // whole role set (organization role, workspace roles, deployment roles, DAG
-// roles), so every part but the deployment roles is sent back exactly as
-// read, DAG roles included.
+// roles), so every part is always sent.
 type roleSetAdapter struct {
 	reserver
 	kind Kind
@@ -356,9 +323,8 @@ func (a roleSetAdapter) List(ctx context.Context, workspaces []string) ([]Subjec
 
 func (a roleSetAdapter) Get(ctx context.Context, id string) (Subject, error) { return a.get(ctx, id) }
 
-func (a roleSetAdapter) Set(ctx context.Context, s Subject, deployments []astroapi.DeploymentRole) (string, error) {
-	read, _ := s.rest.(roleSet)
-	w := read.with(deployments)
+func (a roleSetAdapter) Set(ctx context.Context, s Subject, grants []Grant) (string, error) {
+	w := roleSetOf(grants)
 	if err := a.set(ctx, s.ID, w); err != nil {
 		return "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	gosync "sync"
 	"time"
@@ -33,9 +34,10 @@ type ApplyOptions struct {
 type SubjectResult struct {
 	Subject SubjectRef
 	Changes []Change // the plan's changes of this subject
-	// Before are its deployment roles as read right before the write;
-	// After those written (or, when nothing had to be written, as read).
-	Before, After []astroapi.DeploymentRole
+	// Before is its role set as read right before the write, on every
+	// level; After the one written (or, when nothing had to be written, as
+	// read).
+	Before, After []Grant
 	// Wrote says a write was sent and succeeded; a subject already as
 	// planned is written without one.
 	Wrote bool
@@ -94,7 +96,7 @@ type applier struct {
 	as     Adapters
 	p      Plan
 	opts   ApplyOptions
-	target *targetIndex // nil: go by the plan's changes
+	target *planner     // the plan's Target; nil: go by the plan's changes
 	mu     gosync.Mutex // serialises Progress
 	// forbidden ends the context no new subject starts after: a 403 says
 	// the credential may not write, so every other would fail the same way.
@@ -127,7 +129,7 @@ func Apply(ctx context.Context, as Adapters, p Plan, opts ApplyOptions) Result {
 	defer forbidden(nil)
 	a := &applier{as: as, p: p, opts: opts, forbidden: forbidden}
 	if p.Target != nil {
-		a.target = newTargetIndex(p.Target)
+		a.target = newPlanner(p.Target.Desired, p.Target.Prune, nil)
 	}
 	if opts.RequireFingerprints && !a.checkFingerprints(ctx, jobs) {
 		return collect(jobs)
@@ -299,15 +301,18 @@ func (a *applier) readModifyWrite(ctx context.Context, ad Adapter, res *SubjectR
 	if err != nil {
 		return fmt.Errorf("read %s (%s): %w", label, id, err)
 	}
-	res.Before = nonNil(s.Deployments)
-	res.ChangedSincePlan = s.Fingerprint != a.p.Fingerprints[id] && a.p.Fingerprints[id] != ""
-	if a.target != nil {
-		res.After = a.target.deployments(s)
-	} else {
-		res.After = changedDeployments(s.Deployments, res.Changes)
+	res.Before = s.Grants
+	if res.Before == nil {
+		res.Before = []Grant{}
 	}
+	res.ChangedSincePlan = s.Fingerprint != a.p.Fingerprints[id] && a.p.Fingerprints[id] != ""
+	changes, pinned := res.Changes, map[Scope]string(nil)
+	if a.target != nil {
+		changes, pinned = a.target.subject(s.SubjectRef, &s), a.target.pinned(id)
+	}
+	res.After = applyChanges(s.Grants, changes, pinned)
 	res.Fingerprint = s.Fingerprint
-	if slices.Equal(res.After, s.Deployments) {
+	if slices.Equal(res.After, s.Grants) {
 		return nil
 	}
 	fp, err := ad.Set(ctx, s, res.After)
@@ -327,71 +332,45 @@ func (a *applier) progress(j *job) {
 	a.opts.Progress(j.res)
 }
 
-// targetIndex is a plan's Target, indexed for one subject at a time.
-type targetIndex struct {
-	prune  map[string][]Kind            // managed deployment id → the kinds prune removes
-	order  []string                     // managed deployment ids, in the plan's order
-	listed map[string]map[string]string // subject id → deployment id → role ("" for state: absent)
-}
-
-func newTargetIndex(t *Target) *targetIndex {
-	x := &targetIndex{prune: make(map[string][]Kind), listed: make(map[string]map[string]string)}
-	for _, md := range t.Desired.Deployments {
-		x.prune[md.ID] = nil
-		if t.Prune || md.Prune {
-			x.prune[md.ID] = md.Lists
-		}
-		x.order = append(x.order, md.ID)
-		for _, a := range md.Assignments {
-			m := x.listed[a.Subject.ID]
-			if m == nil {
-				m = make(map[string]string)
-				x.listed[a.Subject.ID] = m
-			}
-			m[md.ID] = a.Role
-			if a.Absent {
-				m[md.ID] = ""
-			}
-		}
-	}
-	return x
-}
-
-// deployments computes the deployment roles of s from those read: every
-// managed assignment as the spec says (listed: its role or, for state:
-// absent, none; not listed: none when prune removes its kind, as read
-// otherwise), every other role exactly as read.
-func (x *targetIndex) deployments(s Subject) []astroapi.DeploymentRole {
-	listed := x.listed[s.ID]
-	want := make(map[string]string)
-	for _, r := range s.Deployments {
-		if kinds, managed := x.prune[r.DeploymentID]; managed && slices.Contains(kinds, s.Kind) {
-			want[r.DeploymentID] = ""
-		}
-	}
-	var order []string
-	for _, dep := range x.order {
-		if role, ok := listed[dep]; ok {
-			want[dep] = role
-			order = append(order, dep)
-		}
-	}
-	return withDeployments(s.Deployments, want, order)
-}
-
-// changedDeployments applies changes (all of one subject) to the
-// deployment roles read, for a plan without a Target.
-func changedDeployments(read []astroapi.DeploymentRole, changes []Change) []astroapi.DeploymentRole {
-	want := make(map[string]string, len(changes))
-	var order []string
+// applyChanges applies changes (all of one subject; unmanaged ones are
+// skipped) to the grants read: each changed scope gets exactly the role
+// after the change, and each pinned scope its role once (a duplicate
+// entry of a listed role is dropped); every other grant is kept exactly as
+// read.
+func applyChanges(read []Grant, changes []Change, pinned map[Scope]string) []Grant {
+	want := make(map[Scope]string, len(changes)+len(pinned))
+	maps.Copy(want, pinned)
+	var order []Scope
 	for _, c := range changes {
-		if _, dup := want[c.Deployment.ID]; !dup {
-			order = append(order, c.Deployment.ID)
+		sc := c.Key().Scope
+		switch c.Action {
+		case Add, Update:
+			want[sc] = c.After
+		case Remove:
+			want[sc] = ""
+		default:
+			continue
 		}
-		want[c.Deployment.ID] = c.After
-		if c.Action == Remove {
-			want[c.Deployment.ID] = ""
-		}
+		order = append(order, sc)
 	}
-	return withDeployments(read, want, order)
+	if len(want) == 0 {
+		return slices.Clone(read)
+	}
+	return withGrants(read, want, order)
+}
+
+// pinned are the roles the spec lists for subject id (state: absent
+// aside), by scope.
+func (pl *planner) pinned(id string) map[Scope]string {
+	var out map[Scope]string
+	for _, l := range pl.listed[id] {
+		if l.entry.absent {
+			continue
+		}
+		if out == nil {
+			out = make(map[Scope]string)
+		}
+		out[l.scope] = l.entry.role
+	}
+	return out
 }

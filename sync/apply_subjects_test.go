@@ -39,14 +39,21 @@ func TestApplyKeepsUnmanagedOfUsersAndTeams(t *testing.T) {
 		Deployments:  []astroapi.Deployment{depA, depB, depX},
 		Subjects:     subjects([]astroapi.Token{anchor}, []astroapi.User{al}, []astroapi.Team{de}),
 	}
-	d := Desired{Deployments: []ManagedDeployment{
+	d := Desired{Scopes: []ManagedScope{
 		alpha(false,
 			DesiredAssignment{Subject: aliceRef, Role: "DEPLOYMENT_ADMIN", Source: at(12)},
 			DesiredAssignment{Subject: teamRef, Absent: true, Source: at(13)},
 		),
-		{ID: "dep-b", Name: "beta", WorkspaceID: "ws-2", Prune: true, Lists: []Kind{KindUser, KindTeam}, Source: at(20), Assignments: []DesiredAssignment{
-			{Subject: teamRef, Role: "DAG_DEPLOYER", Source: at(21)},
-		}},
+		{
+			ScopeRef:    ScopeRef{Level: LevelDeployment, ID: "dep-b", Name: "beta"},
+			WorkspaceID: "ws-2",
+			Prune:       true,
+			Lists:       []Kind{KindUser, KindTeam},
+			Source:      at(20),
+			Assignments: []DesiredAssignment{
+				{Subject: teamRef, Role: "DAG_DEPLOYER", Source: at(21)},
+			},
+		},
 	}}
 	p := Compute(d, obs, Options{MaxRemovals: -1})
 	if p.Refused() {
@@ -70,7 +77,9 @@ func TestApplyKeepsUnmanagedOfUsersAndTeams(t *testing.T) {
 	wantAlice.DeploymentRoles = []astroapi.DeploymentRole{
 		deploymentRole("dep-x", "VIEWER"),
 		deploymentRole("dep-a", "DEPLOYMENT_ADMIN"), // updated in place
-		// dep-b pruned: beta lists users
+		// dep-b pruned (beta lists users), but her DAG role there, added by
+		// the other writer, keeps DEPLOYMENT_ACCESSOR: Astro would add it
+		deploymentRole("dep-b", "DEPLOYMENT_ACCESSOR"),
 		deploymentRole("dep-y", "VIEWER"),
 	}
 	wantAlice.DagRoles = []astroapi.DagRole{dagX, dagA, dagB}
@@ -79,7 +88,9 @@ func TestApplyKeepsUnmanagedOfUsersAndTeams(t *testing.T) {
 	}
 	wantTeam := de
 	wantTeam.DeploymentRoles = []astroapi.DeploymentRole{
-		deploymentRole("dep-x", "DEPLOYMENT_ADMIN"), // state: absent on alpha
+		// state: absent on alpha, where its DAG role keeps DEPLOYMENT_ACCESSOR
+		deploymentRole("dep-a", "DEPLOYMENT_ACCESSOR"),
+		deploymentRole("dep-x", "DEPLOYMENT_ADMIN"),
 		deploymentRole("dep-b", "DAG_DEPLOYER"),     // added
 	}
 	if diff := cmp.Diff(wantTeam, s.team("team-de")); diff != "" {

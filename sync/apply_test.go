@@ -73,7 +73,7 @@ func TestApply(t *testing.T) {
 	for _, tok := range toks[1:5] { // ci-deployer, observer, old-bot, stray
 		want.Written = append(want.Written, SubjectResult{
 			Subject: ref(tok), Changes: changesOf(p, tok.ID),
-			Before: astroapi.TokenDeploymentRoles(tok.Roles), After: astroapi.TokenDeploymentRoles(exampleAfter[tok.ID]),
+			Before: grantsOf(tok.Roles), After: grantsOf(exampleAfter[tok.ID]),
 			Wrote: true, Fingerprint: Fingerprint(exampleAfter[tok.ID]),
 		})
 	}
@@ -184,7 +184,7 @@ func TestApplyFailures(t *testing.T) {
 
 func TestApplyEmptyRoleList(t *testing.T) {
 	lone := token("t-lone", "lone", "WORKSPACE", depRole("dep-a", "DEPLOYMENT_ADMIN"))
-	d := Desired{Deployments: []ManagedDeployment{alpha(false, absent(lone, 12))}}
+	d := Desired{Scopes: []ManagedScope{alpha(false, absent(lone, 12))}}
 	p := Compute(d, observed(lone), Options{MaxRemovals: -1})
 	s := newFakeStore(lone)
 	res := Apply(context.Background(), s.adapters(), p, ApplyOptions{})
@@ -386,12 +386,12 @@ func TestApplyProgressSerialised(t *testing.T) {
 // (changedDeployments) and written back into it (tokenRoles).
 func TestNewRoles(t *testing.T) {
 	add := func(dep, role string) Change {
-		return Change{Action: Add, Deployment: DeploymentRef{ID: dep}, After: role}
+		return Change{Action: Add, Scope: DeploymentScope(DeploymentRef{ID: dep}), After: role}
 	}
 	upd := func(dep, role string) Change {
-		return Change{Action: Update, Deployment: DeploymentRef{ID: dep}, After: role}
+		return Change{Action: Update, Scope: DeploymentScope(DeploymentRef{ID: dep}), After: role}
 	}
-	rm := func(dep string) Change { return Change{Action: Remove, Deployment: DeploymentRef{ID: dep}} }
+	rm := func(dep string) Change { return Change{Action: Remove, Scope: DeploymentScope(DeploymentRef{ID: dep})} }
 	ws := wsRole("ws-1", "WORKSPACE_MEMBER")
 	dag := dagRole("dep-a", "dag-1", "DAG_AUTHOR")
 	tag := astroapi.Role{EntityType: "DAG_TAG", EntityID: "tag", Role: "DAG_VIEWER", DeploymentID: "dep-a"}
@@ -440,7 +440,7 @@ func TestNewRoles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			read := slices.Clone(tt.read)
-			got := tokenRoles(read, changedDeployments(astroapi.TokenDeploymentRoles(read), tt.changes))
+			got := rolesOf(applyChanges(grantsOf(read), tt.changes, nil))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("new roles (-want +got):\n%s", diff)
 			}
@@ -468,8 +468,8 @@ func TestVerify(t *testing.T) {
 	v = Verify(p, res, s.snapshot())
 	want := Verification{
 		Remaining: []Change{
-			{Action: Remove, Deployment: alphaRef, Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "t-old", Name: "old-bot"}, Before: "DAG_DEPLOYER", Reason: "state: absent", Source: ptr(at(15))},
-			{Action: Add, Deployment: betaRef, Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "t-ci", Name: "ci-deployer"}, After: "DEPLOYMENT_ADMIN", Source: ptr(at(21))},
+			{Action: Remove, Scope: DeploymentScope(alphaRef), Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "t-old", Name: "old-bot"}, Before: "DAG_DEPLOYER", Reason: "state: absent", Source: ptr(at(15))},
+			{Action: Add, Scope: DeploymentScope(betaRef), Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "t-ci", Name: "ci-deployer"}, After: "DEPLOYMENT_ADMIN", Source: ptr(at(21))},
 		},
 		ChangedByOthers: []SubjectRef{
 			{Kind: KindWorkspaceToken, ID: "t-ci", Name: "ci-deployer"},
@@ -492,10 +492,10 @@ func TestApplySpecWinsOnWrittenTokens(t *testing.T) {
 	ws := wsRole("ws-1", "WORKSPACE_MEMBER")
 	dag := dagRole("dep-a", "dag-1", "DAG_AUTHOR")
 	multi := token("t-multi", "multi", "WORKSPACE", ws, depRole("dep-a", "DEPLOYMENT_ADMIN"), dag, depRole("dep-x", "VIEWER"))
-	managed := func(id, name string, prune bool, as ...DesiredAssignment) ManagedDeployment {
-		return ManagedDeployment{ID: id, Name: name, WorkspaceID: "ws-1", Prune: prune, Source: at(30), Lists: tokenKindsListed, Assignments: as}
+	managed := func(id, name string, prune bool, as ...DesiredAssignment) ManagedScope {
+		return ManagedScope{ScopeRef: ScopeRef{Level: LevelDeployment, ID: id, Name: name}, WorkspaceID: "ws-1", Prune: prune, Source: at(30), Lists: tokenKindsListed, Assignments: as}
 	}
-	d := Desired{Deployments: []ManagedDeployment{
+	d := Desired{Scopes: []ManagedScope{
 		alpha(false, present(multi, "DEPLOYMENT_ADMIN", 12)),          // held: no change
 		managed("dep-b", "beta", false, present(multi, "VIEWER", 31)), // the plan's one change: add
 		managed("dep-g", "gamma", false),                              // not listed, prune off
@@ -596,10 +596,28 @@ func TestVerifyEveryManagedAssignment(t *testing.T) {
 	s.modify("t-anchor", func(tok *astroapi.Token) { tok.Roles[1] = depRole("dep-a", "DAG_DEPLOYER") })
 	v := Verify(p, res, s.snapshot())
 	want := Verification{Remaining: []Change{{
-		Action: Update, Deployment: alphaRef, Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "t-anchor", Name: "anchor"},
+		Action: Update, Scope: DeploymentScope(alphaRef), Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "t-anchor", Name: "anchor"},
 		Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: ptr(at(11)),
 	}}}
 	if diff := cmp.Diff(want, v); diff != "" {
 		t.Errorf("Verify (-want +got):\n%s", diff)
 	}
+}
+
+// grantsOf is a token's role list as grants.
+func grantsOf(roles []astroapi.Role) []Grant {
+	out := make([]Grant, len(roles))
+	for i, r := range roles {
+		out[i] = grantOfToken(r)
+	}
+	return out
+}
+
+// rolesOf is grants as a token's role list, in organization "org1".
+func rolesOf(grants []Grant) []astroapi.Role {
+	out := make([]astroapi.Role, len(grants))
+	for i, g := range grants {
+		out[i] = tokenRole(g, "org1")
+	}
+	return out
 }

@@ -29,8 +29,8 @@ func largeOrg() (Desired, *Observed) {
 	for i := range nWS * depsPerWS {
 		dep := astroapi.Deployment{ID: fmt.Sprintf("dep%04d", i), Name: fmt.Sprintf("deployment-%04d", i), WorkspaceID: obs.Workspaces[i/depsPerWS].ID}
 		obs.Deployments = append(obs.Deployments, dep)
-		mdIndex[dep.ID] = len(d.Deployments)
-		d.Deployments = append(d.Deployments, ManagedDeployment{ID: dep.ID, Name: dep.Name, WorkspaceID: dep.WorkspaceID, Prune: i%2 == 0, AllowEmpty: true, Lists: tokenKindsListed})
+		mdIndex[dep.ID] = len(d.Scopes)
+		d.Scopes = append(d.Scopes, ManagedScope{ScopeRef: ScopeRef{Level: LevelDeployment, ID: dep.ID, Name: dep.Name}, WorkspaceID: dep.WorkspaceID, Prune: i%2 == 0, AllowEmpty: true, Lists: tokenKindsListed})
 	}
 	roles := []string{"DEPLOYMENT_ADMIN", "DAG_DEPLOYER"}
 	n := 0
@@ -53,7 +53,7 @@ func largeOrg() (Desired, *Observed) {
 			if k == 0 {
 				tok.Roles = append(tok.Roles, dagRole(dep.ID, "dag-"+dep.ID, "DAG_AUTHOR"))
 			}
-			md := &d.Deployments[mdIndex[dep.ID]]
+			md := &d.Scopes[mdIndex[dep.ID]]
 			ref := ref(tok)
 			switch {
 			case n%20 == 0: // omitted
@@ -66,7 +66,7 @@ func largeOrg() (Desired, *Observed) {
 		}
 		if i%30 == 0 {
 			dep := obs.Deployments[first+(i/nWS+perToken*5+1)%depsPerWS]
-			md := &d.Deployments[mdIndex[dep.ID]]
+			md := &d.Scopes[mdIndex[dep.ID]]
 			if TokenSubject(tok).Role(dep.ID) == "" {
 				md.Assignments = append(md.Assignments, DesiredAssignment{Subject: ref(tok), Role: "DEPLOYMENT_ADMIN"})
 			}
@@ -80,7 +80,7 @@ func BenchmarkCompute(b *testing.B) {
 	d, obs := largeOrg()
 	assignments := 0
 	for _, s := range obs.Subjects {
-		assignments += len(s.Deployments)
+		assignments += len(s.Deployments())
 	}
 	p := Compute(d, obs, Options{MaxRemovals: -1})
 	add, change, remove := p.Summary()

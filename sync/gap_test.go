@@ -54,7 +54,7 @@ func readToWriteGaps(t *testing.T, n, parallelism int, reserve bool) []time.Dura
 		Workspaces:   []astroapitest.Workspace{{ID: "ws-1", Name: "one"}},
 		Deployments:  []astroapitest.Deployment{{ID: "dep-a", Name: "alpha", WorkspaceID: "ws-1"}},
 	}
-	md := ManagedDeployment{ID: "dep-a", Name: "alpha", WorkspaceID: "ws-1", Lists: tokenKindsListed}
+	md := ManagedScope{ScopeRef: ScopeRef{Level: LevelDeployment, ID: "dep-a", Name: "alpha"}, WorkspaceID: "ws-1", Lists: tokenKindsListed}
 	obs := &Observed{Organization: org, Deployments: []astroapi.Deployment{{ID: "dep-a", Name: "alpha", WorkspaceID: "ws-1"}}}
 	for i := range n {
 		tok := token(fmt.Sprintf("t-%03d", i), fmt.Sprintf("bot-%03d", i), "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"))
@@ -79,7 +79,7 @@ func readToWriteGaps(t *testing.T, n, parallelism int, reserve bool) []time.Dura
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Compute(Desired{Deployments: []ManagedDeployment{md}}, obs, Options{MaxRemovals: -1})
+	p := Compute(Desired{Scopes: []ManagedScope{md}}, obs, Options{MaxRemovals: -1})
 	cs := &clientStore{c: c, read: map[string]time.Time{}}
 	var api TokenAPI = cs
 	if reserve {

@@ -2,11 +2,11 @@ package sync
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/spec"
 )
 
@@ -26,7 +26,8 @@ func heldFixture() *Observed {
 	}
 	for i, s := range obs.Subjects {
 		if role, ok := held[s.ID]; ok {
-			obs.Subjects[i].Deployments = []astroapi.DeploymentRole{deploymentRole("dep-prod", role)}
+			grants := slices.DeleteFunc(slices.Clone(s.Grants), func(g Grant) bool { return g.Scope.Level == LevelDeployment })
+			obs.Subjects[i].Grants = append(grants, Grant{Scope: depScope("dep-prod"), Role: role})
 		}
 	}
 	return obs

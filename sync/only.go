@@ -9,25 +9,39 @@ import (
 	"github.com/tokensync/tokensync/astroapi"
 )
 
-// Only limits d to the deployments of the spec that targets name (plan
-// and apply --target): each target is a deployment id, or
-// workspace/name with the workspace's name or id. Everything Compute does
-// from d (prune, the guards, the fingerprints) then stays within those
-// deployments, and so do Apply and Verify through the plan's Target.
+// TargetOrganization is the --target that names the organization level.
+const TargetOrganization = "organization"
+
+// Only limits d to the scopes of the spec that targets name (plan and
+// apply --target). A target is one of:
+//   - organization: the organization level;
+//   - a workspace id or name: that workspace's level and every managed
+//     deployment of it, with their DAGs;
+//   - a deployment id, or workspace/name with the workspace's name or id:
+//     that deployment and its DAGs.
 //
-// It returns the deployments kept, in d's order, for the plan to say it is
-// partial. A target that names no deployment of the spec is an error that
-// lists every such target.
-func Only(d Desired, workspaces []astroapi.Workspace, targets []string) (Desired, []DeploymentRef, error) {
+// Everything Compute does from d (prune, the guards, the fingerprints) then
+// stays within those scopes, and so do Apply and Verify through the plan's
+// Target.
+//
+// It returns the scopes kept, in d's order (DAGs are not listed: they
+// follow their deployment), for the plan to say it is partial. A target
+// that names no scope of the spec is an error that lists every such
+// target.
+func Only(d Desired, workspaces []astroapi.Workspace, targets []string) (Desired, []ScopeRef, error) {
 	wsName := make(map[string]string, len(workspaces))
 	for _, w := range workspaces {
 		wsName[w.ID] = w.Name
 	}
 	matched := make(map[string]bool, len(targets))
+	kept := make(map[string]bool) // deployment ids kept, for their DAGs
 	out := d
-	out.Deployments = nil
-	var refs []DeploymentRef
-	for _, md := range d.Deployments {
+	out.Scopes = nil
+	var refs []ScopeRef
+	for _, md := range d.Scopes {
+		if md.Level == LevelDAG || md.Level == LevelDAGTag {
+			continue
+		}
 		keep := false
 		for _, t := range targets {
 			if targetMatches(t, md, wsName[md.WorkspaceID]) {
@@ -35,8 +49,22 @@ func Only(d Desired, workspaces []astroapi.Workspace, targets []string) (Desired
 			}
 		}
 		if keep {
-			out.Deployments = append(out.Deployments, md)
-			refs = append(refs, DeploymentRef{ID: md.ID, Name: md.Name})
+			if md.Level == LevelDeployment {
+				kept[md.ID] = true
+			}
+			refs = append(refs, md.ScopeRef)
+		}
+	}
+	for _, md := range d.Scopes {
+		switch md.Level {
+		case LevelDAG, LevelDAGTag:
+			if kept[md.Deployment.ID] {
+				out.Scopes = append(out.Scopes, md)
+			}
+		default:
+			if slices.ContainsFunc(refs, func(r ScopeRef) bool { return r.Key() == md.Key() }) {
+				out.Scopes = append(out.Scopes, md)
+			}
 		}
 	}
 	var missing []string
@@ -51,26 +79,39 @@ func Only(d Desired, workspaces []astroapi.Workspace, targets []string) (Desired
 	return out, refs, nil
 }
 
-// targetMatches reports whether target names md, a deployment of workspace
-// wsName.
-func targetMatches(target string, md ManagedDeployment, wsName string) bool {
-	if target == md.ID {
+// targetMatches reports whether target names md (of workspace wsName), or
+// the workspace md belongs to.
+func targetMatches(target string, md ManagedScope, wsName string) bool {
+	switch md.Level {
+	case LevelOrganization:
+		return target == TargetOrganization
+	case LevelWorkspace:
+		return target == md.ID || target == md.Name
+	}
+	if target == md.ID || target == md.WorkspaceID || (wsName != "" && target == wsName) {
 		return true
 	}
 	ws, ok := strings.CutSuffix(target, "/"+md.Name)
 	return ok && (ws == md.WorkspaceID || (wsName != "" && ws == wsName))
 }
 
-// unknownTargets is the error of targets that name no deployment of the
-// spec, with the closest one as a hint.
+// unknownTargets is the error of targets that name no scope of the spec,
+// with the closest one as a hint.
 func unknownTargets(missing []string, d Desired, wsName map[string]string) error {
 	var names []string
-	for _, md := range d.Deployments {
-		names = append(names, md.ID, cmp.Or(wsName[md.WorkspaceID], md.WorkspaceID)+"/"+md.Name)
+	for _, md := range d.Scopes {
+		switch md.Level {
+		case LevelOrganization:
+			names = append(names, TargetOrganization)
+		case LevelWorkspace:
+			names = append(names, md.ID, md.Name)
+		case LevelDeployment:
+			names = append(names, md.ID, cmp.Or(wsName[md.WorkspaceID], md.WorkspaceID)+"/"+md.Name)
+		}
 	}
 	msgs := make([]string, len(missing))
 	for i, t := range missing {
 		msgs[i] = fmt.Sprintf("%q%s", t, didYouMean(t, slices.Clone(names)))
 	}
-	return fmt.Errorf("--target %s: not a deployment of the spec (give a deployment id or workspace/name)", strings.Join(msgs, ", "))
+	return fmt.Errorf("--target %s: not a scope of the spec (give organization, a workspace id or name, a deployment id or workspace/name)", strings.Join(msgs, ", "))
 }

@@ -7,12 +7,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func beta(prune bool, as ...DesiredAssignment) ManagedDeployment {
-	return ManagedDeployment{ID: depB.ID, Name: depB.Name, WorkspaceID: depB.WorkspaceID, Prune: prune, Source: at(20), Lists: tokenKindsListed, Assignments: as}
+func beta(prune bool, as ...DesiredAssignment) ManagedScope {
+	return ManagedScope{ScopeRef: ScopeRef{Level: LevelDeployment, ID: depB.ID, Name: depB.Name}, WorkspaceID: depB.WorkspaceID, Prune: prune, Source: at(20), Lists: tokenKindsListed, Assignments: as}
 }
 
 func TestOnlyNamesDeploymentsByIDOrWorkspaceAndName(t *testing.T) {
-	d := Desired{Deployments: []ManagedDeployment{alpha(false), beta(false)}}
+	d := Desired{Scopes: []ManagedScope{alpha(false), beta(false)}}
 	ws := observed().Workspaces
 	tests := []struct {
 		name    string
@@ -25,8 +25,8 @@ func TestOnlyNamesDeploymentsByIDOrWorkspaceAndName(t *testing.T) {
 		{name: "workspace id and name", targets: []string{"ws-1/beta"}, want: []DeploymentRef{betaRef}},
 		{name: "both, in the spec's order", targets: []string{"dep-b", "one/alpha"}, want: []DeploymentRef{alphaRef, betaRef}},
 		{name: "the same twice", targets: []string{"dep-a", "one/alpha"}, want: []DeploymentRef{alphaRef}},
-		{name: "a deployment not in the spec", targets: []string{"dep-x"}, wantErr: `--target "dep-x" (did you mean "dep-a"?): not a deployment of the spec`},
-		{name: "a name without its workspace", targets: []string{"alpha", "one/alpah"}, wantErr: `--target "alpha", "one/alpah" (did you mean "one/alpha"?): not a deployment`},
+		{name: "a deployment not in the spec", targets: []string{"dep-x"}, wantErr: `--target "dep-x" (did you mean "dep-a"?): not a scope of the spec`},
+		{name: "a name without its workspace", targets: []string{"alpha", "one/alpah"}, wantErr: `--target "alpha", "one/alpah" (did you mean "one/alpha"?): not a scope`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,11 +40,15 @@ func TestOnlyNamesDeploymentsByIDOrWorkspaceAndName(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, refs); diff != "" {
+			var want []ScopeRef
+			for _, r := range tt.want {
+				want = append(want, DeploymentScope(r))
+			}
+			if diff := cmp.Diff(want, refs); diff != "" {
 				t.Errorf("deployments (-want +got):\n%s", diff)
 			}
-			if len(got.Deployments) != len(tt.want) {
-				t.Errorf("kept %d deployments, want %d", len(got.Deployments), len(tt.want))
+			if len(got.Scopes) != len(tt.want) {
+				t.Errorf("kept %d deployments, want %d", len(got.Scopes), len(tt.want))
 			}
 		})
 	}
@@ -56,7 +60,7 @@ func TestOnlyPrunesAndGuardsWithinTheTarget(t *testing.T) {
 	onA := token("t-1", "stray-a", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-a", "DEPLOYMENT_ADMIN"))
 	onB := token("t-2", "stray-b", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-b", "DEPLOYMENT_ADMIN"))
 	obs := observed(onA, onB)
-	d := Desired{Deployments: []ManagedDeployment{alpha(true), beta(true, present(anchor, "DEPLOYMENT_ADMIN", 21))}}
+	d := Desired{Scopes: []ManagedScope{alpha(true), beta(true, present(anchor, "DEPLOYMENT_ADMIN", 21))}}
 
 	whole := Compute(d, obs, Options{MaxRemovals: 1})
 	if !whole.Refused() {
@@ -73,12 +77,12 @@ func TestOnlyPrunesAndGuardsWithinTheTarget(t *testing.T) {
 	}
 	var got []string
 	for _, c := range p.Changes {
-		got = append(got, string(c.Action)+" "+c.Subject.Name+" on "+c.Deployment.Name)
+		got = append(got, string(c.Action)+" "+c.Subject.Name+" on "+c.Scope.Name)
 	}
 	if diff := cmp.Diff([]string{"remove stray-a on alpha"}, got); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)
 	}
-	for _, md := range p.Target.Desired.Deployments {
+	for _, md := range p.Target.Desired.Scopes {
 		if md.ID != "dep-a" {
 			t.Errorf("the plan's target holds %s: apply and verify would reach beyond --target", md.ID)
 		}

@@ -17,20 +17,25 @@ const (
 	ReasonPrune           = "not in spec (prune)"
 	ReasonNotInSpec       = "not in spec; prune is off"
 	ReasonImpliedAccessor = "implied by its DAG roles on this deployment (Astro adds DEPLOYMENT_ACCESSOR for them)"
-	ReasonNotListedKind   = "not in spec; the deployment does not list its kind"
+	ReasonKeepsAccessor   = "its DAG roles on this deployment keep DEPLOYMENT_ACCESSOR (Astro adds it for them)"
+	ReasonImpliedWsAccess = "implied by its roles in this workspace (Astro adds WORKSPACE_ACCESSOR for them)"
+	ReasonKeepsWsAccess   = "its roles in this workspace keep WORKSPACE_ACCESSOR (Astro adds it for them)"
+	ReasonDemote          = "not in spec (prune): demoted to ORGANIZATION_MEMBER; nobody is removed from the organization"
+	ReasonOwnScope        = "a token's role on its own workspace or organization is updated, never removed"
+	ReasonNotListedKind   = "not in spec; the scope does not list its kind"
 	ReasonDeploymentToken = "deployment API token: not managed"
 	reasonUnknownKind     = "not managed"
 )
 
-// Key is the identity of one assignment: a subject's role on a deployment.
+// Key is the identity of one assignment: a subject's role at a scope.
 // Astro's ids are unique across kinds of subject.
 type Key struct {
-	Deployment string // deployment id
-	Subject    string // subject id
+	Scope   Scope
+	Subject string // subject id
 }
 
 // Key returns the identity of the assignment c is about.
-func (c Change) Key() Key { return Key{Deployment: c.Deployment.ID, Subject: c.Subject.ID} }
+func (c Change) Key() Key { return Key{Scope: c.Scope.Key(), Subject: c.Subject.ID} }
 
 // Refused reports whether any guard of p refused the plan.
 func (p Plan) Refused() bool {
@@ -83,57 +88,70 @@ func matchGlob(patterns []string, s SubjectRef) (string, bool) {
 	return "", false
 }
 
-// compareChange orders changes by deployment name, deployment id, subject
-// name, subject id.
+// compareChange orders changes by scope (compareScope), subject name,
+// subject id.
 func compareChange(a, b Change) int {
-	return cmp.Or(
-		cmp.Compare(a.Deployment.Name, b.Deployment.Name),
-		cmp.Compare(a.Deployment.ID, b.Deployment.ID),
-		compareSubject(a.Subject, b.Subject),
-	)
+	return cmp.Or(CompareScope(a.Scope, b.Scope), compareSubject(a.Subject, b.Subject))
 }
 
 func compareSubject(a, b SubjectRef) int {
 	return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 }
 
-// Compute decides, for every assignment on a managed deployment, what apply
+// Compute decides, for every assignment on a managed scope, what apply
 // must do; see the package documentation for the decision table. It does
 // no I/O and does not modify d or obs; equal inputs give equal plans, in
 // the same order, whatever the order of the input slices.
 //
-// It runs in stages: normalise both sides into assignments by Key, decide
-// each key by the decision table (with the prune policy), then the guards
-// and the fingerprints.
+// It runs in stages: index the spec by subject; for each subject, gather
+// its keys (its entries and its roles on managed scopes), decide each key
+// by the decision table (with the prune policy), then what Astro's implied
+// accessors make of removals; then the guards and the fingerprints.
 func Compute(d Desired, obs *Observed, opts Options) Plan {
 	if obs == nil {
 		obs = &Observed{}
 	}
-	in := normalise(d, obs)
+	pl := newPlanner(d, opts.Prune, obs)
 	p := Plan{Organization: obs.Organization}
-	for _, k := range in.keys() {
-		c, ok := decide(in.situation(k, opts))
-		switch {
-		case !ok:
-		case c.Action == Unmanaged:
-			p.Unmanaged = append(p.Unmanaged, c)
-		default:
-			p.Changes = append(p.Changes, c)
+	g := newGuardState(pl)
+	seen := make(map[string]bool, len(obs.Subjects))
+	add := func(ref SubjectRef, s *Subject) {
+		changes := pl.subject(ref, s)
+		g.count(ref, s, pl, changes)
+		for _, c := range changes {
+			if c.Action == Unmanaged {
+				p.Unmanaged = append(p.Unmanaged, c)
+			} else {
+				p.Changes = append(p.Changes, c)
+			}
+		}
+	}
+	for i := range obs.Subjects {
+		s := &obs.Subjects[i]
+		if !seen[s.ID] {
+			seen[s.ID] = true
+			add(s.SubjectRef, s)
+		}
+	}
+	for _, id := range pl.subjects {
+		if !seen[id] {
+			add(pl.listed[id][0].entry.subject, nil)
 		}
 	}
 	slices.SortFunc(p.Changes, compareChange)
 	slices.SortFunc(p.Unmanaged, compareChange)
 	p.Guards = []Guard{
 		maxRemovalsGuard(p.Changes, opts.MaxRemovals),
-		allowEmptyGuard(p.Changes, in.remaining(p.Changes), in.allowEmpty()),
+		allowEmptyGuard(p.Changes, g.remaining, pl.allowEmpty()),
 		protectGuard(p.Changes, opts.Protect),
+		lockoutGuard(p.Changes, g.owners),
 	}
-	p.Fingerprints = in.fingerprints(p.Changes)
+	p.Fingerprints = fingerprints(p.Changes, obs.Subjects)
 	p.Target = newTarget(d, opts.Prune)
 	return p
 }
 
-// ---- stage 1: normalise
+// ---- stage 1: index the spec
 
 // desiredEntry is one spec entry, by key.
 type desiredEntry struct {
@@ -143,102 +161,155 @@ type desiredEntry struct {
 	source  spec.Pos
 }
 
-// index is both sides of a plan as assignments by Key.
-type index struct {
-	managed  map[string]*ManagedDeployment // by deployment id; the first listing counts
-	depNames map[string]string             // every observed deployment's name, by id
-	subjects map[string]*Subject           // observed, by id; the first of duplicates counts
-	ignore   map[Kind][]string
-	desired  map[Key]desiredEntry // the first entry of a key counts
-	observed map[Key]string       // the first role of a subject on a managed deployment
+// listedEntry is a desired entry with its scope.
+type listedEntry struct {
+	scope Scope
+	entry desiredEntry
 }
 
-func normalise(d Desired, obs *Observed) *index {
-	in := &index{
-		managed:  make(map[string]*ManagedDeployment, len(d.Deployments)),
-		depNames: make(map[string]string, len(obs.Deployments)),
-		subjects: make(map[string]*Subject, len(obs.Subjects)),
-		ignore:   d.Ignore,
-		desired:  make(map[Key]desiredEntry),
-		observed: make(map[Key]string),
+// planner is the spec side of a plan, indexed by scope and by subject:
+// what Compute decides each subject by, and what Apply decides a fresh
+// read of one subject by.
+type planner struct {
+	managed    map[Scope]*ManagedScope  // the first listing of a scope counts
+	order      []Scope                  // managed scopes, in the spec's order
+	listed     map[string][]listedEntry // subject id → its entries; the first entry of a key counts
+	subjects   []string                 // listed subject ids, in the spec's order
+	ignore     map[Kind][]string
+	workspaces map[string]string // deployment id → workspace id
+	depNames   map[string]string // observed deployment names, by id
+	prune      bool              // Options.Prune
+}
+
+func newPlanner(d Desired, prune bool, obs *Observed) *planner {
+	pl := &planner{
+		managed:    make(map[Scope]*ManagedScope, len(d.Scopes)),
+		listed:     make(map[string][]listedEntry),
+		ignore:     d.Ignore,
+		workspaces: maps.Clone(d.Workspaces),
+		depNames:   make(map[string]string),
+		prune:      prune,
 	}
-	for _, dep := range obs.Deployments {
-		in.depNames[dep.ID] = dep.Name
+	if pl.workspaces == nil {
+		pl.workspaces = make(map[string]string)
 	}
-	for i := range obs.Subjects {
-		s := &obs.Subjects[i]
-		if _, dup := in.subjects[s.ID]; !dup {
-			in.subjects[s.ID] = s
+	if obs != nil {
+		for _, dep := range obs.Deployments {
+			pl.depNames[dep.ID] = dep.Name
+			if _, ok := pl.workspaces[dep.ID]; !ok {
+				pl.workspaces[dep.ID] = dep.WorkspaceID
+			}
 		}
 	}
-	for i := range d.Deployments {
-		md := &d.Deployments[i]
-		if _, dup := in.managed[md.ID]; dup {
+	for i := range d.Scopes {
+		md := &d.Scopes[i]
+		sc := md.Key()
+		if _, dup := pl.managed[sc]; dup {
 			continue
 		}
-		in.managed[md.ID] = md
+		pl.managed[sc] = md
+		pl.order = append(pl.order, sc)
+		if md.Level == LevelDeployment && md.WorkspaceID != "" && pl.workspaces[md.ID] == "" {
+			pl.workspaces[md.ID] = md.WorkspaceID
+		}
 		for _, a := range md.Assignments {
-			k := Key{Deployment: md.ID, Subject: a.Subject.ID}
-			if _, dup := in.desired[k]; !dup {
-				in.desired[k] = desiredEntry{subject: a.Subject, role: a.Role, absent: a.Absent, source: a.Source}
+			id := a.Subject.ID
+			if slices.ContainsFunc(pl.listed[id], func(l listedEntry) bool { return l.scope == sc }) {
+				continue
+			}
+			if pl.listed[id] == nil {
+				pl.subjects = append(pl.subjects, id)
+			}
+			e := desiredEntry{subject: a.Subject, role: a.Role, absent: a.Absent, source: a.Source}
+			pl.listed[id] = append(pl.listed[id], listedEntry{scope: sc, entry: e})
+		}
+	}
+	return pl
+}
+
+// ref is how a plan names managed scope sc.
+func (pl *planner) ref(sc Scope) ScopeRef {
+	md := pl.managed[sc]
+	r := md.ScopeRef
+	if r.Level == LevelDeployment && r.Name == "" {
+		r.Name = pl.depNames[r.ID]
+	}
+	if (r.Level == LevelDAG || r.Level == LevelDAGTag) && r.Deployment.Name == "" {
+		r.Deployment.Name = pl.depNames[r.Deployment.ID]
+	}
+	return r
+}
+
+// ---- stage 2: decide, one subject at a time
+
+// subject returns the changes of one subject, unmanaged ones included: s
+// as read, or nil when it was not observed (ref then names it as listed).
+func (pl *planner) subject(ref SubjectRef, s *Subject) []Change {
+	observed := make(map[Scope]string)
+	var keys []Scope
+	if s != nil {
+		ref = s.SubjectRef
+		for _, g := range s.Grants {
+			if _, seen := observed[g.Scope]; !seen && pl.managed[g.Scope] != nil {
+				observed[g.Scope] = g.Role
+				keys = append(keys, g.Scope)
 			}
 		}
 	}
-	for _, s := range in.subjects {
-		for _, r := range s.Deployments {
-			k := Key{Deployment: r.DeploymentID, Subject: s.ID}
-			if _, seen := in.observed[k]; !seen && in.managed[r.DeploymentID] != nil {
-				in.observed[k] = r.Role
+	entries := pl.listed[ref.ID]
+	for _, l := range entries {
+		if _, held := observed[l.scope]; !held {
+			keys = append(keys, l.scope)
+		}
+	}
+	var changes []Change
+	for _, sc := range keys {
+		sit := situation{scope: pl.ref(sc), subject: ref}
+		for i := range entries {
+			if entries[i].scope == sc {
+				sit.entry = &entries[i].entry
+				break
 			}
 		}
-	}
-	return in
-}
-
-// keys are every key of either side, unsorted.
-func (in *index) keys() []Key {
-	keys := slices.AppendSeq(make([]Key, 0, len(in.desired)+len(in.observed)), maps.Keys(in.desired))
-	for k := range in.observed {
-		if _, ok := in.desired[k]; !ok {
-			keys = append(keys, k)
+		sit.before, sit.has = observed[sc]
+		sit.ignoredBy, _ = matchGlob(pl.ignore[ref.Kind], ref)
+		md := pl.managed[sc]
+		sit.listsKind = slices.Contains(md.Lists, ref.Kind)
+		sit.prune = pl.prune || md.Prune
+		sit.own = ownScope(ref.Kind, sc, s)
+		if c, ok := decide(sit); ok {
+			changes = append(changes, c)
 		}
 	}
-	return keys
+	if s != nil {
+		changes = pl.accessors(s, changes)
+	}
+	return changes
 }
 
-// ---- stage 2: decide
+// ownScope reports whether sc is the scope a token of kind k belongs to:
+// an organization token's organization, a workspace token's workspace.
+func ownScope(k Kind, sc Scope, s *Subject) bool {
+	switch k {
+	case KindOrganizationToken:
+		return sc.Level == LevelOrganization
+	case KindWorkspaceToken:
+		return s != nil && sc.Level == LevelWorkspace && sc.ID == s.Workspace
+	}
+	return false
+}
 
 // situation is everything the decision table looks at for one key.
 type situation struct {
-	deployment DeploymentRef
-	subject    SubjectRef
-	entry      *desiredEntry // nil when the spec does not list the subject
-	before     string        // the role observed, "" for none
-	has        bool          // a role is observed
-	ignoredBy  string        // the ignore glob the subject matches, if any
-	listsKind  bool          // the deployment's entry lists the subject's kind
-	prune      bool          // prune is on for the deployment
-	dagRoles   bool          // the subject holds DAG roles on the deployment
-}
-
-func (in *index) situation(k Key, opts Options) situation {
-	md := in.managed[k.Deployment]
-	s := situation{deployment: DeploymentRef{ID: md.ID, Name: cmp.Or(md.Name, in.depNames[md.ID])}}
-	if e, listed := in.desired[k]; listed {
-		s.entry = &e
-		s.subject = e.subject
-	}
-	if sub := in.subjects[k.Subject]; sub != nil {
-		s.subject = sub.SubjectRef
-	}
-	s.before, s.has = in.observed[k]
-	s.ignoredBy, _ = matchGlob(in.ignore[s.subject.Kind], s.subject)
-	s.listsKind = slices.Contains(md.Lists, s.subject.Kind)
-	s.prune = opts.Prune || md.Prune
-	if sub := in.subjects[k.Subject]; sub != nil {
-		s.dagRoles = slices.Contains(sub.DagDeployments, k.Deployment)
-	}
-	return s
+	scope     ScopeRef
+	subject   SubjectRef
+	entry     *desiredEntry // nil when the spec does not list the subject
+	before    string        // the role observed, "" for none
+	has       bool          // a role is observed
+	ignoredBy string        // the ignore glob the subject matches, if any
+	listsKind bool          // the scope's entry lists the subject's kind
+	prune     bool          // prune is on for the scope
+	own       bool          // the scope is the token's own workspace or organization
 }
 
 // decisionTable holds the rows of the decision table in sync/doc.go, in
@@ -247,8 +318,9 @@ var decisionTable = []func(situation) (Change, bool){
 	unmanagedKind,
 	ignored,
 	listedWithRole,
+	ownRole,
+	organizationLevel,
 	listedAbsent,
-	impliedAccessor,
 	notListed,
 }
 
@@ -263,7 +335,7 @@ func decide(s situation) (Change, bool) {
 }
 
 func (s situation) change(a Action, after, reason string) Change {
-	c := Change{Action: a, Deployment: s.deployment, Subject: s.subject, Before: s.before, After: after, Reason: reason}
+	c := Change{Action: a, Scope: s.scope, Subject: s.subject, Before: s.before, After: after, Reason: reason}
 	if s.entry != nil && a != Unmanaged {
 		src := s.entry.source
 		c.Source = &src
@@ -310,6 +382,31 @@ func listedWithRole(s situation) (Change, bool) {
 	return Change{}, true
 }
 
+// ownRole: a token's role on its own workspace or organization is what
+// makes it a token of that scope: it is updated, never removed.
+func ownRole(s situation) (Change, bool) {
+	if !s.own {
+		return Change{}, false
+	}
+	return s.leftAlone(ReasonOwnScope)
+}
+
+// organizationLevel: nobody is removed from the organization. A user or
+// team that prune (or state: absent) would remove is demoted to
+// ORGANIZATION_MEMBER instead.
+func organizationLevel(s situation) (Change, bool) {
+	if s.scope.Level != LevelOrganization || !s.has {
+		return Change{}, false
+	}
+	if s.entry == nil && !(s.prune && s.listsKind) {
+		return Change{}, false
+	}
+	if s.before == astroapi.RoleOrganizationMember {
+		return Change{}, true
+	}
+	return s.change(Update, astroapi.RoleOrganizationMember, ReasonDemote), true
+}
+
 // listedAbsent: state: absent removes a held role.
 func listedAbsent(s situation) (Change, bool) {
 	if s.entry == nil {
@@ -321,18 +418,8 @@ func listedAbsent(s situation) (Change, bool) {
 	return s.change(Remove, "", ReasonAbsent), true
 }
 
-// impliedAccessor: an unlisted DEPLOYMENT_ACCESSOR of a subject that holds
-// DAG roles on the deployment is what Astro adds for them: not drift, and
-// never pruned (Astro would add it again at once).
-func impliedAccessor(s situation) (Change, bool) {
-	if s.entry != nil || !s.dagRoles || s.before != astroapi.RoleDeploymentAccessor {
-		return Change{}, false
-	}
-	return s.leftAlone(ReasonImpliedAccessor)
-}
-
 // notListed: the prune policy. An unlisted role is removed only when
-// prune is on for the deployment and its entry lists the subject's kind.
+// prune is on for the scope and its entry lists the subject's kind.
 func notListed(s situation) (Change, bool) {
 	switch {
 	case !s.has:
@@ -345,6 +432,70 @@ func notListed(s situation) (Change, bool) {
 	return s.leftAlone(ReasonNotInSpec)
 }
 
+// accessors is what Astro's implied parent roles make of a subject's
+// removals: Astro keeps DEPLOYMENT_ACCESSOR on a deployment where the
+// subject holds DAG roles, and WORKSPACE_ACCESSOR in a workspace where it
+// holds deployment or DAG roles, after the plan. A removal of such an
+// accessor is not made (Astro would add it again): the role is left alone
+// as implied. A removal of another role there is what Astro turns it
+// into: an update to the accessor.
+func (pl *planner) accessors(s *Subject, changes []Change) []Change {
+	if !slices.ContainsFunc(changes, func(c Change) bool { return c.Action == Remove }) {
+		return changes
+	}
+	after := make(map[Scope]bool, len(s.Grants))
+	for _, g := range s.Grants {
+		after[g.Scope] = true
+	}
+	for _, c := range changes {
+		switch c.Action {
+		case Add:
+			after[c.Key().Scope] = true
+		case Remove:
+			delete(after, c.Key().Scope)
+		}
+	}
+	needs := make(map[Scope]bool)
+	for sc := range after {
+		if p := sc.parent(); p.Level != "" {
+			needs[p] = true
+		}
+	}
+	keep := func(c *Change, accessor, implied, keeps string) {
+		if c.Before == accessor {
+			c.Action, c.After, c.Reason, c.Source = Unmanaged, c.Before, implied, nil
+		} else {
+			c.Action, c.After, c.Reason = Update, accessor, keeps
+		}
+	}
+	out := slices.Clone(changes)
+	for i := range out {
+		if c := &out[i]; c.Action == Remove && c.Scope.Level == LevelDeployment && needs[c.Key().Scope] {
+			keep(c, astroapi.RoleDeploymentAccessor, ReasonImpliedAccessor, ReasonKeepsAccessor)
+			after[c.Key().Scope] = true
+		}
+	}
+	for sc := range after {
+		dep := sc.ID
+		switch sc.Level {
+		case LevelDAG, LevelDAGTag:
+			dep = sc.Deployment
+		case LevelDeployment:
+		default:
+			continue
+		}
+		if ws := pl.workspaces[dep]; ws != "" {
+			needs[Scope{Level: LevelWorkspace, ID: ws}] = true
+		}
+	}
+	for i := range out {
+		if c := &out[i]; c.Action == Remove && c.Scope.Level == LevelWorkspace && needs[c.Key().Scope] {
+			keep(c, astroapi.RoleWorkspaceAccessor, ReasonImpliedWsAccess, ReasonKeepsWsAccess)
+		}
+	}
+	return out
+}
+
 // ---- stage 3: guards
 
 // The names of the guards, in the order Compute reports them.
@@ -352,35 +503,70 @@ const (
 	GuardMaxRemovals = "max-removals"
 	GuardAllowEmpty  = "allow-empty"
 	GuardProtect     = "protect"
+	GuardLockout     = "lockout"
 )
 
-// remaining counts, per managed deployment, the managed subjects that hold
-// a role on it after changes.
-func (in *index) remaining(changes []Change) map[string]int {
-	after := make(map[Key]bool, len(in.observed))
-	for k := range in.observed {
-		if s := in.subjects[k.Subject]; s != nil && managedKind(s.Kind) {
-			after[k] = true
+// guardState is what the guards count over every subject, after the plan.
+type guardState struct {
+	remaining map[Scope]int // managed deployment → managed subjects holding a role on it
+	owners    map[Scope]int // the managed organization or workspace → users and teams holding its owner role
+}
+
+func newGuardState(pl *planner) *guardState {
+	return &guardState{remaining: make(map[Scope]int), owners: make(map[Scope]int)}
+}
+
+// ownerRole is the role whose holders the lockout guard counts at level l,
+// or "".
+func ownerRole(l Level) string {
+	switch l {
+	case LevelOrganization:
+		return astroapi.RoleOrganizationOwner
+	case LevelWorkspace:
+		return astroapi.RoleWorkspaceOwner
+	}
+	return ""
+}
+
+// count adds what subject ref (s as read, or nil) holds on managed scopes
+// after changes.
+func (g *guardState) count(ref SubjectRef, s *Subject, pl *planner, changes []Change) {
+	if !managedKind(ref.Kind) {
+		return
+	}
+	after := make(map[Scope]string)
+	if s != nil {
+		for _, gr := range s.Grants {
+			if _, seen := after[gr.Scope]; !seen && pl.managed[gr.Scope] != nil {
+				after[gr.Scope] = gr.Role
+			}
 		}
 	}
 	for _, c := range changes {
-		after[c.Key()] = c.Action != Remove
-	}
-	n := make(map[string]int)
-	for k, holds := range after {
-		if holds {
-			n[k.Deployment]++
+		switch c.Action {
+		case Add, Update:
+			after[c.Key().Scope] = c.After
+		case Remove:
+			delete(after, c.Key().Scope)
 		}
 	}
-	return n
+	person := ref.Kind == KindUser || ref.Kind == KindTeam
+	for sc, role := range after {
+		if sc.Level == LevelDeployment {
+			g.remaining[sc]++
+		}
+		if owner := ownerRole(sc.Level); person && owner != "" && role == owner {
+			g.owners[sc]++
+		}
+	}
 }
 
 // allowEmpty is the set of managed deployments that say allowEmpty.
-func (in *index) allowEmpty() map[string]bool {
-	out := make(map[string]bool)
-	for id, md := range in.managed {
+func (pl *planner) allowEmpty() map[Scope]bool {
+	out := make(map[Scope]bool)
+	for sc, md := range pl.managed {
 		if md.AllowEmpty {
-			out[id] = true
+			out[sc] = true
 		}
 	}
 	return out
@@ -411,16 +597,16 @@ func maxRemovalsGuard(changes []Change, limit int) Guard {
 
 // allowEmptyGuard refuses a plan whose prune removes the last managed
 // subject's role from a deployment that does not say allowEmpty.
-func allowEmptyGuard(changes []Change, remaining map[string]int, allowEmpty map[string]bool) Guard {
+func allowEmptyGuard(changes []Change, remaining map[Scope]int, allowEmpty map[Scope]bool) Guard {
 	var bad []string
-	seen := make(map[string]bool)
+	seen := make(map[Scope]bool)
 	for _, c := range changes { // sorted, so the message is too
-		id := c.Deployment.ID
-		if seen[id] || c.Reason != ReasonPrune || allowEmpty[id] || remaining[id] > 0 {
+		sc := c.Key().Scope
+		if sc.Level != LevelDeployment || seen[sc] || c.Reason != ReasonPrune || allowEmpty[sc] || remaining[sc] > 0 {
 			continue
 		}
-		seen[id] = true
-		bad = append(bad, fmt.Sprintf("prune would leave deployment %q without any token, user or team", c.Deployment.Name))
+		seen[sc] = true
+		bad = append(bad, fmt.Sprintf("prune would leave %s without any token, user or team", c.Scope))
 	}
 	if len(bad) == 0 {
 		return Guard{Name: GuardAllowEmpty, OK: true, Message: "prune empties no deployment"}
@@ -442,15 +628,37 @@ func protectGuard(changes []Change, protect []string) Guard {
 		}
 		switch c.Action {
 		case Remove:
-			bad = append(bad, fmt.Sprintf("protected %s would lose its role %s on deployment %q", Label(c.Subject), c.Before, c.Deployment.Name))
+			bad = append(bad, fmt.Sprintf("protected %s would lose its role %s on %s", Label(c.Subject), c.Before, c.Scope))
 		case Update:
-			bad = append(bad, fmt.Sprintf("protected %s would change its role on deployment %q from %s to %s", Label(c.Subject), c.Deployment.Name, c.Before, c.After))
+			bad = append(bad, fmt.Sprintf("protected %s would change its role on %s from %s to %s", Label(c.Subject), c.Scope, c.Before, c.After))
 		}
 	}
 	if len(bad) == 0 {
 		return Guard{Name: GuardProtect, OK: true, Message: "no protected subject loses or changes a role"}
 	}
 	return Guard{Name: GuardProtect, Message: strings.Join(bad, "; ")}
+}
+
+// lockoutGuard refuses a plan that takes the owner role from the last user
+// or team holding it: no plan may leave the organization without an
+// ORGANIZATION_OWNER, or a managed workspace without a WORKSPACE_OWNER.
+// The credential's own access is not special: the guard is about people.
+func lockoutGuard(changes []Change, owners map[Scope]int) Guard {
+	var bad []string
+	seen := make(map[Scope]bool)
+	for _, c := range changes {
+		sc := c.Key().Scope
+		owner := ownerRole(sc.Level)
+		if owner == "" || c.Before != owner || c.After == owner || seen[sc] || owners[sc] > 0 {
+			continue
+		}
+		seen[sc] = true
+		bad = append(bad, fmt.Sprintf("the plan would leave %s without any %s (%s would lose it)", c.Scope, owner, Label(c.Subject)))
+	}
+	if len(bad) == 0 {
+		return Guard{Name: GuardLockout, OK: true, Message: "every managed organization and workspace keeps an owner"}
+	}
+	return Guard{Name: GuardLockout, Message: strings.Join(bad, "; ") + " (list another owner first)"}
 }
 
 // Label names a subject in messages: its kind and name, e.g. `token
@@ -475,41 +683,42 @@ func CheckSaved(p Plan, opts Options) []Guard {
 // ---- stage 4: fingerprints and target
 
 // fingerprints maps every subject with a change to its fingerprint as
-// observed ("" for a subject not observed).
-func (in *index) fingerprints(changes []Change) map[string]string {
+// observed ("" for a subject not observed); the first of duplicates counts.
+func fingerprints(changes []Change, subjects []Subject) map[string]string {
 	if len(changes) == 0 {
 		return nil
 	}
 	fp := make(map[string]string)
 	for _, c := range changes {
-		if s := in.subjects[c.Subject.ID]; s != nil {
-			fp[c.Subject.ID] = s.Fingerprint
-		} else {
-			fp[c.Subject.ID] = Fingerprint(nil)
+		fp[c.Subject.ID] = Fingerprint(nil)
+	}
+	seen := make(map[string]bool, len(fp))
+	for _, s := range subjects {
+		if _, changed := fp[s.ID]; changed && !seen[s.ID] {
+			seen[s.ID] = true
+			fp[s.ID] = s.Fingerprint
 		}
 	}
 	return fp
 }
 
 // newTarget copies d in canonical order, as Compute reads it: the first
-// entry of a deployment or of a subject on a deployment counts.
+// entry of a scope or of a subject on a scope counts.
 func newTarget(d Desired, prune bool) *Target {
-	t := &Target{Prune: prune, Desired: Desired{Ignore: maps.Clone(d.Ignore)}}
-	seen := make(map[string]bool, len(d.Deployments))
-	for _, md := range d.Deployments {
-		if seen[md.ID] {
+	t := &Target{Prune: prune, Desired: Desired{Ignore: maps.Clone(d.Ignore), Workspaces: maps.Clone(d.Workspaces)}}
+	seen := make(map[Scope]bool, len(d.Scopes))
+	for _, md := range d.Scopes {
+		if seen[md.Key()] {
 			continue
 		}
-		seen[md.ID] = true
+		seen[md.Key()] = true
 		md.Assignments = slices.Clone(md.Assignments)
 		slices.SortStableFunc(md.Assignments, func(a, b DesiredAssignment) int { return cmp.Compare(a.Subject.ID, b.Subject.ID) })
 		md.Assignments = slices.CompactFunc(md.Assignments, func(a, b DesiredAssignment) bool { return a.Subject.ID == b.Subject.ID })
 		md.Lists = slices.Clone(md.Lists)
-		t.Desired.Deployments = append(t.Desired.Deployments, md)
+		t.Desired.Scopes = append(t.Desired.Scopes, md)
 	}
-	slices.SortFunc(t.Desired.Deployments, func(a, b ManagedDeployment) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-	})
+	slices.SortFunc(t.Desired.Scopes, func(a, b ManagedScope) int { return CompareScope(a.ScopeRef, b.ScopeRef) })
 	return t
 }
 
@@ -517,28 +726,36 @@ func newTarget(d Desired, prune bool) *Target {
 // assignments and its Target, under opts: what a saved plan is checked
 // against when it is applied, rather than the verdicts it records. After
 // apply, a deployment keeps every subject the Target lists with a role and
-// every unmanaged assignment of a managed kind.
+// every unmanaged assignment of a managed kind. The lockout guard needs
+// every owner of the organization, which a saved plan does not hold: its
+// recorded verdict stands (a subject that changed since makes the plan
+// stale anyway).
 func Guards(p Plan, opts Options) []Guard {
-	remaining := make(map[string]int)
-	allowEmpty := make(map[string]bool)
+	remaining := make(map[Scope]int)
+	allowEmpty := make(map[Scope]bool)
 	if p.Target != nil {
-		for _, md := range p.Target.Desired.Deployments {
-			allowEmpty[md.ID] = md.AllowEmpty
+		for _, md := range p.Target.Desired.Scopes {
+			allowEmpty[md.Key()] = md.AllowEmpty
 			for _, a := range md.Assignments {
 				if !a.Absent {
-					remaining[md.ID]++
+					remaining[md.Key()]++
 				}
 			}
 		}
 	}
 	for _, c := range p.Unmanaged {
 		if managedKind(c.Subject.Kind) {
-			remaining[c.Deployment.ID]++
+			remaining[c.Key().Scope]++
 		}
+	}
+	lockout := Guard{Name: GuardLockout, OK: true, Message: "every managed organization and workspace keeps an owner"}
+	if i := slices.IndexFunc(p.Guards, func(g Guard) bool { return g.Name == GuardLockout }); i >= 0 {
+		lockout = p.Guards[i]
 	}
 	return []Guard{
 		maxRemovalsGuard(p.Changes, opts.MaxRemovals),
 		allowEmptyGuard(p.Changes, remaining, allowEmpty),
 		protectGuard(p.Changes, opts.Protect),
+		lockout,
 	}
 }

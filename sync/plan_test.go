@@ -28,9 +28,13 @@ var (
 	anchor = token("t-anchor", "anchor", "WORKSPACE", wsRole("ws-1", "WORKSPACE_OWNER"), depRole("dep-a", "DEPLOYMENT_ADMIN"))
 )
 
-func alpha(prune bool, as ...DesiredAssignment) ManagedDeployment {
-	return ManagedDeployment{
-		ID: depA.ID, Name: depA.Name, WorkspaceID: depA.WorkspaceID, Prune: prune, Source: at(10), Lists: tokenKindsListed,
+func alpha(prune bool, as ...DesiredAssignment) ManagedScope {
+	return ManagedScope{
+		ScopeRef:    ScopeRef{Level: LevelDeployment, ID: depA.ID, Name: depA.Name},
+		WorkspaceID: depA.WorkspaceID,
+		Prune:       prune,
+		Source:      at(10),
+		Lists:       tokenKindsListed,
 		Assignments: append([]DesiredAssignment{present(anchor, "DEPLOYMENT_ADMIN", 11)}, as...),
 	}
 }
@@ -70,11 +74,11 @@ func TestComputeDecisionTable(t *testing.T) {
 	}{
 		{
 			name: "deployment token observed: unmanaged", tok: dt, optPrune: true,
-			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: ref(dt), Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"}},
+			wantUnmanaged: []Change{{Action: Unmanaged, Scope: DeploymentScope(alphaRef), Subject: ref(dt), Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"}},
 		},
 		{
 			name: "deployment token listed anyway: left alone", tok: dt, entry: ptr(absent(dt, 12)),
-			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: ref(dt), Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"}},
+			wantUnmanaged: []Change{{Action: Unmanaged, Scope: DeploymentScope(alphaRef), Subject: ref(dt), Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"}},
 		},
 		{
 			name: "deployment token on another deployment: nothing",
@@ -82,15 +86,15 @@ func TestComputeDecisionTable(t *testing.T) {
 		},
 		{
 			name: "ignored token observed, prune on: unmanaged", tok: bg, prune: true, ignore: []string{"break-glass-*"},
-			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`}},
+			wantUnmanaged: []Change{{Action: Unmanaged, Scope: DeploymentScope(alphaRef), Subject: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`}},
 		},
 		{
 			name: "ignored by id", tok: bg, optPrune: true, ignore: []string{"nomatch", "t-?"},
-			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "t-?")`}},
+			wantUnmanaged: []Change{{Action: Unmanaged, Scope: DeploymentScope(alphaRef), Subject: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "t-?")`}},
 		},
 		{
 			name: "ignored token listed anyway: left alone", tok: bg, entry: ptr(present(bg, "DAG_DEPLOYER", 12)), ignore: []string{"break-glass-*"},
-			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`}},
+			wantUnmanaged: []Change{{Action: Unmanaged, Scope: DeploymentScope(alphaRef), Subject: bgRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`}},
 		},
 		{
 			name: "ignored token not observed: nothing", tok: token("t-1", "break-glass-1", "ORGANIZATION", orgRole("ORGANIZATION_OWNER")),
@@ -98,11 +102,11 @@ func TestComputeDecisionTable(t *testing.T) {
 		},
 		{
 			name: "listed, none observed: add", tok: ws(), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)),
-			wantChanges: []Change{{Action: Add, Deployment: alphaRef, Subject: bot, After: "DEPLOYMENT_ADMIN", Source: ptr(at(12))}},
+			wantChanges: []Change{{Action: Add, Scope: DeploymentScope(alphaRef), Subject: bot, After: "DEPLOYMENT_ADMIN", Source: ptr(at(12))}},
 		},
 		{
 			name: "listed, another role observed: update", tok: ws(depRole("dep-a", "DAG_DEPLOYER")), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)),
-			wantChanges: []Change{{Action: Update, Deployment: alphaRef, Subject: bot, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: ptr(at(12))}},
+			wantChanges: []Change{{Action: Update, Scope: DeploymentScope(alphaRef), Subject: bot, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: ptr(at(12))}},
 		},
 		{
 			name: "listed, same role observed: nothing", tok: ws(depRole("dep-a", "DEPLOYMENT_ADMIN")), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)), optPrune: true,
@@ -111,43 +115,43 @@ func TestComputeDecisionTable(t *testing.T) {
 			// The API answers built-in names upper case: a role read in
 			// another case is a custom role of that name, not the built-in.
 			name: "built-in name read in another case is another role: update", tok: ws(depRole("dep-a", "deployment_admin")), entry: ptr(present(ws(), "DEPLOYMENT_ADMIN", 12)),
-			wantChanges: []Change{{Action: Update, Deployment: alphaRef, Subject: bot, Before: "deployment_admin", After: "DEPLOYMENT_ADMIN", Source: ptr(at(12))}},
+			wantChanges: []Change{{Action: Update, Scope: DeploymentScope(alphaRef), Subject: bot, Before: "deployment_admin", After: "DEPLOYMENT_ADMIN", Source: ptr(at(12))}},
 		},
 		{
 			name: "custom roles that differ only in case are two roles: update", tok: ws(depRole("dep-a", "Reader")), entry: ptr(present(ws(), "READER", 12)),
-			wantChanges: []Change{{Action: Update, Deployment: alphaRef, Subject: bot, Before: "Reader", After: "READER", Source: ptr(at(12))}},
+			wantChanges: []Change{{Action: Update, Scope: DeploymentScope(alphaRef), Subject: bot, Before: "Reader", After: "READER", Source: ptr(at(12))}},
 		},
 		{
 			name: "custom role held exactly: nothing", tok: ws(depRole("dep-a", "Reader")), entry: ptr(present(ws(), "Reader", 12)), optPrune: true,
 		},
 		{
 			name: "state absent, observed: remove", tok: ws(depRole("dep-a", "DAG_DEPLOYER")), entry: ptr(absent(ws(), 12)),
-			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Subject: bot, Before: "DAG_DEPLOYER", Reason: "state: absent", Source: ptr(at(12))}},
+			wantChanges: []Change{{Action: Remove, Scope: DeploymentScope(alphaRef), Subject: bot, Before: "DAG_DEPLOYER", Reason: "state: absent", Source: ptr(at(12))}},
 		},
 		{
 			name: "state absent, none observed: nothing", tok: ws(), entry: ptr(absent(ws(), 12)),
 		},
 		{
 			name: "not listed, prune on the deployment: remove", tok: ws(depRole("dep-a", "DAG_DEPLOYER")), prune: true,
-			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Subject: bot, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"}},
+			wantChanges: []Change{{Action: Remove, Scope: DeploymentScope(alphaRef), Subject: bot, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"}},
 		},
 		{
 			name: "not listed, --prune: remove", tok: ws(depRole("dep-a", "DAG_DEPLOYER")), optPrune: true,
-			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Subject: bot, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"}},
+			wantChanges: []Change{{Action: Remove, Scope: DeploymentScope(alphaRef), Subject: bot, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"}},
 		},
 		{
 			name: "not listed, prune on, DEPLOYMENT_ACCESSOR of DAG roles there: unmanaged", optPrune: true,
 			tok:           ws(depRole("dep-a", "DEPLOYMENT_ACCESSOR"), dagRole("dep-a", "dag-1", "DAG_AUTHOR")),
-			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: bot, Before: "DEPLOYMENT_ACCESSOR", After: "DEPLOYMENT_ACCESSOR", Reason: ReasonImpliedAccessor}},
+			wantUnmanaged: []Change{{Action: Unmanaged, Scope: DeploymentScope(alphaRef), Subject: bot, Before: "DEPLOYMENT_ACCESSOR", After: "DEPLOYMENT_ACCESSOR", Reason: ReasonImpliedAccessor}},
 		},
 		{
 			name: "not listed, prune on, DEPLOYMENT_ACCESSOR without DAG roles there: remove", optPrune: true,
 			tok:         ws(depRole("dep-a", "DEPLOYMENT_ACCESSOR"), dagRole("dep-b", "dag-1", "DAG_AUTHOR")),
-			wantChanges: []Change{{Action: Remove, Deployment: alphaRef, Subject: bot, Before: "DEPLOYMENT_ACCESSOR", Reason: "not in spec (prune)"}},
+			wantChanges: []Change{{Action: Remove, Scope: DeploymentScope(alphaRef), Subject: bot, Before: "DEPLOYMENT_ACCESSOR", Reason: "not in spec (prune)"}},
 		},
 		{
 			name: "not listed, prune off: unmanaged", tok: ws(depRole("dep-a", "DAG_DEPLOYER")),
-			wantUnmanaged: []Change{{Action: Unmanaged, Deployment: alphaRef, Subject: bot, Before: "DAG_DEPLOYER", After: "DAG_DEPLOYER", Reason: "not in spec; prune is off"}},
+			wantUnmanaged: []Change{{Action: Unmanaged, Scope: DeploymentScope(alphaRef), Subject: bot, Before: "DAG_DEPLOYER", After: "DAG_DEPLOYER", Reason: "not in spec; prune is off"}},
 		},
 		{
 			name: "DAG and DAG_TAG entries are not assignments", optPrune: true,
@@ -164,7 +168,7 @@ func TestComputeDecisionTable(t *testing.T) {
 			if tt.entry != nil {
 				md.Assignments = append(md.Assignments, *tt.entry)
 			}
-			d := Desired{Deployments: []ManagedDeployment{md}, Ignore: ignoreTokens(tt.ignore...)}
+			d := Desired{Scopes: []ManagedScope{md}, Ignore: ignoreTokens(tt.ignore...)}
 			p := Compute(d, observed(tt.tok), Options{Prune: tt.optPrune, MaxRemovals: -1})
 			if diff := cmp.Diff(tt.wantChanges, p.Changes); diff != "" {
 				t.Errorf("Changes (-want +got):\n%s", diff)
@@ -198,9 +202,13 @@ func exampleDesired() Desired {
 	ci, obsv, old := toks[0], toks[1], toks[2]
 	return Desired{
 		Ignore: ignoreTokens("break-glass-*"),
-		Deployments: []ManagedDeployment{
+		Scopes: []ManagedScope{
 			{
-				ID: "dep-b", Name: "beta", WorkspaceID: "ws-1", Prune: true, Source: at(20), Lists: tokenKindsListed,
+				ScopeRef:    ScopeRef{Level: LevelDeployment, ID: "dep-b", Name: "beta"},
+				WorkspaceID: "ws-1",
+				Prune:       true,
+				Source:      at(20),
+				Lists:       tokenKindsListed,
 				Assignments: []DesiredAssignment{present(ci, "DEPLOYMENT_ADMIN", 21)},
 			},
 			alpha(false,
@@ -234,22 +242,23 @@ func TestComputeExample(t *testing.T) {
 	want := Plan{
 		Organization: org,
 		Changes: []Change{
-			{Action: Update, Deployment: alphaRef, Subject: ci, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: ptr(at(13))},
-			{Action: Add, Deployment: alphaRef, Subject: obsv, After: "DAG_DEPLOYER", Source: ptr(at(14))},
-			{Action: Remove, Deployment: alphaRef, Subject: old, Before: "DEPLOYMENT_ADMIN", Reason: "state: absent", Source: ptr(at(15))},
-			{Action: Add, Deployment: betaRef, Subject: ci, After: "DEPLOYMENT_ADMIN", Source: ptr(at(21))},
-			{Action: Remove, Deployment: betaRef, Subject: obsv, Before: "DEPLOYMENT_ADMIN", Reason: "not in spec (prune)"},
-			{Action: Remove, Deployment: betaRef, Subject: old, Before: "DEPLOYMENT_ADMIN", Reason: "not in spec (prune)"},
-			{Action: Remove, Deployment: betaRef, Subject: stray, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"},
+			{Action: Update, Scope: DeploymentScope(alphaRef), Subject: ci, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: ptr(at(13))},
+			{Action: Add, Scope: DeploymentScope(alphaRef), Subject: obsv, After: "DAG_DEPLOYER", Source: ptr(at(14))},
+			{Action: Remove, Scope: DeploymentScope(alphaRef), Subject: old, Before: "DEPLOYMENT_ADMIN", Reason: "state: absent", Source: ptr(at(15))},
+			{Action: Add, Scope: DeploymentScope(betaRef), Subject: ci, After: "DEPLOYMENT_ADMIN", Source: ptr(at(21))},
+			{Action: Remove, Scope: DeploymentScope(betaRef), Subject: obsv, Before: "DEPLOYMENT_ADMIN", Reason: "not in spec (prune)"},
+			{Action: Remove, Scope: DeploymentScope(betaRef), Subject: old, Before: "DEPLOYMENT_ADMIN", Reason: "not in spec (prune)"},
+			{Action: Remove, Scope: DeploymentScope(betaRef), Subject: stray, Before: "DAG_DEPLOYER", Reason: "not in spec (prune)"},
 		},
 		Unmanaged: []Change{
-			{Action: Unmanaged, Deployment: betaRef, Subject: SubjectRef{Kind: KindOrganizationToken, ID: "t-bg", Name: "break-glass-1"}, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`},
-			{Action: Unmanaged, Deployment: betaRef, Subject: SubjectRef{Kind: KindDeploymentToken, ID: "t-dep", Name: "deploy-bot"}, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"},
+			{Action: Unmanaged, Scope: DeploymentScope(betaRef), Subject: SubjectRef{Kind: KindOrganizationToken, ID: "t-bg", Name: "break-glass-1"}, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: `ignored (ignoreTokens "break-glass-*")`},
+			{Action: Unmanaged, Scope: DeploymentScope(betaRef), Subject: SubjectRef{Kind: KindDeploymentToken, ID: "t-dep", Name: "deploy-bot"}, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: "deployment API token: not managed"},
 		},
 		Guards: []Guard{
 			{Name: "max-removals", OK: true, Message: "4 removals (limit 20)"},
 			{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
 			{Name: "protect", OK: true, Message: "no protected subject loses or changes a role"},
+			{Name: "lockout", OK: true, Message: "every managed organization and workspace keeps an owner"},
 		},
 		Fingerprints: map[string]string{
 			"t-ci":    Fingerprint(toks[0].Roles),
@@ -260,14 +269,18 @@ func TestComputeExample(t *testing.T) {
 		// The spec, deployments by name, assignments by token id.
 		Target: &Target{Desired: Desired{
 			Ignore: ignoreTokens("break-glass-*"),
-			Deployments: []ManagedDeployment{
+			Scopes: []ManagedScope{
 				alpha(false,
 					present(toks[0], "DEPLOYMENT_ADMIN", 13),
 					present(toks[1], "DAG_DEPLOYER", 14),
 					absent(toks[2], 15),
 				),
 				{
-					ID: "dep-b", Name: "beta", WorkspaceID: "ws-1", Prune: true, Source: at(20), Lists: tokenKindsListed,
+					ScopeRef:    ScopeRef{Level: LevelDeployment, ID: "dep-b", Name: "beta"},
+					WorkspaceID: "ws-1",
+					Prune:       true,
+					Source:      at(20),
+					Lists:       tokenKindsListed,
 					Assignments: []DesiredAssignment{present(toks[0], "DEPLOYMENT_ADMIN", 21)},
 				},
 			},
@@ -302,8 +315,8 @@ func TestComputeDeterministic(t *testing.T) {
 			shuffle(len(t.Roles), func(i, j int) { t.Roles[i], t.Roles[j] = t.Roles[j], t.Roles[i] })
 		}
 		obs := observed(toks...)
-		shuffle(len(d.Deployments), func(i, j int) { d.Deployments[i], d.Deployments[j] = d.Deployments[j], d.Deployments[i] })
-		for _, md := range d.Deployments {
+		shuffle(len(d.Scopes), func(i, j int) { d.Scopes[i], d.Scopes[j] = d.Scopes[j], d.Scopes[i] })
+		for _, md := range d.Scopes {
 			shuffle(len(md.Assignments), func(i, j int) { md.Assignments[i], md.Assignments[j] = md.Assignments[j], md.Assignments[i] })
 		}
 		shuffle(len(obs.Subjects), func(i, j int) { obs.Subjects[i], obs.Subjects[j] = obs.Subjects[j], obs.Subjects[i] })
@@ -321,8 +334,8 @@ func TestGuards(t *testing.T) {
 	dt := token("t-dep", "deploy-bot", "DEPLOYMENT", depRole("dep-b", "DEPLOYMENT_ADMIN"))
 	bg := token("t-bg", "break-glass-1", "ORGANIZATION", orgRole("ORGANIZATION_OWNER"), depRole("dep-b", "DEPLOYMENT_ADMIN"))
 	nb := token("t-new", "newbie", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"))
-	beta := func(prune, allowEmpty bool, as ...DesiredAssignment) ManagedDeployment {
-		return ManagedDeployment{ID: "dep-b", Name: "beta", WorkspaceID: "ws-1", Prune: prune, AllowEmpty: allowEmpty, Source: at(20), Lists: tokenKindsListed, Assignments: as}
+	beta := func(prune, allowEmpty bool, as ...DesiredAssignment) ManagedScope {
+		return ManagedScope{ScopeRef: ScopeRef{Level: LevelDeployment, ID: "dep-b", Name: "beta"}, WorkspaceID: "ws-1", Prune: prune, AllowEmpty: allowEmpty, Source: at(20), Lists: tokenKindsListed, Assignments: as}
 	}
 	tests := []struct {
 		name   string
@@ -332,7 +345,7 @@ func TestGuards(t *testing.T) {
 		want   []Guard
 	}{
 		{
-			name: "all pass", d: Desired{Deployments: []ManagedDeployment{beta(true, false, present(a1, "DEPLOYMENT_ADMIN", 21))}},
+			name: "all pass", d: Desired{Scopes: []ManagedScope{beta(true, false, present(a1, "DEPLOYMENT_ADMIN", 21))}},
 			tokens: []astroapi.Token{a1, a2, dt}, opts: Options{MaxRemovals: 1},
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "1 removal (limit 1)"},
@@ -341,7 +354,7 @@ func TestGuards(t *testing.T) {
 			},
 		},
 		{
-			name: "too many removals; no limit", d: Desired{Deployments: []ManagedDeployment{beta(false, false, absent(a1, 21), absent(a2, 22))}},
+			name: "too many removals; no limit", d: Desired{Scopes: []ManagedScope{beta(false, false, absent(a1, 21), absent(a2, 22))}},
 			tokens: []astroapi.Token{a1, a2}, opts: Options{MaxRemovals: 1},
 			want: []Guard{
 				{Name: "max-removals", Message: "2 removals exceed the limit of 1 (raise --max-removals, or -1 for no limit)"},
@@ -350,7 +363,7 @@ func TestGuards(t *testing.T) {
 			},
 		},
 		{
-			name: "no limit", d: Desired{Deployments: []ManagedDeployment{beta(false, false, absent(a1, 21), absent(a2, 22))}},
+			name: "no limit", d: Desired{Scopes: []ManagedScope{beta(false, false, absent(a1, 21), absent(a2, 22))}},
 			tokens: []astroapi.Token{a1, a2}, opts: Options{MaxRemovals: -1},
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "2 removals (no limit)"},
@@ -359,7 +372,7 @@ func TestGuards(t *testing.T) {
 			},
 		},
 		{
-			name: "prune empties a deployment; a deployment token does not count", d: Desired{Deployments: []ManagedDeployment{beta(false, false)}},
+			name: "prune empties a deployment; a deployment token does not count", d: Desired{Scopes: []ManagedScope{beta(false, false)}},
 			tokens: []astroapi.Token{a1, a2, dt}, opts: Options{Prune: true, MaxRemovals: -1},
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "2 removals (no limit)"},
@@ -368,7 +381,7 @@ func TestGuards(t *testing.T) {
 			},
 		},
 		{
-			name: "prune empties a deployment that allows it", d: Desired{Deployments: []ManagedDeployment{beta(true, true)}},
+			name: "prune empties a deployment that allows it", d: Desired{Scopes: []ManagedScope{beta(true, true)}},
 			tokens: []astroapi.Token{a1, a2}, opts: Options{MaxRemovals: -1},
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "2 removals (no limit)"},
@@ -377,7 +390,7 @@ func TestGuards(t *testing.T) {
 			},
 		},
 		{
-			name: "an ignored organization token remains", d: Desired{Deployments: []ManagedDeployment{beta(true, false)}, Ignore: ignoreTokens("break-glass-*")},
+			name: "an ignored organization token remains", d: Desired{Scopes: []ManagedScope{beta(true, false)}, Ignore: ignoreTokens("break-glass-*")},
 			tokens: []astroapi.Token{a1, bg}, opts: Options{MaxRemovals: -1},
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
@@ -387,7 +400,7 @@ func TestGuards(t *testing.T) {
 		},
 		{
 			name:   "a listed ignored token that holds no role does not count",
-			d:      Desired{Deployments: []ManagedDeployment{beta(true, false, present(nb, "DEPLOYMENT_ADMIN", 21))}, Ignore: ignoreTokens("newbie")},
+			d:      Desired{Scopes: []ManagedScope{beta(true, false, present(nb, "DEPLOYMENT_ADMIN", 21))}, Ignore: ignoreTokens("newbie")},
 			tokens: []astroapi.Token{a1, nb}, opts: Options{MaxRemovals: -1},
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
@@ -396,7 +409,7 @@ func TestGuards(t *testing.T) {
 			},
 		},
 		{
-			name: "an added token remains", d: Desired{Deployments: []ManagedDeployment{beta(true, false, present(nb, "DEPLOYMENT_ADMIN", 21))}},
+			name: "an added token remains", d: Desired{Scopes: []ManagedScope{beta(true, false, present(nb, "DEPLOYMENT_ADMIN", 21))}},
 			tokens: []astroapi.Token{a1, nb}, opts: Options{MaxRemovals: -1},
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
@@ -405,7 +418,7 @@ func TestGuards(t *testing.T) {
 			},
 		},
 		{
-			name: "state absent may empty a deployment", d: Desired{Deployments: []ManagedDeployment{beta(false, false, absent(a1, 21))}},
+			name: "state absent may empty a deployment", d: Desired{Scopes: []ManagedScope{beta(false, false, absent(a1, 21))}},
 			tokens: []astroapi.Token{a1}, opts: Options{MaxRemovals: -1},
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
@@ -415,7 +428,7 @@ func TestGuards(t *testing.T) {
 		},
 		{
 			name: "protected tokens lose and change roles; adds are fine",
-			d: Desired{Deployments: []ManagedDeployment{beta(false, false,
+			d: Desired{Scopes: []ManagedScope{beta(false, false,
 				absent(a1, 21), present(a2, "DEPLOYMENT_ADMIN", 22), present(nb, "DEPLOYMENT_ADMIN", 23))}},
 			tokens: []astroapi.Token{a1, a2, nb}, opts: Options{MaxRemovals: -1, Protect: []string{"admin-*", "t-a1", "newbie"}},
 			want: []Guard{
@@ -429,6 +442,8 @@ func TestGuards(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			obs := observed(tt.tokens...)
 			p := Compute(tt.d, obs, tt.opts)
+			// No organization or workspace is managed: no lockout.
+			tt.want = append(tt.want, Guard{Name: GuardLockout, OK: true, Message: "every managed organization and workspace keeps an owner"})
 			if diff := cmp.Diff(tt.want, p.Guards); diff != "" {
 				t.Errorf("Guards (-want +got):\n%s", diff)
 			}

@@ -21,7 +21,7 @@ type resolver struct {
 	byName       map[string]map[string][]*Subject  // family → name as matched → subjects
 	roleByName   map[string]*astroapi.CustomRole   // custom roles by exact name; the first of a name counts
 	roleByFold   map[string][]*astroapi.CustomRole // custom roles by upper-cased name, for the error of a name in another case
-	suggestRoles []string
+	suggestRoles map[string][]string               // by role scope: the built-in and custom roles of it
 	errs         spec.ErrorList
 	notes        []Note
 }
@@ -66,22 +66,64 @@ func Resolve(sp *spec.Spec, obs *Observed) (Desired, error) {
 	}
 	r.ignore = d.Ignore
 
+	d.Workspaces = make(map[string]string, len(obs.Deployments))
+	for _, dep := range obs.Deployments {
+		d.Workspaces[dep.ID] = dep.WorkspaceID
+	}
+	if o := sp.OrganizationRoles; o != nil {
+		ms := ManagedScope{
+			ScopeRef: ScopeRef{Level: LevelOrganization, ID: obs.Organization, Name: obs.Organization},
+			Prune:    o.Prune, Source: o.Pos, Lists: listedKinds(o.Listed),
+		}
+		ms.Assignments = r.assignments(organizationEntries(*o), where{scope: Organization, level: LevelOrganization, label: ms.String(), resolved: true})
+		d.Scopes = append(d.Scopes, ms)
+	}
+	seenWs := make(map[string]spec.Pos) // workspace id → where it is listed
+	for _, sw := range sp.Workspaces {
+		ws := r.workspace(sw)
+		if ws != nil {
+			if at, dup := seenWs[ws.ID]; dup {
+				r.errorf(sw.Pos, "workspace %q (%s) is already listed at %s", ws.Name, ws.ID, at)
+				ws = nil
+			} else {
+				seenWs[ws.ID] = sw.Pos
+			}
+		}
+		ms := ManagedScope{Prune: sw.Prune, Source: sw.Pos, Lists: listedKinds(sw.Listed)}
+		w := where{level: LevelWorkspace, label: fmt.Sprintf("workspace %q", sw.Ref())}
+		if ws != nil {
+			ms.ScopeRef = ScopeRef{Level: LevelWorkspace, ID: ws.ID, Name: ws.Name}
+			ms.WorkspaceID = ws.ID
+			w = where{scope: ms.Key(), level: LevelWorkspace, workspace: ws.ID, label: ms.String(), resolved: true}
+		}
+		ms.Assignments = r.assignments(entries(sw.WorkspaceTokens, sw.OrganizationTokens, sw.Users, sw.Teams), w)
+		if ws != nil {
+			d.Scopes = append(d.Scopes, ms)
+		}
+	}
 	seen := make(map[string]spec.Pos) // deployment id → where it is listed
 	for _, sd := range sp.Deployments {
 		dep := r.deployment(sd)
-		md := ManagedDeployment{Prune: sd.Prune, AllowEmpty: sd.AllowEmpty, Source: sd.Pos, Lists: listedKinds(sd)}
+		md := ManagedScope{Prune: sd.Prune, AllowEmpty: sd.AllowEmpty, Source: sd.Pos, Lists: listedKinds(sd.Listed)}
 		if dep != nil {
 			if at, dup := seen[dep.ID]; dup {
 				r.errorf(sd.Pos, "deployment %q (%s) is already listed at %s", dep.Name, dep.ID, at)
 				dep = nil
 			} else {
 				seen[dep.ID] = sd.Pos
-				md.ID, md.Name, md.WorkspaceID = dep.ID, dep.Name, dep.WorkspaceID
+				md.ScopeRef = ScopeRef{Level: LevelDeployment, ID: dep.ID, Name: dep.Name}
+				md.WorkspaceID = dep.WorkspaceID
 			}
 		}
-		md.Assignments = r.assignments(sd, dep, cmp.Or(md.Name, sd.Ref()))
+		w := r.deploymentWhere(dep, LevelDeployment, Scope{}, fmt.Sprintf("deployment %q", cmp.Or(md.Name, sd.Ref())))
+		md.Assignments = r.assignments(entries(sd.WorkspaceTokens, sd.OrganizationTokens, sd.Users, sd.Teams), w)
 		if dep != nil {
-			d.Deployments = append(d.Deployments, md)
+			d.Scopes = append(d.Scopes, md)
+		}
+		for _, g := range sd.Dags {
+			if ms, ok := r.dag(g, dep, sd); ok {
+				d.Scopes = append(d.Scopes, ms)
+			}
 		}
 	}
 	if len(r.errs) > 0 {
@@ -93,17 +135,77 @@ func Resolve(sp *spec.Spec, obs *Observed) (Desired, error) {
 	return d, nil
 }
 
-// listedKinds are the kinds sd lists (spec.Deployment.Listed): the keys
-// its entry contains and, for a Deployment built in code without Lists,
-// the kinds it has entries of. Prune removes only these kinds.
-func listedKinds(sd spec.Deployment) []Kind {
+// listedKinds are the kinds an entry lists (its Listed method): the keys
+// its entry contains and, for an entry built in code without Lists, the
+// kinds it has entries of. Prune removes only these kinds.
+func listedKinds(listed func(spec.Kind) bool) []Kind {
 	var out []Kind
 	for _, k := range spec.Kinds() {
-		if sd.Listed(k) {
+		if listed(k) {
 			out = append(out, k)
 		}
 	}
 	return out
+}
+
+// dag resolves one dags entry of deployment sd (dep is nil when the
+// deployment did not resolve).
+func (r *resolver) dag(g spec.Dag, dep *astroapi.Deployment, sd spec.Deployment) (ManagedScope, bool) {
+	level, id := LevelDAG, g.DagID
+	if g.DagTag != "" {
+		level, id = LevelDAGTag, g.DagTag
+	}
+	ms := ManagedScope{Prune: g.Prune, Source: g.Pos, Lists: listedKinds(g.Listed)}
+	ms.ScopeRef = ScopeRef{Level: level, ID: id, Name: id, Deployment: DeploymentRef{ID: sd.Ref(), Name: sd.Ref()}}
+	if dep != nil {
+		ms.Deployment = DeploymentRef{ID: dep.ID, Name: dep.Name}
+		ms.WorkspaceID = dep.WorkspaceID
+	}
+	w := r.deploymentWhere(dep, level, ms.Key(), ms.String())
+	ms.Assignments = r.assignments(entries(g.WorkspaceTokens, g.OrganizationTokens, g.Users, g.Teams), w)
+	return ms, dep != nil
+}
+
+// deploymentWhere is where the entries of a deployment or of one of its
+// DAG scopes (sc) are resolved; dep is nil when it did not resolve.
+func (r *resolver) deploymentWhere(dep *astroapi.Deployment, level Level, sc Scope, label string) where {
+	w := where{level: level, label: label}
+	if dep != nil {
+		w.scope, w.workspace, w.deployment, w.resolved = sc, dep.WorkspaceID, dep, true
+		if level == LevelDeployment {
+			w.scope = Scope{Level: LevelDeployment, ID: dep.ID}
+		}
+	}
+	return w
+}
+
+// workspace resolves one workspaces entry, or reports why it cannot.
+func (r *resolver) workspace(sw spec.Workspace) *astroapi.Workspace {
+	ws, msg := r.findWorkspace(cmp.Or(sw.ID, sw.Name), sw.ID != "")
+	if msg != "" {
+		r.errorf(sw.Pos, "%s", msg)
+	}
+	return ws
+}
+
+// findWorkspace finds a workspace by id, or (byID false) by id or name,
+// or says why it cannot.
+func (r *resolver) findWorkspace(ref string, byID bool) (*astroapi.Workspace, string) {
+	if ws := r.wsByID[ref]; ws != nil {
+		return ws, ""
+	}
+	if byID {
+		return nil, fmt.Sprintf("workspace %q not found", ref)
+	}
+	switch c := r.wsByName[ref]; len(c) {
+	case 0:
+		return nil, fmt.Sprintf("workspace %q not found%s", ref, didYouMean(ref, r.workspaceNames()))
+	case 1:
+		return c[0], ""
+	default:
+		return nil, fmt.Sprintf("workspace name %q is ambiguous: %s (use id)", ref,
+			ids(c, func(w *astroapi.Workspace) string { return w.ID }))
+	}
 }
 
 func comparePos(a, b spec.Pos) int {
@@ -142,7 +244,11 @@ func newResolver(obs *Observed) *resolver {
 		name := kinds[s.Kind].match(s.Name)
 		r.byName[f][name] = append(r.byName[f][name], s)
 	}
-	r.suggestRoles = []string{astroapi.RoleDeploymentAdmin}
+	r.suggestRoles = make(map[string][]string)
+	for _, name := range astroapi.BuiltinRoles() {
+		scope := astroapi.BuiltinRoleScope(name)
+		r.suggestRoles[scope] = append(r.suggestRoles[scope], name)
+	}
 	for i := range obs.CustomRoles {
 		c := &obs.CustomRoles[i]
 		if _, dup := r.roleByName[c.Name]; !dup {
@@ -150,9 +256,8 @@ func newResolver(obs *Observed) *resolver {
 		}
 		up := strings.ToUpper(c.Name)
 		r.roleByFold[up] = append(r.roleByFold[up], c)
-		if strings.EqualFold(c.ScopeType, astroapi.ScopeDeployment) {
-			r.suggestRoles = append(r.suggestRoles, c.Name)
-		}
+		scope := strings.ToUpper(c.ScopeType)
+		r.suggestRoles[scope] = append(r.suggestRoles[scope], c.Name)
 	}
 	return r
 }
@@ -237,20 +342,10 @@ func (r *resolver) deployment(sd spec.Deployment) *astroapi.Deployment {
 	}
 	var ws *astroapi.Workspace
 	if sd.Workspace != "" {
-		ws = r.wsByID[sd.Workspace]
-		if ws == nil {
-			switch c := r.wsByName[sd.Workspace]; len(c) {
-			case 0:
-				r.errorf(sd.Pos, "deployment %q: workspace %q not found%s", sd.Name, sd.Workspace,
-					didYouMean(sd.Workspace, r.workspaceNames()))
-				return nil
-			case 1:
-				ws = c[0]
-			default:
-				r.errorf(sd.Pos, "deployment %q: workspace name %q is ambiguous: %s (use id)", sd.Name, sd.Workspace,
-					ids(c, func(w *astroapi.Workspace) string { return w.ID }))
-				return nil
-			}
+		var msg string
+		if ws, msg = r.findWorkspace(sd.Workspace, false); msg != "" {
+			r.errorf(sd.Pos, "deployment %q: %s", sd.Name, msg)
+			return nil
 		}
 	}
 	var found, elsewhere []*astroapi.Deployment
@@ -295,25 +390,27 @@ func (r *resolver) deployment(sd spec.Deployment) *astroapi.Deployment {
 	return nil
 }
 
-// role resolves a deployment role name to the API's spelling, or returns
-// why it cannot be used on dep (nil when the deployment did not resolve).
-// A built-in role matches in any case and resolves upper case, as the API
-// stores it; a custom role matches only its exact name. A name that
-// matches custom roles only when case is ignored is refused, naming every
+// role resolves a role name given at w to the API's spelling, or returns
+// why it cannot be used there. A built-in role matches in any case and
+// resolves upper case, as the API stores it; it must be of w's level. A
+// custom role matches only its exact name and must be of w's level
+// (DEPLOYMENT or DAG) and allowed in w's workspace. A name that matches
+// custom roles only when case is ignored is refused, naming every
 // candidate: Astro tells custom roles apart by case, so taking one for
 // another would write a role the spec does not name.
-func (r *resolver) role(name string, dep *astroapi.Deployment) (string, string) {
+func (r *resolver) role(name string, w where) (string, string) {
 	if name == "" {
 		return "", "missing role"
 	}
-	if astroapi.IsBuiltinRole(name) {
-		if !astroapi.BuiltinDeploymentRole(name) {
-			return "", fmt.Sprintf("role %q is not a deployment role", name)
+	if scope := astroapi.BuiltinRoleScope(name); scope != "" {
+		if scope != w.level.roleScope() {
+			return "", fmt.Sprintf("role %q is %s role, not %s role", astroapi.CanonicalRole(name),
+				article(scopeNoun(scope)), article(levelNoun(w.level)))
 		}
 		return astroapi.CanonicalRole(name), ""
 	}
 	if c := r.roleByName[name]; c != nil {
-		return r.customRole(c, dep)
+		return r.customRole(c, w)
 	}
 	if c := r.roleByFold[strings.ToUpper(name)]; len(c) > 0 {
 		names := make([]string, len(c))
@@ -324,21 +421,32 @@ func (r *resolver) role(name string, dep *astroapi.Deployment) (string, string) 
 		return "", fmt.Sprintf("role %q matches custom roles only when case is ignored: %s (custom role names are case-sensitive)",
 			name, strings.Join(names, ", "))
 	}
-	if s := spec.Suggest(name, r.suggestRoles); s != "" {
+	if s := spec.Suggest(name, r.suggestRoles[w.level.roleScope()]); s != "" {
 		return "", fmt.Sprintf("unknown role %q (did you mean %q?)", name, s)
 	}
 	return "", fmt.Sprintf("unknown role %q", name)
 }
 
-// customRole checks that the custom role c may be held on dep, and returns
-// its name.
-func (r *resolver) customRole(c *astroapi.CustomRole, dep *astroapi.Deployment) (string, string) {
-	if !strings.EqualFold(c.ScopeType, astroapi.ScopeDeployment) {
-		return "", fmt.Sprintf("role %q is a %s role, not a deployment role", c.Name, c.ScopeType)
+// levelNoun is how messages call the roles of level l.
+func levelNoun(l Level) string { return scopeNoun(l.roleScope()) }
+
+// scopeNoun is how messages call the roles of a role scope (ScopeDAG...).
+func scopeNoun(scope string) string {
+	if scope == astroapi.ScopeDAG {
+		return "DAG"
 	}
-	if dep != nil && len(c.RestrictedWorkspaceIDs) > 0 && !slices.Contains(c.RestrictedWorkspaceIDs, dep.WorkspaceID) {
+	return strings.ToLower(scope)
+}
+
+// customRole checks that the custom role c may be held at w, and returns
+// its name.
+func (r *resolver) customRole(c *astroapi.CustomRole, w where) (string, string) {
+	if !strings.EqualFold(c.ScopeType, w.level.roleScope()) {
+		return "", fmt.Sprintf("role %q is %s role, not %s role", c.Name, article(scopeNoun(strings.ToUpper(c.ScopeType))), article(levelNoun(w.level)))
+	}
+	if w.deployment != nil && len(c.RestrictedWorkspaceIDs) > 0 && !slices.Contains(c.RestrictedWorkspaceIDs, w.deployment.WorkspaceID) {
 		return "", fmt.Sprintf("role %q is not allowed in workspace %q of deployment %q",
-			c.Name, r.workspaceName(dep.WorkspaceID), dep.Name)
+			c.Name, r.workspaceName(w.deployment.WorkspaceID), w.deployment.Name)
 	}
 	return c.Name, ""
 }

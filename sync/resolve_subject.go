@@ -28,38 +28,52 @@ func (e entry) ref() string {
 	return e.name
 }
 
-// entries are the entries of a deployment, of every kind, in the order of
-// spec.Kinds.
-func entries(sd spec.Deployment) []entry {
+// entries are the entries of one scope's entry, of every kind, in the
+// order of spec.Kinds.
+func entries(wsTokens, orgTokens []spec.TokenEntry, users []spec.UserEntry, teams []spec.TeamEntry) []entry {
 	var out []entry
 	tokens := func(k Kind, list []spec.TokenEntry) {
 		for _, e := range list {
 			out = append(out, entry{k, e.Pos, e.ID, e.Name, e.Role, e.State})
 		}
 	}
-	tokens(KindWorkspaceToken, sd.WorkspaceTokens)
-	tokens(KindOrganizationToken, sd.OrganizationTokens)
-	for _, e := range sd.Users {
+	tokens(KindWorkspaceToken, wsTokens)
+	tokens(KindOrganizationToken, orgTokens)
+	for _, e := range users {
 		out = append(out, entry{KindUser, e.Pos, e.ID, e.Username, e.Role, e.State})
 	}
-	for _, e := range sd.Teams {
+	for _, e := range teams {
 		out = append(out, entry{KindTeam, e.Pos, e.ID, e.Name, e.Role, e.State})
 	}
 	return out
 }
 
-// assignments resolves the entries of one deployment (dep is nil when it
-// did not resolve; label names it in messages).
-func (r *resolver) assignments(sd spec.Deployment, dep *astroapi.Deployment, label string) []DesiredAssignment {
+// organizationEntries are the entries of the organization level.
+func organizationEntries(o spec.OrganizationRoles) []entry {
+	return entries(nil, o.OrganizationTokens, o.Users, o.Teams)
+}
+
+// where is the scope whose entries are being resolved.
+type where struct {
+	scope      Scope
+	level      Level
+	workspace  string               // the workspace of the scope; "" for the organization or when unresolved
+	deployment *astroapi.Deployment // of a deployment, DAG or DAG tag scope; nil otherwise
+	label      string               // how messages name the scope: `deployment "prod"`
+	resolved   bool                 // the scope resolved
+}
+
+// assignments resolves the entries of one scope.
+func (r *resolver) assignments(es []entry, w where) []DesiredAssignment {
 	var out []DesiredAssignment
 	listed := make(map[string]spec.Pos) // subject id → where it is listed
-	for _, e := range entries(sd) {
-		a, ok := r.subject(e, dep)
+	for _, e := range es {
+		a, ok := r.subject(e, w)
 		if !ok {
 			continue
 		}
 		if at, dup := listed[a.Subject.ID]; dup {
-			r.errorf(e.pos, "%s is listed twice for deployment %q (also at %s)", labelID(a.Subject), label, at)
+			r.errorf(e.pos, "%s is listed twice for %s (also at %s)", labelID(a.Subject), w.label, at)
 			continue
 		}
 		listed[a.Subject.ID] = e.pos
@@ -71,8 +85,8 @@ func (r *resolver) assignments(sd spec.Deployment, dep *astroapi.Deployment, lab
 func labelID(s SubjectRef) string { return fmt.Sprintf("%s (%s)", Label(s), s.ID) }
 
 // scope is where Astro scopes a name of an entry: subjects of the entry's
-// kind and, for a workspace token, of the deployment's workspace ("" when
-// the deployment did not resolve).
+// kind and, for a workspace token, of the entry's workspace ("" when the
+// scope did not resolve).
 type scope struct {
 	kind      Kind
 	workspace string
@@ -176,13 +190,9 @@ func (r *resolver) notFound(e entry, s scope, elsewhere []*Subject) {
 	}
 }
 
-// subject resolves one entry of a deployment (dep is nil when the
-// deployment did not resolve), or reports why it cannot.
-func (r *resolver) subject(e entry, dep *astroapi.Deployment) (DesiredAssignment, bool) {
-	s := scope{kind: e.kind}
-	if dep != nil {
-		s.workspace = dep.WorkspaceID
-	}
+// subject resolves one entry of scope w, or reports why it cannot.
+func (r *resolver) subject(e entry, w where) (DesiredAssignment, bool) {
+	s := scope{kind: e.kind, workspace: w.workspace}
 	x, elsewhere, reported := r.lookup(e, s)
 	if reported {
 		return DesiredAssignment{}, false
@@ -200,11 +210,11 @@ func (r *resolver) subject(e entry, dep *astroapi.Deployment) (DesiredAssignment
 		r.errorf(e.pos, "token %q is a deployment API token: deployment tokens cannot be managed", e.ref())
 		return DesiredAssignment{}, false
 	}
-	held := holds(e, x, dep)
-	ok := r.fits(e, x, dep, held)
+	held := holds(e, x, w)
+	ok := r.fits(e, x, w, held)
 	a := DesiredAssignment{Subject: x.SubjectRef, Absent: e.state == spec.Absent, Source: e.pos}
 	if !a.Absent {
-		role, msg := r.role(e.role, dep)
+		role, msg := r.role(e.role, w)
 		if held {
 			// The entry asks for what the subject holds: it writes
 			// nothing, and the role stays as the API spells it.
@@ -223,20 +233,20 @@ func (r *resolver) subject(e entry, dep *astroapi.Deployment) (DesiredAssignment
 }
 
 // holds reports whether entry e asks for exactly the role subject x holds
-// on dep as read: such an entry changes nothing, so what only a write
-// needs (an ACTIVE or PENDING user, an organization role, a role the
+// at w as read: such an entry changes nothing, so what only a write needs
+// (an ACTIVE or PENDING user, an organization role, a role the
 // organization still offers) is not asked of it. An export lists every
 // role as held, so that a plan of it is empty. A built-in role is held
 // only as the API spells it, upper case: one read in another case is
 // rewritten, as every other built-in named in a spec is.
-func holds(e entry, x *Subject, dep *astroapi.Deployment) bool {
-	return dep != nil && e.state != spec.Absent && e.role != "" && x.Role(dep.ID) == astroapi.CanonicalRole(e.role)
+func holds(e entry, x *Subject, w where) bool {
+	return w.resolved && e.state != spec.Absent && e.role != "" && x.RoleAt(w.scope) == astroapi.CanonicalRole(e.role)
 }
 
-// fits reports whether subject x may be listed as entry e on dep, and
+// fits reports whether subject x may be listed as entry e at w, and
 // reports every reason it may not. held says the entry asks for the role
 // x holds there (see holds).
-func (r *resolver) fits(e entry, x *Subject, dep *astroapi.Deployment, held bool) bool {
+func (r *resolver) fits(e entry, x *Subject, w where, held bool) bool {
 	ok := true
 	noun, ref := kinds[e.kind].noun, e.ref()
 	if p, ignored := matchGlob(r.ignore[x.Kind], x.SubjectRef); ignored {
@@ -252,9 +262,16 @@ func (r *resolver) fits(e entry, x *Subject, dep *astroapi.Deployment, held bool
 		case x.Workspace == "":
 			r.errorf(e.pos, "token %q is a workspace token without a workspace role", ref)
 			ok = false
-		case dep != nil && x.Workspace != dep.WorkspaceID:
-			r.errorf(e.pos, "token %q belongs to workspace %q and cannot have a role on deployment %q of workspace %q",
-				ref, r.workspaceName(x.Workspace), dep.Name, r.workspaceName(dep.WorkspaceID))
+		case w.workspace != "" && x.Workspace != w.workspace && w.deployment != nil:
+			r.errorf(e.pos, "token %q belongs to workspace %q and cannot have a role on %s of workspace %q",
+				ref, r.workspaceName(x.Workspace), w.label, r.workspaceName(w.workspace))
+			ok = false
+		case w.workspace != "" && x.Workspace != w.workspace:
+			r.errorf(e.pos, "token %q belongs to workspace %q and cannot have a role on %s: a workspace token holds roles in its own workspace only",
+				ref, r.workspaceName(x.Workspace), w.label)
+			ok = false
+		case w.level == LevelWorkspace && e.state == spec.Absent:
+			r.errorf(e.pos, "token %q: state: absent cannot remove a workspace token's role on its own workspace (it is updated, never removed)", ref)
 			ok = false
 		}
 	}
@@ -265,8 +282,8 @@ func (r *resolver) fits(e entry, x *Subject, dep *astroapi.Deployment, held bool
 		r.errorf(e.pos, "user %q is %s: %s user cannot be given a role", ref, x.Status, article(strings.ToLower(x.Status)))
 		ok = false
 	}
-	if x.NoOrganizationRole {
-		r.errorf(e.pos, "%s %q has no organization role: Astro gives a deployment role only to a member of the organization", noun, ref)
+	if x.NoOrganizationRole && w.level != LevelOrganization {
+		r.errorf(e.pos, "%s %q has no organization role: Astro gives a %s role only to a member of the organization", noun, ref, levelNoun(w.level))
 		ok = false
 	}
 	return ok

@@ -92,8 +92,8 @@ func TestResolveErrors(t *testing.T) {
 			name: "roles that are not deployment roles",
 			spec: spec.Spec{Deployments: []spec.Deployment{prod(wt(11, "ci-deployer", "WS_VIEWER"), wtID(12, "clxtok1", "WORKSPACE_OWNER"))}},
 			want: []string{
-				`tokens.yaml:11:7: token "ci-deployer": role "WS_VIEWER" is a WORKSPACE role, not a deployment role`,
-				`tokens.yaml:12:7: token "clxtok1": role "WORKSPACE_OWNER" is not a deployment role`,
+				`tokens.yaml:11:7: token "ci-deployer": role "WS_VIEWER" is a workspace role, not a deployment role`,
+				`tokens.yaml:12:7: token "clxtok1": role "WORKSPACE_OWNER" is a workspace role, not a deployment role`,
 			},
 		},
 		{
@@ -216,9 +216,16 @@ func TestResolve(t *testing.T) {
 	}
 	want := Desired{
 		Ignore: ignoreTokens("break-glass-*"),
-		Deployments: []ManagedDeployment{
+		Workspaces: map[string]string{
+			"dep-ml": "ws-ml", "dep-prod": "ws-data", "dep-stg": "ws-data", "dep-twin1": "ws-data", "dep-twin2": "ws-data",
+		},
+		Scopes: []ManagedScope{
 			{
-				ID: "dep-prod", Name: "analytics-prod", WorkspaceID: "ws-data", Prune: true, Source: at(10), Lists: tokenKindsListed,
+				ScopeRef:    ScopeRef{Level: LevelDeployment, ID: "dep-prod", Name: "analytics-prod"},
+				WorkspaceID: "ws-data",
+				Prune:       true,
+				Source:      at(10),
+				Lists:       tokenKindsListed,
 				Assignments: []DesiredAssignment{
 					{Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "tok-ci", Name: "ci-deployer"}, Role: "DEPLOYMENT_ADMIN", Source: at(11)},
 					{Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "clxtok1", Name: "dup-bot"}, Absent: true, Source: at(12)},
@@ -226,12 +233,16 @@ func TestResolve(t *testing.T) {
 				},
 			},
 			{
-				ID: "dep-ml", Name: "training", WorkspaceID: "ws-ml", AllowEmpty: true, Source: at(20), Lists: []Kind{KindWorkspaceToken},
+				ScopeRef:    ScopeRef{Level: LevelDeployment, ID: "dep-ml", Name: "training"},
+				WorkspaceID: "ws-ml",
+				AllowEmpty:  true,
+				Source:      at(20),
+				Lists:       []Kind{KindWorkspaceToken},
 				Assignments: []DesiredAssignment{
 					{Subject: SubjectRef{Kind: KindWorkspaceToken, ID: "tok-ml", Name: "ml-bot"}, Role: "ML_Operator", Source: at(21)},
 				},
 			},
-			{ID: "dep-stg", Name: "analytics-staging", WorkspaceID: "ws-data", Source: at(30)},
+			{ScopeRef: ScopeRef{Level: LevelDeployment, ID: "dep-stg", Name: "analytics-staging"}, WorkspaceID: "ws-data", Source: at(30)},
 		},
 	}
 	got, err := Resolve(&sp, fixture())
@@ -367,7 +378,7 @@ func TestResolveScope(t *testing.T) {
 				t.Errorf("errors (-want +got):\n%s", diff)
 			}
 			var got map[string][]string
-			for _, md := range d.Deployments {
+			for _, md := range d.Scopes {
 				if got == nil {
 					got = map[string][]string{}
 				}

@@ -51,7 +51,7 @@ func TestResolveRoleNameCase(t *testing.T) {
 			case err != nil:
 				t.Fatalf("Resolve: %v", err)
 			default:
-				if got := d.Deployments[0].Assignments[0].Role; got != tt.want {
+				if got := d.Scopes[0].Assignments[0].Role; got != tt.want {
 					t.Errorf("role %q resolves to %q, want %q", tt.role, got, tt.want)
 				}
 			}
@@ -72,11 +72,14 @@ func TestCustomRoleCaseNeverConfused(t *testing.T) {
 			ref := ref(tok)
 			obs := &Observed{Organization: org, Deployments: []astroapi.Deployment{{ID: "dep-a", Name: "alpha", WorkspaceID: "ws-1"}},
 				Subjects: subjects([]astroapi.Token{tok}, nil, nil)}
-			d := Desired{Deployments: []ManagedDeployment{{ID: "dep-a", Name: "alpha", WorkspaceID: "ws-1",
-				Assignments: []DesiredAssignment{{Subject: ref, Role: tt.named, Source: at(12)}}}}}
+			d := Desired{Scopes: []ManagedScope{{
+				ScopeRef:    ScopeRef{Level: LevelDeployment, ID: "dep-a", Name: "alpha"},
+				WorkspaceID: "ws-1",
+				Assignments: []DesiredAssignment{{Subject: ref, Role: tt.named, Source: at(12)}},
+			}}}
 
 			p := Compute(d, obs, Options{MaxRemovals: -1})
-			want := []Change{{Action: Update, Deployment: alphaRef, Subject: ref, Before: tt.held, After: tt.named, Source: ptr(at(12))}}
+			want := []Change{{Action: Update, Scope: DeploymentScope(alphaRef), Subject: ref, Before: tt.held, After: tt.named, Source: ptr(at(12))}}
 			if diff := cmp.Diff(want, p.Changes); diff != "" {
 				t.Fatalf("plan (-want +got):\n%s", diff)
 			}

@@ -1,6 +1,8 @@
 package sync
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -33,38 +35,48 @@ func TestNormalise(t *testing.T) {
 		// The second copy of a subject is ignored.
 		Subjects: subjects([]astroapi.Token{ci, token("t-ci", "ci-copy", "WORKSPACE", depRole("dep-b", "DEPLOYMENT_ADMIN"))}, []astroapi.User{a}, []astroapi.Team{withTeamDeps(dataEng, deploymentRole("dep-b", "VIEWER"))}),
 	}
-	d := Desired{Deployments: []ManagedDeployment{
-		{ID: "dep-a", Name: "alpha", Assignments: []DesiredAssignment{
-			{Subject: ciRef, Role: "DEPLOYMENT_ADMIN", Source: at(11)},
-			{Subject: ciRef, Role: "VIEWER", Source: at(12)}, // the first entry of a key counts
-			{Subject: teamRef, Absent: true, Source: at(13)},
-		}},
-		{ID: "dep-b", Assignments: []DesiredAssignment{{Subject: aliceRef, Role: "DAG_DEPLOYER", Source: at(21)}}},
-		{ID: "dep-a", Name: "again", Assignments: []DesiredAssignment{{Subject: aliceRef, Role: "X", Source: at(31)}}}, // the first listing counts
+	d := Desired{Scopes: []ManagedScope{
+		{
+			ScopeRef: ScopeRef{Level: LevelDeployment, ID: "dep-a", Name: "alpha"},
+			Assignments: []DesiredAssignment{
+				{Subject: ciRef, Role: "DEPLOYMENT_ADMIN", Source: at(11)},
+				{Subject: ciRef, Role: "VIEWER", Source: at(12)}, // the first entry of a key counts
+				{Subject: teamRef, Absent: true, Source: at(13)},
+			},
+		},
+		{ScopeRef: ScopeRef{Level: LevelDeployment, ID: "dep-b"}, Assignments: []DesiredAssignment{{Subject: aliceRef, Role: "DAG_DEPLOYER", Source: at(21)}}},
+		{ScopeRef: ScopeRef{Level: LevelDeployment, ID: "dep-a", Name: "again"}, Assignments: []DesiredAssignment{{Subject: aliceRef, Role: "X", Source: at(31)}}}, // the first listing counts
 	}}
-	in := normalise(d, obs)
+	pl := newPlanner(d, false, obs)
 
-	wantDesired := map[Key]desiredEntry{
-		{"dep-a", "t-ci"}:      {subject: ciRef, role: "DEPLOYMENT_ADMIN", source: at(11)},
-		{"dep-a", "team-de"}:   {subject: teamRef, absent: true, source: at(13)},
-		{"dep-b", "usr-alice"}: {subject: aliceRef, role: "DAG_DEPLOYER", source: at(21)},
+	dep := func(id string) Scope { return Scope{Level: LevelDeployment, ID: id} }
+	wantListed := map[string][]listedEntry{
+		"t-ci":      {{scope: dep("dep-a"), entry: desiredEntry{subject: ciRef, role: "DEPLOYMENT_ADMIN", source: at(11)}}},
+		"team-de":   {{scope: dep("dep-a"), entry: desiredEntry{subject: teamRef, absent: true, source: at(13)}}},
+		"usr-alice": {{scope: dep("dep-b"), entry: desiredEntry{subject: aliceRef, role: "DAG_DEPLOYER", source: at(21)}}},
 	}
-	if diff := cmp.Diff(wantDesired, in.desired, cmp.AllowUnexported(desiredEntry{})); diff != "" {
-		t.Errorf("desired (-want +got):\n%s", diff)
+	if diff := cmp.Diff(wantListed, pl.listed, cmp.AllowUnexported(desiredEntry{}, listedEntry{})); diff != "" {
+		t.Errorf("listed (-want +got):\n%s", diff)
 	}
-	// Only managed deployments, the first role of a subject on each.
-	wantObserved := map[Key]string{{"dep-a", "t-ci"}: "DAG_DEPLOYER", {"dep-b", "usr-alice"}: "DEPLOYMENT_ADMIN", {"dep-b", "team-de"}: "VIEWER"}
-	if diff := cmp.Diff(wantObserved, in.observed); diff != "" {
-		t.Errorf("observed (-want +got):\n%s", diff)
-	}
-	if got := in.managed["dep-a"].Name; got != "alpha" {
+	if got := pl.managed[dep("dep-a")].Name; got != "alpha" {
 		t.Errorf("managed[dep-a] = %q, want the first listing (alpha)", got)
 	}
-	if got := in.subjects["t-ci"].Name; got != "ci" {
-		t.Errorf("subjects[t-ci] = %q, want the first copy (ci)", got)
+	// Only managed deployments, the first role of a subject on each; the
+	// first copy of a subject counts.
+	p := Compute(d, obs, Options{MaxRemovals: -1})
+	var got []string
+	for _, c := range slices.Concat(p.Changes, p.Unmanaged) {
+		got = append(got, fmt.Sprintf("%s %s %s %s->%s", c.Action, c.Scope.ID, c.Subject.Name, c.Before, c.After))
 	}
-	if got, want := len(in.keys()), 4; got != want {
-		t.Errorf("keys() = %v, want %d keys (3 desired, 1 only observed)", in.keys(), want)
+	want := []string{
+		"update dep-a ci DAG_DEPLOYER->DEPLOYMENT_ADMIN",
+		"update dep-b alice@example.com DEPLOYMENT_ADMIN->DAG_DEPLOYER",
+		"unmanaged dep-b data-engineering VIEWER->VIEWER",
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
 	}
 }
 
@@ -75,11 +87,11 @@ func TestDecisionRows(t *testing.T) {
 	entry := func(role string) *desiredEntry { return &desiredEntry{subject: aliceRef, role: role, source: src} }
 	gone := &desiredEntry{subject: aliceRef, absent: true, source: src}
 	sit := func(subject SubjectRef, e *desiredEntry, before string) situation {
-		return situation{deployment: alphaRef, subject: subject, entry: e, before: before, has: before != ""}
+		return situation{scope: DeploymentScope(alphaRef), subject: subject, entry: e, before: before, has: before != ""}
 	}
 	with := func(s situation, f func(*situation)) situation { f(&s); return s }
 	unmanaged := func(s SubjectRef, role, reason string) Change {
-		return Change{Action: Unmanaged, Deployment: alphaRef, Subject: s, Before: role, After: role, Reason: reason}
+		return Change{Action: Unmanaged, Scope: DeploymentScope(alphaRef), Subject: s, Before: role, After: role, Reason: reason}
 	}
 	tests := []struct {
 		name    string
@@ -103,21 +115,21 @@ func TestDecisionRows(t *testing.T) {
 		{"ignored: not ignored does not apply", ignored, sit(aliceRef, nil, "X"), Change{}, false},
 
 		{"listedWithRole: add", listedWithRole, sit(aliceRef, entry("DEPLOYMENT_ADMIN"), ""),
-			Change{Action: Add, Deployment: alphaRef, Subject: aliceRef, After: "DEPLOYMENT_ADMIN", Source: &src}, true},
+			Change{Action: Add, Scope: DeploymentScope(alphaRef), Subject: aliceRef, After: "DEPLOYMENT_ADMIN", Source: &src}, true},
 		{"listedWithRole: update", listedWithRole, sit(aliceRef, entry("DEPLOYMENT_ADMIN"), "DAG_DEPLOYER"),
-			Change{Action: Update, Deployment: alphaRef, Subject: aliceRef, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: &src}, true},
+			Change{Action: Update, Scope: DeploymentScope(alphaRef), Subject: aliceRef, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN", Source: &src}, true},
 		{"listedWithRole: a role read in another case is another role", listedWithRole, sit(aliceRef, entry("DEPLOYMENT_ADMIN"), "deployment_admin"),
-			Change{Action: Update, Deployment: alphaRef, Subject: aliceRef, Before: "deployment_admin", After: "DEPLOYMENT_ADMIN", Source: &src}, true},
+			Change{Action: Update, Scope: DeploymentScope(alphaRef), Subject: aliceRef, Before: "deployment_admin", After: "DEPLOYMENT_ADMIN", Source: &src}, true},
 		{"listedWithRole: absent does not apply", listedWithRole, sit(aliceRef, gone, "X"), Change{}, false},
 		{"listedWithRole: not listed does not apply", listedWithRole, sit(aliceRef, nil, "X"), Change{}, false},
 
 		{"listedAbsent: remove", listedAbsent, sit(aliceRef, gone, "X"),
-			Change{Action: Remove, Deployment: alphaRef, Subject: aliceRef, Before: "X", Reason: ReasonAbsent, Source: &src}, true},
+			Change{Action: Remove, Scope: DeploymentScope(alphaRef), Subject: aliceRef, Before: "X", Reason: ReasonAbsent, Source: &src}, true},
 		{"listedAbsent: none held", listedAbsent, sit(aliceRef, gone, ""), Change{}, true},
 		{"listedAbsent: not listed does not apply", listedAbsent, sit(aliceRef, nil, "X"), Change{}, false},
 
 		{"notListed: prune on, kind listed", notListed, with(sit(aliceRef, nil, "X"), func(s *situation) { s.prune, s.listsKind = true, true }),
-			Change{Action: Remove, Deployment: alphaRef, Subject: aliceRef, Before: "X", Reason: ReasonPrune}, true},
+			Change{Action: Remove, Scope: DeploymentScope(alphaRef), Subject: aliceRef, Before: "X", Reason: ReasonPrune}, true},
 		{"notListed: prune on, kind not listed", notListed, with(sit(aliceRef, nil, "X"), func(s *situation) { s.prune = true }),
 			unmanaged(aliceRef, "X", ReasonNotListedKind), true},
 		{"notListed: prune off, kind listed", notListed, with(sit(aliceRef, nil, "X"), func(s *situation) { s.listsKind = true }),
@@ -140,7 +152,7 @@ func TestDecisionRows(t *testing.T) {
 // TestDecideFirstRowWins: the rows are tried in order; the first that
 // applies decides, even when it gives no change.
 func TestDecideFirstRowWins(t *testing.T) {
-	listedIgnored := situation{deployment: alphaRef, subject: aliceRef, entry: &desiredEntry{subject: aliceRef, role: "DEPLOYMENT_ADMIN"}, ignoredBy: "*", prune: true, listsKind: true}
+	listedIgnored := situation{scope: DeploymentScope(alphaRef), subject: aliceRef, entry: &desiredEntry{subject: aliceRef, role: "DEPLOYMENT_ADMIN"}, ignoredBy: "*", prune: true, listsKind: true}
 	if c, ok := decide(listedIgnored); ok {
 		t.Errorf("decide(listed but ignored, none held) = %+v, want no change", c)
 	}
@@ -148,7 +160,7 @@ func TestDecideFirstRowWins(t *testing.T) {
 	if c, ok := decide(listedIgnored); !ok || c.Action != Unmanaged {
 		t.Errorf("decide(listed but ignored, held) = %+v, %v, want unmanaged", c, ok)
 	}
-	dt := situation{deployment: alphaRef, subject: depRef, entry: &desiredEntry{subject: depRef, absent: true}, before: "X", has: true, prune: true, listsKind: true}
+	dt := situation{scope: DeploymentScope(alphaRef), subject: depRef, entry: &desiredEntry{subject: depRef, absent: true}, before: "X", has: true, prune: true, listsKind: true}
 	if c, ok := decide(dt); !ok || c.Action != Unmanaged || c.Reason != ReasonDeploymentToken {
 		t.Errorf("decide(deployment token listed absent) = %+v, %v, want unmanaged", c, ok)
 	}
@@ -156,14 +168,14 @@ func TestDecideFirstRowWins(t *testing.T) {
 
 func TestGuardStages(t *testing.T) {
 	rm := func(dep, name, reason string, s SubjectRef) Change {
-		return Change{Action: Remove, Deployment: DeploymentRef{ID: dep, Name: name}, Subject: s, Before: "DEPLOYMENT_ADMIN", Reason: reason}
+		return Change{Action: Remove, Scope: DeploymentScope(DeploymentRef{ID: dep, Name: name}), Subject: s, Before: "DEPLOYMENT_ADMIN", Reason: reason}
 	}
 	changes := []Change{
-		{Action: Add, Deployment: alphaRef, Subject: ciRef, After: "DEPLOYMENT_ADMIN"},
+		{Action: Add, Scope: DeploymentScope(alphaRef), Subject: ciRef, After: "DEPLOYMENT_ADMIN"},
 		rm("dep-a", "alpha", ReasonPrune, aliceRef),
 		rm("dep-b", "beta", ReasonPrune, teamRef),
 		rm("dep-c", "gamma", ReasonAbsent, aliceRef),
-		{Action: Update, Deployment: betaRef, Subject: aliceRef, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN"},
+		{Action: Update, Scope: DeploymentScope(betaRef), Subject: aliceRef, Before: "DAG_DEPLOYER", After: "DEPLOYMENT_ADMIN"},
 	}
 	t.Run("max-removals", func(t *testing.T) {
 		for limit, want := range map[int]Guard{
@@ -180,12 +192,12 @@ func TestGuardStages(t *testing.T) {
 		// alpha keeps a subject; beta is emptied by prune; gamma by
 		// state: absent (fine); delta is emptied but allows it.
 		changes := append(changes, rm("dep-d", "delta", ReasonPrune, ciRef))
-		got := allowEmptyGuard(changes, map[string]int{"dep-a": 1}, map[string]bool{"dep-d": true})
+		got := allowEmptyGuard(changes, map[Scope]int{depScope("dep-a"): 1}, map[Scope]bool{depScope("dep-d"): true})
 		want := Guard{Name: GuardAllowEmpty, Message: `prune would leave deployment "beta" without any token, user or team (set allowEmpty: true on the deployment to allow it)`}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
-		if got := allowEmptyGuard(changes, map[string]int{"dep-a": 1, "dep-b": 1}, map[string]bool{"dep-d": true}); !got.OK {
+		if got := allowEmptyGuard(changes, map[Scope]int{depScope("dep-a"): 1, depScope("dep-b"): 1}, map[Scope]bool{depScope("dep-d"): true}); !got.OK {
 			t.Errorf("with a subject left on beta: %+v", got)
 		}
 	})
@@ -208,11 +220,19 @@ func TestGuardStages(t *testing.T) {
 			[]astroapi.User{withDeps(alice, deploymentRole("dep-a", "X"), deploymentRole("dep-b", "X"))},
 			[]astroapi.Team{withTeamDeps(dataEng, deploymentRole("dep-b", "X"))},
 		)}
-		d := Desired{Deployments: []ManagedDeployment{{ID: "dep-a"}, {ID: "dep-b"}}}
-		in := normalise(d, obs)
-		got := in.remaining([]Change{rm("dep-a", "alpha", ReasonPrune, aliceRef), {Action: Add, Deployment: DeploymentRef{ID: "dep-b"}, Subject: ciRef}})
+		d := Desired{Scopes: []ManagedScope{{ScopeRef: ScopeRef{Level: LevelDeployment, ID: "dep-a"}}, {ScopeRef: ScopeRef{Level: LevelDeployment, ID: "dep-b"}}}}
+		pl := newPlanner(d, false, obs)
+		g := newGuardState(pl)
+		for _, s := range obs.Subjects {
+			var changes []Change
+			if s.ID == aliceRef.ID {
+				changes = []Change{rm("dep-a", "alpha", ReasonPrune, aliceRef)}
+			}
+			g.count(s.SubjectRef, &s, pl, changes)
+		}
+		g.count(ciRef, nil, pl, []Change{{Action: Add, Scope: DeploymentScope(DeploymentRef{ID: "dep-b"}), Subject: ciRef}})
 		// On alpha only the deployment token is left, and it does not count.
-		if diff := cmp.Diff(map[string]int{"dep-b": 3}, got); diff != "" {
+		if diff := cmp.Diff(map[Scope]int{depScope("dep-b"): 3}, g.remaining); diff != "" {
 			t.Errorf("remaining (-want +got):\n%s", diff)
 		}
 	})
@@ -227,13 +247,12 @@ func TestFingerprintStage(t *testing.T) {
 	ci := token("t-ci", "ci", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-a", "X"))
 	a := withDeps(alice, deploymentRole("dep-a", "X"))
 	obs := &Observed{Subjects: subjects([]astroapi.Token{ci}, []astroapi.User{a}, nil)}
-	in := normalise(Desired{Deployments: []ManagedDeployment{{ID: "dep-a"}}}, obs)
-	if got := in.fingerprints(nil); got != nil {
+	if got := fingerprints(nil, obs.Subjects); got != nil {
 		t.Errorf("fingerprints of no change = %v, want nil", got)
 	}
-	got := in.fingerprints([]Change{
+	got := fingerprints([]Change{
 		{Subject: ciRef}, {Subject: ciRef}, {Subject: aliceRef}, {Subject: teamRef}, // the team is not observed
-	})
+	}, obs.Subjects)
 	want := map[string]string{
 		"t-ci":      Fingerprint(ci.Roles),
 		"usr-alice": UserSubject(a).Fingerprint,
@@ -305,3 +324,5 @@ func TestRoleSetFingerprint(t *testing.T) {
 		t.Error("the organization role is not in the fingerprint")
 	}
 }
+
+func depScope(id string) Scope { return Scope{Level: LevelDeployment, ID: id} }

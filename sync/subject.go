@@ -63,50 +63,60 @@ type SubjectRef struct {
 }
 
 // Subject is a principal whose whole role set the API replaces on each
-// write: an API token, a user or a team, as read. Its deployment roles are
-// the part tokensync manages; everything else (its organization and
-// workspace roles, DAG roles) is the rest, kept exactly as read and
-// written back unchanged. Only the adapter that read a subject knows the
-// shape of its rest.
+// write: an API token, a user or a team, as read, with every role it holds
+// on every level. A write sends the whole set: what a plan does not change
+// is written back exactly as read.
 type Subject struct {
 	SubjectRef
-	// Deployments are its deployment roles, as read, in the API's order.
-	Deployments []astroapi.DeploymentRole
+	// Grants are its roles on every level, as read, in the API's order (a
+	// token's role list; a user's or team's organization role, then its
+	// workspace, deployment and DAG roles).
+	Grants []Grant
 	// Fingerprint is a digest of the whole role set as read, so a saved
 	// plan can tell that the subject changed since.
 	Fingerprint string
 	// Workspace is the workspace a workspace token belongs to ("" for
-	// other kinds): it may hold roles only on that workspace's deployments.
+	// other kinds): it may hold roles only on that workspace and its
+	// deployments.
 	Workspace string
 	// Status is a user's status (ACTIVE, INACTIVE, PENDING, BANNED); ""
 	// for other kinds.
 	Status string
 	// NoOrganizationRole says a user or team holds no organization role:
-	// the API gives it a deployment role only together with one.
+	// the API gives it a role on any other level only together with one.
 	NoOrganizationRole bool
-	// DagDeployments are the deployments on which it holds a DAG or DAG
-	// tag role: Astro needs a deployment role there (it adds
-	// DEPLOYMENT_ACCESSOR itself), so prune leaves that accessor alone.
-	DagDeployments []string
-
-	rest any // the adapter's: the whole role set as read
 }
 
-// Role is the role s holds on deployment dep as read: the first of its
-// entries for dep, or "".
-func (s Subject) Role(dep string) string {
-	for _, d := range s.Deployments {
-		if d.DeploymentID == dep {
-			return d.Role
+// RoleAt is the role s holds at scope sc as read: the first of its grants
+// there, or "".
+func (s Subject) RoleAt(sc Scope) string {
+	for _, g := range s.Grants {
+		if g.Scope == sc {
+			return g.Role
 		}
 	}
 	return ""
 }
 
+// Role is the role s holds on deployment dep as read, or "".
+func (s Subject) Role(dep string) string {
+	return s.RoleAt(Scope{Level: LevelDeployment, ID: dep})
+}
+
+// Deployments are the deployment roles of s, as read, in the API's order.
+func (s Subject) Deployments() []astroapi.DeploymentRole {
+	var out []astroapi.DeploymentRole
+	for _, g := range s.Grants {
+		if g.Scope.Level == LevelDeployment {
+			out = append(out, astroapi.DeploymentRole{DeploymentID: g.Scope.ID, Role: g.Role})
+		}
+	}
+	return out
+}
+
 // Adapter reads and writes one family of subjects: API tokens, users or
 // teams. Each family's role set is replaced whole by a write, so Set takes
-// the subject as read and writes it back with only its deployment roles
-// replaced.
+// the subject as read and the whole set of grants to write.
 type Adapter interface {
 	// Kinds are the kinds of subject the adapter serves.
 	Kinds() []Kind
@@ -115,10 +125,9 @@ type Adapter interface {
 	List(ctx context.Context, workspaces []string) ([]Subject, error)
 	// Get reads one subject.
 	Get(ctx context.Context, id string) (Subject, error)
-	// Set writes s with its deployment roles replaced by deployments and
-	// every other part of its role set exactly as read. It returns the
-	// fingerprint of the role set it wrote, as a read will find it.
-	Set(ctx context.Context, s Subject, deployments []astroapi.DeploymentRole) (string, error)
+	// Set writes grants as the whole role set of s, read as s. It returns
+	// the fingerprint of the role set it wrote, as a read will find it.
+	Set(ctx context.Context, s Subject, grants []Grant) (string, error)
 }
 
 // Adapters are the adapters of every family of subject.
@@ -144,66 +153,48 @@ type WriteReserver interface {
 	ReserveWrite(ctx context.Context) (slot context.Context, release func(), err error)
 }
 
-// withDeployments returns read with the roles on the deployments of want
-// set to want's role ("" for none): the first entry of such a deployment
-// is replaced in place, or one appended (in the order of order), and its
-// duplicates dropped. Entries on other deployments are kept exactly as
-// read, in their order. A managed entry gets exactly the wanted role.
-func withDeployments(read []astroapi.DeploymentRole, want map[string]string, order []string) []astroapi.DeploymentRole {
-	placed := make(map[string]bool, len(want))
-	out := make([]astroapi.DeploymentRole, 0, len(read)+len(order))
-	for _, r := range read {
-		role, managed := want[r.DeploymentID]
+// withGrants returns read with the roles at the scopes of want set to
+// want's role ("" for none): the first grant of such a scope is replaced in
+// place, or one appended (in the order of order), and its duplicates
+// dropped. Grants at other scopes are kept exactly as read, in their
+// order. A managed scope gets exactly the wanted role.
+func withGrants(read []Grant, want map[Scope]string, order []Scope) []Grant {
+	placed := make(map[Scope]bool, len(want))
+	out := make([]Grant, 0, len(read)+len(order))
+	for _, g := range read {
+		role, managed := want[g.Scope]
 		if !managed {
-			out = append(out, r)
+			out = append(out, g)
 			continue
 		}
-		if role == "" || placed[r.DeploymentID] {
+		if role == "" || placed[g.Scope] {
 			continue
 		}
-		placed[r.DeploymentID] = true
-		r.Role = role
-		out = append(out, r)
+		placed[g.Scope] = true
+		g.Role = role
+		out = append(out, g)
 	}
-	for _, dep := range order {
-		if role := want[dep]; role != "" && !placed[dep] {
-			out = append(out, astroapi.DeploymentRole{DeploymentID: dep, Role: role})
+	for _, sc := range order {
+		if role := want[sc]; role != "" && !placed[sc] {
+			placed[sc] = true
+			out = append(out, Grant{Scope: sc, Role: role})
 		}
 	}
 	return out
 }
 
 // WorkspaceRoles are the workspace roles s holds, as read: a token's
-// WORKSPACE entries, a user's or team's workspace roles. It is read-only
-// information for reports; the engine never writes them.
+// WORKSPACE entries, a user's or team's workspace roles.
 func (s Subject) WorkspaceRoles() []astroapi.WorkspaceRole {
-	switch rest := s.rest.(type) {
-	case []astroapi.Role:
-		var out []astroapi.WorkspaceRole
-		for _, r := range rest {
-			if r.EntityType == astroapi.EntityWorkspace {
-				out = append(out, astroapi.WorkspaceRole{WorkspaceID: r.EntityID, Role: r.Role})
-			}
+	var out []astroapi.WorkspaceRole
+	for _, g := range s.Grants {
+		if g.Scope.Level == LevelWorkspace {
+			out = append(out, astroapi.WorkspaceRole{WorkspaceID: g.Scope.ID, Role: g.Role})
 		}
-		return out
-	case roleSet:
-		return slices.Clone(rest.WorkspaceRoles)
 	}
-	return nil
+	return out
 }
 
 // OrganizationRole is the organization role s holds, as read: a token's
 // ORGANIZATION entry, a user's or team's organization role; "" for none.
-func (s Subject) OrganizationRole() string {
-	switch rest := s.rest.(type) {
-	case []astroapi.Role:
-		for _, r := range rest {
-			if r.EntityType == astroapi.EntityOrganization {
-				return r.Role
-			}
-		}
-	case roleSet:
-		return rest.OrganizationRole
-	}
-	return ""
-}
+func (s Subject) OrganizationRole() string { return s.RoleAt(Organization) }

@@ -21,13 +21,30 @@ type Observed struct {
 
 // Desired is a spec resolved against Observed: every reference is an id.
 type Desired struct {
-	Deployments []ManagedDeployment
+	// Scopes are the scopes the spec manages, on every level: the
+	// organization, workspaces, deployments, DAGs and DAG tags.
+	Scopes []ManagedScope
 	// Ignore are, per kind, the globs matched against subject names and
 	// ids: ignoreTokens for both token kinds, ignoreUsers, ignoreTeams.
 	Ignore map[Kind][]string
+	// Workspaces maps every deployment id to its workspace id, as
+	// observed: Astro keeps a WORKSPACE_ACCESSOR for a deployment role, so
+	// the planner must know which workspace a deployment role needs.
+	Workspaces map[string]string
 	// Notes are what the user should know but is no error, sorted by
 	// position: a state: absent entry whose subject no longer exists.
 	Notes []Note
+}
+
+// Deployments are the managed scopes of the deployment level.
+func (d Desired) Deployments() []ManagedScope {
+	var out []ManagedScope
+	for _, m := range d.Scopes {
+		if m.Level == LevelDeployment {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Note is a remark about a spec entry, shown as a warning.
@@ -39,10 +56,12 @@ type Note struct {
 // String formats n as file:line:col: message.
 func (n Note) String() string { return n.Pos.String() + ": " + n.Msg }
 
-// ManagedDeployment is one deployment named in the spec.
-type ManagedDeployment struct {
-	ID          string
-	Name        string
+// ManagedScope is one scope the spec manages: the organization level, a
+// workspace, a deployment, or a DAG or DAG tag of a deployment.
+type ManagedScope struct {
+	ScopeRef
+	// WorkspaceID is the workspace of a workspace, deployment, DAG or DAG
+	// tag scope; "" for the organization.
 	WorkspaceID string
 	Prune       bool
 	AllowEmpty  bool
@@ -79,16 +98,16 @@ const (
 	Unmanaged Action = "unmanaged"
 )
 
-// Change is one assignment (subject, deployment) that differs, or that is
-// left alone (Unmanaged).
+// Change is one assignment (subject, scope) that differs, or that is left
+// alone (Unmanaged).
 type Change struct {
-	Action     Action
-	Deployment DeploymentRef
-	Subject    SubjectRef
-	Before     string // role today, "" if none
-	After      string // role after apply, "" if removed
-	Reason     string
-	Source     *spec.Pos // the spec entry, nil for prune removals and unmanaged
+	Action  Action
+	Scope   ScopeRef
+	Subject SubjectRef
+	Before  string // role today, "" if none
+	After   string // role after apply, "" if removed
+	Reason  string
+	Source  *spec.Pos // the spec entry, nil for prune removals and unmanaged
 }
 
 // Guard is the result of one guard check.
@@ -99,11 +118,11 @@ type Guard struct {
 }
 
 // Plan is the whole difference between Desired and Observed, sorted by
-// deployment name, deployment id, subject name, subject id.
+// scope (see CompareScope), then subject name and id.
 type Plan struct {
 	Organization string
 	Changes      []Change // add, update, remove
-	Unmanaged    []Change // assignments on managed deployments left alone
+	Unmanaged    []Change // assignments on managed scopes left alone
 	Guards       []Guard
 	// Fingerprints maps every subject with a change to a digest of its
 	// role set as observed, so a saved plan can detect a changed subject.
@@ -113,14 +132,14 @@ type Plan struct {
 	// Verify checks every managed assignment. Nil for a plan read back from
 	// a saved document: Apply and Verify then go by Changes alone.
 	Target *Target
-	// Partial are the deployments --target limited the plan to (Only); nil
+	// Partial are the scopes --target limited the plan to (Only); nil
 	// when the plan covers the whole spec.
-	Partial []DeploymentRef
+	Partial []ScopeRef
 }
 
-// Target is the spec a plan aims at: Desired in canonical order
-// (deployments by name, then id; assignments by subject id; without notes)
-// and Options.Prune.
+// Target is the spec a plan aims at: Desired in canonical order (scopes as
+// compareScope orders them; assignments by subject id; without notes) and
+// Options.Prune.
 type Target struct {
 	Desired Desired
 	Prune   bool
@@ -128,7 +147,7 @@ type Target struct {
 
 // Options steer Compute.
 type Options struct {
-	Prune       bool     // --prune: prune every managed deployment
+	Prune       bool     // --prune: prune every managed scope
 	MaxRemovals int      // -1 means no limit
 	Protect     []string // subject names or ids (globs) that must not lose or change a role
 }

@@ -68,7 +68,7 @@ func remaining(p Plan, byID map[string]*Subject) []Change {
 		}
 		have := ""
 		if s := byID[c.Subject.ID]; s != nil {
-			have = s.Role(c.Deployment.ID)
+			have = s.RoleAt(c.Key().Scope)
 		}
 		if sameRole(have, want) {
 			continue

@@ -151,7 +151,7 @@ func exportSpec(obs *sync.Observed, deps []astroapi.Deployment, ignore []string)
 			continue
 		}
 		seen := map[string]bool{}
-		for _, r := range s.Deployments {
+		for _, r := range s.Deployments() {
 			if seen[r.DeploymentID] {
 				continue // a second role on one deployment: plan reads the first
 			}

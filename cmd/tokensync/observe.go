@@ -72,7 +72,7 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 		return nil, &unresolvedError{org: sess.org, err: err}
 	}
 	printNotes(st, desired.Notes)
-	var partial []sync.DeploymentRef
+	var partial []sync.ScopeRef
 	if len(f.Target) > 0 {
 		if desired, partial, err = sync.Only(desired, obs.Workspaces, f.Target); err != nil {
 			sess.close()
