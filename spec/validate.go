@@ -27,6 +27,7 @@ const maxKeys = 10
 var keyHints = map[string]map[string]string{
 	"in user entry": {"name": "username", "email": "username", "mail": "username", "user": "username"},
 	"in team entry": {"team": "name", "teamname": "name", "username": "name"},
+	"in workspace":  {"workspace": "name"},
 	"in DAG entry":  {"id": "dagId", "name": "dagId", "dag": "dagId", "tag": "dagTag", "tags": "dagTag", "dagtags": "dagTag"},
 }
 
@@ -36,6 +37,7 @@ var keyNotes = map[string]map[string]string{
 	"in organizationRoles": {
 		"workspaceTokens": "a workspace token has no organization role; its role on its own workspace goes under workspaces",
 	},
+	"in workspace": {"dags": "DAG roles go under the dags of a deployment"},
 }
 
 // entryKind describes the entries of one kind of principal.
