@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -388,5 +390,32 @@ func TestLevelRoles(t *testing.T) {
 		if got != "Reader" || (problem == "") != lv.custom {
 			t.Errorf("%s level: custom role: %q, %q", lv.scope, got, problem)
 		}
+	}
+}
+
+// TestDocLevelsExample: the example of every level in docs/spec.md parses
+// (with the version its fragment leaves out) and sets every level.
+func TestDocLevelsExample(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "docs", "spec.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, block := range strings.Split(string(data), "```yaml\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		if !strings.HasPrefix(block, "organizationRoles:") {
+			continue
+		}
+		n++
+		s, err := Parse("docs/spec.md", []byte("version: 1\n"+block))
+		if err != nil {
+			t.Fatalf("the example does not parse: %v\n%s", err, block)
+		}
+		if s.OrganizationRoles == nil || len(s.Workspaces) == 0 || len(s.Deployments) == 0 || len(s.Deployments[0].Dags) == 0 {
+			t.Errorf("the example leaves a level out:\n%s", block)
+		}
+	}
+	if n != 1 {
+		t.Errorf("docs/spec.md has %d examples starting with organizationRoles:, want 1", n)
 	}
 }
