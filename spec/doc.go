@@ -64,12 +64,28 @@
 //     with an empty label, a space, a control or an invisible character;
 //   - an ignoreTokens, ignoreUsers or ignoreTeams glob that ParseGlob
 //     rejects (a character class, a lone trailing backslash); two files
-//     naming different organizations.
+//     naming different organizations;
+//   - at the other levels, the same rules for their entries, and: a
+//     workspace with both or neither of id and name, or declared twice
+//     (same id, or same name) in any of the files; organizationRoles in
+//     more than one file, or with workspaceTokens (a workspace token has
+//     no organization role), or an entry there whose state is absent
+//     (nobody is removed from the organization: prune demotes to
+//     ORGANIZATION_MEMBER); a DAG entry with both or neither of dagId and
+//     dagTag, or the same dagId or the same dagTag twice for a
+//     deployment; a principal listed twice for the organization, a
+//     workspace or a DAG entry;
+//   - a role of another level: every built-in role belongs to one level
+//     (organization, workspace, deployment, DAG) and is refused at the
+//     others, in any case, naming its level. The organization and
+//     workspace levels have no custom roles, so any other name is refused
+//     there too, with a suggestion when one is close.
 //
 // Built-in role names are compared case-insensitively and returned in upper
-// case (deployment_admin becomes DEPLOYMENT_ADMIN). Any other role is taken
-// as the name of a custom deployment role, kept as written, and checked
-// online by the caller, as are the existence and uniqueness of deployments,
+// case (deployment_admin becomes DEPLOYMENT_ADMIN). Under deployments and
+// dags, any other role is taken as the name of a custom deployment or DAG
+// role, kept as written, and checked online by the caller (its scope
+// too), as are the existence and uniqueness of deployments,
 // workspaces, tokens, users and teams (a deployment given by id in one file
 // and by name in another, or a user by id and by username, is only found
 // then). At most MaxErrors errors are reported.
@@ -79,7 +95,14 @@
 // as Kinds, an empty list included: prune owns only the kinds a deployment
 // lists (Deployment.Listed), so a file without users: never prunes a user,
 // and adding a kind of principal to the format never widens what an
-// existing file prunes. Usernames are kept as written.
+// existing file prunes. OrganizationRoles, each Workspace and each Dag
+// record their Lists the same way. Usernames are kept as written.
+//
+// The levels above and below deployments are Spec.OrganizationRoles
+// (the top-level organizationRoles, in one file at most), Spec.Workspaces
+// (workspaces) and Deployment.Dags (the dags of a deployment, each by
+// DAG id or by DAG tag). A workspace given by id in one file and by name
+// in another is found online, as a deployment is.
 //
 // Spec.Digest identifies the exact input (paths and bytes), for saved
 // plans. Schema returns the format's JSON Schema for editors.

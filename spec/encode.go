@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -14,15 +15,23 @@ import (
 )
 
 // Document is a spec file to write with Encode: what `tokensync export`
-// builds. Entries and deployments are written in the order given.
+// builds. Entries, workspaces, deployments and DAGs are written in the
+// order given.
 type Document struct {
 	Organization string
 	// Comment is written at the top, one comment line per line.
-	Comment     string
+	Comment string
+	// OrganizationRoles is written as organizationRoles when it is not
+	// nil.
+	OrganizationRoles *OrganizationRolesDoc
+	// Workspaces are written under workspaces when there are any.
+	Workspaces  []WorkspaceDoc
 	Deployments []DeploymentDoc
-	// Always are the kinds whose key every deployment writes, as [] when
-	// it has no entry of that kind; the other kinds are written only when
-	// they have entries.
+	// Always are the kinds whose key every entry of every level writes
+	// (the organization level, each workspace, deployment and DAG), as []
+	// when it has no entry of that kind, where the level has that key
+	// (organizationRoles has no workspaceTokens); the other kinds are
+	// written only when they have entries.
 	Always []Kind
 	// Ignore are globs written under ignoreTokens, ignoreUsers and
 	// ignoreTeams alike: the principals they match are left alone.
@@ -30,10 +39,35 @@ type Document struct {
 }
 
 // DeploymentDoc is one deployment of a Document, written by ID; its Name
-// and Workspace name go in a comment.
+// and Workspace name go in a comment. Its Dags are written under dags
+// when there are any.
 type DeploymentDoc struct {
 	ID, Name, Workspace string
 	Entries             map[Kind][]EntryDoc
+	Dags                []DagDoc
+}
+
+// OrganizationRolesDoc is the organization level of a Document: the
+// organization roles of organization tokens, users and teams. Entries of
+// KindWorkspaceToken are an error: a workspace token has no organization
+// role.
+type OrganizationRolesDoc struct {
+	Entries map[Kind][]EntryDoc
+}
+
+// WorkspaceDoc is one workspace of a Document and the workspace roles of
+// its principals, written by ID with its Name in a comment, or by Name
+// when ID is "".
+type WorkspaceDoc struct {
+	ID, Name string
+	Entries  map[Kind][]EntryDoc
+}
+
+// DagDoc is one DAG entry of a deployment of a Document and the DAG roles
+// of its principals: exactly one of DagID and DagTag.
+type DagDoc struct {
+	DagID, DagTag string
+	Entries       map[Kind][]EntryDoc
 }
 
 // EntryDoc is one entry of a Document: by Name (a token's or team's name,
@@ -50,6 +84,9 @@ type EntryDoc struct {
 // the ASCII space aside) is written raw, in values or comments: values
 // carry them as YAML escapes, comments as Go escapes.
 func Encode(w io.Writer, doc Document) error {
+	if err := doc.check(); err != nil {
+		return fmt.Errorf("encode spec: %w", err)
+	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
@@ -63,22 +100,26 @@ func Encode(w io.Writer, doc Document) error {
 	return err
 }
 
+// check reports what doc holds that no spec can say.
+func (doc Document) check() error {
+	if o := doc.OrganizationRoles; o != nil && len(o.Entries[KindWorkspaceToken]) > 0 {
+		return errors.New("organizationRoles has no workspaceTokens: a workspace token has no organization role")
+	}
+	for _, d := range doc.Deployments {
+		for _, g := range d.Dags {
+			if (g.DagID == "") == (g.DagTag == "") {
+				return fmt.Errorf("deployment %q: a DAG entry needs exactly one of DagID and DagTag, got %q and %q", d.ID, g.DagID, g.DagTag)
+			}
+		}
+	}
+	return nil
+}
+
 // node builds the YAML document.
 func (doc Document) node() *yaml.Node {
 	always := map[Kind]bool{}
 	for _, k := range doc.Always {
 		always[k] = true
-	}
-	deployments := seq()
-	for _, d := range doc.Deployments {
-		dep := mapping("id", scalar(d.ID))
-		dep.Content[1].LineComment = comment(fmt.Sprintf("%s (workspace %s)", d.Name, d.Workspace))
-		for _, k := range Kinds() {
-			if entries := d.Entries[k]; len(entries) > 0 || always[k] {
-				dep.Content = append(dep.Content, scalar(k.Key()), entryList(k, entries))
-			}
-		}
-		deployments.Content = append(deployments.Content, dep)
 	}
 	root := mapping("version", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: "1"},
 		"organization", scalar(doc.Organization))
@@ -91,6 +132,22 @@ func (doc Document) node() *yaml.Node {
 			root.Content = append(root.Content, scalar(key), globs)
 		}
 	}
+	if o := doc.OrganizationRoles; o != nil {
+		org := mapping()
+		writeLists(org, o.Entries, always, KindWorkspaceToken)
+		root.Content = append(root.Content, scalar("organizationRoles"), org)
+	}
+	if len(doc.Workspaces) > 0 {
+		workspaces := seq()
+		for _, w := range doc.Workspaces {
+			workspaces.Content = append(workspaces.Content, w.node(always))
+		}
+		root.Content = append(root.Content, scalar("workspaces"), workspaces)
+	}
+	deployments := seq()
+	for _, d := range doc.Deployments {
+		deployments.Content = append(deployments.Content, d.node(always))
+	}
 	root.Content = append(root.Content, scalar("deployments"), deployments)
 	lines := strings.Split(doc.Comment, "\n")
 	for i, l := range lines {
@@ -98,6 +155,47 @@ func (doc Document) node() *yaml.Node {
 	}
 	root.HeadComment = strings.Join(lines, "\n")
 	return &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}
+}
+
+// node is the entry of workspace w.
+func (w WorkspaceDoc) node(always map[Kind]bool) *yaml.Node {
+	n := mapping("name", scalar(w.Name))
+	if w.ID != "" {
+		n = mapping("id", scalar(w.ID))
+		n.Content[1].LineComment = comment(w.Name)
+	}
+	writeLists(n, w.Entries, always, "")
+	return n
+}
+
+// node is the entry of deployment d.
+func (d DeploymentDoc) node(always map[Kind]bool) *yaml.Node {
+	n := mapping("id", scalar(d.ID))
+	n.Content[1].LineComment = comment(fmt.Sprintf("%s (workspace %s)", d.Name, d.Workspace))
+	writeLists(n, d.Entries, always, "")
+	if len(d.Dags) > 0 {
+		dags := seq()
+		for _, g := range d.Dags {
+			dag := mapping("dagId", scalar(g.DagID))
+			if g.DagID == "" {
+				dag = mapping("dagTag", scalar(g.DagTag))
+			}
+			writeLists(dag, g.Entries, always, "")
+			dags.Content = append(dags.Content, dag)
+		}
+		n.Content = append(n.Content, scalar("dags"), dags)
+	}
+	return n
+}
+
+// writeLists appends to the entry n the list of each kind (but without)
+// that has entries or is always written.
+func writeLists(n *yaml.Node, entries map[Kind][]EntryDoc, always map[Kind]bool, without Kind) {
+	for _, k := range Kinds() {
+		if list := entries[k]; k != without && (len(list) > 0 || always[k]) {
+			n.Content = append(n.Content, scalar(k.Key()), entryList(k, list))
+		}
+	}
 }
 
 // entryList is the list of entries of kind k.

@@ -2,6 +2,8 @@ package spec
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -123,4 +125,253 @@ deployments:
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("Encode (-want +got):\n%s", diff)
 	}
+}
+
+// levelsDoc is a Document with every level: the organization, workspaces
+// by id and by name, deployments with DAGs by id and by tag.
+func levelsDoc() Document {
+	return Document{
+		Organization: "org-1",
+		OrganizationRoles: &OrganizationRolesDoc{Entries: map[Kind][]EntryDoc{
+			KindUser:              {{Name: "alice@example.com", Role: "ORGANIZATION_OWNER"}, {ID: "usr-2", Role: "ORGANIZATION_MEMBER", Comment: "bob@example.com"}},
+			KindTeam:              {{Name: "platform", Role: "ORGANIZATION_OBSERVE_ADMIN"}},
+			KindOrganizationToken: {{Name: "billing-bot", Role: "ORGANIZATION_BILLING_ADMIN"}},
+		}},
+		Workspaces: []WorkspaceDoc{
+			{ID: "ws-1", Name: "data-platform", Entries: map[Kind][]EntryDoc{
+				KindWorkspaceToken:    {{Name: "ci-deployer", Role: "WORKSPACE_MEMBER"}},
+				KindOrganizationToken: {{Name: "org-observer", Role: "WORKSPACE_ACCESSOR"}},
+				KindUser:              {{Name: "bob@example.com", Role: "WORKSPACE_OPERATOR"}},
+				KindTeam:              {{ID: "team-9", Role: "WORKSPACE_AUTHOR"}},
+			}},
+			{Name: "yes", Entries: map[Kind][]EntryDoc{KindUser: {{Name: "carol@example.com", Role: "WORKSPACE_OWNER"}}}},
+		},
+		Deployments: []DeploymentDoc{
+			{ID: "dep-1", Name: "prod", Workspace: "data-platform", Entries: map[Kind][]EntryDoc{
+				KindUser: {{Name: "carol@example.com", Role: "DEPLOYMENT_ACCESSOR"}},
+			}, Dags: []DagDoc{
+				{DagID: "daily_revenue_rollup", Entries: map[Kind][]EntryDoc{
+					KindUser:              {{Name: "carol@example.com", Role: "DAG_AUTHOR"}},
+					KindTeam:              {{Name: "analysts", Role: "DAG_VIEWER"}},
+					KindWorkspaceToken:    {{Name: "ci-deployer", Role: "DAG_VIEWER"}},
+					KindOrganizationToken: {{ID: "tok-3", Role: "DAG Operator"}},
+				}},
+				{DagTag: "01:30", Entries: map[Kind][]EntryDoc{KindTeam: {{Name: "analysts", Role: "DAG_AUTHOR"}}}},
+			}},
+			{ID: "dep-2", Name: "staging", Workspace: "data-platform"},
+		},
+	}
+}
+
+// TestEncodeLevels: organizationRoles, workspaces and dags as written.
+func TestEncodeLevels(t *testing.T) {
+	want := `version: 1
+organization: org-1
+organizationRoles:
+  organizationTokens:
+    - name: billing-bot
+      role: ORGANIZATION_BILLING_ADMIN
+  users:
+    - username: alice@example.com
+      role: ORGANIZATION_OWNER
+    - id: usr-2 # bob@example.com
+      role: ORGANIZATION_MEMBER
+  teams:
+    - name: platform
+      role: ORGANIZATION_OBSERVE_ADMIN
+workspaces:
+  - id: ws-1 # data-platform
+    workspaceTokens:
+      - name: ci-deployer
+        role: WORKSPACE_MEMBER
+    organizationTokens:
+      - name: org-observer
+        role: WORKSPACE_ACCESSOR
+    users:
+      - username: bob@example.com
+        role: WORKSPACE_OPERATOR
+    teams:
+      - id: team-9
+        role: WORKSPACE_AUTHOR
+  - name: "yes"
+    users:
+      - username: carol@example.com
+        role: WORKSPACE_OWNER
+deployments:
+  - id: dep-1 # prod (workspace data-platform)
+    users:
+      - username: carol@example.com
+        role: DEPLOYMENT_ACCESSOR
+    dags:
+      - dagId: daily_revenue_rollup
+        workspaceTokens:
+          - name: ci-deployer
+            role: DAG_VIEWER
+        organizationTokens:
+          - id: tok-3
+            role: DAG Operator
+        users:
+          - username: carol@example.com
+            role: DAG_AUTHOR
+        teams:
+          - name: analysts
+            role: DAG_VIEWER
+      - dagTag: "01:30"
+        teams:
+          - name: analysts
+            role: DAG_AUTHOR
+  - id: dep-2 # staging (workspace data-platform)
+`
+	var b bytes.Buffer
+	if err := Encode(&b, levelsDoc()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("Encode (-want +got):\n%s", diff)
+	}
+}
+
+// TestEncodeLevelsRoundTrip: a Document of every level, written and parsed
+// back, is the same Document; with Always, every entry of every level
+// lists the kinds of Always that it has a key for, and no other.
+func TestEncodeLevelsRoundTrip(t *testing.T) {
+	for _, always := range [][]Kind{nil, Kinds(), {KindWorkspaceToken}} {
+		t.Run(fmt.Sprint(always), func(t *testing.T) {
+			doc := levelsDoc()
+			doc.Always = always
+			var b bytes.Buffer
+			if err := Encode(&b, doc); err != nil {
+				t.Fatal(err)
+			}
+			sp, err := Parse("export.yaml", b.Bytes())
+			if err != nil {
+				t.Fatalf("the encoded document does not parse: %v\n%s", err, b.String())
+			}
+			if diff := cmp.Diff(withoutComments(doc), docOf(sp)); diff != "" {
+				t.Errorf("parsed back (-want +got):\n%s", diff)
+			}
+			wantLists := func(entries map[Kind][]EntryDoc, without Kind) []Kind {
+				var lists []Kind
+				for _, k := range Kinds() {
+					if k != without && (len(entries[k]) > 0 || slices.Contains(always, k)) {
+						lists = append(lists, k)
+					}
+				}
+				return lists
+			}
+			check := func(what string, got []Kind, entries map[Kind][]EntryDoc, without Kind) {
+				if diff := cmp.Diff(wantLists(entries, without), got); diff != "" {
+					t.Errorf("%s: Lists (-want +got):\n%s", what, diff)
+				}
+			}
+			check("organizationRoles", sp.OrganizationRoles.Lists, doc.OrganizationRoles.Entries, KindWorkspaceToken)
+			for i, w := range sp.Workspaces {
+				check("workspace "+w.Ref(), w.Lists, doc.Workspaces[i].Entries, "")
+			}
+			for i, d := range sp.Deployments {
+				check("deployment "+d.Ref(), d.Lists, doc.Deployments[i].Entries, "")
+				for j, g := range d.Dags {
+					check("DAG "+g.Ref(), g.Lists, doc.Deployments[i].Dags[j].Entries, "")
+				}
+			}
+		})
+	}
+}
+
+// TestEncodeRefuses: what no spec can say is an error, not a file that
+// says something else.
+func TestEncodeRefuses(t *testing.T) {
+	for name, doc := range map[string]Document{
+		"workspace token at the organization level": {OrganizationRoles: &OrganizationRolesDoc{Entries: map[Kind][]EntryDoc{
+			KindWorkspaceToken: {{Name: "ci", Role: "ORGANIZATION_MEMBER"}},
+		}}},
+		"DAG entry with neither": {Deployments: []DeploymentDoc{{ID: "d", Dags: []DagDoc{{}}}}},
+		"DAG entry with both":    {Deployments: []DeploymentDoc{{ID: "d", Dags: []DagDoc{{DagID: "a", DagTag: "b"}}}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Encode(&b, doc); err == nil {
+				t.Errorf("Encode wrote\n%s", b.String())
+			}
+			if b.Len() != 0 {
+				t.Errorf("Encode wrote %d bytes with its error", b.Len())
+			}
+		})
+	}
+}
+
+// docOf is the Document that writes what s says (without comments, and
+// with the deployments' names and workspaces left out).
+func docOf(s *Spec) Document {
+	doc := Document{Organization: s.Organization}
+	if o := s.OrganizationRoles; o != nil {
+		doc.OrganizationRoles = &OrganizationRolesDoc{Entries: entryDocs(nil, o.OrganizationTokens, o.Users, o.Teams)}
+	}
+	for _, w := range s.Workspaces {
+		doc.Workspaces = append(doc.Workspaces, WorkspaceDoc{ID: w.ID, Name: w.Name, Entries: entryDocs(w.WorkspaceTokens, w.OrganizationTokens, w.Users, w.Teams)})
+	}
+	for _, d := range s.Deployments {
+		dd := DeploymentDoc{ID: d.ID, Entries: entryDocs(d.WorkspaceTokens, d.OrganizationTokens, d.Users, d.Teams)}
+		for _, g := range d.Dags {
+			dd.Dags = append(dd.Dags, DagDoc{DagID: g.DagID, DagTag: g.DagTag, Entries: entryDocs(g.WorkspaceTokens, g.OrganizationTokens, g.Users, g.Teams)})
+		}
+		doc.Deployments = append(doc.Deployments, dd)
+	}
+	return doc
+}
+
+// entryDocs are the entries of the four kinds, by kind, leaving out the
+// kinds without entries.
+func entryDocs(wsTokens, orgTokens []TokenEntry, users []UserEntry, teams []TeamEntry) map[Kind][]EntryDoc {
+	m := map[Kind][]EntryDoc{}
+	add := func(k Kind, id, name, role string) { m[k] = append(m[k], EntryDoc{ID: id, Name: name, Role: role}) }
+	for _, e := range wsTokens {
+		add(KindWorkspaceToken, e.ID, e.Name, e.Role)
+	}
+	for _, e := range orgTokens {
+		add(KindOrganizationToken, e.ID, e.Name, e.Role)
+	}
+	for _, e := range users {
+		add(KindUser, e.ID, e.Username, e.Role)
+	}
+	for _, e := range teams {
+		add(KindTeam, e.ID, e.Name, e.Role)
+	}
+	return m
+}
+
+// withoutComments is doc without what Encode writes as comments: entry
+// comments, the names of what is written by id, deployments' workspaces.
+func withoutComments(doc Document) Document {
+	strip := func(entries map[Kind][]EntryDoc) map[Kind][]EntryDoc {
+		m := map[Kind][]EntryDoc{}
+		for k, list := range entries {
+			for _, e := range list {
+				if e.ID != "" {
+					e.Name = ""
+				}
+				e.Comment = ""
+				m[k] = append(m[k], e)
+			}
+		}
+		return m
+	}
+	out := Document{Organization: doc.Organization}
+	if o := doc.OrganizationRoles; o != nil {
+		out.OrganizationRoles = &OrganizationRolesDoc{Entries: strip(o.Entries)}
+	}
+	for _, w := range doc.Workspaces {
+		if w.ID != "" {
+			w.Name = ""
+		}
+		out.Workspaces = append(out.Workspaces, WorkspaceDoc{ID: w.ID, Name: w.Name, Entries: strip(w.Entries)})
+	}
+	for _, d := range doc.Deployments {
+		dd := DeploymentDoc{ID: d.ID, Entries: strip(d.Entries)}
+		for _, g := range d.Dags {
+			dd.Dags = append(dd.Dags, DagDoc{DagID: g.DagID, DagTag: g.DagTag, Entries: strip(g.Entries)})
+		}
+		out.Deployments = append(out.Deployments, dd)
+	}
+	return out
 }

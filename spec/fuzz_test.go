@@ -35,6 +35,12 @@ func FuzzParse(f *testing.F) {
 		"version: 1\ndeployments: [{id: a, users: [{username: b@c.d, role: e}, {username: B@C.D, state: absent}]}]\n",
 		"version: 1\ndeployments: [{id: a, users: [{username: \"b\\u202e@c.d\", role: e}, {username: \"@\", role: e}, {name: b@c.d}]}]\n",
 		"version: 1\ndeployments: [{id: a, teams: [{name: b, role: workspace_owner}, {id: b, name: b}, {team: b}]}]\n",
+		"version: 1\norganizationRoles: {prune: true, users: [{username: a@b.c, role: organization_owner}], teams: [], organizationTokens: [{id: t, state: absent}]}\n",
+		"version: 1\norganizationRoles: {workspaceTokens: [], users: [{username: a@b.c, role: WORKSPACE_OWNER}, {username: A@B.C, role: x}]}\n",
+		"version: 1\nworkspaces: [{name: w, prune: true, users: [{username: a@b.c, role: workspace_author}], workspaceTokens: [{name: t, role: WORKSPACE_MEMBER}]}, {id: w}, {name: w}]\n",
+		"version: 1\nworkspaces: [{id: w, name: w, teams: [{name: t, role: DEPLOYMENT_ADMIN}, {name: t, state: absent}]}, {dags: []}]\n",
+		"version: 1\ndeployments: [{id: a, dags: [{dagId: x, prune: true, users: [{username: a@b.c, role: dag_viewer}]}, {dagTag: x, teams: [{name: t, role: Custom}]}, {dagId: x}]}]\n",
+		"version: 1\ndeployments: [{id: a, dags: [{dagId: x, dagTag: y}, {}, {dagTag: [z]}, {dagId: y, organizationTokens: [{id: t, role: WORKSPACE_OWNER}]}]}]\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -81,6 +87,27 @@ func checkSpec(t *testing.T, s *Spec) {
 	if len(s.Deployments) > MaxDeployments {
 		t.Errorf("%d deployments", len(s.Deployments))
 	}
+	if o := s.OrganizationRoles; o != nil {
+		if o.Pos.Line < 1 || o.Pos.Col < 1 {
+			t.Errorf("organizationRoles %+v not positioned", o)
+		}
+		checkEntries(t, organizationLevel, "organizationRoles", o.Lists, nil, o.OrganizationTokens, o.Users, o.Teams)
+		if slices.Contains(o.Lists, KindWorkspaceToken) {
+			t.Errorf("organizationRoles lists workspace tokens")
+		}
+	}
+	workspaces := map[string]bool{}
+	for _, w := range s.Workspaces {
+		if (w.ID == "") == (w.Name == "") || w.Pos.Line < 1 || w.Pos.Col < 1 {
+			t.Errorf("workspace %+v: want exactly one of ID and Name, and a position", w)
+		}
+		k := "id:" + w.ID + "\x00name:" + w.Name
+		if workspaces[k] {
+			t.Errorf("workspace %q declared twice", w.Ref())
+		}
+		workspaces[k] = true
+		checkEntries(t, workspaceLevel, "workspace "+w.Ref(), w.Lists, w.WorkspaceTokens, w.OrganizationTokens, w.Users, w.Teams)
+	}
 	for _, d := range s.Deployments {
 		if (d.ID == "") == (d.Name == "") || (d.Name != "") != (d.Workspace != "") {
 			t.Errorf("deployment %+v: want exactly one of ID and Name, Workspace with Name", d)
@@ -88,51 +115,74 @@ func checkSpec(t *testing.T, s *Spec) {
 		if d.Pos.Line < 1 || d.Pos.Col < 1 {
 			t.Errorf("deployment %+v not positioned", d)
 		}
-		entries := append(d.WorkspaceTokens, d.OrganizationTokens...)
-		for _, u := range d.Users {
-			if u.Username != "" && CheckUsername(u.Username) != nil {
-				t.Errorf("user entry %+v: username is not an e-mail address", u)
+		checkEntries(t, deploymentLevel, "deployment "+d.Ref(), d.Lists, d.WorkspaceTokens, d.OrganizationTokens, d.Users, d.Teams)
+		dags := map[string]bool{}
+		for _, g := range d.Dags {
+			if (g.DagID == "") == (g.DagTag == "") || g.Pos.Line < 1 || g.Pos.Col < 1 {
+				t.Errorf("DAG entry %+v: want exactly one of DagID and DagTag, and a position", g)
 			}
-			entries = append(entries, TokenEntry{Pos: u.Pos, ID: u.ID, Name: u.Username, Role: u.Role, State: u.State})
-		}
-		for _, e := range d.Teams {
-			entries = append(entries, TokenEntry(e))
-		}
-		for _, e := range entries {
-			if (e.ID == "") == (e.Name == "") {
-				t.Errorf("entry %+v: want exactly one of ID and Name", e)
+			if dags[g.Ref()+"\x00"+g.DagID] {
+				t.Errorf("DAG %q listed twice", g.Ref())
 			}
-			if e.State != Present && e.State != Absent {
-				t.Errorf("entry %+v: bad state", e)
-			}
-			if e.Role == "" && e.State != Absent {
-				t.Errorf("entry %+v: no role", e)
-			}
-			if e.Role != astroapi.CanonicalRole(e.Role) {
-				t.Errorf("entry %+v: role not normalised", e)
-			}
-		}
-		users := make(map[string]bool)
-		for _, u := range d.Users {
-			k := "id:" + u.ID
-			if u.ID == "" {
-				k = "username:" + FoldUsername(u.Username)
-			}
-			if users[k] {
-				t.Errorf("user %q listed twice", u.Ref())
-			}
-			users[k] = true
-		}
-		if !slices.IsSortedFunc(d.Lists, func(a, b Kind) int { return slices.Index(Kinds(), a) - slices.Index(Kinds(), b) }) {
-			t.Errorf("Lists %v not in the order of Kinds", d.Lists)
-		}
-		for _, k := range Kinds() {
-			if d.Listed(k) != slices.Contains(d.Lists, k) {
-				t.Errorf("Listed(%s) = %v with Lists %v", k, d.Listed(k), d.Lists)
-			}
+			dags[g.Ref()+"\x00"+g.DagID] = true
+			checkEntries(t, dagLevel, "DAG "+g.Ref(), g.Lists, g.WorkspaceTokens, g.OrganizationTokens, g.Users, g.Teams)
 		}
 	}
 	if len(s.Files) != 1 || len(s.Digest) != 64 {
 		t.Errorf("Files %v, Digest %q", s.Files, s.Digest)
+	}
+}
+
+// checkEntries checks the invariants of the principal lists of one entry
+// of level lv, named what: entries with one of ID and Name, a state, a
+// role unless absent, normalised and of the level; no user listed twice;
+// Lists in the order of Kinds and as Listed says.
+func checkEntries(t *testing.T, lv *level, what string, lists []Kind, wsTokens, orgTokens []TokenEntry, users []UserEntry, teams []TeamEntry) {
+	t.Helper()
+	entries := append(slices.Clone(wsTokens), orgTokens...)
+	for _, u := range users {
+		if u.Username != "" && CheckUsername(u.Username) != nil {
+			t.Errorf("%s: user entry %+v: username is not an e-mail address", what, u)
+		}
+		entries = append(entries, TokenEntry{Pos: u.Pos, ID: u.ID, Name: u.Username, Role: u.Role, State: u.State})
+	}
+	for _, e := range teams {
+		entries = append(entries, TokenEntry(e))
+	}
+	for _, e := range entries {
+		if (e.ID == "") == (e.Name == "") {
+			t.Errorf("%s: entry %+v: want exactly one of ID and Name", what, e)
+		}
+		if e.State != Present && e.State != Absent || (e.State == Absent && lv == organizationLevel) {
+			t.Errorf("%s: entry %+v: bad state", what, e)
+		}
+		if e.Role == "" && e.State != Absent {
+			t.Errorf("%s: entry %+v: no role", what, e)
+		}
+		if e.Role != astroapi.CanonicalRole(e.Role) {
+			t.Errorf("%s: entry %+v: role not normalised", what, e)
+		}
+		if _, problem := lv.check(e.Role); e.Role != "" && problem != "" {
+			t.Errorf("%s: entry %+v: %s", what, e, problem)
+		}
+	}
+	seen := make(map[string]bool)
+	for _, u := range users {
+		k := "id:" + u.ID
+		if u.ID == "" {
+			k = "username:" + FoldUsername(u.Username)
+		}
+		if seen[k] {
+			t.Errorf("%s: user %q listed twice", what, u.Ref())
+		}
+		seen[k] = true
+	}
+	if !slices.IsSortedFunc(lists, func(a, b Kind) int { return slices.Index(Kinds(), a) - slices.Index(Kinds(), b) }) {
+		t.Errorf("%s: Lists %v not in the order of Kinds", what, lists)
+	}
+	for _, k := range Kinds() {
+		if listed(lists, k, wsTokens, orgTokens, users, teams) != slices.Contains(lists, k) {
+			t.Errorf("%s: Listed(%s) with Lists %v", what, k, lists)
+		}
 	}
 }

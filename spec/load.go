@@ -261,12 +261,15 @@ type loader struct {
 	digest  hash.Hash
 	// deployments maps a deployment's identity to where it is declared.
 	deployments map[string]Pos
-	count       int  // deployments seen, over all files
-	tooMany     bool // MaxDeployments was exceeded (and reported)
+	// workspaces maps a workspace's identity ("id\x00" and its id, or
+	// "name\x00" and its name) to where it is declared.
+	workspaces map[string]Pos
+	count      int  // deployments seen, over all files
+	tooMany    bool // MaxDeployments was exceeded (and reported)
 }
 
 func newLoader() *loader {
-	return &loader{digest: sha256.New(), deployments: make(map[string]Pos)}
+	return &loader{digest: sha256.New(), deployments: make(map[string]Pos), workspaces: make(map[string]Pos)}
 }
 
 func (l *loader) add(e *Error) {

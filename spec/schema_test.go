@@ -3,6 +3,7 @@ package spec
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,10 +149,36 @@ func TestSchemaInvalid(t *testing.T) {
 		"ignoreUsers not a list":     "version: 1\nignoreUsers: \"*@example.com\"\n",
 		"ignoreTeams entry empty":    "version: 1\nignoreTeams: [\"\"]\n",
 		"too many deployments":       manyDeployments(MaxDeployments + 1),
+
+		"organizationRoles not a mapping":     "version: 1\norganizationRoles: []\n",
+		"organizationRoles unknown key":       "version: 1\norganizationRoles: {prunee: true}\n",
+		"organizationRoles workspaceTokens":   "version: 1\norganizationRoles: {workspaceTokens: []}\n",
+		"organizationRoles prune string":      "version: 1\norganizationRoles: {prune: \"yes\"}\n",
+		"organizationRoles state absent":      "version: 1\norganizationRoles: {users: [{username: a@example.com, role: ORGANIZATION_MEMBER, state: absent}]}\n",
+		"organizationRoles absent, no role":   "version: 1\norganizationRoles: {teams: [{name: t, state: absent}]}\n",
+		"organizationRoles workspace role":    "version: 1\norganizationRoles: {teams: [{name: t, role: workspace_owner}]}\n",
+		"organizationRoles custom role":       "version: 1\norganizationRoles: {organizationTokens: [{name: t, role: Reader}]}\n",
+		"organizationRoles user id and name":  "version: 1\norganizationRoles: {users: [{id: u, username: a@example.com, role: ORGANIZATION_MEMBER}]}\n",
+		"workspaces not a list":               "version: 1\nworkspaces: {name: w}\n",
+		"workspace id and name":               "version: 1\nworkspaces: [{id: w, name: w}]\n",
+		"workspace neither":                   "version: 1\nworkspaces: [{prune: true}]\n",
+		"workspace unknown key":               "version: 1\nworkspaces: [{name: w, dags: []}]\n",
+		"workspace deployment role":           "version: 1\nworkspaces: [{name: w, users: [{username: a@example.com, role: DEPLOYMENT_ADMIN}]}]\n",
+		"workspace custom role":               "version: 1\nworkspaces: [{name: w, workspaceTokens: [{name: t, role: Reader}]}]\n",
+		"workspace role missing":              "version: 1\nworkspaces: [{name: w, teams: [{name: t}]}]\n",
+		"dags not a list":                     "version: 1\ndeployments: [{id: d, dags: {dagId: x}}]\n",
+		"dag id and tag":                      "version: 1\ndeployments: [{id: d, dags: [{dagId: x, dagTag: y}]}]\n",
+		"dag neither":                         "version: 1\ndeployments: [{id: d, dags: [{prune: true}]}]\n",
+		"dag unknown key":                     "version: 1\ndeployments: [{id: d, dags: [{dagId: x, id: y}]}]\n",
+		"dag empty id":                        "version: 1\ndeployments: [{id: d, dags: [{dagId: \"\"}]}]\n",
+		"dag workspace role":                  "version: 1\ndeployments: [{id: d, dags: [{dagId: x, teams: [{name: t, role: Workspace_Member}]}]}]\n",
+		"dag deployment role":                 "version: 1\ndeployments: [{id: d, dags: [{dagTag: x, users: [{username: a@example.com, role: DEPLOYMENT_ACCESSOR}]}]}]\n",
+		"deployment DAG role":                 "version: 1\ndeployments: [{id: d, users: [{username: a@example.com, role: dag_viewer}]}]\n",
+		"deployment organization role, lower": "version: 1\ndeployments: [{id: d, users: [{username: a@example.com, role: organization_owner}]}]\n",
 	}
 	// Files of testdata/invalid with at least one error the schema expresses
 	// (keys.yaml and types.yaml have duplicate and complex keys: not JSON).
-	for _, name := range []string{"deployments", "tokens", "version2", "noversion", "globs", "toplevel", "quoted", "users", "teams"} {
+	for _, name := range []string{"deployments", "tokens", "version2", "noversion", "globs", "toplevel", "quoted", "users", "teams", "levels"} {
 		data, err := os.ReadFile(filepath.Join("testdata", "invalid", name+".yaml"))
 		if err != nil {
 			t.Fatal(err)
@@ -213,5 +240,42 @@ func TestSchemaUsername(t *testing.T) {
 				t.Errorf("schema accepts it: %v, want %v (%v)", got, tt.valid, err)
 			}
 		})
+	}
+}
+
+// TestSchemaLevelRoles checks the roles of each level as the schema and
+// Parse see them: every built-in role of every level, in upper, lower and
+// mixed case and with the non-ASCII letters that strings.ToUpper makes
+// ASCII (ı, ſ), and names that are no built-in role. Parse and the schema
+// agree on each.
+func TestSchemaLevelRoles(t *testing.T) {
+	sch := compileSchema(t)
+	entries := map[*level]string{
+		organizationLevel: "organizationRoles: {users: [{username: a@example.com, role: %q}]}\n",
+		workspaceLevel:    "workspaces: [{name: w, teams: [{name: t, role: %q}]}]\n",
+		deploymentLevel:   "deployments: [{id: d, workspaceTokens: [{name: t, role: %q}]}]\n",
+		dagLevel:          "deployments: [{id: d, dags: [{dagTag: x, organizationTokens: [{id: t, role: %q}]}]}]\n",
+	}
+	var roles []string
+	for _, lv := range levels() {
+		for _, r := range lv.builtin {
+			mixed := []byte(strings.ToLower(r))
+			for i := 0; i < len(mixed); i += 2 {
+				mixed[i] = strings.ToUpper(string(mixed[i]))[0]
+			}
+			roles = append(roles, r, strings.ToLower(r), string(mixed),
+				strings.NewReplacer("I", "\u0131", "S", "\u017f").Replace(r))
+		}
+	}
+	roles = append(roles, "Reader", "DAG Operator", "WORKSPACE_OWNR", "ORGANIZATION", "ORGANIZATION_OWNER_", " ORGANIZATION_OWNER")
+	for lv, entry := range entries {
+		for _, role := range roles {
+			in := "version: 1\n" + fmt.Sprintf(entry, role)
+			_, err := Parse("t.yaml", []byte(in))
+			schemaErr := sch.Validate(yamlToJSON(t, []byte(in)))
+			if (err == nil) != (schemaErr == nil) {
+				t.Errorf("%s level, role %q: Parse error %v, schema error %v", lv.scope, role, err, schemaErr)
+			}
+		}
 	}
 }

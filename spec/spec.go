@@ -97,10 +97,15 @@ type Deployment struct {
 // OrganizationRoles is the organization level: organization roles of
 // users, teams and organization tokens. Prune demotes an unlisted user or
 // team of a listed kind to ORGANIZATION_MEMBER; nobody is ever removed
-// from the organization.
+// from the organization, and no entry is Absent. An organization token's
+// organization role is updated, never removed.
 type OrganizationRoles struct {
-	Pos                Pos
-	Prune              bool
+	// Pos is the position of the organizationRoles key.
+	Pos   Pos
+	Prune bool
+	// Lists are the kinds whose key the entry contains, an empty list
+	// included, in the order of Kinds (never KindWorkspaceToken), as for
+	// Deployment.Lists.
 	Lists              []Kind
 	OrganizationTokens []TokenEntry
 	Users              []UserEntry
@@ -113,13 +118,18 @@ func (o OrganizationRoles) Listed(kind Kind) bool {
 	return listed(o.Lists, kind, nil, o.OrganizationTokens, o.Users, o.Teams)
 }
 
-// Workspace is one entry of workspaces: a workspace by ID or by Name, and
-// the workspace roles of its principals.
+// Workspace is one entry of workspaces: a workspace by ID or by Name
+// (exactly one), and the workspace roles of its principals. Roles are
+// built-in workspace roles, upper-cased. A workspace token may be listed
+// under the workspace it belongs to only (checked online); its role there
+// is updated, never removed.
 type Workspace struct {
-	Pos                Pos
-	ID                 string
-	Name               string
-	Prune              bool
+	Pos   Pos
+	ID    string
+	Name  string
+	Prune bool
+	// Lists are the kinds whose key the entry contains, as for
+	// Deployment.Lists.
 	Lists              []Kind
 	WorkspaceTokens    []TokenEntry
 	OrganizationTokens []TokenEntry
@@ -141,12 +151,17 @@ func (w Workspace) Ref() string {
 }
 
 // Dag is one entry of a deployment's dags: exactly one of DagID and
-// DagTag, and the DAG roles of its principals there.
+// DagTag, and the DAG roles of its principals there. Roles are DAG_VIEWER
+// or DAG_AUTHOR (upper-cased) or the exact name of a custom DAG role.
+// Its Prune is about the roles on this DAG (or tag), as a deployment's
+// is about the roles on the deployment.
 type Dag struct {
-	Pos                Pos
-	DagID              string
-	DagTag             string
-	Prune              bool
+	Pos    Pos
+	DagID  string
+	DagTag string
+	Prune  bool
+	// Lists are the kinds whose key the entry contains, as for
+	// Deployment.Lists.
 	Lists              []Kind
 	WorkspaceTokens    []TokenEntry
 	OrganizationTokens []TokenEntry
@@ -202,8 +217,8 @@ func (d Deployment) Ref() string {
 	return d.Name
 }
 
-// Kind is a kind of principal whose deployment roles a spec manages. Its
-// value is the name the JSON plan gives it.
+// Kind is a kind of principal whose roles a spec manages. Its value is
+// the name the JSON plan gives it.
 type Kind string
 
 // The kinds of principal, each listed under its own deployment key.
@@ -220,8 +235,9 @@ func Kinds() []Kind {
 	return []Kind{KindWorkspaceToken, KindOrganizationToken, KindUser, KindTeam}
 }
 
-// Key is the deployment key that lists kind ("workspaceTokens", "users"),
-// or "" for a value that is not one of the kinds.
+// Key is the key that lists kind in an entry of any level
+// ("workspaceTokens", "users"), or "" for a value that is not one of the
+// kinds.
 func (k Kind) Key() string {
 	switch k {
 	case KindWorkspaceToken:
@@ -246,8 +262,9 @@ const (
 )
 
 // TokenEntry is one token under workspaceTokens or organizationTokens: by ID
-// or by exact Name. Role is the deployment role, upper-cased when it is a
-// built-in role; it is "" only when State is Absent.
+// or by exact Name. Role is the role at the level of the list (a
+// deployment role under a deployment), upper-cased when it is a built-in
+// role; it is "" only when State is Absent.
 type TokenEntry struct {
 	Pos   Pos
 	ID    string

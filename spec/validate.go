@@ -10,20 +10,34 @@ import (
 // (suggestions prefer the earlier key on a tie). No list is longer than
 // maxKeys.
 var (
-	topKeys        = []string{"version", "organization", "ignoreTokens", "ignoreUsers", "ignoreTeams", "deployments"}
-	deploymentKeys = []string{"id", "name", "workspace", "prune", "allowEmpty", "workspaceTokens", "organizationTokens", "users", "teams"}
-	tokenKeys      = []string{"id", "name", "role", "state"}
-	userKeys       = []string{"id", "username", "role", "state"}
-	teamKeys       = []string{"id", "name", "role", "state"}
+	topKeys          = []string{"version", "organization", "ignoreTokens", "ignoreUsers", "ignoreTeams", "organizationRoles", "workspaces", "deployments"}
+	organizationKeys = []string{"prune", "organizationTokens", "users", "teams"}
+	workspaceKeys    = []string{"id", "name", "prune", "workspaceTokens", "organizationTokens", "users", "teams"}
+	deploymentKeys   = []string{"id", "name", "workspace", "prune", "allowEmpty", "workspaceTokens", "organizationTokens", "users", "teams", "dags"}
+	dagKeys          = []string{"dagId", "dagTag", "prune", "workspaceTokens", "organizationTokens", "users", "teams"}
+	tokenKeys        = []string{"id", "name", "role", "state"}
+	userKeys         = []string{"id", "username", "role", "state"}
+	teamKeys         = []string{"id", "name", "role", "state"}
 )
 
-const maxKeys = 9
+const maxKeys = 10
 
 // keyHints name the known key meant by an unknown one that Suggest finds
 // too far from it, by where the key is (as given to fields) and folded.
 var keyHints = map[string]map[string]string{
 	"in user entry": {"name": "username", "email": "username", "mail": "username", "user": "username"},
 	"in team entry": {"team": "name", "teamname": "name", "username": "name"},
+	"in workspace":  {"workspace": "name"},
+	"in DAG entry":  {"id": "dagId", "name": "dagId", "dag": "dagId", "tag": "dagTag", "tags": "dagTag", "dagtags": "dagTag"},
+}
+
+// keyNotes say why a key that is known elsewhere has no place where it
+// is, by where the key is (as given to fields) and as written.
+var keyNotes = map[string]map[string]string{
+	"in organizationRoles": {
+		"workspaceTokens": "a workspace token has no organization role; its role on its own workspace goes under workspaces",
+	},
+	"in workspace": {"dags": "DAG roles go under the dags of a deployment"},
 }
 
 // entryKind describes the entries of one kind of principal.
@@ -109,10 +123,13 @@ func (f *file) fields(n *yaml.Node, where string, known []string, fm *fieldMap) 
 			if s == "" {
 				s = keyHints[where][fold(k.Value)]
 			}
-			if s != "" {
+			switch note := keyNotes[where][k.Value]; {
+			case s != "":
 				fm.typos[indexOf(known, s)] = true
 				f.errorAt(k, "unknown key %s %s (did you mean %q?)", excerpt(k.Value), where, s)
-			} else {
+			case note != "":
+				f.errorAt(k, "unknown key %s %s (%s)", excerpt(k.Value), where, note)
+			default:
 				f.errorAt(k, "unknown key %s %s", excerpt(k.Value), where)
 			}
 			continue
@@ -219,6 +236,14 @@ func (f *file) top(root *yaml.Node) {
 	if p, ok := fm.get("ignoreTeams"); ok {
 		f.l.spec.IgnoreTeams = f.globs(p.value, "ignoreTeams", f.l.spec.IgnoreTeams)
 	}
+	if p, ok := fm.get("organizationRoles"); ok {
+		f.organizationRoles(p)
+	}
+	if p, ok := fm.get("workspaces"); ok {
+		for _, item := range f.list(p.value, "workspaces") {
+			f.workspace(item)
+		}
+	}
 	if p, ok := fm.get("deployments"); ok {
 		for _, item := range f.list(p.value, "deployments") {
 			if f.l.count >= MaxDeployments {
@@ -235,8 +260,8 @@ func (f *file) top(root *yaml.Node) {
 }
 
 // stateKeys are top-level keys of the emulator's state file
-// (astroapitest.State) that no spec has.
-var stateKeys = []string{"workspaces", "roles", "tokens", "users", "teams", "credentials"}
+// (astroapitest.State) that no spec has (workspaces is the key of both).
+var stateKeys = []string{"roles", "tokens", "users", "teams", "credentials"}
 
 // looksLikeState says whether a file's root, a mapping, is the emulator's
 // state file rather than a spec: no version, and a key only a state file
@@ -309,8 +334,8 @@ func later(a, b *yaml.Node) *yaml.Node {
 	return a
 }
 
-// entryKey identifies an entry within a deployment: its id, its name, or
-// the FoldUsername of its username.
+// entryKey identifies a principal within one entry of a level (a
+// deployment, say): its id, its name, or the FoldUsername of its username.
 type entryKey struct {
 	byID bool
 	ref  string
@@ -338,12 +363,15 @@ func (f *file) deployment(n *yaml.Node) {
 	f.fields(n, "in deployment", deploymentKeys, &fm)
 	d := Deployment{Pos: f.pos(n)}
 	valid := f.deploymentIdentity(n, &fm, &d) // the deployment's identity is known
-	for _, k := range Kinds() {
-		if fm.has(k.Key()) {
-			d.Lists = append(d.Lists, k)
-		}
+	owner := "this deployment"
+	if valid {
+		owner = "deployment " + excerpt(d.Ref())
 	}
-	f.deploymentEntries(&fm, &d, valid)
+	ps := f.principals(&fm, deploymentLevel, owner)
+	d.Lists, d.WorkspaceTokens, d.OrganizationTokens, d.Users, d.Teams = ps.lists, ps.wsTokens, ps.orgTokens, ps.users, ps.teams
+	if p, ok := fm.get("dags"); ok {
+		d.Dags = f.dags(p.value, owner)
+	}
 	if valid {
 		f.declare(n, d)
 	}
@@ -395,33 +423,62 @@ func (f *file) deploymentIdentity(n *yaml.Node, fm *fieldMap, d *Deployment) boo
 	return false
 }
 
-// deploymentEntries reads the token, user and team lists of deployment d.
-// Tokens, users and teams are each listed once per deployment; a token
-// and a team may share a name. valid says whether d's identity is known,
-// to name it in messages.
-func (f *file) deploymentEntries(fm *fieldMap, d *Deployment, valid bool) {
-	var tokens, users, teams map[entryKey]firstEntry
-	d.WorkspaceTokens = f.entries(fm, KindWorkspaceToken, tokenKind, &tokens, d, valid)
-	d.OrganizationTokens = f.entries(fm, KindOrganizationToken, tokenKind, &tokens, d, valid)
-	if list := f.entries(fm, KindUser, userKind, &users, d, valid); list != nil {
-		d.Users = make([]UserEntry, len(list))
-		for i, e := range list {
-			d.Users[i] = UserEntry{Pos: e.Pos, ID: e.ID, Username: e.Name, Role: e.Role, State: e.State}
-		}
-	}
-	if list := f.entries(fm, KindTeam, teamKind, &teams, d, valid); list != nil {
-		d.Teams = make([]TeamEntry, len(list))
-		for i, e := range list {
-			d.Teams[i] = TeamEntry(e)
-		}
-	}
+// principals are the principal lists of one entry of a level: the
+// organization, a workspace, a deployment or a DAG.
+type principals struct {
+	lists     []Kind // the kinds whose key the entry contains, in the order of Kinds
+	wsTokens  []TokenEntry
+	orgTokens []TokenEntry
+	users     []UserEntry
+	teams     []TeamEntry
 }
 
-// entries reads the list of kind (entries of ek) of deployment d, or nil
-// when it is absent or keeps no entry. seenp holds the entries already
-// listed for d by a list that shares them (the two token lists); an entry
-// listed again is an error.
-func (f *file) entries(fm *fieldMap, kind Kind, ek *entryKind, seenp *map[entryKey]firstEntry, d *Deployment, valid bool) []TokenEntry {
+// principals reads the token, user and team lists of an entry of level lv
+// whose keys are in fm. Tokens, users and teams are each listed once per
+// entry; a token and a team may share a name. owner names the entry in
+// messages (`deployment "dep-1"`, "this deployment" when its identity is
+// not known).
+func (f *file) principals(fm *fieldMap, lv *level, owner string) principals {
+	var ps principals
+	for _, k := range Kinds() {
+		if indexOf(fm.known, k.Key()) >= 0 && fm.has(k.Key()) {
+			ps.lists = append(ps.lists, k)
+		}
+	}
+	in := listing{lv: lv, owner: owner}
+	ps.wsTokens = f.entries(fm, KindWorkspaceToken, tokenKind, &in.tokens, in)
+	ps.orgTokens = f.entries(fm, KindOrganizationToken, tokenKind, &in.tokens, in)
+	if list := f.entries(fm, KindUser, userKind, &in.users, in); list != nil {
+		ps.users = make([]UserEntry, len(list))
+		for i, e := range list {
+			ps.users[i] = UserEntry{Pos: e.Pos, ID: e.ID, Username: e.Name, Role: e.Role, State: e.State}
+		}
+	}
+	if list := f.entries(fm, KindTeam, teamKind, &in.teams, in); list != nil {
+		ps.teams = make([]TeamEntry, len(list))
+		for i, e := range list {
+			ps.teams[i] = TeamEntry(e)
+		}
+	}
+	return ps
+}
+
+// listing is what the lists of one entry of a level share: the level,
+// the entry's name in messages, and the principals already listed.
+type listing struct {
+	lv                   *level
+	owner                string
+	tokens, users, teams map[entryKey]firstEntry
+}
+
+// entries reads the list of kind (entries of ek) of the entry in, or nil
+// when it is absent, not a key of the entry, or keeps no entry. seenp
+// holds the principals already listed by a list that shares them (the two
+// token lists); a principal listed again is an error.
+func (f *file) entries(fm *fieldMap, kind Kind, ek *entryKind, seenp *map[entryKey]firstEntry, in listing) []TokenEntry {
+	if indexOf(fm.known, kind.Key()) < 0 {
+		return nil
+	}
 	p, ok := fm.get(kind.Key())
 	if !ok {
 		return nil
@@ -433,7 +490,7 @@ func (f *file) entries(fm *fieldMap, kind Kind, ek *entryKind, seenp *map[entryK
 	seen := *seenp
 	list := make([]TokenEntry, 0, len(items))
 	for _, item := range items {
-		e, ok := f.entry(item, kind.Key(), ek)
+		e, ok := f.entry(item, kind.Key(), ek, in.lv)
 		if !ok {
 			continue // no usable id or name
 		}
@@ -445,7 +502,7 @@ func (f *file) entries(fm *fieldMap, kind Kind, ek *entryKind, seenp *map[entryK
 			}
 		}
 		if first, dup := seen[k]; dup {
-			f.listedTwice(item, ek, e, first, d, valid)
+			f.listedTwice(item, ek, e, first, in.owner)
 			continue
 		}
 		seen[k] = firstEntry{pos: e.Pos, ref: e.Ref()}
@@ -457,18 +514,13 @@ func (f *file) entries(fm *fieldMap, kind Kind, ek *entryKind, seenp *map[entryK
 	return list
 }
 
-// listedTwice reports entry e (at item) of deployment d, first listed as
-// first.
-func (f *file) listedTwice(item *yaml.Node, ek *entryKind, e TokenEntry, first firstEntry, d *Deployment, valid bool) {
+// listedTwice reports entry e (at item) of owner, first listed as first.
+func (f *file) listedTwice(item *yaml.Node, ek *entryKind, e TokenEntry, first firstEntry, owner string) {
 	spelled := ""
 	if first.ref != e.Ref() {
 		spelled = " as " + excerpt(first.ref)
 	}
-	if valid {
-		f.errorAt(item, "%s %s is listed twice for deployment %s (first at line %d%s)", ek.noun, excerpt(e.Ref()), excerpt(d.Ref()), first.pos.Line, spelled)
-	} else {
-		f.errorAt(item, "%s %s is listed twice for this deployment (first at line %d%s)", ek.noun, excerpt(e.Ref()), first.pos.Line, spelled)
-	}
+	f.errorAt(item, "%s %s is listed twice for %s (first at line %d%s)", ek.noun, excerpt(e.Ref()), owner, first.pos.Line, spelled)
 }
 
 // declare adds deployment d, whose identity is known, to the spec, unless
@@ -490,7 +542,7 @@ func (f *file) declare(n *yaml.Node, d Deployment) {
 // entry checks one entry of the list key, of kind ek. Its name (the
 // username of a user) is returned as Name. It reports false when the entry
 // has no usable id or name.
-func (f *file) entry(n *yaml.Node, key string, ek *entryKind) (TokenEntry, bool) {
+func (f *file) entry(n *yaml.Node, key string, ek *entryKind, lv *level) (TokenEntry, bool) {
 	if n.Kind == yaml.AliasNode {
 		return TokenEntry{}, false
 	}
@@ -502,7 +554,7 @@ func (f *file) entry(n *yaml.Node, key string, ek *entryKind) (TokenEntry, bool)
 	f.fields(n, ek.where, ek.keys, &fm)
 	t := TokenEntry{Pos: f.pos(n), State: Present}
 	valid := f.entryRef(n, &fm, ek, &t)
-	f.entryRole(n, &fm, ek, &t)
+	f.entryRole(n, &fm, ek, lv, &t)
 	return t, valid
 }
 
@@ -543,9 +595,9 @@ func (f *file) entryRef(n *yaml.Node, fm *fieldMap, ek *entryKind, t *TokenEntry
 	return idOK || nameOK
 }
 
-// entryRole reads the state and role of entry t, whose id or name is
-// read.
-func (f *file) entryRole(n *yaml.Node, fm *fieldMap, ek *entryKind, t *TokenEntry) {
+// entryRole reads the state and role of entry t of level lv, whose id or
+// name is read.
+func (f *file) entryRole(n *yaml.Node, fm *fieldMap, ek *entryKind, lv *level, t *TokenEntry) {
 	// prefix names the entry at the start of a message, when it has an id
 	// or name.
 	prefix := func() string {
@@ -557,18 +609,25 @@ func (f *file) entryRole(n *yaml.Node, fm *fieldMap, ek *entryKind, t *TokenEntr
 	stateOK := !fm.has("state")
 	if state, ok := f.value(fm, "state"); ok {
 		switch State(state) {
-		case Present, Absent:
-			t.State, stateOK = State(state), true
+		case Absent:
+			if lv == organizationLevel {
+				p, _ := fm.get("state")
+				f.errorAt(p.value, `%s"state: absent" is not allowed in organizationRoles: nobody is removed from the organization; leave the entry out (with prune, an unlisted user or team is demoted to ORGANIZATION_MEMBER)`, prefix())
+				break
+			}
+			t.State, stateOK = Absent, true
+		case Present:
+			t.State, stateOK = Present, true
 		default:
 			p, _ := fm.get("state")
 			f.errorAt(p.value, `%s"state" must be "present" or "absent", got %s`, prefix(), excerpt(state))
 		}
 	}
 	if role, ok := f.value(fm, "role"); ok {
-		r, scope := normalizeRole(role)
-		if scope != "" {
+		r, problem := lv.check(role)
+		if problem != "" {
 			p, _ := fm.get("role")
-			f.errorAt(p.value, "%srole %s is %s role, not a deployment role", prefix(), excerpt(role), scope)
+			f.errorAt(p.value, "%s%s", prefix(), problem)
 		}
 		t.Role = r
 	} else if stateOK && t.State != Absent && fm.missing("role") {
