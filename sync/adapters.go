@@ -312,7 +312,7 @@ type roleSetAdapter struct {
 	kind Kind
 	list func(ctx context.Context, workspace string) ([]Subject, error) // "" for the organization
 	get  func(ctx context.Context, id string) (Subject, error)
-	set  func(ctx context.Context, id string, r roleSet) error
+	set  func(ctx context.Context, id string, r roleSet) (astroapi.SubjectRoles, error)
 }
 
 func (a roleSetAdapter) Kinds() []Kind { return []Kind{a.kind} }
@@ -325,8 +325,15 @@ func (a roleSetAdapter) Get(ctx context.Context, id string) (Subject, error) { r
 
 func (a roleSetAdapter) Set(ctx context.Context, s Subject, grants []Grant) (string, error) {
 	w := roleSetOf(grants)
-	if err := a.set(ctx, s.ID, w); err != nil {
+	got, err := a.set(ctx, s.ID, w)
+	if err != nil {
 		return "", err
+	}
+	if got.OrganizationRole != "" {
+		// The role set as the API keeps it, with the accessor roles it
+		// adds on its own (DEPLOYMENT_ACCESSOR for a DAG role), as a read
+		// will find it.
+		return roleSet(got).fingerprint(), nil
 	}
 	return w.fingerprint(), nil
 }
@@ -347,9 +354,8 @@ func UserAdapter(api UserAPI, org string) Adapter {
 			}
 			return UserSubject(u), nil
 		},
-		set: func(ctx context.Context, id string, r roleSet) error {
-			_, err := api.SetUserRoles(ctx, org, id, astroapi.UpdateUserRolesRequest(r))
-			return err
+		set: func(ctx context.Context, id string, r roleSet) (astroapi.SubjectRoles, error) {
+			return api.SetUserRoles(ctx, org, id, astroapi.UpdateUserRolesRequest(r))
 		},
 	}
 }
@@ -379,9 +385,8 @@ func TeamAdapter(api TeamAPI, org string) Adapter {
 			}
 			return TeamSubject(t), nil
 		},
-		set: func(ctx context.Context, id string, r roleSet) error {
-			_, err := api.SetTeamRoles(ctx, org, id, astroapi.UpdateTeamRolesRequest(r))
-			return err
+		set: func(ctx context.Context, id string, r roleSet) (astroapi.SubjectRoles, error) {
+			return api.SetTeamRoles(ctx, org, id, astroapi.UpdateTeamRolesRequest(r))
 		},
 	}
 }

@@ -21,7 +21,8 @@ const (
 	ReasonImpliedWsAccess = "implied by its roles in this workspace (Astro adds WORKSPACE_ACCESSOR for them)"
 	ReasonKeepsWsAccess   = "its roles in this workspace keep WORKSPACE_ACCESSOR (Astro adds it for them)"
 	ReasonDemote          = "not in spec (prune): demoted to ORGANIZATION_MEMBER; nobody is removed from the organization"
-	ReasonOwnScope        = "a token's role on its own workspace or organization is updated, never removed"
+	ReasonOwnWorkspace    = "a workspace token's role on its own workspace is updated, never removed"
+	ReasonOwnOrganization = "an organization token's organization role is updated, never removed"
 	ReasonNotListedKind   = "not in spec; the scope does not list its kind"
 	ReasonDeploymentToken = "deployment API token: not managed"
 	reasonUnknownKind     = "not managed"
@@ -388,7 +389,10 @@ func ownRole(s situation) (Change, bool) {
 	if !s.own {
 		return Change{}, false
 	}
-	return s.leftAlone(ReasonOwnScope)
+	if s.scope.Level == LevelOrganization {
+		return s.leftAlone(ReasonOwnOrganization)
+	}
+	return s.leftAlone(ReasonOwnWorkspace)
 }
 
 // organizationLevel: nobody is removed from the organization. A user or
