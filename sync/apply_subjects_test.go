@@ -91,7 +91,7 @@ func TestApplyKeepsUnmanagedOfUsersAndTeams(t *testing.T) {
 		// state: absent on alpha, where its DAG role keeps DEPLOYMENT_ACCESSOR
 		deploymentRole("dep-a", "DEPLOYMENT_ACCESSOR"),
 		deploymentRole("dep-x", "DEPLOYMENT_ADMIN"),
-		deploymentRole("dep-b", "DAG_DEPLOYER"),     // added
+		deploymentRole("dep-b", "DAG_DEPLOYER"), // added
 	}
 	if diff := cmp.Diff(wantTeam, s.team("team-de")); diff != "" {
 		t.Errorf("data-engineering (-want +got):\n%s", diff)
