@@ -1,0 +1,394 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/spec"
+)
+
+// levelsOrg is an organization with roles on every level: two workspaces,
+// a deployment in each, users and teams with organization, workspace,
+// deployment and DAG roles, and tokens of both scopes.
+func levelsOrg() (*Observed, *fakeStore) {
+	owner := user("usr-owner", "owner@example.com", "ACTIVE", "ORGANIZATION_OWNER")
+	bob := user("usr-bob", "bob@example.com", "ACTIVE", "ORGANIZATION_MEMBER")
+	bob.WorkspaceRoles = []astroapi.WorkspaceRole{workspaceRole("ws-1", "WORKSPACE_AUTHOR")}
+	bob.DeploymentRoles = []astroapi.DeploymentRole{deploymentRole("dep-a", "DEPLOYMENT_ADMIN")}
+	bob.DagRoles = []astroapi.DagRole{{DeploymentID: "dep-a", DagID: "rollup", Role: "DAG_AUTHOR"}}
+	carol := user("usr-carol", "carol@example.com", "ACTIVE", "ORGANIZATION_BILLING_ADMIN")
+	carol.WorkspaceRoles = []astroapi.WorkspaceRole{workspaceRole("ws-1", "WORKSPACE_OWNER")}
+	de := team("team-de", "data-engineering", "ORGANIZATION_MEMBER")
+	de.WorkspaceRoles = []astroapi.WorkspaceRole{workspaceRole("ws-1", "WORKSPACE_ACCESSOR")}
+	de.DeploymentRoles = []astroapi.DeploymentRole{deploymentRole("dep-a", "DEPLOYMENT_ACCESSOR")}
+	de.DagRoles = []astroapi.DagRole{{DeploymentID: "dep-a", DagTag: "finance", Role: "DAG_VIEWER"}}
+	ci := token("tok-ci", "ci", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-a", "DEPLOYMENT_ADMIN"))
+	other := token("tok-other", "other-ci", "WORKSPACE", wsRole("ws-2", "WORKSPACE_MEMBER"))
+	bill := token("tok-bill", "billing", "ORGANIZATION", orgRole("ORGANIZATION_MEMBER"))
+	obs := &Observed{
+		Organization: org,
+		Workspaces:   []astroapi.Workspace{{ID: "ws-1", Name: "one"}, {ID: "ws-2", Name: "two"}},
+		Deployments:  []astroapi.Deployment{{ID: "dep-a", Name: "alpha", WorkspaceID: "ws-1"}, {ID: "dep-b", Name: "beta", WorkspaceID: "ws-2"}},
+		CustomRoles: []astroapi.CustomRole{
+			{ID: "r1", Name: "DAG_DEPLOYER", ScopeType: "DEPLOYMENT"},
+			{ID: "r2", Name: "DAG_RUNNER", ScopeType: "DAG"},
+		},
+		Subjects: subjects([]astroapi.Token{ci, other, bill}, []astroapi.User{owner, bob, carol}, []astroapi.Team{de}),
+	}
+	return obs, newFakeStore(ci, other, bill).withUsers(owner, bob, carol).withTeams(de)
+}
+
+// planOf parses yaml, resolves it against obs and computes its plan.
+func planOf(t *testing.T, yaml string, obs *Observed, opts Options) Plan {
+	t.Helper()
+	sp, err := spec.Parse("tokens.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	d, err := Resolve(sp, obs)
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	if opts.MaxRemovals == 0 {
+		opts.MaxRemovals = -1
+	}
+	return Compute(d, obs, opts)
+}
+
+// lines are a plan's changes as "action level:id subject before->after".
+func lines(cs []Change) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, fmt.Sprintf("%s %s:%s %s %s->%s", c.Action, c.Scope.Level, c.Scope.ID, c.Subject.ID, c.Before, c.After))
+	}
+	return out
+}
+
+const levelsHeader = "version: 1\norganization: " + org + "\n"
+
+// TestEveryLevelPlan: add, update and remove on the organization, a
+// workspace and a DAG, each one key (scope, subject).
+func TestEveryLevelPlan(t *testing.T) {
+	obs, _ := levelsOrg()
+	p := planOf(t, levelsHeader+`
+organizationRoles:
+  users:
+    - {username: bob@example.com, role: organization_observe_admin}
+  organizationTokens:
+    - {name: billing, role: ORGANIZATION_BILLING_ADMIN}
+workspaces:
+  - name: one
+    users:
+      - {username: bob@example.com, role: WORKSPACE_OPERATOR}
+      - {username: carol@example.com, state: absent}
+    teams:
+      - {name: data-engineering, role: WORKSPACE_MEMBER}
+deployments:
+  - id: dep-a
+    dags:
+      - dagId: rollup
+        users:
+          - {username: bob@example.com, state: absent}
+          - {username: owner@example.com, role: DAG_RUNNER}
+      - dagTag: finance
+        teams:
+          - {name: data-engineering, role: DAG_AUTHOR}
+`, obs, Options{})
+	want := []string{
+		"update organization:" + org + " tok-bill ORGANIZATION_MEMBER->ORGANIZATION_BILLING_ADMIN",
+		"update organization:" + org + " usr-bob ORGANIZATION_MEMBER->ORGANIZATION_OBSERVE_ADMIN",
+		"update workspace:ws-1 usr-bob WORKSPACE_AUTHOR->WORKSPACE_OPERATOR",
+		"remove workspace:ws-1 usr-carol WORKSPACE_OWNER->",
+		"update workspace:ws-1 team-de WORKSPACE_ACCESSOR->WORKSPACE_MEMBER",
+		"remove dag:rollup usr-bob DAG_AUTHOR->",
+		"add dag:rollup usr-owner ->DAG_RUNNER",
+		"update dagTag:finance team-de DAG_VIEWER->DAG_AUTHOR",
+	}
+	slices.Sort(want)
+	got := lines(p.Changes)
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	// The plan lists the organization first, then workspaces, then each
+	// deployment's DAGs.
+	var levels []Level
+	for _, c := range p.Changes {
+		if len(levels) == 0 || levels[len(levels)-1] != c.Scope.Level {
+			levels = append(levels, c.Scope.Level)
+		}
+	}
+	if diff := cmp.Diff([]Level{LevelOrganization, LevelWorkspace, LevelDAG, LevelDAGTag}, levels); diff != "" {
+		t.Errorf("order of levels (-want +got):\n%s", diff)
+	}
+}
+
+// TestOrganizationPruneDemotes: prune at the organization level demotes
+// unlisted users and teams of the listed kinds to ORGANIZATION_MEMBER and
+// never removes anyone; an organization token's role is never removed.
+func TestOrganizationPruneDemotes(t *testing.T) {
+	obs, _ := levelsOrg()
+	p := planOf(t, levelsHeader+`
+organizationRoles:
+  prune: true
+  users:
+    - {username: owner@example.com, role: ORGANIZATION_OWNER}
+  organizationTokens: []
+`, obs, Options{})
+	want := []string{"update organization:" + org + " usr-carol ORGANIZATION_BILLING_ADMIN->ORGANIZATION_MEMBER"}
+	if diff := cmp.Diff(want, lines(p.Changes)); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	reasons := map[string]string{}
+	for _, c := range p.Unmanaged {
+		reasons[c.Subject.ID] = c.Reason
+	}
+	if reasons["tok-bill"] != ReasonOwnOrganization {
+		t.Errorf("the organization token: %q, want %q", reasons["tok-bill"], ReasonOwnOrganization)
+	}
+	if reasons["team-de"] != ReasonNotListedKind {
+		t.Errorf("the team (teams not listed): %q, want %q", reasons["team-de"], ReasonNotListedKind)
+	}
+	if p.Changes[0].Reason != ReasonDemote {
+		t.Errorf("reason %q, want %q", p.Changes[0].Reason, ReasonDemote)
+	}
+}
+
+// TestImpliedAccessors: prune never removes an accessor that a remaining
+// child role needs, and a removal of another role there is shown as the
+// update to the accessor that Astro makes of it.
+func TestImpliedAccessors(t *testing.T) {
+	obs, _ := levelsOrg()
+	p := planOf(t, levelsHeader+`
+workspaces:
+  - name: one
+    prune: true
+    users: []
+    teams: []
+deployments:
+  - id: dep-a
+    prune: true
+    users: []
+    teams: []
+`, obs, Options{})
+	want := []string{
+		// bob's deployment role keeps WORKSPACE_ACCESSOR, his DAG role
+		// DEPLOYMENT_ACCESSOR; carol holds nothing below the workspace.
+		"update workspace:ws-1 usr-bob WORKSPACE_AUTHOR->WORKSPACE_ACCESSOR",
+		"remove workspace:ws-1 usr-carol WORKSPACE_OWNER->",
+		"update deployment:dep-a usr-bob DEPLOYMENT_ADMIN->DEPLOYMENT_ACCESSOR",
+	}
+	slices.Sort(want)
+	got := lines(p.Changes)
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	implied := map[string]string{}
+	for _, c := range p.Unmanaged {
+		implied[string(c.Scope.Level)+" "+c.Subject.ID] = c.Reason
+	}
+	if got := implied["workspace team-de"]; got != ReasonImpliedWsAccess {
+		t.Errorf("the team's WORKSPACE_ACCESSOR: %q, want %q", got, ReasonImpliedWsAccess)
+	}
+	if got := implied["deployment team-de"]; got != ReasonImpliedAccessor {
+		t.Errorf("the team's DEPLOYMENT_ACCESSOR: %q, want %q", got, ReasonImpliedAccessor)
+	}
+	if got := implied["workspace tok-ci"]; got != ReasonOwnWorkspace {
+		t.Errorf("the workspace token's own role: %q, want %q", got, ReasonOwnWorkspace)
+	}
+	// The lockout guard: carol is the workspace's only WORKSPACE_OWNER.
+	if !p.Refused() || p.Guards[3].Name != GuardLockout || p.Guards[3].OK {
+		t.Fatalf("guards %+v, want lockout refused", p.Guards)
+	}
+	if !strings.Contains(p.Guards[3].Message, `workspace "one" without any WORKSPACE_OWNER`) {
+		t.Errorf("lockout message %q", p.Guards[3].Message)
+	}
+}
+
+// TestLockoutGuard: the organization keeps an ORGANIZATION_OWNER; tokens
+// do not count.
+func TestLockoutGuard(t *testing.T) {
+	obs, _ := levelsOrg()
+	for _, tt := range []struct {
+		name, yaml string
+		refused    bool
+	}{
+		{"the last owner demoted", `
+organizationRoles:
+  prune: true
+  users: []
+`, true},
+		{"the owner changes, another is named", `
+organizationRoles:
+  users:
+    - {username: owner@example.com, role: ORGANIZATION_MEMBER}
+    - {username: bob@example.com, role: ORGANIZATION_OWNER}
+`, false},
+		{"an owner token does not count", `
+organizationRoles:
+  users:
+    - {username: owner@example.com, role: ORGANIZATION_MEMBER}
+  organizationTokens:
+    - {name: billing, role: ORGANIZATION_OWNER}
+`, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := planOf(t, levelsHeader+tt.yaml, obs, Options{})
+			g := p.Guards[3]
+			if g.Name != GuardLockout || g.OK == tt.refused {
+				t.Errorf("lockout %+v, want refused %v", g, tt.refused)
+			}
+			if tt.refused && !strings.Contains(g.Message, "the organization without any ORGANIZATION_OWNER") {
+				t.Errorf("message %q", g.Message)
+			}
+		})
+	}
+}
+
+// TestResolveLevels: the online checks of the other levels, every error at
+// once.
+func TestResolveLevels(t *testing.T) {
+	obs, _ := levelsOrg()
+	sp, err := spec.Parse("tokens.yaml", []byte(levelsHeader+`
+workspaces:
+  - name: one
+    workspaceTokens:
+      - {name: other-ci, role: WORKSPACE_MEMBER}
+      - {name: ci, state: absent}
+  - name: onee
+  - id: ws-1
+deployments:
+  - id: dep-a
+    users:
+      - {username: bob@example.com, role: DAG_RUNNER}
+    dags:
+      - dagId: rollup
+        users:
+          - {username: bob@example.com, role: DAG_DEPLOYER}
+        workspaceTokens:
+          - {name: other-ci, role: DAG_VIEWER}
+`))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	_, err = Resolve(sp, obs)
+	var got []string
+	for _, e := range err.(spec.ErrorList) {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`tokens.yaml:7:9: token "other-ci" belongs to workspace "two" and cannot have a role on workspace "one": a workspace token holds roles in its own workspace only`,
+		`tokens.yaml:8:9: token "ci": state: absent cannot remove a workspace token's role on its own workspace (it is updated, never removed)`,
+		`tokens.yaml:9:5: workspace "onee" not found (did you mean "one"?)`,
+		`tokens.yaml:10:5: workspace "one" (ws-1) is already listed at tokens.yaml:5:5`,
+		`tokens.yaml:14:9: user "bob@example.com": role "DAG_RUNNER" is a DAG role, not a deployment role`,
+		`tokens.yaml:18:13: user "bob@example.com": role "DAG_DEPLOYER" is a deployment role, not a DAG role`,
+		`tokens.yaml:20:13: token "other-ci" belongs to workspace "two" and cannot have a role on DAG "rollup" of deployment "alpha" of workspace "one"`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+// TestApplyOneWriteOnThreeLevels: a subject that changes on the
+// organization, a workspace and a DAG is read once and written once, and
+// everything else it holds is written back as read.
+func TestApplyOneWriteOnThreeLevels(t *testing.T) {
+	obs, s := levelsOrg()
+	p := planOf(t, levelsHeader+`
+organizationRoles:
+  users:
+    - {username: bob@example.com, role: ORGANIZATION_OBSERVE_ADMIN}
+workspaces:
+  - name: one
+    users:
+      - {username: bob@example.com, role: WORKSPACE_OPERATOR}
+deployments:
+  - id: dep-a
+    dags:
+      - dagId: rollup
+        users:
+          - {username: bob@example.com, role: DAG_VIEWER}
+`, obs, Options{})
+	if len(p.Changes) != 3 {
+		t.Fatalf("changes %v, want 3", lines(p.Changes))
+	}
+	res := Apply(context.Background(), s.adapters(), p, ApplyOptions{})
+	if !res.Complete() || len(res.Written) != 1 {
+		t.Fatalf("Apply: %+v", res)
+	}
+	gets, sets := s.calls()
+	if diff := cmp.Diff(map[string]int{"usr-bob": 1}, sets); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"usr-bob": 1}, gets); diff != "" {
+		t.Errorf("reads (-want +got):\n%s", diff)
+	}
+	bob := s.user("usr-bob")
+	want := astroapi.User{
+		ID: "usr-bob", Username: "bob@example.com", Status: "ACTIVE", OrganizationRole: "ORGANIZATION_OBSERVE_ADMIN",
+		WorkspaceRoles:  []astroapi.WorkspaceRole{workspaceRole("ws-1", "WORKSPACE_OPERATOR")},
+		DeploymentRoles: []astroapi.DeploymentRole{deploymentRole("dep-a", "DEPLOYMENT_ADMIN")},
+		DagRoles:        []astroapi.DagRole{{DeploymentID: "dep-a", DagID: "rollup", Role: "DAG_VIEWER"}},
+	}
+	if diff := cmp.Diff(want, bob); diff != "" {
+		t.Errorf("bob (-want +got):\n%s", diff)
+	}
+	if v := Verify(p, res, s.snapshot()); !v.Converged {
+		t.Errorf("Verify: %+v", v)
+	}
+}
+
+// TestOnlyLevels: --target names the organization, a workspace (its level
+// and its deployments with their DAGs) or a deployment (with its DAGs).
+func TestOnlyLevels(t *testing.T) {
+	obs, _ := levelsOrg()
+	sp, err := spec.Parse("tokens.yaml", []byte(levelsHeader+`
+organizationRoles:
+  users: []
+workspaces:
+  - {name: one, users: []}
+  - {name: two, users: []}
+deployments:
+  - id: dep-a
+    dags:
+      - {dagId: rollup, users: []}
+  - id: dep-b
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Resolve(sp, obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		target string
+		want   []string
+	}{
+		{"organization", []string{"organization:" + org}},
+		{"one", []string{"workspace:ws-1", "deployment:dep-a", "dag:rollup"}},
+		{"ws-2", []string{"workspace:ws-2", "deployment:dep-b"}},
+		{"one/alpha", []string{"deployment:dep-a", "dag:rollup"}},
+	} {
+		t.Run(tt.target, func(t *testing.T) {
+			got, _, err := Only(d, obs.Workspaces, []string{tt.target})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var scopes []string
+			for _, m := range got.Scopes {
+				scopes = append(scopes, string(m.Level)+":"+m.ID)
+			}
+			if diff := cmp.Diff(tt.want, scopes); diff != "" {
+				t.Errorf("scopes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
