@@ -125,6 +125,9 @@
 // implied by the child roles. A removal of another role there is shown as
 // what it does: an Update to the accessor. An accessor the API adds when
 // a plan gives a child role is not drift: the next plan leaves it alone.
+// Astro documents these for users and teams; for a token only the first
+// rule holds (an accessor beside DAG roles is left alone), since no token
+// is known to get an accessor it was not given.
 //
 // # Guards
 //

@@ -443,7 +443,13 @@ func notListed(s situation) (Change, bool) {
 // accessor is not made (Astro would add it again): the role is left alone
 // as implied. A removal of another role there is what Astro turns it
 // into: an update to the accessor.
+//
+// For a token only the first holds: Astro documents the implied accessors
+// for the role sets of users and teams, and a token is not known to get
+// them (the emulator adds none), so a token's other role is removed as
+// asked, but an accessor it holds beside DAG roles is still left alone.
 func (pl *planner) accessors(s *Subject, changes []Change) []Change {
+	person := s.Kind == KindUser || s.Kind == KindTeam
 	if !slices.ContainsFunc(changes, func(c Change) bool { return c.Action == Remove }) {
 		return changes
 	}
@@ -466,9 +472,10 @@ func (pl *planner) accessors(s *Subject, changes []Change) []Change {
 		}
 	}
 	keep := func(c *Change, accessor, implied, keeps string) {
-		if c.Before == accessor {
+		switch {
+		case c.Before == accessor:
 			c.Action, c.After, c.Reason, c.Source = Unmanaged, c.Before, implied, nil
-		} else {
+		case person:
 			c.Action, c.After, c.Reason = Update, accessor, keeps
 		}
 	}
@@ -476,7 +483,7 @@ func (pl *planner) accessors(s *Subject, changes []Change) []Change {
 	for i := range out {
 		if c := &out[i]; c.Action == Remove && c.Scope.Level == LevelDeployment && needs[c.Key().Scope] {
 			keep(c, astroapi.RoleDeploymentAccessor, ReasonImpliedAccessor, ReasonKeepsAccessor)
-			after[c.Key().Scope] = true
+			after[c.Key().Scope] = c.Action != Remove
 		}
 	}
 	for sc := range after {

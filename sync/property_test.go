@@ -337,7 +337,7 @@ func TestPropertyApply(t *testing.T) {
 					if diff := cmp.Diff(was, now); diff != "" {
 						t.Fatalf("%s on %s: a left-alone assignment changed (-before +after):\n%s", labelID(b.SubjectRef), dep, diff)
 					}
-				case (!ok || e.absent) && holdsDAGRoles(a, dep):
+				case (!ok || e.absent) && holdsDAGRoles(a, dep) && (b.Kind == KindUser || b.Kind == KindTeam || slices.Equal(was, []string{astroapi.RoleDeploymentAccessor})):
 					// Astro keeps DEPLOYMENT_ACCESSOR for DAG roles: a
 					// removal is an update to it.
 					if !slices.Equal(now, []string{astroapi.RoleDeploymentAccessor}) && !slices.Equal(now, was) {

@@ -202,7 +202,7 @@ func TestConcurrentWriters(t *testing.T) {
 		"warning: workspace token a-first [tok-a] was changed by someone else during the run",
 		"warning: workspace token c-managed-changed-before-read [tok-c] was changed by someone else during the run",
 		"Verification: 1 managed assignment(s) are not as the spec says:",
-		`  workspace token c-managed-changed-before-read [tok-c] on managed-2: want "DAG_DEPLOYER", have "DEPLOYMENT_ADMIN"`,
+		`  workspace token c-managed-changed-before-read [tok-c] on deployment managed-2: want "DAG_DEPLOYER", have "DEPLOYMENT_ADMIN"`,
 	}
 	if diff := cmp.Diff(want, named); diff != "" {
 		t.Errorf("what apply says about the other writer (-want +got):\n%s\nstderr:\n%s", diff, r.stderr)

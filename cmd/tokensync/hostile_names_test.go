@@ -348,7 +348,7 @@ func TestApplyOutputEscapesAPIText(t *testing.T) {
 			`role \u202erejected\u202c\u2066 by policy\u2069`, // the client made the ESC a space
 			line("  note: ", "tok-16"),
 			line("warning: ", "tok-12"),
-			line("", "tok-15") + " on " + render.Safe("prod\r\n# fake: comment \u2066yes"),
+			line("", "tok-15") + " on deployment " + render.Safe("prod\r\n# fake: comment \u2066yes"),
 		} {
 			if !strings.Contains(r.stderr, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)

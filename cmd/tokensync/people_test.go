@@ -337,8 +337,8 @@ func TestPeopleUpgradeNeverWidensPrune(t *testing.T) {
 	r := c.run("plan", "-f", f, "--no-color")
 	wantCode(t, r, exitOK)
 	wantPlanLines(t, "plan lacks", r.stdout,
-		"? user olga@example.com [usr-olga] DEPLOYMENT_ADMIN # not in spec; the deployment does not list its kind",
-		"? team data-engineering [team-de] DAG_DEPLOYER # not in spec; the deployment does not list its kind",
+		"? user olga@example.com [usr-olga] DEPLOYMENT_ADMIN # not in spec; the scope does not list its kind",
+		"? team data-engineering [team-de] DAG_DEPLOYER # not in spec; the scope does not list its kind",
 	)
 }
 

@@ -79,7 +79,7 @@ func TestSpecWinsAfterAnotherWriter(t *testing.T) {
 		wantCode(t, r, exitDrift)
 		for _, want := range []string{
 			"Verification: 1 managed assignment(s) are not as the spec says:\n",
-			`  workspace token a-first [tok-a] on managed-1: want "VIEWER", have "DEPLOYMENT_ADMIN"` + "\n",
+			`  workspace token a-first [tok-a] on deployment managed-1: want "VIEWER", have "DEPLOYMENT_ADMIN"` + "\n",
 			"tokensync: applied, but 1 managed assignment(s) are not as the spec says (changed by another writer?); run apply again\n",
 		} {
 			if !strings.Contains(r.stderr, want) {
