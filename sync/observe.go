@@ -41,7 +41,7 @@ func Observe(ctx context.Context, l Lister, as Adapters, org string) (*Observed,
 	wg.Go(func() { obs.Workspaces, errs[n+1] = l.Workspaces(ctx, org, astroapi.WorkspaceFilter{}) })
 	wg.Go(func() {
 		var roles astroapi.Roles
-		roles, errs[n+2] = l.Roles(ctx, org, astroapi.RoleFilter{ScopeTypes: []string{astroapi.ScopeDeployment}})
+		roles, errs[n+2] = l.Roles(ctx, org, astroapi.RoleFilter{ScopeTypes: []string{astroapi.ScopeDeployment, astroapi.ScopeDAG}})
 		obs.CustomRoles = roles.Custom
 	})
 	wg.Wait()

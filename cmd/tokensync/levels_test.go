@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tokensync/tokensync/astroapi"
+)
+
+// levelsState is an organization with roles on every level.
+const levelsState = `organization: {id: org1, name: Org One}
+workspaces:
+  - {id: ws-a, name: alpha}
+  - {id: ws-b, name: beta}
+deployments:
+  - {id: dep-a1, name: a-prod, workspaceId: ws-a}
+  - {id: dep-b1, name: b-prod, workspaceId: ws-b}
+roles:
+  - {id: role-run, name: DAG_RUNNER, scopeType: DAG}
+tokens:
+  - id: tok-ci
+    name: ci
+    scope: WORKSPACE
+    roles:
+      - {entityType: WORKSPACE, entityId: ws-a, role: WORKSPACE_MEMBER}
+      - {entityType: DEPLOYMENT, entityId: dep-a1, role: DEPLOYMENT_ADMIN}
+  - id: tok-bill
+    name: billing
+    scope: ORGANIZATION
+    roles:
+      - {entityType: ORGANIZATION, entityId: org1, role: ORGANIZATION_MEMBER}
+users:
+  - id: usr-owner
+    username: owner@example.com
+    status: ACTIVE
+    organizationRole: ORGANIZATION_OWNER
+  - id: usr-bob
+    username: bob@example.com
+    status: ACTIVE
+    organizationRole: ORGANIZATION_MEMBER
+    workspaceRoles:
+      - {workspaceId: ws-a, role: WORKSPACE_AUTHOR}
+    deploymentRoles:
+      - {deploymentId: dep-a1, role: DEPLOYMENT_ADMIN}
+    dagRoles:
+      - {deploymentId: dep-a1, dagId: rollup, role: DAG_AUTHOR}
+  - id: usr-carol
+    username: carol@example.com
+    status: ACTIVE
+    organizationRole: ORGANIZATION_BILLING_ADMIN
+    workspaceRoles:
+      - {workspaceId: ws-a, role: WORKSPACE_OWNER}
+teams:
+  - id: team-de
+    name: data-engineering
+    organizationRole: ORGANIZATION_MEMBER
+    memberIds: [usr-bob]
+`
+
+// userRoles is a user's role set in the emulator, one "scope=role" a
+// level, sorted.
+func (c *cli) userRoles(id string) []string {
+	for _, u := range c.srv.State().Users {
+		if u.ID != id {
+			continue
+		}
+		out := []string{"organization=" + u.OrganizationRole}
+		for _, w := range u.WorkspaceRoles {
+			out = append(out, "workspace:"+w.WorkspaceID+"="+w.Role)
+		}
+		for _, d := range u.DeploymentRoles {
+			out = append(out, "deployment:"+d.DeploymentID+"="+d.Role)
+		}
+		for _, d := range u.DagRoles {
+			out = append(out, "dag:"+d.DeploymentID+"/"+d.DagID+d.DagTag+"="+d.Role)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return nil
+}
+
+// TestEveryLevelEndToEnd: through the built command line and the
+// emulator, a spec on every level is planned, applied in one write per
+// subject, and planned again as empty.
+func TestEveryLevelEndToEnd(t *testing.T) {
+	c := newCLI(t, levelsState)
+	f := c.write("levels.yaml", `version: 1
+organizationRoles:
+  users:
+    - {username: bob@example.com, role: ORGANIZATION_OBSERVE_ADMIN}
+  organizationTokens:
+    - {name: billing, role: ORGANIZATION_BILLING_ADMIN}
+workspaces:
+  - name: alpha
+    users:
+      - {username: bob@example.com, role: WORKSPACE_OPERATOR}
+    teams:
+      - {name: data-engineering, role: WORKSPACE_MEMBER}
+deployments:
+  - id: dep-a1
+    dags:
+      - dagId: rollup
+        users:
+          - {username: bob@example.com, role: DAG_RUNNER}
+      - dagTag: finance
+        teams:
+          - {name: data-engineering, role: DAG_VIEWER}
+`)
+	r := c.run("plan", "-f", f, "--no-color")
+	wantCode(t, r, exitOK)
+	out := squeeze(r.stdout)
+	for _, want := range []string{
+		"~ user bob@example.com [usr-bob] ORGANIZATION_MEMBER -> ORGANIZATION_OBSERVE_ADMIN",
+		"~ organization token billing [tok-bill] ORGANIZATION_MEMBER -> ORGANIZATION_BILLING_ADMIN",
+		"workspace alpha (ws-a)",
+		"~ user bob@example.com [usr-bob] WORKSPACE_AUTHOR -> WORKSPACE_OPERATOR",
+		"+ team data-engineering [team-de] WORKSPACE_MEMBER",
+		"DAG rollup of deployment a-prod (dep-a1)",
+		"~ user bob@example.com [usr-bob] DAG_AUTHOR -> DAG_RUNNER",
+		"DAG tag finance of deployment a-prod (dep-a1)",
+		"+ team data-engineering [team-de] DAG_VIEWER",
+		"Plan: 2 to add, 4 to change, 0 to remove.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	c.srv.ResetStats()
+	r = c.run("apply", "-f", f, "--yes", "--no-color")
+	wantCode(t, r, exitOK)
+	// bob changes on three levels: one write; the team and the token one
+	// each.
+	if got := c.posts(); got != 3 {
+		t.Errorf("%d role writes, want 3 (one per subject): %v", got, c.srv.Stats().Requests)
+	}
+	if strings.Contains(r.stderr, "changed by someone else") {
+		t.Errorf("the accessor Astro adds is taken for another writer:\n%s", r.stderr)
+	}
+	want := []string{
+		"dag:dep-a1/rollup=DAG_RUNNER",
+		"deployment:dep-a1=DEPLOYMENT_ADMIN",
+		"organization=ORGANIZATION_OBSERVE_ADMIN",
+		"workspace:ws-a=WORKSPACE_OPERATOR",
+	}
+	if diff := cmp.Diff(want, c.userRoles("usr-bob")); diff != "" {
+		t.Errorf("bob's roles (-want +got):\n%s", diff)
+	}
+	wantCode(t, c.run("plan", "-f", f, "--detailed-exitcode"), exitOK)
+}
+
+// TestEveryLevelPruneAndAccessors: prune removes workspace and DAG roles
+// of the listed kinds, demotes at the organization level, and keeps the
+// accessors Astro needs for the roles that remain.
+func TestEveryLevelPruneAndAccessors(t *testing.T) {
+	c := newCLI(t, levelsState)
+	f := c.write("levels.yaml", `version: 1
+organizationRoles:
+  prune: true
+  users:
+    - {username: owner@example.com, role: ORGANIZATION_OWNER}
+workspaces:
+  - name: alpha
+    prune: true
+    users:
+      - {username: carol@example.com, role: WORKSPACE_OWNER}
+deployments:
+  - id: dep-a1
+    dags:
+      - dagId: rollup
+        prune: true
+        users: []
+`)
+	r := c.run("plan", "-f", f, "--no-color")
+	wantCode(t, r, exitOK)
+	out := squeeze(r.stdout)
+	for _, want := range []string{
+		// Demoted, never removed.
+		"~ user carol@example.com [usr-carol] ORGANIZATION_BILLING_ADMIN -> ORGANIZATION_MEMBER # not in spec (prune): demoted to ORGANIZATION_MEMBER",
+		// bob keeps a deployment role in alpha: Astro keeps
+		// WORKSPACE_ACCESSOR for it, so the removal is that update.
+		"~ user bob@example.com [usr-bob] WORKSPACE_AUTHOR -> WORKSPACE_ACCESSOR # its roles in this workspace keep WORKSPACE_ACCESSOR",
+		"- user bob@example.com [usr-bob] DAG_AUTHOR # not in spec (prune)",
+		// A workspace token's own role and an organization token's role
+		// are never removed.
+		"? workspace token ci [tok-ci] WORKSPACE_MEMBER # a workspace token's role on its own workspace is updated, never removed",
+		"? organization token billing [tok-bill] ORGANIZATION_MEMBER # an organization token's organization role is updated, never removed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	wantCode(t, c.run("apply", "-f", f, "--yes"), exitOK)
+	want := []string{
+		"deployment:dep-a1=DEPLOYMENT_ADMIN",
+		"organization=ORGANIZATION_MEMBER",
+		"workspace:ws-a=WORKSPACE_ACCESSOR",
+	}
+	if diff := cmp.Diff(want, c.userRoles("usr-bob")); diff != "" {
+		t.Errorf("bob's roles (-want +got):\n%s", diff)
+	}
+	wantCode(t, c.run("plan", "-f", f, "--detailed-exitcode"), exitOK)
+}
+
+// TestLockoutGuardRefuses: a plan that leaves the organization without an
+// ORGANIZATION_OWNER, or a listed workspace without a WORKSPACE_OWNER, is
+// refused with exit 4 and writes nothing.
+func TestLockoutGuardRefuses(t *testing.T) {
+	c := newCLI(t, levelsState)
+	for _, tt := range []struct{ name, spec, want string }{
+		{"organization", "organizationRoles:\n  prune: true\n  users: []\n", `the organization without any ORGANIZATION_OWNER`},
+		{"workspace", "workspaces:\n  - name: alpha\n    prune: true\n    users: []\n", `workspace "alpha" without any WORKSPACE_OWNER`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := c.write(tt.name+".yaml", "version: 1\n"+tt.spec)
+			c.srv.ResetStats()
+			r := c.run("apply", "-f", f, "--yes", "--no-color")
+			wantCode(t, r, exitRefused)
+			if !strings.Contains(r.stdout+r.stderr, tt.want) {
+				t.Errorf("output lacks %q:\n%s%s", tt.want, r.stdout, r.stderr)
+			}
+			if c.posts() != 0 {
+				t.Errorf("a refused plan made %d writes", c.posts())
+			}
+		})
+	}
+}
+
+// TestSavedPlanStaleOnWorkspaceRole: a saved plan whose subject's
+// workspace role changed since is refused as stale, and writes nothing.
+func TestSavedPlanStaleOnWorkspaceRole(t *testing.T) {
+	c := newCLI(t, levelsState)
+	f := c.write("levels.yaml", "version: 1\nworkspaces:\n  - name: alpha\n    users:\n      - {username: bob@example.com, role: WORKSPACE_OPERATOR}\n")
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitOK)
+
+	client, err := astroapi.New(c.baseURL, astroapi.WithCredential("other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.SetUserRoles(context.Background(), "org1", "usr-bob", astroapi.UpdateUserRolesRequest{
+		OrganizationRole: "ORGANIZATION_MEMBER",
+		WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: "WORKSPACE_MEMBER"}},
+		DeploymentRoles:  []astroapi.DeploymentRole{{DeploymentID: "dep-a1", Role: "DEPLOYMENT_ADMIN"}},
+		DagRoles:         []astroapi.DagRole{{DeploymentID: "dep-a1", DagID: "rollup", Role: "DAG_AUTHOR"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c.srv.ResetStats()
+	r := c.run("apply", planFile, "--yes")
+	wantCode(t, r, exitStale)
+	if c.posts() != 0 {
+		t.Errorf("a stale plan made %d writes", c.posts())
+	}
+	if !strings.Contains(r.stderr, "usr-bob") {
+		t.Errorf("stderr does not name the changed user:\n%s", r.stderr)
+	}
+}
+
+// TestTargetOrganization: --target organization plans and applies the
+// organization level only.
+func TestTargetOrganization(t *testing.T) {
+	c := newCLI(t, levelsState)
+	f := c.write("levels.yaml", `version: 1
+organizationRoles:
+  users:
+    - {username: bob@example.com, role: ORGANIZATION_OBSERVE_ADMIN}
+workspaces:
+  - name: alpha
+    users:
+      - {username: bob@example.com, role: WORKSPACE_OPERATOR}
+`)
+	r := c.run("plan", "-f", f, "--target", "organization", "--no-color")
+	wantCode(t, r, exitOK)
+	out := squeeze(r.stdout)
+	if !strings.Contains(out, "ORGANIZATION_MEMBER -> ORGANIZATION_OBSERVE_ADMIN") || strings.Contains(out, "WORKSPACE_OPERATOR") {
+		t.Errorf("plan --target organization:\n%s", r.stdout)
+	}
+	if !strings.Contains(out, "Partial plan: only organization") {
+		t.Errorf("plan does not say it is partial:\n%s", r.stdout)
+	}
+	wantCode(t, c.run("apply", "-f", f, "--target", "organization", "--yes"), exitOK)
+	want := []string{
+		"dag:dep-a1/rollup=DAG_AUTHOR",
+		"deployment:dep-a1=DEPLOYMENT_ADMIN",
+		"organization=ORGANIZATION_OBSERVE_ADMIN",
+		"workspace:ws-a=WORKSPACE_AUTHOR",
+	}
+	if diff := cmp.Diff(want, c.userRoles("usr-bob")); diff != "" {
+		t.Errorf("bob's roles (-want +got):\n%s", diff)
+	}
+}
