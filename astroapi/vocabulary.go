@@ -162,16 +162,3 @@ func CanonicalRole(name string) string {
 	}
 	return name
 }
-
-// TokenDeploymentRoles returns the DEPLOYMENT entries of a token's role
-// list, in order, as deployment assignments: the part of a token's roles
-// that tokensync manages. Roles are kept as read.
-func TokenDeploymentRoles(roles []Role) []DeploymentRole {
-	var out []DeploymentRole
-	for _, r := range roles {
-		if r.EntityType == EntityDeployment {
-			out = append(out, DeploymentRole{DeploymentID: r.EntityID, Role: r.Role})
-		}
-	}
-	return out
-}

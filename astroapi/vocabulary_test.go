@@ -76,20 +76,3 @@ func TestEntityScope(t *testing.T) {
 	}
 }
 
-func TestTokenDeploymentRoles(t *testing.T) {
-	roles := []Role{
-		{EntityType: EntityOrganization, EntityID: "org", Role: RoleOrganizationMember},
-		{EntityType: EntityDeployment, EntityID: "d2", Role: "custom"},
-		{EntityType: EntityWorkspace, EntityID: "w", Role: RoleWorkspaceMember},
-		{EntityType: EntityDAG, EntityID: "dag", DeploymentID: "d1", Role: "x"},
-		{EntityType: EntityDAGTag, EntityID: "tag", DeploymentID: "d1", Role: "x"},
-		{EntityType: EntityDeployment, EntityID: "d1", Role: "deployment_admin"},
-	}
-	want := []DeploymentRole{{DeploymentID: "d2", Role: "custom"}, {DeploymentID: "d1", Role: "deployment_admin"}}
-	if diff := cmp.Diff(want, TokenDeploymentRoles(roles)); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	if got := TokenDeploymentRoles(nil); got != nil {
-		t.Errorf("TokenDeploymentRoles(nil) = %v, want nil", got)
-	}
-}
