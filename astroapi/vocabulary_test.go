@@ -75,4 +75,3 @@ func TestEntityScope(t *testing.T) {
 		t.Errorf("RoleScopes (-want +got):\n%s", diff)
 	}
 }
-
