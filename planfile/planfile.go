@@ -392,6 +392,7 @@ func (d Document) checkGlobs() error {
 	return nil
 }
 
+// ChangesJSON is cs as the document writes them, each with its scope.
 func ChangesJSON(cs []sync.Change) []ChangeJSON {
 	out := make([]ChangeJSON, 0, len(cs))
 	for _, c := range cs {
