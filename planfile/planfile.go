@@ -301,7 +301,10 @@ func Read(r io.Reader) (Document, error) {
 // Plan turns a document back into the plan it was made from. Its guards
 // are not the verdicts the document records: they are derived again from
 // its changes, its target and the options it records (sync.Guards), so a
-// document edited to say a refused plan is fine is still refused.
+// document edited to say a refused plan is fine is still refused. The
+// lockout guard is the exception sync.Guards makes: it needs every owner
+// of the organization, which a document does not hold, so its recorded
+// verdict stands (a subject changed since makes the plan stale anyway).
 func (d Document) Plan() sync.Plan {
 	p := sync.Plan{
 		Organization: d.Organization,
@@ -309,6 +312,9 @@ func (d Document) Plan() sync.Plan {
 		Unmanaged:    changesFromJSON(d.Unmanaged),
 		Fingerprints: map[string]string{},
 		Target:       d.Target.target(),
+	}
+	for _, g := range d.Guards {
+		p.Guards = append(p.Guards, sync.Guard{Name: g.Name, OK: g.OK, Message: g.Message})
 	}
 	for _, r := range d.Targets {
 		p.Partial = append(p.Partial, r.ref())
@@ -386,6 +392,7 @@ func (d Document) checkGlobs() error {
 	return nil
 }
 
+// ChangesJSON is cs as the document writes them, each with its scope.
 func ChangesJSON(cs []sync.Change) []ChangeJSON {
 	out := make([]ChangeJSON, 0, len(cs))
 	for _, c := range cs {

@@ -3,6 +3,7 @@ package planfile
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,7 +89,7 @@ func TestGuardsAreDerivedAgain(t *testing.T) {
 	for _, g := range got.Plan().Guards {
 		refused[g.Name] = !g.OK
 	}
-	want := map[string]bool{sync.GuardMaxRemovals: true, sync.GuardAllowEmpty: true, sync.GuardProtect: false}
+	want := map[string]bool{sync.GuardMaxRemovals: true, sync.GuardAllowEmpty: true, sync.GuardProtect: false, sync.GuardLockout: false}
 	if diff := cmp.Diff(want, refused); diff != "" {
 		t.Errorf("guards refusing (-want +got):\n%s", diff)
 	}
@@ -111,9 +112,9 @@ func TestReadRefuses(t *testing.T) {
 		return string(write(t, d))
 	}
 	for name, in := range map[string]string{
-		"older version":       `{"format_version": "1"}`,
-		"newer version":       `{"format_version": "3"}`,
-		"unknown field":       `{"format_version": "2", "extra": 1}`,
+		"older version":       valid(func(d *Document) { d.FormatVersion = "2" }),
+		"newer version":       valid(func(d *Document) { d.FormatVersion = "4" }),
+		"unknown field":       strings.Replace(valid(func(*Document) {}), `{`, `{"extra": 1, `, 1),
 		"not json":            `plan: yes`,
 		"trailing data":       valid(func(*Document) {}) + ` {}`,
 		"no organization":     valid(func(d *Document) { d.Organization = "" }),
@@ -125,6 +126,13 @@ func TestReadRefuses(t *testing.T) {
 		"an add without role": valid(func(d *Document) { d.Changes[0].Action = "add" }),
 		"a bad protect glob":  valid(func(d *Document) { d.Options.Protect = []string{"ci-["} }),
 		"a bad ignore glob":   valid(func(d *Document) { d.Target.Ignore["workspaceToken"] = []string{"ok", "[z-a]"} }),
+		"an unknown level":    valid(func(d *Document) { d.Changes[0].Scope.Level = "cluster" }),
+		"a DAG without its deployment": valid(func(d *Document) {
+			d.Changes[0].Scope = ScopeJSON{Level: string(sync.LevelDAG), ID: "rollup", Name: "rollup"}
+		}),
+		"a workspace without id": valid(func(d *Document) {
+			d.Changes[0].Scope = ScopeJSON{Level: string(sync.LevelWorkspace), Name: "data"}
+		}),
 	} {
 		if _, err := Read(strings.NewReader(in)); err == nil {
 			t.Errorf("%s: no error", name)
@@ -132,5 +140,100 @@ func TestReadRefuses(t *testing.T) {
 	}
 	if _, err := Read(strings.NewReader(valid(func(*Document) {}))); err != nil {
 		t.Errorf("the valid document: %v", err)
+	}
+}
+
+// everyLevel is a plan with a change on every level: the organization, a
+// workspace, a deployment, a DAG and a DAG tag of it; its target lists
+// each scope, and the deployment's workspace.
+func everyLevel() sync.Plan {
+	org := sync.ScopeRef{Level: sync.LevelOrganization, ID: "org1", Name: "org1"}
+	ws := sync.ScopeRef{Level: sync.LevelWorkspace, ID: "ws-data", Name: "data-platform"}
+	dep := sync.DeploymentScope(prod)
+	dag := sync.ScopeRef{Level: sync.LevelDAG, ID: "daily_rollup", Name: "daily_rollup", Deployment: prod}
+	tag := sync.ScopeRef{Level: sync.LevelDAGTag, ID: "finance", Name: "finance", Deployment: prod}
+	managed := func(s sync.ScopeRef, wsID string, a sync.DesiredAssignment) sync.ManagedScope {
+		return sync.ManagedScope{ScopeRef: s, WorkspaceID: wsID, Prune: true, Lists: []sync.Kind{sync.KindUser, sync.KindTeam},
+			Assignments: []sync.DesiredAssignment{a}}
+	}
+	p := sync.Plan{
+		Organization: "org1",
+		Changes: []sync.Change{
+			{Action: sync.Update, Scope: org, Subject: alice, Before: "ORGANIZATION_MEMBER", After: "ORGANIZATION_OWNER", Source: &at},
+			{Action: sync.Update, Scope: ws, Subject: team, Before: "WORKSPACE_MEMBER", After: "WORKSPACE_AUTHOR", Source: &at},
+			{Action: sync.Add, Scope: dep, Subject: alice, After: "DEPLOYMENT_ADMIN", Source: &at},
+			{Action: sync.Add, Scope: dag, Subject: team, After: "DAG_AUTHOR", Source: &at},
+			{Action: sync.Remove, Scope: tag, Subject: ci, Before: "DAG_VIEWER", Reason: sync.ReasonPrune},
+		},
+		Fingerprints: map[string]string{"usr-alice": strings.Repeat("a", 64), "tok-ci": strings.Repeat("b", 64), "team-de": strings.Repeat("c", 64)},
+		Target: &sync.Target{Prune: true, Desired: sync.Desired{
+			Ignore:     map[sync.Kind][]string{},
+			Workspaces: map[string]string{prod.ID: "ws-data"},
+			Scopes: []sync.ManagedScope{
+				managed(org, "", sync.DesiredAssignment{Subject: alice, Role: "ORGANIZATION_OWNER", Source: at}),
+				managed(ws, "ws-data", sync.DesiredAssignment{Subject: team, Role: "WORKSPACE_AUTHOR", Source: at}),
+				managed(dep, "ws-data", sync.DesiredAssignment{Subject: alice, Role: "DEPLOYMENT_ADMIN", Source: at}),
+				managed(dag, "ws-data", sync.DesiredAssignment{Subject: team, Role: "DAG_AUTHOR", Source: at}),
+				managed(tag, "ws-data", sync.DesiredAssignment{Subject: alice, Absent: true, Source: at}),
+			},
+		}},
+		Partial: []sync.ScopeRef{org, ws, dep},
+	}
+	p.Guards = sync.Guards(p, sync.Options{Prune: true, MaxRemovals: 20})
+	return p
+}
+
+// TestRoundTripEveryLevel: a saved plan of every level reads back with
+// each change's scope (a DAG's and a tag's deployment too), the target's
+// scopes and workspaces, and the scopes --target named.
+func TestRoundTripEveryLevel(t *testing.T) {
+	p := everyLevel()
+	doc := New(p, Meta{ToolVersion: "test", Options: sync.Options{Prune: true, MaxRemovals: 20}})
+	data := write(t, doc)
+	for _, want := range []string{
+		`"scope":{"level":"organization","id":"org1","name":"org1"}`,
+		`"scope":{"level":"dagTag","id":"finance","name":"finance","deployment":{"id":"dep-prod","name":"analytics-prod"}}`,
+		`"workspaces":{"dep-prod":"ws-data"}`,
+		`"targets":[{"level":"organization"`,
+	} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("the document lacks %s:\n%s", want, data)
+		}
+	}
+	got, err := Read(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(p, got.Plan(), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("plan read back (-want +got):\n%s", diff)
+	}
+}
+
+// TestLockoutVerdictStands: the lockout guard cannot be derived from a
+// saved plan (it needs every owner of the organization), so the verdict it
+// records stands: a plan refused for lockout is refused when read back.
+func TestLockoutVerdictStands(t *testing.T) {
+	p := everyLevel()
+	msg := `the plan would leave the organization without any ORGANIZATION_OWNER (user "alice@example.com" would lose it) (list another owner first)`
+	for i := range p.Guards {
+		if p.Guards[i].Name == sync.GuardLockout {
+			p.Guards[i] = sync.Guard{Name: sync.GuardLockout, Message: msg}
+		}
+	}
+	doc := New(p, Meta{Options: sync.Options{Prune: true, MaxRemovals: 20}})
+	if !doc.Refused {
+		t.Fatal("the document of a plan the lockout guard refuses is not refused")
+	}
+	got, err := Read(bytes.NewReader(write(t, doc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := got.Plan()
+	if !read.Refused() {
+		t.Fatalf("a plan refused by lockout reads back as not refused: %v", read.Guards)
+	}
+	want := sync.Guard{Name: sync.GuardLockout, Message: msg}
+	if i := slices.IndexFunc(read.Guards, func(g sync.Guard) bool { return g.Name == sync.GuardLockout }); i < 0 || read.Guards[i] != want {
+		t.Errorf("lockout guard read back: %v, want %v", read.Guards, want)
 	}
 }

@@ -38,6 +38,41 @@ var (
 	}
 )
 
+// everyLevelWrite is a user written on every level: its whole role set
+// before and after, with an entity type tokensync does not know kept as
+// read.
+var everyLevelWrite = func() sync.SubjectResult {
+	org := sync.ScopeRef{Level: sync.LevelOrganization, ID: "org1", Name: "org1"}
+	ws := sync.ScopeRef{Level: sync.LevelWorkspace, ID: "ws-data", Name: "data-platform"}
+	dag := sync.ScopeRef{Level: sync.LevelDAG, ID: "daily_rollup", Name: "daily_rollup", Deployment: prod}
+	tag := sync.ScopeRef{Level: sync.LevelDAGTag, ID: "finance", Name: "finance", Deployment: prod}
+	unknown := sync.Grant{Scope: sync.Scope{Level: "entity:CLUSTER", ID: "cl-1"}, Role: "CLUSTER_VIEWER"}
+	return sync.SubjectResult{
+		Subject: alice,
+		Changes: []sync.Change{
+			{Action: sync.Update, Scope: org, Subject: alice, Before: "ORGANIZATION_MEMBER", After: "ORGANIZATION_OWNER", Source: at(2)},
+			{Action: sync.Add, Scope: ws, Subject: alice, After: "WORKSPACE_OPERATOR", Source: at(3)},
+			{Action: sync.Add, Scope: sync.DeploymentScope(prod), Subject: alice, After: "DEPLOYMENT_ADMIN", Source: at(4)},
+			{Action: sync.Add, Scope: dag, Subject: alice, After: "DAG_AUTHOR", Source: at(5)},
+			{Action: sync.Remove, Scope: tag, Subject: alice, Before: "DAG_VIEWER", Reason: sync.ReasonPrune},
+		},
+		Before: []sync.Grant{
+			{Scope: sync.Organization, Role: "ORGANIZATION_MEMBER"},
+			{Scope: tag.Key(), Role: "DAG_VIEWER"},
+			unknown,
+		},
+		After: []sync.Grant{
+			{Scope: sync.Organization, Role: "ORGANIZATION_OWNER"},
+			{Scope: ws.Key(), Role: "WORKSPACE_OPERATOR"},
+			{Scope: sync.Scope{Level: sync.LevelDeployment, ID: prod.ID}, Role: "DEPLOYMENT_ADMIN"},
+			{Scope: dag.Key(), Role: "DAG_AUTHOR"},
+			unknown,
+		},
+		Wrote:    true,
+		Duration: time.Millisecond,
+	}
+}()
+
 // outcomes are apply outcomes of every shape the result document has.
 func outcomes() map[string]sync.Outcome {
 	return map[string]sync.Outcome{
@@ -53,6 +88,10 @@ func outcomes() map[string]sync.Outcome {
 		"verification failed": {
 			Result:    sync.Result{Written: []sync.SubjectResult{applied}},
 			VerifyErr: errors.New("verification read: 503"),
+		},
+		"every level": {
+			Result:       sync.Result{Written: []sync.SubjectResult{everyLevelWrite}},
+			Verification: &sync.Verification{Remaining: everyLevelWrite.Changes[3:], ChangedByOthers: []sync.SubjectRef{}},
 		},
 		"stale":   {Result: sync.Result{Stale: []sync.SubjectResult{{Subject: dataEng}}}},
 		"refused": {Result: sync.Result{Refused: true, NotStarted: []sync.SubjectResult{{Subject: ci}}}},
@@ -110,7 +149,7 @@ func TestApplyJSONMatchesSchema(t *testing.T) {
 // The schema is strict: a field it does not describe is an error, so the
 // test above would notice a field added to the document only.
 func TestApplySchemaRefusesUnknownFields(t *testing.T) {
-	v, err := jsonschema.UnmarshalJSON(strings.NewReader(`{"format_version":"1","tokensync_version":"x","organization":"o","complete":true,
+	v, err := jsonschema.UnmarshalJSON(strings.NewReader(`{"format_version":"2","tokensync_version":"x","organization":"o","complete":true,
 		"summary":{"add":0,"change":0,"remove":0,"unmanaged":0},"writes":[],"failed":[],"not_started":[],"stale":[],"verification":null,"refused":false,"extra":1}`))
 	if err != nil {
 		t.Fatal(err)
@@ -131,14 +170,14 @@ func TestAuditLogLines(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 	want := []string{
-		`{"audit_version":"1","time":"2025-03-04T04:06:07.89Z","organization":"org1",` +
+		`{"audit_version":"2","time":"2025-03-04T04:06:07.89Z","organization":"org1",` +
 			`"subject":{"kind":"workspaceToken","id":"tok-ci","name":"ci-deployer"},` +
-			`"changes":[{"action":"add","deployment":{"id":"dep-prod","name":"analytics-prod"},"subject":{"kind":"workspaceToken","id":"tok-ci","name":"ci-deployer"},"before":"","after":"DEPLOYMENT_ADMIN","reason":"","source":{"file":"tokens.yaml","line":7,"col":9}}],` +
-			`"before":[],"after":[{"deployment_id":"dep-prod","role":"DEPLOYMENT_ADMIN"}],"status":"written","duration_ms":1.5,"changed_since_plan":false}`,
-		`{"audit_version":"1","time":"2025-03-04T04:06:07.89Z","organization":"org1",` +
+			`"changes":[{"action":"add","scope":{"level":"deployment","id":"dep-prod","name":"analytics-prod"},"subject":{"kind":"workspaceToken","id":"tok-ci","name":"ci-deployer"},"before":"","after":"DEPLOYMENT_ADMIN","reason":"","source":{"file":"tokens.yaml","line":7,"col":9}}],` +
+			`"before":[],"after":[{"level":"deployment","id":"dep-prod","role":"DEPLOYMENT_ADMIN"}],"status":"written","duration_ms":1.5,"changed_since_plan":false}`,
+		`{"audit_version":"2","time":"2025-03-04T04:06:07.89Z","organization":"org1",` +
 			`"subject":{"kind":"workspaceToken","id":"tok-old","name":"old-bot"},` +
-			`"changes":[{"action":"remove","deployment":{"id":"dep-prod","name":"analytics-prod"},"subject":{"kind":"workspaceToken","id":"tok-old","name":"old-bot"},"before":"DEPLOYMENT_ADMIN","after":"","reason":"not in spec (prune)","source":null}],` +
-			`"before":[{"deployment_id":"dep-prod","role":"DEPLOYMENT_ADMIN"}],"after":[{"deployment_id":"dep-prod","role":"DEPLOYMENT_ADMIN"}],"status":"failed",` +
+			`"changes":[{"action":"remove","scope":{"level":"deployment","id":"dep-prod","name":"analytics-prod"},"subject":{"kind":"workspaceToken","id":"tok-old","name":"old-bot"},"before":"DEPLOYMENT_ADMIN","after":"","reason":"not in spec (prune)","source":null}],` +
+			`"before":[{"level":"deployment","id":"dep-prod","role":"DEPLOYMENT_ADMIN"}],"after":[{"level":"deployment","id":"dep-prod","role":"DEPLOYMENT_ADMIN"}],"status":"failed",` +
 			`"error":"POST /organizations/org1/tokens/tok-old/roles: 400 Bad Request: invalid role (request req-42)","status_code":400,"request_id":"req-42","duration_ms":2,"changed_since_plan":false}`,
 	}
 	if diff := cmp.Diff(want, lines); diff != "" {
@@ -303,6 +342,61 @@ func TestApplyTextCountsALongNotStartedList(t *testing.T) {
 		}
 		if !strings.Contains(log.String(), "  failed: workspace token old-bot [tok-old]: POST") {
 			t.Errorf("the failure is not reported:\n%s", log.String())
+		}
+	}
+}
+
+// TestApplyJSONGrants: a write's grants name their level and id, and a
+// DAG's or tag's deployment; the organization's id is empty.
+func TestApplyJSONGrants(t *testing.T) {
+	var buf bytes.Buffer
+	if err := ApplyJSON(&buf, outcomes()["every level"], "org1", "test"); err != nil {
+		t.Fatal(err)
+	}
+	var doc ApplyDocument
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := []GrantJSON{
+		{Level: "organization", ID: "", Role: "ORGANIZATION_OWNER"},
+		{Level: "workspace", ID: "ws-data", Role: "WORKSPACE_OPERATOR"},
+		{Level: "deployment", ID: "dep-prod", Role: "DEPLOYMENT_ADMIN"},
+		{Level: "dag", ID: "daily_rollup", DeploymentID: "dep-prod", Role: "DAG_AUTHOR"},
+		{Level: "entity:CLUSTER", ID: "cl-1", Role: "CLUSTER_VIEWER"},
+	}
+	if diff := cmp.Diff(want, doc.Writes[0].After); diff != "" {
+		t.Errorf("grants after (-want +got):\n%s", diff)
+	}
+	if got := doc.Writes[0].Changes[4].Scope; got.Level != "dagTag" || got.Deployment == nil || got.Deployment.ID != "dep-prod" {
+		t.Errorf("the DAG tag change's scope: %+v", got)
+	}
+}
+
+// TestApplySchemaRefusesBadGrants: the schema holds a grant to its level:
+// a DAG grant names its deployment, a deployment grant does not, and the
+// organization's id is empty.
+func TestApplySchemaRefusesBadGrants(t *testing.T) {
+	sch := compileApplySchema(t, "grant")
+	for _, tc := range []struct {
+		grant string
+		ok    bool
+	}{
+		{`{"level":"organization","id":"","role":"ORGANIZATION_OWNER"}`, true},
+		{`{"level":"dag","id":"d","deployment_id":"dep","role":"DAG_VIEWER"}`, true},
+		{`{"level":"dagTag","id":"finance","deployment_id":"dep","role":"DAG_VIEWER"}`, true},
+		{`{"level":"entity:CLUSTER","id":"c","role":"X"}`, true},
+		{`{"level":"dag","id":"d","role":"DAG_VIEWER"}`, false},
+		{`{"level":"deployment","id":"dep","deployment_id":"dep","role":"DEPLOYMENT_ADMIN"}`, false},
+		{`{"level":"deployment","id":"","role":"DEPLOYMENT_ADMIN"}`, false},
+		{`{"level":"organization","id":"org1","role":"ORGANIZATION_OWNER"}`, false},
+		{`{"level":"cluster","id":"c","role":"X"}`, false},
+	} {
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(tc.grant))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(v); (err == nil) != tc.ok {
+			t.Errorf("%s: valid %v, want %v (%v)", tc.grant, err == nil, tc.ok, err)
 		}
 	}
 }

@@ -46,31 +46,47 @@ func newHostileFixture() hostileFixture {
 	tok := sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: hostileOf("tok"), Name: hostileOf("token")}
 	usr := sync.SubjectRef{Kind: sync.KindUser, ID: hostileOf("usr"), Name: hostileOf("user")}
 	src := &spec.Pos{File: hostileOf("tokens") + ".yaml", Line: 3, Col: 9}
+	// A scope of every other level, named by the API (or the spec, for a
+	// DAG id or tag).
+	org := sync.ScopeRef{Level: sync.LevelOrganization, ID: hostileOf("org"), Name: hostileOf("org")}
+	ws := sync.ScopeRef{Level: sync.LevelWorkspace, ID: hostileOf("ws"), Name: hostileOf("workspace")}
+	dag := sync.ScopeRef{Level: sync.LevelDAG, ID: hostileOf("dag"), Name: hostileOf("dag"), Deployment: dep}
+	tag := sync.ScopeRef{Level: sync.LevelDAGTag, ID: hostileOf("tag"), Name: hostileOf("tag"), Deployment: dep}
 	p := sync.Plan{
 		Organization: hostileOf("org"),
 		Changes: []sync.Change{
 			{Action: sync.Add, Scope: sync.DeploymentScope(dep), Subject: usr, After: hostileOf("ROLE"), Source: src},
 			{Action: sync.Update, Scope: sync.DeploymentScope(dep), Subject: tok, Before: hostileOf("OLD"), After: "DEPLOYMENT_ADMIN", Source: src},
 			{Action: sync.Remove, Scope: sync.DeploymentScope(dep), Subject: tok, Before: hostileOf("ROLE"), Reason: hostileOf("reason")},
+			{Action: sync.Update, Scope: org, Subject: usr, Before: "ORGANIZATION_OWNER", After: hostileOf("ROLE"), Source: src},
+			{Action: sync.Add, Scope: ws, Subject: tok, After: hostileOf("ROLE"), Source: src},
+			{Action: sync.Add, Scope: dag, Subject: usr, After: hostileOf("ROLE"), Source: src},
+			{Action: sync.Remove, Scope: tag, Subject: tok, Before: hostileOf("ROLE"), Reason: hostileOf("reason")},
 		},
-		Unmanaged: []sync.Change{{Action: sync.Unmanaged, Scope: sync.DeploymentScope(dep), Subject: usr, Before: hostileOf("ROLE"), Reason: hostileOf("ignored")}},
+		Unmanaged: []sync.Change{
+			{Action: sync.Unmanaged, Scope: sync.DeploymentScope(dep), Subject: usr, Before: hostileOf("ROLE"), Reason: hostileOf("ignored")},
+			{Action: sync.Unmanaged, Scope: tag, Subject: usr, Before: hostileOf("ROLE"), Reason: hostileOf("ignored")},
+		},
 		Guards: []sync.Guard{
 			{Name: sync.GuardMaxRemovals, OK: true, Message: "1 removal"},
 			{Name: sync.GuardProtect, Message: hostileOf("protected token")},
+			{Name: sync.GuardLockout, Message: hostileOf("the plan would leave the organization without any ORGANIZATION_OWNER")},
 		},
+		Partial:      []sync.ScopeRef{org, ws, sync.DeploymentScope(dep)},
 		Fingerprints: map[string]string{tok.ID: strings.Repeat("a", 64), usr.ID: strings.Repeat("b", 64)},
 	}
 	p = withTarget(p)
 
 	written := sync.SubjectResult{Subject: tok, Changes: p.Changes[1:], Wrote: true, Duration: time.Millisecond,
-		Before: []sync.Grant{{Scope: sync.Scope{Level: sync.LevelDeployment, ID: dep.ID}, Role: hostileOf("OLD")}}, After: []sync.Grant{}}
+		Before: []sync.Grant{{Scope: sync.Scope{Level: sync.LevelDeployment, ID: dep.ID}, Role: hostileOf("OLD")}, {Scope: tag.Key(), Role: hostileOf("ROLE")}},
+		After:  []sync.Grant{{Scope: ws.Key(), Role: hostileOf("ROLE")}, {Scope: sync.Scope{Level: sync.Level(hostileOf("entity:")), ID: hostileOf("x")}, Role: hostileOf("ROLE")}}}
 	failed := sync.SubjectResult{Subject: usr, Changes: p.Changes[:1], Before: []sync.Grant{}, After: []sync.Grant{},
 		Err: &astroapi.Error{Method: "POST", Path: "/organizations/o/users/" + usr.ID, StatusCode: 400, Message: hostileOf("refused"), RequestID: hostileOf("req")}}
 	outcomes := []sync.Outcome{
 		{
 			Result: sync.Result{Written: []sync.SubjectResult{written}, Failed: []sync.SubjectResult{failed},
 				NotStarted: []sync.SubjectResult{{Subject: usr}}, Stale: []sync.SubjectResult{{Subject: tok}}},
-			Verification: &sync.Verification{Remaining: p.Changes[:1], ChangedByOthers: []sync.SubjectRef{usr}},
+			Verification: &sync.Verification{Remaining: []sync.Change{p.Changes[0], p.Changes[5]}, ChangedByOthers: []sync.SubjectRef{usr}},
 		},
 		{Result: sync.Result{Written: []sync.SubjectResult{written}}, VerifyErr: errors.New(hostileOf("verification read"))},
 	}
@@ -168,7 +184,15 @@ var writers = []struct {
 		return text(w, SubjectLabel(f.plan.Changes[0].Subject)+SubjectLabel(f.plan.Changes[1].Subject))
 	}},
 	{name: "PartialNote", write: func(w io.Writer, f hostileFixture) error {
-		return text(w, PartialNote([]sync.ScopeRef{f.plan.Changes[0].Scope}))
+		return text(w, PartialNote(f.plan.Partial))
+	}},
+	{name: "ScopeTitle", write: func(w io.Writer, f hostileFixture) error {
+		for _, c := range f.plan.Changes {
+			if err := text(w, ScopeTitle(c.Scope)+"\n"); err != nil {
+				return err
+			}
+		}
+		return nil
 	}},
 	{name: "EscapeQuoted", write: func(w io.Writer, _ hostileFixture) error {
 		doc, err := json.Marshal(hostileOf("name"))

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -26,8 +25,10 @@ type MarkdownOptions struct {
 
 // Markdown writes the plan for a pull-request comment or a job summary:
 // the counts in the title, a warning when anything is removed, a section
-// per deployment (open when it removes something), the unmanaged
-// assignments collapsed, and a note when the limit cut sections out.
+// per scope in the plan's order (the organization, workspaces, deployments
+// each followed by its DAGs and DAG tags; open when it removes something),
+// the unmanaged assignments collapsed, and a note when the limit cut
+// sections out, saying how many scopes it left out.
 func Markdown(w io.Writer, p sync.Plan, opts MarkdownOptions) error {
 	if opts.Marker == "" {
 		opts.Marker = DefaultMarker
@@ -39,7 +40,7 @@ func Markdown(w io.Writer, p sync.Plan, opts MarkdownOptions) error {
 	var head strings.Builder
 	head.WriteString(opts.Marker + "\n")
 	if len(p.Changes) == 0 {
-		head.WriteString("### tokensync plan: no changes\n\nThe managed deployments match the spec.\n")
+		head.WriteString("### tokensync plan: no changes\n\nThe managed scopes match the spec.\n")
 	} else {
 		fmt.Fprintf(&head, "### tokensync plan: %d to add, %d to change, %d to remove\n", add, change, remove)
 	}
@@ -49,20 +50,17 @@ func Markdown(w io.Writer, p sync.Plan, opts MarkdownOptions) error {
 		}
 	}
 	if len(p.Partial) > 0 {
-		names := make([]string, len(p.Partial))
-		for i, d := range p.Partial {
-			names[i] = mdText(cmp.Or(d.Name, d.ID))
-		}
-		fmt.Fprintf(&head, "\n> [!NOTE]\n> Partial plan: only deployments %s (`--target`). Other deployments of the spec were not planned.\n", strings.Join(names, ", "))
+		fmt.Fprintf(&head, "\n> [!NOTE]\n> Partial plan: only %s (`--target`). Other scopes of the spec were not planned.\n", partialNames(p.Partial))
 	}
 	if remove > 0 {
-		fmt.Fprintf(&head, "\n> [!WARNING]\n> This plan **removes %d assignment(s)**: the tokens, users and teams below lose their role on these deployments.\n", remove)
+		fmt.Fprintf(&head, "\n> [!WARNING]\n> This plan **removes %d assignment(s)**: the tokens, users and teams below lose their role on these scopes.\n", remove)
 	}
 
 	var sections []string
 	for _, g := range groupByScope(sync.Plan{Changes: p.Changes}) {
 		sections = append(sections, scopeSection(g))
 	}
+	scopes := len(sections) // the sections before the unmanaged one
 	if len(p.Unmanaged) > 0 {
 		sections = append(sections, unmanagedSection(p.Unmanaged))
 	}
@@ -76,11 +74,42 @@ func Markdown(w io.Writer, p sync.Plan, opts MarkdownOptions) error {
 			b.WriteString(s)
 			continue
 		}
-		fmt.Fprintf(&b, "\n> [!NOTE]\n> %d more section(s) left out to keep this comment under %d characters. Run `tokensync plan` for the whole plan.\n", len(sections)-i, opts.Limit)
+		fmt.Fprintf(&b, "\n> [!NOTE]\n> %s left out to keep this comment under %d characters. Run `tokensync plan` for the whole plan.\n", cutNote(scopes-i, len(sections) > scopes), opts.Limit)
 		break
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// cutNote says what the limit cut out: how many scope sections (of
+// changes), and whether the unmanaged assignments' section too.
+func cutNote(scopes int, unmanaged bool) string {
+	switch {
+	case scopes > 0 && unmanaged:
+		return fmt.Sprintf("%d more scope section(s) and the unmanaged assignments' section", scopes)
+	case scopes > 0:
+		return fmt.Sprintf("%d more scope section(s)", scopes)
+	}
+	return "The unmanaged assignments' section"
+}
+
+// maxPartialNames is the most scopes the partial-plan note names; the
+// head of the comment is written whole, before the sections the limit may
+// cut, so it must stay short however many --target flags were given.
+const maxPartialNames = 20
+
+// partialNames names the scopes of a partial plan, escaped, at most
+// maxPartialNames of them.
+func partialNames(scopes []sync.ScopeRef) string {
+	var names []string
+	for i, s := range scopes {
+		if i == maxPartialNames {
+			names = append(names, fmt.Sprintf("and %d more", len(scopes)-i))
+			break
+		}
+		names = append(names, mdText(scopeTitle(s)))
+	}
+	return strings.Join(names, ", ")
 }
 
 // maxGuardMessage caps a refused guard's message, in bytes before

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -38,6 +39,7 @@ func okGuards() []sync.Guard {
 		{Name: sync.GuardMaxRemovals, OK: true, Message: "0 removals (limit 20)"},
 		{Name: sync.GuardAllowEmpty, OK: true, Message: "prune empties no deployment"},
 		{Name: sync.GuardProtect, OK: true, Message: "no protected tokens"},
+		{Name: sync.GuardLockout, OK: true, Message: "every managed organization and workspace keeps an owner"},
 	}
 }
 
@@ -77,12 +79,20 @@ func plans() map[string]sync.Plan {
 	refused := mixed
 	refused.Guards = []sync.Guard{
 		{Name: sync.GuardMaxRemovals, Message: "2 removals exceed --max-removals 1"},
-		okGuards()[1], okGuards()[2],
+		okGuards()[1], okGuards()[2], okGuards()[3],
 	}
 	partial := addsOnly
 	partial.Partial = []sync.ScopeRef{sync.DeploymentScope(prod), sync.DeploymentScope(sync.DeploymentRef{ID: "dep-empty", Name: "analytics|dev"})}
+	lockout := everyLevelPlan()
+	lockout.Guards = slices.Clone(lockout.Guards)
+	lockout.Guards[3] = sync.Guard{Name: sync.GuardLockout, Message: lockoutMessage}
+	partialLevels := everyLevelPlan()
+	partialLevels.Partial = []sync.ScopeRef{orgScope, dataWs, sync.DeploymentScope(prod)}
 	return map[string]sync.Plan{
-		"partial": withTarget(partial),
+		"every-level":         withTarget(everyLevelPlan()),
+		"lockout":             withTarget(lockout),
+		"partial-every-level": withTarget(partialLevels),
+		"partial":             withTarget(partial),
 		"no-changes": withTarget(sync.Plan{
 			Organization: "org1",
 			Unmanaged:    mixed.Unmanaged,
@@ -95,18 +105,71 @@ func plans() map[string]sync.Plan {
 	}
 }
 
-// withTarget gives p the Target a real plan has: every deployment of a
-// change or unmanaged assignment, with its listed entries (adds, updates,
-// state: absent removals).
+// The scopes of everyLevelPlan besides the deployments prod and staging.
+var (
+	orgScope   = sync.ScopeRef{Level: sync.LevelOrganization, ID: "org1", Name: "org1"}
+	dataWs     = sync.ScopeRef{Level: sync.LevelWorkspace, ID: "ws-data", Name: "data-platform"}
+	mlWs       = sync.ScopeRef{Level: sync.LevelWorkspace, ID: "ws-ml", Name: "ml"}
+	rollupDAG  = sync.ScopeRef{Level: sync.LevelDAG, ID: "daily_rollup", Name: "daily_rollup", Deployment: prod}
+	financeTag = sync.ScopeRef{Level: sync.LevelDAGTag, ID: "finance", Name: "finance", Deployment: prod}
+	ingestDAG  = sync.ScopeRef{Level: sync.LevelDAG, ID: "ingest", Name: "ingest", Deployment: staging}
+)
+
+// lockoutMessage is the message of a lockout guard that refuses.
+const lockoutMessage = `the plan would leave the organization without any ORGANIZATION_OWNER (user "alice@example.com" would lose it) (list another owner first)`
+
+// everyLevelPlan has changes on every level, in the plan's order: the
+// organization, two workspaces, a deployment with a DAG and a DAG tag,
+// another deployment with an unmanaged assignment on a DAG of it.
+func everyLevelPlan() sync.Plan {
+	return sync.Plan{
+		Organization: "org1",
+		Changes: []sync.Change{
+			{Action: sync.Update, Scope: orgScope, Subject: alice, Before: "ORGANIZATION_OWNER", After: "ORGANIZATION_MEMBER", Source: at(3)},
+			{Action: sync.Update, Scope: orgScope, Subject: obs, Before: "ORGANIZATION_MEMBER", After: "ORGANIZATION_BILLING_ADMIN", Source: at(4)},
+			{Action: sync.Update, Scope: dataWs, Subject: ci, Before: "WORKSPACE_MEMBER", After: "WORKSPACE_OPERATOR", Source: at(8)},
+			{Action: sync.Add, Scope: dataWs, Subject: dataEng, After: "WORKSPACE_AUTHOR", Source: at(9)},
+			{Action: sync.Add, Scope: mlWs, Subject: alice, After: "WORKSPACE_OWNER", Source: at(12)},
+			{Action: sync.Add, Scope: sync.DeploymentScope(prod), Subject: alice, After: "DEPLOYMENT_ADMIN", Source: at(16)},
+			{Action: sync.Add, Scope: rollupDAG, Subject: dataEng, After: "DAG_AUTHOR", Source: at(20)},
+			{Action: sync.Remove, Scope: financeTag, Subject: ci, Before: "DAG_VIEWER", Reason: sync.ReasonPrune},
+			{Action: sync.Add, Scope: sync.DeploymentScope(staging), Subject: ci, After: "DEPLOYMENT_ADMIN", Source: at(27)},
+		},
+		Unmanaged: []sync.Change{
+			{Action: sync.Unmanaged, Scope: ingestDAG, Subject: dbt, Before: "DAG_VIEWER", After: "DAG_VIEWER", Reason: sync.ReasonNotInSpec},
+		},
+		Guards: okGuards(),
+		Fingerprints: map[string]string{
+			"usr-alice": strings.Repeat("a", 64), "tok-obs": strings.Repeat("b", 64),
+			"tok-ci": strings.Repeat("c", 64), "team-de": strings.Repeat("d", 64),
+		},
+	}
+}
+
+// withTarget gives p the Target a real plan has: every scope of a change
+// or unmanaged assignment, with its listed entries (adds, updates, state:
+// absent removals), and the workspace of each deployment.
 func withTarget(p sync.Plan) sync.Plan {
-	t := &sync.Target{Desired: sync.Desired{Ignore: map[sync.Kind][]string{}}}
-	index := map[string]int{}
+	t := &sync.Target{Desired: sync.Desired{Ignore: map[sync.Kind][]string{}, Workspaces: map[string]string{}}}
+	index := map[sync.Scope]int{}
 	for _, c := range append(slices.Clone(p.Changes), p.Unmanaged...) {
-		i, ok := index[c.Scope.ID]
+		i, ok := index[c.Scope.Key()]
 		if !ok {
 			i = len(t.Desired.Scopes)
-			index[c.Scope.ID] = i
-			t.Desired.Scopes = append(t.Desired.Scopes, sync.ManagedScope{ScopeRef: c.Scope, Lists: spec.Kinds()})
+			index[c.Scope.Key()] = i
+			md := sync.ManagedScope{ScopeRef: c.Scope, Lists: spec.Kinds()}
+			switch c.Scope.Level {
+			case sync.LevelWorkspace:
+				md.WorkspaceID = c.Scope.ID
+			case sync.LevelDeployment, sync.LevelDAG, sync.LevelDAGTag:
+				dep := c.Scope.Deployment.ID
+				if c.Scope.Level == sync.LevelDeployment {
+					dep = c.Scope.ID
+				}
+				md.WorkspaceID = "ws-data"
+				t.Desired.Workspaces[dep] = "ws-data"
+			}
+			t.Desired.Scopes = append(t.Desired.Scopes, md)
 		}
 		if c.Source != nil {
 			md := &t.Desired.Scopes[i]
@@ -178,8 +241,12 @@ func TestMarkdownLimit(t *testing.T) {
 	if md.Len() >= DefaultMarkdownLimit {
 		t.Errorf("markdown is %d bytes, want below %d", md.Len(), DefaultMarkdownLimit)
 	}
-	if !strings.Contains(md.String(), "more section(s) left out to keep this comment under 60000 characters") {
-		t.Errorf("no note about the cut")
+	// 400 deployments, 100 of them written: the note counts the other 300.
+	if got := strings.Count(md.String(), "<details"); got != 100 {
+		t.Errorf("%d sections written, want 100", got)
+	}
+	if !strings.Contains(md.String(), "> 300 more scope section(s) left out to keep this comment under 60000 characters") {
+		t.Errorf("no note about the cut, or a wrong count")
 	}
 	if !strings.HasPrefix(md.String(), DefaultMarker+"\n### tokensync plan: 2000 to add, 0 to change, 0 to remove\n") {
 		t.Errorf("title:\n%s", md.String()[:200])
@@ -205,7 +272,8 @@ func TestMarkdownSections(t *testing.T) {
 	for _, want := range []string{
 		"<!-- tokensync:prod -->\n",
 		"> [!WARNING]\n> This plan **removes 2 assignment(s)**",
-		"<details open><summary><b>analytics-prod</b>",
+		"<details open><summary><b>deployment analytics-prod</b>",
+		"lose their role on these scopes",
 		"<details><summary>1 unmanaged assignment(s) left alone</summary>",
 		`dbt\_runner\|prod`,
 	} {
@@ -306,7 +374,7 @@ func TestMarkdownLimitLongGuardMessage(t *testing.T) {
 		msgs = append(msgs, fmt.Sprintf("prune would leave deployment %q without any workspace or organization token", fmt.Sprintf("deployment-%04d", d)))
 	}
 	p := bigPlan()
-	p.Guards = []sync.Guard{okGuards()[0], {Name: sync.GuardAllowEmpty, Message: strings.Join(msgs, "; ")}, okGuards()[2]}
+	p.Guards = []sync.Guard{okGuards()[0], {Name: sync.GuardAllowEmpty, Message: strings.Join(msgs, "; ")}, okGuards()[2], okGuards()[3]}
 	var md bytes.Buffer
 	if err := Markdown(&md, p, MarkdownOptions{}); err != nil {
 		t.Fatal(err)
@@ -347,4 +415,302 @@ func TestNamesFromTheAPIAreInert(t *testing.T) {
 	if !strings.Contains(md.String(), "| `A\\|B` | `C'D` |") {
 		t.Errorf("role names break the markdown table:\n%s", md.String())
 	}
+}
+
+// TestEveryLevelText: the text plan has a group per scope in the plan's
+// order (the organization, workspaces by name, deployments by name each
+// followed by its DAGs and DAG tags), titled by level, whatever the order
+// of the changes it is given.
+func TestEveryLevelText(t *testing.T) {
+	p := everyLevelPlan()
+	var got bytes.Buffer
+	if err := Text(&got, p, false); err != nil {
+		t.Fatal(err)
+	}
+	titles := []string{
+		"organization org1 (org1)\n",
+		"\nworkspace data-platform (ws-data)\n",
+		"\nworkspace ml (ws-ml)\n",
+		"\ndeployment analytics-prod (dep-prod)\n",
+		"\nDAG daily_rollup of deployment analytics-prod (dep-prod)\n",
+		"\nDAG tag finance of deployment analytics-prod (dep-prod)\n",
+		"\ndeployment analytics-staging (dep-stg)\n",
+		"\nDAG ingest of deployment analytics-staging (dep-stg)\n",
+	}
+	inOrder(t, "text", got.String(), titles)
+	if !strings.HasPrefix(got.String(), titles[0]) {
+		t.Errorf("the organization is not the first group:\n%s", got.String())
+	}
+
+	shuffled := p
+	shuffled.Changes = slices.Clone(p.Changes)
+	slices.Reverse(shuffled.Changes)
+	shuffled.Changes[0], shuffled.Changes[4] = shuffled.Changes[4], shuffled.Changes[0]
+	var again bytes.Buffer
+	if err := Text(&again, shuffled, false); err != nil {
+		t.Fatal(err)
+	}
+	// Within a scope the plan's order is kept, so compare group by group.
+	for _, title := range titles {
+		if !strings.Contains(again.String(), title) {
+			t.Errorf("shuffled changes lose the group %q:\n%s", title, again.String())
+		}
+	}
+	inOrder(t, "text of shuffled changes", again.String(), titles)
+}
+
+// TestEveryLevelMarkdown: the markdown plan has a section per scope of a
+// change in the plan's order, titled by level, and lists the unmanaged
+// assignment with its scope's title.
+func TestEveryLevelMarkdown(t *testing.T) {
+	var md bytes.Buffer
+	if err := Markdown(&md, everyLevelPlan(), MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	inOrder(t, "markdown", md.String(), []string{
+		"<summary><b>organization org1</b> (<code>org1</code>): +0 ~2 -0</summary>",
+		"<summary><b>workspace data-platform</b> (<code>ws-data</code>): +1 ~1 -0</summary>",
+		"<summary><b>workspace ml</b> (<code>ws-ml</code>): +1 ~0 -0</summary>",
+		"<summary><b>deployment analytics-prod</b> (<code>dep-prod</code>): +1 ~0 -0</summary>",
+		"<summary><b>DAG daily_rollup of deployment analytics-prod</b> (<code>dep-prod</code>): +1 ~0 -0</summary>",
+		"<details open><summary><b>DAG tag finance of deployment analytics-prod</b> (<code>dep-prod</code>): +0 ~0 -1</summary>",
+		"<summary><b>deployment analytics-staging</b> (<code>dep-stg</code>): +1 ~0 -0</summary>",
+		"<summary>1 unmanaged assignment(s) left alone</summary>",
+		"| DAG ingest of deployment analytics-staging | workspace token dbt\\_runner\\|prod",
+	})
+	if strings.Contains(md.String(), "[!CAUTION]") {
+		t.Errorf("a plan no guard refuses shows a refusal:\n%s", md.String())
+	}
+}
+
+// TestEveryLevelJSON: each change names its scope {level, id, name} and a
+// DAG's or tag's deployment; the target lists every scope and the
+// deployments' workspaces; the document matches the schema and reads back
+// as the plan it was made from.
+func TestEveryLevelJSON(t *testing.T) {
+	p := withTarget(everyLevelPlan())
+	var buf bytes.Buffer
+	if err := JSON(&buf, p, planfile.Meta{ToolVersion: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	validateDocument(t, buf.Bytes())
+	doc, err := planfile.Read(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scopes []planfile.ScopeJSON
+	for _, c := range doc.Changes {
+		scopes = append(scopes, c.Scope)
+	}
+	dep := &planfile.DeploymentJSON{ID: "dep-prod", Name: "analytics-prod"}
+	want := []planfile.ScopeJSON{
+		{Level: "organization", ID: "org1", Name: "org1"},
+		{Level: "organization", ID: "org1", Name: "org1"},
+		{Level: "workspace", ID: "ws-data", Name: "data-platform"},
+		{Level: "workspace", ID: "ws-data", Name: "data-platform"},
+		{Level: "workspace", ID: "ws-ml", Name: "ml"},
+		{Level: "deployment", ID: "dep-prod", Name: "analytics-prod"},
+		{Level: "dag", ID: "daily_rollup", Name: "daily_rollup", Deployment: dep},
+		{Level: "dagTag", ID: "finance", Name: "finance", Deployment: dep},
+		{Level: "deployment", ID: "dep-stg", Name: "analytics-staging"},
+	}
+	if diff := cmp.Diff(want, scopes); diff != "" {
+		t.Errorf("scopes of the changes (-want +got):\n%s", diff)
+	}
+	if len(doc.Target.Scopes) != 8 || doc.Target.Scopes[7].Scope.Level != "dag" || doc.Target.Scopes[7].Scope.Deployment.ID != "dep-stg" {
+		t.Errorf("target scopes: %+v", doc.Target.Scopes)
+	}
+	if diff := cmp.Diff(map[string]string{"dep-prod": "ws-data", "dep-stg": "ws-data"}, doc.Target.Workspaces); diff != "" {
+		t.Errorf("target workspaces (-want +got):\n%s", diff)
+	}
+	// The guards are derived again (TestJSONRoundTrip checks them).
+	if diff := cmp.Diff(p, doc.Plan(), cmpopts.IgnoreFields(sync.Plan{}, "Guards")); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+// TestPlanSchemaHoldsScopes: the schema refuses a scope that does not say
+// what its level needs: a DAG or tag without its deployment, a
+// deployment with one, an unknown level, a workspace without an id.
+func TestPlanSchemaHoldsScopes(t *testing.T) {
+	p := withTarget(everyLevelPlan())
+	var buf bytes.Buffer
+	if err := JSON(&buf, p, planfile.Meta{ToolVersion: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	valid := buf.String()
+	for name, edit := range map[string][2]string{
+		"a DAG without its deployment": {`"level": "dag",
+        "id": "daily_rollup",
+        "name": "daily_rollup",
+        "deployment": {
+          "id": "dep-prod",
+          "name": "analytics-prod"
+        }`, `"level": "dag",
+        "id": "daily_rollup",
+        "name": "daily_rollup"`},
+		"a deployment with a deployment": {`"level": "deployment",
+        "id": "dep-stg",
+        "name": "analytics-staging"`, `"level": "deployment",
+        "id": "dep-stg",
+        "name": "analytics-staging",
+        "deployment": {"id": "dep-stg", "name": "analytics-staging"}`},
+		"an unknown level":       {`"level": "workspace",`, `"level": "cluster",`},
+		"a workspace without id": {`"id": "ws-ml",`, `"id": "",`},
+		"an unknown guard":       {`"name": "lockout",`, `"name": "lockdown",`},
+	} {
+		if !strings.Contains(valid, edit[0]) {
+			t.Fatalf("%s: the document lacks %q", name, edit[0])
+		}
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(strings.Replace(valid, edit[0], edit[1], 1)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if planSchema(t).Validate(v) == nil {
+			t.Errorf("%s: the schema accepts it", name)
+		}
+	}
+}
+
+// TestLockoutRefuses: a plan the lockout guard refuses says so in text,
+// markdown and JSON.
+func TestLockoutRefuses(t *testing.T) {
+	p := plans()["lockout"]
+	var text, md, js bytes.Buffer
+	if err := Text(&text, p, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&md, p, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := JSON(&js, p, planfile.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "\nRefused by guard lockout: " + lockoutMessage + "\n"; !strings.Contains(text.String(), want) {
+		t.Errorf("text lacks %q:\n%s", want, text.String())
+	}
+	if want := "> [!CAUTION]\n> **Refused by guard lockout:** the plan would leave the organization without any ORGANIZATION\\_OWNER"; !strings.Contains(md.String(), want) {
+		t.Errorf("markdown lacks %q:\n%s", want, md.String())
+	}
+	var doc planfile.Document
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := planfile.GuardJSON{Name: "lockout", OK: false, Message: lockoutMessage}
+	if !doc.Refused || !slices.Contains(doc.Guards, want) {
+		t.Errorf("JSON: refused %v, guards %+v; want refused and %+v", doc.Refused, doc.Guards, want)
+	}
+	validateDocument(t, js.Bytes())
+}
+
+// TestMarkdownLimitCountsScopes: when the limit cuts sections, the note
+// counts the scope sections left out (DAG and tag sections are scopes of
+// their own) and says when the unmanaged assignments' section went too.
+func TestMarkdownLimitCountsScopes(t *testing.T) {
+	p := everyLevelPlan() // 7 scopes of changes, then the unmanaged section
+	for _, name := range []string{"a", "b"} {
+		p.Unmanaged = append(p.Unmanaged, sync.Change{Action: sync.Unmanaged, Scope: ingestDAG,
+			Subject: sync.SubjectRef{Kind: sync.KindUser, ID: "usr-" + name, Name: name + "@example.com"}, Before: "DAG_VIEWER", After: "DAG_VIEWER", Reason: sync.ReasonNotInSpec})
+	}
+	var full bytes.Buffer
+	if err := Markdown(&full, p, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The head, then the 8 sections.
+	pieces := strings.SplitAfter(full.String(), "</details>\n")
+	cut := strings.Index(pieces[0], "\n<details")
+	head, sections := pieces[0][:cut], append([]string{pieces[0][cut:]}, pieces[1:len(pieces)-1]...)
+	if len(sections) != 8 || pieces[len(pieces)-1] != "" {
+		t.Fatalf("%d sections, want 8:\n%s", len(sections), full.String())
+	}
+	const noteRoom = 300 // what Markdown keeps free for its note
+	if len(sections[7]) <= noteRoom {
+		t.Fatalf("the unmanaged section is %d bytes: too short to be cut after the scopes", len(sections[7]))
+	}
+	for kept := 0; kept <= 7; kept++ {
+		// Room for the head, kept sections and the note; not for the next.
+		limit := len(head) + len(strings.Join(sections[:kept], "")) + noteRoom
+		var md bytes.Buffer
+		if err := Markdown(&md, p, MarkdownOptions{Limit: limit}); err != nil {
+			t.Fatal(err)
+		}
+		out := md.String()
+		if len(out) > limit {
+			t.Errorf("limit %d: %d bytes", limit, len(out))
+		}
+		if !strings.HasPrefix(out, head+strings.Join(sections[:kept], "")+"\n> [!NOTE]\n") {
+			t.Errorf("limit %d: not the head and the first %d sections, then the note:\n%s", limit, kept, out)
+		}
+		want := fmt.Sprintf("> %d more scope section(s) and the unmanaged assignments' section left out to keep this comment under %d characters.", 7-kept, limit)
+		if kept == 7 {
+			want = fmt.Sprintf("> The unmanaged assignments' section left out to keep this comment under %d characters.", limit)
+		}
+		if !strings.Contains(out, want) {
+			t.Errorf("limit %d: the note lacks %q:\n%s", limit, want, out)
+		}
+	}
+
+	// Without unmanaged assignments the note counts the scopes alone.
+	p.Unmanaged = nil
+	var md bytes.Buffer
+	if err := Markdown(&md, p, MarkdownOptions{Limit: len(head) + len(strings.Join(sections[:4], "")) + noteRoom}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "> 3 more scope section(s) left out to keep this comment under"; !strings.Contains(md.String(), want) {
+		t.Errorf("the note lacks %q:\n%s", want, md.String())
+	}
+}
+
+// TestMarkdownPartialNoteIsCapped: however many scopes --target named,
+// the partial-plan note names 20 of them and counts the rest.
+func TestMarkdownPartialNoteIsCapped(t *testing.T) {
+	p := everyLevelPlan()
+	for i := range 5000 {
+		p.Partial = append(p.Partial, sync.DeploymentScope(sync.DeploymentRef{ID: fmt.Sprintf("dep-%04d", i), Name: fmt.Sprintf("deployment-%04d", i)}))
+	}
+	var md bytes.Buffer
+	if err := Markdown(&md, p, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"> Partial plan: only deployment deployment-0000, deployment deployment-0001,",
+		"deployment deployment-0019, and 4980 more (`--target`).",
+		"<summary><b>organization org1</b>",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q:\n%.2000s", want, md.String())
+		}
+	}
+}
+
+// inOrder checks that out holds each of want, in that order.
+func inOrder(t *testing.T, name, out string, want []string) {
+	t.Helper()
+	at := 0
+	for _, w := range want {
+		i := strings.Index(out[at:], w)
+		if i < 0 {
+			t.Errorf("%s lacks %q after byte %d:\n%s", name, w, at, out)
+			return
+		}
+		at += i + len(w)
+	}
+}
+
+// planSchema compiles plan.schema.json.
+func planSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	schema, err := jsonschema.UnmarshalJSON(bytes.NewReader(planfile.Schema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddResource("plan.schema.json", schema); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("plan.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch
 }
