@@ -8,7 +8,15 @@
 // deployment's workspace that implies deployment access (WORKSPACE_OWNER,
 // WORKSPACE_OPERATOR, WORKSPACE_AUTHOR, WORKSPACE_MEMBER; the
 // WORKSPACE_ACCESSOR role Astro adds on its own grants nothing by itself),
-// or from ORGANIZATION_OWNER, which reaches every deployment.
+// or from ORGANIZATION_OWNER, which reaches every deployment. A DAG role,
+// held on one DAG or DAG tag of a deployment, is access of its own level
+// (dag): it appears on its deployment, naming the DAG or tag, and reaches
+// nothing else of it.
+//
+// With a resolved spec, a grant is managed when the spec manages its scope
+// (the organization, the workspace, the deployment, the DAG or DAG tag) and
+// lists the principal there, or prunes its kind there; a cell is managed
+// when every grant of it is.
 package access
 
 import (
@@ -32,7 +40,14 @@ const (
 	FromDeployment   Source = "deployment"
 	FromWorkspace    Source = "workspace"
 	FromOrganization Source = "organization"
+	// FromDAG and FromDAGTag are a DAG role held on one DAG or on the DAGs
+	// of one tag; the grant's DAG names it.
+	FromDAG    Source = "dag"
+	FromDAGTag Source = "dagTag"
 )
+
+// dagSource is the source of a grant held at a DAG level.
+var dagSource = map[sync.Level]Source{sync.LevelDAG: FromDAG, sync.LevelDAGTag: FromDAGTag}
 
 // impliesDeploymentAccess are the workspace roles that give access to
 // every deployment of their workspace.
@@ -57,6 +72,9 @@ type Grant struct {
 	// Level is how much the role lets its holder do (see Level).
 	Level  Level  `json:"level"`
 	Source Source `json:"source"`
+	// DAG is the DAG id (source dag) or the tag (source dagTag) the role is
+	// held on; "" for the other sources.
+	DAG string `json:"dag,omitempty"`
 	// Via is the team a user holds the grant through (--expand-teams).
 	Via *Ref `json:"via,omitempty"`
 }
@@ -64,10 +82,25 @@ type Grant struct {
 // String is the grant as a reader sees it: ROLE (source[, via team X]).
 func (g Grant) String() string {
 	if g.Via != nil {
-		return g.Role + " (" + string(g.Source) + ", via team " + g.Via.Name + ")"
+		return g.Role + " (" + g.SourceText() + ", via team " + g.Via.Name + ")"
 	}
-	return g.Role + " (" + string(g.Source) + ")"
+	return g.Role + " (" + g.SourceText() + ")"
 }
+
+// SourceText is the grant's source as a reader sees it: deployment,
+// workspace, organization, "dag · ID" or "dag tag · TAG".
+func (g Grant) SourceText() string {
+	switch g.Source {
+	case FromDAG:
+		return "dag · " + g.DAG
+	case FromDAGTag:
+		return "dag tag · " + g.DAG
+	}
+	return string(g.Source)
+}
+
+// OnDAG says the grant is a DAG role, held on a DAG or DAG tag.
+func (g Grant) OnDAG() bool { return g.Source == FromDAG || g.Source == FromDAGTag }
 
 // Entry is one cell of the matrix: a principal's access to a deployment.
 type Entry struct {
@@ -77,9 +110,10 @@ type Entry struct {
 	// Level is the highest level of the grants.
 	Level  Level   `json:"level"`
 	Grants []Grant `json:"grants"`
-	// Unmanaged says the spec does not cover the cell: it does not list the
-	// principal on the deployment, or not the deployment at all. Always
-	// false without a spec.
+	// Unmanaged says the spec does not cover the cell: a grant of it is on
+	// a scope the spec does not manage, or the spec neither lists the
+	// principal there nor prunes its kind there. Always false without a
+	// spec.
 	Unmanaged bool `json:"unmanaged"`
 }
 
@@ -164,15 +198,15 @@ func Compute(in Input) Report {
 			b.add(u, users[m.UserID].Status, grantsOf(s), &team)
 		}
 	}
-	listed, inSpec := specCover(in.Desired)
+	cover := newSpecCover(in.Desired)
 	for _, d := range b.deps {
-		rd := Deployment{ID: d.ID, Name: d.Name, WorkspaceID: d.WorkspaceID, Workspace: b.wsName[d.WorkspaceID], InSpec: inSpec[d.ID],
+		rd := Deployment{ID: d.ID, Name: d.Name, WorkspaceID: d.WorkspaceID, Workspace: b.wsName[d.WorkspaceID], InSpec: cover.inSpec[d.ID],
 			Production: anyMatch(in.Production, d.Name), Access: []Entry{}}
 		for _, e := range b.cells[d.ID] {
 			slices.SortFunc(e.Grants, compareGrant)
 			e.Level = highest(e.Grants)
 			if in.Desired != nil {
-				e.Unmanaged = !covered(listed, d.ID, *e)
+				e.Unmanaged = !cover.covers(d, *e)
 			}
 			rd.Access = append(rd.Access, *e)
 		}
@@ -190,7 +224,7 @@ func (r *Report) Relevel(m RoleLevels) {
 		for j := range r.Deployments[i].Access {
 			e := &r.Deployments[i].Access[j]
 			for k := range e.Grants {
-				e.Grants[k].Level = m.Of(e.Grants[k].Role)
+				e.Grants[k].Level = m.level(e.Grants[k])
 			}
 			e.Level = highest(e.Grants)
 		}
@@ -211,6 +245,7 @@ type grants struct {
 	deployments []astroapi.DeploymentRole
 	workspaces  []astroapi.WorkspaceRole // those implying deployment access
 	owner       bool                     // ORGANIZATION_OWNER
+	dags        []sync.Grant             // DAG and DAG tag roles
 }
 
 func grantsOf(s sync.Subject) grants {
@@ -218,6 +253,11 @@ func grantsOf(s sync.Subject) grants {
 	for _, w := range s.WorkspaceRoles() {
 		if impliesDeploymentAccess[w.Role] {
 			g.workspaces = append(g.workspaces, w)
+		}
+	}
+	for _, sg := range s.Grants {
+		if dagSource[sg.Scope.Level] != "" {
+			g.dags = append(g.dags, sg)
 		}
 	}
 	return g
@@ -263,6 +303,9 @@ func (b *builder) add(p Ref, status string, g grants, via *Ref) {
 			b.grant(dep, p, status, Grant{Role: w.Role, Source: FromWorkspace, Via: via})
 		}
 	}
+	for _, d := range g.dags {
+		b.grant(d.Scope.Deployment, p, status, Grant{Role: d.Role, Source: dagSource[d.Scope.Level], DAG: d.Scope.ID, Via: via})
+	}
 	if g.owner {
 		for _, d := range b.deps {
 			b.grant(d.ID, p, status, Grant{Role: astroapi.RoleOrganizationOwner, Source: FromOrganization, Via: via})
@@ -274,7 +317,7 @@ func (b *builder) grant(dep string, p Ref, status string, g Grant) {
 	if !b.known[dep] {
 		return // a role on a deployment the credential cannot see
 	}
-	g.Level = b.levels.Of(g.Role)
+	g.Level = b.levels.level(g)
 	k := cellKey{dep, p.Kind, p.ID}
 	e := b.index[k]
 	if e == nil {
@@ -288,42 +331,100 @@ func (b *builder) grant(dep string, p Ref, status string, g Grant) {
 }
 
 // specCover is what the spec covers: the principals it lists on each
-// deployment (state: absent included) and the deployments it lists.
-func specCover(d *sync.Desired) (listed map[cellKey]bool, inSpec map[string]bool) {
-	listed, inSpec = map[cellKey]bool{}, map[string]bool{}
-	if d == nil {
-		return listed, inSpec
-	}
-	for _, md := range d.Deployments() {
-		inSpec[md.ID] = true
-		for _, a := range md.Assignments {
-			listed[cellKey{md.ID, string(a.Subject.Kind), a.Subject.ID}] = true
-		}
-	}
-	return listed, inSpec
+// scope it manages (state: absent included), the scopes themselves, and
+// the deployments it lists.
+type specCover struct {
+	listed map[scopedKey]bool
+	scopes map[sync.Scope]*sync.ManagedScope
+	ignore map[sync.Kind][]string
+	inSpec map[string]bool
 }
 
-// covered says the spec covers e on dep: every grant of it is listed
-// there, the principal's own or (a team member's) the team's it holds
-// the grant through.
-func covered(listed map[cellKey]bool, dep string, e Entry) bool {
+// scopedKey is a principal on a scope.
+type scopedKey struct {
+	scope    sync.Scope
+	kind, id string
+}
+
+func newSpecCover(d *sync.Desired) specCover {
+	c := specCover{listed: map[scopedKey]bool{}, scopes: map[sync.Scope]*sync.ManagedScope{}, inSpec: map[string]bool{}}
+	if d == nil {
+		return c
+	}
+	c.ignore = d.Ignore
+	for i := range d.Scopes {
+		m := &d.Scopes[i]
+		sc := m.Key()
+		c.scopes[sc] = m
+		if m.Level == sync.LevelDeployment {
+			c.inSpec[m.ID] = true
+		}
+		for _, a := range m.Assignments {
+			c.listed[scopedKey{sc, string(a.Subject.Kind), a.Subject.ID}] = true
+		}
+	}
+	return c
+}
+
+// scopeOf is the scope where g, reaching deployment d, is held.
+func scopeOf(d astroapi.Deployment, g Grant) sync.Scope {
+	switch g.Source {
+	case FromWorkspace:
+		return sync.Scope{Level: sync.LevelWorkspace, ID: d.WorkspaceID}
+	case FromOrganization:
+		return sync.Organization
+	case FromDAG:
+		return sync.Scope{Level: sync.LevelDAG, ID: g.DAG, Deployment: d.ID}
+	case FromDAGTag:
+		return sync.Scope{Level: sync.LevelDAGTag, ID: g.DAG, Deployment: d.ID}
+	}
+	return sync.Scope{Level: sync.LevelDeployment, ID: d.ID}
+}
+
+// covers says the spec covers e on d: every grant of it is managed, the
+// principal's own or (a team member's) the team's it holds the grant
+// through.
+func (c specCover) covers(d astroapi.Deployment, e Entry) bool {
 	for _, g := range e.Grants {
 		holder := e.Principal
 		if g.Via != nil {
 			holder = *g.Via
 		}
-		if !listed[cellKey{dep, holder.Kind, holder.ID}] {
+		if !c.manages(scopeOf(d, g), holder) {
 			return false
 		}
 	}
 	return true
 }
 
-var sourceRank = map[Source]int{FromDeployment: 0, FromWorkspace: 1, FromOrganization: 2}
+// manages says the spec decides holder's role at sc: it lists the
+// principal there, or prunes its kind there (and would remove or demote
+// the role). Prune leaves alone what the planner never removes: an
+// ignored subject, and a token's role on its own organization or
+// workspace (a workspace token holds workspace roles on its own only).
+func (c specCover) manages(sc sync.Scope, holder Ref) bool {
+	if c.listed[scopedKey{sc, holder.Kind, holder.ID}] {
+		return true
+	}
+	m := c.scopes[sc]
+	kind := sync.Kind(holder.Kind)
+	if m == nil || !m.Prune || !slices.Contains(m.Lists, kind) {
+		return false
+	}
+	switch {
+	case kind == sync.KindOrganizationToken && sc.Level == sync.LevelOrganization,
+		kind == sync.KindWorkspaceToken && sc.Level == sync.LevelWorkspace:
+		return false
+	}
+	return !sync.Matches(c.ignore[kind], sync.SubjectRef{Kind: kind, ID: holder.ID, Name: holder.Name})
+}
+
+var sourceRank = map[Source]int{FromDeployment: 0, FromDAG: 1, FromDAGTag: 2, FromWorkspace: 3, FromOrganization: 4}
 
 func compareGrant(a, b Grant) int {
 	return cmp.Or(
 		cmp.Compare(sourceRank[a.Source], sourceRank[b.Source]),
+		strings.Compare(a.DAG, b.DAG),
 		compareVia(a.Via, b.Via),
 		strings.Compare(a.Role, b.Role),
 	)

@@ -17,6 +17,9 @@ import (
 //	operate  WORKSPACE_OPERATOR: change the deployment's settings, variables and API tokens
 //	author   WORKSPACE_AUTHOR: deploy code, run and manage DAGs
 //	view     WORKSPACE_MEMBER: read the deployment and its Airflow UI
+//	dag      a DAG role (DAG_VIEWER, DAG_AUTHOR or a custom role of scope
+//	         DAG), held on one DAG or DAG tag: it reaches those DAGs of the
+//	         deployment only, never the deployment itself
 //	custom   a custom deployment role: its permissions are not listed by
 //	         the API tokensync reads, so its level is unknown (inferred)
 //
@@ -27,6 +30,7 @@ type Level string
 
 // The levels, lowest first.
 const (
+	LevelDAG     Level = "dag"
 	LevelView    Level = "view"
 	LevelAuthor  Level = "author"
 	LevelOperate Level = "operate"
@@ -34,7 +38,7 @@ const (
 	LevelAdmin   Level = "admin"
 )
 
-var levelRank = map[Level]int{LevelView: 1, LevelAuthor: 2, LevelOperate: 3, LevelCustom: 4, LevelAdmin: 5}
+var levelRank = map[Level]int{LevelDAG: 1, LevelView: 2, LevelAuthor: 3, LevelOperate: 4, LevelCustom: 5, LevelAdmin: 6}
 
 // Rank orders levels: higher is more; 0 for an unknown level.
 func (l Level) Rank() int { return levelRank[l] }
@@ -71,6 +75,15 @@ func (m RoleLevels) Of(role string) Level {
 	return LevelCustom
 }
 
+// level is the level of grant g: dag for a DAG role, whatever the role;
+// otherwise its role's (Of).
+func (m RoleLevels) level(g Grant) Level {
+	if g.OnDAG() {
+		return LevelDAG
+	}
+	return m.Of(g.Role)
+}
+
 // ParseRoleLevel reads one --role-level: CUSTOM_ROLE=LEVEL, where LEVEL is
 // view, author, operate or admin, and the role is not a built-in one.
 func ParseRoleLevel(s string) (role string, l Level, err error) {
@@ -82,13 +95,17 @@ func ParseRoleLevel(s string) (role string, l Level, err error) {
 		return "", "", fmt.Errorf("%q: %s is a built-in role, whose level is fixed", s, role)
 	}
 	l = Level(strings.ToLower(level))
-	if l == LevelCustom || l.Rank() == 0 {
+	if !rateable(l) {
 		return "", "", fmt.Errorf("%q: the level must be view, author, operate or admin", s)
 	}
 	return role, l, nil
 }
 
-// ParseLevel reads --min-role: a level (view, author, operate, admin) or a
+// rateable says a custom deployment role may be given level l: view,
+// author, operate or admin.
+func rateable(l Level) bool { return l != LevelCustom && l != LevelDAG && l.Rank() > 0 }
+
+// ParseLevel reads --min-role: a level (dag, view, author, operate, admin) or a
 // built-in role that reaches deployments (WORKSPACE_MEMBER, …,
 // DEPLOYMENT_ADMIN), in any case.
 func ParseLevel(s string) (Level, error) {
@@ -98,7 +115,7 @@ func ParseLevel(s string) (Level, error) {
 	if l, ok := roleLevels[strings.ToUpper(s)]; ok {
 		return l, nil
 	}
-	return "", fmt.Errorf("%q is not a level (view, author, operate, admin) nor a built-in role that reaches deployments (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER)", s)
+	return "", fmt.Errorf("%q is not a level (dag, view, author, operate, admin) nor a built-in role that reaches deployments (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER)", s)
 }
 
 // atLeast says a grant of level l passes a floor of min: custom roles

@@ -54,7 +54,7 @@ func Read(data []byte) (Report, error) {
 		return Report{}, fmt.Errorf("read report: format_version %q, want %q (a JSON report of tokensync report -o json)", r.FormatVersion, FormatVersion)
 	}
 	for role, l := range r.RoleLevels {
-		if l == LevelCustom || l.Rank() == 0 {
+		if !rateable(l) {
 			return Report{}, fmt.Errorf("read report: role_levels: %q is not a level for %s (view, author, operate or admin)", l, role)
 		}
 	}

@@ -43,10 +43,11 @@ func kindLabel(kind string) string {
 }
 
 // grantText is a grant as text, escaped by Safe: ROLE (source[, custom
-// role][, via team X]).
+// role][, via team X]); the source of a DAG role names the DAG or tag
+// (dag · rollup, dag tag · finance).
 func grantText(g access.Grant) string {
-	s := Safe(g.Role) + " (" + string(g.Source)
-	if access.RoleLevel(g.Role) == access.LevelCustom {
+	s := Safe(g.Role) + " (" + Safe(g.SourceText())
+	if !g.OnDAG() && access.RoleLevel(g.Role) == access.LevelCustom {
 		s += ", custom role"
 		if g.Level != access.LevelCustom && g.Level != "" {
 			s += ": " + string(g.Level) // --role-level
@@ -314,7 +315,7 @@ func countLevels(es []access.Entry) levelCounts {
 func levelSummary(r access.Report, es []access.Entry) string {
 	n := countLevels(es)
 	var parts []string
-	for _, l := range []access.Level{access.LevelAdmin, access.LevelCustom, access.LevelOperate, access.LevelAuthor, access.LevelView} {
+	for _, l := range []access.Level{access.LevelAdmin, access.LevelCustom, access.LevelOperate, access.LevelAuthor, access.LevelView, access.LevelDAG} {
 		if c := n.byLevel[l]; c > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c, l))
 		}
@@ -432,11 +433,12 @@ func changeBefore(c access.Change) string {
 	return ""
 }
 
-// sourcesText are the sources of grants, joined by ";".
+// sourcesText are the sources of grants, joined by ";" (a DAG role's
+// naming its DAG or tag).
 func sourcesText(gs []access.Grant) string {
 	sources := make([]string, len(gs))
 	for i, g := range gs {
-		sources[i] = string(g.Source)
+		sources[i] = g.SourceText()
 	}
 	return strings.Join(sources, ";")
 }

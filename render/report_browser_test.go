@@ -307,34 +307,37 @@ func TestReportHTMLMatrix(t *testing.T) {
 	p := openReport(t, reports()["report-full"], "", 1400, 900)
 	got := p.shown(t)
 	want := shown{
-		Rows:   []string{"usr-1", "usr-2", "tok-ci", "team-1", "tok-new", "tok-key", "tok-tf"},
-		Counts: map[string]string{"dep-dev": "4", "dep-prod": "6", "dep-ml": "2"},
+		Rows:   []string{"usr-1", "usr-2", "usr-3", "tok-ci", "team-1", "tok-new", "tok-key", "tok-tf"},
+		Counts: map[string]string{"dep-dev": "5", "dep-prod": "7", "dep-ml": "2"},
 		Cells: map[string]string{
-			"usr-1 dep-dev":    "member · via data-eng [c lv1 um]",
-			"usr-1 dep-prod":   "DAG_DEPLOYER · dep +1 [c lv4 um]",
-			"usr-2 dep-dev":    "member · via data-eng [c lv1 um]",
-			"usr-2 dep-prod":   "member · via data-eng [c lv1]",
-			"tok-ci dep-prod":  "admin · dep [c lv5 ap]",
-			"team-1 dep-dev":   "member · ws [c lv1 um]",
-			"team-1 dep-prod":  "member · ws [c lv1]",
-			"tok-new dep-ml":   "author · ws [c lv2 um]",
-			"tok-key dep-prod": "admin · dep [c lv5 ap um]",
-			"tok-tf dep-dev":   "owner · org [c lv5 um]",
-			"tok-tf dep-prod":  "owner · org [c lv5 ap um]",
-			"tok-tf dep-ml":    "owner · org [c lv5 um]",
+			"usr-1 dep-dev":    "member · via data-eng [c lv2 um]",
+			"usr-1 dep-prod":   "DAG_DEPLOYER · dep +1 [c lv5 um]",
+			"usr-2 dep-dev":    "member · via data-eng [c lv2 um]",
+			"usr-2 dep-prod":   "member · via data-eng [c lv2 um]", // the workspace is not managed
+			"usr-3 dep-dev":    "viewer · tag finance [c lv1 um]",  // a DAG tag the spec does not manage
+			"usr-3 dep-prod":   "author · dag rollup [c lv1]",      // a DAG the spec lists carol on
+			"tok-ci dep-prod":  "admin · dep [c lv6 ap]",
+			"team-1 dep-dev":   "member · ws [c lv2 um]",
+			"team-1 dep-prod":  "member · ws [c lv2 um]",
+			"tok-new dep-ml":   "author · ws [c lv3 um]",
+			"tok-key dep-prod": "admin · dep [c lv6 ap um]",
+			"tok-tf dep-dev":   "owner · org [c lv6]", // the organization lists it
+			"tok-tf dep-prod":  "owner · org [c lv6 ap]",
+			"tok-tf dep-ml":    "owner · org [c lv6]",
 		},
-		Count: "7 of 7 principals · 3 of 3 deployments",
+		Count: "8 of 8 principals · 3 of 3 deployments",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("matrix (-want +got):\n%s", diff)
 	}
 	var facts struct {
-		Summary, Title, Reach, Workspaces string
-		Prod                              []string
+		Summary, Title, DAGTitle, Reach, Workspaces string
+		Prod                                        []string
 	}
 	p.eval(t, `({
 	  summary: document.getElementById("summary").textContent,
 	  title: document.querySelector('#rows .row[data-pid="usr-1"] .c[data-dep="dep-prod"]').title,
+	  dagTitle: document.querySelector('#rows .row[data-pid="usr-3"] .c[data-dep="dep-prod"]').title,
 	  reach: document.querySelector('#rows .row[data-pid="tok-tf"] .rc').textContent,
 	  workspaces: [...document.querySelectorAll("#ws-row .wsh")].map(w => w.textContent + ":" + w.getAttribute("aria-colspan")).join(" "),
 	  prod: [...document.querySelectorAll("#dep-row .dh.prod")].map(h => h.dataset.dep),
@@ -345,6 +348,9 @@ func TestReportHTMLMatrix(t *testing.T) {
 	if want := "alice@example.com on data/prod: custom\nDAG_DEPLOYER (deployment, custom role)\nWORKSPACE_MEMBER (workspace, via team data-eng)\nunmanaged: the spec does not list it"; facts.Title != want {
 		t.Errorf("title of a cell %q, want %q", facts.Title, want)
 	}
+	if want := "carol@example.com on data/prod: dag\nDAG_AUTHOR (dag · rollup)\nmanaged"; facts.DAGTitle != want {
+		t.Errorf("title of a DAG cell %q, want %q", facts.DAGTitle, want)
+	}
 	if facts.Reach != "3" || facts.Workspaces != "data:2 ml:1" || !cmp.Equal(facts.Prod, []string{"dep-prod"}) {
 		t.Errorf("reach of terraform %q (want 3), workspace headers %q (want data:2 ml:1), production columns %q (want dep-prod)", facts.Reach, facts.Workspaces, facts.Prod)
 	}
@@ -354,7 +360,7 @@ func TestReportHTMLMatrix(t *testing.T) {
 // columns and the counts, whether set with the page's controls or read
 // from the address's fragment; the controls write the fragment.
 func TestReportHTMLFilters(t *testing.T) {
-	all := []string{"usr-1", "usr-2", "tok-ci", "team-1", "tok-new", "tok-key", "tok-tf"}
+	all := []string{"usr-1", "usr-2", "usr-3", "tok-ci", "team-1", "tok-new", "tok-key", "tok-tf"}
 	for _, tt := range []struct {
 		name     string
 		fragment string
@@ -369,20 +375,25 @@ func TestReportHTMLFilters(t *testing.T) {
 		{"level", "#role=level%3Aadmin", []chromedp.Action[chromedp.Void]{setValue("#role", "level:admin")},
 			// alice's custom role on prod is kept, as --min-role keeps it
 			[]string{"usr-1", "tok-ci", "tok-key", "tok-tf"}, map[string]string{"dep-dev": "1", "dep-prod": "4", "dep-ml": "1"}},
+		{"level view", "#role=level%3Aview", []chromedp.Action[chromedp.Void]{setValue("#role", "level:view")},
+			// carol holds DAG roles only: below view
+			[]string{"usr-1", "usr-2", "tok-ci", "team-1", "tok-new", "tok-key", "tok-tf"}, map[string]string{"dep-dev": "4", "dep-prod": "6", "dep-ml": "2"}},
+		{"dag", "#role=level%3Adag", []chromedp.Action[chromedp.Void]{setValue("#role", "level:dag")},
+			[]string{"usr-3"}, map[string]string{"dep-dev": "1", "dep-prod": "1", "dep-ml": "0"}},
 		{"kind", "#kind=user", []chromedp.Action[chromedp.Void]{setValue("#kind", "user")},
-			[]string{"usr-1", "usr-2"}, map[string]string{"dep-dev": "2", "dep-prod": "2", "dep-ml": "0"}},
+			[]string{"usr-1", "usr-2", "usr-3"}, map[string]string{"dep-dev": "3", "dep-prod": "3", "dep-ml": "0"}},
 		{"unmanaged", "#managed=unmanaged", []chromedp.Action[chromedp.Void]{setValue("#managed", "unmanaged")},
-			[]string{"usr-1", "usr-2", "team-1", "tok-new", "tok-key", "tok-tf"}, map[string]string{"dep-dev": "4", "dep-prod": "3", "dep-ml": "2"}},
+			[]string{"usr-1", "usr-2", "usr-3", "team-1", "tok-new", "tok-key"}, map[string]string{"dep-dev": "4", "dep-prod": "4", "dep-ml": "1"}},
 		{"managed", "#managed=managed", []chromedp.Action[chromedp.Void]{setValue("#managed", "managed")},
-			[]string{"usr-2", "tok-ci", "team-1"}, map[string]string{"dep-dev": "0", "dep-prod": "3", "dep-ml": "0"}},
+			[]string{"usr-3", "tok-ci", "tok-tf"}, map[string]string{"dep-dev": "1", "dep-prod": "3", "dep-ml": "1"}},
 		{"production only", "#prod=1", []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("#prod"))},
-			[]string{"usr-1", "usr-2", "tok-ci", "team-1", "tok-key", "tok-tf"}, map[string]string{"dep-prod": "6"}},
+			[]string{"usr-1", "usr-2", "usr-3", "tok-ci", "team-1", "tok-key", "tok-tf"}, map[string]string{"dep-prod": "7"}},
 		{"search name", "#q=BOB%40EXAMPLE", []chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.CSS("#q"), "BOB@EXAMPLE")},
 			[]string{"usr-2"}, map[string]string{"dep-dev": "1", "dep-prod": "1", "dep-ml": "0"}},
 		{"search id", "#q=tok-", []chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.CSS("#q"), "tok-")},
 			[]string{"tok-ci", "tok-new", "tok-key", "tok-tf"}, map[string]string{"dep-dev": "1", "dep-prod": "3", "dep-ml": "2"}},
 		{"search status", "#q=active", []chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.CSS("#q"), "active")},
-			[]string{"usr-1"}, map[string]string{"dep-dev": "1", "dep-prod": "1", "dep-ml": "0"}},
+			[]string{"usr-1", "usr-3"}, map[string]string{"dep-dev": "2", "dep-prod": "2", "dep-ml": "0"}},
 		{"combined", "#q=prod&kind=deploymentToken&managed=unmanaged", []chromedp.Action[chromedp.Void]{
 			chromedp.SendKeys(chromedp.CSS("#q"), "prod"), setValue("#kind", "deploymentToken"), setValue("#managed", "unmanaged")},
 			[]string{"tok-key"}, map[string]string{"dep-dev": "0", "dep-prod": "1", "dep-ml": "0"}},
@@ -399,7 +410,7 @@ func TestReportHTMLFilters(t *testing.T) {
 				if diff := cmp.Diff(tt.counts, s.Counts); diff != "" {
 					t.Errorf("%s: deployments and their counts (-want +got):\n%s", how, diff)
 				}
-				if !strings.HasPrefix(s.Count, strings.Join([]string{itoa(len(tt.rows)), " of 7 principals · ", itoa(len(tt.counts)), " of 3 deployments"}, "")) {
+				if !strings.HasPrefix(s.Count, strings.Join([]string{itoa(len(tt.rows)), " of 8 principals · ", itoa(len(tt.counts)), " of 3 deployments"}, "")) {
 					t.Errorf("%s: count %q", how, s.Count)
 				}
 			}
@@ -447,15 +458,15 @@ func TestReportHTMLSort(t *testing.T) {
 		rows                      []string
 	}{
 		{`#dep-row .dh[data-dep="dep-prod"] button`, "#sort=dep%3Adep-prod", "descending",
-			[]string{"tok-ci", "tok-key", "tok-tf", "usr-1", "usr-2", "team-1", "tok-new"}},
+			[]string{"tok-ci", "tok-key", "tok-tf", "usr-1", "usr-2", "team-1", "usr-3", "tok-new"}}, // a DAG role ranks lowest
 		{`#dep-row .dh[data-dep="dep-prod"] button`, "#sort=dep%3Adep-prod&dir=asc", "ascending",
-			[]string{"tok-new", "usr-2", "team-1", "usr-1", "tok-ci", "tok-key", "tok-tf"}},
+			[]string{"tok-new", "usr-3", "usr-2", "team-1", "usr-1", "tok-ci", "tok-key", "tok-tf"}},
 		{`#dep-row button[data-sort="reach"]`, "#sort=reach", "",
-			[]string{"tok-tf", "usr-1", "usr-2", "team-1", "tok-ci", "tok-new", "tok-key"}},
+			[]string{"tok-tf", "usr-1", "usr-2", "usr-3", "team-1", "tok-ci", "tok-new", "tok-key"}},
 		{`#dep-row button[data-sort="kind"]`, "#sort=kind", "",
-			[]string{"tok-key", "tok-tf", "team-1", "usr-1", "usr-2", "tok-ci", "tok-new"}},
+			[]string{"tok-key", "tok-tf", "team-1", "usr-1", "usr-2", "usr-3", "tok-ci", "tok-new"}},
 		{`#dep-row button[data-sort="name"]`, "", "",
-			[]string{"usr-1", "usr-2", "tok-ci", "team-1", "tok-new", "tok-key", "tok-tf"}},
+			[]string{"usr-1", "usr-2", "usr-3", "tok-ci", "team-1", "tok-new", "tok-key", "tok-tf"}},
 	} {
 		p.run(t, chromedp.Click(chromedp.CSS(tt.click)))
 		s := p.shown(t)
@@ -473,7 +484,7 @@ func TestReportHTMLSort(t *testing.T) {
 	}
 	// The sort in a link.
 	p.navigate(t, "#sort=dep%3Adep-prod&kind=user")
-	if s := p.shown(t); !cmp.Equal(s.Rows, []string{"usr-1", "usr-2"}) {
+	if s := p.shown(t); !cmp.Equal(s.Rows, []string{"usr-1", "usr-2", "usr-3"}) {
 		t.Errorf("from the fragment: rows %q", s.Rows)
 	}
 }
@@ -620,7 +631,7 @@ func TestReportHTMLPrint(t *testing.T) {
 		rows     int
 		note     string
 	}{
-		{"full", reports()["report-full"], "#kind=user", 2, "2 of 7 principals · 3 of 3 deployments (filtered)"},
+		{"full", reports()["report-full"], "#kind=user", 3, "3 of 8 principals · 3 of 3 deployments (filtered)"},
 		{"large", largeReport(t), "", 200, "6000 of 6000 principals · 300 of 300 deployments · printed the first 200 principals; filter to print the others"},
 		{"large, one workspace", largeReport(t), "#ws=ws-03", 577, "577 of 6000 principals · 10 of 300 deployments (filtered)"},
 	} {

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tokensync/tokensync/access"
+	"github.com/tokensync/tokensync/astroapi"
 )
 
 // ReportHTML writes the report as one self-contained HTML page: its CSS
@@ -21,7 +22,8 @@ import (
 // JSON; only the rows and columns in view are in the DOM, so an
 // organization of 300 deployments and 6,000 principals stays responsive.
 // It sorts (by principal, kind, reach, or a deployment's level), filters
-// (workspace, role or level, kind, managed, production only) and searches;
+// (workspace, role or level, DAG roles only, kind, managed, production
+// only) and searches;
 // the filter is kept in the URL's fragment
 // (#q=alice&ws=data&role=level:admin&kind=user&managed=unmanaged&prod=1&sort=dep:ID),
 // so a link opens the page filtered. Every string from the API goes
@@ -85,7 +87,7 @@ type htmlChange struct {
 //	c:  [[[deployment, level rank, unmanaged 0|1, grant...]...]] (one list per principal)
 //	s:  [[change, deployment, kind label, name, id, access]] (the changes not in the HTML)
 //
-// Level ranks are access.Level.Rank: 1 view … 5 admin.
+// Level ranks are access.Level.Rank: 1 dag, 2 view … 6 admin.
 type dataWriter struct {
 	b []byte
 }
@@ -151,6 +153,9 @@ func (w *dataWriter) sep(i int) {
 // shortRole is a role as a cell shows it: a built-in role without its
 // scope, in lower case; a custom role as it is.
 func shortRole(role string) string {
+	if role == astroapi.RoleDAGViewer || role == astroapi.RoleDAGAuthor {
+		return strings.ToLower(strings.TrimPrefix(role, "DAG_"))
+	}
 	for _, p := range []string{"DEPLOYMENT_", "WORKSPACE_", "ORGANIZATION_"} {
 		if rest, ok := strings.CutPrefix(role, p); ok && access.RoleLevel(role) != access.LevelCustom {
 			return strings.ToLower(rest)
@@ -159,7 +164,18 @@ func shortRole(role string) string {
 	return role
 }
 
-var shortSource = map[access.Source]string{access.FromDeployment: "dep", access.FromWorkspace: "ws", access.FromOrganization: "org"}
+var shortSource = map[access.Source]string{access.FromDeployment: "dep", access.FromWorkspace: "ws", access.FromOrganization: "org",
+	access.FromDAG: "dag ", access.FromDAGTag: "tag "}
+
+// shortSourceOf is a grant's source as a cell shows it: dep, ws, org,
+// "dag ID" or "tag TAG".
+func shortSourceOf(g access.Grant) string {
+	s := cmpOr(shortSource[g.Source], string(g.Source))
+	if g.OnDAG() {
+		s += g.DAG
+	}
+	return s
+}
 
 func newHTMLReport(r access.Report) htmlReport {
 	h := htmlReport{Organization: Safe(r.Organization), GeneratedAt: Safe(r.GeneratedAt), Spec: r.Spec, TeamsExpanded: r.TeamsExpanded}
@@ -246,14 +262,18 @@ type grantKey struct {
 	role   string
 	rank   int
 	source access.Source
+	dag    string
 	via    string
 }
 
-// grantRank is a grant's level rank, from its role when a hand-made
-// report left the level out.
+// grantRank is a grant's level rank, from its role (or its source, for a
+// DAG role) when a hand-made report left the level out.
 func grantRank(g access.Grant) int {
-	if r := g.Level.Rank(); r > 0 {
-		return r
+	switch {
+	case g.Level.Rank() > 0:
+		return g.Level.Rank()
+	case g.OnDAG():
+		return access.LevelDAG.Rank()
 	}
 	return access.RoleLevel(g.Role).Rank()
 }
@@ -278,7 +298,7 @@ func buildMatrix(deps []access.Deployment, order []int) matrix {
 			}
 			c := cellRef{dep: pos, rank: e.Level.Rank(), unmanaged: e.Unmanaged, grants: make([]int, len(e.Grants))}
 			for gi, g := range e.Grants {
-				gk := grantKey{role: g.Role, rank: grantRank(g), source: g.Source}
+				gk := grantKey{role: g.Role, rank: grantRank(g), source: g.Source, dag: g.DAG}
 				if g.Via != nil {
 					gk.via = g.Via.Name
 				}
@@ -349,7 +369,7 @@ func (w *dataWriter) grants(grants []access.Grant) {
 			via = g.Via.Name
 			short += "via " + via
 		} else {
-			short += cmpOr(shortSource[g.Source], string(g.Source))
+			short += shortSourceOf(g)
 		}
 		w.sep(i)
 		w.record(func() { w.str(g.Role) }, func() { w.int(grantRank(g)) }, func() { w.str(string(g.Source)) },
@@ -431,10 +451,10 @@ const reportHeadHTML = `<!DOCTYPE html>
 <title>Access report: {{.Organization}}</title>
 <style>
 :root{--fg:#1f2328;--bg:#fff;--muted:#59636e;--line:#d1d9e0;--head:#f6f8fa;--hover:#eef4ff;
---l1:#ddf4ff;--l1f:#0a3069;--l2:#dafbe1;--l2f:#116329;--l3:#fff8c5;--l3f:#7d4e00;--l4:#fbefff;--l4f:#6e40c9;--l5:#ffebe9;--l5f:#a40e26;
+--l1:#eaeef2;--l1f:#424a53;--l2:#ddf4ff;--l2f:#0a3069;--l3:#dafbe1;--l3f:#116329;--l4:#fff8c5;--l4f:#7d4e00;--l5:#fbefff;--l5f:#6e40c9;--l6:#ffebe9;--l6f:#a40e26;
 --ap:#cf222e;--apf:#fff;--prod:#fff1f0;--um:#bf8700}
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#9198a1;--line:#30363d;--head:#161b22;--hover:#1c2a3f;
---l1:#0c2d4a;--l1f:#9cd4ff;--l2:#0f3320;--l2f:#7ee2a0;--l3:#3b2e00;--l3f:#f2cc60;--l4:#2e1f4d;--l4f:#d2a8ff;--l5:#4a1a1e;--l5f:#ffaba8;
+--l1:#21262d;--l1f:#c9d1d9;--l2:#0c2d4a;--l2f:#9cd4ff;--l3:#0f3320;--l3f:#7ee2a0;--l4:#3b2e00;--l4f:#f2cc60;--l5:#2e1f4d;--l5f:#d2a8ff;--l6:#4a1a1e;--l6f:#ffaba8;
 --ap:#da3633;--apf:#fff;--prod:#2a1517;--um:#d29922}}
 *{box-sizing:border-box}
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1rem 1.5rem;color:var(--fg);background:var(--bg)}
@@ -475,7 +495,7 @@ button{font:inherit}
 .c{position:absolute;top:0;bottom:0;border-left:1px solid var(--line);font-size:12px;padding:0 4px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;display:flex;align-items:center}
 .c.pc{background:var(--prod)}
 .lv1{background:var(--l1);color:var(--l1f)}.lv2{background:var(--l2);color:var(--l2f)}.lv3{background:var(--l3);color:var(--l3f)}
-.lv4{background:var(--l4);color:var(--l4f)}.lv5{background:var(--l5);color:var(--l5f)}
+.lv4{background:var(--l4);color:var(--l4f)}.lv5{background:var(--l5);color:var(--l5f)}.lv6{background:var(--l6);color:var(--l6f)}
 .c.ap{background:var(--ap);color:var(--apf);font-weight:700}
 .c.um{box-shadow:inset 0 -3px 0 var(--um)}
 .empty{padding:1rem;color:var(--muted)}
@@ -485,7 +505,7 @@ table.since th,table.since td{text-align:left;padding:.25rem .5rem;border-bottom
 .gained{color:#1a7f37}.lost{color:#d1242f}.changed{color:#9a6700}
 #print{display:none}
 @media print{
-:root{--fg:#000;--bg:#fff;--muted:#444;--line:#999;--head:#eee;--l1:#fff;--l2:#fff;--l3:#fff;--l4:#fff;--l5:#fff;--l1f:#000;--l2f:#000;--l3f:#000;--l4f:#000;--l5f:#000;--ap:#000;--apf:#fff;--prod:#fff}
+:root{--fg:#000;--bg:#fff;--muted:#444;--line:#999;--head:#eee;--l1:#fff;--l2:#fff;--l3:#fff;--l4:#fff;--l5:#fff;--l6:#fff;--l1f:#000;--l2f:#000;--l3f:#000;--l4f:#000;--l5f:#000;--l6f:#000;--ap:#000;--apf:#fff;--prod:#fff}
 body{margin:0;font-size:10px}.controls,.legend,#grid,#count,button.more,.noprint{display:none!important}
 #print{display:block}
 #print table{border-collapse:collapse;font-size:9px}
@@ -523,7 +543,7 @@ body{margin:0;font-size:10px}.controls,.legend,#grid,#count,button.more,.noprint
 <button type="button" id="reset">Clear</button>
 <span id="count" class="muted" aria-live="polite"></span>
 </div>
-<div class="legend" aria-hidden="true"><span class="lv1">view</span><span class="lv2">author</span><span class="lv3">operate</span><span class="lv4">custom</span><span class="lv5">admin</span><span class="c ap" style="position:static;display:inline">admin on production</span><span><span class="badge">PROD</span> production deployment</span>{{if .Spec}}<span style="box-shadow:inset 0 -3px 0 var(--um)">unmanaged</span>{{end}}<span class="muted">dep, ws, org: the role is on the deployment, its workspace, the organization</span></div>
+<div class="legend" aria-hidden="true"><span class="lv1">dag</span><span class="lv2">view</span><span class="lv3">author</span><span class="lv4">operate</span><span class="lv5">custom</span><span class="lv6">admin</span><span class="c ap" style="position:static;display:inline">admin on production</span><span><span class="badge">PROD</span> production deployment</span>{{if .Spec}}<span style="box-shadow:inset 0 -3px 0 var(--um)">unmanaged</span>{{end}}<span class="muted">dep, ws, org, dag, tag: the role is on the deployment, its workspace, the organization, one DAG, one DAG tag</span></div>
 <div id="grid" role="grid" aria-labelledby="matrix-h" tabindex="0"><div class="sizer"><div class="head" role="rowgroup"><div class="hrow" id="ws-row" role="row"></div><div class="hrow" id="dep-row" role="row"></div></div><div class="body" role="rowgroup" id="rows"></div></div></div>
 <div id="print"></div>
 `

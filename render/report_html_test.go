@@ -137,8 +137,8 @@ func TestReportHTMLData(t *testing.T) {
 	for _, cs := range cells {
 		n += len(cs)
 	}
-	if len(principals) != 7 || len(cells) != 7 || n != 12 {
-		t.Errorf("%d principals, %d lists of cells, %d cells; want 7, 7, 12", len(principals), len(cells), n)
+	if len(principals) != 8 || len(cells) != 8 || n != 14 {
+		t.Errorf("%d principals, %d lists of cells, %d cells; want 8, 8, 14", len(principals), len(cells), n)
 	}
 
 	page := renderReport(t, "html", hostileReport())

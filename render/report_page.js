@@ -7,7 +7,8 @@
   // string from the report is written with textContent or setAttribute.
   var ROW_H = 26, COL_W = 104, P_W = 300, WS_H = 24, DEP_H = 54, HEAD_H = WS_H + DEP_H;
   var ROW_CHUNK = 32, COL_CHUNK = 8, PRINT_ROWS = 2000, PRINT_CELLS = 60000;
-  var LEVELS = ["", "view", "author", "operate", "custom", "admin"];
+  var LEVELS = ["", "dag", "view", "author", "operate", "custom", "admin"];
+  var DAG = LEVELS.indexOf("dag"), CUSTOM = LEVELS.indexOf("custom"), ADMIN = LEVELS.indexOf("admin");
   var T = { start: performance.now() };
   var D = JSON.parse(document.getElementById("report-data").textContent);
   T.parsed = performance.now();
@@ -38,9 +39,9 @@
   }
   var sortedRoles = roleNames.slice().sort();
   for (i = 0; i < G.length; i++) { roleOfGrant[i] = seenRole[G[i][0]]; }
-  // holdsCustom says a cell holds a custom role (level rank 4).
-  function holdsCustom(c) {
-    for (var j = 3; j < c.length; j++) { if (G[c[j]][1] === 4) { return true; } }
+  // holds says a cell holds a grant of level rank r.
+  function holds(c, r) {
+    for (var j = 3; j < c.length; j++) { if (G[c[j]][1] === r) { return true; } }
     return false;
   }
 
@@ -49,8 +50,11 @@
   WS.forEach(function (w) { option(wsSel, w[0], w[1]); });
   // As --min-role: a custom role's permissions are unknown, so a level
   // floor never hides it.
+  // A DAG role reaches one DAG or tag only: "dag" keeps the cells that
+  // hold one, whatever else they hold.
   var lg = el("optgroup"); lg.label = "Level at least (custom roles kept)";
-  [5, 3, 2].forEach(function (r) { var o = el("option", "", LEVELS[r] + " or more"); o.value = "level:" + LEVELS[r]; lg.appendChild(o); });
+  [ADMIN, ADMIN - 2, ADMIN - 3, ADMIN - 4].forEach(function (r) { var o = el("option", "", LEVELS[r] + " or more"); o.value = "level:" + LEVELS[r]; lg.appendChild(o); });
+  (function () { var o = el("option", "", "dag: holds a DAG role"); o.value = "level:dag"; lg.appendChild(o); }());
   roleSel.appendChild(lg);
   var rg = el("optgroup"); rg.label = "Role";
   sortedRoles.forEach(function (r) { var o = el("option", "", r); o.value = "role:" + r; rg.appendChild(o); });
@@ -118,8 +122,8 @@
       if ((wsIdx < 0 || DEP[d][2] === wsIdx) && (!st.prod || DEP[d][3] === 1)) { colPos[d] = cols.length; cols.push(d); }
       depCount[d] = 0;
     }
-    var minRank = 0, role = -1;
-    if (st.role.indexOf("level:") === 0) { minRank = LEVELS.indexOf(st.role.slice(6)); }
+    var minRank = 0, role = -1, dagOnly = st.role === "level:dag";
+    if (st.role.indexOf("level:") === 0 && !dagOnly) { minRank = LEVELS.indexOf(st.role.slice(6)); }
     if (st.role.indexOf("role:") === 0) { role = Object.prototype.hasOwnProperty.call(seenRole, st.role.slice(5)) ? seenRole[st.role.slice(5)] : -2; }
     var kindIdx = -1;
     for (i = 0; i < K.length; i++) { if (K[i][0] === st.kind) { kindIdx = i; } }
@@ -136,7 +140,7 @@
       var n = 0;
       for (k = 0; k < cs.length; k++) {
         c = cs[k];
-        var ok = colPos[c[0]] >= 0 && (c[1] >= minRank || holdsCustom(c)) && (um < 0 || c[2] === um);
+        var ok = colPos[c[0]] >= 0 && (c[1] >= minRank || holds(c, CUSTOM)) && (!dagOnly || holds(c, DAG)) && (um < 0 || c[2] === um);
         if (ok && role !== -1) {
           ok = false;
           for (j = 3; j < c.length; j++) { if (roleOfGrant[c[j]] === role) { ok = true; break; } }
@@ -320,11 +324,11 @@
     var dep = DEP[c[0]], parts = [];
     for (var j = 3; j < c.length; j++) { parts.push(G[c[j]][5]); }
     return P[p][2] + " on " + WS[dep[2]][1] + "/" + dep[1] + ": " + LEVELS[c[1]] + "\n" + parts.join("\n") +
-      (dep[3] && c[1] === 5 ? "\nadmin on a production deployment" : "") + (D.spec ? (c[2] ? "\nunmanaged: the spec does not list it" : "\nmanaged") : "");
+      (dep[3] && c[1] === ADMIN ? "\nadmin on a production deployment" : "") + (D.spec ? (c[2] ? "\nunmanaged: the spec does not list it" : "\nmanaged") : "");
   }
   function cellClass(c) {
     var dep = DEP[c[0]];
-    return "lv" + c[1] + (dep[3] && c[1] === 5 ? " ap" : "") + (c[2] && D.spec ? " um" : "");
+    return "lv" + c[1] + (dep[3] && c[1] === ADMIN ? " ap" : "") + (c[2] && D.spec ? " um" : "");
   }
   function cellEl(p, c, x) {
     var e = el("div", "c " + cellClass(c), cellText(c));
@@ -373,7 +377,7 @@
       for (var k = 0; k < cs.length; k++) { if (cellOK[base + k]) { cells[colPos[cs[k][0]]] = cs[k]; } }
       for (var y = 0; y < cols.length; y++) {
         var c = cells[y];
-        tr.appendChild(c ? el("td", DEP[c[0]][3] && c[1] === 5 ? "ap" : "", cellText(c)) : el("td"));
+        tr.appendChild(c ? el("td", DEP[c[0]][3] && c[1] === ADMIN ? "ap" : "", cellText(c)) : el("td"));
       }
       tb.appendChild(tr);
     }

@@ -52,13 +52,28 @@ func reports() map[string]access.Report {
 	before.GeneratedAt = "2026-01-01T10:00:00Z"
 	full := access.Compute(access.Input{
 		Observed: reportObserved(sync.TokenSubject(astroapi.Token{ID: "tok-new", Name: "new-bot", Scope: "WORKSPACE", Roles: []astroapi.Role{
-			{EntityType: "WORKSPACE", EntityID: "ws-ml", Role: "WORKSPACE_AUTHOR"}}})),
+			{EntityType: "WORKSPACE", EntityID: "ws-ml", Role: "WORKSPACE_AUTHOR"}}}),
+			// DAG roles: on a DAG the spec lists carol on, and on a tag it
+			// does not manage.
+			sync.UserSubject(astroapi.User{ID: "usr-3", Username: "carol@example.com", Status: "ACTIVE", OrganizationRole: "ORGANIZATION_MEMBER",
+				DagRoles: []astroapi.DagRole{{DeploymentID: "dep-prod", DagID: "rollup", Role: "DAG_AUTHOR"}, {DeploymentID: "dep-dev", DagTag: "finance", Role: "DAG_VIEWER"}}})),
 		Desired: &sync.Desired{Scopes: []sync.ManagedScope{{
+			// The organization lists the terraform token: its owner role is
+			// managed on every deployment.
+			ScopeRef:    sync.ScopeRef{Level: sync.LevelOrganization, ID: "org1", Name: "org1"},
+			Assignments: []sync.DesiredAssignment{{Subject: sync.SubjectRef{Kind: sync.KindOrganizationToken, ID: "tok-tf"}, Role: "ORGANIZATION_OWNER"}},
+		}, {
+			// The ml workspace lists the team and prunes users.
+			ScopeRef: sync.ScopeRef{Level: sync.LevelWorkspace, ID: "ws-ml", Name: "ml"}, WorkspaceID: "ws-ml", Prune: true, Lists: []sync.Kind{sync.KindUser, sync.KindTeam},
+		}, {
 			ScopeRef: sync.ScopeRef{Level: sync.LevelDeployment, ID: "dep-prod", Name: "prod"},
 			Assignments: []sync.DesiredAssignment{
 				{Subject: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "tok-ci"}, Role: "DEPLOYMENT_ADMIN"},
 				{Subject: sync.SubjectRef{Kind: sync.KindTeam, ID: "team-1"}, Absent: true},
 			},
+		}, {
+			ScopeRef:    sync.ScopeRef{Level: sync.LevelDAG, ID: "rollup", Name: "rollup", Deployment: sync.DeploymentRef{ID: "dep-prod", Name: "prod"}},
+			Assignments: []sync.DesiredAssignment{{Subject: sync.SubjectRef{Kind: sync.KindUser, ID: "usr-3"}, Role: "DAG_AUTHOR"}},
 		}}},
 		Members:    map[string][]astroapi.TeamMember{"team-1": {{UserID: "usr-1", Username: "alice@example.com"}, {UserID: "usr-2", Username: "bob@example.com"}}},
 		Production: []spec.Glob{"*prod*"},
