@@ -149,8 +149,12 @@ func scopeSection(g scopeGroup) string {
 		open = " open"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n<details%s><summary><b>%s</b> (<code>%s</code>): +%d ~%d -%d</summary>\n\n",
-		open, htmlText(scopeTitle(g.Scope)), htmlText(scopeID(g.Scope)), a, u, r)
+	id := ""
+	if s := scopeID(g.Scope); s != "" {
+		id = " (<code>" + htmlText(s) + "</code>)"
+	}
+	fmt.Fprintf(&b, "\n<details%s><summary><b>%s</b>%s: +%d ~%d -%d</summary>\n\n",
+		open, htmlText(scopeTitle(g.Scope)), id, a, u, r)
 	b.WriteString("| | subject | before | after | reason |\n|---|---|---|---|---|\n")
 	for _, c := range g.Changes {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdSymbol(c.Action), mdSubject(c.Subject), mdRole(c.Before), mdRole(c.After), mdText(c.Reason))

@@ -428,7 +428,7 @@ func TestEveryLevelText(t *testing.T) {
 		t.Fatal(err)
 	}
 	titles := []string{
-		"organization org1 (org1)\n",
+		"organization org1\n",
 		"\nworkspace data-platform (ws-data)\n",
 		"\nworkspace ml (ws-ml)\n",
 		"\ndeployment analytics-prod (dep-prod)\n",
@@ -468,7 +468,7 @@ func TestEveryLevelMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	inOrder(t, "markdown", md.String(), []string{
-		"<summary><b>organization org1</b> (<code>org1</code>): +0 ~2 -0</summary>",
+		"<summary><b>organization org1</b>: +0 ~2 -0</summary>",
 		"<summary><b>workspace data-platform</b> (<code>ws-data</code>): +1 ~1 -0</summary>",
 		"<summary><b>workspace ml</b> (<code>ws-ml</code>): +1 ~0 -0</summary>",
 		"<summary><b>deployment analytics-prod</b> (<code>dep-prod</code>): +1 ~0 -0</summary>",

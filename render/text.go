@@ -51,7 +51,11 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 		if i > 0 {
 			tw.printf("\n")
 		}
-		tw.printf("%s %s\n", pal.heading.Sprint(ScopeTitle(g.Scope)), pal.faint.Sprint("("+Safe(scopeID(g.Scope))+")"))
+		if id := scopeID(g.Scope); id != "" {
+			tw.printf("%s %s\n", pal.heading.Sprint(ScopeTitle(g.Scope)), pal.faint.Sprint("("+Safe(id)+")"))
+		} else {
+			tw.printf("%s\n", pal.heading.Sprint(ScopeTitle(g.Scope)))
+		}
 		labelWidth, roleWidth := 0, 0
 		for _, c := range g.Changes {
 			labelWidth = max(labelWidth, len(SubjectLabel(c.Subject)))
@@ -175,10 +179,14 @@ func scopeTitle(s sync.ScopeRef) string {
 }
 
 // scopeID is the id shown beside a scope's title: a DAG's deployment id,
+// none for the organization (its title names its id),
 // the scope's own id otherwise.
 func scopeID(s sync.ScopeRef) string {
-	if s.Level == sync.LevelDAG || s.Level == sync.LevelDAGTag {
+	switch s.Level {
+	case sync.LevelDAG, sync.LevelDAGTag:
 		return s.Deployment.ID
+	case sync.LevelOrganization:
+		return ""
 	}
 	return s.ID
 }

@@ -31,7 +31,7 @@ type PlanFlags struct {
 	Prune       bool     `help:"Remove assignments on managed deployments that the spec does not list."`
 	MaxRemovals int      `default:"20" help:"Refuse a plan with more removals than this (-1: no limit)."`
 	Protect     []string `help:"Name or id (glob, in any case) of a token, user or team that must never lose or change a role; repeatable." placeholder:"NAME"`
-	Target      []string `sep:"none" help:"Plan only this deployment of the spec (id or workspace/name); repeatable. Prune and the guards then cover these deployments alone." placeholder:"DEPLOYMENT"`
+	Target      []string `sep:"none" help:"Plan only this scope of the spec: organization, a workspace (id or name; with its deployments), or a deployment (id or workspace/name; with its DAGs); repeatable. Prune and the guards then cover these scopes alone." placeholder:"SCOPE"`
 }
 
 // options are the options of sync.Compute the flags set.

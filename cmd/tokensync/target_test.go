@@ -37,12 +37,12 @@ func TestTargetLimitsPlanAndApply(t *testing.T) {
 	wantCode(t, r, exitOK)
 	validatePlanJSON(t, []byte(r.stdout))
 	var doc struct {
-		Targets []struct{ ID, Name string } `json:"targets"`
+		Targets []struct{ Level, ID, Name string } `json:"targets"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]struct{ ID, Name string }{{"dep-a1", "a-prod"}, {"dep-b1", "b-prod"}}, doc.Targets); diff != "" {
+	if diff := cmp.Diff([]struct{ Level, ID, Name string }{{"deployment", "dep-a1", "a-prod"}, {"deployment", "dep-b1", "b-prod"}}, doc.Targets); diff != "" {
 		t.Errorf("targets (-want +got):\n%s", diff)
 	}
 	r = c.run("plan", "-f", f, "-o", "markdown", "--target", "dep-b1")
