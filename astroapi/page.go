@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 )
 
 // page is one page of a list, as listPage asks do to decode it: the items
 // under key, totalCount, and the envelope's other fields when withEnv.
 //
 // It decodes the body in one pass over the envelope: the items straight
-// into their slice, each other field as a raw message. Only when that
+// into their slice from the body, each other field as a raw message. Only when that
 // pass fails does it decode the body again the way the client always has
 // (into a map of raw messages, then the items and totalCount from it), so
 // that every error, and whether the body is refused as a whole or a field
@@ -48,63 +47,166 @@ func (p *page[T]) reset() {
 }
 
 // errNotOnce is why decodeOnce gave up, when it was not a decoder error.
-var errNotOnce = errors.New("not a list envelope")
+var errNotOnce = errors.New("not a list envelope that one pass decodes")
+
+// maxOnceDepth is the deepest nesting of a field's value that decodeOnce
+// takes. It decodes each field alone, so json's limit of the whole body
+// does not apply; a deeper body is left to decodeTwice, which applies it.
+const maxOnceDepth = 64
 
 // decodeOnce decodes body in one pass. Any error means: decode it again
-// with decodeTwice. A key is matched exactly, as in a map; a key given
-// twice counts once, with its last value.
+// with decodeTwice. It walks the envelope itself, accepting only an object
+// whose keys are plain ASCII without escapes, and decodes each field's
+// value with json.Unmarshal of exactly that value, which checks it: so
+// what it accepts is valid JSON, decoded as decodeTwice would. A key is
+// matched exactly, as in a map; a key given twice counts once, with its
+// last value.
 func (p *page[T]) decodeOnce(body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	i := skipSpace(body, 0)
+	if i == len(body) || body[i] != '{' {
 		return errNotOnce
 	}
-	found := false
-	var totalRaw json.RawMessage
 	if p.withEnv {
 		p.env = map[string]json.RawMessage{}
 	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		k, ok := t.(string)
+	found := false
+	var totalRaw []byte
+	for {
+		i = skipSpace(body, i+1)
+		k, next, ok := plainKey(body, i)
 		if !ok {
 			return errNotOnce
 		}
-		switch k {
-		case p.key:
+		i = skipSpace(body, next)
+		if i == len(body) || body[i] != ':' {
+			return errNotOnce
+		}
+		i = skipSpace(body, i+1)
+		end, ok := skipValue(body, i)
+		if !ok {
+			return errNotOnce
+		}
+		v := body[i:end]
+		switch {
+		case k == p.key:
 			p.items = nil // a later value replaces an earlier one whole
-			if err := dec.Decode(&p.items); err != nil {
+			if err := json.Unmarshal(v, &p.items); err != nil {
 				return err
 			}
 			found = true
+		case !json.Valid(v):
+			return errNotOnce
 		default:
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return err
-			}
 			if k == totalKey {
-				totalRaw = raw
+				totalRaw = v
 			}
 			if p.withEnv {
-				p.env[k] = raw
+				p.env[k] = bytes.Clone(v)
 			}
 		}
+		i = skipSpace(body, end)
+		if i == len(body) {
+			return errNotOnce
+		}
+		if body[i] == '}' {
+			break
+		}
+		if body[i] != ',' {
+			return errNotOnce
+		}
 	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
-		return errNotOnce
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errNotOnce // more than one value
-	}
-	if !found {
+	if skipSpace(body, i+1) != len(body) || !found {
 		return errNotOnce
 	}
 	if totalRaw != nil && string(totalRaw) != "null" {
 		return json.Unmarshal(totalRaw, &p.total)
 	}
 	return nil
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// plainKey reads the key at i: a string of printable ASCII without
+// escapes, and returns it and the index after its closing quote.
+func plainKey(b []byte, i int) (key string, next int, ok bool) {
+	if i == len(b) || b[i] != '"' {
+		return "", 0, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return string(b[i+1 : j]), j + 1, true
+		case c < 0x20 || c > 0x7e || c == '\\':
+			return "", 0, false
+		}
+	}
+	return "", 0, false
+}
+
+// skipValue returns the index after the JSON value that starts at i,
+// finding its end without checking it (json.Unmarshal or json.Valid of the
+// value does): strings are skipped whole, brackets counted, a scalar runs
+// to the next delimiter. It fails at the end of b and on nesting deeper
+// than maxOnceDepth.
+func skipValue(b []byte, i int) (end int, ok bool) {
+	depth := 0
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			i++
+			for i < len(b) && b[i] != '"' {
+				if b[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(b) {
+				return 0, false
+			}
+			i++
+		case '{', '[':
+			if depth++; depth > maxOnceDepth {
+				return 0, false
+			}
+			i++
+			continue
+		case '}', ']':
+			if depth--; depth < 0 {
+				return 0, false
+			}
+			i++
+		default:
+			if depth > 0 {
+				i++
+				continue
+			}
+			start := i
+			for i < len(b) && !isDelimiter(b[i]) {
+				i++
+			}
+			return i, i > start
+		}
+		if depth == 0 {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// isDelimiter reports whether c ends a JSON number or literal.
+func isDelimiter(c byte) bool {
+	switch c {
+	case ',', '}', ']', ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
 }
 
 // decodeTwice is how the client decoded a page before decodeOnce, and

@@ -2,6 +2,7 @@ package astroapi
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -21,7 +22,15 @@ func TestPageDecodeOnce(t *testing.T) {
 		{"null totalCount", `{"tokens":[{"id":"a"}],"totalCount":null}`, true},
 		{"null items", `{"tokens":null,"totalCount":0}`, true},
 		{"items twice", `{"tokens":[{"id":"a","name":"x"},{"id":"b"}],"tokens":[{"id":"c"}]}`, true},
-		{"escaped key", `{"tok\u0065ns":[{"id":"a"}]}`, true},
+		{"spaces", " \t\r\n{ \"tokens\" : [ {\"id\":\"a\"} ] , \"totalCount\" : 1 }\n ", true},
+		{"brackets and quotes in strings", `{"tokens":[{"id":"a\"]}","name":"{[\\"}],"offset":"}"}`, true},
+		{"escaped key", `{"tok\u0065ns":[{"id":"a"}]}`, false},
+		{"key not ASCII", `{"tokens":[],"tÃ©":1}`, false},
+		{"empty object", `{}`, false},
+		{"bad literal", `{"tokens":[],"totalCount":1x}`, false},
+		{"bad field", `{"tokens":[],"offset":[}`, false},
+		{"deep field", `{"tokens":[],"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, false},
+		{"over json's depth", `{"tokens":[{"id":"a","x":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}]}`, false},
 		{"key in another case", `{"Tokens":[{"id":"a"}],"totalCount":1}`, false},
 		{"no items", `{"totalCount":1}`, false},
 		{"trailing data", `{"tokens":[]} {}`, false},
@@ -64,4 +73,32 @@ func TestPageDecodeOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzPageDecode checks that whatever decodeOnce accepts, decodeTwice
+// accepts too, with the same page.
+func FuzzPageDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"tokens":[{"id":"a","roles":[{"entityId":"w","entityType":"WORKSPACE","role":"WORKSPACE_MEMBER"}]}],"totalCount":1,"offset":0,"limit":1000}`,
+		`{"tokens":null}`, `{"tokens":[],"tokens":[{"id":"b"}]}`, `{"Tokens":[]}`, `{"tokens":[]} x`, `{"tokens":[{"id":"a\"]}"}],"x":[1,{"y":null}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, withEnv := range []bool{false, true} {
+			once := &page[Token]{key: "tokens", withEnv: withEnv}
+			once.reset()
+			if once.decodeOnce(body) != nil {
+				continue
+			}
+			twice := &page[Token]{key: "tokens", withEnv: withEnv}
+			twice.reset()
+			if err := twice.decodeTwice(body); err != nil || twice.missing || twice.itemsErr != nil || twice.totalErr != nil {
+				t.Fatalf("decodeOnce accepts %q, decodeTwice: %v %+v", body, err, twice)
+			}
+			if diff := cmp.Diff(twice, once, cmp.AllowUnexported(page[Token]{})); diff != "" {
+				t.Fatalf("%q (-decodeTwice +decodeOnce):\n%s", body, diff)
+			}
+		}
+	})
 }
