@@ -5,6 +5,7 @@
 //
 //	go run ./bench [--sizes S,M,L] [--rate-scale 10] [--latency 20ms]
 //	               [--baseline=true] [--parallelism N] [--timeout 30m] [--keep]
+//	               [--binary PATH]
 //
 // For every size it generates a synthetic organization from a fixed seed
 // (S: 3 workspaces, 10 deployments, 30 tokens, 100 assignments; M: 10,
@@ -92,6 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		c        = config{}
 		base     = fs.Bool("baseline", true, "also replay the Astro CLI's call pattern (the applies of S and M, the drift of P)")
 		keep     = fs.Bool("keep", false, "keep the scratch directory (specs, plans, binary) and print its path")
+		binary   = fs.String("binary", "", "run this tokensync binary instead of building the module's (e.g. one built from another commit)")
 	)
 	fs.Float64Var(&c.rateScale, "rate-scale", 10, "multiply Astro's rate limits (GET 25/s, POST 10/s) for the emulator, tokensync and the floor")
 	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "latency the emulator adds to every request")
@@ -132,13 +134,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(dir)
 	}
 	c.dir = dir
-	root, err := moduleRoot(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "building tokensync from %s\n", root)
-	if c.binary, err = build(ctx, root, dir); err != nil {
-		return err
+	if *binary != "" {
+		if c.binary, err = filepath.Abs(*binary); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "running %s\n", c.binary)
+	} else {
+		root, err := moduleRoot(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "building tokensync from %s\n", root)
+		if c.binary, err = build(ctx, root, dir); err != nil {
+			return err
+		}
 	}
 
 	var (
