@@ -14,13 +14,19 @@
 // tokens with 3,000 assignments, 5,000 users of whom 2,000 hold 3,000
 // deployment roles, 300 teams of which 250 hold 600; and R, opt-in too,
 // the access report's organization: P's tokens and people on 300
-// deployments in 30 workspaces), a tokens.yaml of its
+// deployments in 30 workspaces; and X, opt-in too, an organization on
+// every level: 200 workspaces, 2,000 deployments, 20,000 tokens, 50,000
+// users and 2,000 teams, each with an organization role and roles on one
+// or two workspaces, and 20,000 DAG roles, of which only the plans run),
+// a tokens.yaml of its
 // full assignment set, and a drifted copy of the organization in which 10%
-// of the assignments are removed, changed or joined by an extra one. It serves
+// of the assignments are removed, changed or joined by an extra one (for
+// X also X-every-level.yaml, a spec of every level in design.md's format,
+// which --keep keeps for the spec's own measurements). It serves
 // each starting state with the emulator on 127.0.0.1 in this process, at
 // Astro's rate limits (GET 25/s, POST 10/s, DELETE 5/s) times --rate-scale
 // and with --latency added to every request, and runs tokensync, built once
-// with `go build`, as a child process (`--rate-scale` passed on, so client
+// with `go build` (or the binary --binary names), as a child process (`--rate-scale` passed on, so client
 // and emulator share the scaled limits):
 //
 //	plan                 plan of the spec against the organization without deployment roles
