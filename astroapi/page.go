@@ -10,12 +10,12 @@ import (
 // under key, totalCount, and the envelope's other fields when withEnv.
 //
 // It decodes the body in one pass over the envelope: the items straight
-// into their slice from the body, each other field as a raw message. Only when that
-// pass fails does it decode the body again the way the client always has
-// (into a map of raw messages, then the items and totalCount from it), so
-// that every error, and whether the body is refused as a whole or a field
-// of it, is as before. The one pass accepts only what that way accepts,
-// and gives the same items, total and fields.
+// from the body into their slice, each other field as a raw message. Only
+// when that pass fails does it decode the body again the way the client
+// always has (into a map of raw messages, then the items and totalCount
+// from it), so that every error, and whether the body is refused as a
+// whole or a field of it, is as before. The one pass accepts only what
+// that way accepts, and gives the same items, total and fields.
 type page[T listItem] struct {
 	key     string
 	withEnv bool
