@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"time"
 )
 
@@ -108,6 +109,12 @@ func (c *Client) try(ctx context.Context, method, path, target string, body []by
 	} else {
 		err = decodeResponse(method, path, resp.status, resp.header, resp.body, out, c.credential)
 	}
+	// Nothing decoded from the body refers to it (strings and raw messages
+	// are copies), so its buffer serves the next response.
+	if isSuccess(resp.status) {
+		putBodyBuffer(resp.body)
+	}
+	resp.body = nil
 	return resp, took, sendErr, c.scrub(err)
 }
 
@@ -158,7 +165,7 @@ func (c *Client) send(ctx context.Context, method, target string, body []byte) (
 	defer hresp.Body.Close()
 	r := response{status: hresp.StatusCode, header: hresp.Header}
 	if isSuccess(hresp.StatusCode) {
-		r.body, err = readBounded(hresp.Body, c.maxSuccessBody)
+		r.body, err = readBounded(hresp.Body, c.maxSuccessBody, hresp.ContentLength)
 		if err != nil {
 			var tooLarge *bodyTooLargeError
 			if errors.As(err, &tooLarge) {
@@ -177,16 +184,67 @@ func (c *Client) send(ctx context.Context, method, target string, body []byte) (
 func isSuccess(status int) bool { return status == http.StatusOK || status == http.StatusNoContent }
 
 // readBounded reads all of r, or fails with *bodyTooLargeError when r holds
-// more than limit bytes.
-func readBounded(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
+// more than limit bytes. size is the length the response announces (-1 when
+// unknown): a buffer of that size, within maxBodyHint, is taken at once (from
+// the pool of earlier bodies when one is large enough) instead of growing
+// while the body arrives. The caller gives the buffer back with
+// putBodyBuffer once nothing refers to it.
+func readBounded(r io.Reader, limit, size int64) ([]byte, error) {
+	b := getBodyBuffer(min(size, limit, maxBodyHint) + 1) // +1: room to read the end
+	r = io.LimitReader(r, limit+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			putBodyBuffer(b)
+			return nil, err
+		}
 	}
 	if int64(len(b)) > limit {
+		putBodyBuffer(b)
 		return nil, &bodyTooLargeError{limit: limit}
 	}
 	return b, nil
+}
+
+// Bounds of the body buffers: an announced length above maxBodyHint is not
+// trusted for the first allocation (the body still grows up to the
+// client's limit), and a buffer above maxPooledBody is left to the garbage
+// collector rather than kept.
+const (
+	maxBodyHint   = 16 << 20
+	maxPooledBody = 4 << 20
+	minBodyBuffer = 512
+)
+
+// bodyBuffers holds the buffers of success bodies already decoded.
+var bodyBuffers gosync.Pool
+
+// getBodyBuffer returns an empty buffer with room for at least size bytes.
+func getBodyBuffer(size int64) []byte {
+	size = max(size, minBodyBuffer)
+	if p, ok := bodyBuffers.Get().(*[]byte); ok {
+		if int64(cap(*p)) >= size {
+			return (*p)[:0]
+		}
+		bodyBuffers.Put(p)
+	}
+	return make([]byte, 0, size)
+}
+
+// putBodyBuffer gives b back for another body; b must no longer be used.
+func putBodyBuffer(b []byte) {
+	if b == nil || cap(b) > maxPooledBody {
+		return
+	}
+	b = b[:0]
+	bodyBuffers.Put(&b)
 }
 
 // bodyTooLargeError reports a success body over the size limit.
@@ -252,7 +310,13 @@ func decodeResponse(method, path string, status int, header http.Header, body []
 		if len(bytes.TrimSpace(body)) == 0 {
 			return fmt.Errorf("%s %s: 200 OK with an empty body", method, path)
 		}
-		if err := json.Unmarshal(body, out); err != nil {
+		var err error
+		if d, ok := out.(bodyDecoder); ok {
+			err = d.decodeBody(body)
+		} else {
+			err = json.Unmarshal(body, out)
+		}
+		if err != nil {
 			return fmt.Errorf("%s %s: decode response: %w", method, path, err)
 		}
 		return nil
@@ -276,6 +340,13 @@ func decodeResponse(method, path string, status int, header http.Header, body []
 	}
 	e.Message = snippet(redactBytes(body, secret))
 	return e
+}
+
+// bodyDecoder is an out of do that decodes a success body itself, as
+// json.Unmarshal would into it: an error from decodeBody is one that
+// json.Unmarshal would have given. body is only lent for the call.
+type bodyDecoder interface {
+	decodeBody(body []byte) error
 }
 
 func looksLikeJSON(body []byte) bool {

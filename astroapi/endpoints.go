@@ -169,35 +169,41 @@ func (m TeamMember) listID() string { return m.UserID }
 // seen and dropped later, so every caller gets each item once. An item
 // without an id is refused.
 func listAll[T listItem](ctx context.Context, c *Client, path, key string, q url.Values, first func(map[string]json.RawMessage) error) ([]T, error) {
-	all := []T{}
-	seen := map[string]bool{}
-	offset := 0
+	var (
+		all    []T
+		seen   map[string]struct{}
+		offset int
+	)
 	for page := 0; ; page++ {
 		if page >= c.maxPages {
 			return nil, c.scrub(fmt.Errorf("GET %s: list did not end after %d pages (%d items)", path, page, len(all)))
 		}
-		items, total, env, err := listPage[T](ctx, c, path, key, q, offset)
+		items, total, env, err := listPage[T](ctx, c, path, key, q, offset, page == 0 && first != nil)
 		if err != nil {
 			return nil, err
 		}
 		if total > c.maxItems {
 			return nil, fmt.Errorf("GET %s: the list claims %d items, more than the %d this client reads", path, total, c.maxItems)
 		}
-		if page == 0 && first != nil {
-			if err := first(env); err != nil {
-				return nil, c.scrub(fmt.Errorf("GET %s: decode first page: %w", path, err))
+		if page == 0 {
+			if first != nil {
+				if err := first(env); err != nil {
+					return nil, c.scrub(fmt.Errorf("GET %s: decode first page: %w", path, err))
+				}
 			}
+			n := listCapacity(len(items), total)
+			all, seen = make([]T, 0, n), make(map[string]struct{}, n)
 		}
 		fresh := 0
 		for i, it := range items {
 			id := it.listID()
-			switch {
-			case id == "":
+			if id == "" {
 				return nil, fmt.Errorf("GET %s: item %d at offset %d has no id", path, i, offset)
-			case seen[id]:
+			}
+			if _, dup := seen[id]; dup {
 				continue
 			}
-			seen[id] = true
+			seen[id] = struct{}{}
 			all = append(all, it)
 			fresh++
 		}
@@ -215,31 +221,28 @@ func listAll[T listItem](ctx context.Context, c *Client, path, key string, q url
 }
 
 // listPage reads the page at offset of the list at path: its items under
-// key, its totalCount (-1 when the answer has none) and the whole answer.
-func listPage[T listItem](ctx context.Context, c *Client, path, key string, q url.Values, offset int) (items []T, total int, env map[string]json.RawMessage, err error) {
-	pq := url.Values{}
+// key, its totalCount (-1 when the answer has none) and, when withEnv, the
+// envelope's other fields (for listAll's first).
+func listPage[T listItem](ctx context.Context, c *Client, path, key string, q url.Values, offset int, withEnv bool) (items []T, total int, env map[string]json.RawMessage, err error) {
+	pq := make(url.Values, len(q)+2)
 	for k, v := range q {
 		pq[k] = v
 	}
 	pq.Set("offset", strconv.Itoa(offset))
 	pq.Set("limit", strconv.Itoa(c.pageSize))
-	if err := c.do(ctx, http.MethodGet, path, pq, nil, &env); err != nil {
+	p := &page[T]{key: key, withEnv: withEnv}
+	if err := c.do(ctx, http.MethodGet, path, pq, nil, p); err != nil {
 		return nil, 0, nil, err
 	}
-	raw, ok := env[key]
-	if !ok {
+	switch {
+	case p.missing:
 		return nil, 0, nil, c.scrub(fmt.Errorf("GET %s: response has no %q field", path, key))
+	case p.itemsErr != nil:
+		return nil, 0, nil, c.scrub(fmt.Errorf("GET %s: decode %q at offset %d: %w", path, key, offset, p.itemsErr))
+	case p.totalErr != nil:
+		return nil, 0, nil, c.scrub(fmt.Errorf("GET %s: decode %q at offset %d: %w", path, "totalCount", offset, p.totalErr))
 	}
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, 0, nil, c.scrub(fmt.Errorf("GET %s: decode %q at offset %d: %w", path, key, offset, err))
-	}
-	total = -1
-	if raw, ok := env["totalCount"]; ok && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &total); err != nil {
-			return nil, 0, nil, c.scrub(fmt.Errorf("GET %s: decode %q at offset %d: %w", path, "totalCount", offset, err))
-		}
-	}
-	return items, total, env, nil
+	return p.items, p.total, p.env, nil
 }
 
 // orgPath builds /organizations/{org}/{parts...}, escaping every part.

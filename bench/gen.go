@@ -19,6 +19,12 @@ type Size struct {
 	Name                                         string
 	Workspaces, Deployments, Tokens, Assignments int
 	People                                       People
+	// DAGGrants, when not 0, gives every subject roles on every level (see
+	// Levels): an organization role, workspace roles, and DAGGrants DAG
+	// roles in all.
+	DAGGrants int
+	// Workloads are the workloads run on this size; nil runs every one.
+	Workloads []string
 	// Baseline are the workloads on which the Astro CLI's pattern is
 	// replayed; the others are counted, not run (see report).
 	Baseline []string
@@ -60,10 +66,20 @@ var sizes = []Size{
 		Users: 5000, UsersWithRoles: 2000, UserAssignments: 3000,
 		Teams: 300, TeamsWithRoles: 250, TeamAssignments: 600,
 	}},
+	// X is the every-level issue's organization: 50,000 users and 2,000
+	// teams, each with an organization role and roles on one or two of
+	// 200 workspaces, 20,000 tokens, 2,000 deployments and 20,000 DAG
+	// roles. Only its plans run: its applies would take hours of POSTs.
+	{Name: "X", Workspaces: 200, Deployments: 2000, Tokens: 20000, Assignments: 24000, DAGGrants: 20000,
+		Workloads: []string{wlPlan, wlPlanDrift},
+		People: People{
+			Users: 50000, UsersWithRoles: 10000, UserAssignments: 15000,
+			Teams: 2000, TeamsWithRoles: 1500, TeamAssignments: 3000,
+		}},
 }
 
-// defaultSizes are the sizes `go run ./bench` runs without --sizes; P and
-// R are opt-in.
+// defaultSizes are the sizes `go run ./bench` runs without --sizes; P, R
+// and X are opt-in.
 const defaultSizes = "S,M,L"
 
 // seed is the fixed seed of every generated organization.
@@ -149,6 +165,12 @@ type Org struct {
 	Want []Assignment
 	// Drift turns Want into the drifted organization: 10% of len(Want).
 	Drift []Drift
+	// Levels are the roles of every subject on the other levels, by Kind
+	// and subject, when the size has DAGGrants (see levels.go).
+	Levels [3][]Levels
+	// dagDeps are the places of users and teams (true) and tokens (false)
+	// whose deployment holds a DAG role of the subject, with Levels.
+	dagDeps map[place]bool
 }
 
 // Generate builds the organization of size z deterministically from seed:
@@ -179,6 +201,9 @@ func Generate(z Size, seed uint64) (*Org, error) {
 		return nil, err
 	}
 	g.people()
+	if err := g.levels(); err != nil {
+		return nil, err
+	}
 	g.drift()
 	return g.o, nil
 }
@@ -411,7 +436,7 @@ func (o *Org) State(as []Assignment) *astroapitest.State {
 	}
 	roles := make([][]astroapi.Role, len(o.Tokens))
 	for i, t := range o.Tokens {
-		roles[i] = []astroapi.Role{o.ownRole(t)}
+		roles[i] = append([]astroapi.Role{o.ownRole(t)}, o.tokenLevelRoles(i)...)
 	}
 	for _, a := range as {
 		if a.Kind == KindToken {
@@ -488,25 +513,31 @@ func (o *Org) SpecYAML() []byte {
 	}
 	for d, dep := range o.Deployments {
 		fmt.Fprintf(&b, "  - id: %s\n    prune: true\n", dep.ID)
-		for _, list := range specLists {
-			first := true
-			for _, a := range byDep[d] {
-				if !list.has(o, a) {
-					continue
-				}
-				if first {
-					fmt.Fprintf(&b, "    %s:\n", list.key)
-					first = false
-				}
-				key, value := o.ref(a)
-				fmt.Fprintf(&b, "      - %s: %s\n        role: %s\n", key, value, a.Role)
-			}
-			if first { // an empty list: prune owns this kind too
-				fmt.Fprintf(&b, "    %s: []\n", list.key)
-			}
-		}
+		o.writeDeploymentLists(&b, byDep[d])
 	}
 	return b.Bytes()
+}
+
+// writeDeploymentLists writes the four lists of a deployment's entry in
+// the spec, with the assignments as of that deployment.
+func (o *Org) writeDeploymentLists(b *bytes.Buffer, as []Assignment) {
+	for _, list := range specLists {
+		first := true
+		for _, a := range as {
+			if !list.has(o, a) {
+				continue
+			}
+			if first {
+				fmt.Fprintf(b, "    %s:\n", list.key)
+				first = false
+			}
+			key, value := o.ref(a)
+			fmt.Fprintf(b, "      - %s: %s\n        role: %s\n", key, value, a.Role)
+		}
+		if first { // an empty list: prune owns this kind too
+			fmt.Fprintf(b, "    %s: []\n", list.key)
+		}
+	}
 }
 
 // specLists are the keys of a deployment in the spec, in order, and the

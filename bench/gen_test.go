@@ -18,7 +18,7 @@ import (
 func TestGenerate(t *testing.T) {
 	for _, z := range sizes {
 		t.Run(z.Name, func(t *testing.T) {
-			if testing.Short() && z.Name == "L" {
+			if testing.Short() && (z.Name == "L" || z.Name == "X") {
 				t.Skip("short")
 			}
 			o, err := Generate(z, seed)

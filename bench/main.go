@@ -5,6 +5,7 @@
 //
 //	go run ./bench [--sizes S,M,L] [--rate-scale 10] [--latency 20ms]
 //	               [--baseline=true] [--parallelism N] [--timeout 30m] [--keep]
+//	               [--binary PATH]
 //
 // For every size it generates a synthetic organization from a fixed seed
 // (S: 3 workspaces, 10 deployments, 30 tokens, 100 assignments; M: 10,
@@ -13,13 +14,19 @@
 // tokens with 3,000 assignments, 5,000 users of whom 2,000 hold 3,000
 // deployment roles, 300 teams of which 250 hold 600; and R, opt-in too,
 // the access report's organization: P's tokens and people on 300
-// deployments in 30 workspaces), a tokens.yaml of its
+// deployments in 30 workspaces; and X, opt-in too, an organization on
+// every level: 200 workspaces, 2,000 deployments, 20,000 tokens, 50,000
+// users and 2,000 teams, each with an organization role and roles on one
+// or two workspaces, and 20,000 DAG roles, of which only the plans run),
+// a tokens.yaml of its
 // full assignment set, and a drifted copy of the organization in which 10%
-// of the assignments are removed, changed or joined by an extra one. It serves
+// of the assignments are removed, changed or joined by an extra one (for
+// X also X-every-level.yaml, a spec of every level in design.md's format,
+// which --keep keeps for the spec's own measurements). It serves
 // each starting state with the emulator on 127.0.0.1 in this process, at
 // Astro's rate limits (GET 25/s, POST 10/s, DELETE 5/s) times --rate-scale
 // and with --latency added to every request, and runs tokensync, built once
-// with `go build`, as a child process (`--rate-scale` passed on, so client
+// with `go build` (or the binary --binary names), as a child process (`--rate-scale` passed on, so client
 // and emulator share the scaled limits):
 //
 //	plan                 plan of the spec against the organization without deployment roles
@@ -88,10 +95,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		sizeList = fs.String("sizes", defaultSizes, "organization sizes to run, comma-separated: S, M, L, P (users and teams), R (P's people on 300 deployments)")
+		sizeList = fs.String("sizes", defaultSizes, "organization sizes to run, comma-separated: S, M, L, P (users and teams), R (P's people on 300 deployments), X (every level: 50,000 users, 20,000 tokens; plans only)")
 		c        = config{}
 		base     = fs.Bool("baseline", true, "also replay the Astro CLI's call pattern (the applies of S and M, the drift of P)")
 		keep     = fs.Bool("keep", false, "keep the scratch directory (specs, plans, binary) and print its path")
+		binary   = fs.String("binary", "", "run this tokensync binary instead of building the module's (e.g. one built from another commit)")
 	)
 	fs.Float64Var(&c.rateScale, "rate-scale", 10, "multiply Astro's rate limits (GET 25/s, POST 10/s) for the emulator, tokensync and the floor")
 	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "latency the emulator adds to every request")
@@ -117,7 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, name := range strings.Split(*sizeList, ",") {
 		i := slices.IndexFunc(sizes, func(z Size) bool { return strings.EqualFold(z.Name, strings.TrimSpace(name)) })
 		if i < 0 {
-			return fmt.Errorf("unknown size %q: want S, M, L, P or R", name)
+			return fmt.Errorf("unknown size %q: want S, M, L, P, R or X", name)
 		}
 		todo = append(todo, sizes[i])
 	}
@@ -132,13 +140,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(dir)
 	}
 	c.dir = dir
-	root, err := moduleRoot(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "building tokensync from %s\n", root)
-	if c.binary, err = build(ctx, root, dir); err != nil {
-		return err
+	if *binary != "" {
+		if c.binary, err = filepath.Abs(*binary); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "running %s\n", c.binary)
+	} else {
+		root, err := moduleRoot(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "building tokensync from %s\n", root)
+		if c.binary, err = build(ctx, root, dir); err != nil {
+			return err
+		}
 	}
 
 	var (
@@ -213,6 +228,15 @@ func (c *config) size(ctx context.Context, o *Org, withBaseline bool, log io.Wri
 	}
 	for _, rw := range reportWorkloads(o) {
 		workloads = append(workloads, workload{name: rw.name, start: o.State(full), check: full, run: rw.childRun(o, c.dir, specPath)})
+	}
+	if z.Workloads != nil {
+		workloads = slices.DeleteFunc(workloads, func(w workload) bool { return !slices.Contains(z.Workloads, w.name) })
+	}
+	if levels := o.EveryLevelSpecYAML(); levels != nil {
+		// For the spec's own benchmarks; no workload reads it yet.
+		if err := os.WriteFile(filepath.Join(c.dir, z.Name+"-every-level.yaml"), levels, 0o644); err != nil {
+			return nil, err
+		}
 	}
 	var out []Result
 	for _, w := range workloads {
@@ -303,7 +327,16 @@ func (o *Org) Check(st *astroapitest.State, want []Assignment) (lostDAG int, err
 		if len(t.Roles) == 0 || t.Roles[0] != o.ownRole(o.Tokens[i]) {
 			return 0, fmt.Errorf("token %s lost its own role", t.Name)
 		}
+		others := o.tokenLevelRoles(i)
+		for _, r := range others {
+			if !slices.Contains(t.Roles, r) {
+				return 0, fmt.Errorf("token %s lost its role %s on %s %s", t.Name, r.Role, r.EntityType, r.EntityID)
+			}
+		}
 		for _, r := range t.Roles[1:] {
+			if r.EntityType != astroapi.EntityDeployment && slices.Contains(others, r) {
+				continue
+			}
 			d := o.depIndex(r.EntityID)
 			if r.EntityType != astroapi.EntityDeployment || exp[place{KindToken, i, d}] != r.Role {
 				return 0, fmt.Errorf("token %s holds %s on %s %s, want %q", t.Name, r.Role, r.EntityType, r.EntityID, exp[place{KindToken, i, d}])

@@ -135,6 +135,9 @@ func (g *generator) placeDAGs() {
 // dagPlace reports whether a is a user's or team's role on the deployment
 // of its DAG role.
 func (o *Org) dagPlace(a Assignment) bool {
+	if o.dagDeps != nil {
+		return o.dagDeps[a.place()]
+	}
 	switch a.Kind {
 	case KindUser:
 		return o.Users[a.Subject].DAG == a.Deployment
@@ -201,6 +204,9 @@ func (o *Org) peopleState(st *astroapitest.State, as []Assignment) {
 
 // userRoles are the roles of u besides its deployment roles.
 func (o *Org) userRoles(u User) astroapitest.RoleSet {
+	if o.Levels[KindUser] != nil {
+		return o.levelRoles(o.Levels[KindUser][o.userIndex(u)])
+	}
 	rs := astroapitest.RoleSet{OrganizationRole: astroapi.RoleOrganizationMember, WorkspaceRoles: []astroapi.WorkspaceRole{}, DagRoles: []astroapi.DagRole{}}
 	if u.Workspace >= 0 {
 		rs.WorkspaceRoles = append(rs.WorkspaceRoles, astroapi.WorkspaceRole{WorkspaceID: o.Workspaces[u.Workspace].ID, Role: userWorkspaceRole})
@@ -213,6 +219,9 @@ func (o *Org) userRoles(u User) astroapitest.RoleSet {
 
 // teamRoles are the roles of t besides its deployment roles.
 func (o *Org) teamRoles(t Team) astroapitest.RoleSet {
+	if o.Levels[KindTeam] != nil {
+		return o.levelRoles(o.Levels[KindTeam][o.teamIndex(t)])
+	}
 	rs := astroapitest.RoleSet{
 		OrganizationRole: astroapi.RoleOrganizationMember,
 		WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: o.Workspaces[t.Workspace].ID, Role: teamWorkspaceRole}},
@@ -222,6 +231,29 @@ func (o *Org) teamRoles(t Team) astroapitest.RoleSet {
 		rs.DagRoles = append(rs.DagRoles, astroapi.DagRole{DeploymentID: o.Deployments[t.DAG].ID, DagTag: teamDAGTag, Role: astroapi.RoleDAGAuthor})
 	}
 	return rs
+}
+
+// levelRoles are the roles of a user or team with levels l besides its
+// deployment roles.
+func (o *Org) levelRoles(l Levels) astroapitest.RoleSet {
+	rs := astroapitest.RoleSet{OrganizationRole: l.OrgRole, WorkspaceRoles: []astroapi.WorkspaceRole{}, DagRoles: o.dagRoles(l)}
+	for _, w := range l.Workspaces {
+		rs.WorkspaceRoles = append(rs.WorkspaceRoles, astroapi.WorkspaceRole{WorkspaceID: o.Workspaces[w.Workspace].ID, Role: w.Role})
+	}
+	return rs
+}
+
+// userIndex and teamIndex are the indexes of a generated user and team,
+// which the generator numbers in order.
+func (o *Org) userIndex(u User) int { return idIndex(u.ID, "clbenchus%d") }
+func (o *Org) teamIndex(t Team) int { return idIndex(t.ID, "clbenchtm%d") }
+
+func idIndex(id, format string) int {
+	var i int
+	if _, err := fmt.Sscanf(id, format, &i); err != nil {
+		return -1
+	}
+	return i
 }
 
 // addAccessors gives rs DEPLOYMENT_ACCESSOR on every deployment where it
