@@ -207,7 +207,7 @@ func TestExportStatusCommentIsInert(t *testing.T) {
 		obs.Subjects = append(obs.Subjects, sync.UserSubject(u))
 	}
 	var buf bytes.Buffer
-	if err := spec.Encode(&buf, exportSpec(obs, obs.Deployments, nil)); err != nil {
+	if err := spec.Encode(&buf, exportSpec(obs, everything(obs), nil)); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -439,7 +439,7 @@ func TestExportRoundTripsWhatTheEmulatorCannotHold(t *testing.T) {
 		},
 	}
 	var buf bytes.Buffer
-	if err := spec.Encode(&buf, exportSpec(obs, obs.Deployments, nil)); err != nil {
+	if err := spec.Encode(&buf, exportSpec(obs, everything(obs), nil)); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
