@@ -252,13 +252,14 @@ func newExportEntries(obs *sync.Observed, ignore []string) *exportEntries {
 }
 
 // at is the entries of the roles held at sc, by kind. A workspace token
-// is listed only on its own workspace and its deployments (where the API
-// lets it hold roles), never on the organization.
-func (x *exportEntries) at(sc sync.Scope, workspace string) map[spec.Kind][]spec.EntryDoc {
+// is listed on the workspace level only under its own workspace (its one
+// workspace role), never on the organization (where the API gives it no
+// role).
+func (x *exportEntries) at(sc sync.Scope) map[spec.Kind][]spec.EntryDoc {
 	out := map[spec.Kind][]spec.EntryDoc{}
 	for _, h := range x.held[sc] {
 		s := h.subject
-		if s.Kind == spec.KindWorkspaceToken && (sc.Level == sync.LevelOrganization || s.Workspace != workspace) {
+		if s.Kind == spec.KindWorkspaceToken && (sc.Level == sync.LevelOrganization || sc.Level == sync.LevelWorkspace && s.Workspace != sc.ID) {
 			continue
 		}
 		out[s.Kind] = append(out[s.Kind], exportEntry(s, h.role, x.nameCount[nameScope(s)] != 1))
@@ -280,7 +281,7 @@ func (x *exportEntries) dags(dep astroapi.Deployment) []spec.DagDoc {
 	})
 	var out []spec.DagDoc
 	for _, sc := range scopes {
-		entries := x.at(sc, dep.WorkspaceID)
+		entries := x.at(sc)
 		if len(entries) == 0 {
 			continue
 		}
@@ -320,7 +321,7 @@ func exportSpec(obs *sync.Observed, sel exportSelection, ignore []string) spec.D
 		doc.Always = spec.Kinds()
 	}
 	if sel.levels.organization {
-		doc.OrganizationRoles = &spec.OrganizationRolesDoc{Entries: x.at(sync.Organization, "")}
+		doc.OrganizationRoles = &spec.OrganizationRolesDoc{Entries: x.at(sync.Organization)}
 	}
 	if sel.levels.workspace {
 		workspaces := slices.Clone(sel.workspaces)
@@ -329,7 +330,7 @@ func exportSpec(obs *sync.Observed, sel exportSelection, ignore []string) spec.D
 		})
 		for _, w := range workspaces {
 			sc := sync.Scope{Level: sync.LevelWorkspace, ID: w.ID}
-			doc.Workspaces = append(doc.Workspaces, spec.WorkspaceDoc{ID: w.ID, Name: w.Name, Entries: x.at(sc, w.ID)})
+			doc.Workspaces = append(doc.Workspaces, spec.WorkspaceDoc{ID: w.ID, Name: w.Name, Entries: x.at(sc)})
 		}
 	}
 	deps := slices.Clone(sel.deployments)
@@ -339,7 +340,7 @@ func exportSpec(obs *sync.Observed, sel exportSelection, ignore []string) spec.D
 	for _, d := range deps {
 		dd := spec.DeploymentDoc{ID: d.ID, Name: d.Name, Workspace: wsName[d.WorkspaceID]}
 		if sel.levels.deployment {
-			dd.Entries = x.at(sync.Scope{Level: sync.LevelDeployment, ID: d.ID}, d.WorkspaceID)
+			dd.Entries = x.at(sync.Scope{Level: sync.LevelDeployment, ID: d.ID})
 		}
 		if sel.levels.dag {
 			dd.Dags = x.dags(d)

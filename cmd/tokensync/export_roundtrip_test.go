@@ -171,10 +171,15 @@ func TestExportRoundTripsEveryPrincipal(t *testing.T) {
 		"- id: team-p1 #  platform  (name shared by several)\n",
 		`- name: "true"`, `- name: "no"`, `- name: "Ωmega 東京 1e3"`, `role: Read Only`, `role: viewer`,
 	)
-	for _, absent := range []string{"# ACTIVE", "tok-dep", "dep-only", "norole@", "gone@", "invited@", "idle"} {
+	for _, absent := range []string{"# ACTIVE", "tok-dep", "dep-only", "norole@", "gone@", "invited@"} {
 		if strings.Contains(out, absent) {
 			t.Errorf("export holds %q:\n%s", absent, out)
 		}
+	}
+	// A team holding only its organization role is on the organization
+	// level alone.
+	if got := strings.Count(out, "- name: idle\n"); got != 1 || !strings.Contains(out, "\n    - name: idle\n      role: ORGANIZATION_MEMBER\n") {
+		t.Errorf("export lists the team idle %d times, want once, under organizationRoles:\n%s", got, out)
 	}
 	f := c.write("exported.yaml", out)
 	wantCode(t, c.run("validate", "--offline", "-f", f), exitOK)
