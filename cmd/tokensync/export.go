@@ -4,35 +4,90 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
 
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
 
 // ExportCmd is `tokensync export`.
 type ExportCmd struct {
-	Workspace  []string `help:"Export only the deployments of this workspace (id or name); repeatable." placeholder:"W"`
-	Deployment []string `help:"Export only this deployment (id or name); repeatable." placeholder:"D"`
+	Workspace  []string `help:"Export only this workspace (id or name): its workspace roles, deployments and DAGs; repeatable." placeholder:"W"`
+	Deployment []string `help:"Export only this deployment (id or name) and its DAGs; repeatable." placeholder:"D"`
+	Levels     []string `sep:"," help:"Export only these levels: organization, workspace, deployment, dag (comma-separated or repeated). Default: every level; with --workspace or --deployment, every level but the organization." placeholder:"LEVEL"`
 	Ignore     []string `help:"Leave out the tokens, users and teams whose name or id matches this glob (in any case), and write it to the spec's ignore lists; repeatable." placeholder:"GLOB"`
+	Out        string   `type:"path" help:"Write a directory instead of stdout: organization.yaml (the organization level) and one workspace-NAME.yaml per workspace (its workspace roles, deployments and DAGs). DIR must not exist, or be empty." placeholder:"DIR"`
 	Globals
 }
 
-// Validate checks the API flags and the --ignore globs.
+// The levels --levels names.
+const (
+	levelOrganization = "organization"
+	levelWorkspace    = "workspace"
+	levelDeployment   = "deployment"
+	levelDAG          = "dag"
+)
+
+// exportLevels are the levels an export writes.
+type exportLevels struct{ organization, workspace, deployment, dag bool }
+
+// Validate checks the API flags, --levels and the --ignore globs.
 func (c *ExportCmd) Validate() error {
 	if err := c.Globals.Validate(); err != nil {
+		return err
+	}
+	if _, err := c.levels(); err != nil {
 		return err
 	}
 	_, err := parseGlobs("--ignore", c.Ignore)
 	return err
 }
 
-// Run prints a spec of today's assignments on the selected deployments.
-// Deployment API tokens are left out: tokensync never manages them.
+// levels are the levels to export: those --levels names or, without it,
+// every level (but the organization when --workspace or --deployment
+// narrows the export: the organization level belongs to no workspace).
+func (c *ExportCmd) levels() (exportLevels, error) {
+	if len(c.Levels) == 0 {
+		narrowed := len(c.Workspace) > 0 || len(c.Deployment) > 0
+		return exportLevels{organization: !narrowed, workspace: true, deployment: true, dag: true}, nil
+	}
+	var l exportLevels
+	for _, name := range c.Levels {
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case levelOrganization:
+			l.organization = true
+		case levelWorkspace:
+			l.workspace = true
+		case levelDeployment:
+			l.deployment = true
+		case levelDAG, "dags":
+			l.dag = true
+		default:
+			return l, exitWith(exitUsage, "--levels %q: not a level; use organization, workspace, deployment or dag", name)
+		}
+	}
+	return l, nil
+}
+
+// Run prints a spec of today's roles on the selected levels, or writes it
+// to a directory (--out). Deployment API tokens are left out: tokensync
+// never manages them.
 func (c *ExportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
+	levels, err := c.levels()
+	if err != nil {
+		return err
+	}
+	if c.Out != "" {
+		// Refuse a directory in the way before reading the organization.
+		if err := checkExportDir(c.Out); err != nil {
+			return err
+		}
+	}
 	sess, err := g.connect(ctx, *st, "")
 	if err != nil {
 		return err
@@ -42,11 +97,24 @@ func (c *ExportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	deps, err := c.selectDeployments(obs)
+	sel, err := c.selection(obs, levels)
 	if err != nil {
 		return err
 	}
-	return writeExport(st.Out, exportSpec(obs, deps, c.Ignore), specFileLimits)
+	if sel.levels.organization && obs.PerWorkspace {
+		sess.log.Warn("the credential may not list the whole organization: the organization level is left out of the export")
+		sel.levels.organization = false
+	}
+	doc := exportSpec(obs, sel, c.Ignore)
+	if c.Out != "" {
+		files := splitExport(doc, obs)
+		if err := writeExportDir(c.Out, files, specFileLimits); err != nil {
+			return err
+		}
+		fmt.Fprintf(st.Err, "Wrote %d spec files to %s; plan them with: tokensync plan -f %s\n", len(files), render.Safe(c.Out), render.Safe(c.Out))
+		return nil
+	}
+	return writeExport(st.Out, doc, specFileLimits)
 }
 
 // fileLimits are what one spec file may hold.
@@ -64,25 +132,44 @@ func writeExport(w io.Writer, doc spec.Document, limits fileLimits) error {
 		return err
 	}
 	if b.Len() > limits.bytes || len(doc.Deployments) > limits.deployments {
-		return exitWith(exitInvalid, "the export holds %d deployments in %d bytes, over what a spec file may hold (%d deployments, %d bytes): export part of the organization per file with --workspace or --deployment",
+		return exitWith(exitInvalid, "the export holds %d deployments in %d bytes, over what a spec file may hold (%d deployments, %d bytes): export part of the organization per file with --workspace or --deployment, or a file per workspace with --out DIR",
 			len(doc.Deployments), b.Len(), limits.deployments, limits.bytes)
 	}
 	_, err := w.Write(b.Bytes())
 	return err
 }
 
-// selectDeployments applies --workspace and --deployment; with neither,
-// every deployment is selected.
-func (c *ExportCmd) selectDeployments(obs *sync.Observed) ([]astroapi.Deployment, error) {
+// exportSelection is what an export covers: the levels, the workspaces of
+// the workspace level and the deployments of the deployment and DAG
+// levels.
+type exportSelection struct {
+	levels      exportLevels
+	workspaces  []astroapi.Workspace
+	deployments []astroapi.Deployment
+}
+
+// everything selects every level, workspace and deployment of obs.
+func everything(obs *sync.Observed) exportSelection {
+	return exportSelection{levels: exportLevels{true, true, true, true}, workspaces: obs.Workspaces, deployments: obs.Deployments}
+}
+
+// selection applies --workspace and --deployment to obs: with neither,
+// every workspace and deployment is selected; otherwise the workspaces
+// --workspace names, and their deployments and those --deployment names.
+func (c *ExportCmd) selection(obs *sync.Observed, levels exportLevels) (exportSelection, error) {
 	if len(c.Workspace) == 0 && len(c.Deployment) == 0 {
-		return obs.Deployments, nil
+		sel := everything(obs)
+		sel.levels = levels
+		return sel, nil
 	}
-	wanted := map[string]bool{}
+	sel := exportSelection{levels: levels}
+	wantedWs, wanted := map[string]bool{}, map[string]bool{}
 	for _, w := range c.Workspace {
 		n := 0
 		for _, ws := range obs.Workspaces {
 			if ws.ID == w || ws.Name == w {
 				n++
+				wantedWs[ws.ID] = true
 				for _, d := range obs.Deployments {
 					if d.WorkspaceID == ws.ID {
 						wanted[d.ID] = true
@@ -91,7 +178,7 @@ func (c *ExportCmd) selectDeployments(obs *sync.Observed) ([]astroapi.Deployment
 			}
 		}
 		if n == 0 {
-			return nil, exitWith(exitInvalid, "--workspace %q: no such workspace in organization %s", w, obs.Organization)
+			return sel, exitWith(exitInvalid, "--workspace %q: no such workspace in organization %s", w, obs.Organization)
 		}
 	}
 	for _, ref := range c.Deployment {
@@ -103,73 +190,163 @@ func (c *ExportCmd) selectDeployments(obs *sync.Observed) ([]astroapi.Deployment
 			}
 		}
 		if n == 0 {
-			return nil, exitWith(exitInvalid, "--deployment %q: no such deployment in organization %s", ref, obs.Organization)
+			return sel, exitWith(exitInvalid, "--deployment %q: no such deployment in organization %s", ref, obs.Organization)
 		}
 	}
-	var out []astroapi.Deployment
+	for _, w := range obs.Workspaces {
+		if wantedWs[w.ID] {
+			sel.workspaces = append(sel.workspaces, w)
+		}
+	}
 	for _, d := range obs.Deployments {
 		if wanted[d.ID] {
-			out = append(out, d)
+			sel.deployments = append(sel.deployments, d)
 		}
 	}
-	return out, nil
+	return sel, nil
 }
 
 // exportComment heads the exported file.
-const exportComment = "Exported by tokensync: the current deployment roles of workspace and organization tokens, users and teams.\nDeployment API tokens are left out. A user whose status is not ACTIVE has it in a comment: the spec keeps its roles, and prune removes them once its entry is deleted."
+const exportComment = "Exported by tokensync: the current roles of workspace and organization tokens, users and teams\non the organization, its workspaces, deployments and DAGs, implied accessor roles included.\nDeployment API tokens are left out. A user whose status is not ACTIVE has it in a comment: the spec keeps its roles, and prune removes them once its entry is deleted."
 
-// exportSpec builds the spec of today's assignments: deployments by id
-// (name and workspace in a comment) with all four lists, and every
-// assignment held there, whatever the user's status or organization role
-// (the resolver takes an entry that asks for what is held as it is, so a
-// plan of the export is empty). Deployment API tokens are left out, and so
-// are the subjects a glob of ignore matches (name or id), which the spec's
-// ignore lists then name. Each subject is written as exportEntry says.
-// Names are unique or not among every subject, the ignored ones too: the
-// spec is resolved against all of them.
-func exportSpec(obs *sync.Observed, deps []astroapi.Deployment, ignore []string) spec.Document {
+// exportEntries are the roles held at each scope, by the subjects an
+// export may list: every subject of a managed kind that no ignore glob
+// matches, its first role at a scope (the one plan reads).
+type exportEntries struct {
+	held      map[sync.Scope][]exportHeld
+	nameCount map[string]int
+}
+
+// exportHeld is one role a subject holds at a scope.
+type exportHeld struct {
+	subject sync.Subject
+	role    string
+}
+
+func newExportEntries(obs *sync.Observed, ignore []string) *exportEntries {
+	x := &exportEntries{held: map[sync.Scope][]exportHeld{}, nameCount: map[string]int{}}
+	for _, s := range obs.Subjects {
+		x.nameCount[nameScope(s)]++
+	}
+	seenSubject := map[string]bool{}
+	for _, s := range obs.Subjects {
+		if !slices.Contains(spec.Kinds(), s.Kind) || sync.Matches(ignore, s.SubjectRef) || seenSubject[s.ID] {
+			continue
+		}
+		seenSubject[s.ID] = true
+		seen := map[sync.Scope]bool{}
+		for _, g := range s.Grants {
+			if seen[g.Scope] {
+				continue // a second role at one scope: plan reads the first
+			}
+			seen[g.Scope] = true
+			x.held[g.Scope] = append(x.held[g.Scope], exportHeld{s, g.Role})
+		}
+	}
+	for _, hs := range x.held {
+		slices.SortFunc(hs, func(a, b exportHeld) int {
+			return cmp.Or(strings.Compare(a.subject.Name, b.subject.Name), strings.Compare(a.subject.ID, b.subject.ID))
+		})
+	}
+	return x
+}
+
+// at is the entries of the roles held at sc, by kind. A workspace token
+// is listed on the workspace level only under its own workspace (its one
+// workspace role), never on the organization (where the API gives it no
+// role).
+func (x *exportEntries) at(sc sync.Scope) map[spec.Kind][]spec.EntryDoc {
+	out := map[spec.Kind][]spec.EntryDoc{}
+	for _, h := range x.held[sc] {
+		s := h.subject
+		if s.Kind == spec.KindWorkspaceToken && (sc.Level == sync.LevelOrganization || sc.Level == sync.LevelWorkspace && s.Workspace != sc.ID) {
+			continue
+		}
+		out[s.Kind] = append(out[s.Kind], exportEntry(s, h.role, x.nameCount[nameScope(s)] != 1))
+	}
+	return out
+}
+
+// dags are the DAG entries of deployment dep: every DAG id, then every
+// DAG tag, on which a listed subject holds a role, in order.
+func (x *exportEntries) dags(dep astroapi.Deployment) []spec.DagDoc {
+	var scopes []sync.Scope
+	for sc := range x.held {
+		if (sc.Level == sync.LevelDAG || sc.Level == sync.LevelDAGTag) && sc.Deployment == dep.ID && sc.ID != "" {
+			scopes = append(scopes, sc)
+		}
+	}
+	slices.SortFunc(scopes, func(a, b sync.Scope) int {
+		return cmp.Or(strings.Compare(string(a.Level), string(b.Level)), strings.Compare(a.ID, b.ID)) // "dag" before "dagTag"
+	})
+	var out []spec.DagDoc
+	for _, sc := range scopes {
+		entries := x.at(sc)
+		if len(entries) == 0 {
+			continue
+		}
+		g := spec.DagDoc{DagID: sc.ID, Entries: entries}
+		if sc.Level == sync.LevelDAGTag {
+			g = spec.DagDoc{DagTag: sc.ID, Entries: entries}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// exportSpec builds the spec of today's roles on the levels and scopes sel
+// selects: the organization level (organizationRoles), each workspace by
+// id, each deployment by id (name and workspace in a comment) with its
+// DAGs and DAG tags, and every role held there, whatever the user's status
+// or organization role (the resolver takes an entry that asks for what is
+// held as it is, so a plan of the export is empty). Implied accessor roles
+// (WORKSPACE_ACCESSOR, DEPLOYMENT_ACCESSOR) are listed as held: a listed
+// role is a listed role. Every scope written has the key of every kind it
+// can list (empty lists included), so the export manages every kind;
+// without the deployment level, a deployment is written only to hold its
+// DAGs, and then no level writes empty lists (they are per document).
+// Deployment API tokens are left out, and so are the subjects a glob of
+// ignore matches (name or id), which the spec's ignore lists then name.
+// Each subject is written as exportEntry says. Names are unique or not
+// among every subject, the ignored ones too: the spec is resolved against
+// all of them.
+func exportSpec(obs *sync.Observed, sel exportSelection, ignore []string) spec.Document {
+	x := newExportEntries(obs, ignore)
 	wsName := map[string]string{}
 	for _, w := range obs.Workspaces {
 		wsName[w.ID] = w.Name
 	}
-	nameCount := map[string]int{}
-	for _, s := range obs.Subjects {
-		nameCount[nameScope(s)]++
+	doc := spec.Document{Organization: obs.Organization, Comment: exportComment, Ignore: ignore}
+	if sel.levels.deployment {
+		doc.Always = spec.Kinds()
 	}
-	deps = slices.Clone(deps)
+	if sel.levels.organization {
+		doc.OrganizationRoles = &spec.OrganizationRolesDoc{Entries: x.at(sync.Organization)}
+	}
+	if sel.levels.workspace {
+		workspaces := slices.Clone(sel.workspaces)
+		slices.SortFunc(workspaces, func(a, b astroapi.Workspace) int {
+			return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+		})
+		for _, w := range workspaces {
+			sc := sync.Scope{Level: sync.LevelWorkspace, ID: w.ID}
+			doc.Workspaces = append(doc.Workspaces, spec.WorkspaceDoc{ID: w.ID, Name: w.Name, Entries: x.at(sc)})
+		}
+	}
+	deps := slices.Clone(sel.deployments)
 	slices.SortFunc(deps, func(a, b astroapi.Deployment) int {
 		return cmp.Or(strings.Compare(wsName[a.WorkspaceID], wsName[b.WorkspaceID]), strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
 	})
-
-	type entry struct {
-		subject sync.Subject
-		role    string
-	}
-	held := map[string][]entry{} // deployment id → assignments
-	for _, s := range obs.Subjects {
-		if !slices.Contains(spec.Kinds(), s.Kind) || sync.Matches(ignore, s.SubjectRef) {
-			continue
-		}
-		seen := map[string]bool{}
-		for _, r := range s.Deployments() {
-			if seen[r.DeploymentID] {
-				continue // a second role on one deployment: plan reads the first
-			}
-			seen[r.DeploymentID] = true
-			held[r.DeploymentID] = append(held[r.DeploymentID], entry{s, r.Role})
-		}
-	}
-
-	doc := spec.Document{Organization: obs.Organization, Comment: exportComment, Always: spec.Kinds(), Ignore: ignore}
 	for _, d := range deps {
-		entries := held[d.ID]
-		slices.SortFunc(entries, func(a, b entry) int {
-			return cmp.Or(strings.Compare(a.subject.Name, b.subject.Name), strings.Compare(a.subject.ID, b.subject.ID))
-		})
-		dd := spec.DeploymentDoc{ID: d.ID, Name: d.Name, Workspace: wsName[d.WorkspaceID], Entries: map[spec.Kind][]spec.EntryDoc{}}
-		for _, e := range entries {
-			s := e.subject
-			dd.Entries[s.Kind] = append(dd.Entries[s.Kind], exportEntry(s, e.role, nameCount[nameScope(s)] != 1))
+		dd := spec.DeploymentDoc{ID: d.ID, Name: d.Name, Workspace: wsName[d.WorkspaceID]}
+		if sel.levels.deployment {
+			dd.Entries = x.at(sync.Scope{Level: sync.LevelDeployment, ID: d.ID})
+		}
+		if sel.levels.dag {
+			dd.Dags = x.dags(d)
+		}
+		if !sel.levels.deployment && len(dd.Dags) == 0 {
+			continue
 		}
 		doc.Deployments = append(doc.Deployments, dd)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -169,10 +171,15 @@ func TestExportRoundTripsEveryPrincipal(t *testing.T) {
 		"- id: team-p1 #  platform  (name shared by several)\n",
 		`- name: "true"`, `- name: "no"`, `- name: "Ωmega 東京 1e3"`, `role: Read Only`, `role: viewer`,
 	)
-	for _, absent := range []string{"# ACTIVE", "tok-dep", "dep-only", "norole@", "gone@", "invited@", "idle"} {
+	for _, absent := range []string{"# ACTIVE", "tok-dep", "dep-only", "norole@", "gone@", "invited@"} {
 		if strings.Contains(out, absent) {
 			t.Errorf("export holds %q:\n%s", absent, out)
 		}
+	}
+	// A team holding only its organization role is on the organization
+	// level alone.
+	if got := strings.Count(out, "- name: idle\n"); got != 1 || !strings.Contains(out, "\n    - name: idle\n      role: ORGANIZATION_MEMBER\n") {
+		t.Errorf("export lists the team idle %d times, want once, under organizationRoles:\n%s", got, out)
 	}
 	f := c.write("exported.yaml", out)
 	wantCode(t, c.run("validate", "--offline", "-f", f), exitOK)
@@ -207,7 +214,7 @@ func TestExportStatusCommentIsInert(t *testing.T) {
 		obs.Subjects = append(obs.Subjects, sync.UserSubject(u))
 	}
 	var buf bytes.Buffer
-	if err := spec.Encode(&buf, exportSpec(obs, obs.Deployments, nil)); err != nil {
+	if err := spec.Encode(&buf, exportSpec(obs, everything(obs), nil)); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -234,11 +241,16 @@ func TestExportStatusCommentIsInert(t *testing.T) {
 // TestPropertyExportPlansEmpty: for random organizations (tokens of every
 // scope, users of every status with and without an organization role,
 // usernames that are not e-mail addresses, teams with and without
-// members, names shared and odd, custom roles), plan --prune of the
-// export, with or without --ignore, is empty.
+// members, names shared and odd, custom roles; roles on every level:
+// organization roles, workspace roles, DAG and DAG tag roles of users,
+// teams and tokens, with and without the accessors Astro adds), plan
+// --prune of the export, with or without --ignore, to stdout or to a
+// directory (--out), on every level or some (--levels), is empty.
 func TestPropertyExportPlansEmpty(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		st, ignore := genExportState(rt)
+		toDir := rapid.Bool().Draw(rt, "out")
+		levels := rapid.SampledFrom([]string{"", "", "organization", "workspace,deployment", "dag", "deployment,dag", "organization,workspace,dag"}).Draw(rt, "levels")
 		it := &iteration{T: rt}
 		defer it.close()
 		srv, url := astroapitest.NewTestServer(it, st, astroapitest.Options{RateLimits: astroapitest.NoRateLimit})
@@ -247,15 +259,39 @@ func TestPropertyExportPlansEmpty(t *testing.T) {
 		if ignore != "" {
 			args = append(args, "--ignore", ignore)
 		}
+		if levels != "" {
+			args = append(args, "--levels", levels)
+		}
+		f := filepath.Join(c.dir, "exported")
+		if toDir {
+			args = append(args, "--out", f)
+		}
 		r := c.run(args...)
 		if r.code != exitOK {
 			rt.Fatalf("export exited %d:\n%s", r.code, r.stderr)
 		}
-		f := c.write("exported.yaml", r.stdout)
+		if !toDir {
+			f = c.write("exported.yaml", r.stdout)
+		}
 		if p := c.run("plan", "-f", f, "--prune", "--detailed-exitcode", "--no-color", "--rate-scale", "1000"); p.code != exitOK {
-			rt.Fatalf("plan --prune of the export exited %d\nexport:\n%s\nplan:\n%s%s", p.code, r.stdout, p.stdout, p.stderr)
+			rt.Fatalf("plan --prune of the export exited %d\nexport:\n%s\nplan:\n%s%s", p.code, exported(f, r.stdout), p.stdout, p.stderr)
 		}
 	})
+}
+
+// exported is the export in path, a file or a directory of files, or
+// stdout when path is neither, for a failure's message.
+func exported(path, stdout string) string {
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return stdout
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		data, _ := os.ReadFile(filepath.Join(path, e.Name()))
+		fmt.Fprintf(&b, "--- %s\n%s", e.Name(), data)
+	}
+	return b.String()
 }
 
 // iteration is the astroapitest.TB of one rapid iteration: its cleanups
@@ -278,12 +314,51 @@ func (it *iteration) close() {
 // shared and some are odd.
 var exportNames = []string{"ci", "ci", " ci ", "yes", "1e3", "Ωmega 東京", `it's "q"`, "x\u202ey", "a\nb", "#x", "- item"}
 
+// The built-in roles of the levels above and below deployments, for
+// genExportState.
+var (
+	exportOrgRoles = []string{"ORGANIZATION_OWNER", "ORGANIZATION_BILLING_ADMIN", "ORGANIZATION_OBSERVE_ADMIN", "ORGANIZATION_OBSERVE_MEMBER", "ORGANIZATION_MEMBER"}
+	exportWsRoles  = []string{"WORKSPACE_OWNER", "WORKSPACE_OPERATOR", "WORKSPACE_AUTHOR", "WORKSPACE_MEMBER", "WORKSPACE_ACCESSOR"}
+	exportDagRoles = []string{"DAG_VIEWER", "DAG_AUTHOR", "DAG_VIEWER", "DAG_AUTHOR", "dag reader"}
+	// exportDagTargets are the DAGs and tags roles are drawn on; a DAG
+	// and a tag may share a name.
+	exportDagTargets = []astroapi.DagRole{{DagID: "etl"}, {DagID: "finance"}, {DagTag: "finance"}, {DagTag: "pii data"}}
+)
+
+// exportRoles is a role set drawn by genExportState.
+type exportRoles struct {
+	workspaces  []astroapi.WorkspaceRole
+	deployments []astroapi.DeploymentRole
+	dags        []astroapi.DagRole
+}
+
+// tokenRoles are r as a token's role entries.
+func (r exportRoles) tokenRoles() []astroapi.Role {
+	var out []astroapi.Role
+	for _, w := range r.workspaces {
+		out = append(out, astroapi.Role{EntityType: astroapi.EntityWorkspace, EntityID: w.WorkspaceID, Role: w.Role})
+	}
+	for _, d := range r.deployments {
+		out = append(out, astroapi.Role{EntityType: astroapi.EntityDeployment, EntityID: d.DeploymentID, Role: d.Role})
+	}
+	for _, g := range r.dags {
+		if g.DagTag != "" {
+			out = append(out, astroapi.Role{EntityType: astroapi.EntityDAGTag, EntityID: g.DagTag, DeploymentID: g.DeploymentID, Role: g.Role})
+		} else {
+			out = append(out, astroapi.Role{EntityType: astroapi.EntityDAG, EntityID: g.DagID, DeploymentID: g.DeploymentID, Role: g.Role})
+		}
+	}
+	return out
+}
+
 // genExportState draws a valid organization for TestPropertyExportPlansEmpty
 // and, sometimes, an --ignore glob.
 func genExportState(rt *rapid.T) (*astroapitest.State, string) {
 	st := &astroapitest.State{Organization: astroapitest.Organization{ID: "org1", Name: "Org"}}
 	nws := rapid.IntRange(1, 2).Draw(rt, "workspaces")
+	var allWs []string
 	for i := range nws {
+		allWs = append(allWs, fmt.Sprintf("ws%d", i))
 		st.Workspaces = append(st.Workspaces, astroapitest.Workspace{ID: fmt.Sprintf("ws%d", i), Name: rapid.SampledFrom(exportNames).Draw(rt, "workspace name")})
 	}
 	depWS := map[string]string{}
@@ -297,45 +372,71 @@ func genExportState(rt *rapid.T) (*astroapitest.State, string) {
 	st.Roles = []astroapitest.CustomRole{
 		{Name: "viewer", ScopeType: "DEPLOYMENT", RestrictedWorkspaceIDs: []string{}},
 		{Name: "Read Only", ScopeType: "DEPLOYMENT", RestrictedWorkspaceIDs: []string{"ws0"}},
+		{Name: "dag reader", ScopeType: "DAG", RestrictedWorkspaceIDs: []string{}},
 	}
-	// held draws deployment roles on some of deps, and the workspace
-	// roles a user or team must then hold.
-	held := func(deps []string) ([]astroapi.DeploymentRole, []astroapi.WorkspaceRole) {
-		var ds []astroapi.DeploymentRole
-		var ws []astroapi.WorkspaceRole
-		for _, d := range deps {
-			if !rapid.Bool().Draw(rt, "holds") {
-				continue
-			}
-			roles := []string{astroapi.RoleDeploymentAdmin, "viewer"}
-			if depWS[d] == "ws0" {
-				roles = append(roles, "Read Only")
-			}
-			ds = append(ds, astroapi.DeploymentRole{DeploymentID: d, Role: rapid.SampledFrom(roles).Draw(rt, "role")})
-			if !slices.ContainsFunc(ws, func(w astroapi.WorkspaceRole) bool { return w.WorkspaceID == depWS[d] }) {
-				ws = append(ws, astroapi.WorkspaceRole{WorkspaceID: depWS[d], Role: astroapi.RoleWorkspaceAccessor})
+	// held draws roles on some of the workspaces ws and deployments deps
+	// (and their DAGs and tags); with parents, the accessors Astro adds
+	// for them, which a user's or team's state must list.
+	held := func(ws, deps []string, parents bool) exportRoles {
+		var r exportRoles
+		hasWs, hasDep := map[string]bool{}, map[string]bool{}
+		for _, w := range ws {
+			if rapid.IntRange(0, 2).Draw(rt, "holds workspace") == 0 {
+				r.workspaces = append(r.workspaces, astroapi.WorkspaceRole{WorkspaceID: w, Role: rapid.SampledFrom(exportWsRoles).Draw(rt, "workspace role")})
+				hasWs[w] = true
 			}
 		}
-		return ds, ws
+		for _, d := range deps {
+			if rapid.Bool().Draw(rt, "holds") {
+				roles := []string{astroapi.RoleDeploymentAdmin, "viewer", astroapi.RoleDeploymentAccessor}
+				if depWS[d] == "ws0" {
+					roles = append(roles, "Read Only")
+				}
+				r.deployments = append(r.deployments, astroapi.DeploymentRole{DeploymentID: d, Role: rapid.SampledFrom(roles).Draw(rt, "role")})
+				hasDep[d] = true
+			}
+			for _, target := range exportDagTargets {
+				if rapid.IntRange(0, 3).Draw(rt, "holds DAG") == 0 {
+					g := target
+					g.DeploymentID, g.Role = d, rapid.SampledFrom(exportDagRoles).Draw(rt, "DAG role")
+					r.dags = append(r.dags, g)
+					if parents && !hasDep[d] {
+						hasDep[d] = true
+						r.deployments = append(r.deployments, astroapi.DeploymentRole{DeploymentID: d, Role: astroapi.RoleDeploymentAccessor})
+					}
+				}
+			}
+		}
+		if parents {
+			for _, d := range r.deployments {
+				if w := depWS[d.DeploymentID]; !hasWs[w] {
+					hasWs[w] = true
+					r.workspaces = append(r.workspaces, astroapi.WorkspaceRole{WorkspaceID: w, Role: astroapi.RoleWorkspaceAccessor})
+				}
+			}
+		}
+		return r
 	}
 	for i := range rapid.IntRange(0, 5).Draw(rt, "tokens") {
 		tok := astroapitest.Token{ID: fmt.Sprintf("tok%d", i), Name: rapid.SampledFrom(exportNames).Draw(rt, "token name"),
 			Scope: rapid.SampledFrom([]string{astroapi.ScopeWorkspace, astroapi.ScopeOrganization, astroapi.ScopeDeployment}).Draw(rt, "scope")}
-		mayHold := deps
+		parents := rapid.Bool().Draw(rt, "token parents")
 		switch tok.Scope {
 		case astroapi.ScopeWorkspace:
 			ws := fmt.Sprintf("ws%d", rapid.IntRange(0, nws-1).Draw(rt, "token workspace"))
-			tok.Roles = []astroapi.Role{{EntityType: astroapi.EntityWorkspace, EntityID: ws, Role: "WORKSPACE_MEMBER"}}
-			mayHold = slices.DeleteFunc(slices.Clone(deps), func(d string) bool { return depWS[d] != ws })
+			tok.Roles = []astroapi.Role{{EntityType: astroapi.EntityWorkspace, EntityID: ws, Role: rapid.SampledFrom(exportWsRoles).Draw(rt, "own workspace role")}}
+			mine := slices.DeleteFunc(slices.Clone(deps), func(d string) bool { return depWS[d] != ws })
+			r := held(nil, mine, false)
+			tok.Roles = append(tok.Roles, r.tokenRoles()...)
 		case astroapi.ScopeOrganization:
-			tok.Roles = []astroapi.Role{{EntityType: astroapi.EntityOrganization, EntityID: "org1", Role: "ORGANIZATION_MEMBER"}}
+			tok.Roles = []astroapi.Role{{EntityType: astroapi.EntityOrganization, EntityID: "org1", Role: rapid.SampledFrom(exportOrgRoles).Draw(rt, "own organization role")}}
+			tok.Roles = append(tok.Roles, held(allWs, deps, parents).tokenRoles()...)
 		default:
-			tok.Roles = []astroapi.Role{{EntityType: astroapi.EntityDeployment, EntityID: rapid.SampledFrom(deps).Draw(rt, "token deployment"), Role: astroapi.RoleDeploymentAdmin}}
-			mayHold = nil
-		}
-		ds, _ := held(mayHold)
-		for _, d := range ds {
-			tok.Roles = append(tok.Roles, astroapi.Role{EntityType: astroapi.EntityDeployment, EntityID: d.DeploymentID, Role: d.Role})
+			dep := rapid.SampledFrom(deps).Draw(rt, "token deployment")
+			tok.Roles = []astroapi.Role{{EntityType: astroapi.EntityDeployment, EntityID: dep, Role: astroapi.RoleDeploymentAdmin}}
+			if rapid.Bool().Draw(rt, "deployment token DAG role") {
+				tok.Roles = append(tok.Roles, astroapi.Role{EntityType: astroapi.EntityDAG, EntityID: "etl", DeploymentID: dep, Role: "DAG_VIEWER"})
+			}
 		}
 		st.Tokens = append(st.Tokens, tok)
 	}
@@ -345,8 +446,9 @@ func genExportState(rt *rapid.T) (*astroapitest.State, string) {
 			Username: fmt.Sprintf(rapid.SampledFrom([]string{"u%d@example.com", "U%d@Example.COM", "user %d", "u%d@localhost"}).Draw(rt, "username"), i),
 			Status:   rapid.SampledFrom([]string{astroapi.UserActive, astroapi.UserInactive, astroapi.UserPending, astroapi.UserBanned}).Draw(rt, "status")}
 		if rapid.IntRange(0, 4).Draw(rt, "organization role") > 0 {
-			u.OrganizationRole = "ORGANIZATION_MEMBER"
-			u.DeploymentRoles, u.WorkspaceRoles = held(deps)
+			u.OrganizationRole = rapid.SampledFrom(exportOrgRoles).Draw(rt, "user organization role")
+			r := held(allWs, deps, true)
+			u.WorkspaceRoles, u.DeploymentRoles, u.DagRoles = r.workspaces, r.deployments, r.dags
 		}
 		userIDs = append(userIDs, u.ID)
 		st.Users = append(st.Users, u)
@@ -354,8 +456,9 @@ func genExportState(rt *rapid.T) (*astroapitest.State, string) {
 	for i := range rapid.IntRange(0, 4).Draw(rt, "teams") {
 		tm := astroapitest.Team{ID: fmt.Sprintf("team%d", i), Name: rapid.SampledFrom(exportNames).Draw(rt, "team name"),
 			MemberIDs: rapid.SliceOfDistinct(rapid.SampledFrom(append([]string{""}, userIDs...)), rapid.ID[string]).Filter(func(ids []string) bool { return !slices.Contains(ids, "") }).Draw(rt, "members")}
-		tm.OrganizationRole = "ORGANIZATION_MEMBER"
-		tm.DeploymentRoles, tm.WorkspaceRoles = held(deps)
+		tm.OrganizationRole = rapid.SampledFrom(exportOrgRoles).Draw(rt, "team organization role")
+		r := held(allWs, deps, true)
+		tm.WorkspaceRoles, tm.DeploymentRoles, tm.DagRoles = r.workspaces, r.deployments, r.dags
 		st.Teams = append(st.Teams, tm)
 	}
 	return st, rapid.SampledFrom([]string{"", "", "ci", "usr1", "*#*"}).Draw(rt, "ignore")
@@ -439,7 +542,7 @@ func TestExportRoundTripsWhatTheEmulatorCannotHold(t *testing.T) {
 		},
 	}
 	var buf bytes.Buffer
-	if err := spec.Encode(&buf, exportSpec(obs, obs.Deployments, nil)); err != nil {
+	if err := spec.Encode(&buf, exportSpec(obs, everything(obs), nil)); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

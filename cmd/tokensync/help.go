@@ -79,8 +79,15 @@ func (*ExportCmd) Help() string {
     # a spec of today's assignments: plan on it is empty
     tokensync export > tokens.yaml
 
-    # one workspace, leaving out the break-glass tokens
-    tokensync export --workspace data-platform --ignore 'break-glass-*' > data-platform.yaml`
+    # one workspace (its workspace roles, deployments and DAGs), leaving out the break-glass tokens
+    tokensync export --workspace data-platform --ignore 'break-glass-*' > data-platform.yaml
+
+    # only the organization level, or only deployment and DAG roles
+    tokensync export --levels organization > organization.yaml
+    tokensync export --levels deployment,dag > deployments.yaml
+
+    # a new directory: organization.yaml and one workspace-NAME.yaml per workspace
+    tokensync export --out access/ && tokensync plan -f access/ --prune`
 }
 
 // Help is report's examples.

@@ -193,7 +193,7 @@ func TestPropertyExportParsesBack(t *testing.T) {
 			obs.Subjects = append(obs.Subjects, sync.TokenSubject(tok))
 		}
 		var buf bytes.Buffer
-		if err := spec.Encode(&buf, exportSpec(obs, obs.Deployments, nil)); err != nil {
+		if err := spec.Encode(&buf, exportSpec(obs, everything(obs), nil)); err != nil {
 			rt.Fatal(err)
 		}
 		out := buf.Bytes()

@@ -446,10 +446,10 @@ func TestPeopleExportThenPlanIsEmpty(t *testing.T) {
 		"    workspaceTokens:", "    organizationTokens:", "    users:", "    teams:",
 		"username: alice@example.com", "username: olga@example.com", "name: data-engineering",
 	)
-	// Every exported deployment has all four keys.
+	// Every exported workspace and deployment has all four keys.
 	for _, key := range []string{"workspaceTokens:", "organizationTokens:", "users:", "teams:"} {
-		if got, want := strings.Count(r.stdout, "    "+key), strings.Count(r.stdout, "  - id: dep-"); got != want {
-			t.Errorf("%d deployments have %s, want all %d:\n%s", got, key, want, r.stdout)
+		if got, want := strings.Count(r.stdout, "\n    "+key), strings.Count(r.stdout, "  - id: dep-")+strings.Count(r.stdout, "  - id: ws-"); got != want {
+			t.Errorf("%d workspaces and deployments have %s, want all %d:\n%s", got, key, want, r.stdout)
 		}
 	}
 	// carol is INACTIVE: no role can be given to her, but the export keeps
