@@ -11,8 +11,8 @@ import (
 	"github.com/tokensync/tokensync/astroapi"
 )
 
-// levelsState is an organization with roles on every level.
-const levelsState = `organization: {id: org1, name: Org One}
+// everyLevelState is an organization with roles on every level.
+const everyLevelState = `organization: {id: org1, name: Org One}
 workspaces:
   - {id: ws-a, name: alpha}
   - {id: ws-b, name: beta}
@@ -88,7 +88,7 @@ func (c *cli) userRoles(id string) []string {
 // emulator, a spec on every level is planned, applied in one write per
 // subject, and planned again as empty.
 func TestEveryLevelEndToEnd(t *testing.T) {
-	c := newCLI(t, levelsState)
+	c := newCLI(t, everyLevelState)
 	f := c.write("levels.yaml", `version: 1
 organizationRoles:
   users:
@@ -158,7 +158,7 @@ deployments:
 // of the listed kinds, demotes at the organization level, and keeps the
 // accessors Astro needs for the roles that remain.
 func TestEveryLevelPruneAndAccessors(t *testing.T) {
-	c := newCLI(t, levelsState)
+	c := newCLI(t, everyLevelState)
 	f := c.write("levels.yaml", `version: 1
 organizationRoles:
   prune: true
@@ -211,7 +211,7 @@ deployments:
 // ORGANIZATION_OWNER, or a listed workspace without a WORKSPACE_OWNER, is
 // refused with exit 4 and writes nothing.
 func TestLockoutGuardRefuses(t *testing.T) {
-	c := newCLI(t, levelsState)
+	c := newCLI(t, everyLevelState)
 	for _, tt := range []struct{ name, spec, want string }{
 		{"organization", "organizationRoles:\n  prune: true\n  users: []\n", `the organization without any ORGANIZATION_OWNER`},
 		{"workspace", "workspaces:\n  - name: alpha\n    prune: true\n    users: []\n", `workspace "alpha" without any WORKSPACE_OWNER`},
@@ -234,7 +234,7 @@ func TestLockoutGuardRefuses(t *testing.T) {
 // TestSavedPlanStaleOnWorkspaceRole: a saved plan whose subject's
 // workspace role changed since is refused as stale, and writes nothing.
 func TestSavedPlanStaleOnWorkspaceRole(t *testing.T) {
-	c := newCLI(t, levelsState)
+	c := newCLI(t, everyLevelState)
 	f := c.write("levels.yaml", "version: 1\nworkspaces:\n  - name: alpha\n    users:\n      - {username: bob@example.com, role: WORKSPACE_OPERATOR}\n")
 	planFile := filepath.Join(c.dir, "plan.json")
 	wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitOK)
@@ -265,7 +265,7 @@ func TestSavedPlanStaleOnWorkspaceRole(t *testing.T) {
 // TestTargetOrganization: --target organization plans and applies the
 // organization level only.
 func TestTargetOrganization(t *testing.T) {
-	c := newCLI(t, levelsState)
+	c := newCLI(t, everyLevelState)
 	f := c.write("levels.yaml", `version: 1
 organizationRoles:
   users:
