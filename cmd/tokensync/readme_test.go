@@ -57,6 +57,15 @@ func TestReadmeFirstCommand(t *testing.T) {
 	}
 }
 
+// TestReadmeEveryLevel runs the README's plan of a spec on every level
+// and checks the output the README shows is what it prints.
+func TestReadmeEveryLevel(t *testing.T) {
+	text, r := runReadme(t, "go run ./cmd/tokensync plan -f examples/levels.yaml --emulate examples/org.yaml")
+	if diff := cmp.Diff(shownAfter(t, text, "## Every level in one file", "It plans every level at once"), r.stdout); diff != "" {
+		t.Errorf("README output (-want +got):\n%s", diff)
+	}
+}
+
 // TestReadmeApply runs the README's apply against the emulator and checks
 // that stdout is what the README shows, with one line of progress.
 func TestReadmeApply(t *testing.T) {
