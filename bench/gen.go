@@ -43,6 +43,10 @@ const (
 	wlPlanDrift  = "plan (drift)"
 	wlApply      = "apply"
 	wlApplyDrift = "apply (drift)"
+	// Every level (X): export --out DIR of the whole organization, then
+	// plan -f DIR --prune of that export, which must be empty.
+	wlExportLevels = "export (every level)"
+	wlPlanLevels   = "plan (every level)"
 	// The reports of the fully applied organization (see reportWorkloads).
 	wlReportHTML      = "report (html)"
 	wlReportJSON      = "report (json)"
@@ -71,7 +75,7 @@ var sizes = []Size{
 	// 200 workspaces, 20,000 tokens, 2,000 deployments and 20,000 DAG
 	// roles. Only its plans run: its applies would take hours of POSTs.
 	{Name: "X", Workspaces: 200, Deployments: 2000, Tokens: 20000, Assignments: 24000, DAGGrants: 20000,
-		Workloads: []string{wlPlan, wlPlanDrift},
+		Workloads: []string{wlPlan, wlPlanDrift, wlExportLevels, wlPlanLevels},
 		People: People{
 			Users: 50000, UsersWithRoles: 10000, UserAssignments: 15000,
 			Teams: 2000, TeamsWithRoles: 1500, TeamAssignments: 3000,

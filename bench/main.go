@@ -226,6 +226,18 @@ func (c *config) size(ctx context.Context, o *Org, withBaseline bool, log io.Wri
 			args: []string{"apply", "-f", specPath, "--yes", "--max-removals", "-1"},
 		}},
 	}
+	levelsDir := filepath.Join(c.dir, z.Name+"-every-level")
+	if z.DAGGrants > 0 {
+		workloads = append(workloads,
+			workload{name: wlExportLevels, start: o.State(full), run: childRun{
+				args: []string{"export", "--out", levelsDir},
+			}},
+			workload{name: wlPlanLevels, start: o.State(full), run: childRun{
+				args:     []string{"plan", "-f", levelsDir, "--prune"},
+				wantPlan: "No changes",
+			}},
+		)
+	}
 	for _, rw := range reportWorkloads(o) {
 		workloads = append(workloads, workload{name: rw.name, start: o.State(full), check: full, run: rw.childRun(o, c.dir, specPath)})
 	}
