@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/alecthomas/kong"
+
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/internal/inputfile"
 	"github.com/tokensync/tokensync/planfile"
@@ -31,10 +33,16 @@ type ApplyCmd struct {
 	AuditLog    string `type:"path" help:"Append one JSON line per subject apply writes (or tries to) to this file, created with mode 0600." placeholder:"FILE"`
 	Parallelism int    `default:"8" help:"Tokens, users and teams written at once during apply."`
 	Globals
+
+	// maxRemovalsGiven says --max-removals (or its environment variable)
+	// was given: a saved plan is then held to it, and otherwise to the
+	// limit it was planned with.
+	maxRemovalsGiven bool
 }
 
 // Run plans (or reads a saved plan), asks, applies and verifies.
-func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
+func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.Context) error {
+	c.maxRemovalsGiven = flagGiven(kctx, *st, "max-removals")
 	if !c.Yes && !c.DryRun && !st.InTTY {
 		return exitWith(exitUsage, "apply needs --yes when not run from a terminal; nothing was written")
 	}
@@ -136,8 +144,24 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 		return sync.Plan{}, nil, exitWith(exitStale, "the plan %s belongs to organization %s, not %s; nothing was written", render.Safe(c.SavedPlan), render.Safe(doc.Organization), render.Safe(sess.org))
 	}
 	p := doc.Plan()
-	p.Guards = append(p.Guards, sync.CheckSaved(p, c.options())...)
+	opts := c.options()
+	if !c.maxRemovalsGiven {
+		opts.MaxRemovals = doc.Options.MaxRemovals
+	}
+	p.Guards = append(p.Guards, sync.CheckSaved(p, opts)...)
 	return p, sess, nil
+}
+
+// flagGiven reports whether the flag name was given on the command line
+// or through its environment variable (TOKENSYNC_NAME), rather than left
+// at its default.
+func flagGiven(kctx *kong.Context, st Streams, name string) bool {
+	for _, p := range kctx.Path {
+		if p.Flag != nil && p.Flag.Name == name {
+			return true
+		}
+	}
+	return st.Getenv("TOKENSYNC_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))) != ""
 }
 
 // staleError lists the tokens changed since a saved plan and refuses it.

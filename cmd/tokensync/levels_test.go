@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -293,5 +294,30 @@ workspaces:
 	}
 	if diff := cmp.Diff(want, c.userRoles("usr-bob")); diff != "" {
 		t.Errorf("bob's roles (-want +got):\n%s", diff)
+	}
+}
+
+// TestSavedPlanKeepsItsRemovalLimit: apply of a saved plan holds it to the
+// --max-removals it was planned with, unless apply is given one itself.
+func TestSavedPlanKeepsItsRemovalLimit(t *testing.T) {
+	var state strings.Builder
+	state.WriteString("organization: {id: org1, name: Org One}\nworkspaces: [{id: ws-a, name: alpha}]\ndeployments: [{id: dep-a1, name: a-prod, workspaceId: ws-a}]\ntokens:\n")
+	for i := range 25 {
+		fmt.Fprintf(&state, "  - id: tok-%02d\n    name: bot-%02d\n    scope: WORKSPACE\n    roles:\n      - {entityType: WORKSPACE, entityId: ws-a, role: WORKSPACE_MEMBER}\n      - {entityType: DEPLOYMENT, entityId: dep-a1, role: DEPLOYMENT_ADMIN}\n", i, i)
+	}
+	c := newCLI(t, state.String())
+	f := c.write("prune.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n    prune: true\n    allowEmpty: true\n    workspaceTokens: []\n")
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitRefused)
+	wantCode(t, c.run("plan", "-f", f, "--max-removals", "30", "--out", planFile), exitOK)
+
+	r := c.run("apply", planFile, "--yes", "--max-removals", "10")
+	wantCode(t, r, exitRefused)
+	if c.posts() != 0 {
+		t.Errorf("a refused plan made %d writes", c.posts())
+	}
+	wantCode(t, c.run("apply", planFile, "--yes"), exitOK)
+	if got := c.posts(); got != 25 {
+		t.Errorf("%d writes, want 25", got)
 	}
 }
