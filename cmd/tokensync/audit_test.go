@@ -117,12 +117,11 @@ func TestApplyAuditLog(t *testing.T) {
 		Status       string `json:"status"`
 		RequestID    string `json:"request_id"`
 		Changes      []struct {
-			Action     string
-			Deployment struct{ ID string }
+			Action string
+			Scope  struct{ Level, ID string }
 		}
 		After []struct {
-			DeploymentID string `json:"deployment_id"`
-			Role         string
+			Level, ID, Role string
 		}
 	}
 	read := func() []line {
@@ -159,7 +158,10 @@ func TestApplyAuditLog(t *testing.T) {
 		t.Errorf("audit lines by subject (-want +got):\n%s", diff)
 	}
 	for _, l := range lines {
-		if l.Subject.ID == "tok-ci-b" && (len(l.Changes) != 1 || len(l.After) != 1 || l.After[0].DeploymentID != "dep-b1" || l.After[0].Role != "VIEWER") {
+		// After is the whole role set written: its own workspace role
+		// kept as read, and the added deployment role.
+		if l.Subject.ID == "tok-ci-b" && (len(l.Changes) != 1 || l.Changes[0].Scope.ID != "dep-b1" || len(l.After) != 2 ||
+			l.After[1].Level != "deployment" || l.After[1].ID != "dep-b1" || l.After[1].Role != "VIEWER") {
 			t.Errorf("tok-ci-b's line: changes %+v, after %+v", l.Changes, l.After)
 		}
 	}

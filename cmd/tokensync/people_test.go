@@ -576,8 +576,8 @@ func TestPeoplePlanJSONAndMarkdown(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.FormatVersion != "2" {
-		t.Errorf("format_version = %q, want 2", doc.FormatVersion)
+	if doc.FormatVersion != "3" {
+		t.Errorf("format_version = %q, want 3", doc.FormatVersion)
 	}
 	got := map[string]string{}
 	for _, ch := range doc.Changes {
