@@ -207,7 +207,7 @@ func (c *ExportCmd) selection(obs *sync.Observed, levels exportLevels) (exportSe
 }
 
 // exportComment heads the exported file.
-const exportComment = "Exported by tokensync: the current roles of workspace and organization tokens, users and teams\non the organization, its workspaces, deployments and DAGs, implied accessor roles included.\nDeployment API tokens are left out. A user whose status is not ACTIVE has it in a comment: the spec keeps its roles, and prune removes them once its entry is deleted."
+const exportComment = "Exported by tokensync: the current roles of workspace and organization tokens, users and teams\non the organization, its workspaces, deployments and DAGs, implied accessor roles included.\nOn the organization level, ORGANIZATION_MEMBER is the floor and is not listed: a plan leaves an\nunlisted member as it is, and prune demotes an unlisted user or team to it.\nDeployment API tokens are left out. A user whose status is not ACTIVE has it in a comment: the spec keeps its roles, and prune removes them once its entry is deleted."
 
 // exportEntries are the roles held at each scope, by the subjects an
 // export may list: every subject of a managed kind that no ignore glob
@@ -267,6 +267,19 @@ func (x *exportEntries) at(sc sync.Scope) map[spec.Kind][]spec.EntryDoc {
 	return out
 }
 
+// aboveMember is the organization level's entries, but for those holding
+// ORGANIZATION_MEMBER: it is the floor of the organization (nobody is
+// removed from it, and prune demotes an unlisted user or team to it), so
+// a plan leaves an unlisted member as it is, with or without prune, and
+// the organization of 50,000 people fits one file.
+func (x *exportEntries) aboveMember() map[spec.Kind][]spec.EntryDoc {
+	out := x.at(sync.Organization)
+	for k, entries := range out {
+		out[k] = slices.DeleteFunc(entries, func(e spec.EntryDoc) bool { return e.Role == astroapi.RoleOrganizationMember })
+	}
+	return out
+}
+
 // dags are the DAG entries of deployment dep: every DAG id, then every
 // DAG tag, on which a listed subject holds a role, in order.
 func (x *exportEntries) dags(dep astroapi.Deployment) []spec.DagDoc {
@@ -321,7 +334,7 @@ func exportSpec(obs *sync.Observed, sel exportSelection, ignore []string) spec.D
 		doc.Always = spec.Kinds()
 	}
 	if sel.levels.organization {
-		doc.OrganizationRoles = &spec.OrganizationRolesDoc{Entries: x.at(sync.Organization)}
+		doc.OrganizationRoles = &spec.OrganizationRolesDoc{Entries: x.aboveMember()}
 	}
 	if sel.levels.workspace {
 		workspaces := slices.Clone(sel.workspaces)
