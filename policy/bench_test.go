@@ -13,10 +13,13 @@ import (
 // largeWorld is a large organization: 200 workspaces of 10 deployments,
 // 50,000 users, 2,000 teams of 25 members each holding a workspace role,
 // 20,000 tokens.
-func largeWorld() World {
+func largeWorld() World { return scaledWorld(1) }
+
+// scaledWorld is largeWorld divided by div.
+func scaledWorld(div int) World {
 	w := World{Organization: "org", Members: map[string][]string{}, Production: []spec.Glob{spec.DefaultProduction},
 		Sources: map[sync.Key]spec.Pos{}}
-	for i := range 200 {
+	for i := range 200 / div {
 		w.Workspaces = append(w.Workspaces, astroapi.Workspace{ID: fmt.Sprintf("ws-%d", i), Name: fmt.Sprintf("workspace-%d", i)})
 		for j := range 10 {
 			name := fmt.Sprintf("dep-%d-%d", i, j)
@@ -29,7 +32,7 @@ func largeWorld() World {
 	dep := func(n int) sync.Scope { d := w.Deployments[n%len(w.Deployments)]; return sync.Scope{Level: sync.LevelDeployment, ID: d.ID} }
 	ws := func(n int) sync.Scope { return sync.Scope{Level: sync.LevelWorkspace, ID: w.Workspaces[n%len(w.Workspaces)].ID} }
 	member := sync.Grant{Scope: sync.Organization, Role: astroapi.RoleOrganizationMember}
-	for i := range 50000 {
+	for i := range 50000 / div {
 		s := sync.Subject{SubjectRef: sync.SubjectRef{Kind: sync.KindUser, ID: fmt.Sprintf("u-%d", i), Name: fmt.Sprintf("user%d@example.com", i)},
 			Status: "ACTIVE", Grants: []sync.Grant{member}}
 		if i%10 == 0 {
@@ -38,7 +41,7 @@ func largeWorld() World {
 		}
 		w.Subjects = append(w.Subjects, s)
 	}
-	for i := range 2000 {
+	for i := range 2000 / div {
 		s := sync.Subject{SubjectRef: sync.SubjectRef{Kind: sync.KindTeam, ID: fmt.Sprintf("t-%d", i), Name: fmt.Sprintf("team-%d", i)},
 			Grants: []sync.Grant{member, {Scope: ws(i), Role: astroapi.RoleWorkspaceAuthor}, {Scope: dep(i * 7), Role: astroapi.RoleDeploymentAdmin}}}
 		w.Sources[sync.Key{Scope: ws(i), Subject: s.ID}] = spec.Pos{File: fmt.Sprintf("teams/t%d.yaml", i%50), Line: 3, Col: 9}
@@ -48,7 +51,7 @@ func largeWorld() World {
 		w.Subjects = append(w.Subjects, s)
 	}
 	end := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 20000 {
+	for i := range 20000 / div {
 		s := sync.Subject{SubjectRef: sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: fmt.Sprintf("tk-%d", i), Name: fmt.Sprintf("token-%d", i)},
 			Grants: []sync.Grant{{Scope: ws(i), Role: astroapi.RoleWorkspaceMember}, {Scope: dep(i * 3), Role: astroapi.RoleDeploymentAdmin}}}
 		if i%4 == 0 {
@@ -99,5 +102,17 @@ func BenchmarkBuild(b *testing.B) {
 	w := largeWorld()
 	for b.Loop() {
 		Build(w)
+	}
+}
+
+func BenchmarkCheckSmall(b *testing.B) {
+	set, err := Compile(benchRules())
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := Build(scaledWorld(20))
+	b.Logf("%d grants, %d scopes", len(a.Grants), len(a.Scopes))
+	for b.Loop() {
+		set.Check(a, now)
 	}
 }

@@ -21,9 +21,10 @@ type Violation struct {
 	// RulePos is the position of the rule's entry.
 	RulePos spec.Pos
 	On      spec.Condition
-	Scope   Scope
-	// Subject, Role and Via are the grant's; zero for a scope rule.
-	Subject Subject
+	Scope   *Scope
+	// Subject, Role and Via are the grant's; nil and zero for a scope
+	// rule.
+	Subject *Subject
 	Role    Role
 	Via     Via
 	// Source is the spec entry that writes the grant; zero when no spec
@@ -93,7 +94,7 @@ func checkScopes(rules []*Rule, a Access, vars *activation) []Violation {
 			}
 			vars.grants = grants
 			if ok, err := r.eval(vars); ok || err != "" {
-				out = append(out, Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: *sc, Err: err})
+				out = append(out, Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: sc, Err: err})
 			}
 		}
 	}
@@ -128,17 +129,15 @@ func (r *Rule) eval(vars *activation) (bool, string) {
 }
 
 func grantViolation(r *Rule, g *Grant, err string) Violation {
-	return Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: *g.Scope,
-		Subject: *g.Subject, Role: g.Role, Via: g.Via, Source: g.Source, Err: err}
+	return Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: g.Scope,
+		Subject: g.Subject, Role: g.Role, Via: g.Via, Source: g.Source, Err: err}
 }
 
 func compareViolation(a, b Violation) int {
 	return cmp.Or(
 		strings.Compare(a.Rule, b.Rule),
-		compareScope(&a.Scope, &b.Scope),
-		strings.Compare(a.Subject.Kind, b.Subject.Kind),
-		strings.Compare(a.Subject.Name, b.Subject.Name),
-		strings.Compare(a.Subject.ID, b.Subject.ID),
+		compareScope(a.Scope, b.Scope),
+		compareSubject(a.Subject, b.Subject),
 		strings.Compare(a.Via.Kind, b.Via.Kind),
 		strings.Compare(a.Via.Team, b.Via.Team),
 		strings.Compare(a.Role.Name, b.Role.Name),
@@ -183,3 +182,18 @@ func (a *activation) ResolveName(name string) (any, bool) {
 }
 
 func (a *activation) Parent() interpreter.Activation { return nil }
+
+func compareSubject(a, b *Subject) int {
+	switch {
+	case a == nil || b == nil:
+		return cmp.Compare(boolRank(a != nil), boolRank(b != nil))
+	}
+	return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

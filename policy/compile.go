@@ -5,6 +5,7 @@ import (
 	"reflect"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/ext"
 
@@ -73,6 +74,25 @@ func newEnvs() (envs, error) {
 	return envs{grant, scope}, nil
 }
 
+// MaxString is the size of a string the cost estimate assumes: a name, an
+// id, a role. Lists (grants) have no such bound.
+const MaxString = 1024
+
+// estimator bounds the size of strings for the cost estimate, so that a
+// rule whose cost is bounded by its expression runs without tracking.
+type estimator struct{}
+
+func (estimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
+	if n.Type().IsExactType(types.StringType) {
+		return &cost.SizeEstimate{Min: 0, Max: MaxString}
+	}
+	return nil
+}
+
+func (estimator) EstimateCallCost(function, overloadID string, target *cost.AstNode, args []cost.AstNode) *cost.CallEstimate {
+	return nil
+}
+
 // Compile compiles policies. A non-nil error is a spec.ErrorList, every
 // rule that does not compile at the position in its expression that CEL
 // gives, sorted by position.
@@ -121,7 +141,13 @@ func compile(e envs, p spec.Policy) (*Rule, spec.ErrorList) {
 	if !ast.OutputType().IsExactType(types.BoolType) {
 		return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + "must be a boolean (true is a violation), got " + ast.OutputType().String()}}
 	}
-	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(MaxCost))
+	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	if est, err := env.EstimateCost(ast, estimator{}); err != nil || est.Max > MaxCost {
+		// The cost is not bounded by the expression alone (it walks grants):
+		// track it and stop at MaxCost.
+		opts = append(opts, cel.CostLimit(MaxCost))
+	}
+	prg, err := env.Program(ast, opts...)
 	if err != nil {
 		return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
 	}
