@@ -29,8 +29,13 @@ func scaledWorld(div int) World {
 			w.Deployments = append(w.Deployments, astroapi.Deployment{ID: fmt.Sprintf("d-%d-%d", i, j), Name: name, WorkspaceID: fmt.Sprintf("ws-%d", i)})
 		}
 	}
-	dep := func(n int) sync.Scope { d := w.Deployments[n%len(w.Deployments)]; return sync.Scope{Level: sync.LevelDeployment, ID: d.ID} }
-	ws := func(n int) sync.Scope { return sync.Scope{Level: sync.LevelWorkspace, ID: w.Workspaces[n%len(w.Workspaces)].ID} }
+	dep := func(n int) sync.Scope {
+		d := w.Deployments[n%len(w.Deployments)]
+		return sync.Scope{Level: sync.LevelDeployment, ID: d.ID}
+	}
+	ws := func(n int) sync.Scope {
+		return sync.Scope{Level: sync.LevelWorkspace, ID: w.Workspaces[n%len(w.Workspaces)].ID}
+	}
 	member := sync.Grant{Scope: sync.Organization, Role: astroapi.RoleOrganizationMember}
 	for i := range 50000 / div {
 		s := sync.Subject{SubjectRef: sync.SubjectRef{Kind: sync.KindUser, ID: fmt.Sprintf("u-%d", i), Name: fmt.Sprintf("user%d@example.com", i)},

@@ -77,11 +77,10 @@ func compileOne(t *testing.T, on spec.Condition, expr string, files ...string) *
 func fired(vs []Violation) []string {
 	out := []string{}
 	for _, v := range vs {
-		s := "@" + v.Scope.Level
+		s := "@" + v.Scope.Level + ":" + v.Scope.Name
 		if v.Subject != nil {
 			s = v.Subject.Name + s
 		}
- + ":" + v.Scope.Name
 		if v.Via.Kind != "" {
 			s += "(" + v.Via.Kind
 			if v.Via.Team != "" {
