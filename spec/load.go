@@ -76,6 +76,20 @@ func LoadContext(ctx context.Context, paths []string, stdin io.Reader) (*Spec, e
 	if len(paths) == 0 {
 		return nil, errors.New("spec: no spec file given")
 	}
+	return LoadAll(ctx, paths, nil, stdin)
+}
+
+// LoadAll is LoadContext that also reads the policy files given with
+// --policy, after the spec files: each is a file (not a directory) that
+// holds only policies and, optionally, version. Their policies join the
+// spec's, in the order read, and a policy's name is unique over every
+// file. Policy files count in Files and the Digest like spec files. With
+// no spec file (paths empty), the Spec holds the policies only; with
+// neither, it is an error.
+func LoadAll(ctx context.Context, paths, policyFiles []string, stdin io.Reader) (*Spec, error) {
+	if len(paths) == 0 && len(policyFiles) == 0 {
+		return nil, errors.New("spec: no spec file given")
+	}
 	l := newLoader()
 	read := make(map[string]bool)
 	for _, p := range paths {
@@ -104,6 +118,27 @@ func LoadContext(ctx context.Context, paths []string, stdin io.Reader) (*Spec, e
 			l.file(name, data)
 		}
 	}
+	for _, name := range policyFiles {
+		key := filepath.Clean(name)
+		if read[key] {
+			continue
+		}
+		read[key] = true
+		data, err := readFile(ctx, name)
+		if err != nil {
+			l.add(err)
+			continue
+		}
+		l.parse(&file{l: l, name: name, policyOnly: true}, data)
+	}
+	return l.finish()
+}
+
+// ParsePolicies reads one policy file, as given with --policy, as Parse
+// reads a spec file.
+func ParsePolicies(filename string, data []byte) (*Spec, error) {
+	l := newLoader()
+	l.parse(&file{l: l, name: filename, policyOnly: true}, data)
 	return l.finish()
 }
 
@@ -264,12 +299,14 @@ type loader struct {
 	// workspaces maps a workspace's identity ("id\x00" and its id, or
 	// "name\x00" and its name) to where it is declared.
 	workspaces map[string]Pos
-	count      int  // deployments seen, over all files
-	tooMany    bool // MaxDeployments was exceeded (and reported)
+	// policies maps a policy's name to where it is declared.
+	policies map[string]Pos
+	count    int  // deployments seen, over all files
+	tooMany  bool // MaxDeployments was exceeded (and reported)
 }
 
 func newLoader() *loader {
-	return &loader{digest: sha256.New(), deployments: make(map[string]Pos), workspaces: make(map[string]Pos)}
+	return &loader{digest: sha256.New(), deployments: make(map[string]Pos), workspaces: make(map[string]Pos), policies: make(map[string]Pos)}
 }
 
 func (l *loader) add(e *Error) {
@@ -305,13 +342,18 @@ func (l *loader) finish() (*Spec, error) {
 	return &l.spec, nil
 }
 
-// file parses one file's content into l.
+// file parses one spec file's content into l.
 func (l *loader) file(name string, data []byte) {
+	l.parse(&file{l: l, name: name}, data)
+}
+
+// parse parses the content of f into l.
+func (l *loader) parse(f *file, data []byte) {
+	name := f.name
 	l.spec.Files = append(l.spec.Files, name)
 	fmt.Fprintf(l.digest, "%s\x00%d\x00", filepath.Base(name), len(data))
 	l.digest.Write(data)
 
-	f := &file{l: l, name: name}
 	if len(data) > MaxFileSize {
 		l.add(tooBig(name, strconv.Itoa(len(data))))
 		return
@@ -321,10 +363,15 @@ func (l *loader) file(name string, data []byte) {
 		f.errorf(line, col, "%s", msg)
 		return
 	}
+	f.text = text
 	root := f.decode(text)
 	if root == nil {
 		return
 	}
 	f.checkAnchors(root)
+	if f.policyOnly {
+		f.policyTop(root)
+		return
+	}
 	f.top(root)
 }

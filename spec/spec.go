@@ -54,6 +54,15 @@ type Spec struct {
 	// Workspaces are the entries of workspaces: the workspace level.
 	Workspaces  []Workspace
 	Deployments []Deployment
+	// Policies are the entries of every policies key, of spec files and
+	// policy files, in the order read; names are unique.
+	Policies []Policy
+	// Production are the globs of the production key, on deployment
+	// names; ProductionPos is the position of that key, zero when no file
+	// sets it (one file at most may). ProductionGlobs gives the globs in
+	// force.
+	Production    []Pattern
+	ProductionPos Pos
 	// Digest is the lower-case hex sha256 of every file read, in read
 	// order: for each file, its base name, a NUL byte, the length of its
 	// content in decimal, a NUL byte, and the content as read (BOM

@@ -10,7 +10,7 @@ import (
 // (suggestions prefer the earlier key on a tie). No list is longer than
 // maxKeys.
 var (
-	topKeys          = []string{"version", "organization", "ignoreTokens", "ignoreUsers", "ignoreTeams", "organizationRoles", "workspaces", "deployments"}
+	topKeys          = []string{"version", "organization", "ignoreTokens", "ignoreUsers", "ignoreTeams", "organizationRoles", "workspaces", "deployments", "policies", "production"}
 	organizationKeys = []string{"prune", "organizationTokens", "users", "teams"}
 	workspaceKeys    = []string{"id", "name", "prune", "workspaceTokens", "organizationTokens", "users", "teams"}
 	deploymentKeys   = []string{"id", "name", "workspace", "prune", "allowEmpty", "workspaceTokens", "organizationTokens", "users", "teams", "dags"}
@@ -25,10 +25,13 @@ const maxKeys = 10
 // keyHints name the known key meant by an unknown one that Suggest finds
 // too far from it, by where the key is (as given to fields) and folded.
 var keyHints = map[string]map[string]string{
-	"in user entry": {"name": "username", "email": "username", "mail": "username", "user": "username"},
-	"in team entry": {"team": "name", "teamname": "name", "username": "name"},
-	"in workspace":  {"workspace": "name"},
-	"in DAG entry":  {"id": "dagId", "name": "dagId", "dag": "dagId", "tag": "dagTag", "tags": "dagTag", "dagtags": "dagTag"},
+	"in user entry":  {"name": "username", "email": "username", "mail": "username", "user": "username"},
+	"in team entry":  {"team": "name", "teamname": "name", "username": "name"},
+	"in workspace":   {"workspace": "name"},
+	"at top level":   {"policy": "policies", "rules": "policies"},
+	"in policy file": {"policy": "policies", "rules": "policies"},
+	"in policy":      {"rule": "grant", "condition": "grant", "expr": "grant", "file": "files"},
+	"in DAG entry":   {"id": "dagId", "name": "dagId", "dag": "dagId", "tag": "dagTag", "tags": "dagTag", "dagtags": "dagTag"},
 }
 
 // keyNotes say why a key that is known elsewhere has no place where it
@@ -38,7 +41,14 @@ var keyNotes = map[string]map[string]string{
 		"workspaceTokens": "a workspace token has no organization role; its role on its own workspace goes under workspaces",
 	},
 	"in workspace": {"dags": "DAG roles go under the dags of a deployment"},
+	"in policy file": {
+		"organization": notInPolicyFile, "ignoreTokens": notInPolicyFile, "ignoreUsers": notInPolicyFile,
+		"ignoreTeams": notInPolicyFile, "organizationRoles": notInPolicyFile, "workspaces": notInPolicyFile,
+		"deployments": notInPolicyFile, "production": notInPolicyFile,
+	},
 }
+
+const notInPolicyFile = "a file given with --policy holds only policies and version; give this file with -f"
 
 // entryKind describes the entries of one kind of principal.
 type entryKind struct {
@@ -243,6 +253,12 @@ func (f *file) top(root *yaml.Node) {
 		for _, item := range f.list(p.value, "workspaces") {
 			f.workspace(item)
 		}
+	}
+	if p, ok := fm.get("policies"); ok {
+		f.policies(p.value)
+	}
+	if p, ok := fm.get("production"); ok {
+		f.production(p)
 	}
 	if p, ok := fm.get("deployments"); ok {
 		for _, item := range f.list(p.value, "deployments") {

@@ -17,6 +17,10 @@ import (
 type file struct {
 	l    *loader
 	name string
+	text []byte // the content, BOM removed
+	// policyOnly says the file was given with --policy: it holds only
+	// policies.
+	policyOnly bool
 }
 
 func (f *file) pos(n *yaml.Node) Pos {

@@ -176,6 +176,7 @@ func TokenSubject(t astroapi.Token) Subject {
 	if kind == KindWorkspaceToken {
 		s.Workspace = tokenWorkspace(t.Roles)
 	}
+	s.Hygiene = tokenHygiene(t)
 	return s
 }
 
@@ -365,6 +366,7 @@ func UserSubject(u astroapi.User) Subject {
 	r := roleSet{OrganizationRole: u.OrganizationRole, WorkspaceRoles: u.WorkspaceRoles, DeploymentRoles: u.DeploymentRoles, DagRoles: u.DagRoles}
 	s := r.subject(SubjectRef{Kind: KindUser, ID: u.ID, Name: u.Username})
 	s.Status = u.Status
+	s.Hygiene = userHygiene(u)
 	return s
 }
 
@@ -394,5 +396,7 @@ func TeamAdapter(api TeamAPI, org string) Adapter {
 // TeamSubject is t as a subject.
 func TeamSubject(t astroapi.Team) Subject {
 	r := roleSet{OrganizationRole: t.OrganizationRole, WorkspaceRoles: t.WorkspaceRoles, DeploymentRoles: t.DeploymentRoles, DagRoles: t.DagRoles}
-	return r.subject(SubjectRef{Kind: KindTeam, ID: t.ID, Name: t.Name})
+	s := r.subject(SubjectRef{Kind: KindTeam, ID: t.ID, Name: t.Name})
+	s.Hygiene = teamHygiene(t)
+	return s
 }

@@ -85,6 +85,9 @@ type Subject struct {
 	// NoOrganizationRole says a user or team holds no organization role:
 	// the API gives it a role on any other level only together with one.
 	NoOrganizationRole bool
+	// Hygiene is what the API says of the subject besides its roles
+	// (expiry, last use, creation), for policies and the report.
+	Hygiene Hygiene
 }
 
 // RoleAt is the role s holds at scope sc as read: the first of its grants

@@ -1,0 +1,159 @@
+package policy
+
+import (
+	"fmt"
+	"reflect"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/cost"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/ext"
+
+	"github.com/tokensync/tokensync/spec"
+)
+
+// Limits that keep a rule from running away.
+const (
+	// MaxExprSize is the most code points an expression may have.
+	MaxExprSize = 16 << 10
+	// MaxCost is the most a rule may cost on one grant or scope, in CEL's
+	// cost units (about one per operation, per list element visited):
+	// enough for a few passes over the grants of a large scope, not for a
+	// loop nested in a loop over them.
+	MaxCost = 10_000_000
+)
+
+// The CEL names of the variables' types.
+const (
+	typeSubject = "policy.Subject"
+	typeScope   = "policy.Scope"
+	typeGrant   = "policy.Grant"
+)
+
+// Rule is one compiled policy.
+type Rule struct {
+	Name        string
+	Description string
+	On          spec.Condition
+	// Pos is the position of the policy's entry.
+	Pos   spec.Pos
+	files []spec.Glob
+	prg   cel.Program
+}
+
+// Set is the compiled rules of a spec, in the order written.
+type Set struct {
+	Rules []*Rule
+}
+
+// envs are the CEL environments of grant rules and of scope rules.
+type envs struct{ grant, scope *cel.Env }
+
+func newEnvs() (envs, error) {
+	common := []cel.EnvOption{
+		ext.NativeTypes(reflect.TypeFor[Subject](), reflect.TypeFor[Scope](), reflect.TypeFor[Role](),
+			reflect.TypeFor[Via](), reflect.TypeFor[Grant](), ext.ParseStructTags(true)),
+		ext.Strings(),
+		ext.Lists(),
+		cel.ParserExpressionSizeLimit(MaxExprSize),
+		cel.Variable("scope", cel.ObjectType(typeScope)),
+		cel.Variable("now", cel.TimestampType),
+	}
+	grant, err := cel.NewEnv(append(common,
+		cel.Variable("subject", cel.ObjectType(typeSubject)),
+		cel.Variable("role", cel.ObjectType("policy.Role")),
+		cel.Variable("via", cel.ObjectType("policy.Via")),
+	)...)
+	if err != nil {
+		return envs{}, err
+	}
+	scope, err := cel.NewEnv(append(common, cel.Variable("grants", cel.ListType(cel.ObjectType(typeGrant))))...)
+	if err != nil {
+		return envs{}, err
+	}
+	return envs{grant, scope}, nil
+}
+
+// MaxString is the size of a string the cost estimate assumes: a name, an
+// id, a role. Lists (grants) have no such bound.
+const MaxString = 1024
+
+// estimator bounds the size of strings for the cost estimate, so that a
+// rule whose cost is bounded by its expression runs without tracking.
+type estimator struct{}
+
+func (estimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
+	if n.Type().IsExactType(types.StringType) {
+		return &cost.SizeEstimate{Min: 0, Max: MaxString}
+	}
+	return nil
+}
+
+func (estimator) EstimateCallCost(function, overloadID string, target *cost.AstNode, args []cost.AstNode) *cost.CallEstimate {
+	return nil
+}
+
+// Compile compiles policies. A non-nil error is a spec.ErrorList, every
+// rule that does not compile at the position in its expression that CEL
+// gives, sorted by position.
+func Compile(policies []spec.Policy) (*Set, error) {
+	e, err := newEnvs()
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	var (
+		set  Set
+		errs spec.ErrorList
+	)
+	for _, p := range policies {
+		r, perrs := compile(e, p)
+		errs = append(errs, perrs...)
+		if r != nil {
+			set.Rules = append(set.Rules, r)
+		}
+	}
+	if len(errs) > 0 {
+		errs.Sort()
+		return nil, errs
+	}
+	return &set, nil
+}
+
+// compile compiles one policy, or returns why it does not compile.
+func compile(e envs, p spec.Policy) (*Rule, spec.ErrorList) {
+	env := e.grant
+	if p.On == spec.ConditionScope {
+		env = e.scope
+	}
+	prefix := fmt.Sprintf("policy %q: %s: ", spec.Clip(p.Name), p.On)
+	ast, iss := env.Compile(p.Expr.Text)
+	if iss.Err() != nil {
+		var errs spec.ErrorList
+		for _, ce := range iss.Errors() {
+			pos := p.Expr.Pos
+			if loc := ce.Location; loc != nil && loc.Line() > 0 {
+				pos = p.Expr.At(loc.Line(), loc.Column()+1)
+			}
+			errs = append(errs, &spec.Error{Pos: pos, Msg: prefix + ce.Message})
+		}
+		return nil, errs
+	}
+	if !ast.OutputType().IsExactType(types.BoolType) {
+		return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + "must be a boolean (true is a violation), got " + ast.OutputType().String()}}
+	}
+	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	if est, err := env.EstimateCost(ast, estimator{}); err != nil || est.Max > MaxCost {
+		// The cost is not bounded by the expression alone (it walks grants):
+		// track it and stop at MaxCost.
+		opts = append(opts, cel.CostLimit(MaxCost))
+	}
+	prg, err := env.Program(ast, opts...)
+	if err != nil {
+		return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
+	}
+	r := &Rule{Name: p.Name, Description: p.Description, On: p.On, Pos: p.Pos, prg: prg}
+	for _, f := range p.Files {
+		r.files = append(r.files, spec.Glob(f.Glob))
+	}
+	return r, nil
+}

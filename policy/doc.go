@@ -1,0 +1,21 @@
+// Package policy compiles the rules of a spec's policies (CEL expressions)
+// and checks them over effective grants. It is pure: no I/O, no clock
+// (Check is given the time), no logging.
+//
+// Compile turns spec.Policy values into a Set, or a spec.ErrorList whose
+// entries point into the expression that does not compile. Build turns a
+// world (the subjects as they would be after a plan, with every role on
+// every level; the workspaces and deployments; the members of teams) into
+// Access: every effective grant, teams expanded and workspace and
+// organization roles carried down to deployments, and every scope. Check
+// evaluates each rule over Access and returns the violations, sorted.
+//
+// A grant rule reads subject, scope, role, via and now, and is evaluated
+// once per grant it covers; a scope rule reads scope, grants and now, and
+// is evaluated once per scope. A rule with files covers only the grants
+// written by a spec file matching one of its globs; a scope rule with files
+// sees only those grants and is evaluated only on scopes that have one.
+// An expression that cannot be evaluated on a grant or scope (an error, or
+// its cost limit reached) is reported as a violation carrying the error:
+// a rule that cannot be decided does not pass.
+package policy

@@ -1,0 +1,264 @@
+package spec
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// This file reads the policy keys: policies (in a spec file or a file
+// given with --policy) and production.
+
+// DefaultProduction is the glob of production deployments' names when no
+// file sets production.
+const DefaultProduction Glob = "*prod*"
+
+// Condition says what a policy's expression is evaluated over: each
+// effective grant, or each scope with its grants.
+type Condition string
+
+// The conditions of a policy, named by their keys.
+const (
+	ConditionGrant Condition = "grant"
+	ConditionScope Condition = "scope"
+)
+
+// Policy is one entry of policies: a rule whose expression (CEL, a
+// boolean) is a violation when true.
+type Policy struct {
+	// Pos is the position of the entry.
+	Pos         Pos
+	Name        string
+	Description string
+	// On is the key of its expression: grant or scope.
+	On   Condition
+	Expr Expr
+	// Files are the globs of files: the rule covers only grants written by
+	// spec files whose path (as given with -f) matches one; none means
+	// every grant, written by a spec file or not.
+	Files []Pattern
+}
+
+// Expr is a CEL expression as written in a spec file.
+type Expr struct {
+	Text string
+	// Pos is the position of the YAML value holding it.
+	Pos Pos
+	// layout says how the text lies in the file: see At.
+	layout exprLayout
+	// start is the column of the text's first character (one-line
+	// layout), or the indentation of its lines (block layout).
+	start int
+}
+
+type exprLayout int
+
+const (
+	layoutUnknown exprLayout = iota // folded, or escapes: only Pos is known
+	layoutLine                      // written verbatim on the line of Pos from column start
+	layoutBlock                     // a literal block: line i of the text is line Pos.Line+i, from column start
+)
+
+// At is the position in the file of the character at line and col of the
+// expression's text (both counting from 1, columns in characters, as CEL
+// reports them). It is exact for an expression on one line, plain or
+// quoted without escapes, and for a literal block scalar (|); otherwise it
+// is the position of the value.
+func (e Expr) At(line, col int) Pos {
+	switch {
+	case e.layout == layoutLine && line == 1:
+		return Pos{File: e.Pos.File, Line: e.Pos.Line, Col: e.start + col - 1}
+	case e.layout == layoutBlock && line >= 1:
+		return Pos{File: e.Pos.File, Line: e.Pos.Line + line, Col: e.start + col - 1}
+	}
+	return e.Pos
+}
+
+var (
+	policyKeys     = []string{"name", "description", "grant", "scope", "files"}
+	policyFileKeys = []string{"version", "policies"}
+)
+
+// Production are the globs of production deployments' names: those of the
+// production key, or DefaultProduction when no file sets it.
+func (s *Spec) ProductionGlobs() []Glob {
+	if s.ProductionPos.File == "" {
+		return []Glob{DefaultProduction}
+	}
+	out := make([]Glob, len(s.Production))
+	for i, p := range s.Production {
+		out[i] = Glob(p.Glob)
+	}
+	return out
+}
+
+// production reads the top-level key production (p), which one file of a
+// spec at most may have.
+func (f *file) production(p pair) {
+	if first := f.l.spec.ProductionPos; first.File != "" {
+		f.errorAt(p.key, "production is already set at %s; production deployments are set in one file only", first)
+		return
+	}
+	globs := f.globs(p.value, "production", nil)
+	if globs == nil {
+		globs = []Pattern{}
+	}
+	f.l.spec.Production, f.l.spec.ProductionPos = globs, f.pos(p.key)
+}
+
+// policyTop checks the root of a file given with --policy: a mapping of
+// policies and, optionally, version.
+func (f *file) policyTop(root *yaml.Node) {
+	if root.Kind != yaml.MappingNode {
+		f.errorAt(root, "the top level must be a mapping, got %s", describe(root))
+		return
+	}
+	var fm fieldMap
+	f.fields(root, "in policy file", policyFileKeys, &fm)
+	if p, ok := fm.get("version"); ok {
+		f.version(p.value)
+	}
+	if p, ok := fm.get("policies"); ok {
+		f.policies(p.value)
+	} else if fm.missing("policies") {
+		f.errorAt(root, `missing key "policies" (a policy file holds the rules under "policies")`)
+	}
+}
+
+// policies reads the value of a policies key.
+func (f *file) policies(v *yaml.Node) {
+	for _, item := range f.list(v, "policies") {
+		f.policy(item)
+	}
+}
+
+// policy reads one entry of policies.
+func (f *file) policy(n *yaml.Node) {
+	if n.Kind == yaml.AliasNode {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		f.errorAt(n, `"policies" entry must be a mapping, got %s`, describe(n))
+		return
+	}
+	var fm fieldMap
+	f.fields(n, "in policy", policyKeys, &fm)
+	p := Policy{Pos: f.pos(n)}
+	name, named := f.value(&fm, "name")
+	if !fm.has("name") && fm.missing("name") {
+		f.errorAt(n, `policy needs "name"`)
+	}
+	p.Name = name
+	prefix, noun := "", "policy"
+	if named {
+		prefix, noun = "policy "+excerpt(name)+": ", "policy "+excerpt(name)
+	}
+	if d, ok := fm.get("description"); ok {
+		p.Description, _ = f.str(d.value, "description", "")
+	} else if fm.missing("description") {
+		f.errorAt(n, `%smissing key "description" (what a violation reports)`, prefix)
+	}
+	valid := named
+	switch g, s := fm.has("grant"), fm.has("scope"); {
+	case g && s:
+		pg, _ := fm.get("grant")
+		ps, _ := fm.get("scope")
+		f.errorAt(later(pg.key, ps.key), `%s has both "grant" and "scope"; use one`, noun)
+		valid = false
+	case !g && !s:
+		if fm.missing("grant") && fm.missing("scope") {
+			f.errorAt(n, `%s needs "grant" (an expression over each grant) or "scope" (over each scope and its grants)`, noun)
+		}
+		valid = false
+	default:
+		p.On = ConditionGrant
+		if s {
+			p.On = ConditionScope
+		}
+		q, _ := fm.get(string(p.On))
+		text, ok := f.str(q.value, string(p.On), "")
+		valid = valid && ok
+		p.Expr = f.expr(q.value, text)
+	}
+	if q, ok := fm.get("files"); ok {
+		p.Files = f.globs(q.value, "files", nil)
+	}
+	if !named {
+		return
+	}
+	if first, dup := f.l.policies[name]; dup {
+		f.errorAt(n, "policy %s is already declared at %s; policy names are unique over all files", excerpt(name), first)
+		return
+	}
+	f.l.policies[name] = p.Pos
+	if valid {
+		f.l.spec.Policies = append(f.l.spec.Policies, p)
+	}
+}
+
+// expr is the expression text held by the scalar v, with how it lies in
+// the file.
+func (f *file) expr(v *yaml.Node, text string) Expr {
+	e := Expr{Text: text, Pos: f.pos(v)}
+	switch v.Style {
+	case 0, yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
+		line := f.line(v.Line)
+		start := v.Column
+		if v.Style != 0 {
+			start++
+		}
+		if rest, ok := skipRunes(line, start-1); ok && strings.HasPrefix(rest, text) && !strings.ContainsAny(text, "\n") {
+			e.layout, e.start = layoutLine, start
+		}
+	case yaml.LiteralStyle:
+		for i := v.Line + 1; ; i++ {
+			line, ok := f.lineOK(i)
+			if !ok {
+				break
+			}
+			if trimmed := strings.TrimLeft(line, " "); trimmed != "" {
+				e.layout, e.start = layoutBlock, len(line)-len(trimmed)+1
+				break
+			}
+		}
+	}
+	return e
+}
+
+// skipRunes returns s without its first n characters.
+func skipRunes(s string, n int) (string, bool) {
+	for ; n > 0; n-- {
+		if s == "" {
+			return "", false
+		}
+		_, size := utf8.DecodeRuneInString(s)
+		s = s[size:]
+	}
+	return s, true
+}
+
+// line is the text of line n (from 1) of the file, without its line end.
+func (f *file) line(n int) string {
+	s, _ := f.lineOK(n)
+	return s
+}
+
+func (f *file) lineOK(n int) (string, bool) {
+	text := f.text
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(text, '\n')
+		if j < 0 {
+			return "", false
+		}
+		text = text[j+1:]
+	}
+	if len(text) == 0 {
+		return "", false
+	}
+	if j := bytes.IndexByte(text, '\n'); j >= 0 {
+		text = text[:j]
+	}
+	return string(bytes.TrimSuffix(text, []byte("\r"))), true
+}

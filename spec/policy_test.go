@@ -1,0 +1,146 @@
+package spec
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParsePolicies(t *testing.T) {
+	const head = "version: 1\n"
+	tests := []struct {
+		name string
+		in   string
+		errs string
+	}{
+		{"ok", head + "policies:\n  - name: a\n    description: d\n    grant: subject.kind == 'user'\n    files: [teams/*]\n", ""},
+		{"typo", head + "policies:\n  - name: a\n    descripton: d\n    grnt: x\n",
+			`p.yaml:4:5: unknown key "descripton" in policy (did you mean "description"?)` + "\n" +
+				`p.yaml:5:5: unknown key "grnt" in policy (did you mean "grant"?)`},
+		{"both", head + "policies:\n  - name: a\n    description: d\n    grant: x\n    scope: y\n",
+			`p.yaml:6:5: policy "a" has both "grant" and "scope"; use one`},
+		{"neither", head + "policies:\n  - name: a\n    description: d\n",
+			`p.yaml:3:5: policy "a" needs "grant" (an expression over each grant) or "scope" (over each scope and its grants)`},
+		{"missing", head + "policies:\n  - grant: x\n",
+			`p.yaml:3:5: policy needs "name"` + "\n" + `p.yaml:3:5: missing key "description" (what a violation reports)`},
+		{"duplicate", head + "policies:\n  - {name: a, description: d, grant: x}\n  - {name: a, description: d, scope: y}\n",
+			`p.yaml:4:5: policy "a" is already declared at p.yaml:3:5; policy names are unique over all files`},
+		{"empty expression", head + "policies:\n  - {name: a, description: d, grant: ''}\n",
+			`p.yaml:3:38: "grant" must not be empty`},
+		{"bad glob", head + "policies:\n  - {name: a, description: d, grant: x, files: ['[']}\n",
+			`p.yaml:3:49: invalid glob "[": a character class ([...]) is not closed`},
+		{"policy typo", head + "policy: []\n", `p.yaml:2:1: unknown key "policy" at top level (did you mean "policies"?)`},
+		{"production", head + "production: ['*-prd', '*prod*']\n", ""},
+		{"production not a list", head + "production: '*prd*'\n", `p.yaml:2:13: "production" must be a list, got string "*prd*"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("p.yaml", []byte(tt.in))
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if diff := cmp.Diff(tt.errs, got); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPolicyValue(t *testing.T) {
+	s, err := Parse("p.yaml", []byte("version: 1\nproduction: ['*-prd']\npolicies:\n  - name: a\n    description: d\n    scope: grants.size() > 3\n    files: [teams/*]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Policy{{
+		Pos: Pos{"p.yaml", 4, 5}, Name: "a", Description: "d", On: ConditionScope,
+		Expr:  Expr{Text: "grants.size() > 3", Pos: Pos{"p.yaml", 6, 12}, layout: layoutLine, start: 12},
+		Files: []Pattern{{Glob: "teams/*", Pos: Pos{"p.yaml", 7, 13}}},
+	}}
+	if diff := cmp.Diff(want, s.Policies, cmp.AllowUnexported(Expr{})); diff != "" {
+		t.Errorf("policies (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]Glob{"*-prd"}, s.ProductionGlobs()); diff != "" {
+		t.Errorf("production (-want +got):\n%s", diff)
+	}
+	s, _ = Parse("q.yaml", []byte("version: 1\n"))
+	if diff := cmp.Diff([]Glob{DefaultProduction}, s.ProductionGlobs()); diff != "" {
+		t.Errorf("default production (-want +got):\n%s", diff)
+	}
+}
+
+func TestExprAt(t *testing.T) {
+	tests := []struct {
+		name      string
+		value     string
+		line, col int
+		want      Pos
+	}{
+		{"plain", "grant: a == b", 1, 3, Pos{"p.yaml", 5, 14}},
+		{"single quoted", "grant: 'a == \"b\"'", 1, 3, Pos{"p.yaml", 5, 15}},
+		{"double quoted", `grant: "a == 'b'"`, 1, 3, Pos{"p.yaml", 5, 15}},
+		{"escapes", `grant: "a == \"b\""`, 1, 8, Pos{"p.yaml", 5, 12}},
+		{"literal", "grant: |\n      a &&\n        b\n", 2, 3, Pos{"p.yaml", 7, 9}},
+		{"folded", "grant: >\n      a &&\n        b\n", 1, 3, Pos{"p.yaml", 5, 12}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Parse("p.yaml", []byte("version: 1\npolicies:\n  - name: a\n    description: d\n    "+tt.value+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, s.Policies[0].Expr.At(tt.line, tt.col)); diff != "" {
+				t.Errorf("At (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadAllPolicyFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"spec.yaml":  "version: 1\nproduction: ['*-prd']\npolicies:\n  - {name: a, description: d, grant: x}\n",
+		"more.yaml":  "policies:\n  - {name: b, description: d, scope: y}\n",
+		"dup.yaml":   "version: 1\npolicies:\n  - {name: a, description: d, grant: x}\n",
+		"wrong.yaml": "version: 1\nproduction: []\npolicies: []\n",
+	})
+	p := func(name string) string { return filepath.Join(dir, name) }
+	s, err := LoadAll(context.Background(), []string{p("spec.yaml")}, []string{p("more.yaml")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, pol := range s.Policies {
+		names = append(names, pol.Name)
+	}
+	if diff := cmp.Diff([]string{"a", "b"}, names); diff != "" {
+		t.Errorf("names (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{p("spec.yaml"), p("more.yaml")}, s.Files); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	_, err = LoadAll(context.Background(), []string{p("spec.yaml")}, []string{p("dup.yaml"), p("wrong.yaml")}, nil)
+	want := p("dup.yaml") + `:3:5: policy "a" is already declared at ` + p("spec.yaml") + `:4:5; policy names are unique over all files` + "\n" +
+		p("wrong.yaml") + `:2:1: unknown key "production" in policy file (a file given with --policy holds only policies and version; give this file with -f)`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want\n%s", err, want)
+	}
+	if _, err := LoadAll(context.Background(), nil, []string{p("more.yaml")}, nil); err != nil {
+		t.Errorf("policy files only: %v", err)
+	}
+}
+
+func TestProductionInOneFile(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"a.yaml": "version: 1\nproduction: ['*-prd']\n",
+		"b.yaml": "version: 1\nproduction: ['live-*']\n",
+	})
+	_, err := Load([]string{dir})
+	want := filepath.Join(dir, "b.yaml") + ":2:1: production is already set at " + filepath.Join(dir, "a.yaml") + ":2:1; production deployments are set in one file only"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+}
