@@ -48,6 +48,23 @@ type Document struct {
 	// Targets are the scopes --target limited the plan to; absent when
 	// the plan covers the whole spec.
 	Targets []ScopeJSON `json:"targets,omitempty"`
+	// Violations are the policy rules found true on the access the plan
+	// would leave (empty without rules).
+	Violations []ViolationJSON `json:"violations"`
+}
+
+// ViolationJSON is one policy rule found true: on a grant (subject, role
+// and via set) or on a scope. Source is the spec entry that writes the
+// grant, when a file does; error says the rule could not be evaluated.
+type ViolationJSON struct {
+	Rule        string       `json:"rule"`
+	Description string       `json:"description"`
+	Scope       ScopeJSON    `json:"scope"`
+	Subject     *SubjectJSON `json:"subject"`
+	Role        string       `json:"role"`
+	Via         string       `json:"via"`
+	Source      *SourceJSON  `json:"source"`
+	Error       string       `json:"error,omitempty"`
 }
 
 // OptionsJSON are the options a plan was computed with; apply of a saved
@@ -196,6 +213,16 @@ func New(p sync.Plan, m Meta) Document {
 	for _, r := range p.Partial {
 		d.Targets = append(d.Targets, scopeJSON(r))
 	}
+	d.Violations = make([]ViolationJSON, 0, len(p.Violations))
+	for _, v := range p.Violations {
+		j := ViolationJSON{Rule: v.Rule, Description: v.Description, Scope: scopeJSON(v.Scope), Role: v.Role, Via: v.Via,
+			Source: sourceJSON(v.Source), Error: v.Err}
+		if v.Subject != nil {
+			s := subjectJSON(*v.Subject)
+			j.Subject = &s
+		}
+		d.Violations = append(d.Violations, j)
+	}
 	return d
 }
 
@@ -318,6 +345,15 @@ func (d Document) Plan() sync.Plan {
 	}
 	for _, r := range d.Targets {
 		p.Partial = append(p.Partial, r.ref())
+	}
+	for _, j := range d.Violations {
+		v := sync.Violation{Rule: j.Rule, Description: j.Description, Scope: j.Scope.ref(), Role: j.Role, Via: j.Via,
+			Source: j.Source.pos(), Err: j.Error}
+		if j.Subject != nil {
+			s := j.Subject.ref()
+			v.Subject = &s
+		}
+		p.Violations = append(p.Violations, v)
 	}
 	for k, v := range d.Fingerprints {
 		p.Fingerprints[k] = v

@@ -74,7 +74,13 @@ func newHostileFixture() hostileFixture {
 		},
 		Partial:      []sync.ScopeRef{org, ws, sync.DeploymentScope(dep)},
 		Fingerprints: map[string]string{tok.ID: strings.Repeat("a", 64), usr.ID: strings.Repeat("b", 64)},
+		Violations: []sync.Violation{
+			{Rule: hostileOf("rule"), Description: hostileOf("description"), Scope: sync.DeploymentScope(dep), Subject: &usr,
+				Role: hostileOf("ROLE"), Via: "team " + hostileOf("team"), Source: src, Err: hostileOf("error")},
+			{Rule: hostileOf("scope rule"), Description: hostileOf("description"), Scope: dag},
+		},
 	}
+	p.Guards = append(p.Guards, sync.Guard{Name: sync.GuardPolicy, Message: hostileOf("2 violations")})
 	p = withTarget(p)
 
 	written := sync.SubjectResult{Subject: tok, Changes: p.Changes[1:], Wrote: true, Duration: time.Millisecond,

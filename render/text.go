@@ -70,6 +70,7 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 			tw.printf("%s\n", col.Sprint(line))
 		}
 	}
+	violationsText(tw, p, pal)
 	for _, g := range p.Guards {
 		if !g.OK {
 			tw.printf("\n%s %s\n", pal.bad.Sprint("Refused by guard "+g.Name+":"), Safe(g.Message))

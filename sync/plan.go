@@ -515,6 +515,9 @@ const (
 	GuardAllowEmpty  = "allow-empty"
 	GuardProtect     = "protect"
 	GuardLockout     = "lockout"
+	// GuardPolicy is the verdict of the policy rules, which the command
+	// adds to a plan when a spec or --policy has rules.
+	GuardPolicy = "policy"
 )
 
 // guardState is what the guards count over every subject, after the plan.
@@ -763,10 +766,33 @@ func Guards(p Plan, opts Options) []Guard {
 	if i := slices.IndexFunc(p.Guards, func(g Guard) bool { return g.Name == GuardLockout }); i >= 0 {
 		lockout = p.Guards[i]
 	}
-	return []Guard{
+	guards := []Guard{
 		maxRemovalsGuard(p.Changes, opts.MaxRemovals),
 		allowEmptyGuard(p.Changes, remaining, allowEmpty),
 		protectGuard(p.Changes, opts.Protect),
 		lockout,
 	}
+	// The policy verdict needs the whole organization too: it stands as
+	// recorded.
+	if i := slices.IndexFunc(p.Guards, func(g Guard) bool { return g.Name == GuardPolicy }); i >= 0 {
+		guards = append(guards, p.Guards[i])
+	}
+	return guards
+}
+
+// After returns subjects with the plan's changes applied: the role sets the
+// API would hold after apply, every other grant as read. Subjects are not
+// modified; those without changes are returned as they are.
+func (p Plan) After(subjects []Subject) []Subject {
+	bySubject := make(map[string][]Change)
+	for _, c := range p.Changes {
+		bySubject[c.Subject.ID] = append(bySubject[c.Subject.ID], c)
+	}
+	out := slices.Clone(subjects)
+	for i := range out {
+		if cs := bySubject[out[i].ID]; len(cs) > 0 {
+			out[i].Grants = applyChanges(out[i].Grants, cs, nil)
+		}
+	}
+	return out
 }

@@ -135,6 +135,29 @@ type Plan struct {
 	// Partial are the scopes --target limited the plan to (Only); nil
 	// when the plan covers the whole spec.
 	Partial []ScopeRef
+	// Violations are the policy rules found true on the access the plan
+	// would leave. Package policy finds them and the command attaches
+	// them, with the policy guard's verdict; the engine only carries them
+	// to the outputs.
+	Violations []Violation
+}
+
+// Violation is one policy rule found true: on a grant (a subject's role
+// at a scope, directly or through a team, workspace or organization role)
+// or on a scope as a whole.
+type Violation struct {
+	Rule        string
+	Description string
+	Scope       ScopeRef
+	// Subject, Role and Via are the grant's; nil and "" for a rule over a
+	// scope. Via is "direct", "team NAME", "workspace" or "organization".
+	Subject *SubjectRef
+	Role    string
+	Via     string
+	// Source is the spec entry that writes the grant, when a file does.
+	Source *spec.Pos
+	// Err says the rule could not be evaluated here: it counts as broken.
+	Err string
 }
 
 // Target is the spec a plan aims at: Desired in canonical order (scopes as
