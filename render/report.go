@@ -24,11 +24,6 @@ var reportSchema []byte
 // ReportSchema is the JSON Schema of the access report document.
 func ReportSchema() []byte { return reportSchema }
 
-// ReportJSON writes the report document, indented, followed by a newline.
-func ReportJSON(w io.Writer, r access.Report) error {
-	return encodeJSON(w, r, true)
-}
-
 // kindLabel is how the report names a kind of principal.
 func kindLabel(kind string) string {
 	switch kind {
