@@ -179,6 +179,7 @@ var writers = []struct {
 	{name: "ReportMarkdown", write: func(w io.Writer, f hostileFixture) error { return ReportMarkdown(w, f.report) }},
 	{name: "ReportCSV", write: func(w io.Writer, f hostileFixture) error { return ReportCSV(w, f.report) }, own: noCRLF},
 	{name: "ReportJSON", write: func(w io.Writer, f hostileFixture) error { return ReportJSON(w, f.report) }},
+	{name: "ReportJSONIndent", write: func(w io.Writer, f hostileFixture) error { return ReportJSONIndent(w, f.report) }},
 	{name: "ReportHTML", write: func(w io.Writer, f hostileFixture) error { return ReportHTML(w, f.report) }},
 	{name: "ApplySchema", write: func(w io.Writer, _ hostileFixture) error { return text(w, string(ApplySchema())) }},
 	{name: "ReportSchema", write: func(w io.Writer, _ hostileFixture) error { return text(w, string(ReportSchema())) }},

@@ -24,11 +24,6 @@ var reportSchema []byte
 // ReportSchema is the JSON Schema of the access report document.
 func ReportSchema() []byte { return reportSchema }
 
-// ReportJSON writes the report document, indented, followed by a newline.
-func ReportJSON(w io.Writer, r access.Report) error {
-	return encodeJSON(w, r, true)
-}
-
 // kindLabel is how the report names a kind of principal.
 func kindLabel(kind string) string {
 	switch kind {
@@ -204,24 +199,11 @@ func ReportMarkdown(w io.Writer, r access.Report) error {
 	if r.Since != nil {
 		head.WriteString(mdSince(r.Since, DefaultMarkdownLimit/3))
 	}
-	head.WriteString(mdSummary(r))
 	sections := make([]string, len(r.Deployments))
 	for i, d := range r.Deployments {
 		sections[i] = mdDeploymentSection(r, d)
 	}
-	var b strings.Builder
-	b.WriteString(head.String())
-	const noteRoom = 300
-	for i, s := range sections {
-		room := DefaultMarkdownLimit - b.Len() - len(s)
-		if room >= noteRoom || (i == len(sections)-1 && room >= 0) {
-			b.WriteString(s)
-			continue
-		}
-		fmt.Fprintf(&b, "> [!NOTE]\n> The tables of %d more deployment(s) are left out to keep this under %d characters. `-o html`, `-o csv` or a filter (`--workspace`, `--deployment`) shows them all.\n", len(sections)-i, DefaultMarkdownLimit)
-		break
-	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, capReportMarkdown(head.String(), mdSummary(r), sections, DefaultMarkdownLimit))
 	return err
 }
 

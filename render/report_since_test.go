@@ -87,7 +87,7 @@ func TestReportMarkdownCapped(t *testing.T) {
 	for _, want := range []string{
 		"| ws/deployment-399 | 30 | 30 |\n",                         // the summary names every deployment
 		"change(s) left out: `-o csv` or `-o json` lists them all.", // the changes are cut
-		"more deployment(s) are left out to keep this under 60000 characters",
+		"more deployment section(s) left out to keep this under 60000 characters. Run `tokensync report` for the whole report",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the markdown does not hold %q", want)

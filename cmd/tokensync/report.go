@@ -26,6 +26,7 @@ type ReportCmd struct {
 	Files       []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable. Access the spec does not list is marked unmanaged." placeholder:"FILE"`
 	Output      string   `short:"o" enum:"text,markdown,csv,json,html" default:"text" help:"Output format: text, markdown, csv, json or html (one self-contained page)."`
 	Out         string   `type:"path" help:"Write the report to this file (atomically) instead of stdout." placeholder:"FILE"`
+	Indent      bool     `help:"With -o json: indent the document, two spaces a level (by default it is compact, on one line)."`
 	Since       string   `type:"existingfile" help:"A previous JSON report (-o json): add who gained or lost access, or changed role, since." placeholder:"REPORT.json"`
 	ExpandTeams bool     `help:"List the members of each team as users, with their access via the team (one request per team)."`
 	Deployments []string `name:"deployment" sep:"none" help:"Only this deployment: its id, name or workspace/name; repeatable." placeholder:"DEPLOYMENT"`
@@ -318,7 +319,11 @@ func teamMembers(ctx context.Context, sess *session, subjects []sync.Subject, pa
 // atomically.
 func (c *ReportCmd) write(st Streams, r access.Report) error {
 	var buf bytes.Buffer
-	if err := reportRenderers[c.Output](&buf, r); err != nil {
+	write := reportRenderers[c.Output]
+	if c.Indent && c.Output == "json" {
+		write = render.ReportJSONIndent
+	}
+	if err := write(&buf, r); err != nil {
 		return fmt.Errorf("render report: %w", err)
 	}
 	if c.Out == "" {
