@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/policy"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
@@ -32,6 +33,8 @@ type PlanFlags struct {
 	MaxRemovals int      `default:"20" help:"Refuse a plan with more removals than this (-1: no limit)."`
 	Protect     []string `help:"Name or id (glob, in any case) of a token, user or team that must never lose or change a role; repeatable." placeholder:"NAME"`
 	Target      []string `sep:"none" help:"Plan only this scope of the spec: organization, a workspace (id or name; with its deployments), or a deployment (id or workspace/name; with its DAGs); repeatable. Prune and the guards then cover these scopes alone." placeholder:"SCOPE"`
+	Policy      []string `type:"path" sep:"none" help:"A file of policies (a spec file holding only policies:), checked with those of the spec files; repeatable." placeholder:"FILE"`
+	PolicyMode  string   `enum:"enforce,warn" default:"enforce" help:"enforce: a plan whose access would break a policy is refused (exit 4); warn: the violations are listed and the plan goes on."`
 }
 
 // options are the options of sync.Compute the flags set.
@@ -53,7 +56,11 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 	if len(f.Files) == 0 {
 		return nil, exitWith(exitUsage, "no spec: give -f FILE or -f DIRECTORY")
 	}
-	sp, err := spec.LoadContext(ctx, f.Files, st.In)
+	sp, err := spec.LoadAll(ctx, f.Files, f.Policy, st.In)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := policy.Compile(sp.Policies)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +88,10 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 	}
 	p := sync.Compute(desired, obs, f.options())
 	p.Partial = partial
+	if err := checkPolicies(ctx, sess, sp, rules, f.PolicyMode, obs, &p); err != nil {
+		sess.close()
+		return nil, err
+	}
 	return &planned{spec: sp, sess: sess, obs: obs, plan: p}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/policy"
 	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
@@ -15,6 +16,7 @@ import (
 type ValidateCmd struct {
 	Files   []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable." placeholder:"FILE"`
 	Offline bool     `help:"Check only the files themselves; contact nothing and need no credential."`
+	Policy  []string `type:"path" sep:"none" help:"A file of policies, checked (compiled) with those of the spec files; repeatable." placeholder:"FILE"`
 	Globals
 }
 
@@ -23,8 +25,11 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if len(c.Files) == 0 {
 		return exitWith(exitUsage, "no spec: give -f FILE or -f DIRECTORY")
 	}
-	sp, err := spec.LoadContext(ctx, c.Files, st.In)
+	sp, err := spec.LoadAll(ctx, c.Files, c.Policy, st.In)
 	if err != nil {
+		return err
+	}
+	if _, err := policy.Compile(sp.Policies); err != nil {
 		return err
 	}
 	what := fmt.Sprintf("%d deployment(s), %s in %d file(s)", len(sp.Deployments), entryCounts(sp), len(sp.Files))

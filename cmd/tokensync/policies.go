@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/policy"
+	"github.com/tokensync/tokensync/spec"
+	"github.com/tokensync/tokensync/sync"
+)
+
+// The values of --policy-mode.
+const (
+	policyEnforce = "enforce"
+	policyWarn    = "warn"
+)
+
+// seesMembers matches a rule that can tell a team's members apart from the
+// team: one that reads subject, via or a scope's grants. Only then are the
+// members read (one request per team).
+var seesMembers = regexp.MustCompile(`\b(subject|via|grants)\b`)
+
+// needsMembers reports whether some rule of ps can see users through
+// teams.
+func needsMembers(ps []spec.Policy) bool {
+	for _, p := range ps {
+		if seesMembers.MatchString(p.Expr.Text) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkPolicies checks the rules of sp against the access p would leave
+// on obs (managed and unmanaged, teams expanded when a rule can see
+// members) and attaches the violations and the policy guard to p. In warn
+// mode the guard lets the plan through. Without rules it reads nothing and
+// adds nothing.
+func checkPolicies(ctx context.Context, sess *session, sp *spec.Spec, rules *policy.Set, mode string, obs *sync.Observed, p *sync.Plan) error {
+	if rules == nil || len(rules.Rules) == 0 {
+		return nil
+	}
+	w := policy.World{
+		Organization: obs.Organization,
+		Subjects:     p.After(obs.Subjects),
+		Workspaces:   obs.Workspaces,
+		Deployments:  obs.Deployments,
+		Production:   sp.ProductionGlobs(),
+		Sources:      sources(p.Target),
+	}
+	if needsMembers(sp.Policies) {
+		members, err := teamMembers(ctx, sess, obs.Subjects, 8)
+		if err != nil {
+			return err
+		}
+		w.Members = memberIDs(members)
+	}
+	found := rules.Check(policy.Build(w), time.Now())
+	p.Violations = make([]sync.Violation, len(found))
+	for i, v := range found {
+		p.Violations[i] = violation(v)
+	}
+	g := sync.Guard{Name: sync.GuardPolicy, OK: true, Message: fmt.Sprintf("%d rule(s) hold", len(rules.Rules))}
+	switch {
+	case len(found) > 0 && mode == policyWarn:
+		g.Message = fmt.Sprintf("%d violation(s) of %d rule(s), reported only (--policy-mode warn)", len(found), len(rules.Rules))
+	case len(found) > 0:
+		g.OK = false
+		g.Message = fmt.Sprintf("%d violation(s) of the policies (listed above; --policy-mode warn reports them without refusing)", len(found))
+	}
+	p.Guards = append(p.Guards, g)
+	return nil
+}
+
+// sources are the spec entries of a plan's target, by key: the file and
+// line a violation of a listed grant names, and what files: rules match.
+func sources(t *sync.Target) map[sync.Key]spec.Pos {
+	out := map[sync.Key]spec.Pos{}
+	if t == nil {
+		return out
+	}
+	for _, m := range t.Desired.Scopes {
+		for _, a := range m.Assignments {
+			out[sync.Key{Scope: m.Key(), Subject: a.Subject.ID}] = a.Source
+		}
+	}
+	return out
+}
+
+// memberIDs are the user ids of each team's members.
+func memberIDs(members map[string][]astroapi.TeamMember) map[string][]string {
+	out := make(map[string][]string, len(members))
+	for team, ms := range members {
+		ids := make([]string, len(ms))
+		for i, m := range ms {
+			ids[i] = m.UserID
+		}
+		out[team] = ids
+	}
+	return out
+}
+
+// violation is v as the plan carries it.
+func violation(v policy.Violation) sync.Violation {
+	out := sync.Violation{Rule: v.Rule, Description: v.Description, Err: v.Err}
+	if v.Scope != nil {
+		k := v.Scope.Key()
+		out.Scope = sync.ScopeRef{Level: k.Level, ID: v.Scope.ID, Name: v.Scope.Name}
+		if k.Deployment != "" {
+			out.Scope.Deployment = sync.DeploymentRef{ID: k.Deployment, Name: v.Scope.Deployment}
+		}
+	}
+	if v.Subject != nil {
+		out.Subject = &sync.SubjectRef{Kind: sync.Kind(v.Subject.Kind), ID: v.Subject.ID, Name: v.Subject.Name}
+		out.Role = v.Role.Name
+		out.Via = v.Via.Kind
+		if v.Via.Team != "" && v.Via.Kind == policy.ViaTeam {
+			out.Via = "team " + v.Via.Team
+		}
+	}
+	if v.Source != (spec.Pos{}) {
+		src := v.Source
+		out.Source = &src
+	}
+	return out
+}
