@@ -47,7 +47,39 @@ func (f Filter) Apply(r Report) Report {
 		}
 		out.Deployments = append(out.Deployments, d)
 	}
+	out.Findings = f.findings(r.Findings, out)
 	return out
+}
+
+// findings keeps the findings about what the narrowed report out shows:
+// one on a deployment when out has that deployment and the principal
+// matches; one about a principal as a whole (a token's, a user's) when
+// the principal matches and, narrowed by deployment, workspace or level,
+// has a cell in out.
+func (f Filter) findings(fs []Finding, out Report) []Finding {
+	if fs == nil {
+		return nil
+	}
+	deps := map[string]bool{}
+	cells := map[cellKey]bool{}
+	for _, d := range out.Deployments {
+		deps[d.ID] = true
+		for _, e := range d.Access {
+			cells[cellKey{"", e.Principal.Kind, e.Principal.ID}] = true
+		}
+	}
+	byCell := len(f.Deployments) > 0 || len(f.Workspaces) > 0 || f.MinLevel != ""
+	kept := []Finding{}
+	for _, x := range fs {
+		switch {
+		case len(f.Principals) > 0 && !anyMatch(f.Principals, x.Principal.Name, x.Principal.ID):
+		case x.Deployment != nil && !deps[x.Deployment.ID]:
+		case x.Deployment == nil && byCell && !cells[cellKey{"", x.Principal.Kind, x.Principal.ID}]:
+		default:
+			kept = append(kept, x)
+		}
+	}
+	return kept
 }
 
 func (f Filter) keepsDeployment(d Deployment) bool {
