@@ -17,6 +17,12 @@
 // (the organization, the workspace, the deployment, the DAG or DAG tag) and
 // lists the principal there, or prunes its kind there; a cell is managed
 // when every grant of it is.
+//
+// With a Review, the report lists findings: tokens expired, expiring,
+// without expiry, unused or not rotated (from the tokens as listed),
+// INACTIVE, BANNED or PENDING users holding roles, and redundant grants;
+// the caller adds policy violations with Report.AddFindings. Custom
+// deployment roles are rated from their permissions (RatePermissions).
 package access
 
 import (

@@ -153,21 +153,14 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return err
 }
 
-// AddFindings adds findings computed elsewhere (policy violations) to the
-// report, keeping its findings in order. Call it before Diff, so that
-// --since marks the new ones too.
+// AddFindings adds findings computed elsewhere (policy violations, of
+// category CategoryPolicy and kind FindingPolicy, with Rule and Source) to
+// the report, keeping its findings in order. Call it before Filter.Apply,
+// which narrows findings too, and before DiffFindings, so that --since
+// marks the new ones and --fail-on violations sees them.
 func (r *Report) AddFindings(fs ...Finding) {
 	r.Findings = append(r.Findings, fs...)
 	sortFindings(r.Findings)
-}
-
-// Counts are the number of findings by category.
-func (r Report) FindingCounts() map[string]int {
-	m := map[string]int{}
-	for _, f := range r.Findings {
-		m[f.Category]++
-	}
-	return m
 }
 
 func sortFindings(fs []Finding) {

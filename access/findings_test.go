@@ -225,6 +225,17 @@ func TestFindingsFilterAndDiff(t *testing.T) {
 			t.Errorf("--workspace w keeps a finding of a user who reaches none of it: %v", f)
 		}
 	}
+	// --min-role admin drops the view grant, and its redundant finding.
+	var redundant []string
+	for _, f := range (Filter{MinLevel: LevelAdmin}).Apply(Compute(Input{Observed: findingsObserved(), Review: &rv,
+		RolePermissions: map[string][]string{"VIEWER": {"deployment.get"}}})).Findings {
+		if f.Kind == FindingRedundant {
+			redundant = append(redundant, f.Principal.ID+" "+f.Role)
+		}
+	}
+	if diff := cmp.Diff([]string{"active DEPLOYMENT_ADMIN"}, redundant); diff != "" {
+		t.Errorf("--min-role admin: redundant grants (-want +got):\n%s", diff)
+	}
 	before := Compute(Input{Observed: findingsObserved(), Review: &rv})
 	if n := DiffFindings(&before, &r); n != 1 || !r.Findings[0].New {
 		t.Errorf("%d new, first new %v; want the policy violation only", n, r.Findings[0].New)
