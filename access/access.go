@@ -17,10 +17,17 @@
 // (the organization, the workspace, the deployment, the DAG or DAG tag) and
 // lists the principal there, or prunes its kind there; a cell is managed
 // when every grant of it is.
+//
+// With a Review, the report lists findings: tokens expired, expiring,
+// without expiry, unused or not rotated (from the tokens as listed),
+// INACTIVE, BANNED or PENDING users holding roles, and redundant grants;
+// the caller adds policy violations with Report.AddFindings. Custom
+// deployment roles are rated from their permissions (RatePermissions).
 package access
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strings"
 
@@ -142,15 +149,26 @@ type Report struct {
 	TeamsExpanded bool `json:"teams_expanded"`
 	// Production are the patterns that mark production deployments.
 	Production []spec.Glob `json:"production"`
-	// RoleLevels are the levels given to custom deployment roles
-	// (--role-level); a custom role not in it has level custom.
+	// RoleLevels are the levels of custom deployment roles: rated from
+	// their permissions (RolePermissions), or given by --role-level, which
+	// wins; a custom role not in it has level custom.
 	RoleLevels RoleLevels `json:"role_levels,omitempty"`
+	// RolePermissions are the permissions of the custom deployment roles
+	// the report read (GET /roles/{id}), by role name.
+	RolePermissions map[string][]string `json:"role_permissions,omitempty"`
 	// Filters narrowed the report (--deployment, --workspace, --principal,
 	// --min-role); absent when nothing was left out.
 	Filters     *Filter      `json:"filters,omitempty"`
 	Deployments []Deployment `json:"deployments"`
 	// Since is what changed since a previous report (--since).
 	Since *Since `json:"since,omitempty"`
+	// Review are the thresholds the token findings were computed with;
+	// absent when the report has no findings computed.
+	Review *Review `json:"review,omitempty"`
+	// Findings are what an access review should look at: token hygiene,
+	// users' status, redundant grants and policy violations (AddFindings),
+	// most severe first.
+	Findings []Finding `json:"findings,omitempty"`
 }
 
 // Input is what a report is computed from.
@@ -163,8 +181,17 @@ type Input struct {
 	Members map[string][]astroapi.TeamMember
 	// Production are the patterns of production deployments' names.
 	Production []spec.Glob
-	// RoleLevels are the levels given to custom deployment roles.
+	// RoleLevels are the levels given to custom deployment roles
+	// (--role-level); they win over RolePermissions.
 	RoleLevels RoleLevels
+	// RolePermissions are the permissions of custom deployment roles by
+	// name, from which they are rated (RatePermissions).
+	RolePermissions map[string][]string
+	// Tokens are the tokens as listed, by id: their lifecycle fields make
+	// the token findings.
+	Tokens map[string]astroapi.Token
+	// Review, when not nil, makes the report compute its findings.
+	Review *Review
 }
 
 // cellKey identifies a cell: a deployment and a principal.
@@ -175,9 +202,10 @@ type cellKey struct{ dep, kind, id string }
 func Compute(in Input) Report {
 	obs := in.Observed
 	r := Report{FormatVersion: FormatVersion, Organization: obs.Organization, Spec: in.Desired != nil, TeamsExpanded: in.Members != nil,
-		Production: append([]spec.Glob{}, in.Production...), RoleLevels: in.RoleLevels, Deployments: []Deployment{}}
+		Production: append([]spec.Glob{}, in.Production...), RolePermissions: in.RolePermissions, Deployments: []Deployment{}}
+	r.RoleLevels = ratedLevels(in.RolePermissions, in.RoleLevels)
 	b := newBuilder(obs)
-	b.levels = in.RoleLevels
+	b.levels = r.RoleLevels
 	users := map[string]sync.Subject{}
 	for _, s := range obs.Subjects {
 		if s.Kind == sync.KindUser {
@@ -213,13 +241,37 @@ func Compute(in Input) Report {
 		slices.SortFunc(rd.Access, func(a, b Entry) int { return compareRef(a.Principal, b.Principal) })
 		r.Deployments = append(r.Deployments, rd)
 	}
+	if in.Review != nil {
+		rv := *in.Review
+		r.Review = &rv
+		r.Findings = findings(in, r)
+	}
 	return r
 }
 
-// Relevel gives custom deployment roles the levels m and works out every
-// grant's and cell's level again.
+// ratedLevels are the levels of custom roles rated from their permissions,
+// overridden by those given; nil when there are none.
+func ratedLevels(perms map[string][]string, given RoleLevels) RoleLevels {
+	m := RoleLevels{}
+	for role, ps := range perms {
+		if l := RatePermissions(ps); rateable(l) {
+			m[role] = l
+		}
+	}
+	maps.Copy(m, given)
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// Relevel gives custom deployment roles the levels m (over those rated
+// from RolePermissions) and works out every grant's and cell's level, and
+// the redundant grants, again.
 func (r *Report) Relevel(m RoleLevels) {
+	m = ratedLevels(r.RolePermissions, m)
 	r.RoleLevels = m
+	defer r.refreshRedundant()
 	for i := range r.Deployments {
 		for j := range r.Deployments[i].Access {
 			e := &r.Deployments[i].Access[j]

@@ -47,7 +47,46 @@ func (f Filter) Apply(r Report) Report {
 		}
 		out.Deployments = append(out.Deployments, d)
 	}
+	out.Findings = f.findings(r.Findings, out)
 	return out
+}
+
+// findings keeps the findings about what the narrowed report out shows:
+// one on a deployment when out has that deployment and the principal
+// matches, and, when it names a role (a redundant grant), the cell still
+// holds that role (--min-role may drop it); one about a principal as a
+// whole (a token's, a user's) when the principal matches and, narrowed by
+// deployment, workspace or level, has a cell in out.
+func (f Filter) findings(fs []Finding, out Report) []Finding {
+	if fs == nil {
+		return nil
+	}
+	deps := map[string]bool{}
+	cells := map[cellKey]bool{}
+	roles := map[cellKey][]Grant{}
+	for _, d := range out.Deployments {
+		deps[d.ID] = true
+		for _, e := range d.Access {
+			cells[cellKey{"", e.Principal.Kind, e.Principal.ID}] = true
+			roles[cellKey{d.ID, e.Principal.Kind, e.Principal.ID}] = e.Grants
+		}
+	}
+	holds := func(x Finding) bool {
+		return slices.ContainsFunc(roles[cellKey{x.Deployment.ID, x.Principal.Kind, x.Principal.ID}], func(g Grant) bool { return g.Role == x.Role })
+	}
+	byCell := len(f.Deployments) > 0 || len(f.Workspaces) > 0 || f.MinLevel != ""
+	kept := []Finding{}
+	for _, x := range fs {
+		switch {
+		case len(f.Principals) > 0 && !anyMatch(f.Principals, x.Principal.Name, x.Principal.ID):
+		case x.Deployment != nil && !deps[x.Deployment.ID]:
+		case x.Deployment != nil && x.Role != "" && f.MinLevel != "" && !holds(x):
+		case x.Deployment == nil && byCell && !cells[cellKey{"", x.Principal.Kind, x.Principal.ID}]:
+		default:
+			kept = append(kept, x)
+		}
+	}
+	return kept
 }
 
 func (f Filter) keepsDeployment(d Deployment) bool {

@@ -20,8 +20,9 @@ import (
 //	dag      a DAG role (DAG_VIEWER, DAG_AUTHOR or a custom role of scope
 //	         DAG), held on one DAG or DAG tag: it reaches those DAGs of the
 //	         deployment only, never the deployment itself
-//	custom   a custom deployment role: its permissions are not listed by
-//	         the API tokensync reads, so its level is unknown (inferred)
+//	custom   a custom deployment role not rated: neither from its
+//	         permissions (RatePermissions) nor by --role-level, so its
+//	         level is unknown
 //
 // A custom role is never hidden by --min-role: an audit that asks who can
 // do at least X must not drop a grant that may. It sorts just below
@@ -58,9 +59,8 @@ var roleLevels = map[string]Level{
 // one's, or custom.
 func RoleLevel(role string) Level { return RoleLevels(nil).Of(role) }
 
-// RoleLevels are the levels a user gives custom deployment roles
-// (--role-level DAG_DEPLOYER=author), whose permissions tokensync cannot
-// read.
+// RoleLevels are the levels of custom deployment roles: rated from their
+// permissions, or given by a user (--role-level DAG_DEPLOYER=author).
 type RoleLevels map[string]Level
 
 // Of is the level of role: a built-in role's, the one given for a custom

@@ -115,6 +115,12 @@ func newHostileFixture() hostileFixture {
 	r.GeneratedAt = hostileOf("then")
 	r.Since = access.Diff(access.Report{GeneratedAt: hostileOf("before")}, r)
 	r.Filters = &access.Filter{Deployments: []string{hostileOf("dep")}, Principals: []spec.Glob{spec.Glob(hostileOf("*"))}}
+	r.Review = &access.Review{}
+	r.AddFindings(access.Finding{Kind: hostileOf("kind"), Category: hostileOf("category"), Severity: hostileOf("severity"),
+		Principal: access.Ref{Kind: hostileOf("kind"), ID: tok.ID, Name: tok.Name}, Deployment: &access.DeploymentRef{ID: dep.ID, Name: dep.Name, Workspace: hostileOf("workspace")},
+		Scope: hostileOf("scope"), Role: hostileOf("ROLE"), Message: hostileOf("message"), Rule: hostileOf("rule"), Source: hostileOf("file:1"), New: true},
+		access.Finding{Kind: access.FindingPolicy, Category: access.CategoryPolicy, Principal: access.Ref{Kind: "user", ID: hostileOf("nobody"), Name: hostileOf("nobody")},
+			Scope: hostileOf("scope"), Message: hostileOf("message")})
 	return hostileFixture{plan: p, outcome: outcomes, report: r}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,6 +100,9 @@ func ReportText(w io.Writer, r access.Report) error {
 	if r.Filters != nil {
 		ew.printf("Narrowed by %s.\n", Safe(r.Filters.String()))
 	}
+	if r.Review != nil || len(r.Findings) > 0 {
+		findingsText(ew, r)
+	}
 	for _, d := range r.Deployments {
 		ew.printf("\ndeployment %s (%s)%s%s\n", deploymentTitle(d.Workspace, d.Name), Safe(d.ID), production(d), notInSpec(r, d))
 		if len(d.Access) == 0 {
@@ -121,6 +125,76 @@ func ReportText(w io.Writer, r access.Report) error {
 		return ew.err
 	}
 	return bw.Flush()
+}
+
+// findingsText lists the findings, most severe first.
+func findingsText(ew *errWriter, r access.Report) {
+	ew.printf("\nFindings: %s.\n", findingCounts(r))
+	tw := tabwriter.NewWriter(ew.w, 0, 0, 2, ' ', 0)
+	for _, f := range r.Findings {
+		fmt.Fprintf(tw, "  %s%s\t%s\t%s %s [%s]\t%s\n", newMark(r, f), Safe(cmpOr(f.Severity, "-")), Safe(f.Kind), kindLabel(f.Principal.Kind),
+			Safe(f.Principal.Name), Safe(f.Principal.ID), findingText(f))
+	}
+	if err := tw.Flush(); err != nil && ew.err == nil {
+		ew.err = err
+	}
+}
+
+// findingCounts is "N (a new): 2 token, 1 user, …" or "none".
+func findingCounts(r access.Report) string {
+	if len(r.Findings) == 0 {
+		return "none"
+	}
+	n := map[string]int{}
+	fresh := 0
+	for _, f := range r.Findings {
+		n[f.Category]++
+		if f.New {
+			fresh++
+		}
+	}
+	var parts []string
+	for _, c := range []string{access.CategoryPolicy, access.CategoryToken, access.CategoryUser, access.CategoryGrant} {
+		if n[c] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[c], c))
+			delete(n, c)
+		}
+	}
+	for _, c := range slices.Sorted(maps.Keys(n)) {
+		parts = append(parts, fmt.Sprintf("%d %s", n[c], Safe(c)))
+	}
+	s := strconv.Itoa(len(r.Findings))
+	if r.Since != nil {
+		s += fmt.Sprintf(" (%d new since %s)", fresh, cmpOr(Safe(r.Since.GeneratedAt), "the previous report"))
+	}
+	return s + ": " + strings.Join(parts, ", ")
+}
+
+// newMark is "new " for a finding the report of --since did not have.
+func newMark(r access.Report, f access.Finding) string {
+	if r.Since != nil && f.New {
+		return "new "
+	}
+	return ""
+}
+
+// findingText is a finding's message with where it is: on deployment
+// W/D, on a scope, by rule R (file:line); escaped by Safe.
+func findingText(f access.Finding) string {
+	s := Safe(f.Message)
+	if f.Deployment != nil {
+		s += " (on " + deploymentTitle(f.Deployment.Workspace, f.Deployment.Name) + ")"
+	} else if f.Scope != "" {
+		s += " (on " + Safe(f.Scope) + ")"
+	}
+	if f.Rule != "" {
+		s += " [rule " + Safe(f.Rule)
+		if f.Source != "" {
+			s += ", " + Safe(f.Source)
+		}
+		s += "]"
+	}
+	return s
 }
 
 func production(d access.Deployment) string {
@@ -199,6 +273,9 @@ func ReportMarkdown(w io.Writer, r access.Report) error {
 	if r.Since != nil {
 		head.WriteString(mdSince(r.Since, DefaultMarkdownLimit/3))
 	}
+	if r.Review != nil || len(r.Findings) > 0 {
+		head.WriteString(mdFindings(r, DefaultMarkdownLimit/3))
+	}
 	sections := make([]string, len(r.Deployments))
 	for i, d := range r.Deployments {
 		sections[i] = mdDeploymentSection(r, d)
@@ -224,6 +301,29 @@ func mdSince(s *access.Since, limit int) string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", changeSymbol[c.Change], mdDeployment(c.Deployment.Workspace, c.Deployment.Name),
 			mdPrincipal(c.Principal), mdText(changeText(c)))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// mdFindings is the findings, their rows cut at about limit characters.
+func mdFindings(r access.Report, limit int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Findings: %s.**\n\n", mdText(findingCounts(r)))
+	if len(r.Findings) == 0 {
+		return b.String()
+	}
+	b.WriteString("| Severity | Finding | Principal | Kind | Detail |\n|---|---|---|---|---|\n")
+	for i, f := range r.Findings {
+		if b.Len() > limit {
+			fmt.Fprintf(&b, "\n%d more finding(s) left out: `-o csv` or `-o json` lists them all.\n", len(r.Findings)-i)
+			break
+		}
+		sev := mdText(cmpOr(f.Severity, "-"))
+		if r.Since != nil && f.New {
+			sev += " **new**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", sev, mdText(f.Kind), mdPrincipal(f.Principal), kindLabel(f.Principal.Kind), mdText(findingText(f)))
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -324,12 +424,16 @@ func mdPrincipal(p access.Ref) string { return mdText(p.Name) + " <sub>" + mdTex
 
 // reportCSVHeader names the columns of the CSV report.
 var reportCSVHeader = []string{"workspace", "deployment", "deployment_id", "production", "kind", "principal", "principal_id", "status",
-	"level", "access", "sources", "unmanaged", "since", "before"}
+	"level", "access", "sources", "unmanaged", "since", "before", "findings"}
 
 // ReportCSV writes the report as CSV: a header, then one row per cell
 // (deployment, principal). With --since, since says gained or changed
 // (before is the access then), and a cell lost is a row of its own with
-// empty access, after its deployment's cells. A field that a spreadsheet
+// empty access, after its deployment's cells. findings are the cell's
+// findings, those on its deployment and those on its principal as a whole,
+// each "severity kind: message" ("new " first when new since), joined by
+// " | "; a finding whose principal has no cell is a row of its own, with
+// no deployment, at the end. A field that a spreadsheet
 // would take for a formula (it starts with =, +, -, @, a tab or a carriage
 // return) is prefixed with '.
 func ReportCSV(w io.Writer, r access.Report) error {
@@ -348,6 +452,7 @@ func ReportCSV(w io.Writer, r access.Report) error {
 		}
 		return strconv.FormatBool(e.Unmanaged)
 	}
+	fs := findingsByCell(r)
 	for _, d := range r.Deployments {
 		prod := strconv.FormatBool(d.Production)
 		for _, e := range d.Access {
@@ -356,19 +461,81 @@ func ReportCSV(w io.Writer, r access.Report) error {
 				since, before = c.Change, changeBefore(c)
 			}
 			write([]string{d.Workspace, d.Name, d.ID, prod, e.Principal.Kind, e.Principal.Name, e.Principal.ID, e.Status,
-				string(e.Level), grantsText(e.Grants), sourcesText(e.Grants), unmanaged(e), since, before})
+				string(e.Level), grantsText(e.Grants), sourcesText(e.Grants), unmanaged(e), since, before, fs.of(d.ID, e.Principal)})
 		}
 		for _, c := range lost[d.ID] {
-			write([]string{d.Workspace, d.Name, d.ID, prod, c.Principal.Kind, c.Principal.Name, c.Principal.ID, "", "", "", "", "", access.Lost, grantsText(c.Before)})
+			write([]string{d.Workspace, d.Name, d.ID, prod, c.Principal.Kind, c.Principal.Name, c.Principal.ID, "", "", "", "", "", access.Lost, grantsText(c.Before), ""})
 		}
 		delete(lost, d.ID)
 	}
 	// Cells lost on deployments the report no longer has.
 	for _, c := range remaining(r.Since, lost) {
-		write([]string{c.Deployment.Workspace, c.Deployment.Name, c.Deployment.ID, "", c.Principal.Kind, c.Principal.Name, c.Principal.ID, "", "", "", "", "", access.Lost, grantsText(c.Before)})
+		write([]string{c.Deployment.Workspace, c.Deployment.Name, c.Deployment.ID, "", c.Principal.Kind, c.Principal.Name, c.Principal.ID, "", "", "", "", "", access.Lost, grantsText(c.Before), ""})
+	}
+	// Findings on principals without a cell (a token without deployment
+	// access, a user with roles elsewhere).
+	for _, f := range fs.orphans {
+		dep := access.DeploymentRef{}
+		if f.Deployment != nil {
+			dep = *f.Deployment
+		}
+		write([]string{dep.Workspace, dep.Name, dep.ID, "", f.Principal.Kind, f.Principal.Name, f.Principal.ID, "", "", "", "", "", "", "", csvFinding(r, f)})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// cellFindings are the findings of each cell: by cell, by principal (on
+// the principal as a whole), and those with no cell in the report.
+type cellFindings struct {
+	r         access.Report
+	byCell    map[cell][]access.Finding
+	principal map[cell][]access.Finding // dep ""
+	orphans   []access.Finding
+}
+
+func findingsByCell(r access.Report) cellFindings {
+	fs := cellFindings{r: r, byCell: map[cell][]access.Finding{}, principal: map[cell][]access.Finding{}}
+	cells := map[cell]bool{}
+	for _, d := range r.Deployments {
+		for _, e := range d.Access {
+			cells[cellOf(d.ID, e.Principal)] = true
+			cells[cellOf("", e.Principal)] = true
+		}
+	}
+	for _, f := range r.Findings {
+		k := cellOf("", f.Principal)
+		if f.Deployment != nil {
+			k.dep = f.Deployment.ID
+		}
+		if !cells[k] {
+			fs.orphans = append(fs.orphans, f)
+			continue
+		}
+		if k.dep == "" {
+			fs.principal[k] = append(fs.principal[k], f)
+		} else {
+			fs.byCell[k] = append(fs.byCell[k], f)
+		}
+	}
+	return fs
+}
+
+// of is the findings field of principal p's cell on deployment dep.
+func (fs cellFindings) of(dep string, p access.Ref) string {
+	var parts []string
+	for _, f := range fs.byCell[cellOf(dep, p)] {
+		parts = append(parts, csvFinding(fs.r, f))
+	}
+	for _, f := range fs.principal[cellOf("", p)] {
+		parts = append(parts, csvFinding(fs.r, f))
+	}
+	return strings.Join(parts, " | ")
+}
+
+// csvFinding is one finding in the findings column.
+func csvFinding(r access.Report, f access.Finding) string {
+	return newMark(r, f) + cmpOr(f.Severity, "-") + " " + f.Kind + ": " + findingText(f)
 }
 
 // cell names a principal's cell on a deployment.

@@ -60,7 +60,15 @@ type htmlReport struct {
 	AdminProd                 int      // principals with admin on a production deployment
 	Patterns                  []string // production patterns
 	Since                     *htmlSince
+	Findings                  *htmlFindings
 	data                      []byte // the <script type="application/json"> element
+}
+
+// htmlFindings heads the findings panel; the script lists the findings
+// from the data.
+type htmlFindings struct {
+	Counts string
+	Count  int
 }
 
 type htmlSince struct {
@@ -86,6 +94,7 @@ type htmlChange struct {
 //	p:  [[kind, id, name, status]]
 //	c:  [[[deployment, level rank, unmanaged 0|1, grant...]...]] (one list per principal)
 //	s:  [[change, deployment, kind label, name, id, access]] (the changes not in the HTML)
+//	f:  [[severity, kind, kind label, principal id, principal name, deployment id, deployment title, text, new 0|1]] (the findings)
 //
 // Level ranks are access.Level.Rank: 1 dag, 2 view … 6 admin.
 type dataWriter struct {
@@ -209,6 +218,8 @@ func newHTMLReport(r access.Report) htmlReport {
 	w.cells(m.cells)
 	w.raw(`],"s":[`)
 	h.Since = w.since(r.Since)
+	w.raw(`],"f":[`)
+	h.Findings = w.findings(r)
 	w.raw("]}")
 	h.data = w.b
 	return h
@@ -433,6 +444,25 @@ func (w *dataWriter) since(since *access.Since) *htmlSince {
 	return s
 }
 
+// findings writes the findings as data, and returns the panel's head (nil
+// when the report has none computed).
+func (w *dataWriter) findings(r access.Report) *htmlFindings {
+	if r.Review == nil && len(r.Findings) == 0 {
+		return nil
+	}
+	for i, f := range r.Findings {
+		dep, title := "", ""
+		if f.Deployment != nil {
+			dep, title = f.Deployment.ID, deploymentTitle(f.Deployment.Workspace, f.Deployment.Name)
+		}
+		w.sep(i)
+		w.record(func() { w.str(cmpOr(f.Severity, "-")) }, func() { w.str(f.Kind) }, func() { w.str(kindLabel(f.Principal.Kind)) },
+			func() { w.str(f.Principal.ID) }, func() { w.str(f.Principal.Name) }, func() { w.str(dep) }, func() { w.str(title) },
+			func() { w.str(findingText(f)) }, func() { w.bool(r.Since != nil && f.New) })
+	}
+	return &htmlFindings{Counts: findingCounts(r), Count: len(r.Findings)}
+}
+
 // reportScript draws the matrix; it holds no template action and reads
 // the data only as text (textContent, setAttribute), never as markup.
 //
@@ -503,6 +533,13 @@ button{font:inherit}
 table.since{border-collapse:collapse;width:100%;margin:.5rem 0}
 table.since th,table.since td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
 .gained{color:#1a7f37}.lost{color:#d1242f}.changed{color:#9a6700}
+ul.findings{list-style:none;padding:0;margin:.25rem 0;max-height:16rem;overflow:auto;border:1px solid var(--line)}
+ul.findings li{border-bottom:1px solid var(--line)}
+ul.findings button{all:unset;cursor:pointer;display:flex;gap:.5rem;width:100%;padding:.2rem .5rem;box-sizing:border-box}
+ul.findings button:hover,ul.findings button[aria-pressed=true]{background:var(--hover)}
+ul.findings button:focus-visible{outline:2px solid #0969da;outline-offset:-2px}
+.sev{font-size:11px;font-weight:700;text-transform:uppercase;min-width:4.5em}.sev.high{color:var(--ap)}.sev.medium{color:var(--um)}
+.fk{color:var(--muted);min-width:11em}.fnew{font-size:10px;font-weight:700;padding:0 3px;border-radius:3px;background:var(--l3);color:var(--l3f)}
 #print{display:none}
 @media print{
 :root{--fg:#000;--bg:#fff;--muted:#444;--line:#999;--head:#eee;--l1:#fff;--l2:#fff;--l3:#fff;--l4:#fff;--l5:#fff;--l6:#fff;--l1f:#000;--l2f:#000;--l3f:#000;--l4f:#000;--l5f:#000;--l6f:#000;--ap:#000;--apf:#fff;--prod:#fff}
@@ -530,6 +567,12 @@ body{margin:0;font-size:10px}.controls,.legend,#grid,#count,button.more,.noprint
 </table>{{if .More}}
 <button type="button" class="more" id="since-more">Show {{.More}} more changes</button>{{end}}{{end}}
 </details>
+</section>
+{{end}}{{with .Findings}}<section id="findings" aria-labelledby="findings-h">
+<h2 id="findings-h">Findings: {{.Counts}}</h2>
+{{if .Count}}<p class="muted noprint">Select a finding to show its principal (and its deployment) in the matrix; Clear shows everyone again.</p>
+<ul id="findings-list" class="findings"></ul>
+<button type="button" class="more" id="findings-more" hidden></button>{{end}}
 </section>
 {{end}}<h2 id="matrix-h">Who can touch which deployment</h2>
 <noscript><p>The matrix needs JavaScript; the same report is available as text, markdown, CSV or JSON (tokensync report -o).</p></noscript>

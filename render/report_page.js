@@ -62,7 +62,9 @@
   K.forEach(function (k) { option(kindSel, k[0], k[1]); });
 
   // State, kept in the fragment.
-  var st = { q: "", ws: "", role: "", kind: "", managed: "", prod: false, sort: "name", dir: 1 };
+  // pid and dep narrow the matrix to one principal (by id) and one
+  // deployment (by id): a selected finding's.
+  var st = { q: "", ws: "", role: "", kind: "", managed: "", prod: false, pid: "", dep: "", sort: "name", dir: 1 };
   function load() {
     var p = new URLSearchParams(location.hash.slice(1));
     st.q = p.get("q") || "";
@@ -77,6 +79,8 @@
     st.managed = p.get("managed") || (p.get("unmanaged") === "1" ? "unmanaged" : "");
     if (!managedSel) { st.managed = ""; }
     st.prod = p.get("prod") === "1";
+    st.pid = p.get("pid") || "";
+    st.dep = p.get("dep") || "";
     st.sort = p.get("sort") || "name";
     st.dir = p.get("dir") === "desc" ? -1 : p.get("dir") === "asc" ? 1 : defaultDir(st.sort);
     q.value = st.q; wsSel.value = st.ws; roleSel.value = st.role; kindSel.value = st.kind; prodBox.checked = st.prod;
@@ -94,6 +98,8 @@
     if (st.kind) { p.set("kind", st.kind); }
     if (st.managed) { p.set("managed", st.managed); }
     if (st.prod) { p.set("prod", "1"); }
+    if (st.pid) { p.set("pid", st.pid); }
+    if (st.dep) { p.set("dep", st.dep); }
     if (st.sort !== "name") { p.set("sort", st.sort); }
     if (st.dir !== defaultDir(st.sort)) { p.set("dir", st.dir > 0 ? "asc" : "desc"); }
     var h = p.toString();
@@ -119,7 +125,7 @@
     cols = [];
     for (d = 0; d < nD; d++) {
       colPos[d] = -1;
-      if ((wsIdx < 0 || DEP[d][2] === wsIdx) && (!st.prod || DEP[d][3] === 1)) { colPos[d] = cols.length; cols.push(d); }
+      if ((wsIdx < 0 || DEP[d][2] === wsIdx) && (!st.prod || DEP[d][3] === 1) && (!st.dep || DEP[d][0] === st.dep)) { colPos[d] = cols.length; cols.push(d); }
       depCount[d] = 0;
     }
     var minRank = 0, role = -1, dagOnly = st.role === "level:dag";
@@ -133,7 +139,7 @@
       reach[p] = 0;
       var base = cellStart[p];
       cs = C[p];
-      if ((kindIdx >= 0 && P[p][0] !== kindIdx) || (needle && hay[p].indexOf(needle) < 0)) {
+      if ((kindIdx >= 0 && P[p][0] !== kindIdx) || (needle && hay[p].indexOf(needle) < 0) || (st.pid && P[p][1] !== st.pid)) {
         for (k = 0; k < cs.length; k++) { cellOK[base + k] = 0; }
         continue;
       }
@@ -155,8 +161,10 @@
     save();
     layout();
     paint(true);
-    var any = st.q || st.ws || st.role || st.kind || st.managed || st.prod;
-    count.textContent = rows.length + " of " + nP + " principals · " + cols.length + " of " + nD + " deployments" + (any ? " (filtered)" : "");
+    var any = st.q || st.ws || st.role || st.kind || st.managed || st.prod || st.pid || st.dep;
+    count.textContent = rows.length + " of " + nP + " principals · " + cols.length + " of " + nD + " deployments" + (any ? " (filtered)" : "") +
+      (st.pid || st.dep ? " · finding: " + (st.pid || "any principal") + (st.dep ? " on " + st.dep : "") : "");
+    markFindings();
     window.__reportLastApply = { q: st.q, rows: rows.length, cols: cols.length, ms: performance.now() - t0, at: performance.now() };
   }
 
@@ -416,6 +424,56 @@
     });
   }
 
+  // Findings: a list of buttons, each narrowing the matrix to its
+  // principal and deployment (pid, dep). Shown FINDINGS_CHUNK at a time.
+  var FINDINGS_CHUNK = 200, F = D.f || [], fList = $("findings-list"), fMore = $("findings-more"), fShown = 0;
+  function findingEl(i) {
+    var f = F[i], li = el("li"), b = el("button");
+    b.type = "button";
+    b.setAttribute("data-f", String(i));
+    b.setAttribute("aria-pressed", "false");
+    b.appendChild(el("span", "sev" + (({ high: " high", medium: " medium", low: " low" })[f[0]] || ""), f[0]));
+    b.appendChild(el("span", "fk", f[1]));
+    var who = el("span", "fp", f[4] + " ");
+    who.appendChild(el("span", "muted", f[2]));
+    b.appendChild(who);
+    b.appendChild(el("span", "ft", f[7]));
+    if (f[8]) { b.appendChild(el("span", "fnew", "new")); }
+    b.title = f[2] + " " + f[4] + " (" + f[3] + ")" + (f[5] ? " on " + f[6] : "") + ": " + f[7];
+    li.appendChild(b);
+    return li;
+  }
+  function moreFindings() {
+    if (!fList) { return; }
+    var end = Math.min(F.length, fShown + FINDINGS_CHUNK), frag = document.createDocumentFragment();
+    for (; fShown < end; fShown++) { frag.appendChild(findingEl(fShown)); }
+    fList.appendChild(frag);
+    if (fMore) {
+      fMore.hidden = fShown >= F.length;
+      fMore.textContent = "Show " + (F.length - fShown) + " more findings";
+    }
+    markFindings();
+  }
+  function markFindings() {
+    if (!fList) { return; }
+    var bs = fList.querySelectorAll("button[data-f]");
+    for (var n = 0; n < bs.length; n++) {
+      var f = F[+bs[n].getAttribute("data-f")];
+      bs[n].setAttribute("aria-pressed", st.pid === f[3] && st.dep === f[5] ? "true" : "false");
+    }
+  }
+  if (fList) {
+    fList.addEventListener("click", function (ev) {
+      var b = ev.target.closest ? ev.target.closest("button[data-f]") : null;
+      if (!b) { return; }
+      var f = F[+b.getAttribute("data-f")];
+      if (st.pid === f[3] && st.dep === f[5]) { st.pid = ""; st.dep = ""; } else { st.pid = f[3]; st.dep = f[5]; }
+      apply();
+      if (st.pid) { grid.scrollIntoView(); }
+    });
+  }
+  if (fMore) { fMore.addEventListener("click", moreFindings); }
+
   // Events.
   var pending = false;
   grid.addEventListener("scroll", function () {
@@ -444,6 +502,7 @@
   });
   $("reset").addEventListener("click", function () {
     q.value = ""; wsSel.value = ""; roleSel.value = ""; kindSel.value = ""; prodBox.checked = false;
+    st.pid = ""; st.dep = "";
     if (managedSel) { managedSel.value = ""; }
     fromControls();
   });
@@ -458,6 +517,7 @@
   window.addEventListener("hashchange", function () { load(); apply(); });
 
   load();
+  moreFindings();
   apply();
   T.ready = window.__reportReady = performance.now();
   window.__reportTimings = T;

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -43,20 +44,51 @@ func reportObserved(extra ...sync.Subject) *sync.Observed {
 	}
 }
 
-// reports are the fixtures of the report goldens.
+// reports are the fixtures of the report goldens: plain, full (every
+// source of access, a spec, teams expanded, since a previous report, token
+// findings and a policy violation) and findings (full, and an inactive
+// user whose deployment role is redundant).
 func reports() map[string]access.Report {
+	return map[string]access.Report{"report-plain": plainReport(), "report-full": fullReport(), "report-findings": fullReport(dave)}
+}
+
+// dave is an inactive user whose deployment role his workspace role makes
+// redundant.
+var dave = sync.UserSubject(astroapi.User{ID: "usr-4", Username: "dave@example.com", Status: "INACTIVE", OrganizationRole: "ORGANIZATION_MEMBER",
+	WorkspaceRoles:  []astroapi.WorkspaceRole{{WorkspaceID: "ws-data", Role: "WORKSPACE_OWNER"}},
+	DeploymentRoles: []astroapi.DeploymentRole{{DeploymentID: "dep-dev", Role: "DEPLOYMENT_ADMIN"}}})
+
+func plainReport() access.Report {
 	plain := access.Compute(access.Input{Observed: reportObserved(), Production: []spec.Glob{"*prod*"}})
 	plain.TokensyncVersion, plain.GeneratedAt = "test", "2026-02-01T10:00:00Z"
+	return plain
+}
 
-	before := access.Compute(access.Input{Observed: reportObserved(), Production: []spec.Glob{"*prod*"}})
+func fullReport(extra ...sync.Subject) access.Report {
+
+	now := time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)
+	review := access.DefaultReview(now)
+	at := func(days int) *time.Time { t := now.AddDate(0, 0, days); return &t }
+	// Every token finding: ci-deployer expires within 30 days and was last
+	// used long ago; terraform never expires, was never used and never
+	// rotated; prod-key expired.
+	tokens := map[string]astroapi.Token{
+		"tok-ci":  {ID: "tok-ci", EndAt: at(10), LastUsedAt: at(-100), LastRotatedAt: at(-10), CreatedAt: now.AddDate(-1, 0, 0)},
+		"tok-tf":  {ID: "tok-tf", CreatedAt: now.AddDate(-1, 0, 0)},
+		"tok-key": {ID: "tok-key", EndAt: at(-1), LastUsedAt: at(-2), LastRotatedAt: at(-200), CreatedAt: now.AddDate(-1, 0, 0)},
+		"tok-new": {ID: "tok-new", EndAt: at(300), LastUsedAt: at(0), CreatedAt: now},
+	}
+	before := access.Compute(access.Input{Observed: reportObserved(), Production: []spec.Glob{"*prod*"}, Tokens: tokens, Review: &review})
 	before.GeneratedAt = "2026-01-01T10:00:00Z"
 	full := access.Compute(access.Input{
-		Observed: reportObserved(sync.TokenSubject(astroapi.Token{ID: "tok-new", Name: "new-bot", Scope: "WORKSPACE", Roles: []astroapi.Role{
+		Tokens: tokens, Review: &review,
+		Observed: reportObserved(append([]sync.Subject{sync.TokenSubject(astroapi.Token{ID: "tok-new", Name: "new-bot", Scope: "WORKSPACE", Roles: []astroapi.Role{
 			{EntityType: "WORKSPACE", EntityID: "ws-ml", Role: "WORKSPACE_AUTHOR"}}}),
 			// DAG roles: on a DAG the spec lists carol on, and on a tag it
 			// does not manage.
 			sync.UserSubject(astroapi.User{ID: "usr-3", Username: "carol@example.com", Status: "ACTIVE", OrganizationRole: "ORGANIZATION_MEMBER",
-				DagRoles: []astroapi.DagRole{{DeploymentID: "dep-prod", DagID: "rollup", Role: "DAG_AUTHOR"}, {DeploymentID: "dep-dev", DagTag: "finance", Role: "DAG_VIEWER"}}})),
+				DagRoles: []astroapi.DagRole{{DeploymentID: "dep-prod", DagID: "rollup", Role: "DAG_AUTHOR"}, {DeploymentID: "dep-dev", DagTag: "finance", Role: "DAG_VIEWER"}}})},
+			extra...)...),
 		Desired: &sync.Desired{Scopes: []sync.ManagedScope{{
 			// The organization lists the terraform token: its owner role is
 			// managed on every deployment.
@@ -79,8 +111,12 @@ func reports() map[string]access.Report {
 		Production: []spec.Glob{"*prod*"},
 	})
 	full.TokensyncVersion, full.GeneratedAt = "test", "2026-02-01T10:00:00Z"
+	full.AddFindings(access.Finding{Kind: access.FindingPolicy, Category: access.CategoryPolicy, Severity: access.SeverityHigh,
+		Principal: access.Ref{Kind: "workspaceToken", ID: "tok-ci", Name: "ci-deployer"}, Deployment: &access.DeploymentRef{ID: "dep-prod", Name: "prod", Workspace: "data"},
+		Message: "a token holds admin on a production deployment", Rule: "no-token-admin-on-prod", Source: "tokens.yaml:12"})
 	full.Since = access.Diff(before, full)
-	return map[string]access.Report{"report-plain": plain, "report-full": full}
+	access.DiffFindings(&before, &full)
+	return full
 }
 
 func renderReport(t *testing.T, format string, r access.Report) []byte {

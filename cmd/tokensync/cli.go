@@ -24,15 +24,16 @@ import (
 
 // Exit codes: stable, listed in the root help and docs/commands.md.
 const (
-	exitOK      = 0  // success, nothing to change, or applied cleanly
-	exitError   = 1  // runtime or API error
-	exitChanges = 2  // changes pending (--detailed-exitcode)
-	exitInvalid = 3  // invalid spec or unresolvable reference
-	exitRefused = 4  // a guard refused the plan
-	exitStale   = 5  // saved plan is stale or belongs to another organization or spec
-	exitPartial = 6  // apply partly failed
-	exitDrift   = 7  // applied, but verification found managed assignments not as the spec says
-	exitUsage   = 64 // bad flags or arguments
+	exitOK       = 0  // success, nothing to change, or applied cleanly
+	exitError    = 1  // runtime or API error
+	exitChanges  = 2  // changes pending (--detailed-exitcode)
+	exitInvalid  = 3  // invalid spec or unresolvable reference
+	exitRefused  = 4  // a guard refused the plan
+	exitStale    = 5  // saved plan is stale or belongs to another organization or spec
+	exitPartial  = 6  // apply partly failed
+	exitDrift    = 7  // applied, but verification found managed assignments not as the spec says
+	exitFindings = 8  // report --fail-on: the report has findings (or policy violations)
+	exitUsage    = 64 // bad flags or arguments
 )
 
 // codeError carries an exit code up to run; its message is printed unless

@@ -23,6 +23,7 @@ Exit codes:
     5    saved plan is stale or belongs to another organization or spec
     6    apply partly failed: some writes done, the output says which
     7    applied, but verification found assignments not as the spec says
+    8    report --fail-on: the report has findings (or policy violations)
     64   usage error: bad flags or values, no credential, apply without --yes off a terminal
     130  interrupted (143 for SIGTERM)`
 }

@@ -32,11 +32,15 @@ type ReportCmd struct {
 	Deployments []string `name:"deployment" sep:"none" help:"Only this deployment: its id, name or workspace/name; repeatable." placeholder:"DEPLOYMENT"`
 	Workspaces  []string `name:"workspace" sep:"none" help:"Only the deployments of this workspace: its id or name; repeatable." placeholder:"WORKSPACE"`
 	Principals  []string `name:"principal" sep:"none" help:"Only principals whose name or id matches this glob (in any case; * matches any run of characters, / included; see Globs in docs/spec.md); repeatable." placeholder:"GLOB"`
-	MinRole     string   `name:"min-role" help:"Only grants of at least this level: dag, view, author, operate or admin, or a role (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER). Custom deployment roles are kept unless --role-level rates them: their permissions are unknown." placeholder:"ROLE"`
+	MinRole     string   `name:"min-role" help:"Only grants of at least this level: dag, view, author, operate or admin, or a role (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER). A custom deployment role is rated from its permissions; one that is not (no permissions, or one not understood) is kept unless --role-level rates it." placeholder:"ROLE"`
 	Production  []string `sep:"none" help:"Deployments whose name matches this glob are production (in any case; repeatable; default *prod*): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
-	RoleLevel   []string `name:"role-level" sep:"none" help:"The level of a custom deployment role, as CUSTOM_ROLE=LEVEL (view, author, operate or admin); repeatable. Without it a custom role's level is unknown, and --min-role keeps it." placeholder:"ROLE=LEVEL"`
+	RoleLevel   []string `name:"role-level" sep:"none" help:"The level of a custom deployment role, as CUSTOM_ROLE=LEVEL (view, author, operate or admin), over the one rated from its permissions (then it is not read); repeatable. A custom role neither rated nor given a level is custom, and --min-role keeps it." placeholder:"ROLE=LEVEL"`
 	From        string   `type:"existingfile" help:"Write this saved JSON report (-o json) in the format of -o instead of reading the API: one read, every format, the same snapshot. Needs no credential." placeholder:"REPORT.json"`
 	Parallelism int      `default:"8" help:"Teams whose members are listed at once with --expand-teams."`
+	Expiring    string   `help:"A token whose endAt is at most this far ahead (Nd or a duration such as 36h; default 30d) is a finding: expiring." placeholder:"D"`
+	Unused      string   `help:"A token last used longer ago than this (default 90d) is a finding: unused." placeholder:"D"`
+	Rotated     string   `help:"A token last rotated (or, never rotated, created) longer ago than this (default 180d) is a finding: not rotated." placeholder:"D"`
+	FailOn      string   `name:"fail-on" enum:",findings,violations" default:"" help:"Exit 8 after writing the report when it has any finding (findings) or any policy violation (violations): for scheduled audits." placeholder:"findings|violations"`
 	Globals
 }
 
@@ -52,6 +56,12 @@ func (c *ReportCmd) Validate() error {
 	}
 	if c.From != "" && (len(c.Files) > 0 || c.ExpandTeams) {
 		err = errors.Join(err, errors.New("--from renders a saved report: -f and --expand-teams apply when the report is made"))
+	}
+	if _, rerr := c.review(time.Time{}); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	if c.From != "" && (c.Expiring != "" || c.Unused != "" || c.Rotated != "") {
+		err = errors.Join(err, errors.New("--from renders a saved report: --expiring, --unused and --rotated apply when the report is made"))
 	}
 	return errors.Join(c.Globals.Validate(), checkParallelism(c.Parallelism), err)
 }
@@ -93,6 +103,46 @@ func (c *ReportCmd) roleLevels() (access.RoleLevels, error) {
 		m[role] = l
 	}
 	return m, nil
+}
+
+// review are the thresholds of the token findings, measured from now.
+func (c *ReportCmd) review(now time.Time) (access.Review, error) {
+	rv := access.DefaultReview(now)
+	var errs []error
+	for _, f := range []struct {
+		flag, value string
+		to          *access.Duration
+	}{{"--expiring", c.Expiring, &rv.Expiring}, {"--unused", c.Unused, &rv.Unused}, {"--rotated", c.Rotated, &rv.Rotated}} {
+		if f.value == "" {
+			continue
+		}
+		d, err := access.ParseDuration(f.value)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %w", f.flag, err))
+			continue
+		}
+		*f.to = d
+	}
+	return rv, errors.Join(errs...)
+}
+
+// nowEnv names the environment variable that sets the report's "now"
+// (RFC 3339), for tests: findings are measured from it, and it is the
+// report's generated_at.
+const nowEnv = "TOKENSYNC_NOW"
+
+// now is the time of the report: TOKENSYNC_NOW when set (for tests), else
+// the clock.
+func reportNow(st *Streams) (time.Time, error) {
+	v := st.Getenv(nowEnv)
+	if v == "" {
+		return time.Now().UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, exitWith(exitUsage, "%s: %q is not an RFC 3339 time", nowEnv, v)
+	}
+	return t.UTC(), nil
 }
 
 // production are the --production patterns.
@@ -140,9 +190,33 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		if was, now := filterOf(prev), filterOf(&r); was.String() != now.String() {
 			fmt.Fprintf(st.Err, "warning: --since %s was made with %s; comparing it narrowed by %s\n", render.Safe(c.Since), render.Safe(was.String()), render.Safe(now.String()))
 		}
-		r.Since = access.Diff(filterOf(&r).Apply(*prev), r)
+		was := filterOf(&r).Apply(*prev)
+		r.Since = access.Diff(was, r)
+		access.DiffFindings(&was, &r)
 	}
-	return c.write(*st, r)
+	if err := c.write(*st, r); err != nil {
+		return err
+	}
+	return c.failOn(r)
+}
+
+// failOn is exit 8 when --fail-on asks for it and the report has what it
+// names: any finding, or any policy violation.
+func (c *ReportCmd) failOn(r access.Report) error {
+	n := 0
+	for _, f := range r.Findings {
+		if c.FailOn == "findings" || (c.FailOn == "violations" && f.Category == access.CategoryPolicy) {
+			n++
+		}
+	}
+	if c.FailOn == "" || n == 0 {
+		return nil
+	}
+	what := "finding(s)"
+	if c.FailOn == "violations" {
+		what = "policy violation(s)"
+	}
+	return exitWith(exitFindings, "--fail-on %s: the report has %d %s", c.FailOn, n, what)
 }
 
 // noteUnratedRoles says which custom roles --min-role kept only because
@@ -208,12 +282,17 @@ func (c *ReportCmd) compute(ctx context.Context, g *Globals, st *Streams) (acces
 		return access.Report{}, err
 	}
 	in.Production = c.production()
-	in.RoleLevels, _ = c.roleLevels() // checked by Validate
 	if len(c.Production) == 0 {
 		in.Production = defaultProduction
 	}
+	now, err := reportNow(st)
+	if err != nil {
+		return access.Report{}, err
+	}
+	rv, _ := c.review(now) // checked by Validate
+	in.Review = &rv
 	r := access.Compute(in)
-	r.TokensyncVersion, r.GeneratedAt = version, time.Now().UTC().Format(time.RFC3339)
+	r.TokensyncVersion, r.GeneratedAt = version, now.Format(time.RFC3339)
 	return r, nil
 }
 
@@ -260,14 +339,17 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 		return access.Input{}, err
 	}
 	defer sess.close()
-	obs, err := observe(ctx, sess)
+	rec := &tokenRecorder{Client: sess.client, tokens: map[string]astroapi.Token{}}
+	obs, err := observeWith(ctx, sess, sync.NewEngine(rec, sess.org))
 	if err != nil {
 		return access.Input{}, err
 	}
 	if obs.PerWorkspace {
 		fmt.Fprintf(st.Err, "warning: the credential cannot list the whole organization; the report covers the %d workspace(s) it can see\n", len(obs.Workspaces))
 	}
-	in := access.Input{Observed: obs}
+	in := access.Input{Observed: obs, Tokens: rec.tokens}
+	in.RoleLevels, _ = c.roleLevels() // checked by Validate
+	in.RolePermissions = customRolePermissions(ctx, sess, st, obs, in.RoleLevels)
 	if sp != nil {
 		desired, err := sync.Resolve(sp, obs)
 		if err != nil {
@@ -282,6 +364,58 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 		}
 	}
 	return in, nil
+}
+
+// tokenRecorder keeps the tokens the observation lists: their lifecycle
+// fields (endAt, lastUsedAt, lastRotatedAt, createdAt) make the token
+// findings, at no extra request.
+type tokenRecorder struct {
+	*astroapi.Client
+	mu     gosync.Mutex
+	tokens map[string]astroapi.Token
+}
+
+// Tokens lists tokens as the client does, and keeps them.
+func (r *tokenRecorder) Tokens(ctx context.Context, org string, f astroapi.TokenFilter) ([]astroapi.Token, error) {
+	toks, err := r.Client.Tokens(ctx, org, f)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range toks {
+		r.tokens[t.ID] = t
+	}
+	return toks, err
+}
+
+// customRolePermissions reads the permissions of each custom deployment
+// role that some principal holds on a deployment and --role-level does not
+// rate: one GET /roles/{id} per role, none when no such role is held. A
+// role that cannot be read stays unrated, with a warning.
+func customRolePermissions(ctx context.Context, sess *session, st Streams, obs *sync.Observed, given access.RoleLevels) map[string][]string {
+	ids := map[string]string{}
+	for _, r := range obs.CustomRoles {
+		ids[r.Name] = r.ID
+	}
+	used := map[string]bool{}
+	for _, s := range obs.Subjects {
+		for _, g := range s.Deployments() {
+			if _, ok := given[g.Role]; !ok && access.RoleLevel(g.Role) == access.LevelCustom && ids[g.Role] != "" {
+				used[g.Role] = true
+			}
+		}
+	}
+	if len(used) == 0 {
+		return nil
+	}
+	out := map[string][]string{}
+	for _, name := range slices.Sorted(maps.Keys(used)) {
+		role, err := sess.client.Role(ctx, sess.org, ids[name])
+		if err != nil {
+			fmt.Fprintf(st.Err, "warning: read custom role %s: %v; its level stays unknown (--role-level %s=LEVEL gives one)\n", render.Safe(name), err, render.Safe(name))
+			continue
+		}
+		out[name] = role.Permissions
+	}
+	return out
 }
 
 // teamMembers lists the members of every team, at most parallelism at
