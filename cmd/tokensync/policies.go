@@ -6,8 +6,10 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/tokensync/tokensync/access"
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/policy"
+	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
@@ -124,6 +126,58 @@ func violation(v policy.Violation) sync.Violation {
 	if v.Source != (spec.Pos{}) {
 		src := v.Source
 		out.Source = &src
+	}
+	return out
+}
+
+// violationFindings are policy violations as report findings: on the
+// deployment they are about (a DAG's deployment too), or on another scope,
+// named.
+func violationFindings(vs []policy.Violation, obs *sync.Observed) []access.Finding {
+	if len(vs) == 0 {
+		return nil
+	}
+	wsName := map[string]string{}
+	for _, w := range obs.Workspaces {
+		wsName[w.ID] = w.Name
+	}
+	deps := map[string]astroapi.Deployment{}
+	for _, d := range obs.Deployments {
+		deps[d.ID] = d
+	}
+	out := make([]access.Finding, 0, len(vs))
+	for _, v := range vs {
+		pv := violation(v)
+		f := access.Finding{
+			Kind: access.FindingPolicy, Category: access.CategoryPolicy, Severity: "high",
+			Rule: pv.Rule, Message: pv.Description, Role: pv.Role,
+		}
+		if pv.Err != "" {
+			f.Message += " (the rule could not be evaluated: " + pv.Err + ")"
+		}
+		if pv.Subject != nil {
+			f.Principal = access.Ref{Kind: string(pv.Subject.Kind), ID: pv.Subject.ID, Name: pv.Subject.Name}
+			if pv.Via != "" && pv.Via != policy.ViaDirect {
+				f.Message += " (through " + pv.Via + ")"
+			}
+		}
+		dep := ""
+		switch pv.Scope.Level {
+		case sync.LevelDeployment:
+			dep = pv.Scope.ID
+		case sync.LevelDAG, sync.LevelDAGTag:
+			dep = pv.Scope.Deployment.ID
+			f.Scope = render.ScopeTitle(pv.Scope)
+		default:
+			f.Scope = render.ScopeTitle(pv.Scope)
+		}
+		if d, ok := deps[dep]; ok {
+			f.Deployment = &access.DeploymentRef{ID: d.ID, Name: d.Name, Workspace: wsName[d.WorkspaceID]}
+		}
+		if pv.Source != nil {
+			f.Source = pv.Source.String()
+		}
+		out = append(out, f)
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tokensync/tokensync/access"
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/internal/inputfile"
+	"github.com/tokensync/tokensync/policy"
 	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
@@ -23,7 +24,8 @@ import (
 // ReportCmd is `tokensync report`: read-only, who can touch which
 // deployment, and how.
 type ReportCmd struct {
-	Files       []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable. Access the spec does not list is marked unmanaged." placeholder:"FILE"`
+	Files       []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable. Access the spec does not list is marked unmanaged; its policies are checked." placeholder:"FILE"`
+	Policy      []string `type:"path" sep:"none" help:"A file of policies (a spec file holding only policies:): their violations on today's access are findings; repeatable." placeholder:"FILE"`
 	Output      string   `short:"o" enum:"text,markdown,csv,json,html" default:"text" help:"Output format: text, markdown, csv, json or html (one self-contained page)."`
 	Out         string   `type:"path" help:"Write the report to this file (atomically) instead of stdout." placeholder:"FILE"`
 	Indent      bool     `help:"With -o json: indent the document, two spaces a level (by default it is compact, on one line)."`
@@ -33,7 +35,7 @@ type ReportCmd struct {
 	Workspaces  []string `name:"workspace" sep:"none" help:"Only the deployments of this workspace: its id or name; repeatable." placeholder:"WORKSPACE"`
 	Principals  []string `name:"principal" sep:"none" help:"Only principals whose name or id matches this glob (in any case; * matches any run of characters, / included; see Globs in docs/spec.md); repeatable." placeholder:"GLOB"`
 	MinRole     string   `name:"min-role" help:"Only grants of at least this level: dag, view, author, operate or admin, or a role (WORKSPACE_MEMBER, WORKSPACE_AUTHOR, WORKSPACE_OPERATOR, WORKSPACE_OWNER, DEPLOYMENT_ADMIN, ORGANIZATION_OWNER). A custom deployment role is rated from its permissions; one that is not (no permissions, or one not understood) is kept unless --role-level rates it." placeholder:"ROLE"`
-	Production  []string `sep:"none" help:"Deployments whose name matches this glob are production (in any case; repeatable; default *prod*): marked in every output, their admin paths highlighted in HTML." placeholder:"GLOB"`
+	Production  []string `sep:"none" help:"Deployments whose name matches this glob are production (in any case; repeatable; default: the spec's production: globs, or *prod*): marked in every output, their admin paths highlighted in HTML, and what policies call production." placeholder:"GLOB"`
 	RoleLevel   []string `name:"role-level" sep:"none" help:"The level of a custom deployment role, as CUSTOM_ROLE=LEVEL (view, author, operate or admin), over the one rated from its permissions (then it is not read); repeatable. A custom role neither rated nor given a level is custom, and --min-role keeps it." placeholder:"ROLE=LEVEL"`
 	From        string   `type:"existingfile" help:"Write this saved JSON report (-o json) in the format of -o instead of reading the API: one read, every format, the same snapshot. Needs no credential." placeholder:"REPORT.json"`
 	Parallelism int      `default:"8" help:"Teams whose members are listed at once with --expand-teams."`
@@ -270,29 +272,40 @@ func readReportFlag(ctx context.Context, flag, path string) (*access.Report, err
 
 // compute reads the organization and computes its report.
 func (c *ReportCmd) compute(ctx context.Context, g *Globals, st *Streams) (access.Report, error) {
-	var sp *spec.Spec
-	if len(c.Files) > 0 {
+	var (
+		sp    *spec.Spec
+		rules *policy.Set
+	)
+	if len(c.Files) > 0 || len(c.Policy) > 0 {
 		var err error
-		if sp, err = spec.LoadContext(ctx, c.Files, st.In); err != nil {
+		if sp, err = spec.LoadAll(ctx, c.Files, c.Policy, st.In); err != nil {
+			return access.Report{}, err
+		}
+		if rules, err = policy.Compile(sp.Policies); err != nil {
 			return access.Report{}, err
 		}
 	}
-	in, err := c.read(ctx, g, *st, sp)
-	if err != nil {
-		return access.Report{}, err
-	}
-	in.Production = c.production()
+	production := c.production()
 	if len(c.Production) == 0 {
-		in.Production = defaultProduction
+		production = defaultProduction
+		if sp != nil {
+			production = sp.ProductionGlobs()
+		}
 	}
 	now, err := reportNow(st)
 	if err != nil {
 		return access.Report{}, err
 	}
+	in, violations, err := c.read(ctx, g, *st, sp, rules, production, now)
+	if err != nil {
+		return access.Report{}, err
+	}
+	in.Production = production
 	rv, _ := c.review(now) // checked by Validate
 	in.Review = &rv
 	r := access.Compute(in)
 	r.TokensyncVersion, r.GeneratedAt = version, now.Format(time.RFC3339)
+	r.AddFindings(violationFindings(violations, in.Observed)...)
 	return r, nil
 }
 
@@ -329,20 +342,20 @@ func filterOf(r *access.Report) access.Filter {
 
 // read observes the organization, resolves the spec against it and, with
 // --expand-teams, lists the members of every team.
-func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.Spec) (access.Input, error) {
+func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.Spec, rules *policy.Set, production []spec.Glob, now time.Time) (access.Input, []policy.Violation, error) {
 	specOrg := ""
 	if sp != nil {
 		specOrg = sp.Organization
 	}
 	sess, err := g.connect(ctx, st, specOrg)
 	if err != nil {
-		return access.Input{}, err
+		return access.Input{}, nil, err
 	}
 	defer sess.close()
 	rec := &tokenRecorder{Client: sess.client, tokens: map[string]astroapi.Token{}}
 	obs, err := observeWith(ctx, sess, sync.NewEngine(rec, sess.org))
 	if err != nil {
-		return access.Input{}, err
+		return access.Input{}, nil, err
 	}
 	if obs.PerWorkspace {
 		fmt.Fprintf(st.Err, "warning: the credential cannot list the whole organization; the report covers the %d workspace(s) it can see\n", len(obs.Workspaces))
@@ -353,17 +366,31 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 	if sp != nil {
 		desired, err := sync.Resolve(sp, obs)
 		if err != nil {
-			return access.Input{}, &unresolvedError{org: sess.org, err: err}
+			return access.Input{}, nil, &unresolvedError{org: sess.org, err: err}
 		}
 		printNotes(st, desired.Notes)
 		in.Desired = &desired
 	}
-	if c.ExpandTeams {
+	if c.ExpandTeams || (rules != nil && len(rules.Rules) > 0 && needsMembers(sp.Policies)) {
 		if in.Members, err = teamMembers(ctx, sess, obs.Subjects, c.Parallelism); err != nil {
-			return access.Input{}, err
+			return access.Input{}, nil, err
 		}
 	}
-	return in, nil
+	var violations []policy.Violation
+	if rules != nil && len(rules.Rules) > 0 {
+		w := policy.World{
+			Organization: obs.Organization, Subjects: obs.Subjects, Workspaces: obs.Workspaces, Deployments: obs.Deployments,
+			Members: memberIDs(in.Members), Production: production, Rate: policy.Rate(in.RoleLevels),
+		}
+		if in.Desired != nil {
+			w.Sources = sources(&sync.Target{Desired: *in.Desired})
+		}
+		violations = rules.Check(policy.Build(w), now)
+	}
+	if !c.ExpandTeams {
+		in.Members = nil // read for the policies only
+	}
+	return in, violations, nil
 }
 
 // tokenRecorder keeps the tokens the observation lists: their lifecycle
