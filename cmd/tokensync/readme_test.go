@@ -66,6 +66,36 @@ func TestReadmeEveryLevel(t *testing.T) {
 	}
 }
 
+// TestReadmePolicies runs the README's policy example: the example spec
+// breaks the example policies and is refused, with the violations the
+// README shows; the fixed spec plans with none.
+func TestReadmePolicies(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const refused = "go run ./cmd/tokensync plan -f examples/tokens.yaml --policy examples/policies.yaml --emulate examples/org.yaml"
+	const fixed = "go run ./cmd/tokensync plan -f examples/tokens-compliant.yaml --policy examples/policies.yaml --emulate examples/org.yaml"
+	for _, cmd := range []string{refused, fixed} {
+		if !strings.Contains(string(readme), cmd) {
+			t.Fatalf("the README no longer shows %q", cmd)
+		}
+	}
+	t.Chdir("../..")
+	c := &cli{t: t, env: map[string]string{}}
+	r := c.runRaw(strings.Fields(refused)[3:]...)
+	wantCode(t, r, exitRefused)
+	shown := shownAfter(t, string(readme), "## Policies: what access is allowed", "then what breaks the rules")
+	if !strings.HasSuffix(r.stdout, shown) {
+		t.Errorf("the README shows:\n%s\nthe plan ends:\n%s", shown, r.stdout[max(0, len(r.stdout)-len(shown)-200):])
+	}
+	r = c.runRaw(strings.Fields(fixed)[3:]...)
+	wantCode(t, r, exitOK)
+	if strings.Contains(r.stdout, "Policy violations") {
+		t.Errorf("the fixed spec still breaks a rule:\n%s", r.stdout)
+	}
+}
+
 // TestReadmeApply runs the README's apply against the emulator and checks
 // that stdout is what the README shows, with one line of progress.
 func TestReadmeApply(t *testing.T) {

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tokensync/tokensync/astroapi/astroapitest"
+)
+
+// policyState: two workspaces; a production and a staging deployment in
+// alpha; a user with admin on production directly, another through a
+// team; a token with no expiry.
+const policyState = `organization: {id: org1, name: Org One}
+workspaces:
+  - {id: ws-a, name: alpha}
+  - {id: ws-b, name: beta}
+deployments:
+  - {id: dep-prod, name: a-prod, workspaceId: ws-a}
+  - {id: dep-stg, name: a-staging, workspaceId: ws-a}
+  - {id: dep-b, name: b-prod, workspaceId: ws-b}
+tokens:
+  - id: tok-ci
+    name: ci
+    scope: WORKSPACE
+    endAt: 2030-01-01T00:00:00Z
+    roles:
+      - {entityType: WORKSPACE, entityId: ws-a, role: WORKSPACE_MEMBER}
+      - {entityType: DEPLOYMENT, entityId: dep-stg, role: DEPLOYMENT_ADMIN}
+users:
+  - {id: usr-owner, username: owner@example.com, status: ACTIVE, organizationRole: ORGANIZATION_OWNER}
+  - id: usr-ann
+    username: ann@example.com
+    status: ACTIVE
+    organizationRole: ORGANIZATION_MEMBER
+    workspaceRoles:
+      - {workspaceId: ws-a, role: WORKSPACE_ACCESSOR}
+    deploymentRoles:
+      - {deploymentId: dep-prod, role: DEPLOYMENT_ADMIN}
+  - {id: usr-ben, username: ben@example.com, status: ACTIVE, organizationRole: ORGANIZATION_MEMBER}
+teams:
+  - id: team-ops
+    name: ops
+    organizationRole: ORGANIZATION_MEMBER
+    workspaceRoles:
+      - {workspaceId: ws-a, role: WORKSPACE_ACCESSOR}
+    deploymentRoles:
+      - {deploymentId: dep-prod, role: DEPLOYMENT_ADMIN}
+    memberIds: [usr-ben]
+`
+
+const directAdminRule = `version: 1
+policies:
+  - name: no-direct-production-admin
+    description: admin on production only through a team
+    grant: subject.kind == 'user' && via.kind == 'direct' && scope.production && role.access == 'admin'
+`
+
+// TestPolicyGrantRule: a grant rule refuses the plan whose access would
+// break it (exit 4, nothing written), naming the rule, the principal, the
+// scope and the spec entry that grants it; the same plan without the
+// offending entry passes. Access the plan leaves alone counts too.
+func TestPolicyGrantRule(t *testing.T) {
+	c := newCLI(t, policyState)
+	pol := c.write("policies.yaml", directAdminRule)
+	f := c.write("tokens.yaml", `version: 1
+deployments:
+  - id: dep-prod
+    users:
+      - {username: ann@example.com, role: DEPLOYMENT_ADMIN}
+      - {username: ben@example.com, role: DEPLOYMENT_ADMIN}
+`)
+	r := c.run("apply", "-f", f, "--policy", pol, "--yes", "--no-color")
+	wantCode(t, r, exitRefused)
+	if c.posts() != 0 {
+		t.Errorf("a refused plan made %d writes", c.posts())
+	}
+	for _, want := range []string{
+		"Policy violations (2):",
+		"no-direct-production-admin: user ann@example.com [usr-ann] holds DEPLOYMENT_ADMIN on deployment a-prod (" + f + ":5:9)",
+		"no-direct-production-admin: user ben@example.com [usr-ben] holds DEPLOYMENT_ADMIN on deployment a-prod (" + f + ":6:9)",
+		"admin on production only through a team",
+		"Refused by guard policy: 2 violation(s)",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// ann's admin is left alone (not listed, prune off): still a violation.
+	g := c.write("other.yaml", "version: 1\ndeployments:\n  - id: dep-stg\n    workspaceTokens: [{name: ci, role: DEPLOYMENT_ADMIN}]\n")
+	r = c.run("plan", "-f", g, "--policy", pol, "--no-color")
+	wantCode(t, r, exitRefused)
+	if !strings.Contains(r.stdout, "user ann@example.com [usr-ann] holds DEPLOYMENT_ADMIN on deployment a-prod\n") {
+		t.Errorf("an unmanaged grant that breaks a rule is not listed:\n%s", r.stdout)
+	}
+	// Fixed: ann through the team only.
+	h := c.write("fixed.yaml", "version: 1\ndeployments:\n  - id: dep-prod\n    users:\n      - {username: ann@example.com, state: absent}\n")
+	wantCode(t, c.run("apply", "-f", h, "--policy", pol, "--yes"), exitOK)
+	wantCode(t, c.run("plan", "-f", g, "--policy", pol), exitOK)
+}
+
+// TestPolicyScopeRuleAndJSON: a scope rule over grants, in the spec itself,
+// with the violations in the JSON plan.
+func TestPolicyScopeRuleAndJSON(t *testing.T) {
+	c := newCLI(t, policyState)
+	f := c.write("tokens.yaml", `version: 1
+production: ["*-prod"]
+policies:
+  - name: one-admin-at-least
+    description: every production deployment has an admin
+    scope: >-
+      scope.level == 'deployment' && scope.production &&
+      grants.filter(g, g.role.access == 'admin' && g.via.kind == 'direct').size() == 0
+deployments:
+  - id: dep-stg
+    workspaceTokens: []
+`)
+	r := c.run("plan", "-f", f, "-o", "json")
+	wantCode(t, r, exitRefused)
+	validatePlanJSON(t, []byte(r.stdout))
+	var doc struct {
+		Violations []struct {
+			Rule    string
+			Scope   struct{ Level, ID string }
+			Subject *struct{ ID string }
+		}
+		Guards []struct {
+			Name string
+			OK   bool
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Violations) != 1 || doc.Violations[0].Rule != "one-admin-at-least" || doc.Violations[0].Scope.ID != "dep-b" || doc.Violations[0].Subject != nil {
+		t.Errorf("violations %+v, want one on b-prod", doc.Violations)
+	}
+	if g := doc.Guards[len(doc.Guards)-1]; g.Name != "policy" || g.OK {
+		t.Errorf("last guard %+v, want policy refusing", g)
+	}
+}
+
+// TestPolicyFilesDelegation: a rule with files: covers only the grants
+// written by matching spec files.
+func TestPolicyFilesDelegation(t *testing.T) {
+	c := newCLI(t, policyState)
+	pol := c.write("policies.yaml", `version: 1
+policies:
+  - name: alpha-team-stays-in-alpha
+    description: files under teams/alpha/ grant roles in workspace alpha only
+    files: ["*/teams/alpha/*"]
+    grant: scope.workspace != 'alpha'
+`)
+	if err := os.MkdirAll(filepath.Join(c.dir, "teams", "alpha"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	alphaOK := c.write(filepath.Join("teams", "alpha", "ok.yaml"), "version: 1\ndeployments:\n  - id: dep-stg\n    users: [{username: ben@example.com, role: DEPLOYMENT_ADMIN}]\n")
+	wantCode(t, c.run("plan", "-f", alphaOK, "--policy", pol), exitOK)
+	alphaBad := c.write(filepath.Join("teams", "alpha", "bad.yaml"), "version: 1\ndeployments:\n  - id: dep-b\n    users: [{username: ben@example.com, role: DEPLOYMENT_ADMIN}]\n")
+	r := c.run("plan", "-f", alphaBad, "--policy", pol, "--no-color")
+	wantCode(t, r, exitRefused)
+	if !strings.Contains(r.stdout, "alpha-team-stays-in-alpha: user ben@example.com [usr-ben] holds DEPLOYMENT_ADMIN on deployment b-prod") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	// The same grant from a file elsewhere is not the rule's business.
+	elsewhere := c.write("platform.yaml", "version: 1\ndeployments:\n  - id: dep-b\n    users: [{username: ben@example.com, role: DEPLOYMENT_ADMIN}]\n")
+	wantCode(t, c.run("plan", "-f", elsewhere, "--policy", pol), exitOK)
+}
+
+// TestPolicyWarnMode: --policy-mode warn lists the violations and lets the
+// plan through.
+func TestPolicyWarnMode(t *testing.T) {
+	c := newCLI(t, policyState)
+	pol := c.write("policies.yaml", directAdminRule)
+	f := c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-stg\n    workspaceTokens: [{name: ci, role: DEPLOYMENT_ADMIN}]\n")
+	r := c.run("apply", "-f", f, "--policy", pol, "--policy-mode", "warn", "--yes", "--no-color")
+	wantCode(t, r, exitOK)
+	if !strings.Contains(r.stdout, "Policy violations (1):") || strings.Contains(r.stdout, "Refused") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+}
+
+// TestPolicyThatDoesNotCompile: a rule that does not compile is a spec
+// error (exit 3) with its position, found before any request.
+func TestPolicyThatDoesNotCompile(t *testing.T) {
+	c := newCLI(t, policyState)
+	pol := c.write("policies.yaml", "version: 1\npolicies:\n  - name: typo\n    description: d\n    grant: subject.nmae == 'x'\n")
+	f := c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-stg\n    workspaceTokens: []\n")
+	c.srv.ResetStats()
+	for _, cmd := range []string{"plan", "validate", "report"} {
+		r := c.run(cmd, "-f", f, "--policy", pol)
+		wantCode(t, r, exitInvalid)
+		if !strings.Contains(r.stderr, pol+":5:") || !strings.Contains(r.stderr, "nmae") {
+			t.Errorf("%s: stderr lacks the rule's position:\n%s", cmd, r.stderr)
+		}
+	}
+	if n := c.requests(); n != 0 {
+		t.Errorf("%d requests before the rule was compiled", n)
+	}
+}
+
+// TestReportFailOnViolations: through the built binary, report --policy
+// lists the violations of today's access as findings and --fail-on
+// violations exits 8; without a violation it exits 0.
+func TestReportFailOnViolations(t *testing.T) {
+	st, err := astroapitest.ParseState("state.yaml", []byte(policyState))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, url := astroapitest.NewTestServer(t, st, astroapitest.Options{RateLimits: astroapitest.NoRateLimit})
+	dir := t.TempDir()
+	c := &cli{t: t, dir: dir}
+	pol := c.write("policies.yaml", directAdminRule)
+	bin := binDir(t)
+	env := processEnv(bin, map[string]string{"ASTRO_API_TOKEN": secret, "ASTRO_API_URL": url, "ASTRO_ORGANIZATION_ID": "org1"})
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command(filepath.Join(bin, "tokensync"), args...)
+		cmd.Env, cmd.Dir = env, dir
+		out, err := cmd.Output()
+		return string(out), exitCode(t, err)
+	}
+	out, code := run("report", "--policy", pol, "--fail-on", "violations")
+	if code != exitFindings {
+		t.Fatalf("exit %d, want %d:\n%s", code, exitFindings, out)
+	}
+	if !strings.Contains(out, "policy-violation") || !strings.Contains(out, "ann@example.com") || !strings.Contains(out, "no-direct-production-admin") {
+		t.Errorf("report lacks the violation:\n%s", out)
+	}
+	clean := c.write("clean.yaml", strings.Replace(directAdminRule, "scope.production", "scope.production && scope.name == 'none'", 1))
+	if out, code := run("report", "--policy", clean, "--fail-on", "violations"); code != exitOK {
+		t.Errorf("exit %d with no violation:\n%s", code, out)
+	}
+}
