@@ -37,8 +37,9 @@ done
 [ "${#files[@]}" -gt 0 ] || die "the files input is empty"
 
 # args: each flag goes where it means something. Flags that shape the plan
-# go to the plan, and the saved plan carries them to apply: --target only
-# there, as apply refuses it with a saved plan; --prune and the guards'
+# go to the plan, and the saved plan carries them to apply: --target,
+# --policy and --policy-mode only there, as apply refuses them with a saved
+# plan (which records the policies' verdict); --prune and the guards'
 # flags go to apply too, which checks the guards again on the saved plan
 # (its own defaults would refuse a plan made with a higher --max-removals).
 # The connection's flags go to both; --audit-log and --parallelism (how
@@ -54,7 +55,7 @@ while [ "$i" -lt "${#argv[@]}" ]; do
 	name=${word%%=*}
 	flag=("$word")
 	case "$name" in
-	--target | --protect | --max-removals | --audit-log | --api-url | --organization | --token-file | --emulate | --parallelism | --max-retries | --timeout)
+	--target | --policy | --policy-mode | --protect | --max-removals | --audit-log | --api-url | --organization | --token-file | --emulate | --parallelism | --max-retries | --timeout)
 		if [ "$name" = "$word" ]; then
 			[ $((i + 1)) -lt "${#argv[@]}" ] || die "args: $name needs a value"
 			i=$((i + 1))
@@ -63,7 +64,7 @@ while [ "$i" -lt "${#argv[@]}" ]; do
 		;;
 	esac
 	case "$name" in
-	--target) plan_args+=("${flag[@]}") ;;
+	--target | --policy | --policy-mode) plan_args+=("${flag[@]}") ;;
 	--audit-log | --parallelism) apply_args+=("${flag[@]}") ;;
 	--prune | --max-removals | --protect | --api-url | --organization | --token-file | --emulate | --max-retries | --timeout | --no-color | -v | --verbose)
 		plan_args+=("${flag[@]}")

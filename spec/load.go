@@ -83,7 +83,9 @@ func LoadContext(ctx context.Context, paths []string, stdin io.Reader) (*Spec, e
 // --policy, after the spec files: each is a file (not a directory) that
 // holds only policies and, optionally, version. Their policies join the
 // spec's, in the order read, and a policy's name is unique over every
-// file. Policy files count in Files and the Digest like spec files. With
+// file. Policy files are listed in PolicyFiles, not in Files, and are not
+// in the Digest: the digest names the spec a saved plan was made from,
+// which apply -f checks, and the plan records the policies' verdict. With
 // no spec file (paths empty), the Spec holds the policies only; with
 // neither, it is an error.
 func LoadAll(ctx context.Context, paths, policyFiles []string, stdin io.Reader) (*Spec, error) {
@@ -350,9 +352,13 @@ func (l *loader) file(name string, data []byte) {
 // parse parses the content of f into l.
 func (l *loader) parse(f *file, data []byte) {
 	name := f.name
-	l.spec.Files = append(l.spec.Files, name)
-	fmt.Fprintf(l.digest, "%s\x00%d\x00", filepath.Base(name), len(data))
-	l.digest.Write(data)
+	if f.policyOnly {
+		l.spec.PolicyFiles = append(l.spec.PolicyFiles, name)
+	} else {
+		l.spec.Files = append(l.spec.Files, name)
+		fmt.Fprintf(l.digest, "%s\x00%d\x00", filepath.Base(name), len(data))
+		l.digest.Write(data)
+	}
 
 	if len(data) > MaxFileSize {
 		l.add(tooBig(name, strconv.Itoa(len(data))))

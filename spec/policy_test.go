@@ -118,8 +118,20 @@ func TestLoadAllPolicyFiles(t *testing.T) {
 	if diff := cmp.Diff([]string{"a", "b"}, names); diff != "" {
 		t.Errorf("names (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{p("spec.yaml"), p("more.yaml")}, s.Files); diff != "" {
+	if diff := cmp.Diff([]string{p("spec.yaml")}, s.Files); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{p("more.yaml")}, s.PolicyFiles); diff != "" {
+		t.Errorf("policy files (-want +got):\n%s", diff)
+	}
+	// The digest names the spec alone: the same spec with other policies
+	// has the same digest, which a saved plan's apply -f checks.
+	only, err := LoadAll(context.Background(), []string{p("spec.yaml")}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if only.Digest != s.Digest {
+		t.Errorf("digest with --policy %s, without %s", s.Digest, only.Digest)
 	}
 	_, err = LoadAll(context.Background(), []string{p("spec.yaml")}, []string{p("dup.yaml"), p("wrong.yaml")}, nil)
 	want := p("dup.yaml") + `:3:5: policy "a" is already declared at ` + p("spec.yaml") + `:4:5; policy names are unique over all files` + "\n" +

@@ -69,8 +69,10 @@ type Spec struct {
 	// included). The same files give the same digest however their paths
 	// are spelled (relative, absolute, from another directory).
 	Digest string
-	// Files are the files read, in the order read.
+	// Files are the spec files read, in the order read.
 	Files []string
+	// PolicyFiles are the files of policies only (--policy) read.
+	PolicyFiles []string
 }
 
 // Pattern is one entry of ignoreTokens, ignoreUsers or ignoreTeams.

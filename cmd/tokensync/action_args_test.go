@@ -102,6 +102,15 @@ func TestActionArgs(t *testing.T) {
 	cases := map[string]flagCase{
 		"--target": {args: "--target data-platform/sandbox", plan: []string{"--target", "data-platform/sandbox"},
 			summary: "Apply complete: 0 added, 0 changed, 1 removed."},
+		"--policy": {setup: func(t *testing.T, s actionSetup) string {
+			rule := "version: 1\npolicies:\n  - name: quiet\n    description: never fires\n    grant: scope.name == 'no such deployment'\n"
+			if err := os.WriteFile(filepath.Join(s.work, "policies.yaml"), []byte(rule), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return "--policy policies.yaml"
+		}, plan: []string{"--policy", "policies.yaml"}, summary: "Apply complete: 3 added, 2 changed, 2 removed."},
+		"--policy-mode": {args: "--policy-mode warn", plan: []string{"--policy-mode", "warn"},
+			summary: "Apply complete: 3 added, 2 changed, 2 removed."},
 		"--prune": {args: "--prune", plan: []string{"--prune"}, apply: []string{"--prune"},
 			summary: "Apply complete: 3 added, 2 changed, 4 removed."},
 		"--max-removals": both("--max-removals 2", "--max-removals", "2"),

@@ -131,6 +131,9 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 	if len(c.Target) > 0 {
 		return sync.Plan{}, nil, exitWith(exitUsage, "--target cannot narrow a saved plan: give --target to the plan that made it; nothing was written")
 	}
+	if len(c.Policy) > 0 {
+		return sync.Plan{}, nil, exitWith(exitUsage, "--policy checks a plan as it is made, and a saved plan records the verdict: give --policy to the plan that made it; nothing was written")
+	}
 	doc, err := c.readSavedPlan(ctx, st.In)
 	if err != nil {
 		return sync.Plan{}, nil, err
