@@ -176,6 +176,11 @@ func reportAccessTargets(w io.Writer, o *Org, rs []Result) {
 			continue
 		}
 		want, members := o.listPages(), ""
+		// The report rates each custom role in use from its permissions:
+		// one read of each.
+		if n := o.customRolesInUse(); n > 0 {
+			want[routeRole] = n
+		}
 		if rw.expandTeams {
 			want[routeTeamMembers] = o.memberPages()
 			members = fmt.Sprintf(" and %d of members for %d teams", want[routeTeamMembers], len(o.Teams))
@@ -275,6 +280,25 @@ func (o *Org) listPages() map[string]int {
 // routeTeamMembers is the route of a team's members, which --expand-teams
 // lists.
 var routeTeamMembers = route("GET", "teams/{teamId}/members")
+
+// routeRole is the read of one custom role with its permissions.
+var routeRole = route("GET", "roles/{roleId}")
+
+// customRolesInUse counts the custom roles that some subject holds when
+// the organization is as the spec wants it.
+func (o *Org) customRolesInUse() int {
+	custom := map[string]bool{}
+	for _, r := range o.Roles {
+		custom[r.Name] = true
+	}
+	used := map[string]bool{}
+	for _, a := range o.Want {
+		if custom[a.Role] {
+			used[a.Role] = true
+		}
+	}
+	return len(used)
+}
 
 // memberPages are the list requests of every team's members,
 // astroapi.DefaultPageSize a page.
