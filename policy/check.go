@@ -52,20 +52,21 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 	if !ix.valid(a) {
 		ix = newIndex(a)
 	}
-	c := &checker{a: a, ix: ix, vars: &activation{now: types.Timestamp{Time: now}}}
+	c := &checker{a: a, ix: ix, vars: &activation{now: types.Timestamp{Time: now}}, errMsgs: []string{""}}
 	rules := slices.Clone(s.Rules)
 	slices.SortStableFunc(rules, func(a, b *Rule) int { return strings.Compare(a.Name, b.Name) })
+	c.rules = rules
 	var resort [][2]int // ranges of hits of rules sharing a name
 	for i := 0; i < len(rules); {
 		j, start := i+1, len(c.hits)
 		for j < len(rules) && rules[j].Name == rules[i].Name {
 			j++
 		}
-		for _, r := range rules[i:j] {
-			if r.On == spec.ConditionScope {
-				c.scopeRule(r)
+		for n := i; n < j; n++ {
+			if rules[n].On == spec.ConditionScope {
+				c.scopeRule(rules[n], int32(n))
 			} else {
-				c.grantRule(r)
+				c.grantRule(rules[n], int32(n))
 			}
 		}
 		if j-i > 1 {
@@ -78,12 +79,12 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 	}
 	out := make([]Violation, len(c.hits))
 	for i, h := range c.hits {
-		r := h.rule
+		r, err := rules[h.rule], c.errMsgs[h.err]
 		if r.On == spec.ConditionScope {
-			out[i] = Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: h.scope, Err: h.err}
+			out[i] = Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: c.sorted[h.at], Err: err}
 			continue
 		}
-		out[i] = grantViolation(r, &a.Grants[ix.order[h.at]], h.err)
+		out[i] = grantViolation(r, &a.Grants[ix.order[h.at]], err)
 	}
 	for _, rg := range resort {
 		slices.SortStableFunc(out[rg[0]:rg[1]], compareViolation)
@@ -91,14 +92,10 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 	return out
 }
 
-// hit is a violation before it is made one: a rule true (or in error) on
-// the grant at ix.order[at], or on scope.
-type hit struct {
-	rule  *Rule
-	at    int32
-	scope *Scope
-	err   string
-}
+// hit is a violation before it is made one: rule (in checker.rules) true,
+// or in error (errMsgs[err]), on the grant at ix.order[at], or on the
+// scope sorted[at]. It holds no pointer: the collector skips the hits.
+type hit struct{ rule, at, err int32 }
 
 // The results of a leaf, as kept in its cache.
 const (
@@ -114,6 +111,9 @@ type checker struct {
 	ix   *index
 	vars *activation
 	hits []hit
+	// rules are the rules by name; errMsgs the errors of hits, "" first.
+	rules   []*Rule
+	errMsgs []string
 	// cache[l][v] is the result of leaf l of the rule being checked on
 	// value v of its class; errs the errors among them.
 	cache [][]int8
@@ -138,7 +138,7 @@ type listKey struct {
 }
 
 // grantRule checks r on every grant, in order.
-func (c *checker) grantRule(r *Rule) {
+func (c *checker) grantRule(r *Rule, n int32) {
 	c.cache = c.cache[:0]
 	for _, l := range r.leaves {
 		c.cache = append(c.cache, make([]int8, c.ix.count(l.class)))
@@ -169,10 +169,22 @@ func (c *checker) grantRule(r *Rule) {
 				continue
 			}
 			if res, err := c.eval(r.tree, k); res != isFalse {
-				c.hits = append(c.hits, hit{rule: r, at: k, err: err})
+				c.hits = append(c.hits, hit{rule: n, at: k, err: c.errID(err)})
 			}
 		}
 	}
+}
+
+// errID is the number of err in errMsgs.
+func (c *checker) errID(err string) int32 {
+	if err == "" {
+		return 0
+	}
+	if last := len(c.errMsgs) - 1; c.errMsgs[last] == err {
+		return int32(last)
+	}
+	c.errMsgs = append(c.errMsgs, err)
+	return int32(len(c.errMsgs) - 1)
 }
 
 // gated says a leaf of gate is false on the scope of the grant at k.
@@ -299,7 +311,7 @@ func (c *checker) covers(r *Rule, k int32) bool {
 }
 
 // scopeRule checks r on every scope, in order.
-func (c *checker) scopeRule(r *Rule) {
+func (c *checker) scopeRule(r *Rule, rn int32) {
 	if c.sorted == nil {
 		c.sorted = slices.Clone(c.a.Scopes)
 		slices.SortStableFunc(c.sorted, compareScope)
@@ -319,7 +331,7 @@ func (c *checker) scopeRule(r *Rule) {
 	}
 	c.startFiles(r)
 	c.vars.grant = nil
-	for _, sc := range c.sorted {
+	for at, sc := range c.sorted {
 		n, ok := c.scopeNum[sc]
 		if !ok {
 			n = -1
@@ -330,7 +342,7 @@ func (c *checker) scopeRule(r *Rule) {
 		c.vars.scope = sc
 		c.vars.list = func() ref.Val { return c.list(r, n) }
 		if ok, err := r.eval(c.vars); ok || err != "" {
-			c.hits = append(c.hits, hit{rule: r, scope: sc, err: err})
+			c.hits = append(c.hits, hit{rule: rn, at: int32(at), err: c.errID(err)})
 		}
 	}
 	c.vars.list = nil
