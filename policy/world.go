@@ -42,7 +42,8 @@ type Access struct {
 	Grants []Grant
 	Scopes []*Scope
 	// ix is the index of Grants Build made; Check makes its own when
-	// Grants were changed since.
+	// Grants were changed since (a Subject or Scope changed in place is
+	// not seen: its place in the order is kept).
 	ix *index
 }
 
