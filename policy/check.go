@@ -38,67 +38,347 @@ type Violation struct {
 // Check evaluates every rule of s over a at time now and returns the
 // violations, sorted by rule name, scope, subject, via and role: the same
 // inputs give the same list.
+//
+// Rules are taken in the order of their names, and the grants in the
+// order of their violations (the index Build made), so that violations
+// come out sorted. A grant rule's leaves (see split) are decided once per
+// value of the variable they read; a scope rule's grants are made a CEL
+// list once per scope, and only for a scope some rule reads them on.
 func (s *Set) Check(a Access, now time.Time) []Violation {
 	if s == nil || len(s.Rules) == 0 {
 		return nil
 	}
-	vars := &activation{now: types.Timestamp{Time: now}}
-	var out []Violation
-	var grantRules, scopeRules []*Rule
-	for _, r := range s.Rules {
-		if r.On == spec.ConditionScope {
-			scopeRules = append(scopeRules, r)
-		} else {
-			grantRules = append(grantRules, r)
-		}
+	ix := a.ix
+	if !ix.valid(a) {
+		ix = newIndex(a)
 	}
-	if len(grantRules) > 0 {
-		for i := range a.Grants {
-			g := &a.Grants[i]
-			vars.grant = g
-			for _, r := range grantRules {
-				if !r.covers(g) {
-					continue
-				}
-				if ok, err := r.eval(vars); ok || err != "" {
-					out = append(out, grantViolation(r, g, err))
-				}
+	c := &checker{a: a, ix: ix, vars: &activation{now: types.Timestamp{Time: now}}, errMsgs: []string{""}}
+	rules := slices.Clone(s.Rules)
+	slices.SortStableFunc(rules, func(a, b *Rule) int { return strings.Compare(a.Name, b.Name) })
+	c.rules = rules
+	var resort [][2]int // ranges of hits of rules sharing a name
+	for i := 0; i < len(rules); {
+		j, start := i+1, len(c.hits)
+		for j < len(rules) && rules[j].Name == rules[i].Name {
+			j++
+		}
+		for n := i; n < j; n++ {
+			if rules[n].On == spec.ConditionScope {
+				c.scopeRule(rules[n], int32(n))
+			} else {
+				c.grantRule(rules[n], int32(n))
 			}
 		}
+		if j-i > 1 {
+			resort = append(resort, [2]int{start, len(c.hits)})
+		}
+		i = j
 	}
-	if len(scopeRules) > 0 {
-		out = append(out, checkScopes(scopeRules, a, vars)...)
+	if len(c.hits) == 0 {
+		return nil
 	}
-	slices.SortFunc(out, compareViolation)
+	out := make([]Violation, len(c.hits))
+	for i, h := range c.hits {
+		r, err := rules[h.rule], c.errMsgs[h.err]
+		if r.On == spec.ConditionScope {
+			out[i] = Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: c.sorted[h.at], Err: err}
+			continue
+		}
+		out[i] = grantViolation(r, &a.Grants[ix.order[h.at]], err)
+	}
+	for _, rg := range resort {
+		slices.SortStableFunc(out[rg[0]:rg[1]], compareViolation)
+	}
 	return out
 }
 
-// checkScopes evaluates the scope rules over each scope of a.
-func checkScopes(rules []*Rule, a Access, vars *activation) []Violation {
-	byScope := make(map[*Scope][]Grant, len(a.Scopes))
-	for _, g := range a.Grants {
-		byScope[g.Scope] = append(byScope[g.Scope], g)
+// hit is a violation before it is made one: rule (in checker.rules) true,
+// or in error (errMsgs[err]), on the grant at ix.order[at], or on the
+// scope sorted[at]. It holds no pointer: the collector skips the hits.
+type hit struct{ rule, at, err int32 }
+
+// The results of a leaf, as kept in its cache.
+const (
+	unknown int8 = iota // not evaluated yet
+	isFalse
+	isTrue
+	isErr
+)
+
+// checker is the state of one Check.
+type checker struct {
+	a    Access
+	ix   *index
+	vars *activation
+	hits []hit
+	// rules are the rules by name; errMsgs the errors of hits, "" first.
+	rules   []*Rule
+	errMsgs []string
+	// cache[l][v] is the result of leaf l of the rule being checked on
+	// value v of its class; errs the errors among them.
+	cache [][]int8
+	errs  map[[2]int32]string
+	// covered[f] says the rule being checked covers file f (unknown
+	// until asked).
+	covered []int8
+	// byScope are the grants of each scope (by number) as places in
+	// ix.order, in the order of Access.Grants; lists their CEL lists, made
+	// when first read; sorted the scopes in order.
+	byScope  [][]int32
+	scopeNum map[*Scope]int32
+	lists    map[listKey]ref.Val
+	sorted   []*Scope
+}
+
+// listKey names the list of the grants of a scope that a rule's files
+// cover ("" for every grant).
+type listKey struct {
+	scope int32
+	files string
+}
+
+// grantRule checks r on every grant, in order.
+func (c *checker) grantRule(r *Rule, n int32) {
+	c.cache = c.cache[:0]
+	for _, l := range r.leaves {
+		c.cache = append(c.cache, make([]int8, c.ix.count(l.class)))
 	}
-	var out []Violation
-	vars.grant = nil
-	for _, sc := range a.Scopes {
-		all := byScope[sc]
-		vars.scope = sc
-		for _, r := range rules {
-			grants := all
-			if len(r.files) > 0 {
-				grants = slices.DeleteFunc(slices.Clone(all), func(g Grant) bool { return !r.covers(&g) })
-				if len(grants) == 0 {
-					continue
-				}
-			}
-			vars.grants = grants
-			if ok, err := r.eval(vars); ok || err != "" {
-				out = append(out, Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: sc, Err: err})
+	c.errs = nil
+	c.startFiles(r)
+	// gate are the leaves whose falsity on a scope makes the rule false on
+	// every grant there.
+	var gate []*leaf
+	switch t := r.tree; t.op {
+	case opLeaf:
+		gate = append(gate, t.leaf)
+	case opAnd:
+		for _, k := range t.kids {
+			if k.op == opLeaf && (k.leaf.class == classScope || k.leaf.class == classConst) {
+				gate = append(gate, k.leaf)
 			}
 		}
 	}
-	return out
+	runs := c.ix.runs
+	for run := 0; run+1 < len(runs); run++ {
+		lo, hi := runs[run], runs[run+1]
+		if c.gated(gate, lo) {
+			continue
+		}
+		for k := lo; k < hi; k++ {
+			if len(r.files) > 0 && !c.covers(r, k) {
+				continue
+			}
+			if res, err := c.eval(r.tree, k); res != isFalse {
+				c.hits = append(c.hits, hit{rule: n, at: k, err: c.errID(err)})
+			}
+		}
+	}
+}
+
+// errID is the number of err in errMsgs.
+func (c *checker) errID(err string) int32 {
+	if err == "" {
+		return 0
+	}
+	if last := len(c.errMsgs) - 1; c.errMsgs[last] == err {
+		return int32(last)
+	}
+	c.errMsgs = append(c.errMsgs, err)
+	return int32(len(c.errMsgs) - 1)
+}
+
+// gated says a leaf of gate is false on the scope of the grant at k.
+func (c *checker) gated(gate []*leaf, k int32) bool {
+	for _, l := range gate {
+		if l.class != classScope && l.class != classConst {
+			continue
+		}
+		if res, _ := c.leaf(l, k); res == isFalse {
+			return true
+		}
+	}
+	return false
+}
+
+// eval decides n on the grant at k: isFalse, isTrue, or isErr and the
+// error.
+func (c *checker) eval(n *node, k int32) (int8, string) {
+	switch n.op {
+	case opLeaf:
+		return c.leaf(n.leaf, k)
+	case opNot:
+		res, err := c.eval(n.kids[0], k)
+		switch res {
+		case isTrue:
+			return isFalse, ""
+		case isFalse:
+			return isTrue, ""
+		}
+		return res, err
+	}
+	// && stops on false, || on true; otherwise the error of the first
+	// operand as written that has one.
+	stop, all := isFalse, isTrue
+	if n.op == opOr {
+		stop, all = isTrue, isFalse
+	}
+	errPos, errMsg := -1, ""
+	for _, kid := range n.kids {
+		res, err := c.eval(kid, k)
+		if res == stop {
+			return stop, ""
+		}
+		if res == isErr && (errPos < 0 || kid.pos < errPos) {
+			errPos, errMsg = kid.pos, err
+		}
+	}
+	if errPos >= 0 {
+		return isErr, errMsg
+	}
+	return all, ""
+}
+
+// leaf decides l on the grant at k, from its cache when l reads one
+// variable.
+func (c *checker) leaf(l *leaf, k int32) (int8, string) {
+	if l.class == classMixed {
+		return c.evalLeaf(l, k)
+	}
+	v := int32(0)
+	if l.class != classConst {
+		v = c.ix.at[l.class][k]
+	}
+	cache := c.cache[l.id]
+	switch cache[v] {
+	case unknown:
+		res, err := c.evalLeaf(l, k)
+		cache[v] = res
+		if res == isErr {
+			if c.errs == nil {
+				c.errs = map[[2]int32]string{}
+			}
+			c.errs[[2]int32{int32(l.id), v}] = err
+		}
+		return res, err
+	case isErr:
+		return isErr, c.errs[[2]int32{int32(l.id), v}]
+	}
+	return cache[v], ""
+}
+
+// evalLeaf evaluates l's program on the grant at k.
+func (c *checker) evalLeaf(l *leaf, k int32) (int8, string) {
+	c.vars.grant = &c.a.Grants[c.ix.order[k]]
+	out, _, err := l.prg.Eval(c.vars)
+	if err != nil {
+		return isErr, err.Error()
+	}
+	b, ok := out.(types.Bool)
+	switch {
+	case ok && bool(b):
+		return isTrue, ""
+	case ok:
+		return isFalse, ""
+	case l.root:
+		return isErr, notBool(out)
+	}
+	return isErr, types.MaybeNoSuchOverloadErr(out).(*types.Err).Error()
+}
+
+// startFiles resets the files r covers.
+func (c *checker) startFiles(r *Rule) {
+	c.covered = c.covered[:0]
+	if len(r.files) > 0 {
+		c.covered = append(c.covered, make([]int8, len(c.ix.files))...)
+	}
+}
+
+// covers says r covers the grant at k.
+func (c *checker) covers(r *Rule, k int32) bool {
+	f := c.ix.fileOf[c.ix.src[k]]
+	switch c.covered[f] {
+	case isTrue:
+		return true
+	case isFalse:
+		return false
+	}
+	ok := r.coversFile(c.ix.files[f])
+	c.covered[f] = isFalse
+	if ok {
+		c.covered[f] = isTrue
+	}
+	return ok
+}
+
+// scopeRule checks r on every scope, in order.
+func (c *checker) scopeRule(r *Rule, rn int32) {
+	if c.sorted == nil {
+		c.sorted = slices.Clone(c.a.Scopes)
+		slices.SortStableFunc(c.sorted, compareScope)
+		c.byScope = make([][]int32, len(c.ix.scopes))
+		for k := range c.ix.order {
+			s := c.ix.at[classScope][k]
+			c.byScope[s] = append(c.byScope[s], int32(k))
+		}
+		for _, ks := range c.byScope {
+			slices.SortFunc(ks, func(a, b int32) int { return cmp.Compare(c.ix.order[a], c.ix.order[b]) })
+		}
+		c.lists = map[listKey]ref.Val{}
+		c.scopeNum = make(map[*Scope]int32, len(c.ix.scopes))
+		for i, s := range c.ix.scopes {
+			c.scopeNum[s] = int32(i)
+		}
+	}
+	c.startFiles(r)
+	c.vars.grant = nil
+	for at, sc := range c.sorted {
+		n, ok := c.scopeNum[sc]
+		if !ok {
+			n = -1
+		}
+		if len(r.files) > 0 && !c.coversAny(r, n) {
+			continue
+		}
+		c.vars.scope = sc
+		c.vars.list = func() ref.Val { return c.list(r, n) }
+		if ok, err := r.eval(c.vars); ok || err != "" {
+			c.hits = append(c.hits, hit{rule: rn, at: int32(at), err: c.errID(err)})
+		}
+	}
+	c.vars.list = nil
+}
+
+// coversAny says r covers one of the grants of scope n.
+func (c *checker) coversAny(r *Rule, n int32) bool {
+	if n < 0 {
+		return false
+	}
+	for _, k := range c.byScope[n] {
+		if c.covers(r, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// list is the CEL list of the grants of scope n that r covers, made
+// once.
+func (c *checker) list(r *Rule, n int32) ref.Val {
+	key := listKey{scope: n, files: r.filesKey}
+	if l, ok := c.lists[key]; ok {
+		return l
+	}
+	var elems []ref.Val
+	if n >= 0 {
+		for _, k := range c.byScope[n] {
+			if len(r.files) == 0 || c.covers(r, k) {
+				elems = append(elems, r.adapter.NativeToValue(c.a.Grants[c.ix.order[k]]))
+			}
+		}
+	}
+	l := types.NewRefValList(r.adapter, elems)
+	c.lists[key] = l
+	return l
 }
 
 // covers says the rule applies to g: it has no files, or g is written by
@@ -107,10 +387,16 @@ func (r *Rule) covers(g *Grant) bool {
 	if len(r.files) == 0 {
 		return true
 	}
-	if g.Source.File == "" {
+	return r.coversFile(g.Source.File)
+}
+
+// coversFile says a grant written by file (none: "") is one r covers,
+// when r has files.
+func (r *Rule) coversFile(file string) bool {
+	if file == "" {
 		return false
 	}
-	name := filepath.ToSlash(g.Source.File)
+	name := filepath.ToSlash(file)
 	return slices.ContainsFunc(r.files, func(f spec.Glob) bool { return f.Match(name) })
 }
 
@@ -123,9 +409,13 @@ func (r *Rule) eval(vars *activation) (bool, string) {
 	}
 	b, ok := out.(types.Bool)
 	if !ok {
-		return false, "the expression gave " + out.Type().TypeName() + ", not a boolean"
+		return false, notBool(out)
 	}
 	return bool(b), ""
+}
+
+func notBool(out ref.Val) string {
+	return "the expression gave " + out.Type().TypeName() + ", not a boolean"
 }
 
 func grantViolation(r *Rule, g *Grant, err string) Violation {
@@ -147,12 +437,14 @@ func compareViolation(a, b Violation) int {
 }
 
 // activation resolves the variables of a grant rule (grant set) or of a
-// scope rule (scope and grants set).
+// scope rule (scope and grants, or list, set).
 type activation struct {
 	now    ref.Val
 	grant  *Grant
 	scope  *Scope
 	grants []Grant
+	// list, when set, makes grants' list when first read.
+	list func() ref.Val
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
@@ -160,6 +452,9 @@ func (a *activation) ResolveName(name string) (any, bool) {
 	case "now":
 		return a.now, true
 	case "grants":
+		if a.grant == nil && a.list != nil {
+			return a.list(), true
+		}
 		return a.grants, a.grant == nil
 	}
 	if a.grant == nil {

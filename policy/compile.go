@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"reflect"
+	"strings"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/cost"
@@ -39,6 +40,13 @@ type Rule struct {
 	Pos   spec.Pos
 	files []spec.Glob
 	prg   cel.Program
+	// filesKey are the files joined, to share the lists of grants of
+	// scope rules with the same files.
+	filesKey string
+	// tree and leaves are a grant rule's expression split (see split).
+	tree    *node
+	leaves  []*leaf
+	adapter types.Adapter
 }
 
 // Set is the compiled rules of a spec, in the order written.
@@ -142,18 +150,29 @@ func compile(e envs, p spec.Policy) (*Rule, spec.ErrorList) {
 		return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + "must be a boolean (true is a violation), got " + ast.OutputType().String()}}
 	}
 	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	tracked := false
 	if est, err := env.EstimateCost(ast, estimator{}); err != nil || est.Max > MaxCost {
 		// The cost is not bounded by the expression alone (it walks grants):
 		// track it and stop at MaxCost.
 		opts = append(opts, cel.CostLimit(MaxCost))
+		tracked = true
 	}
 	prg, err := env.Program(ast, opts...)
 	if err != nil {
 		return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
 	}
-	r := &Rule{Name: p.Name, Description: p.Description, On: p.On, Pos: p.Pos, prg: prg}
+	r := &Rule{Name: p.Name, Description: p.Description, On: p.On, Pos: p.Pos, prg: prg, adapter: env.CELTypeAdapter()}
+	var keys []string
 	for _, f := range p.Files {
 		r.files = append(r.files, spec.Glob(f.Glob))
+		keys = append(keys, f.Glob)
+	}
+	r.filesKey = strings.Join(keys, "\x00")
+	if p.On != spec.ConditionScope {
+		if r.tree, err = split(env, ast, prg, tracked); err != nil {
+			return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
+		}
+		r.leaves = leavesOf(r.tree, nil)
 	}
 	return r, nil
 }

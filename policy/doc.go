@@ -10,8 +10,9 @@
 // organization roles carried down to deployments, and every scope. Check
 // evaluates each rule over Access and returns the violations, sorted.
 //
-// A grant rule reads subject, scope, role, via and now, and is evaluated
-// once per grant it covers; a scope rule reads scope, grants and now, and
+// A grant rule reads subject, scope, role, via and now, and is decided
+// on each grant it covers (a part of it under &&, || or ! that reads one
+// of those variables is evaluated once per value, with the same result); a scope rule reads scope, grants and now, and
 // is evaluated once per scope. A rule with files covers only the grants
 // written by a spec file matching one of its globs; a scope rule with files
 // sees only those grants and is evaluated only on scopes that have one.

@@ -41,6 +41,10 @@ type World struct {
 type Access struct {
 	Grants []Grant
 	Scopes []*Scope
+	// ix is the index of Grants Build made; Check makes its own when
+	// Grants were changed since (a Subject or Scope changed in place is
+	// not seen: its place in the order is kept).
+	ix *index
 }
 
 // builtinLevels rate the built-in roles the access report does not rate,
@@ -152,6 +156,7 @@ func Build(w World) Access {
 	}
 	a.Grants = b.out
 	a.Scopes = append(a.Scopes, b.extra...)
+	a.ix = newIndex(a)
 	return a
 }
 
