@@ -104,7 +104,7 @@ Valid (offline): 1 deployment(s), 4 token entries in 1 file(s).
 func TestStateFileGivenAsSpec(t *testing.T) {
 	t.Chdir("../..")
 	c := &cli{t: t, env: map[string]string{}}
-	want := "examples/org.yaml:5:1: this looks like an emulator state file, not a spec; use --emulate examples/org.yaml\n" +
+	want := "examples/org.yaml:7:1: this looks like an emulator state file, not a spec; use --emulate examples/org.yaml\n" +
 		"tokensync: 1 error(s) in the spec; nothing was contacted or written.\n"
 	for _, args := range [][]string{
 		{"plan", "-f", "examples/org.yaml", "--emulate", "examples/org.yaml"},
