@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -244,8 +245,16 @@ type roleSet struct {
 // workspace where the subject has no workspace role, are left out: they
 // are not a change by another writer.
 func (r roleSet) fingerprint() string {
-	var lines [][]byte
-	add := func(fields ...string) { lines = append(lines, appendFields(nil, fields...)) }
+	// The lines go into one buffer; spans, their bounds, are sorted
+	// instead of the lines, and the sorted lines copied out to digest.
+	var buf, sorted [1024]byte
+	var spanBuf [32][2]int
+	b, spans := buf[:0], spanBuf[:0]
+	add := func(fields ...string) {
+		start := len(b)
+		b = appendFields(b, fields...)
+		spans = append(spans, [2]int{start, len(b)})
+	}
 	add("organization", r.OrganizationRole)
 	for _, w := range r.WorkspaceRoles {
 		if w.Role != astroapi.RoleWorkspaceAccessor {
@@ -258,8 +267,12 @@ func (r roleSet) fingerprint() string {
 	for _, d := range r.DagRoles {
 		add("dag", d.DeploymentID, d.DagID, d.DagTag, d.Role)
 	}
-	slices.SortFunc(lines, func(a, b []byte) int { return cmp.Compare(string(a), string(b)) })
-	return digest(slices.Concat(lines...))
+	slices.SortFunc(spans, func(x, y [2]int) int { return bytes.Compare(b[x[0]:x[1]], b[y[0]:y[1]]) })
+	out := sorted[:0]
+	for _, sp := range spans {
+		out = append(out, b[sp[0]:sp[1]]...)
+	}
+	return digest(out)
 }
 
 func (r roleSet) subject(ref SubjectRef) Subject {
