@@ -339,10 +339,11 @@ func (pl *planner) subject(ref SubjectRef, s *Subject) []Change {
 }
 
 // held are the roles of one subject by scope, the first of a scope
-// counts: a list while it is short, as most subjects hold a few roles,
-// and a map beside it once it is not.
+// counts: an array while they are few, as most subjects hold a few roles,
+// and a map once they are not.
 type held struct {
-	list []heldRole
+	list [heldList]heldRole
+	n    int // roles in list
 	m    map[Scope]string
 }
 
@@ -351,7 +352,7 @@ type heldRole struct {
 	role  string
 }
 
-// heldList is the most roles held looks up by a scan.
+// heldList is the most roles held keeps in its array.
 const heldList = 16
 
 func (h *held) grow(n int) {
@@ -365,7 +366,7 @@ func (h *held) get(sc Scope) (string, bool) {
 		role, ok := h.m[sc]
 		return role, ok
 	}
-	for _, r := range h.list {
+	for _, r := range h.list[:h.n] {
 		if r.scope == sc {
 			return r.role, true
 		}
@@ -375,24 +376,26 @@ func (h *held) get(sc Scope) (string, bool) {
 
 // set records role at sc, replacing the role there if any.
 func (h *held) set(sc Scope, role string) {
-	if h.m == nil && len(h.list) >= heldList {
-		h.m = make(map[Scope]string, 2*heldList)
-		for _, r := range h.list {
-			h.m[r.scope] = r.role
-		}
-		h.list = nil
-	}
 	if h.m != nil {
 		h.m[sc] = role
 		return
 	}
-	for i := range h.list {
+	for i := range h.list[:h.n] {
 		if h.list[i].scope == sc {
 			h.list[i].role = role
 			return
 		}
 	}
-	h.list = append(h.list, heldRole{sc, role})
+	if h.n == heldList {
+		h.m = make(map[Scope]string, 2*heldList)
+		for _, r := range h.list[:h.n] {
+			h.m[r.scope] = r.role
+		}
+		h.m[sc] = role
+		return
+	}
+	h.list[h.n] = heldRole{sc, role}
+	h.n++
 }
 
 // delete forgets the role at sc.
@@ -401,9 +404,11 @@ func (h *held) delete(sc Scope) {
 		delete(h.m, sc)
 		return
 	}
-	for i := range h.list {
+	for i := range h.list[:h.n] {
 		if h.list[i].scope == sc {
-			h.list = slices.Delete(h.list, i, i+1)
+			copy(h.list[i:h.n], h.list[i+1:h.n])
+			h.n--
+			h.list[h.n] = heldRole{}
 			return
 		}
 	}
@@ -417,7 +422,7 @@ func (h *held) all(f func(Scope, string)) {
 		}
 		return
 	}
-	for _, r := range h.list {
+	for _, r := range h.list[:h.n] {
 		f(r.scope, r.role)
 	}
 }
