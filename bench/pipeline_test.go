@@ -8,9 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	gosync "sync"
 	"testing"
+	"time"
 
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/astroapi/astroapitest"
@@ -32,32 +35,21 @@ import (
 //
 //	TOKENSYNC_BENCH_XDIR=/tmp/x go test ./bench -run '^$' -bench PipelineX -benchtime 3x -cpuprofile cpu.out
 func BenchmarkPipelineX(b *testing.B) {
-	o, err := Generate(sizes[slices.IndexFunc(sizes, func(z Size) bool { return z.Name == "X" })], seed)
-	if err != nil {
-		b.Fatal(err)
-	}
-	hs := httptest.NewServer(astroapitest.NewServer(o.State(o.Want), astroapitest.Options{}))
-	defer hs.Close()
-	dir := exportX(b, hs.URL+"/v1", o.ID)
-	rec := &recorder{next: http.DefaultTransport, pages: map[string][]byte{}}
-	c, err := astroapi.New(hs.URL+"/v1", astroapi.WithCredential("bench-credential"), astroapi.WithRateLimits(0, 0, 0),
+	org, dir, rec := setupX(b)
+	c, err := astroapi.New("http://127.0.0.1/v1", astroapi.WithCredential("bench-credential"), astroapi.WithRateLimits(0, 0, 0),
 		astroapi.WithHTTPClient(&http.Client{Transport: rec}))
 	if err != nil {
 		b.Fatal(err)
 	}
-	obs, err := sync.NewEngine(c, o.ID).Observe(b.Context())
-	if err != nil {
-		b.Fatal(err)
-	}
-	rec.next = nil // from here on, replay only
-	paths := []string{dir}
 	observe := func(b *testing.B) *sync.Observed {
-		obs, err := sync.NewEngine(c, o.ID).Observe(b.Context())
+		obs, err := sync.NewEngine(c, org).Observe(b.Context())
 		if err != nil {
 			b.Fatal(err)
 		}
 		return obs
 	}
+	obs := observe(b)
+	paths := []string{dir}
 	plan := func(b *testing.B, sp *spec.Spec, obs *sync.Observed) sync.Plan {
 		d, err := sync.Resolve(sp, obs)
 		if err != nil {
@@ -79,25 +71,25 @@ func BenchmarkPipelineX(b *testing.B) {
 	sp := load(b)
 	p := plan(b, sp, obs)
 	b.Run("load", func(b *testing.B) {
-		b.ReportAllocs()
+		defer measure(b)()
 		for b.Loop() {
 			load(b)
 		}
 	})
 	b.Run("observe", func(b *testing.B) {
-		b.ReportAllocs()
+		defer measure(b)()
 		for b.Loop() {
 			observe(b)
 		}
 	})
 	b.Run("resolve+compute", func(b *testing.B) {
-		b.ReportAllocs()
+		defer measure(b)()
 		for b.Loop() {
 			plan(b, sp, obs)
 		}
 	})
 	b.Run("render", func(b *testing.B) {
-		b.ReportAllocs()
+		defer measure(b)()
 		for b.Loop() {
 			if err := render.Text(io.Discard, p, false); err != nil {
 				b.Fatal(err)
@@ -105,7 +97,8 @@ func BenchmarkPipelineX(b *testing.B) {
 		}
 	})
 	b.Run("pipeline", func(b *testing.B) {
-		b.ReportAllocs()
+		defer measure(b)()
+		defer peakHeap(b)()
 		for b.Loop() {
 			sp := load(b)
 			obs := observe(b)
@@ -114,6 +107,80 @@ func BenchmarkPipelineX(b *testing.B) {
 			}
 		}
 	})
+}
+
+// measure reports allocations and, when it is known, the CPU time of an
+// operation (cpu-ns/op: the process's user and system time, garbage
+// collection included, which wall time on a loaded machine is not).
+func measure(b *testing.B) (stop func()) {
+	b.ReportAllocs()
+	runtime.GC()
+	start := cpuTime()
+	return func() {
+		if used := cpuTime() - start; used > 0 {
+			b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
+		}
+	}
+}
+
+// peakHeap reports the most heap the operations held at once above what
+// the setup holds (peak-heap-MB: heap objects, sampled every 2 ms).
+func peakHeap(b *testing.B) (stop func()) {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() uint64 {
+		metrics.Read(sample)
+		return sample[0].Value.Uint64()
+	}
+	base, peak := read(), uint64(0)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				peak = max(peak, read())
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		if peak > base {
+			b.ReportMetric(float64(peak-base)/(1<<20), "peak-heap-MB")
+		}
+	}
+}
+
+// setupX generates X, serves it with the emulator, writes its export (see
+// exportX) and records the list pages of one reading of it, which the
+// recorder then replays: the generator and the emulator are gone when it
+// returns, so that the heap the benchmarks measure against is the
+// pages' only, as in a run of tokensync.
+func setupX(b *testing.B) (org, dir string, rec *recorder) {
+	o, err := Generate(sizes[slices.IndexFunc(sizes, func(z Size) bool { return z.Name == "X" })], seed)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(astroapitest.NewServer(o.State(o.Want), astroapitest.Options{}))
+	defer hs.Close()
+	dir = exportX(b, hs.URL+"/v1", o.ID)
+	rec = &recorder{next: http.DefaultTransport, pages: map[string][]byte{}}
+	c, err := astroapi.New(hs.URL+"/v1", astroapi.WithCredential("bench-credential"), astroapi.WithRateLimits(0, 0, 0),
+		astroapi.WithHTTPClient(&http.Client{Transport: rec}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := sync.NewEngine(c, o.ID).Observe(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	rec.next = nil // from here on, replay only
+	return o.ID, dir, rec
 }
 
 // exportX writes `tokensync export --out DIR` of the organization org at
@@ -149,11 +216,11 @@ func exportX(b *testing.B, url, org string) string {
 type recorder struct {
 	mu    gosync.Mutex
 	next  http.RoundTripper
-	pages map[string][]byte
+	pages map[string][]byte // by method and URL without scheme and host
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	key := req.Method + " " + req.URL.String()
+	key := req.Method + " " + req.URL.RequestURI()
 	r.mu.Lock()
 	next := r.next
 	body, ok := r.pages[key]
@@ -188,4 +255,3 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 type url404 struct{ key string }
 
 func (e *url404) Error() string { return "not recorded: " + e.key }
-
