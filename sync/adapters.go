@@ -93,6 +93,32 @@ func eachWorkspace(ctx context.Context, workspaces []string, list func(ws string
 	return out, nil
 }
 
+// tokenPager, userPager: an API that hands a list over a page at a time
+// (*astroapi.Client), so that a list of subjects holds one page of what
+// the API says at a time, not every token or user as read besides the
+// subjects made of them.
+type (
+	tokenPager interface {
+		TokenPages(ctx context.Context, org string, f astroapi.TokenFilter, each func([]astroapi.Token) error) error
+	}
+	userPager interface {
+		UserPages(ctx context.Context, org string, f astroapi.UserFilter, each func([]astroapi.User) error) error
+	}
+)
+
+// convertPages is convert over the pages pages hands to its each.
+func convertPages[T any](pages func(each func([]T) error) error, f func(T) Subject) ([]Subject, error) {
+	out := []Subject{}
+	err := pages(func(page []T) error {
+		out = slices.Grow(out, len(page))
+		for _, x := range page {
+			out = append(out, f(x))
+		}
+		return nil
+	})
+	return out, err
+}
+
 func convert[T any](xs []T, f func(T) Subject) []Subject {
 	out := make([]Subject, len(xs))
 	for i, x := range xs {
@@ -123,7 +149,11 @@ func (tokenAdapter) Kinds() []Kind {
 
 func (a tokenAdapter) List(ctx context.Context, workspaces []string) ([]Subject, error) {
 	return listIn(ctx, workspaces, func(ctx context.Context, ws string) ([]Subject, error) {
-		tokens, err := a.api.Tokens(ctx, a.org, astroapi.TokenFilter{WorkspaceID: ws})
+		f := astroapi.TokenFilter{WorkspaceID: ws}
+		if p, ok := a.api.(tokenPager); ok {
+			return convertPages(func(each func([]astroapi.Token) error) error { return p.TokenPages(ctx, a.org, f, each) }, TokenSubject)
+		}
+		tokens, err := a.api.Tokens(ctx, a.org, f)
 		return convert(tokens, TokenSubject), err
 	})
 }
@@ -358,7 +388,11 @@ func UserAdapter(api UserAPI, org string) Adapter {
 		reserver: reserver{api},
 		kind:     KindUser,
 		list: func(ctx context.Context, ws string) ([]Subject, error) {
-			users, err := api.Users(ctx, org, astroapi.UserFilter{WorkspaceID: ws})
+			f := astroapi.UserFilter{WorkspaceID: ws}
+			if p, ok := api.(userPager); ok {
+				return convertPages(func(each func([]astroapi.User) error) error { return p.UserPages(ctx, org, f, each) }, UserSubject)
+			}
+			users, err := api.Users(ctx, org, f)
 			return convert(users, UserSubject), err
 		},
 		get: func(ctx context.Context, id string) (Subject, error) {
