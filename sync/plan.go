@@ -136,7 +136,7 @@ func Compute(d Desired, obs *Observed, opts Options) Plan {
 	}
 	for _, id := range pl.subjects {
 		if !seen[id] {
-			add(pl.listed[id][0].entry.subject, nil)
+			add(pl.listed[id][0].entry.Subject, nil)
 		}
 	}
 	slices.SortFunc(p.Changes, compareChange)
@@ -154,18 +154,10 @@ func Compute(d Desired, obs *Observed, opts Options) Plan {
 
 // ---- stage 1: index the spec
 
-// desiredEntry is one spec entry, by key.
-type desiredEntry struct {
-	subject SubjectRef
-	role    string
-	absent  bool
-	source  spec.Pos
-}
-
-// listedEntry is a desired entry with its scope.
+// listedEntry is a spec entry, by key: its assignment, with its scope.
 type listedEntry struct {
 	scope Scope
-	entry desiredEntry
+	entry *DesiredAssignment // in the Desired the planner was made from
 }
 
 // planner is the spec side of a plan, indexed by scope and by subject:
@@ -249,14 +241,13 @@ func newPlanner(d Desired, prune bool, obs *Observed) *planner {
 	k := 0
 	for _, md := range scopes {
 		sc := md.Key()
-		for _, a := range md.Assignments {
+		for j := range md.Assignments {
 			i := of[k]
 			k++
 			if slices.ContainsFunc(lists[i], func(l listedEntry) bool { return l.scope == sc }) {
 				continue
 			}
-			e := desiredEntry{subject: a.Subject, role: a.Role, absent: a.Absent, source: a.Source}
-			lists[i] = append(lists[i], listedEntry{scope: sc, entry: e})
+			lists[i] = append(lists[i], listedEntry{scope: sc, entry: &md.Assignments[j]})
 		}
 	}
 	pl.listed = make(map[string][]listedEntry, len(pl.subjects))
@@ -312,15 +303,15 @@ func (pl *planner) subject(ref SubjectRef, s *Subject) []Change {
 	plain := ignoredBy == "" && managedKind(ref.Kind)
 	var changes []Change
 	for _, sc := range keys {
-		var entry *desiredEntry
-		for i := range entries {
-			if entries[i].scope == sc {
-				entry = &entries[i].entry
+		var entry *DesiredAssignment
+		for _, l := range entries {
+			if l.scope == sc {
+				entry = l.entry
 				break
 			}
 		}
 		before, has := observed.get(sc)
-		if plain && entry != nil && !entry.absent && has && sameRole(before, entry.role) {
+		if plain && entry != nil && !entry.Absent && has && sameRole(before, entry.Role) {
 			continue
 		}
 		sit := situation{scope: pl.ref(sc), subject: ref, entry: entry, before: before, has: has, ignoredBy: ignoredBy}
@@ -443,13 +434,13 @@ func ownScope(k Kind, sc Scope, s *Subject) bool {
 type situation struct {
 	scope     ScopeRef
 	subject   SubjectRef
-	entry     *desiredEntry // nil when the spec does not list the subject
-	before    string        // the role observed, "" for none
-	has       bool          // a role is observed
-	ignoredBy string        // the ignore glob the subject matches, if any
-	listsKind bool          // the scope's entry lists the subject's kind
-	prune     bool          // prune is on for the scope
-	own       bool          // the scope is the token's own workspace or organization
+	entry     *DesiredAssignment // nil when the spec does not list the subject
+	before    string             // the role observed, "" for none
+	has       bool               // a role is observed
+	ignoredBy string             // the ignore glob the subject matches, if any
+	listsKind bool               // the scope's entry lists the subject's kind
+	prune     bool               // prune is on for the scope
+	own       bool               // the scope is the token's own workspace or organization
 }
 
 // decisionTable holds the rows of the decision table in sync/doc.go, in
@@ -477,7 +468,7 @@ func decide(s situation) (Change, bool) {
 func (s situation) change(a Action, after, reason string) Change {
 	c := Change{Action: a, Scope: s.scope, Subject: s.subject, Before: s.before, After: after, Reason: reason}
 	if s.entry != nil && a != Unmanaged {
-		src := s.entry.source
+		src := s.entry.Source
 		c.Source = &src
 	}
 	return c
@@ -510,14 +501,14 @@ func ignored(s situation) (Change, bool) {
 
 // listedWithRole: a listed role is added, or updated when another is held.
 func listedWithRole(s situation) (Change, bool) {
-	if s.entry == nil || s.entry.absent {
+	if s.entry == nil || s.entry.Absent {
 		return Change{}, false
 	}
 	switch {
 	case !s.has:
-		return s.change(Add, s.entry.role, ""), true
-	case !sameRole(s.before, s.entry.role):
-		return s.change(Update, s.entry.role, ""), true
+		return s.change(Add, s.entry.Role, ""), true
+	case !sameRole(s.before, s.entry.Role):
+		return s.change(Update, s.entry.Role, ""), true
 	}
 	return Change{}, true
 }
