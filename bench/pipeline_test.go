@@ -22,53 +22,47 @@ import (
 	"github.com/tokensync/tokensync/sync"
 )
 
-// BenchmarkPipelineX measures, in process, what `plan -f DIR --prune`
-// does on X with the directory `export --out DIR` writes of it (every
-// level, 201 files): spec.LoadContext of the directory (load), sync's
-// reading of the organization from recorded list pages (observe: the
-// client's decoding and sync's conversions, without the emulator's cost
-// of serving them), sync.Resolve and sync.Compute (resolve+compute),
-// render.Text of the plan (render), and all of them one after the other
-// (pipeline). Its setup builds tokensync and runs its export against the
-// emulator (a minute or so); with TOKENSYNC_BENCH_XDIR set, the export is
-// kept in that directory and read from there by the next run:
+// BenchmarkPipelineX measures what `plan -f DIR --prune` does on X with
+// the directory `export --out DIR` writes of it (every level, 201 files).
+// plan runs the command itself as a child process against the list pages
+// of X, recorded once from the emulator and served by this process: its
+// CPU time and peak RSS, as the bench's "plan (every level)" row measures
+// them without the emulator's cost. The others run in process: all of the
+// stages one after the other (pipeline, with its peak heap), then each
+// alone: spec.LoadContext of the directory (load), sync's reading of the
+// organization from the recorded pages (observe: the client's decoding and
+// sync's conversions), sync.Resolve and sync.Compute (resolve+compute),
+// and render.Text of the plan (render). cpu-ns/op is the process's CPU
+// time, garbage collection included. The setup builds tokensync and runs
+// its export against the emulator; with TOKENSYNC_BENCH_XDIR set, the
+// export is kept in that directory and read from there by the next run:
 //
 //	TOKENSYNC_BENCH_XDIR=/tmp/x go test ./bench -run '^$' -bench PipelineX -benchtime 3x -cpuprofile cpu.out
 func BenchmarkPipelineX(b *testing.B) {
-	org, dir, rec := setupX(b)
-	c, err := astroapi.New("http://127.0.0.1/v1", astroapi.WithCredential("bench-credential"), astroapi.WithRateLimits(0, 0, 0),
-		astroapi.WithHTTPClient(&http.Client{Transport: rec}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	observe := func(b *testing.B) *sync.Observed {
-		obs, err := sync.NewEngine(c, org).Observe(b.Context())
-		if err != nil {
-			b.Fatal(err)
+	org, dir, bin, rec := setupX(b)
+	b.Run("plan", func(b *testing.B) {
+		// The command itself, as a child process reading the recorded
+		// pages from a server in this one: its CPU time and peak RSS.
+		hs := httptest.NewServer(rec)
+		defer hs.Close()
+		var cpu time.Duration
+		var rss int64
+		for b.Loop() {
+			cmd := exec.CommandContext(b.Context(), bin, "plan", "--api-url", hs.URL+"/v1", "--organization", org, "--rate-scale", "1000", "--no-color", "-f", dir, "--prune")
+			cmd.Env = append(childEnv(), "ASTRO_API_TOKEN=bench-credential", "NO_COLOR=1")
+			out, err := cmd.CombinedOutput()
+			if err != nil || !bytes.Contains(out, []byte("No changes")) {
+				b.Fatalf("tokensync plan: %v\n%s", err, tail(string(out), 2000))
+			}
+			cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+			rss = max(rss, maxRSS(cmd.ProcessState))
 		}
-		return obs
-	}
-	obs := observe(b)
-	paths := []string{dir}
-	plan := func(b *testing.B, sp *spec.Spec, obs *sync.Observed) sync.Plan {
-		d, err := sync.Resolve(sp, obs)
-		if err != nil {
-			b.Fatal(err)
-		}
-		p := sync.Compute(d, obs, sync.Options{Prune: true, MaxRemovals: 20})
-		if len(p.Changes) != 0 {
-			b.Fatalf("plan of the export has %d changes, want none", len(p.Changes))
-		}
-		return p
-	}
-	load := func(b *testing.B) *spec.Spec {
-		sp, err := spec.LoadContext(b.Context(), paths, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return sp
-	}
-	sp := load(b)
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MB")
+	})
+	b.Run("pipeline", pipelineX(org, dir, rec))
+	load, observe, plan := stagesX(org, dir, rec)
+	sp, obs := load(b), observe(b)
 	p := plan(b, sp, obs)
 	b.Run("load", func(b *testing.B) {
 		defer measure(b)()
@@ -96,7 +90,49 @@ func BenchmarkPipelineX(b *testing.B) {
 			}
 		}
 	})
-	b.Run("pipeline", func(b *testing.B) {
+}
+
+// stagesX are the stages of a plan of X: load the export in dir, observe
+// from the recorded pages, resolve and compute.
+func stagesX(org, dir string, rec *recorder) (load func(*testing.B) *spec.Spec, observe func(*testing.B) *sync.Observed, plan func(*testing.B, *spec.Spec, *sync.Observed) sync.Plan) {
+	c, err := astroapi.New("http://127.0.0.1/v1", astroapi.WithCredential("bench-credential"), astroapi.WithRateLimits(0, 0, 0),
+		astroapi.WithHTTPClient(&http.Client{Transport: rec}))
+	if err != nil {
+		panic(err)
+	}
+	observe = func(b *testing.B) *sync.Observed {
+		obs, err := sync.NewEngine(c, org).Observe(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return obs
+	}
+	plan = func(b *testing.B, sp *spec.Spec, obs *sync.Observed) sync.Plan {
+		d, err := sync.Resolve(sp, obs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := sync.Compute(d, obs, sync.Options{Prune: true, MaxRemovals: 20})
+		if len(p.Changes) != 0 {
+			b.Fatalf("plan of the export has %d changes, want none", len(p.Changes))
+		}
+		return p
+	}
+	load = func(b *testing.B) *spec.Spec {
+		sp, err := spec.LoadContext(b.Context(), []string{dir}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return sp
+	}
+	return load, observe, plan
+}
+
+// pipelineX runs every stage of a plan of X and renders it, with nothing
+// of earlier runs in the heap, so that its peak heap is a plan's.
+func pipelineX(org, dir string, rec *recorder) func(*testing.B) {
+	return func(b *testing.B) {
+		load, observe, plan := stagesX(org, dir, rec)
 		defer measure(b)()
 		defer peakHeap(b)()
 		for b.Loop() {
@@ -106,7 +142,7 @@ func BenchmarkPipelineX(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-	})
+	}
 }
 
 // measure reports allocations and, when it is known, the CPU time of an
@@ -162,14 +198,14 @@ func peakHeap(b *testing.B) (stop func()) {
 // recorder then replays: the generator and the emulator are gone when it
 // returns, so that the heap the benchmarks measure against is the
 // pages' only, as in a run of tokensync.
-func setupX(b *testing.B) (org, dir string, rec *recorder) {
+func setupX(b *testing.B) (org, dir, bin string, rec *recorder) {
 	o, err := Generate(sizes[slices.IndexFunc(sizes, func(z Size) bool { return z.Name == "X" })], seed)
 	if err != nil {
 		b.Fatal(err)
 	}
 	hs := httptest.NewServer(astroapitest.NewServer(o.State(o.Want), astroapitest.Options{}))
 	defer hs.Close()
-	dir = exportX(b, hs.URL+"/v1", o.ID)
+	dir, bin = exportX(b, hs.URL+"/v1", o.ID)
 	rec = &recorder{next: http.DefaultTransport, pages: map[string][]byte{}}
 	c, err := astroapi.New(hs.URL+"/v1", astroapi.WithCredential("bench-credential"), astroapi.WithRateLimits(0, 0, 0),
 		astroapi.WithHTTPClient(&http.Client{Transport: rec}))
@@ -180,35 +216,35 @@ func setupX(b *testing.B) (org, dir string, rec *recorder) {
 		b.Fatal(err)
 	}
 	rec.next = nil // from here on, replay only
-	return o.ID, dir, rec
+	return o.ID, dir, bin, rec
 }
 
 // exportX writes `tokensync export --out DIR` of the organization org at
 // url into a new directory, or into $TOKENSYNC_BENCH_XDIR when it is set,
 // unless that already holds one.
-func exportX(b *testing.B, url, org string) string {
-	dir := os.Getenv("TOKENSYNC_BENCH_XDIR")
-	if dir != "" {
-		if files, _ := filepath.Glob(filepath.Join(dir, "*.yaml")); len(files) > 0 {
-			return dir
-		}
-	} else {
-		dir = filepath.Join(b.TempDir(), "export")
-	}
+func exportX(b *testing.B, url, org string) (dir, bin string) {
 	root, err := moduleRoot(b.Context())
 	if err != nil {
 		b.Fatal(err)
 	}
-	bin, err := build(b.Context(), root, b.TempDir())
+	bin, err = build(b.Context(), root, b.TempDir())
 	if err != nil {
 		b.Fatal(err)
+	}
+	dir = os.Getenv("TOKENSYNC_BENCH_XDIR")
+	if dir != "" {
+		if files, _ := filepath.Glob(filepath.Join(dir, "*.yaml")); len(files) > 0 {
+			return dir, bin
+		}
+	} else {
+		dir = filepath.Join(b.TempDir(), "export")
 	}
 	cmd := exec.CommandContext(b.Context(), bin, "export", "--api-url", url, "--organization", org, "--rate-scale", "1000", "--out", dir)
 	cmd.Env = append(childEnv(), "ASTRO_API_TOKEN=bench-credential", "NO_COLOR=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("tokensync export: %v\n%s", err, tail(string(out), 2000))
 	}
-	return dir
+	return dir, bin
 }
 
 // recorder is a transport that keeps the body of every GET it passes on,
@@ -250,6 +286,19 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.mu.Unlock()
 	resp.Body = io.NopCloser(bytes.NewReader(data))
 	return resp, nil
+}
+
+// ServeHTTP answers a GET from the recorded pages.
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	body, ok := r.pages[req.Method+" "+req.URL.RequestURI()]
+	r.mu.Unlock()
+	if !ok {
+		http.Error(w, `{"message":"not recorded"}`, http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(body)
 }
 
 type url404 struct{ key string }
