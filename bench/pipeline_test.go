@@ -42,23 +42,26 @@ func BenchmarkPipelineX(b *testing.B) {
 	org, dir, bin, rec := setupX(b)
 	b.Run("plan", func(b *testing.B) {
 		// The command itself, as a child process reading the recorded
-		// pages from a server in this one: its CPU time and peak RSS.
+		// pages from a server in this one (see measuredCommand).
 		hs := httptest.NewServer(rec)
 		defer hs.Close()
+		scratch := b.TempDir()
 		var cpu time.Duration
 		var rss int64
 		for b.Loop() {
-			cmd := exec.CommandContext(b.Context(), bin, "plan", "--api-url", hs.URL+"/v1", "--organization", org, "--rate-scale", "1000", "--no-color", "-f", dir, "--prune")
+			cmd, peakRSS := measuredCommand(b.Context(), scratch, bin, "plan", "--api-url", hs.URL+"/v1", "--organization", org, "--rate-scale", "1000", "--no-color", "-f", dir, "--prune")
 			cmd.Env = append(childEnv(), "ASTRO_API_TOKEN=bench-credential", "NO_COLOR=1")
 			out, err := cmd.CombinedOutput()
 			if err != nil || !bytes.Contains(out, []byte("No changes")) {
 				b.Fatalf("tokensync plan: %v\n%s", err, tail(string(out), 2000))
 			}
 			cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-			rss = max(rss, maxRSS(cmd.ProcessState))
+			rss = max(rss, peakRSS())
 		}
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-		b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MB")
+		if rss > 0 {
+			b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MB")
+		}
 	})
 	b.Run("pipeline", pipelineX(org, dir, rec))
 	load, observe, plan := stagesX(org, dir, rec)
