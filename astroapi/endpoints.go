@@ -13,9 +13,30 @@ import (
 // page. With f.DeploymentID (or f.WorkspaceID) the API returns every token
 // that holds a role on that deployment (or workspace), whatever its scope.
 func (c *Client) Tokens(ctx context.Context, org string, f TokenFilter) ([]Token, error) {
-	path, err := orgPath(org, "tokens")
+	path, q, err := tokensQuery(org, f)
 	if err != nil {
 		return nil, err
+	}
+	return listAll[Token](ctx, c, path, "tokens", q, nil)
+}
+
+// TokenPages is Tokens that hands the tokens to each a page at a time, as
+// read, and keeps none: a caller that keeps only part of each token holds
+// one page of them at a time, not the whole list. An error of each ends
+// the list and is returned as it is.
+func (c *Client) TokenPages(ctx context.Context, org string, f TokenFilter, each func([]Token) error) error {
+	path, q, err := tokensQuery(org, f)
+	if err != nil {
+		return err
+	}
+	return listEach(ctx, c, path, "tokens", q, nil, func(items []Token, _ int) error { return each(items) })
+}
+
+// tokensQuery is the path and query of the token list that f asks for.
+func tokensQuery(org string, f TokenFilter) (string, url.Values, error) {
+	path, err := orgPath(org, "tokens")
+	if err != nil {
+		return "", nil, err
 	}
 	q := url.Values{}
 	if f.WorkspaceID != "" {
@@ -28,7 +49,7 @@ func (c *Client) Tokens(ctx context.Context, org string, f TokenFilter) ([]Token
 		q.Set("includeOnlyOrganizationTokens", "true")
 	}
 	addAll(q, "sorts", f.Sorts)
-	return listAll[Token](ctx, c, path, "tokens", q, nil)
+	return path, q, nil
 }
 
 // Token returns one API token. An unknown id gives an error that matches
@@ -169,53 +190,78 @@ func (m TeamMember) listID() string { return m.UserID }
 // seen and dropped later, so every caller gets each item once. An item
 // without an id is refused.
 func listAll[T listItem](ctx context.Context, c *Client, path, key string, q url.Values, first func(map[string]json.RawMessage) error) ([]T, error) {
+	var all []T
+	err := listEach(ctx, c, path, key, q, first, func(items []T, capacity int) error {
+		if all == nil {
+			all = make([]T, 0, capacity)
+		}
+		all = append(all, items...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return all, nil
+}
+
+// listEach is listAll that hands the new items of each page, in order,
+// to each instead of keeping them, with the room the whole list needs as
+// the first page and totalCount tell it (see listCapacity). each sees
+// every page, the first even when it is empty; its error ends the list
+// and is returned as it is.
+func listEach[T listItem](ctx context.Context, c *Client, path, key string, q url.Values, first func(map[string]json.RawMessage) error, each func(items []T, capacity int) error) error {
 	var (
-		all    []T
-		seen   map[string]struct{}
-		offset int
+		seen     map[string]struct{}
+		offset   int
+		kept     int // items handed to each
+		capacity int
 	)
 	for page := 0; ; page++ {
 		if page >= c.maxPages {
-			return nil, c.scrub(fmt.Errorf("GET %s: list did not end after %d pages (%d items)", path, page, len(all)))
+			return c.scrub(fmt.Errorf("GET %s: list did not end after %d pages (%d items)", path, page, kept))
 		}
 		items, total, env, err := listPage[T](ctx, c, path, key, q, offset, page == 0 && first != nil)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if total > c.maxItems {
-			return nil, fmt.Errorf("GET %s: the list claims %d items, more than the %d this client reads", path, total, c.maxItems)
+			return fmt.Errorf("GET %s: the list claims %d items, more than the %d this client reads", path, total, c.maxItems)
 		}
 		if page == 0 {
 			if first != nil {
 				if err := first(env); err != nil {
-					return nil, c.scrub(fmt.Errorf("GET %s: decode first page: %w", path, err))
+					return c.scrub(fmt.Errorf("GET %s: decode first page: %w", path, err))
 				}
 			}
-			n := listCapacity(len(items), total)
-			all, seen = make([]T, 0, n), make(map[string]struct{}, n)
+			capacity = listCapacity(len(items), total)
+			seen = make(map[string]struct{}, capacity)
 		}
-		fresh := 0
+		n := len(items)
+		fresh := items[:0] // the page's items, each read once: filtered in place
 		for i, it := range items {
 			id := it.listID()
 			if id == "" {
-				return nil, fmt.Errorf("GET %s: item %d at offset %d has no id", path, i, offset)
+				return fmt.Errorf("GET %s: item %d at offset %d has no id", path, i, offset)
 			}
 			if _, dup := seen[id]; dup {
 				continue
 			}
 			seen[id] = struct{}{}
-			all = append(all, it)
-			fresh++
+			fresh = append(fresh, it)
 		}
-		if len(items) > 0 && fresh == 0 {
-			return nil, fmt.Errorf("GET %s: the list does not advance: the page at offset %d holds only items of earlier pages (%d items read)", path, offset, len(all))
+		if n > 0 && len(fresh) == 0 {
+			return fmt.Errorf("GET %s: the list does not advance: the page at offset %d holds only items of earlier pages (%d items read)", path, offset, kept)
 		}
-		offset += len(items)
-		if len(items) == 0 || (total >= 0 && offset >= total) {
-			return all, nil
+		kept += len(fresh)
+		if err := each(fresh, capacity); err != nil {
+			return err
+		}
+		offset += n
+		if n == 0 || (total >= 0 && offset >= total) {
+			return nil
 		}
 		if offset > c.maxItems {
-			return nil, fmt.Errorf("GET %s: list did not end after %d items, more than the %d this client reads", path, offset, c.maxItems)
+			return fmt.Errorf("GET %s: list did not end after %d items, more than the %d this client reads", path, offset, c.maxItems)
 		}
 	}
 }

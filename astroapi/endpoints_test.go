@@ -337,7 +337,47 @@ func TestPagination(t *testing.T) {
 			if diff := cmp.Diff(tt.wantOffsets, offsets); diff != "" {
 				t.Errorf("offsets asked (-want +got):\n%s", diff)
 			}
+			var paged []Token
+			pages := 0
+			err = c.TokenPages(t.Context(), "o", TokenFilter{Sorts: []string{"name:asc"}}, func(page []Token) error {
+				pages++
+				paged = append(paged, page...)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, paged, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("TokenPages (-want +got):\n%s", diff)
+			}
+			if pages != len(tt.wantOffsets) {
+				t.Errorf("TokenPages handed over %d pages, want %d", pages, len(tt.wantOffsets))
+			}
 		})
+	}
+}
+
+// TestPagesStopOnError checks that an error of each ends the list: no
+// page is asked for after it, and the error comes back as it is.
+func TestPagesStopOnError(t *testing.T) {
+	stop := errors.New("enough")
+	ts, rec := serve(t, listServer(5, 1, true))
+	c := newTestClient(t, ts, WithPageSize(1))
+	var seen []string
+	err := c.TokenPages(t.Context(), "o", TokenFilter{}, func(page []Token) error {
+		for _, tok := range page {
+			seen = append(seen, tok.ID)
+		}
+		if len(seen) == 2 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop {
+		t.Fatalf("TokenPages = %v, want the error of each", err)
+	}
+	if n := rec.count(); n != 2 {
+		t.Errorf("server saw %d requests, want 2", n)
 	}
 }
 

@@ -58,9 +58,30 @@ type UpdateUserRolesRequest struct {
 // With f.DeploymentID (or f.WorkspaceID) the API returns the users that
 // hold a role on that deployment (or workspace).
 func (c *Client) Users(ctx context.Context, org string, f UserFilter) ([]User, error) {
-	path, err := orgPath(org, "users")
+	path, q, err := usersQuery(org, f)
 	if err != nil {
 		return nil, err
+	}
+	return listAll[User](ctx, c, path, "users", q, nil)
+}
+
+// UserPages is Users that hands the users to each a page at a time, as
+// read, and keeps none: a caller that keeps only part of each user holds
+// one page of them at a time, not the whole list. An error of each ends
+// the list and is returned as it is.
+func (c *Client) UserPages(ctx context.Context, org string, f UserFilter, each func([]User) error) error {
+	path, q, err := usersQuery(org, f)
+	if err != nil {
+		return err
+	}
+	return listEach(ctx, c, path, "users", q, nil, func(items []User, _ int) error { return each(items) })
+}
+
+// usersQuery is the path and query of the user list that f asks for.
+func usersQuery(org string, f UserFilter) (string, url.Values, error) {
+	path, err := orgPath(org, "users")
+	if err != nil {
+		return "", nil, err
 	}
 	q := url.Values{}
 	if f.WorkspaceID != "" {
@@ -73,7 +94,7 @@ func (c *Client) Users(ctx context.Context, org string, f UserFilter) ([]User, e
 		q.Set("dagId", f.DagID)
 	}
 	addAll(q, "dagTags", f.DagTags)
-	return listAll[User](ctx, c, path, "users", q, nil)
+	return path, q, nil
 }
 
 // User returns one user. An unknown id gives an error that matches

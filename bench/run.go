@@ -173,7 +173,7 @@ func (c *config) runTokensync(ctx context.Context, url, org string, run childRun
 	args = append(args, run.args[1:]...)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.binary, args...)
+	cmd, peakRSS := measuredCommand(ctx, c.dir, c.binary, args...)
 	cmd.Dir = c.dir
 	cmd.Env = append(childEnv(), "ASTRO_API_TOKEN=bench-credential", "TOKENSYNC_BENCH_MEMSTATS="+memPath, "NO_COLOR=1")
 	cmd.Stdout = stdout
@@ -189,7 +189,7 @@ func (c *config) runTokensync(ctx context.Context, url, org string, run childRun
 		return r, fmt.Errorf("%s: tokensync %s exited %d, want %d (%v); stderr:\n%s", run.name, strings.Join(args, " "), code, run.wantExit, err, tail(stderr.String(), 2000))
 	}
 	r.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	r.RSS = maxRSS(cmd.ProcessState)
+	r.RSS = peakRSS()
 	if data, err := os.ReadFile(memPath); err == nil {
 		var m struct {
 			HeapSys int64 `json:"heapSys"`

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -92,6 +93,32 @@ func eachWorkspace(ctx context.Context, workspaces []string, list func(ws string
 	return out, nil
 }
 
+// tokenPager, userPager: an API that hands a list over a page at a time
+// (*astroapi.Client), so that a list of subjects holds one page of what
+// the API says at a time, not every token or user as read besides the
+// subjects made of them.
+type (
+	tokenPager interface {
+		TokenPages(ctx context.Context, org string, f astroapi.TokenFilter, each func([]astroapi.Token) error) error
+	}
+	userPager interface {
+		UserPages(ctx context.Context, org string, f astroapi.UserFilter, each func([]astroapi.User) error) error
+	}
+)
+
+// convertPages is convert over the pages pages hands to its each.
+func convertPages[T any](pages func(each func([]T) error) error, f func(T) Subject) ([]Subject, error) {
+	out := []Subject{}
+	err := pages(func(page []T) error {
+		out = slices.Grow(out, len(page))
+		for _, x := range page {
+			out = append(out, f(x))
+		}
+		return nil
+	})
+	return out, err
+}
+
 func convert[T any](xs []T, f func(T) Subject) []Subject {
 	out := make([]Subject, len(xs))
 	for i, x := range xs {
@@ -122,7 +149,11 @@ func (tokenAdapter) Kinds() []Kind {
 
 func (a tokenAdapter) List(ctx context.Context, workspaces []string) ([]Subject, error) {
 	return listIn(ctx, workspaces, func(ctx context.Context, ws string) ([]Subject, error) {
-		tokens, err := a.api.Tokens(ctx, a.org, astroapi.TokenFilter{WorkspaceID: ws})
+		f := astroapi.TokenFilter{WorkspaceID: ws}
+		if p, ok := a.api.(tokenPager); ok {
+			return convertPages(func(each func([]astroapi.Token) error) error { return p.TokenPages(ctx, a.org, f, each) }, TokenSubject)
+		}
+		tokens, err := a.api.Tokens(ctx, a.org, f)
 		return convert(tokens, TokenSubject), err
 	})
 }
@@ -244,8 +275,16 @@ type roleSet struct {
 // workspace where the subject has no workspace role, are left out: they
 // are not a change by another writer.
 func (r roleSet) fingerprint() string {
-	var lines [][]byte
-	add := func(fields ...string) { lines = append(lines, appendFields(nil, fields...)) }
+	// The lines go into one buffer; spans, their bounds, are sorted
+	// instead of the lines, and the sorted lines copied out to digest.
+	var buf, sorted [1024]byte
+	var spanBuf [32][2]int
+	b, spans := buf[:0], spanBuf[:0]
+	add := func(fields ...string) {
+		start := len(b)
+		b = appendFields(b, fields...)
+		spans = append(spans, [2]int{start, len(b)})
+	}
 	add("organization", r.OrganizationRole)
 	for _, w := range r.WorkspaceRoles {
 		if w.Role != astroapi.RoleWorkspaceAccessor {
@@ -258,8 +297,12 @@ func (r roleSet) fingerprint() string {
 	for _, d := range r.DagRoles {
 		add("dag", d.DeploymentID, d.DagID, d.DagTag, d.Role)
 	}
-	slices.SortFunc(lines, func(a, b []byte) int { return cmp.Compare(string(a), string(b)) })
-	return digest(slices.Concat(lines...))
+	slices.SortFunc(spans, func(x, y [2]int) int { return bytes.Compare(b[x[0]:x[1]], b[y[0]:y[1]]) })
+	out := sorted[:0]
+	for _, sp := range spans {
+		out = append(out, b[sp[0]:sp[1]]...)
+	}
+	return digest(out)
 }
 
 func (r roleSet) subject(ref SubjectRef) Subject {
@@ -345,7 +388,11 @@ func UserAdapter(api UserAPI, org string) Adapter {
 		reserver: reserver{api},
 		kind:     KindUser,
 		list: func(ctx context.Context, ws string) ([]Subject, error) {
-			users, err := api.Users(ctx, org, astroapi.UserFilter{WorkspaceID: ws})
+			f := astroapi.UserFilter{WorkspaceID: ws}
+			if p, ok := api.(userPager); ok {
+				return convertPages(func(each func([]astroapi.User) error) error { return p.UserPages(ctx, org, f, each) }, UserSubject)
+			}
+			users, err := api.Users(ctx, org, f)
 			return convert(users, UserSubject), err
 		},
 		get: func(ctx context.Context, id string) (Subject, error) {

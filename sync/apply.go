@@ -364,13 +364,13 @@ func applyChanges(read []Grant, changes []Change, pinned map[Scope]string) []Gra
 func (pl *planner) pinned(id string) map[Scope]string {
 	var out map[Scope]string
 	for _, l := range pl.listed[id] {
-		if l.entry.absent {
+		if l.entry.Absent {
 			continue
 		}
 		if out == nil {
 			out = make(map[Scope]string)
 		}
-		out[l.scope] = l.entry.role
+		out[l.scope] = l.entry.Role
 	}
 	return out
 }

@@ -136,7 +136,7 @@ func Compute(d Desired, obs *Observed, opts Options) Plan {
 	}
 	for _, id := range pl.subjects {
 		if !seen[id] {
-			add(pl.listed[id][0].entry.subject, nil)
+			add(pl.listed[id][0].entry.Subject, nil)
 		}
 	}
 	slices.SortFunc(p.Changes, compareChange)
@@ -154,18 +154,10 @@ func Compute(d Desired, obs *Observed, opts Options) Plan {
 
 // ---- stage 1: index the spec
 
-// desiredEntry is one spec entry, by key.
-type desiredEntry struct {
-	subject SubjectRef
-	role    string
-	absent  bool
-	source  spec.Pos
-}
-
-// listedEntry is a desired entry with its scope.
+// listedEntry is a spec entry, by key: its assignment, with its scope.
 type listedEntry struct {
 	scope Scope
-	entry desiredEntry
+	entry *DesiredAssignment // in the Desired the planner was made from
 }
 
 // planner is the spec side of a plan, indexed by scope and by subject:
@@ -185,7 +177,6 @@ type planner struct {
 func newPlanner(d Desired, prune bool, obs *Observed) *planner {
 	pl := &planner{
 		managed:    make(map[Scope]*ManagedScope, len(d.Scopes)),
-		listed:     make(map[string][]listedEntry),
 		ignore:     d.Ignore,
 		workspaces: maps.Clone(d.Workspaces),
 		depNames:   make(map[string]string),
@@ -195,6 +186,7 @@ func newPlanner(d Desired, prune bool, obs *Observed) *planner {
 		pl.workspaces = make(map[string]string)
 	}
 	if obs != nil {
+		pl.depNames = make(map[string]string, len(obs.Deployments))
 		for _, dep := range obs.Deployments {
 			pl.depNames[dep.ID] = dep.Name
 			if _, ok := pl.workspaces[dep.ID]; !ok {
@@ -202,6 +194,13 @@ func newPlanner(d Desired, prune bool, obs *Observed) *planner {
 			}
 		}
 	}
+	// First the managed scopes and, for every assignment on them, the
+	// position of its subject in pl.subjects; then each subject's entries
+	// in one slice carved from a single array, in the spec's order.
+	var (
+		scopes []*ManagedScope // the managed scopes, in the spec's order
+		total  int
+	)
 	for i := range d.Scopes {
 		md := &d.Scopes[i]
 		sc := md.Key()
@@ -210,20 +209,50 @@ func newPlanner(d Desired, prune bool, obs *Observed) *planner {
 		}
 		pl.managed[sc] = md
 		pl.order = append(pl.order, sc)
+		scopes = append(scopes, md)
+		total += len(md.Assignments)
 		if md.Level == LevelDeployment && md.WorkspaceID != "" && pl.workspaces[md.ID] == "" {
 			pl.workspaces[md.ID] = md.WorkspaceID
 		}
+	}
+	index := make(map[string]int32)
+	of := make([]int32, 0, total) // the subject of each assignment, by position
+	var counts []int32
+	for _, md := range scopes {
 		for _, a := range md.Assignments {
-			id := a.Subject.ID
-			if slices.ContainsFunc(pl.listed[id], func(l listedEntry) bool { return l.scope == sc }) {
+			i, ok := index[a.Subject.ID]
+			if !ok {
+				i = int32(len(pl.subjects))
+				index[a.Subject.ID] = i
+				pl.subjects = append(pl.subjects, a.Subject.ID)
+				counts = append(counts, 0)
+			}
+			counts[i]++
+			of = append(of, i)
+		}
+	}
+	all := make([]listedEntry, total)
+	lists := make([][]listedEntry, len(pl.subjects))
+	off := int32(0)
+	for i, n := range counts {
+		lists[i] = all[off : off : off+n]
+		off += n
+	}
+	k := 0
+	for _, md := range scopes {
+		sc := md.Key()
+		for j := range md.Assignments {
+			i := of[k]
+			k++
+			if slices.ContainsFunc(lists[i], func(l listedEntry) bool { return l.scope == sc }) {
 				continue
 			}
-			if pl.listed[id] == nil {
-				pl.subjects = append(pl.subjects, id)
-			}
-			e := desiredEntry{subject: a.Subject, role: a.Role, absent: a.Absent, source: a.Source}
-			pl.listed[id] = append(pl.listed[id], listedEntry{scope: sc, entry: e})
+			lists[i] = append(lists[i], listedEntry{scope: sc, entry: &md.Assignments[j]})
 		}
+	}
+	pl.listed = make(map[string][]listedEntry, len(pl.subjects))
+	for i, id := range pl.subjects {
+		pl.listed[id] = lists[i]
 	}
 	return pl
 }
@@ -246,34 +275,46 @@ func (pl *planner) ref(sc Scope) ScopeRef {
 // subject returns the changes of one subject, unmanaged ones included: s
 // as read, or nil when it was not observed (ref then names it as listed).
 func (pl *planner) subject(ref SubjectRef, s *Subject) []Change {
-	observed := make(map[Scope]string)
+	var observed held
 	var keys []Scope
 	if s != nil {
 		ref = s.SubjectRef
+		observed.grow(len(s.Grants))
 		for _, g := range s.Grants {
-			if _, seen := observed[g.Scope]; !seen && pl.managed[g.Scope] != nil {
-				observed[g.Scope] = g.Role
+			if _, seen := observed.get(g.Scope); !seen && pl.managed[g.Scope] != nil {
+				observed.set(g.Scope, g.Role)
 				keys = append(keys, g.Scope)
 			}
 		}
 	}
 	entries := pl.listed[ref.ID]
 	for _, l := range entries {
-		if _, held := observed[l.scope]; !held {
+		if _, has := observed.get(l.scope); !has {
 			keys = append(keys, l.scope)
 		}
 	}
+	// Decided once for the subject: the first rows of the decision table
+	// look at nothing else, and a key whose listed role is held needs no
+	// other row (listedWithRole).
+	var ignoredBy string
+	if len(keys) > 0 {
+		ignoredBy, _ = matchGlob(pl.ignore[ref.Kind], ref)
+	}
+	plain := ignoredBy == "" && managedKind(ref.Kind)
 	var changes []Change
 	for _, sc := range keys {
-		sit := situation{scope: pl.ref(sc), subject: ref}
-		for i := range entries {
-			if entries[i].scope == sc {
-				sit.entry = &entries[i].entry
+		var entry *DesiredAssignment
+		for _, l := range entries {
+			if l.scope == sc {
+				entry = l.entry
 				break
 			}
 		}
-		sit.before, sit.has = observed[sc]
-		sit.ignoredBy, _ = matchGlob(pl.ignore[ref.Kind], ref)
+		before, has := observed.get(sc)
+		if plain && entry != nil && !entry.Absent && has && sameRole(before, entry.Role) {
+			continue
+		}
+		sit := situation{scope: pl.ref(sc), subject: ref, entry: entry, before: before, has: has, ignoredBy: ignoredBy}
 		md := pl.managed[sc]
 		sit.listsKind = slices.Contains(md.Lists, ref.Kind)
 		sit.prune = pl.prune || md.Prune
@@ -286,6 +327,95 @@ func (pl *planner) subject(ref SubjectRef, s *Subject) []Change {
 		changes = pl.accessors(s, changes)
 	}
 	return changes
+}
+
+// held are the roles of one subject by scope, the first of a scope
+// counts: an array while they are few, as most subjects hold a few roles,
+// and a map once they are not.
+type held struct {
+	list [heldList]heldRole
+	n    int // roles in list
+	m    map[Scope]string
+}
+
+type heldRole struct {
+	scope Scope
+	role  string
+}
+
+// heldList is the most roles held keeps in its array.
+const heldList = 16
+
+func (h *held) grow(n int) {
+	if n > heldList {
+		h.m = make(map[Scope]string, n)
+	}
+}
+
+func (h *held) get(sc Scope) (string, bool) {
+	if h.m != nil {
+		role, ok := h.m[sc]
+		return role, ok
+	}
+	for _, r := range h.list[:h.n] {
+		if r.scope == sc {
+			return r.role, true
+		}
+	}
+	return "", false
+}
+
+// set records role at sc, replacing the role there if any.
+func (h *held) set(sc Scope, role string) {
+	if h.m != nil {
+		h.m[sc] = role
+		return
+	}
+	for i := range h.list[:h.n] {
+		if h.list[i].scope == sc {
+			h.list[i].role = role
+			return
+		}
+	}
+	if h.n == heldList {
+		h.m = make(map[Scope]string, 2*heldList)
+		for _, r := range h.list[:h.n] {
+			h.m[r.scope] = r.role
+		}
+		h.m[sc] = role
+		return
+	}
+	h.list[h.n] = heldRole{sc, role}
+	h.n++
+}
+
+// delete forgets the role at sc.
+func (h *held) delete(sc Scope) {
+	if h.m != nil {
+		delete(h.m, sc)
+		return
+	}
+	for i := range h.list[:h.n] {
+		if h.list[i].scope == sc {
+			copy(h.list[i:h.n], h.list[i+1:h.n])
+			h.n--
+			h.list[h.n] = heldRole{}
+			return
+		}
+	}
+}
+
+// all calls f for every scope and its role.
+func (h *held) all(f func(Scope, string)) {
+	if h.m != nil {
+		for sc, role := range h.m {
+			f(sc, role)
+		}
+		return
+	}
+	for _, r := range h.list[:h.n] {
+		f(r.scope, r.role)
+	}
 }
 
 // ownScope reports whether sc is the scope a token of kind k belongs to:
@@ -304,13 +434,13 @@ func ownScope(k Kind, sc Scope, s *Subject) bool {
 type situation struct {
 	scope     ScopeRef
 	subject   SubjectRef
-	entry     *desiredEntry // nil when the spec does not list the subject
-	before    string        // the role observed, "" for none
-	has       bool          // a role is observed
-	ignoredBy string        // the ignore glob the subject matches, if any
-	listsKind bool          // the scope's entry lists the subject's kind
-	prune     bool          // prune is on for the scope
-	own       bool          // the scope is the token's own workspace or organization
+	entry     *DesiredAssignment // nil when the spec does not list the subject
+	before    string             // the role observed, "" for none
+	has       bool               // a role is observed
+	ignoredBy string             // the ignore glob the subject matches, if any
+	listsKind bool               // the scope's entry lists the subject's kind
+	prune     bool               // prune is on for the scope
+	own       bool               // the scope is the token's own workspace or organization
 }
 
 // decisionTable holds the rows of the decision table in sync/doc.go, in
@@ -338,7 +468,7 @@ func decide(s situation) (Change, bool) {
 func (s situation) change(a Action, after, reason string) Change {
 	c := Change{Action: a, Scope: s.scope, Subject: s.subject, Before: s.before, After: after, Reason: reason}
 	if s.entry != nil && a != Unmanaged {
-		src := s.entry.source
+		src := s.entry.Source
 		c.Source = &src
 	}
 	return c
@@ -371,14 +501,14 @@ func ignored(s situation) (Change, bool) {
 
 // listedWithRole: a listed role is added, or updated when another is held.
 func listedWithRole(s situation) (Change, bool) {
-	if s.entry == nil || s.entry.absent {
+	if s.entry == nil || s.entry.Absent {
 		return Change{}, false
 	}
 	switch {
 	case !s.has:
-		return s.change(Add, s.entry.role, ""), true
-	case !sameRole(s.before, s.entry.role):
-		return s.change(Update, s.entry.role, ""), true
+		return s.change(Add, s.entry.Role, ""), true
+	case !sameRole(s.before, s.entry.Role):
+		return s.change(Update, s.entry.Role, ""), true
 	}
 	return Change{}, true
 }
@@ -548,31 +678,32 @@ func (g *guardState) count(ref SubjectRef, s *Subject, pl *planner, changes []Ch
 	if !managedKind(ref.Kind) {
 		return
 	}
-	after := make(map[Scope]string)
+	var after held
 	if s != nil {
+		after.grow(len(s.Grants))
 		for _, gr := range s.Grants {
-			if _, seen := after[gr.Scope]; !seen && pl.managed[gr.Scope] != nil {
-				after[gr.Scope] = gr.Role
+			if _, seen := after.get(gr.Scope); !seen && pl.managed[gr.Scope] != nil {
+				after.set(gr.Scope, gr.Role)
 			}
 		}
 	}
 	for _, c := range changes {
 		switch c.Action {
 		case Add, Update:
-			after[c.Key().Scope] = c.After
+			after.set(c.Key().Scope, c.After)
 		case Remove:
-			delete(after, c.Key().Scope)
+			after.delete(c.Key().Scope)
 		}
 	}
 	person := ref.Kind == KindUser || ref.Kind == KindTeam
-	for sc, role := range after {
+	after.all(func(sc Scope, role string) {
 		if sc.Level == LevelDeployment {
 			g.remaining[sc]++
 		}
 		if owner := ownerRole(sc.Level); person && owner != "" && role == owner {
 			g.owners[sc]++
 		}
-	}
+	})
 }
 
 // allowEmpty is the set of managed deployments that say allowEmpty.
@@ -726,14 +857,37 @@ func newTarget(d Desired, prune bool) *Target {
 			continue
 		}
 		seen[md.Key()] = true
-		md.Assignments = slices.Clone(md.Assignments)
-		slices.SortStableFunc(md.Assignments, func(a, b DesiredAssignment) int { return cmp.Compare(a.Subject.ID, b.Subject.ID) })
-		md.Assignments = slices.CompactFunc(md.Assignments, func(a, b DesiredAssignment) bool { return a.Subject.ID == b.Subject.ID })
+		md.Assignments = firstByID(md.Assignments)
 		md.Lists = slices.Clone(md.Lists)
 		t.Desired.Scopes = append(t.Desired.Scopes, md)
 	}
 	slices.SortFunc(t.Desired.Scopes, func(a, b ManagedScope) int { return CompareScope(a.ScopeRef, b.ScopeRef) })
 	return t
+}
+
+// firstByID is a copy of as in the order of subject ids, with the first
+// assignment of each subject only.
+func firstByID(as []DesiredAssignment) []DesiredAssignment {
+	if len(as) == 0 {
+		return slices.Clone(as)
+	}
+	// Sorting positions by id, then position, keeps equal ids in order as
+	// a stable sort would, and moves 4 bytes rather than an assignment.
+	order := make([]int32, len(as))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		return cmp.Or(strings.Compare(as[i].Subject.ID, as[j].Subject.ID), cmp.Compare(i, j))
+	})
+	out := make([]DesiredAssignment, 0, len(as))
+	for k, i := range order {
+		if k > 0 && as[i].Subject.ID == as[order[k-1]].Subject.ID {
+			continue
+		}
+		out = append(out, as[i])
+	}
+	return out
 }
 
 // Guards recomputes the guards of a plan from its changes, its unmanaged

@@ -217,8 +217,8 @@ func newResolver(obs *Observed) *resolver {
 		obs:        obs,
 		wsByID:     make(map[string]*astroapi.Workspace),
 		wsByName:   make(map[string][]*astroapi.Workspace),
-		depByID:    make(map[string]*astroapi.Deployment),
-		byID:       make(map[string]*Subject),
+		depByID:    make(map[string]*astroapi.Deployment, len(obs.Deployments)),
+		byID:       make(map[string]*Subject, len(obs.Subjects)),
 		byName:     make(map[string]map[string][]*Subject),
 		roleByName: make(map[string]*astroapi.CustomRole),
 		roleByFold: make(map[string][]*astroapi.CustomRole),
@@ -231,6 +231,10 @@ func newResolver(obs *Observed) *resolver {
 	for i := range obs.Deployments {
 		r.depByID[obs.Deployments[i].ID] = &obs.Deployments[i]
 	}
+	family := make(map[string]int) // subjects of each family, to size byName
+	for i := range obs.Subjects {
+		family[kinds[obs.Subjects[i].Kind].family]++
+	}
 	for i := range obs.Subjects {
 		s := &obs.Subjects[i]
 		if _, dup := r.byID[s.ID]; dup {
@@ -239,7 +243,7 @@ func newResolver(obs *Observed) *resolver {
 		r.byID[s.ID] = s
 		f := kinds[s.Kind].family
 		if r.byName[f] == nil {
-			r.byName[f] = make(map[string][]*Subject)
+			r.byName[f] = make(map[string][]*Subject, family[f])
 		}
 		name := kinds[s.Kind].match(s.Name)
 		r.byName[f][name] = append(r.byName[f][name], s)

@@ -31,7 +31,7 @@ func (e entry) ref() string {
 // entries are the entries of one scope's entry, of every kind, in the
 // order of spec.Kinds.
 func entries(wsTokens, orgTokens []spec.TokenEntry, users []spec.UserEntry, teams []spec.TeamEntry) []entry {
-	var out []entry
+	out := make([]entry, 0, len(wsTokens)+len(orgTokens)+len(users)+len(teams))
 	tokens := func(k Kind, list []spec.TokenEntry) {
 		for _, e := range list {
 			out = append(out, entry{k, e.Pos, e.ID, e.Name, e.Role, e.State})
@@ -65,8 +65,8 @@ type where struct {
 
 // assignments resolves the entries of one scope.
 func (r *resolver) assignments(es []entry, w where) []DesiredAssignment {
-	var out []DesiredAssignment
-	listed := make(map[string]spec.Pos) // subject id → where it is listed
+	out := make([]DesiredAssignment, 0, len(es))
+	listed := make(map[string]spec.Pos, len(es)) // subject id → where it is listed
 	for _, e := range es {
 		a, ok := r.subject(e, w)
 		if !ok {
@@ -78,6 +78,9 @@ func (r *resolver) assignments(es []entry, w where) []DesiredAssignment {
 		}
 		listed[a.Subject.ID] = e.pos
 		out = append(out, a)
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }

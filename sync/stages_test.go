@@ -51,11 +51,11 @@ func TestNormalise(t *testing.T) {
 
 	dep := func(id string) Scope { return Scope{Level: LevelDeployment, ID: id} }
 	wantListed := map[string][]listedEntry{
-		"t-ci":      {{scope: dep("dep-a"), entry: desiredEntry{subject: ciRef, role: "DEPLOYMENT_ADMIN", source: at(11)}}},
-		"team-de":   {{scope: dep("dep-a"), entry: desiredEntry{subject: teamRef, absent: true, source: at(13)}}},
-		"usr-alice": {{scope: dep("dep-b"), entry: desiredEntry{subject: aliceRef, role: "DAG_DEPLOYER", source: at(21)}}},
+		"t-ci":      {{scope: dep("dep-a"), entry: &DesiredAssignment{Subject: ciRef, Role: "DEPLOYMENT_ADMIN", Source: at(11)}}},
+		"team-de":   {{scope: dep("dep-a"), entry: &DesiredAssignment{Subject: teamRef, Absent: true, Source: at(13)}}},
+		"usr-alice": {{scope: dep("dep-b"), entry: &DesiredAssignment{Subject: aliceRef, Role: "DAG_DEPLOYER", Source: at(21)}}},
 	}
-	if diff := cmp.Diff(wantListed, pl.listed, cmp.AllowUnexported(desiredEntry{}, listedEntry{})); diff != "" {
+	if diff := cmp.Diff(wantListed, pl.listed, cmp.AllowUnexported(listedEntry{})); diff != "" {
 		t.Errorf("listed (-want +got):\n%s", diff)
 	}
 	if got := pl.managed[dep("dep-a")].Name; got != "alpha" {
@@ -84,9 +84,11 @@ func TestNormalise(t *testing.T) {
 // own: whether it applies, and the change it gives.
 func TestDecisionRows(t *testing.T) {
 	src := at(12)
-	entry := func(role string) *desiredEntry { return &desiredEntry{subject: aliceRef, role: role, source: src} }
-	gone := &desiredEntry{subject: aliceRef, absent: true, source: src}
-	sit := func(subject SubjectRef, e *desiredEntry, before string) situation {
+	entry := func(role string) *DesiredAssignment {
+		return &DesiredAssignment{Subject: aliceRef, Role: role, Source: src}
+	}
+	gone := &DesiredAssignment{Subject: aliceRef, Absent: true, Source: src}
+	sit := func(subject SubjectRef, e *DesiredAssignment, before string) situation {
 		return situation{scope: DeploymentScope(alphaRef), subject: subject, entry: e, before: before, has: before != ""}
 	}
 	with := func(s situation, f func(*situation)) situation { f(&s); return s }
@@ -152,7 +154,7 @@ func TestDecisionRows(t *testing.T) {
 // TestDecideFirstRowWins: the rows are tried in order; the first that
 // applies decides, even when it gives no change.
 func TestDecideFirstRowWins(t *testing.T) {
-	listedIgnored := situation{scope: DeploymentScope(alphaRef), subject: aliceRef, entry: &desiredEntry{subject: aliceRef, role: "DEPLOYMENT_ADMIN"}, ignoredBy: "*", prune: true, listsKind: true}
+	listedIgnored := situation{scope: DeploymentScope(alphaRef), subject: aliceRef, entry: &DesiredAssignment{Subject: aliceRef, Role: "DEPLOYMENT_ADMIN"}, ignoredBy: "*", prune: true, listsKind: true}
 	if c, ok := decide(listedIgnored); ok {
 		t.Errorf("decide(listed but ignored, none held) = %+v, want no change", c)
 	}
@@ -160,7 +162,7 @@ func TestDecideFirstRowWins(t *testing.T) {
 	if c, ok := decide(listedIgnored); !ok || c.Action != Unmanaged {
 		t.Errorf("decide(listed but ignored, held) = %+v, %v, want unmanaged", c, ok)
 	}
-	dt := situation{scope: DeploymentScope(alphaRef), subject: depRef, entry: &desiredEntry{subject: depRef, absent: true}, before: "X", has: true, prune: true, listsKind: true}
+	dt := situation{scope: DeploymentScope(alphaRef), subject: depRef, entry: &DesiredAssignment{Subject: depRef, Absent: true}, before: "X", has: true, prune: true, listsKind: true}
 	if c, ok := decide(dt); !ok || c.Action != Unmanaged || c.Reason != ReasonDeploymentToken {
 		t.Errorf("decide(deployment token listed absent) = %+v, %v, want unmanaged", c, ok)
 	}
