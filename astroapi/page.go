@@ -69,40 +69,11 @@ func (p *page[T]) decodeOnce(body []byte) error {
 	if p.withEnv {
 		p.env = map[string]json.RawMessage{}
 	}
-	found := false
-	var totalRaw []byte
+	var m onceMembers
 	for {
-		i = skipSpace(body, i+1)
-		k, next, ok := plainKey(body, i)
-		if !ok {
-			return errNotOnce
-		}
-		i = skipSpace(body, next)
-		if i == len(body) || body[i] != ':' {
-			return errNotOnce
-		}
-		i = skipSpace(body, i+1)
-		end, ok := skipValue(body, i)
-		if !ok {
-			return errNotOnce
-		}
-		v := body[i:end]
-		switch {
-		case k == p.key:
-			p.items = nil // a later value replaces an earlier one whole
-			if err := json.Unmarshal(v, &p.items); err != nil {
-				return err
-			}
-			found = true
-		case !json.Valid(v):
-			return errNotOnce
-		default:
-			if k == totalKey {
-				totalRaw = v
-			}
-			if p.withEnv {
-				p.env[k] = bytes.Clone(v)
-			}
+		end, err := p.member(body, skipSpace(body, i+1), &m)
+		if err != nil {
+			return err
 		}
 		i = skipSpace(body, end)
 		if i == len(body) {
@@ -115,13 +86,57 @@ func (p *page[T]) decodeOnce(body []byte) error {
 			return errNotOnce
 		}
 	}
-	if skipSpace(body, i+1) != len(body) || !found {
+	if skipSpace(body, i+1) != len(body) || !m.found {
 		return errNotOnce
 	}
-	if totalRaw != nil && string(totalRaw) != "null" {
-		return json.Unmarshal(totalRaw, &p.total)
+	if m.totalRaw != nil && string(m.totalRaw) != "null" {
+		return json.Unmarshal(m.totalRaw, &p.total)
 	}
 	return nil
+}
+
+// onceMembers is what decodeOnce keeps of the envelope's members: whether
+// the items were found, and the raw total.
+type onceMembers struct {
+	found    bool
+	totalRaw []byte
+}
+
+// member decodes the envelope's member "key": value at i, and returns the
+// index just after its value.
+func (p *page[T]) member(body []byte, i int, m *onceMembers) (int, error) {
+	k, next, ok := plainKey(body, i)
+	if !ok {
+		return 0, errNotOnce
+	}
+	i = skipSpace(body, next)
+	if i == len(body) || body[i] != ':' {
+		return 0, errNotOnce
+	}
+	i = skipSpace(body, i+1)
+	end, ok := skipValue(body, i)
+	if !ok {
+		return 0, errNotOnce
+	}
+	v := body[i:end]
+	switch {
+	case k == p.key:
+		p.items = nil // a later value replaces an earlier one whole
+		if err := json.Unmarshal(v, &p.items); err != nil {
+			return 0, err
+		}
+		m.found = true
+	case !json.Valid(v):
+		return 0, errNotOnce
+	default:
+		if k == totalKey {
+			m.totalRaw = v
+		}
+		if p.withEnv {
+			p.env[k] = bytes.Clone(v)
+		}
+	}
+	return end, nil
 }
 
 // skipSpace returns the index of the first byte at or after i that is not

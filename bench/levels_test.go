@@ -86,8 +86,8 @@ func TestGenerateLevels(t *testing.T) {
 	}
 }
 
-// levelEntry is an entry of a level's list in the every-level spec.
-type levelEntry struct {
+// specEntry is an entry of a level's list in the every-level spec.
+type specEntry struct {
 	ID       string `yaml:"id"`
 	Name     string `yaml:"name"`
 	Username string `yaml:"username"`
@@ -96,13 +96,13 @@ type levelEntry struct {
 
 // levelLists are the lists of a level's entry.
 type levelListsYAML struct {
-	Users              []levelEntry `yaml:"users"`
-	Teams              []levelEntry `yaml:"teams"`
-	WorkspaceTokens    []levelEntry `yaml:"workspaceTokens"`
-	OrganizationTokens []levelEntry `yaml:"organizationTokens"`
+	Users              []specEntry `yaml:"users"`
+	Teams              []specEntry `yaml:"teams"`
+	WorkspaceTokens    []specEntry `yaml:"workspaceTokens"`
+	OrganizationTokens []specEntry `yaml:"organizationTokens"`
 }
 
-func (l levelListsYAML) all() []levelEntry {
+func (l levelListsYAML) all() []specEntry {
 	return slices.Concat(l.Users, l.Teams, l.WorkspaceTokens, l.OrganizationTokens)
 }
 
@@ -113,9 +113,9 @@ type everyLevelYAML struct {
 	Organization      string `yaml:"organization"`
 	OrganizationRoles struct {
 		Prune              bool         `yaml:"prune"`
-		Users              []levelEntry `yaml:"users"`
-		Teams              []levelEntry `yaml:"teams"`
-		OrganizationTokens []levelEntry `yaml:"organizationTokens"`
+		Users              []specEntry `yaml:"users"`
+		Teams              []specEntry `yaml:"teams"`
+		OrganizationTokens []specEntry `yaml:"organizationTokens"`
 	} `yaml:"organizationRoles"`
 	Workspaces []struct {
 		ID             string `yaml:"id"`
@@ -154,7 +154,7 @@ func TestEveryLevelSpecShape(t *testing.T) {
 	if err := dec.Decode(&sp); err != nil {
 		t.Fatal(err)
 	}
-	checkEntries := func(where string, es []levelEntry, prefix string) {
+	checkEntries := func(where string, es []specEntry, prefix string) {
 		t.Helper()
 		for _, e := range es {
 			n := 0

@@ -579,10 +579,41 @@ func notListed(s situation) (Change, bool) {
 // them (the emulator adds none), so a token's other role is removed as
 // asked, but an accessor it holds beside DAG roles is still left alone.
 func (pl *planner) accessors(s *Subject, changes []Change) []Change {
-	person := s.Kind == KindUser || s.Kind == KindTeam
 	if !slices.ContainsFunc(changes, func(c Change) bool { return c.Action == Remove }) {
 		return changes
 	}
+	person := s.Kind == KindUser || s.Kind == KindTeam
+	after := heldAfter(s, changes)
+	needs := make(map[Scope]bool)
+	for sc := range after {
+		if p := sc.parent(); p.Level != "" {
+			needs[p] = true
+		}
+	}
+	out := slices.Clone(changes)
+	for i := range out {
+		if c := &out[i]; c.Action == Remove && c.Scope.Level == LevelDeployment && needs[c.Key().Scope] {
+			keepAccessor(c, person, astroapi.RoleDeploymentAccessor, ReasonImpliedAccessor, ReasonKeepsAccessor)
+			if c.Action != Remove {
+				after[c.Key().Scope] = true
+			}
+		}
+	}
+	for sc := range after {
+		if ws := pl.workspaces[deploymentOf(sc)]; ws != "" {
+			needs[Scope{Level: LevelWorkspace, ID: ws}] = true
+		}
+	}
+	for i := range out {
+		if c := &out[i]; c.Action == Remove && c.Scope.Level == LevelWorkspace && needs[c.Key().Scope] {
+			keepAccessor(c, person, astroapi.RoleWorkspaceAccessor, ReasonImpliedWsAccess, ReasonKeepsWsAccess)
+		}
+	}
+	return out
+}
+
+// heldAfter is the set of scopes where s holds a role after changes.
+func heldAfter(s *Subject, changes []Change) map[Scope]bool {
 	after := make(map[Scope]bool, len(s.Grants))
 	for _, g := range s.Grants {
 		after[g.Scope] = true
@@ -595,46 +626,32 @@ func (pl *planner) accessors(s *Subject, changes []Change) []Change {
 			delete(after, c.Key().Scope)
 		}
 	}
-	needs := make(map[Scope]bool)
-	for sc := range after {
-		if p := sc.parent(); p.Level != "" {
-			needs[p] = true
-		}
+	return after
+}
+
+// deploymentOf is the deployment of a deployment, DAG or DAG tag scope,
+// or "".
+func deploymentOf(sc Scope) string {
+	switch sc.Level {
+	case LevelDeployment:
+		return sc.ID
+	case LevelDAG, LevelDAGTag:
+		return sc.Deployment
 	}
-	keep := func(c *Change, accessor, implied, keeps string) {
-		switch {
-		case c.Before == accessor:
-			c.Action, c.After, c.Reason, c.Source = Unmanaged, c.Before, implied, nil
-		case person:
-			c.Action, c.After, c.Reason = Update, accessor, keeps
-		}
+	return ""
+}
+
+// keepAccessor turns the removal c of a role that a child role needs into
+// what Astro makes of it: an accessor removed is left alone as implied;
+// another role of a user or team becomes the accessor. A token's other
+// role is removed as asked.
+func keepAccessor(c *Change, person bool, accessor, implied, keeps string) {
+	switch {
+	case c.Before == accessor:
+		c.Action, c.After, c.Reason, c.Source = Unmanaged, c.Before, implied, nil
+	case person:
+		c.Action, c.After, c.Reason = Update, accessor, keeps
 	}
-	out := slices.Clone(changes)
-	for i := range out {
-		if c := &out[i]; c.Action == Remove && c.Scope.Level == LevelDeployment && needs[c.Key().Scope] {
-			keep(c, astroapi.RoleDeploymentAccessor, ReasonImpliedAccessor, ReasonKeepsAccessor)
-			after[c.Key().Scope] = c.Action != Remove
-		}
-	}
-	for sc := range after {
-		dep := sc.ID
-		switch sc.Level {
-		case LevelDAG, LevelDAGTag:
-			dep = sc.Deployment
-		case LevelDeployment:
-		default:
-			continue
-		}
-		if ws := pl.workspaces[dep]; ws != "" {
-			needs[Scope{Level: LevelWorkspace, ID: ws}] = true
-		}
-	}
-	for i := range out {
-		if c := &out[i]; c.Action == Remove && c.Scope.Level == LevelWorkspace && needs[c.Key().Scope] {
-			keep(c, astroapi.RoleWorkspaceAccessor, ReasonImpliedWsAccess, ReasonKeepsWsAccess)
-		}
-	}
-	return out
 }
 
 // ---- stage 3: guards
