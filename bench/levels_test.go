@@ -112,7 +112,7 @@ type everyLevelYAML struct {
 	Version           int    `yaml:"version"`
 	Organization      string `yaml:"organization"`
 	OrganizationRoles struct {
-		Prune              bool         `yaml:"prune"`
+		Prune              bool        `yaml:"prune"`
 		Users              []specEntry `yaml:"users"`
 		Teams              []specEntry `yaml:"teams"`
 		OrganizationTokens []specEntry `yaml:"organizationTokens"`
