@@ -413,6 +413,20 @@ func (r *tokenRecorder) Tokens(ctx context.Context, org string, f astroapi.Token
 	return toks, err
 }
 
+// TokenPages lists tokens a page at a time as the client does, and keeps
+// them: the adapter reads tokens this way when it can, so a recorder that
+// kept only Tokens would keep nothing.
+func (r *tokenRecorder) TokenPages(ctx context.Context, org string, f astroapi.TokenFilter, each func([]astroapi.Token) error) error {
+	return r.Client.TokenPages(ctx, org, f, func(page []astroapi.Token) error {
+		r.mu.Lock()
+		for _, t := range page {
+			r.tokens[t.ID] = t
+		}
+		r.mu.Unlock()
+		return each(page)
+	})
+}
+
 // customRolePermissions reads the permissions of each custom deployment
 // role that some principal holds on a deployment and --role-level does not
 // rate: one GET /roles/{id} per role, none when no such role is held. A
