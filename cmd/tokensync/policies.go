@@ -9,7 +9,6 @@ import (
 	"github.com/tokensync/tokensync/access"
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/policy"
-	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
 	"github.com/tokensync/tokensync/sync"
 )
@@ -167,9 +166,9 @@ func violationFindings(vs []policy.Violation, obs *sync.Observed) []access.Findi
 			dep = pv.Scope.ID
 		case sync.LevelDAG, sync.LevelDAGTag:
 			dep = pv.Scope.Deployment.ID
-			f.Scope = render.ScopeTitle(pv.Scope)
+			f.Scope = pv.Scope.String() // the report escapes it
 		default:
-			f.Scope = render.ScopeTitle(pv.Scope)
+			f.Scope = pv.Scope.String() // the report escapes it
 		}
 		if d, ok := deps[dep]; ok {
 			f.Deployment = &access.DeploymentRef{ID: d.ID, Name: d.Name, Workspace: wsName[d.WorkspaceID]}
