@@ -106,17 +106,30 @@ type (
 	}
 )
 
-// convertPages is convert over the pages pages hands to its each.
+// convertPages is convert over the pages pages hands to its each. Each
+// page's subjects are kept apart and joined once at the end, so that the
+// subjects are copied once, not each time a growing list outgrows its room.
 func convertPages[T any](pages func(each func([]T) error) error, f func(T) Subject) ([]Subject, error) {
-	out := []Subject{}
+	var chunks [][]Subject
 	err := pages(func(page []T) error {
-		out = slices.Grow(out, len(page))
-		for _, x := range page {
-			out = append(out, f(x))
-		}
+		chunks = append(chunks, convert(page, f))
 		return nil
 	})
-	return out, err
+	return concat(chunks), err
+}
+
+// concat joins chunks into one list with room for nothing more; an empty
+// list, never nil.
+func concat(chunks [][]Subject) []Subject {
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	out := make([]Subject, 0, n)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return out
 }
 
 func convert[T any](xs []T, f func(T) Subject) []Subject {

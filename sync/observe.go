@@ -53,8 +53,8 @@ func Observe(ctx context.Context, l Lister, as Adapters, org string) (*Observed,
 			return nil, fmt.Errorf("read organization %s: %w", org, err)
 		}
 	}
-	for _, s := range subjects {
-		obs.Subjects = append(obs.Subjects, s...)
+	if all := concat(subjects); len(all) > 0 {
+		obs.Subjects = all // nil, as before, when there are none
 	}
 	return obs, nil
 }
