@@ -30,6 +30,8 @@ func CheckUsername(username string) error {
 func usernameProblem(username string) string {
 	for _, r := range username {
 		switch {
+		case r > ' ' && r < 0x7f:
+			// Printable ASCII other than the space: none of the below.
 		case unicode.IsControl(r):
 			return fmt.Sprintf("it contains control character %U", r)
 		case r == ' ':

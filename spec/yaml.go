@@ -42,6 +42,12 @@ func (f *file) errorAt(n *yaml.Node, format string, args ...any) {
 func checkText(text []byte) (line, col int, msg string) {
 	line, col = 1, 1
 	for i := 0; i < len(text); {
+		if c := text[i]; c >= 0x20 && c <= 0x7e {
+			// Printable ASCII, most of a file: allowed, one column.
+			col++
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRune(text[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
@@ -50,15 +56,19 @@ func checkText(text []byte) (line, col int, msg string) {
 			// The '\n' ends the line.
 		case r == '\n' || r == '\r' || r == 0x85 || r == 0x2028 || r == 0x2029:
 			line, col = line+1, 0
-		case r == '\t' || (r >= 0x20 && r <= 0x7e) || (r >= 0xa0 && r <= 0xd7ff) ||
-			(r >= 0xe000 && r <= 0xfffd) || r >= 0x10000:
-		default:
+		case !allowedRune(r):
 			return line, col, fmt.Sprintf("control character %U is not allowed", r)
 		}
 		col++
 		i += size
 	}
 	return 0, 0, ""
+}
+
+// allowedRune reports whether r, not a line break, may be in a file.
+func allowedRune(r rune) bool {
+	return r == '\t' || (r >= 0x20 && r <= 0x7e) || (r >= 0xa0 && r <= 0xd7ff) ||
+		(r >= 0xe000 && r <= 0xfffd) || r >= 0x10000
 }
 
 // decode parses text as one YAML document and returns its root node, or
