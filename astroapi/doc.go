@@ -74,6 +74,8 @@
 //     LastUsedAt, LastRotatedAt, Kind) and a user's Status are decoded as
 //     the API sends them; a time the API leaves out is nil.
 //
-// The package imports only the standard library and golang.org/x/time/rate.
+// The package imports only the standard library, golang.org/x/time/rate
+// and github.com/segmentio/encoding/json (which decodes the items of a list
+// page, as encoding/json would; see page.go).
 // The emulator in astroapi/astroapitest serves the same API for tests.
 package astroapi

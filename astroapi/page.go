@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+
+	segjson "github.com/segmentio/encoding/json"
 )
 
 // page is one page of a list, as listPage asks do to decode it: the items
@@ -61,6 +63,13 @@ const maxOnceDepth = 64
 // what it accepts is valid JSON, decoded as decodeTwice would. A key is
 // matched exactly, as in a map; a key given twice counts once, with its
 // last value.
+//
+// The items, most of a page, are decoded with segmentio's json package, a
+// faster drop-in for encoding/json that reads the same values from the
+// same input; where it refuses a value that encoding/json takes (some
+// timestamps), decodeTwice decodes the page with encoding/json, so an
+// error is always encoding/json's (TestPageItemsDecodeLikeEncodingJSON,
+// FuzzPageDecode).
 func (p *page[T]) decodeOnce(body []byte) error {
 	i := skipSpace(body, 0)
 	if i == len(body) || body[i] != '{' {
@@ -122,7 +131,7 @@ func (p *page[T]) member(body []byte, i int, m *onceMembers) (int, error) {
 	switch {
 	case k == p.key:
 		p.items = nil // a later value replaces an earlier one whole
-		if err := json.Unmarshal(v, &p.items); err != nil {
+		if err := segjson.Unmarshal(v, &p.items); err != nil {
 			return 0, err
 		}
 		m.found = true
