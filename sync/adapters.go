@@ -263,9 +263,23 @@ func appendFields(b []byte, fields ...string) []byte {
 		if i > 0 {
 			b = append(b, ' ')
 		}
-		b = strconv.AppendQuote(b, f)
+		b = appendQuote(b, f)
 	}
 	return append(b, '\n')
+}
+
+// appendQuote is strconv.AppendQuote, which leaves printable ASCII other
+// than '"' and '\\' as it is: a field of only those, as ids and roles are,
+// is appended between quotes without strconv's rune by rune escaping.
+func appendQuote(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func digest(b []byte) string {
