@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
@@ -341,11 +342,24 @@ func (c *checker) scopeRule(r *Rule, rn int32) {
 		}
 		c.vars.scope = sc
 		c.vars.list = func() ref.Val { return c.list(r, n) }
-		if ok, err := r.eval(c.vars); ok || err != "" {
+		prg := r.prg
+		if r.untracked != nil && c.scopeSize(n) <= r.maxUntracked {
+			prg = r.untracked
+		}
+		if ok, err := evalProgram(prg, c.vars); ok || err != "" {
 			c.hits = append(c.hits, hit{rule: rn, at: int32(at), err: c.errID(err)})
 		}
 	}
 	c.vars.list = nil
+}
+
+// scopeSize is the number of grants of scope n, at least that of any of
+// its lists.
+func (c *checker) scopeSize(n int32) int {
+	if n < 0 {
+		return 0
+	}
+	return len(c.byScope[n])
 }
 
 // coversAny says r covers one of the grants of scope n.
@@ -403,7 +417,12 @@ func (r *Rule) coversFile(file string) bool {
 // eval evaluates r with vars: true, or the error that kept it from being
 // decided.
 func (r *Rule) eval(vars *activation) (bool, string) {
-	out, _, err := r.prg.Eval(vars)
+	return evalProgram(r.prg, vars)
+}
+
+// evalProgram evaluates prg with vars, as Rule.eval.
+func evalProgram(prg cel.Program, vars *activation) (bool, string) {
+	out, _, err := prg.Eval(vars)
 	if err != nil {
 		return false, err.Error()
 	}

@@ -47,6 +47,11 @@ type Rule struct {
 	tree    *node
 	leaves  []*leaf
 	adapter types.Adapter
+	// untracked is a scope rule's program without cost tracking, for the
+	// scopes of at most maxUntracked grants, on which its estimated cost
+	// stays within MaxCost (see maxGrantsUntracked); nil when none.
+	untracked    cel.Program
+	maxUntracked int
 }
 
 // Set is the compiled rules of a spec, in the order written.
@@ -87,14 +92,49 @@ func newEnvs() (envs, error) {
 const MaxString = 1024
 
 // estimator bounds the size of strings for the cost estimate, so that a
-// rule whose cost is bounded by its expression runs without tracking.
-type estimator struct{}
+// rule whose cost is bounded by its expression runs without tracking;
+// with grants set, it bounds the size of the variable grants too.
+type estimator struct {
+	grants uint64
+	sized  bool
+}
 
-func (estimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
+func (e estimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
 	if n.Type().IsExactType(types.StringType) {
 		return &cost.SizeEstimate{Min: 0, Max: MaxString}
 	}
+	if p := n.Path(); e.sized && len(p) == 1 && p[0] == "grants" {
+		return &cost.SizeEstimate{Min: 0, Max: e.grants}
+	}
 	return nil
+}
+
+// maxGrantsUntracked is the most grants a scope may have for r's cost,
+// as estimated, to stay within MaxCost: on such a scope, the rule cannot
+// reach the limit and runs without tracking. -1 when even no grants do
+// not bound it.
+func maxGrantsUntracked(env *cel.Env, checked *cel.Ast) int {
+	within := func(n uint64) bool {
+		est, err := env.EstimateCost(checked, estimator{grants: n, sized: true})
+		return err == nil && est.Max <= MaxCost
+	}
+	const most = 1 << 31
+	switch {
+	case !within(0):
+		return -1
+	case within(most):
+		return most
+	}
+	lo, hi := uint64(0), uint64(most) // within(lo), !within(hi)
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if within(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return int(lo)
 }
 
 func (estimator) EstimateCallCost(function, overloadID string, target *cost.AstNode, args []cost.AstNode) *cost.CallEstimate {
@@ -168,6 +208,13 @@ func compile(e envs, p spec.Policy) (*Rule, spec.ErrorList) {
 		keys = append(keys, f.Glob)
 	}
 	r.filesKey = strings.Join(keys, "\x00")
+	if p.On == spec.ConditionScope && tracked {
+		if r.maxUntracked = maxGrantsUntracked(env, ast); r.maxUntracked >= 0 {
+			if r.untracked, err = env.Program(ast, cel.EvalOptions(cel.OptOptimize)); err != nil {
+				return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
+			}
+		}
+	}
 	if p.On != spec.ConditionScope {
 		if r.tree, err = split(env, ast, prg, tracked); err != nil {
 			return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
