@@ -53,7 +53,7 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 	if !ix.valid(a) {
 		ix = newIndex(a)
 	}
-	c := &checker{a: a, ix: ix, vars: &activation{now: types.Timestamp{Time: now}}, errMsgs: []string{""}}
+	c := &checker{a: a, ix: ix, vars: &activation{now: types.Timestamp{Time: now}, objs: newObjects(ix)}, errMsgs: []string{""}}
 	rules := slices.Clone(s.Rules)
 	slices.SortStableFunc(rules, func(a, b *Rule) int { return strings.Compare(a.Name, b.Name) })
 	c.rules = rules
@@ -269,7 +269,7 @@ func (c *checker) leaf(l *leaf, k int32) (int8, string) {
 
 // evalLeaf evaluates l's program on the grant at k.
 func (c *checker) evalLeaf(l *leaf, k int32) (int8, string) {
-	c.vars.grant = &c.a.Grants[c.ix.order[k]]
+	c.vars.grant, c.vars.at = &c.a.Grants[c.ix.order[k]], k
 	out, _, err := l.prg.Eval(c.vars)
 	if err != nil {
 		return isErr, err.Error()
@@ -382,13 +382,16 @@ func (c *checker) list(r *Rule, n int32) ref.Val {
 	if l, ok := c.lists[key]; ok {
 		return l
 	}
-	var elems []ref.Val
+	var ks []int32
 	if n >= 0 {
-		for _, k := range c.byScope[n] {
-			if len(r.files) == 0 || c.covers(r, k) {
-				elems = append(elems, r.adapter.NativeToValue(c.a.Grants[c.ix.order[k]]))
-			}
+		ks = c.byScope[n]
+		if len(r.files) > 0 {
+			ks = slices.DeleteFunc(slices.Clone(ks), func(k int32) bool { return !c.covers(r, k) })
 		}
+	}
+	var elems []ref.Val
+	if len(ks) > 0 {
+		elems = c.vars.objs.grants(c.a, ks)
 	}
 	l := types.NewRefValList(r.adapter, elems)
 	c.lists[key] = l
@@ -464,6 +467,10 @@ type activation struct {
 	grants []Grant
 	// list, when set, makes grants' list when first read.
 	list func() ref.Val
+	// objs, when set, gives a grant rule subject, role and via as the
+	// objects of the grant at at in the index (grant is that grant).
+	objs *objects
+	at   int32
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
@@ -486,10 +493,19 @@ func (a *activation) ResolveName(name string) (any, bool) {
 	case "scope":
 		return a.grant.Scope, true
 	case "subject":
+		if a.objs != nil {
+			return a.objs.subjectAt(a.at), true
+		}
 		return a.grant.Subject, true
 	case "role":
+		if a.objs != nil {
+			return a.objs.roleAt(a.at), true
+		}
 		return &a.grant.Role, true
 	case "via":
+		if a.objs != nil {
+			return a.objs.viaAt(a.at), true
+		}
 		return &a.grant.Via, true
 	}
 	return nil, false

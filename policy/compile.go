@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 
 	"cel.dev/cel-go/cel"
@@ -29,6 +28,8 @@ const (
 	typeSubject = "policy.Subject"
 	typeScope   = "policy.Scope"
 	typeGrant   = "policy.Grant"
+	typeRole    = "policy.Role"
+	typeVia     = "policy.Via"
 )
 
 // Rule is one compiled policy.
@@ -62,10 +63,19 @@ type Set struct {
 // envs are the CEL environments of grant rules and of scope rules.
 type envs struct{ grant, scope *cel.Env }
 
-func newEnvs() (envs, error) {
+func newEnvs() (envs, error) { return makeEnvs(true) }
+
+// makeEnvs makes the environments; with objects, their provider reads
+// objects (see provider), else it is ext.NativeTypes' alone.
+func makeEnvs(objects bool) (envs, error) {
 	common := []cel.EnvOption{
-		ext.NativeTypes(reflect.TypeFor[Subject](), reflect.TypeFor[Scope](), reflect.TypeFor[Role](),
-			reflect.TypeFor[Via](), reflect.TypeFor[Grant](), ext.ParseStructTags(true)),
+		nativeTypes(),
+		func(e *cel.Env) (*cel.Env, error) {
+			if !objects {
+				return e, nil
+			}
+			return cel.CustomTypeProvider(provider{e.CELTypeProvider()})(e)
+		},
 		ext.Strings(),
 		ext.Lists(),
 		cel.ParserExpressionSizeLimit(MaxExprSize),
@@ -74,8 +84,8 @@ func newEnvs() (envs, error) {
 	}
 	grant, err := cel.NewEnv(append(common,
 		cel.Variable("subject", cel.ObjectType(typeSubject)),
-		cel.Variable("role", cel.ObjectType("policy.Role")),
-		cel.Variable("via", cel.ObjectType("policy.Via")),
+		cel.Variable("role", cel.ObjectType(typeRole)),
+		cel.Variable("via", cel.ObjectType(typeVia)),
 	)...)
 	if err != nil {
 		return envs{}, err
