@@ -53,7 +53,8 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 	if !ix.valid(a) {
 		ix = newIndex(a)
 	}
-	c := &checker{a: a, ix: ix, vars: &activation{now: types.Timestamp{Time: now}, objs: newObjects(ix)}, errMsgs: []string{""}}
+	c := &checker{a: a, ix: ix, vars: &activation{now: types.Timestamp{Time: now}, objs: newObjects(ix),
+		parts: &parts{vals: map[partKey]ref.Val{}}}, errMsgs: []string{""}}
 	rules := slices.Clone(s.Rules)
 	slices.SortStableFunc(rules, func(a, b *Rule) int { return strings.Compare(a.Name, b.Name) })
 	c.rules = rules
@@ -342,6 +343,7 @@ func (c *checker) scopeRule(r *Rule, rn int32) {
 		}
 		c.vars.scope = sc
 		c.vars.list = func() ref.Val { return c.list(r, n) }
+		c.vars.parts.current = func() (ref.Val, listKey) { return c.list(r, n), listKey{scope: n, files: r.filesKey} }
 		prg := r.prg
 		if r.untracked != nil && c.scopeSize(n) <= r.maxUntracked {
 			prg = r.untracked
@@ -350,7 +352,7 @@ func (c *checker) scopeRule(r *Rule, rn int32) {
 			c.hits = append(c.hits, hit{rule: rn, at: int32(at), err: c.errID(err)})
 		}
 	}
-	c.vars.list = nil
+	c.vars.list, c.vars.parts.current = nil, nil
 }
 
 // scopeSize is the number of grants of scope n, at least that of any of
@@ -471,12 +473,16 @@ type activation struct {
 	// objects of the grant at at in the index (grant is that grant).
 	objs *objects
 	at   int32
+	// parts, when set, are the shared parts of a scope rule's program.
+	parts *parts
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
 	switch name {
 	case "now":
 		return a.now, true
+	case partsName:
+		return a.parts, a.grant == nil && a.parts != nil && a.parts.current != nil
 	case "grants":
 		if a.grant == nil && a.list != nil {
 			return a.list(), true

@@ -50,7 +50,9 @@ type Rule struct {
 	adapter types.Adapter
 	// untracked is a scope rule's program without cost tracking, for the
 	// scopes of at most maxUntracked grants, on which its estimated cost
-	// stays within MaxCost (see maxGrantsUntracked); nil when none.
+	// stays within MaxCost (see maxGrantsUntracked); nil when none. It
+	// shares the parts that read only grants with the other rules of a
+	// Check (see sharedParts).
 	untracked    cel.Program
 	maxUntracked int
 }
@@ -79,6 +81,8 @@ func makeEnvs(objects bool) (envs, error) {
 		ext.Strings(),
 		ext.Lists(),
 		cel.ParserExpressionSizeLimit(MaxExprSize),
+		// Keeps the macros as written, for the text of shared parts.
+		cel.EnableMacroCallTracking(),
 		cel.Variable("scope", cel.ObjectType(typeScope)),
 		cel.Variable("now", cel.TimestampType),
 	}
@@ -220,7 +224,11 @@ func compile(e envs, p spec.Policy) (*Rule, spec.ErrorList) {
 	r.filesKey = strings.Join(keys, "\x00")
 	if p.On == spec.ConditionScope && tracked {
 		if r.maxUntracked = maxGrantsUntracked(env, ast); r.maxUntracked >= 0 {
-			if r.untracked, err = env.Program(ast, cel.EvalOptions(cel.OptOptimize)); err != nil {
+			popts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+			if parts := sharedParts(ast); parts != nil {
+				popts = append(popts, shareParts(parts))
+			}
+			if r.untracked, err = env.Program(ast, popts...); err != nil {
 				return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
 			}
 		}
