@@ -116,10 +116,10 @@ type checker struct {
 	// rules are the rules by name; errMsgs the errors of hits, "" first.
 	rules   []*Rule
 	errMsgs []string
-	// cache[l][v] is the result of leaf l of the rule being checked on
-	// value v of its class; errs the errors among them.
-	cache [][]int8
-	errs  map[[2]int32]string
+	// cache[l] are the results of leaf l of the rule being checked;
+	// shared those of the leaves every rule that has one shares, by key.
+	cache  []*leafCache
+	shared map[string]*leafCache
 	// covered[f] says the rule being checked covers file f (unknown
 	// until asked).
 	covered []int8
@@ -143,9 +143,8 @@ type listKey struct {
 func (c *checker) grantRule(r *Rule, n int32) {
 	c.cache = c.cache[:0]
 	for _, l := range r.leaves {
-		c.cache = append(c.cache, make([]int8, c.ix.count(l.class)))
+		c.cache = append(c.cache, c.leafCache(l))
 	}
-	c.errs = nil
 	c.startFiles(r)
 	// gate are the leaves whose falsity on a scope makes the rule false on
 	// every grant there.
@@ -251,21 +250,44 @@ func (c *checker) leaf(l *leaf, k int32) (int8, string) {
 		v = c.ix.at[l.class][k]
 	}
 	cache := c.cache[l.id]
-	switch cache[v] {
+	switch cache.res[v] {
 	case unknown:
 		res, err := c.evalLeaf(l, k)
-		cache[v] = res
+		cache.res[v] = res
 		if res == isErr {
-			if c.errs == nil {
-				c.errs = map[[2]int32]string{}
+			if cache.errs == nil {
+				cache.errs = map[int32]string{}
 			}
-			c.errs[[2]int32{int32(l.id), v}] = err
+			cache.errs[v] = err
 		}
 		return res, err
 	case isErr:
-		return isErr, c.errs[[2]int32{int32(l.id), v}]
+		return isErr, cache.errs[v]
 	}
-	return cache[v], ""
+	return cache.res[v], ""
+}
+
+// leafCache holds the results of a leaf on each value of its class
+// (unknown until evaluated), and the errors among them.
+type leafCache struct {
+	res  []int8
+	errs map[int32]string
+}
+
+// leafCache is the cache of l: the one of its key, shared by every rule
+// of the Check with a leaf of that key, or its own.
+func (c *checker) leafCache(l *leaf) *leafCache {
+	if lc := c.shared[l.key]; l.key != "" && lc != nil {
+		return lc
+	}
+	lc := &leafCache{res: make([]int8, c.ix.count(l.class))}
+	if l.key != "" {
+		if c.shared == nil {
+			c.shared = map[string]*leafCache{}
+		}
+		c.shared[l.key] = lc
+	}
+	return lc
 }
 
 // evalLeaf evaluates l's program on the grant at k.

@@ -119,3 +119,47 @@ func mustCompile(t *testing.T, r *Rule, ps []spec.Policy) *cel.Ast {
 	t.Fatalf("no rule %s", r.Name)
 	return nil
 }
+
+// TestSharedLeaves: grant rules with a leaf of the same text share its
+// results, errors included, and decide as each alone does.
+func TestSharedLeaves(t *testing.T) {
+	a := Build(world())
+	ps := []spec.Policy{
+		{Name: "a", Description: "d", Expr: spec.Expr{Text: "{'ci': 1}[subject.name] > 0 && scope.production"}},
+		{Name: "b", Description: "d", Expr: spec.Expr{Text: "{'ci': 1}[subject.name] > 0 && via.kind == 'direct'"}},
+		{Name: "c", Description: "d", Expr: spec.Expr{Text: "{'ci': 1}[subject.name] > 0"}},
+		{Name: "d", Description: "d", Expr: spec.Expr{Text: "subject.kind == 'user' && role.access == 'admin'"}},
+		{Name: "e", Description: "d", Expr: spec.Expr{Text: "subject.kind == 'user' || scope.production"}},
+	}
+	for i := range ps {
+		ps[i].On = spec.ConditionGrant
+	}
+	set, err := Compile(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]int{}
+	for _, r := range set.Rules {
+		for _, l := range r.leaves {
+			keys[l.key]++
+		}
+	}
+	for _, k := range []string{"4 {\"ci\": 1}[subject.name] > 0", "4 subject.kind == \"user\""} {
+		if keys[k] != 2 {
+			t.Errorf("leaf %q in %d rules, want 2 (keys %v)", k, keys[k], keys)
+		}
+	}
+	got := set.Check(a, now)
+	errs := 0
+	for _, v := range got {
+		if v.Err != "" {
+			errs++
+		}
+	}
+	if errs == 0 {
+		t.Error("no errors")
+	}
+	if diff := gocmp.Diff(set.checkSlow(a, now), got, gocmp.AllowUnexported(Scope{})); diff != "" {
+		t.Errorf("shared (-alone +shared):\n%s", diff)
+	}
+}
