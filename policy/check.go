@@ -2,6 +2,7 @@ package policy
 
 import (
 	"cmp"
+	"iter"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -60,7 +61,7 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 	c.rules = rules
 	var resort [][2]int // ranges of hits of rules sharing a name
 	for i := 0; i < len(rules); {
-		j, start := i+1, len(c.hits)
+		j, start := i+1, c.hits.len()
 		for j < len(rules) && rules[j].Name == rules[i].Name {
 			j++
 		}
@@ -72,15 +73,15 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 			}
 		}
 		if j-i > 1 {
-			resort = append(resort, [2]int{start, len(c.hits)})
+			resort = append(resort, [2]int{start, c.hits.len()})
 		}
 		i = j
 	}
-	if len(c.hits) == 0 {
+	if c.hits.len() == 0 {
 		return nil
 	}
-	out := make([]Violation, len(c.hits))
-	for i, h := range c.hits {
+	out := make([]Violation, c.hits.len())
+	for i, h := range c.hits.all() {
 		r, err := rules[h.rule], c.errMsgs[h.err]
 		if r.On == spec.ConditionScope {
 			out[i] = Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: c.sorted[h.at], Err: err}
@@ -99,6 +100,42 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 // scope sorted[at]. It holds no pointer: the collector skips the hits.
 type hit struct{ rule, at, err int32 }
 
+// hits are hits in chunks, so that adding one never copies the others:
+// a Check can make millions.
+type hits struct {
+	chunks [][]hit
+	n      int
+}
+
+// hitsChunk is the number of hits in a chunk.
+const hitsChunk = 1 << 16
+
+func (hs *hits) add(h hit) {
+	if hs.n%hitsChunk == 0 {
+		hs.chunks = append(hs.chunks, make([]hit, 0, hitsChunk))
+	}
+	last := &hs.chunks[len(hs.chunks)-1]
+	*last = append(*last, h)
+	hs.n++
+}
+
+func (hs *hits) len() int { return hs.n }
+
+// all are the hits in the order added, with their places.
+func (hs *hits) all() iter.Seq2[int, hit] {
+	return func(yield func(int, hit) bool) {
+		i := 0
+		for _, ch := range hs.chunks {
+			for _, h := range ch {
+				if !yield(i, h) {
+					return
+				}
+				i++
+			}
+		}
+	}
+}
+
 // The results of a leaf, as kept in its cache.
 const (
 	unknown int8 = iota // not evaluated yet
@@ -112,7 +149,7 @@ type checker struct {
 	a    Access
 	ix   *index
 	vars *activation
-	hits []hit
+	hits hits
 	// rules are the rules by name; errMsgs the errors of hits, "" first.
 	rules   []*Rule
 	errMsgs []string
@@ -170,7 +207,7 @@ func (c *checker) grantRule(r *Rule, n int32) {
 				continue
 			}
 			if res, err := c.eval(r.tree, k); res != isFalse {
-				c.hits = append(c.hits, hit{rule: n, at: k, err: c.errID(err)})
+				c.hits.add(hit{rule: n, at: k, err: c.errID(err)})
 			}
 		}
 	}
@@ -371,7 +408,7 @@ func (c *checker) scopeRule(r *Rule, rn int32) {
 			prg = r.untracked
 		}
 		if ok, err := evalProgram(prg, c.vars); ok || err != "" {
-			c.hits = append(c.hits, hit{rule: rn, at: int32(at), err: c.errID(err)})
+			c.hits.add(hit{rule: rn, at: int32(at), err: c.errID(err)})
 		}
 	}
 	c.vars.list, c.vars.parts.current = nil, nil
