@@ -163,3 +163,27 @@ func TestSharedLeaves(t *testing.T) {
 		t.Errorf("shared (-alone +shared):\n%s", diff)
 	}
 }
+
+func TestHits(t *testing.T) {
+	var hs hits
+	const n = 2*hitsChunk + 5
+	for i := range n {
+		hs.add(hit{rule: int32(i % 7), at: int32(i), err: int32(i % 3)})
+	}
+	if hs.len() != n || len(hs.chunks) != 3 {
+		t.Fatalf("%d hits in %d chunks, want %d in 3", hs.len(), len(hs.chunks), n)
+	}
+	next := 0
+	for i, h := range hs.all() {
+		if i != next || h != (hit{rule: int32(i % 7), at: int32(i), err: int32(i % 3)}) {
+			t.Fatalf("hit %d (want %d): %+v", i, next, h)
+		}
+		next++
+		if i == n-2 {
+			break
+		}
+	}
+	if next != n-1 {
+		t.Errorf("stopped after %d hits, want %d", next, n-1)
+	}
+}
