@@ -123,24 +123,28 @@ func (e estimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
 	return nil
 }
 
-// maxGrantsUntracked is the most grants a scope may have for r's cost,
-// as estimated, to stay within MaxCost: on such a scope, the rule cannot
-// reach the limit and runs without tracking. -1 when even no grants do
-// not bound it.
+// maxGrantsUntracked is a number of grants, close to the most, up to
+// which r's cost, as estimated, stays within MaxCost: on a scope with no
+// more, the rule cannot reach the limit and runs without tracking. -1 when
+// even no grants do not bound it.
 func maxGrantsUntracked(env *cel.Env, checked *cel.Ast) int {
 	within := func(n uint64) bool {
 		est, err := env.EstimateCost(checked, estimator{grants: n, sized: true})
 		return err == nil && est.Max <= MaxCost
 	}
-	const most = 1 << 31
-	switch {
-	case !within(0):
+	if !within(0) {
 		return -1
-	case within(most):
-		return most
 	}
-	lo, hi := uint64(0), uint64(most) // within(lo), !within(hi)
-	for hi-lo > 1 {
+	// Double, then halve the gap a few times: within 1/32 of the most.
+	const most = 1 << 31
+	lo, hi := uint64(0), uint64(1) // within(lo), and hi untried
+	for within(hi) {
+		if hi >= most {
+			return most
+		}
+		lo, hi = hi, hi*2
+	}
+	for range 5 {
 		mid := lo + (hi-lo)/2
 		if within(mid) {
 			lo = mid
