@@ -44,8 +44,10 @@ type Violation struct {
 // Rules are taken in the order of their names, and the grants in the
 // order of their violations (the index Build made), so that violations
 // come out sorted. A grant rule's leaves (see split) are decided once per
-// value of the variable they read; a scope rule's grants are made a CEL
-// list once per scope, and only for a scope some rule reads them on.
+// value of the variable they read, and once for every rule with a leaf of
+// the same text; a scope rule's grants are made a CEL list once per scope,
+// and only for a scope some rule reads them on, and a part of it that
+// reads only grants once per list (see sharedParts).
 func (s *Set) Check(a Access, now time.Time) []Violation {
 	if s == nil || len(s.Rules) == 0 {
 		return nil
