@@ -28,9 +28,10 @@ import (
 type object struct {
 	typ    *objType
 	native any // *Subject, *Role, *Via or *Grant
-	// fields are the CEL values of the fields read so far, by number in
-	// typ; a grant's subject, role and via are set when it is made.
-	fields []ref.Val
+	// fields are the values of the fields read so far, by number in typ,
+	// as the getters give them; a grant's subject, role and via are set
+	// when it is made, objects.
+	fields []any
 }
 
 // objType is what objects of one type share: the getters and testers of
@@ -83,19 +84,19 @@ func nativeTypes() cel.EnvOption {
 }
 
 func newObject(t *objType, native any) *object {
-	return &object{typ: t, native: native, fields: make([]ref.Val, len(t.get))}
+	return &object{typ: t, native: native, fields: make([]any, len(t.get))}
 }
 
-// field is the CEL value of field i, made when first read.
-func (o *object) field(i int) (ref.Val, error) {
+// field is the value of field i as its getter gives it, got when first
+// read.
+func (o *object) field(i int) (any, error) {
 	if v := o.fields[i]; v != nil {
 		return v, nil
 	}
-	raw, err := o.typ.get[i](o.native)
+	v, err := o.typ.get[i](o.native)
 	if err != nil {
 		return nil, err
 	}
-	v := o.typ.adapter.NativeToValue(raw)
 	o.fields[i] = v
 	return v, nil
 }
@@ -242,7 +243,7 @@ func (os *objects) viaAt(k int32) *object {
 func (os *objects) grants(a Access, ks []int32) []ref.Val {
 	nf := len(os.grant.get)
 	objs := make([]object, len(ks))
-	fields := make([]ref.Val, nf*len(ks))
+	fields := make([]any, nf*len(ks))
 	out := make([]ref.Val, len(ks))
 	for i, k := range ks {
 		o := &objs[i]

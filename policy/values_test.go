@@ -135,3 +135,29 @@ func TestCheckIsNative(t *testing.T) {
 		}
 	})
 }
+
+// TestObjectsNilSubject: a grant made by hand with no subject reads as
+// before objects.
+func TestObjectsNilSubject(t *testing.T) {
+	b := Build(world())
+	a := Access{Grants: slices.Clone(b.Grants), Scopes: b.Scopes}
+	a.Grants[0].Subject = nil
+	for _, tt := range []struct {
+		on   spec.Condition
+		expr string
+	}{
+		{spec.ConditionGrant, "subject.kind == 'user'"},
+		{spec.ConditionGrant, "has(subject.kind) || role.name == 'x'"},
+		{spec.ConditionGrant, "subject == subject"},
+		{spec.ConditionScope, "grants.exists(g, g.subject.kind == 'user')"},
+		{spec.ConditionScope, "grants.exists(g, !has(g.subject))"},
+		{spec.ConditionScope, "grants.exists(g, has(g.subject.name))"},
+	} {
+		t.Run(tt.expr, func(t *testing.T) {
+			got := compileOne(t, tt.on, tt.expr).Check(a, now)
+			if diff := gocmp.Diff(compileNative(t, tt.on, tt.expr).checkSlow(a, now), got, gocmp.AllowUnexported(Scope{})); diff != "" {
+				t.Errorf("objects (-native +objects):\n%s", diff)
+			}
+		})
+	}
+}
