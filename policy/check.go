@@ -165,7 +165,10 @@ type checker struct {
 	// byScope are the grants of each scope (by number) as places in
 	// ix.order, in the order of Access.Grants; lists their CEL lists, made
 	// when first read; sorted the scopes in order.
-	byScope  [][]int32
+	byScope [][]int32
+	// byFile are the places of the grants written by each file (by
+	// number), in order; made when a grant rule with files is checked.
+	byFile   [][]int32
 	scopeNum map[*Scope]int32
 	lists    map[listKey]ref.Val
 	sorted   []*Scope
@@ -198,6 +201,16 @@ func (c *checker) grantRule(r *Rule, n int32) {
 			}
 		}
 	}
+	if len(r.files) > 0 {
+		// Only the grants of the files r covers; the gate would give what
+		// eval gives.
+		for _, k := range c.coveredPlaces(r) {
+			if res, err := c.eval(r.tree, k); res != isFalse {
+				c.hits.add(hit{rule: n, at: k, err: c.errID(err)})
+			}
+		}
+		return
+	}
 	runs := c.ix.runs
 	for run := 0; run+1 < len(runs); run++ {
 		lo, hi := runs[run], runs[run+1]
@@ -205,9 +218,6 @@ func (c *checker) grantRule(r *Rule, n int32) {
 			continue
 		}
 		for k := lo; k < hi; k++ {
-			if len(r.files) > 0 && !c.covers(r, k) {
-				continue
-			}
 			if res, err := c.eval(r.tree, k); res != isFalse {
 				c.hits.add(hit{rule: n, at: k, err: c.errID(err)})
 			}
@@ -358,7 +368,11 @@ func (c *checker) startFiles(r *Rule) {
 
 // covers says r covers the grant at k.
 func (c *checker) covers(r *Rule, k int32) bool {
-	f := c.ix.fileOf[c.ix.src[k]]
+	return c.coversFile(r, c.ix.fileOf[c.ix.src[k]])
+}
+
+// coversFile says r covers the grants written by file f.
+func (c *checker) coversFile(r *Rule, f int32) bool {
 	switch c.covered[f] {
 	case isTrue:
 		return true
@@ -373,18 +387,48 @@ func (c *checker) covers(r *Rule, k int32) bool {
 	return ok
 }
 
+// placesInGrants are the places in ix.order of the grants, in the order
+// of Access.Grants.
+func (c *checker) placesInGrants() []int32 {
+	out := make([]int32, len(c.ix.order))
+	for k, i := range c.ix.order {
+		out[i] = int32(k)
+	}
+	return out
+}
+
+// coveredPlaces are the places of the grants r covers, in order.
+func (c *checker) coveredPlaces(r *Rule) []int32 {
+	if c.byFile == nil {
+		c.byFile = make([][]int32, len(c.ix.files))
+		for k := range c.ix.order {
+			f := c.ix.fileOf[c.ix.src[k]]
+			c.byFile[f] = append(c.byFile[f], int32(k))
+		}
+	}
+	var out []int32
+	files := 0
+	for f, ks := range c.byFile {
+		if len(ks) > 0 && c.coversFile(r, int32(f)) {
+			out = append(out, ks...)
+			files++
+		}
+	}
+	if files > 1 {
+		slices.Sort(out)
+	}
+	return out
+}
+
 // scopeRule checks r on every scope, in order.
 func (c *checker) scopeRule(r *Rule, rn int32) {
 	if c.sorted == nil {
 		c.sorted = slices.Clone(c.a.Scopes)
 		slices.SortStableFunc(c.sorted, compareScope)
 		c.byScope = make([][]int32, len(c.ix.scopes))
-		for k := range c.ix.order {
+		for _, k := range c.placesInGrants() {
 			s := c.ix.at[classScope][k]
-			c.byScope[s] = append(c.byScope[s], int32(k))
-		}
-		for _, ks := range c.byScope {
-			slices.SortFunc(ks, func(a, b int32) int { return cmp.Compare(c.ix.order[a], c.ix.order[b]) })
+			c.byScope[s] = append(c.byScope[s], k)
 		}
 		c.lists = map[listKey]ref.Val{}
 		c.scopeNum = make(map[*Scope]int32, len(c.ix.scopes))
