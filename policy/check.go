@@ -2,11 +2,13 @@ package policy
 
 import (
 	"cmp"
+	"iter"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
@@ -42,8 +44,10 @@ type Violation struct {
 // Rules are taken in the order of their names, and the grants in the
 // order of their violations (the index Build made), so that violations
 // come out sorted. A grant rule's leaves (see split) are decided once per
-// value of the variable they read; a scope rule's grants are made a CEL
-// list once per scope, and only for a scope some rule reads them on.
+// value of the variable they read, and once for every rule with a leaf of
+// the same text; a scope rule's grants are made a CEL list once per scope,
+// and only for a scope some rule reads them on, and a part of it that
+// reads only grants once per list (see sharedParts).
 func (s *Set) Check(a Access, now time.Time) []Violation {
 	if s == nil || len(s.Rules) == 0 {
 		return nil
@@ -52,13 +56,14 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 	if !ix.valid(a) {
 		ix = newIndex(a)
 	}
-	c := &checker{a: a, ix: ix, vars: &activation{now: types.Timestamp{Time: now}}, errMsgs: []string{""}}
+	c := &checker{a: a, ix: ix, vars: &activation{now: types.Timestamp{Time: now}, objs: newObjects(ix),
+		parts: &parts{vals: map[partKey]ref.Val{}}}, errMsgs: []string{""}}
 	rules := slices.Clone(s.Rules)
 	slices.SortStableFunc(rules, func(a, b *Rule) int { return strings.Compare(a.Name, b.Name) })
 	c.rules = rules
 	var resort [][2]int // ranges of hits of rules sharing a name
 	for i := 0; i < len(rules); {
-		j, start := i+1, len(c.hits)
+		j, start := i+1, c.hits.len()
 		for j < len(rules) && rules[j].Name == rules[i].Name {
 			j++
 		}
@@ -70,21 +75,21 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 			}
 		}
 		if j-i > 1 {
-			resort = append(resort, [2]int{start, len(c.hits)})
+			resort = append(resort, [2]int{start, c.hits.len()})
 		}
 		i = j
 	}
-	if len(c.hits) == 0 {
+	if c.hits.len() == 0 {
 		return nil
 	}
-	out := make([]Violation, len(c.hits))
-	for i, h := range c.hits {
+	out := make([]Violation, c.hits.len())
+	for i, h := range c.hits.all() {
 		r, err := rules[h.rule], c.errMsgs[h.err]
 		if r.On == spec.ConditionScope {
 			out[i] = Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: c.sorted[h.at], Err: err}
 			continue
 		}
-		out[i] = grantViolation(r, &a.Grants[ix.order[h.at]], err)
+		setGrantViolation(&out[i], r, &a.Grants[ix.order[h.at]], err)
 	}
 	for _, rg := range resort {
 		slices.SortStableFunc(out[rg[0]:rg[1]], compareViolation)
@@ -96,6 +101,42 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 // or in error (errMsgs[err]), on the grant at ix.order[at], or on the
 // scope sorted[at]. It holds no pointer: the collector skips the hits.
 type hit struct{ rule, at, err int32 }
+
+// hits are hits in chunks, so that adding one never copies the others:
+// a Check can make millions.
+type hits struct {
+	chunks [][]hit
+	n      int
+}
+
+// hitsChunk is the number of hits in a chunk.
+const hitsChunk = 1 << 16
+
+func (hs *hits) add(h hit) {
+	if hs.n%hitsChunk == 0 {
+		hs.chunks = append(hs.chunks, make([]hit, 0, hitsChunk))
+	}
+	last := &hs.chunks[len(hs.chunks)-1]
+	*last = append(*last, h)
+	hs.n++
+}
+
+func (hs *hits) len() int { return hs.n }
+
+// all are the hits in the order added, with their places.
+func (hs *hits) all() iter.Seq2[int, hit] {
+	return func(yield func(int, hit) bool) {
+		i := 0
+		for _, ch := range hs.chunks {
+			for _, h := range ch {
+				if !yield(i, h) {
+					return
+				}
+				i++
+			}
+		}
+	}
+}
 
 // The results of a leaf, as kept in its cache.
 const (
@@ -110,21 +151,24 @@ type checker struct {
 	a    Access
 	ix   *index
 	vars *activation
-	hits []hit
+	hits hits
 	// rules are the rules by name; errMsgs the errors of hits, "" first.
 	rules   []*Rule
 	errMsgs []string
-	// cache[l][v] is the result of leaf l of the rule being checked on
-	// value v of its class; errs the errors among them.
-	cache [][]int8
-	errs  map[[2]int32]string
+	// cache[l] are the results of leaf l of the rule being checked;
+	// shared those of the leaves every rule that has one shares, by key.
+	cache  []*leafCache
+	shared map[string]*leafCache
 	// covered[f] says the rule being checked covers file f (unknown
 	// until asked).
 	covered []int8
 	// byScope are the grants of each scope (by number) as places in
 	// ix.order, in the order of Access.Grants; lists their CEL lists, made
 	// when first read; sorted the scopes in order.
-	byScope  [][]int32
+	byScope [][]int32
+	// byFile are the places of the grants written by each file (by
+	// number), in order; made when a grant rule with files is checked.
+	byFile   [][]int32
 	scopeNum map[*Scope]int32
 	lists    map[listKey]ref.Val
 	sorted   []*Scope
@@ -141,9 +185,8 @@ type listKey struct {
 func (c *checker) grantRule(r *Rule, n int32) {
 	c.cache = c.cache[:0]
 	for _, l := range r.leaves {
-		c.cache = append(c.cache, make([]int8, c.ix.count(l.class)))
+		c.cache = append(c.cache, c.leafCache(l))
 	}
-	c.errs = nil
 	c.startFiles(r)
 	// gate are the leaves whose falsity on a scope makes the rule false on
 	// every grant there.
@@ -158,6 +201,16 @@ func (c *checker) grantRule(r *Rule, n int32) {
 			}
 		}
 	}
+	if len(r.files) > 0 {
+		// Only the grants of the files r covers; the gate would give what
+		// eval gives.
+		for _, k := range c.coveredPlaces(r) {
+			if res, err := c.eval(r.tree, k); res != isFalse {
+				c.hits.add(hit{rule: n, at: k, err: c.errID(err)})
+			}
+		}
+		return
+	}
 	runs := c.ix.runs
 	for run := 0; run+1 < len(runs); run++ {
 		lo, hi := runs[run], runs[run+1]
@@ -165,11 +218,8 @@ func (c *checker) grantRule(r *Rule, n int32) {
 			continue
 		}
 		for k := lo; k < hi; k++ {
-			if len(r.files) > 0 && !c.covers(r, k) {
-				continue
-			}
 			if res, err := c.eval(r.tree, k); res != isFalse {
-				c.hits = append(c.hits, hit{rule: n, at: k, err: c.errID(err)})
+				c.hits.add(hit{rule: n, at: k, err: c.errID(err)})
 			}
 		}
 	}
@@ -249,26 +299,49 @@ func (c *checker) leaf(l *leaf, k int32) (int8, string) {
 		v = c.ix.at[l.class][k]
 	}
 	cache := c.cache[l.id]
-	switch cache[v] {
+	switch cache.res[v] {
 	case unknown:
 		res, err := c.evalLeaf(l, k)
-		cache[v] = res
+		cache.res[v] = res
 		if res == isErr {
-			if c.errs == nil {
-				c.errs = map[[2]int32]string{}
+			if cache.errs == nil {
+				cache.errs = map[int32]string{}
 			}
-			c.errs[[2]int32{int32(l.id), v}] = err
+			cache.errs[v] = err
 		}
 		return res, err
 	case isErr:
-		return isErr, c.errs[[2]int32{int32(l.id), v}]
+		return isErr, cache.errs[v]
 	}
-	return cache[v], ""
+	return cache.res[v], ""
+}
+
+// leafCache holds the results of a leaf on each value of its class
+// (unknown until evaluated), and the errors among them.
+type leafCache struct {
+	res  []int8
+	errs map[int32]string
+}
+
+// leafCache is the cache of l: the one of its key, shared by every rule
+// of the Check with a leaf of that key, or its own.
+func (c *checker) leafCache(l *leaf) *leafCache {
+	if lc := c.shared[l.key]; l.key != "" && lc != nil {
+		return lc
+	}
+	lc := &leafCache{res: make([]int8, c.ix.count(l.class))}
+	if l.key != "" {
+		if c.shared == nil {
+			c.shared = map[string]*leafCache{}
+		}
+		c.shared[l.key] = lc
+	}
+	return lc
 }
 
 // evalLeaf evaluates l's program on the grant at k.
 func (c *checker) evalLeaf(l *leaf, k int32) (int8, string) {
-	c.vars.grant = &c.a.Grants[c.ix.order[k]]
+	c.vars.grant, c.vars.at = &c.a.Grants[c.ix.order[k]], k
 	out, _, err := l.prg.Eval(c.vars)
 	if err != nil {
 		return isErr, err.Error()
@@ -295,7 +368,11 @@ func (c *checker) startFiles(r *Rule) {
 
 // covers says r covers the grant at k.
 func (c *checker) covers(r *Rule, k int32) bool {
-	f := c.ix.fileOf[c.ix.src[k]]
+	return c.coversFile(r, c.ix.fileOf[c.ix.src[k]])
+}
+
+// coversFile says r covers the grants written by file f.
+func (c *checker) coversFile(r *Rule, f int32) bool {
 	switch c.covered[f] {
 	case isTrue:
 		return true
@@ -310,18 +387,48 @@ func (c *checker) covers(r *Rule, k int32) bool {
 	return ok
 }
 
+// placesInGrants are the places in ix.order of the grants, in the order
+// of Access.Grants.
+func (c *checker) placesInGrants() []int32 {
+	out := make([]int32, len(c.ix.order))
+	for k, i := range c.ix.order {
+		out[i] = int32(k)
+	}
+	return out
+}
+
+// coveredPlaces are the places of the grants r covers, in order.
+func (c *checker) coveredPlaces(r *Rule) []int32 {
+	if c.byFile == nil {
+		c.byFile = make([][]int32, len(c.ix.files))
+		for k := range c.ix.order {
+			f := c.ix.fileOf[c.ix.src[k]]
+			c.byFile[f] = append(c.byFile[f], int32(k))
+		}
+	}
+	var out []int32
+	files := 0
+	for f, ks := range c.byFile {
+		if len(ks) > 0 && c.coversFile(r, int32(f)) {
+			out = append(out, ks...)
+			files++
+		}
+	}
+	if files > 1 {
+		slices.Sort(out)
+	}
+	return out
+}
+
 // scopeRule checks r on every scope, in order.
 func (c *checker) scopeRule(r *Rule, rn int32) {
 	if c.sorted == nil {
 		c.sorted = slices.Clone(c.a.Scopes)
 		slices.SortStableFunc(c.sorted, compareScope)
 		c.byScope = make([][]int32, len(c.ix.scopes))
-		for k := range c.ix.order {
+		for _, k := range c.placesInGrants() {
 			s := c.ix.at[classScope][k]
-			c.byScope[s] = append(c.byScope[s], int32(k))
-		}
-		for _, ks := range c.byScope {
-			slices.SortFunc(ks, func(a, b int32) int { return cmp.Compare(c.ix.order[a], c.ix.order[b]) })
+			c.byScope[s] = append(c.byScope[s], k)
 		}
 		c.lists = map[listKey]ref.Val{}
 		c.scopeNum = make(map[*Scope]int32, len(c.ix.scopes))
@@ -341,11 +448,25 @@ func (c *checker) scopeRule(r *Rule, rn int32) {
 		}
 		c.vars.scope = sc
 		c.vars.list = func() ref.Val { return c.list(r, n) }
-		if ok, err := r.eval(c.vars); ok || err != "" {
-			c.hits = append(c.hits, hit{rule: rn, at: int32(at), err: c.errID(err)})
+		c.vars.parts.current = func() (ref.Val, listKey) { return c.list(r, n), listKey{scope: n, files: r.filesKey} }
+		prg := r.prg
+		if r.untracked != nil && c.scopeSize(n) <= r.maxUntracked {
+			prg = r.untracked
+		}
+		if ok, err := evalProgram(prg, c.vars); ok || err != "" {
+			c.hits.add(hit{rule: rn, at: int32(at), err: c.errID(err)})
 		}
 	}
-	c.vars.list = nil
+	c.vars.list, c.vars.parts.current = nil, nil
+}
+
+// scopeSize is the number of grants of scope n, at least that of any of
+// its lists.
+func (c *checker) scopeSize(n int32) int {
+	if n < 0 {
+		return 0
+	}
+	return len(c.byScope[n])
 }
 
 // coversAny says r covers one of the grants of scope n.
@@ -368,13 +489,16 @@ func (c *checker) list(r *Rule, n int32) ref.Val {
 	if l, ok := c.lists[key]; ok {
 		return l
 	}
-	var elems []ref.Val
+	var ks []int32
 	if n >= 0 {
-		for _, k := range c.byScope[n] {
-			if len(r.files) == 0 || c.covers(r, k) {
-				elems = append(elems, r.adapter.NativeToValue(c.a.Grants[c.ix.order[k]]))
-			}
+		ks = c.byScope[n]
+		if len(r.files) > 0 {
+			ks = slices.DeleteFunc(slices.Clone(ks), func(k int32) bool { return !c.covers(r, k) })
 		}
+	}
+	var elems []ref.Val
+	if len(ks) > 0 {
+		elems = c.vars.objs.grants(c.a, ks)
 	}
 	l := types.NewRefValList(r.adapter, elems)
 	c.lists[key] = l
@@ -403,7 +527,12 @@ func (r *Rule) coversFile(file string) bool {
 // eval evaluates r with vars: true, or the error that kept it from being
 // decided.
 func (r *Rule) eval(vars *activation) (bool, string) {
-	out, _, err := r.prg.Eval(vars)
+	return evalProgram(r.prg, vars)
+}
+
+// evalProgram evaluates prg with vars, as Rule.eval.
+func evalProgram(prg cel.Program, vars *activation) (bool, string) {
+	out, _, err := prg.Eval(vars)
 	if err != nil {
 		return false, err.Error()
 	}
@@ -416,6 +545,17 @@ func (r *Rule) eval(vars *activation) (bool, string) {
 
 func notBool(out ref.Val) string {
 	return "the expression gave " + out.Type().TypeName() + ", not a boolean"
+}
+
+// setGrantViolation makes *v, zero, the violation of r on g: field by
+// field, each pointer written once, which costs less than copying a whole
+// Violation while the collector marks.
+func setGrantViolation(v *Violation, r *Rule, g *Grant, err string) {
+	v.Rule, v.Description, v.RulePos, v.On = r.Name, r.Description, r.Pos, r.On
+	v.Scope, v.Subject, v.Role, v.Via, v.Source = g.Scope, g.Subject, g.Role, g.Via, g.Source
+	if err != "" {
+		v.Err = err
+	}
 }
 
 func grantViolation(r *Rule, g *Grant, err string) Violation {
@@ -445,12 +585,20 @@ type activation struct {
 	grants []Grant
 	// list, when set, makes grants' list when first read.
 	list func() ref.Val
+	// objs, when set, gives a grant rule subject, role and via as the
+	// objects of the grant at at in the index (grant is that grant).
+	objs *objects
+	at   int32
+	// parts, when set, are the shared parts of a scope rule's program.
+	parts *parts
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
 	switch name {
 	case "now":
 		return a.now, true
+	case partsName:
+		return a.parts, a.grant == nil && a.parts != nil && a.parts.current != nil
 	case "grants":
 		if a.grant == nil && a.list != nil {
 			return a.list(), true
@@ -467,10 +615,19 @@ func (a *activation) ResolveName(name string) (any, bool) {
 	case "scope":
 		return a.grant.Scope, true
 	case "subject":
+		if a.objs != nil {
+			return a.objs.subjectAt(a.at), true
+		}
 		return a.grant.Subject, true
 	case "role":
+		if a.objs != nil {
+			return a.objs.roleAt(a.at), true
+		}
 		return &a.grant.Role, true
 	case "via":
+		if a.objs != nil {
+			return a.objs.viaAt(a.at), true
+		}
 		return &a.grant.Via, true
 	}
 	return nil, false

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 
 	"cel.dev/cel-go/cel"
@@ -29,6 +28,8 @@ const (
 	typeSubject = "policy.Subject"
 	typeScope   = "policy.Scope"
 	typeGrant   = "policy.Grant"
+	typeRole    = "policy.Role"
+	typeVia     = "policy.Via"
 )
 
 // Rule is one compiled policy.
@@ -47,6 +48,13 @@ type Rule struct {
 	tree    *node
 	leaves  []*leaf
 	adapter types.Adapter
+	// untracked is a scope rule's program without cost tracking, for the
+	// scopes of at most maxUntracked grants, on which its estimated cost
+	// stays within MaxCost (see maxGrantsUntracked); nil when none. It
+	// shares the parts that read only grants with the other rules of a
+	// Check (see sharedParts).
+	untracked    cel.Program
+	maxUntracked int
 }
 
 // Set is the compiled rules of a spec, in the order written.
@@ -57,20 +65,31 @@ type Set struct {
 // envs are the CEL environments of grant rules and of scope rules.
 type envs struct{ grant, scope *cel.Env }
 
-func newEnvs() (envs, error) {
+func newEnvs() (envs, error) { return makeEnvs(true) }
+
+// makeEnvs makes the environments; with objects, their provider reads
+// objects (see provider), else it is ext.NativeTypes' alone.
+func makeEnvs(objects bool) (envs, error) {
 	common := []cel.EnvOption{
-		ext.NativeTypes(reflect.TypeFor[Subject](), reflect.TypeFor[Scope](), reflect.TypeFor[Role](),
-			reflect.TypeFor[Via](), reflect.TypeFor[Grant](), ext.ParseStructTags(true)),
+		nativeTypes(),
+		func(e *cel.Env) (*cel.Env, error) {
+			if !objects {
+				return e, nil
+			}
+			return cel.CustomTypeProvider(provider{e.CELTypeProvider()})(e)
+		},
 		ext.Strings(),
 		ext.Lists(),
 		cel.ParserExpressionSizeLimit(MaxExprSize),
+		// Keeps the macros as written, for the text of shared parts.
+		cel.EnableMacroCallTracking(),
 		cel.Variable("scope", cel.ObjectType(typeScope)),
 		cel.Variable("now", cel.TimestampType),
 	}
 	grant, err := cel.NewEnv(append(common,
 		cel.Variable("subject", cel.ObjectType(typeSubject)),
-		cel.Variable("role", cel.ObjectType("policy.Role")),
-		cel.Variable("via", cel.ObjectType("policy.Via")),
+		cel.Variable("role", cel.ObjectType(typeRole)),
+		cel.Variable("via", cel.ObjectType(typeVia)),
 	)...)
 	if err != nil {
 		return envs{}, err
@@ -87,14 +106,53 @@ func newEnvs() (envs, error) {
 const MaxString = 1024
 
 // estimator bounds the size of strings for the cost estimate, so that a
-// rule whose cost is bounded by its expression runs without tracking.
-type estimator struct{}
+// rule whose cost is bounded by its expression runs without tracking;
+// with grants set, it bounds the size of the variable grants too.
+type estimator struct {
+	grants uint64
+	sized  bool
+}
 
-func (estimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
+func (e estimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
 	if n.Type().IsExactType(types.StringType) {
 		return &cost.SizeEstimate{Min: 0, Max: MaxString}
 	}
+	if p := n.Path(); e.sized && len(p) == 1 && p[0] == "grants" {
+		return &cost.SizeEstimate{Min: 0, Max: e.grants}
+	}
 	return nil
+}
+
+// maxGrantsUntracked is a number of grants, close to the most, up to
+// which r's cost, as estimated, stays within MaxCost: on a scope with no
+// more, the rule cannot reach the limit and runs without tracking. -1 when
+// even no grants do not bound it.
+func maxGrantsUntracked(env *cel.Env, checked *cel.Ast) int {
+	within := func(n uint64) bool {
+		est, err := env.EstimateCost(checked, estimator{grants: n, sized: true})
+		return err == nil && est.Max <= MaxCost
+	}
+	if !within(0) {
+		return -1
+	}
+	// Double, then halve the gap a few times: within 1/32 of the most.
+	const most = 1 << 31
+	lo, hi := uint64(0), uint64(1) // within(lo), and hi untried
+	for within(hi) {
+		if hi >= most {
+			return most
+		}
+		lo, hi = hi, hi*2
+	}
+	for range 5 {
+		mid := lo + (hi-lo)/2
+		if within(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return int(lo)
 }
 
 func (estimator) EstimateCallCost(function, overloadID string, target *cost.AstNode, args []cost.AstNode) *cost.CallEstimate {
@@ -168,6 +226,17 @@ func compile(e envs, p spec.Policy) (*Rule, spec.ErrorList) {
 		keys = append(keys, f.Glob)
 	}
 	r.filesKey = strings.Join(keys, "\x00")
+	if p.On == spec.ConditionScope && tracked {
+		if r.maxUntracked = maxGrantsUntracked(env, ast); r.maxUntracked >= 0 {
+			popts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+			if parts := sharedParts(ast); parts != nil {
+				popts = append(popts, shareParts(parts))
+			}
+			if r.untracked, err = env.Program(ast, popts...); err != nil {
+				return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
+			}
+		}
+	}
 	if p.On != spec.ConditionScope {
 		if r.tree, err = split(env, ast, prg, tracked); err != nil {
 			return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}

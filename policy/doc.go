@@ -19,4 +19,11 @@
 // An expression that cannot be evaluated on a grant or scope (an error, or
 // its cost limit reached) is reported as a violation carrying the error:
 // a rule that cannot be decided does not pass.
+//
+// Check gives what evaluating every rule whole, with its cost tracked, on
+// every grant and scope would give, at less cost: a scope rule is not
+// tracked on a scope where its estimated cost cannot reach the limit;
+// fields are read once per subject, role and via; and the rules of one
+// Check share what they compute alike (a leaf of the same text, a walk
+// over the same grants).
 package policy

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"fmt"
+
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/operators"
@@ -61,6 +63,10 @@ type leaf struct {
 	id int
 	// root says the leaf is the whole expression.
 	root bool
+	// key names what the leaf decides, for every rule of a Check with a
+	// leaf of the same key to share its results: its class and its text;
+	// "" for a leaf whose cost is tracked, decided for its rule alone.
+	key string
 }
 
 // split builds the tree of checked, whose program is prg. A rule whose
@@ -77,6 +83,9 @@ func split(env *cel.Env, checked *cel.Ast, prg cel.Program, tracked bool) (*node
 	}
 	if n.op == opLeaf {
 		n.leaf.prg, n.leaf.root = prg, true
+		if n.leaf.key != "" {
+			n.leaf.key = "root " + n.leaf.key
+		}
 	}
 	return n, nil
 }
@@ -112,6 +121,9 @@ func (s *splitter) node(e ast.Expr, pos int) (*node, error) {
 	}
 	l := &leaf{class: classOf(e), id: s.leaves}
 	s.leaves++
+	if text, err := cel.ExprToString(e, s.ast.SourceInfo()); err == nil {
+		l.key = fmt.Sprintf("%d %s", l.class, text)
+	}
 	if s.ast.Expr().ID() != e.ID() {
 		pb, err := ast.ToProto(ast.NewCheckedAST(ast.NewAST(e, s.ast.SourceInfo()), s.ast.TypeMap(), s.ast.ReferenceMap()))
 		if err != nil {
