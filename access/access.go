@@ -36,8 +36,13 @@ import (
 	"github.com/tokensync/tokensync/sync"
 )
 
-// FormatVersion is the version of the report document.
-const FormatVersion = "1"
+// FormatVersion is the version of the report document report -o json
+// writes (Document).
+const FormatVersion = "2"
+
+// FormatVersion1 is the version of the document tokensync wrote before
+// (Report's own json form), which Read still reads.
+const FormatVersion1 = "1"
 
 // Source is where a grant of access comes from.
 type Source string
@@ -138,7 +143,9 @@ type Deployment struct {
 	Access     []Entry `json:"access"`
 }
 
-// Report is the access report document.
+// Report is the access report. Its json form is the document of
+// format_version 1 (FormatVersion1), which Read still reads; report -o
+// json writes Document.
 type Report struct {
 	FormatVersion    string `json:"format_version"`
 	TokensyncVersion string `json:"tokensync_version"`
