@@ -231,12 +231,13 @@ func Compute(in Input) Report {
 // addSubjects records every subject's access and, with members, the
 // access of each team's members through it.
 func (b *builder) addSubjects(subjects []sync.Subject, members map[string][]astroapi.TeamMember) {
-	type access struct {
+	// pending is a principal's access, added once every cell is counted.
+	type pending struct {
 		p      Ref
 		status string
 		gs     *grants
 	}
-	var all []access
+	var all []pending
 	users := map[string]sync.Subject{}
 	byID := make([]grants, len(subjects))
 	for i, s := range subjects {
@@ -244,7 +245,7 @@ func (b *builder) addSubjects(subjects []sync.Subject, members map[string][]astr
 			users[s.ID] = s
 		}
 		byID[i] = b.grantsOf(s, nil)
-		all = append(all, access{principal(s), s.Status, &byID[i]})
+		all = append(all, pending{principal(s), s.Status, &byID[i]})
 	}
 	for _, s := range subjects {
 		if s.Kind != sync.KindTeam || len(members[s.ID]) == 0 {
@@ -257,7 +258,7 @@ func (b *builder) addSubjects(subjects []sync.Subject, members map[string][]astr
 			if known, ok := users[m.UserID]; ok {
 				u.Name = known.Name
 			}
-			all = append(all, access{u, users[m.UserID].Status, &gs})
+			all = append(all, pending{u, users[m.UserID].Status, &gs})
 		}
 	}
 	n := 0
