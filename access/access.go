@@ -373,20 +373,19 @@ type wsGrant struct {
 // deployment the credential cannot see is left out.
 func (b *builder) grantsOf(s sync.Subject, via *Ref) grants {
 	var gs grants
-	for _, d := range s.Deployments() {
-		if i, ok := b.depIndex[d.DeploymentID]; ok {
-			gs.onDep = append(gs.onDep, depGrant{i, b.leveled(Grant{Role: d.Role, Source: FromDeployment, Via: via})})
-		}
-	}
-	for _, w := range s.WorkspaceRoles() {
-		if impliesDeploymentAccess[w.Role] {
-			gs.workspaces = append(gs.workspaces, wsGrant{w.WorkspaceID, b.leveled(Grant{Role: w.Role, Source: FromWorkspace, Via: via})})
-		}
-	}
 	for _, sg := range s.Grants {
-		if src := dagSource[sg.Scope.Level]; src != "" {
+		switch sg.Scope.Level {
+		case sync.LevelDeployment:
+			if i, ok := b.depIndex[sg.Scope.ID]; ok {
+				gs.onDep = append(gs.onDep, depGrant{i, b.leveled(Grant{Role: sg.Role, Source: FromDeployment, Via: via})})
+			}
+		case sync.LevelWorkspace:
+			if impliesDeploymentAccess[sg.Role] {
+				gs.workspaces = append(gs.workspaces, wsGrant{sg.Scope.ID, b.leveled(Grant{Role: sg.Role, Source: FromWorkspace, Via: via})})
+			}
+		case sync.LevelDAG, sync.LevelDAGTag:
 			if i, ok := b.depIndex[sg.Scope.Deployment]; ok {
-				gs.onDep = append(gs.onDep, depGrant{i, b.leveled(Grant{Role: sg.Role, Source: src, DAG: sg.Scope.ID, Via: via})})
+				gs.onDep = append(gs.onDep, depGrant{i, b.leveled(Grant{Role: sg.Role, Source: dagSource[sg.Scope.Level], DAG: sg.Scope.ID, Via: via})})
 			}
 		}
 	}
