@@ -23,6 +23,11 @@
 // INACTIVE, BANNED or PENDING users holding roles, and redundant grants;
 // the caller adds policy violations with Report.AddFindings. Custom
 // deployment roles are rated from their permissions (RatePermissions).
+//
+// The report's JSON document is Document (format_version 2: principals
+// and grants in tables, named by index); Read reads it, and the
+// format_version 1 document (Report's own json form) earlier versions
+// wrote.
 package access
 
 import (
