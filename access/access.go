@@ -23,6 +23,11 @@
 // INACTIVE, BANNED or PENDING users holding roles, and redundant grants;
 // the caller adds policy violations with Report.AddFindings. Custom
 // deployment roles are rated from their permissions (RatePermissions).
+//
+// The report's JSON document is Document (format_version 2: principals
+// and grants in tables, named by index); Read reads it, and the
+// format_version 1 document (Report's own json form) earlier versions
+// wrote.
 package access
 
 import (
@@ -36,8 +41,13 @@ import (
 	"github.com/tokensync/tokensync/sync"
 )
 
-// FormatVersion is the version of the report document.
-const FormatVersion = "1"
+// FormatVersion is the version of the report document report -o json
+// writes (Document).
+const FormatVersion = "2"
+
+// FormatVersion1 is the version of the document tokensync wrote before
+// (Report's own json form), which Read still reads.
+const FormatVersion1 = "1"
 
 // Source is where a grant of access comes from.
 type Source string
@@ -138,7 +148,9 @@ type Deployment struct {
 	Access     []Entry `json:"access"`
 }
 
-// Report is the access report document.
+// Report is the access report. Its json form is the document of
+// format_version 1 (FormatVersion1), which Read still reads; report -o
+// json writes Document.
 type Report struct {
 	FormatVersion    string `json:"format_version"`
 	TokensyncVersion string `json:"tokensync_version"`
@@ -202,44 +214,16 @@ type cellKey struct{ dep, kind, id string }
 func Compute(in Input) Report {
 	obs := in.Observed
 	r := Report{FormatVersion: FormatVersion, Organization: obs.Organization, Spec: in.Desired != nil, TeamsExpanded: in.Members != nil,
-		Production: append([]spec.Glob{}, in.Production...), RolePermissions: in.RolePermissions, Deployments: []Deployment{}}
+		Production: append([]spec.Glob{}, in.Production...), RolePermissions: in.RolePermissions}
 	r.RoleLevels = ratedLevels(in.RolePermissions, in.RoleLevels)
 	b := newBuilder(obs)
 	b.levels = r.RoleLevels
-	users := map[string]sync.Subject{}
-	for _, s := range obs.Subjects {
-		if s.Kind == sync.KindUser {
-			users[s.ID] = s
-		}
-		b.add(principal(s), s.Status, grantsOf(s), nil)
-	}
-	for _, s := range obs.Subjects {
-		if s.Kind != sync.KindTeam || in.Members == nil {
-			continue
-		}
-		team := principal(s)
-		for _, m := range in.Members[s.ID] {
-			u := Ref{Kind: string(sync.KindUser), ID: m.UserID, Name: m.Username}
-			if known, ok := users[m.UserID]; ok {
-				u.Name = known.Name
-			}
-			b.add(u, users[m.UserID].Status, grantsOf(s), &team)
-		}
-	}
+	b.addSubjects(obs.Subjects, in.Members)
+	rank := b.ranks()
 	cover := newSpecCover(in.Desired)
-	for _, d := range b.deps {
-		rd := Deployment{ID: d.ID, Name: d.Name, WorkspaceID: d.WorkspaceID, Workspace: b.wsName[d.WorkspaceID], InSpec: cover.inSpec[d.ID],
-			Production: anyMatch(in.Production, d.Name), Access: []Entry{}}
-		for _, e := range b.cells[d.ID] {
-			slices.SortFunc(e.Grants, compareGrant)
-			e.Level = highest(e.Grants)
-			if in.Desired != nil {
-				e.Unmanaged = !cover.covers(d, *e)
-			}
-			rd.Access = append(rd.Access, *e)
-		}
-		slices.SortFunc(rd.Access, func(a, b Entry) int { return compareRef(a.Principal, b.Principal) })
-		r.Deployments = append(r.Deployments, rd)
+	r.Deployments = make([]Deployment, len(b.deps))
+	for i := range b.deps {
+		r.Deployments[i] = b.deployment(i, rank, cover, in)
 	}
 	if in.Review != nil {
 		rv := *in.Review
@@ -247,6 +231,84 @@ func Compute(in Input) Report {
 		r.Findings = findings(in, r)
 	}
 	return r
+}
+
+// addSubjects records every subject's access and, with members, the
+// access of each team's members through it.
+func (b *builder) addSubjects(subjects []sync.Subject, members map[string][]astroapi.TeamMember) {
+	// pending is a principal's access, added once every cell is counted.
+	type pending struct {
+		p      Ref
+		status string
+		gs     *grants
+	}
+	var all []pending
+	users := map[string]sync.Subject{}
+	byID := make([]grants, len(subjects))
+	for i, s := range subjects {
+		if s.Kind == sync.KindUser {
+			users[s.ID] = s
+		}
+		byID[i] = b.grantsOf(s, nil)
+		all = append(all, pending{principal(s), s.Status, &byID[i]})
+	}
+	for _, s := range subjects {
+		if s.Kind != sync.KindTeam || len(members[s.ID]) == 0 {
+			continue
+		}
+		team := principal(s)
+		gs := b.grantsOf(s, &team) // once per team, for all its members
+		for _, m := range members[s.ID] {
+			u := Ref{Kind: string(sync.KindUser), ID: m.UserID, Name: m.Username}
+			if known, ok := users[m.UserID]; ok {
+				u.Name = known.Name
+			}
+			all = append(all, pending{u, users[m.UserID].Status, &gs})
+		}
+	}
+	n := 0
+	for _, a := range all {
+		n += b.reach(a.gs)
+	}
+	b.entries, b.refOf = make([]Entry, 0, n), make([]int32, 0, n)
+	for _, a := range all {
+		b.add(a.p, a.status, *a.gs)
+	}
+}
+
+// reach is how many cells gs makes at most.
+func (b *builder) reach(gs *grants) int {
+	n := len(gs.onDep)
+	for _, w := range gs.workspaces {
+		n += len(b.inWS[w.workspace])
+	}
+	if gs.owner != nil {
+		n += len(b.deps)
+	}
+	return n
+}
+
+// deployment is deployment i of the report: its cells, sorted by
+// principal, each with its grants sorted, its level and whether the spec
+// covers it.
+func (b *builder) deployment(i int, rank []int, cover specCover, in Input) Deployment {
+	d := b.deps[i]
+	cells := b.cells[b.depIndex[d.ID]] // a deployment listed twice has the cells of its first
+	slices.SortFunc(cells, func(x, y int32) int { return cmp.Compare(rank[b.refOf[x]], rank[b.refOf[y]]) })
+	rd := Deployment{ID: d.ID, Name: d.Name, WorkspaceID: d.WorkspaceID, Workspace: b.wsName[d.WorkspaceID], InSpec: cover.inSpec[d.ID],
+		Production: anyMatch(in.Production, d.Name), Access: make([]Entry, len(cells))}
+	for j, c := range cells {
+		e := &b.entries[c]
+		if len(e.Grants) > 1 {
+			slices.SortFunc(e.Grants, compareGrant)
+		}
+		e.Level = highest(e.Grants)
+		if in.Desired != nil {
+			e.Unmanaged = !cover.covers(d, *e)
+		}
+		rd.Access[j] = *e
+	}
+	return rd
 }
 
 // ratedLevels are the levels of custom roles rated from their permissions,
@@ -292,45 +354,89 @@ func (r *Report) MarkProduction(globs []spec.Glob) {
 	}
 }
 
-// grants is a subject's access, by source.
+// grants is a subject's access, each grant with its level (and the team
+// it is held through, for a team's members): on deployments (by index in
+// the builder's deployments), on workspaces (every deployment of each),
+// and on every deployment (ORGANIZATION_OWNER).
 type grants struct {
-	deployments []astroapi.DeploymentRole
-	workspaces  []astroapi.WorkspaceRole // those implying deployment access
-	owner       bool                     // ORGANIZATION_OWNER
-	dags        []sync.Grant             // DAG and DAG tag roles
+	onDep      []depGrant
+	workspaces []wsGrant
+	owner      *Grant
 }
 
-func grantsOf(s sync.Subject) grants {
-	g := grants{deployments: s.Deployments(), owner: s.OrganizationRole() == astroapi.RoleOrganizationOwner}
-	for _, w := range s.WorkspaceRoles() {
-		if impliesDeploymentAccess[w.Role] {
-			g.workspaces = append(g.workspaces, w)
-		}
-	}
+type depGrant struct {
+	dep int
+	g   Grant
+}
+
+type wsGrant struct {
+	workspace string
+	g         Grant
+}
+
+// grantsOf is s's access, held through team via when not nil; a role on a
+// deployment the credential cannot see is left out.
+func (b *builder) grantsOf(s sync.Subject, via *Ref) grants {
+	var gs grants
 	for _, sg := range s.Grants {
-		if dagSource[sg.Scope.Level] != "" {
-			g.dags = append(g.dags, sg)
+		switch sg.Scope.Level {
+		case sync.LevelDeployment:
+			if i, ok := b.depIndex[sg.Scope.ID]; ok {
+				gs.onDep = append(gs.onDep, depGrant{i, b.leveled(Grant{Role: sg.Role, Source: FromDeployment, Via: via})})
+			}
+		case sync.LevelWorkspace:
+			if impliesDeploymentAccess[sg.Role] {
+				gs.workspaces = append(gs.workspaces, wsGrant{sg.Scope.ID, b.leveled(Grant{Role: sg.Role, Source: FromWorkspace, Via: via})})
+			}
+		case sync.LevelDAG, sync.LevelDAGTag:
+			if i, ok := b.depIndex[sg.Scope.Deployment]; ok {
+				gs.onDep = append(gs.onDep, depGrant{i, b.leveled(Grant{Role: sg.Role, Source: dagSource[sg.Scope.Level], DAG: sg.Scope.ID, Via: via})})
+			}
 		}
 	}
+	if s.OrganizationRole() == astroapi.RoleOrganizationOwner {
+		g := b.leveled(Grant{Role: astroapi.RoleOrganizationOwner, Source: FromOrganization, Via: via})
+		gs.owner = &g
+	}
+	return gs
+}
+
+func (b *builder) leveled(g Grant) Grant {
+	g.Level = b.levels.level(g)
 	return g
 }
 
 func principal(s sync.Subject) Ref { return Ref{Kind: string(s.Kind), ID: s.ID, Name: s.Name} }
 
-// builder collects the cells of the matrix.
+// builder collects the cells of the matrix. A principal has a number by
+// kind and id (a cell is a deployment and that number) and a number by
+// its whole Ref (which orders the cells).
 type builder struct {
-	deps   []astroapi.Deployment
-	known  map[string]bool     // deployment ids
-	inWS   map[string][]string // workspace id → its deployment ids
-	wsName map[string]string
-	cells  map[string][]*Entry // deployment id → its cells, in order of first grant
-	index  map[cellKey]*Entry
+	deps     []astroapi.Deployment
+	depIndex map[string]int   // deployment id → index in deps
+	inWS     map[string][]int // workspace id → its deployments' indexes
+	wsName   map[string]string
+	ids      map[kindID]int32 // principal by kind and id
+	refNums  map[Ref]int32    // principal by Ref
+	refs     []Ref            // by Ref number
+	entries  []Entry          // every cell
+	refOf    []int32          // the Ref number of each cell's principal
+	cells    [][]int32        // by deployment index: its cells, in order of first grant
+	// held are the cells of each principal (by kind and id number), as
+	// (deployment index, cell); slot, by deployment index, is the cell + 1
+	// of the principal being added.
+	held   [][]heldCell
+	slot   []int32
 	levels RoleLevels
 }
 
+type kindID struct{ kind, id string }
+
+type heldCell struct{ dep, cell int32 }
+
 func newBuilder(obs *sync.Observed) *builder {
-	b := &builder{known: map[string]bool{}, inWS: map[string][]string{}, wsName: map[string]string{},
-		cells: map[string][]*Entry{}, index: map[cellKey]*Entry{}}
+	b := &builder{depIndex: map[string]int{}, inWS: map[string][]int{}, wsName: map[string]string{},
+		ids: map[kindID]int32{}, refNums: map[Ref]int32{}}
 	for _, w := range obs.Workspaces {
 		b.wsName[w.ID] = w.Name
 	}
@@ -338,48 +444,101 @@ func newBuilder(obs *sync.Observed) *builder {
 	slices.SortFunc(b.deps, func(x, y astroapi.Deployment) int {
 		return cmp.Or(strings.Compare(b.wsName[x.WorkspaceID], b.wsName[y.WorkspaceID]), strings.Compare(x.Name, y.Name), strings.Compare(x.ID, y.ID))
 	})
-	for _, d := range b.deps {
-		b.known[d.ID] = true
-		b.inWS[d.WorkspaceID] = append(b.inWS[d.WorkspaceID], d.ID)
+	b.cells = make([][]int32, len(b.deps))
+	b.slot = make([]int32, len(b.deps))
+	for i, d := range b.deps {
+		if _, dup := b.depIndex[d.ID]; !dup {
+			b.depIndex[d.ID] = i
+		}
+		b.inWS[d.WorkspaceID] = append(b.inWS[d.WorkspaceID], i)
 	}
 	return b
 }
 
-// add records g as p's access, held through team via when not nil.
-func (b *builder) add(p Ref, status string, g grants, via *Ref) {
-	for _, d := range g.deployments {
-		b.grant(d.DeploymentID, p, status, Grant{Role: d.Role, Source: FromDeployment, Via: via})
+// add records gs as p's access.
+func (b *builder) add(p Ref, status string, gs grants) {
+	if len(gs.onDep) == 0 && len(gs.workspaces) == 0 && gs.owner == nil {
+		return
 	}
-	for _, w := range g.workspaces {
-		for _, dep := range b.inWS[w.WorkspaceID] {
-			b.grant(dep, p, status, Grant{Role: w.Role, Source: FromWorkspace, Via: via})
+	id, ok := b.ids[kindID{p.Kind, p.ID}]
+	if !ok {
+		id = int32(len(b.held))
+		b.ids[kindID{p.Kind, p.ID}] = id
+		b.held = append(b.held, nil)
+	}
+	ref, ok := b.refNums[p]
+	if !ok {
+		ref = int32(len(b.refs))
+		b.refNums[p] = ref
+		b.refs = append(b.refs, p)
+	}
+	for _, h := range b.held[id] {
+		b.slot[h.dep] = h.cell + 1
+	}
+	c := cellOf{p: p, status: status, id: id, ref: ref}
+	for _, d := range gs.onDep {
+		b.grant(d.dep, c, d.g)
+	}
+	for _, w := range gs.workspaces {
+		for _, dep := range b.inWS[w.workspace] {
+			b.grant(dep, c, w.g)
 		}
 	}
-	for _, d := range g.dags {
-		b.grant(d.Scope.Deployment, p, status, Grant{Role: d.Role, Source: dagSource[d.Scope.Level], DAG: d.Scope.ID, Via: via})
-	}
-	if g.owner {
-		for _, d := range b.deps {
-			b.grant(d.ID, p, status, Grant{Role: astroapi.RoleOrganizationOwner, Source: FromOrganization, Via: via})
+	if gs.owner != nil {
+		for dep := range b.deps {
+			b.grant(dep, c, *gs.owner)
 		}
+	}
+	for _, h := range b.held[id] {
+		b.slot[h.dep] = 0
 	}
 }
 
-func (b *builder) grant(dep string, p Ref, status string, g Grant) {
-	if !b.known[dep] {
-		return // a role on a deployment the credential cannot see
+// cellOf is the principal of the cells add makes.
+type cellOf struct {
+	p       Ref
+	status  string
+	id, ref int32
+}
+
+func (b *builder) grant(dep int, c cellOf, g Grant) {
+	i := b.slot[dep] - 1
+	if i < 0 {
+		i = int32(len(b.entries))
+		b.entries = append(b.entries, Entry{Principal: c.p, Status: c.status})
+		b.refOf = append(b.refOf, c.ref)
+		b.cells[dep] = append(b.cells[dep], i)
+		b.held[c.id] = append(b.held[c.id], heldCell{int32(dep), i})
+		b.slot[dep] = i + 1
 	}
-	g.Level = b.levels.level(g)
-	k := cellKey{dep, p.Kind, p.ID}
-	e := b.index[k]
-	if e == nil {
-		e = &Entry{Principal: p, Status: status}
-		b.index[k] = e
-		b.cells[dep] = append(b.cells[dep], e)
+	e := &b.entries[i]
+	for _, x := range e.Grants {
+		if equalGrant(x, g) {
+			return
+		}
 	}
-	if !slices.ContainsFunc(e.Grants, func(x Grant) bool { return sameGrant(x, g) }) {
-		e.Grants = append(e.Grants, g)
+	e.Grants = append(e.Grants, g)
+}
+
+// ranks are the places of the principals' Refs in the order of the
+// report's cells (compareRef), by Ref number.
+func (b *builder) ranks() []int {
+	order := make([]int, len(b.refs))
+	for i := range order {
+		order[i] = i
 	}
+	slices.SortFunc(order, func(x, y int) int { return compareRef(b.refs[x], b.refs[y]) })
+	rank := make([]int, len(b.refs))
+	for place, i := range order {
+		rank[i] = place
+	}
+	return rank
+}
+
+// equalGrant says a and b are the same grant: role, source, DAG and team.
+func equalGrant(a, b Grant) bool {
+	return a.Role == b.Role && a.Source == b.Source && a.DAG == b.DAG &&
+		(a.Via == b.Via || (a.Via != nil && b.Via != nil && *a.Via == *b.Via))
 }
 
 // specCover is what the spec covers: the principals it lists on each
@@ -471,11 +630,25 @@ func (c specCover) manages(sc sync.Scope, holder Ref) bool {
 	return !sync.Matches(c.ignore[kind], sync.SubjectRef{Kind: kind, ID: holder.ID, Name: holder.Name})
 }
 
-var sourceRank = map[Source]int{FromDeployment: 0, FromDAG: 1, FromDAGTag: 2, FromWorkspace: 3, FromOrganization: 4}
+// sourceRank orders the sources of a cell's grants (an unknown one
+// first).
+func sourceRank(s Source) int {
+	switch s {
+	case FromDAG:
+		return 1
+	case FromDAGTag:
+		return 2
+	case FromWorkspace:
+		return 3
+	case FromOrganization:
+		return 4
+	}
+	return 0
+}
 
 func compareGrant(a, b Grant) int {
 	return cmp.Or(
-		cmp.Compare(sourceRank[a.Source], sourceRank[b.Source]),
+		cmp.Compare(sourceRank(a.Source), sourceRank(b.Source)),
 		strings.Compare(a.DAG, b.DAG),
 		compareVia(a.Via, b.Via),
 		strings.Compare(a.Role, b.Role),
@@ -496,17 +669,22 @@ func compareVia(a, b *Ref) int {
 
 func sameGrant(a, b Grant) bool { return compareGrant(a, b) == 0 }
 
-// kindRank orders principals: people first, then tokens.
-var kindRank = map[string]int{
-	string(sync.KindUser): 0, string(sync.KindTeam): 1, string(sync.KindWorkspaceToken): 2,
-	string(sync.KindOrganizationToken): 3, string(sync.KindDeploymentToken): 4,
-}
-
+// rank orders principals by kind: people first, then tokens, then a kind
+// tokensync does not know.
 func rank(kind string) int {
-	if r, ok := kindRank[kind]; ok {
-		return r
+	switch sync.Kind(kind) {
+	case sync.KindUser:
+		return 0
+	case sync.KindTeam:
+		return 1
+	case sync.KindWorkspaceToken:
+		return 2
+	case sync.KindOrganizationToken:
+		return 3
+	case sync.KindDeploymentToken:
+		return 4
 	}
-	return len(kindRank)
+	return 5
 }
 
 func compareRef(a, b Ref) int {

@@ -199,7 +199,7 @@ func TestRoleLevelsRateCustomRoles(t *testing.T) {
 	if diff := cmp.Diff(want, cells(got)); diff != "" {
 		t.Errorf("a rated custom role is filtered by its level (-want +got):\n%s", diff)
 	}
-	doc, err := json.Marshal(r)
+	doc, err := json.Marshal(r.Document())
 	if err != nil {
 		t.Fatal(err)
 	}

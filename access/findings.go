@@ -163,27 +163,50 @@ func (r *Report) AddFindings(fs ...Finding) {
 	sortFindings(r.Findings)
 }
 
+// sortFindings sorts fs, stably, most severe first: by severity,
+// category, kind, principal, deployment, scope, role and rule. Each
+// finding's ranks and deployment are worked out once, not at every
+// comparison.
 func sortFindings(fs []Finding) {
-	slices.SortStableFunc(fs, compareFinding)
+	keys := make([]findingKey, len(fs))
+	for i := range fs {
+		keys[i] = findingKey{f: &fs[i], sev: severityOf(fs[i].Severity), cat: categoryRank[fs[i].Category], dep: depName(fs[i])}
+	}
+	slices.SortStableFunc(keys, compareFindingKey)
+	sorted := make([]Finding, len(fs))
+	for i, k := range keys {
+		sorted[i] = *k.f
+	}
+	copy(fs, sorted)
+}
+
+// findingKey is a finding and what it is sorted by besides its fields.
+type findingKey struct {
+	f        *Finding
+	sev, cat int
+	dep      string
 }
 
 var categoryRank = map[string]int{CategoryPolicy: 0, CategoryToken: 1, CategoryUser: 2, CategoryGrant: 3}
 
-func compareFinding(a, b Finding) int {
-	sev := func(s string) int {
-		if r, ok := severityRank[s]; ok {
-			return r
-		}
-		return len(severityRank)
+func severityOf(s string) int {
+	if r, ok := severityRank[s]; ok {
+		return r
 	}
-	depName := func(f Finding) string {
-		if f.Deployment == nil {
-			return ""
-		}
-		return f.Deployment.Workspace + "/" + f.Deployment.Name + "/" + f.Deployment.ID
+	return len(severityRank)
+}
+
+func depName(f Finding) string {
+	if f.Deployment == nil {
+		return ""
 	}
-	return cmp.Or(cmp.Compare(sev(a.Severity), sev(b.Severity)), cmp.Compare(categoryRank[a.Category], categoryRank[b.Category]),
-		strings.Compare(a.Kind, b.Kind), compareRef(a.Principal, b.Principal), strings.Compare(depName(a), depName(b)),
+	return f.Deployment.Workspace + "/" + f.Deployment.Name + "/" + f.Deployment.ID
+}
+
+func compareFindingKey(x, y findingKey) int {
+	a, b := x.f, y.f
+	return cmp.Or(cmp.Compare(x.sev, y.sev), cmp.Compare(x.cat, y.cat),
+		strings.Compare(a.Kind, b.Kind), compareRef(a.Principal, b.Principal), strings.Compare(x.dep, y.dep),
 		strings.Compare(a.Scope, b.Scope), strings.Compare(a.Role, b.Role), strings.Compare(a.Rule, b.Rule))
 }
 

@@ -39,10 +39,24 @@ const (
 	LevelAdmin   Level = "admin"
 )
 
-var levelRank = map[Level]int{LevelDAG: 1, LevelView: 2, LevelAuthor: 3, LevelOperate: 4, LevelCustom: 5, LevelAdmin: 6}
-
 // Rank orders levels: higher is more; 0 for an unknown level.
-func (l Level) Rank() int { return levelRank[l] }
+func (l Level) Rank() int {
+	switch l {
+	case LevelDAG:
+		return 1
+	case LevelView:
+		return 2
+	case LevelAuthor:
+		return 3
+	case LevelOperate:
+		return 4
+	case LevelCustom:
+		return 5
+	case LevelAdmin:
+		return 6
+	}
+	return 0
+}
 
 // roleLevels are the levels of the built-in roles that reach a
 // deployment.

@@ -41,17 +41,35 @@ type DeploymentRef struct {
 	Workspace string `json:"workspace"`
 }
 
-// Read reads a previous report document, refusing another format version.
-// Levels are derived again from the roles, so a report made before they
-// were recorded (or edited by hand) filters like a new one.
+// Read reads a previous report document: format_version 2 (Document, as
+// report -o json writes it) or 1 (Report's own json form, as tokensync
+// wrote it before), refusing another. Levels are derived again from the
+// roles, so a report made before they were recorded (or edited by hand)
+// filters like a new one.
 func Read(data []byte) (Report, error) {
-	var r Report
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&r); err != nil {
-		return Report{}, fmt.Errorf("read report: %s%w", position(data, err), err)
+	var head struct {
+		FormatVersion string `json:"format_version"`
 	}
-	if r.FormatVersion != FormatVersion {
-		return Report{}, fmt.Errorf("read report: format_version %q, want %q (a JSON report of tokensync report -o json)", r.FormatVersion, FormatVersion)
+	if err := decode(data, &head); err != nil {
+		return Report{}, err
+	}
+	var r Report
+	switch head.FormatVersion {
+	case FormatVersion:
+		var d Document
+		if err := decode(data, &d); err != nil {
+			return Report{}, err
+		}
+		var err error
+		if r, err = d.report(); err != nil {
+			return Report{}, fmt.Errorf("read report: %w", err)
+		}
+	case FormatVersion1:
+		if err := decode(data, &r); err != nil {
+			return Report{}, err
+		}
+	default:
+		return Report{}, fmt.Errorf("read report: format_version %q, want %q or %q (a JSON report of tokensync report -o json)", head.FormatVersion, FormatVersion, FormatVersion1)
 	}
 	for role, l := range r.RoleLevels {
 		if !rateable(l) {
@@ -60,6 +78,15 @@ func Read(data []byte) (Report, error) {
 	}
 	r.Relevel(r.RoleLevels)
 	return r, nil
+}
+
+// decode decodes the JSON value data starts with into v; an error says
+// where it is.
+func decode(data []byte, v any) error {
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
+		return fmt.Errorf("read report: %s%w", position(data, err), err)
+	}
+	return nil
 }
 
 // position is "line L, column C: " of a JSON syntax or type error, from

@@ -20,39 +20,47 @@ func TestDiff(t *testing.T) {
 		tok("role", "WORKSPACE", dep("d-b1", "DEPLOYMENT_VIEWER")),
 	)})
 	before.GeneratedAt = "2026-01-01T00:00:00Z"
-	data, err := json.Marshal(before)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prev, err := Read(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := Compute(Input{Observed: org(
-		alice,
-		tok("keep", "WORKSPACE", dep("d-a1", "DEPLOYMENT_ADMIN")),
-		tok("role", "WORKSPACE", dep("d-b1", "DEPLOYMENT_ADMIN")),
-		tok("new", "WORKSPACE", ws("ws-a", "WORKSPACE_MEMBER")),
-	)})
-	s := Diff(prev, now)
-	var got []string
-	for _, c := range s.Changes {
-		got = append(got, c.Change+" "+c.Deployment.Name+" "+c.Principal.Name+" "+grantList(c.Before)+" -> "+grantList(c.After))
-	}
-	want := []string{
-		"gained a1 new  -> WORKSPACE_MEMBER (workspace)",
-		"lost a2 gone DEPLOYMENT_ADMIN (deployment) -> ",
-		"gained a2 new  -> WORKSPACE_MEMBER (workspace)",
-		"changed b1 role DEPLOYMENT_VIEWER (deployment) -> DEPLOYMENT_ADMIN (deployment)",
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("changes (-want +got):\n%s", diff)
-	}
-	if s.GeneratedAt != "2026-01-01T00:00:00Z" {
-		t.Errorf("GeneratedAt = %q", s.GeneratedAt)
-	}
-	if n := len(Diff(now, now).Changes); n != 0 {
-		t.Errorf("a report against itself: %d changes", n)
+	// The previous report as report -o json writes it (format 2), and as
+	// an earlier tokensync wrote it (format 1: the report's own json form).
+	v1 := before
+	v1.FormatVersion = FormatVersion1
+	for name, doc := range map[string]any{"format 2": before.Document(), "format 1": v1} {
+		t.Run(name, func(t *testing.T) {
+			data, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prev, err := Read(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := Compute(Input{Observed: org(
+				alice,
+				tok("keep", "WORKSPACE", dep("d-a1", "DEPLOYMENT_ADMIN")),
+				tok("role", "WORKSPACE", dep("d-b1", "DEPLOYMENT_ADMIN")),
+				tok("new", "WORKSPACE", ws("ws-a", "WORKSPACE_MEMBER")),
+			)})
+			s := Diff(prev, now)
+			var got []string
+			for _, c := range s.Changes {
+				got = append(got, c.Change+" "+c.Deployment.Name+" "+c.Principal.Name+" "+grantList(c.Before)+" -> "+grantList(c.After))
+			}
+			want := []string{
+				"gained a1 new  -> WORKSPACE_MEMBER (workspace)",
+				"lost a2 gone DEPLOYMENT_ADMIN (deployment) -> ",
+				"gained a2 new  -> WORKSPACE_MEMBER (workspace)",
+				"changed b1 role DEPLOYMENT_VIEWER (deployment) -> DEPLOYMENT_ADMIN (deployment)",
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("changes (-want +got):\n%s", diff)
+			}
+			if s.GeneratedAt != "2026-01-01T00:00:00Z" {
+				t.Errorf("GeneratedAt = %q", s.GeneratedAt)
+			}
+			if n := len(Diff(now, now).Changes); n != 0 {
+				t.Errorf("a report against itself: %d changes", n)
+			}
+		})
 	}
 }
 
@@ -79,7 +87,7 @@ func TestDiffTeamExpansion(t *testing.T) {
 }
 
 func TestReadRefusesOtherVersions(t *testing.T) {
-	for _, doc := range []string{`{"format_version":"2"}`, `{}`, `not json`, `{"format_version":1}`} {
+	for _, doc := range []string{`{"format_version":"3"}`, `{}`, `not json`, `{"format_version":1}`, `{"format_version":2}`} {
 		if _, err := Read([]byte(doc)); err == nil {
 			t.Errorf("Read(%s) = nil error", doc)
 		}

@@ -17,17 +17,18 @@ import (
 	"github.com/tokensync/tokensync/access"
 )
 
-// ReportJSON writes the report document on one line, followed by a
-// newline: the document encodeJSON would write, without its indentation,
-// streamed through a buffer as it is encoded, every string escaped once.
+// ReportJSON writes the report document (access.Document, of
+// format_version 2) on one line, followed by a newline: the document
+// encodeJSON would write, without its indentation, streamed through a
+// buffer as it is encoded, every string escaped once.
 func ReportJSON(w io.Writer, r access.Report) error {
-	return streamJSON(w, r, false)
+	return streamJSON(w, r.Document(), false)
 }
 
 // ReportJSONIndent writes the report document indented by two spaces a
 // level (report -o json --indent), byte for byte what encodeJSON writes.
 func ReportJSONIndent(w io.Writer, r access.Report) error {
-	return streamJSON(w, r, true)
+	return streamJSON(w, r.Document(), true)
 }
 
 // streamJSON writes v as encodeJSON does (encoding/json's document, every

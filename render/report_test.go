@@ -190,12 +190,15 @@ func TestReportJSONMatchesSchema(t *testing.T) {
 			}
 		})
 	}
-	v, err := jsonschema.UnmarshalJSON(strings.NewReader(`{"format_version":"1","tokensync_version":"x","organization":"o","generated_at":"","spec":false,"teams_expanded":false,"deployments":[],"extra":1}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sch.Validate(v) == nil {
-		t.Error("report.schema.json accepts an unknown field")
+	const minimal = `{"format_version":"2","tokensync_version":"x","organization":"o","generated_at":"","spec":false,"teams_expanded":false,"production":[],"principals":[],"grants":[],"deployments":[]`
+	for doc, valid := range map[string]bool{minimal + `}`: true, minimal + `,"extra":1}`: false} {
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(v); (err == nil) != valid {
+			t.Errorf("report.schema.json on %s: %v, want valid %t", doc, err, valid)
+		}
 	}
 }
 

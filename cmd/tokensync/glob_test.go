@@ -82,8 +82,8 @@ func globPlan(t *testing.T, r result) planfile.Document {
 func globReport(t *testing.T, r result) access.Report {
 	t.Helper()
 	wantCode(t, r, exitOK)
-	var rep access.Report
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+	rep, err := access.Read([]byte(r.stdout))
+	if err != nil {
 		t.Fatal(err)
 	}
 	return rep

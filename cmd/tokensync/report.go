@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -247,9 +249,10 @@ func noteUnratedRoles(st *Streams, r access.Report) {
 
 // maxReportSize caps a saved report (--from, --since): a report of the
 // benchmarks' organization R (300 deployments, 6,500 principals, 55,813
-// cells) is about 25 MB, about 450 bytes a cell; an organization of 50,000
-// users and 20,000 tokens on 2,000 deployments makes about 600,000 cells,
-// under 300 MB.
+// cells) is about 4.8 MB in format 2, and was about 25 MB indented in
+// format 1 (about 450 bytes a cell), which --since still reads; an
+// organization of 50,000 users and 20,000 tokens on 2,000 deployments
+// makes about 600,000 cells, under 300 MB in format 1 indented.
 const maxReportSize = 512 << 20
 
 // readReportFlag reads the JSON report a flag names, nil when it names
@@ -490,26 +493,70 @@ func teamMembers(ctx context.Context, sess *session, subjects []sync.Subject, pa
 	return out, nil
 }
 
-// write renders the report to stdout or, with --out, to a file replaced
-// atomically.
+// write renders the report to stdout or, with --out, straight into a
+// temporary file renamed into place, so the file is never left
+// half-written and the report is not held in memory besides.
 func (c *ReportCmd) write(st Streams, r access.Report) error {
-	var buf bytes.Buffer
 	write := reportRenderers[c.Output]
 	if c.Indent && c.Output == "json" {
 		write = render.ReportJSONIndent
 	}
-	if err := write(&buf, r); err != nil {
-		return fmt.Errorf("render report: %w", err)
-	}
 	if c.Out == "" {
+		var buf bytes.Buffer
+		if err := write(&buf, r); err != nil {
+			return fmt.Errorf("render report: %w", err)
+		}
 		_, err := st.Out.Write(buf.Bytes())
 		return err
 	}
-	if err := writeFileAtomic(c.Out, buf.Bytes()); err != nil {
-		return fmt.Errorf("write report: %w", err)
+	if err := writeReportFile(c.Out, func(w io.Writer) error { return write(w, r) }); err != nil {
+		return err
 	}
 	fmt.Fprintf(st.Err, "Wrote the access report to %s.\n", render.Safe(c.Out))
 	return nil
+}
+
+// writeReportFile renders into a temporary file beside path and renames it
+// into place, as writeFileAtomic does with bytes.
+func writeReportFile(path string, render func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	defer os.Remove(f.Name())
+	fw := &fileWriter{f: f}
+	if err := render(fw); err != nil {
+		f.Close()
+		if fw.err != nil {
+			return fmt.Errorf("write report: %w", fw.err)
+		}
+		return fmt.Errorf("render report: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// fileWriter keeps the first error writing to its file, so that a failed
+// write is told from a failed render.
+type fileWriter struct {
+	f   *os.File
+	err error
+}
+
+func (w *fileWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
 }
 
 var reportRenderers = map[string]func(io.Writer, access.Report) error{

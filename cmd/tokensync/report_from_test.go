@@ -77,7 +77,7 @@ func TestReportFromNarrows(t *testing.T) {
 		{"narrowed twice", []string{"--from", narrowed, "--min-role", "admin"}, "was made with --workspace ws-a: filter the report it came from instead"},
 		{"with a spec", []string{"--from", saved, "-f", c.write("t.yaml", "version: 1\ndeployments: []\n")}, "--from renders a saved report"},
 		{"expanding teams", []string{"--from", saved, "--expand-teams"}, "--from renders a saved report"},
-		{"not a report", []string{"--from", c.write("x.json", `{"format_version":"2"}`)}, `--from`},
+		{"not a report", []string{"--from", c.write("x.json", `{"format_version":"3"}`)}, `--from`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := offline.runRaw(append([]string{"report"}, tt.args...)...)

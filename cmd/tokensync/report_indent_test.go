@@ -18,8 +18,8 @@ func TestReportJSONIndent(t *testing.T) {
 		args   []string
 		starts string
 	}{
-		{[]string{"-o", "json"}, `{"format_version":"1","tokensync_version":`},
-		{[]string{"-o", "json", "--indent"}, "{\n  \"format_version\": \"1\",\n  \"tokensync_version\": "},
+		{[]string{"-o", "json"}, `{"format_version":"2","tokensync_version":`},
+		{[]string{"-o", "json", "--indent"}, "{\n  \"format_version\": \"2\",\n  \"tokensync_version\": "},
 	} {
 		out := filepath.Join(dir, strings.Join(tt.args, "")+".json")
 		r, _ := exampleReport(t, append(tt.args, "--out", out)...)

@@ -129,7 +129,7 @@ func TestReportFormats(t *testing.T) {
 		{"text", "Access report of organization clx0org0000000000000000", "deployment data-platform/analytics-prod (clvduhrvd000008l842ohcpvb)"},
 		{"markdown", "## Access report of organization `clx0org0000000000000000`", "| ci-deployer <sub>clxtk7a2m000008jv3dci0001</sub> | workspace token | DEPLOYMENT\\_ADMIN (deployment); WORKSPACE\\_MEMBER (workspace) | **unmanaged** |"},
 		{"csv", "workspace,deployment,deployment_id,production,kind,principal,principal_id,status,level,access,sources,unmanaged,since,before,findings\n", "data-platform,analytics-prod,clvduhrvd000008l842ohcpvb,true,deploymentToken,analytics-prod-deploy-key,clxtkf2n6000008hs8apd0021,,admin,DEPLOYMENT_ADMIN (deployment),deployment,true,,,"},
-		{"json", `{"format_version":"1",`, `"source":"organization"`},
+		{"json", `{"format_version":"2",`, `"source":"organization"`},
 		{"html", "<!DOCTYPE html>", `"analytics-prod"`},
 	} {
 		t.Run(tt.format, func(t *testing.T) {
