@@ -199,9 +199,6 @@ type Input struct {
 	// RolePermissions are the permissions of custom deployment roles by
 	// name, from which they are rated (RatePermissions).
 	RolePermissions map[string][]string
-	// Tokens are the tokens as listed, by id: their lifecycle fields make
-	// the token findings.
-	Tokens map[string]astroapi.Token
 	// Review, when not nil, makes the report compute its findings.
 	Review *Review
 }

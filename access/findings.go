@@ -220,9 +220,7 @@ func findings(in Input, r Report) []Finding {
 		case s.Kind == sync.KindUser:
 			out = append(out, userFindings(s)...)
 		case isToken(s.Kind):
-			if t, ok := in.Tokens[s.ID]; ok {
-				out = append(out, tokenFindings(rv, principal(s), t)...)
-			}
+			out = append(out, tokenFindings(rv, principal(s), s.Hygiene)...)
 		}
 	}
 	out = append(out, redundantGrants(r)...)
@@ -241,37 +239,37 @@ func isToken(k sync.Kind) bool {
 // (now-Rotated) is unused (not rotated): used exactly at now-Unused is
 // not. A token never rotated is measured from its createdAt the same way;
 // one without either is never rotated.
-func tokenFindings(rv Review, p Ref, t astroapi.Token) []Finding {
+func tokenFindings(rv Review, p Ref, h sync.Hygiene) []Finding {
 	var out []Finding
 	add := func(kind, sev, msg string, args ...any) {
 		out = append(out, Finding{Kind: kind, Category: CategoryToken, Severity: sev, Principal: p, Message: fmt.Sprintf(msg, args...)})
 	}
 	now := rv.Now
 	switch {
-	case t.EndAt == nil:
+	case h.ExpiresAt.IsZero():
 		add(FindingNoExpiry, SeverityLow, "never expires")
-	case !t.EndAt.After(now):
-		add(FindingExpired, SeverityHigh, "expired %s (%s)", date(*t.EndAt), ago(now.Sub(*t.EndAt)))
-	case !t.EndAt.After(now.Add(time.Duration(rv.Expiring))):
-		add(FindingExpiring, SeverityMedium, "expires %s (in %s; within %s)", date(*t.EndAt), span(t.EndAt.Sub(now)), rv.Expiring)
+	case !h.ExpiresAt.After(now):
+		add(FindingExpired, SeverityHigh, "expired %s (%s)", date(h.ExpiresAt), ago(now.Sub(h.ExpiresAt)))
+	case !h.ExpiresAt.After(now.Add(time.Duration(rv.Expiring))):
+		add(FindingExpiring, SeverityMedium, "expires %s (in %s; within %s)", date(h.ExpiresAt), span(h.ExpiresAt.Sub(now)), rv.Expiring)
 	}
 	unusedSince := now.Add(-time.Duration(rv.Unused))
 	switch {
-	case t.LastUsedAt == nil:
+	case h.LastUsedAt.IsZero():
 		add(FindingNeverUsed, SeverityMedium, "never used")
-	case t.LastUsedAt.Before(unusedSince):
-		add(FindingUnused, SeverityMedium, "last used %s (%s; more than %s)", date(*t.LastUsedAt), ago(now.Sub(*t.LastUsedAt)), rv.Unused)
+	case h.LastUsedAt.Before(unusedSince):
+		add(FindingUnused, SeverityMedium, "last used %s (%s; more than %s)", date(h.LastUsedAt), ago(now.Sub(h.LastUsedAt)), rv.Unused)
 	}
 	rotatedSince := now.Add(-time.Duration(rv.Rotated))
 	switch {
-	case t.LastRotatedAt != nil:
-		if t.LastRotatedAt.Before(rotatedSince) {
-			add(FindingNotRotated, SeverityLow, "last rotated %s (%s; more than %s)", date(*t.LastRotatedAt), ago(now.Sub(*t.LastRotatedAt)), rv.Rotated)
+	case !h.LastRotatedAt.IsZero():
+		if h.LastRotatedAt.Before(rotatedSince) {
+			add(FindingNotRotated, SeverityLow, "last rotated %s (%s; more than %s)", date(h.LastRotatedAt), ago(now.Sub(h.LastRotatedAt)), rv.Rotated)
 		}
-	case t.CreatedAt.IsZero():
+	case h.CreatedAt.IsZero():
 		add(FindingNeverRotate, SeverityLow, "never rotated (created at an unknown time)")
-	case t.CreatedAt.Before(rotatedSince):
-		add(FindingNeverRotate, SeverityLow, "never rotated since created %s (%s; more than %s)", date(t.CreatedAt), ago(now.Sub(t.CreatedAt)), rv.Rotated)
+	case h.CreatedAt.Before(rotatedSince):
+		add(FindingNeverRotate, SeverityLow, "never rotated since created %s (%s; more than %s)", date(h.CreatedAt), ago(now.Sub(h.CreatedAt)), rv.Rotated)
 	}
 	return out
 }

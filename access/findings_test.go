@@ -65,7 +65,7 @@ func TestTokenFindingsBoundaries(t *testing.T) {
 		{"never rotated, creation unknown", astroapi.Token{EndAt: ptr(now.AddDate(0, 6, 0)), LastUsedAt: ptr(now)}, []string{FindingNeverRotate}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := kinds(tokenFindings(rv, Ref{Kind: "workspaceToken", ID: "t"}, tt.token))
+			got := kinds(tokenFindings(rv, Ref{Kind: "workspaceToken", ID: "t"}, sync.TokenSubject(tt.token).Hygiene))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}

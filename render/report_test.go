@@ -78,17 +78,25 @@ func fullReport(extra ...sync.Subject) access.Report {
 		"tok-key": {ID: "tok-key", EndAt: at(-1), LastUsedAt: at(-2), LastRotatedAt: at(-200), CreatedAt: now.AddDate(-1, 0, 0)},
 		"tok-new": {ID: "tok-new", EndAt: at(300), LastUsedAt: at(0), CreatedAt: now},
 	}
-	before := access.Compute(access.Input{Observed: reportObserved(), Production: []spec.Glob{"*prod*"}, Tokens: tokens, Review: &review})
+	listed := func(obs *sync.Observed) *sync.Observed {
+		for i, s := range obs.Subjects {
+			if t, ok := tokens[s.ID]; ok {
+				obs.Subjects[i].Hygiene = sync.TokenSubject(t).Hygiene
+			}
+		}
+		return obs
+	}
+	before := access.Compute(access.Input{Observed: listed(reportObserved()), Production: []spec.Glob{"*prod*"}, Review: &review})
 	before.GeneratedAt = "2026-01-01T10:00:00Z"
 	full := access.Compute(access.Input{
-		Tokens: tokens, Review: &review,
-		Observed: reportObserved(append([]sync.Subject{sync.TokenSubject(astroapi.Token{ID: "tok-new", Name: "new-bot", Scope: "WORKSPACE", Roles: []astroapi.Role{
+		Review: &review,
+		Observed: listed(reportObserved(append([]sync.Subject{sync.TokenSubject(astroapi.Token{ID: "tok-new", Name: "new-bot", Scope: "WORKSPACE", Roles: []astroapi.Role{
 			{EntityType: "WORKSPACE", EntityID: "ws-ml", Role: "WORKSPACE_AUTHOR"}}}),
 			// DAG roles: on a DAG the spec lists carol on, and on a tag it
 			// does not manage.
 			sync.UserSubject(astroapi.User{ID: "usr-3", Username: "carol@example.com", Status: "ACTIVE", OrganizationRole: "ORGANIZATION_MEMBER",
 				DagRoles: []astroapi.DagRole{{DeploymentID: "dep-prod", DagID: "rollup", Role: "DAG_AUTHOR"}, {DeploymentID: "dep-dev", DagTag: "finance", Role: "DAG_VIEWER"}}})},
-			extra...)...),
+			extra...)...)),
 		Desired: &sync.Desired{Scopes: []sync.ManagedScope{{
 			// The organization lists the terraform token: its owner role is
 			// managed on every deployment.

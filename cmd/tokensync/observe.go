@@ -16,12 +16,7 @@ func (s *session) engine() *sync.Engine { return sync.NewEngine(s.client, s.org)
 
 // observe lists what the API says today.
 func observe(ctx context.Context, s *session) (*sync.Observed, error) {
-	return observeWith(ctx, s, s.engine())
-}
-
-// observeWith lists what the API says today through engine e.
-func observeWith(ctx context.Context, s *session, e *sync.Engine) (*sync.Observed, error) {
-	obs, err := e.Observe(ctx)
+	obs, err := s.engine().Observe(ctx)
 	if errors.Is(err, astroapi.ErrNotFound) && s.apiHint != "" {
 		return nil, fmt.Errorf("%w\nhint: the Astro API is under /v1: did you mean --api-url %s?", err, s.apiHint)
 	}

@@ -355,15 +355,14 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 		return access.Input{}, nil, err
 	}
 	defer sess.close()
-	rec := &tokenRecorder{Client: sess.client, tokens: map[string]astroapi.Token{}}
-	obs, err := observeWith(ctx, sess, sync.NewEngine(rec, sess.org))
+	obs, err := observe(ctx, sess)
 	if err != nil {
 		return access.Input{}, nil, err
 	}
 	if obs.PerWorkspace {
 		fmt.Fprintf(st.Err, "warning: the credential cannot list the whole organization; the report covers the %d workspace(s) it can see\n", len(obs.Workspaces))
 	}
-	in := access.Input{Observed: obs, Tokens: rec.tokens}
+	in := access.Input{Observed: obs}
 	in.RoleLevels, _ = c.roleLevels() // checked by Validate
 	in.RolePermissions = customRolePermissions(ctx, sess, st, obs, in.RoleLevels)
 	if sp != nil {
@@ -394,40 +393,6 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 		in.Members = nil // read for the policies only
 	}
 	return in, violations, nil
-}
-
-// tokenRecorder keeps the tokens the observation lists: their lifecycle
-// fields (endAt, lastUsedAt, lastRotatedAt, createdAt) make the token
-// findings, at no extra request.
-type tokenRecorder struct {
-	*astroapi.Client
-	mu     gosync.Mutex
-	tokens map[string]astroapi.Token
-}
-
-// Tokens lists tokens as the client does, and keeps them.
-func (r *tokenRecorder) Tokens(ctx context.Context, org string, f astroapi.TokenFilter) ([]astroapi.Token, error) {
-	toks, err := r.Client.Tokens(ctx, org, f)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, t := range toks {
-		r.tokens[t.ID] = t
-	}
-	return toks, err
-}
-
-// TokenPages lists tokens a page at a time as the client does, and keeps
-// them: the adapter reads tokens this way when it can, so a recorder that
-// kept only Tokens would keep nothing.
-func (r *tokenRecorder) TokenPages(ctx context.Context, org string, f astroapi.TokenFilter, each func([]astroapi.Token) error) error {
-	return r.Client.TokenPages(ctx, org, f, func(page []astroapi.Token) error {
-		r.mu.Lock()
-		for _, t := range page {
-			r.tokens[t.ID] = t
-		}
-		r.mu.Unlock()
-		return each(page)
-	})
 }
 
 // customRolePermissions reads the permissions of each custom deployment
