@@ -165,6 +165,24 @@ func TestRoleLevels(t *testing.T) {
 	}
 }
 
+// TestEveryBuiltinRoleHasALevel: policies rate roles on every level, so
+// no built-in role may fall to custom, and a custom role keeps the level
+// --role-level gives it.
+func TestEveryBuiltinRoleHasALevel(t *testing.T) {
+	m := RoleLevels{"DAG_DEPLOYER": LevelOperate}
+	for _, role := range astroapi.BuiltinRoles() {
+		if l := m.OfAny(role); l == LevelCustom || l.Rank() == 0 {
+			t.Errorf("OfAny(%s) = %q, want a fixed level", role, l)
+		}
+	}
+	if l := m.OfAny("DAG_DEPLOYER"); l != LevelOperate {
+		t.Errorf("OfAny(DAG_DEPLOYER) = %q, want operate as given", l)
+	}
+	if l := m.OfAny("MYSTERY"); l != LevelCustom {
+		t.Errorf("OfAny(MYSTERY) = %q, want custom", l)
+	}
+}
+
 // TestReadDerivesLevels: a report without levels (an older one, or edited
 // by hand) gets them from its roles, so --min-role narrows it like a new
 // one.
@@ -224,13 +242,16 @@ func TestParseRoleLevel(t *testing.T) {
 		t.Errorf("ParseRoleLevel = %q, %q, %v", role, l, err)
 	}
 	for in, says := range map[string]string{
-		"DAG_DEPLOYER":            "want CUSTOM_ROLE=LEVEL",
-		"=view":                   "want CUSTOM_ROLE=LEVEL",
-		"DEPLOYMENT_ADMIN=view":   "is a built-in role",
-		"workspace_owner=view":    "is a built-in role",
-		"WORKSPACE_ACCESSOR=view": "is a built-in role",
-		"DAG_DEPLOYER=custom":     "the level must be",
-		"DAG_DEPLOYER=superuser":  "the level must be",
+		"DAG_DEPLOYER":              "want CUSTOM_ROLE=LEVEL",
+		"=view":                     "want CUSTOM_ROLE=LEVEL",
+		"DEPLOYMENT_ADMIN=view":     "is a built-in role",
+		"workspace_owner=view":      "is a built-in role",
+		"WORKSPACE_ACCESSOR=view":   "is a built-in role",
+		"dag_viewer=admin":          "is a built-in role",
+		"DEPLOYMENT_ACCESSOR=view":  "is a built-in role",
+		"ORGANIZATION_MEMBER=admin": "is a built-in role",
+		"DAG_DEPLOYER=custom":       "the level must be",
+		"DAG_DEPLOYER=superuser":    "the level must be",
 	} {
 		if _, _, err := ParseRoleLevel(in); err == nil || !strings.Contains(err.Error(), says) {
 			t.Errorf("ParseRoleLevel(%q) = %v, want it to say %q", in, err, says)

@@ -69,6 +69,31 @@ var roleLevels = map[string]Level{
 	astroapi.RoleWorkspaceMember:   LevelView,
 }
 
+// otherLevels rate the built-in roles that reach no deployment, for
+// policies, which see every level: the DAG roles, the accessor roles Astro
+// adds, and the organization's roles other than ORGANIZATION_OWNER. The
+// report never rates them (a DAG grant is the dag level; the others give no
+// cell).
+var otherLevels = map[string]Level{
+	astroapi.RoleDAGViewer:                 LevelView,
+	astroapi.RoleDAGAuthor:                 LevelAuthor,
+	astroapi.RoleWorkspaceAccessor:         LevelView,
+	astroapi.RoleDeploymentAccessor:        LevelView,
+	astroapi.RoleOrganizationMember:        LevelView,
+	astroapi.RoleOrganizationObserveMember: LevelView,
+	astroapi.RoleOrganizationObserveAdmin:  LevelAdmin,
+	astroapi.RoleOrganizationBillingAdmin:  LevelAdmin,
+}
+
+// OfAny is the level of any role, on any level: Of, and for the built-in
+// roles that reach no deployment their fixed level (otherLevels).
+func (m RoleLevels) OfAny(role string) Level {
+	if l, ok := otherLevels[role]; ok {
+		return l
+	}
+	return m.Of(role)
+}
+
 // RoleLevel is the level of a role that reaches a deployment: a built-in
 // one's, or custom.
 func RoleLevel(role string) Level { return RoleLevels(nil).Of(role) }
@@ -105,7 +130,7 @@ func ParseRoleLevel(s string) (role string, l Level, err error) {
 	switch {
 	case !ok || role == "":
 		return "", "", fmt.Errorf("%q: want CUSTOM_ROLE=LEVEL, e.g. DAG_DEPLOYER=author", s)
-	case roleLevels[strings.ToUpper(role)] != "" || strings.EqualFold(role, "WORKSPACE_ACCESSOR"):
+	case astroapi.BuiltinRoleScope(role) != "":
 		return "", "", fmt.Errorf("%q: %s is a built-in role, whose level is fixed", s, role)
 	}
 	l = Level(strings.ToLower(level))

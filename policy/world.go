@@ -47,31 +47,10 @@ type Access struct {
 	ix *index
 }
 
-// builtinLevels rate the built-in roles the access report does not rate,
-// as they reach no deployment: the DAG roles, the accessor roles Astro
-// adds, and the organization's roles other than ORGANIZATION_OWNER. Their
-// levels are fixed; a custom role is rated by access.RoleLevels.
-var builtinLevels = map[string]access.Level{
-	astroapi.RoleDAGViewer:                 access.LevelView,
-	astroapi.RoleDAGAuthor:                 access.LevelAuthor,
-	astroapi.RoleWorkspaceAccessor:         access.LevelView,
-	astroapi.RoleDeploymentAccessor:        access.LevelView,
-	astroapi.RoleOrganizationMember:        access.LevelView,
-	astroapi.RoleOrganizationObserveMember: access.LevelView,
-	astroapi.RoleOrganizationObserveAdmin:  access.LevelAdmin,
-	astroapi.RoleOrganizationBillingAdmin:  access.LevelAdmin,
-}
-
-// Rate rates roles as the access report does (access.RoleLevels.Of, with
-// the levels given to custom roles), and the built-in roles the report
-// does not rate by builtinLevels.
+// Rate rates roles on every level as the access report does, with the
+// levels given to custom roles (access.RoleLevels.OfAny).
 func Rate(levels access.RoleLevels) func(role string) access.Level {
-	return func(role string) access.Level {
-		if l, ok := builtinLevels[role]; ok {
-			return l
-		}
-		return levels.Of(role)
-	}
+	return levels.OfAny
 }
 
 // reachesDeployments are the workspace roles that give access to every
