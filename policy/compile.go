@@ -2,9 +2,11 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/ext"
@@ -32,15 +34,59 @@ const (
 	typeVia     = "policy.Via"
 )
 
+// SeesMembers says some rule of s can tell a team's members from the team,
+// so that its members must be read (one request per team) before Build.
+func (s *Set) SeesMembers() bool {
+	for _, r := range s.Rules {
+		if r.SeesMembers {
+			return true
+		}
+	}
+	return false
+}
+
+// seesMembers says e reads subject, via or grants, the variables through
+// which a rule sees the members of a team (a member's grants have the
+// user as subject and the team as via), where no comprehension of e binds
+// the name; bound are the names bound around e.
+func seesMembers(e ast.Expr, bound []string) bool {
+	if e.Kind() == ast.IdentKind {
+		switch name := e.AsIdent(); name {
+		case "subject", "via", "grants":
+			return !slices.Contains(bound, name)
+		}
+		return false
+	}
+	if e.Kind() != ast.ComprehensionKind {
+		for _, k := range children(e) {
+			if seesMembers(k, bound) {
+				return true
+			}
+		}
+		return false
+	}
+	c := e.AsComprehension()
+	inLoop := append(slices.Clip(bound), c.IterVar(), c.AccuVar())
+	if v := c.IterVar2(); v != "" {
+		inLoop = append(inLoop, v)
+	}
+	return seesMembers(c.IterRange(), bound) || seesMembers(c.AccuInit(), bound) ||
+		seesMembers(c.LoopCondition(), inLoop) || seesMembers(c.LoopStep(), inLoop) ||
+		seesMembers(c.Result(), append(slices.Clip(bound), c.AccuVar()))
+}
+
 // Rule is one compiled policy.
 type Rule struct {
 	Name        string
 	Description string
 	On          spec.Condition
 	// Pos is the position of the policy's entry.
-	Pos   spec.Pos
-	files []spec.Glob
-	prg   cel.Program
+	Pos spec.Pos
+	// SeesMembers says the rule can tell a team's members from the team:
+	// it reads subject, via or grants (see seesMembers).
+	SeesMembers bool
+	files       []spec.Glob
+	prg         cel.Program
 	// filesKey are the files joined, to share the lists of grants of
 	// scope rules with the same files.
 	filesKey string
@@ -219,7 +265,8 @@ func compile(e envs, p spec.Policy) (*Rule, spec.ErrorList) {
 	if err != nil {
 		return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
 	}
-	r := &Rule{Name: p.Name, Description: p.Description, On: p.On, Pos: p.Pos, prg: prg, adapter: env.CELTypeAdapter()}
+	r := &Rule{Name: p.Name, Description: p.Description, On: p.On, Pos: p.Pos, prg: prg, adapter: env.CELTypeAdapter(),
+		SeesMembers: seesMembers(ast.NativeRep().Expr(), nil)}
 	var keys []string
 	for _, f := range p.Files {
 		r.files = append(r.files, spec.Glob(f.Glob))

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/tokensync/tokensync/access"
@@ -18,22 +17,6 @@ const (
 	policyEnforce = "enforce"
 	policyWarn    = "warn"
 )
-
-// seesMembers matches a rule that can tell a team's members apart from the
-// team: one that reads subject, via or a scope's grants. Only then are the
-// members read (one request per team).
-var seesMembers = regexp.MustCompile(`\b(subject|via|grants)\b`)
-
-// needsMembers reports whether some rule of ps can see users through
-// teams.
-func needsMembers(ps []spec.Policy) bool {
-	for _, p := range ps {
-		if seesMembers.MatchString(p.Expr.Text) {
-			return true
-		}
-	}
-	return false
-}
 
 // checkPolicies checks the rules of sp against the access p would leave
 // on obs (managed and unmanaged, teams expanded when a rule can see
@@ -52,7 +35,7 @@ func checkPolicies(ctx context.Context, sess *session, sp *spec.Spec, rules *pol
 		Production:   sp.ProductionGlobs(),
 		Sources:      sources(p.Target),
 	}
-	if needsMembers(sp.Policies) {
+	if rules.SeesMembers() {
 		members, err := teamMembers(ctx, sess, obs.Subjects, 8)
 		if err != nil {
 			return err

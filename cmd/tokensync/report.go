@@ -373,7 +373,7 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 		printNotes(st, desired.Notes)
 		in.Desired = &desired
 	}
-	if c.ExpandTeams || (rules != nil && len(rules.Rules) > 0 && needsMembers(sp.Policies)) {
+	if c.ExpandTeams || (rules != nil && rules.SeesMembers()) {
 		if in.Members, err = teamMembers(ctx, sess, obs.Subjects, c.Parallelism); err != nil {
 			return access.Input{}, nil, err
 		}
