@@ -95,10 +95,11 @@ type DocChange struct {
 
 // DocFinding is a Finding in the document: its principal by index.
 type DocFinding struct {
-	Kind       string         `json:"kind"`
-	Category   string         `json:"category"`
-	Severity   string         `json:"severity,omitempty"`
-	Principal  int            `json:"principal"`
+	Kind     string `json:"kind"`
+	Category string `json:"category"`
+	Severity string `json:"severity,omitempty"`
+	// Principal is absent for a rule over a scope, which names none.
+	Principal  *int           `json:"principal,omitempty"`
 	Deployment *DeploymentRef `json:"deployment,omitempty"`
 	Scope      string         `json:"scope,omitempty"`
 	Role       string         `json:"role,omitempty"`
@@ -206,7 +207,9 @@ func (t *tables) collect(r *Report) {
 		}
 	}
 	for _, f := range r.Findings {
-		t.add(f.Principal, "")
+		if f.Principal != (Ref{}) {
+			t.add(f.Principal, "")
+		}
 	}
 }
 
@@ -287,8 +290,12 @@ func (r Report) Document() Document {
 	if r.Findings != nil {
 		d.Findings = make([]DocFinding, len(r.Findings))
 		for i, f := range r.Findings {
-			d.Findings[i] = DocFinding{Kind: f.Kind, Category: f.Category, Severity: f.Severity, Principal: w.principal(),
+			d.Findings[i] = DocFinding{Kind: f.Kind, Category: f.Category, Severity: f.Severity,
 				Deployment: f.Deployment, Scope: f.Scope, Role: f.Role, Message: f.Message, Rule: f.Rule, Source: f.Source, New: f.New}
+			if f.Principal != (Ref{}) {
+				p := w.principal()
+				d.Findings[i].Principal = &p
+			}
 		}
 	}
 	return d
@@ -347,8 +354,11 @@ func (d *Document) report() (Report, error) {
 	if d.Findings != nil {
 		r.Findings = make([]Finding, len(d.Findings))
 		for i, f := range d.Findings {
-			r.Findings[i] = Finding{Kind: f.Kind, Category: f.Category, Severity: f.Severity, Principal: x.principal(fmt.Sprintf("findings[%d]", i), f.Principal).ref(),
+			r.Findings[i] = Finding{Kind: f.Kind, Category: f.Category, Severity: f.Severity,
 				Deployment: f.Deployment, Scope: f.Scope, Role: f.Role, Message: f.Message, Rule: f.Rule, Source: f.Source, New: f.New}
+			if f.Principal != nil {
+				r.Findings[i].Principal = x.principal(fmt.Sprintf("findings[%d]", i), *f.Principal).ref()
+			}
 		}
 	}
 	return r, x.err

@@ -132,8 +132,11 @@ func findingsText(ew *errWriter, r access.Report) {
 	ew.printf("\nFindings: %s.\n", findingCounts(r))
 	tw := tabwriter.NewWriter(ew.w, 0, 0, 2, ' ', 0)
 	for _, f := range r.Findings {
-		fmt.Fprintf(tw, "  %s%s\t%s\t%s %s [%s]\t%s\n", newMark(r, f), Safe(cmpOr(f.Severity, "-")), Safe(f.Kind), kindLabel(f.Principal.Kind),
-			Safe(f.Principal.Name), Safe(f.Principal.ID), findingText(f))
+		who := "-" // a rule over a scope names no principal
+		if f.Principal != (access.Ref{}) {
+			who = fmt.Sprintf("%s %s [%s]", kindLabel(f.Principal.Kind), Safe(f.Principal.Name), Safe(f.Principal.ID))
+		}
+		fmt.Fprintf(tw, "  %s%s\t%s\t%s\t%s\n", newMark(r, f), Safe(cmpOr(f.Severity, "-")), Safe(f.Kind), who, findingText(f))
 	}
 	if err := tw.Flush(); err != nil && ew.err == nil {
 		ew.err = err
@@ -323,7 +326,11 @@ func mdFindings(r access.Report, limit int) string {
 		if r.Since != nil && f.New {
 			sev += " **new**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", sev, mdText(f.Kind), mdPrincipal(f.Principal), kindLabel(f.Principal.Kind), mdText(findingText(f)))
+		who, kind := "-", "-" // a rule over a scope names no principal
+		if f.Principal != (access.Ref{}) {
+			who, kind = mdPrincipal(f.Principal), kindLabel(f.Principal.Kind)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", sev, mdText(f.Kind), who, kind, mdText(findingText(f)))
 	}
 	b.WriteString("\n")
 	return b.String()

@@ -121,7 +121,11 @@ func fullReport(extra ...sync.Subject) access.Report {
 	full.TokensyncVersion, full.GeneratedAt = "test", "2026-02-01T10:00:00Z"
 	full.AddFindings(access.Finding{Kind: access.FindingPolicy, Category: access.CategoryPolicy, Severity: access.SeverityHigh,
 		Principal: access.Ref{Kind: "workspaceToken", ID: "tok-ci", Name: "ci-deployer"}, Deployment: &access.DeploymentRef{ID: "dep-prod", Name: "prod", Workspace: "data"},
-		Message: "a token holds admin on a production deployment", Rule: "no-token-admin-on-prod", Source: "tokens.yaml:12"})
+		Message: "a token holds admin on a production deployment", Rule: "no-token-admin-on-prod", Source: "tokens.yaml:12"},
+		// A rule over a scope names no principal.
+		access.Finding{Kind: access.FindingPolicy, Category: access.CategoryPolicy, Severity: access.SeverityHigh,
+			Deployment: &access.DeploymentRef{ID: "dep-prod", Name: "prod", Workspace: "data"},
+			Message:    "at most three admins on a production deployment", Rule: "prod-admins-at-most-three"})
 	full.Since = access.Diff(before, full)
 	access.DiffFindings(&before, &full)
 	return full
