@@ -65,6 +65,9 @@ func TestReportHTMLFindings(t *testing.T) {
 		{"token", "token-no-expiry", "tok-tf", []string{"tok-tf"}, map[string]string{"dep-dev": "1", "dep-prod": "1", "dep-ml": "1"}, "#pid=tok-tf"},
 		// A policy violation on a deployment.
 		{"policy violation", "policy-violation", "tok-ci", []string{"tok-ci"}, map[string]string{"dep-prod": "1"}, "#pid=tok-ci&dep=dep-prod"},
+		// A violation of a rule over a scope names no principal: everyone
+		// on its deployment.
+		{"scope policy violation", "policy-violation", "", []string{"usr-1", "usr-2", "usr-3", "tok-ci", "team-1", "usr-4", "tok-key", "tok-tf"}, map[string]string{"dep-prod": "8"}, "#dep=dep-prod"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p.navigate(t, "")
@@ -82,6 +85,11 @@ func TestReportHTMLFindings(t *testing.T) {
 			}
 			if !strings.Contains(s.Count, "(filtered) · finding: "+tt.pid) {
 				t.Errorf("count %q does not say the finding narrows it", s.Count)
+			}
+			var title string
+			p.eval(t, `document.querySelector('#findings-list button[data-f="`+itoa(i)+`"]').title`, &title)
+			if f := r.Findings[i]; tt.pid == "" && title != "on "+f.Deployment.Workspace+"/"+f.Deployment.Name+": "+findingText(f) {
+				t.Errorf("the title of a finding with no principal is %q", title)
 			}
 			var pressed string
 			p.eval(t, `document.querySelector('#findings-list button[data-f="`+itoa(i)+`"]').getAttribute("aria-pressed")`, &pressed)

@@ -439,7 +439,8 @@
     b.appendChild(who);
     b.appendChild(el("span", "ft", f[7]));
     if (f[8]) { b.appendChild(el("span", "fnew", "new")); }
-    b.title = f[2] + " " + f[4] + " (" + f[3] + ")" + (f[5] ? " on " + f[6] : "") + ": " + f[7];
+    // A rule over a scope names no principal (f[3] is "").
+    b.title = [f[3] ? f[2] + " " + f[4] + " (" + f[3] + ")" : "", f[5] ? "on " + f[6] : ""].filter(Boolean).join(" ") + ": " + f[7];
     li.appendChild(b);
     return li;
   }
