@@ -207,7 +207,7 @@ func (t *tables) collect(r *Report) {
 		}
 	}
 	for _, f := range r.Findings {
-		if f.Principal != (Ref{}) {
+		if f.HasPrincipal() {
 			t.add(f.Principal, "")
 		}
 	}
@@ -292,7 +292,7 @@ func (r Report) Document() Document {
 		for i, f := range r.Findings {
 			d.Findings[i] = DocFinding{Kind: f.Kind, Category: f.Category, Severity: f.Severity,
 				Deployment: f.Deployment, Scope: f.Scope, Role: f.Role, Message: f.Message, Rule: f.Rule, Source: f.Source, New: f.New}
-			if f.Principal != (Ref{}) {
+			if f.HasPrincipal() {
 				p := w.principal()
 				d.Findings[i].Principal = &p
 			}

@@ -76,6 +76,10 @@ type Finding struct {
 	New bool `json:"new,omitempty"`
 }
 
+// HasPrincipal says the finding is about a principal: every finding but a
+// violation of a policy rule over a scope.
+func (f Finding) HasPrincipal() bool { return f.Principal != (Ref{}) }
+
 // Key identifies a finding across reports: its kind, principal,
 // deployment, scope, role and rule (not its message, severity or source,
 // which may change while it stays the same finding).

@@ -132,8 +132,8 @@ func findingsText(ew *errWriter, r access.Report) {
 	ew.printf("\nFindings: %s.\n", findingCounts(r))
 	tw := tabwriter.NewWriter(ew.w, 0, 0, 2, ' ', 0)
 	for _, f := range r.Findings {
-		who := "-" // a rule over a scope names no principal
-		if f.Principal != (access.Ref{}) {
+		who := "-"
+		if f.HasPrincipal() {
 			who = fmt.Sprintf("%s %s [%s]", kindLabel(f.Principal.Kind), Safe(f.Principal.Name), Safe(f.Principal.ID))
 		}
 		fmt.Fprintf(tw, "  %s%s\t%s\t%s\t%s\n", newMark(r, f), Safe(cmpOr(f.Severity, "-")), Safe(f.Kind), who, findingText(f))
@@ -326,8 +326,8 @@ func mdFindings(r access.Report, limit int) string {
 		if r.Since != nil && f.New {
 			sev += " **new**"
 		}
-		who, kind := "-", "-" // a rule over a scope names no principal
-		if f.Principal != (access.Ref{}) {
+		who, kind := "-", "-"
+		if f.HasPrincipal() {
 			who, kind = mdPrincipal(f.Principal), kindLabel(f.Principal.Kind)
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", sev, mdText(f.Kind), who, kind, mdText(findingText(f)))
