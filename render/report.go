@@ -273,11 +273,20 @@ func ReportMarkdown(w io.Writer, r access.Report) error {
 	if r.Filters != nil {
 		fmt.Fprintf(&head, "Narrowed by `%s`.\n\n", mdCode(r.Filters.String()))
 	}
+	// The changes and the findings share the header's half of the limit
+	// (see capReportMarkdown), so that each keeps the line that says how
+	// many of its rows it left out.
+	headRoom := DefaultMarkdownLimit / 2
+	findings := r.Review != nil || len(r.Findings) > 0
 	if r.Since != nil {
-		head.WriteString(mdSince(r.Since, DefaultMarkdownLimit/3))
+		share := 1
+		if findings {
+			share = 2
+		}
+		head.WriteString(mdSince(r.Since, (headRoom-head.Len())/share))
 	}
-	if r.Review != nil || len(r.Findings) > 0 {
-		head.WriteString(mdFindings(r, DefaultMarkdownLimit/3))
+	if findings {
+		head.WriteString(mdFindings(r, headRoom-head.Len()))
 	}
 	sections := make([]string, len(r.Deployments))
 	for i, d := range r.Deployments {
@@ -296,18 +305,31 @@ func mdSince(s *access.Since, limit int) string {
 	if len(s.Changes) == 0 {
 		return b.String()
 	}
-	b.WriteString("| | Deployment | Principal | Access |\n|---|---|---|---|\n")
-	for i, c := range s.Changes {
-		if b.Len() > limit {
-			fmt.Fprintf(&b, "\n%d more change(s) left out: `-o csv` or `-o json` lists them all.\n", len(s.Changes)-i)
-			break
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", changeSymbol[c.Change], mdDeployment(c.Deployment.Workspace, c.Deployment.Name),
+	mdTable(&b, "| | Deployment | Principal | Access |\n|---|---|---|---|\n", s.Changes, limit, "change", func(c access.Change) string {
+		return fmt.Sprintf("| %s | %s | %s | %s |\n", changeSymbol[c.Change], mdDeployment(c.Deployment.Workspace, c.Deployment.Name),
 			mdPrincipal(c.Principal), mdText(changeText(c)))
-	}
-	b.WriteString("\n")
+	})
 	return b.String()
 }
+
+// mdTable writes header and a row of each of rows to b while b stays
+// within limit characters, then a line that says how many of them (of
+// noun) it left out.
+func mdTable[T any](b *strings.Builder, header string, rows []T, limit int, noun string, row func(T) string) {
+	b.WriteString(header)
+	for i, r := range rows {
+		line := row(r)
+		if b.Len()+len(line)+tableNoteRoom > limit {
+			fmt.Fprintf(b, "\n%d more %s(s) left out: `-o csv` or `-o json` lists them all.\n", len(rows)-i, noun)
+			break
+		}
+		b.WriteString(line)
+	}
+	b.WriteString("\n")
+}
+
+// tableNoteRoom is room for the line mdTable ends a cut table with.
+const tableNoteRoom = 100
 
 // mdFindings is the findings, their rows cut at about limit characters.
 func mdFindings(r access.Report, limit int) string {
@@ -316,12 +338,7 @@ func mdFindings(r access.Report, limit int) string {
 	if len(r.Findings) == 0 {
 		return b.String()
 	}
-	b.WriteString("| Severity | Finding | Principal | Kind | Detail |\n|---|---|---|---|---|\n")
-	for i, f := range r.Findings {
-		if b.Len() > limit {
-			fmt.Fprintf(&b, "\n%d more finding(s) left out: `-o csv` or `-o json` lists them all.\n", len(r.Findings)-i)
-			break
-		}
+	mdTable(&b, "| Severity | Finding | Principal | Kind | Detail |\n|---|---|---|---|---|\n", r.Findings, limit, "finding", func(f access.Finding) string {
 		sev := mdText(cmpOr(f.Severity, "-"))
 		if r.Since != nil && f.New {
 			sev += " **new**"
@@ -330,9 +347,8 @@ func mdFindings(r access.Report, limit int) string {
 		if f.HasPrincipal() {
 			who, kind = mdPrincipal(f.Principal), kindLabel(f.Principal.Kind)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", sev, mdText(f.Kind), who, kind, mdText(findingText(f)))
-	}
-	b.WriteString("\n")
+		return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", sev, mdText(f.Kind), who, kind, mdText(findingText(f)))
+	})
 	return b.String()
 }
 

@@ -103,3 +103,34 @@ func TestCapReportMarkdownLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestReportMarkdownRowCaps: thousands of findings, and thousands of
+// changes since the previous report, keep their first rows and say how
+// many they left out, so that the document stays under the limit.
+func TestReportMarkdownRowCaps(t *testing.T) {
+	r := cappedReport(2, 1)
+	r.Since = &access.Since{GeneratedAt: "2026-01-02T03:04:05Z"}
+	for i := range 3000 {
+		p := access.Ref{Kind: "user", ID: fmt.Sprintf("u-%d", i), Name: fmt.Sprintf("user-%d@example.com", i)}
+		r.Findings = append(r.Findings, access.Finding{Kind: access.FindingUnused, Category: "token", Severity: "low", Principal: p})
+		r.Since.Changes = append(r.Since.Changes, access.Change{Change: access.Gained, Deployment: access.DeploymentRef{ID: "dep-0000", Name: "deployment-0000", Workspace: "ws"}, Principal: p})
+	}
+	out := string(renderReport(t, "md", r))
+	if len(out) > DefaultMarkdownLimit {
+		t.Errorf("%d characters, want at most %d", len(out), DefaultMarkdownLimit)
+	}
+	for _, c := range []struct{ noun, row string }{
+		{"finding", "| low | token-unused | user-"},
+		{"change", "| + | ws/deployment-0000 | user-"},
+	} {
+		m := regexp.MustCompile(`\n(\d+) more ` + c.noun + "\\(s\\) left out: `-o csv` or `-o json` lists them all.\n").FindStringSubmatch(out)
+		if m == nil {
+			t.Errorf("the markdown does not say how many %ss it left out:\n%s", c.noun, out[len(out)-3000:])
+			continue
+		}
+		left, _ := strconv.Atoi(m[1])
+		if rows := strings.Count(out, c.row); rows == 0 || rows+left != 3000 {
+			t.Errorf("%d %s rows shown and %d said left out, want 3000 in all", rows, c.noun, left)
+		}
+	}
+}
