@@ -49,7 +49,7 @@ func Markdown(w io.Writer, p sync.Plan, opts MarkdownOptions) error {
 			fmt.Fprintf(&head, "\n> [!CAUTION]\n> **Refused by guard %s:** %s\n", g.Name, guardMessage(g.Message))
 		}
 	}
-	head.WriteString(violationsMarkdown(p))
+	head.WriteString(violationsMarkdown(p, opts.Limit/3))
 	if len(p.Partial) > 0 {
 		fmt.Fprintf(&head, "\n> [!NOTE]\n> Partial plan: only %s (`--target`). Other scopes of the spec were not planned.\n", partialNames(p.Partial))
 	}

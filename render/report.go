@@ -305,30 +305,39 @@ func mdSince(s *access.Since, limit int) string {
 	if len(s.Changes) == 0 {
 		return b.String()
 	}
-	mdTable(&b, "| | Deployment | Principal | Access |\n|---|---|---|---|\n", s.Changes, limit, "change", func(c access.Change) string {
+	shown := mdTable(&b, "| | Deployment | Principal | Access |\n|---|---|---|---|\n", s.Changes, limit, func(c access.Change) string {
 		return fmt.Sprintf("| %s | %s | %s | %s |\n", changeSymbol[c.Change], mdDeployment(c.Deployment.Workspace, c.Deployment.Name),
 			mdPrincipal(c.Principal), mdText(changeText(c)))
 	})
+	mdLeftOut(&b, len(s.Changes)-shown, "change")
 	return b.String()
 }
 
-// mdTable writes header and a row of each of rows to b while b stays
-// within limit characters, then a line that says how many of them (of
-// noun) it left out.
-func mdTable[T any](b *strings.Builder, header string, rows []T, limit int, noun string, row func(T) string) {
+// mdTable writes header and the rows of rows (each by row) to b while b
+// stays within limit characters, keeping room for a line that counts the
+// rows left out, and returns how many it wrote.
+func mdTable[T any](b *strings.Builder, header string, rows []T, limit int, row func(T) string) (shown int) {
 	b.WriteString(header)
 	for i, r := range rows {
 		line := row(r)
 		if b.Len()+len(line)+tableNoteRoom > limit {
-			fmt.Fprintf(b, "\n%d more %s(s) left out: `-o csv` or `-o json` lists them all.\n", len(rows)-i, noun)
-			break
+			return i
 		}
 		b.WriteString(line)
+	}
+	return len(rows)
+}
+
+// mdLeftOut ends a table of the report that left n rows (of noun) out,
+// saying so when n > 0.
+func mdLeftOut(b *strings.Builder, n int, noun string) {
+	if n > 0 {
+		fmt.Fprintf(b, "\n%d more %s(s) left out: `-o csv` or `-o json` lists them all.\n", n, noun)
 	}
 	b.WriteString("\n")
 }
 
-// tableNoteRoom is room for the line mdTable ends a cut table with.
+// tableNoteRoom is room for the line that follows a table cut by mdTable.
 const tableNoteRoom = 100
 
 // mdFindings is the findings, their rows cut at about limit characters.
@@ -338,7 +347,7 @@ func mdFindings(r access.Report, limit int) string {
 	if len(r.Findings) == 0 {
 		return b.String()
 	}
-	mdTable(&b, "| Severity | Finding | Principal | Kind | Detail |\n|---|---|---|---|---|\n", r.Findings, limit, "finding", func(f access.Finding) string {
+	shown := mdTable(&b, "| Severity | Finding | Principal | Kind | Detail |\n|---|---|---|---|---|\n", r.Findings, limit, func(f access.Finding) string {
 		sev := mdText(cmpOr(f.Severity, "-"))
 		if r.Since != nil && f.New {
 			sev += " **new**"
@@ -349,6 +358,7 @@ func mdFindings(r access.Report, limit int) string {
 		}
 		return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", sev, mdText(f.Kind), who, kind, mdText(findingText(f)))
 	})
+	mdLeftOut(&b, len(r.Findings)-shown, "finding")
 	return b.String()
 }
 

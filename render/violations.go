@@ -50,19 +50,16 @@ func violationsText(tw *errWriter, p sync.Plan, pal palette) {
 	}
 }
 
-// violationsMarkdown is the violations of p as a table for the comment,
-// at most maxViolationsShown rows.
-func violationsMarkdown(p sync.Plan) string {
+// violationsMarkdown is the violations of p as a table for the comment:
+// at most maxViolationsShown rows, and no more than fit in limit
+// characters.
+func violationsMarkdown(p sync.Plan, limit int) string {
 	if len(p.Violations) == 0 {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n#### Policy violations (%d)\n\n| rule | principal | scope | role | spec |\n|---|---|---|---|---|\n", len(p.Violations))
-	for i, v := range p.Violations {
-		if i == maxViolationsShown {
-			fmt.Fprintf(&b, "\n%d more; run `tokensync plan` for every one.\n", len(p.Violations)-i)
-			break
-		}
+	header := fmt.Sprintf("\n#### Policy violations (%d)\n\n| rule | principal | scope | role | spec |\n|---|---|---|---|---|\n", len(p.Violations))
+	shown := mdTable(&b, header, p.Violations[:min(len(p.Violations), maxViolationsShown)], limit, func(v sync.Violation) string {
 		principal, role := "", ""
 		if v.Subject != nil {
 			principal = mdSubject(*v.Subject)
@@ -75,7 +72,10 @@ func violationsMarkdown(p sync.Plan) string {
 		if v.Source != nil {
 			source = mdText(v.Source.String())
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdText(v.Rule)+"<br>"+mdText(v.Description), principal, mdText(scopeTitle(v.Scope)), role, source)
+		return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mdText(v.Rule)+"<br>"+mdText(v.Description), principal, mdText(scopeTitle(v.Scope)), role, source)
+	})
+	if left := len(p.Violations) - shown; left > 0 {
+		fmt.Fprintf(&b, "\n%d more; run `tokensync plan` for every one.\n", left)
 	}
 	return b.String()
 }

@@ -60,3 +60,27 @@ func TestViolationsMarkdown(t *testing.T) {
 		}
 	}
 }
+
+// TestViolationsMarkdownLimit: rules with long descriptions keep the
+// comment under its limit: the table keeps the rows that fit and counts
+// the rest.
+func TestViolationsMarkdownLimit(t *testing.T) {
+	p := violationPlan(40)
+	for i := range p.Violations {
+		p.Violations[i].Description = strings.Repeat("Long description. ", 200)
+	}
+	for _, limit := range []int{DefaultMarkdownLimit, 20000} {
+		var b bytes.Buffer
+		if err := Markdown(&b, p, MarkdownOptions{Limit: limit}); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if len(out) > limit {
+			t.Errorf("limit %d: %d characters", limit, len(out))
+		}
+		shown := strings.Count(out, "| no-direct-prod-admin<br>")
+		if !strings.Contains(out, fmt.Sprintf("\n%d more; run `tokensync plan` for every one.\n", len(p.Violations)-shown)) || shown == 0 || shown >= maxViolationsShown {
+			t.Errorf("limit %d: %d rows shown, and no line that counts the other %d:\n%.3000s", limit, shown, len(p.Violations)-shown, out)
+		}
+	}
+}
