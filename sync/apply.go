@@ -227,8 +227,8 @@ func (a *applier) adapter(j *job) Adapter {
 
 // checkFingerprints reads every subject of the plan and compares it with
 // the plan's fingerprint. It reports whether all match; if not, the
-// mismatched subjects are stale, unreadable ones failed, all others not
-// started.
+// mismatched subjects (and those deleted since) are stale, unreadable ones
+// failed, all others not started.
 func (a *applier) checkFingerprints(ctx context.Context, jobs []*job) bool {
 	var mu gosync.Mutex
 	done := 0
@@ -247,6 +247,10 @@ func (a *applier) checkFingerprints(ctx context.Context, jobs []*job) bool {
 		case ad == nil:
 		case err != nil && ctx.Err() != nil:
 			return // cancelled: not started
+		case errors.Is(err, astroapi.ErrNotFound) && a.p.Fingerprints[j.res.Subject.ID] != Fingerprint(nil):
+			// Deleted since the plan, which read it.
+			j.res.ChangedSincePlan = true
+			j.out = stale
 		case err != nil:
 			j.res.Err = fmt.Errorf("read %s (%s): %w", Label(j.res.Subject), j.res.Subject.ID, err)
 			j.out = failed

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -251,6 +252,18 @@ func TestApplyRequireFingerprints(t *testing.T) {
 		}
 		if diff := cmp.Diff([]string{"t-ci", "t-obs", "t-stray"}, ids2(res.NotStarted)); diff != "" {
 			t.Errorf("NotStarted (-want +got):\n%s", diff)
+		}
+		if _, sets := s.calls(); len(sets) != 0 {
+			t.Errorf("POSTs = %v, want none", sets)
+		}
+	})
+	t.Run("deleted since", func(t *testing.T) {
+		// A subject the plan read is gone: the plan is stale, not failed.
+		p, s, _ := examplePlan(t)
+		s.getErr["t-old"] = &astroapi.Error{StatusCode: http.StatusNotFound, Message: "token not found"}
+		res := Apply(context.Background(), s.adapters(), p, ApplyOptions{RequireFingerprints: true})
+		if diff := cmp.Diff([]string{"t-old"}, ids2(res.Stale)); diff != "" || len(res.Failed) != 0 || !res.Stale[0].ChangedSincePlan {
+			t.Errorf("Stale (-want +got):\n%s\nFailed: %v", diff, ids2(res.Failed))
 		}
 		if _, sets := s.calls(); len(sets) != 0 {
 			t.Errorf("POSTs = %v, want none", sets)

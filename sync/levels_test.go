@@ -392,3 +392,73 @@ deployments:
 		})
 	}
 }
+
+// TestPruneGuardsCountWhatPruneTakes: a role that prune takes away counts
+// for the guards even where Astro leaves an accessor or the organization's
+// floor in its place: max-removals counts demotions and downgrades, and a
+// deployment left with only the accessor DAG roles imply is empty.
+func TestPruneGuardsCountWhatPruneTakes(t *testing.T) {
+	obs, _ := levelsOrg()
+	pruned := levelsHeader + `
+deployments:
+  - id: dep-a
+    prune: true
+    workspaceTokens: []
+    users: []
+    teams: []
+`
+	p := planOf(t, pruned, obs, Options{MaxRemovals: 1})
+	want := []string{"update deployment:dep-a usr-bob DEPLOYMENT_ADMIN->DEPLOYMENT_ACCESSOR", "remove deployment:dep-a tok-ci DEPLOYMENT_ADMIN->"}
+	if diff := cmp.Diff(want, lines(p.Changes)); diff != "" {
+		t.Fatalf("changes (-want +got):\n%s", diff)
+	}
+	if r := p.Changes[0].Reason; r != ReasonPruneKeepsAccessor {
+		t.Errorf("bob's downgrade: reason %q, want %q", r, ReasonPruneKeepsAccessor)
+	}
+	wantGuards := []Guard{
+		{Name: GuardMaxRemovals, Message: "2 removals (1 of them to ORGANIZATION_MEMBER or an accessor role) exceed the limit of 1 (raise --max-removals, or -1 for no limit)"},
+		{Name: GuardAllowEmpty, Message: `prune would leave deployment "alpha" without any token, user or team (set allowEmpty: true on the deployment to allow it)`},
+	}
+	if diff := cmp.Diff(wantGuards, p.Guards[:2]); diff != "" {
+		t.Errorf("guards (-want +got):\n%s", diff)
+	}
+	if p := planOf(t, strings.Replace(pruned, "prune: true", "prune: true\n    allowEmpty: true", 1), obs, Options{MaxRemovals: 2}); p.Refused() {
+		t.Errorf("allowEmpty and a limit of 2: refused: %+v", p.Guards)
+	}
+
+	demote := planOf(t, levelsHeader+"organizationRoles:\n  prune: true\n  users:\n    - {username: owner@example.com, role: ORGANIZATION_OWNER}\n", obs, Options{})
+	if got, want := demote.Guards[0].Message, "1 removal (1 of them to ORGANIZATION_MEMBER or an accessor role) (no limit)"; got != want {
+		t.Errorf("a demotion by prune: max-removals says %q, want %q", got, want)
+	}
+}
+
+// TestRecheckSaved: the guards that count everyone are checked again on
+// the organization as it is when a saved plan is applied: another writer
+// may have taken the roles that let the plan pass.
+func TestRecheckSaved(t *testing.T) {
+	obs, _ := levelsOrg()
+	p := planOf(t, levelsHeader+`
+deployments:
+  - id: dep-a
+    prune: true
+    workspaceTokens: []
+`, obs, Options{})
+	if p.Refused() || len(p.Changes) != 1 {
+		t.Fatalf("the plan: %v, guards %+v", lines(p.Changes), p.Guards)
+	}
+	if got := RecheckSaved(p, obs); len(got) != 0 {
+		t.Errorf("nothing changed since: %+v", got)
+	}
+	// bob, who kept the deployment, has lost his roles on it since.
+	now := *obs
+	now.Subjects = slices.Clone(obs.Subjects)
+	for i, s := range now.Subjects {
+		if s.ID == "usr-bob" {
+			now.Subjects[i].Grants = slices.DeleteFunc(slices.Clone(s.Grants), func(g Grant) bool { return g.Scope.Level != LevelOrganization })
+		}
+	}
+	want := []Guard{{Name: GuardAllowEmpty, Message: `on the organization as it is now, prune would leave deployment "alpha" without any token, user or team (set allowEmpty: true on the deployment to allow it)`}}
+	if diff := cmp.Diff(want, RecheckSaved(p, &now)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

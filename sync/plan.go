@@ -21,11 +21,14 @@ const (
 	ReasonImpliedWsAccess = "implied by its roles in this workspace (Astro adds WORKSPACE_ACCESSOR for them)"
 	ReasonKeepsWsAccess   = "its roles in this workspace keep WORKSPACE_ACCESSOR (Astro adds it for them)"
 	ReasonDemote          = "not in spec (prune): demoted to ORGANIZATION_MEMBER; nobody is removed from the organization"
-	ReasonOwnWorkspace    = "a workspace token's role on its own workspace is updated, never removed"
-	ReasonOwnOrganization = "an organization token's organization role is updated, never removed"
-	ReasonNotListedKind   = "not in spec; the scope does not list its kind"
-	ReasonDeploymentToken = "deployment API token: not managed"
-	reasonUnknownKind     = "not managed"
+	// A removal by prune that Astro's implied accessors make an update.
+	ReasonPruneKeepsAccessor = ReasonPrune + ": " + ReasonKeepsAccessor
+	ReasonPruneKeepsWsAccess = ReasonPrune + ": " + ReasonKeepsWsAccess
+	ReasonOwnWorkspace       = "a workspace token's role on its own workspace is updated, never removed"
+	ReasonOwnOrganization    = "an organization token's organization role is updated, never removed"
+	ReasonNotListedKind      = "not in spec; the scope does not list its kind"
+	ReasonDeploymentToken    = "deployment API token: not managed"
+	reasonUnknownKind        = "not managed"
 )
 
 // Key is the identity of one assignment: a subject's role at a scope.
@@ -37,6 +40,23 @@ type Key struct {
 
 // Key returns the identity of the assignment c is about.
 func (c Change) Key() Key { return Key{Scope: c.Scope.Key(), Subject: c.Subject.ID} }
+
+// Takes reports whether c takes a role away: a removal, or an update
+// that leaves only what Astro keeps by itself (a demotion to
+// ORGANIZATION_MEMBER, or the accessor role that other roles imply). The
+// max-removals guard counts these, and the allow-empty guard looks at them.
+func (c Change) Takes() bool {
+	switch c.Action {
+	case Remove:
+		return true
+	case Update:
+		switch c.Reason {
+		case ReasonDemote, ReasonKeepsAccessor, ReasonKeepsWsAccess, ReasonPruneKeepsAccessor, ReasonPruneKeepsWsAccess:
+			return true
+		}
+	}
+	return false
+}
 
 // Refused reports whether any guard of p refused the plan.
 func (p Plan) Refused() bool {
@@ -649,6 +669,8 @@ func keepAccessor(c *Change, person bool, accessor, implied, keeps string) {
 	switch {
 	case c.Before == accessor:
 		c.Action, c.After, c.Reason, c.Source = Unmanaged, c.Before, implied, nil
+	case person && c.Reason == ReasonPrune:
+		c.Action, c.After, c.Reason = Update, accessor, ReasonPrune+": "+keeps
 	case person:
 		c.Action, c.After, c.Reason = Update, accessor, keeps
 	}
@@ -669,7 +691,7 @@ const (
 
 // guardState is what the guards count over every subject, after the plan.
 type guardState struct {
-	remaining map[Scope]int // managed deployment → managed subjects holding a role on it
+	remaining map[Scope]int // managed deployment → managed subjects holding a role on it other than DEPLOYMENT_ACCESSOR
 	owners    map[Scope]int // the managed organization or workspace → users and teams holding its owner role
 }
 
@@ -714,7 +736,7 @@ func (g *guardState) count(ref SubjectRef, s *Subject, pl *planner, changes []Ch
 	}
 	person := ref.Kind == KindUser || ref.Kind == KindTeam
 	after.all(func(sc Scope, role string) {
-		if sc.Level == LevelDeployment {
+		if sc.Level == LevelDeployment && role != astroapi.RoleDeploymentAccessor {
 			g.remaining[sc]++
 		}
 		if owner := ownerRole(sc.Level); person && owner != "" && role == owner {
@@ -741,30 +763,47 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// maxRemovalsGuard refuses a plan that takes more than limit roles away
+// (Change.Takes): a truncated file with prune demotes and downgrades as
+// surely as it removes.
 func maxRemovalsGuard(changes []Change, limit int) Guard {
-	_, _, n := count(changes)
+	n, demotions := 0, 0
+	for _, c := range changes {
+		if c.Takes() {
+			n++
+			if c.Action == Update {
+				demotions++
+			}
+		}
+	}
+	what := plural(n, "removal", "removals")
+	if demotions > 0 {
+		what += fmt.Sprintf(" (%d of them to %s)", demotions, "ORGANIZATION_MEMBER or an accessor role")
+	}
 	g := Guard{Name: GuardMaxRemovals, OK: true}
 	switch {
 	case limit < 0:
-		g.Message = plural(n, "removal", "removals") + " (no limit)"
+		g.Message = what + " (no limit)"
 	case n <= limit:
-		g.Message = fmt.Sprintf("%s (limit %d)", plural(n, "removal", "removals"), limit)
+		g.Message = fmt.Sprintf("%s (limit %d)", what, limit)
 	default:
 		g.OK = false
-		g.Message = fmt.Sprintf("%s exceed the limit of %d (raise --max-removals, or -1 for no limit)",
-			plural(n, "removal", "removals"), limit)
+		g.Message = fmt.Sprintf("%s exceed the limit of %d (raise --max-removals, or -1 for no limit)", what, limit)
 	}
 	return g
 }
 
-// allowEmptyGuard refuses a plan whose prune removes the last managed
-// subject's role from a deployment that does not say allowEmpty.
+// allowEmptyGuard refuses a plan whose prune takes the last managed
+// subject's role (other than the DEPLOYMENT_ACCESSOR that DAG roles imply)
+// from a deployment that does not say allowEmpty. remaining counts the
+// subjects that keep such a role on each deployment.
 func allowEmptyGuard(changes []Change, remaining map[Scope]int, allowEmpty map[Scope]bool) Guard {
 	var bad []string
 	seen := make(map[Scope]bool)
 	for _, c := range changes { // sorted, so the message is too
 		sc := c.Key().Scope
-		if sc.Level != LevelDeployment || seen[sc] || c.Reason != ReasonPrune || allowEmpty[sc] || remaining[sc] > 0 {
+		pruned := c.Reason == ReasonPrune || c.Reason == ReasonPruneKeepsAccessor
+		if sc.Level != LevelDeployment || seen[sc] || !pruned || allowEmpty[sc] || remaining[sc] > 0 {
 			continue
 		}
 		seen[sc] = true
@@ -842,6 +881,45 @@ func CheckSaved(p Plan, opts Options) []Guard {
 	return refused
 }
 
+// RecheckSaved enforces again, on the organization as read now, the
+// guards of a saved plan that count subjects the plan does not change: a
+// workspace or the organization must keep an owner (lockout), and prune
+// must not empty a deployment (allow-empty). Another writer may have taken
+// an owner role, or a deployment role, from someone else since the plan
+// was made, and such a change does not make the plan stale. It returns
+// only the guards that refuse, on the saved changes as they stand.
+func RecheckSaved(p Plan, obs *Observed) []Guard {
+	if p.Target == nil || len(p.Changes) == 0 {
+		return nil
+	}
+	pl := newPlanner(p.Target.Desired, p.Target.Prune, obs)
+	g := newGuardState(pl)
+	changes := make(map[string][]Change)
+	for _, c := range p.Changes {
+		changes[c.Subject.ID] = append(changes[c.Subject.ID], c)
+	}
+	seen := make(map[string]bool, len(obs.Subjects))
+	for i := range obs.Subjects {
+		if s := &obs.Subjects[i]; !seen[s.ID] {
+			seen[s.ID] = true
+			g.count(s.SubjectRef, s, pl, changes[s.ID])
+		}
+	}
+	for id, cs := range changes {
+		if !seen[id] {
+			g.count(cs[0].Subject, nil, pl, cs)
+		}
+	}
+	var refused []Guard
+	for _, gd := range []Guard{allowEmptyGuard(p.Changes, g.remaining, pl.allowEmpty()), lockoutGuard(p.Changes, g.owners)} {
+		if !gd.OK {
+			gd.Message = "on the organization as it is now, " + gd.Message
+			refused = append(refused, gd)
+		}
+	}
+	return refused
+}
+
 // ---- stage 4: fingerprints and target
 
 // fingerprints maps every subject with a change to its fingerprint as
@@ -913,8 +991,8 @@ func firstByID(as []DesiredAssignment) []DesiredAssignment {
 // apply, a deployment keeps every subject the Target lists with a role and
 // every unmanaged assignment of a managed kind. The lockout guard needs
 // every owner of the organization, which a saved plan does not hold: its
-// recorded verdict stands (a subject that changed since makes the plan
-// stale anyway).
+// recorded verdict stands here, and RecheckSaved checks it again on the
+// organization as it is when the plan is applied.
 func Guards(p Plan, opts Options) []Guard {
 	remaining := make(map[Scope]int)
 	allowEmpty := make(map[Scope]bool)
@@ -922,14 +1000,14 @@ func Guards(p Plan, opts Options) []Guard {
 		for _, md := range p.Target.Desired.Scopes {
 			allowEmpty[md.Key()] = md.AllowEmpty
 			for _, a := range md.Assignments {
-				if !a.Absent {
+				if !a.Absent && a.Role != astroapi.RoleDeploymentAccessor {
 					remaining[md.Key()]++
 				}
 			}
 		}
 	}
 	for _, c := range p.Unmanaged {
-		if managedKind(c.Subject.Kind) {
+		if managedKind(c.Subject.Kind) && c.After != astroapi.RoleDeploymentAccessor {
 			remaining[c.Key().Scope]++
 		}
 	}

@@ -190,17 +190,33 @@ func TestGuardStages(t *testing.T) {
 			}
 		}
 	})
+	t.Run("max-removals counts demotions", func(t *testing.T) {
+		changes := append(slices.Clone(changes),
+			Change{Action: Update, Scope: ScopeRef{Level: LevelOrganization}, Subject: aliceRef, Before: "ORGANIZATION_OWNER", After: "ORGANIZATION_MEMBER", Reason: ReasonDemote},
+			Change{Action: Update, Scope: DeploymentScope(betaRef), Subject: teamRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ACCESSOR", Reason: ReasonKeepsAccessor},
+			Change{Action: Update, Scope: DeploymentScope(alphaRef), Subject: teamRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ACCESSOR", Reason: "listed"},
+		)
+		want := Guard{Name: GuardMaxRemovals, Message: "5 removals (2 of them to ORGANIZATION_MEMBER or an accessor role) exceed the limit of 4 (raise --max-removals, or -1 for no limit)"}
+		if diff := cmp.Diff(want, maxRemovalsGuard(changes, 4)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
 	t.Run("allow-empty", func(t *testing.T) {
 		// alpha keeps a subject; beta is emptied by prune; gamma by
-		// state: absent (fine); delta is emptied but allows it.
-		changes := append(changes, rm("dep-d", "delta", ReasonPrune, ciRef))
+		// state: absent (fine); delta is emptied but allows it; epsilon
+		// keeps only the accessor its DAG roles imply; zeta is downgraded
+		// to an accessor by state: absent (fine).
+		changes := append(slices.Clone(changes), rm("dep-d", "delta", ReasonPrune, ciRef),
+			Change{Action: Update, Scope: DeploymentScope(DeploymentRef{ID: "dep-e", Name: "epsilon"}), Subject: teamRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ACCESSOR", Reason: ReasonPruneKeepsAccessor},
+			Change{Action: Update, Scope: DeploymentScope(DeploymentRef{ID: "dep-z", Name: "zeta"}), Subject: teamRef, Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ACCESSOR", Reason: ReasonKeepsAccessor})
 		got := allowEmptyGuard(changes, map[Scope]int{depScope("dep-a"): 1}, map[Scope]bool{depScope("dep-d"): true})
-		want := Guard{Name: GuardAllowEmpty, Message: `prune would leave deployment "beta" without any token, user or team (set allowEmpty: true on the deployment to allow it)`}
+		want := Guard{Name: GuardAllowEmpty, Message: `prune would leave deployment "beta" without any token, user or team; ` +
+			`prune would leave deployment "epsilon" without any token, user or team (set allowEmpty: true on the deployment to allow it)`}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
-		if got := allowEmptyGuard(changes, map[Scope]int{depScope("dep-a"): 1, depScope("dep-b"): 1}, map[Scope]bool{depScope("dep-d"): true}); !got.OK {
-			t.Errorf("with a subject left on beta: %+v", got)
+		if got := allowEmptyGuard(changes, map[Scope]int{depScope("dep-a"): 1, depScope("dep-b"): 1, depScope("dep-e"): 1}, map[Scope]bool{depScope("dep-d"): true}); !got.OK {
+			t.Errorf("with a subject left on beta and epsilon: %+v", got)
 		}
 	})
 	t.Run("protect", func(t *testing.T) {

@@ -69,9 +69,6 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.
 	case len(p.Changes) == 0:
 		return nil
 	case c.DryRun && savedPlan:
-		if err := checkStale(ctx, *st, sess, p); err != nil {
-			return err
-		}
 		fmt.Fprintln(st.Err, "Dry run: the plan is current; nothing was written.")
 		return nil
 	case c.DryRun:
@@ -152,6 +149,22 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 		opts.MaxRemovals = doc.Options.MaxRemovals
 	}
 	p.Guards = append(p.Guards, sync.CheckSaved(p, opts)...)
+	if len(p.Changes) > 0 {
+		// One reading of the organization: every subject the plan
+		// changes must hold what it held then, and the guards that count
+		// everyone else are checked again on it.
+		obs, err := observe(ctx, sess)
+		if err == nil {
+			if stale := sync.Stale(p, obs.Subjects); len(stale) > 0 {
+				err = staleError(st, stale)
+			}
+		}
+		if err != nil {
+			sess.close()
+			return sync.Plan{}, nil, err
+		}
+		p.Guards = append(p.Guards, sync.RecheckSaved(p, obs)...)
+	}
 	return p, sess, nil
 }
 
@@ -171,20 +184,6 @@ func flagGiven(kctx *kong.Context, st Streams, name string) bool {
 func staleError(st Streams, stale []sync.SubjectRef) error {
 	render.Stale(st.Err, stale)
 	return exitWith(exitStale, "the plan is stale: %d principal(s) changed since it was made; nothing was written; run plan again", len(stale))
-}
-
-// checkStale is apply's staleness check of a saved plan without writing:
-// one list of the organization, and every subject the plan changes must
-// still hold the role set the plan fingerprinted.
-func checkStale(ctx context.Context, st Streams, sess *session, p sync.Plan) error {
-	obs, err := observe(ctx, sess)
-	if err != nil {
-		return err
-	}
-	if stale := sync.Stale(p, obs.Subjects); len(stale) > 0 {
-		return staleError(st, stale)
-	}
-	return nil
 }
 
 // readSavedPlan reads the saved plan and, when -f is also given, checks it

@@ -185,7 +185,7 @@ deployments:
 		"~ user carol@example.com [usr-carol] ORGANIZATION_BILLING_ADMIN -> ORGANIZATION_MEMBER # not in spec (prune): demoted to ORGANIZATION_MEMBER",
 		// bob keeps a deployment role in alpha: Astro keeps
 		// WORKSPACE_ACCESSOR for it, so the removal is that update.
-		"~ user bob@example.com [usr-bob] WORKSPACE_AUTHOR -> WORKSPACE_ACCESSOR # its roles in this workspace keep WORKSPACE_ACCESSOR",
+		"~ user bob@example.com [usr-bob] WORKSPACE_AUTHOR -> WORKSPACE_ACCESSOR # not in spec (prune): its roles in this workspace keep WORKSPACE_ACCESSOR",
 		"- user bob@example.com [usr-bob] DAG_AUTHOR # not in spec (prune)",
 		// A workspace token's own role and an organization token's role
 		// are never removed.
@@ -319,5 +319,40 @@ func TestSavedPlanKeepsItsRemovalLimit(t *testing.T) {
 	wantCode(t, c.run("apply", planFile, "--yes"), exitOK)
 	if got := c.posts(); got != 25 {
 		t.Errorf("%d writes, want 25", got)
+	}
+}
+
+// TestSavedPlanRechecksLockoutNow: a saved plan that demotes one of two
+// organization owners is refused (exit 4, nothing written) when the other
+// owner lost the role after the plan was made; the plan is not stale, as
+// that owner is not in it.
+func TestSavedPlanRechecksLockoutNow(t *testing.T) {
+	state := strings.Replace(everyLevelState, "organizationRole: ORGANIZATION_BILLING_ADMIN", "organizationRole: ORGANIZATION_OWNER", 1)
+	c := newCLI(t, state)
+	f := c.write("org.yaml", "version: 1\norganizationRoles:\n  users:\n    - {username: owner@example.com, role: ORGANIZATION_MEMBER}\n")
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitOK)
+
+	client, err := astroapi.New(c.baseURL, astroapi.WithCredential("other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.SetUserRoles(context.Background(), "org1", "usr-carol", astroapi.UpdateUserRolesRequest{
+		OrganizationRole: "ORGANIZATION_BILLING_ADMIN",
+		WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: "WORKSPACE_OWNER"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c.srv.ResetStats()
+	r := c.run("apply", planFile, "--yes", "--no-color")
+	wantCode(t, r, exitRefused)
+	if c.posts() != 0 {
+		t.Errorf("a refused plan made %d writes", c.posts())
+	}
+	if want := "Refused by guard lockout: on the organization as it is now, the plan would leave the organization without any ORGANIZATION_OWNER"; !strings.Contains(squeeze(r.stdout), want) {
+		t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+	}
+	if got := c.userRoles("usr-owner"); !slices.Contains(got, "organization=ORGANIZATION_OWNER") {
+		t.Errorf("the owner's roles: %v", got)
 	}
 }
