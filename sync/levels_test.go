@@ -273,6 +273,9 @@ deployments:
           - {username: bob@example.com, role: DAG_DEPLOYER}
         workspaceTokens:
           - {name: other-ci, role: DAG_VIEWER}
+organizationRoles:
+  organizationTokens:
+    - {name: ci, role: ORGANIZATION_MEMBER}
 `))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
@@ -290,6 +293,7 @@ deployments:
 		`tokens.yaml:14:9: user "bob@example.com": role "DAG_RUNNER" is a DAG role, not a deployment role`,
 		`tokens.yaml:18:13: user "bob@example.com": role "DAG_DEPLOYER" is a deployment role, not a DAG role`,
 		`tokens.yaml:20:13: token "other-ci" belongs to workspace "two" and cannot have a role on DAG "rollup" of deployment "alpha" of workspace "one"`,
+		`tokens.yaml:23:7: token "ci" is a workspace token: a workspace token holds no organization role`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)

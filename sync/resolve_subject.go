@@ -256,7 +256,12 @@ func (r *resolver) fits(e entry, x *Subject, w where, held bool) bool {
 		r.errorf(e.pos, "%s %q matches %s %q: remove it from the spec or from %s", noun, ref, kinds[x.Kind].ignoreKey, p, kinds[x.Kind].ignoreKey)
 		ok = false
 	}
-	if x.Kind != e.kind {
+	switch {
+	case x.Kind == e.kind:
+	case x.Kind == KindWorkspaceToken && w.level == LevelOrganization:
+		r.errorf(e.pos, "%s %q is a workspace token: a workspace token holds no organization role", noun, ref)
+		ok = false
+	default:
 		r.errorf(e.pos, "%s %q is %s: list it under %s", noun, ref, article(strings.TrimSuffix(kinds[x.Kind].plural, "s")), x.Kind.Key())
 		ok = false
 	}
