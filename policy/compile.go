@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -229,6 +231,25 @@ func Compile(policies []spec.Policy) (*Set, error) {
 		return nil, errs
 	}
 	return &set, nil
+}
+
+// Load reads the spec files and policy files (spec.LoadAll) and compiles
+// the policies. Expressions that do not compile are reported with the
+// files' other errors, every error at once.
+func Load(ctx context.Context, paths, policyFiles []string, stdin io.Reader) (*spec.Spec, *Set, error) {
+	var set *Set
+	ld := spec.Loader{CheckPolicies: func(ps []spec.Policy) (err error) {
+		set, err = Compile(ps)
+		return err
+	}}
+	sp, err := ld.LoadAll(ctx, paths, policyFiles, stdin)
+	if err != nil {
+		return nil, nil, err
+	}
+	if set == nil { // no policies
+		set = &Set{}
+	}
+	return sp, set, nil
 }
 
 // compile compiles one policy, or returns why it does not compile.

@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -302,5 +304,48 @@ func TestDeterministic(t *testing.T) {
 		if diff := cmp.Diff(first, set.Check(Build(w), now), cmp.AllowUnexported(Scope{})); diff != "" {
 			t.Fatalf("(-first +again):\n%s", diff)
 		}
+	}
+}
+
+// TestLoadReportsEveryError: the files' own errors and the expressions
+// that do not compile come in one list, sorted by position, so a user
+// fixes them in one round; a spec file given with --policy too is read as
+// a policy file.
+func TestLoadReportsEveryError(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	rules := write("rules.yaml", "version: 1\npolicies:\n"+
+		"  - name: typo\n    description: d\n    grant: subject.kindd == 'user'\n"+
+		"  - name: syntax\n    grant: \"subject.kind == \"\n"+
+		"  - name: both\n    description: d\n    grant: 'true'\n    scope: 'true'\n"+
+		"  - name: typo\n    description: d\n    grant: 'true'\n")
+	specFile := write("spec.yaml", "version: 1\ndeployments: []\n")
+	_, _, err := Load(context.Background(), []string{specFile}, []string{rules, specFile}, nil)
+	var got []string
+	for _, e := range err.(spec.ErrorList) {
+		got = append(got, strings.ReplaceAll(e.Error(), dir+string(filepath.Separator), ""))
+	}
+	want := []string{
+		`rules.yaml:5:19: policy "typo": grant: undefined field 'kindd'`,
+		`rules.yaml:6:5: policy "syntax": missing key "description" (what a violation reports)`,
+		`rules.yaml:7:29: policy "syntax": grant: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}`,
+		`rules.yaml:11:5: policy "both" has both "grant" and "scope"; use one`,
+		`rules.yaml:12:5: policy "typo" is already declared at rules.yaml:3:5; policy names are unique over all files`,
+		`spec.yaml:1:1: missing key "policies" (a policy file holds the rules under "policies")`,
+		`spec.yaml:2:1: unknown key "deployments" in policy file (a file given with --policy holds only policies and version; give this file with -f)`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+
+	sp, set, err := Load(context.Background(), []string{specFile}, nil, nil)
+	if err != nil || sp == nil || set == nil || len(set.Rules) != 0 {
+		t.Errorf("a spec without policies: %v, %v, %v", sp, set, err)
 	}
 }

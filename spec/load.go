@@ -89,6 +89,19 @@ func LoadContext(ctx context.Context, paths []string, stdin io.Reader) (*Spec, e
 // no spec file (paths empty), the Spec holds the policies only; with
 // neither, it is an error.
 func LoadAll(ctx context.Context, paths, policyFiles []string, stdin io.Reader) (*Spec, error) {
+	return Loader{}.LoadAll(ctx, paths, policyFiles, stdin)
+}
+
+// Loader reads spec and policy files as LoadAll does. CheckPolicies, when
+// set, is given the policies that parsed, even when other entries did not,
+// and the ErrorList it returns (say, expressions that do not compile)
+// joins the files' own errors: every error is reported at once.
+type Loader struct {
+	CheckPolicies func([]Policy) error
+}
+
+// LoadAll is LoadAll, with ld's checks.
+func (ld Loader) LoadAll(ctx context.Context, paths, policyFiles []string, stdin io.Reader) (*Spec, error) {
 	if len(paths) == 0 && len(policyFiles) == 0 {
 		return nil, errors.New("spec: no spec file given")
 	}
@@ -120,18 +133,31 @@ func LoadAll(ctx context.Context, paths, policyFiles []string, stdin io.Reader) 
 			l.file(name, data)
 		}
 	}
+	// A policy file is read as one even when it is also given as a spec
+	// file: it must then hold only policies, as any other policy file.
+	readPolicy := make(map[string]bool)
 	for _, name := range policyFiles {
 		key := filepath.Clean(name)
-		if read[key] {
+		if readPolicy[key] {
 			continue
 		}
-		read[key] = true
+		readPolicy[key] = true
 		data, err := readFile(ctx, name)
 		if err != nil {
 			l.add(err)
 			continue
 		}
 		l.parse(&file{l: l, name: name, policyOnly: true}, data)
+	}
+	if ld.CheckPolicies != nil && len(l.spec.Policies) > 0 {
+		var list ErrorList
+		if err := ld.CheckPolicies(l.spec.Policies); errors.As(err, &list) {
+			for _, e := range list {
+				l.add(e)
+			}
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	return l.finish()
 }

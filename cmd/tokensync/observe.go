@@ -56,11 +56,7 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 	if len(f.Files) == 0 {
 		return nil, exitWith(exitUsage, "no spec: give -f FILE or -f DIRECTORY")
 	}
-	sp, err := spec.LoadAll(ctx, f.Files, f.Policy, st.In)
-	if err != nil {
-		return nil, err
-	}
-	rules, err := policy.Compile(sp.Policies)
+	sp, rules, err := policy.Load(ctx, f.Files, f.Policy, st.In)
 	if err != nil {
 		return nil, err
 	}
