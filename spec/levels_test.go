@@ -277,8 +277,8 @@ deployments:
 	wantOrg := &OrganizationRoles{
 		Pos: p(2, 1), Prune: true, Lists: []Kind{KindOrganizationToken, KindUser},
 		Users: []UserEntry{
-			{Pos: p(5, 7), Username: "alice@example.com", Role: "ORGANIZATION_OWNER", State: Present},
-			{Pos: p(6, 7), ID: "usr-2", Role: "ORGANIZATION_MEMBER", State: Present},
+			{Pos: p(5, 7), Username: "alice@example.com", Role: "ORGANIZATION_OWNER", State: Present, RolePos: p(5, 43)},
+			{Pos: p(6, 7), ID: "usr-2", Role: "ORGANIZATION_MEMBER", State: Present, RolePos: p(6, 25)},
 		},
 	}
 	if diff := cmp.Diff(wantOrg, s.OrganizationRoles); diff != "" {
@@ -287,7 +287,7 @@ deployments:
 	wantWs := []Workspace{
 		{
 			Pos: p(9, 5), Name: "data", Lists: []Kind{KindWorkspaceToken, KindTeam},
-			WorkspaceTokens: []TokenEntry{{Pos: p(10, 23), Name: "ci", Role: "WORKSPACE_MEMBER", State: Present}},
+			WorkspaceTokens: []TokenEntry{{Pos: p(10, 23), Name: "ci", Role: "WORKSPACE_MEMBER", State: Present, RolePos: p(10, 40)}},
 			Teams:           []TeamEntry{{Pos: p(11, 13), ID: "team-1", State: Absent}},
 		},
 		{Pos: p(12, 5), ID: "ws-2"},
@@ -298,9 +298,9 @@ deployments:
 	wantDags := []Dag{
 		{
 			Pos: p(17, 9), DagID: "daily", Prune: true, Lists: []Kind{KindOrganizationToken, KindUser},
-			Users: []UserEntry{{Pos: p(19, 17), Username: "bob@example.com", Role: "DAG_VIEWER", State: Present}},
+			Users: []UserEntry{{Pos: p(19, 17), Username: "bob@example.com", Role: "DAG_VIEWER", State: Present, RolePos: p(19, 51)}},
 			OrganizationTokens: []TokenEntry{
-				{Pos: p(20, 30), Name: "obs", Role: "DAG Operator", State: Present},
+				{Pos: p(20, 30), Name: "obs", Role: "DAG Operator", State: Present, RolePos: p(20, 48)},
 				{Pos: p(20, 63), Name: "gone", State: Absent},
 			},
 		},

@@ -282,6 +282,8 @@ type TokenEntry struct {
 	Name  string
 	Role  string
 	State State
+	// RolePos is where its role is written; zero when it has none.
+	RolePos Pos
 }
 
 // Ref is how the token is named in messages: its id or its name.
@@ -301,6 +303,8 @@ type UserEntry struct {
 	Username string
 	Role     string
 	State    State
+	// RolePos is where its role is written; zero when it has none.
+	RolePos Pos
 }
 
 // Ref is how the user is named in messages: its id or its username.
@@ -319,6 +323,8 @@ type TeamEntry struct {
 	Name  string
 	Role  string
 	State State
+	// RolePos is where its role is written; zero when it has none.
+	RolePos Pos
 }
 
 // Ref is how the team is named in messages: its id or its name.

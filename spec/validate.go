@@ -467,7 +467,7 @@ func (f *file) principals(fm *fieldMap, lv *level, owner string) principals {
 	if list := f.entries(fm, KindUser, userKind, &in.users, in); list != nil {
 		ps.users = make([]UserEntry, len(list))
 		for i, e := range list {
-			ps.users[i] = UserEntry{Pos: e.Pos, ID: e.ID, Username: e.Name, Role: e.Role, State: e.State}
+			ps.users[i] = UserEntry{Pos: e.Pos, ID: e.ID, Username: e.Name, Role: e.Role, State: e.State, RolePos: e.RolePos}
 		}
 	}
 	if list := f.entries(fm, KindTeam, teamKind, &in.teams, in); list != nil {
@@ -640,12 +640,12 @@ func (f *file) entryRole(n *yaml.Node, fm *fieldMap, ek *entryKind, lv *level, t
 		}
 	}
 	if role, ok := f.value(fm, "role"); ok {
+		p, _ := fm.get("role")
 		r, problem := lv.check(role)
 		if problem != "" {
-			p, _ := fm.get("role")
 			f.errorAt(p.value, "%s%s", prefix(), problem)
 		}
-		t.Role = r
+		t.Role, t.RolePos = r, f.pos(p.value)
 	} else if stateOK && t.State != Absent && fm.missing("role") {
 		f.errorAt(n, `%smissing key "role" (required unless "state" is "absent")`, prefix())
 	}

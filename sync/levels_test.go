@@ -290,8 +290,8 @@ organizationRoles:
 		`tokens.yaml:8:9: token "ci": state: absent cannot remove a workspace token's role on its own workspace (it is updated, never removed)`,
 		`tokens.yaml:9:5: workspace "onee" not found (did you mean "one"?)`,
 		`tokens.yaml:10:5: workspace "one" (ws-1) is already listed at tokens.yaml:5:5`,
-		`tokens.yaml:14:9: user "bob@example.com": role "DAG_RUNNER" is a DAG role, not a deployment role`,
-		`tokens.yaml:18:13: user "bob@example.com": role "DAG_DEPLOYER" is a deployment role, not a DAG role`,
+		`tokens.yaml:14:43: user "bob@example.com": role "DAG_RUNNER" is a DAG role, not a deployment role`,
+		`tokens.yaml:18:47: user "bob@example.com": role "DAG_DEPLOYER" is a deployment role, not a DAG role`,
 		`tokens.yaml:20:13: token "other-ci" belongs to workspace "two" and cannot have a role on DAG "rollup" of deployment "alpha" of workspace "one"`,
 		`tokens.yaml:23:7: token "ci" is a workspace token: a workspace token holds no organization role`,
 	}

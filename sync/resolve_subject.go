@@ -13,12 +13,22 @@ import (
 // token's or team's name, a user's username), with a role or state:
 // absent.
 type entry struct {
-	kind  Kind
-	pos   spec.Pos
-	id    string
-	name  string
-	role  string
-	state spec.State
+	kind    Kind
+	pos     spec.Pos
+	id      string
+	name    string
+	role    string
+	state   spec.State
+	rolePos spec.Pos // where role is written; messages about the role point there
+}
+
+// atRole is where a message about e's role points: its role, or the entry
+// when it has none.
+func (e entry) atRole() spec.Pos {
+	if e.rolePos.Line > 0 {
+		return e.rolePos
+	}
+	return e.pos
 }
 
 func (e entry) ref() string {
@@ -34,16 +44,16 @@ func entries(wsTokens, orgTokens []spec.TokenEntry, users []spec.UserEntry, team
 	out := make([]entry, 0, len(wsTokens)+len(orgTokens)+len(users)+len(teams))
 	tokens := func(k Kind, list []spec.TokenEntry) {
 		for _, e := range list {
-			out = append(out, entry{k, e.Pos, e.ID, e.Name, e.Role, e.State})
+			out = append(out, entry{k, e.Pos, e.ID, e.Name, e.Role, e.State, e.RolePos})
 		}
 	}
 	tokens(KindWorkspaceToken, wsTokens)
 	tokens(KindOrganizationToken, orgTokens)
 	for _, e := range users {
-		out = append(out, entry{KindUser, e.Pos, e.ID, e.Username, e.Role, e.State})
+		out = append(out, entry{KindUser, e.Pos, e.ID, e.Username, e.Role, e.State, e.RolePos})
 	}
 	for _, e := range teams {
-		out = append(out, entry{KindTeam, e.Pos, e.ID, e.Name, e.Role, e.State})
+		out = append(out, entry{KindTeam, e.Pos, e.ID, e.Name, e.Role, e.State, e.RolePos})
 	}
 	return out
 }
@@ -222,12 +232,12 @@ func (r *resolver) subject(e entry, w where) (DesiredAssignment, bool) {
 			// The entry asks for what the subject holds: it writes
 			// nothing, and the role stays as the API spells it.
 			if msg != "" {
-				r.notef(e.pos, "%s %q: %s: kept as held", kinds[e.kind].noun, e.ref(), msg)
+				r.notef(e.atRole(), "%s %q: %s: kept as held", kinds[e.kind].noun, e.ref(), msg)
 			}
 			role, msg = astroapi.CanonicalRole(e.role), ""
 		}
 		if msg != "" {
-			r.errorf(e.pos, "%s %q: %s", kinds[e.kind].noun, e.ref(), msg)
+			r.errorf(e.atRole(), "%s %q: %s", kinds[e.kind].noun, e.ref(), msg)
 			ok = false
 		}
 		a.Role = role

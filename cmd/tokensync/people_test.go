@@ -629,8 +629,8 @@ deployments:
 `)
 	r := c.run("validate", "--offline", "-f", f)
 	wantCode(t, r, exitOK)
-	want := f + `:7:9: warning: role "DEPLOYMENT_ADMN" is not built in, so it must be a custom role of that name (did you mean "DEPLOYMENT_ADMIN"?)
-` + f + `:10:9: warning: role "Deployment-Admin" is not built in, so it must be a custom role of that name (did you mean "DEPLOYMENT_ADMIN"?)
+	want := f + `:7:45: warning: role "DEPLOYMENT_ADMN" is not built in, so it must be a custom role of that name (did you mean "DEPLOYMENT_ADMIN"?)
+` + f + `:10:40: warning: role "Deployment-Admin" is not built in, so it must be a custom role of that name (did you mean "DEPLOYMENT_ADMIN"?)
 Valid (offline): 1 deployment(s), 1 token entries, 2 user entries, 1 team entries in 1 file(s).
 `
 	if diff := cmp.Diff(want, r.stderr); diff != "" {

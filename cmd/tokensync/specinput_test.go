@@ -72,9 +72,9 @@ func TestResolutionErrorsCapped(t *testing.T) {
 }
 
 // TestValidateOfflineWarnsOnNearMisses: offline, a role spelled almost like
-// DEPLOYMENT_ADMIN may still be a custom role, so validate warns with a
-// suggestion and passes (exit 0); a real custom role and the built-in role
-// in any case draw no warning.
+// a built-in deployment or DAG role may still be a custom role, so validate
+// warns, at the role, with a suggestion and passes (exit 0); a real custom
+// role and the built-in role in any case draw no warning.
 func TestValidateOfflineWarnsOnNearMisses(t *testing.T) {
 	c := newCLI(t, testState)
 	c.env = map[string]string{}
@@ -87,12 +87,18 @@ deployments:
       - {name: old-bot, role: deployment_admin}
     organizationTokens:
       - {name: org-observer, role: Deployment-Admin}
+    dags:
+      - dagId: rollup
+        workspaceTokens:
+          - name: ci
+            role: DAG_VEIWER
 `)
 	r := c.runRaw("validate", "--offline", "-f", f)
 	wantCode(t, r, exitOK)
-	want := f + `:5:9: warning: role "DEPLOYMENT_ADMN" is not built in, so it must be a custom role of that name (did you mean "DEPLOYMENT_ADMIN"?)
-` + f + `:9:9: warning: role "Deployment-Admin" is not built in, so it must be a custom role of that name (did you mean "DEPLOYMENT_ADMIN"?)
-Valid (offline): 1 deployment(s), 4 token entries in 1 file(s).
+	want := f + `:5:26: warning: role "DEPLOYMENT_ADMN" is not built in, so it must be a custom role of that name (did you mean "DEPLOYMENT_ADMIN"?)
+` + f + `:9:36: warning: role "Deployment-Admin" is not built in, so it must be a custom role of that name (did you mean "DEPLOYMENT_ADMIN"?)
+` + f + `:14:19: warning: role "DAG_VEIWER" is not built in, so it must be a custom role of that name (did you mean "DAG_VIEWER"?)
+Valid (offline): 1 deployment(s), 1 DAG or DAG tag scope(s), 5 token entries in 1 file(s).
 `
 	if r.stderr != want {
 		t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, want)
@@ -115,5 +121,16 @@ func TestStateFileGivenAsSpec(t *testing.T) {
 		if r.stderr != want {
 			t.Errorf("tokensync %s: stderr\n%s\nwant\n%s", strings.Join(args, " "), r.stderr, want)
 		}
+	}
+}
+
+// TestValidateOfflineCountsEveryLevel: validate's summary counts the
+// scopes and entries of every level, not only the deployments'.
+func TestValidateOfflineCountsEveryLevel(t *testing.T) {
+	c := newCLI(t, testState)
+	r := c.runRaw("validate", "--offline", "-f", filepath.Join("..", "..", "examples", "levels.yaml"))
+	wantCode(t, r, exitOK)
+	if want := "Valid (offline): the organization, 1 workspace(s), 1 deployment(s), 1 DAG or DAG tag scope(s), 2 token entries, 5 user entries, 2 team entries in 1 file(s).\n"; r.stderr != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, want)
 	}
 }
