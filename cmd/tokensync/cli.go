@@ -358,6 +358,11 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 	if err != nil {
 		return nil, err
 	}
+	if n := len(secret); n > 0 && n < shortCredential {
+		// Every copy of the credential in a message is redacted, even
+		// inside a word, so that it never shows.
+		fmt.Fprintf(st.Err, "warning: the credential is only %d character(s) long: tokensync hides it wherever it shows in a message, even inside a word, so messages may read oddly (an Astro API token is far longer)\n", n)
+	}
 	baseURL, emulatedOrg := g.APIURL, ""
 	if g.Emulate == "" {
 		if s.apiHint, err = apiURLHint(baseURL); err != nil {
@@ -442,6 +447,10 @@ func (g *Globals) client(baseURL, secret string, log *slog.Logger) (*astroapi.Cl
 const maxTokenFile = 64 << 10
 
 // credential reads the API token from --token-file or ASTRO_API_TOKEN.
+// shortCredential is the length under which a credential draws a warning:
+// redacted wherever it shows, it garbles the messages it shows in.
+const shortCredential = 8
+
 func (g *Globals) credential(ctx context.Context, st Streams) (string, error) {
 	if g.TokenFile == "" {
 		return strings.TrimSpace(st.Getenv("ASTRO_API_TOKEN")), nil

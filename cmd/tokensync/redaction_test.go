@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -37,7 +38,8 @@ tokens:
 // organization's ids, names and DAG tags: the plan names the right tokens,
 // apply changes the managed roles while the DAG_TAG entry "x-runs" it does
 // not manage stays byte-exact, and export writes the ids exactly, so that
-// its output plans back empty.
+// its output plans back empty. A credential under 8 characters draws a
+// warning that messages may read oddly.
 func TestShortCredentialRoundTrips(t *testing.T) {
 	const (
 		org = "clx0org0000000000000000"
@@ -68,6 +70,10 @@ func TestShortCredentialRoundTrips(t *testing.T) {
 			}
 			if strings.Contains(r.stdout+r.stderr, "REDACTED") {
 				t.Errorf("plan shows redacted data:\n%s\n%s", r.stdout, r.stderr)
+			}
+			warning := fmt.Sprintf("warning: the credential is only %d character(s) long", len(short))
+			if got := strings.Contains(r.stderr, warning); got != (len(short) < 8) {
+				t.Errorf("a credential of %d characters: warned %v, want %v:\n%s", len(short), got, len(short) < 8, r.stderr)
 			}
 
 			r = run("apply", "-f", f, "--yes")
