@@ -184,17 +184,21 @@ func TestPolicyWarnMode(t *testing.T) {
 }
 
 // TestPolicyThatDoesNotCompile: a rule that does not compile is a spec
-// error (exit 3) with its position, found before any request.
+// error (exit 3) with its position, found before any request, and
+// reported with the other errors of the files at once.
 func TestPolicyThatDoesNotCompile(t *testing.T) {
 	c := newCLI(t, policyState)
 	pol := c.write("policies.yaml", "version: 1\npolicies:\n  - name: typo\n    description: d\n    grant: subject.nmae == 'x'\n")
-	f := c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-stg\n    workspaceTokens: []\n")
+	f := c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-stg\n    workspaceTokens: []\n    userz: []\n")
 	c.srv.ResetStats()
 	for _, cmd := range []string{"plan", "validate", "report"} {
 		r := c.run(cmd, "-f", f, "--policy", pol)
 		wantCode(t, r, exitInvalid)
 		if !strings.Contains(r.stderr, pol+":5:") || !strings.Contains(r.stderr, "nmae") {
 			t.Errorf("%s: stderr lacks the rule's position:\n%s", cmd, r.stderr)
+		}
+		if !strings.Contains(r.stderr, f+":5:5: unknown key \"userz\"") {
+			t.Errorf("%s: stderr lacks the spec's own error:\n%s", cmd, r.stderr)
 		}
 	}
 	if n := c.requests(); n != 0 {
