@@ -44,7 +44,7 @@ func (c Change) Key() Key { return Key{Scope: c.Scope.Key(), Subject: c.Subject.
 // Takes reports whether c takes a role away: a removal, or an update
 // that leaves only what Astro keeps by itself (a demotion to
 // ORGANIZATION_MEMBER, or the accessor role that other roles imply). The
-// max-removals guard counts these, and the allow-empty guard looks at them.
+// max-removals guard counts these.
 func (c Change) Takes() bool {
 	switch c.Action {
 	case Remove:
