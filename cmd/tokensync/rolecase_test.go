@@ -128,7 +128,7 @@ deployments:
 	c.srv.ResetStats()
 	r = c.run("plan", "-f", bad, "--no-color")
 	wantCode(t, r, exitInvalid)
-	wantMsg := bad + `:5:9: token "holds-mixed": role "reader" matches custom roles only when case is ignored: "READER", "Reader" (custom role names are case-sensitive)`
+	wantMsg := bad + `:5:35: token "holds-mixed": role "reader" matches custom roles only when case is ignored: "READER", "Reader" (custom role names are case-sensitive)`
 	if !strings.Contains(r.stderr, wantMsg) {
 		t.Errorf("stderr lacks %q:\n%s", wantMsg, r.stderr)
 	}
