@@ -35,8 +35,8 @@ type SubjectResult struct {
 	Subject SubjectRef
 	Changes []Change // the plan's changes of this subject
 	// Before is its role set as read right before the write, on every
-	// level; After the one written (or, when nothing had to be written, as
-	// read).
+	// level; After the one written (or, when nothing had to be written or
+	// the write failed, as read; the plan's Changes say what was meant).
 	Before, After []Grant
 	// Wrote says a write was sent and succeeded; a subject already as
 	// planned is written without one.
@@ -321,6 +321,7 @@ func (a *applier) readModifyWrite(ctx context.Context, ad Adapter, res *SubjectR
 	}
 	fp, err := ad.Set(ctx, s, res.After)
 	if err != nil {
+		res.After = res.Before // what is known: the set as read
 		return fmt.Errorf("set roles of %s (%s): %w", label, id, err)
 	}
 	res.Wrote, res.Fingerprint = true, fp

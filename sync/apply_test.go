@@ -174,6 +174,9 @@ func TestApplyFailures(t *testing.T) {
 	if !errors.Is(res.Failed[0].Err, s.setErr["t-obs"]) {
 		t.Error("the store's error is not wrapped")
 	}
+	if f := res.Failed[0]; len(f.Before) == 0 || !slices.Equal(f.After, f.Before) {
+		t.Errorf("a failed write's After is %v, want its role set as read, %v", f.After, f.Before)
+	}
 	if diff := cmp.Diff(exampleAfter["t-stray"], s.role("t-stray")); diff != "" {
 		t.Errorf("a failed token stopped the others (-want +got):\n%s", diff)
 	}
