@@ -39,11 +39,15 @@ type ApplyCmd struct {
 	// was given: a saved plan is then held to it, and otherwise to the
 	// limit it was planned with.
 	maxRemovalsGiven bool
+	// policyModeGiven says --policy-mode (or its environment variable) was
+	// given: a saved plan cannot honour it.
+	policyModeGiven bool
 }
 
 // Run plans (or reads a saved plan), asks, applies and verifies.
 func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.Context) error {
 	c.maxRemovalsGiven = flagGiven(kctx, *st, "max-removals")
+	c.policyModeGiven = flagGiven(kctx, *st, "policy-mode")
 	if !c.Yes && !c.DryRun && !st.InTTY {
 		return exitWith(exitUsage, "apply needs --yes when not run from a terminal; nothing was written")
 	}
@@ -180,6 +184,12 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 	}
 	if len(c.Policy) > 0 {
 		return sync.Plan{}, nil, exitWith(exitUsage, "--policy checks a plan as it is made, and a saved plan records the verdict: give --policy to the plan that made it; nothing was written")
+	}
+	if c.policyModeGiven {
+		return sync.Plan{}, nil, exitWith(exitUsage, "--policy-mode decides on a plan's policies as it is made, and a saved plan records the verdict: give --policy-mode to the plan that made it; nothing was written")
+	}
+	if c.Prune {
+		return sync.Plan{}, nil, exitWith(exitUsage, "--prune cannot widen a saved plan: give --prune to the plan that made it; nothing was written")
 	}
 	doc, err := c.readSavedPlan(ctx, st.In)
 	if err != nil {
