@@ -188,12 +188,12 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 	if c.policyModeGiven {
 		return sync.Plan{}, nil, exitWith(exitUsage, "--policy-mode decides on a plan's policies as it is made, and a saved plan records the verdict: give --policy-mode to the plan that made it; nothing was written")
 	}
-	if c.Prune {
-		return sync.Plan{}, nil, exitWith(exitUsage, "--prune cannot widen a saved plan: give --prune to the plan that made it; nothing was written")
-	}
 	doc, err := c.readSavedPlan(ctx, st.In)
 	if err != nil {
 		return sync.Plan{}, nil, err
+	}
+	if c.Prune && !doc.Options.Prune {
+		return sync.Plan{}, nil, exitWith(exitUsage, "--prune cannot widen a saved plan: %s was planned without --prune; run plan --prune again; nothing was written", render.Safe(c.SavedPlan))
 	}
 	sess, err := g.connect(ctx, st, doc.Organization)
 	if err != nil {

@@ -280,10 +280,11 @@ func dropOldBotRoles(t *testing.T, baseURL string) {
 }
 
 // TestSavedPlanRefusesPlanShapingFlags: a saved plan is applied as it was
-// made, so the flags that shape a plan as it is made (--prune,
-// --policy-mode, given on the command line or in the environment) are a
-// usage error with it (exit 64) before anything is read, not silently
-// ignored; --prune=false shapes nothing and is taken.
+// made, so the flags that shape a plan as it is made, given on the command
+// line or in the environment, are a usage error with it (exit 64) before
+// the API is contacted, not silently ignored: --policy-mode, and --prune
+// with a plan made without it. --prune with a plan made with it (as the
+// Action passes it), and --prune=false, change nothing and are taken.
 func TestSavedPlanRefusesPlanShapingFlags(t *testing.T) {
 	c := newCLI(t, testState)
 	planFile := filepath.Join(c.dir, "plan.json")
@@ -294,7 +295,7 @@ func TestSavedPlanRefusesPlanShapingFlags(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"--prune", []string{"--prune"}, nil, "tokensync: --prune cannot widen a saved plan: give --prune to the plan that made it; nothing was written\n"},
+		{"--prune", []string{"--prune"}, nil, "tokensync: --prune cannot widen a saved plan: " + planFile + " was planned without --prune; run plan --prune again; nothing was written\n"},
 		{"TOKENSYNC_PRUNE", nil, map[string]string{"TOKENSYNC_PRUNE": "true"}, "--prune cannot widen a saved plan"},
 		{"--policy-mode", []string{"--policy-mode", "warn"}, nil, "tokensync: --policy-mode decides on a plan's policies as it is made, and a saved plan records the verdict: give --policy-mode to the plan that made it; nothing was written\n"},
 		{"TOKENSYNC_POLICY_MODE", nil, map[string]string{"TOKENSYNC_POLICY_MODE": "enforce"}, "--policy-mode decides"},
@@ -321,4 +322,8 @@ func TestSavedPlanRefusesPlanShapingFlags(t *testing.T) {
 		})
 	}
 	wantCode(t, c.run("apply", planFile, "--yes", "--prune=false"), exitOK)
+
+	pruned := filepath.Join(c.dir, "pruned.json")
+	wantCode(t, c.run("plan", "-f", c.write("tokens.yaml", mainSpec), "--prune", "--out", pruned), exitOK)
+	wantCode(t, c.run("apply", pruned, "--yes", "--prune"), exitOK)
 }
