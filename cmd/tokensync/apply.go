@@ -54,6 +54,11 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.
 	if !c.Yes && !c.DryRun && slices.Contains(c.Files, "-") {
 		return exitWith(exitUsage, "apply -f - needs --yes: stdin holds the spec, not the answer; nothing was written")
 	}
+	if c.AuditLog != "" {
+		if err := checkOutFile("--audit-log", c.AuditLog); err != nil {
+			return err
+		}
+	}
 	p, sess, err := c.plan(ctx, g, *st)
 	if err != nil {
 		return err
