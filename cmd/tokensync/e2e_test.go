@@ -763,5 +763,5 @@ func TestExportFilters(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "export.yaml")
 	writeTestFile(t, f, r.stdout)
 	wantCode(t, c.run("plan", "-f", f, "--detailed-exitcode"), exitOK)
-	wantCode(t, c.run("export", "--workspace", "nope"), exitInvalid)
+	wantCode(t, c.run("export", "--workspace", "nope"), exitUsage) // a flag value naming nothing, as in report
 }

@@ -56,3 +56,25 @@ func TestMkdirParentsLeavesNothingOnFailure(t *testing.T) {
 		t.Errorf("not removed: %v", err)
 	}
 }
+
+// TestExportFilterNamingNothing: a --workspace or --deployment that names
+// nothing in the organization is a usage error (exit 64), as in report,
+// with every such value listed, and nothing is printed on stdout.
+func TestExportFilterNamingNothing(t *testing.T) {
+	c := newCLI(t, testState)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--deployment", "nosuch"}, "tokensync: --deployment \"nosuch\": no such deployment in organization org1\n"},
+		{[]string{"--workspace", "nosuch"}, "tokensync: --workspace \"nosuch\": no such workspace in organization org1\n"},
+		{[]string{"--workspace", "alpha", "--workspace", "gamma", "--deployment", "a-prod", "--deployment", "c-prod"},
+			"tokensync: --workspace \"gamma\": no such workspace in organization org1\n--deployment \"c-prod\": no such deployment in organization org1\n"},
+	} {
+		r := c.run(append([]string{"export"}, tc.args...)...)
+		wantCode(t, r, exitUsage)
+		if r.stderr != tc.want || r.stdout != "" {
+			t.Errorf("export %q: stdout %q, stderr:\n%s\nwant:\n%s", tc.args, r.stdout, r.stderr, tc.want)
+		}
+	}
+}
