@@ -149,7 +149,7 @@ func (c *ApplyCmd) execute(ctx context.Context, g *Globals, st Streams, sess *se
 		return err
 	}
 
-	prog := render.NewProgress(st.Err, st.ErrTTY, len(subjectsOf(p)))
+	prog := render.NewProgress(st.Err, st.smart(st.ErrTTY), len(subjectsOf(p)))
 	o := sess.engine().Execute(ctx, p, sync.ApplyOptions{
 		Parallelism:         c.Parallelism,
 		RequireFingerprints: c.SavedPlan != "",
