@@ -56,7 +56,7 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 	if len(f.Files) == 0 {
 		return nil, exitWith(exitUsage, "no spec: give -f FILE or -f DIRECTORY")
 	}
-	sp, err := spec.LoadAll(ctx, f.Files, f.Policy, st.In)
+	sp, err := loadSpec(ctx, f.Files, f.Policy, st.In)
 	if err != nil {
 		return nil, err
 	}

@@ -286,7 +286,7 @@ func (c *ReportCmd) compute(ctx context.Context, g *Globals, st *Streams) (acces
 	)
 	if len(c.Files) > 0 || len(c.Policy) > 0 {
 		var err error
-		if sp, err = spec.LoadAll(ctx, c.Files, c.Policy, st.In); err != nil {
+		if sp, err = loadSpec(ctx, c.Files, c.Policy, st.In); err != nil {
 			return access.Report{}, err
 		}
 		if rules, err = policy.Compile(sp.Policies); err != nil {

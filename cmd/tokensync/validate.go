@@ -25,7 +25,7 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if len(c.Files) == 0 {
 		return exitWith(exitUsage, "no spec: give -f FILE or -f DIRECTORY")
 	}
-	sp, err := spec.LoadAll(ctx, c.Files, c.Policy, st.In)
+	sp, err := loadSpec(ctx, c.Files, c.Policy, st.In)
 	if err != nil {
 		return err
 	}
