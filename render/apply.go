@@ -44,7 +44,8 @@ const ProgressInterval = 5 * time.Second
 const ProgressStep = 10
 
 // NewProgress returns the progress of an apply of total subjects on w; live
-// says w is a terminal.
+// says w is a terminal that takes carriage returns and escape sequences
+// (not TERM=dumb), where one line is kept up to date.
 func NewProgress(w io.Writer, live bool, total int) *Progress {
 	return NewProgressClock(w, live, total, time.Now)
 }

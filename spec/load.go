@@ -133,8 +133,6 @@ func (ld Loader) LoadAll(ctx context.Context, paths, policyFiles []string, stdin
 			l.file(name, data)
 		}
 	}
-	// A policy file is read as one even when it is also given as a spec
-	// file: it must then hold only policies, as any other policy file.
 	readPolicy := make(map[string]bool)
 	for _, name := range policyFiles {
 		key := filepath.Clean(name)
@@ -145,6 +143,16 @@ func (ld Loader) LoadAll(ctx context.Context, paths, policyFiles []string, stdin
 		data, err := readFile(ctx, name)
 		if err != nil {
 			l.add(err)
+			continue
+		}
+		if read[key] {
+			// Read as a spec file already, its policies with it: it must
+			// still hold only what a policy file may, as any other does.
+			check := newLoader()
+			check.parse(&file{l: check, name: name, policyOnly: true}, data)
+			for _, e := range check.errs {
+				l.add(e)
+			}
 			continue
 		}
 		l.parse(&file{l: l, name: name, policyOnly: true}, data)

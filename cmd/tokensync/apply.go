@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,16 +39,25 @@ type ApplyCmd struct {
 	// was given: a saved plan is then held to it, and otherwise to the
 	// limit it was planned with.
 	maxRemovalsGiven bool
+	// policyModeGiven says --policy-mode (or its environment variable) was
+	// given: a saved plan cannot honour it.
+	policyModeGiven bool
 }
 
 // Run plans (or reads a saved plan), asks, applies and verifies.
 func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.Context) error {
 	c.maxRemovalsGiven = flagGiven(kctx, *st, "max-removals")
+	c.policyModeGiven = flagGiven(kctx, *st, "policy-mode")
 	if !c.Yes && !c.DryRun && !st.InTTY {
 		return exitWith(exitUsage, "apply needs --yes when not run from a terminal; nothing was written")
 	}
 	if !c.Yes && !c.DryRun && slices.Contains(c.Files, "-") {
 		return exitWith(exitUsage, "apply -f - needs --yes: stdin holds the spec, not the answer; nothing was written")
+	}
+	if c.AuditLog != "" {
+		if err := checkOutFile("--audit-log", c.AuditLog); err != nil {
+			return err
+		}
 	}
 	p, sess, err := c.plan(ctx, g, *st)
 	if err != nil {
@@ -65,17 +75,66 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.
 	}
 	switch {
 	case p.Refused():
-		return exitWith(exitRefused, "a guard refused the plan; nothing was written")
+		o := untouched(p, nil)
+		o.Refused = true
+		return c.nothingWritten(*st, sess.org, o, exitWith(exitRefused, "a guard refused the plan; nothing was written"))
 	case len(p.Changes) == 0:
-		return nil
+		return c.nothingWritten(*st, sess.org, sync.Outcome{}, nil)
 	case c.DryRun && savedPlan:
 		fmt.Fprintln(st.Err, "Dry run: the plan is current; nothing was written.")
-		return nil
 	case c.DryRun:
 		fmt.Fprintln(st.Err, "Dry run: nothing was written.")
-		return nil
+	default:
+		return c.execute(ctx, g, *st, sess, p)
 	}
-	return c.execute(ctx, g, *st, sess, p)
+	return c.nothingWritten(*st, sess.org, untouched(p, nil), nil)
+}
+
+// nothingWritten ends an apply that wrote nothing (no changes, a dry run,
+// a refused or stale plan) with err: with -o json it first writes the
+// result document of o, so that stdout holds one whatever the outcome.
+func (c *ApplyCmd) nothingWritten(st Streams, org string, o sync.Outcome, err error) error {
+	if c.Output != "json" {
+		return err
+	}
+	if werr := render.ApplyJSON(st.Out, o, org, version); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
+}
+
+// untouched is the outcome of an apply that wrote nothing: every subject
+// of p is not started, but those in stale, which changed since the saved
+// plan p; each list is sorted by subject name, then id, as sync.Apply
+// sorts them.
+func untouched(p sync.Plan, stale []sync.SubjectRef) sync.Outcome {
+	byID := map[string]*sync.SubjectResult{}
+	var all []*sync.SubjectResult
+	for _, ch := range p.Changes {
+		r := byID[ch.Subject.ID]
+		if r == nil {
+			r = &sync.SubjectResult{Subject: ch.Subject}
+			byID[ch.Subject.ID] = r
+			all = append(all, r)
+		}
+		r.Changes = append(r.Changes, ch)
+	}
+	slices.SortFunc(all, func(a, b *sync.SubjectResult) int {
+		return cmp.Or(cmp.Compare(a.Subject.Name, b.Subject.Name), cmp.Compare(a.Subject.ID, b.Subject.ID))
+	})
+	isStale := map[string]bool{}
+	for _, s := range stale {
+		isStale[s.ID] = true
+	}
+	var o sync.Outcome
+	for _, r := range all {
+		if isStale[r.Subject.ID] {
+			o.Stale = append(o.Stale, *r)
+		} else {
+			o.NotStarted = append(o.NotStarted, *r)
+		}
+	}
+	return o
 }
 
 // execute asks, then applies and verifies the plan p, with progress on
@@ -90,7 +149,7 @@ func (c *ApplyCmd) execute(ctx context.Context, g *Globals, st Streams, sess *se
 		return err
 	}
 
-	prog := render.NewProgress(st.Err, st.ErrTTY, len(subjectsOf(p)))
+	prog := render.NewProgress(st.Err, st.smart(st.ErrTTY), len(subjectsOf(p)))
 	o := sess.engine().Execute(ctx, p, sync.ApplyOptions{
 		Parallelism:         c.Parallelism,
 		RequireFingerprints: c.SavedPlan != "",
@@ -105,7 +164,7 @@ func (c *ApplyCmd) execute(ctx context.Context, g *Globals, st Streams, sess *se
 		for i, r := range o.Stale {
 			refs[i] = r.Subject
 		}
-		return staleError(st, refs)
+		return c.nothingWritten(st, sess.org, o, staleError(st, refs))
 	}
 	if err := c.show(st, sess.org, o); err != nil {
 		return err
@@ -131,9 +190,15 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 	if len(c.Policy) > 0 {
 		return sync.Plan{}, nil, exitWith(exitUsage, "--policy checks a plan as it is made, and a saved plan records the verdict: give --policy to the plan that made it; nothing was written")
 	}
+	if c.policyModeGiven {
+		return sync.Plan{}, nil, exitWith(exitUsage, "--policy-mode decides on a plan's policies as it is made, and a saved plan records the verdict: give --policy-mode to the plan that made it; nothing was written")
+	}
 	doc, err := c.readSavedPlan(ctx, st.In)
 	if err != nil {
 		return sync.Plan{}, nil, err
+	}
+	if c.Prune && !doc.Options.Prune {
+		return sync.Plan{}, nil, exitWith(exitUsage, "--prune cannot widen a saved plan: %s was planned without --prune; run plan --prune again; nothing was written", render.Safe(c.SavedPlan))
 	}
 	sess, err := g.connect(ctx, st, doc.Organization)
 	if err != nil {
@@ -156,7 +221,7 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 		obs, err := observe(ctx, sess)
 		if err == nil {
 			if stale := sync.Stale(p, obs.Subjects); len(stale) > 0 {
-				err = staleError(st, stale)
+				err = c.nothingWritten(st, sess.org, untouched(p, stale), staleError(st, stale))
 			}
 		}
 		if err != nil {

@@ -179,7 +179,7 @@ func TestApplyAuditLogThatCannotBeOpenedRefuses(t *testing.T) {
 	f := c.write("tokens.yaml", mainSpec)
 	r := c.run("apply", "-f", f, "--yes", "--audit-log", filepath.Join(c.dir, "no-such-dir", "audit.jsonl"))
 	wantCode(t, r, exitUsage)
-	if !strings.Contains(r.stderr, "open the audit log") || c.posts() != 0 {
-		t.Errorf("%d POSTs; stderr:\n%s", c.posts(), r.stderr)
+	if !strings.Contains(r.stderr, "no-such-dir does not exist") || c.requests() != 0 {
+		t.Errorf("%d requests; stderr:\n%s", c.requests(), r.stderr)
 	}
 }

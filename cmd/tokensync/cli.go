@@ -295,8 +295,8 @@ func printSpecErrors(st Streams, list spec.ErrorList) {
 // colour says whether output to a stream (a terminal when tty) is
 // coloured, the one place that decides: --no-color and NO_COLOR turn it off
 // whatever else is set; FORCE_COLOR or CLICOLOR_FORCE (set, and not "0")
-// turn it on, also off a terminal (CI logs); TERM=dumb turns it off;
-// otherwise a terminal is coloured and anything else is not.
+// turn it on, also off a terminal (CI logs); otherwise a stream that takes
+// escape sequences (smart) is coloured and anything else is not.
 func (g *Globals) colour(st Streams, tty bool) bool {
 	forced := func(name string) bool { v := st.Getenv(name); return v != "" && v != "0" }
 	switch {
@@ -304,10 +304,17 @@ func (g *Globals) colour(st Streams, tty bool) bool {
 		return false
 	case forced("FORCE_COLOR") || forced("CLICOLOR_FORCE"):
 		return true
-	case st.Getenv("TERM") == "dumb":
-		return false
 	}
-	return tty
+	return st.smart(tty)
+}
+
+// smart says whether a stream (a terminal when tty) takes escape
+// sequences and carriage returns, as colour and apply's live progress
+// line need: a terminal whose TERM is not "dumb". NO_COLOR is about colour
+// alone and leaves the live progress line; FORCE_COLOR colours a log but
+// gives it no live line.
+func (st Streams) smart(tty bool) bool {
+	return tty && st.Getenv("TERM") != "dumb"
 }
 
 // session is a connection to the API (or to an in-process emulator) for

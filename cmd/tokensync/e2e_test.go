@@ -671,6 +671,35 @@ func TestApplyProgress(t *testing.T) {
 			t.Errorf("stderr:\n%q", errb.String())
 		}
 	})
+	// TERM=dumb takes no carriage return or escape sequence: the lines of
+	// a log, as for colour. NO_COLOR is about colour: the counter stays.
+	onTerminal := func(t *testing.T, env map[string]string) string {
+		t.Helper()
+		c := newCLI(t, testState)
+		for k, v := range env {
+			c.env[k] = v
+		}
+		var out, errb bytes.Buffer
+		f := c.write("tokens.yaml", mainSpec)
+		code := run(context.Background(), []string{"apply", "--api-url", c.baseURL, "--organization", "org1", "-f", f, "--yes"},
+			Streams{In: strings.NewReader(""), Out: &out, Err: &errb, OutTTY: true, ErrTTY: true, Getenv: func(k string) string { return c.env[k] }})
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		return errb.String()
+	}
+	t.Run("plain lines on a terminal with TERM=dumb", func(t *testing.T) {
+		stderr := onTerminal(t, map[string]string{"TERM": "dumb", "FORCE_COLOR": "1"})
+		if strings.ContainsAny(stderr, "\r\x1b") || !regexp.MustCompile(`(?m)^Applying: 3/3 \(100%\), [0-9.]+/s$`).MatchString(stderr) {
+			t.Errorf("stderr:\n%q", stderr)
+		}
+	})
+	t.Run("a live counter on a terminal with NO_COLOR", func(t *testing.T) {
+		stderr := onTerminal(t, map[string]string{"NO_COLOR": "1", "TERM": "xterm"})
+		if !regexp.MustCompile(`\rApplying: 3/3 \(100%\), [0-9.]+/s\x1b\[K\n`).MatchString(stderr) || strings.Contains(stderr, "\x1b[1") || strings.Contains(stderr, "\x1b[3") {
+			t.Errorf("stderr:\n%q", stderr)
+		}
+	})
 }
 
 func TestCompletionScripts(t *testing.T) {
@@ -763,5 +792,5 @@ func TestExportFilters(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "export.yaml")
 	writeTestFile(t, f, r.stdout)
 	wantCode(t, c.run("plan", "-f", f, "--detailed-exitcode"), exitOK)
-	wantCode(t, c.run("export", "--workspace", "nope"), exitInvalid)
+	wantCode(t, c.run("export", "--workspace", "nope"), exitUsage) // a flag value naming nothing, as in report
 }

@@ -164,6 +164,7 @@ func (c *ExportCmd) selection(obs *sync.Observed, levels exportLevels) (exportSe
 	}
 	sel := exportSelection{levels: levels}
 	wantedWs, wanted := map[string]bool{}, map[string]bool{}
+	var unmatched []string
 	for _, w := range c.Workspace {
 		n := 0
 		for _, ws := range obs.Workspaces {
@@ -178,7 +179,7 @@ func (c *ExportCmd) selection(obs *sync.Observed, levels exportLevels) (exportSe
 			}
 		}
 		if n == 0 {
-			return sel, exitWith(exitInvalid, "--workspace %q: no such workspace in organization %s", w, obs.Organization)
+			unmatched = append(unmatched, fmt.Sprintf("--workspace %q: no such workspace in organization %s", w, obs.Organization))
 		}
 	}
 	for _, ref := range c.Deployment {
@@ -190,8 +191,12 @@ func (c *ExportCmd) selection(obs *sync.Observed, levels exportLevels) (exportSe
 			}
 		}
 		if n == 0 {
-			return sel, exitWith(exitInvalid, "--deployment %q: no such deployment in organization %s", ref, obs.Organization)
+			unmatched = append(unmatched, fmt.Sprintf("--deployment %q: no such deployment in organization %s", ref, obs.Organization))
 		}
+	}
+	if len(unmatched) > 0 {
+		// A flag value that names nothing is a usage error, as in report.
+		return sel, exitWith(exitUsage, "%s", strings.Join(unmatched, "\n"))
 	}
 	for _, w := range obs.Workspaces {
 		if wantedWs[w.ID] {

@@ -154,8 +154,9 @@ func checkExportDir(dir string) error {
 // writeExportDir writes files into dir, all or nothing: each file within
 // limits (refused otherwise, exit 3, nothing written), into a temporary
 // directory beside dir that is then renamed to dir. dir must not exist or
-// be empty (checkExportDir).
-func writeExportDir(dir string, files []exportFile, limits fileLimits) error {
+// be empty (checkExportDir); the directories above it that do not exist
+// are made (as mkdir -p does), and removed again when the export fails.
+func writeExportDir(dir string, files []exportFile, limits fileLimits) (err error) {
 	data := make([][]byte, len(files))
 	total := 0
 	for i, f := range files {
@@ -177,7 +178,17 @@ func writeExportDir(dir string, files []exportFile, limits fileLimits) error {
 	if err := checkExportDir(dir); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(dir)), ".tokensync-export-*")
+	parent := filepath.Dir(filepath.Clean(dir))
+	made, err := mkdirParents(parent)
+	if err != nil {
+		return exitWith(exitUsage, "--out %s: %w; nothing was written", render.Safe(dir), err)
+	}
+	defer func() {
+		if err != nil {
+			removeMade(made)
+		}
+	}()
+	tmp, err := os.MkdirTemp(parent, ".tokensync-export-*")
 	if err != nil {
 		return fmt.Errorf("export to %s: %w", render.Safe(dir), err)
 	}
@@ -201,4 +212,39 @@ func writeExportDir(dir string, files []exportFile, limits fileLimits) error {
 		}
 	}
 	return nil
+}
+
+// mkdirParents makes dir and every directory above it that does not exist,
+// as mkdir -p does, and returns those it made, the deepest first. When one
+// cannot be made, those made before it are removed again.
+func mkdirParents(dir string) ([]string, error) {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	var made []string
+	for i := len(missing) - 1; i >= 0; i-- {
+		switch err := os.Mkdir(missing[i], 0o755); {
+		case err == nil:
+			made = append([]string{missing[i]}, made...)
+		case !errors.Is(err, fs.ErrExist): // made meanwhile by another: not ours
+			removeMade(made)
+			return nil, err
+		}
+	}
+	return made, nil
+}
+
+// removeMade removes the directories mkdirParents made, the deepest first,
+// each only while it is empty.
+func removeMade(made []string) {
+	for _, d := range made {
+		os.Remove(d)
+	}
 }

@@ -100,12 +100,12 @@ func TestHostileOutputFileNames(t *testing.T) {
 		args []string
 		code int
 	}{
-		{"plan --out", []string{"plan", "-f", f, "--out", filepath.Join(missing, "plan.json")}, exitError},
+		{"plan --out", []string{"plan", "-f", f, "--out", filepath.Join(missing, "plan.json")}, exitUsage},
 		{"apply PLAN.json", []string{"apply", filepath.Join(missing, "plan.json"), "--yes"}, exitUsage},
 		{"--token-file", []string{"plan", "-f", f, "--token-file", filepath.Join(missing, "token")}, exitUsage},
 		{"--emulate", []string{"plan", "-f", f, "--emulate", filepath.Join(missing, "state.yaml")}, exitUsage},
 		{"report --from", []string{"report", "--from", filepath.Join(missing, "report.json")}, exitUsage},
-		{"report --out", []string{"report", "-o", "html", "--out", filepath.Join(missing, "report.html")}, exitError},
+		{"report --out", []string{"report", "-o", "html", "--out", filepath.Join(missing, "report.html")}, exitUsage},
 		{"validate -f", []string{"validate", "--offline", "-f", filepath.Join(missing, "tokens.yaml")}, exitInvalid},
 	} {
 		r := c.run(tt.args...)

@@ -24,6 +24,11 @@ type PlanCmd struct {
 
 // Run computes and shows the plan; it writes nothing to the API.
 func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
+	if c.Out != "" {
+		if err := checkOutFile("--out", c.Out); err != nil {
+			return err
+		}
+	}
 	p, err := c.makePlan(ctx, g, *st)
 	if err != nil {
 		if c.Output == "markdown" {
@@ -86,22 +91,23 @@ func failureReasons(st Streams, err error) []string {
 }
 
 // writeFileAtomic writes data to a temporary file beside path and renames
-// it into place, so path is never left half-written.
+// it into place, so path is never left half-written; an error names path,
+// not the temporary file.
 func writeFileAtomic(path string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return err
+		return atPath(path, err)
 	}
 	defer os.Remove(f.Name())
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		return err
+		return atPath(path, err)
 	}
 	if err := f.Close(); err != nil {
-		return err
+		return atPath(path, err)
 	}
 	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
+		return atPath(path, err)
 	}
-	return os.Rename(f.Name(), path)
+	return atPath(path, os.Rename(f.Name(), path))
 }

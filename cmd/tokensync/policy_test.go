@@ -238,3 +238,49 @@ func TestReportFailOnViolations(t *testing.T) {
 		t.Errorf("exit %d with no violation:\n%s", code, out)
 	}
 }
+
+// TestPolicyFileAlsoGivenWithF: a --policy file is checked as a policy
+// file whatever else names it: given also with -f (the same path, or in a
+// -f directory), a spec file is refused (exit 3, before any request) with
+// the errors a copy of it at another path gets, in plan, validate and
+// report. A policy file given with both is taken.
+func TestPolicyFileAlsoGivenWithF(t *testing.T) {
+	c := newCLI(t, policyState)
+	body := "version: 1\ndeployments:\n  - id: dep-stg\n    workspaceTokens: []\n"
+	f := c.write("tokens.yaml", body)
+	dir := filepath.Join(c.dir, "specs")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	inDir := filepath.Join(dir, "tokens.yaml")
+	writeTestFile(t, inDir, body)
+	errorsOf := func(stderr, path string) string { return strings.ReplaceAll(stderr, path, "FILE") }
+
+	copied := c.run("validate", "--offline", "-f", f, "--policy", c.write("copy.yaml", body))
+	wantCode(t, copied, exitInvalid)
+	want := errorsOf(copied.stderr, filepath.Join(c.dir, "copy.yaml"))
+	if !strings.Contains(want, `unknown key "deployments" in policy file`) {
+		t.Fatalf("a copy given with --policy:\n%s", copied.stderr)
+	}
+	for _, cmd := range [][]string{{"plan"}, {"validate", "--offline"}, {"report"}} {
+		for _, tc := range []struct{ name, f, policy string }{
+			{"the same path", f, f},
+			{"the same path, spelled otherwise", f, filepath.Join(c.dir, ".", "tokens.yaml")},
+			{"a file of a -f directory", dir, inDir},
+		} {
+			t.Run(cmd[0]+"/"+tc.name, func(t *testing.T) {
+				c.srv.ResetStats()
+				r := c.run(append(cmd, "-f", tc.f, "--policy", tc.policy)...)
+				wantCode(t, r, exitInvalid)
+				if got := errorsOf(r.stderr, filepath.Clean(tc.policy)); got != want {
+					t.Errorf("stderr:\n%s\nwant (FILE the path):\n%s", got, want)
+				}
+				if n := c.requests(); n != 0 {
+					t.Errorf("%d requests", n)
+				}
+			})
+		}
+	}
+	pol := c.write("policies.yaml", directAdminRule)
+	wantCode(t, c.run("validate", "--offline", "-f", f, "-f", pol, "--policy", pol), exitOK)
+}

@@ -278,3 +278,52 @@ func dropOldBotRoles(t *testing.T, baseURL string) {
 		t.Fatal(err)
 	}
 }
+
+// TestSavedPlanRefusesPlanShapingFlags: a saved plan is applied as it was
+// made, so the flags that shape a plan as it is made, given on the command
+// line or in the environment, are a usage error with it (exit 64) before
+// the API is contacted, not silently ignored: --policy-mode, and --prune
+// with a plan made without it. --prune with a plan made with it (as the
+// Action passes it), and --prune=false, change nothing and are taken.
+func TestSavedPlanRefusesPlanShapingFlags(t *testing.T) {
+	c := newCLI(t, testState)
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", c.write("tokens.yaml", mainSpec), "--out", planFile), exitOK)
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"--prune", []string{"--prune"}, nil, "tokensync: --prune cannot widen a saved plan: " + planFile + " was planned without --prune; run plan --prune again; nothing was written\n"},
+		{"TOKENSYNC_PRUNE", nil, map[string]string{"TOKENSYNC_PRUNE": "true"}, "--prune cannot widen a saved plan"},
+		{"--policy-mode", []string{"--policy-mode", "warn"}, nil, "tokensync: --policy-mode decides on a plan's policies as it is made, and a saved plan records the verdict: give --policy-mode to the plan that made it; nothing was written\n"},
+		{"TOKENSYNC_POLICY_MODE", nil, map[string]string{"TOKENSYNC_POLICY_MODE": "enforce"}, "--policy-mode decides"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v) // kong reads the flags' variables
+				c.env[k] = v   // and tokensync whether one was given
+			}
+			defer func() {
+				for k := range tc.env {
+					delete(c.env, k)
+				}
+			}()
+			c.srv.ResetStats()
+			r := c.run(append([]string{"apply", planFile, "--yes"}, tc.args...)...)
+			wantCode(t, r, exitUsage)
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, r.stderr)
+			}
+			if n := c.requests(); n != 0 {
+				t.Errorf("%d requests before the refusal", n)
+			}
+		})
+	}
+	wantCode(t, c.run("apply", planFile, "--yes", "--prune=false"), exitOK)
+
+	pruned := filepath.Join(c.dir, "pruned.json")
+	wantCode(t, c.run("plan", "-f", c.write("tokens.yaml", mainSpec), "--prune", "--out", pruned), exitOK)
+	wantCode(t, c.run("apply", pruned, "--yes", "--prune"), exitOK)
+}

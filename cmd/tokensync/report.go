@@ -163,6 +163,11 @@ func (c *ReportCmd) production() []spec.Glob {
 // Run reads the organization (and the spec, when given), or a saved
 // report with --from, and writes the report. It writes nothing to the API.
 func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
+	if c.Out != "" {
+		if err := checkOutFile("--out", c.Out); err != nil {
+			return err
+		}
+	}
 	prev, err := readReportFlag(ctx, "--since", c.Since)
 	if err != nil {
 		return err
@@ -479,29 +484,30 @@ func (c *ReportCmd) write(st Streams, r access.Report) error {
 }
 
 // writeReportFile renders into a temporary file beside path and renames it
-// into place, as writeFileAtomic does with bytes.
+// into place, as writeFileAtomic does with bytes; an error names path, not
+// the temporary file.
 func writeReportFile(path string, render func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("write report: %w", err)
+		return fmt.Errorf("write report: %w", atPath(path, err))
 	}
 	defer os.Remove(f.Name())
 	fw := &fileWriter{f: f}
 	if err := render(fw); err != nil {
 		f.Close()
 		if fw.err != nil {
-			return fmt.Errorf("write report: %w", fw.err)
+			return fmt.Errorf("write report: %w", atPath(path, fw.err))
 		}
 		return fmt.Errorf("render report: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("write report: %w", err)
+		return fmt.Errorf("write report: %w", atPath(path, err))
 	}
 	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("write report: %w", err)
+		return fmt.Errorf("write report: %w", atPath(path, err))
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write report: %w", err)
+		return fmt.Errorf("write report: %w", atPath(path, err))
 	}
 	return nil
 }

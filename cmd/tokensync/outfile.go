@@ -1,0 +1,45 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+
+	"github.com/tokensync/tokensync/render"
+)
+
+// checkOutFile refuses (exit 64), before anything is read or contacted, a
+// file that flag names to be written when it cannot be: its directory does
+// not exist or is not a directory, or the path is a directory. tokensync
+// makes no directory for such a file.
+func checkOutFile(flag, path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return exitWith(exitUsage, "%s %s: the directory %s does not exist; nothing was done", flag, render.Safe(path), render.Safe(dir))
+	case err != nil:
+		return exitWith(exitUsage, "%s %s: %v; nothing was done", flag, render.Safe(path), atPath(dir, err))
+	case !fi.IsDir():
+		return exitWith(exitUsage, "%s %s: %s is not a directory; nothing was done", flag, render.Safe(path), render.Safe(dir))
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return exitWith(exitUsage, "%s %s: a directory, not a file; nothing was done", flag, render.Safe(path))
+	}
+	return nil
+}
+
+// atPath makes an error about a temporary file beside path, or about its
+// rename to path, name path itself: the temporary name means nothing to
+// whoever gave path.
+func atPath(path string, err error) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return &os.PathError{Op: pe.Op, Path: render.Safe(path), Err: pe.Err}
+	case errors.As(err, &le):
+		return &os.PathError{Op: le.Op, Path: render.Safe(path), Err: le.Err}
+	}
+	return err
+}
