@@ -169,6 +169,25 @@ func groupBySubject(p Plan) []*job {
 	return jobs
 }
 
+// Unstarted is the result of an apply of p that wrote nothing (a refused
+// plan, a dry run, or a saved plan found stale before any write): every
+// subject of p not started, but those in changed, which changed since
+// the plan and are stale; each list in the order Apply gives.
+func Unstarted(p Plan, changed []SubjectRef) Result {
+	jobs := groupBySubject(p)
+	isChanged := make(map[string]bool, len(changed))
+	for _, s := range changed {
+		isChanged[s.ID] = true
+	}
+	for _, j := range jobs {
+		if isChanged[j.res.Subject.ID] {
+			j.res.ChangedSincePlan = true
+			j.out = stale
+		}
+	}
+	return collect(jobs)
+}
+
 func collect(jobs []*job) Result {
 	var r Result
 	for _, j := range jobs {

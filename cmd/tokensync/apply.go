@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -75,7 +74,7 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.
 	}
 	switch {
 	case p.Refused():
-		o := untouched(p, nil)
+		o := sync.Outcome{Result: sync.Unstarted(p, nil)}
 		o.Refused = true
 		return c.nothingWritten(*st, sess.org, o, exitWith(exitRefused, "a guard refused the plan; nothing was written"))
 	case len(p.Changes) == 0:
@@ -87,7 +86,7 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.
 	default:
 		return c.execute(ctx, g, *st, sess, p)
 	}
-	return c.nothingWritten(*st, sess.org, untouched(p, nil), nil)
+	return c.nothingWritten(*st, sess.org, sync.Outcome{Result: sync.Unstarted(p, nil)}, nil)
 }
 
 // nothingWritten ends an apply that wrote nothing (no changes, a dry run,
@@ -101,40 +100,6 @@ func (c *ApplyCmd) nothingWritten(st Streams, org string, o sync.Outcome, err er
 		return errors.Join(err, werr)
 	}
 	return err
-}
-
-// untouched is the outcome of an apply that wrote nothing: every subject
-// of p is not started, but those in stale, which changed since the saved
-// plan p; each list is sorted by subject name, then id, as sync.Apply
-// sorts them.
-func untouched(p sync.Plan, stale []sync.SubjectRef) sync.Outcome {
-	byID := map[string]*sync.SubjectResult{}
-	var all []*sync.SubjectResult
-	for _, ch := range p.Changes {
-		r := byID[ch.Subject.ID]
-		if r == nil {
-			r = &sync.SubjectResult{Subject: ch.Subject}
-			byID[ch.Subject.ID] = r
-			all = append(all, r)
-		}
-		r.Changes = append(r.Changes, ch)
-	}
-	slices.SortFunc(all, func(a, b *sync.SubjectResult) int {
-		return cmp.Or(cmp.Compare(a.Subject.Name, b.Subject.Name), cmp.Compare(a.Subject.ID, b.Subject.ID))
-	})
-	isStale := map[string]bool{}
-	for _, s := range stale {
-		isStale[s.ID] = true
-	}
-	var o sync.Outcome
-	for _, r := range all {
-		if isStale[r.Subject.ID] {
-			o.Stale = append(o.Stale, *r)
-		} else {
-			o.NotStarted = append(o.NotStarted, *r)
-		}
-	}
-	return o
 }
 
 // execute asks, then applies and verifies the plan p, with progress on
@@ -221,7 +186,7 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 		obs, err := observe(ctx, sess)
 		if err == nil {
 			if stale := sync.Stale(p, obs.Subjects); len(stale) > 0 {
-				err = c.nothingWritten(st, sess.org, untouched(p, stale), staleError(st, stale))
+				err = c.nothingWritten(st, sess.org, sync.Outcome{Result: sync.Unstarted(p, stale)}, staleError(st, stale))
 			}
 		}
 		if err != nil {
