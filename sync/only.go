@@ -2,6 +2,7 @@ package sync
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,42 +14,56 @@ import (
 const TargetOrganization = "organization"
 
 // Only limits d to the scopes of the spec that targets name (plan and
-// apply --target). A target is one of:
+// apply --target). A target names exactly one of:
 //   - organization: the organization level;
-//   - a workspace id or name: that workspace's level and every managed
+//   - a workspace, by id or name: that workspace's level and every managed
 //     deployment of it, with their DAGs;
-//   - a deployment id, or workspace/name with the workspace's name or id:
-//     that deployment and its DAGs.
+//   - a deployment, by id, or by workspace/name with the workspace's name
+//     or id: that deployment and its DAGs.
+//
+// An id is taken first; a name that fits more than one workspace or
+// deployment is an error that lists their ids, as in a spec. (A workspace
+// named "organization" is named by its id.)
 //
 // Everything Compute does from d (prune, the guards, the fingerprints) then
 // stays within those scopes, and so do Apply and Verify through the plan's
 // Target.
 //
 // It returns the scopes kept, in d's order (DAGs are not listed: they
-// follow their deployment), for the plan to say it is partial. A target
-// that names no scope of the spec is an error that lists every such
-// target.
+// follow their deployment), for the plan to say it is partial. Targets
+// that name no scope of the spec, or more than one workspace or
+// deployment, are one error that lists every such target.
 func Only(d Desired, workspaces []astroapi.Workspace, targets []string) (Desired, []ScopeRef, error) {
 	wsName := make(map[string]string, len(workspaces))
 	for _, w := range workspaces {
 		wsName[w.ID] = w.Name
 	}
-	matched := make(map[string]bool, len(targets))
-	kept := make(map[string]bool) // deployment ids kept, for their DAGs
+	var (
+		resolved         []target
+		missing, unclear []string
+	)
+	for _, t := range targets {
+		switch tg, candidates := resolveTarget(t, d, workspaces, wsName); {
+		case len(candidates) > 1:
+			unclear = append(unclear, fmt.Sprintf("%q is ambiguous: %s (use an id)", t, strings.Join(candidates, ", ")))
+		case tg == target{}:
+			missing = append(missing, t)
+		default:
+			tg.name = t
+			resolved = append(resolved, tg)
+		}
+	}
+	keeps := func(md ManagedScope) bool {
+		return slices.ContainsFunc(resolved, func(tg target) bool { return tg.keeps(md) })
+	}
 	out := d
 	out.Scopes = nil
 	var refs []ScopeRef
+	kept := make(map[string]bool) // deployment ids kept, for their DAGs
 	for _, md := range d.Scopes {
-		if md.Level == LevelDAG || md.Level == LevelDAGTag {
-			continue
-		}
-		keep := false
-		for _, t := range targets {
-			if targetMatches(t, md, wsName[md.WorkspaceID]) {
-				matched[t], keep = true, true
-			}
-		}
-		if keep {
+		switch {
+		case md.Level == LevelDAG || md.Level == LevelDAGTag:
+		case keeps(md):
 			if md.Level == LevelDeployment {
 				kept[md.ID] = true
 			}
@@ -62,42 +77,90 @@ func Only(d Desired, workspaces []astroapi.Workspace, targets []string) (Desired
 				out.Scopes = append(out.Scopes, md)
 			}
 		default:
-			if slices.ContainsFunc(refs, func(r ScopeRef) bool { return r.Key() == md.Key() }) {
+			if keeps(md) {
 				out.Scopes = append(out.Scopes, md)
 			}
 		}
 	}
-	var missing []string
-	for _, t := range targets {
-		if !matched[t] && !slices.Contains(missing, t) {
-			missing = append(missing, t)
+	for _, tg := range resolved {
+		if !slices.ContainsFunc(d.Scopes, tg.keeps) && !slices.Contains(missing, tg.name) {
+			missing = append(missing, tg.name) // names nothing the spec manages
 		}
 	}
-	if len(missing) > 0 {
-		return Desired{}, nil, unknownTargets(missing, d, wsName)
+	if len(missing) > 0 || len(unclear) > 0 {
+		return Desired{}, nil, targetError(missing, unclear, d, wsName)
 	}
 	return out, refs, nil
 }
 
-// targetMatches reports whether target names md (of workspace wsName), or
-// the workspace md belongs to.
-func targetMatches(target string, md ManagedScope, wsName string) bool {
-	switch md.Level {
-	case LevelOrganization:
-		return target == TargetOrganization
-	case LevelWorkspace:
-		return target == md.ID || target == md.Name
-	}
-	if target == md.ID || target == md.WorkspaceID || (wsName != "" && target == wsName) {
-		return true
-	}
-	ws, ok := strings.CutSuffix(target, "/"+md.Name)
-	return ok && (ws == md.WorkspaceID || (wsName != "" && ws == wsName))
+// target is what one --target (name) names: the organization, a
+// workspace or a deployment, by id.
+type target struct {
+	name       string
+	org        bool
+	workspace  string
+	deployment string
 }
 
-// unknownTargets is the error of targets that name no scope of the spec,
-// with the closest one as a hint.
-func unknownTargets(missing []string, d Desired, wsName map[string]string) error {
+// keeps reports whether the target keeps md: the organization level; a
+// workspace's level and its deployments; a deployment. (A DAG follows its
+// deployment.)
+func (t target) keeps(md ManagedScope) bool {
+	switch md.Level {
+	case LevelOrganization:
+		return t.org
+	case LevelWorkspace:
+		return t.workspace != "" && md.ID == t.workspace
+	case LevelDeployment:
+		return md.ID == t.deployment || (t.workspace != "" && md.WorkspaceID == t.workspace)
+	}
+	return false
+}
+
+// resolveTarget is what t names among the workspaces of the organization
+// and the managed deployments of d: by id first, then by name. When a
+// name fits more than one, candidates lists them, and target is zero.
+func resolveTarget(t string, d Desired, workspaces []astroapi.Workspace, wsName map[string]string) (target, []string) {
+	if t == TargetOrganization {
+		return target{org: true}, nil
+	}
+	if _, ok := wsName[t]; ok {
+		return target{workspace: t}, nil
+	}
+	var byName []target
+	var candidates []string
+	for _, md := range d.Scopes {
+		if md.Level != LevelDeployment {
+			continue
+		}
+		if md.ID == t {
+			return target{deployment: md.ID}, nil
+		}
+		ws, ok := strings.CutSuffix(t, "/"+md.Name)
+		if ok && (ws == md.WorkspaceID || (wsName[md.WorkspaceID] != "" && ws == wsName[md.WorkspaceID])) {
+			byName = append(byName, target{deployment: md.ID})
+			candidates = append(candidates, fmt.Sprintf("deployment %s", md.ID))
+		}
+	}
+	for _, w := range workspaces {
+		if w.Name == t {
+			byName = append(byName, target{workspace: w.ID})
+			candidates = append(candidates, fmt.Sprintf("workspace %s", w.ID))
+		}
+	}
+	switch len(byName) {
+	case 0:
+		return target{}, nil
+	case 1:
+		return byName[0], nil
+	}
+	slices.Sort(candidates)
+	return target{}, slices.Compact(candidates)
+}
+
+// targetError is the error of targets that name no scope of the spec,
+// with the closest one as a hint, and of those that name more than one.
+func targetError(missing, unclear []string, d Desired, wsName map[string]string) error {
 	var names []string
 	for _, md := range d.Scopes {
 		switch md.Level {
@@ -109,9 +172,16 @@ func unknownTargets(missing []string, d Desired, wsName map[string]string) error
 			names = append(names, md.ID, cmp.Or(wsName[md.WorkspaceID], md.WorkspaceID)+"/"+md.Name)
 		}
 	}
-	msgs := make([]string, len(missing))
-	for i, t := range missing {
-		msgs[i] = fmt.Sprintf("%q%s", t, didYouMean(t, slices.Clone(names)))
+	var errs []string
+	if len(missing) > 0 {
+		msgs := make([]string, len(missing))
+		for i, t := range missing {
+			msgs[i] = fmt.Sprintf("%q%s", t, didYouMean(t, slices.Clone(names)))
+		}
+		errs = append(errs, fmt.Sprintf("--target %s: not a scope of the spec (give organization, a workspace id or name, a deployment id or workspace/name)", strings.Join(msgs, ", ")))
 	}
-	return fmt.Errorf("--target %s: not a scope of the spec (give organization, a workspace id or name, a deployment id or workspace/name)", strings.Join(msgs, ", "))
+	for _, u := range unclear {
+		errs = append(errs, "--target "+u)
+	}
+	return errors.New(strings.Join(errs, "; "))
 }

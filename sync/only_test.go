@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tokensync/tokensync/astroapi"
 )
 
 func beta(prune bool, as ...DesiredAssignment) ManagedScope {
@@ -86,5 +87,60 @@ func TestOnlyPrunesAndGuardsWithinTheTarget(t *testing.T) {
 		if md.ID != "dep-a" {
 			t.Errorf("the plan's target holds %s: apply and verify would reach beyond --target", md.ID)
 		}
+	}
+}
+
+// TestOnlyTargetsExactlyOneScope: a target names one scope or fails. An id
+// is taken before a name, "organization" is the organization level
+// whatever a workspace is called, and a name that fits several workspaces
+// or deployments is an error that lists their ids.
+func TestOnlyTargetsExactlyOneScope(t *testing.T) {
+	dep := func(id, name, ws string) ManagedScope {
+		return ManagedScope{ScopeRef: ScopeRef{Level: LevelDeployment, ID: id, Name: name}, WorkspaceID: ws}
+	}
+	d := Desired{Scopes: []ManagedScope{
+		{ScopeRef: ScopeRef{Level: LevelOrganization, ID: "org"}},
+		{ScopeRef: ScopeRef{Level: LevelWorkspace, ID: "ws1", Name: "organization"}},
+		dep("d1", "prod", "ws1"),
+		dep("d2", "other", "ws2"),
+		dep("d3", "prod", "ws3"),
+		dep("d4", "prod", "ws4"),
+		dep("d5", "twin", "ws4"),
+		dep("d6", "twin", "ws4"),
+	}}
+	workspaces := []astroapi.Workspace{{ID: "ws1", Name: "organization"}, {ID: "ws2", Name: "d1"}, {ID: "ws3", Name: "data"}, {ID: "ws4", Name: "data"}}
+	for _, tt := range []struct {
+		target  string
+		want    []string
+		wantErr string
+	}{
+		{target: "organization", want: []string{"organization:org"}},
+		{target: "ws1", want: []string{"workspace:ws1", "deployment:d1"}},
+		{target: "d1", want: []string{"deployment:d1"}},
+		{target: "ws2/other", want: []string{"deployment:d2"}},
+		{target: "data", wantErr: `--target "data" is ambiguous: workspace ws3, workspace ws4 (use an id)`},
+		{target: "data/prod", wantErr: `--target "data/prod" is ambiguous: deployment d3, deployment d4 (use an id)`},
+		{target: "ws4/twin", wantErr: `--target "ws4/twin" is ambiguous: deployment d5, deployment d6 (use an id)`},
+		{target: "ws3", want: []string{"deployment:d3"}},
+	} {
+		t.Run(tt.target, func(t *testing.T) {
+			got, _, err := Only(d, workspaces, []string{tt.target})
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var scopes []string
+			for _, m := range got.Scopes {
+				scopes = append(scopes, string(m.Level)+":"+m.ID)
+			}
+			if diff := cmp.Diff(tt.want, scopes); diff != "" {
+				t.Errorf("scopes (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
