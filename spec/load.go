@@ -133,30 +133,7 @@ func (ld Loader) LoadAll(ctx context.Context, paths, policyFiles []string, stdin
 			l.file(name, data)
 		}
 	}
-	readPolicy := make(map[string]bool)
-	for _, name := range policyFiles {
-		key := filepath.Clean(name)
-		if readPolicy[key] {
-			continue
-		}
-		readPolicy[key] = true
-		data, err := readFile(ctx, name)
-		if err != nil {
-			l.add(err)
-			continue
-		}
-		if read[key] {
-			// Read as a spec file already, its policies with it: it must
-			// still hold only what a policy file may, as any other does.
-			check := newLoader()
-			check.parse(&file{l: check, name: name, policyOnly: true}, data)
-			for _, e := range check.errs {
-				l.add(e)
-			}
-			continue
-		}
-		l.parse(&file{l: l, name: name, policyOnly: true}, data)
-	}
+	l.policyFiles(ctx, policyFiles, read)
 	if ld.CheckPolicies != nil && len(l.spec.Policies) > 0 {
 		var list ErrorList
 		if err := ld.CheckPolicies(l.spec.Policies); errors.As(err, &list) {
@@ -168,6 +145,34 @@ func (ld Loader) LoadAll(ctx context.Context, paths, policyFiles []string, stdin
 		}
 	}
 	return l.finish()
+}
+
+// policyFiles reads the files given with --policy, each once. One that
+// was read as a spec file (read) already, its policies with it, must still
+// hold only what a policy file may, as any other does.
+func (l *loader) policyFiles(ctx context.Context, names []string, read map[string]bool) {
+	seen := make(map[string]bool)
+	for _, name := range names {
+		key := filepath.Clean(name)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		data, err := readFile(ctx, name)
+		if err != nil {
+			l.add(err)
+			continue
+		}
+		if read[key] {
+			check := newLoader()
+			check.parse(&file{l: check, name: name, policyOnly: true}, data)
+			for _, e := range check.errs {
+				l.add(e)
+			}
+			continue
+		}
+		l.parse(&file{l: l, name: name, policyOnly: true}, data)
+	}
 }
 
 // ParsePolicies reads one policy file, as given with --policy, as Parse

@@ -152,10 +152,12 @@ func checkExportDir(dir string) error {
 }
 
 // writeExportDir writes files into dir, all or nothing: each file within
-// limits (refused otherwise, exit 3, nothing written), into a temporary
-// directory beside dir that is then renamed to dir. dir must not exist or
-// be empty (checkExportDir); the directories above it that do not exist
-// are made (as mkdir -p does), and removed again when the export fails.
+// limits (refused otherwise, exit 3, nothing written). dir must not exist
+// or be empty (checkExportDir). A new dir is written as a temporary
+// directory beside it, then renamed to it; the directories above it that
+// do not exist are made (as mkdir -p does), and removed again when the
+// export fails. An empty dir that exists is kept, with its mode, owner and
+// any symbolic link to it, and the files are moved into it.
 func writeExportDir(dir string, files []exportFile, limits fileLimits) (err error) {
 	data := make([][]byte, len(files))
 	total := 0
@@ -178,6 +180,9 @@ func writeExportDir(dir string, files []exportFile, limits fileLimits) (err erro
 	if err := checkExportDir(dir); err != nil {
 		return err
 	}
+	if _, err := os.Stat(dir); err == nil {
+		return fillExportDir(dir, files, data)
+	}
 	parent := filepath.Dir(filepath.Clean(dir))
 	made, err := mkdirParents(parent)
 	if err != nil {
@@ -188,26 +193,51 @@ func writeExportDir(dir string, files []exportFile, limits fileLimits) (err erro
 			removeMade(made)
 		}
 	}()
-	tmp, err := os.MkdirTemp(parent, ".tokensync-export-*")
+	tmp, err := writeExportTemp(parent, dir, files, data)
 	if err != nil {
-		return fmt.Errorf("export to %s: %w", render.Safe(dir), err)
+		return err
 	}
 	defer os.RemoveAll(tmp)
-	for i, f := range files {
-		if err := os.WriteFile(filepath.Join(tmp, f.name), data[i], 0o644); err != nil {
-			return fmt.Errorf("export to %s: %w", render.Safe(dir), err)
-		}
-	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("export to %s: %w", render.Safe(dir), err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		// An empty directory in the way: some systems rename only onto
-		// nothing. It is removed only while empty.
-		if rmErr := os.Remove(dir); rmErr != nil {
-			return fmt.Errorf("export to %s: %w", render.Safe(dir), err)
+		return fmt.Errorf("export to %s: %w", render.Safe(dir), err)
+	}
+	return nil
+}
+
+// writeExportTemp writes the files of an export to dir into a new
+// temporary directory in parent, and returns it; the caller removes it.
+func writeExportTemp(parent, dir string, files []exportFile, data [][]byte) (string, error) {
+	tmp, err := os.MkdirTemp(parent, ".tokensync-export-*")
+	if err != nil {
+		return "", fmt.Errorf("export to %s: %w", render.Safe(dir), err)
+	}
+	for i, f := range files {
+		if err := os.WriteFile(filepath.Join(tmp, f.name), data[i], 0o644); err != nil {
+			os.RemoveAll(tmp)
+			return "", fmt.Errorf("export to %s: %w", render.Safe(dir), err)
 		}
-		if err := os.Rename(tmp, dir); err != nil {
+	}
+	return tmp, nil
+}
+
+// fillExportDir writes the files of an export into dir, an empty directory
+// that exists: into a temporary directory within it first, then each moved
+// up into dir; when one cannot be moved, those moved already are removed,
+// so that dir is left empty.
+func fillExportDir(dir string, files []exportFile, data [][]byte) error {
+	tmp, err := writeExportTemp(dir, dir, files, data)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	for i, f := range files {
+		if err := os.Rename(filepath.Join(tmp, f.name), filepath.Join(dir, f.name)); err != nil {
+			for _, moved := range files[:i] {
+				os.Remove(filepath.Join(dir, moved.name))
+			}
 			return fmt.Errorf("export to %s: %w", render.Safe(dir), err)
 		}
 	}

@@ -78,3 +78,47 @@ func TestExportFilterNamingNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestExportOutKeepsAnEmptyDir: export --out into an empty directory that
+// exists writes into it: the directory keeps its inode and mode, a
+// symbolic link to it stays a link, and nothing else is left in it.
+func TestExportOutKeepsAnEmptyDir(t *testing.T) {
+	c := newCLI(t, testState)
+	want := []string{"organization.yaml", "workspace-alpha.yaml", "workspace-beta.yaml"}
+	dir := filepath.Join(c.dir, "private")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, c.run("export", "--out", dir), exitOK)
+	after, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) || after.Mode().Perm() != 0o700 {
+		t.Errorf("the directory was replaced: same %v, mode %v", os.SameFile(before, after), after.Mode().Perm())
+	}
+	if got := dirNames(t, dir); !slices.Equal(got, want) {
+		t.Errorf("files %q, want %q", got, want)
+	}
+	wantCode(t, c.run("plan", "-f", dir, "--prune", "--detailed-exitcode"), exitOK)
+
+	target := filepath.Join(c.dir, "target")
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(c.dir, "link")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, c.run("export", "--out", link), exitOK)
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link is no longer a link: %v, %v", fi, err)
+	}
+	if got := dirNames(t, target); !slices.Equal(got, want) {
+		t.Errorf("files behind the link %q, want %q", got, want)
+	}
+}
