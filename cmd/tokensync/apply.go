@@ -115,12 +115,18 @@ func (c *ApplyCmd) execute(ctx context.Context, g *Globals, st Streams, sess *se
 	}
 
 	prog := render.NewProgress(st.Err, st.smart(st.ErrTTY), len(subjectsOf(p)))
-	o := sess.engine().Execute(ctx, p, sync.ApplyOptions{
+	// A write that the audit log cannot record stops the apply: the writes
+	// in flight finish, and no other starts.
+	applying, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	o := sess.engine().Execute(applying, p, sync.ApplyOptions{
 		Parallelism:         c.Parallelism,
 		RequireFingerprints: c.SavedPlan != "",
 		Progress: func(r sync.SubjectResult) {
 			prog.Done(r)
-			audit.done(r)
+			if err := audit.done(r); err != nil {
+				stop(err)
+			}
 		},
 	})
 	prog.Finish()
@@ -266,10 +272,14 @@ func (c *ApplyCmd) openAuditLog(org string) (*auditLog, error) {
 	return &auditLog{f: f, log: render.NewAuditLog(f, org, nil)}, nil
 }
 
-func (a *auditLog) done(r sync.SubjectResult) {
-	if a.log != nil {
-		a.log.Done(r)
+// done writes r's line, and returns the first error of any line written
+// so far: then the log is no longer complete.
+func (a *auditLog) done(r sync.SubjectResult) error {
+	if a.log == nil {
+		return nil
 	}
+	a.log.Done(r)
+	return a.log.Err()
 }
 
 // close closes the file and says whether every line was written; it may

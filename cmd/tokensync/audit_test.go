@@ -183,3 +183,24 @@ func TestApplyAuditLogThatCannotBeOpenedRefuses(t *testing.T) {
 		t.Errorf("%d requests; stderr:\n%s", c.requests(), r.stderr)
 	}
 }
+
+// TestApplyStopsWhenTheAuditLogFails: once a line cannot be written to the
+// audit log, no other write starts: the apply stops with what it wrote
+// (exit 6) and says the log is incomplete.
+func TestApplyStopsWhenTheAuditLogFails(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full:", err)
+	}
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	r := c.run("apply", "-f", f, "--yes", "--parallelism", "1", "--audit-log", "/dev/full")
+	wantCode(t, r, exitPartial)
+	if n := c.posts(); n != 1 {
+		t.Errorf("%d writes after the audit log failed, want the one it failed on", n)
+	}
+	for _, want := range []string{"audit log /dev/full is incomplete", "1 principal(s) written, 0 failed, 2 not started"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
