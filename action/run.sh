@@ -49,7 +49,13 @@ argv=()
 read -r -d '' -a argv <<<"${INPUT_ARGS:-}" || true
 plan_args=()
 apply_args=()
+apply_only=()
 i=0
+for word in ${argv[@]+"${argv[@]}"}; do
+	case "$word" in
+	*\"* | *\'*) die "args: words are split on spaces and quotes are kept ($word): name a workspace or deployment whose name has spaces by its id" ;;
+	esac
+done
 while [ "$i" -lt "${#argv[@]}" ]; do
 	word=${argv[i]}
 	name=${word%%=*}
@@ -65,7 +71,10 @@ while [ "$i" -lt "${#argv[@]}" ]; do
 	esac
 	case "$name" in
 	--target | --policy | --policy-mode) plan_args+=("${flag[@]}") ;;
-	--audit-log | --parallelism) apply_args+=("${flag[@]}") ;;
+	--audit-log | --parallelism)
+		apply_args+=("${flag[@]}")
+		apply_only+=("$name")
+		;;
 	--prune | --max-removals | --protect | --api-url | --organization | --token-file | --emulate | --max-retries | --timeout | --no-color | -v | --verbose)
 		plan_args+=("${flag[@]}")
 		apply_args+=("${flag[@]}")
@@ -76,6 +85,10 @@ while [ "$i" -lt "${#argv[@]}" ]; do
 	esac
 	i=$((i + 1))
 done
+
+if [ "$command" = plan ] && [ "${#apply_only[@]}" -gt 0 ]; then
+	echo "::warning::tokensync: args: ${apply_only[*]} is for apply alone; command plan does not use it" >&2
+fi
 
 out=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/tokensync.XXXXXX")
 plan_file="$out/plan.json"

@@ -184,6 +184,10 @@ func TestActionArgs(t *testing.T) {
 				if got.code != 0 {
 					t.Fatalf("command %s, args %q: step exited %d:\n%s", command, args, got.code, got.log)
 				}
+				applyOnly := tt.plan == nil && tt.apply != nil
+				if warned := strings.Contains(got.log, "::warning::tokensync: args: "); warned != (command == "plan" && applyOnly) {
+					t.Errorf("command %s, args %q: warned %v that a flag is for apply alone:\n%s", command, args, warned, got.log)
+				}
 				runs := invocations(t, argvLog)
 				if len(runs["plan"]) != 1 {
 					t.Fatalf("command %s: tokensync plan ran %d times, want once: %q", command, len(runs["plan"]), runs)
@@ -222,14 +226,16 @@ func TestActionArgsRefused(t *testing.T) {
 	s := newActionWorld(t, newFakeRelease(t, tag, buildTokensync(t, tag)))
 	s.run.event = "push"
 	for args, want := range map[string]string{
-		"-o json":            "the Action sets -o itself",
-		"--yes":              "the Action sets --yes itself",
-		"--dry-run":          "the Action sets --dry-run itself",
-		"--out=x.json":       "the Action sets --out itself",
-		"-f other.yaml":      "the Action sets -f itself",
-		"--prune --bogus":    "--bogus is not a flag the Action passes",
-		"--max-removals":     "--max-removals needs a value",
-		"--target; rm -rf /": "--target; is not a flag the Action passes",
+		"-o json":                       "the Action sets -o itself",
+		"--yes":                         "the Action sets --yes itself",
+		"--dry-run":                     "the Action sets --dry-run itself",
+		"--out=x.json":                  "the Action sets --out itself",
+		"-f other.yaml":                 "the Action sets -f itself",
+		"--prune --bogus":               "--bogus is not a flag the Action passes",
+		"--max-removals":                "--max-removals needs a value",
+		"--target; rm -rf /":            "--target; is not a flag the Action passes",
+		`--target "Data Platform/prod"`: `words are split on spaces and quotes are kept ("Data): name a workspace or deployment whose name has spaces by its id`,
+		"--target 'x'":                  `words are split on spaces and quotes are kept ('x'): name`,
 	} {
 		s.run.resetSummary()
 		got := s.run.use(s.with("files", "tokens/", "command", "apply", "args", args))
