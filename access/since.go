@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The kinds of change since a previous report.
@@ -76,15 +77,52 @@ func Read(data []byte) (Report, error) {
 			return Report{}, fmt.Errorf("read report: role_levels: %q is not a level for %s (view, author, operate or admin)", l, role)
 		}
 	}
+	if err := r.check(); err != nil {
+		return Report{}, fmt.Errorf("read report: %w", err)
+	}
 	r.Relevel(r.RoleLevels)
 	return r, nil
 }
 
-// decode decodes the JSON value data starts with into v; an error says
-// where it is.
+// check refuses what report -o json never writes and a diff would take
+// for data: a generated_at that is not a time, a deployment without an id,
+// a cell without its principal or a grant without its role (a null, or a
+// hand edit).
+func (r Report) check() error {
+	if r.GeneratedAt != "" {
+		if _, err := time.Parse(time.RFC3339, r.GeneratedAt); err != nil {
+			return fmt.Errorf("generated_at %q is not a time (RFC 3339)", r.GeneratedAt)
+		}
+	}
+	for i, d := range r.Deployments {
+		if d.ID == "" {
+			return fmt.Errorf("deployment %d has no id", i+1)
+		}
+		for j, e := range d.Access {
+			if e.Principal.Kind == "" || e.Principal.ID == "" {
+				return fmt.Errorf("deployment %s: access entry %d has no principal kind or id", d.ID, j+1)
+			}
+			for k, g := range e.Grants {
+				if g.Role == "" {
+					return fmt.Errorf("deployment %s: principal %s: grant %d has no role", d.ID, e.Principal.ID, k+1)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// decode decodes the JSON value data holds into v, and refuses anything
+// after it; an error says where it is.
 func decode(data []byte, v any) error {
-	if err := json.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("read report: %s%w", position(data, err), err)
+	}
+	if dec.More() {
+		off := dec.InputOffset()
+		line := 1 + bytes.Count(data[:off], []byte("\n"))
+		return fmt.Errorf("read report: line %d: data after the report (one report per file)", line)
 	}
 	return nil
 }

@@ -127,3 +127,27 @@ func TestReadSaysWhere(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRefusesBrokenEntries: what report -o json never writes is
+// refused rather than read as data: a second document after the first, a
+// null deployment, principal or grant, and a generated_at that is not a
+// time.
+func TestReadRefusesBrokenEntries(t *testing.T) {
+	const cell = `{"principal":{"kind":"user","id":"u-1","name":"alice"},"grants":[{"role":"WORKSPACE_MEMBER","level":"view","source":"workspace"}]}`
+	for _, tt := range []struct{ doc, want string }{
+		{`{"format_version":"1","deployments":[]}` + "\n" + `{"format_version":"1","deployments":[]}`, "read report: line 2: data after the report"},
+		{`{"format_version":"1","deployments":[null]}`, "read report: deployment 1 has no id"},
+		{`{"format_version":"1","deployments":[{"id":"d","access":[{"principal":null,"grants":[]}]}]}`, "read report: deployment d: access entry 1 has no principal kind or id"},
+		{`{"format_version":"1","deployments":[{"id":"d","access":[{"principal":{"kind":"user","id":"u-1"},"grants":[null]}]}]}`, "read report: deployment d: principal u-1: grant 1 has no role"},
+		{`{"format_version":"2","principals":[],"grants":[],"deployments":[null]}`, "read report: deployment 1 has no id"},
+		{`{"format_version":"1","generated_at":"yesterday","deployments":[{"id":"d","access":[` + cell + `]}]}`, `read report: generated_at "yesterday" is not a time`},
+	} {
+		_, err := Read([]byte(tt.doc))
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("Read(%s) = %v, want it to start %q", tt.doc, err, tt.want)
+		}
+	}
+	if _, err := Read([]byte(`{"format_version":"1","generated_at":"2026-01-02T03:04:05Z","deployments":[{"id":"d","access":[` + cell + `]}]}` + "\n\n")); err != nil {
+		t.Errorf("a report and blank lines: %v", err)
+	}
+}

@@ -331,7 +331,8 @@ func Read(r io.Reader) (Document, error) {
 // document edited to say a refused plan is fine is still refused. The
 // lockout guard is the exception sync.Guards makes: it needs every owner
 // of the organization, which a document does not hold, so its recorded
-// verdict stands (a subject changed since makes the plan stale anyway).
+// verdict stands here; apply checks it again on the organization as it is
+// then (sync.RecheckSaved).
 func (d Document) Plan() sync.Plan {
 	p := sync.Plan{
 		Organization: d.Organization,
