@@ -11,7 +11,7 @@
 // or from ORGANIZATION_OWNER, which reaches every deployment. A DAG role,
 // held on one DAG or DAG tag of a deployment, is access of its own level
 // (dag): it appears on its deployment, naming the DAG or tag, and reaches
-// nothing else of it.
+// nothing else of it (nor does the DEPLOYMENT_ACCESSOR Astro adds for it).
 //
 // With a resolved spec, a grant is managed when the spec manages its scope
 // (the organization, the workspace, the deployment, the DAG or DAG tag) and
@@ -378,7 +378,9 @@ func (b *builder) grantsOf(s sync.Subject, via *Ref) grants {
 	for _, sg := range s.Grants {
 		switch sg.Scope.Level {
 		case sync.LevelDeployment:
-			if i, ok := b.depIndex[sg.Scope.ID]; ok {
+			// DEPLOYMENT_ACCESSOR, which Astro adds for DAG roles, grants
+			// nothing by itself: the DAG roles are the access.
+			if i, ok := b.depIndex[sg.Scope.ID]; ok && sg.Role != astroapi.RoleDeploymentAccessor {
 				gs.onDep = append(gs.onDep, depGrant{i, b.leveled(Grant{Role: sg.Role, Source: FromDeployment, Via: via})})
 			}
 		case sync.LevelWorkspace:

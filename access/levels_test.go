@@ -17,7 +17,8 @@ func dagTagRole(dep, tag, role string) astroapi.Role {
 }
 
 // TestComputeDAG: a DAG role is access of level dag on its deployment,
-// naming the DAG or tag, whatever the role; it reaches nothing else.
+// naming the DAG or tag, whatever the role; it reaches nothing else, and
+// the DEPLOYMENT_ACCESSOR Astro adds for it is no access of its own.
 func TestComputeDAG(t *testing.T) {
 	carol := sync.UserSubject(astroapi.User{ID: "u-3", Username: "carol", OrganizationRole: "ORGANIZATION_MEMBER",
 		WorkspaceRoles: []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: "WORKSPACE_ACCESSOR"}},
@@ -36,7 +37,7 @@ func TestComputeDAG(t *testing.T) {
 	})
 	want := map[string][]string{
 		"d-a1 user:carol":        {"DAG_AUTHOR (dag · rollup)", "DAG_VIEWER (dag tag · finance)"},
-		"d-a2 workspaceToken:ci": {"DEPLOYMENT_ACCESSOR (deployment)", "DAG_AUTHOR (dag · load)", "DAG_AUTHOR (dag tag · etl)"},
+		"d-a2 workspaceToken:ci": {"DAG_AUTHOR (dag · load)", "DAG_AUTHOR (dag tag · etl)"},
 		"d-b1 team:analysts":     {"CUSTOM_DAG_ROLE (dag · report)"},
 		"d-b1 user:dan":          {"CUSTOM_DAG_ROLE (dag · report, via team analysts)"},
 	}
@@ -55,8 +56,8 @@ func TestComputeDAG(t *testing.T) {
 		}
 	}
 	// A custom DAG role is never rated as the deployment's admin, even
-	// with a --role-level for it; DEPLOYMENT_ACCESSOR is custom.
-	if diff := cmp.Diff(map[string]Level{"d-a1 carol": LevelDAG, "d-a2 ci": LevelCustom, "d-b1 analysts": LevelDAG, "d-b1 dan": LevelDAG}, levels); diff != "" {
+	// with a --role-level for it.
+	if diff := cmp.Diff(map[string]Level{"d-a1 carol": LevelDAG, "d-a2 ci": LevelDAG, "d-b1 analysts": LevelDAG, "d-b1 dan": LevelDAG}, levels); diff != "" {
 		t.Errorf("levels (-want +got):\n%s", diff)
 	}
 	r.Relevel(RoleLevels{"CUSTOM_DAG_ROLE": LevelAdmin, "DAG_AUTHOR": LevelAdmin})
