@@ -58,8 +58,8 @@ func (c *ReportCmd) Validate() error {
 	if _, rerr := c.roleLevels(); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
-	if c.From != "" && (len(c.Files) > 0 || c.ExpandTeams) {
-		err = errors.Join(err, errors.New("--from renders a saved report: -f and --expand-teams apply when the report is made"))
+	if c.From != "" && (len(c.Files) > 0 || len(c.Policy) > 0 || c.ExpandTeams) {
+		err = errors.Join(err, errors.New("--from renders a saved report: -f, --policy and --expand-teams apply when the report is made"))
 	}
 	if _, rerr := c.review(time.Time{}); rerr != nil {
 		err = errors.Join(err, rerr)

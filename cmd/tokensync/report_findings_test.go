@@ -206,6 +206,12 @@ func TestReportFindingsFlags(t *testing.T) {
 	if r := c.runRaw("report", "--from", saved, "--unused", "30d"); r.code != exitUsage {
 		t.Errorf("--from with --unused: exit %d\n%s", r.code, r.stderr)
 	}
+	// Policies are checked as a report is made: a saved report keeps its
+	// verdict, and --from does not take one that it would ignore.
+	pol := c.write("policies.yaml", "version: 1\npolicies:\n  - name: any\n    description: d\n    grant: 'true'\n")
+	if r := c.runRaw("report", "--from", saved, "--policy", pol, "--fail-on", "violations"); r.code != exitUsage || !strings.Contains(r.stderr, "-f, --policy and --expand-teams apply when the report is made") {
+		t.Errorf("--from with --policy: exit %d\n%s", r.code, r.stderr)
+	}
 }
 
 // TestReportFailOn: --fail-on findings exits 8 after writing the whole
