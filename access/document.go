@@ -208,7 +208,7 @@ func (t *tables) collect(r *Report) {
 	}
 	for _, f := range r.Findings {
 		if f.HasPrincipal() {
-			t.add(f.Principal, "")
+			t.add(f.Principal, f.Status)
 		}
 	}
 }
@@ -357,7 +357,8 @@ func (d *Document) report() (Report, error) {
 			r.Findings[i] = Finding{Kind: f.Kind, Category: f.Category, Severity: f.Severity,
 				Deployment: f.Deployment, Scope: f.Scope, Role: f.Role, Message: f.Message, Rule: f.Rule, Source: f.Source, New: f.New}
 			if f.Principal != nil {
-				r.Findings[i].Principal = x.principal(fmt.Sprintf("findings[%d]", i), *f.Principal).ref()
+				p := x.principal(fmt.Sprintf("findings[%d]", i), *f.Principal)
+				r.Findings[i].Principal, r.Findings[i].Status = p.ref(), p.Status
 			}
 		}
 	}

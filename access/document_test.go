@@ -46,3 +46,26 @@ func TestDocumentRoundTrip(t *testing.T) {
 		t.Errorf("read back (-want +got):\n%s", diff)
 	}
 }
+
+// TestDocumentKeepsAFindingsStatus: a user with a finding and no cell
+// keeps its status through the document, in the principals' table.
+func TestDocumentKeepsAFindingsStatus(t *testing.T) {
+	r := Report{FormatVersion: FormatVersion, Deployments: []Deployment{}, Findings: []Finding{{
+		Kind: FindingUserStatus, Category: CategoryUser, Principal: Ref{Kind: "user", ID: "u-f", Name: "frank"}, Status: "PENDING", Message: "m",
+	}}}
+	d := r.Document()
+	if len(d.Principals) != 1 || d.Principals[0].Status != "PENDING" {
+		t.Fatalf("principals %+v, want frank PENDING", d.Principals)
+	}
+	data, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Findings[0].Status; got != "PENDING" {
+		t.Errorf("read back: status %q", got)
+	}
+}

@@ -56,6 +56,9 @@ type Finding struct {
 	Severity string `json:"severity,omitempty"`
 	// Principal is who the finding is about.
 	Principal Ref `json:"principal"`
+	// Status is the principal's status when it is a user (ACTIVE,
+	// INACTIVE, PENDING, BANNED), as a cell gives it, or "".
+	Status string `json:"status,omitempty"`
 	// Deployment is the deployment it is about, nil when it is about the
 	// principal as a whole.
 	Deployment *DeploymentRef `json:"deployment,omitempty"`
@@ -313,7 +316,7 @@ func userFindings(s sync.Subject) []Finding {
 	if s.Status == astroapi.UserBanned {
 		sev = SeverityHigh
 	}
-	return []Finding{{Kind: FindingUserStatus, Category: CategoryUser, Severity: sev, Principal: principal(s),
+	return []Finding{{Kind: FindingUserStatus, Category: CategoryUser, Severity: sev, Principal: principal(s), Status: s.Status,
 		Message: fmt.Sprintf("%s user holds %d role(s): %s%s", s.Status, len(s.Grants), strings.Join(roles, ", "), more)}}
 }
 
@@ -335,7 +338,7 @@ func redundantGrants(r Report) []Finding {
 					continue
 				}
 				out = append(out, Finding{Kind: FindingRedundant, Category: CategoryGrant, Severity: SeverityLow, Principal: e.Principal,
-					Deployment: ref, Role: g.Role,
+					Status: e.Status, Deployment: ref, Role: g.Role,
 					Message: fmt.Sprintf("%s (%s) has no effect: %s already gives %s", g.Role, g.Level, cover.String(), cover.Level)})
 			}
 		}

@@ -512,7 +512,7 @@ func ReportCSV(w io.Writer, r access.Report) error {
 		if f.Deployment != nil {
 			dep = *f.Deployment
 		}
-		write([]string{dep.Workspace, dep.Name, dep.ID, "", f.Principal.Kind, f.Principal.Name, f.Principal.ID, "", "", "", "", "", "", "", csvFinding(r, f)})
+		write([]string{dep.Workspace, dep.Name, dep.ID, "", f.Principal.Kind, f.Principal.Name, f.Principal.ID, f.Status, "", "", "", "", "", "", csvFinding(r, f)})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -98,3 +98,19 @@ func TestReportMarkdownCapped(t *testing.T) {
 		t.Errorf("a small report is cut:\n%s", small)
 	}
 }
+
+// TestReportCSVFindingRowStatus: a finding on a user who has no cell is a
+// row of its own that carries the user's status, as a cell's row does.
+func TestReportCSVFindingRowStatus(t *testing.T) {
+	r := access.Report{Organization: "o", Findings: []access.Finding{{
+		Kind: access.FindingUserStatus, Category: access.CategoryUser, Severity: access.SeverityMedium,
+		Principal: access.Ref{Kind: "user", ID: "u-f", Name: "frank@example.com"}, Status: "PENDING", Message: "PENDING user holds 1 role(s)",
+	}}}
+	rows, err := csv.NewReader(strings.NewReader(string(renderReport(t, "csv", r)))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[1][6] != "u-f" || rows[1][7] != "PENDING" {
+		t.Errorf("rows %q, want the finding's row with status PENDING", rows)
+	}
+}
