@@ -25,12 +25,16 @@ type EmulatorCmd struct {
 	RateLimit   string        `enum:"astro,off" default:"astro" help:"Rate limits per credential: astro (GET 25/s, POST 10/s, DELETE 5/s) or off."`
 	FaultRate   float64       `help:"Fraction of API requests answered with a fault (500, 502, 503, 429, dropped connection)." placeholder:"F"`
 	FaultSeed   int64         `default:"1" help:"Seed of the fault sequence."`
+	MaxPageSize int           `help:"Most items a list page holds, below the limit a request asks for (0: no cap), to test paging." placeholder:"N"`
 }
 
 // Run serves the emulator until SIGINT or SIGTERM.
 func (c *EmulatorCmd) Run(ctx context.Context, st *Streams) error {
 	if c.FaultRate < 0 || c.FaultRate > 1 {
 		return exitWith(exitUsage, "--fault-rate must be between 0 and 1")
+	}
+	if c.MaxPageSize < 0 {
+		return exitWith(exitUsage, "--max-page-size must be 0 (no cap) or more")
 	}
 	remote, err := nonLoopback(c.Listen)
 	if err != nil {
@@ -46,7 +50,7 @@ func (c *EmulatorCmd) Run(ctx context.Context, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	opts := astroapitest.Options{Latency: c.Latency, FaultRate: c.FaultRate, FaultSeed: c.FaultSeed}
+	opts := astroapitest.Options{Latency: c.Latency, FaultRate: c.FaultRate, FaultSeed: c.FaultSeed, MaxPageSize: c.MaxPageSize}
 	if c.RateLimit == "off" {
 		opts.RateLimits = astroapitest.NoRateLimit
 	}

@@ -53,7 +53,7 @@ func checkPolicies(ctx context.Context, sess *session, sp *spec.Spec, rules *pol
 		g.Message = fmt.Sprintf("%d violation(s) of %d rule(s), reported only (--policy-mode warn)", len(found), len(rules.Rules))
 	case len(found) > 0:
 		g.OK = false
-		g.Message = fmt.Sprintf("%d violation(s) of the policies (listed above; --policy-mode warn reports them without refusing)", len(found))
+		g.Message = fmt.Sprintf("%d violation(s) of the policies (listed with the plan; --policy-mode warn reports them without refusing)", len(found))
 	}
 	p.Guards = append(p.Guards, g)
 	return nil
