@@ -386,11 +386,7 @@ deployments:
 			if err != nil {
 				t.Fatal(err)
 			}
-			var scopes []string
-			for _, m := range got.Scopes {
-				scopes = append(scopes, string(m.Level)+":"+m.ID)
-			}
-			if diff := cmp.Diff(tt.want, scopes); diff != "" {
+			if diff := cmp.Diff(tt.want, scopeKeys(got)); diff != "" {
 				t.Errorf("scopes (-want +got):\n%s", diff)
 			}
 		})

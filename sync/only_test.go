@@ -134,13 +134,18 @@ func TestOnlyTargetsExactlyOneScope(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var scopes []string
-			for _, m := range got.Scopes {
-				scopes = append(scopes, string(m.Level)+":"+m.ID)
-			}
-			if diff := cmp.Diff(tt.want, scopes); diff != "" {
+			if diff := cmp.Diff(tt.want, scopeKeys(got)); diff != "" {
 				t.Errorf("scopes (-want +got):\n%s", diff)
 			}
 		})
 	}
+}
+
+// scopeKeys are d's scopes as "level:id", in d's order.
+func scopeKeys(d Desired) []string {
+	var out []string
+	for _, m := range d.Scopes {
+		out = append(out, string(m.Level)+":"+m.ID)
+	}
+	return out
 }
