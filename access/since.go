@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tokensync/tokensync/astroapi"
 )
 
 // The kinds of change since a previous report.
@@ -69,6 +71,7 @@ func Read(data []byte) (Report, error) {
 		if err := decode(data, &r); err != nil {
 			return Report{}, err
 		}
+		statusFromMessages(r.Findings)
 	default:
 		return Report{}, fmt.Errorf("read report: format_version %q, want %q or %q (a JSON report of tokensync report -o json)", head.FormatVersion, FormatVersion, FormatVersion1)
 	}
@@ -82,6 +85,20 @@ func Read(data []byte) (Report, error) {
 	}
 	r.Relevel(r.RoleLevels)
 	return r, nil
+}
+
+// statusFromMessages gives the findings of a format 1 report on a user's
+// status that status, which format 1 kept only in the message ("INACTIVE
+// user holds …"), as a report made now records it.
+func statusFromMessages(fs []Finding) {
+	for i, f := range fs {
+		word, _, _ := strings.Cut(f.Message, " ")
+		switch {
+		case f.Kind != FindingUserStatus || f.Status != "":
+		case word == astroapi.UserInactive || word == astroapi.UserBanned || word == astroapi.UserPending:
+			fs[i].Status = word
+		}
+	}
 }
 
 // check refuses what report -o json never writes and a diff would take
