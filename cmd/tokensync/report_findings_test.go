@@ -263,13 +263,7 @@ func TestReportFindingsSince(t *testing.T) {
 	res := c.run("report", "-o", "json", "--since", earlier)
 	wantCode(t, res, exitOK)
 	r := readFindingsReport(t, res.stdout)
-	var fresh []string
-	for _, f := range r.Findings {
-		if f.New {
-			fresh = append(fresh, f.Kind+" "+f.Principal.ID)
-		}
-	}
-	slices.Sort(fresh)
+	fresh := newFindings(r)
 	// A month earlier: tok-edge ended in 61 days (not expiring), tok-idle
 	// was used 60 days before (not unused), tok-gone ended in 31 days.
 	want := []string{"token-expired tok-gone", "token-expiring tok-edge", "token-unused tok-idle"}
@@ -281,4 +275,17 @@ func TestReportFindingsSince(t *testing.T) {
 	if !strings.Contains(res.stdout, "Findings: 11 (3 new since 2026-05-01T00:00:00Z)") || !strings.Contains(res.stdout, "new high    token-expired") {
 		t.Errorf("text with --since:\n%s", res.stdout)
 	}
+}
+
+// newFindings are the findings of r marked new, as "kind principal-id",
+// sorted.
+func newFindings(r access.Report) []string {
+	var out []string
+	for _, f := range r.Findings {
+		if f.New {
+			out = append(out, f.Kind+" "+f.Principal.ID)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

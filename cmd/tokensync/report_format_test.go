@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -110,15 +109,8 @@ func TestReportSinceFormat1And2(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var fresh []string
-		for _, f := range r.Findings {
-			if f.New {
-				fresh = append(fresh, f.Kind+" "+f.Principal.ID)
-			}
-		}
-		slices.Sort(fresh)
 		want := []string{"token-expired tok-gone", "token-expiring tok-edge", "token-unused tok-idle"}
-		if diff := cmp.Diff(want, fresh); diff != "" {
+		if diff := cmp.Diff(want, newFindings(r)); diff != "" {
 			t.Errorf("--since %s: new findings (-want +got):\n%s", name, diff)
 		}
 		if r.Since == nil || len(r.Since.Changes) != 0 || r.Since.GeneratedAt != v1Earlier {
