@@ -156,9 +156,22 @@ func IsDAGRole(name string) bool {
 // built-in role in any case (the API compares those case-insensitively;
 // Terraform provider issue 195), and unchanged otherwise, since a custom
 // role keeps its spelling.
+//
+// A built-in role comes back as this package's constant: every equal
+// role is then one string, which compares at once.
 func CanonicalRole(name string) string {
-	if up := strings.ToUpper(name); builtinRoles[up] != "" {
-		return up
+	if c, ok := canonicalRoles[strings.ToUpper(name)]; ok {
+		return c
 	}
 	return name
 }
+
+// canonicalRoles maps every built-in role to itself: the one string of
+// each role that CanonicalRole returns.
+var canonicalRoles = func() map[string]string {
+	m := make(map[string]string, len(builtinRoles))
+	for _, name := range BuiltinRoles() {
+		m[name] = name
+	}
+	return m
+}()

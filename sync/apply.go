@@ -331,7 +331,7 @@ func (a *applier) readModifyWrite(ctx context.Context, ad Adapter, res *SubjectR
 	res.ChangedSincePlan = s.Fingerprint != a.p.Fingerprints[id] && a.p.Fingerprints[id] != ""
 	changes, pinned := res.Changes, map[Scope]string(nil)
 	if a.target != nil {
-		changes, pinned = a.target.subject(s.SubjectRef, &s), a.target.pinned(id)
+		changes, pinned = a.target.changesOf(&s), a.target.pinned(id)
 	}
 	res.After = applyChanges(s.Grants, changes, pinned)
 	res.Fingerprint = s.Fingerprint
@@ -387,7 +387,7 @@ func applyChanges(read []Grant, changes []Change, pinned map[Scope]string) []Gra
 // aside), by scope.
 func (pl *planner) pinned(id string) map[Scope]string {
 	var out map[Scope]string
-	for _, l := range pl.listed[id] {
+	for _, l := range pl.entries(id) {
 		if l.entry.Absent {
 			continue
 		}

@@ -46,7 +46,11 @@ func Observe(ctx context.Context, l Lister, as Adapters, org string) (*Observed,
 	})
 	wg.Wait()
 	if errs[n+1] == nil && errs[n+2] == nil && anyForbidden(errs) {
-		return observePerWorkspace(ctx, l, as, obs)
+		obs, err := observePerWorkspace(ctx, l, as, obs)
+		if err == nil {
+			intern(obs)
+		}
+		return obs, err
 	}
 	for _, err := range errs {
 		if err != nil {
@@ -56,7 +60,47 @@ func Observe(ctx context.Context, l Lister, as Adapters, org string) (*Observed,
 	if all := concat(subjects); len(all) > 0 {
 		obs.Subjects = all // nil, as before, when there are none
 	}
+	intern(obs)
 	return obs, nil
+}
+
+// intern makes the equal ids and roles of obs's grants one string each:
+// the id of a workspace or deployment as its list gives it, a built-in
+// role as astroapi names it. Each page decodes its own copy of every id,
+// and the planner compares and hashes grants' scopes and roles many
+// times: equal strings that share their bytes compare without reading
+// them, and the copies are freed.
+func intern(obs *Observed) {
+	in := make(map[string]string, len(obs.Workspaces)+len(obs.Deployments)+32)
+	for _, w := range obs.Workspaces {
+		in[w.ID] = w.ID
+	}
+	for _, d := range obs.Deployments {
+		in[d.ID] = d.ID
+	}
+	for _, r := range astroapi.BuiltinRoles() {
+		in[r] = r
+	}
+	one := func(s *string) {
+		if *s == "" {
+			return
+		}
+		if c, ok := in[*s]; ok {
+			*s = c
+		} else {
+			in[*s] = *s
+		}
+	}
+	for i := range obs.Subjects {
+		s := &obs.Subjects[i]
+		one(&s.Workspace)
+		for j := range s.Grants {
+			g := &s.Grants[j]
+			one(&g.Scope.ID)
+			one(&g.Scope.Deployment)
+			one(&g.Role)
+		}
+	}
 }
 
 func anyForbidden(errs []error) bool {

@@ -136,9 +136,15 @@ func Compute(d Desired, obs *Observed, opts Options) Plan {
 	p := Plan{Organization: obs.Organization}
 	g := newGuardState(pl)
 	seen := make(map[string]bool, len(obs.Subjects))
+	// One subject's roles on managed scopes and their scopes, reused.
+	var (
+		roles held
+		keys  []Scope
+	)
 	add := func(ref SubjectRef, s *Subject) {
-		changes := pl.subject(ref, s)
-		g.count(ref, s, pl, changes)
+		keys = pl.held(s, &roles, keys[:0])
+		changes := pl.subject(ref, s, &roles, keys)
+		g.count(ref, &roles, changes)
 		for _, c := range changes {
 			if c.Action == Unmanaged {
 				p.Unmanaged = append(p.Unmanaged, c)
@@ -156,7 +162,7 @@ func Compute(d Desired, obs *Observed, opts Options) Plan {
 	}
 	for _, id := range pl.subjects {
 		if !seen[id] {
-			add(pl.listed[id][0].entry.Subject, nil)
+			add(pl.entries(id)[0].entry.Subject, nil)
 		}
 	}
 	slices.SortFunc(p.Changes, compareChange)
@@ -184,10 +190,11 @@ type listedEntry struct {
 // what Compute decides each subject by, and what Apply decides a fresh
 // read of one subject by.
 type planner struct {
-	managed    map[Scope]*ManagedScope  // the first listing of a scope counts
-	order      []Scope                  // managed scopes, in the spec's order
-	listed     map[string][]listedEntry // subject id → its entries; the first entry of a key counts
-	subjects   []string                 // listed subject ids, in the spec's order
+	managed    map[Scope]*ManagedScope // the first listing of a scope counts
+	order      []Scope                 // managed scopes, in the spec's order
+	index      map[string]int32        // listed subject id → its position in subjects and listed
+	subjects   []string                // listed subject ids, in the spec's order
+	listed     [][]listedEntry         // the entries of each listed subject; the first entry of a key counts
 	ignore     map[Kind][]string
 	workspaces map[string]string // deployment id → workspace id
 	depNames   map[string]string // observed deployment names, by id
@@ -235,15 +242,15 @@ func newPlanner(d Desired, prune bool, obs *Observed) *planner {
 			pl.workspaces[md.ID] = md.WorkspaceID
 		}
 	}
-	index := make(map[string]int32)
+	pl.index = make(map[string]int32)
 	of := make([]int32, 0, total) // the subject of each assignment, by position
 	var counts []int32
 	for _, md := range scopes {
 		for _, a := range md.Assignments {
-			i, ok := index[a.Subject.ID]
+			i, ok := pl.index[a.Subject.ID]
 			if !ok {
 				i = int32(len(pl.subjects))
-				index[a.Subject.ID] = i
+				pl.index[a.Subject.ID] = i
 				pl.subjects = append(pl.subjects, a.Subject.ID)
 				counts = append(counts, 0)
 			}
@@ -270,11 +277,40 @@ func newPlanner(d Desired, prune bool, obs *Observed) *planner {
 			lists[i] = append(lists[i], listedEntry{scope: sc, entry: &md.Assignments[j]})
 		}
 	}
-	pl.listed = make(map[string][]listedEntry, len(pl.subjects))
-	for i, id := range pl.subjects {
-		pl.listed[id] = lists[i]
-	}
+	pl.listed = lists
 	return pl
+}
+
+// entries are the spec entries of subject id, nil when it is not listed.
+func (pl *planner) entries(id string) []listedEntry {
+	if i, ok := pl.index[id]; ok {
+		return pl.listed[i]
+	}
+	return nil
+}
+
+// changesOf returns the changes of subject s, as read (planner.subject).
+func (pl *planner) changesOf(s *Subject) []Change {
+	var roles held
+	return pl.subject(s.SubjectRef, s, &roles, pl.held(s, &roles, nil))
+}
+
+// held sets h to the roles s holds on managed scopes, as read (none when s
+// is nil): the first grant of a scope counts. It appends those scopes to
+// keys, in the order of s's grants, and returns the result.
+func (pl *planner) held(s *Subject, h *held, keys []Scope) []Scope {
+	h.reset()
+	if s == nil {
+		return keys
+	}
+	h.grow(len(s.Grants))
+	for _, g := range s.Grants {
+		if _, seen := h.get(g.Scope); !seen && pl.managed[g.Scope] != nil {
+			h.set(g.Scope, g.Role)
+			keys = append(keys, g.Scope)
+		}
+	}
+	return keys
 }
 
 // ref is how a plan names managed scope sc.
@@ -293,21 +329,14 @@ func (pl *planner) ref(sc Scope) ScopeRef {
 // ---- stage 2: decide, one subject at a time
 
 // subject returns the changes of one subject, unmanaged ones included: s
-// as read, or nil when it was not observed (ref then names it as listed).
-func (pl *planner) subject(ref SubjectRef, s *Subject) []Change {
-	var observed held
-	var keys []Scope
+// as read, or nil when it was not observed (ref then names it as listed);
+// observed are its roles on managed scopes and keys their scopes
+// (planner.held). It appends to keys.
+func (pl *planner) subject(ref SubjectRef, s *Subject, observed *held, keys []Scope) []Change {
 	if s != nil {
 		ref = s.SubjectRef
-		observed.grow(len(s.Grants))
-		for _, g := range s.Grants {
-			if _, seen := observed.get(g.Scope); !seen && pl.managed[g.Scope] != nil {
-				observed.set(g.Scope, g.Role)
-				keys = append(keys, g.Scope)
-			}
-		}
 	}
-	entries := pl.listed[ref.ID]
+	entries := pl.entries(ref.ID)
 	for _, l := range entries {
 		if _, has := observed.get(l.scope); !has {
 			keys = append(keys, l.scope)
@@ -370,6 +399,12 @@ func (h *held) grow(n int) {
 	if n > heldList {
 		h.m = make(map[Scope]string, n)
 	}
+}
+
+// reset forgets every role, for the next subject.
+func (h *held) reset() {
+	clear(h.list[:h.n])
+	h.n, h.m = 0, nil
 }
 
 func (h *held) get(sc Scope) (string, bool) {
@@ -711,20 +746,12 @@ func ownerRole(l Level) string {
 	return ""
 }
 
-// count adds what subject ref (s as read, or nil) holds on managed scopes
-// after changes.
-func (g *guardState) count(ref SubjectRef, s *Subject, pl *planner, changes []Change) {
+// count adds what subject ref holds on managed scopes after changes;
+// after holds its roles there as read (planner.held), and count changes it
+// to the roles after changes.
+func (g *guardState) count(ref SubjectRef, after *held, changes []Change) {
 	if !managedKind(ref.Kind) {
 		return
-	}
-	var after held
-	if s != nil {
-		after.grow(len(s.Grants))
-		for _, gr := range s.Grants {
-			if _, seen := after.get(gr.Scope); !seen && pl.managed[gr.Scope] != nil {
-				after.set(gr.Scope, gr.Role)
-			}
-		}
 	}
 	for _, c := range changes {
 		switch c.Action {
@@ -899,15 +926,18 @@ func RecheckSaved(p Plan, obs *Observed) []Guard {
 		changes[c.Subject.ID] = append(changes[c.Subject.ID], c)
 	}
 	seen := make(map[string]bool, len(obs.Subjects))
+	var roles held
 	for i := range obs.Subjects {
 		if s := &obs.Subjects[i]; !seen[s.ID] {
 			seen[s.ID] = true
-			g.count(s.SubjectRef, s, pl, changes[s.ID])
+			pl.held(s, &roles, nil)
+			g.count(s.SubjectRef, &roles, changes[s.ID])
 		}
 	}
 	for id, cs := range changes {
 		if !seen[id] {
-			g.count(cs[0].Subject, nil, pl, cs)
+			pl.held(nil, &roles, nil)
+			g.count(cs[0].Subject, &roles, cs)
 		}
 	}
 	var refused []Guard

@@ -55,7 +55,11 @@ func TestNormalise(t *testing.T) {
 		"team-de":   {{scope: dep("dep-a"), entry: &DesiredAssignment{Subject: teamRef, Absent: true, Source: at(13)}}},
 		"usr-alice": {{scope: dep("dep-b"), entry: &DesiredAssignment{Subject: aliceRef, Role: "DAG_DEPLOYER", Source: at(21)}}},
 	}
-	if diff := cmp.Diff(wantListed, pl.listed, cmp.AllowUnexported(listedEntry{})); diff != "" {
+	gotListed := make(map[string][]listedEntry)
+	for _, id := range pl.subjects {
+		gotListed[id] = pl.entries(id)
+	}
+	if diff := cmp.Diff(wantListed, gotListed, cmp.AllowUnexported(listedEntry{})); diff != "" {
 		t.Errorf("listed (-want +got):\n%s", diff)
 	}
 	if got := pl.managed[dep("dep-a")].Name; got != "alpha" {
@@ -246,9 +250,11 @@ func TestGuardStages(t *testing.T) {
 			if s.ID == aliceRef.ID {
 				changes = []Change{rm("dep-a", "alpha", ReasonPrune, aliceRef)}
 			}
-			g.count(s.SubjectRef, &s, pl, changes)
+			var roles held
+			pl.held(&s, &roles, nil)
+			g.count(s.SubjectRef, &roles, changes)
 		}
-		g.count(ciRef, nil, pl, []Change{{Action: Add, Scope: DeploymentScope(DeploymentRef{ID: "dep-b"}), Subject: ciRef}})
+		g.count(ciRef, new(held), []Change{{Action: Add, Scope: DeploymentScope(DeploymentRef{ID: "dep-b"}), Subject: ciRef}})
 		// On alpha only the deployment token is left, and it does not count.
 		if diff := cmp.Diff(map[Scope]int{depScope("dep-b"): 3}, g.remaining); diff != "" {
 			t.Errorf("remaining (-want +got):\n%s", diff)
