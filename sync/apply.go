@@ -25,6 +25,10 @@ type ApplyOptions struct {
 	// plan first and, if the role set of any differs from the plan's
 	// fingerprint, write nothing and report those subjects as Stale.
 	RequireFingerprints bool
+	// Protect are the subjects (globs, as Options.Protect) that must not
+	// lose or change a role: apply holds them to it also where a subject
+	// changed since the plan.
+	Protect []string
 	// Progress, when set, is called once for every subject that was
 	// written or failed, as it finishes. Calls are serialised.
 	Progress func(SubjectResult)
@@ -41,6 +45,10 @@ type SubjectResult struct {
 	// Wrote says a write was sent and succeeded; a subject already as
 	// planned is written without one.
 	Wrote bool
+	// Sent says a write request was sent. One that failed may still have
+	// landed (its answer lost); a subject that failed without it was not
+	// written.
+	Sent bool
 	// Fingerprint is of the role set written, or read when nothing was
 	// written.
 	Fingerprint string
@@ -332,12 +340,18 @@ func (a *applier) readModifyWrite(ctx context.Context, ad Adapter, res *SubjectR
 	changes, pinned := res.Changes, map[Scope]string(nil)
 	if a.target != nil {
 		changes, pinned = a.target.changesOf(&s), a.target.pinned(id)
+		if c, why, ok := a.unguarded(changes, res.Changes); ok {
+			res.After, res.ChangedSincePlan = res.Before, true
+			return fmt.Errorf("%s (%s): %w: writing the spec to it now would %s, which the plan does not show and %s; not written, run plan again",
+				label, id, ErrNotPlanned, describe(c), why)
+		}
 	}
 	res.After = applyChanges(s.Grants, changes, pinned)
 	res.Fingerprint = s.Fingerprint
 	if slices.Equal(res.After, s.Grants) {
 		return nil
 	}
+	res.Sent = true
 	fp, err := ad.Set(ctx, s, res.After)
 	if err != nil {
 		res.After = res.Before // what is known: the set as read
@@ -345,6 +359,47 @@ func (a *applier) readModifyWrite(ctx context.Context, ad Adapter, res *SubjectR
 	}
 	res.Wrote, res.Fingerprint = true, fp
 	return nil
+}
+
+// ErrNotPlanned says a subject changed since the plan, so that writing
+// the spec to it now would make a change the plan does not show and a
+// guard forbids: Apply does not write such a subject.
+var ErrNotPlanned = errors.New("changed since the plan")
+
+// unguarded returns the first of changes (a subject's changes from the
+// read made right before its write) that planned (the plan's changes of
+// that subject) does not show, and that a guard would have refused: a
+// protected subject losing or changing a role (--protect), or an owner
+// role taken (lockout), with why. The spec wins over another writer's
+// change elsewhere (docs/reliability.md); these two the guards must hold
+// whatever happened since the plan.
+func (a *applier) unguarded(changes, planned []Change) (Change, string, bool) {
+	for _, c := range changes {
+		if c.Action == Unmanaged || slices.ContainsFunc(planned, func(p Change) bool {
+			return p.Key() == c.Key() && p.Action == c.Action && p.Before == c.Before && p.After == c.After
+		}) {
+			continue
+		}
+		if _, ok := matchGlob(a.opts.Protect, c.Subject); ok && c.Action != Add {
+			return c, "it is protected (--protect)", true
+		}
+		if owner := ownerRole(c.Scope.Level); owner != "" && c.Before == owner && c.After != owner {
+			return c, "takes an owner role (lockout guard)", true
+		}
+	}
+	return Change{}, "", false
+}
+
+// describe says what change c does, for messages: "add DEPLOYMENT_ADMIN
+// on deployment "prod"".
+func describe(c Change) string {
+	switch c.Action {
+	case Add:
+		return fmt.Sprintf("add %s on %s", c.After, c.Scope)
+	case Remove:
+		return fmt.Sprintf("remove %s on %s", c.Before, c.Scope)
+	}
+	return fmt.Sprintf("change %s on %s to %s", c.Before, c.Scope, c.After)
 }
 
 func (a *applier) progress(j *job) {

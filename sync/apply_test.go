@@ -75,7 +75,7 @@ func TestApply(t *testing.T) {
 		want.Written = append(want.Written, SubjectResult{
 			Subject: ref(tok), Changes: changesOf(p, tok.ID),
 			Before: grantsOf(tok.Roles), After: grantsOf(exampleAfter[tok.ID]),
-			Wrote: true, Fingerprint: Fingerprint(exampleAfter[tok.ID]),
+			Wrote: true, Sent: true, Fingerprint: Fingerprint(exampleAfter[tok.ID]),
 		})
 	}
 	if diff := cmp.Diff(want, res, resultOpts); diff != "" {
@@ -636,4 +636,78 @@ func rolesOf(grants []Grant) []astroapi.Role {
 		out[i] = tokenRole(g, "org1")
 	}
 	return out
+}
+
+// TestApplyHoldsGuardsOnAChangedSubject: the spec wins over another
+// writer's change to a subject apply writes (TestApplySpecWinsOnWrittenTokens),
+// but not past a guard. A protected subject whose role another writer
+// changed since the plan is not written (the plan showed only an add), nor
+// is a user whose owner role the spec would now take away.
+func TestApplyHoldsGuardsOnAChangedSubject(t *testing.T) {
+	ws := wsRole("ws-1", "WORKSPACE_MEMBER")
+	multi := token("t-multi", "multi", "WORKSPACE", ws, depRole("dep-a", "DEPLOYMENT_ADMIN"))
+	d := Desired{Scopes: []ManagedScope{
+		alpha(false, present(multi, "DEPLOYMENT_ADMIN", 12)),
+		{ScopeRef: ScopeRef{Level: LevelDeployment, ID: "dep-b", Name: "beta"}, WorkspaceID: "ws-1", Source: at(30), Lists: tokenKindsListed,
+			Assignments: []DesiredAssignment{present(multi, "VIEWER", 31)}}, // the plan's one change: add
+	}}
+	obs := observed(multi)
+	p := Compute(d, obs, Options{MaxRemovals: -1})
+	for _, tt := range []struct {
+		name    string
+		protect []string
+		wrote   bool
+	}{
+		{name: "not protected: the spec wins", wrote: true},
+		{name: "protected", protect: []string{"multi"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newFakeStore(anchor, multi)
+			s.modify("t-multi", func(tok *astroapi.Token) { tok.Roles = append(tok.Roles, depRole("dep-b", "DEPLOYMENT_ADMIN")) })
+			res := Apply(context.Background(), s.adapters(), p, ApplyOptions{Protect: tt.protect})
+			if tt.wrote {
+				if len(res.Written) != 1 || s.role("t-multi")[2] != depRole("dep-b", "VIEWER") {
+					t.Fatalf("want t-multi written with VIEWER on beta: %+v, roles %v", res, s.role("t-multi"))
+				}
+				return
+			}
+			if len(res.Failed) != 1 || !errors.Is(res.Failed[0].Err, ErrNotPlanned) || !res.Failed[0].ChangedSincePlan {
+				t.Fatalf("want t-multi failed with ErrNotPlanned, got %+v", res)
+			}
+			want := `token "multi" (t-multi): changed since the plan: writing the spec to it now would change DEPLOYMENT_ADMIN on deployment "beta" to VIEWER, which the plan does not show and it is protected (--protect); not written, run plan again`
+			if got := res.Failed[0].Err.Error(); got != want {
+				t.Errorf("error:\n got %s\nwant %s", got, want)
+			}
+			if got := s.role("t-multi")[2]; got != depRole("dep-b", "DEPLOYMENT_ADMIN") {
+				t.Errorf("beta role = %v, want DEPLOYMENT_ADMIN as the other writer left it", got)
+			}
+		})
+	}
+}
+
+// TestApplyKeepsAnOwnerRoleGivenSinceThePlan: an organization token the
+// spec lists as ORGANIZATION_MEMBER, made owner by another writer between
+// plan and apply, keeps the owner role: the spec would take it, which the
+// plan did not show and the lockout guard never counted.
+func TestApplyKeepsAnOwnerRoleGivenSinceThePlan(t *testing.T) {
+	bot := token("t-bot", "bot", "ORGANIZATION", orgRole("ORGANIZATION_MEMBER"))
+	org := ManagedScope{ScopeRef: ScopeRef{Level: LevelOrganization, Name: "org"}, Source: at(2), Lists: tokenKindsListed,
+		Assignments: []DesiredAssignment{present(bot, "ORGANIZATION_MEMBER", 3)}}
+	d := Desired{Scopes: []ManagedScope{org, alpha(false, present(bot, "DEPLOYMENT_ADMIN", 12))}} // the plan's one change: add on alpha
+	p := Compute(d, observed(bot), Options{MaxRemovals: -1})
+	if len(p.Changes) != 1 {
+		t.Fatalf("plan: %+v, want one add", p.Changes)
+	}
+	s := newFakeStore(anchor, bot)
+	s.modify("t-bot", func(tok *astroapi.Token) { tok.Roles[0] = orgRole("ORGANIZATION_OWNER") })
+	res := Apply(context.Background(), s.adapters(), p, ApplyOptions{})
+	if len(res.Failed) != 1 || !errors.Is(res.Failed[0].Err, ErrNotPlanned) {
+		t.Fatalf("want t-bot failed with ErrNotPlanned, got %+v", res)
+	}
+	if !strings.Contains(res.Failed[0].Err.Error(), "takes an owner role (lockout guard)") {
+		t.Errorf("error %q does not say why", res.Failed[0].Err)
+	}
+	if got := s.role("t-bot")[0]; got != orgRole("ORGANIZATION_OWNER") {
+		t.Errorf("organization role = %v, want ORGANIZATION_OWNER as the other writer left it", got)
+	}
 }

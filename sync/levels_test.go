@@ -462,3 +462,31 @@ deployments:
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestAllowEmptyDoesNotCountIgnored: a deployment pruned down to a subject
+// of an ignore list (a break-glass token) and the accessor DAG roles imply
+// is empty: the ignored token does not keep the guard from catching a
+// truncated file. A saved plan's guards (Guards) agree.
+func TestAllowEmptyDoesNotCountIgnored(t *testing.T) {
+	obs, _ := levelsOrg()
+	pruned := levelsHeader + `
+ignoreTokens: [ci]
+deployments:
+  - id: dep-a
+    prune: true
+    workspaceTokens: []
+    users: []
+    teams: []
+`
+	p := planOf(t, pruned, obs, Options{})
+	want := Guard{Name: GuardAllowEmpty, Message: `prune would leave deployment "alpha" without any token, user or team (set allowEmpty: true on the deployment to allow it)`}
+	if diff := cmp.Diff(want, p.Guards[1]); diff != "" {
+		t.Errorf("allow-empty (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, Guards(p, Options{MaxRemovals: -1})[1]); diff != "" {
+		t.Errorf("allow-empty of the plan as saved (-want +got):\n%s", diff)
+	}
+	if slices.ContainsFunc(p.Changes, func(c Change) bool { return c.Subject.ID == "tok-ci" }) {
+		t.Errorf("the ignored token is changed: %+v", p.Changes)
+	}
+}

@@ -726,12 +726,17 @@ const (
 
 // guardState is what the guards count over every subject, after the plan.
 type guardState struct {
-	remaining map[Scope]int // managed deployment → managed subjects holding a role on it other than DEPLOYMENT_ACCESSOR
+	remaining map[Scope]int // managed deployment → managed subjects, not ignored, holding a role on it other than DEPLOYMENT_ACCESSOR
 	owners    map[Scope]int // the managed organization or workspace → users and teams holding its owner role
+	// ignore are the spec's ignore globs: an ignored subject (a
+	// break-glass token, say) does not keep a deployment from being
+	// empty, or the guard would never catch a truncated file where such
+	// subjects sit on every deployment.
+	ignore map[Kind][]string
 }
 
 func newGuardState(pl *planner) *guardState {
-	return &guardState{remaining: make(map[Scope]int), owners: make(map[Scope]int)}
+	return &guardState{remaining: make(map[Scope]int), owners: make(map[Scope]int), ignore: pl.ignore}
 }
 
 // ownerRole is the role whose holders the lockout guard counts at level l,
@@ -762,8 +767,9 @@ func (g *guardState) count(ref SubjectRef, after *held, changes []Change) {
 		}
 	}
 	person := ref.Kind == KindUser || ref.Kind == KindTeam
+	_, ignored := matchGlob(g.ignore[ref.Kind], ref)
 	after.all(func(sc Scope, role string) {
-		if sc.Level == LevelDeployment && role != astroapi.RoleDeploymentAccessor {
+		if sc.Level == LevelDeployment && role != astroapi.RoleDeploymentAccessor && !ignored {
 			g.remaining[sc]++
 		}
 		if owner := ownerRole(sc.Level); person && owner != "" && role == owner {
@@ -950,6 +956,74 @@ func RecheckSaved(p Plan, obs *Observed) []Guard {
 	return refused
 }
 
+// Inconsistent checks that a saved plan holds together on the
+// organization as read now (obs): that its Target makes, of every subject
+// it changes, exactly the changes it shows. Apply writes what the Target
+// makes of a fresh read, while the guards, the output and the audit log
+// go by the changes shown: a plan file edited in one and not the other
+// would write what nobody saw. Its fingerprints were checked on obs
+// already, so a difference is an edit, not another writer. It returns a
+// message per subject that differs, sorted; none for a plan without a
+// Target.
+func Inconsistent(p Plan, obs *Observed) []string {
+	if p.Target == nil || len(p.Changes) == 0 {
+		return nil
+	}
+	pl := newPlanner(p.Target.Desired, p.Target.Prune, obs)
+	shown := make(map[string][]Change)
+	for _, c := range p.Changes {
+		shown[c.Subject.ID] = append(shown[c.Subject.ID], c)
+	}
+	var out []string
+	seen := make(map[string]bool, len(shown))
+	for i := range obs.Subjects {
+		s := &obs.Subjects[i]
+		if seen[s.ID] || shown[s.ID] == nil {
+			continue
+		}
+		seen[s.ID] = true
+		if c, ok := firstDifference(pl.changesOf(s), shown[s.ID]); ok {
+			out = append(out, fmt.Sprintf("%s (%s): %s", Label(s.SubjectRef), s.ID, c))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// firstDifference describes the first change that made (of a subject, by
+// a Target) and shown (the plan's changes of it) do not both hold, on its
+// assignment, action, roles and reason.
+func firstDifference(made, shown []Change) (string, bool) {
+	same := func(a, b Change) bool {
+		return a.Key() == b.Key() && a.Action == b.Action && a.Before == b.Before && a.After == b.After && a.Reason == b.Reason
+	}
+	for _, c := range made {
+		if c.Action != Unmanaged && !slices.ContainsFunc(shown, func(x Change) bool { return same(c, x) }) {
+			return "its target would " + describe(c) + ", which its changes do not show", true
+		}
+	}
+	for _, c := range shown {
+		if !slices.ContainsFunc(made, func(x Change) bool { return same(c, x) }) {
+			return "its changes show it would " + describe(c) + ", which its target does not make", true
+		}
+	}
+	return "", false
+}
+
+// CountsEveryone reports whether a guard of p depends on subjects p does
+// not change: it takes an owner role from someone (lockout: another owner
+// must remain) or prunes on a deployment (allow-empty: another subject
+// must remain). Another writer can take those roles between the plan and
+// its writes, so apply checks these guards again right before writing
+// (RecheckSaved on a fresh read).
+func CountsEveryone(p Plan) bool {
+	return slices.ContainsFunc(p.Changes, func(c Change) bool {
+		owner := ownerRole(c.Scope.Level)
+		pruned := c.Reason == ReasonPrune || c.Reason == ReasonPruneKeepsAccessor
+		return (owner != "" && c.Before == owner && c.After != owner) || (c.Scope.Level == LevelDeployment && pruned)
+	})
+}
+
 // ---- stage 4: fingerprints and target
 
 // fingerprints maps every subject with a change to its fingerprint as
@@ -1036,8 +1110,12 @@ func Guards(p Plan, opts Options) []Guard {
 			}
 		}
 	}
+	var ignore map[Kind][]string
+	if p.Target != nil {
+		ignore = p.Target.Desired.Ignore
+	}
 	for _, c := range p.Unmanaged {
-		if managedKind(c.Subject.Kind) && c.After != astroapi.RoleDeploymentAccessor {
+		if _, ignored := matchGlob(ignore[c.Subject.Kind], c.Subject); managedKind(c.Subject.Kind) && c.After != astroapi.RoleDeploymentAccessor && !ignored {
 			remaining[c.Key().Scope]++
 		}
 	}

@@ -390,11 +390,13 @@ func TestGuards(t *testing.T) {
 			},
 		},
 		{
-			name: "an ignored organization token remains", d: Desired{Scopes: []ManagedScope{beta(true, false)}, Ignore: ignoreTokens("break-glass-*")},
+			// A break-glass token on every deployment must not keep the
+			// guard from catching a truncated file.
+			name: "an ignored token that remains leaves the deployment empty", d: Desired{Scopes: []ManagedScope{beta(true, false)}, Ignore: ignoreTokens("break-glass-*")},
 			tokens: []astroapi.Token{a1, bg}, opts: Options{MaxRemovals: -1},
 			want: []Guard{
 				{Name: "max-removals", OK: true, Message: "1 removal (no limit)"},
-				{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
+				{Name: "allow-empty", Message: `prune would leave deployment "beta" without any token, user or team (set allowEmpty: true on the deployment to allow it)`},
 				{Name: "protect", OK: true, Message: "no protected subjects"},
 			},
 		},

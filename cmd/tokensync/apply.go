@@ -113,6 +113,9 @@ func (c *ApplyCmd) execute(ctx context.Context, g *Globals, st Streams, sess *se
 	if err := c.confirm(ctx, st); err != nil {
 		return err
 	}
+	if err := c.recheck(ctx, st, sess, p); err != nil {
+		return err
+	}
 
 	prog := render.NewProgress(st.Err, st.smart(st.ErrTTY), len(subjectsOf(p)))
 	// A write that the audit log cannot record stops the apply: the writes
@@ -122,6 +125,7 @@ func (c *ApplyCmd) execute(ctx context.Context, g *Globals, st Streams, sess *se
 	o := sess.engine().Execute(applying, p, sync.ApplyOptions{
 		Parallelism:         c.Parallelism,
 		RequireFingerprints: c.SavedPlan != "",
+		Protect:             c.Protect,
 		Progress: func(r sync.SubjectResult) {
 			prog.Done(r)
 			if err := audit.done(r); err != nil {
@@ -144,6 +148,31 @@ func (c *ApplyCmd) execute(ctx context.Context, g *Globals, st Streams, sess *se
 		return errors.Join(err, applyExit(ctx, o))
 	}
 	return applyExit(ctx, o)
+}
+
+// recheck checks again, right before the first write, the guards of p
+// that count subjects p does not change (sync.CountsEveryone), on a fresh
+// read of the organization: another writer may have taken the other
+// owner's role while the plan was shown or the prompt waited. A saved plan
+// applied with --yes was checked on such a read a moment ago.
+func (c *ApplyCmd) recheck(ctx context.Context, st Streams, sess *session, p sync.Plan) error {
+	if !sync.CountsEveryone(p) || (c.SavedPlan != "" && c.Yes) {
+		return nil
+	}
+	obs, err := observe(ctx, sess)
+	if err != nil {
+		return fmt.Errorf("%w; nothing was written", err)
+	}
+	refused := sync.RecheckSaved(p, obs)
+	if len(refused) == 0 {
+		return nil
+	}
+	for _, g := range refused {
+		fmt.Fprintf(st.Err, "Refused by guard %s: %s\n", g.Name, st.text(g.Message))
+	}
+	o := sync.Outcome{Result: sync.Unstarted(p, nil)}
+	o.Refused = true
+	return c.nothingWritten(st, sess.org, o, exitWith(exitRefused, "a guard refused the plan right before the first write; nothing was written"))
 }
 
 // plan reads the saved plan, or makes one; the caller closes the session.
@@ -198,6 +227,13 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 		if err != nil {
 			sess.close()
 			return sync.Plan{}, nil, err
+		}
+		if bad := sync.Inconsistent(p, obs); len(bad) > 0 {
+			sess.close()
+			for _, b := range bad {
+				fmt.Fprintf(st.Err, "  %s\n", st.text(b))
+			}
+			return sync.Plan{}, nil, exitWith(exitInvalid, "the plan %s does not hold together: what it would write is not what it shows for %d principal(s) (was the file edited?); nothing was written; run plan again", render.Safe(c.SavedPlan), len(bad))
 		}
 		p.Guards = append(p.Guards, sync.RecheckSaved(p, obs)...)
 	}
@@ -352,6 +388,9 @@ func applyExit(ctx context.Context, o sync.Outcome) error {
 		return exitWith(exitError, "%s; nothing was written", permissionNeeded)
 	case len(o.Written) == 0 && ctx.Err() != nil:
 		return exitWith(exitError, "interrupted before any write; nothing was written")
+	case len(o.Written) == 0 && len(o.Failed) > 0 && !slices.ContainsFunc(o.Failed, func(r sync.SubjectResult) bool { return r.Sent }):
+		// No write was sent: exit 6 would say some were done.
+		return exitWith(exitError, "apply failed: %d principal(s) failed before their write, nothing was written; run apply again", len(o.Failed))
 	case len(o.Written) == 0 && len(o.Failed) > 0:
 		return exitWith(exitPartial, "apply failed: %d principal(s) failed, nothing was written; run apply again", len(o.Failed))
 	case ctx.Err() != nil:

@@ -204,3 +204,30 @@ func TestApplyStopsWhenTheAuditLogFails(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyThatSentNoWriteExits1: when every subject fails before its
+// write is sent (here its read right before the write), nothing was
+// written, and apply exits 1, not 6 (some writes done). A refused write,
+// sent, keeps exit 6 (TestApplyAuditLog).
+func TestApplyThatSentNoWriteExits1(t *testing.T) {
+	c := newCLI(t, testState)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/tokens/") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			json.NewEncoder(w).Encode(astroapi.Error{Message: "read refused", RequestID: "req-read-1", StatusCode: http.StatusInternalServerError})
+			return
+		}
+		c.srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	c.baseURL = front.URL + "/v1"
+	r := c.run("apply", "-f", c.write("tokens.yaml", mainSpec), "--yes", "--no-color")
+	wantCode(t, r, exitError)
+	if c.posts() != 0 {
+		t.Errorf("%d writes", c.posts())
+	}
+	if want := "failed before their write, nothing was written"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+}

@@ -258,14 +258,14 @@ func converges(t *testing.T, baseURL, spec string) {
 
 const interruptedLine = "stopping: requests in flight finish, no new write starts; interrupt again to stop at once"
 
-// TestInterruptDuringApply sends SIGINT or SIGTERM to a real tokensync
-// process while two role writes are in flight (held by the emulator until
+// TestInterruptDuringApply sends SIGINT, SIGTERM or SIGHUP (a closed
+// terminal or SSH session) to a real tokensync process while two role writes are in flight (held by the emulator until
 // the process says it was interrupted): both writes finish and succeed (the
 // requests are not cancelled), no other token is read or written, the
 // output names what was written and what was not started, and the exit
 // code is 6. A re-run converges.
 func TestInterruptDuringApply(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			writes := newGate(2)
 			srv, log, baseURL := interruptEmulator(t, writes, nil)

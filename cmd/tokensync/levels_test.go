@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -351,6 +356,103 @@ func TestSavedPlanRechecksLockoutNow(t *testing.T) {
 	}
 	if want := "Refused by guard lockout: on the organization as it is now, the plan would leave the organization without any ORGANIZATION_OWNER"; !strings.Contains(squeeze(r.stdout), want) {
 		t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+	}
+	if got := c.userRoles("usr-owner"); !slices.Contains(got, "organization=ORGANIZATION_OWNER") {
+		t.Errorf("the owner's roles: %v", got)
+	}
+}
+
+// TestSavedPlanThatDoesNotHoldTogether: apply PLAN.json writes what the
+// plan's target makes of a fresh read, while the output, the guards and the
+// audit log go by its changes. A file whose target was edited to make bob
+// an organization owner, while its changes still show billing admin, is
+// refused before any write (exit 3), naming bob.
+func TestSavedPlanThatDoesNotHoldTogether(t *testing.T) {
+	c := newCLI(t, everyLevelState)
+	f := c.write("org.yaml", "version: 1\norganizationRoles:\n  users:\n    - {username: bob@example.com, role: ORGANIZATION_BILLING_ADMIN}\n")
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitOK)
+	data, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	edited := 0
+	for _, sc := range doc["target"].(map[string]any)["scopes"].([]any) {
+		for _, a := range sc.(map[string]any)["assignments"].([]any) {
+			if a := a.(map[string]any); a["role"] == "ORGANIZATION_BILLING_ADMIN" {
+				a["role"] = "ORGANIZATION_OWNER"
+				edited++
+			}
+		}
+	}
+	if edited != 1 {
+		t.Fatalf("edited %d assignments of the target, want 1", edited)
+	}
+	if data, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	c.write("plan.json", string(data))
+
+	c.srv.ResetStats()
+	r := c.run("apply", planFile, "--yes", "--no-color")
+	wantCode(t, r, exitInvalid)
+	if c.posts() != 0 {
+		t.Errorf("a plan that does not hold together made %d writes", c.posts())
+	}
+	for _, want := range []string{
+		`user "bob@example.com" (usr-bob): its target would change ORGANIZATION_MEMBER on the organization to ORGANIZATION_OWNER, which its changes do not show`,
+		"does not hold together",
+	} {
+		if !strings.Contains(squeeze(r.stderr), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if got := c.userRoles("usr-bob"); !slices.Contains(got, "organization=ORGANIZATION_MEMBER") {
+		t.Errorf("bob's roles: %v", got)
+	}
+}
+
+// TestApplyRechecksLockoutBeforeWriting: a live apply demotes one of two
+// organization owners; the plan passes the lockout guard. Another writer
+// takes the other owner's role between the plan's read and the first
+// write. apply reads the organization again right before writing, refuses
+// (exit 4) and writes nothing, so the organization keeps its owner.
+func TestApplyRechecksLockoutBeforeWriting(t *testing.T) {
+	state := strings.Replace(everyLevelState, "organizationRole: ORGANIZATION_BILLING_ADMIN", "organizationRole: ORGANIZATION_OWNER", 1)
+	c := newCLI(t, state)
+	other, err := astroapi.New(c.baseURL, astroapi.WithCredential("other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lists atomic.Int32
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/organizations/org1/users") && lists.Add(1) == 2 {
+			// The second reading of the organization: another writer was first.
+			if _, err := other.SetUserRoles(r.Context(), "org1", "usr-carol", astroapi.UpdateUserRolesRequest{
+				OrganizationRole: "ORGANIZATION_BILLING_ADMIN",
+				WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: "WORKSPACE_OWNER"}},
+			}); err != nil {
+				t.Error(err)
+			}
+		}
+		c.srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	c.baseURL = front.URL + "/v1"
+	f := c.write("org.yaml", "version: 1\norganizationRoles:\n  users:\n    - {username: owner@example.com, role: ORGANIZATION_MEMBER}\n")
+
+	c.srv.ResetStats()
+	r := c.run("apply", "-f", f, "--yes", "--no-color")
+	wantCode(t, r, exitRefused)
+	if n := c.posts(); n != 1 { // the other writer's
+		t.Errorf("%d writes, want only the other writer's", n)
+	}
+	if want := "Refused by guard lockout: on the organization as it is now, the plan would leave the organization without any ORGANIZATION_OWNER"; !strings.Contains(squeeze(r.stderr), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 	}
 	if got := c.userRoles("usr-owner"); !slices.Contains(got, "organization=ORGANIZATION_OWNER") {
 		t.Errorf("the owner's roles: %v", got)
