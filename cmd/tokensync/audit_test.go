@@ -20,14 +20,23 @@ import (
 )
 
 // failingPosts fronts c's emulator: the role write of token id answers
-// 500 with a request id, every other request goes through.
+// 400 with a request id, every other request goes through.
 func failingPosts(t *testing.T, c *cli, id string) {
 	t.Helper()
+	failing(t, c, http.StatusBadRequest, "role refused", func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/tokens/"+id+"/roles")
+	})
+}
+
+// failing fronts c's emulator: a request for which fails is true gets
+// status, with msg and a request id; every other request goes through.
+func failing(t *testing.T, c *cli, status int, msg string, fails func(*http.Request) bool) {
+	t.Helper()
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/tokens/"+id+"/roles") {
+		if fails(r) {
 			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			json.NewEncoder(w).Encode(astroapi.Error{Message: "role refused", RequestID: "req-audit-1", StatusCode: http.StatusBadRequest})
+			w.WriteHeader(status)
+			json.NewEncoder(w).Encode(astroapi.Error{Message: msg, RequestID: "req-audit-1", StatusCode: status})
 			return
 		}
 		c.srv.ServeHTTP(w, r)
@@ -211,17 +220,9 @@ func TestApplyStopsWhenTheAuditLogFails(t *testing.T) {
 // sent, keeps exit 6 (TestApplyAuditLog).
 func TestApplyThatSentNoWriteExits1(t *testing.T) {
 	c := newCLI(t, testState)
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/tokens/") {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusInternalServerError)
-			json.NewEncoder(w).Encode(astroapi.Error{Message: "read refused", RequestID: "req-read-1", StatusCode: http.StatusInternalServerError})
-			return
-		}
-		c.srv.ServeHTTP(w, r)
-	}))
-	t.Cleanup(front.Close)
-	c.baseURL = front.URL + "/v1"
+	failing(t, c, http.StatusInternalServerError, "read refused", func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/tokens/")
+	})
 	r := c.run("apply", "-f", c.write("tokens.yaml", mainSpec), "--yes", "--no-color")
 	wantCode(t, r, exitError)
 	if c.posts() != 0 {
