@@ -87,8 +87,8 @@ func sinceCounts(s *access.Since) (gained, lost, changed int) {
 	return gained, lost, changed
 }
 
-// ReportText writes the report for a terminal: a table per deployment,
-// then what changed since a previous report.
+// ReportText writes the report for a terminal: what changed since a
+// previous report, the findings, then a table per deployment.
 func ReportText(w io.Writer, r access.Report) error {
 	bw := bufio.NewWriter(w)
 	ew := &errWriter{w: bw}
@@ -99,6 +99,9 @@ func ReportText(w io.Writer, r access.Report) error {
 	ew.printf("\n")
 	if r.Filters != nil {
 		ew.printf("Narrowed by %s.\n", Safe(r.Filters.String()))
+	}
+	if r.Since != nil {
+		sinceText(ew, r.Since)
 	}
 	if r.Review != nil || len(r.Findings) > 0 {
 		findingsText(ew, r)
@@ -117,9 +120,6 @@ func ReportText(w io.Writer, r access.Report) error {
 		if err := tw.Flush(); err != nil && ew.err == nil {
 			ew.err = err
 		}
-	}
-	if r.Since != nil {
-		sinceText(ew, r.Since)
 	}
 	if ew.err != nil {
 		return ew.err
