@@ -267,6 +267,9 @@ func cmpOr(s, fallback string) string {
 func ReportMarkdown(w io.Writer, r access.Report) error {
 	var head strings.Builder
 	fmt.Fprintf(&head, "## Access report of organization `%s`\n\n", mdCode(r.Organization))
+	if r.GeneratedAt != "" {
+		fmt.Fprintf(&head, "Generated at %s.\n\n", mdText(r.GeneratedAt))
+	}
 	if r.Spec {
 		head.WriteString("Cells the spec does not list are marked **unmanaged**.\n\n")
 	}
