@@ -515,13 +515,25 @@ func (r *Rule) covers(g *Grant) bool {
 }
 
 // coversFile says a grant written by file (none: "") is one r covers,
-// when r has files.
+// when r has files: a glob matches the path as given with -f, or any
+// trailing part of it that starts after a '/', so that how -f spells the
+// path (from another directory, absolute) does not change what a rule
+// covers.
 func (r *Rule) coversFile(file string) bool {
 	if file == "" {
 		return false
 	}
 	name := filepath.ToSlash(file)
-	return slices.ContainsFunc(r.files, func(f spec.Glob) bool { return f.Match(name) })
+	for {
+		if slices.ContainsFunc(r.files, func(f spec.Glob) bool { return f.Match(name) }) {
+			return true
+		}
+		_, rest, ok := strings.Cut(name, "/")
+		if !ok {
+			return false
+		}
+		name = rest
+	}
 }
 
 // eval evaluates r with vars: true, or the error that kept it from being
