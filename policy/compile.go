@@ -105,6 +105,11 @@ type Rule struct {
 	// Check (see sharedParts).
 	untracked    cel.Program
 	maxUntracked int
+	// whyParts are a scope rule's parts that say why it holds, and
+	// tracking its program that keeps their values (see why); nil when
+	// none.
+	whyParts []whyPart
+	tracking cel.Program
 }
 
 // Set is the compiled rules of a spec, in the order written.
@@ -339,6 +344,11 @@ func compile(e envs, p spec.Policy) (*Rule, spec.ErrorList) {
 			if r.untracked, err = env.Program(ast, popts...); err != nil {
 				return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
 			}
+		}
+	}
+	if p.On == spec.ConditionScope {
+		if err := r.explain(env, ast); err != nil {
+			return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
 		}
 	}
 	if p.On != spec.ConditionScope {
