@@ -132,7 +132,7 @@ func findingsText(ew *errWriter, r access.Report) {
 	ew.printf("\nFindings: %s.\n", findingCounts(r))
 	tw := tabwriter.NewWriter(ew.w, 0, 0, 2, ' ', 0)
 	for _, f := range r.Findings {
-		who := "-"
+		who := Safe(cmpOr(findingScope(f), "-"))
 		if f.HasPrincipal() {
 			who = fmt.Sprintf("%s %s [%s]", kindLabel(f.Principal.Kind), Safe(f.Principal.Name), Safe(f.Principal.ID))
 		}
@@ -177,6 +177,22 @@ func findingCounts(r access.Report) string {
 func newMark(r access.Report, f access.Finding) string {
 	if r.Since != nil && f.New {
 		return "new "
+	}
+	return ""
+}
+
+// findingScope is the scope of a finding that names no principal (a
+// policy rule over a scope), shown where the principal would be:
+// "deployment W/D", or the scope as the finding names it; "" for a finding
+// on a principal, or on nothing. Unescaped.
+func findingScope(f access.Finding) string {
+	switch {
+	case f.HasPrincipal():
+		return ""
+	case f.Scope != "":
+		return f.Scope
+	case f.Deployment != nil:
+		return "deployment " + f.Deployment.Workspace + "/" + f.Deployment.Name
 	}
 	return ""
 }
@@ -355,7 +371,11 @@ func mdFindings(r access.Report, limit int) string {
 		if r.Since != nil && f.New {
 			sev += " **new**"
 		}
-		who, kind := "-", "-"
+		scope := findingScope(f)
+		who, kind := mdText(cmpOr(scope, "-")), "-"
+		if scope != "" {
+			kind = "scope"
+		}
 		if f.HasPrincipal() {
 			who, kind = mdPrincipal(f.Principal), kindLabel(f.Principal.Kind)
 		}

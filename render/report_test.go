@@ -315,3 +315,17 @@ func TestReportMarkdownSaysWhen(t *testing.T) {
 		t.Errorf("markdown of a report without its time says one:\n%s", out)
 	}
 }
+
+// TestReportScopeFindingNamesScope: a policy rule over a scope names no
+// principal; text and markdown show the scope in its place, not "-".
+func TestReportScopeFindingNamesScope(t *testing.T) {
+	r := reports()["report-full"]
+	for format, want := range map[string]string{
+		"txt": "policy-violation     deployment data/prod",
+		"md":  "| policy-violation | deployment data/prod | scope |",
+	} {
+		if out := string(renderReport(t, format, r)); !strings.Contains(out, want) {
+			t.Errorf("%s lacks %q:\n%s", format, want, out)
+		}
+	}
+}
