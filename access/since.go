@@ -46,15 +46,26 @@ type DeploymentRef struct {
 
 // Read reads a previous report document: format_version 2 (Document, as
 // report -o json writes it) or 1 (Report's own json form, as tokensync
-// wrote it before), refusing another. Levels are derived again from the
+// wrote it before), refusing another, and naming a saved plan or an
+// apply result given in its place as what it is. Levels are derived again from the
 // roles, so a report made before they were recorded (or edited by hand)
 // filters like a new one.
 func Read(data []byte) (Report, error) {
 	var head struct {
 		FormatVersion string `json:"format_version"`
+		// Keys of the other JSON documents of tokensync, none a report's.
+		Guards       json.RawMessage `json:"guards"`
+		Fingerprints json.RawMessage `json:"fingerprints"`
+		Writes       json.RawMessage `json:"writes"`
 	}
 	if err := decode(data, &head); err != nil {
 		return Report{}, err
+	}
+	switch {
+	case head.Guards != nil || head.Fingerprints != nil:
+		return Report{}, errors.New("read report: a saved plan (tokensync plan -o json or --out), not a report: give a JSON report of tokensync report -o json")
+	case head.Writes != nil:
+		return Report{}, errors.New("read report: an apply result (tokensync apply -o json), not a report: give a JSON report of tokensync report -o json")
 	}
 	var r Report
 	switch head.FormatVersion {

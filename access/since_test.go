@@ -151,3 +151,18 @@ func TestReadRefusesBrokenEntries(t *testing.T) {
 		t.Errorf("a report and blank lines: %v", err)
 	}
 }
+
+// TestReadNamesOtherDocuments: a saved plan or an apply result given for a
+// report is named for what it is, whatever its format_version.
+func TestReadNamesOtherDocuments(t *testing.T) {
+	for _, tc := range []struct{ doc, want string }{
+		{`{"format_version":"3","organization":"o","changes":[],"guards":[],"fingerprints":{}}`, "read report: a saved plan (tokensync plan -o json or --out), not a report"},
+		{`{"format_version":"4","changes":[],"guards":[]}`, "read report: a saved plan (tokensync plan -o json or --out), not a report"},
+		{`{"format_version":"2","complete":true,"writes":[],"failed":[]}`, "read report: an apply result (tokensync apply -o json), not a report"},
+	} {
+		_, err := Read([]byte(tc.doc))
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("Read(%s) = %v, want %q…", tc.doc, err, tc.want)
+		}
+	}
+}

@@ -35,6 +35,10 @@ type Violation struct {
 	// Err says the rule could not be evaluated here (an error, or its cost
 	// limit reached); "" when it was, and was true.
 	Err string
+	// Why says why a scope rule holds here: the values of the parts of its
+	// expression that read grants (`grants.filter(…).size() = 4`), as
+	// evaluated; "" for a grant rule, or when no such part was evaluated.
+	Why string
 }
 
 // Check evaluates every rule of s over a at time now and returns the
@@ -57,7 +61,7 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 		ix = newIndex(a)
 	}
 	c := &checker{a: a, ix: ix, vars: &activation{now: types.Timestamp{Time: now}, objs: newObjects(ix),
-		parts: &parts{vals: map[partKey]ref.Val{}}}, errMsgs: []string{""}}
+		parts: &parts{vals: map[partKey]ref.Val{}}}, errMsgs: []string{""}, whys: []string{""}}
 	rules := slices.Clone(s.Rules)
 	slices.SortStableFunc(rules, func(a, b *Rule) int { return strings.Compare(a.Name, b.Name) })
 	c.rules = rules
@@ -86,7 +90,7 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 	for i, h := range c.hits.all() {
 		r, err := rules[h.rule], c.errMsgs[h.err]
 		if r.On == spec.ConditionScope {
-			out[i] = Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: c.sorted[h.at], Err: err}
+			out[i] = Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: c.sorted[h.at], Err: err, Why: c.whys[h.why]}
 			continue
 		}
 		setGrantViolation(&out[i], r, &a.Grants[ix.order[h.at]], err)
@@ -99,8 +103,8 @@ func (s *Set) Check(a Access, now time.Time) []Violation {
 
 // hit is a violation before it is made one: rule (in checker.rules) true,
 // or in error (errMsgs[err]), on the grant at ix.order[at], or on the
-// scope sorted[at]. It holds no pointer: the collector skips the hits.
-type hit struct{ rule, at, err int32 }
+// scope sorted[at], and why (whys[why]). It holds no pointer: the collector skips the hits.
+type hit struct{ rule, at, err, why int32 }
 
 // hits are hits in chunks, so that adding one never copies the others:
 // a Check can make millions.
@@ -155,6 +159,8 @@ type checker struct {
 	// rules are the rules by name; errMsgs the errors of hits, "" first.
 	rules   []*Rule
 	errMsgs []string
+	// whys are why scope rules hold where they do (see Rule.why), "" first.
+	whys []string
 	// cache[l] are the results of leaf l of the rule being checked;
 	// shared those of the leaves every rule that has one shares, by key.
 	cache  []*leafCache
@@ -235,6 +241,20 @@ func (c *checker) errID(err string) int32 {
 	}
 	c.errMsgs = append(c.errMsgs, err)
 	return int32(len(c.errMsgs) - 1)
+}
+
+// whyID is the number in whys of why r holds on the scope of c.vars, 0
+// when it is in error (err) or has nothing to say.
+func (c *checker) whyID(r *Rule, err string) int32 {
+	if err != "" {
+		return 0
+	}
+	why := r.why(c.vars)
+	if why == "" {
+		return 0
+	}
+	c.whys = append(c.whys, why)
+	return int32(len(c.whys) - 1)
 }
 
 // gated says a leaf of gate is false on the scope of the grant at k.
@@ -454,7 +474,7 @@ func (c *checker) scopeRule(r *Rule, rn int32) {
 			prg = r.untracked
 		}
 		if ok, err := evalProgram(prg, c.vars); ok || err != "" {
-			c.hits.add(hit{rule: rn, at: int32(at), err: c.errID(err)})
+			c.hits.add(hit{rule: rn, at: int32(at), err: c.errID(err), why: c.whyID(r, err)})
 		}
 	}
 	c.vars.list, c.vars.parts.current = nil, nil
@@ -515,13 +535,25 @@ func (r *Rule) covers(g *Grant) bool {
 }
 
 // coversFile says a grant written by file (none: "") is one r covers,
-// when r has files.
+// when r has files: a glob matches the path as given with -f, or any
+// trailing part of it that starts after a '/', so that how -f spells the
+// path (from another directory, absolute) does not change what a rule
+// covers.
 func (r *Rule) coversFile(file string) bool {
 	if file == "" {
 		return false
 	}
 	name := filepath.ToSlash(file)
-	return slices.ContainsFunc(r.files, func(f spec.Glob) bool { return f.Match(name) })
+	for {
+		if slices.ContainsFunc(r.files, func(f spec.Glob) bool { return f.Match(name) }) {
+			return true
+		}
+		_, rest, ok := strings.Cut(name, "/")
+		if !ok {
+			return false
+		}
+		name = rest
+	}
 }
 
 // eval evaluates r with vars: true, or the error that kept it from being

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"cel.dev/cel-go/cel"
@@ -14,6 +15,7 @@ import (
 	"cel.dev/cel-go/ext"
 
 	"github.com/tokensync/tokensync/spec"
+	"github.com/tokensync/tokensync/sync"
 )
 
 // Limits that keep a rule from running away.
@@ -103,11 +105,20 @@ type Rule struct {
 	// Check (see sharedParts).
 	untracked    cel.Program
 	maxUntracked int
+	// whyParts are a scope rule's parts that say why it holds, and
+	// tracking its program that keeps their values (see why); nil when
+	// none.
+	whyParts []whyPart
+	tracking cel.Program
 }
 
 // Set is the compiled rules of a spec, in the order written.
 type Set struct {
 	Rules []*Rule
+	// Notes are what Load found worth a warning but no error, in the
+	// order of the rules: a rule whose files match none of the spec files
+	// read.
+	Notes []sync.Note
 }
 
 // envs are the CEL environments of grant rules and of scope rules.
@@ -249,7 +260,37 @@ func Load(ctx context.Context, paths, policyFiles []string, stdin io.Reader) (*s
 	if set == nil { // no policies
 		set = &Set{}
 	}
+	set.Notes = filesNotes(set.Rules, sp.Files)
 	return sp, set, nil
+}
+
+// maxNotedFiles is the most spec files a note on a rule's files names.
+const maxNotedFiles = 5
+
+// filesNotes are notes on the rules with files that match none of the
+// spec files read (files, as given): such a rule checks no grant, most
+// likely because -f spells the path another way than the glob.
+func filesNotes(rules []*Rule, files []string) []sync.Note {
+	var notes []sync.Note
+	for _, r := range rules {
+		if len(r.files) == 0 || slices.ContainsFunc(files, r.coversFile) {
+			continue
+		}
+		globs := make([]string, len(r.files))
+		for i, g := range r.files {
+			globs[i] = strconv.Quote(string(g))
+		}
+		read := "none"
+		if len(files) > 0 {
+			read = strings.Join(files[:min(len(files), maxNotedFiles)], ", ")
+			if len(files) > maxNotedFiles {
+				read += fmt.Sprintf(" and %d more", len(files)-maxNotedFiles)
+			}
+		}
+		notes = append(notes, sync.Note{Pos: r.Pos, Msg: fmt.Sprintf("policy %q: files %s match none of the %d spec file(s) read (%s): the rule checks no grant",
+			spec.Clip(r.Name), strings.Join(globs, ", "), len(files), read)})
+	}
+	return notes
 }
 
 // compile compiles one policy, or returns why it does not compile.
@@ -303,6 +344,11 @@ func compile(e envs, p spec.Policy) (*Rule, spec.ErrorList) {
 			if r.untracked, err = env.Program(ast, popts...); err != nil {
 				return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
 			}
+		}
+	}
+	if p.On == spec.ConditionScope {
+		if err := r.explain(env, ast); err != nil {
+			return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
 		}
 	}
 	if p.On != spec.ConditionScope {

@@ -14,8 +14,12 @@
 // on each grant it covers (a part of it under &&, || or ! that reads one
 // of those variables is evaluated once per value, with the same result); a scope rule reads scope, grants and now, and
 // is evaluated once per scope. A rule with files covers only the grants
-// written by a spec file matching one of its globs; a scope rule with files
+// written by a spec file matching one of its globs (the path as given, or
+// a trailing part of it after a '/'; Load notes a rule whose files match
+// none of the spec files read); a scope rule with files
 // sees only those grants and is evaluated only on scopes that have one.
+// A scope rule's violation says why it holds (Violation.Why): the values,
+// as evaluated there, of the parts of its expression that read grants.
 // An expression that cannot be evaluated on a grant or scope (an error, or
 // its cost limit reached) is reported as a violation carrying the error:
 // a rule that cannot be decided does not pass.

@@ -65,7 +65,11 @@ func checkScopesSlow(rules []*Rule, a Access, vars *activation) []Violation {
 			}
 			vars.grants = grants
 			if ok, err := r.eval(vars); ok || err != "" {
-				out = append(out, Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: sc, Err: err})
+				v := Violation{Rule: r.Name, Description: r.Description, RulePos: r.Pos, On: r.On, Scope: sc, Err: err}
+				if err == "" {
+					v.Why = r.why(vars)
+				}
+				out = append(out, v)
 			}
 		}
 	}

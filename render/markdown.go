@@ -108,7 +108,7 @@ func partialNames(scopes []sync.ScopeRef) string {
 			names = append(names, fmt.Sprintf("and %d more", len(scopes)-i))
 			break
 		}
-		names = append(names, mdText(scopeTitle(s)))
+		names = append(names, mdText(partialName(s)))
 	}
 	return strings.Join(names, ", ")
 }

@@ -673,12 +673,40 @@ func TestMarkdownPartialNoteIsCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"> Partial plan: only deployment deployment-0000, deployment deployment-0001,",
-		"deployment deployment-0019, and 4980 more (`--target`).",
+		"> Partial plan: only deployment deployment-0000 (dep-0000), deployment deployment-0001 (dep-0001),",
+		"deployment deployment-0019 (dep-0019), and 4980 more (`--target`).",
 		"<summary><b>organization org1</b>",
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%.2000s", want, md.String())
+		}
+	}
+}
+
+// TestPartialNoteNamesScopesByID: two deployments may share a name (in
+// two workspaces), so the partial-plan note gives each scope's id beside
+// its name, as the plan's headings do.
+func TestPartialNoteNamesScopesByID(t *testing.T) {
+	p := everyLevelPlan()
+	p.Partial = []sync.ScopeRef{
+		sync.DeploymentScope(sync.DeploymentRef{ID: "dep-a", Name: "sandbox"}),
+		sync.DeploymentScope(sync.DeploymentRef{ID: "dep-b", Name: "sandbox"}),
+		{Level: sync.LevelWorkspace, ID: "ws-1", Name: "data"},
+		{Level: sync.LevelOrganization, ID: "org1", Name: "org1"},
+	}
+	var txt, md bytes.Buffer
+	if err := Text(&txt, p, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&md, p, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct{ out, want string }{
+		"text":     {txt.String(), "Partial plan: only deployment sandbox (dep-a), deployment sandbox (dep-b), workspace data (ws-1), organization org1 (--target)"},
+		"markdown": {md.String(), "> Partial plan: only deployment sandbox (dep-a), deployment sandbox (dep-b), workspace data (ws-1), organization org1 (`--target`)"},
+	} {
+		if !strings.Contains(tc.out, tc.want) {
+			t.Errorf("%s lacks %q:\n%s", name, tc.want, tc.out)
 		}
 	}
 }

@@ -87,8 +87,8 @@ func sinceCounts(s *access.Since) (gained, lost, changed int) {
 	return gained, lost, changed
 }
 
-// ReportText writes the report for a terminal: a table per deployment,
-// then what changed since a previous report.
+// ReportText writes the report for a terminal: what changed since a
+// previous report, the findings, then a table per deployment.
 func ReportText(w io.Writer, r access.Report) error {
 	bw := bufio.NewWriter(w)
 	ew := &errWriter{w: bw}
@@ -99,6 +99,9 @@ func ReportText(w io.Writer, r access.Report) error {
 	ew.printf("\n")
 	if r.Filters != nil {
 		ew.printf("Narrowed by %s.\n", Safe(r.Filters.String()))
+	}
+	if r.Since != nil {
+		sinceText(ew, r.Since)
 	}
 	if r.Review != nil || len(r.Findings) > 0 {
 		findingsText(ew, r)
@@ -118,9 +121,6 @@ func ReportText(w io.Writer, r access.Report) error {
 			ew.err = err
 		}
 	}
-	if r.Since != nil {
-		sinceText(ew, r.Since)
-	}
 	if ew.err != nil {
 		return ew.err
 	}
@@ -132,7 +132,7 @@ func findingsText(ew *errWriter, r access.Report) {
 	ew.printf("\nFindings: %s.\n", findingCounts(r))
 	tw := tabwriter.NewWriter(ew.w, 0, 0, 2, ' ', 0)
 	for _, f := range r.Findings {
-		who := "-"
+		who := Safe(cmpOr(findingScope(f), "-"))
 		if f.HasPrincipal() {
 			who = fmt.Sprintf("%s %s [%s]", kindLabel(f.Principal.Kind), Safe(f.Principal.Name), Safe(f.Principal.ID))
 		}
@@ -177,6 +177,22 @@ func findingCounts(r access.Report) string {
 func newMark(r access.Report, f access.Finding) string {
 	if r.Since != nil && f.New {
 		return "new "
+	}
+	return ""
+}
+
+// findingScope is the scope of a finding that names no principal (a
+// policy rule over a scope), shown where the principal would be:
+// "deployment W/D", or the scope as the finding names it; "" for a finding
+// on a principal, or on nothing. Unescaped.
+func findingScope(f access.Finding) string {
+	switch {
+	case f.HasPrincipal():
+		return ""
+	case f.Scope != "":
+		return f.Scope
+	case f.Deployment != nil:
+		return "deployment " + f.Deployment.Workspace + "/" + f.Deployment.Name
 	}
 	return ""
 }
@@ -267,6 +283,9 @@ func cmpOr(s, fallback string) string {
 func ReportMarkdown(w io.Writer, r access.Report) error {
 	var head strings.Builder
 	fmt.Fprintf(&head, "## Access report of organization `%s`\n\n", mdCode(r.Organization))
+	if r.GeneratedAt != "" {
+		fmt.Fprintf(&head, "Generated at %s.\n\n", mdText(r.GeneratedAt))
+	}
 	if r.Spec {
 		head.WriteString("Cells the spec does not list are marked **unmanaged**.\n\n")
 	}
@@ -352,7 +371,11 @@ func mdFindings(r access.Report, limit int) string {
 		if r.Since != nil && f.New {
 			sev += " **new**"
 		}
-		who, kind := "-", "-"
+		scope := findingScope(f)
+		who, kind := mdText(cmpOr(scope, "-")), "-"
+		if scope != "" {
+			kind = "scope"
+		}
 		if f.HasPrincipal() {
 			who, kind = mdPrincipal(f.Principal), kindLabel(f.Principal.Kind)
 		}

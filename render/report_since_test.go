@@ -114,3 +114,24 @@ func TestReportCSVFindingRowStatus(t *testing.T) {
 		t.Errorf("rows %q, want the finding's row with status PENDING", rows)
 	}
 }
+
+// TestReportOpensWithSince: with --since, text and markdown say what
+// changed first, then the findings, then the deployments' tables.
+func TestReportOpensWithSince(t *testing.T) {
+	r := reports()["report-full"]
+	for format, marks := range map[string][]string{
+		"txt": {"\nSince ", "\nFindings: ", "\ndeployment "},
+		"md":  {"\nSince ", "**Findings: ", "\n| Deployment "},
+	} {
+		out := string(renderReport(t, format, r))
+		at := -1
+		for _, m := range marks {
+			i := strings.Index(out, m)
+			if i < 0 || i < at {
+				t.Errorf("%s: %q is not after %q (at %d, after %d):\n%s", format, m, marks, i, at, out)
+				break
+			}
+			at = i
+		}
+	}
+}

@@ -300,3 +300,32 @@ func TestReportHostileNames(t *testing.T) {
 		t.Errorf("json: a control or bidi character is not escaped")
 	}
 }
+
+// TestReportMarkdownSaysWhen: the markdown report says when it was made,
+// as text and HTML do.
+func TestReportMarkdownSaysWhen(t *testing.T) {
+	r := reports()["report-plain"]
+	r.GeneratedAt = "2026-02-01T10:00:00Z"
+	out := string(renderReport(t, "md", r))
+	if want := "Generated at 2026-02-01T10:00:00Z"; !strings.Contains(out, want) {
+		t.Errorf("markdown does not say %q:\n%s", want, out)
+	}
+	r.GeneratedAt = ""
+	if out := string(renderReport(t, "md", r)); strings.Contains(out, "Generated at") {
+		t.Errorf("markdown of a report without its time says one:\n%s", out)
+	}
+}
+
+// TestReportScopeFindingNamesScope: a policy rule over a scope names no
+// principal; text and markdown show the scope in its place, not "-".
+func TestReportScopeFindingNamesScope(t *testing.T) {
+	r := reports()["report-full"]
+	for format, want := range map[string]string{
+		"txt": "policy-violation     deployment data/prod",
+		"md":  "| policy-violation | deployment data/prod | scope |",
+	} {
+		if out := string(renderReport(t, format, r)); !strings.Contains(out, want) {
+			t.Errorf("%s lacks %q:\n%s", format, want, out)
+		}
+	}
+}

@@ -205,11 +205,22 @@ func (e *errWriter) printf(format string, a ...any) {
 	}
 }
 
-// PartialNote says a plan covers only the scopes --target named.
+// PartialNote says a plan covers only the scopes --target named, each
+// by its title and id.
 func PartialNote(scopes []sync.ScopeRef) string {
 	names := make([]string, len(scopes))
 	for i, s := range scopes {
-		names[i] = ScopeTitle(s)
+		names[i] = Safe(partialName(s))
 	}
 	return "Partial plan: only " + strings.Join(names, ", ") + " (--target)"
+}
+
+// partialName names a scope of a partial plan as its heading does, its
+// title and id: two deployments (or DAGs) of one name in two workspaces
+// are told apart. Unescaped.
+func partialName(s sync.ScopeRef) string {
+	if id := scopeID(s); id != "" {
+		return scopeTitle(s) + " (" + id + ")"
+	}
+	return scopeTitle(s)
 }
