@@ -23,6 +23,9 @@ func violationText(v sync.Violation) string {
 		}
 	} else {
 		b.WriteString(ScopeTitle(v.Scope))
+		if v.Why != "" {
+			b.WriteString(": " + Safe(v.Why))
+		}
 	}
 	if v.Source != nil {
 		b.WriteString(" (" + v.Source.String() + ")")
@@ -67,6 +70,9 @@ func violationsMarkdown(p sync.Plan, limit int) string {
 			if v.Via != "" && v.Via != "direct" {
 				role += " via " + mdText(v.Via)
 			}
+		}
+		if v.Subject == nil && v.Why != "" {
+			role = mdText(v.Why)
 		}
 		source := ""
 		if v.Source != nil {

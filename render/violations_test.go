@@ -84,3 +84,23 @@ func TestViolationsMarkdownLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestViolationsSayWhy: a rule over a scope says why it holds there, in
+// text after the scope and in markdown where a grant's role would be.
+func TestViolationsSayWhy(t *testing.T) {
+	p := violationPlan(0)
+	p.Violations[0].Why = "admins.size() = 5"
+	var text, md bytes.Buffer
+	if err := Text(&text, p, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := "  prod-admins: deployment analytics-prod: admins.size() = 5\n"; !strings.Contains(text.String(), want) {
+		t.Errorf("text lacks %q:\n%s", want, text.String())
+	}
+	if err := Markdown(&md, p, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| admins.size() = 5 |"; !strings.Contains(md.String(), want) {
+		t.Errorf("markdown lacks %q:\n%s", want, md.String())
+	}
+}

@@ -36,7 +36,8 @@ type Policy struct {
 	On   Condition
 	Expr Expr
 	// Files are the globs of files: the rule covers only grants written by
-	// spec files whose path (as given with -f) matches one; none means
+	// spec files whose path (as given with -f, or any trailing part of it
+	// after a /) matches one; none means
 	// every grant, written by a spec file or not.
 	Files []Pattern
 }

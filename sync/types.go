@@ -158,6 +158,10 @@ type Violation struct {
 	Source *spec.Pos
 	// Err says the rule could not be evaluated here: it counts as broken.
 	Err string
+	// Why says why a rule over a scope holds there: the values of the
+	// parts of its expression that read the scope's grants ("" for a
+	// grant rule).
+	Why string
 }
 
 // Target is the spec a plan aims at: Desired in canonical order (scopes as

@@ -89,7 +89,7 @@ func memberIDs(members map[string][]astroapi.TeamMember) map[string][]string {
 
 // violation is v as the plan carries it.
 func violation(v policy.Violation) sync.Violation {
-	out := sync.Violation{Rule: v.Rule, Description: v.Description, Err: v.Err}
+	out := sync.Violation{Rule: v.Rule, Description: v.Description, Err: v.Err, Why: v.Why}
 	if v.Scope != nil {
 		k := v.Scope.Key()
 		out.Scope = sync.ScopeRef{Level: k.Level, ID: v.Scope.ID, Name: v.Scope.Name}
@@ -136,6 +136,9 @@ func violationFindings(vs []policy.Violation, obs *sync.Observed) []access.Findi
 		}
 		if pv.Err != "" {
 			f.Message += " (the rule could not be evaluated: " + pv.Err + ")"
+		}
+		if pv.Why != "" {
+			f.Message += " (" + pv.Why + ")"
 		}
 		if pv.Subject != nil {
 			f.Principal = access.Ref{Kind: string(pv.Subject.Kind), ID: pv.Subject.ID, Name: pv.Subject.Name}

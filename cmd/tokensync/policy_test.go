@@ -141,6 +141,16 @@ deployments:
 	if g := doc.Guards[len(doc.Guards)-1]; g.Name != "policy" || g.OK {
 		t.Errorf("last guard %+v, want policy refusing", g)
 	}
+	// The text plan and the report say why the scope rule holds there.
+	why := `grants.filter(g, g.role.access == "admin" && g.via.kind == "direct").size() = 0`
+	r = c.run("plan", "-f", f, "--no-color")
+	if want := "one-admin-at-least: deployment b-prod: " + why; !strings.Contains(r.stdout, want) {
+		t.Errorf("plan lacks %q:\n%s", want, r.stdout)
+	}
+	r = c.run("report", "-f", f, "--no-color")
+	if want := "every production deployment has an admin (" + why + ")"; !strings.Contains(squeeze(r.stdout), want) {
+		t.Errorf("report lacks %q:\n%s%s", want, r.stdout, r.stderr)
+	}
 }
 
 // TestPolicyFilesDelegation: a rule with files: covers only the grants
@@ -168,6 +178,12 @@ policies:
 	// The same grant from a file elsewhere is not the rule's business.
 	elsewhere := c.write("platform.yaml", "version: 1\ndeployments:\n  - id: dep-b\n    users: [{username: ben@example.com, role: DEPLOYMENT_ADMIN}]\n")
 	wantCode(t, c.run("plan", "-f", elsewhere, "--policy", pol), exitOK)
+	// validate says so: the rule's files match none of the files read.
+	r = c.run("validate", "--offline", "-f", elsewhere, "--policy", pol)
+	wantCode(t, r, exitOK)
+	if want := `warning: policy "alpha-team-stays-in-alpha": files "*/teams/alpha/*" match none of the 1 spec file(s) read`; !strings.Contains(r.stderr, want) {
+		t.Errorf("validate's stderr lacks %q:\n%s", want, r.stderr)
+	}
 }
 
 // TestPolicyWarnMode: --policy-mode warn lists the violations and lets the

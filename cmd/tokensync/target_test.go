@@ -22,7 +22,7 @@ func TestTargetLimitsPlanAndApply(t *testing.T) {
 	out := squeeze(r.stdout)
 	for _, want := range []string{
 		"~ workspace token deployer [tok-deployer] VIEWER -> DEPLOYMENT_ADMIN",
-		"Partial plan: only deployment a-staging (--target)",
+		"Partial plan: only deployment a-staging (dep-a2) (--target)",
 		"Plan: 0 to add, 1 to change, 0 to remove.",
 	} {
 		if !strings.Contains(out, want) {
@@ -46,7 +46,7 @@ func TestTargetLimitsPlanAndApply(t *testing.T) {
 		t.Errorf("targets (-want +got):\n%s", diff)
 	}
 	r = c.run("plan", "-f", f, "-o", "markdown", "--target", "dep-b1")
-	if !strings.Contains(r.stdout, "Partial plan: only deployment b-prod (`--target`)") {
+	if !strings.Contains(r.stdout, "Partial plan: only deployment b-prod (dep-b1) (`--target`)") {
 		t.Errorf("markdown lacks the partial note:\n%s", r.stdout)
 	}
 
@@ -55,7 +55,7 @@ func TestTargetLimitsPlanAndApply(t *testing.T) {
 	wantCode(t, c.run("plan", "-f", f, "--target", "dep-b1", "--out", planFile), exitOK)
 	r = c.run("apply", planFile, "--yes", "--no-color")
 	wantCode(t, r, exitOK)
-	if !strings.Contains(r.stdout, "Partial plan: only deployment b-prod (--target)") {
+	if !strings.Contains(r.stdout, "Partial plan: only deployment b-prod (dep-b1) (--target)") {
 		t.Errorf("apply of a saved partial plan does not say it is partial:\n%s", r.stdout)
 	}
 	roles := strings.Join(c.deploymentRoles(), "\n")

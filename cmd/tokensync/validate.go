@@ -26,10 +26,14 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if len(c.Files) == 0 {
 		return exitWith(exitUsage, "no spec: give -f FILE or -f DIRECTORY")
 	}
-	sp, _, err := policy.Load(ctx, c.Files, c.Policy, st.In)
+	sp, rules, err := policy.Load(ctx, c.Files, c.Policy, st.In)
 	if err != nil {
 		return err
 	}
+	// A rule whose files match none of these files is worth a word here,
+	// where the config is checked; in plan it would be said again for
+	// every team's rule whenever one team's files are planned alone.
+	printNotes(*st, rules.Notes)
 	what := specSummary(sp)
 	if c.Offline {
 		nearMisses(*st, sp)
