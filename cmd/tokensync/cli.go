@@ -113,6 +113,7 @@ func run(ctx context.Context, args []string, st Streams) int {
 	args = helpArgs(args)
 	var cli CLI
 	exited := -1
+	pathOption, existingOption := pathMappers()
 	parser, err := kong.New(&cli,
 		kong.Name("tokensync"),
 		kong.Description("Deployment access as code for Astronomer's Astro: a reviewed YAML file says which API tokens, users and teams hold which role on which Deployment; tokensync plans and applies the difference.\n\nThe credential comes from ASTRO_API_TOKEN or --token-file, never from a flag value. Every flag also reads a TOKENSYNC_* environment variable."),
@@ -124,6 +125,7 @@ func run(ctx context.Context, args []string, st Streams) int {
 		kong.Vars{"version": versionLine(build{Version: version, Commit: commit, Date: date})},
 		kong.BindTo(ctx, (*context.Context)(nil)),
 		kong.Bind(&st),
+		pathOption, existingOption,
 	)
 	if err != nil {
 		fmt.Fprintf(st.Err, "tokensync: %v\n", err)
