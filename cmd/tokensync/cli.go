@@ -254,7 +254,7 @@ func report(st Streams, err error) int {
 			printSpecErrors(st, list)
 		}
 		if unresolved != nil {
-			fmt.Fprintf(st.Err, "tokensync: %d reference(s) in the spec do not resolve in organization %s; nothing was written.\n", list.Total(), render.Safe(unresolved.org))
+			fmt.Fprintf(st.Err, "tokensync: %d error(s) in the spec against organization %s; nothing was written.\n", list.Total(), render.Safe(unresolved.org))
 		} else {
 			fmt.Fprintf(st.Err, "tokensync: %d error(s) in the spec; nothing was contacted or written.\n", list.Total())
 		}
