@@ -140,7 +140,7 @@ func run(ctx context.Context, args []string, st Streams) int {
 		fmt.Fprintf(st.Err, "tokensync: %s\n", st.text(err.Error()))
 		var pe *kong.ParseError
 		if errors.As(err, &pe) {
-			fmt.Fprintf(st.Err, "Run 'tokensync --help' for usage.\n")
+			fmt.Fprintf(st.Err, "Run '%s --help' for usage.\n", usageOf(pe.Context))
 		}
 		return exitUsage
 	}
@@ -157,6 +157,19 @@ func run(ctx context.Context, args []string, st Streams) int {
 		code = in.exitCode()
 	}
 	return code
+}
+
+// usageOf is the command whose help a usage error points to: the command
+// being parsed when it happened ("tokensync plan"), or tokensync itself.
+func usageOf(kctx *kong.Context) string {
+	if kctx != nil {
+		for i := len(kctx.Path) - 1; i >= 0; i-- {
+			if n := kctx.Path[i].Command; n != nil {
+				return n.FullPath()
+			}
+		}
+	}
+	return "tokensync"
 }
 
 // helpArgs makes a bare `tokensync` show its help, as kubectl and gh do.
