@@ -131,6 +131,13 @@ func run(ctx context.Context, args []string, st Streams) int {
 		fmt.Fprintf(st.Err, "tokensync: %v\n", err)
 		return exitError
 	}
+	args, err = globalsFirst(parser.Model, args)
+	var misplaced *misplacedFlag
+	if errors.As(err, &misplaced) {
+		fmt.Fprintf(st.Err, "tokensync: %s\n", render.Safe(err.Error()))
+		fmt.Fprintf(st.Err, "Run '%s --help' for usage.\n", misplaced.help())
+		return exitUsage
+	}
 	kctx, err := parser.Parse(args)
 	if exited >= 0 {
 		return exited // --help
