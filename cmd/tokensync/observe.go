@@ -29,7 +29,7 @@ func observe(ctx context.Context, s *session) (*sync.Observed, error) {
 // PlanFlags are the flags that shape a plan, shared by plan and apply.
 type PlanFlags struct {
 	Files       []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable." placeholder:"FILE"`
-	Prune       bool     `help:"Remove assignments on managed deployments that the spec does not list."`
+	Prune       bool     `help:"Remove the roles the spec does not list on every scope it manages (the organization, workspaces, deployments and DAGs it lists), of the kinds of principal each scope lists; on the organization level, demote to ORGANIZATION_MEMBER."`
 	MaxRemovals int      `default:"20" help:"Refuse a plan with more removals than this (-1: no limit)."`
 	Protect     []string `help:"Name or id (glob, in any case) of a token, user or team that must never lose or change a role; repeatable." placeholder:"NAME"`
 	Target      []string `sep:"none" help:"Plan only this scope of the spec: organization, a workspace (id or name; with its deployments), or a deployment (id or workspace/name; with its DAGs); repeatable. Prune and the guards then cover these scopes alone." placeholder:"SCOPE"`
