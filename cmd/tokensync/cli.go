@@ -349,6 +349,10 @@ type session struct {
 	// apiHint is the --api-url the user may have meant, when the one given
 	// does not end in /v1: said if the first list answers 404.
 	apiHint string
+	// orgFlag says that org came from --organization (or its variables);
+	// orgPos, when set, is where the spec names org, which it came from.
+	orgFlag bool
+	orgPos  *spec.Pos
 }
 
 // apiURLHint checks the path of --api-url, where every Astro API v1 path
@@ -408,6 +412,7 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 	}
 	// The flag (or variable) first, then the spec's key, then the emulated
 	// organization.
+	s.orgFlag = g.Organization != ""
 	if s.org = cmp.Or(g.Organization, specOrg, emulatedOrg); s.org == "" {
 		return nil, exitWith(exitUsage, "no organization: set ASTRO_ORGANIZATION_ID, --organization, or the spec's organization key (%s)", noOrgDiscovery)
 	}
@@ -418,6 +423,21 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 		return nil, err
 	}
 	return s, nil
+}
+
+// connectSpec is connect for the organization of sp (nil for none), which
+// it remembers where sp names, so that an organization the API does not
+// know is an error at that place in the spec.
+func (g *Globals) connectSpec(ctx context.Context, st Streams, sp *spec.Spec) (*session, error) {
+	if sp == nil {
+		return g.connect(ctx, st, "")
+	}
+	s, err := g.connect(ctx, st, sp.Organization)
+	if err == nil && !s.orgFlag && sp.Organization != "" && s.org == sp.Organization {
+		pos := sp.OrganizationPos
+		s.orgPos = &pos
+	}
+	return s, err
 }
 
 // noOrgDiscovery says why tokensync cannot find the organization itself:

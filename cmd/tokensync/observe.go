@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/policy"
@@ -20,10 +22,46 @@ func observe(ctx context.Context, s *session) (*sync.Observed, error) {
 	if errors.Is(err, astroapi.ErrNotFound) && s.apiHint != "" {
 		return nil, fmt.Errorf("%w\nhint: the Astro API is under /v1: did you mean --api-url %s?", err, s.apiHint)
 	}
+	if orgNotFound(err, s.org) {
+		return nil, s.unknownOrganization(err)
+	}
 	if err == nil && obs.PerWorkspace {
 		s.log.Info("the credential may not list the whole organization; listed per workspace instead", "workspaces", len(obs.Workspaces))
 	}
 	return obs, err
+}
+
+// orgNotFound says whether err is the API's 404 for an organization it
+// does not know (or that the credential cannot see), told from the 404 of
+// another object by its message: `organization "ID" not found`.
+func orgNotFound(err error, org string) bool {
+	var ae *astroapi.Error
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusNotFound {
+		return false
+	}
+	return strings.HasPrefix(ae.Path, "/organizations/"+org+"/") &&
+		strings.HasPrefix(ae.Message, "organization ") && strings.HasSuffix(ae.Message, " not found")
+}
+
+// unknownOrganization is the error of an organization the API does not
+// know, err the API's 404: an error at the place in the spec that names the
+// organization when it came from there, else one that says where it came
+// from; exit 3 either way, as for any reference that does not resolve.
+func (s *session) unknownOrganization(err error) error {
+	answer := "the API answers 404"
+	var ae *astroapi.Error
+	if errors.As(err, &ae) && ae.RequestID != "" {
+		answer += ", request " + ae.RequestID
+	}
+	name := fmt.Sprintf("organization %q", s.org)
+	switch {
+	case s.orgPos != nil:
+		msg := fmt.Sprintf("%s not found, or not visible to this credential (%s)", name, answer)
+		return &unresolvedError{org: s.org, err: spec.ErrorList{{Pos: *s.orgPos, Msg: msg, Err: err}}}
+	case s.orgFlag:
+		name += " (--organization or ASTRO_ORGANIZATION_ID)"
+	}
+	return exitWith(exitInvalid, "%s not found, or not visible to this credential (%s)", name, answer)
 }
 
 // PlanFlags are the flags that shape a plan, shared by plan and apply.
@@ -60,7 +98,7 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 	if err != nil {
 		return nil, err
 	}
-	sess, err := g.connect(ctx, st, sp.Organization)
+	sess, err := g.connectSpec(ctx, st, sp)
 	if err != nil {
 		return nil, err
 	}
