@@ -3,7 +3,7 @@
 # apply of exactly that plan. Writes the plan as markdown to the job
 # summary and, on pull requests, to the comment found by the marker
 # <!-- tokensync-plan --> (comment.sh); sets the step outputs exit-code,
-# has-changes and plan-file.
+# has-changes, plan-file and markdown-file.
 #
 # Environment: TOKENSYNC_BIN, INPUT_COMMAND (plan or apply), INPUT_FILES
 # (spec files or directories, separated by spaces or newlines), INPUT_ARGS
@@ -123,8 +123,10 @@ set +e
 code=$?
 set -e
 cat "$log" >&2
-# Where the plan was saved is said by the outputs, not in the comment.
-grep -v '^Saved the plan to ' "$log" >"$log.shown" || true
+# Where the plan was saved is said by the outputs, not in the comment;
+# the workflow commands (::error file=…) are GitHub's annotations, each the
+# repeat of a line of the log, and are left out of it too.
+grep -v -e '^Saved the plan to ' -e '^::' "$log" >"$log.shown" || true
 mv "$log.shown" "$log"
 has_changes=false
 [ "$code" -eq 2 ] && has_changes=true
@@ -148,6 +150,10 @@ if [ "$code" -ne 0 ] && [ "$code" -ne 2 ]; then
 		f=$(fence "$log")
 		printf '\n%s text\n%s\n%s\n' "$f" "$(head -c 60000 "$log")" "$f" >>"$md"
 	else
+		# The markdown lists each error (file:line:col: message) already;
+		# the details keep the rest of what tokensync said, warnings too.
+		awk '/:[0-9]+:[0-9]+: / && !/:[0-9]+:[0-9]+: warning: / { next } { print }' "$log" >"$log.shown"
+		mv "$log.shown" "$log"
 		printf '\n**tokensync %s failed (exit %d).**\n' "$command" "$code" >>"$md"
 		details "tokensync output" "$log"
 	fi

@@ -88,7 +88,8 @@
 // too), as are the existence and uniqueness of deployments,
 // workspaces, tokens, users and teams (a deployment given by id in one file
 // and by name in another, or a user by id and by username, is only found
-// then). At most MaxErrors errors are reported.
+// then). At most MaxErrors errors are reported; one last entry (its More
+// set) says how many more were found, and ErrorList.Total counts them all.
 //
 // Each deployment records in Deployment.Lists which of the keys
 // workspaceTokens, organizationTokens, users and teams its entry contains,

@@ -420,3 +420,18 @@ func allocated(f func()) uint64 {
 // takes about 120) over a floor for tiny inputs. An expansion attack
 // (aliases, deep nesting) or a quadratic step blows far past it.
 func parseBudget(n int) uint64 { return 16<<20 + 200*uint64(n) }
+
+// TestErrorTotal: a list capped at MaxErrors counts the errors it left out,
+// so that what says how many errors a spec has says the true number.
+func TestErrorTotal(t *testing.T) {
+	for _, n := range []int{1, MaxErrors, MaxErrors + 1, 3 * MaxErrors} {
+		_, err := Parse("t.yaml", []byte(manyBadTokens(n)))
+		list, ok := err.(ErrorList)
+		if !ok {
+			t.Fatalf("%d errors: error is %T, want ErrorList", n, err)
+		}
+		if got := list.Total(); got != n {
+			t.Errorf("%d errors: Total() = %d", n, got)
+		}
+	}
+}

@@ -27,7 +27,7 @@ const (
 	// its files.
 	MaxDeployments = 10000
 	// MaxErrors is the most errors reported; when more are found, one last
-	// entry says how many were left out.
+	// entry says how many were left out (Error.More).
 	MaxErrors = 1000
 )
 
@@ -373,8 +373,9 @@ func (l *loader) finish() (*Spec, error) {
 		if l.dropped > 0 {
 			last := l.errs[len(l.errs)-1]
 			l.errs = append(l.errs, &Error{
-				Pos: last.Pos,
-				Msg: fmt.Sprintf("too many errors; %d more not shown", l.dropped),
+				Pos:  last.Pos,
+				Msg:  fmt.Sprintf("too many errors; %d more not shown", l.dropped),
+				More: l.dropped,
 			})
 		}
 		return nil, l.errs

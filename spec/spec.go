@@ -342,6 +342,9 @@ type Error struct {
 	// Err is the underlying error when there is one (an I/O error from
 	// Load), so that errors.Is(err, fs.ErrNotExist) works; usually nil.
 	Err error
+	// More is set on the last entry of a list capped at MaxErrors, which is
+	// no error itself: how many errors were found but left out.
+	More int
 }
 
 // Error formats e as file:line:col: message.
@@ -364,6 +367,20 @@ func (l ErrorList) Sort() {
 			cmp.Compare(a.Pos.Col, b.Pos.Col),
 		)
 	})
+}
+
+// Total is the number of errors found: every entry of l, except that the
+// last entry of a capped list counts as the errors it says were left out.
+func (l ErrorList) Total() int {
+	n := 0
+	for _, e := range l {
+		if e.More > 0 {
+			n += e.More
+		} else {
+			n++
+		}
+	}
+	return n
 }
 
 // Err returns l as an error, or nil when l is empty.

@@ -675,6 +675,14 @@ func TestActionPlanCommentsOnPullRequest(t *testing.T) {
 			t.Errorf("the comment of a failed plan lacks %q:\n%s", want, after[0].Body)
 		}
 	}
+	// Each error once: as the markdown's bullet, not again from the log,
+	// nor as the workflow command of its annotation.
+	if n := strings.Count(after[0].Body, "tokens.yaml:"); n != 1 || strings.Contains(after[0].Body, "::error") {
+		t.Errorf("the comment of a failed plan lists its one error %d times (or an annotation):\n%s", n, after[0].Body)
+	}
+	if !strings.Contains(failed.log, "::error file=tokens/tokens.yaml,") {
+		t.Errorf("the job log lacks the annotation:\n%s", failed.log)
+	}
 	if got := s.run.readSummary(); got != after[0].Body {
 		t.Errorf("summary and comment differ:\nsummary:\n%s\ncomment:\n%s", got, after[0].Body)
 	}

@@ -113,9 +113,10 @@ func run(ctx context.Context, args []string, st Streams) int {
 	args = helpArgs(args)
 	var cli CLI
 	exited := -1
+	pathOption, existingOption := pathMappers()
 	parser, err := kong.New(&cli,
 		kong.Name("tokensync"),
-		kong.Description("Deployment access as code for Astronomer's Astro: a reviewed YAML file says which API tokens, users and teams hold which role on which Deployment; tokensync plans and applies the difference.\n\nThe credential comes from ASTRO_API_TOKEN or --token-file, never from a flag value. Every flag also reads a TOKENSYNC_* environment variable."),
+		kong.Description("Deployment access as code for Astronomer's Astro: a reviewed YAML file says which API tokens, users and teams hold which role on the organization, its workspaces, deployments and DAGs; tokensync plans and applies the difference.\n\nThe credential comes from ASTRO_API_TOKEN or --token-file, never from a flag value. Every flag also reads a TOKENSYNC_* environment variable."),
 		kong.Writers(st.Out, st.Err),
 		kong.Exit(func(code int) { exited = code }),
 		kong.DefaultEnvars("TOKENSYNC"),
@@ -124,10 +125,18 @@ func run(ctx context.Context, args []string, st Streams) int {
 		kong.Vars{"version": versionLine(build{Version: version, Commit: commit, Date: date})},
 		kong.BindTo(ctx, (*context.Context)(nil)),
 		kong.Bind(&st),
+		pathOption, existingOption,
 	)
 	if err != nil {
 		fmt.Fprintf(st.Err, "tokensync: %v\n", err)
 		return exitError
+	}
+	args, err = globalsFirst(parser.Model, args)
+	var misplaced *misplacedFlag
+	if errors.As(err, &misplaced) {
+		fmt.Fprintf(st.Err, "tokensync: %s\n", render.Safe(err.Error()))
+		fmt.Fprintf(st.Err, "Run '%s --help' for usage.\n", misplaced.help())
+		return exitUsage
 	}
 	kctx, err := parser.Parse(args)
 	if exited >= 0 {
@@ -138,7 +147,7 @@ func run(ctx context.Context, args []string, st Streams) int {
 		fmt.Fprintf(st.Err, "tokensync: %s\n", st.text(err.Error()))
 		var pe *kong.ParseError
 		if errors.As(err, &pe) {
-			fmt.Fprintf(st.Err, "Run 'tokensync --help' for usage.\n")
+			fmt.Fprintf(st.Err, "Run '%s --help' for usage.\n", usageOf(pe.Context))
 		}
 		return exitUsage
 	}
@@ -155,6 +164,19 @@ func run(ctx context.Context, args []string, st Streams) int {
 		code = in.exitCode()
 	}
 	return code
+}
+
+// usageOf is the command whose help a usage error points to: the command
+// being parsed when it happened ("tokensync plan"), or tokensync itself.
+func usageOf(kctx *kong.Context) string {
+	if kctx != nil {
+		for i := len(kctx.Path) - 1; i >= 0; i-- {
+			if n := kctx.Path[i].Command; n != nil {
+				return n.FullPath()
+			}
+		}
+	}
+	return "tokensync"
 }
 
 // helpArgs makes a bare `tokensync` show its help, as kubectl and gh do.
@@ -252,9 +274,9 @@ func report(st Streams, err error) int {
 			printSpecErrors(st, list)
 		}
 		if unresolved != nil {
-			fmt.Fprintf(st.Err, "tokensync: %d reference(s) in the spec do not resolve in organization %s; nothing was written.\n", len(list), render.Safe(unresolved.org))
+			fmt.Fprintf(st.Err, "tokensync: %d error(s) in the spec against organization %s; nothing was written.\n", list.Total(), render.Safe(unresolved.org))
 		} else {
-			fmt.Fprintf(st.Err, "tokensync: %d error(s) in the spec; nothing was contacted or written.\n", len(list))
+			fmt.Fprintf(st.Err, "tokensync: %d error(s) in the spec; nothing was contacted or written.\n", list.Total())
 		}
 		return exitInvalid
 	}
@@ -327,6 +349,10 @@ type session struct {
 	// apiHint is the --api-url the user may have meant, when the one given
 	// does not end in /v1: said if the first list answers 404.
 	apiHint string
+	// orgFlag says that org came from --organization (or its variables);
+	// orgPos, when set, is where the spec names org, which it came from.
+	orgFlag bool
+	orgPos  *spec.Pos
 }
 
 // apiURLHint checks the path of --api-url, where every Astro API v1 path
@@ -386,6 +412,7 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 	}
 	// The flag (or variable) first, then the spec's key, then the emulated
 	// organization.
+	s.orgFlag = g.Organization != ""
 	if s.org = cmp.Or(g.Organization, specOrg, emulatedOrg); s.org == "" {
 		return nil, exitWith(exitUsage, "no organization: set ASTRO_ORGANIZATION_ID, --organization, or the spec's organization key (%s)", noOrgDiscovery)
 	}
@@ -396,6 +423,21 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 		return nil, err
 	}
 	return s, nil
+}
+
+// connectSpec is connect for the organization of sp (nil for none), which
+// it remembers where sp names, so that an organization the API does not
+// know is an error at that place in the spec.
+func (g *Globals) connectSpec(ctx context.Context, st Streams, sp *spec.Spec) (*session, error) {
+	if sp == nil {
+		return g.connect(ctx, st, "")
+	}
+	s, err := g.connect(ctx, st, sp.Organization)
+	if err == nil && !s.orgFlag && sp.Organization != "" && s.org == sp.Organization {
+		pos := sp.OrganizationPos
+		s.orgPos = &pos
+	}
+	return s, err
 }
 
 // noOrgDiscovery says why tokensync cannot find the organization itself:

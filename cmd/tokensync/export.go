@@ -18,7 +18,7 @@ import (
 // ExportCmd is `tokensync export`.
 type ExportCmd struct {
 	Workspace  []string `help:"Export only this workspace (id or name): its workspace roles, deployments and DAGs; repeatable." placeholder:"W"`
-	Deployment []string `help:"Export only this deployment (id or name) and its DAGs; repeatable." placeholder:"D"`
+	Deployment []string `help:"Export only this deployment (id, name or workspace/name) and its DAGs; repeatable." placeholder:"D"`
 	Levels     []string `sep:"," help:"Export only these levels: organization, workspace, deployment, dag (comma-separated or repeated). Default: every level; with --workspace or --deployment, every level but the organization." placeholder:"LEVEL"`
 	Ignore     []string `help:"Leave out the tokens, users and teams whose name or id matches this glob (in any case), and write it to the spec's ignore lists; repeatable." placeholder:"GLOB"`
 	Out        string   `type:"path" help:"Write a directory instead of stdout: organization.yaml (the organization level) and one workspace-NAME.yaml per workspace (its workspace roles, deployments and DAGs). DIR must not exist, or be empty." placeholder:"DIR"`
@@ -156,6 +156,8 @@ func everything(obs *sync.Observed) exportSelection {
 // selection applies --workspace and --deployment to obs: with neither,
 // every workspace and deployment is selected; otherwise the workspaces
 // --workspace names, and their deployments and those --deployment names.
+// A value that names nothing, or a name that fits several, is a usage
+// error listing every such value.
 func (c *ExportCmd) selection(obs *sync.Observed, levels exportLevels) (exportSelection, error) {
 	if len(c.Workspace) == 0 && len(c.Deployment) == 0 {
 		sel := everything(obs)
@@ -164,39 +166,31 @@ func (c *ExportCmd) selection(obs *sync.Observed, levels exportLevels) (exportSe
 	}
 	sel := exportSelection{levels: levels}
 	wantedWs, wanted := map[string]bool{}, map[string]bool{}
-	var unmatched []string
+	var problems []string
 	for _, w := range c.Workspace {
-		n := 0
-		for _, ws := range obs.Workspaces {
-			if ws.ID == w || ws.Name == w {
-				n++
-				wantedWs[ws.ID] = true
-				for _, d := range obs.Deployments {
-					if d.WorkspaceID == ws.ID {
-						wanted[d.ID] = true
-					}
-				}
-			}
+		id, problem := exportWorkspace(obs, w)
+		if problem != "" {
+			problems = append(problems, fmt.Sprintf("--workspace %q: %s", w, problem))
+			continue
 		}
-		if n == 0 {
-			unmatched = append(unmatched, fmt.Sprintf("--workspace %q: no such workspace in organization %s", w, obs.Organization))
+		wantedWs[id] = true
+		for _, d := range obs.Deployments {
+			if d.WorkspaceID == id {
+				wanted[d.ID] = true
+			}
 		}
 	}
 	for _, ref := range c.Deployment {
-		n := 0
-		for _, d := range obs.Deployments {
-			if d.ID == ref || d.Name == ref {
-				wanted[d.ID] = true
-				n++
-			}
+		id, problem := exportDeployment(obs, ref)
+		if problem != "" {
+			problems = append(problems, fmt.Sprintf("--deployment %q: %s", ref, problem))
+			continue
 		}
-		if n == 0 {
-			unmatched = append(unmatched, fmt.Sprintf("--deployment %q: no such deployment in organization %s", ref, obs.Organization))
-		}
+		wanted[id] = true
 	}
-	if len(unmatched) > 0 {
+	if len(problems) > 0 {
 		// A flag value that names nothing is a usage error, as in report.
-		return sel, exitWith(exitUsage, "%s", strings.Join(unmatched, "\n"))
+		return sel, exitWith(exitUsage, "%s", strings.Join(problems, "\n"))
 	}
 	for _, w := range obs.Workspaces {
 		if wantedWs[w.ID] {
@@ -209,6 +203,58 @@ func (c *ExportCmd) selection(obs *sync.Observed, levels exportLevels) (exportSe
 		}
 	}
 	return sel, nil
+}
+
+// exportWorkspace is the id of the workspace ref names, by id first, then
+// by name; or what is wrong with ref: it names none, or several.
+func exportWorkspace(obs *sync.Observed, ref string) (id, problem string) {
+	var byName []string
+	for _, w := range obs.Workspaces {
+		if w.ID == ref {
+			return w.ID, ""
+		}
+		if w.Name == ref {
+			byName = append(byName, w.ID)
+		}
+	}
+	switch len(byName) {
+	case 0:
+		return "", fmt.Sprintf("no such workspace in organization %s", obs.Organization)
+	case 1:
+		return byName[0], ""
+	}
+	slices.Sort(byName)
+	return "", fmt.Sprintf("%d workspaces have this name (%s): give its id", len(byName), strings.Join(byName, ", "))
+}
+
+// exportDeployment is the id of the deployment ref names, as --target
+// and report name one: by id first, then by workspace/name (the
+// workspace's id or name) or by name alone; or what is wrong with ref: it
+// names none, or several.
+func exportDeployment(obs *sync.Observed, ref string) (id, problem string) {
+	wsName := map[string]string{}
+	for _, w := range obs.Workspaces {
+		wsName[w.ID] = w.Name
+	}
+	var candidates []string
+	for _, d := range obs.Deployments {
+		if d.ID == ref {
+			return d.ID, ""
+		}
+		ws := wsName[d.WorkspaceID]
+		if ref == d.Name || ref == d.WorkspaceID+"/"+d.Name || (ws != "" && ref == ws+"/"+d.Name) {
+			candidates = append(candidates, fmt.Sprintf("%s (workspace %s)", d.ID, cmp.Or(ws, d.WorkspaceID)))
+		}
+	}
+	switch len(candidates) {
+	case 0:
+		return "", fmt.Sprintf("no such deployment in organization %s (give its id, name or workspace/name)", obs.Organization)
+	case 1:
+		id, _, _ := strings.Cut(candidates[0], " ")
+		return id, ""
+	}
+	slices.Sort(candidates)
+	return "", fmt.Sprintf("%d deployments have this name: %s; give its id or workspace/name", len(candidates), strings.Join(candidates, ", "))
 }
 
 // exportComment heads the exported file.

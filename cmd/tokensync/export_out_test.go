@@ -66,10 +66,10 @@ func TestExportFilterNamingNothing(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--deployment", "nosuch"}, "tokensync: --deployment \"nosuch\": no such deployment in organization org1\n"},
+		{[]string{"--deployment", "nosuch"}, "tokensync: --deployment \"nosuch\": no such deployment in organization org1 (give its id, name or workspace/name)\n"},
 		{[]string{"--workspace", "nosuch"}, "tokensync: --workspace \"nosuch\": no such workspace in organization org1\n"},
 		{[]string{"--workspace", "alpha", "--workspace", "gamma", "--deployment", "a-prod", "--deployment", "c-prod"},
-			"tokensync: --workspace \"gamma\": no such workspace in organization org1\n--deployment \"c-prod\": no such deployment in organization org1\n"},
+			"tokensync: --workspace \"gamma\": no such workspace in organization org1\n--deployment \"c-prod\": no such deployment in organization org1 (give its id, name or workspace/name)\n"},
 	} {
 		r := c.run(append([]string{"export"}, tc.args...)...)
 		wantCode(t, r, exitUsage)

@@ -16,7 +16,7 @@ func (*CLI) Help() string {
 Exit codes:
 
     0    success: nothing to change, or applied cleanly
-    1    runtime or API error
+    1    runtime or API error, or the apply prompt was not answered yes
     2    changes pending (plan --detailed-exitcode)
     3    invalid spec or unresolvable reference
     4    a guard refused the plan; nothing was written

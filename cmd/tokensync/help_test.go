@@ -155,3 +155,37 @@ func TestRootHelpListsExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpNamesEveryLevel: the help speaks of every level a spec manages
+// (organization, workspaces, deployments, DAGs), not of deployments alone,
+// as it did before the other levels.
+func TestHelpNamesEveryLevel(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{"COLUMNS": "1000"}}
+	t.Setenv("COLUMNS", "1000") // one line per flag
+	for _, tt := range []struct {
+		args        []string
+		line, stale string
+	}{
+		{[]string{"--help"}, "Deployment access as code", "on which Deployment"},
+		{[]string{"plan", "--help"}, "--prune", "on managed deployments"},
+		{[]string{"apply", "--help"}, "--prune", "on managed deployments"},
+	} {
+		r := c.runRaw(tt.args...)
+		wantCode(t, r, exitOK)
+		var line string
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), tt.line) {
+				line = l
+				break
+			}
+		}
+		if strings.Contains(line, tt.stale) {
+			t.Errorf("tokensync %v: %q", tt.args, line)
+		}
+		for _, level := range []string{"organization", "workspaces", "deployments", "DAGs"} {
+			if !strings.Contains(line, level) {
+				t.Errorf("tokensync %v: %q does not name %s", tt.args, line, level)
+			}
+		}
+	}
+}

@@ -42,7 +42,7 @@ credentials:
 	r = c.run("plan", "-f", f)
 	wantCode(t, r, exitInvalid)
 	if !strings.HasSuffix(r.stderr, `tokens.yaml:5:9: token "org-hidden" not found among the organization tokens
-tokensync: 1 reference(s) in the spec do not resolve in organization org1; nothing was written.
+tokensync: 1 error(s) in the spec against organization org1; nothing was written.
 `) {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}

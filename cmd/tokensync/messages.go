@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	stdsync "sync"
 
@@ -132,7 +133,33 @@ func pathsIn(err error) []string {
 // requires.
 func annotate(st Streams, level string, pos spec.Pos, msg string) {
 	fmt.Fprintf(st.Err, "::%s file=%s,line=%d,col=%d::%s\n", level,
-		annotationProperty(render.Safe(pos.File)), pos.Line, pos.Col, annotationData(st.text(msg)))
+		annotationProperty(render.Safe(annotationFile(st, pos.File))), pos.Line, pos.Col, annotationData(st.text(msg)))
+}
+
+// annotationFile is the file name an annotation names: GitHub attaches an
+// annotation to a file of the pull request by its path from the
+// repository's root (GITHUB_WORKSPACE), while the name as given is relative
+// to where tokensync runs (the Action's working-directory). A file outside
+// GITHUB_WORKSPACE, standard input, or any file without GITHUB_WORKSPACE
+// keeps its name as given.
+func annotationFile(st Streams, name string) string {
+	root := st.Getenv("GITHUB_WORKSPACE")
+	if root == "" || name == "" || name == spec.Stdin {
+		return name
+	}
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return name
+	}
+	rootAbs, err := filepath.Abs(root)
+	if err != nil {
+		return name
+	}
+	rel, err := filepath.Rel(rootAbs, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return name
+	}
+	return filepath.ToSlash(rel)
 }
 
 // annotationData escapes a workflow command's message.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/policy"
@@ -20,16 +22,52 @@ func observe(ctx context.Context, s *session) (*sync.Observed, error) {
 	if errors.Is(err, astroapi.ErrNotFound) && s.apiHint != "" {
 		return nil, fmt.Errorf("%w\nhint: the Astro API is under /v1: did you mean --api-url %s?", err, s.apiHint)
 	}
+	if orgNotFound(err, s.org) {
+		return nil, s.unknownOrganization(err)
+	}
 	if err == nil && obs.PerWorkspace {
 		s.log.Info("the credential may not list the whole organization; listed per workspace instead", "workspaces", len(obs.Workspaces))
 	}
 	return obs, err
 }
 
+// orgNotFound says whether err is the API's 404 for an organization it
+// does not know (or that the credential cannot see), told from the 404 of
+// another object by its message: `organization "ID" not found`.
+func orgNotFound(err error, org string) bool {
+	var ae *astroapi.Error
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusNotFound {
+		return false
+	}
+	return strings.HasPrefix(ae.Path, "/organizations/"+org+"/") &&
+		strings.HasPrefix(ae.Message, "organization ") && strings.HasSuffix(ae.Message, " not found")
+}
+
+// unknownOrganization is the error of an organization the API does not
+// know, err the API's 404: an error at the place in the spec that names the
+// organization when it came from there, else one that says where it came
+// from; exit 3 either way, as for any reference that does not resolve.
+func (s *session) unknownOrganization(err error) error {
+	answer := "the API answers 404"
+	var ae *astroapi.Error
+	if errors.As(err, &ae) && ae.RequestID != "" {
+		answer += ", request " + ae.RequestID
+	}
+	name := fmt.Sprintf("organization %q", s.org)
+	switch {
+	case s.orgPos != nil:
+		msg := fmt.Sprintf("%s not found, or not visible to this credential (%s)", name, answer)
+		return &unresolvedError{org: s.org, err: spec.ErrorList{{Pos: *s.orgPos, Msg: msg, Err: err}}}
+	case s.orgFlag:
+		name += " (--organization or ASTRO_ORGANIZATION_ID)"
+	}
+	return exitWith(exitInvalid, "%s not found, or not visible to this credential (%s)", name, answer)
+}
+
 // PlanFlags are the flags that shape a plan, shared by plan and apply.
 type PlanFlags struct {
 	Files       []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable." placeholder:"FILE"`
-	Prune       bool     `help:"Remove assignments on managed deployments that the spec does not list."`
+	Prune       bool     `help:"Remove the roles the spec does not list on every scope it manages (the organization, workspaces, deployments and DAGs it lists), of the kinds of principal each scope lists; on the organization level, demote to ORGANIZATION_MEMBER."`
 	MaxRemovals int      `default:"20" help:"Refuse a plan with more removals than this (-1: no limit)."`
 	Protect     []string `help:"Name or id (glob, in any case) of a token, user or team that must never lose or change a role; repeatable." placeholder:"NAME"`
 	Target      []string `sep:"none" help:"Plan only this scope of the spec: organization, a workspace (id or name; with its deployments), or a deployment (id or workspace/name; with its DAGs); repeatable. Prune and the guards then cover these scopes alone." placeholder:"SCOPE"`
@@ -60,7 +98,7 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 	if err != nil {
 		return nil, err
 	}
-	sess, err := g.connect(ctx, st, sp.Organization)
+	sess, err := g.connectSpec(ctx, st, sp)
 	if err != nil {
 		return nil, err
 	}

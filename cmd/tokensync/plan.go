@@ -81,9 +81,18 @@ func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 func failureReasons(st Streams, err error) []string {
 	var list spec.ErrorList
 	if errors.As(err, &list) {
-		reasons := make([]string, len(list))
-		for i, e := range list {
-			reasons[i] = st.redacted(e.Error())
+		reasons := make([]string, 0, len(list))
+		for _, e := range list {
+			if e.More == 0 {
+				reasons = append(reasons, st.redacted(e.Error()))
+				continue
+			}
+			// The errors a capped list left out count, one each, so that
+			// the markdown's "and N more" is the true number; past its
+			// cap, they are not shown.
+			for range e.More {
+				reasons = append(reasons, "an error not shown (too many errors)")
+			}
 		}
 		return reasons
 	}

@@ -348,11 +348,7 @@ func filterOf(r *access.Report) access.Filter {
 // read observes the organization, resolves the spec against it and, with
 // --expand-teams, lists the members of every team.
 func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.Spec, rules *policy.Set, production []spec.Glob, now time.Time) (access.Input, []policy.Violation, error) {
-	specOrg := ""
-	if sp != nil {
-		specOrg = sp.Organization
-	}
-	sess, err := g.connect(ctx, st, specOrg)
+	sess, err := g.connectSpec(ctx, st, sp)
 	if err != nil {
 		return access.Input{}, nil, err
 	}

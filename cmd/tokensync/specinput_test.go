@@ -65,7 +65,7 @@ func TestResolutionErrorsCapped(t *testing.T) {
 		t.Errorf("%d lines on stderr, want %d", len(lines), spec.MaxErrors+2)
 	}
 	tail := strings.Join(lines[max(0, len(lines)-2):], "\n")
-	want := fmt.Sprintf("... and %d more\ntokensync: %d reference(s) in the spec do not resolve in organization org1; nothing was written.", n-spec.MaxErrors, n)
+	want := fmt.Sprintf("... and %d more\ntokensync: %d error(s) in the spec against organization org1; nothing was written.", n-spec.MaxErrors, n)
 	if tail != want {
 		t.Errorf("stderr ends with:\n%s\nwant:\n%s", tail, want)
 	}

@@ -40,7 +40,7 @@ func (c *ValidateCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		fmt.Fprintf(st.Err, "Valid (offline): %s.\n", what)
 		return nil
 	}
-	sess, err := g.connect(ctx, *st, sp.Organization)
+	sess, err := g.connectSpec(ctx, *st, sp)
 	if err != nil {
 		return err
 	}
