@@ -892,7 +892,7 @@ func lockoutGuard(changes []Change, owners map[Scope]int) Guard {
 	if len(bad) == 0 {
 		return Guard{Name: GuardLockout, OK: true, Message: "every managed organization and workspace keeps an owner"}
 	}
-	return Guard{Name: GuardLockout, Message: strings.Join(bad, "; ") + " (list another owner first)"}
+	return Guard{Name: GuardLockout, Message: strings.Join(bad, "; ") + " (list another owner first; users and teams count as owners, tokens do not)"}
 }
 
 // Label names a subject in messages: its kind and name, e.g. `token

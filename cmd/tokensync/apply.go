@@ -204,6 +204,12 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 	if err != nil {
 		return sync.Plan{}, nil, err
 	}
+	if sess.emulated != "" && !sess.orgFlag && sess.emulated != doc.Organization {
+		// The saved plan names its organization, which the emulated state
+		// does not hold: the state's organization is the one meant.
+		sess.close()
+		return sync.Plan{}, nil, exitWith(exitStale, "the plan %s belongs to organization %s, not %s (the organization of the --emulate state); nothing was written", render.Safe(c.SavedPlan), render.Safe(doc.Organization), render.Safe(sess.emulated))
+	}
 	if sess.org != doc.Organization {
 		sess.close()
 		return sync.Plan{}, nil, exitWith(exitStale, "the plan %s belongs to organization %s, not %s; nothing was written", render.Safe(c.SavedPlan), render.Safe(doc.Organization), render.Safe(sess.org))
@@ -214,30 +220,36 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 		opts.MaxRemovals = doc.Options.MaxRemovals
 	}
 	p.Guards = append(p.Guards, sync.CheckSaved(p, opts)...)
-	if len(p.Changes) > 0 {
-		// One reading of the organization: every subject the plan
-		// changes must hold what it held then, and the guards that count
-		// everyone else are checked again on it.
-		obs, err := observe(ctx, sess)
-		if err == nil {
-			if stale := sync.Stale(p, obs.Subjects); len(stale) > 0 {
-				err = c.nothingWritten(st, sess.org, sync.Outcome{Result: sync.Unstarted(p, stale)}, staleError(st, stale))
-			}
-		}
-		if err != nil {
-			sess.close()
-			return sync.Plan{}, nil, err
-		}
-		if bad := sync.Inconsistent(p, obs); len(bad) > 0 {
-			sess.close()
-			for _, b := range bad {
-				fmt.Fprintf(st.Err, "  %s\n", st.text(b))
-			}
-			return sync.Plan{}, nil, exitWith(exitInvalid, "the plan %s does not hold together: what it would write is not what it shows for %d principal(s) (was the file edited?); nothing was written; run plan again", render.Safe(c.SavedPlan), len(bad))
-		}
-		p.Guards = append(p.Guards, sync.RecheckSaved(p, obs)...)
+	if err := c.checkNow(ctx, st, sess, &p); err != nil {
+		sess.close()
+		return sync.Plan{}, nil, err
 	}
 	return p, sess, nil
+}
+
+// checkNow reads the organization once for a saved plan p with changes:
+// every subject it changes must hold what it held then (stale, exit 5),
+// the plan must hold together (exit 3), and the guards that count
+// everyone else are checked again on that read (added to p's guards).
+func (c *ApplyCmd) checkNow(ctx context.Context, st Streams, sess *session, p *sync.Plan) error {
+	if len(p.Changes) == 0 {
+		return nil
+	}
+	obs, err := observe(ctx, sess)
+	if err != nil {
+		return err
+	}
+	if stale := sync.Stale(*p, obs.Subjects); len(stale) > 0 {
+		return c.nothingWritten(st, sess.org, sync.Outcome{Result: sync.Unstarted(*p, stale)}, staleError(st, stale))
+	}
+	if bad := sync.Inconsistent(*p, obs); len(bad) > 0 {
+		for _, b := range bad {
+			fmt.Fprintf(st.Err, "  %s\n", st.text(b))
+		}
+		return exitWith(exitInvalid, "the plan %s does not hold together: what it would write is not what it shows for %d principal(s) (was the file edited?); nothing was written; run plan again", render.Safe(c.SavedPlan), len(bad))
+	}
+	p.Guards = append(p.Guards, sync.RecheckSaved(*p, obs)...)
+	return nil
 }
 
 // flagGiven reports whether the flag name was given on the command line

@@ -353,6 +353,8 @@ type session struct {
 	// orgPos, when set, is where the spec names org, which it came from.
 	orgFlag bool
 	orgPos  *spec.Pos
+	// emulated is the organization of the --emulate state, "" without it.
+	emulated string
 }
 
 // apiURLHint checks the path of --api-url, where every Astro API v1 path
@@ -413,6 +415,7 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 	// The flag (or variable) first, then the spec's key, then the emulated
 	// organization.
 	s.orgFlag = g.Organization != ""
+	s.emulated = emulatedOrg
 	if s.org = cmp.Or(g.Organization, specOrg, emulatedOrg); s.org == "" {
 		return nil, exitWith(exitUsage, "no organization: set ASTRO_ORGANIZATION_ID, --organization, or the spec's organization key (%s)", noOrgDiscovery)
 	}

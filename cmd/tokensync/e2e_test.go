@@ -794,3 +794,23 @@ func TestExportFilters(t *testing.T) {
 	wantCode(t, c.run("plan", "-f", f, "--detailed-exitcode"), exitOK)
 	wantCode(t, c.run("export", "--workspace", "nope"), exitUsage) // a flag value naming nothing, as in report
 }
+
+// TestSavedPlanForAnotherEmulatedOrganization: with --emulate, the
+// organization is the state file's; a saved plan of another one is stale
+// (exit 5), said before any request, not a 404 of its organization.
+func TestSavedPlanForAnotherEmulatedOrganization(t *testing.T) {
+	c := newCLI(t, testState)
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.runRaw("plan", "-f", "../../examples/tokens.yaml", "--emulate", "../../examples/org.yaml", "--out", planFile), exitOK)
+	org, err := os.ReadFile("../../examples/org.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := c.write("other.yaml", strings.ReplaceAll(string(org), "clx0org0000000000000000", "clx0orgB000000000000000"))
+	r := c.runRaw("apply", planFile, "--emulate", other, "--yes")
+	wantCode(t, r, exitStale)
+	if want := "belongs to organization clx0org0000000000000000, not clx0orgB000000000000000 (the organization of the --emulate state)"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	wantCode(t, c.runRaw("apply", planFile, "--emulate", "../../examples/org.yaml", "--yes", "--dry-run"), exitOK)
+}
