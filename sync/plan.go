@@ -974,6 +974,7 @@ func Inconsistent(p Plan, obs *Observed) []string {
 	for _, c := range p.Changes {
 		shown[c.Subject.ID] = append(shown[c.Subject.ID], c)
 	}
+	names := scopeNames(obs)
 	var out []string
 	seen := make(map[string]bool, len(shown))
 	for i := range obs.Subjects {
@@ -982,12 +983,90 @@ func Inconsistent(p Plan, obs *Observed) []string {
 			continue
 		}
 		seen[s.ID] = true
-		if c, ok := firstDifference(pl.changesOf(s), shown[s.ID]); ok {
+		if c, ok := misnamed(shown[s.ID], s.SubjectRef, names); ok {
+			out = append(out, fmt.Sprintf("%s (%s): %s", Label(s.SubjectRef), s.ID, c))
+		} else if c, ok := firstDifference(pl.changesOf(s), shown[s.ID]); ok {
 			out = append(out, fmt.Sprintf("%s (%s): %s", Label(s.SubjectRef), s.ID, c))
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TargetDiffers describes the first way in which the targets a and b
+// manage otherwise, or says "": the same scopes, in order, with the same
+// prune, allowEmpty and listed kinds, the same assignments (subject, role
+// or absent) and the same ignore globs. Positions in the spec and names
+// are left out: the same files given by another path make the same
+// target.
+func TargetDiffers(a, b *Target) string {
+	if a == nil || b == nil {
+		if a != b {
+			return "one of them has no target"
+		}
+		return ""
+	}
+	if a.Prune != b.Prune {
+		return "one was made with --prune and the other without"
+	}
+	if !maps.EqualFunc(a.Desired.Ignore, b.Desired.Ignore, slices.Equal) {
+		return "their ignore lists differ"
+	}
+	as, bs := a.Desired.Scopes, b.Desired.Scopes
+	for i := range max(len(as), len(bs)) {
+		if i >= len(as) || i >= len(bs) {
+			return "they manage other scopes"
+		}
+		x, y := as[i], bs[i]
+		switch {
+		case x.Key() != y.Key():
+			return fmt.Sprintf("%s is not %s", x.ScopeRef, y.ScopeRef)
+		case x.Prune != y.Prune || x.AllowEmpty != y.AllowEmpty || !slices.Equal(x.Lists, y.Lists):
+			return fmt.Sprintf("%s is managed otherwise (prune, allowEmpty or the kinds it lists)", x.ScopeRef)
+		case !slices.EqualFunc(x.Assignments, y.Assignments, func(p, q DesiredAssignment) bool {
+			return p.Subject.ID == q.Subject.ID && p.Role == q.Role && p.Absent == q.Absent
+		}):
+			return fmt.Sprintf("%s has other assignments", x.ScopeRef)
+		}
+	}
+	return ""
+}
+
+// scopeNames are the names of obs's workspaces and deployments, by id.
+func scopeNames(obs *Observed) map[string]string {
+	names := make(map[string]string, len(obs.Workspaces)+len(obs.Deployments))
+	for _, w := range obs.Workspaces {
+		names[w.ID] = w.Name
+	}
+	for _, d := range obs.Deployments {
+		names[d.ID] = d.Name
+	}
+	return names
+}
+
+// misnamed describes the first of shown (a subject's changes, as a saved
+// plan shows them) that names the subject, or a workspace or deployment,
+// otherwise than the organization does (names, by id): --protect, the
+// output and the audit log go by those names, so an edited one would
+// mislead them all.
+func misnamed(shown []Change, s SubjectRef, names map[string]string) (string, bool) {
+	for _, c := range shown {
+		if c.Subject != s {
+			return fmt.Sprintf("its changes name it %s %q, but it is %s %q", c.Subject.Kind, c.Subject.Name, s.Kind, s.Name), true
+		}
+		id, name := c.Scope.ID, c.Scope.Name
+		switch c.Scope.Level {
+		case LevelWorkspace, LevelDeployment:
+		case LevelDAG, LevelDAGTag:
+			id, name = c.Scope.Deployment.ID, c.Scope.Deployment.Name
+		default:
+			continue
+		}
+		if want, ok := names[id]; ok && name != want {
+			return fmt.Sprintf("its changes name %s (%s) %q, but it is %q", c.Scope.Level, id, name, want), true
+		}
+	}
+	return "", false
 }
 
 // firstDifference describes the first change that made (of a subject, by

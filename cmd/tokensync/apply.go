@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,9 @@ type ApplyCmd struct {
 	// policyModeGiven says --policy-mode (or its environment variable) was
 	// given: a saved plan cannot honour it.
 	policyModeGiven bool
+	// savedSpec is the spec -f gave with a saved plan, once its digest
+	// matched the plan's.
+	savedSpec *spec.Spec
 }
 
 // Run plans (or reads a saved plan), asks, applies and verifies.
@@ -248,7 +252,48 @@ func (c *ApplyCmd) checkNow(ctx context.Context, st Streams, sess *session, p *s
 		}
 		return exitWith(exitInvalid, "the plan %s does not hold together: what it would write is not what it shows for %d principal(s) (was the file edited?); nothing was written; run plan again", render.Safe(c.SavedPlan), len(bad))
 	}
+	if err := c.madeFromSpec(*p, obs); err != nil {
+		return err
+	}
 	p.Guards = append(p.Guards, sync.RecheckSaved(*p, obs)...)
+	return nil
+}
+
+// errText is err's message, or "" for none.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// madeFromSpec checks, when -f gave the spec a saved plan p was made
+// from, that p's target is what those files make of the organization
+// now (obs): the digest binds the plan to the files, this binds the
+// target apply writes to them.
+func (c *ApplyCmd) madeFromSpec(p sync.Plan, obs *sync.Observed) error {
+	if c.savedSpec == nil {
+		return nil
+	}
+	d, err := sync.Resolve(c.savedSpec, obs)
+	if err == nil && len(p.Partial) > 0 {
+		targets := make([]string, len(p.Partial))
+		for i, r := range p.Partial {
+			targets[i] = r.ID
+			if r.Level == sync.LevelOrganization {
+				targets[i] = "organization"
+			}
+		}
+		d, _, err = sync.Only(d, obs.Workspaces, targets)
+	}
+	why := ""
+	if err == nil {
+		why = sync.TargetDiffers(sync.Compute(d, obs, sync.Options{Prune: p.Target != nil && p.Target.Prune, MaxRemovals: -1}).Target, p.Target)
+	}
+	if err != nil || why != "" {
+		return exitWith(exitStale, "the plan %s is not what %s make of the organization now (%s); nothing was written; run plan again",
+			render.Safe(c.SavedPlan), render.Safe(strings.Join(c.Files, ", ")), render.Safe(cmp.Or(why, errText(err))))
+	}
 	return nil
 }
 
@@ -292,6 +337,7 @@ func (c *ApplyCmd) readSavedPlan(ctx context.Context, stdin io.Reader) (planfile
 		if sp.Digest != doc.Spec.Digest {
 			return planfile.Document{}, exitWith(exitStale, "the plan %s was made from another version of the spec; nothing was written; run plan again", render.Safe(c.SavedPlan))
 		}
+		c.savedSpec = sp
 	}
 	return doc, nil
 }

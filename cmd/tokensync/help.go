@@ -25,7 +25,7 @@ Exit codes:
     7    applied, but verification found assignments not as the spec says
     8    report --fail-on: the report has findings (or policy violations)
     64   usage error: bad flags or values, no credential, apply without --yes off a terminal
-    130  interrupted (143 for SIGTERM)`
+    130  interrupted (143 for SIGTERM, 129 for SIGHUP)`
 }
 
 // Help is plan's examples.

@@ -416,6 +416,57 @@ func TestSavedPlanThatDoesNotHoldTogether(t *testing.T) {
 	}
 }
 
+// TestSavedPlanWithEditedNames: --protect, the output and the audit log
+// go by the names a saved plan's changes give: a plan whose change names
+// its subject, or its deployment, otherwise than the organization does is
+// refused before any write (exit 3), also past --protect.
+func TestSavedPlanWithEditedNames(t *testing.T) {
+	for _, tt := range []struct {
+		name, want string
+		edit       func(change map[string]any)
+	}{
+		{"subject", `its changes name it user "carl@example.com", but it is user "bob@example.com"`,
+			func(c map[string]any) { c["subject"].(map[string]any)["name"] = "carl@example.com" }},
+		{"kind", `its changes name it team "bob@example.com", but it is user "bob@example.com"`,
+			func(c map[string]any) { c["subject"].(map[string]any)["kind"] = "team" }},
+		{"deployment", `its changes name deployment (dep-a1) "b-prod", but it is "a-prod"`,
+			func(c map[string]any) { c["scope"].(map[string]any)["name"] = "b-prod" }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCLI(t, everyLevelState)
+			f := c.write("dep.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n    users:\n      - {username: bob@example.com, state: absent}\n")
+			planFile := filepath.Join(c.dir, "plan.json")
+			wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitOK)
+			data, err := os.ReadFile(planFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(data, &doc); err != nil {
+				t.Fatal(err)
+			}
+			changes := doc["changes"].([]any)
+			if len(changes) != 1 {
+				t.Fatalf("changes: %v", changes)
+			}
+			tt.edit(changes[0].(map[string]any))
+			if data, err = json.Marshal(doc); err != nil {
+				t.Fatal(err)
+			}
+			c.write("plan.json", string(data))
+			c.srv.ResetStats()
+			r := c.run("apply", planFile, "--yes", "--protect", "bob@example.com")
+			wantCode(t, r, exitInvalid)
+			if c.posts() != 0 {
+				t.Errorf("%d writes", c.posts())
+			}
+			if !strings.Contains(squeeze(r.stderr), tt.want) {
+				t.Errorf("stderr lacks %q:\n%s", tt.want, r.stderr)
+			}
+		})
+	}
+}
+
 // TestApplyRechecksLockoutBeforeWriting: a live apply demotes one of two
 // organization owners; the plan passes the lockout guard. Another writer
 // takes the other owner's role between the plan's read and the first
@@ -456,5 +507,34 @@ func TestApplyRechecksLockoutBeforeWriting(t *testing.T) {
 	}
 	if got := c.userRoles("usr-owner"); !slices.Contains(got, "organization=ORGANIZATION_OWNER") {
 		t.Errorf("the owner's roles: %v", got)
+	}
+}
+
+// TestSavedPlanBoundToItsFiles: a saved plan edited in its target and its
+// changes alike holds together; given with -f, apply checks that its
+// target is what those files make of the organization, and refuses it
+// (exit 5) before any write. The unedited plan with -f applies.
+func TestSavedPlanBoundToItsFiles(t *testing.T) {
+	c := newCLI(t, everyLevelState)
+	f := c.write("org.yaml", "version: 1\norganizationRoles:\n  users:\n    - {username: bob@example.com, role: ORGANIZATION_BILLING_ADMIN}\n")
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitOK)
+	data, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := c.write("edited.json", strings.ReplaceAll(string(data), `"ORGANIZATION_BILLING_ADMIN"`, `"ORGANIZATION_OWNER"`))
+	c.srv.ResetStats()
+	r := c.run("apply", edited, "-f", f, "--yes")
+	wantCode(t, r, exitStale)
+	if c.posts() != 0 {
+		t.Errorf("%d writes", c.posts())
+	}
+	if want := "is not what " + f + " make of the organization now (the organization has other assignments)"; !strings.Contains(squeeze(r.stderr), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	wantCode(t, c.run("apply", planFile, "-f", f, "--yes"), exitOK)
+	if got := c.userRoles("usr-bob"); !slices.Contains(got, "organization=ORGANIZATION_BILLING_ADMIN") {
+		t.Errorf("bob's roles: %v", got)
 	}
 }
