@@ -491,3 +491,76 @@ deployments:
 		t.Errorf("the ignored token is changed: %+v", p.Changes)
 	}
 }
+
+// TestInconsistentPlans: a plan as computed holds together; one whose
+// changes are edited (a duplicate, the organization's, a DAG's or a
+// deployment's name, a subject's name) does not, nor does one whose record
+// of a deployment's workspace was edited to make a removal look planned:
+// what the API says of the deployment wins.
+func TestInconsistentPlans(t *testing.T) {
+	obs, _ := levelsOrg()
+	p := planOf(t, levelsHeader+`
+organizationRoles:
+  users:
+    - {username: bob@example.com, role: organization_observe_admin}
+workspaces:
+  - name: one
+    prune: true
+    users:
+      - {username: bob@example.com, role: WORKSPACE_AUTHOR}
+      - {username: carol@example.com, role: WORKSPACE_OWNER}
+    teams: []
+deployments:
+  - id: dep-a
+    dags:
+      - dagId: rollup
+        users:
+          - {username: owner@example.com, role: DAG_RUNNER}
+`, obs, Options{})
+	if bad := Inconsistent(p, obs); len(bad) != 0 {
+		t.Fatalf("the plan as computed: %v", bad)
+	}
+	at := func(level Level) int {
+		i := slices.IndexFunc(p.Changes, func(c Change) bool { return c.Scope.Level == level })
+		if i < 0 {
+			t.Fatalf("no %s change in %v", level, lines(p.Changes))
+		}
+		return i
+	}
+	for _, tt := range []struct {
+		name string
+		edit func(p *Plan)
+		want string
+	}{
+		{"a duplicate", func(p *Plan) { p.Changes = append(p.Changes, p.Changes[0]) }, "its changes show twice"},
+		{"the organization's name", func(p *Plan) { p.Changes[at(LevelOrganization)].Scope.Name = "Other Org" }, `its changes name the organization "Other Org"`},
+		{"a DAG's name", func(p *Plan) { p.Changes[at(LevelDAG)].Scope.Name = "prod_critical" }, `its changes name dag "rollup" "prod_critical"`},
+		{"a deployment's name", func(p *Plan) { p.Changes[at(LevelDAG)].Scope.Deployment.Name = "beta" }, `its changes name dag (dep-a) "beta", but it is "alpha"`},
+		{"a subject's name", func(p *Plan) { p.Changes[at(LevelOrganization)].Subject.Name = "carl@example.com" }, `its changes name it user "carl@example.com"`},
+		{"a deployment's workspace", func(p *Plan) {
+			// data-engineering's roles on dep-a keep its WORKSPACE_ACCESSOR
+			// on ws-1, which prune would otherwise remove: a record moving
+			// dep-a to ws-2 must not make apply write that removal.
+			p.Target.Desired.Workspaces = map[string]string{"dep-a": "ws-2", "dep-b": "ws-2"}
+			i := slices.IndexFunc(p.Unmanaged, func(c Change) bool { return c.Subject.ID == "team-de" && c.Scope.Level == LevelWorkspace })
+			if i < 0 {
+				t.Fatalf("no implied accessor of data-engineering in %v", lines(p.Unmanaged))
+			}
+			c := p.Unmanaged[i]
+			c.Action, c.After, c.Reason = Remove, "", ReasonPrune
+			p.Changes = append(p.Changes, c)
+		}, "its changes show it would remove WORKSPACE_ACCESSOR on workspace \"one\", which its target does not make"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			q := p
+			q.Changes = slices.Clone(p.Changes)
+			target := *p.Target
+			q.Target = &target
+			tt.edit(&q)
+			bad := Inconsistent(q, obs)
+			if len(bad) != 1 || !strings.Contains(bad[0], tt.want) {
+				t.Errorf("Inconsistent = %v, want one with %q", bad, tt.want)
+			}
+		})
+	}
+}

@@ -215,10 +215,9 @@ func newPlanner(d Desired, prune bool, obs *Observed) *planner {
 	if obs != nil {
 		pl.depNames = make(map[string]string, len(obs.Deployments))
 		for _, dep := range obs.Deployments {
+			// What the API says wins over a saved plan's record of it.
 			pl.depNames[dep.ID] = dep.Name
-			if _, ok := pl.workspaces[dep.ID]; !ok {
-				pl.workspaces[dep.ID] = dep.WorkspaceID
-			}
+			pl.workspaces[dep.ID] = dep.WorkspaceID
 		}
 	}
 	// First the managed scopes and, for every assignment on them, the
@@ -1034,7 +1033,8 @@ func TargetDiffers(a, b *Target) string {
 
 // scopeNames are the names of obs's workspaces and deployments, by id.
 func scopeNames(obs *Observed) map[string]string {
-	names := make(map[string]string, len(obs.Workspaces)+len(obs.Deployments))
+	names := make(map[string]string, len(obs.Workspaces)+len(obs.Deployments)+1)
+	names[""] = obs.Organization // the organization scope's id and name
 	for _, w := range obs.Workspaces {
 		names[w.ID] = w.Name
 	}
@@ -1058,7 +1058,15 @@ func misnamed(shown []Change, s SubjectRef, names map[string]string) (string, bo
 		switch c.Scope.Level {
 		case LevelWorkspace, LevelDeployment:
 		case LevelDAG, LevelDAGTag:
+			if c.Scope.Name != c.Scope.ID { // a DAG's or tag's name is its id
+				return fmt.Sprintf("its changes name %s %q %q", c.Scope.Level, c.Scope.ID, c.Scope.Name), true
+			}
 			id, name = c.Scope.Deployment.ID, c.Scope.Deployment.Name
+		case LevelOrganization:
+			if want := names[""]; c.Scope.ID != want || c.Scope.Name != want {
+				return fmt.Sprintf("its changes name the organization %q (%s), but it is %s", c.Scope.Name, c.Scope.ID, want), true
+			}
+			continue
 		default:
 			continue
 		}
@@ -1081,9 +1089,12 @@ func firstDifference(made, shown []Change) (string, bool) {
 			return "its target would " + describe(c) + ", which its changes do not show", true
 		}
 	}
-	for _, c := range shown {
+	for i, c := range shown {
 		if !slices.ContainsFunc(made, func(x Change) bool { return same(c, x) }) {
 			return "its changes show it would " + describe(c) + ", which its target does not make", true
+		}
+		if slices.ContainsFunc(shown[:i], func(x Change) bool { return x.Key() == c.Key() }) {
+			return "its changes show twice what it would do on " + c.Scope.String(), true
 		}
 	}
 	return "", false

@@ -250,7 +250,9 @@ func (c *ApplyCmd) checkNow(ctx context.Context, st Streams, sess *session, p *s
 		for _, b := range bad {
 			fmt.Fprintf(st.Err, "  %s\n", st.text(b))
 		}
-		return exitWith(exitInvalid, "the plan %s does not hold together: what it would write is not what it shows for %d principal(s) (was the file edited?); nothing was written; run plan again", render.Safe(c.SavedPlan), len(bad))
+		// An edited file, or a change the fingerprints leave out (a
+		// WORKSPACE_ACCESSOR, a rename): either way a new plan is the cure.
+		return exitWith(exitStale, "the plan %s does not hold together on the organization as it is now: what it would write is not what it shows for %d principal(s) (the file was edited, or the organization changed where the plan's fingerprints do not look); nothing was written; run plan again", render.Safe(c.SavedPlan), len(bad))
 	}
 	if err := c.madeFromSpec(*p, obs); err != nil {
 		return err

@@ -366,7 +366,7 @@ func TestSavedPlanRechecksLockoutNow(t *testing.T) {
 // plan's target makes of a fresh read, while the output, the guards and the
 // audit log go by its changes. A file whose target was edited to make bob
 // an organization owner, while its changes still show billing admin, is
-// refused before any write (exit 3), naming bob.
+// refused before any write (exit 5), naming bob.
 func TestSavedPlanThatDoesNotHoldTogether(t *testing.T) {
 	c := newCLI(t, everyLevelState)
 	f := c.write("org.yaml", "version: 1\norganizationRoles:\n  users:\n    - {username: bob@example.com, role: ORGANIZATION_BILLING_ADMIN}\n")
@@ -399,7 +399,7 @@ func TestSavedPlanThatDoesNotHoldTogether(t *testing.T) {
 
 	c.srv.ResetStats()
 	r := c.run("apply", planFile, "--yes", "--no-color")
-	wantCode(t, r, exitInvalid)
+	wantCode(t, r, exitStale)
 	if c.posts() != 0 {
 		t.Errorf("a plan that does not hold together made %d writes", c.posts())
 	}
@@ -419,7 +419,7 @@ func TestSavedPlanThatDoesNotHoldTogether(t *testing.T) {
 // TestSavedPlanWithEditedNames: --protect, the output and the audit log
 // go by the names a saved plan's changes give: a plan whose change names
 // its subject, or its deployment, otherwise than the organization does is
-// refused before any write (exit 3), also past --protect.
+// refused before any write (exit 5), also past --protect.
 func TestSavedPlanWithEditedNames(t *testing.T) {
 	for _, tt := range []struct {
 		name, want string
@@ -456,7 +456,7 @@ func TestSavedPlanWithEditedNames(t *testing.T) {
 			c.write("plan.json", string(data))
 			c.srv.ResetStats()
 			r := c.run("apply", planFile, "--yes", "--protect", "bob@example.com")
-			wantCode(t, r, exitInvalid)
+			wantCode(t, r, exitStale)
 			if c.posts() != 0 {
 				t.Errorf("%d writes", c.posts())
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -58,14 +57,15 @@ func pathMapper(r *kong.Registry, existing bool) kong.MapperFunc {
 	}
 }
 
-// expandHome replaces a leading ~/ with the user's home directory.
+// expandHome replaces a leading ~/ with the home directory, $HOME as a
+// shell takes it.
 func expandHome(path string) string {
 	if !strings.HasPrefix(path, "~/") {
 		return path
 	}
-	u, err := user.Current()
+	home, err := os.UserHomeDir()
 	if err != nil {
 		return path
 	}
-	return filepath.Join(u.HomeDir, path[2:])
+	return filepath.Join(home, path[2:])
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -49,5 +50,18 @@ func TestPathsAsGiven(t *testing.T) {
 				t.Errorf("stderr names the absolute directory %s:\n%s", c.dir, r.stderr)
 			}
 		})
+	}
+}
+
+// TestExpandHomeIsHOME: ~/ is $HOME, as a shell expands it, not the
+// account's home from the password database.
+func TestExpandHomeIsHOME(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	if got, want := expandHome("~/org.yaml"), filepath.Join(home, "org.yaml"); got != want {
+		t.Errorf("expandHome(~/org.yaml) = %q, want %q", got, want)
+	}
+	if got := expandHome("x/~/org.yaml"); got != "x/~/org.yaml" {
+		t.Errorf("a ~ inside the path is expanded: %q", got)
 	}
 }
