@@ -362,6 +362,26 @@ func TestSavedPlanRechecksLockoutNow(t *testing.T) {
 	}
 }
 
+// editPlan rewrites the saved plan at path with edit made to its JSON.
+func editPlan(t *testing.T, path string, edit func(doc map[string]any)) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	edit(doc)
+	if data, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSavedPlanThatDoesNotHoldTogether: apply PLAN.json writes what the
 // plan's target makes of a fresh read, while the output, the guards and the
 // audit log go by its changes. A file whose target was edited to make bob
@@ -372,30 +392,20 @@ func TestSavedPlanThatDoesNotHoldTogether(t *testing.T) {
 	f := c.write("org.yaml", "version: 1\norganizationRoles:\n  users:\n    - {username: bob@example.com, role: ORGANIZATION_BILLING_ADMIN}\n")
 	planFile := filepath.Join(c.dir, "plan.json")
 	wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitOK)
-	data, err := os.ReadFile(planFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	edited := 0
-	for _, sc := range doc["target"].(map[string]any)["scopes"].([]any) {
-		for _, a := range sc.(map[string]any)["assignments"].([]any) {
-			if a := a.(map[string]any); a["role"] == "ORGANIZATION_BILLING_ADMIN" {
-				a["role"] = "ORGANIZATION_OWNER"
-				edited++
+	editPlan(t, planFile, func(doc map[string]any) {
+		edited := 0
+		for _, sc := range doc["target"].(map[string]any)["scopes"].([]any) {
+			for _, a := range sc.(map[string]any)["assignments"].([]any) {
+				if a := a.(map[string]any); a["role"] == "ORGANIZATION_BILLING_ADMIN" {
+					a["role"] = "ORGANIZATION_OWNER"
+					edited++
+				}
 			}
 		}
-	}
-	if edited != 1 {
-		t.Fatalf("edited %d assignments of the target, want 1", edited)
-	}
-	if data, err = json.Marshal(doc); err != nil {
-		t.Fatal(err)
-	}
-	c.write("plan.json", string(data))
+		if edited != 1 {
+			t.Fatalf("edited %d assignments of the target, want 1", edited)
+		}
+	})
 
 	c.srv.ResetStats()
 	r := c.run("apply", planFile, "--yes", "--no-color")
@@ -437,23 +447,13 @@ func TestSavedPlanWithEditedNames(t *testing.T) {
 			f := c.write("dep.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n    users:\n      - {username: bob@example.com, state: absent}\n")
 			planFile := filepath.Join(c.dir, "plan.json")
 			wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitOK)
-			data, err := os.ReadFile(planFile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var doc map[string]any
-			if err := json.Unmarshal(data, &doc); err != nil {
-				t.Fatal(err)
-			}
-			changes := doc["changes"].([]any)
-			if len(changes) != 1 {
-				t.Fatalf("changes: %v", changes)
-			}
-			tt.edit(changes[0].(map[string]any))
-			if data, err = json.Marshal(doc); err != nil {
-				t.Fatal(err)
-			}
-			c.write("plan.json", string(data))
+			editPlan(t, planFile, func(doc map[string]any) {
+				changes := doc["changes"].([]any)
+				if len(changes) != 1 {
+					t.Fatalf("changes: %v", changes)
+				}
+				tt.edit(changes[0].(map[string]any))
+			})
 			c.srv.ResetStats()
 			r := c.run("apply", planFile, "--yes", "--protect", "bob@example.com")
 			wantCode(t, r, exitStale)
