@@ -383,7 +383,7 @@ func (a *applier) unguarded(changes, planned []Change) (Change, string, bool) {
 		if _, ok := matchGlob(a.opts.Protect, c.Subject); ok && c.Action != Add {
 			return c, "it is protected (--protect)", true
 		}
-		if owner := ownerRole(c.Scope.Level); owner != "" && c.Before == owner && c.After != owner {
+		if _, takes := c.takesOwner(); takes {
 			return c, "takes an owner role (lockout guard)", true
 		}
 	}

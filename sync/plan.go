@@ -834,8 +834,7 @@ func allowEmptyGuard(changes []Change, remaining map[Scope]int, allowEmpty map[S
 	seen := make(map[Scope]bool)
 	for _, c := range changes { // sorted, so the message is too
 		sc := c.Key().Scope
-		pruned := c.Reason == ReasonPrune || c.Reason == ReasonPruneKeepsAccessor
-		if sc.Level != LevelDeployment || seen[sc] || !pruned || allowEmpty[sc] || remaining[sc] > 0 {
+		if !c.prunesDeployment() || seen[sc] || allowEmpty[sc] || remaining[sc] > 0 {
 			continue
 		}
 		seen[sc] = true
@@ -881,8 +880,8 @@ func lockoutGuard(changes []Change, owners map[Scope]int) Guard {
 	seen := make(map[Scope]bool)
 	for _, c := range changes {
 		sc := c.Key().Scope
-		owner := ownerRole(sc.Level)
-		if owner == "" || c.Before != owner || c.After == owner || seen[sc] || owners[sc] > 0 {
+		owner, takes := c.takesOwner()
+		if !takes || seen[sc] || owners[sc] > 0 {
 			continue
 		}
 		seen[sc] = true
@@ -1108,10 +1107,22 @@ func firstDifference(made, shown []Change) (string, bool) {
 // (RecheckSaved on a fresh read).
 func CountsEveryone(p Plan) bool {
 	return slices.ContainsFunc(p.Changes, func(c Change) bool {
-		owner := ownerRole(c.Scope.Level)
-		pruned := c.Reason == ReasonPrune || c.Reason == ReasonPruneKeepsAccessor
-		return (owner != "" && c.Before == owner && c.After != owner) || (c.Scope.Level == LevelDeployment && pruned)
+		_, takes := c.takesOwner()
+		return takes || c.prunesDeployment()
 	})
+}
+
+// takesOwner reports whether c takes the owner role of its scope (the
+// organization's or a workspace's), and names that role.
+func (c Change) takesOwner() (string, bool) {
+	owner := ownerRole(c.Scope.Level)
+	return owner, owner != "" && c.Before == owner && c.After != owner
+}
+
+// prunesDeployment reports whether c is prune taking a role on a
+// deployment (removed, or cut to the accessor DAG roles keep).
+func (c Change) prunesDeployment() bool {
+	return c.Scope.Level == LevelDeployment && (c.Reason == ReasonPrune || c.Reason == ReasonPruneKeepsAccessor)
 }
 
 // ---- stage 4: fingerprints and target
