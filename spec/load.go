@@ -7,11 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -334,7 +334,9 @@ type loader struct {
 	spec    Spec
 	errs    ErrorList
 	dropped int
-	digest  hash.Hash
+	// digests are the SHA-256 of each spec file's name and content, in
+	// read order; finish makes the Spec's Digest of them, sorted.
+	digests [][sha256.Size]byte
 	// deployments maps a deployment's identity to where it is declared.
 	deployments map[string]Pos
 	// workspaces maps a workspace's identity ("id\x00" and its id, or
@@ -347,7 +349,7 @@ type loader struct {
 }
 
 func newLoader() *loader {
-	return &loader{digest: sha256.New(), deployments: make(map[string]Pos), workspaces: make(map[string]Pos), policies: make(map[string]Pos)}
+	return &loader{deployments: make(map[string]Pos), workspaces: make(map[string]Pos), policies: make(map[string]Pos)}
 }
 
 func (l *loader) add(e *Error) {
@@ -380,8 +382,19 @@ func (l *loader) finish() (*Spec, error) {
 		}
 		return nil, l.errs
 	}
-	l.spec.Digest = hex.EncodeToString(l.digest.Sum(nil))
+	l.spec.Digest = l.digest()
 	return &l.spec, nil
+}
+
+// digest is the Spec's Digest: the SHA-256 of the files' digests, sorted,
+// so that the order -f gives the files in does not change it.
+func (l *loader) digest() string {
+	slices.SortFunc(l.digests, func(a, b [sha256.Size]byte) int { return bytes.Compare(a[:], b[:]) })
+	h := sha256.New()
+	for _, d := range l.digests {
+		h.Write(d[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // file parses one spec file's content into l.
@@ -396,8 +409,10 @@ func (l *loader) parse(f *file, data []byte) {
 		l.spec.PolicyFiles = append(l.spec.PolicyFiles, name)
 	} else {
 		l.spec.Files = append(l.spec.Files, name)
-		fmt.Fprintf(l.digest, "%s\x00%d\x00", filepath.Base(name), len(data))
-		l.digest.Write(data)
+		h := sha256.New()
+		fmt.Fprintf(h, "%s\x00%d\x00", filepath.Base(name), len(data))
+		h.Write(data)
+		l.digests = append(l.digests, [sha256.Size]byte(h.Sum(nil)))
 	}
 
 	if len(data) > MaxFileSize {

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -249,8 +250,8 @@ func TestLoadErrorUnwraps(t *testing.T) {
 }
 
 // TestDigest pins the digest's definition and checks that it depends on
-// exactly the names, contents and order of the files, not on how their
-// paths are spelled.
+// exactly the names and contents of the files, not on how their paths are
+// spelled nor on the order they are given in.
 func TestDigest(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
@@ -265,8 +266,18 @@ func TestDigest(t *testing.T) {
 		return s.Digest
 	}
 
+	fileDigest := func(name, content string) []byte {
+		h := sha256.New()
+		fmt.Fprintf(h, "%s\x00%d\x00%s", name, len(content), content)
+		return h.Sum(nil)
+	}
+	da, db := fileDigest("a.yaml", a), fileDigest("b.yaml", b)
+	if bytes.Compare(da, db) > 0 {
+		da, db = db, da
+	}
 	h := sha256.New()
-	fmt.Fprintf(h, "a.yaml\x00%d\x00%sb.yaml\x00%d\x00%s", len(a), a, len(b), b)
+	h.Write(da)
+	h.Write(db)
 	want := hex.EncodeToString(h.Sum(nil))
 	if got := digest("a.yaml", "b.yaml"); got != want {
 		t.Errorf("digest = %s, want %s", got, want)
@@ -275,6 +286,7 @@ func TestDigest(t *testing.T) {
 		{filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")},
 		{"./a.yaml", "b.yaml"},
 		{"copy/a.yaml", "b.yaml"},
+		{"b.yaml", "a.yaml"},
 	} {
 		if got := digest(paths...); got != want {
 			t.Errorf("digest of %v = %s, want that of the same files %s", paths, got, want)
@@ -291,7 +303,6 @@ func TestDigest(t *testing.T) {
 		t.Errorf("Load digest %s != Parse digest %s for the same file", got, s.Digest)
 	}
 	others := map[string]string{
-		"order":  digest("b.yaml", "a.yaml"),
 		"name":   digest("c.yaml", "b.yaml"),
 		"subset": digest("a.yaml"),
 	}

@@ -63,11 +63,12 @@ type Spec struct {
 	// force.
 	Production    []Pattern
 	ProductionPos Pos
-	// Digest is the lower-case hex sha256 of every file read, in read
-	// order: for each file, its base name, a NUL byte, the length of its
-	// content in decimal, a NUL byte, and the content as read (BOM
-	// included). The same files give the same digest however their paths
-	// are spelled (relative, absolute, from another directory).
+	// Digest is the lower-case hex SHA-256 of the SHA-256 digests of the
+	// files read, sorted: each file's is that of its base name, a NUL
+	// byte, the length of its content in decimal, a NUL byte, and the
+	// content as read (BOM included). The same files give the same digest
+	// however their paths are spelled (relative, absolute, from another
+	// directory) and in whatever order they are given.
 	Digest string
 	// Files are the spec files read, in the order read.
 	Files []string

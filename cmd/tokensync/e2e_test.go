@@ -615,6 +615,22 @@ func TestSavedPlanAppliesExactlyItsChanges(t *testing.T) {
 	wantCode(t, r, exitStale)
 }
 
+// TestSavedPlanFilesInAnyOrder: apply PLAN.json -f FILES takes the files
+// the plan was made from in whatever order -f gives them; the spec is the
+// same spec.
+func TestSavedPlanFilesInAnyOrder(t *testing.T) {
+	c := newCLI(t, testState)
+	a := c.write("a.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n    workspaceTokens:\n      - {id: tok-ci-a, role: DEPLOYMENT_ADMIN}\n")
+	b := c.write("b.yaml", "version: 1\ndeployments:\n  - id: dep-a3\n    workspaceTokens:\n      - {id: tok-ci-a, role: DEPLOYMENT_ADMIN}\n")
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", a, "-f", b, "--out", planFile), exitOK)
+	r := c.run("apply", planFile, "-f", b, "-f", a, "--yes")
+	wantCode(t, r, exitOK)
+	if roles := strings.Join(c.deploymentRoles(), "\n"); !strings.Contains(roles, "dep-a3") {
+		t.Errorf("the saved plan was not applied:\n%s\n%s", roles, r.stderr)
+	}
+}
+
 // validatePlanJSON checks a plan document against planfile/plan.schema.json.
 func validatePlanJSON(t *testing.T, data []byte) {
 	t.Helper()
