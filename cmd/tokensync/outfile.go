@@ -29,6 +29,47 @@ func checkOutFile(flag, path string) error {
 	return nil
 }
 
+// checkReplaceFile is checkOutFile for a file written whole in place of
+// what is there (--out): besides, path must not be a device, a named pipe
+// or a socket, nor a symbolic link to one, or to nothing.
+func checkReplaceFile(flag, path string) error {
+	if err := checkOutFile(flag, path); err != nil {
+		return err
+	}
+	if _, err := replaced(path); err != nil {
+		return exitWith(exitUsage, "%s %s: %v; nothing was done", flag, render.Safe(path), err)
+	}
+	return nil
+}
+
+// replaced is the file that writing path replaces: path itself, or the
+// file a symbolic link at path leads to, so that the link stays a link.
+// A rename puts the new file in place, so that it is never half-written;
+// renamed over a device or a named pipe, it would take its place (over
+// /dev/null, for root). Such a path is an error.
+func replaced(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return path, nil
+	case err != nil:
+		return "", err
+	case fi.Mode()&os.ModeSymlink != 0:
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return "", errors.New("a symbolic link to a file that does not exist, or cannot be reached")
+		}
+		if fi, err = os.Stat(target); err != nil {
+			return "", err
+		}
+		path = target
+	}
+	if !fi.Mode().IsRegular() {
+		return "", errors.New("not a regular file: a device, named pipe or socket is not replaced")
+	}
+	return path, nil
+}
+
 // atPath makes an error about a temporary file beside path, or about its
 // rename to path, name path itself: the temporary name means nothing to
 // whoever gave path.

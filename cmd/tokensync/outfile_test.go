@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -73,5 +74,80 @@ func TestSaveErrorNamesThePath(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("left behind: %v", entries)
+	}
+}
+
+// TestOutReplacesOnlyARegularFile: plan --out and report --out put their
+// file in place with a rename, which would put a regular file in place of
+// a named pipe or a device (/dev/null, for root). Such a path is refused
+// (exit 64) before the API is contacted and left as it was; a symbolic link
+// to a regular file stays a link, and the file it leads to is written.
+func TestOutReplacesOnlyARegularFile(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	fifo := filepath.Join(c.dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	dangling := filepath.Join(c.dir, "dangling")
+	mustSymlink(t, filepath.Join(c.dir, "gone"), dangling)
+	toPipe := filepath.Join(c.dir, "to-pipe")
+	mustSymlink(t, fifo, toPipe)
+	for _, cmd := range [][]string{{"plan", "-f", f}, {"report"}} {
+		for _, path := range []struct{ name, path, want string }{
+			{"a named pipe", fifo, "not a regular file"},
+			{"a link to a named pipe", toPipe, "not a regular file"},
+			{"a link to nothing", dangling, "a symbolic link to a file that does not exist"},
+		} {
+			t.Run(cmd[0]+"/"+path.name, func(t *testing.T) {
+				c.srv.ResetStats()
+				r := c.run(append(cmd, "--out", path.path)...)
+				wantCode(t, r, exitUsage)
+				if want := "tokensync: --out " + path.path + ": " + path.want; !strings.HasPrefix(r.stderr, want) {
+					t.Errorf("stderr:\n%s\nwant it to start with:\n%s", r.stderr, want)
+				}
+				if n := c.requests(); n != 0 {
+					t.Errorf("%d requests before the refusal", n)
+				}
+			})
+		}
+		t.Run(cmd[0]+"/a link to a file", func(t *testing.T) {
+			target := c.write(cmd[0]+"-saved.out", "old")
+			link := filepath.Join(c.dir, cmd[0]+"-link")
+			mustSymlink(t, target, link)
+			wantCode(t, c.run(append(cmd, "--out", link)...), exitOK)
+			if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+				t.Errorf("%s is no longer a link: %v %v", link, fi.Mode(), err)
+			}
+			if data, err := os.ReadFile(target); err != nil || string(data) == "old" {
+				t.Errorf("the file the link leads to was not written: %q %v", data, err)
+			}
+		})
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the named pipe was replaced: %v %v", fi.Mode(), err)
+	}
+	if _, err := os.Lstat(filepath.Join(c.dir, "gone")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a file was made where the link leads: %v", err)
+	}
+	// The writers check again, for a path that became a pipe after the
+	// check.
+	for name, err := range map[string]error{
+		"writeFileAtomic": writeFileAtomic(fifo, []byte("{}")),
+		"writeReportFile": writeReportFile(fifo, func(w io.Writer) error { _, err := io.WriteString(w, "r"); return err }),
+	} {
+		if err == nil || !strings.Contains(err.Error(), fifo+": not a regular file") {
+			t.Errorf("%s over a named pipe: %v", name, err)
+		}
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the named pipe was replaced by a writer: %v %v", fi.Mode(), err)
+	}
+}
+
+func mustSymlink(t *testing.T, oldname, newname string) {
+	t.Helper()
+	if err := os.Symlink(oldname, newname); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -25,7 +25,7 @@ type PlanCmd struct {
 // Run computes and shows the plan; it writes nothing to the API.
 func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if c.Out != "" {
-		if err := checkOutFile("--out", c.Out); err != nil {
+		if err := checkReplaceFile("--out", c.Out); err != nil {
 			return err
 		}
 	}
@@ -99,11 +99,15 @@ func failureReasons(st Streams, err error) []string {
 	return []string{st.errorText(err)}
 }
 
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it into place, so path is never left half-written; an error names path,
-// not the temporary file.
+// writeFileAtomic writes data to a temporary file beside path (or the
+// file a link at path leads to) and renames it into place, so path is
+// never left half-written; an error names path, not the temporary file.
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	target, err := replaced(path)
+	if err != nil {
+		return atPath(path, &os.PathError{Op: "write", Err: err})
+	}
+	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*")
 	if err != nil {
 		return atPath(path, err)
 	}
@@ -118,5 +122,5 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := os.Chmod(f.Name(), 0o644); err != nil {
 		return atPath(path, err)
 	}
-	return atPath(path, os.Rename(f.Name(), path))
+	return atPath(path, os.Rename(f.Name(), target))
 }

@@ -164,7 +164,7 @@ func (c *ReportCmd) production() []spec.Glob {
 // report with --from, and writes the report. It writes nothing to the API.
 func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if c.Out != "" {
-		if err := checkOutFile("--out", c.Out); err != nil {
+		if err := checkReplaceFile("--out", c.Out); err != nil {
 			return err
 		}
 	}
@@ -483,7 +483,11 @@ func (c *ReportCmd) write(st Streams, r access.Report) error {
 // into place, as writeFileAtomic does with bytes; an error names path, not
 // the temporary file.
 func writeReportFile(path string, render func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	target, err := replaced(path)
+	if err != nil {
+		return fmt.Errorf("write report: %w", atPath(path, &os.PathError{Op: "write", Err: err}))
+	}
+	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*")
 	if err != nil {
 		return fmt.Errorf("write report: %w", atPath(path, err))
 	}
@@ -502,7 +506,7 @@ func writeReportFile(path string, render func(io.Writer) error) error {
 	if err := os.Chmod(f.Name(), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", atPath(path, err))
 	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	if err := os.Rename(f.Name(), target); err != nil {
 		return fmt.Errorf("write report: %w", atPath(path, err))
 	}
 	return nil
