@@ -300,3 +300,41 @@ func TestPolicyFileAlsoGivenWithF(t *testing.T) {
 	pol := c.write("policies.yaml", directAdminRule)
 	wantCode(t, c.run("validate", "--offline", "-f", f, "-f", pol, "--policy", pol), exitOK)
 }
+
+// TestReportPolicyWithoutSpec: report --policy FILE without -f checks the
+// rules but has no spec: nothing is marked unmanaged or "not in the spec",
+// and the JSON says spec false, as without --policy.
+func TestReportPolicyWithoutSpec(t *testing.T) {
+	c := newCLI(t, policyState)
+	pol := c.write("policies.yaml", directAdminRule)
+	r := c.run("report", "--policy", pol, "-o", "json")
+	wantCode(t, r, exitOK)
+	var doc struct {
+		Spec  bool `json:"spec"`
+		Cells []struct {
+			Unmanaged bool `json:"unmanaged"`
+		} `json:"grants"`
+		Deployments []struct {
+			InSpec bool `json:"in_spec"`
+		} `json:"deployments"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Spec || len(doc.Cells) == 0 {
+		t.Fatalf("spec %v with %d cells, want false and cells", doc.Spec, len(doc.Cells))
+	}
+	for i, cell := range doc.Cells {
+		if cell.Unmanaged {
+			t.Errorf("cell %d unmanaged without a spec", i)
+		}
+	}
+	if !strings.Contains(r.stdout, "no-direct-production-admin") {
+		t.Errorf("the rule was not checked:\n%s", r.stdout)
+	}
+	text := c.run("report", "--policy", pol, "--no-color")
+	wantCode(t, text, exitOK)
+	if strings.Contains(text.stdout, "not in the spec") || strings.Contains(text.stdout, "unmanaged") {
+		t.Errorf("the text report speaks of a spec it was not given:\n%s", text.stdout)
+	}
+}

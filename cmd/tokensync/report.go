@@ -363,7 +363,7 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 	in := access.Input{Observed: obs}
 	in.RoleLevels, _ = c.roleLevels() // checked by Validate
 	in.RolePermissions = customRolePermissions(ctx, sess, st, obs, in.RoleLevels)
-	if sp != nil {
+	if sp != nil && len(sp.Files) > 0 { // --policy alone is no spec
 		desired, err := sync.Resolve(sp, obs)
 		if err != nil {
 			return access.Input{}, nil, &unresolvedError{org: sess.org, err: err}
