@@ -199,6 +199,10 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		if was, now := filterOf(prev), filterOf(&r); was.String() != now.String() {
 			fmt.Fprintf(st.Err, "warning: --since %s was made with %s; comparing it narrowed by %s\n", render.Safe(c.Since), render.Safe(was.String()), render.Safe(now.String()))
 		}
+		if prev.TeamsExpanded != r.TeamsExpanded {
+			with := map[bool]string{true: "with", false: "without"}
+			fmt.Fprintf(st.Err, "warning: --since %s was made %s --expand-teams and this report %s: access of team members shows as changed where only the flag did\n", render.Safe(c.Since), with[prev.TeamsExpanded], with[r.TeamsExpanded])
+		}
 		was := filterOf(&r).Apply(*prev)
 		r.Since = access.Diff(was, r)
 		access.DiffFindings(&was, &r)

@@ -171,6 +171,27 @@ func TestReportSinceNarrowed(t *testing.T) {
 	}
 }
 
+// TestReportSinceTeamsExpanded: --since a report made with --expand-teams
+// by one without it (or the reverse) says that team members' access shows
+// as changed where only the flag did; the same flag both times says
+// nothing.
+func TestReportSinceTeamsExpanded(t *testing.T) {
+	dir := t.TempDir()
+	expanded := filepath.Join(dir, "expanded.json")
+	r, _ := exampleReport(t, "-o", "json", "--expand-teams", "--out", expanded)
+	wantCode(t, r, exitOK)
+	r, _ = exampleReport(t, "-o", "json", "--since", expanded)
+	wantCode(t, r, exitOK)
+	if want := "warning: --since " + expanded + " was made with --expand-teams and this report without"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+	r, _ = exampleReport(t, "-o", "json", "--expand-teams", "--since", expanded)
+	wantCode(t, r, exitOK)
+	if strings.Contains(r.stderr, "--expand-teams") {
+		t.Errorf("a warning where the flag is the same: %q", r.stderr)
+	}
+}
+
 // TestReportRoleLevel: --role-level rates a custom role, so --min-role
 // filters it; the report records the levels and --from applies new ones;
 // the custom roles still unrated are named on stderr; bad values exit 64.
