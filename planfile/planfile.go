@@ -55,7 +55,8 @@ type Document struct {
 
 // ViolationJSON is one policy rule found true: on a grant (subject, role
 // and via set) or on a scope. Source is the spec entry that writes the
-// grant, when a file does; error says the rule could not be evaluated.
+// grant, when a file does; error says the rule could not be evaluated;
+// why says why a rule over a scope holds there.
 type ViolationJSON struct {
 	Rule        string       `json:"rule"`
 	Description string       `json:"description"`
@@ -65,6 +66,7 @@ type ViolationJSON struct {
 	Via         string       `json:"via"`
 	Source      *SourceJSON  `json:"source"`
 	Error       string       `json:"error,omitempty"`
+	Why         string       `json:"why,omitempty"`
 }
 
 // OptionsJSON are the options a plan was computed with; apply of a saved
@@ -216,7 +218,7 @@ func New(p sync.Plan, m Meta) Document {
 	d.Violations = make([]ViolationJSON, 0, len(p.Violations))
 	for _, v := range p.Violations {
 		j := ViolationJSON{Rule: v.Rule, Description: v.Description, Scope: scopeJSON(v.Scope), Role: v.Role, Via: v.Via,
-			Source: sourceJSON(v.Source), Error: v.Err}
+			Source: sourceJSON(v.Source), Error: v.Err, Why: v.Why}
 		if v.Subject != nil {
 			s := subjectJSON(*v.Subject)
 			j.Subject = &s
@@ -349,7 +351,7 @@ func (d Document) Plan() sync.Plan {
 	}
 	for _, j := range d.Violations {
 		v := sync.Violation{Rule: j.Rule, Description: j.Description, Scope: j.Scope.ref(), Role: j.Role, Via: j.Via,
-			Source: j.Source.pos(), Err: j.Error}
+			Source: j.Source.pos(), Err: j.Error, Why: j.Why}
 		if j.Subject != nil {
 			s := j.Subject.ref()
 			v.Subject = &s

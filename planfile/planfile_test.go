@@ -60,8 +60,17 @@ func write(t *testing.T, d Document) []byte {
 
 func TestRoundTrip(t *testing.T) {
 	p := plan()
+	scope := sync.ScopeRef{Level: sync.LevelDeployment, ID: prod.ID, Name: prod.Name}
+	p.Violations = []sync.Violation{
+		{Rule: "two-admins", Description: "at most two admins", Scope: scope, Why: "grants.filter(g, g.role.access == 'admin').size() = 3"},
+		{Rule: "expiry", Description: "tokens expire", Scope: scope, Subject: &ci, Role: "DEPLOYMENT_ADMIN", Via: "direct", Source: &at, Err: "no such key: expiresAt"},
+	}
 	doc := New(p, Meta{ToolVersion: "test", Options: sync.Options{Prune: true, MaxRemovals: 20}})
-	got, err := Read(bytes.NewReader(write(t, doc)))
+	data := write(t, doc)
+	if want := `"why":"grants.filter(g, g.role.access == 'admin').size() = 3"`; !bytes.Contains(data, []byte(want)) {
+		t.Errorf("the document lacks %s:\n%s", want, data)
+	}
+	got, err := Read(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
