@@ -182,11 +182,16 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		return err
 	}
 	f, _ := c.filter() // checked by Validate
-	if bad := f.Unmatched(r); len(bad) > 0 {
+	byID, bad := reportDeployments(r, f)
+	if bad = append(bad, access.Filter{Workspaces: f.Workspaces}.Unmatched(r)...); len(bad) > 0 {
 		return exitWith(exitUsage, "%s", strings.Join(bad, "\n"))
 	}
+	// narrow is the filter --since narrows the previous report by: the
+	// deployments by id, which the previous report may name otherwise.
+	narrow := filterOf(&r)
 	if !f.IsZero() {
-		r = f.Apply(r)
+		narrow = byID
+		r = byID.Apply(r)
 		r.Filters = &f
 	}
 	if f.MinLevel != "" {
@@ -199,7 +204,7 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		if was, now := filterOf(prev), filterOf(&r); was.String() != now.String() {
 			fmt.Fprintf(st.Err, "warning: --since %s was made with %s; comparing it narrowed by %s\n", render.Safe(c.Since), render.Safe(was.String()), render.Safe(now.String()))
 		}
-		was := filterOf(&r).Apply(*prev)
+		was := narrow.Apply(*prev)
 		r.Since = access.Diff(was, r)
 		access.DiffFindings(&was, &r)
 	}
@@ -207,6 +212,34 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		return err
 	}
 	return c.failOn(r)
+}
+
+// reportDeployments is f with each --deployment value replaced by the id
+// of the deployment of r it names, as export names one (exportDeployment):
+// by id, workspace/name (the workspace's id or name) or name; and what is
+// wrong with each value that names none, or several.
+func reportDeployments(r access.Report, f access.Filter) (access.Filter, []string) {
+	obs := &sync.Observed{Organization: r.Organization}
+	seen := map[string]bool{}
+	for _, d := range r.Deployments {
+		obs.Deployments = append(obs.Deployments, astroapi.Deployment{ID: d.ID, Name: d.Name, WorkspaceID: d.WorkspaceID})
+		if !seen[d.WorkspaceID] {
+			seen[d.WorkspaceID] = true
+			obs.Workspaces = append(obs.Workspaces, astroapi.Workspace{ID: d.WorkspaceID, Name: d.Workspace})
+		}
+	}
+	var problems []string
+	byID := f
+	byID.Deployments = nil
+	for _, ref := range f.Deployments {
+		id, problem := exportDeployment(obs, ref)
+		if problem != "" {
+			problems = append(problems, fmt.Sprintf("--deployment %q: %s", ref, problem))
+			continue
+		}
+		byID.Deployments = append(byID.Deployments, id)
+	}
+	return byID, problems
 }
 
 // failOn is exit 8 when --fail-on asks for it and the report has what it
