@@ -267,9 +267,14 @@ func report(st Streams, err error) int {
 	if errors.As(err, &list) {
 		var unresolved *unresolvedError
 		if errors.As(err, &unresolved) && len(list) > spec.MaxErrors {
-			// Capped like the errors of the files themselves.
+			// Capped like the errors of the files themselves, the last
+			// annotation too.
 			printSpecErrors(st, list[:spec.MaxErrors])
-			fmt.Fprintf(st.Err, "... and %d more\n", len(list)-spec.MaxErrors)
+			more := fmt.Sprintf("... and %d more", len(list)-spec.MaxErrors)
+			fmt.Fprintln(st.Err, more)
+			if st.Getenv("GITHUB_ACTIONS") == "true" {
+				annotate(st, "error", list[spec.MaxErrors-1].Pos, more)
+			}
 		} else {
 			printSpecErrors(st, list)
 		}
