@@ -267,9 +267,14 @@ func report(st Streams, err error) int {
 	if errors.As(err, &list) {
 		var unresolved *unresolvedError
 		if errors.As(err, &unresolved) && len(list) > spec.MaxErrors {
-			// Capped like the errors of the files themselves.
+			// Capped like the errors of the files themselves, the last
+			// annotation too.
 			printSpecErrors(st, list[:spec.MaxErrors])
-			fmt.Fprintf(st.Err, "... and %d more\n", len(list)-spec.MaxErrors)
+			more := fmt.Sprintf("... and %d more", len(list)-spec.MaxErrors)
+			fmt.Fprintln(st.Err, more)
+			if st.Getenv("GITHUB_ACTIONS") == "true" {
+				annotate(st, "error", list[spec.MaxErrors-1].Pos, more)
+			}
 		} else {
 			printSpecErrors(st, list)
 		}
@@ -361,11 +366,13 @@ type session struct {
 // lives under /v1. A URL without a path (or "/") is refused before any
 // request: it cannot be the API. Another path that does not end in /v1 may
 // be a proxy's prefix, so it is tried; the hint returned is said if the
-// API answers 404.
+// API answers 404. A URL that does not parse, or whose scheme is not http
+// or https, gets no word about its path: astroapi.New refuses it for what
+// is wrong with it.
 func apiURLHint(raw string) (string, error) {
 	u, err := url.Parse(raw)
-	if err != nil {
-		return "", nil // astroapi.New says what is wrong with it
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" {
+		return "", nil
 	}
 	path := strings.TrimSuffix(u.Path, "/")
 	if strings.HasSuffix(path, "/v1") {

@@ -65,3 +65,30 @@ func TestExpandHomeIsHOME(t *testing.T) {
 		t.Errorf("a ~ inside the path is expanded: %q", got)
 	}
 }
+
+// TestFileExpandsHome: -f expands a leading ~/ as the other file flags
+// do, which matters where the shell does not (--file=~/x), in every command
+// that takes it; messages name the file as expanded, never made absolute
+// otherwise.
+func TestFileExpandsHome(t *testing.T) {
+	c := newCLI(t, testState)
+	t.Setenv("HOME", c.dir)
+	c.write("spec.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n    workspaceTokens: []\n")
+	c.write("bad.yaml", "version: 1\nbogus: 1\n")
+	for _, args := range [][]string{
+		{"validate", "--offline"},
+		{"plan"},
+		{"apply", "--dry-run"},
+		{"report"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			r := c.run(append(args, "--file=~/spec.yaml")...)
+			wantCode(t, r, exitOK)
+			r = c.run(append(args, "-f", "~/bad.yaml")...)
+			wantCode(t, r, exitInvalid)
+			if want := filepath.Join(c.dir, "bad.yaml") + ":2:1: "; !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+		})
+	}
+}

@@ -26,7 +26,7 @@ import (
 // ReportCmd is `tokensync report`: read-only, who can touch which
 // deployment, and how.
 type ReportCmd struct {
-	Files       []string `short:"f" name:"file" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable. Access the spec does not list is marked unmanaged; its policies are checked." placeholder:"FILE"`
+	Files       []string `short:"f" name:"file" type:"path" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable. Access the spec does not list is marked unmanaged; its policies are checked." placeholder:"FILE"`
 	Policy      []string `type:"path" sep:"none" help:"A file of policies (a spec file holding only policies:): their violations on today's access are findings; repeatable." placeholder:"FILE"`
 	Output      string   `short:"o" enum:"text,markdown,csv,json,html" default:"text" help:"Output format: text, markdown, csv, json or html (one self-contained page)."`
 	Out         string   `type:"path" help:"Write the report to this file (atomically) instead of stdout." placeholder:"FILE"`
@@ -182,11 +182,16 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		return err
 	}
 	f, _ := c.filter() // checked by Validate
-	if bad := f.Unmatched(r); len(bad) > 0 {
+	byID, bad := reportDeployments(r, f)
+	if bad = append(bad, access.Filter{Workspaces: f.Workspaces}.Unmatched(r)...); len(bad) > 0 {
 		return exitWith(exitUsage, "%s", strings.Join(bad, "\n"))
 	}
+	// narrow is the filter --since narrows the previous report by: the
+	// deployments by id, which the previous report may name otherwise.
+	narrow := filterOf(&r)
 	if !f.IsZero() {
-		r = f.Apply(r)
+		narrow = byID
+		r = byID.Apply(r)
 		r.Filters = &f
 	}
 	if f.MinLevel != "" {
@@ -203,7 +208,7 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 			with := map[bool]string{true: "with", false: "without"}
 			fmt.Fprintf(st.Err, "warning: --since %s was made %s --expand-teams and this report %s: access of team members shows as changed where only the flag did\n", render.Safe(c.Since), with[prev.TeamsExpanded], with[r.TeamsExpanded])
 		}
-		was := filterOf(&r).Apply(*prev)
+		was := narrow.Apply(*prev)
 		r.Since = access.Diff(was, r)
 		access.DiffFindings(&was, &r)
 	}
@@ -211,6 +216,34 @@ func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 		return err
 	}
 	return c.failOn(r)
+}
+
+// reportDeployments is f with each --deployment value replaced by the id
+// of the deployment of r it names, as export names one (exportDeployment):
+// by id, workspace/name (the workspace's id or name) or name; and what is
+// wrong with each value that names none, or several.
+func reportDeployments(r access.Report, f access.Filter) (access.Filter, []string) {
+	obs := &sync.Observed{Organization: r.Organization}
+	seen := map[string]bool{}
+	for _, d := range r.Deployments {
+		obs.Deployments = append(obs.Deployments, astroapi.Deployment{ID: d.ID, Name: d.Name, WorkspaceID: d.WorkspaceID})
+		if !seen[d.WorkspaceID] {
+			seen[d.WorkspaceID] = true
+			obs.Workspaces = append(obs.Workspaces, astroapi.Workspace{ID: d.WorkspaceID, Name: d.Workspace})
+		}
+	}
+	var problems []string
+	byID := f
+	byID.Deployments = nil
+	for _, ref := range f.Deployments {
+		id, problem := exportDeployment(obs, ref)
+		if problem != "" {
+			problems = append(problems, fmt.Sprintf("--deployment %q: %s", ref, problem))
+			continue
+		}
+		byID.Deployments = append(byID.Deployments, id)
+	}
+	return byID, problems
 }
 
 // failOn is exit 8 when --fail-on asks for it and the report has what it

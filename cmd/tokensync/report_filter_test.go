@@ -133,7 +133,7 @@ func TestReportFilterRefusals(t *testing.T) {
 		{"principal class not closed", []string{"--principal", "ci-["}, false, `--principal "ci-[": a character class ([...]) is not closed`},
 		{"production range backwards", []string{"--production", "[z-a]*"}, false, `--production "[z-a]*": the character range z-a is backwards`},
 		{"empty deployment", []string{"--deployment", ""}, false, "--deployment and --workspace need"},
-		{"unknown deployment", []string{"--deployment", "analytics-prd"}, true, `--deployment "analytics-prd": no deployment has this id, name or workspace/name`},
+		{"unknown deployment", []string{"--deployment", "analytics-prd"}, true, `--deployment "analytics-prd": no such deployment in organization clx0org0000000000000000 (give its id, name or workspace/name)`},
 		{"unknown workspace", []string{"--workspace", "finance"}, true, `--workspace "finance": no workspace`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

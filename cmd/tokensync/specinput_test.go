@@ -48,7 +48,8 @@ func TestSpecDirectoryEntryThatCannotBeRead(t *testing.T) {
 
 // TestResolutionErrorsCapped: 10,000 deployments that do not resolve print
 // spec.MaxErrors errors, one "... and N more" line and the summary, not
-// 10,001 lines.
+// 10,001 lines; under GitHub Actions, spec.MaxErrors annotations and a last
+// one that says how many more there are.
 func TestResolutionErrorsCapped(t *testing.T) {
 	c := newCLI(t, testState)
 	const n = 10000
@@ -68,6 +69,22 @@ func TestResolutionErrorsCapped(t *testing.T) {
 	want := fmt.Sprintf("... and %d more\ntokensync: %d error(s) in the spec against organization org1; nothing was written.", n-spec.MaxErrors, n)
 	if tail != want {
 		t.Errorf("stderr ends with:\n%s\nwant:\n%s", tail, want)
+	}
+
+	c.env["GITHUB_ACTIONS"] = "true"
+	r = c.run("plan", "-f", f)
+	wantCode(t, r, exitInvalid)
+	var annotations []string
+	for line := range strings.Lines(r.stderr) {
+		if strings.HasPrefix(line, "::error ") {
+			annotations = append(annotations, line)
+		}
+	}
+	if len(annotations) != spec.MaxErrors+1 {
+		t.Fatalf("%d annotations, want %d", len(annotations), spec.MaxErrors+1)
+	}
+	if last, want := annotations[len(annotations)-1], fmt.Sprintf("::... and %d more\n", n-spec.MaxErrors); !strings.HasSuffix(last, want) {
+		t.Errorf("last annotation %q, want it to end with %q", last, want)
 	}
 }
 
