@@ -406,11 +406,6 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 		fmt.Fprintf(st.Err, "warning: the credential is only %d character(s) long: tokensync hides it wherever it shows in a message, even inside a word, so messages may read oddly (an Astro API token is far longer)\n", n)
 	}
 	baseURL, emulatedOrg := g.APIURL, ""
-	if g.Emulate == "" {
-		if s.apiHint, err = apiURLHint(baseURL); err != nil {
-			return nil, err
-		}
-	}
 	if g.Emulate != "" {
 		var stop func()
 		if baseURL, emulatedOrg, stop, err = emulate(ctx, g.Emulate); err != nil {
@@ -431,6 +426,14 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 	}
 	if s.client, err = g.client(baseURL, secret, s.log); err != nil {
 		return nil, err
+	}
+	if g.Emulate == "" {
+		// After the client, which refuses what is wrong with the URL
+		// itself (its scheme, http off loopback) before a word on its
+		// path.
+		if s.apiHint, err = apiURLHint(baseURL); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
