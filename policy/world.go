@@ -28,8 +28,16 @@ type World struct {
 	// Production are the globs of production deployments' names
 	// (spec.Spec.ProductionGlobs).
 	Production []spec.Glob
-	// Rate rates a role's access; nil is Rate(nil).
+	// Rate rates a role's access; nil rates it as the access report does:
+	// a custom role from RolePermissions, with RoleLevels over them
+	// (access.RatedLevels), every other role by its fixed level.
 	Rate func(role string) access.Level
+	// RolePermissions are the permissions of custom roles by name, as GET
+	// /organizations/{org}/roles/{id} lists them; RoleLevels the levels
+	// given to custom roles (--role-level), which win. Read when Rate is
+	// nil.
+	RolePermissions map[string][]string
+	RoleLevels      access.RoleLevels
 	// Sources are the spec entries that write each (scope, subject) role,
 	// so that a violation can name its file and line, and files: select.
 	Sources map[sync.Key]spec.Pos
@@ -48,7 +56,8 @@ type Access struct {
 }
 
 // Rate rates roles on every level as the access report does, with the
-// levels given to custom roles (access.RoleLevels.OfAny).
+// levels of custom roles (access.RoleLevels.OfAny): those rated from their
+// permissions and given, as access.RatedLevels makes them.
 func Rate(levels access.RoleLevels) func(role string) access.Level {
 	return levels.OfAny
 }
@@ -91,7 +100,7 @@ func Build(w World) Access {
 	b := &builder{w: w, rate: w.Rate, scopes: map[sync.Scope]*Scope{}, deps: map[string]astroapi.Deployment{},
 		inWS: map[string][]*Scope{}, wsName: map[string]string{}, roles: map[string]Role{}}
 	if b.rate == nil {
-		b.rate = Rate(nil)
+		b.rate = Rate(access.RatedLevels(w.RolePermissions, w.RoleLevels))
 	}
 	a := Access{}
 	org := &Scope{Level: string(sync.LevelOrganization), ID: w.Organization, Name: cmp.Or(w.OrganizationName, w.Organization), key: sync.Organization}
