@@ -212,7 +212,7 @@ func Compute(in Input) Report {
 	obs := in.Observed
 	r := Report{FormatVersion: FormatVersion, Organization: obs.Organization, Spec: in.Desired != nil, TeamsExpanded: in.Members != nil,
 		Production: append([]spec.Glob{}, in.Production...), RolePermissions: in.RolePermissions}
-	r.RoleLevels = ratedLevels(in.RolePermissions, in.RoleLevels)
+	r.RoleLevels = RatedLevels(in.RolePermissions, in.RoleLevels)
 	b := newBuilder(obs)
 	b.levels = r.RoleLevels
 	b.addSubjects(obs.Subjects, in.Members)
@@ -308,9 +308,11 @@ func (b *builder) deployment(i int, rank []int, cover specCover, in Input) Deplo
 	return rd
 }
 
-// ratedLevels are the levels of custom roles rated from their permissions,
-// overridden by those given; nil when there are none.
-func ratedLevels(perms map[string][]string, given RoleLevels) RoleLevels {
+// RatedLevels are the levels of custom roles as the report rates them:
+// from their permissions (RatePermissions; a role they do not rate is left
+// out), overridden by those given (--role-level); nil when there are none.
+// Policies rate custom roles with it too.
+func RatedLevels(perms map[string][]string, given RoleLevels) RoleLevels {
 	m := RoleLevels{}
 	for role, ps := range perms {
 		if l := RatePermissions(ps); rateable(l) {
@@ -328,7 +330,7 @@ func ratedLevels(perms map[string][]string, given RoleLevels) RoleLevels {
 // from RolePermissions) and works out every grant's and cell's level, and
 // the redundant grants, again.
 func (r *Report) Relevel(m RoleLevels) {
-	m = ratedLevels(r.RolePermissions, m)
+	m = RatedLevels(r.RolePermissions, m)
 	r.RoleLevels = m
 	defer r.refreshRedundant()
 	for i := range r.Deployments {

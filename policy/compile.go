@@ -127,10 +127,12 @@ type envs struct{ grant, scope *cel.Env }
 func newEnvs() (envs, error) { return makeEnvs(true) }
 
 // makeEnvs makes the environments; with objects, their provider reads
-// objects (see provider), else it is ext.NativeTypes' alone.
+// objects (see provider), else it is ext.NativeTypes' alone; in both, an
+// absent field is read as an error (see absentProvider).
 func makeEnvs(objects bool) (envs, error) {
 	common := []cel.EnvOption{
 		nativeTypes(),
+		withAbsent,
 		func(e *cel.Env) (*cel.Env, error) {
 			if !objects {
 				return e, nil

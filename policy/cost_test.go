@@ -11,13 +11,15 @@ import (
 	"github.com/tokensync/tokensync/sync"
 )
 
-// crowdedWorld is world with n more users holding DEPLOYMENT_ADMIN on
-// analytics-staging.
+// crowdedWorld is world with n more organization tokens holding
+// DEPLOYMENT_ADMIN on analytics-staging: the one crowded scope (users
+// would crowd the workspace too, with the WORKSPACE_ACCESSOR Astro adds
+// for their deployment role).
 func crowdedWorld(n int) World {
 	w := world()
 	for i := range n {
 		w.Subjects = append(w.Subjects, sync.Subject{
-			SubjectRef: sync.SubjectRef{Kind: sync.KindUser, ID: fmt.Sprintf("u-%d", i), Name: fmt.Sprintf("user%d", i)},
+			SubjectRef: sync.SubjectRef{Kind: sync.KindOrganizationToken, ID: fmt.Sprintf("u-%d", i), Name: fmt.Sprintf("user%d", i)},
 			Grants:     []sync.Grant{{Scope: sync.Scope{Level: sync.LevelDeployment, ID: "d-as"}, Role: astroapi.RoleDeploymentAdmin}},
 		})
 	}

@@ -23,6 +23,9 @@
 // An expression that cannot be evaluated on a grant or scope (an error, or
 // its cost limit reached) is reported as a violation carrying the error:
 // a rule that cannot be decided does not pass.
+// A timestamp the API does not give (subject.expiresAt of a token that
+// never expires) is absent: has() is false, and reading it is such an
+// error, never the zero time.
 //
 // Check gives what evaluating every rule whole, with its cost tracked, on
 // every grant and scope would give, at less cost: a scope rule is not

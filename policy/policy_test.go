@@ -349,3 +349,37 @@ func TestLoadReportsEveryError(t *testing.T) {
 		t.Errorf("a spec without policies: %v, %v, %v", sp, set, err)
 	}
 }
+
+// TestAbsentTimestampIsAnError: a timestamp the API does not give is
+// absent: has() is false, and reading it is an error, so that a rule that
+// compares it counts as violated and says the field is absent (never the
+// zero time, which made "expires within 90 days" pass for a token that
+// never expires and "expired" flag it). Guarded by has(), a rule decides.
+func TestAbsentTimestampIsAnError(t *testing.T) {
+	a := Build(world())
+	const orgBot = "subject.name == 'org-bot' && scope.level == 'organization' && "
+	for _, field := range []string{"expiresAt", "lastUsedAt", "lastRotatedAt", "createdAt"} {
+		x := "subject." + field
+		errText := " error: " + field + " is absent (the API gives none): test it with has()"
+		for _, tt := range []struct {
+			on   spec.Condition
+			expr string
+			want []string
+		}{
+			{spec.ConditionGrant, orgBot + x + " > now + duration('2160h')", []string{"org-bot@organization:org-1(direct)" + errText}},
+			{spec.ConditionGrant, orgBot + x + " < now", []string{"org-bot@organization:org-1(direct)" + errText}},
+			{spec.ConditionGrant, orgBot + "dyn(subject)." + field + " < now", []string{"org-bot@organization:org-1(direct)" + errText}},
+			{spec.ConditionGrant, orgBot + "(!has(" + x + ") || " + x + " > now + duration('2160h'))", []string{"org-bot@organization:org-1(direct)"}},
+			{spec.ConditionGrant, orgBot + "has(" + x + ") && " + x + " < now", []string{}},
+			{spec.ConditionScope, "scope.level == 'organization' && grants.exists(g, g.subject.name == 'org-bot' && g.subject." + field + " < now)", []string{"@organization:org-1" + errText}},
+			{spec.ConditionScope, "scope.level == 'organization' && grants.exists(g, g.subject.name == 'org-bot' && has(g.subject." + field + ") && g.subject." + field + " < now)", []string{}},
+		} {
+			t.Run(tt.expr, func(t *testing.T) {
+				got := fired(compileOne(t, tt.on, tt.expr).Check(a, now))
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("violations (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}

@@ -51,7 +51,7 @@ type objType struct {
 // The objects' types, made once from an environment of the variables'
 // types alone.
 var objTypes = sync.OnceValue(func() map[string]*objType {
-	env, err := cel.NewEnv(nativeTypes())
+	env, err := cel.NewEnv(nativeTypes(), withAbsent)
 	if err != nil {
 		panic("policy: " + err.Error())
 	}
@@ -129,8 +129,23 @@ func (o *object) Type() ref.Type              { return o.typ.typ }
 func (o *object) Value() any                  { return o }
 
 // Get, IsSet and IsZeroValue, used when the type of the object is not
-// known where it is read (dyn), are ext.NativeTypes'.
-func (o *object) Get(field ref.Val) ref.Val   { return o.nativeVal().(traits.Indexer).Get(field) }
+// known where it is read (dyn), are ext.NativeTypes', but for a field
+// absent when zero, which Get reads as the getters do (errAbsent when
+// not set), and a field kept as an object, which Get gives as it is.
+func (o *object) Get(field ref.Val) ref.Val {
+	if f, ok := field.(types.String); ok {
+		if i, known := o.typ.index[string(f)]; known {
+			if absentField(o.typ.name, string(f)) && !o.typ.isSet[i](o.native) {
+				return types.WrapErr(errAbsent(string(f)))
+			}
+			if k, ok := o.fields[i].(*object); ok {
+				return k
+			}
+		}
+	}
+	return o.nativeVal().(traits.Indexer).Get(field)
+}
+
 func (o *object) IsSet(field ref.Val) ref.Val { return o.nativeVal().(traits.FieldTester).IsSet(field) }
 func (o *object) IsZeroValue() bool           { return o.nativeVal().(traits.Zeroer).IsZeroValue() }
 
@@ -183,6 +198,35 @@ func (p provider) NewValue(structType string, fields map[string]ref.Val) ref.Val
 		}
 	}
 	return newObject(t, native)
+}
+
+// absentProvider is ext.NativeTypes' provider with the getter of a field
+// that is absent when zero (absentField) giving errAbsent when the field
+// is not set; has() is as before. Both environments and the objects'
+// getters read fields through it.
+type absentProvider struct {
+	types.Provider
+}
+
+func (p absentProvider) FindStructFieldType(structType, fieldName string) (*types.FieldType, bool) {
+	ft, ok := p.Provider.FindStructFieldType(structType, fieldName)
+	if !ok || !absentField(structType, fieldName) {
+		return ft, ok
+	}
+	guarded := *ft
+	get, isSet := ft.GetFrom, ft.IsSet
+	guarded.GetFrom = func(obj any) (any, error) {
+		if !isSet(obj) {
+			return nil, errAbsent(fieldName)
+		}
+		return get(obj)
+	}
+	return &guarded, true
+}
+
+// withAbsent makes the environment's provider an absentProvider.
+func withAbsent(e *cel.Env) (*cel.Env, error) {
+	return cel.CustomTypeProvider(absentProvider{e.CELTypeProvider()})(e)
 }
 
 // objects are the objects of one Check: each subject, role and via of

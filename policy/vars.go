@@ -1,6 +1,9 @@
 package policy
 
 import (
+	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/tokensync/tokensync/spec"
@@ -8,8 +11,9 @@ import (
 )
 
 // Subject is the variable subject: who holds a grant. A time the API does
-// not give is zero, an absent field to CEL (has(subject.lastUsedAt) is
-// false).
+// not give is zero, an absent field to CEL: has(subject.lastUsedAt) is
+// false, and reading it is an error (see absentField), never the zero
+// time.
 type Subject struct {
 	// Kind is workspaceToken, organizationToken, deploymentToken, user or
 	// team.
@@ -90,4 +94,36 @@ type Grant struct {
 	// Source is the spec entry that writes the role the grant comes from;
 	// zero when no spec file does (an unmanaged role).
 	Source spec.Pos `cel:"-"`
+}
+
+// absentFields are, by CEL type name, the fields of the variables' types
+// that are absent when zero: every timestamp (a time the API does not
+// give).
+var absentFields = func() map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for name, t := range map[string]reflect.Type{typeSubject: reflect.TypeFor[Subject](), typeScope: reflect.TypeFor[Scope](),
+		typeRole: reflect.TypeFor[Role](), typeVia: reflect.TypeFor[Via](), typeGrant: reflect.TypeFor[Grant]()} {
+		for f := range t.Fields() {
+			tag, _, _ := strings.Cut(f.Tag.Get("cel"), ",")
+			if f.Type != reflect.TypeFor[time.Time]() || tag == "" || tag == "-" {
+				continue
+			}
+			if out[name] == nil {
+				out[name] = map[string]bool{}
+			}
+			out[name][tag] = true
+		}
+	}
+	return out
+}()
+
+// absentField says field of the CEL type typeName is absent when zero:
+// has() is false, and reading it is errAbsent, so that a rule reading it
+// unguarded cannot be decided (and counts as violated) rather than
+// compare the zero time.
+func absentField(typeName, field string) bool { return absentFields[typeName][field] }
+
+// errAbsent is the error of reading an absent field.
+func errAbsent(field string) error {
+	return fmt.Errorf("%s is absent (the API gives none): test it with has()", field)
 }

@@ -28,8 +28,16 @@ type World struct {
 	// Production are the globs of production deployments' names
 	// (spec.Spec.ProductionGlobs).
 	Production []spec.Glob
-	// Rate rates a role's access; nil is Rate(nil).
+	// Rate rates a role's access; nil rates it as the access report does:
+	// a custom role from RolePermissions, with RoleLevels over them
+	// (access.RatedLevels), every other role by its fixed level.
 	Rate func(role string) access.Level
+	// RolePermissions are the permissions of custom roles by name, as GET
+	// /organizations/{org}/roles/{id} lists them; RoleLevels the levels
+	// given to custom roles (--role-level), which win. Read when Rate is
+	// nil.
+	RolePermissions map[string][]string
+	RoleLevels      access.RoleLevels
 	// Sources are the spec entries that write each (scope, subject) role,
 	// so that a violation can name its file and line, and files: select.
 	Sources map[sync.Key]spec.Pos
@@ -48,7 +56,8 @@ type Access struct {
 }
 
 // Rate rates roles on every level as the access report does, with the
-// levels given to custom roles (access.RoleLevels.OfAny).
+// levels of custom roles (access.RoleLevels.OfAny): those rated from their
+// permissions and given, as access.RatedLevels makes them.
 func Rate(levels access.RoleLevels) func(role string) access.Level {
 	return levels.OfAny
 }
@@ -78,7 +87,9 @@ type builder struct {
 
 // Build is every effective grant of w. A subject's role at a scope is a
 // grant with via.kind direct; a team's role is also one grant per member,
-// with the user as subject (via.kind team). A workspace role that reaches
+// with the user as subject (via.kind team). A user's or team's role set
+// is first given the accessor roles Astro adds for it (withAccessors), as
+// apply would leave it. A workspace role that reaches
 // deployments gives one more grant on each deployment of the workspace
 // (via.kind workspace), and ORGANIZATION_OWNER one on every workspace and
 // deployment (via.kind organization); a member of a team holding such a
@@ -89,7 +100,7 @@ func Build(w World) Access {
 	b := &builder{w: w, rate: w.Rate, scopes: map[sync.Scope]*Scope{}, deps: map[string]astroapi.Deployment{},
 		inWS: map[string][]*Scope{}, wsName: map[string]string{}, roles: map[string]Role{}}
 	if b.rate == nil {
-		b.rate = Rate(nil)
+		b.rate = Rate(access.RatedLevels(w.RolePermissions, w.RoleLevels))
 	}
 	a := Access{}
 	org := &Scope{Level: string(sync.LevelOrganization), ID: w.Organization, Name: cmp.Or(w.OrganizationName, w.Organization), key: sync.Organization}
@@ -120,6 +131,7 @@ func Build(w World) Access {
 		}
 	}
 	for i, s := range w.Subjects {
+		s = b.withAccessors(s)
 		b.subject(subjects[i], s, Via{})
 		if s.Kind != sync.KindTeam {
 			continue
@@ -183,6 +195,51 @@ func (b *builder) subject(subj *Subject, holder sync.Subject, via Via) {
 			}
 		}
 	}
+}
+
+// withAccessors is s with the accessor roles Astro adds when it writes a
+// user's or team's role set, as the emulator adds them: DEPLOYMENT_ACCESSOR
+// on each deployment where s holds a DAG or DAG tag role but no deployment
+// role (sync.Scope.Parent), then WORKSPACE_ACCESSOR in each workspace
+// where s holds a deployment role but no workspace role. A token gets
+// none (Astro documents them for users and teams; the emulator adds none).
+// A role set Astro wrote holds them already; a plan's (sync.Plan.After)
+// does not, so rules see at plan time the access apply leaves. s's grants
+// are not modified.
+func (b *builder) withAccessors(s sync.Subject) sync.Subject {
+	if s.Kind != sync.KindUser && s.Kind != sync.KindTeam {
+		return s
+	}
+	if !slices.ContainsFunc(s.Grants, func(g sync.Grant) bool {
+		return g.Scope.Level == sync.LevelDeployment || g.Scope.Parent().Level != ""
+	}) {
+		return s
+	}
+	held := make(map[sync.Scope]bool, len(s.Grants))
+	for _, g := range s.Grants {
+		held[g.Scope] = true
+	}
+	grants := slices.Clip(s.Grants)
+	add := func(sc sync.Scope, role string) {
+		if !held[sc] {
+			held[sc] = true
+			grants = append(grants, sync.Grant{Scope: sc, Role: role})
+		}
+	}
+	for _, g := range s.Grants {
+		if p := g.Scope.Parent(); p.Level == sync.LevelDeployment {
+			add(p, astroapi.RoleDeploymentAccessor)
+		}
+	}
+	for i := 0; i < len(grants); i++ {
+		if g := grants[i]; g.Scope.Level == sync.LevelDeployment {
+			if d, ok := b.deps[g.Scope.ID]; ok && d.WorkspaceID != "" {
+				add(sync.Scope{Level: sync.LevelWorkspace, ID: d.WorkspaceID}, astroapi.RoleWorkspaceAccessor)
+			}
+		}
+	}
+	s.Grants = grants
+	return s
 }
 
 // scopeList is every workspace and deployment scope, in the order of the

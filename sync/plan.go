@@ -640,7 +640,7 @@ func (pl *planner) accessors(s *Subject, changes []Change) []Change {
 	after := heldAfter(s, changes)
 	needs := make(map[Scope]bool)
 	for sc := range after {
-		if p := sc.parent(); p.Level != "" {
+		if p := sc.Parent(); p.Level != "" {
 			needs[p] = true
 		}
 	}

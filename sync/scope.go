@@ -67,10 +67,10 @@ type Scope struct {
 // Organization is the scope of organization roles.
 var Organization = Scope{Level: LevelOrganization}
 
-// parent is the scope whose accessor role Astro adds for a role at s: a
+// Parent is the scope whose accessor role Astro adds for a role at s: a
 // DAG role's deployment; "" level for a deployment role (its workspace is
 // found through the deployment) and for broader scopes.
-func (s Scope) parent() Scope {
+func (s Scope) Parent() Scope {
 	if s.Level == LevelDAG || s.Level == LevelDAGTag {
 		return Scope{Level: LevelDeployment, ID: s.Deployment}
 	}
