@@ -23,17 +23,23 @@ const (
 // members) and attaches the violations and the policy guard to p. In warn
 // mode the guard lets the plan through. Without rules it reads nothing and
 // adds nothing.
-func checkPolicies(ctx context.Context, sess *session, sp *spec.Spec, rules *policy.Set, mode string, obs *sync.Observed, p *sync.Plan) error {
+func checkPolicies(ctx context.Context, sess *session, st Streams, sp *spec.Spec, rules *policy.Set, mode string, obs *sync.Observed, p *sync.Plan) error {
 	if rules == nil || len(rules.Rules) == 0 {
 		return nil
 	}
+	after := p.After(obs.Subjects)
 	w := policy.World{
 		Organization: obs.Organization,
-		Subjects:     p.After(obs.Subjects),
+		Subjects:     after,
 		Workspaces:   obs.Workspaces,
 		Deployments:  obs.Deployments,
 		Production:   sp.ProductionGlobs(),
 		Sources:      sources(p.Target),
+		// role.access rates a custom role from its permissions, as the
+		// report does: those of the roles held once the plan is applied.
+		RolePermissions: customRolePermissions(ctx, sess, st, obs.CustomRoles, after, nil, func(string) string {
+			return "role.access is \"custom\" for it"
+		}),
 	}
 	if rules.SeesMembers() {
 		members, err := teamMembers(ctx, sess, obs.Subjects, 8)

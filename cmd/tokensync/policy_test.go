@@ -338,3 +338,39 @@ func TestReportPolicyWithoutSpec(t *testing.T) {
 		t.Errorf("the text report speaks of a spec it was not given:\n%s", text.stdout)
 	}
 }
+
+// TestPolicyRatesCustomRolesAsTheReport: role.access of a custom role is
+// its rating from its permissions, as the report gives it, in plan (for a
+// role the plan adds) and in report (for one held): a custom role that may
+// manage API tokens is admin.
+func TestPolicyRatesCustomRolesAsTheReport(t *testing.T) {
+	state := policyState + `roles:
+  - {id: role-keys, name: KEYS_ADMIN, scopeType: DEPLOYMENT, permissions: [deployment.get, deployment.apiTokens.update]}
+  - {id: role-look, name: LOOKER, scopeType: DEPLOYMENT, permissions: [deployment.get]}
+`
+	c := newCLI(t, state)
+	pol := c.write("policies.yaml", `version: 1
+policies:
+  - name: no-custom-admin
+    description: no custom role that rates admin
+    grant: role.name in ['KEYS_ADMIN', 'LOOKER'] && role.access == 'admin'
+`)
+	f := c.write("tokens.yaml", `version: 1
+deployments:
+  - id: dep-stg
+    users:
+      - {username: ben@example.com, role: KEYS_ADMIN}
+      - {username: owner@example.com, role: LOOKER}
+`)
+	r := c.run("plan", "-f", f, "--policy", pol, "--no-color")
+	wantCode(t, r, exitRefused)
+	if !strings.Contains(r.stdout, "no-custom-admin: user ben@example.com [usr-ben] holds KEYS_ADMIN on deployment a-staging") || strings.Contains(r.stdout, "LOOKER on") {
+		t.Errorf("want ben's KEYS_ADMIN alone as admin:\n%s", r.stdout)
+	}
+	wantCode(t, c.run("apply", "-f", f, "--policy", pol, "--policy-mode", "warn", "--yes"), exitOK)
+	r = c.run("report", "--policy", pol, "-o", "json")
+	wantCode(t, r, exitOK)
+	if n := strings.Count(r.stdout, `"rule":"no-custom-admin"`); n != 1 {
+		t.Errorf("the report has %d violation(s) of the rule, want ben's alone:\n%s", n, r.stdout)
+	}
+}

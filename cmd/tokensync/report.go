@@ -399,7 +399,9 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 	}
 	in := access.Input{Observed: obs}
 	in.RoleLevels, _ = c.roleLevels() // checked by Validate
-	in.RolePermissions = customRolePermissions(ctx, sess, st, obs, in.RoleLevels)
+	in.RolePermissions = customRolePermissions(ctx, sess, st, obs.CustomRoles, obs.Subjects, in.RoleLevels, func(role string) string {
+		return fmt.Sprintf("its level stays unknown (--role-level %s=LEVEL gives one)", role)
+	})
 	if sp != nil && len(sp.Files) > 0 { // --policy alone is no spec
 		desired, err := sync.Resolve(sp, obs)
 		if err != nil {
@@ -417,7 +419,8 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 	if rules != nil && len(rules.Rules) > 0 {
 		w := policy.World{
 			Organization: obs.Organization, Subjects: obs.Subjects, Workspaces: obs.Workspaces, Deployments: obs.Deployments,
-			Members: memberIDs(in.Members), Production: production, Rate: policy.Rate(in.RoleLevels),
+			Members: memberIDs(in.Members), Production: production,
+			RolePermissions: in.RolePermissions, RoleLevels: in.RoleLevels,
 		}
 		if in.Desired != nil {
 			w.Sources = sources(&sync.Target{Desired: *in.Desired})
@@ -431,16 +434,16 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 }
 
 // customRolePermissions reads the permissions of each custom deployment
-// role that some principal holds on a deployment and --role-level does not
-// rate: one GET /roles/{id} per role, none when no such role is held. A
-// role that cannot be read stays unrated, with a warning.
-func customRolePermissions(ctx context.Context, sess *session, st Streams, obs *sync.Observed, given access.RoleLevels) map[string][]string {
+// role that one of subjects holds on a deployment and given does not rate:
+// one GET /roles/{id} per role, none when no such role is held. A role
+// that cannot be read stays unrated, with a warning that ends with hint.
+func customRolePermissions(ctx context.Context, sess *session, st Streams, roles []astroapi.CustomRole, subjects []sync.Subject, given access.RoleLevels, hint func(role string) string) map[string][]string {
 	ids := map[string]string{}
-	for _, r := range obs.CustomRoles {
+	for _, r := range roles {
 		ids[r.Name] = r.ID
 	}
 	used := map[string]bool{}
-	for _, s := range obs.Subjects {
+	for _, s := range subjects {
 		for _, g := range s.Deployments() {
 			if _, ok := given[g.Role]; !ok && access.RoleLevel(g.Role) == access.LevelCustom && ids[g.Role] != "" {
 				used[g.Role] = true
@@ -454,7 +457,7 @@ func customRolePermissions(ctx context.Context, sess *session, st Streams, obs *
 	for _, name := range slices.Sorted(maps.Keys(used)) {
 		role, err := sess.client.Role(ctx, sess.org, ids[name])
 		if err != nil {
-			fmt.Fprintf(st.Err, "warning: read custom role %s: %v; its level stays unknown (--role-level %s=LEVEL gives one)\n", render.Safe(name), err, render.Safe(name))
+			fmt.Fprintf(st.Err, "warning: read custom role %s: %v; %s\n", render.Safe(name), err, hint(render.Safe(name)))
 			continue
 		}
 		out[name] = role.Permissions
