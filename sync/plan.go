@@ -901,11 +901,12 @@ func Label(s SubjectRef) string {
 
 // CheckSaved enforces the guards that apply's own flags set on a saved
 // plan: max-removals and protect, against the saved changes. It returns
-// only the guards that refuse; the saved plan's own guards still hold.
+// only the guards that refuse, and not one that the saved plan's own
+// guards already hold as it is; those still hold.
 func CheckSaved(p Plan, opts Options) []Guard {
 	var refused []Guard
 	for _, g := range []Guard{maxRemovalsGuard(p.Changes, opts.MaxRemovals), protectGuard(p.Changes, opts.Protect)} {
-		if !g.OK {
+		if !g.OK && !slices.Contains(p.Guards, g) {
 			refused = append(refused, g)
 		}
 	}

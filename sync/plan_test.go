@@ -457,6 +457,36 @@ func TestGuards(t *testing.T) {
 	}
 }
 
+// TestCheckSavedSaysEachRefusalOnce: apply's own limits on a saved plan
+// refuse it where the plan's own guards let it pass, and a refusal the
+// plan's guards already hold is not said twice.
+func TestCheckSavedSaysEachRefusalOnce(t *testing.T) {
+	a1 := token("t-a1", "alice", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-b", "DEPLOYMENT_ADMIN"))
+	a2 := token("t-a2", "bob", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-b", "DEPLOYMENT_ADMIN"))
+	d := Desired{Scopes: []ManagedScope{{ScopeRef: ScopeRef{Level: LevelDeployment, ID: "dep-b", Name: "beta"}, WorkspaceID: "ws-1", Lists: tokenKindsListed,
+		Assignments: []DesiredAssignment{absent(a1, 21), absent(a2, 22)}}}}
+	refusal := Guard{Name: GuardMaxRemovals, Message: "2 removals exceed the limit of 1 (raise --max-removals, or -1 for no limit)"}
+	protectAlice := Guard{Name: GuardProtect, Message: `protected token "alice" would lose its role DEPLOYMENT_ADMIN on deployment "beta"`}
+	for _, tt := range []struct {
+		name    string
+		planned Options // what the plan was made with
+		now     Options // what apply gives
+		want    []Guard
+	}{
+		{"the plan passed, apply's limit refuses", Options{MaxRemovals: 5}, Options{MaxRemovals: 1}, []Guard{refusal}},
+		{"both limits refuse alike", Options{MaxRemovals: 1}, Options{MaxRemovals: 1}, nil},
+		{"apply protects what the plan did not", Options{MaxRemovals: -1}, Options{MaxRemovals: -1, Protect: []string{"alice"}}, []Guard{protectAlice}},
+		{"both protect alike", Options{MaxRemovals: -1, Protect: []string{"alice"}}, Options{MaxRemovals: -1, Protect: []string{"alice"}}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Compute(d, observed(a1, a2), tt.planned)
+			if diff := cmp.Diff(tt.want, CheckSaved(p, tt.now)); diff != "" {
+				t.Errorf("CheckSaved (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestFingerprint(t *testing.T) {
 	a := []astroapi.Role{wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-a", "DEPLOYMENT_ADMIN"), dagRole("dep-a", "d", "DAG_AUTHOR")}
 	b := []astroapi.Role{a[2], a[0], a[1]}

@@ -219,6 +219,10 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 		return sync.Plan{}, nil, exitWith(exitStale, "the plan %s belongs to organization %s, not %s; nothing was written", render.Safe(c.SavedPlan), render.Safe(doc.Organization), render.Safe(sess.org))
 	}
 	p := doc.Plan()
+	// The subjects the plan was made to protect stay protected when it is
+	// written, besides those --protect adds now: a subject another writer
+	// changed since is not written where that would change its roles.
+	c.Protect = append(slices.Clone(doc.Options.Protect), c.Protect...)
 	opts := c.options()
 	if !c.maxRemovalsGiven {
 		opts.MaxRemovals = doc.Options.MaxRemovals

@@ -290,3 +290,32 @@ func TestSavedPlanRefusesChangedTokens(t *testing.T) {
 	}
 	wantCode(t, e.run("plan", "-f", f, "--detailed-exitcode"), exitOK)
 }
+
+// TestSavedPlanKeepsItsProtect: the subjects a saved plan was made to
+// protect stay protected when apply writes it, without --protect again: b,
+// protected, is changed by another writer after apply's check and before
+// its write, where writing the spec would change a role the plan never
+// showed; b is not written, the others are (exit 6).
+func TestSavedPlanKeepsItsProtect(t *testing.T) {
+	e := newConcurrentEmulator(t)
+	f := e.write("tokens.yaml", concurrentSpec)
+	planFile := filepath.Join(e.dir, "plan.json")
+	wantCode(t, e.run("plan", "-f", f, "--protect", "b-changed-*", "--out", planFile), exitOK)
+	bByOther := []astroapi.Role{wsMember(), onDep("dep-m1", "VIEWER")}
+	e.setHook(func(id string) {
+		if id == "tok-a" {
+			e.set("tok-b", bByOther...)
+		}
+	})
+	r := e.runLocked("apply", planFile, "--yes", "--parallelism=1", "--no-color")
+	wantCode(t, r, exitPartial)
+	if !strings.Contains(r.stderr, "it is protected (--protect); not written") {
+		t.Errorf("stderr does not say b is protected:\n%s", r.stderr)
+	}
+	if diff := cmp.Diff(bByOther, e.roles("tok-b")); diff != "" {
+		t.Errorf("b roles (-want +got):\n%s", diff)
+	}
+	if _, ok := e.writesByTokensync()["tok-b"]; ok {
+		t.Error("b was written")
+	}
+}
