@@ -379,6 +379,9 @@ func (d Document) validate() error {
 	if d.Target == nil {
 		return errors.New("no target")
 	}
+	if d.Options.MaxRemovals < -1 {
+		return fmt.Errorf("options.max_removals %d: want -1 (no limit) or more", d.Options.MaxRemovals)
+	}
 	if err := d.checkGlobs(); err != nil {
 		return err
 	}

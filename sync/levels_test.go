@@ -494,9 +494,9 @@ deployments:
 
 // TestInconsistentPlans: a plan as computed holds together; one whose
 // changes are edited (a duplicate, the organization's, a DAG's or a
-// deployment's name, a subject's name) does not, nor does one whose record
-// of a deployment's workspace was edited to make a removal look planned:
-// what the API says of the deployment wins.
+// deployment's name, a subject's name, a subject's changes all cut) does
+// not, nor does one whose record of a deployment's workspace differs from
+// what the API says of the deployment.
 func TestInconsistentPlans(t *testing.T) {
 	obs, _ := levelsOrg()
 	p := planOf(t, levelsHeader+`
@@ -535,21 +535,18 @@ deployments:
 		{"a duplicate", func(p *Plan) { p.Changes = append(p.Changes, p.Changes[0]) }, "its changes show twice"},
 		{"the organization's name", func(p *Plan) { p.Changes[at(LevelOrganization)].Scope.Name = "Other Org" }, `its changes name the organization "Other Org"`},
 		{"a DAG's name", func(p *Plan) { p.Changes[at(LevelDAG)].Scope.Name = "prod_critical" }, `its changes name dag "rollup" "prod_critical"`},
-		{"a deployment's name", func(p *Plan) { p.Changes[at(LevelDAG)].Scope.Deployment.Name = "beta" }, `its changes name dag (dep-a) "beta", but it is "alpha"`},
+		{"a deployment's name", func(p *Plan) { p.Changes[at(LevelDAG)].Scope.Deployment.Name = "beta" }, `its changes name the deployment of dag "rollup" (dep-a) "beta", but it is "alpha"`},
 		{"a subject's name", func(p *Plan) { p.Changes[at(LevelOrganization)].Subject.Name = "carl@example.com" }, `its changes name it user "carl@example.com"`},
 		{"a deployment's workspace", func(p *Plan) {
 			// data-engineering's roles on dep-a keep its WORKSPACE_ACCESSOR
-			// on ws-1, which prune would otherwise remove: a record moving
-			// dep-a to ws-2 must not make apply write that removal.
+			// on ws-1, and a write keeps the accessor of the workspace the
+			// target records: a record moving dep-a to ws-2 would make
+			// apply write what the plan never showed.
 			p.Target.Desired.Workspaces = map[string]string{"dep-a": "ws-2", "dep-b": "ws-2"}
-			i := slices.IndexFunc(p.Unmanaged, func(c Change) bool { return c.Subject.ID == "team-de" && c.Scope.Level == LevelWorkspace })
-			if i < 0 {
-				t.Fatalf("no implied accessor of data-engineering in %v", lines(p.Unmanaged))
-			}
-			c := p.Unmanaged[i]
-			c.Action, c.After, c.Reason = Remove, "", ReasonPrune
-			p.Changes = append(p.Changes, c)
-		}, "its changes show it would remove WORKSPACE_ACCESSOR on workspace \"one\", which its target does not make"},
+		}, `deployment "alpha" (dep-a): its target records it in workspace ws-2, but it is in ws-1`},
+		{"a subject's changes cut", func(p *Plan) {
+			p.Changes = slices.DeleteFunc(p.Changes, func(c Change) bool { return c.Subject.Name == "bob@example.com" })
+		}, "which its changes do not show"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			q := p

@@ -968,6 +968,9 @@ func Inconsistent(p Plan, obs *Observed) []string {
 	if p.Target == nil || len(p.Changes) == 0 {
 		return nil
 	}
+	if bad := movedDeployments(p.Target.Desired.Workspaces, obs); len(bad) > 0 {
+		return bad // what the target makes of the API's record would differ from what apply writes
+	}
 	pl := newPlanner(p.Target.Desired, p.Target.Prune, obs)
 	shown := make(map[string][]Change)
 	for _, c := range p.Changes {
@@ -976,9 +979,12 @@ func Inconsistent(p Plan, obs *Observed) []string {
 	names := scopeNames(obs)
 	var out []string
 	seen := make(map[string]bool, len(shown))
+	// Every subject, not only those with a change shown: a subject whose
+	// changes were all cut from the file is still written as the target
+	// says.
 	for i := range obs.Subjects {
 		s := &obs.Subjects[i]
-		if seen[s.ID] || shown[s.ID] == nil {
+		if seen[s.ID] {
 			continue
 		}
 		seen[s.ID] = true
@@ -1031,6 +1037,20 @@ func TargetDiffers(a, b *Target) string {
 	return ""
 }
 
+// movedDeployments describes each deployment that a target's record puts
+// in another workspace than the organization does: the accessor roles a
+// write keeps go by that record.
+func movedDeployments(recorded map[string]string, obs *Observed) []string {
+	var out []string
+	for _, d := range obs.Deployments {
+		if ws, ok := recorded[d.ID]; ok && ws != d.WorkspaceID {
+			out = append(out, fmt.Sprintf("deployment %q (%s): its target records it in workspace %s, but it is in %s", d.Name, d.ID, ws, d.WorkspaceID))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // scopeNames are the names of obs's workspaces and deployments, by id.
 func scopeNames(obs *Observed) map[string]string {
 	names := make(map[string]string, len(obs.Workspaces)+len(obs.Deployments)+1)
@@ -1054,7 +1074,7 @@ func misnamed(shown []Change, s SubjectRef, names map[string]string) (string, bo
 		if c.Subject != s {
 			return fmt.Sprintf("its changes name it %s %q, but it is %s %q", c.Subject.Kind, c.Subject.Name, s.Kind, s.Name), true
 		}
-		id, name := c.Scope.ID, c.Scope.Name
+		id, name, what := c.Scope.ID, c.Scope.Name, string(c.Scope.Level)
 		switch c.Scope.Level {
 		case LevelWorkspace, LevelDeployment:
 		case LevelDAG, LevelDAGTag:
@@ -1062,6 +1082,7 @@ func misnamed(shown []Change, s SubjectRef, names map[string]string) (string, bo
 				return fmt.Sprintf("its changes name %s %q %q", c.Scope.Level, c.Scope.ID, c.Scope.Name), true
 			}
 			id, name = c.Scope.Deployment.ID, c.Scope.Deployment.Name
+			what = fmt.Sprintf("the deployment of %s %q", c.Scope.Level, c.Scope.ID)
 		case LevelOrganization:
 			if want := names[""]; c.Scope.ID != want || c.Scope.Name != want {
 				return fmt.Sprintf("its changes name the organization %q (%s), but it is %s", c.Scope.Name, c.Scope.ID, want), true
@@ -1071,7 +1092,7 @@ func misnamed(shown []Change, s SubjectRef, names map[string]string) (string, bo
 			continue
 		}
 		if want, ok := names[id]; ok && name != want {
-			return fmt.Sprintf("its changes name %s (%s) %q, but it is %q", c.Scope.Level, id, name, want), true
+			return fmt.Sprintf("its changes name %s (%s) %q, but it is %q", what, id, name, want), true
 		}
 	}
 	return "", false

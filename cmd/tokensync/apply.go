@@ -237,7 +237,7 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 
 // checkNow reads the organization once for a saved plan p with changes:
 // every subject it changes must hold what it held then (stale, exit 5),
-// the plan must hold together (exit 3), and the guards that count
+// the plan must hold together (exit 5 too), and the guards that count
 // everyone else are checked again on that read (added to p's guards).
 func (c *ApplyCmd) checkNow(ctx context.Context, st Streams, sess *session, p *sync.Plan) error {
 	if len(p.Changes) == 0 {

@@ -467,6 +467,39 @@ func TestSavedPlanWithEditedNames(t *testing.T) {
 	}
 }
 
+// TestSavedPlanWithASubjectCut: a saved plan whose changes of one subject
+// were all cut from the file still writes that subject as its target says:
+// it is refused (exit 5), by --dry-run too, before any write.
+func TestSavedPlanWithASubjectCut(t *testing.T) {
+	c := newCLI(t, everyLevelState)
+	f := c.write("dep.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n    users:\n      - {username: bob@example.com, state: absent}\n      - {username: owner@example.com, role: DEPLOYMENT_ADMIN}\n")
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitOK)
+	editPlan(t, planFile, func(doc map[string]any) {
+		var kept []any
+		for _, ch := range doc["changes"].([]any) {
+			if ch.(map[string]any)["subject"].(map[string]any)["name"] != "bob@example.com" {
+				kept = append(kept, ch)
+			}
+		}
+		if len(kept) != 1 {
+			t.Fatalf("want one change left of: %v", doc["changes"])
+		}
+		doc["changes"] = kept
+	})
+	c.srv.ResetStats()
+	for _, args := range [][]string{{"--dry-run"}, {"--yes"}} {
+		r := c.run(append([]string{"apply", planFile}, args...)...)
+		wantCode(t, r, exitStale)
+		if want := "which its changes do not show"; !strings.Contains(squeeze(r.stderr), want) {
+			t.Errorf("apply %v: stderr lacks %q:\n%s", args, want, r.stderr)
+		}
+	}
+	if c.posts() != 0 {
+		t.Errorf("%d writes", c.posts())
+	}
+}
+
 // TestApplyRechecksLockoutBeforeWriting: a live apply demotes one of two
 // organization owners; the plan passes the lockout guard. Another writer
 // takes the other owner's role between the plan's read and the first
