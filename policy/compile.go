@@ -105,11 +105,9 @@ type Rule struct {
 	// Check (see sharedParts).
 	untracked    cel.Program
 	maxUntracked int
-	// whyParts are a scope rule's parts that say why it holds, and
-	// tracking its program that keeps their values (see why); nil when
-	// none.
+	// whyParts are a scope rule's parts that say why it holds (see why);
+	// nil when none.
 	whyParts []whyPart
-	tracking cel.Program
 }
 
 // Set is the compiled rules of a spec, in the order written.

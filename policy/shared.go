@@ -26,11 +26,17 @@ const partsName = "@policy.parts"
 // part is one too: rules may share the inner one only
 // (grants.filter(...).size() in [1, 2] and in [1, 3]).
 func sharedParts(checked *cel.Ast) map[int64]string {
+	return partsOf(checked, false)
+}
+
+// partsOf is sharedParts, with the whole expression too when root is
+// set: a why part (see explain) is one of its rule's parts.
+func partsOf(checked *cel.Ast, root bool) map[int64]string {
 	native := checked.NativeRep()
 	var out map[int64]string
 	var visit func(e ast.Expr)
 	visit = func(e ast.Expr) {
-		if e.ID() != native.Expr().ID() && hasComprehension(e) && readsGrantsOnly(e) {
+		if (root || e.ID() != native.Expr().ID()) && hasComprehension(e) && readsGrantsOnly(e) {
 			if text, err := cel.ExprToString(e, native.SourceInfo()); err == nil {
 				if out == nil {
 					out = map[int64]string{}

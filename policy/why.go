@@ -16,56 +16,45 @@ import (
 )
 
 // whyPart is a part of a scope rule's expression whose value says why the
-// rule holds on a scope: its id in the checked expression, and its text.
+// rule holds on a scope: its text, and a program that evaluates it alone.
 type whyPart struct {
-	id   int64
 	text string
+	prg  cel.Program
 }
 
 // maxWhyText is the most characters of a part's text a violation shows.
 const maxWhyText = 120
 
-// whyParts are the parts of a scope rule's expression that say why it
+// whyExprs are the parts of a scope rule's expression that say why it
 // holds: under its &&, ||, ! and ?:, each condition that reads grants
 // or, of a comparison, each side that reads grants (the count of admins,
 // not the comparison of that count). None when no condition reads grants.
-func whyParts(checked *cel.Ast) []whyPart {
-	native := checked.NativeRep()
-	var out []whyPart
-	add := func(e ast.Expr) {
-		text, err := parser.Unparse(e, native.SourceInfo())
-		if err != nil {
-			return
-		}
-		out = append(out, whyPart{id: e.ID(), text: clip(text, maxWhyText)})
+// A part is never under a comprehension, so it reads only the rule's
+// variables.
+func whyExprs(e ast.Expr) []ast.Expr {
+	if !readsGrants(e) {
+		return nil
 	}
-	var walk func(e ast.Expr)
-	walk = func(e ast.Expr) {
-		if !readsGrants(e) {
-			return
-		}
-		if e.Kind() != ast.CallKind {
-			add(e)
-			return
-		}
-		c := e.AsCall()
-		switch c.FunctionName() {
-		case operators.LogicalAnd, operators.LogicalOr, operators.LogicalNot, operators.NotStrictlyFalse, operators.Conditional:
-			for _, a := range c.Args() {
-				walk(a)
-			}
-		case operators.Equals, operators.NotEquals, operators.Less, operators.LessEquals,
-			operators.Greater, operators.GreaterEquals, operators.In:
-			for _, a := range c.Args() {
-				if readsGrants(a) {
-					add(a)
-				}
-			}
-		default:
-			add(e)
-		}
+	if e.Kind() != ast.CallKind {
+		return []ast.Expr{e}
 	}
-	walk(native.Expr())
+	c := e.AsCall()
+	var out []ast.Expr
+	switch c.FunctionName() {
+	case operators.LogicalAnd, operators.LogicalOr, operators.LogicalNot, operators.NotStrictlyFalse, operators.Conditional:
+		for _, a := range c.Args() {
+			out = append(out, whyExprs(a)...)
+		}
+	case operators.Equals, operators.NotEquals, operators.Less, operators.LessEquals,
+		operators.Greater, operators.GreaterEquals, operators.In:
+		for _, a := range c.Args() {
+			if readsGrants(a) {
+				out = append(out, a)
+			}
+		}
+	default:
+		out = append(out, e)
+	}
 	return out
 }
 
@@ -80,32 +69,48 @@ func readsGrants(e ast.Expr) bool {
 	return found
 }
 
-// explain makes what why needs of a scope rule: its why parts and, when
-// it has any, a program that keeps the values of its parts.
+// explain makes what why needs of a scope rule: a program for each of its
+// why parts, compiled from the part's text, that takes the values of the
+// parts it shares with the rule (see sharedParts) from the Check: a walk
+// over the scope's grants that the rule made is not made again. A program
+// that kept the value of every node of the rule's (OptTrackState) cost
+// thirty times the whole Check of the scope rules on a large
+// organization.
 func (r *Rule) explain(env *cel.Env, checked *cel.Ast) error {
-	if r.whyParts = whyParts(checked); len(r.whyParts) == 0 {
-		return nil
+	native := checked.NativeRep()
+	for _, e := range whyExprs(native.Expr()) {
+		text, err := parser.Unparse(e, native.SourceInfo())
+		if err != nil {
+			continue
+		}
+		part, iss := env.Compile(text)
+		if iss.Err() != nil {
+			continue
+		}
+		opts := []cel.ProgramOption{cel.CostLimit(MaxCost)}
+		if shared := partsOf(part, true); shared != nil {
+			opts = append(opts, shareParts(shared))
+		}
+		prg, err := env.Program(part, opts...)
+		if err != nil {
+			return err
+		}
+		r.whyParts = append(r.whyParts, whyPart{text: clip(text, maxWhyText), prg: prg})
 	}
-	var err error
-	r.tracking, err = env.Program(checked, cel.EvalOptions(cel.OptTrackState), cel.CostLimit(MaxCost))
-	return err
+	return nil
 }
 
-// why says why r, a scope rule true with vars, holds: each of its why
-// parts that was evaluated, with its value ("" when none).
+// why says why r, a scope rule true with vars, holds: the value of each of
+// its why parts there ("" when it has none); a part that cannot be
+// evaluated there is left out.
 func (r *Rule) why(vars *activation) string {
-	if r.tracking == nil {
-		return ""
-	}
-	_, det, err := r.tracking.Eval(vars)
-	if err != nil || det == nil {
-		return ""
-	}
 	var parts []string
 	for _, p := range r.whyParts {
-		if v, ok := det.State().Value(p.id); ok {
-			parts = append(parts, p.text+" = "+whyValue(v))
+		v, _, err := p.prg.Eval(vars)
+		if err != nil || types.IsError(v) {
+			continue
 		}
+		parts = append(parts, p.text+" = "+whyValue(v))
 	}
 	return strings.Join(parts, "; ")
 }
