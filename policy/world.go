@@ -130,8 +130,17 @@ func Build(w World) Access {
 			users[s.ID] = subjects[i]
 		}
 	}
+	// The grants are counted first, so that the list of a large
+	// organization (a million grants) is made once, not copied into one
+	// twice its size each time it outgrows its room.
+	held := make([]sync.Subject, len(w.Subjects))
+	n := 0
 	for i, s := range w.Subjects {
-		s = b.withAccessors(s)
+		held[i] = b.withAccessors(s)
+		n += b.count(held[i]) * (1 + len(w.Members[s.ID]))
+	}
+	b.out = make([]Grant, 0, n)
+	for i, s := range held {
 		b.subject(subjects[i], s, Via{})
 		if s.Kind != sync.KindTeam {
 			continue
@@ -167,6 +176,21 @@ func subjectOf(s sync.Subject) *Subject {
 	h := s.Hygiene
 	return &Subject{Kind: string(s.Kind), ID: s.ID, Name: s.Name, Status: s.Status, ExpiresAt: h.ExpiresAt,
 		LastUsedAt: h.LastUsedAt, LastRotatedAt: h.LastRotatedAt, CreatedAt: h.CreatedAt, IdpManaged: h.IdpManaged}
+}
+
+// count is how many grants subject adds for holder's roles, or more.
+func (b *builder) count(holder sync.Subject) int {
+	n := 0
+	for _, g := range holder.Grants {
+		n++
+		switch {
+		case g.Scope.Level == sync.LevelWorkspace && reachesDeployments[g.Role]:
+			n += len(b.inWS[g.Scope.ID])
+		case g.Scope.Level == sync.LevelOrganization && g.Role == astroapi.RoleOrganizationOwner:
+			n += len(b.w.Workspaces) + len(b.w.Deployments)
+		}
+	}
+	return n
 }
 
 // subject adds the grants subj holds through holder's roles: its own
