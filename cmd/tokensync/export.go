@@ -21,7 +21,7 @@ type ExportCmd struct {
 	Deployment []string `help:"Export only this deployment (id, name or workspace/name) and its DAGs; repeatable." placeholder:"D"`
 	Levels     []string `sep:"," help:"Export only these levels: organization, workspace, deployment, dag (comma-separated or repeated). Default: every level; with --workspace or --deployment, every level but the organization." placeholder:"LEVEL"`
 	Ignore     []string `help:"Leave out the tokens, users and teams whose name or id matches this glob (in any case), and write it to the spec's ignore lists; repeatable." placeholder:"GLOB"`
-	Out        string   `type:"path" help:"Write a directory instead of stdout: organization.yaml (the organization level) and one workspace-NAME.yaml per workspace (its workspace roles, deployments and DAGs). DIR must not exist, or be empty." placeholder:"DIR"`
+	Out        string   `env:"-" type:"path" help:"Write a directory instead of stdout: organization.yaml (the organization level) and one workspace-NAME.yaml per workspace (its workspace roles, deployments and DAGs). DIR must not exist, or be empty." placeholder:"DIR"`
 	Globals
 }
 

@@ -151,3 +151,26 @@ func mustSymlink(t *testing.T, oldname, newname string) {
 		t.Fatal(err)
 	}
 }
+
+// TestOutputFlagsReadNoVariable: -o and --out mean other things to plan,
+// apply, export and report (a plan file, a report file, a directory; their
+// formats), so no TOKENSYNC_* variable sets them: one set for plans must
+// not make report overwrite the saved plan, nor export write a directory
+// while its output is redirected.
+func TestOutputFlagsReadNoVariable(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	saved := c.write("saved-plan.json", "the saved plan")
+	t.Setenv("TOKENSYNC_OUT", saved) // kong reads the process's variables
+	t.Setenv("TOKENSYNC_OUTPUT", "html")
+	for _, args := range [][]string{{"report"}, {"export"}, {"plan", "-f", f}, {"apply", "-f", f, "--dry-run"}} {
+		r := c.run(args...)
+		wantCode(t, r, exitOK)
+		if r.stdout == "" || strings.Contains(r.stdout, "<html") {
+			t.Errorf("%v: stdout is not its default output:\n%s", args, r.stdout)
+		}
+	}
+	if data, err := os.ReadFile(saved); err != nil || string(data) != "the saved plan" {
+		t.Errorf("the file TOKENSYNC_OUT names was written: %q %v", data, err)
+	}
+}

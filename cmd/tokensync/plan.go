@@ -16,8 +16,8 @@ import (
 // PlanCmd is `tokensync plan`.
 type PlanCmd struct {
 	PlanFlags
-	Output           string `short:"o" enum:"text,json,markdown" default:"text" help:"Output format: text, json or markdown."`
-	Out              string `type:"path" help:"Also save the plan as JSON to this file, for 'tokensync apply PLAN.json'." placeholder:"PLAN.json"`
+	Output           string `env:"-" short:"o" enum:"text,json,markdown" default:"text" help:"Output format: text, json or markdown."`
+	Out              string `env:"-" type:"path" help:"Also save the plan as JSON to this file, for 'tokensync apply PLAN.json'." placeholder:"PLAN.json"`
 	DetailedExitcode bool   `help:"Exit 2 when there are changes, 0 when there are none."`
 	Globals
 }

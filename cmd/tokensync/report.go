@@ -28,8 +28,8 @@ import (
 type ReportCmd struct {
 	Files       []string `short:"f" name:"file" type:"path" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable. Access the spec does not list is marked unmanaged; its policies are checked." placeholder:"FILE"`
 	Policy      []string `type:"path" sep:"none" help:"A file of policies (a spec file holding only policies:): their violations on today's access are findings; repeatable." placeholder:"FILE"`
-	Output      string   `short:"o" enum:"text,markdown,csv,json,html" default:"text" help:"Output format: text, markdown, csv, json or html (one self-contained page)."`
-	Out         string   `type:"path" help:"Write the report to this file (atomically) instead of stdout." placeholder:"FILE"`
+	Output      string   `env:"-" short:"o" enum:"text,markdown,csv,json,html" default:"text" help:"Output format: text, markdown, csv, json or html (one self-contained page)."`
+	Out         string   `env:"-" type:"path" help:"Write the report to this file (atomically) instead of stdout." placeholder:"FILE"`
 	Indent      bool     `help:"With -o json: indent the document, two spaces a level (by default it is compact, on one line)."`
 	Since       string   `type:"existingfile" help:"A previous JSON report (-o json): add who gained or lost access, or changed role, since." placeholder:"REPORT.json"`
 	ExpandTeams bool     `help:"List the members of each team as users, with their access via the team (one request per team)."`
