@@ -2,8 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/tokensync/tokensync/render"
 )
@@ -31,15 +36,52 @@ func checkOutFile(flag, path string) error {
 
 // checkReplaceFile is checkOutFile for a file written whole in place of
 // what is there (--out): besides, path must not be a device, a named pipe
-// or a socket, nor a symbolic link to one, or to nothing.
-func checkReplaceFile(flag, path string) error {
+// or a socket, nor a symbolic link to one, or to nothing; not a file this
+// user may not write; and not one of inputs, the files (or directories of
+// spec files) the command reads: the reviewed spec must not become a plan.
+func checkReplaceFile(flag, path string, inputs ...string) error {
 	if err := checkOutFile(flag, path); err != nil {
 		return err
 	}
-	if _, err := replaced(path); err != nil {
+	target, err := replaced(path)
+	if err != nil {
 		return exitWith(exitUsage, "%s %s: %v; nothing was done", flag, render.Safe(path), err)
 	}
+	if in, ok := amongInputs(target, inputs); ok {
+		return exitWith(exitUsage, "%s %s: the command also reads it (%s); write elsewhere; nothing was done", flag, render.Safe(path), render.Safe(in))
+	}
 	return nil
+}
+
+// amongInputs says whether the existing file target is one of inputs, or
+// a spec file of one that is a directory, and which.
+func amongInputs(target string, inputs []string) (string, bool) {
+	fi, err := os.Stat(target)
+	if err != nil {
+		return "", false // a new file is no input
+	}
+	for _, in := range inputs {
+		if in == "" || in == "-" {
+			continue
+		}
+		ii, err := os.Stat(in)
+		switch {
+		case err != nil:
+		case os.SameFile(fi, ii):
+			return in, true
+		case ii.IsDir() && isSpecFileName(target):
+			if di, err := os.Stat(filepath.Dir(target)); err == nil && os.SameFile(di, ii) {
+				return in, true
+			}
+		}
+	}
+	return "", false
+}
+
+// isSpecFileName says a -f directory reads the file name as a spec file.
+func isSpecFileName(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
 }
 
 // replaced is the file that writing path replaces: path itself, or the
@@ -67,7 +109,46 @@ func replaced(path string) (string, error) {
 	if !fi.Mode().IsRegular() {
 		return "", errors.New("not a regular file: a device, named pipe or socket is not replaced")
 	}
+	// The rename needs only the directory's permission: a file this user
+	// may not write would be replaced all the same.
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return "", errors.New("this user may not write it")
+		}
+		return "", err
+	}
+	f.Close()
 	return path, nil
+}
+
+// tempBeside creates a new file beside target, to be renamed into its
+// place: with target's permissions when it exists, otherwise with those
+// the umask leaves of 0666, as the shell's > makes a file.
+func tempBeside(target string) (*os.File, error) {
+	mode, keep := os.FileMode(0o666), false
+	if fi, err := os.Stat(target); err == nil {
+		mode, keep = fi.Mode().Perm(), true
+	}
+	for range 100 {
+		name := filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+"."+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, mode)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if keep { // the umask took its bits at creation
+			if err := f.Chmod(mode); err != nil {
+				f.Close()
+				os.Remove(name)
+				return nil, err
+			}
+		}
+		return f, nil
+	}
+	return nil, fmt.Errorf("no free temporary name beside %s", target)
 }
 
 // atPath makes an error about a temporary file beside path, or about its

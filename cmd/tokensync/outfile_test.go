@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -173,4 +175,74 @@ func TestOutputFlagsReadNoVariable(t *testing.T) {
 	if data, err := os.ReadFile(saved); err != nil || string(data) != "the saved plan" {
 		t.Errorf("the file TOKENSYNC_OUT names was written: %q %v", data, err)
 	}
+}
+
+// TestOutKeepsModeAndInputs: --out keeps the mode of the file it replaces
+// (a report made private stays private), refuses a file this user may not
+// write, and refuses a file the command reads: a -f file, a spec file of a
+// -f directory, the --emulate state (exit 64, before contact, unchanged).
+func TestOutKeepsModeAndInputs(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	private := c.write("private.json", "old")
+	if err := os.Chmod(private, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range [][]string{{"plan", "-f", f, "--out", private}, {"report", "-o", "json", "--out", private}} {
+		wantCode(t, c.run(cmd...), exitOK)
+		if fi, err := os.Stat(private); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%v: mode %v, want 0600 (%v)", cmd[0], fi.Mode().Perm(), err)
+		}
+	}
+
+	dir := filepath.Join(c.dir, "specs")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	inDir := filepath.Join(dir, "team.yaml")
+	writeTestFile(t, inDir, mainSpec)
+	state := c.write("state.yaml", testState)
+	for _, tc := range []struct {
+		name string
+		args []string
+		out  string
+		in   string
+	}{
+		{"plan over its -f file", []string{"plan", "-f", f}, f, f},
+		{"plan over a spec file of its -f directory", []string{"plan", "-f", dir}, inDir, dir},
+		{"report over its -f file", []string{"report", "-f", f}, f, f},
+		{"report over its --emulate state", []string{"report", "--emulate", state}, state, state},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _ := os.ReadFile(tc.out)
+			c.srv.ResetStats()
+			args := append(slices.Clone(tc.args), "--out", tc.out)
+			r := c.runRaw(append([]string{args[0], "--api-url", c.baseURL, "--organization", "org1"}, args[1:]...)...)
+			wantCode(t, r, exitUsage)
+			if want := "tokensync: --out " + tc.out + ": the command also reads it (" + tc.in + ")"; !strings.HasPrefix(r.stderr, want) {
+				t.Errorf("stderr:\n%s\nwant it to start with:\n%s", r.stderr, want)
+			}
+			if after, _ := os.ReadFile(tc.out); !bytes.Equal(before, after) {
+				t.Errorf("%s was written", tc.out)
+			}
+			if n := c.requests(); n != 0 {
+				t.Errorf("%d requests before the refusal", n)
+			}
+		})
+	}
+
+	t.Run("a file this user may not write", func(t *testing.T) {
+		if os.Geteuid() == 0 {
+			t.Skip("root may write any file")
+		}
+		ro := c.write("read-only.json", "old")
+		if err := os.Chmod(ro, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		r := c.run("plan", "-f", f, "--out", ro)
+		wantCode(t, r, exitUsage)
+		if !strings.Contains(r.stderr, "this user may not write it") {
+			t.Errorf("stderr:\n%s", r.stderr)
+		}
+	})
 }

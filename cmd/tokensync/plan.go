@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"slices"
 
 	"github.com/tokensync/tokensync/planfile"
 	"github.com/tokensync/tokensync/render"
@@ -25,7 +25,7 @@ type PlanCmd struct {
 // Run computes and shows the plan; it writes nothing to the API.
 func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if c.Out != "" {
-		if err := checkReplaceFile("--out", c.Out); err != nil {
+		if err := checkReplaceFile("--out", c.Out, append(slices.Concat(c.Files, c.Policy), g.Emulate, g.TokenFile)...); err != nil {
 			return err
 		}
 	}
@@ -107,7 +107,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err != nil {
 		return atPath(path, &os.PathError{Op: "write", Err: err})
 	}
-	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*")
+	f, err := tempBeside(target)
 	if err != nil {
 		return atPath(path, err)
 	}
@@ -117,9 +117,6 @@ func writeFileAtomic(path string, data []byte) error {
 		return atPath(path, err)
 	}
 	if err := f.Close(); err != nil {
-		return atPath(path, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
 		return atPath(path, err)
 	}
 	return atPath(path, os.Rename(f.Name(), target))

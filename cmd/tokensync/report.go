@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -164,7 +163,7 @@ func (c *ReportCmd) production() []spec.Glob {
 // report with --from, and writes the report. It writes nothing to the API.
 func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if c.Out != "" {
-		if err := checkReplaceFile("--out", c.Out); err != nil {
+		if err := checkReplaceFile("--out", c.Out, append(slices.Concat(c.Files, c.Policy), g.Emulate, g.TokenFile, c.Since, c.From)...); err != nil {
 			return err
 		}
 	}
@@ -527,7 +526,7 @@ func writeReportFile(path string, render func(io.Writer) error) error {
 	if err != nil {
 		return fmt.Errorf("write report: %w", atPath(path, &os.PathError{Op: "write", Err: err}))
 	}
-	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*")
+	f, err := tempBeside(target)
 	if err != nil {
 		return fmt.Errorf("write report: %w", atPath(path, err))
 	}
@@ -541,9 +540,6 @@ func writeReportFile(path string, render func(io.Writer) error) error {
 		return fmt.Errorf("render report: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("write report: %w", atPath(path, err))
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", atPath(path, err))
 	}
 	if err := os.Rename(f.Name(), target); err != nil {
