@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/tokensync/tokensync/planfile"
 	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
+	"github.com/tokensync/tokensync/sync"
 )
 
 // PlanCmd is `tokensync plan`.
@@ -61,14 +63,18 @@ func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if err != nil {
 		return err
 	}
-	switch out := render.Safe(c.Out); {
-	case c.Out != "" && refused:
-		fmt.Fprintf(st.Err, "A guard refused the plan: not saved to %s.\n", out)
-	case c.Out != "":
+	if c.Out != "" && !refused {
+		out := render.Safe(c.Out)
 		fmt.Fprintf(st.Err, "Saved the plan to %s; apply it with: tokensync apply %s\n", out, out)
 	}
 	if refused {
-		return &codeError{code: exitRefused}
+		// Said on stderr too, where a CI log shows it whatever the
+		// output: -o json or markdown sends the plan to a file.
+		what := "apply would write nothing"
+		if c.Out != "" {
+			what = "not saved to " + render.Safe(c.Out)
+		}
+		return exitWith(exitRefused, "a guard refused the plan (%s); %s", strings.Join(refusedGuards(p.plan), ", "), what)
 	}
 	if c.DetailedExitcode && len(p.plan.Changes) > 0 {
 		return &codeError{code: exitChanges}
@@ -120,4 +126,15 @@ func writeFileAtomic(path string, data []byte) error {
 		return atPath(path, err)
 	}
 	return atPath(path, os.Rename(f.Name(), target))
+}
+
+// refusedGuards are the names of the guards that refuse p.
+func refusedGuards(p sync.Plan) []string {
+	var out []string
+	for _, g := range p.Guards {
+		if !g.OK {
+			out = append(out, g.Name)
+		}
+	}
+	return out
 }

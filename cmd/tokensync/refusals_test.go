@@ -67,8 +67,9 @@ func TestDryRunOfSavedPlanChecksStaleness(t *testing.T) {
 	}
 }
 
-// TestRefusedPlanIsNotSaved: a plan a guard refuses exits 4 and --out does
-// not save it, so it cannot be applied later by mistake.
+// TestRefusedPlanIsNotSaved: a plan a guard refuses exits 4, says so on
+// stderr with the guards' names, and --out does not save it, so it cannot
+// be applied later by mistake.
 func TestRefusedPlanIsNotSaved(t *testing.T) {
 	c := newCLI(t, testState)
 	f := c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n    prune: true\n    allowEmpty: true\n    workspaceTokens: []\n")
@@ -78,7 +79,13 @@ func TestRefusedPlanIsNotSaved(t *testing.T) {
 	if _, err := os.Stat(planFile); !os.IsNotExist(err) {
 		t.Errorf("the refused plan was saved (stat: %v)", err)
 	}
-	if !strings.Contains(r.stderr, "A guard refused the plan: not saved to "+planFile+".") {
+	if !strings.Contains(r.stderr, "tokensync: a guard refused the plan (max-removals); not saved to "+planFile+"\n") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	// With the plan on stdout as a document, stderr says it too.
+	r = c.run("plan", "-f", f, "--max-removals", "0", "-o", "json")
+	wantCode(t, r, exitRefused)
+	if r.stderr != "tokensync: a guard refused the plan (max-removals); apply would write nothing\n" {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }

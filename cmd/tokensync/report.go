@@ -163,7 +163,7 @@ func (c *ReportCmd) production() []spec.Glob {
 // report with --from, and writes the report. It writes nothing to the API.
 func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if c.Out != "" {
-		if err := checkReplaceFile("--out", c.Out, append(slices.Concat(c.Files, c.Policy), g.Emulate, g.TokenFile, c.Since, c.From)...); err != nil {
+		if err := checkReplaceFile("--out", c.Out, append(slices.Concat(c.Files, c.Policy), g.Emulate, g.TokenFile)...); err != nil {
 			return err
 		}
 	}
