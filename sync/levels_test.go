@@ -544,6 +544,10 @@ deployments:
 			// apply write what the plan never showed.
 			p.Target.Desired.Workspaces = map[string]string{"dep-a": "ws-2", "dep-b": "ws-2"}
 		}, `deployment "alpha" (dep-a): its target records it in workspace ws-2, but it is in ws-1`},
+		{"a deployment's workspace left out", func(p *Plan) {
+			p.Target.Desired.Workspaces = map[string]string{"dep-b": "ws-2"}
+		}, `deployment "alpha" (dep-a): its target has no record of its workspace`},
+		{"no record of workspaces", func(p *Plan) { p.Target.Desired.Workspaces = nil }, `deployment "alpha" (dep-a): its target has no record of its workspace`},
 		{"a subject's changes cut", func(p *Plan) {
 			p.Changes = slices.DeleteFunc(p.Changes, func(c Change) bool { return c.Subject.Name == "bob@example.com" })
 		}, "which its changes do not show"},

@@ -968,7 +968,7 @@ func Inconsistent(p Plan, obs *Observed) []string {
 	if p.Target == nil || len(p.Changes) == 0 {
 		return nil
 	}
-	if bad := movedDeployments(p.Target.Desired.Workspaces, obs); len(bad) > 0 {
+	if bad := movedDeployments(p, obs); len(bad) > 0 {
 		return bad // what the target makes of the API's record would differ from what apply writes
 	}
 	pl := newPlanner(p.Target.Desired, p.Target.Prune, obs)
@@ -1037,13 +1037,47 @@ func TargetDiffers(a, b *Target) string {
 	return ""
 }
 
-// movedDeployments describes each deployment that a target's record puts
-// in another workspace than the organization does: the accessor roles a
-// write keeps go by that record.
-func movedDeployments(recorded map[string]string, obs *Observed) []string {
+// movedDeployments describes each deployment whose workspace a plan's
+// target records otherwise than the organization does, or not at all,
+// among those its writes depend on: the deployments of its scopes, and
+// those where a subject it changes holds a role. A write keeps the
+// accessor roles of the workspaces that record gives.
+func movedDeployments(p Plan, obs *Observed) []string {
+	recorded := p.Target.Desired.Workspaces
+	needed := map[string]bool{}
+	for _, m := range p.Target.Desired.Scopes {
+		if m.Level == LevelDeployment {
+			needed[m.ID] = true
+		}
+		if m.Deployment.ID != "" {
+			needed[m.Deployment.ID] = true
+		}
+	}
+	changed := map[string]bool{}
+	for _, c := range p.Changes {
+		changed[c.Subject.ID] = true
+	}
+	for _, s := range obs.Subjects {
+		if !changed[s.ID] {
+			continue
+		}
+		for _, g := range s.Grants {
+			switch {
+			case g.Scope.Level == LevelDeployment:
+				needed[g.Scope.ID] = true
+			case g.Scope.Deployment != "":
+				needed[g.Scope.Deployment] = true
+			}
+		}
+	}
 	var out []string
 	for _, d := range obs.Deployments {
-		if ws, ok := recorded[d.ID]; ok && ws != d.WorkspaceID {
+		ws, ok := recorded[d.ID]
+		switch {
+		case !needed[d.ID] && !ok:
+		case !ok:
+			out = append(out, fmt.Sprintf("deployment %q (%s): its target has no record of its workspace", d.Name, d.ID))
+		case ws != d.WorkspaceID:
 			out = append(out, fmt.Sprintf("deployment %q (%s): its target records it in workspace %s, but it is in %s", d.Name, d.ID, ws, d.WorkspaceID))
 		}
 	}
