@@ -49,6 +49,28 @@ func (s *Set) SeesMembers() bool {
 	return false
 }
 
+// RatesRoles says some rule of s may read a role's access (it reads role
+// or grants), so that the permissions of the custom roles held must be
+// read before Build rates them.
+func (s *Set) RatesRoles() bool {
+	for _, r := range s.Rules {
+		if r.ratesRoles {
+			return true
+		}
+	}
+	return false
+}
+
+// readsIdent says e reads one of names anywhere, bound by a comprehension
+// or not: a rule that names one may read it.
+func readsIdent(e ast.Expr, names ...string) bool {
+	found := false
+	ast.PreOrderVisit(e, ast.NewExprVisitor(func(e ast.Expr) {
+		found = found || e.Kind() == ast.IdentKind && slices.Contains(names, e.AsIdent())
+	}))
+	return found
+}
+
 // seesMembers says e reads subject, via or grants, the variables through
 // which a rule sees the members of a team (a member's grants have the
 // user as subject and the team as via), where no comprehension of e binds
@@ -89,8 +111,11 @@ type Rule struct {
 	// SeesMembers says the rule can tell a team's members from the team:
 	// it reads subject, via or grants (see seesMembers).
 	SeesMembers bool
-	files       []spec.Glob
-	prg         cel.Program
+	// ratesRoles says the rule reads role or grants, through which it may
+	// read a role's access.
+	ratesRoles bool
+	files      []spec.Glob
+	prg        cel.Program
 	// filesKey are the files joined, to share the lists of grants of
 	// scope rules with the same files.
 	filesKey string
@@ -328,7 +353,7 @@ func compile(e envs, p spec.Policy) (*Rule, spec.ErrorList) {
 		return nil, spec.ErrorList{{Pos: p.Expr.Pos, Msg: prefix + err.Error()}}
 	}
 	r := &Rule{Name: p.Name, Description: p.Description, On: p.On, Pos: p.Pos, prg: prg, adapter: env.CELTypeAdapter(),
-		SeesMembers: seesMembers(ast.NativeRep().Expr(), nil)}
+		SeesMembers: seesMembers(ast.NativeRep().Expr(), nil), ratesRoles: readsIdent(ast.NativeRep().Expr(), "role", "grants")}
 	var keys []string
 	for _, f := range p.Files {
 		r.files = append(r.files, spec.Glob(f.Glob))

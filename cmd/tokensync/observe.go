@@ -122,7 +122,7 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 	}
 	p := sync.Compute(desired, obs, f.options())
 	p.Partial = partial
-	if err := checkPolicies(ctx, sess, st, sp, rules, f.PolicyMode, obs, &p); err != nil {
+	if err := checkPolicies(ctx, sess, sp, rules, f.PolicyMode, obs, &p); err != nil {
 		sess.close()
 		return nil, err
 	}

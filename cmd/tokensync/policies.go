@@ -23,7 +23,7 @@ const (
 // members) and attaches the violations and the policy guard to p. In warn
 // mode the guard lets the plan through. Without rules it reads nothing and
 // adds nothing.
-func checkPolicies(ctx context.Context, sess *session, st Streams, sp *spec.Spec, rules *policy.Set, mode string, obs *sync.Observed, p *sync.Plan) error {
+func checkPolicies(ctx context.Context, sess *session, sp *spec.Spec, rules *policy.Set, mode string, obs *sync.Observed, p *sync.Plan) error {
 	if rules == nil || len(rules.Rules) == 0 {
 		return nil
 	}
@@ -35,11 +35,17 @@ func checkPolicies(ctx context.Context, sess *session, st Streams, sp *spec.Spec
 		Deployments:  obs.Deployments,
 		Production:   sp.ProductionGlobs(),
 		Sources:      sources(p.Target),
+	}
+	if rules.RatesRoles() {
 		// role.access rates a custom role from its permissions, as the
 		// report does: those of the roles held once the plan is applied.
-		RolePermissions: customRolePermissions(ctx, sess, st, obs.CustomRoles, after, nil, func(string) string {
-			return "role.access is \"custom\" for it"
-		}),
+		// A role that cannot be read fails the plan, as a team's members
+		// do: a guard does not pass on what it could not see.
+		perms, failed := customRolePermissions(ctx, sess, obs.CustomRoles, after, nil)
+		if len(failed) > 0 {
+			return fmt.Errorf("%w; the policies rate custom roles from their permissions", failed[0])
+		}
+		w.RolePermissions = perms
 	}
 	if rules.SeesMembers() {
 		members, err := teamMembers(ctx, sess, obs.Subjects, 8)

@@ -2,6 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -372,5 +377,58 @@ deployments:
 	wantCode(t, r, exitOK)
 	if n := strings.Count(r.stdout, `"rule":"no-custom-admin"`); n != 1 {
 		t.Errorf("the report has %d violation(s) of the rule, want ben's alone:\n%s", n, r.stdout)
+	}
+}
+
+// TestPolicyReadsCustomRolesOnlyWhenRated: plan reads a custom role's
+// permissions only when a rule may read a role's access (it reads role or
+// grants); a role that cannot be read then fails the plan (exit 1, nothing
+// written) rather than passing rules on a role rated "custom".
+func TestPolicyReadsCustomRolesOnlyWhenRated(t *testing.T) {
+	state := policyState + `roles:
+  - {id: role-keys, name: KEYS_ADMIN, scopeType: DEPLOYMENT, permissions: [deployment.get, deployment.apiTokens.update]}
+`
+	c := newCLI(t, state)
+	f := c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-stg\n    users:\n      - {username: ben@example.com, role: KEYS_ADMIN}\n")
+	byName := c.write("by-name.yaml", "version: 1\npolicies:\n  - name: no-zzz\n    description: no subject zzz\n    grant: subject.name == 'zzz'\n")
+	byAccess := c.write("by-access.yaml", "version: 1\npolicies:\n  - name: no-admin\n    description: no admin\n    grant: role.access == 'admin' && subject.kind == 'user' && scope.name == 'a-staging'\n")
+	roleReads := func() int { return c.srv.Stats().Requests["GET /organizations/{organizationId}/roles/{roleId}"] }
+
+	c.srv.ResetStats()
+	wantCode(t, c.run("plan", "-f", f, "--policy", byName), exitOK)
+	if n := roleReads(); n != 0 {
+		t.Errorf("%d custom role reads for a rule that reads no role", n)
+	}
+	c.srv.ResetStats()
+	wantCode(t, c.run("plan", "-f", f, "--policy", byAccess), exitRefused)
+	if n := roleReads(); n != 1 {
+		t.Errorf("%d custom role reads for a rule on role.access, want 1", n)
+	}
+
+	// The same through a proxy that refuses the role's read.
+	target, err := url.Parse(c.baseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiPath := target.Path
+	target.Path = "" // the proxy passes the path on as asked
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/roles/") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `{"message":"forbidden","statusCode":403}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer hs.Close()
+	r := c.runRaw("apply", "--api-url", hs.URL+apiPath, "--organization", "org1", "-f", f, "--policy", byAccess, "--yes")
+	wantCode(t, r, exitError)
+	if !strings.Contains(r.stderr, "read custom role KEYS_ADMIN") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if c.posts() != 0 {
+		t.Errorf("%d writes", c.posts())
 	}
 }

@@ -398,9 +398,11 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 	}
 	in := access.Input{Observed: obs}
 	in.RoleLevels, _ = c.roleLevels() // checked by Validate
-	in.RolePermissions = customRolePermissions(ctx, sess, st, obs.CustomRoles, obs.Subjects, in.RoleLevels, func(role string) string {
-		return fmt.Sprintf("its level stays unknown (--role-level %s=LEVEL gives one)", role)
-	})
+	var failed []roleReadError
+	in.RolePermissions, failed = customRolePermissions(ctx, sess, obs.CustomRoles, obs.Subjects, in.RoleLevels)
+	for _, f := range failed {
+		fmt.Fprintf(st.Err, "warning: %v; its level stays unknown (--role-level %s=LEVEL gives one)\n", f, render.Safe(f.role))
+	}
 	if sp != nil && len(sp.Files) > 0 { // --policy alone is no spec
 		desired, err := sync.Resolve(sp, obs)
 		if err != nil {
@@ -434,9 +436,9 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 
 // customRolePermissions reads the permissions of each custom deployment
 // role that one of subjects holds on a deployment and given does not rate:
-// one GET /roles/{id} per role, none when no such role is held. A role
-// that cannot be read stays unrated, with a warning that ends with hint.
-func customRolePermissions(ctx context.Context, sess *session, st Streams, roles []astroapi.CustomRole, subjects []sync.Subject, given access.RoleLevels, hint func(role string) string) map[string][]string {
+// one GET /roles/{id} per role, none when no such role is held. failed
+// are the roles that could not be read, in order, with why.
+func customRolePermissions(ctx context.Context, sess *session, roles []astroapi.CustomRole, subjects []sync.Subject, given access.RoleLevels) (perms map[string][]string, failed []roleReadError) {
 	ids := map[string]string{}
 	for _, r := range roles {
 		ids[r.Name] = r.ID
@@ -450,18 +452,28 @@ func customRolePermissions(ctx context.Context, sess *session, st Streams, roles
 		}
 	}
 	if len(used) == 0 {
-		return nil
+		return nil, nil
 	}
-	out := map[string][]string{}
+	perms = map[string][]string{}
 	for _, name := range slices.Sorted(maps.Keys(used)) {
 		role, err := sess.client.Role(ctx, sess.org, ids[name])
 		if err != nil {
-			fmt.Fprintf(st.Err, "warning: read custom role %s: %v; %s\n", render.Safe(name), err, hint(render.Safe(name)))
+			failed = append(failed, roleReadError{role: name, err: err})
 			continue
 		}
-		out[name] = role.Permissions
+		perms[name] = role.Permissions
 	}
-	return out
+	return perms, failed
+}
+
+// roleReadError is a custom role whose permissions could not be read.
+type roleReadError struct {
+	role string
+	err  error
+}
+
+func (e roleReadError) Error() string {
+	return fmt.Sprintf("read custom role %s: %v", render.Safe(e.role), e.err)
 }
 
 // teamMembers lists the members of every team, at most parallelism at
