@@ -333,7 +333,11 @@ func (c *ApplyCmd) readSavedPlan(ctx context.Context, stdin io.Reader) (planfile
 		return planfile.Document{}, fmt.Errorf("read plan %s: %w; nothing was written", render.Safe(c.SavedPlan), err)
 	}
 	if err != nil {
-		return planfile.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written", render.Safe(c.SavedPlan), err)
+		hint := ""
+		if isSpecFileName(c.SavedPlan) {
+			hint = fmt.Sprintf(" (a spec file is given with -f: tokensync apply -f %s)", render.Safe(c.SavedPlan))
+		}
+		return planfile.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written%s", render.Safe(c.SavedPlan), err, hint)
 	}
 	if len(c.Files) > 0 {
 		sp, err := spec.LoadContext(ctx, c.Files, stdin)
@@ -454,16 +458,26 @@ func applyExit(ctx context.Context, o sync.Outcome) error {
 		return exitWith(exitError, "interrupted before any write; nothing was written")
 	case len(o.Written) == 0 && len(o.Failed) > 0 && !slices.ContainsFunc(o.Failed, func(r sync.SubjectResult) bool { return r.Sent }):
 		// No write was sent: exit 6 would say some were done.
-		return exitWith(exitError, "apply failed: %d principal(s) failed before their write, nothing was written; run apply again", len(o.Failed))
+		return exitWith(exitError, "apply failed: %d principal(s) failed before their write, nothing was written; %s", len(o.Failed), again(o, ""))
 	case len(o.Written) == 0 && len(o.Failed) > 0:
-		return exitWith(exitPartial, "apply failed: %d principal(s) failed, nothing was written; run apply again", len(o.Failed))
+		return exitWith(exitPartial, "apply failed: %d principal(s) failed, nothing was written; %s", len(o.Failed), again(o, ""))
 	case ctx.Err() != nil:
 		return exitWith(exitPartial, "interrupted: %d principal(s) written, %d not started; run apply again to finish", len(o.Written), len(o.NotStarted))
 	case denied(o.Result):
 		return exitWith(exitPartial, "apply stopped: %s; %d principal(s) written, %d failed, %d not started", permissionNeeded, len(o.Written), len(o.Failed), len(o.NotStarted))
 	default:
-		return exitWith(exitPartial, "apply partly failed: %d principal(s) written, %d failed, %d not started; run apply again to finish", len(o.Written), len(o.Failed), len(o.NotStarted))
+		return exitWith(exitPartial, "apply partly failed: %d principal(s) written, %d failed, %d not started; %s", len(o.Written), len(o.Failed), len(o.NotStarted), again(o, " to finish"))
 	}
+}
+
+// again is what to run after an apply some of whose principals failed: one
+// that changed where the plan did not show it (sync.ErrNotPlanned) needs a
+// new plan, which apply again would not make of a saved plan.
+func again(o sync.Outcome, finish string) string {
+	if slices.ContainsFunc(o.Failed, func(r sync.SubjectResult) bool { return errors.Is(r.Err, sync.ErrNotPlanned) }) {
+		return "run plan again, then apply" + finish
+	}
+	return "run apply again" + finish
 }
 
 // permissionNeeded says what a credential refused a role write (403) lacks.

@@ -145,6 +145,9 @@ func run(ctx context.Context, args []string, st Streams) int {
 	if err != nil {
 		st.redact = (&Globals{}).redactor(st)
 		fmt.Fprintf(st.Err, "tokensync: %s\n", st.text(err.Error()))
+		if arg, ok := strings.CutPrefix(err.Error(), "unexpected argument "); ok && isSpecFileName(arg) {
+			fmt.Fprintf(st.Err, "hint: give a spec file with -f: -f %s\n", st.text(arg))
+		}
 		var pe *kong.ParseError
 		if errors.As(err, &pe) {
 			fmt.Fprintf(st.Err, "Run '%s --help' for usage.\n", usageOf(pe.Context))
@@ -422,7 +425,7 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 		return nil, exitWith(exitUsage, "no organization: set ASTRO_ORGANIZATION_ID, --organization, or the spec's organization key (%s)", noOrgDiscovery)
 	}
 	if secret == "" {
-		return nil, exitWith(exitUsage, "no credential: set ASTRO_API_TOKEN or --token-file")
+		return nil, exitWith(exitUsage, "no credential: ASTRO_API_TOKEN is unset or empty; set it, or give --token-file")
 	}
 	if s.client, err = g.client(baseURL, secret, s.log); err != nil {
 		return nil, err

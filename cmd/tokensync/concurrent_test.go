@@ -312,6 +312,9 @@ func TestSavedPlanKeepsItsProtect(t *testing.T) {
 	if !strings.Contains(r.stderr, "it is protected (--protect); not written") {
 		t.Errorf("stderr does not say b is protected:\n%s", r.stderr)
 	}
+	if !strings.HasSuffix(r.stderr, "; run plan again, then apply to finish\n") {
+		t.Errorf("the last line does not say to plan again:\n%s", r.stderr)
+	}
 	if diff := cmp.Diff(bByOther, e.roles("tok-b")); diff != "" {
 		t.Errorf("b roles (-want +got):\n%s", diff)
 	}

@@ -113,9 +113,10 @@ func (*ReportCmd) Help() string {
 func (*EmulatorCmd) Help() string {
 	return `Examples:
 
-    # serve the example organization, then plan against it
+    # serve the example organization, then plan against it (in another
+    # shell: the emulator takes any credential without whitespace)
     tokensync emulator --state examples/org.yaml --listen 127.0.0.1:18080
-    tokensync plan -f examples/tokens.yaml --api-url http://127.0.0.1:18080/v1
+    ASTRO_API_TOKEN=emu_anything tokensync plan -f examples/tokens.yaml --api-url http://127.0.0.1:18080/v1
 
     # slow and unreliable on purpose
     tokensync emulator --state examples/org.yaml --latency 50ms --fault-rate 0.1`

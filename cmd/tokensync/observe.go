@@ -66,7 +66,7 @@ func (s *session) unknownOrganization(err error) error {
 
 // PlanFlags are the flags that shape a plan, shared by plan and apply.
 type PlanFlags struct {
-	Files       []string `short:"f" name:"file" type:"path" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable." placeholder:"FILE"`
+	Files       []string `short:"f" name:"file" type:"path" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable (the variable takes one: a directory gives several)." placeholder:"FILE"`
 	Prune       bool     `help:"Remove the roles the spec does not list on every scope it manages (the organization, workspaces, deployments and DAGs it lists), of the kinds of principal each scope lists; on the organization level, demote to ORGANIZATION_MEMBER."`
 	MaxRemovals int      `default:"20" help:"Refuse a plan with more removals than this (-1: no limit)."`
 	Protect     []string `help:"Name or id (glob, in any case) of a token, user or team that must never lose or change a role; repeatable." placeholder:"NAME"`

@@ -334,3 +334,24 @@ func TestSavedPlanRefusesPlanShapingFlags(t *testing.T) {
 	wantCode(t, c.run("plan", "-f", c.write("tokens.yaml", mainSpec), "--prune", "--out", pruned), exitOK)
 	wantCode(t, c.run("apply", pruned, "--yes", "--prune"), exitOK)
 }
+
+// TestSpecFileGivenWithoutF: a spec file given where a flag's -f was
+// forgotten gets a hint to give it with -f: as plan's argument, and as
+// apply's saved plan (which it is not).
+func TestSpecFileGivenWithoutF(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	r := c.run("plan", f)
+	wantCode(t, r, exitUsage)
+	if want := "hint: give a spec file with -f: -f " + f + "\n"; !strings.Contains(r.stderr, want) {
+		t.Errorf("plan FILE: stderr lacks %q:\n%s", want, r.stderr)
+	}
+	r = c.run("apply", f, "--yes")
+	wantCode(t, r, exitInvalid)
+	if want := "(a spec file is given with -f: tokensync apply -f " + f + ")\n"; !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("apply FILE: stderr does not end with %q:\n%s", want, r.stderr)
+	}
+	if c.requests() != 0 {
+		t.Errorf("%d requests", c.requests())
+	}
+}

@@ -219,7 +219,7 @@ func TestCredentialOnlyFromEnvironmentOrFile(t *testing.T) {
 	c.env = map[string]string{"TOKENSYNC_TOKEN": securitySecret, "TOKENSYNC_API_TOKEN": securitySecret}
 	r := c.run("plan", "-f", spec)
 	wantCode(t, r, exitUsage)
-	if r.stderr != "tokensync: no credential: set ASTRO_API_TOKEN or --token-file\n" {
+	if r.stderr != "tokensync: no credential: ASTRO_API_TOKEN is unset or empty; set it, or give --token-file\n" {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 

@@ -15,7 +15,7 @@ import (
 
 // ValidateCmd is `tokensync validate`.
 type ValidateCmd struct {
-	Files   []string `short:"f" name:"file" type:"path" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable." placeholder:"FILE"`
+	Files   []string `short:"f" name:"file" type:"path" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable (the variable takes one: a directory gives several)." placeholder:"FILE"`
 	Offline bool     `help:"Check only the files themselves; contact nothing and need no credential."`
 	Policy  []string `type:"path" sep:"none" help:"A file of policies, checked (compiled) with those of the spec files; repeatable." placeholder:"FILE"`
 	Globals
