@@ -49,9 +49,13 @@ func ParseState(name string, data []byte) (*State, error) {
 		return nil, p.err()
 	}
 	st := &State{}
-	if len(doc.Content) == 0 {
+	switch {
+	case len(doc.Content) == 0:
 		p.errorf(&doc, "", "empty state: want a mapping with organization, workspaces, deployments, roles, tokens")
-	} else {
+	case looksLikeSpec(doc.Content[0]):
+		p.errorf(doc.Content[0], "", "this looks like a tokensync spec (it has a version key), not an emulator state; give it with -f %s", name)
+		return nil, p.err()
+	default:
 		p.state(doc.Content[0], st)
 	}
 	st = st.normalized()
@@ -74,6 +78,20 @@ func ParseState(name string, data []byte) (*State, error) {
 		return nil, p.err()
 	}
 	return st, nil
+}
+
+// looksLikeSpec says root is a tokensync spec's top level: a state has no
+// version key, and every spec has one.
+func looksLikeSpec(root *yaml.Node) bool {
+	if root.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "version" {
+			return true
+		}
+	}
+	return false
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

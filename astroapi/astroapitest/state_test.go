@@ -86,6 +86,13 @@ func TestParseStateErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "a spec",
+			yaml: "version: 1\norganization: o\ndeployments:\n  - id: d\n    workspaceTokens: []\n",
+			want: []string{
+				`s.yaml:1:1: this looks like a tokensync spec (it has a version key), not an emulator state; give it with -f s.yaml`,
+			},
+		},
+		{
 			name: "unknown and duplicate keys",
 			yaml: `organization: {id: o, name: O, region: eu}
 workspaces: []
