@@ -245,7 +245,8 @@ func TestCompileErrors(t *testing.T) {
 		"  - name: scope-var\n    description: d\n    scope: |\n      scope.production &&\n        subject.kind == 'user'\n" +
 		"  - name: not-bool\n    description: d\n    grant: \"role.name\"\n" +
 		"  - name: syntax\n    description: d\n    grant: scope.level == \n" +
-		"  - name: grants-scope\n    description: d\n    scope: grants.exists(g, g.scope.level == 'dag')\n"
+		"  - name: grants-scope\n    description: d\n    scope: grants.exists(g, g.scope.level == 'dag')\n" +
+		"  - name: folded\n    description: d\n    grant: >-\n      scope.production &&\n      scope.prod\n"
 	s, err := spec.Parse("p.yaml", []byte(data))
 	if err != nil {
 		t.Fatal(err)
@@ -257,6 +258,7 @@ func TestCompileErrors(t *testing.T) {
 		`p.yaml:13:12: policy "not-bool": grant: must be a boolean (true is a violation), got string`,
 		`p.yaml:16:26: policy "syntax": grant: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}`,
 		`p.yaml:19:30: policy "grants-scope": scope: undefined field 'scope'`,
+		`p.yaml:24:12: policy "folded": grant: undefined field 'prod'`,
 	}, "\n")
 	if err == nil {
 		t.Fatal("no error")

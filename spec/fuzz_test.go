@@ -41,6 +41,7 @@ func FuzzParse(f *testing.F) {
 		"version: 1\nworkspaces: [{id: w, name: w, teams: [{name: t, role: DEPLOYMENT_ADMIN}, {name: t, state: absent}]}, {dags: []}]\n",
 		"version: 1\ndeployments: [{id: a, dags: [{dagId: x, prune: true, users: [{username: a@b.c, role: dag_viewer}]}, {dagTag: x, teams: [{name: t, role: Custom}]}, {dagId: x}]}]\n",
 		"version: 1\ndeployments: [{id: a, dags: [{dagId: x, dagTag: y}, {}, {dagTag: [z]}, {dagId: y, organizationTokens: [{id: t, role: WORKSPACE_OWNER}]}]}]\n",
+		"version: 1\npolicies:\n  - name: a\n    description: d\n    grant: >-\n      a &&\n\n        b ==\n      'é' # c\n  - name: b\n    description: d\n    scope: a ||\n      b # c\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -57,6 +58,15 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("Parse returned neither a Spec nor an error")
 		}
 		checkSpec(t, s)
+		for _, p := range s.Policies {
+			for line := range 4 {
+				for col := range 40 {
+					if pos := p.Expr.At(line, col); pos.File != "fuzz.yaml" {
+						t.Errorf("Expr.At(%d, %d) of %q = %v", line, col, p.Expr.Text, pos)
+					}
+				}
+			}
+		}
 	})
 }
 

@@ -52,6 +52,14 @@ type Expr struct {
 	// start is the column of the text's first character (one-line
 	// layout), or the indentation of its lines (block layout).
 	start int
+	// segs are where the pieces of a folded text lie (segment layout).
+	segs []exprSeg
+}
+
+// exprSeg is a piece of an expression's text written verbatim on one line
+// of the file: from byte off of the text, at line and col of the file.
+type exprSeg struct {
+	off, line, col int
 }
 
 type exprLayout int
@@ -60,21 +68,92 @@ const (
 	layoutUnknown exprLayout = iota // folded, or escapes: only Pos is known
 	layoutLine                      // written verbatim on the line of Pos from column start
 	layoutBlock                     // a literal block: line i of the text is line Pos.Line+i, from column start
+	layoutSegs                      // folded (>, or plain on several lines): pieces of lines, in segs
 )
 
 // At is the position in the file of the character at line and col of the
 // expression's text (both counting from 1, columns in characters, as CEL
 // reports them). It is exact for an expression on one line, plain or
-// quoted without escapes, and for a literal block scalar (|); otherwise it
-// is the position of the value.
+// quoted without escapes, for a literal block scalar (|), and for a folded
+// one (> and >-, or plain on several lines); otherwise (a quoted value on
+// several lines, escapes) it is the position of the value.
 func (e Expr) At(line, col int) Pos {
 	switch {
 	case e.layout == layoutLine && line == 1:
 		return Pos{File: e.Pos.File, Line: e.Pos.Line, Col: e.start + col - 1}
 	case e.layout == layoutBlock && line >= 1:
 		return Pos{File: e.Pos.File, Line: e.Pos.Line + line, Col: e.start + col - 1}
+	case e.layout == layoutSegs:
+		off, ok := textOffset(e.Text, line, col)
+		if !ok {
+			break
+		}
+		i := len(e.segs) - 1
+		for i > 0 && e.segs[i].off > off {
+			i--
+		}
+		sg := e.segs[i]
+		return Pos{File: e.Pos.File, Line: sg.line, Col: sg.col + utf8.RuneCountInString(e.Text[sg.off:off])}
 	}
 	return e.Pos
+}
+
+// textOffset is the byte offset in text of line and col (from 1, col in
+// characters).
+func textOffset(text string, line, col int) (int, bool) {
+	off := 0
+	for ; line > 1; line-- {
+		i := strings.IndexByte(text[off:], '\n')
+		if i < 0 {
+			return 0, false
+		}
+		off += i + 1
+	}
+	rest, ok := skipRunes(text[off:], col-1)
+	return len(text) - len(rest), ok && col >= 1
+}
+
+// folded finds the pieces of text, a folded scalar's value, on the lines
+// of the file from line first (from column col on that line, the rest of
+// it from their indentation), as YAML folds them: lines joined by a space
+// or a line feed, blank lines and indentation left out. Nil when the lines
+// do not give text so.
+func (f *file) folded(text string, first, col int) []exprSeg {
+	var segs []exprSeg
+	pos := 0
+	for i := first; pos < len(text); i++ {
+		raw, ok := f.lineOK(i)
+		if !ok {
+			return nil
+		}
+		start := 1
+		if i == first {
+			if raw, ok = skipRunes(raw, col-1); !ok {
+				return nil
+			}
+			start = col
+		}
+		trimmed := strings.TrimLeft(raw, " \t")
+		content := strings.TrimRight(trimmed, " \t")
+		if content == "" {
+			continue
+		}
+		start += utf8.RuneCountInString(raw) - utf8.RuneCountInString(trimmed)
+		rest := text[pos:]
+		switch {
+		case strings.HasPrefix(rest, content):
+		case strings.HasPrefix(content, rest): // the value ends within the line (a comment follows)
+			content = rest
+		default:
+			return nil
+		}
+		segs = append(segs, exprSeg{off: pos, line: i, col: start})
+		pos += len(content)
+		for pos < len(text) && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n') {
+			pos++
+		}
+	}
+	return segs
 }
 
 var (
@@ -212,6 +291,14 @@ func (f *file) expr(v *yaml.Node, text string) Expr {
 		}
 		if rest, ok := skipRunes(line, start-1); ok && strings.HasPrefix(rest, text) && !strings.ContainsAny(text, "\n") {
 			e.layout, e.start = layoutLine, start
+		} else if v.Style == 0 && v.Line > 0 { // plain, on several lines
+			if e.segs = f.folded(text, v.Line, v.Column); e.segs != nil {
+				e.layout = layoutSegs
+			}
+		}
+	case yaml.FoldedStyle:
+		if e.segs = f.folded(text, v.Line+1, 1); e.segs != nil {
+			e.layout = layoutSegs
 		}
 	case yaml.LiteralStyle:
 		for i := v.Line + 1; ; i++ {

@@ -83,7 +83,13 @@ func TestExprAt(t *testing.T) {
 		{"double quoted", `grant: "a == 'b'"`, 1, 3, Pos{"p.yaml", 5, 15}},
 		{"escapes", `grant: "a == \"b\""`, 1, 8, Pos{"p.yaml", 5, 12}},
 		{"literal", "grant: |\n      a &&\n        b\n", 2, 3, Pos{"p.yaml", 7, 9}},
-		{"folded", "grant: >\n      a &&\n        b\n", 1, 3, Pos{"p.yaml", 5, 12}},
+		{"folded, a line more indented", "grant: >\n      a &&\n        b\n", 1, 3, Pos{"p.yaml", 6, 9}},
+		{"folded, its more indented line", "grant: >\n      a &&\n        b\n", 2, 3, Pos{"p.yaml", 7, 9}},
+		{"folded and stripped", "grant: >-\n      a &&\n      bb == c\n", 1, 6, Pos{"p.yaml", 7, 7}},
+		{"folded with a blank line", "grant: >-\n      a &&\n\n      bb == c\n", 2, 1, Pos{"p.yaml", 8, 7}},
+		{"plain on two lines", "grant: a &&\n      bb == c", 1, 6, Pos{"p.yaml", 6, 7}},
+		{"plain, then a comment", "grant: a &&\n      bb # note", 1, 7, Pos{"p.yaml", 6, 8}},
+		{"quoted on two lines", "grant: 'a &&\n      bb'", 1, 6, Pos{"p.yaml", 5, 12}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
