@@ -50,6 +50,14 @@ func checkReplaceFile(flag, path string, inputs ...string) error {
 	if in, ok := amongInputs(target, inputs); ok {
 		return exitWith(exitUsage, "%s %s: the command also reads it (%s); write elsewhere; nothing was done", flag, render.Safe(path), render.Safe(in))
 	}
+	// The file is written beside target and renamed: a directory this user
+	// may not write is found now, not after the reads.
+	f, err := tempBeside(target)
+	if err != nil {
+		return exitWith(exitUsage, "%s %s: %v; nothing was done", flag, render.Safe(path), atPath(path, err))
+	}
+	f.Close()
+	os.Remove(f.Name())
 	return nil
 }
 

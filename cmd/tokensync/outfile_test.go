@@ -231,6 +231,32 @@ func TestOutKeepsModeAndInputs(t *testing.T) {
 		})
 	}
 
+	t.Run("no temporary file left beside", func(t *testing.T) {
+		for _, cmd := range [][]string{{"plan", "-f", f}, {"report"}} {
+			out := filepath.Join(c.dir, "fresh-"+cmd[0]+".out")
+			wantCode(t, c.run(append(cmd, "--out", out)...), exitOK)
+			if left, _ := filepath.Glob(filepath.Join(c.dir, ".fresh-*")); len(left) != 0 {
+				t.Errorf("%v: left behind %v", cmd[0], left)
+			}
+		}
+	})
+
+	t.Run("a directory this user may not write", func(t *testing.T) {
+		if os.Geteuid() == 0 {
+			t.Skip("root may write any directory")
+		}
+		ro := filepath.Join(c.dir, "read-only")
+		if err := os.Mkdir(ro, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		c.srv.ResetStats()
+		r := c.run("plan", "-f", f, "--out", filepath.Join(ro, "p.json"))
+		wantCode(t, r, exitUsage)
+		if n := c.requests(); n != 0 {
+			t.Errorf("%d requests before the refusal", n)
+		}
+	})
+
 	t.Run("a file this user may not write", func(t *testing.T) {
 		if os.Geteuid() == 0 {
 			t.Skip("root may write any file")
