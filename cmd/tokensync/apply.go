@@ -61,6 +61,10 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.
 		if err := checkOutFile("--audit-log", c.AuditLog); err != nil {
 			return err
 		}
+		// Appended to, not replaced: still not a file the command reads.
+		if err := checkNotInput("--audit-log", c.AuditLog, c.AuditLog, st.In, append(slices.Concat(c.Files, c.Policy), c.SavedPlan, g.Emulate, g.TokenFile)); err != nil {
+			return err
+		}
 	}
 	p, sess, err := c.plan(ctx, g, *st)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -39,7 +40,7 @@ func checkOutFile(flag, path string) error {
 // or a socket, nor a symbolic link to one, or to nothing; not a file this
 // user may not write; and not one of inputs, the files (or directories of
 // spec files) the command reads: the reviewed spec must not become a plan.
-func checkReplaceFile(flag, path string, inputs ...string) error {
+func checkReplaceFile(flag, path string, stdin io.Reader, inputs ...string) error {
 	if err := checkOutFile(flag, path); err != nil {
 		return err
 	}
@@ -47,8 +48,8 @@ func checkReplaceFile(flag, path string, inputs ...string) error {
 	if err != nil {
 		return exitWith(exitUsage, "%s %s: %v; nothing was done", flag, render.Safe(path), err)
 	}
-	if in, ok := amongInputs(target, inputs); ok {
-		return exitWith(exitUsage, "%s %s: the command also reads it (%s); write elsewhere; nothing was done", flag, render.Safe(path), render.Safe(in))
+	if err := checkNotInput(flag, path, target, stdin, inputs); err != nil {
+		return err
 	}
 	// The file is written beside target and renamed: a directory this user
 	// may not write is found now, not after the reads.
@@ -61,18 +62,38 @@ func checkReplaceFile(flag, path string, inputs ...string) error {
 	return nil
 }
 
+// checkNotInput refuses (exit 64) the file target, which flag (path as
+// given) writes, when it is one the command reads: one of inputs, a spec
+// file of one that is a directory, or the file stdin reads (-f -).
+func checkNotInput(flag, path, target string, stdin io.Reader, inputs []string) error {
+	if in, ok := amongInputs(target, stdin, inputs); ok {
+		return exitWith(exitUsage, "%s %s: the command also reads it (%s); write elsewhere; nothing was done", flag, render.Safe(path), render.Safe(in))
+	}
+	return nil
+}
+
 // amongInputs says whether the existing file target is one of inputs, or
 // a spec file of one that is a directory, and which.
-func amongInputs(target string, inputs []string) (string, bool) {
+func amongInputs(target string, stdin io.Reader, inputs []string) (string, bool) {
 	fi, err := os.Stat(target)
 	if err != nil {
 		return "", false // a new file is no input
 	}
 	for _, in := range inputs {
-		if in == "" || in == "-" {
+		if in == "" {
 			continue
 		}
-		ii, err := os.Stat(in)
+		var ii fs.FileInfo
+		if in == "-" {
+			f, ok := stdin.(*os.File)
+			if !ok {
+				continue
+			}
+			ii, err = f.Stat()
+			in = "standard input"
+		} else {
+			ii, err = os.Stat(in)
+		}
 		switch {
 		case err != nil:
 		case os.SameFile(fi, ii):

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -271,4 +272,61 @@ func TestOutKeepsModeAndInputs(t *testing.T) {
 			t.Errorf("stderr:\n%s", r.stderr)
 		}
 	})
+}
+
+// TestOutputsAreNotInputs: what a command reads is not written: --out
+// over the file standard input reads the spec from (-f -), and apply's
+// --audit-log (appended to) over the spec, the saved plan or the emulated
+// state, are refused (exit 64) before contact, the file unchanged.
+func TestOutputsAreNotInputs(t *testing.T) {
+	c := newCLI(t, testState)
+	spec := c.write("tokens.yaml", mainSpec)
+	in, err := os.Open(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"plan", "--api-url", c.baseURL, "--organization", "org1", "-f", "-", "--out", spec},
+		Streams{In: in, Out: &out, Err: &errb, Getenv: func(k string) string { return c.env[k] }})
+	if code != exitUsage || !strings.Contains(errb.String(), "the command also reads it (standard input)") {
+		t.Errorf("plan -f - --out SPEC < SPEC: exit %d\n%s", code, errb.String())
+	}
+
+	// A saved JSON report may be replaced by a JSON report, not by HTML.
+	saved := filepath.Join(c.dir, "report.json")
+	wantCode(t, c.run("report", "-o", "json", "--out", saved), exitOK)
+	wantCode(t, c.run("report", "--from", saved, "-o", "json", "--out", saved), exitOK)
+	if r := c.run("report", "--from", saved, "-o", "html", "--out", saved); r.code != exitUsage || !strings.Contains(r.stderr, "the command also reads it") {
+		t.Errorf("report --from R -o html --out R: exit %d\n%s", r.code, r.stderr)
+	}
+
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", spec, "--out", planFile), exitOK)
+	state := c.write("state.yaml", testState)
+	for _, tc := range []struct {
+		name string
+		args []string
+		log  string
+	}{
+		{"the spec", []string{"apply", "-f", spec, "--yes"}, spec},
+		{"the saved plan", []string{"apply", planFile, "--yes"}, planFile},
+		{"the emulated state", []string{"apply", "-f", spec, "--yes", "--emulate", state}, state},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _ := os.ReadFile(tc.log)
+			c.srv.ResetStats()
+			r := c.run(append(tc.args, "--audit-log", tc.log)...)
+			wantCode(t, r, exitUsage)
+			if !strings.Contains(r.stderr, "--audit-log "+tc.log+": the command also reads it") {
+				t.Errorf("stderr:\n%s", r.stderr)
+			}
+			if after, _ := os.ReadFile(tc.log); !bytes.Equal(before, after) {
+				t.Errorf("%s was written", tc.log)
+			}
+			if n := c.requests(); n != 0 {
+				t.Errorf("%d requests", n)
+			}
+		})
+	}
 }

@@ -27,7 +27,7 @@ type PlanCmd struct {
 // Run computes and shows the plan; it writes nothing to the API.
 func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if c.Out != "" {
-		if err := checkReplaceFile("--out", c.Out, append(slices.Concat(c.Files, c.Policy), g.Emulate, g.TokenFile)...); err != nil {
+		if err := checkReplaceFile("--out", c.Out, st.In, append(slices.Concat(c.Files, c.Policy), g.Emulate, g.TokenFile)...); err != nil {
 			return err
 		}
 	}

@@ -163,7 +163,13 @@ func (c *ReportCmd) production() []spec.Glob {
 // report with --from, and writes the report. It writes nothing to the API.
 func (c *ReportCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
 	if c.Out != "" {
-		if err := checkReplaceFile("--out", c.Out, append(slices.Concat(c.Files, c.Policy), g.Emulate, g.TokenFile)...); err != nil {
+		inputs := append(slices.Concat(c.Files, c.Policy), g.Emulate, g.TokenFile)
+		if c.Output != "json" {
+			// A JSON report may replace the one it came from or is
+			// compared with; another format would lose that snapshot.
+			inputs = append(inputs, c.Since, c.From)
+		}
+		if err := checkReplaceFile("--out", c.Out, st.In, inputs...); err != nil {
 			return err
 		}
 	}
