@@ -98,6 +98,63 @@ func (e Expr) At(line, col int) Pos {
 	return e.Pos
 }
 
+// foldedComment reports a // comment of e, the value of key, that
+// comments out lines folding joined to its own (see swallowingComment).
+func (f *file) foldedComment(e Expr, key string) {
+	if at, ok := e.swallowingComment(); ok {
+		f.errorf(at.Line, at.Col, "this // comment runs to the end of the rule's line, which folding made of the lines after it too: they are not part of the rule; write it as a literal block (%s: |) or drop the comment", key)
+	}
+}
+
+// swallowingComment is where a // comment starts, in a folded text, that
+// comments out what folding joined to its line from a later line of the
+// file: YAML folds the lines of > and of a plain value into one, and a
+// comment in CEL runs to the end of the line. Strings are skipped (the
+// // of a URL is no comment).
+func (e Expr) swallowingComment() (Pos, bool) {
+	if e.layout != layoutSegs {
+		return Pos{}, false
+	}
+	text := e.Text
+	var quote byte
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case quote != 0 && c == '\\':
+			i++
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '/' && i+1 < len(text) && text[i+1] == '/':
+			end := strings.IndexByte(text[i:], '\n')
+			if end < 0 {
+				end = len(text)
+			} else {
+				end += i
+			}
+			for _, sg := range e.segs {
+				if sg.off > i && sg.off < end {
+					line, col := lineCol(text, i)
+					return e.At(line, col), true
+				}
+			}
+			i = end
+		}
+	}
+	return Pos{}, false
+}
+
+// lineCol is the line and column (from 1, in characters) of byte off of
+// text.
+func lineCol(text string, off int) (int, int) {
+	line := 1 + strings.Count(text[:off], "\n")
+	start := strings.LastIndexByte(text[:off], '\n') + 1
+	return line, 1 + utf8.RuneCountInString(text[start:off])
+}
+
 // textOffset is the byte offset in text of line and col (from 1, col in
 // characters).
 func textOffset(text string, line, col int) (int, bool) {
@@ -261,6 +318,7 @@ func (f *file) policy(n *yaml.Node) {
 		text, ok := f.str(q.value, string(p.On), "")
 		valid = valid && ok
 		p.Expr = f.expr(q.value, text)
+		f.foldedComment(p.Expr, string(p.On))
 	}
 	if q, ok := fm.get("files"); ok {
 		p.Files = f.globs(q.value, "files", nil)

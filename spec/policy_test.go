@@ -3,6 +3,7 @@ package spec
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -160,5 +161,34 @@ func TestProductionInOneFile(t *testing.T) {
 	want := filepath.Join(dir, "b.yaml") + ":2:1: production is already set at " + filepath.Join(dir, "a.yaml") + ":2:1; production deployments are set in one file only"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %s", err, want)
+	}
+}
+
+// TestFoldedRuleComment: a // comment in a folded rule (>, or plain over
+// several lines) comments out the lines folding joined to its line: an
+// error at the comment, so that a rule never silently loses its end. A
+// comment on a literal block's line, on the last line, or // in a string
+// is fine.
+func TestFoldedRuleComment(t *testing.T) {
+	const msg = "this // comment runs to the end of the rule's line, which folding made of the lines after it too"
+	for _, tt := range []struct {
+		name, value string
+		want        string // the error's position, "" for none
+	}{
+		{"folded", "grant: >-\n      subject.kind == 'user' // users\n      && role.access == 'admin'\n", "p.yaml:6:30"},
+		{"plain on two lines", "grant: subject.kind == 'user' // users\n      || role.access == 'admin'\n", "p.yaml:5:35"},
+		{"folded, on its last line", "grant: >-\n      subject.kind == 'user' &&\n      role.access == 'admin' // admins\n", ""},
+		{"folded, in a string", "grant: >-\n      subject.name == 'http://x' &&\n      role.access == 'admin'\n", ""},
+		{"literal", "grant: |\n      subject.kind == 'user' // users\n      && role.access == 'admin'\n", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("p.yaml", []byte("version: 1\npolicies:\n  - name: a\n    description: d\n    "+tt.value))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("error: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want+": "+msg)):
+				t.Errorf("error %v, want one at %s", err, tt.want)
+			}
+		})
 	}
 }
