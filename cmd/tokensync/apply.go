@@ -349,7 +349,7 @@ func (c *ApplyCmd) readSavedPlan(ctx context.Context, stdin io.Reader) (planfile
 			return planfile.Document{}, err
 		}
 		if sp.Digest != doc.Spec.Digest {
-			return planfile.Document{}, exitWith(exitStale, "the plan %s was made from another version of the spec; nothing was written; run plan again", render.Safe(c.SavedPlan))
+			return planfile.Document{}, exitWith(exitStale, "the plan %s was made from other spec files, or another version of them (their names and contents are compared); nothing was written; run plan again", render.Safe(c.SavedPlan))
 		}
 		c.savedSpec = sp
 	}
