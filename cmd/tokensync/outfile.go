@@ -194,3 +194,54 @@ func atPath(path string, err error) error {
 	}
 	return err
 }
+
+// writeAtomic writes what fill writes to a new file beside path (or the
+// file a link at path leads to) and renames it into place, so that path is
+// never left half-written. An error of the file names path, not the
+// temporary file; an error of fill's own, not of writing, comes back as a
+// *fillError.
+func writeAtomic(path string, fill func(io.Writer) error) error {
+	target, err := replaced(path)
+	if err != nil {
+		return atPath(path, &os.PathError{Op: "write", Err: err})
+	}
+	f, err := tempBeside(target)
+	if err != nil {
+		return atPath(path, err)
+	}
+	defer os.Remove(f.Name())
+	fw := &fileWriter{f: f}
+	if err := fill(fw); err != nil {
+		f.Close()
+		if fw.err != nil {
+			return atPath(path, fw.err)
+		}
+		return &fillError{err}
+	}
+	if err := f.Close(); err != nil {
+		return atPath(path, err)
+	}
+	return atPath(path, os.Rename(f.Name(), target))
+}
+
+// fillError is an error of what writeAtomic was given to write, not of the
+// file.
+type fillError struct{ err error }
+
+func (e *fillError) Error() string { return e.err.Error() }
+func (e *fillError) Unwrap() error { return e.err }
+
+// fileWriter keeps the first error writing to its file, so that a failed
+// write is told from a failed fill.
+type fileWriter struct {
+	f   *os.File
+	err error
+}
+
+func (w *fileWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
+}

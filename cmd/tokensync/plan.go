@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"slices"
 	"strings"
 
@@ -105,27 +105,9 @@ func failureReasons(st Streams, err error) []string {
 	return []string{st.errorText(err)}
 }
 
-// writeFileAtomic writes data to a temporary file beside path (or the
-// file a link at path leads to) and renames it into place, so path is
-// never left half-written; an error names path, not the temporary file.
+// writeFileAtomic writes data to path as writeAtomic does.
 func writeFileAtomic(path string, data []byte) error {
-	target, err := replaced(path)
-	if err != nil {
-		return atPath(path, &os.PathError{Op: "write", Err: err})
-	}
-	f, err := tempBeside(target)
-	if err != nil {
-		return atPath(path, err)
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return atPath(path, err)
-	}
-	if err := f.Close(); err != nil {
-		return atPath(path, err)
-	}
-	return atPath(path, os.Rename(f.Name(), target))
+	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(data); return err })
 }
 
 // refusedGuards are the names of the guards that refuse p.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -536,49 +535,19 @@ func (c *ReportCmd) write(st Streams, r access.Report) error {
 	return nil
 }
 
-// writeReportFile renders into a temporary file beside path and renames it
-// into place, as writeFileAtomic does with bytes; an error names path, not
-// the temporary file.
+// writeReportFile renders into path as writeAtomic writes; an error names
+// path, not the temporary file, and says whether writing or rendering
+// failed.
 func writeReportFile(path string, render func(io.Writer) error) error {
-	target, err := replaced(path)
-	if err != nil {
-		return fmt.Errorf("write report: %w", atPath(path, &os.PathError{Op: "write", Err: err}))
+	err := writeAtomic(path, render)
+	var fe *fillError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fe):
+		return fmt.Errorf("render report: %w", fe.err)
 	}
-	f, err := tempBeside(target)
-	if err != nil {
-		return fmt.Errorf("write report: %w", atPath(path, err))
-	}
-	defer os.Remove(f.Name())
-	fw := &fileWriter{f: f}
-	if err := render(fw); err != nil {
-		f.Close()
-		if fw.err != nil {
-			return fmt.Errorf("write report: %w", atPath(path, fw.err))
-		}
-		return fmt.Errorf("render report: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write report: %w", atPath(path, err))
-	}
-	if err := os.Rename(f.Name(), target); err != nil {
-		return fmt.Errorf("write report: %w", atPath(path, err))
-	}
-	return nil
-}
-
-// fileWriter keeps the first error writing to its file, so that a failed
-// write is told from a failed render.
-type fileWriter struct {
-	f   *os.File
-	err error
-}
-
-func (w *fileWriter) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
-	if err != nil && w.err == nil {
-		w.err = err
-	}
-	return n, err
+	return fmt.Errorf("write report: %w", err)
 }
 
 var reportRenderers = map[string]func(io.Writer, access.Report) error{
