@@ -79,7 +79,7 @@ type CLI struct {
 	Completion  CompletionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 	HelpCommand HelpCmd       `cmd:"" name:"help" help:"Show the help of tokensync or of a command."`
 
-	VersionFlag kong.VersionFlag `name:"version" hidden:"" help:"Print the version and exit."`
+	VersionFlag kong.VersionFlag `name:"version" env:"-" hidden:"" help:"Print the version and exit."`
 }
 
 // Globals are the flags of the commands that talk to the API (plan, apply,
@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, st Streams) int {
 	pathOption, existingOption := pathMappers()
 	parser, err := kong.New(&cli,
 		kong.Name("tokensync"),
-		kong.Description("Deployment access as code for Astronomer's Astro: a reviewed YAML file says which API tokens, users and teams hold which role on the organization, its workspaces, deployments and DAGs; tokensync plans and applies the difference.\n\nThe credential comes from ASTRO_API_TOKEN or --token-file, never from a flag value. Every flag also reads a TOKENSYNC_* environment variable, but -o and --out, whose values differ from command to command."),
+		kong.Description("Deployment access as code for Astronomer's Astro: a reviewed YAML file says which API tokens, users and teams hold which role on the organization, its workspaces, deployments and DAGs; tokensync plans and applies the difference.\n\nThe credential comes from ASTRO_API_TOKEN or --token-file, never from a flag value. Every flag also reads a TOKENSYNC_* environment variable, but -o and --out, whose values differ from command to command, and --version."),
 		kong.Writers(st.Out, st.Err),
 		kong.Exit(func(code int) { exited = code }),
 		kong.DefaultEnvars("TOKENSYNC"),

@@ -159,17 +159,20 @@ func mustSymlink(t *testing.T, oldname, newname string) {
 // apply, export and report (a plan file, a report file, a directory; their
 // formats), so no TOKENSYNC_* variable sets them: one set for plans must
 // not make report overwrite the saved plan, nor export write a directory
-// while its output is redirected.
+// while its output is redirected. Nor does --version read one:
+// TOKENSYNC_VERSION, the natural name for pinning a release (the Action's
+// installer reads it), made every command print the version and exit 0.
 func TestOutputFlagsReadNoVariable(t *testing.T) {
 	c := newCLI(t, testState)
 	f := c.write("tokens.yaml", mainSpec)
 	saved := c.write("saved-plan.json", "the saved plan")
 	t.Setenv("TOKENSYNC_OUT", saved) // kong reads the process's variables
 	t.Setenv("TOKENSYNC_OUTPUT", "html")
+	t.Setenv("TOKENSYNC_VERSION", "v0.1.0")
 	for _, args := range [][]string{{"report"}, {"export"}, {"plan", "-f", f}, {"apply", "-f", f, "--dry-run"}} {
 		r := c.run(args...)
 		wantCode(t, r, exitOK)
-		if r.stdout == "" || strings.Contains(r.stdout, "<html") {
+		if r.stdout == "" || strings.Contains(r.stdout, "<html") || strings.HasPrefix(r.stdout, "tokensync ") {
 			t.Errorf("%v: stdout is not its default output:\n%s", args, r.stdout)
 		}
 	}
