@@ -245,7 +245,39 @@ organizationRoles:
 				t.Errorf("lockout %+v, want refused %v", g, tt.refused)
 			}
 			if tt.refused && (!strings.Contains(g.Message, "the organization without any ORGANIZATION_OWNER") ||
-				!strings.HasSuffix(g.Message, "users and teams count as owners, tokens do not)")) {
+				!strings.HasSuffix(g.Message, "active users and teams count as owners, tokens and inactive, pending or banned users do not)")) {
+				t.Errorf("message %q", g.Message)
+			}
+		})
+	}
+}
+
+// TestLockoutGuardCountsActiveUsersOnly: an owner nobody can sign in as
+// (inactive, pending or banned) keeps nobody out; demoting the last active
+// owner is refused although such a user still holds ORGANIZATION_OWNER or
+// WORKSPACE_OWNER.
+func TestLockoutGuardCountsActiveUsersOnly(t *testing.T) {
+	for _, status := range []string{"INACTIVE", "PENDING", "BANNED", "ACTIVE"} {
+		t.Run(status, func(t *testing.T) {
+			obs, _ := levelsOrg()
+			gone := user("usr-gone", "gone@example.com", status, "ORGANIZATION_OWNER")
+			gone.WorkspaceRoles = []astroapi.WorkspaceRole{workspaceRole("ws-1", "WORKSPACE_OWNER")}
+			obs.Subjects = append(obs.Subjects, subjects(nil, []astroapi.User{gone}, nil)...)
+			p := planOf(t, levelsHeader+`
+organizationRoles:
+  users:
+    - {username: owner@example.com, role: ORGANIZATION_MEMBER}
+workspaces:
+  - name: one
+    users:
+      - {username: carol@example.com, role: WORKSPACE_MEMBER}
+`, obs, Options{})
+			g := p.Guards[3]
+			if refused := status != "ACTIVE"; g.Name != GuardLockout || g.OK == refused {
+				t.Fatalf("lockout %+v, want refused %v", g, refused)
+			}
+			if status != "ACTIVE" && (!strings.Contains(g.Message, "the organization without any ORGANIZATION_OWNER") ||
+				!strings.Contains(g.Message, `workspace "one" without any WORKSPACE_OWNER`)) {
 				t.Errorf("message %q", g.Message)
 			}
 		})

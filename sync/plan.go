@@ -144,7 +144,7 @@ func Compute(d Desired, obs *Observed, opts Options) Plan {
 	add := func(ref SubjectRef, s *Subject) {
 		keys = pl.held(s, &roles, keys[:0])
 		changes := pl.subject(ref, s, &roles, keys)
-		g.count(ref, &roles, changes)
+		g.count(ref, s, &roles, changes)
 		for _, c := range changes {
 			if c.Action == Unmanaged {
 				p.Unmanaged = append(p.Unmanaged, c)
@@ -750,10 +750,10 @@ func ownerRole(l Level) string {
 	return ""
 }
 
-// count adds what subject ref holds on managed scopes after changes;
-// after holds its roles there as read (planner.held), and count changes it
-// to the roles after changes.
-func (g *guardState) count(ref SubjectRef, after *held, changes []Change) {
+// count adds what subject ref (s as read, or nil) holds on managed scopes
+// after changes; after holds its roles there as read (planner.held), and
+// count changes it to the roles after changes.
+func (g *guardState) count(ref SubjectRef, s *Subject, after *held, changes []Change) {
 	if !managedKind(ref.Kind) {
 		return
 	}
@@ -765,7 +765,7 @@ func (g *guardState) count(ref SubjectRef, after *held, changes []Change) {
 			after.delete(c.Key().Scope)
 		}
 	}
-	person := ref.Kind == KindUser || ref.Kind == KindTeam
+	person := ref.Kind == KindTeam || ref.Kind == KindUser && canAdminister(s)
 	_, ignored := matchGlob(g.ignore[ref.Kind], ref)
 	after.all(func(sc Scope, role string) {
 		if sc.Level == LevelDeployment && role != astroapi.RoleDeploymentAccessor && !ignored {
@@ -775,6 +775,13 @@ func (g *guardState) count(ref SubjectRef, after *held, changes []Change) {
 			g.owners[sc]++
 		}
 	})
+}
+
+// canAdminister says user s (nil if not read) may use the roles it holds:
+// an inactive, pending or banned user holds them, but nobody can sign in
+// as it, so it keeps nobody out of a lockout.
+func canAdminister(s *Subject) bool {
+	return s == nil || s.Status == "" || s.Status == astroapi.UserActive
 }
 
 // allowEmpty is the set of managed deployments that say allowEmpty.
@@ -890,7 +897,7 @@ func lockoutGuard(changes []Change, owners map[Scope]int) Guard {
 	if len(bad) == 0 {
 		return Guard{Name: GuardLockout, OK: true, Message: "every managed organization and workspace keeps an owner"}
 	}
-	return Guard{Name: GuardLockout, Message: strings.Join(bad, "; ") + " (list another owner first; users and teams count as owners, tokens do not)"}
+	return Guard{Name: GuardLockout, Message: strings.Join(bad, "; ") + " (list another owner first; active users and teams count as owners, tokens and inactive, pending or banned users do not)"}
 }
 
 // Label names a subject in messages: its kind and name, e.g. `token
@@ -936,13 +943,13 @@ func RecheckSaved(p Plan, obs *Observed) []Guard {
 		if s := &obs.Subjects[i]; !seen[s.ID] {
 			seen[s.ID] = true
 			pl.held(s, &roles, nil)
-			g.count(s.SubjectRef, &roles, changes[s.ID])
+			g.count(s.SubjectRef, s, &roles, changes[s.ID])
 		}
 	}
 	for id, cs := range changes {
 		if !seen[id] {
 			pl.held(nil, &roles, nil)
-			g.count(cs[0].Subject, &roles, cs)
+			g.count(cs[0].Subject, nil, &roles, cs)
 		}
 	}
 	var refused []Guard

@@ -252,9 +252,9 @@ func TestGuardStages(t *testing.T) {
 			}
 			var roles held
 			pl.held(&s, &roles, nil)
-			g.count(s.SubjectRef, &roles, changes)
+			g.count(s.SubjectRef, &s, &roles, changes)
 		}
-		g.count(ciRef, new(held), []Change{{Action: Add, Scope: DeploymentScope(DeploymentRef{ID: "dep-b"}), Subject: ciRef}})
+		g.count(ciRef, nil, new(held), []Change{{Action: Add, Scope: DeploymentScope(DeploymentRef{ID: "dep-b"}), Subject: ciRef}})
 		// On alpha only the deployment token is left, and it does not count.
 		if diff := cmp.Diff(map[Scope]int{depScope("dep-b"): 3}, g.remaining); diff != "" {
 			t.Errorf("remaining (-want +got):\n%s", diff)
