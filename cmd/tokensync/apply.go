@@ -45,10 +45,18 @@ type ApplyCmd struct {
 	// savedSpec is the spec -f gave with a saved plan, once its digest
 	// matched the plan's.
 	savedSpec *spec.Spec
+	// planned is the plan apply got as far as (made, or read from the
+	// saved plan), and org its organization; documented says -o json
+	// printed the result document. Once there is a plan, -o json prints
+	// one however apply ends (see Run).
+	planned    *sync.Plan
+	org        string
+	documented bool
 }
 
 // Run plans (or reads a saved plan), asks, applies and verifies.
-func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.Context) error {
+func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.Context) (err error) {
+	defer c.documentFailure(st, &err)
 	c.maxRemovalsGiven = flagGiven(kctx, *st, "max-removals")
 	c.policyModeGiven = flagGiven(kctx, *st, "policy-mode")
 	if !c.Yes && !c.DryRun && !st.InTTY {
@@ -71,6 +79,7 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.
 		return err
 	}
 	defer sess.close()
+	c.planned, c.org = &p, sess.org
 	savedPlan := c.SavedPlan != ""
 
 	planOut, planTTY := st.Out, st.OutTTY
@@ -97,13 +106,25 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.
 	return c.nothingWritten(*st, sess.org, sync.Outcome{Result: sync.Unstarted(p, nil)}, nil)
 }
 
+// documentFailure gives a script reading -o json a document whenever
+// apply got as far as a plan and ends with *err before it printed one: a
+// declined prompt, a read before the first write that failed, a saved
+// plan refused for another organization or spec. Every principal of the
+// plan is then not started.
+func (c *ApplyCmd) documentFailure(st *Streams, err *error) {
+	if *err != nil && c.planned != nil {
+		*err = c.nothingWritten(*st, c.org, sync.Outcome{Result: sync.Unstarted(*c.planned, nil)}, *err)
+	}
+}
+
 // nothingWritten ends an apply that wrote nothing (no changes, a dry run,
 // a refused or stale plan) with err: with -o json it first writes the
 // result document of o, so that stdout holds one whatever the outcome.
 func (c *ApplyCmd) nothingWritten(st Streams, org string, o sync.Outcome, err error) error {
-	if c.Output != "json" {
+	if c.Output != "json" || c.documented {
 		return err
 	}
+	c.documented = true
 	if werr := render.ApplyJSON(st.Out, o, org, version); werr != nil {
 		return errors.Join(err, werr)
 	}
@@ -113,17 +134,19 @@ func (c *ApplyCmd) nothingWritten(st Streams, org string, o sync.Outcome, err er
 // execute asks, then applies and verifies the plan p, with progress on
 // stderr and each finished subject in the audit log.
 func (c *ApplyCmd) execute(ctx context.Context, g *Globals, st Streams, sess *session, p sync.Plan) error {
-	audit, err := c.openAuditLog(sess.org)
-	if err != nil {
-		return err
-	}
-	defer audit.close()
 	if err := c.confirm(ctx, st); err != nil {
 		return err
 	}
 	if err := c.recheck(ctx, st, sess, p); err != nil {
 		return err
 	}
+	// Opened once writes are about to start: a declined prompt leaves no
+	// file behind (Run checked that it can be written).
+	audit, err := c.openAuditLog(sess.org)
+	if err != nil {
+		return err
+	}
+	defer audit.close()
 
 	prog := render.NewProgress(st.Err, st.smart(st.ErrTTY), len(subjectsOf(p)))
 	// A write that the audit log cannot record stops the apply: the writes
@@ -222,7 +245,7 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 		sess.close()
 		return sync.Plan{}, nil, exitWith(exitStale, "the plan %s belongs to organization %s, not %s; nothing was written", render.Safe(c.SavedPlan), render.Safe(doc.Organization), render.Safe(sess.org))
 	}
-	p := doc.Plan()
+	p := *c.planned
 	// The subjects the plan was made to protect stay protected when it is
 	// written, besides those --protect adds now: a subject another writer
 	// changed since is not written where that would change its roles.
@@ -343,6 +366,8 @@ func (c *ApplyCmd) readSavedPlan(ctx context.Context, stdin io.Reader) (planfile
 		}
 		return planfile.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written%s", render.Safe(c.SavedPlan), err, hint)
 	}
+	p := doc.Plan()
+	c.planned, c.org = &p, doc.Organization
 	if len(c.Files) > 0 {
 		sp, err := spec.LoadContext(ctx, c.Files, stdin)
 		if err != nil {
@@ -441,6 +466,7 @@ func (c *ApplyCmd) confirm(ctx context.Context, st Streams) error {
 // show writes the outcome of an apply in the chosen format.
 func (c *ApplyCmd) show(st Streams, org string, o sync.Outcome) error {
 	if c.Output == "json" {
+		c.documented = true
 		return render.ApplyJSON(st.Out, o, org, version)
 	}
 	return render.ApplyText(st.Out, st.Err, o)

@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -43,10 +46,10 @@ func unwrittenOutcome(t *testing.T, r result) applyOutcome {
 
 // TestApplyJSONWhenNothingIsWritten: apply -o json writes its result
 // document on stdout also when it writes nothing (nothing to change, a
-// guard refuses, a saved plan is stale, a dry run), with the exit code of
-// that outcome unchanged; nothing written is nothing verified
-// (verification null), and the subjects of the plan are not started (or
-// stale).
+// guard refuses, a saved plan is stale or refused, a dry run, a declined
+// prompt), with the exit code of that outcome unchanged; nothing written
+// is nothing verified (verification null), and the subjects of the plan
+// are not started (or stale).
 func TestApplyJSONWhenNothingIsWritten(t *testing.T) {
 	// The plan of mainSpec writes deployer, old-bot and ci (tok-ci-b);
 	// sorted by name, then id.
@@ -103,6 +106,40 @@ func TestApplyJSONWhenNothingIsWritten(t *testing.T) {
 				return c.run("apply", planFile, "--dry-run", "-o", "json")
 			},
 			code: exitOK,
+			want: applyOutcome{NotStarted: planned, Stale: []string{}},
+		},
+		{
+			name: "the prompt declined",
+			run: func(c *cli) result {
+				c.tty, c.stdin = true, "no\n"
+				audit := filepath.Join(c.dir, "audit.jsonl")
+				r := c.run("apply", "-f", c.write("tokens.yaml", mainSpec), "-o", "json", "--audit-log", audit)
+				if _, err := os.Stat(audit); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("a declined apply left an audit log behind: %v", err)
+				}
+				return r
+			},
+			code: exitError,
+			want: applyOutcome{NotStarted: planned, Stale: []string{}},
+		},
+		{
+			name: "a saved plan of other spec files",
+			run: func(c *cli) result {
+				planFile := filepath.Join(c.dir, "plan.json")
+				wantCode(t, c.run("plan", "-f", c.write("tokens.yaml", mainSpec), "--out", planFile), exitOK)
+				return c.run("apply", planFile, "-f", c.write("other.yaml", "version: 1\n"), "--yes", "-o", "json")
+			},
+			code: exitStale,
+			want: applyOutcome{NotStarted: planned, Stale: []string{}},
+		},
+		{
+			name: "a saved plan of another organization",
+			run: func(c *cli) result {
+				planFile := filepath.Join(c.dir, "plan.json")
+				wantCode(t, c.run("plan", "-f", c.write("tokens.yaml", mainSpec), "--out", planFile), exitOK)
+				return c.runRaw("apply", "--api-url", c.baseURL, "--organization", "org2", planFile, "--yes", "-o", "json")
+			},
+			code: exitStale,
 			want: applyOutcome{NotStarted: planned, Stale: []string{}},
 		},
 	} {
