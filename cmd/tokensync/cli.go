@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	stdsync "sync"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -64,6 +65,9 @@ type Streams struct {
 	Getenv                func(string) string
 	// redact removes the credential from a message; run sets it.
 	redact func(string) string
+	// shortWarning is the warning about a short credential, given once a
+	// run (warnShortCredential); run sets it.
+	shortWarning *stdsync.Once
 }
 
 // CLI is the command line of tokensync.
@@ -110,6 +114,7 @@ func run(ctx context.Context, args []string, st Streams) int {
 	if st.Getenv == nil {
 		st.Getenv = os.Getenv
 	}
+	st.shortWarning = new(stdsync.Once)
 	args = helpArgs(args)
 	var cli CLI
 	exited := -1
@@ -404,9 +409,7 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 		return nil, err
 	}
 	if n := len(secret); n > 0 && n < shortCredential {
-		// Every copy of the credential in a message is redacted, even
-		// inside a word, so that it never shows.
-		fmt.Fprintf(st.Err, "warning: the credential is only %d character(s) long: tokensync hides it wherever it shows in a message, even inside a word, so messages may read oddly (an Astro API token is far longer)\n", n)
+		st.warnShortCredential(n)
 	}
 	baseURL, emulatedOrg := g.APIURL, ""
 	if g.Emulate != "" {
@@ -512,10 +515,6 @@ func (g *Globals) client(baseURL, secret string, log *slog.Logger) (*astroapi.Cl
 const maxTokenFile = 64 << 10
 
 // credential reads the API token from --token-file or ASTRO_API_TOKEN.
-// shortCredential is the length under which a credential draws a warning:
-// redacted wherever it shows, it garbles the messages it shows in.
-const shortCredential = 8
-
 func (g *Globals) credential(ctx context.Context, st Streams) (string, error) {
 	if g.TokenFile == "" {
 		return strings.TrimSpace(st.Getenv("ASTRO_API_TOKEN")), nil

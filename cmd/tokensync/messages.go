@@ -36,9 +36,29 @@ func (g *Globals) redactor(st Streams) func(string) string {
 	})
 	return func(s string) string {
 		for _, secret := range secrets() {
-			s = astroapi.Redact(s, secret)
+			r := astroapi.Redact(s, secret)
+			if r != s && len(secret) < shortCredential {
+				st.warnShortCredential(len(secret))
+			}
+			s = r
 		}
 		return s
+	}
+}
+
+// shortCredential is the length under which a credential draws a warning:
+// redacted wherever it shows, it garbles the messages it shows in.
+const shortCredential = 8
+
+// warnShortCredential warns, once a run, that a credential of n
+// characters (shorter than shortCredential) is hidden even inside words,
+// so that the messages it is hidden in read oddly: before the first such
+// message, or as an online command starts.
+func (st Streams) warnShortCredential(n int) {
+	if st.shortWarning != nil {
+		st.shortWarning.Do(func() {
+			fmt.Fprintf(st.Err, "warning: the credential is only %d character(s) long: tokensync hides it wherever it shows in a message, even inside a word, so messages may read oddly (an Astro API token is far longer)\n", n)
+		})
 	}
 }
 

@@ -113,3 +113,31 @@ func TestShortCredentialRoundTrips(t *testing.T) {
 		})
 	}
 }
+
+// TestShortCredentialWarnsWhereItGarbles: a short credential hidden in a
+// message that comes before any contact (a spec error, validate --offline)
+// draws the warning too, once, before that message; a long one, or a
+// message it does not occur in, none.
+func TestShortCredentialWarnsWhereItGarbles(t *testing.T) {
+	const warning = "warning: the credential is only 1 character(s) long"
+	c := newCLI(t, testState)
+	bad := c.write("bad.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n    users:\n      - {username: bob@example.com, role: WORKSPACE_OWNER}\n")
+	for _, tc := range []struct {
+		secret, file string
+		warned       bool
+	}{
+		{"e", bad, true},
+		{"q", bad, false},
+		{"eeeeeeeeeeee", bad, false},
+	} {
+		c.env["ASTRO_API_TOKEN"] = tc.secret
+		r := c.runRaw("validate", "--offline", "-f", tc.file)
+		wantCode(t, r, exitInvalid)
+		if n := strings.Count(r.stderr, "warning: the credential is only"); n != map[bool]int{true: 1}[tc.warned] {
+			t.Errorf("credential %q: %d warnings, want warned %v:\n%s", tc.secret, n, tc.warned, r.stderr)
+		}
+		if tc.warned && !strings.HasPrefix(r.stderr, warning) {
+			t.Errorf("credential %q: the warning does not come first:\n%s", tc.secret, r.stderr)
+		}
+	}
+}
