@@ -155,6 +155,7 @@ func run(ctx context.Context, args []string, st Streams) int {
 		}
 		var pe *kong.ParseError
 		if errors.As(err, &pe) {
+			variableHints(st, pe.Context, err)
 			fmt.Fprintf(st.Err, "Run '%s --help' for usage.\n", usageOf(pe.Context))
 		}
 		return exitUsage
@@ -166,6 +167,9 @@ func run(ctx context.Context, args []string, st Streams) int {
 	st.redact = g.redactor(st)
 	err = kctx.Run(g)
 	code := report(st, err)
+	if code == exitUsage {
+		variableHints(st, kctx, err)
+	}
 	if in, ok := interruptCause(ctx); ok && (code == exitError || errors.Is(err, in)) {
 		// The command stopped short because of the first interrupt (a
 		// read it cut short may have been reported as a usage error).

@@ -9,6 +9,8 @@ import (
 	"strings"
 	stdsync "sync"
 
+	"github.com/alecthomas/kong"
+
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
@@ -190,4 +192,58 @@ func annotationData(s string) string {
 // annotationProperty escapes a workflow command's property value.
 func annotationProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// variableHints says which flags that err, a usage error, names took their
+// value from an environment variable (TOKENSYNC_*, ASTRO_*) and not from
+// the command line: a variable set for one command surprises another.
+func variableHints(st Streams, kctx *kong.Context, err error) {
+	if kctx == nil || err == nil {
+		return
+	}
+	msg := err.Error()
+	onLine := make(map[string]bool)
+	for _, p := range kctx.Path {
+		if p.Flag != nil {
+			onLine[p.Flag.Name] = true
+		}
+	}
+	for _, f := range kctx.Flags() {
+		if onLine[f.Name] || !(namesFlag(msg, "--"+f.Name) || f.Short != 0 && namesFlag(msg, "-"+string(f.Short))) {
+			continue
+		}
+		for _, env := range f.Envs {
+			if _, set := os.LookupEnv(env); set && !strings.Contains(msg, env) {
+				name := "--" + f.Name
+				if f.Short != 0 {
+					name = "-" + string(f.Short) + "/" + name
+				}
+				fmt.Fprintf(st.Err, "hint: %s was set by the environment variable %s, not on the command line\n", name, env)
+				break
+			}
+		}
+	}
+}
+
+// namesFlag says whether msg names flag ("--from", "-f") as a word of its
+// own: "-f" is not named by "--from" or "-foo".
+func namesFlag(msg, flag string) bool {
+	for i := 0; ; {
+		j := strings.Index(msg[i:], flag)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(flag)
+		before := start == 0 || !isFlagChar(msg[start-1])
+		after := end == len(msg) || !isFlagChar(msg[end])
+		if before && after {
+			return true
+		}
+		i = end
+	}
+}
+
+// isFlagChar says whether c may be part of a flag's name.
+func isFlagChar(c byte) bool {
+	return c == '-' || c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }

@@ -333,3 +333,34 @@ func TestOutputsAreNotInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestUsageErrorsNameTheirVariable: a usage error about a flag that took
+// its value from a TOKENSYNC_* variable, not from the command line, says
+// so: a variable set for plan refuses report --from or a saved plan, and
+// the message alone names only the flag.
+func TestUsageErrorsNameTheirVariable(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	saved := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", f, "--out", saved), exitOK)
+	from := filepath.Join(c.dir, "report.json")
+	wantCode(t, c.run("report", "-o", "json", "--out", from), exitOK)
+	for _, tc := range []struct {
+		env, value string
+		args       []string
+		hint       string
+	}{
+		{"TOKENSYNC_FILE", f, []string{"report", "--from", from}, "hint: -f/--file was set by the environment variable TOKENSYNC_FILE, not on the command line"},
+		{"TOKENSYNC_TARGET", "dep-a1", []string{"apply", saved, "--yes"}, "hint: --target was set by the environment variable TOKENSYNC_TARGET, not on the command line"},
+		{"TOKENSYNC_PARALLELISM", "0", []string{"apply", "-f", f, "--yes"}, "hint: --parallelism was set by the environment variable TOKENSYNC_PARALLELISM, not on the command line"},
+		{"TOKENSYNC_PARALLELISM", "0", []string{"apply", "-f", f, "--yes", "--parallelism", "0"}, ""},
+	} {
+		t.Setenv(tc.env, tc.value) // kong reads the process's variables
+		r := c.run(tc.args...)
+		os.Unsetenv(tc.env)
+		wantCode(t, r, exitUsage)
+		if got := strings.Count(r.stderr, "hint: "); tc.hint == "" && got != 0 || tc.hint != "" && !strings.Contains(r.stderr, tc.hint) {
+			t.Errorf("%v: want hint %q:\n%s", tc.args, tc.hint, r.stderr)
+		}
+	}
+}
