@@ -42,6 +42,7 @@ func FuzzParse(f *testing.F) {
 		"version: 1\ndeployments: [{id: a, dags: [{dagId: x, prune: true, users: [{username: a@b.c, role: dag_viewer}]}, {dagTag: x, teams: [{name: t, role: Custom}]}, {dagId: x}]}]\n",
 		"version: 1\ndeployments: [{id: a, dags: [{dagId: x, dagTag: y}, {}, {dagTag: [z]}, {dagId: y, organizationTokens: [{id: t, role: WORKSPACE_OWNER}]}]}]\n",
 		"version: 1\npolicies:\n  - name: a\n    description: d\n    grant: >-\n      a &&\n\n        b ==\n      'é' # c\n  - name: b\n    description: d\n    scope: a ||\n      b # c\n",
+		"version: 1\npolicies:\n  - name: a\n    description: d\n    grant: >-\n      r'C:\\' == '''it's //''' // é\n      || \"open\n",
 	} {
 		f.Add([]byte(s))
 	}

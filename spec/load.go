@@ -43,8 +43,9 @@ func Parse(filename string, data []byte) (*Spec, error) {
 }
 
 // Load reads the spec files named by paths, as given with -f: a file, or a
-// directory standing for every *.yaml and *.yml file directly in it, in
-// name order (a directory with none is an error; so is an entry there that
+// directory standing for every *.yaml and *.yml file directly in it
+// whose name does not begin with a dot (see specName), in name order (a
+// directory with none is an error; so is an entry there that
 // cannot be read, such as a broken or looping symbolic link, or a symbolic
 // link that leads out of the directory, which is not read; directories
 // and other files that are not regular are skipped). Files are read in
@@ -183,6 +184,14 @@ func ParsePolicies(filename string, data []byte) (*Spec, error) {
 	return l.finish()
 }
 
+// specName reports whether a directory entry of this name is a spec file:
+// *.yaml or *.yml, as a shell matches it: a name that begins with a dot,
+// an editor's lock or backup copy, say (emacs's .#tokens.yaml), is not.
+func specName(name string) bool {
+	ext := filepath.Ext(name)
+	return !strings.HasPrefix(name, ".") && (ext == ".yaml" || ext == ".yml")
+}
+
 // expand turns one -f value into the files it names, and the errors of
 // the entries that cannot be read.
 func expand(p string) ([]string, []*Error) {
@@ -203,7 +212,7 @@ func expand(p string) ([]string, []*Error) {
 	)
 	root := ""
 	for _, e := range entries {
-		if ext := filepath.Ext(e.Name()); ext != ".yaml" && ext != ".yml" {
+		if !specName(e.Name()) {
 			continue
 		}
 		name := filepath.Join(p, e.Name())

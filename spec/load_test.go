@@ -366,6 +366,31 @@ func TestLoadDirectoryEntriesThatCannotBeRead(t *testing.T) {
 	}
 }
 
+// TestLoadDirectorySkipsHiddenFiles: a -f directory leaves out files whose
+// names begin with a dot, as a shell's * does: an editor's lock (emacs's
+// .#name, a link to nowhere) or backup copy does not break the plan. A
+// hidden file named explicitly is read.
+func TestLoadDirectorySkipsHiddenFiles(t *testing.T) {
+	dir := t.TempDir()
+	const spec = "version: 1\ndeployments:\n  - id: dep-a\n"
+	writeFiles(t, dir, map[string]string{"tokens.yaml": spec, ".tokens.yaml": spec})
+	symlink(t, "someone@host.4242:1700000000", filepath.Join(dir, ".#tokens.yaml"))
+	s, err := Load([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{filepath.Join(dir, "tokens.yaml")}, s.Files); diff != "" {
+		t.Errorf("Files (-want +got):\n%s", diff)
+	}
+	hidden := filepath.Join(dir, ".tokens.yaml")
+	if s, err = Load([]string{hidden}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{hidden}, s.Files); diff != "" {
+		t.Errorf("Files (-want +got):\n%s", diff)
+	}
+}
+
 func symlink(t *testing.T, target, name string) {
 	t.Helper()
 	if err := os.Symlink(target, name); err != nil {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"cel.dev/cel-go/parser/gen"
+	"github.com/antlr4-go/antlr/v4"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -109,42 +111,47 @@ func (f *file) foldedComment(e Expr, key string) {
 // swallowingComment is where a // comment starts, in a folded text, that
 // comments out what folding joined to its line from a later line of the
 // file: YAML folds the lines of > and of a plain value into one, and a
-// comment in CEL runs to the end of the line. Strings are skipped (the
-// // of a URL is no comment).
+// comment in CEL runs to the end of the line. The text is read by CEL's
+// own lexer, so that // in a string (a URL) or a quoted identifier is no
+// comment.
 func (e Expr) swallowingComment() (Pos, bool) {
 	if e.layout != layoutSegs {
 		return Pos{}, false
 	}
-	text := e.Text
-	var quote byte
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		switch {
-		case quote != 0 && c == '\\':
-			i++
-		case quote != 0:
-			if c == quote {
-				quote = 0
+	for _, c := range comments(e.Text) {
+		for _, sg := range e.segs {
+			if sg.off > c.start && sg.off < c.end {
+				line, col := lineCol(e.Text, c.start)
+				return e.At(line, col), true
 			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '/' && i+1 < len(text) && text[i+1] == '/':
-			end := strings.IndexByte(text[i:], '\n')
-			if end < 0 {
-				end = len(text)
-			} else {
-				end += i
-			}
-			for _, sg := range e.segs {
-				if sg.off > i && sg.off < end {
-					line, col := lineCol(text, i)
-					return e.At(line, col), true
-				}
-			}
-			i = end
 		}
 	}
 	return Pos{}, false
+}
+
+// span is a piece of a text, from byte start to byte end.
+type span struct{ start, end int }
+
+// comments are the // comments of text, a CEL expression, as CEL's lexer
+// reads them. Past what it cannot read (a string left open, say) it goes
+// on as it does when the compiler reads the text, which reports that.
+func comments(text string) []span {
+	// The lexer counts in characters; off[i] is the byte offset of
+	// character i.
+	off := make([]int, 0, len(text)+1)
+	for i := range text {
+		off = append(off, i)
+	}
+	off = append(off, len(text))
+	lex := gen.NewCELLexer(antlr.NewInputStream(text))
+	lex.RemoveErrorListeners() // the default one prints to standard error
+	var out []span
+	for tok := lex.NextToken(); tok.GetTokenType() != antlr.TokenEOF; tok = lex.NextToken() {
+		if tok.GetTokenType() == gen.CELLexerCOMMENT {
+			out = append(out, span{off[tok.GetStart()], off[tok.GetStop()+1]})
+		}
+	}
+	return out
 }
 
 // lineCol is the line and column (from 1, in characters) of byte off of

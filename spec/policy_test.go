@@ -2,6 +2,8 @@ package spec
 
 import (
 	"context"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -180,6 +182,28 @@ func TestFoldedRuleComment(t *testing.T) {
 		{"folded, on its last line", "grant: >-\n      subject.kind == 'user' &&\n      role.access == 'admin' // admins\n", ""},
 		{"folded, in a string", "grant: >-\n      subject.name == 'http://x' &&\n      role.access == 'admin'\n", ""},
 		{"literal", "grant: |\n      subject.kind == 'user' // users\n      && role.access == 'admin'\n", ""},
+		{"literal, after a raw string", "grant: |\n      subject.name.startsWith(r'C:\\') // windows\n      || role.access == 'admin'\n", ""},
+		// A backslash escapes nothing in a raw string: the comment is one.
+		{"folded, after a raw string", "grant: >-\n      subject.name.startsWith(r'C:\\') // windows-named legacy tokens\n      || (scope.production && role.access == 'admin')\n", "p.yaml:6:39"},
+		{"folded, after a raw string in double quotes", "grant: >-\n      subject.name.startsWith(R\"C:\\\") // windows\n      || role.access == 'admin'\n", "p.yaml:6:39"},
+		{"folded, after a raw triple-quoted string", "grant: >-\n      subject.name == r'''C:\\''' // windows\n      || role.access == 'admin'\n", "p.yaml:6:34"},
+		{"folded, after bytes", "grant: >-\n      bytes(subject.name) == br'C:\\' // windows\n      || role.access == 'admin'\n", "p.yaml:6:38"},
+		// A lone quote in a triple-quoted string ends nothing.
+		{"folded, after a triple-quoted string", "grant: >-\n      subject.name == '''it's''' // apostrophes\n      && role.access == 'admin'\n", "p.yaml:6:34"},
+		{"folded, after a triple-double-quoted string", "grant: >-\n      subject.name == \"\"\"say \"hi\" \"\"\" // quotes\n      && role.access == 'admin'\n", "p.yaml:6:39"},
+		{"folded, // in a triple-quoted string", "grant: >-\n      subject.name.contains('''it's //''') &&\n      role.access == 'admin'\n", ""},
+		{"folded, // in a raw string", "grant: >-\n      subject.name.startsWith(r'\\\\server//share') &&\n      role.access == 'admin'\n", ""},
+		{"folded, // in a quoted identifier", "grant: >-\n      has(subject.`a//b`) &&\n      role.access == 'admin'\n", ""},
+		{"folded, a URL in a string", "grant: >-\n      subject.name.startsWith('https://x') &&\n      role.access == 'admin'\n", ""},
+		// Columns count characters, not bytes.
+		{"folded, after non-ASCII", "grant: >-\n      subject.name == 'Zoë' // the one\n      || role.access == 'admin'\n", "p.yaml:6:29"},
+		{"folded, after non-ASCII on an earlier line", "grant: >-\n      subject.name in ['Zoë', 'Åsa'] ||\n      subject.name == 'Jörg' // the one\n      || role.access == 'admin'\n", "p.yaml:7:30"},
+		{"plain, after non-ASCII", "grant: subject.name == '名前' // the one\n      || role.access == 'admin'\n", "p.yaml:5:33"},
+		{"folded, on its last line after a raw string", "grant: >-\n      role.access == 'admin' &&\n      subject.name.startsWith(r'C:\\') // windows\n", ""},
+		// What CEL cannot read is the compiler's to report; past it, a
+		// comment is read as the compiler reads it.
+		{"folded, an unterminated string", "grant: >-\n      subject.name == \"it // open\n      && role.access == 'admin'\n", ""},
+		{"folded, after a character CEL cannot read", "grant: >-\n      subject.name == 'x' # // hash\n      && role.access == 'admin'\n", "p.yaml:6:29"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("p.yaml", []byte("version: 1\npolicies:\n  - name: a\n    description: d\n    "+tt.value))
@@ -190,5 +214,26 @@ func TestFoldedRuleComment(t *testing.T) {
 				t.Errorf("error %v, want one at %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestFoldedRuleLexError: what CEL's lexer cannot read in a folded rule
+// is the compiler's to report: reading comments prints nothing.
+func TestFoldedRuleLexError(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	_, err = Parse("p.yaml", []byte("version: 1\npolicies:\n  - name: a\n    description: d\n    grant: >-\n      subject.name == \"open # ` \\\n      && role.access == 'admin'\n"))
+	os.Stderr = stderr
+	w.Close()
+	printed, _ := io.ReadAll(r)
+	if err != nil {
+		t.Errorf("error: %v", err)
+	}
+	if len(printed) > 0 {
+		t.Errorf("printed %q", printed)
 	}
 }
