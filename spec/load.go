@@ -184,10 +184,11 @@ func ParsePolicies(filename string, data []byte) (*Spec, error) {
 	return l.finish()
 }
 
-// specName reports whether a directory entry of this name is a spec file:
-// *.yaml or *.yml, as a shell matches it: a name that begins with a dot,
-// an editor's lock or backup copy, say (emacs's .#tokens.yaml), is not.
-func specName(name string) bool {
+// DirectoryEntry reports whether a -f directory reads its entry of this
+// name as a spec file: *.yaml or *.yml, as a shell matches it; a name that
+// begins with a dot, an editor's lock or backup copy, say (emacs's
+// .#tokens.yaml), is not.
+func DirectoryEntry(name string) bool {
 	ext := filepath.Ext(name)
 	return !strings.HasPrefix(name, ".") && (ext == ".yaml" || ext == ".yml")
 }
@@ -212,7 +213,7 @@ func expand(p string) ([]string, []*Error) {
 	)
 	root := ""
 	for _, e := range entries {
-		if !specName(e.Name()) {
+		if !DirectoryEntry(e.Name()) {
 			continue
 		}
 		name := filepath.Join(p, e.Name())

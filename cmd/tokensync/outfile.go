@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tokensync/tokensync/render"
+	"github.com/tokensync/tokensync/spec"
 )
 
 // checkOutFile refuses (exit 64), before anything is read or contacted, a
@@ -98,7 +99,7 @@ func amongInputs(target string, stdin io.Reader, inputs []string) (string, bool)
 		case err != nil:
 		case os.SameFile(fi, ii):
 			return in, true
-		case ii.IsDir() && isSpecFileName(target):
+		case ii.IsDir() && spec.DirectoryEntry(filepath.Base(target)):
 			if di, err := os.Stat(filepath.Dir(target)); err == nil && os.SameFile(di, ii) {
 				return in, true
 			}
@@ -107,7 +108,7 @@ func amongInputs(target string, stdin io.Reader, inputs []string) (string, bool)
 	return "", false
 }
 
-// isSpecFileName says a -f directory reads the file name as a spec file.
+// isSpecFileName says name looks like a spec file (for hints).
 func isSpecFileName(name string) bool {
 	ext := strings.ToLower(filepath.Ext(name))
 	return ext == ".yaml" || ext == ".yml"

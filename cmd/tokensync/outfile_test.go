@@ -235,6 +235,17 @@ func TestOutKeepsModeAndInputs(t *testing.T) {
 		})
 	}
 
+	t.Run("a hidden file of its -f directory, which it does not read", func(t *testing.T) {
+		hidden := filepath.Join(dir, ".plan.yaml")
+		wantCode(t, c.run("plan", "-f", dir, "--out", hidden), exitOK)
+		if _, err := os.Stat(hidden); err != nil {
+			t.Errorf("the plan was not saved: %v", err)
+		}
+		if err := os.Remove(hidden); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("no temporary file left beside", func(t *testing.T) {
 		for _, cmd := range [][]string{{"plan", "-f", f}, {"report"}} {
 			out := filepath.Join(c.dir, "fresh-"+cmd[0]+".out")
