@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"pgregory.net/rapid"
+
 	"github.com/tokensync/tokensync/sync"
 )
 
@@ -214,7 +216,66 @@ func TestMarkdownLimitCountsScopes(t *testing.T) {
 	}
 }
 
-// tb is what checkCut needs of a test.
+// TestMarkdownLimitProperty: for random plans and limits, the markdown
+// plan stays within the limit, is the whole plan when it fits, and
+// otherwise shows or counts every section, change and unmanaged
+// assignment, keeping what takes a role away first (see checkCut).
+func TestMarkdownLimitProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p := randomPlan(t)
+		var full bytes.Buffer
+		if err := Markdown(&full, p, MarkdownOptions{Limit: 1 << 30}); err != nil {
+			t.Fatal(err)
+		}
+		limit := rapid.IntRange(min(1000, full.Len()), full.Len()+200).Draw(t, "limit")
+		var md bytes.Buffer
+		if err := Markdown(&md, p, MarkdownOptions{Limit: limit}); err != nil {
+			t.Fatal(err)
+		}
+		if full.Len() <= limit && md.String() != full.String() {
+			t.Fatalf("the whole plan fits in %d bytes, but it was cut", limit)
+		}
+		checkCut(t, wholeSections(t, p), md.String(), limit)
+	})
+}
+
+// randomPlan is a plan of up to 6 deployments with up to 300 changes each
+// (adds, updates, demotions and removals, of subjects with names of random
+// lengths) and up to 100 unmanaged assignments.
+func randomPlan(t *rapid.T) sync.Plan {
+	p := sync.Plan{Organization: "org1", Fingerprints: map[string]string{}}
+	subject := func(label string, i int) sync.SubjectRef {
+		name := rapid.StringMatching(`[a-z]{1,80}`).Draw(t, label)
+		return sync.SubjectRef{Kind: sync.KindUser, ID: fmt.Sprintf("%s-%d", label, i), Name: name}
+	}
+	deps := rapid.IntRange(1, 6).Draw(t, "deployments")
+	var scopes []sync.ScopeRef
+	for d := range deps {
+		dep := sync.DeploymentRef{ID: fmt.Sprintf("dep-%d", d), Name: fmt.Sprintf("deployment-%d-%s", d, rapid.StringMatching(`[a-z]{0,30}`).Draw(t, "deployment"))}
+		scopes = append(scopes, sync.DeploymentScope(dep))
+		for i := range rapid.IntRange(1, 300).Draw(t, "changes") {
+			c := sync.Change{Scope: scopes[d], Subject: subject("usr", i)}
+			switch rapid.IntRange(0, 3).Draw(t, "action") {
+			case 0:
+				c.Action, c.After = sync.Add, "DEPLOYMENT_ADMIN"
+			case 1:
+				c.Action, c.Before, c.After = sync.Update, "DEPLOYMENT_VIEWER", "DEPLOYMENT_ADMIN"
+			case 2:
+				c.Action, c.Before, c.After, c.Reason = sync.Update, "DEPLOYMENT_ADMIN", "DEPLOYMENT_VIEWER", sync.ReasonPruneKeepsAccessor
+			default:
+				c.Action, c.Before, c.Reason = sync.Remove, "DEPLOYMENT_ADMIN", sync.ReasonPrune
+			}
+			p.Changes = append(p.Changes, c)
+		}
+	}
+	for i := range rapid.IntRange(0, 100).Draw(t, "unmanaged") {
+		s := scopes[rapid.IntRange(0, len(scopes)-1).Draw(t, "scope")]
+		p.Unmanaged = append(p.Unmanaged, sync.Change{Action: sync.Unmanaged, Scope: s, Subject: subject("tok", i), Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: sync.ReasonNotInSpec})
+	}
+	return p
+}
+
+// tb is what checkCut needs of a *testing.T or a *rapid.T.
 type tb interface {
 	Helper()
 	Errorf(format string, args ...any)
