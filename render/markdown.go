@@ -425,16 +425,23 @@ func mdRole(r string) string {
 	if r == "" {
 		return "—"
 	}
-	return "`" + strings.NewReplacer("`", "'", "|", `\|`).Replace(Safe(r)) + "`"
+	return "`" + mdCode(r) + "`"
 }
+
+// The replacers of the markdown and HTML escapes, built once: a
+// strings.Replacer builds its tables on first use.
+var (
+	mdTextEscapes = strings.NewReplacer(`\`, `\\`, "|", `\|`, "&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)
+	mdCodeEscapes = strings.NewReplacer("`", "'", "|", `\|`)
+	htmlEscapes   = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+)
 
 // mdText makes user-controlled text safe inside a markdown table cell: Safe,
 // then the characters markdown would act on.
-func mdText(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "|", `\|`, "&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`).Replace(Safe(s))
-}
+func mdText(s string) string { return mdTextEscapes.Replace(Safe(s)) }
+
+// mdCode makes text safe inside a markdown code span.
+func mdCode(s string) string { return mdCodeEscapes.Replace(Safe(s)) }
 
 // htmlText escapes text inside an HTML element.
-func htmlText(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(Safe(s))
-}
+func htmlText(s string) string { return htmlEscapes.Replace(Safe(s)) }

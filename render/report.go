@@ -472,8 +472,6 @@ func ifSpec(r access.Report, s string) string {
 	return ""
 }
 
-func mdCode(s string) string { return strings.NewReplacer("`", "'", "|", `\|`).Replace(Safe(s)) }
-
 func mdDeployment(workspace, name string) string { return mdText(workspace) + "/" + mdText(name) }
 
 func mdPrincipal(p access.Ref) string { return mdText(p.Name) + " <sub>" + mdText(p.ID) + "</sub>" }
