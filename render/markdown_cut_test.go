@@ -239,9 +239,10 @@ func TestMarkdownLimitProperty(t *testing.T) {
 	})
 }
 
-// randomPlan is a plan of up to 6 deployments with up to 300 changes each
+// randomPlan is a plan of up to 6 deployments with up to 100 changes each
 // (adds, updates, demotions and removals, of subjects with names of random
-// lengths) and up to 100 unmanaged assignments.
+// lengths) and up to 40 unmanaged assignments: past the least limit
+// (1,000 bytes) at a few dozen rows.
 func randomPlan(t *rapid.T) sync.Plan {
 	p := sync.Plan{Organization: "org1", Fingerprints: map[string]string{}}
 	subject := func(label string, i int) sync.SubjectRef {
@@ -253,7 +254,7 @@ func randomPlan(t *rapid.T) sync.Plan {
 	for d := range deps {
 		dep := sync.DeploymentRef{ID: fmt.Sprintf("dep-%d", d), Name: fmt.Sprintf("deployment-%d-%s", d, rapid.StringMatching(`[a-z]{0,30}`).Draw(t, "deployment"))}
 		scopes = append(scopes, sync.DeploymentScope(dep))
-		for i := range rapid.IntRange(1, 300).Draw(t, "changes") {
+		for i := range rapid.IntRange(1, 100).Draw(t, "changes") {
 			c := sync.Change{Scope: scopes[d], Subject: subject("usr", i)}
 			switch rapid.IntRange(0, 3).Draw(t, "action") {
 			case 0:
@@ -268,7 +269,7 @@ func randomPlan(t *rapid.T) sync.Plan {
 			p.Changes = append(p.Changes, c)
 		}
 	}
-	for i := range rapid.IntRange(0, 100).Draw(t, "unmanaged") {
+	for i := range rapid.IntRange(0, 40).Draw(t, "unmanaged") {
 		s := scopes[rapid.IntRange(0, len(scopes)-1).Draw(t, "scope")]
 		p.Unmanaged = append(p.Unmanaged, sync.Change{Action: sync.Unmanaged, Scope: s, Subject: subject("tok", i), Before: "DEPLOYMENT_ADMIN", After: "DEPLOYMENT_ADMIN", Reason: sync.ReasonNotInSpec})
 	}
