@@ -184,15 +184,17 @@ func annotationFile(st Streams, name string) string {
 	return filepath.ToSlash(rel)
 }
 
+// The escapes of a workflow command's message and property values.
+var (
+	annotationDataEscapes     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	annotationPropertyEscapes = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+)
+
 // annotationData escapes a workflow command's message.
-func annotationData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
+func annotationData(s string) string { return annotationDataEscapes.Replace(s) }
 
 // annotationProperty escapes a workflow command's property value.
-func annotationProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
-}
+func annotationProperty(s string) string { return annotationPropertyEscapes.Replace(s) }
 
 // variableHints says which flags that err, a usage error, names took their
 // value from an environment variable (TOKENSYNC_*, ASTRO_*) and not from
