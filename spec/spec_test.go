@@ -2,10 +2,12 @@ package spec
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
 
 	"github.com/tokensync/tokensync/astroapi"
 )
@@ -138,5 +140,92 @@ func TestKindKey(t *testing.T) {
 	}
 	if k := Kind("token"); k.Key() != "" {
 		t.Errorf("Kind(%q).Key() = %q, want \"\"", k, k.Key())
+	}
+}
+
+// TestSuggestIsTheClosest: Suggest, which computes only what it needs of
+// each distance, picks what comparing the whole edit distance of every
+// candidate picks (the first of the closest, within the limit).
+func TestSuggestIsTheClosest(t *testing.T) {
+	alphabet := rapid.SampledFrom([]rune("abAB_-xyé"))
+	word := rapid.StringOfN(alphabet, 0, 12, -1)
+	rapid.Check(t, func(t *rapid.T) {
+		s := word.Draw(t, "s")
+		// Words and words a few edits from s, which the limit is about.
+		near := rapid.Custom(func(t *rapid.T) string {
+			r := []rune(s)
+			for range rapid.IntRange(0, 3).Draw(t, "edits") {
+				at := rapid.IntRange(0, len(r)).Draw(t, "at")
+				c := alphabet.Draw(t, "rune")
+				switch {
+				case rapid.Bool().Draw(t, "insert") || at == len(r):
+					r = append(r[:at], append([]rune{c}, r[at:]...)...)
+				case rapid.Bool().Draw(t, "delete"):
+					r = append(r[:at], r[at+1:]...)
+				default:
+					r[at] = c
+				}
+			}
+			return string(r)
+		})
+		candidates := rapid.SliceOfN(rapid.OneOf(word, near), 0, 30).Draw(t, "candidates")
+		if got, want := Suggest(s, candidates), closest(s, candidates); got != want {
+			t.Fatalf("Suggest(%q, %q) = %q, want %q", s, candidates, got, want)
+		}
+	})
+}
+
+// closest is Suggest as the whole edit distance of every candidate says.
+func closest(s string, candidates []string) string {
+	ns := fold(s)
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		nc := fold(c)
+		limit := 2
+		if len(nc) <= 4 {
+			limit = 1
+		}
+		if d := levenshtein(ns, nc); d <= limit && d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// levenshtein is the edit distance of a and b, in bytes, every cell
+// computed.
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+boolInt(a[i-1] != b[j-1]))
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// BenchmarkSuggest: a name a spec gets wrong, among the names of an
+// organization of 50,000 users (folded once for every such name).
+func BenchmarkSuggest(b *testing.B) {
+	names := make([]string, 50000)
+	for i := range names {
+		names[i] = fmt.Sprintf("user.%d@example.com", i)
+	}
+	sg := NewSuggester(names)
+	for b.Loop() {
+		sg.Suggest("usr.17@example.org")
 	}
 }

@@ -284,6 +284,42 @@ workspaces:
 	}
 }
 
+// TestDidYouMeanIsBounded: a principal not found gets a did-you-mean, the
+// closest name of its kind; past maxSuggestions of them no more are
+// looked for (each is a pass over every name of the organization).
+func TestDidYouMeanIsBounded(t *testing.T) {
+	obs, _ := levelsOrg()
+	var users []astroapi.User
+	var yaml strings.Builder
+	yaml.WriteString(levelsHeader + "organizationRoles:\n  users:\n")
+	for i := range maxSuggestions + 20 {
+		users = append(users, user(fmt.Sprintf("usr-%d", i), fmt.Sprintf("person-%03d@example.com", i), "ACTIVE", "ORGANIZATION_MEMBER"))
+		fmt.Fprintf(&yaml, "    - {username: person-%03d@example.co, role: ORGANIZATION_MEMBER}\n", i)
+	}
+	obs.Subjects = append(obs.Subjects, subjects(nil, users, nil)...)
+	sp, err := spec.Parse("tokens.yaml", []byte(yaml.String()))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	_, err = Resolve(sp, obs)
+	list, ok := err.(spec.ErrorList)
+	if !ok || len(list) != maxSuggestions+20 {
+		t.Fatalf("Resolve: %v, want %d errors", err, maxSuggestions+20)
+	}
+	if want := `did you mean "person-000@example.com"?`; !strings.Contains(list[0].Error(), want) {
+		t.Errorf("the first error %q lacks %q", list[0], want)
+	}
+	suggested := 0
+	for _, e := range list {
+		if strings.Contains(e.Error(), "did you mean") {
+			suggested++
+		}
+	}
+	if suggested != maxSuggestions {
+		t.Errorf("%d errors with a did-you-mean, want %d", suggested, maxSuggestions)
+	}
+}
+
 // TestResolveLevels: the online checks of the other levels, every error at
 // once.
 func TestResolveLevels(t *testing.T) {

@@ -22,6 +22,8 @@ type resolver struct {
 	roleByName   map[string]*astroapi.CustomRole   // custom roles by exact name; the first of a name counts
 	roleByFold   map[string][]*astroapi.CustomRole // custom roles by upper-cased name, for the error of a name in another case
 	suggestRoles map[string][]string               // by role scope: the built-in and custom roles of it
+	suggesters   map[scope]*spec.Suggester         // among the names a scope holds, once asked for (resolver.suggester)
+	suggested    int                               // names not found that were given a did-you-mean
 	errs         spec.ErrorList
 	notes        []Note
 }
@@ -313,7 +315,12 @@ func (r *resolver) workspaceNames() []string {
 // didYouMean is " (did you mean "x"?)" for the closest candidate, or "".
 func didYouMean(name string, candidates []string) string {
 	slices.Sort(candidates) // the first of equally close ones wins
-	if s := spec.Suggest(name, candidates); s != "" {
+	return suggestion(name, spec.NewSuggester(candidates))
+}
+
+// suggestion is " (did you mean "x"?)" for what sg suggests, or "".
+func suggestion(name string, sg *spec.Suggester) string {
+	if s := sg.Suggest(name); s != "" {
 		return fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return ""

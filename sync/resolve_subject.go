@@ -120,18 +120,33 @@ func (r *resolver) describe(s scope) string {
 	return "among the " + kinds[s.kind].plural
 }
 
-// names are the names of the subjects in scope s, for suggestions.
-func (r *resolver) names(s scope) []string {
-	var out []string
+// maxSuggestions is how many principals not found get a did-you-mean: one
+// is a few milliseconds among 50,000 users, and a spec whose every name is
+// wrong (another mail domain) has a cause more suggestions would not show.
+const maxSuggestions = 100
+
+// suggester suggests among the names of the subjects scope s holds,
+// sorted (the first of equally close ones wins): made once per scope, as a
+// spec that gets a thousand names wrong asks a thousand times.
+func (r *resolver) suggester(s scope) *spec.Suggester {
+	if sg, ok := r.suggesters[s]; ok {
+		return sg
+	}
+	var names []string
 	for _, xs := range r.byName[kinds[s.kind].family] {
 		for _, x := range xs {
 			if s.holds(x) {
-				out = append(out, x.Name)
+				names = append(names, x.Name)
 				break
 			}
 		}
 	}
-	return out
+	slices.Sort(names)
+	if r.suggesters == nil {
+		r.suggesters = make(map[scope]*spec.Suggester)
+	}
+	r.suggesters[s] = spec.NewSuggester(names)
+	return r.suggesters[s]
 }
 
 // lookup finds the subject an entry names: an id within the entry's
@@ -199,7 +214,12 @@ func (r *resolver) notFound(e entry, s scope, elsewhere []*Subject) {
 		slices.Sort(where)
 		r.errorf(e.pos, "%s %q not found %s (%ss of that name: %s)", noun, e.ref(), r.describe(s), noun, strings.Join(where, ", "))
 	default:
-		r.errorf(e.pos, "%s %q not found %s%s", noun, e.ref(), r.describe(s), didYouMean(e.name, r.names(s)))
+		mean := ""
+		if r.suggested < maxSuggestions {
+			r.suggested++
+			mean = suggestion(e.name, r.suggester(s))
+		}
+		r.errorf(e.pos, "%s %q not found %s%s", noun, e.ref(), r.describe(s), mean)
 	}
 }
 
