@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,6 +39,10 @@ type cli struct {
 	env     map[string]string
 	stdin   string
 	tty     bool
+	// unpaced says the emulator keeps no rate limits: run then lifts the
+	// client's own (Astro's GET 25/s, one request at a time), which would
+	// make the tests wait, unless a test gives --rate-scale itself.
+	unpaced bool
 }
 
 // testState is a small organization with every case the CLI tests need.
@@ -108,7 +113,7 @@ func newCLI(t *testing.T, state string) *cli {
 		t.Fatalf("state: %v", err)
 	}
 	srv, url := astroapitest.NewTestServer(t, st, astroapitest.Options{RateLimits: astroapitest.NoRateLimit})
-	return &cli{t: t, srv: srv, baseURL: url, dir: t.TempDir(), env: map[string]string{"ASTRO_API_TOKEN": secret}}
+	return &cli{t: t, srv: srv, baseURL: url, dir: t.TempDir(), env: map[string]string{"ASTRO_API_TOKEN": secret}, unpaced: true}
 }
 
 // write stores a file in the test's directory and returns its path.
@@ -124,8 +129,19 @@ func (c *cli) write(name, content string) string {
 // run runs tokensync with the emulator's URL and organization.
 func (c *cli) run(args ...string) result {
 	c.t.Helper()
-	full := append([]string{args[0], "--api-url", c.baseURL, "--organization", "org1"}, args[1:]...)
+	full := append(c.apiFlags(args[0], "org1", args[1:]...), args[1:]...)
 	return c.runRaw(full...)
+}
+
+// apiFlags are command and the flags run gives it: the emulator's URL,
+// organization org, and for an unpaced emulator the client's rate limits
+// lifted, unless args set them.
+func (c *cli) apiFlags(command, org string, args ...string) []string {
+	flags := []string{command, "--api-url", c.baseURL, "--organization", org}
+	if c.unpaced && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--rate-scale") }) {
+		flags = append(flags, "--rate-scale=1000")
+	}
+	return flags
 }
 
 // runRaw runs tokensync with exactly args.

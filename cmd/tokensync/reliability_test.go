@@ -47,13 +47,13 @@ func (l *lockedBuffer) String() string {
 func newCLIWith(t *testing.T, st *astroapitest.State, opts astroapitest.Options) *cli {
 	t.Helper()
 	srv, url := astroapitest.NewTestServer(t, st, opts)
-	return &cli{t: t, srv: srv, baseURL: url, dir: t.TempDir(), env: map[string]string{"ASTRO_API_TOKEN": secret}}
+	return &cli{t: t, srv: srv, baseURL: url, dir: t.TempDir(), env: map[string]string{"ASTRO_API_TOKEN": secret}, unpaced: opts.RateLimits == astroapitest.NoRateLimit}
 }
 
 // runLocked is run with streams safe for concurrent writes, as -v needs.
 func (c *cli) runLocked(args ...string) result {
 	c.t.Helper()
-	full := append([]string{args[0], "--api-url", c.baseURL, "--organization", c.org()}, args[1:]...)
+	full := append(c.apiFlags(args[0], c.org(), args[1:]...), args[1:]...)
 	var out, errb lockedBuffer
 	code := run(context.Background(), full, Streams{
 		In:     strings.NewReader(c.stdin),
