@@ -70,15 +70,16 @@ const (
 	layoutUnknown exprLayout = iota // folded, or escapes: only Pos is known
 	layoutLine                      // written verbatim on the line of Pos from column start
 	layoutBlock                     // a literal block: line i of the text is line Pos.Line+i, from column start
-	layoutSegs                      // folded (>, or plain on several lines): pieces of lines, in segs
+	layoutSegs                      // folded (>, or plain or quoted on several lines): pieces of lines, in segs
+	layoutQuoted                    // quoted, with escapes: where its lines fold is not known, only Pos
 )
 
 // At is the position in the file of the character at line and col of the
 // expression's text (both counting from 1, columns in characters, as CEL
 // reports them). It is exact for an expression on one line, plain or
 // quoted without escapes, for a literal block scalar (|), and for a folded
-// one (> and >-, or plain on several lines); otherwise (a quoted value on
-// several lines, escapes) it is the position of the value.
+// one (> and >-, or plain or quoted on several lines); otherwise (a quoted
+// value with escapes) it is the position of the value.
 func (e Expr) At(line, col int) Pos {
 	switch {
 	case e.layout == layoutLine && line == 1:
@@ -103,19 +104,28 @@ func (e Expr) At(line, col int) Pos {
 // foldedComment reports a // comment of e, the value of key, that
 // comments out lines folding joined to its own (see swallowingComment).
 func (f *file) foldedComment(e Expr, key string) {
-	if at, ok := e.swallowingComment(); ok {
+	at, ok := e.swallowingComment()
+	switch {
+	case ok && e.layout == layoutQuoted:
+		f.errorf(at.Line, at.Col, "this quoted rule has a // comment, which runs to the end of the rule's line: YAML folds the lines of a quoted value into one, and with escapes where they fold cannot be told, so the lines after the comment may not be part of the rule; write it as a literal block (%s: |) or drop the comment", key)
+	case ok:
 		f.errorf(at.Line, at.Col, "this // comment runs to the end of the rule's line, which folding made of the lines after it too: they are not part of the rule; write it as a literal block (%s: |) or drop the comment", key)
 	}
 }
 
 // swallowingComment is where a // comment starts, in a folded text, that
 // comments out what folding joined to its line from a later line of the
-// file: YAML folds the lines of > and of a plain value into one, and a
-// comment in CEL runs to the end of the line. The text is read by CEL's
-// own lexer, so that // in a string (a URL) or a quoted identifier is no
-// comment.
+// file: YAML folds the lines of >, of a plain value and of a quoted one
+// into one, and a comment in CEL runs to the end of the line. The text is
+// read by CEL's own lexer, so that // in a string (a URL) or a quoted
+// identifier is no comment. A quoted value with escapes cannot be mapped
+// to its lines: any comment in it is where the value starts.
 func (e Expr) swallowingComment() (Pos, bool) {
-	if e.layout != layoutSegs {
+	switch e.layout {
+	case layoutQuoted:
+		return e.Pos, len(comments(e.Text)) > 0
+	case layoutSegs:
+	default:
 		return Pos{}, false
 	}
 	for _, c := range comments(e.Text) {
@@ -356,9 +366,11 @@ func (f *file) expr(v *yaml.Node, text string) Expr {
 		}
 		if rest, ok := skipRunes(line, start-1); ok && strings.HasPrefix(rest, text) && !strings.ContainsAny(text, "\n") {
 			e.layout, e.start = layoutLine, start
-		} else if v.Style == 0 && v.Line > 0 { // plain, on several lines
-			if e.segs = f.folded(text, v.Line, v.Column); e.segs != nil {
+		} else if v.Line > 0 { // on several lines, or quoted with escapes
+			if e.segs = f.folded(text, v.Line, start); e.segs != nil {
 				e.layout = layoutSegs
+			} else if v.Style != 0 {
+				e.layout = layoutQuoted
 			}
 		}
 	case yaml.FoldedStyle:

@@ -92,7 +92,8 @@ func TestExprAt(t *testing.T) {
 		{"folded with a blank line", "grant: >-\n      a &&\n\n      bb == c\n", 2, 1, Pos{"p.yaml", 8, 7}},
 		{"plain on two lines", "grant: a &&\n      bb == c", 1, 6, Pos{"p.yaml", 6, 7}},
 		{"plain, then a comment", "grant: a &&\n      bb # note", 1, 7, Pos{"p.yaml", 6, 8}},
-		{"quoted on two lines", "grant: 'a &&\n      bb'", 1, 6, Pos{"p.yaml", 5, 12}},
+		{"quoted on two lines", "grant: 'a &&\n      bb'", 1, 6, Pos{"p.yaml", 6, 7}},
+		{"quoted on two lines, with escapes", "grant: 'a == ''x'' &&\n      bb'", 1, 14, Pos{"p.yaml", 5, 12}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,13 +167,16 @@ func TestProductionInOneFile(t *testing.T) {
 	}
 }
 
-// TestFoldedRuleComment: a // comment in a folded rule (>, or plain over
-// several lines) comments out the lines folding joined to its line: an
+// TestFoldedRuleComment: a // comment in a folded rule (>, or plain or
+// quoted over several lines) comments out the lines folding joined to its line: an
 // error at the comment, so that a rule never silently loses its end. A
 // comment on a literal block's line, on the last line, or // in a string
 // is fine.
 func TestFoldedRuleComment(t *testing.T) {
-	const msg = "this // comment runs to the end of the rule's line, which folding made of the lines after it too"
+	const (
+		msg       = "this // comment runs to the end of the rule's line, which folding made of the lines after it too"
+		quotedMsg = "this quoted rule has a // comment, which runs to the end of the rule's line"
+	)
 	for _, tt := range []struct {
 		name, value string
 		want        string // the error's position, "" for none
@@ -204,13 +208,21 @@ func TestFoldedRuleComment(t *testing.T) {
 		// comment is read as the compiler reads it.
 		{"folded, an unterminated string", "grant: >-\n      subject.name == \"it // open\n      && role.access == 'admin'\n", ""},
 		{"folded, after a character CEL cannot read", "grant: >-\n      subject.name == 'x' # // hash\n      && role.access == 'admin'\n", "p.yaml:6:29"},
+		// YAML folds the lines of a quoted value too.
+		{"double-quoted on two lines", "grant: \"subject.kind == 'nothing' // placeholder\n      || subject.kind == 'user'\"\n", "p.yaml:5:39"},
+		{"double-quoted on two lines, no comment", "grant: \"subject.kind == 'nothing'\n      || subject.kind == 'user'\"\n", ""},
+		{"double-quoted on one line", "grant: \"subject.kind == 'user' // users\"\n", ""},
+		// With escapes, where the lines fold is not known: any comment is
+		// an error, at the value.
+		{"single-quoted on two lines, with escapes", "grant: 'subject.kind == ''nothing'' // placeholder\n      || subject.kind == ''user'''\n", "p.yaml:5:12"},
+		{"double-quoted on one line, with escapes", "grant: \"subject.name == \\\"x\\\" // the one\"\n", "p.yaml:5:12"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("p.yaml", []byte("version: 1\npolicies:\n  - name: a\n    description: d\n    "+tt.value))
 			switch {
 			case tt.want == "" && err != nil:
 				t.Errorf("error: %v", err)
-			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want+": "+msg)):
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want+": "+msg) && !strings.Contains(err.Error(), tt.want+": "+quotedMsg)):
 				t.Errorf("error %v, want one at %s", err, tt.want)
 			}
 		})
