@@ -193,6 +193,14 @@ func DirectoryEntry(name string) bool {
 	return !strings.HasPrefix(name, ".") && (ext == ".yaml" || ext == ".yml")
 }
 
+// Files are the files -f path reads: path itself, or the spec files of a
+// directory (DirectoryEntry, and links to files within it), to tell a
+// file the command reads from one it may write.
+func Files(path string) []string {
+	files, _ := expand(path)
+	return files
+}
+
 // expand turns one -f value into the files it names, and the errors of
 // the entries that cannot be read.
 func expand(p string) ([]string, []*Error) {

@@ -74,7 +74,8 @@ func checkNotInput(flag, path, target string, stdin io.Reader, inputs []string) 
 }
 
 // amongInputs says whether the existing file target is one of inputs, or
-// a spec file of one that is a directory, and which.
+// a spec file one that is a directory reads (also through a link, to a
+// file whose own name the directory would skip), and which.
 func amongInputs(target string, stdin io.Reader, inputs []string) (string, bool) {
 	fi, err := os.Stat(target)
 	if err != nil {
@@ -99,9 +100,11 @@ func amongInputs(target string, stdin io.Reader, inputs []string) (string, bool)
 		case err != nil:
 		case os.SameFile(fi, ii):
 			return in, true
-		case ii.IsDir() && spec.DirectoryEntry(filepath.Base(target)):
-			if di, err := os.Stat(filepath.Dir(target)); err == nil && os.SameFile(di, ii) {
-				return in, true
+		case ii.IsDir():
+			for _, f := range spec.Files(in) {
+				if ri, err := os.Stat(f); err == nil && os.SameFile(fi, ri) {
+					return in, true
+				}
 			}
 		}
 	}

@@ -206,6 +206,21 @@ func TestOutKeepsModeAndInputs(t *testing.T) {
 	inDir := filepath.Join(dir, "team.yaml")
 	writeTestFile(t, inDir, mainSpec)
 	state := c.write("state.yaml", testState)
+	// A spec file of a directory that is a link to a file whose own name
+	// the directory skips (hidden), and a ConfigMap's mount.
+	linked := filepath.Join(c.dir, "linked")
+	if err := os.Mkdir(linked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(linked, ".real.yaml"), mainSpec)
+	mustSymlink(t, ".real.yaml", filepath.Join(linked, "tokens.yaml"))
+	configMap := filepath.Join(c.dir, "configmap")
+	if err := os.MkdirAll(filepath.Join(configMap, "..2026_12_01"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(configMap, "..2026_12_01", "tokens.yaml"), mainSpec)
+	mustSymlink(t, "..2026_12_01", filepath.Join(configMap, "..data"))
+	mustSymlink(t, filepath.Join("..data", "tokens.yaml"), filepath.Join(configMap, "tokens.yaml"))
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -214,6 +229,8 @@ func TestOutKeepsModeAndInputs(t *testing.T) {
 	}{
 		{"plan over its -f file", []string{"plan", "-f", f}, f, f},
 		{"plan over a spec file of its -f directory", []string{"plan", "-f", dir}, inDir, dir},
+		{"plan over the hidden file a link of its -f directory leads to", []string{"plan", "-f", linked}, filepath.Join(linked, ".real.yaml"), linked},
+		{"report over the file of a ConfigMap's -f directory", []string{"report", "-f", configMap}, filepath.Join(configMap, "..data", "tokens.yaml"), configMap},
 		{"report over its -f file", []string{"report", "-f", f}, f, f},
 		{"report over its --emulate state", []string{"report", "--emulate", state}, state, state},
 	} {
@@ -234,6 +251,18 @@ func TestOutKeepsModeAndInputs(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("apply's audit log on the hidden file a link of its -f directory leads to", func(t *testing.T) {
+		real := filepath.Join(linked, ".real.yaml")
+		r := c.run("apply", "-f", linked, "--yes", "--audit-log", real)
+		wantCode(t, r, exitUsage)
+		if want := "tokensync: --audit-log " + real + ": the command also reads it (" + linked + ")"; !strings.HasPrefix(r.stderr, want) {
+			t.Errorf("stderr:\n%s\nwant it to start with:\n%s", r.stderr, want)
+		}
+		if data, _ := os.ReadFile(real); string(data) != mainSpec {
+			t.Errorf("the spec was written:\n%s", data)
+		}
+	})
 
 	t.Run("a hidden file of its -f directory, which it does not read", func(t *testing.T) {
 		hidden := filepath.Join(dir, ".plan.yaml")
