@@ -148,7 +148,9 @@ func run(ctx context.Context, args []string, st Streams) int {
 		return exited // --help
 	}
 	if err != nil {
-		st.redact = (&Globals{}).redactor(st)
+		// The flags were not parsed: the credential file is looked for
+		// in args, so that the credential in it never shows.
+		st.redact = (&Globals{TokenFile: tokenFileArg(args)}).redactor(st)
 		fmt.Fprintf(st.Err, "tokensync: %s\n", st.text(err.Error()))
 		if arg, ok := strings.CutPrefix(err.Error(), "unexpected argument "); ok && isSpecFileName(arg) {
 			fmt.Fprintf(st.Err, "hint: give a spec file with -f: -f %s\n", st.text(arg))

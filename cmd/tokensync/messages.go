@@ -64,6 +64,20 @@ func (st Streams) warnShortCredential(n int) {
 	}
 }
 
+// tokenFileArg is the --token-file that args give, or its variable, for
+// a command line that could not be parsed.
+func tokenFileArg(args []string) string {
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--token-file="); ok {
+			return v
+		}
+		if a == "--token-file" && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return os.Getenv("TOKENSYNC_TOKEN_FILE")
+}
+
 // readCredentialFile is the credential in the regular file path, "" when
 // there is none or it cannot be read.
 func readCredentialFile(path string) string {

@@ -86,6 +86,12 @@ func TestCredentialNeverShows(t *testing.T) {
 			{[]string{"apply", "-f", "{spec}", "-v", "--yes"}, exitOK},
 			{[]string{"export", "-v"}, exitOK},
 		}},
+		{name: "a usage error quoting the credential", creds: mine, steps: []step{
+			{[]string{"plan", "-f", "{spec}", "{secret}"}, exitUsage},
+		}},
+		{name: "a usage error quoting the credential of --token-file", creds: mine, tokenFile: true, steps: []step{
+			{[]string{"plan", "-f", "{spec}", "{secret}"}, exitUsage},
+		}},
 		{name: "401 unknown credential", creds: other, steps: []step{
 			{[]string{"validate", "-f", "{spec}", "-v"}, exitError},
 			{[]string{"export", "-v"}, exitError},
@@ -153,7 +159,7 @@ func TestCredentialNeverShows(t *testing.T) {
 			for _, s := range tt.steps {
 				args := make([]string, len(s.args))
 				for i, a := range s.args {
-					args[i] = strings.NewReplacer("{spec}", spec, "{bad}", bad, "{dir}", c.dir).Replace(a)
+					args[i] = strings.NewReplacer("{spec}", spec, "{bad}", bad, "{dir}", c.dir, "{secret}", securitySecret).Replace(a)
 				}
 				r := c.runLocked(append(args, tokenFile...)...)
 				if r.code != s.code {
@@ -164,7 +170,7 @@ func TestCredentialNeverShows(t *testing.T) {
 						t.Errorf("%v: %s shows %q of the credential:\n%s", s.args, name, p, out)
 					}
 				}
-				online := !strings.Contains(strings.Join(args, " "), "--offline") && s.code != exitInvalid
+				online := !strings.Contains(strings.Join(args, " "), "--offline") && s.code != exitInvalid && s.code != exitUsage
 				if online && !strings.Contains(r.stderr, `msg="astro api request"`) {
 					t.Errorf("%v: -v logged no request:\n%s", s.args, r.stderr)
 				}
