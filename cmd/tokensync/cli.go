@@ -101,6 +101,9 @@ type Globals struct {
 	RateScale    float64       `default:"1" hidden:"" help:"Multiply the client's rate limits (Astro's GET 25/s, POST 10/s, DELETE 5/s), e.g. for an organization with raised limits or a scaled emulator."`
 }
 
+// defaultAPIURL is the API --api-url names unless given.
+const defaultAPIURL = "https://api.astronomer.io/v1"
+
 // version and commit are set at build time with -ldflags; commit falls back
 // to the VCS revision Go records (see resolveBuild).
 var (
@@ -229,6 +232,10 @@ func checkParallelism(n int) error {
 // error (exit 64) before anything runs.
 func (g *Globals) Validate() error {
 	switch {
+	case g.Emulate != "" && g.APIURL != defaultAPIURL:
+		// Both given, the emulator would win without a word: a leftover
+		// TOKENSYNC_EMULATE would make a real apply a silent no-op.
+		return fmt.Errorf("--emulate runs against an in-process emulator, and --api-url names an API: give one of them")
 	case g.Timeout <= 0:
 		return fmt.Errorf("--timeout must be above 0, not %v", g.Timeout)
 	case !(g.RateScale > 0) || math.IsInf(g.RateScale, 0):
@@ -418,6 +425,9 @@ func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *s
 		st.warnShortCredential(n)
 	}
 	baseURL, emulatedOrg := g.APIURL, ""
+	if g.Emulate != "" && os.Getenv("TOKENSYNC_EMULATE") != "" {
+		fmt.Fprintf(st.Err, "warning: TOKENSYNC_EMULATE is set: this runs against an in-process emulator seeded from %s, not the Astro API\n", st.text(g.Emulate))
+	}
 	if g.Emulate != "" {
 		var stop func()
 		if baseURL, emulatedOrg, stop, err = emulate(ctx, g.Emulate); err != nil {

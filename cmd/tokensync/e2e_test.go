@@ -133,11 +133,14 @@ func (c *cli) run(args ...string) result {
 	return c.runRaw(full...)
 }
 
-// apiFlags are command and the flags run gives it: the emulator's URL,
-// organization org, and for an unpaced emulator the client's rate limits
-// lifted, unless args set them.
+// apiFlags are command and the flags run gives it: the emulator's URL
+// (unless args --emulate one of their own), organization org, and for an
+// unpaced emulator the client's rate limits lifted, unless args set them.
 func (c *cli) apiFlags(command, org string, args ...string) []string {
 	flags := []string{command, "--api-url", c.baseURL, "--organization", org}
+	if slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--emulate") }) {
+		flags = []string{command, "--organization", org}
+	}
 	if c.unpaced && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--rate-scale") }) {
 		flags = append(flags, "--rate-scale=1000")
 	}

@@ -237,8 +237,7 @@ func TestOutKeepsModeAndInputs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before, _ := os.ReadFile(tc.out)
 			c.srv.ResetStats()
-			args := append(slices.Clone(tc.args), "--out", tc.out)
-			r := c.runRaw(append([]string{args[0], "--api-url", c.baseURL, "--organization", "org1"}, args[1:]...)...)
+			r := c.run(append(slices.Clone(tc.args), "--out", tc.out)...)
 			wantCode(t, r, exitUsage)
 			if want := "tokensync: --out " + tc.out + ": the command also reads it (" + tc.in + ")"; !strings.HasPrefix(r.stderr, want) {
 				t.Errorf("stderr:\n%s\nwant it to start with:\n%s", r.stderr, want)
@@ -402,5 +401,44 @@ func TestUsageErrorsNameTheirVariable(t *testing.T) {
 		if got := strings.Count(r.stderr, "hint: "); tc.hint == "" && got != 0 || tc.hint != "" && !strings.Contains(r.stderr, tc.hint) {
 			t.Errorf("%v: want hint %q:\n%s", tc.args, tc.hint, r.stderr)
 		}
+	}
+}
+
+// TestEmulateWithAPIURLRefused: --emulate and an API URL given together
+// (on the command line or by their variables) are refused, as the
+// emulator would win without a word: a leftover TOKENSYNC_EMULATE made
+// apply against a real API a silent no-op that said "Apply complete".
+// TOKENSYNC_EMULATE alone works, with a warning.
+func TestEmulateWithAPIURLRefused(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	state := c.write("state.yaml", testState)
+	const refusal = "--emulate runs against an in-process emulator, and --api-url names an API: give one of them"
+	for _, tc := range []struct {
+		name      string
+		env, val  string
+		args      []string
+		code      int
+		wantInErr string
+	}{
+		{"both flags", "", "", []string{"apply", "-f", f, "--yes", "--emulate", state, "--api-url", c.baseURL}, exitUsage, refusal},
+		{"TOKENSYNC_EMULATE and --api-url", "TOKENSYNC_EMULATE", state, []string{"apply", "-f", f, "--yes", "--api-url", c.baseURL}, exitUsage, "hint: --emulate was set by the environment variable TOKENSYNC_EMULATE"},
+		{"ASTRO_API_URL and --emulate", "ASTRO_API_URL", c.baseURL, []string{"plan", "-f", f, "--emulate", state}, exitUsage, "hint: --api-url was set by the environment variable ASTRO_API_URL"},
+		{"TOKENSYNC_EMULATE alone", "TOKENSYNC_EMULATE", state, []string{"plan", "-f", f}, exitOK, "warning: TOKENSYNC_EMULATE is set: this runs against an in-process emulator seeded from " + state + ", not the Astro API"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv(tc.env, tc.val) // kong reads the process's variables
+			}
+			c.srv.ResetStats()
+			r := c.runRaw(tc.args...)
+			wantCode(t, r, tc.code)
+			if !strings.Contains(r.stderr, tc.wantInErr) || tc.code == exitUsage && !strings.Contains(r.stderr, refusal) {
+				t.Errorf("stderr lacks %q:\n%s", tc.wantInErr, r.stderr)
+			}
+			if n := c.posts(); n != 0 {
+				t.Errorf("%d writes", n)
+			}
+		})
 	}
 }
