@@ -25,9 +25,9 @@ func TestAPIURLWithoutV1(t *testing.T) {
 		{name: "slash", url: root + "/", code: exitUsage, want: "did you mean " + root + "/v1?"},
 		{name: "another path", url: root + "/api", code: exitError, want: "hint: the Astro API is under /v1: did you mean --api-url " + root + "/api/v1?", requests: true},
 		{name: "v1 with a slash", url: root + "/v1/", code: exitOK, requests: true},
-		{name: "ftp", url: "ftp://x", code: exitUsage, want: `tokensync: astro api base url "ftp://x": scheme must be https`, not: "/v1"},
-		{name: "ftp with a path", url: "ftp://x/api", code: exitUsage, want: `tokensync: astro api base url "ftp://x/api": scheme must be https`, not: "/v1"},
-		{name: "http off loopback", url: "http://api.example.invalid", code: exitUsage, want: `tokensync: astro api base url "http://api.example.invalid": http is allowed only on loopback hosts; use https`, not: "/v1"},
+		{name: "ftp", url: "ftp://x", code: exitUsage, want: `tokensync: --api-url: astro api base url "ftp://x": scheme must be https`, not: "/v1"},
+		{name: "ftp with a path", url: "ftp://x/api", code: exitUsage, want: `tokensync: --api-url: astro api base url "ftp://x/api": scheme must be https`, not: "/v1"},
+		{name: "http off loopback", url: "http://api.example.invalid", code: exitUsage, want: `tokensync: --api-url: astro api base url "http://api.example.invalid": http is allowed only on loopback hosts; use https`, not: "/v1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -522,7 +522,7 @@ func (g *Globals) client(baseURL, secret string, log *slog.Logger) (*astroapi.Cl
 		astroapi.WithRateLimits(25*g.RateScale, 10*g.RateScale, 5*g.RateScale),
 	)
 	if err != nil {
-		return nil, exitWith(exitUsage, "%v", err)
+		return nil, exitWith(exitUsage, "--api-url: %v", err)
 	}
 	return client, nil
 }

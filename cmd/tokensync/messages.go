@@ -217,7 +217,8 @@ func variableHints(st Streams, kctx *kong.Context, err error) {
 	if kctx == nil || err == nil {
 		return
 	}
-	msg := err.Error()
+	// What a did-you-mean names was not given at all.
+	msg, _, _ := strings.Cut(err.Error(), "did you mean")
 	onLine := make(map[string]bool)
 	for _, p := range kctx.Path {
 		if p.Flag != nil {

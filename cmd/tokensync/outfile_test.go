@@ -393,9 +393,17 @@ func TestUsageErrorsNameTheirVariable(t *testing.T) {
 		{"TOKENSYNC_TARGET", "dep-a1", []string{"apply", saved, "--yes"}, "hint: --target was set by the environment variable TOKENSYNC_TARGET, not on the command line"},
 		{"TOKENSYNC_PARALLELISM", "0", []string{"apply", "-f", f, "--yes"}, "hint: --parallelism was set by the environment variable TOKENSYNC_PARALLELISM, not on the command line"},
 		{"TOKENSYNC_PARALLELISM", "0", []string{"apply", "-f", f, "--yes", "--parallelism", "0"}, ""},
+		{"ASTRO_API_URL", "http://api.example.invalid/v1", []string{"plan", "-f", f}, "hint: --api-url was set by the environment variable ASTRO_API_URL, not on the command line"},
+		// A flag a did-you-mean names was not given at all.
+		{"TOKENSYNC_MAX_REMOVALS", "5", []string{"plan", "-f", f, "--max-removal", "3"}, ""},
 	} {
 		t.Setenv(tc.env, tc.value) // kong reads the process's variables
-		r := c.run(tc.args...)
+		var r result
+		if tc.env == "ASTRO_API_URL" { // not given on the command line
+			r = c.runRaw(append([]string{tc.args[0], "--organization", "org1"}, tc.args[1:]...)...)
+		} else {
+			r = c.run(tc.args...)
+		}
 		os.Unsetenv(tc.env)
 		wantCode(t, r, exitUsage)
 		if got := strings.Count(r.stderr, "hint: "); tc.hint == "" && got != 0 || tc.hint != "" && !strings.Contains(r.stderr, tc.hint) {

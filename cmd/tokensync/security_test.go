@@ -304,7 +304,7 @@ func TestPlainHTTPRefusedBeforeDialing(t *testing.T) {
 	}
 
 	code, out := runWith("http://api.tokensync.invalid/v1")
-	if code != exitUsage || out != "tokensync: astro api base url \"http://api.tokensync.invalid/v1\": http is allowed only on loopback hosts; use https\n" {
+	if code != exitUsage || out != "tokensync: --api-url: astro api base url \"http://api.tokensync.invalid/v1\": http is allowed only on loopback hosts; use https\n" {
 		t.Errorf("http: exit %d:\n%s", code, out)
 	}
 	if n := conns.Load(); n != 0 {
