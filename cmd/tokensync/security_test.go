@@ -148,7 +148,7 @@ func TestCredentialNeverShows(t *testing.T) {
 			}
 			ts := httptest.NewServer(h)
 			t.Cleanup(ts.Close)
-			c := &cli{t: t, srv: srv, baseURL: ts.URL + "/v1", dir: t.TempDir(), env: map[string]string{"ASTRO_API_TOKEN": securitySecret}}
+			c := &cli{t: t, srv: srv, baseURL: ts.URL + "/v1", dir: t.TempDir(), env: map[string]string{"ASTRO_API_TOKEN": securitySecret}, unpaced: true}
 			var tokenFile []string
 			if tt.tokenFile {
 				c.env = map[string]string{}
