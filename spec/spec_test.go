@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
@@ -175,6 +176,24 @@ func TestSuggestIsTheClosest(t *testing.T) {
 	})
 }
 
+// TestSuggestCountsCharacters: the distance and the limit count
+// characters, not bytes: "zoë" is one edit from "zoe".
+func TestSuggestCountsCharacters(t *testing.T) {
+	for _, tt := range []struct {
+		s          string
+		candidates []string
+		want       string
+	}{
+		{"zoe", []string{"zoë"}, "zoë"},
+		{"数据组", []string{"数据"}, "数据"},
+		{"Åsa-team", []string{"asa_team", "åsa-team"}, "åsa-team"},
+	} {
+		if got := Suggest(tt.s, tt.candidates); got != tt.want {
+			t.Errorf("Suggest(%q, %q) = %q, want %q", tt.s, tt.candidates, got, tt.want)
+		}
+	}
+}
+
 // closest is Suggest as the whole edit distance of every candidate says.
 func closest(s string, candidates []string) string {
 	ns := fold(s)
@@ -182,19 +201,18 @@ func closest(s string, candidates []string) string {
 	for _, c := range candidates {
 		nc := fold(c)
 		limit := 2
-		if len(nc) <= 4 {
+		if utf8.RuneCountInString(nc) <= 4 {
 			limit = 1
 		}
-		if d := levenshtein(ns, nc); d <= limit && d < bestDist {
+		if d := levenshtein([]rune(ns), []rune(nc)); d <= limit && d < bestDist {
 			best, bestDist = c, d
 		}
 	}
 	return best
 }
 
-// levenshtein is the edit distance of a and b, in bytes, every cell
-// computed.
-func levenshtein(a, b string) int {
+// levenshtein is the edit distance of a and b, every cell computed.
+func levenshtein(a, b []rune) int {
 	prev := make([]int, len(b)+1)
 	for j := range prev {
 		prev[j] = j

@@ -2,10 +2,10 @@ package spec
 
 import "strings"
 
-// Suggest returns the candidate closest to s by edit distance, ignoring
-// case, '_' and '-', or "" when none is close: at most 1 edit for
-// candidates of up to 4 characters, 2 for longer ones; of equally close
-// candidates, the first.
+// Suggest returns the candidate closest to s by edit distance in
+// characters, ignoring case, '_' and '-', or "" when none is close: at
+// most 1 edit for candidates of up to 4 characters, 2 for longer ones; of
+// equally close candidates, the first.
 func Suggest(s string, candidates []string) string {
 	return NewSuggester(candidates).Suggest(s)
 }
@@ -16,14 +16,14 @@ func Suggest(s string, candidates []string) string {
 // given up as soon as it is too far.
 type Suggester struct {
 	candidates []string
-	folded     []string // fold of each candidate
+	folded     [][]rune // fold of each candidate
 }
 
 // NewSuggester returns a Suggester among candidates, which it keeps.
 func NewSuggester(candidates []string) *Suggester {
-	folded := make([]string, len(candidates))
+	folded := make([][]rune, len(candidates))
 	for i, c := range candidates {
-		folded[i] = fold(c)
+		folded[i] = []rune(fold(c))
 	}
 	return &Suggester{candidates: candidates, folded: folded}
 }
@@ -33,9 +33,9 @@ func (sg *Suggester) Suggest(s string) string {
 	if len(s) > 64 {
 		return ""
 	}
-	ns := fold(s)
+	ns := []rune(fold(s))
 	// The rows of within: a candidate is compared only when it is
-	// within 2 bytes of ns's length.
+	// within 2 characters of ns's length.
 	prev, cur := make([]int, len(ns)+3), make([]int, len(ns)+3)
 	best, bestDist := "", 3
 	for i, nc := range sg.folded {
@@ -61,12 +61,12 @@ func fold(s string) string { return strings.ToLower(foldDashes.Replace(s)) }
 // on first use).
 var foldDashes = strings.NewReplacer("_", "", "-", "")
 
-// within is the Levenshtein distance between a and b, in bytes, when it
+// within is the Levenshtein distance between a and b, in characters, when it
 // is at most k, and k+1 otherwise. Only the cells of the rows within k of
 // the diagonal are computed, and it stops at the first row whose cells
 // are all over k. prev and cur are its rows, of at least len(a)+k+1
 // cells.
-func within(a, b string, k int, prev, cur []int) int {
+func within(a, b []rune, k int, prev, cur []int) int {
 	far := k + 1
 	if k < 0 || len(a)-len(b) > k || len(b)-len(a) > k {
 		return far
