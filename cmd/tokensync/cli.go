@@ -93,7 +93,7 @@ type Globals struct {
 	APIURL       string        `name:"api-url" env:"TOKENSYNC_API_URL,ASTRO_API_URL" default:"https://api.astronomer.io/v1" help:"Astro API base URL."`
 	Organization string        `env:"TOKENSYNC_ORGANIZATION,ASTRO_ORGANIZATION_ID" help:"Organization id; overrides the spec's organization key." placeholder:"ID"`
 	TokenFile    string        `type:"path" help:"Read the API credential from this file instead of ASTRO_API_TOKEN." placeholder:"FILE"`
-	Emulate      string        `type:"existingfile" help:"Run against an in-process Astro API emulator seeded from this state file (on loopback; nothing leaves the machine)." placeholder:"STATE.yaml"`
+	Emulate      string        `type:"existingfile" help:"Run against an in-process Astro API emulator seeded from this state file (on loopback; nothing leaves the machine). Not with --api-url." placeholder:"STATE.yaml"`
 	MaxRetries   int           `default:"5" help:"Retries of a request after 429, 502, 503, 504 or a network error."`
 	Timeout      time.Duration `default:"30s" help:"Timeout of one API request."`
 	NoColor      bool          `help:"Plain output without colour (also NO_COLOR; FORCE_COLOR or CLICOLOR_FORCE colour output that is not a terminal)."`
