@@ -57,8 +57,8 @@ type ApplyCmd struct {
 // Run plans (or reads a saved plan), asks, applies and verifies.
 func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.Context) (err error) {
 	defer c.documentFailure(st, &err)
-	c.maxRemovalsGiven = flagGiven(kctx, *st, "max-removals")
-	c.policyModeGiven = flagGiven(kctx, *st, "policy-mode")
+	c.maxRemovalsGiven = flagGiven(kctx, "max-removals")
+	c.policyModeGiven = flagGiven(kctx, "policy-mode")
 	if !c.Yes && !c.DryRun && !st.InTTY {
 		return exitWith(exitUsage, "apply needs --yes when not run from a terminal; nothing was written")
 	}
@@ -331,15 +331,21 @@ func (c *ApplyCmd) madeFromSpec(p sync.Plan, obs *sync.Observed) error {
 }
 
 // flagGiven reports whether the flag name was given on the command line
-// or through its environment variable (TOKENSYNC_NAME), rather than left
-// at its default.
-func flagGiven(kctx *kong.Context, st Streams, name string) bool {
+// or through one of its environment variables, rather than left at its
+// default.
+func flagGiven(kctx *kong.Context, name string) bool {
 	for _, p := range kctx.Path {
 		if p.Flag != nil && p.Flag.Name == name {
 			return true
 		}
 	}
-	return st.Getenv("TOKENSYNC_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))) != ""
+	for _, f := range kctx.Flags() {
+		if f.Name == name {
+			_, set := variableOf(f)
+			return set
+		}
+	}
+	return false
 }
 
 // staleError lists the tokens changed since a saved plan and refuses it.

@@ -229,17 +229,25 @@ func variableHints(st Streams, kctx *kong.Context, err error) {
 		if onLine[f.Name] || !(namesFlag(msg, "--"+f.Name) || f.Short != 0 && namesFlag(msg, "-"+string(f.Short))) {
 			continue
 		}
-		for _, env := range f.Envs {
-			if _, set := os.LookupEnv(env); set && !strings.Contains(msg, env) {
-				name := "--" + f.Name
-				if f.Short != 0 {
-					name = "-" + string(f.Short) + "/" + name
-				}
-				fmt.Fprintf(st.Err, "hint: %s was set by the environment variable %s, not on the command line\n", name, env)
-				break
+		if env, set := variableOf(f); set && !strings.Contains(msg, env) {
+			name := "--" + f.Name
+			if f.Short != 0 {
+				name = "-" + string(f.Short) + "/" + name
 			}
+			fmt.Fprintf(st.Err, "hint: %s was set by the environment variable %s, not on the command line\n", name, env)
 		}
 	}
+}
+
+// variableOf is the first of flag f's environment variables that is set,
+// as kong reads them (from the process's environment).
+func variableOf(f *kong.Flag) (string, bool) {
+	for _, env := range f.Envs {
+		if _, set := os.LookupEnv(env); set {
+			return env, true
+		}
+	}
+	return "", false
 }
 
 // namesFlag says whether msg names flag ("--from", "-f") as a word of its
