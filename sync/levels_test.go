@@ -245,7 +245,7 @@ organizationRoles:
 				t.Errorf("lockout %+v, want refused %v", g, tt.refused)
 			}
 			if tt.refused && (!strings.Contains(g.Message, "the organization without any ORGANIZATION_OWNER") ||
-				!strings.HasSuffix(g.Message, "active users and teams count as owners, tokens and inactive, pending or banned users do not)")) {
+				!strings.HasSuffix(g.Message, "owners are active users and teams with an active member, not tokens)")) {
 				t.Errorf("message %q", g.Message)
 			}
 		})
@@ -282,6 +282,66 @@ workspaces:
 			}
 		})
 	}
+}
+
+// TestLockoutGuardTeamNeedsAnActiveMember: where a plan takes the last
+// active user's owner role, a team holding it keeps the organization or
+// the workspace from being locked out only with an active member.
+// LockoutTeams names the teams whose members decide it, and only there:
+// not where an active user keeps the role, nor once they were read.
+func TestLockoutGuardTeamNeedsAnActiveMember(t *testing.T) {
+	const demote = `
+organizationRoles:
+  users:
+    - {username: owner@example.com, role: ORGANIZATION_MEMBER}
+workspaces:
+  - name: one
+    users:
+      - {username: carol@example.com, role: WORKSPACE_MEMBER}
+`
+	admins := team("team-admins", "admins", "ORGANIZATION_OWNER")
+	admins.WorkspaceRoles = []astroapi.WorkspaceRole{workspaceRole("ws-1", "WORKSPACE_OWNER")}
+	for _, tt := range []struct {
+		name    string
+		active  map[string]bool // Observed.TeamActive
+		refused bool
+	}{
+		{"members not read", nil, false},
+		{"no active member", map[string]bool{"team-admins": false}, true},
+		{"an active member", map[string]bool{"team-admins": true}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			obs, _ := levelsOrg()
+			obs.Subjects = append(obs.Subjects, subjects(nil, nil, []astroapi.Team{admins})...)
+			obs.TeamActive = tt.active
+			p := planOf(t, levelsHeader+demote, obs, Options{})
+			if g := p.Guards[3]; g.Name != GuardLockout || g.OK == tt.refused {
+				t.Fatalf("lockout %+v, want refused %v", g, tt.refused)
+			}
+			var want []string
+			if tt.active == nil {
+				want = []string{"team-admins"}
+			}
+			if diff := cmp.Diff(want, LockoutTeams(p, obs)); diff != "" {
+				t.Errorf("LockoutTeams (-want +got):\n%s", diff)
+			}
+			if tt.refused {
+				if got := RecheckSaved(p, obs); len(got) != 1 || got[0].Name != GuardLockout {
+					t.Errorf("RecheckSaved: %+v, want the lockout guard", got)
+				}
+			}
+		})
+	}
+	t.Run("an active user keeps the role", func(t *testing.T) {
+		obs, _ := levelsOrg()
+		other := user("usr-other", "other@example.com", "ACTIVE", "ORGANIZATION_OWNER")
+		other.WorkspaceRoles = []astroapi.WorkspaceRole{workspaceRole("ws-1", "WORKSPACE_OWNER")}
+		obs.Subjects = append(obs.Subjects, subjects(nil, []astroapi.User{other}, []astroapi.Team{admins})...)
+		p := planOf(t, levelsHeader+demote, obs, Options{})
+		if got := LockoutTeams(p, obs); len(got) != 0 {
+			t.Errorf("LockoutTeams = %v, want none: an active user keeps each owner role", got)
+		}
+	})
 }
 
 // TestDidYouMeanIsBounded: a principal not found gets a did-you-mean, the

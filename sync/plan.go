@@ -134,7 +134,7 @@ func Compute(d Desired, obs *Observed, opts Options) Plan {
 	}
 	pl := newPlanner(d, opts.Prune, obs)
 	p := Plan{Organization: obs.Organization}
-	g := newGuardState(pl)
+	g := newGuardState(pl, obs)
 	seen := make(map[string]bool, len(obs.Subjects))
 	// One subject's roles on managed scopes and their scopes, reused.
 	var (
@@ -725,17 +725,23 @@ const (
 
 // guardState is what the guards count over every subject, after the plan.
 type guardState struct {
-	remaining map[Scope]int // managed deployment → managed subjects, not ignored, holding a role on it other than DEPLOYMENT_ACCESSOR
-	owners    map[Scope]int // the managed organization or workspace → users and teams holding its owner role
+	remaining map[Scope]int      // managed deployment → managed subjects, not ignored, holding a role on it other than DEPLOYMENT_ACCESSOR
+	owners    map[Scope]int      // the managed organization or workspace → users and teams that count as holding its owner role
+	users     map[Scope]int      // the same → the active users among them
+	teams     map[Scope][]string // the same → every team holding it, counted or not
 	// ignore are the spec's ignore globs: an ignored subject (a
 	// break-glass token, say) does not keep a deployment from being
 	// empty, or the guard would never catch a truncated file where such
 	// subjects sit on every deployment.
-	ignore map[Kind][]string
+	ignore     map[Kind][]string
+	teamActive map[string]bool // Observed.TeamActive
 }
 
-func newGuardState(pl *planner) *guardState {
-	return &guardState{remaining: make(map[Scope]int), owners: make(map[Scope]int), ignore: pl.ignore}
+func newGuardState(pl *planner, obs *Observed) *guardState {
+	return &guardState{
+		remaining: make(map[Scope]int), owners: make(map[Scope]int), users: make(map[Scope]int), teams: make(map[Scope][]string),
+		ignore: pl.ignore, teamActive: obs.TeamActive,
+	}
 }
 
 // ownerRole is the role whose holders the lockout guard counts at level l,
@@ -765,22 +771,31 @@ func (g *guardState) count(ref SubjectRef, s *Subject, after *held, changes []Ch
 			after.delete(c.Key().Scope)
 		}
 	}
-	person := ref.Kind == KindTeam || ref.Kind == KindUser && canAdminister(s)
 	_, ignored := matchGlob(g.ignore[ref.Kind], ref)
 	after.all(func(sc Scope, role string) {
 		if sc.Level == LevelDeployment && role != astroapi.RoleDeploymentAccessor && !ignored {
 			g.remaining[sc]++
 		}
-		if owner := ownerRole(sc.Level); person && owner != "" && role == owner {
+		if owner := ownerRole(sc.Level); owner == "" || role != owner {
+			return
+		}
+		switch {
+		case ref.Kind == KindUser && CanAdminister(s):
 			g.owners[sc]++
+			g.users[sc]++
+		case ref.Kind == KindTeam:
+			g.teams[sc] = append(g.teams[sc], ref.ID)
+			if active, read := g.teamActive[ref.ID]; active || !read {
+				g.owners[sc]++
+			}
 		}
 	})
 }
 
-// canAdminister says user s (nil if not read) may use the roles it holds:
+// CanAdminister says user s (nil if not read) may use the roles it holds:
 // an inactive, pending or banned user holds them, but nobody can sign in
 // as it, so it keeps nobody out of a lockout.
-func canAdminister(s *Subject) bool {
+func CanAdminister(s *Subject) bool {
 	return s == nil || s.Status == "" || s.Status == astroapi.UserActive
 }
 
@@ -897,7 +912,7 @@ func lockoutGuard(changes []Change, owners map[Scope]int) Guard {
 	if len(bad) == 0 {
 		return Guard{Name: GuardLockout, OK: true, Message: "every managed organization and workspace keeps an owner"}
 	}
-	return Guard{Name: GuardLockout, Message: strings.Join(bad, "; ") + " (list another owner first; active users and teams count as owners, tokens and inactive, pending or banned users do not)"}
+	return Guard{Name: GuardLockout, Message: strings.Join(bad, "; ") + " (list another owner first; owners are active users and teams with an active member, not tokens)"}
 }
 
 // Label names a subject in messages: its kind and name, e.g. `token
@@ -928,11 +943,29 @@ func CheckSaved(p Plan, opts Options) []Guard {
 // was made, and such a change does not make the plan stale. It returns
 // only the guards that refuse, on the saved changes as they stand.
 func RecheckSaved(p Plan, obs *Observed) []Guard {
-	if p.Target == nil || len(p.Changes) == 0 {
+	pl, g := countAfter(p, obs)
+	if g == nil {
 		return nil
 	}
-	pl := newPlanner(p.Target.Desired, p.Target.Prune, obs)
-	g := newGuardState(pl)
+	var refused []Guard
+	for _, gd := range []Guard{allowEmptyGuard(p.Changes, g.remaining, pl.allowEmpty()), lockoutGuard(p.Changes, g.owners)} {
+		if !gd.OK {
+			gd.Message = "on the organization as it is now, " + gd.Message
+			refused = append(refused, gd)
+		}
+	}
+	return refused
+}
+
+// countAfter counts what the guards of saved plan p count, on the
+// organization as read now (obs): what every subject would hold after
+// p's changes. g is nil for a plan without a Target or changes.
+func countAfter(p Plan, obs *Observed) (pl *planner, g *guardState) {
+	if p.Target == nil || len(p.Changes) == 0 {
+		return nil, nil
+	}
+	pl = newPlanner(p.Target.Desired, p.Target.Prune, obs)
+	g = newGuardState(pl, obs)
 	changes := make(map[string][]Change)
 	for _, c := range p.Changes {
 		changes[c.Subject.ID] = append(changes[c.Subject.ID], c)
@@ -952,14 +985,34 @@ func RecheckSaved(p Plan, obs *Observed) []Guard {
 			g.count(cs[0].Subject, nil, &roles, cs)
 		}
 	}
-	var refused []Guard
-	for _, gd := range []Guard{allowEmptyGuard(p.Changes, g.remaining, pl.allowEmpty()), lockoutGuard(p.Changes, g.owners)} {
-		if !gd.OK {
-			gd.Message = "on the organization as it is now, " + gd.Message
-			refused = append(refused, gd)
+	return pl, g
+}
+
+// LockoutTeams are the teams whose members the lockout guard of p needs
+// on obs, sorted: where p takes an owner role and no active user holds it
+// after p, teams that hold it and whose members were not read
+// (Observed.TeamActive). A team counts as an owner only with an active
+// member, and a plan reads members only where the guard turns on them:
+// reading every team's would be a request per team.
+func LockoutTeams(p Plan, obs *Observed) []string {
+	_, g := countAfter(p, obs)
+	if g == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range p.Changes {
+		sc := c.Key().Scope
+		if _, takes := c.takesOwner(); !takes || g.users[sc] > 0 {
+			continue
+		}
+		for _, id := range g.teams[sc] {
+			if _, read := obs.TeamActive[id]; !read {
+				out = append(out, id)
+			}
 		}
 	}
-	return refused
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Inconsistent checks that a saved plan holds together on the

@@ -244,7 +244,7 @@ func TestGuardStages(t *testing.T) {
 		)}
 		d := Desired{Scopes: []ManagedScope{{ScopeRef: ScopeRef{Level: LevelDeployment, ID: "dep-a"}}, {ScopeRef: ScopeRef{Level: LevelDeployment, ID: "dep-b"}}}}
 		pl := newPlanner(d, false, obs)
-		g := newGuardState(pl)
+		g := newGuardState(pl, &Observed{})
 		for _, s := range obs.Subjects {
 			var changes []Change
 			if s.ID == aliceRef.ID {

@@ -17,6 +17,11 @@ type Observed struct {
 	// PerWorkspace says the credential could not list the organization, so
 	// only the workspaces it can see were read.
 	PerWorkspace bool
+	// TeamActive holds, for each team whose members were read for the
+	// lockout guard (LockoutTeams), whether one of them is an active user:
+	// a team counts as an owner only then. A team not in it counts as an
+	// owner, as its members were not read.
+	TeamActive map[string]bool
 }
 
 // Desired is a spec resolved against Observed: every reference is an id.

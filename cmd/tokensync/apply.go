@@ -194,6 +194,9 @@ func (c *ApplyCmd) recheck(ctx context.Context, st Streams, sess *session, p syn
 	if err != nil {
 		return fmt.Errorf("%w; nothing was written", err)
 	}
+	if _, err := readOwnerTeams(ctx, sess, p, obs); err != nil {
+		return fmt.Errorf("%w; nothing was written", err)
+	}
 	refused := sync.RecheckSaved(p, obs)
 	if len(refused) == 0 {
 		return nil
@@ -286,6 +289,9 @@ func (c *ApplyCmd) checkNow(ctx context.Context, st Streams, sess *session, p *s
 		return exitWith(exitStale, "the plan %s does not hold together on the organization as it is now: what it would write is not what it shows for %d principal(s) (the file was edited, or the organization changed where the plan's fingerprints do not look); nothing was written; run plan again", render.Safe(c.SavedPlan), len(bad))
 	}
 	if err := c.madeFromSpec(*p, obs); err != nil {
+		return err
+	}
+	if _, err := readOwnerTeams(ctx, sess, *p, obs); err != nil {
 		return err
 	}
 	p.Guards = append(p.Guards, sync.RecheckSaved(*p, obs)...)

@@ -362,6 +362,87 @@ func TestSavedPlanRechecksLockoutNow(t *testing.T) {
 	}
 }
 
+// ownerTeamState is everyLevelState with a team "admins" that holds
+// ORGANIZATION_OWNER and has one member, member (usr-gone is INACTIVE,
+// usr-bob ACTIVE), and, with other, a second active owner, usr-other.
+func ownerTeamState(member string, other bool) string {
+	users := "  - {id: usr-gone, username: gone@example.com, status: INACTIVE, organizationRole: ORGANIZATION_MEMBER}\n"
+	if other {
+		users += "  - {id: usr-other, username: other@example.com, status: ACTIVE, organizationRole: ORGANIZATION_OWNER}\n"
+	}
+	state := strings.Replace(everyLevelState, "teams:\n", users+"teams:\n", 1)
+	return state + "  - {id: team-admins, name: admins, organizationRole: ORGANIZATION_OWNER, memberIds: [" + member + "]}\n"
+}
+
+// teamMemberReads is the number of team member lists the emulator served.
+func (c *cli) teamMemberReads() int {
+	n := 0
+	for route, count := range c.srv.Stats().Requests {
+		if strings.HasPrefix(route, "GET ") && strings.HasSuffix(route, "/members") {
+			n += count
+		}
+	}
+	return n
+}
+
+// TestLockoutGuardReadsOwnerTeams: demoting the last active user that owns
+// the organization is refused (exit 4, nothing written) when the only
+// other owner is a team without an active member, and applied when the
+// team has one. The plan reads that team's members (and apply again
+// right before writing), and none where an active user keeps the role.
+func TestLockoutGuardReadsOwnerTeams(t *testing.T) {
+	const demote = "version: 1\norganizationRoles:\n  users:\n    - {username: owner@example.com, role: ORGANIZATION_MEMBER}\n"
+	for _, tt := range []struct {
+		name, member string
+		other        bool
+		code, reads  int
+	}{
+		{"inactive member", "usr-gone", false, exitRefused, 1},
+		{"active member", "usr-bob", false, exitOK, 2}, // the plan's and the recheck's right before writing
+		{"another active owner", "usr-gone", true, exitOK, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCLI(t, ownerTeamState(tt.member, tt.other))
+			f := c.write("org.yaml", demote)
+			r := c.run("apply", "-f", f, "--yes", "--no-color")
+			wantCode(t, r, tt.code)
+			if reads := c.teamMemberReads(); reads != tt.reads {
+				t.Errorf("%d reads of team members, want %d", reads, tt.reads)
+			}
+			owner := slices.Contains(c.userRoles("usr-owner"), "organization=ORGANIZATION_OWNER")
+			if refused := tt.code == exitRefused; owner != refused {
+				t.Errorf("the owner keeps the role: %v, want %v", owner, refused)
+			}
+			if tt.code == exitRefused && !strings.Contains(squeeze(r.stdout), "the plan would leave the organization without any ORGANIZATION_OWNER") {
+				t.Errorf("stdout:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+// TestSavedPlanRechecksOwnerTeams: a saved plan demotes one of two active
+// user owners of the organization; the other loses the role before apply.
+// Apply reads the owner team's members on that read, finds no active one,
+// and refuses (exit 4) with nothing written.
+func TestSavedPlanRechecksOwnerTeams(t *testing.T) {
+	c := newCLI(t, ownerTeamState("usr-gone", true))
+	f := c.write("org.yaml", "version: 1\norganizationRoles:\n  users:\n    - {username: owner@example.com, role: ORGANIZATION_MEMBER}\n")
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitOK)
+	if err := c.srv.SetUserRoles("usr-other", astroapi.UpdateUserRolesRequest{OrganizationRole: "ORGANIZATION_MEMBER"}); err != nil {
+		t.Fatal(err)
+	}
+	c.srv.ResetStats()
+	r := c.run("apply", planFile, "--yes", "--no-color")
+	wantCode(t, r, exitRefused)
+	if c.posts() != 0 {
+		t.Errorf("a refused plan made %d writes", c.posts())
+	}
+	if want := "on the organization as it is now, the plan would leave the organization without any ORGANIZATION_OWNER"; !strings.Contains(squeeze(r.stdout), want) {
+		t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+	}
+}
+
 // editPlan rewrites the saved plan at path with edit made to its JSON.
 func editPlan(t *testing.T, path string, edit func(doc map[string]any)) {
 	t.Helper()
@@ -540,6 +621,38 @@ func TestApplyRechecksLockoutBeforeWriting(t *testing.T) {
 	}
 	if got := c.userRoles("usr-owner"); !slices.Contains(got, "organization=ORGANIZATION_OWNER") {
 		t.Errorf("the owner's roles: %v", got)
+	}
+}
+
+// TestApplyRechecksOwnerTeamsBeforeWriting: a live apply demotes one of
+// two active user owners; another writer demotes the other between the
+// plan's read and the first write. On its read right before writing,
+// apply reads the owner team's members, finds no active one, and refuses
+// (exit 4) with nothing written.
+func TestApplyRechecksOwnerTeamsBeforeWriting(t *testing.T) {
+	c := newCLI(t, ownerTeamState("usr-gone", true))
+	var lists atomic.Int32
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/organizations/org1/users") && lists.Add(1) == 2 {
+			// The second reading of the organization: another writer was first.
+			if err := c.srv.SetUserRoles("usr-other", astroapi.UpdateUserRolesRequest{OrganizationRole: "ORGANIZATION_MEMBER"}); err != nil {
+				t.Error(err)
+			}
+		}
+		c.srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	c.baseURL = front.URL + "/v1"
+	f := c.write("org.yaml", "version: 1\norganizationRoles:\n  users:\n    - {username: owner@example.com, role: ORGANIZATION_MEMBER}\n")
+
+	c.srv.ResetStats()
+	r := c.run("apply", "-f", f, "--yes", "--no-color")
+	wantCode(t, r, exitRefused)
+	if n := c.posts(); n != 0 {
+		t.Errorf("%d writes, want none", n)
+	}
+	if want := "Refused by guard lockout: on the organization as it is now, the plan would leave the organization without any ORGANIZATION_OWNER"; !strings.Contains(squeeze(r.stderr), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 	}
 }
 

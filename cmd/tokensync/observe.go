@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/tokensync/tokensync/astroapi"
@@ -121,12 +122,53 @@ func (f *PlanFlags) makePlan(ctx context.Context, g *Globals, st Streams) (*plan
 		}
 	}
 	p := sync.Compute(desired, obs, f.options())
+	if read, err := readOwnerTeams(ctx, sess, p, obs); err != nil {
+		sess.close()
+		return nil, err
+	} else if read {
+		p = sync.Compute(desired, obs, f.options()) // the lockout guard, on what the members are
+	}
 	p.Partial = partial
 	if err := checkPolicies(ctx, sess, sp, rules, f.PolicyMode, obs, &p); err != nil {
 		sess.close()
 		return nil, err
 	}
 	return &planned{spec: sp, sess: sess, obs: obs, plan: p}, nil
+}
+
+// readOwnerTeams reads the members of the teams that p's lockout guard
+// turns on (sync.LockoutTeams) into obs.TeamActive, and says whether it
+// read any: a team counts as an owner only with an active member.
+func readOwnerTeams(ctx context.Context, sess *session, p sync.Plan, obs *sync.Observed) (bool, error) {
+	ids := sync.LockoutTeams(p, obs)
+	if len(ids) == 0 {
+		return false, nil
+	}
+	users := make(map[string]*sync.Subject)
+	var teams []sync.Subject
+	for i, s := range obs.Subjects {
+		switch {
+		case s.Kind == sync.KindUser:
+			users[s.ID] = &obs.Subjects[i]
+		case s.Kind == sync.KindTeam && slices.Contains(ids, s.ID):
+			teams = append(teams, s)
+		}
+	}
+	members, err := teamMembers(ctx, sess, teams, 8)
+	if err != nil {
+		return false, fmt.Errorf("the lockout guard: %w", err)
+	}
+	if obs.TeamActive == nil {
+		obs.TeamActive = make(map[string]bool, len(members))
+	}
+	for id, ms := range members {
+		obs.TeamActive[id] = slices.ContainsFunc(ms, func(m astroapi.TeamMember) bool {
+			// A member the lists did not show (a read per workspace)
+			// may be active: it counts.
+			return sync.CanAdminister(users[m.UserID])
+		})
+	}
+	return true, nil
 }
 
 // printNotes writes what resolving the spec found worth saying but is no
