@@ -593,21 +593,13 @@ func TestApplyRechecksLockoutBeforeWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lists atomic.Int32
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/organizations/org1/users") && lists.Add(1) == 2 {
-			// The second reading of the organization: another writer was first.
-			if _, err := other.SetUserRoles(r.Context(), "org1", "usr-carol", astroapi.UpdateUserRolesRequest{
-				OrganizationRole: "ORGANIZATION_BILLING_ADMIN",
-				WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: "WORKSPACE_OWNER"}},
-			}); err != nil {
-				t.Error(err)
-			}
-		}
-		c.srv.ServeHTTP(w, r)
-	}))
-	t.Cleanup(front.Close)
-	c.baseURL = front.URL + "/v1"
+	c.beforeSecondRead(t, func(ctx context.Context) error {
+		_, err := other.SetUserRoles(ctx, "org1", "usr-carol", astroapi.UpdateUserRolesRequest{
+			OrganizationRole: "ORGANIZATION_BILLING_ADMIN",
+			WorkspaceRoles:   []astroapi.WorkspaceRole{{WorkspaceID: "ws-a", Role: "WORKSPACE_OWNER"}},
+		})
+		return err
+	})
 	f := c.write("org.yaml", "version: 1\norganizationRoles:\n  users:\n    - {username: owner@example.com, role: ORGANIZATION_MEMBER}\n")
 
 	c.srv.ResetStats()
@@ -624,18 +616,14 @@ func TestApplyRechecksLockoutBeforeWriting(t *testing.T) {
 	}
 }
 
-// TestApplyRechecksOwnerTeamsBeforeWriting: a live apply demotes one of
-// two active user owners; another writer demotes the other between the
-// plan's read and the first write. On its read right before writing,
-// apply reads the owner team's members, finds no active one, and refuses
-// (exit 4) with nothing written.
-func TestApplyRechecksOwnerTeamsBeforeWriting(t *testing.T) {
-	c := newCLI(t, ownerTeamState("usr-gone", true))
+// beforeSecondRead sends c's requests through a front that calls write
+// when the organization's users are listed the second time: another
+// writer, between a plan's read and apply's read right before writing.
+func (c *cli) beforeSecondRead(t *testing.T, write func(context.Context) error) {
 	var lists atomic.Int32
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/organizations/org1/users") && lists.Add(1) == 2 {
-			// The second reading of the organization: another writer was first.
-			if err := c.srv.SetUserRoles("usr-other", astroapi.UpdateUserRolesRequest{OrganizationRole: "ORGANIZATION_MEMBER"}); err != nil {
+			if err := write(r.Context()); err != nil {
 				t.Error(err)
 			}
 		}
@@ -643,6 +631,18 @@ func TestApplyRechecksOwnerTeamsBeforeWriting(t *testing.T) {
 	}))
 	t.Cleanup(front.Close)
 	c.baseURL = front.URL + "/v1"
+}
+
+// TestApplyRechecksOwnerTeamsBeforeWriting: a live apply demotes one of
+// two active user owners; another writer demotes the other between the
+// plan's read and the first write. On its read right before writing,
+// apply reads the owner team's members, finds no active one, and refuses
+// (exit 4) with nothing written.
+func TestApplyRechecksOwnerTeamsBeforeWriting(t *testing.T) {
+	c := newCLI(t, ownerTeamState("usr-gone", true))
+	c.beforeSecondRead(t, func(context.Context) error {
+		return c.srv.SetUserRoles("usr-other", astroapi.UpdateUserRolesRequest{OrganizationRole: "ORGANIZATION_MEMBER"})
+	})
 	f := c.write("org.yaml", "version: 1\norganizationRoles:\n  users:\n    - {username: owner@example.com, role: ORGANIZATION_MEMBER}\n")
 
 	c.srv.ResetStats()
