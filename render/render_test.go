@@ -39,7 +39,7 @@ func okGuards() []sync.Guard {
 		{Name: sync.GuardMaxRemovals, OK: true, Message: "0 removals (limit 20)"},
 		{Name: sync.GuardAllowEmpty, OK: true, Message: "prune empties no deployment"},
 		{Name: sync.GuardProtect, OK: true, Message: "no protected tokens"},
-		{Name: sync.GuardLockout, OK: true, Message: "every managed organization and workspace keeps an owner"},
+		{Name: sync.GuardLockout, OK: true, Message: "no managed organization or workspace loses its last owner"},
 	}
 }
 

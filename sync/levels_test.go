@@ -252,6 +252,44 @@ organizationRoles:
 	}
 }
 
+// TestLockoutGuardLeavesTokenOwners: the guard is about people. A
+// workspace whose only owner is a token has no owner the guard counts, so
+// a plan that demotes the token leaves it no worse and passes; and a
+// token's owner role keeps no workspace from losing its last person.
+func TestLockoutGuardLeavesTokenOwners(t *testing.T) {
+	obs, _ := levelsOrg()
+	for i := range obs.Subjects {
+		s := &obs.Subjects[i]
+		for j := range s.Grants {
+			if g := &s.Grants[j]; g.Scope.Level == LevelWorkspace && (s.ID == "usr-carol" || s.ID == "tok-ci") {
+				g.Role = map[string]string{"usr-carol": "WORKSPACE_MEMBER", "tok-ci": "WORKSPACE_OWNER"}[s.ID]
+			}
+		}
+	}
+	p := planOf(t, levelsHeader+`
+workspaces:
+  - name: one
+    workspaceTokens:
+      - {name: ci, role: WORKSPACE_MEMBER}
+`, obs, Options{})
+	if g := p.Guards[3]; !g.OK {
+		t.Errorf("demoting the only owner, a token: %+v, want passed", g)
+	}
+
+	obs, _ = levelsOrg()
+	p = planOf(t, levelsHeader+`
+workspaces:
+  - name: one
+    users:
+      - {username: carol@example.com, role: WORKSPACE_MEMBER}
+    workspaceTokens:
+      - {name: ci, role: WORKSPACE_OWNER}
+`, obs, Options{})
+	if g := p.Guards[3]; g.OK || !strings.Contains(g.Message, `workspace "one" without any WORKSPACE_OWNER (user "carol@example.com" would lose it)`) {
+		t.Errorf("demoting the last person, a token made owner: %+v, want refused", g)
+	}
+}
+
 // TestLockoutGuardCountsActiveUsersOnly: an owner nobody can sign in as
 // (inactive, pending or banned) keeps nobody out; demoting the last active
 // owner is refused although such a user still holds ORGANIZATION_OWNER or

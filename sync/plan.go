@@ -171,7 +171,7 @@ func Compute(d Desired, obs *Observed, opts Options) Plan {
 		maxRemovalsGuard(p.Changes, opts.MaxRemovals),
 		allowEmptyGuard(p.Changes, g.remaining, pl.allowEmpty()),
 		protectGuard(p.Changes, opts.Protect),
-		lockoutGuard(p.Changes, g.owners),
+		lockoutGuard(p.Changes, g),
 	}
 	p.Fingerprints = fingerprints(p.Changes, obs.Subjects)
 	p.Target = newTarget(d, opts.Prune)
@@ -726,7 +726,8 @@ const (
 // guardState is what the guards count over every subject, after the plan.
 type guardState struct {
 	remaining map[Scope]int      // managed deployment → managed subjects, not ignored, holding a role on it other than DEPLOYMENT_ACCESSOR
-	owners    map[Scope]int      // the managed organization or workspace → users and teams that count as holding its owner role
+	before    map[Scope]int      // the managed organization or workspace → users and teams that count as holding its owner role, as read
+	owners    map[Scope]int      // the same, after the plan
 	users     map[Scope]int      // the same → the active users among them
 	teams     map[Scope][]string // the same → every team holding it, counted or not
 	// ignore are the spec's ignore globs: an ignored subject (a
@@ -739,7 +740,8 @@ type guardState struct {
 
 func newGuardState(pl *planner, obs *Observed) *guardState {
 	return &guardState{
-		remaining: make(map[Scope]int), owners: make(map[Scope]int), users: make(map[Scope]int), teams: make(map[Scope][]string),
+		remaining: make(map[Scope]int), before: make(map[Scope]int), owners: make(map[Scope]int), users: make(map[Scope]int),
+		teams:  make(map[Scope][]string),
 		ignore: pl.ignore, teamActive: obs.TeamActive,
 	}
 }
@@ -763,6 +765,13 @@ func (g *guardState) count(ref SubjectRef, s *Subject, after *held, changes []Ch
 	if !managedKind(ref.Kind) {
 		return
 	}
+	if g.countsAsOwner(ref, s) {
+		after.all(func(sc Scope, role string) {
+			if owner := ownerRole(sc.Level); owner != "" && role == owner {
+				g.before[sc]++
+			}
+		})
+	}
 	for _, c := range changes {
 		switch c.Action {
 		case Add, Update:
@@ -779,17 +788,31 @@ func (g *guardState) count(ref SubjectRef, s *Subject, after *held, changes []Ch
 		if owner := ownerRole(sc.Level); owner == "" || role != owner {
 			return
 		}
-		switch {
-		case ref.Kind == KindUser && CanAdminister(s):
-			g.owners[sc]++
-			g.users[sc]++
-		case ref.Kind == KindTeam:
+		if ref.Kind == KindTeam {
 			g.teams[sc] = append(g.teams[sc], ref.ID)
-			if active, read := g.teamActive[ref.ID]; active || !read {
-				g.owners[sc]++
+		}
+		if g.countsAsOwner(ref, s) {
+			g.owners[sc]++
+			if ref.Kind == KindUser {
+				g.users[sc]++
 			}
 		}
 	})
+}
+
+// countsAsOwner says whether subject ref (s as read, or nil) counts as an
+// owner where it holds an owner role: an active user, or a team with an
+// active member or whose members were not read. A token does not, nor a
+// user nobody can sign in as.
+func (g *guardState) countsAsOwner(ref SubjectRef, s *Subject) bool {
+	switch ref.Kind {
+	case KindUser:
+		return CanAdminister(s)
+	case KindTeam:
+		active, read := g.teamActive[ref.ID]
+		return active || !read
+	}
+	return false
 }
 
 // CanAdminister says user s (nil if not read) may use the roles it holds:
@@ -894,23 +917,27 @@ func protectGuard(changes []Change, protect []string) Guard {
 }
 
 // lockoutGuard refuses a plan that takes the owner role from the last user
-// or team holding it: no plan may leave the organization without an
-// ORGANIZATION_OWNER, or a managed workspace without a WORKSPACE_OWNER.
-// The credential's own access is not special: the guard is about people.
-func lockoutGuard(changes []Change, owners map[Scope]int) Guard {
+// or team holding it (g.before and g.owners count those that count as
+// owners, before and after the plan): no plan may leave the organization
+// without an ORGANIZATION_OWNER, or a managed workspace without a
+// WORKSPACE_OWNER. The credential's own access is not special: the guard
+// is about people, so a token's owner role neither keeps a scope from
+// being left without one nor is guarded itself.
+func lockoutGuard(changes []Change, g *guardState) Guard {
 	var bad []string
 	seen := make(map[Scope]bool)
 	for _, c := range changes {
 		sc := c.Key().Scope
 		owner, takes := c.takesOwner()
-		if !takes || seen[sc] || owners[sc] > 0 {
+		person := c.Subject.Kind == KindUser || c.Subject.Kind == KindTeam
+		if !takes || !person || seen[sc] || g.before[sc] == 0 || g.owners[sc] > 0 {
 			continue
 		}
 		seen[sc] = true
 		bad = append(bad, fmt.Sprintf("the plan would leave %s without any %s (%s would lose it)", c.Scope, owner, Label(c.Subject)))
 	}
 	if len(bad) == 0 {
-		return Guard{Name: GuardLockout, OK: true, Message: "every managed organization and workspace keeps an owner"}
+		return Guard{Name: GuardLockout, OK: true, Message: "no managed organization or workspace loses its last owner"}
 	}
 	return Guard{Name: GuardLockout, Message: strings.Join(bad, "; ") + " (list another owner first; owners are active users and teams with an active member, not tokens)"}
 }
@@ -948,7 +975,7 @@ func RecheckSaved(p Plan, obs *Observed) []Guard {
 		return nil
 	}
 	var refused []Guard
-	for _, gd := range []Guard{allowEmptyGuard(p.Changes, g.remaining, pl.allowEmpty()), lockoutGuard(p.Changes, g.owners)} {
+	for _, gd := range []Guard{allowEmptyGuard(p.Changes, g.remaining, pl.allowEmpty()), lockoutGuard(p.Changes, g)} {
 		if !gd.OK {
 			gd.Message = "on the organization as it is now, " + gd.Message
 			refused = append(refused, gd)
@@ -1336,7 +1363,7 @@ func Guards(p Plan, opts Options) []Guard {
 			remaining[c.Key().Scope]++
 		}
 	}
-	lockout := Guard{Name: GuardLockout, OK: true, Message: "every managed organization and workspace keeps an owner"}
+	lockout := Guard{Name: GuardLockout, OK: true, Message: "no managed organization or workspace loses its last owner"}
 	if i := slices.IndexFunc(p.Guards, func(g Guard) bool { return g.Name == GuardLockout }); i >= 0 {
 		lockout = p.Guards[i]
 	}

@@ -258,7 +258,7 @@ func TestComputeExample(t *testing.T) {
 			{Name: "max-removals", OK: true, Message: "4 removals (limit 20)"},
 			{Name: "allow-empty", OK: true, Message: "prune empties no deployment"},
 			{Name: "protect", OK: true, Message: "no protected subject loses or changes a role"},
-			{Name: "lockout", OK: true, Message: "every managed organization and workspace keeps an owner"},
+			{Name: "lockout", OK: true, Message: "no managed organization or workspace loses its last owner"},
 		},
 		Fingerprints: map[string]string{
 			"t-ci":    Fingerprint(toks[0].Roles),
@@ -445,7 +445,7 @@ func TestGuards(t *testing.T) {
 			obs := observed(tt.tokens...)
 			p := Compute(tt.d, obs, tt.opts)
 			// No organization or workspace is managed: no lockout.
-			tt.want = append(tt.want, Guard{Name: GuardLockout, OK: true, Message: "every managed organization and workspace keeps an owner"})
+			tt.want = append(tt.want, Guard{Name: GuardLockout, OK: true, Message: "no managed organization or workspace loses its last owner"})
 			if diff := cmp.Diff(tt.want, p.Guards); diff != "" {
 				t.Errorf("Guards (-want +got):\n%s", diff)
 			}
