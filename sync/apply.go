@@ -29,6 +29,12 @@ type ApplyOptions struct {
 	// lose or change a role: apply holds them to it also where a subject
 	// changed since the plan.
 	Protect []string
+	// MaxRemovals is the most roles the apply may take away, as
+	// Options.MaxRemovals (-1: no limit). A subject changed since the plan
+	// is written from a fresh read, and the roles that takes away besides
+	// the plan's count too: a write that would take more than MaxRemovals
+	// in all is refused.
+	MaxRemovals int
 	// Progress, when set, is called once for every subject that was
 	// written or failed, as it finishes. Calls are serialised.
 	Progress func(SubjectResult)
@@ -37,7 +43,10 @@ type ApplyOptions struct {
 // SubjectResult is what Apply did to one subject.
 type SubjectResult struct {
 	Subject SubjectRef
-	Changes []Change // the plan's changes of this subject
+	// Changes are the changes of this subject: the plan's or, when it
+	// changed since the plan and was written from a fresh read, those
+	// that write made.
+	Changes []Change
 	// Before is its role set as read right before the write, on every
 	// level; After the one written (or, when nothing had to be written or
 	// the write failed, as read; the plan's Changes say what was meant).
@@ -109,6 +118,10 @@ type applier struct {
 	// forbidden ends the context no new subject starts after: a 403 says
 	// the credential may not write, so every other would fail the same way.
 	forbidden context.CancelCauseFunc
+	// taken counts the roles taken away: the plan's, and those that
+	// subjects changed since the plan add (ApplyOptions.MaxRemovals).
+	taken gosync.Mutex
+	takes int
 }
 
 // Apply makes the API match the plan p: for every subject with changes,
@@ -135,7 +148,7 @@ func Apply(ctx context.Context, as Adapters, p Plan, opts ApplyOptions) Result {
 	}
 	ctx, forbidden := context.WithCancelCause(ctx)
 	defer forbidden(nil)
-	a := &applier{as: as, p: p, opts: opts, forbidden: forbidden}
+	a := &applier{as: as, p: p, opts: opts, forbidden: forbidden, takes: takes(p.Changes)}
 	if p.Target != nil {
 		a.target = newPlanner(p.Target.Desired, p.Target.Prune, nil)
 	}
@@ -340,11 +353,16 @@ func (a *applier) readModifyWrite(ctx context.Context, ad Adapter, res *SubjectR
 	changes, pinned := res.Changes, map[Scope]string(nil)
 	if a.target != nil {
 		changes, pinned = a.target.changesOf(&s), a.target.pinned(id)
-		if c, why, ok := a.unguarded(changes, res.Changes); ok {
+		c, why, ok := a.unguarded(changes, res.Changes)
+		if !ok {
+			c, why, ok = a.takeMore(changes, res.Changes)
+		}
+		if ok {
 			res.After, res.ChangedSincePlan = res.Before, true
 			return fmt.Errorf("%s (%s): %w: writing the spec to it now would %s, which the plan does not show and %s; not written, run plan again",
 				label, id, ErrNotPlanned, describe(c), why)
 		}
+		res.Changes = made(changes, res.Changes)
 	}
 	res.After = applyChanges(s.Grants, changes, pinned)
 	res.Fingerprint = s.Fingerprint
@@ -375,9 +393,7 @@ var ErrNotPlanned = errors.New("changed since the plan")
 // whatever happened since the plan.
 func (a *applier) unguarded(changes, planned []Change) (Change, string, bool) {
 	for _, c := range changes {
-		if c.Action == Unmanaged || slices.ContainsFunc(planned, func(p Change) bool {
-			return p.Key() == c.Key() && p.Action == c.Action && p.Before == c.Before && p.After == c.After
-		}) {
+		if c.Action == Unmanaged || slices.ContainsFunc(planned, c.same) {
 			continue
 		}
 		if _, ok := matchGlob(a.opts.Protect, c.Subject); ok && c.Action != Add {
@@ -388,6 +404,66 @@ func (a *applier) unguarded(changes, planned []Change) (Change, string, bool) {
 		}
 	}
 	return Change{}, "", false
+}
+
+// takeMore counts the roles that changes (of a subject read right before
+// its write) take away besides its planned changes; if that would take
+// the apply past ApplyOptions.MaxRemovals, it returns the first such
+// change and why, and counts nothing.
+func (a *applier) takeMore(changes, planned []Change) (Change, string, bool) {
+	more := takes(changes) - takes(planned)
+	if more <= 0 || a.opts.MaxRemovals < 0 {
+		return Change{}, "", false
+	}
+	a.taken.Lock()
+	defer a.taken.Unlock()
+	if a.takes+more <= a.opts.MaxRemovals {
+		a.takes += more
+		return Change{}, "", false
+	}
+	for _, c := range changes {
+		if c.Takes() && !slices.ContainsFunc(planned, func(p Change) bool { return p.Key() == c.Key() && p.Takes() }) {
+			return c, fmt.Sprintf("it would take the apply past --max-removals %d", a.opts.MaxRemovals), true
+		}
+	}
+	return Change{}, "", false
+}
+
+// takes counts the changes that take a role away (Change.Takes).
+func takes(changes []Change) int {
+	n := 0
+	for _, c := range changes {
+		if c.Takes() {
+			n++
+		}
+	}
+	return n
+}
+
+// made are the changes a write of changes (of a subject read right
+// before it) makes: planned, when it makes those; else each of changes
+// but the unmanaged, as planned shows it where it does, sorted as a plan.
+func made(changes, planned []Change) []Change {
+	var out []Change
+	for _, c := range changes {
+		if c.Action != Add && c.Action != Update && c.Action != Remove {
+			continue
+		}
+		if i := slices.IndexFunc(planned, c.same); i >= 0 {
+			c = planned[i]
+		}
+		out = append(out, c)
+	}
+	if len(out) == len(planned) && !slices.ContainsFunc(out, func(c Change) bool { return !slices.ContainsFunc(planned, c.same) }) {
+		return planned
+	}
+	slices.SortFunc(out, compareChange)
+	return out
+}
+
+// same reports whether c and d make the same change.
+func (c Change) same(d Change) bool {
+	return c.Key() == d.Key() && c.Action == d.Action && c.Before == d.Before && c.After == d.After
 }
 
 // describe says what change c does, for messages: "add DEPLOYMENT_ADMIN

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -576,7 +577,7 @@ func TestApplySpecWinsOnWrittenTokens(t *testing.T) {
 			}
 			s := newFakeStore(anchor, multi)
 			s.modify("t-multi", tt.other) // between plan and apply
-			res := Apply(context.Background(), s.adapters(), p, ApplyOptions{})
+			res := Apply(context.Background(), s.adapters(), p, ApplyOptions{MaxRemovals: -1})
 			if diff := cmp.Diff([]string{"t-multi"}, ids2(res.Written)); diff != "" {
 				t.Fatalf("Written (-want +got):\n%s", diff)
 			}
@@ -589,6 +590,47 @@ func TestApplySpecWinsOnWrittenTokens(t *testing.T) {
 			obs.Subjects = s.snapshot()
 			if again := Compute(d, obs, Options{MaxRemovals: -1}); len(again.Changes) != 0 {
 				t.Errorf("plan after apply has changes: %+v", again.Changes)
+			}
+		})
+	}
+}
+
+// TestApplyHoldsMaxRemovalsOnAChangedSubject: another writer grants a
+// token a role on a pruned deployment between plan and apply. Writing the
+// spec from the fresh read takes that role away too, which the plan does
+// not show: within --max-removals it is written, and the result counts
+// the removal it made; past it the token is not written (ErrNotPlanned).
+func TestApplyHoldsMaxRemovalsOnAChangedSubject(t *testing.T) {
+	multi := token("t-multi", "multi", "WORKSPACE", wsRole("ws-1", "WORKSPACE_MEMBER"), depRole("dep-a", "DEPLOYMENT_ADMIN"))
+	d := Desired{Scopes: []ManagedScope{
+		alpha(true), // prune: the plan removes DEPLOYMENT_ADMIN
+		{ScopeRef: ScopeRef{Level: LevelDeployment, ID: "dep-e", Name: "epsilon"}, WorkspaceID: "ws-1", Prune: true, Source: at(30), Lists: tokenKindsListed},
+	}}
+	for _, tt := range []struct {
+		limit   int
+		written bool
+	}{{-1, true}, {2, true}, {1, false}, {0, false}} {
+		t.Run(fmt.Sprint(tt.limit), func(t *testing.T) {
+			obs := observed(multi)
+			obs.Deployments = append(obs.Deployments, astroapi.Deployment{ID: "dep-e", Name: "epsilon", WorkspaceID: "ws-1"})
+			p := Compute(d, obs, Options{MaxRemovals: -1})
+			s := newFakeStore(anchor, multi)
+			s.modify("t-multi", func(tok *astroapi.Token) { tok.Roles = append(tok.Roles, depRole("dep-e", "VIEWER")) })
+			res := Apply(context.Background(), s.adapters(), p, ApplyOptions{MaxRemovals: tt.limit})
+			if !tt.written {
+				if len(res.Failed) != 1 || !errors.Is(res.Failed[0].Err, ErrNotPlanned) || !strings.Contains(res.Failed[0].Err.Error(), "past --max-removals") {
+					t.Fatalf("Failed = %+v, want t-multi refused past --max-removals", res.Failed)
+				}
+				if _, sets := s.calls(); sets["t-multi"] != 0 {
+					t.Errorf("t-multi written %d times", sets["t-multi"])
+				}
+				return
+			}
+			if _, _, removed := res.Summary(); removed != 2 {
+				t.Errorf("Summary removed %d, want 2 (the plan's and the changed token's)", removed)
+			}
+			if diff := cmp.Diff([]astroapi.Role{wsRole("ws-1", "WORKSPACE_MEMBER")}, s.role("t-multi")); diff != "" {
+				t.Errorf("roles of t-multi (-want +got):\n%s", diff)
 			}
 		})
 	}

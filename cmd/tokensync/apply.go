@@ -157,6 +157,7 @@ func (c *ApplyCmd) execute(ctx context.Context, g *Globals, st Streams, sess *se
 		Parallelism:         c.Parallelism,
 		RequireFingerprints: c.SavedPlan != "",
 		Protect:             c.Protect,
+		MaxRemovals:         c.MaxRemovals,
 		Progress: func(r sync.SubjectResult) {
 			prog.Done(r)
 			if err := audit.done(r); err != nil {
@@ -253,10 +254,10 @@ func (c *ApplyCmd) plan(ctx context.Context, g *Globals, st Streams) (sync.Plan,
 	// written, besides those --protect adds now: a subject another writer
 	// changed since is not written where that would change its roles.
 	c.Protect = append(slices.Clone(doc.Options.Protect), c.Protect...)
-	opts := c.options()
 	if !c.maxRemovalsGiven {
-		opts.MaxRemovals = doc.Options.MaxRemovals
+		c.MaxRemovals = doc.Options.MaxRemovals // also what Execute holds the writes to
 	}
+	opts := c.options()
 	p.Guards = append(p.Guards, sync.CheckSaved(p, opts)...)
 	if err := c.checkNow(ctx, st, sess, &p); err != nil {
 		sess.close()

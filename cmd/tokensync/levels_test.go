@@ -656,6 +656,65 @@ func TestApplyRechecksOwnerTeamsBeforeWriting(t *testing.T) {
 	}
 }
 
+// TestApplyHoldsMaxRemovalsOnAChangedToken: another writer grants a token
+// a role on a second pruned deployment after the plan. apply writes the
+// spec from its read right before the write, which takes that role away
+// too: past --max-removals the token is not written (exit 1, nothing
+// written: run plan again); within it, both removals are made and the
+// result counts both.
+func TestApplyHoldsMaxRemovalsOnAChangedToken(t *testing.T) {
+	const state = `organization: {id: org1, name: Org One}
+workspaces: [{id: ws-a, name: alpha}]
+deployments:
+  - {id: dep-a1, name: a-prod, workspaceId: ws-a}
+  - {id: dep-a2, name: a-dev, workspaceId: ws-a}
+tokens:
+  - id: tok-old
+    name: old-bot
+    scope: WORKSPACE
+    roles:
+      - {entityType: WORKSPACE, entityId: ws-a, role: WORKSPACE_MEMBER}
+      - {entityType: DEPLOYMENT, entityId: dep-a1, role: DEPLOYMENT_ADMIN}
+`
+	const spec = "version: 1\ndeployments:\n  - {id: dep-a1, prune: true, allowEmpty: true, workspaceTokens: []}\n  - {id: dep-a2, prune: true, allowEmpty: true, workspaceTokens: []}\n"
+	for _, tt := range []struct {
+		limit, code int
+		want        string
+	}{
+		{1, exitError, "past --max-removals 1; not written, run plan again"},
+		{2, exitOK, "Apply complete: 0 added, 0 changed, 2 removed."},
+	} {
+		t.Run(fmt.Sprint(tt.limit), func(t *testing.T) {
+			c := newCLI(t, state)
+			var reads atomic.Int32
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/tokens/tok-old") && reads.Add(1) == 1 {
+					if err := c.srv.SetTokenRoles("tok-old", []astroapi.Role{
+						{EntityType: "WORKSPACE", EntityID: "ws-a", Role: "WORKSPACE_MEMBER"},
+						{EntityType: "DEPLOYMENT", EntityID: "dep-a1", Role: "DEPLOYMENT_ADMIN"},
+						{EntityType: "DEPLOYMENT", EntityID: "dep-a2", Role: "DEPLOYMENT_ADMIN"},
+					}); err != nil {
+						t.Error(err)
+					}
+				}
+				c.srv.ServeHTTP(w, r)
+			}))
+			t.Cleanup(front.Close)
+			c.baseURL = front.URL + "/v1"
+			f := c.write("prune.yaml", spec)
+			r := c.run("apply", "-f", f, "--yes", "--no-color", "--max-removals", fmt.Sprint(tt.limit))
+			wantCode(t, r, tt.code)
+			if !strings.Contains(squeeze(r.stdout+r.stderr), tt.want) {
+				t.Errorf("output lacks %q:\n%s%s", tt.want, r.stdout, r.stderr)
+			}
+			roles := len(c.srv.State().Tokens[0].Roles)
+			if want := map[int]int{exitError: 3, exitOK: 1}[tt.code]; roles != want {
+				t.Errorf("old-bot holds %d roles, want %d", roles, want)
+			}
+		})
+	}
+}
+
 // TestSavedPlanBoundToItsFiles: a saved plan edited in its target and its
 // changes alike holds together; given with -f, apply checks that its
 // target is what those files make of the organization, and refuses it
