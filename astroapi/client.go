@@ -337,6 +337,11 @@ func (c *Client) countStatus(status int) {
 	}
 }
 
+// Redact is Redact with the client's credential: s as the client's own
+// messages would show it. A caller that compares text of an error with
+// what it asked for (an id in a path) redacts its side the same way.
+func (c *Client) Redact(s string) string { return Redact(s, c.credential) }
+
 // String describes the Client by its base URL; it never shows the credential.
 func (c *Client) String() string {
 	return "astroapi.Client(" + c.base.String() + ")"

@@ -238,6 +238,8 @@ func (g *Globals) Validate() error {
 		return fmt.Errorf("--emulate runs against an in-process emulator, and --api-url names an API: give one of them")
 	case g.Timeout <= 0:
 		return fmt.Errorf("--timeout must be above 0, not %v", g.Timeout)
+	case g.MaxRetries < 0:
+		return fmt.Errorf("--max-retries must be 0 or more, not %d", g.MaxRetries)
 	case !(g.RateScale > 0) || math.IsInf(g.RateScale, 0):
 		return fmt.Errorf("--rate-scale must be above 0, not %v", g.RateScale)
 	}
@@ -533,7 +535,11 @@ const maxTokenFile = 64 << 10
 // credential reads the API token from --token-file or ASTRO_API_TOKEN.
 func (g *Globals) credential(ctx context.Context, st Streams) (string, error) {
 	if g.TokenFile == "" {
-		return strings.TrimSpace(st.Getenv("ASTRO_API_TOKEN")), nil
+		secret := strings.TrimSpace(st.Getenv("ASTRO_API_TOKEN"))
+		if badCredential(secret) {
+			return "", exitWith(exitUsage, "ASTRO_API_TOKEN: %s", credentialSpaces)
+		}
+		return secret, nil
 	}
 	data, err := inputfile.Read(ctx, g.TokenFile, maxTokenFile)
 	if err != nil {
@@ -543,10 +549,23 @@ func (g *Globals) credential(ctx context.Context, st Streams) (string, error) {
 		fmt.Fprintf(st.Err, "warning: token file %s is readable by group or others (mode %04o); chmod 600 it\n", render.Safe(g.TokenFile), info.Mode().Perm())
 	}
 	secret := strings.TrimSpace(string(data))
-	if secret == "" {
+	switch {
+	case secret == "":
 		return "", exitWith(exitUsage, "token file %s is empty", render.Safe(g.TokenFile))
+	case badCredential(secret):
+		return "", exitWith(exitUsage, "--token-file %s: %s", render.Safe(g.TokenFile), credentialSpaces)
 	}
 	return secret, nil
+}
+
+// credentialSpaces says why badCredential refused a credential.
+const credentialSpaces = "the credential contains white space or control characters (an Astro API token is one word)"
+
+// badCredential reports whether secret holds white space or control
+// characters, which no Astro API token does and an HTTP header cannot
+// carry (astroapi.New refuses it too).
+func badCredential(secret string) bool {
+	return strings.ContainsFunc(secret, func(r rune) bool { return r <= ' ' || r == 0x7f })
 }
 
 // startEmulator serves an emulator on a loopback port until stop is called.

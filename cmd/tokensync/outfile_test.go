@@ -396,6 +396,7 @@ func TestUsageErrorsNameTheirVariable(t *testing.T) {
 		{"ASTRO_API_URL", "http://api.example.invalid/v1", []string{"plan", "-f", f}, "hint: --api-url was set by the environment variable ASTRO_API_URL, not on the command line"},
 		// A flag a did-you-mean names was not given at all.
 		{"TOKENSYNC_MAX_REMOVALS", "5", []string{"plan", "-f", f, "--max-removal", "3"}, ""},
+		{"TOKENSYNC_MAX_RETRIES", "-1", []string{"plan", "-f", f}, "hint: --max-retries was set by the environment variable TOKENSYNC_MAX_RETRIES, not on the command line"},
 	} {
 		t.Setenv(tc.env, tc.value) // kong reads the process's variables
 		var r result
@@ -408,6 +409,37 @@ func TestUsageErrorsNameTheirVariable(t *testing.T) {
 		wantCode(t, r, exitUsage)
 		if got := strings.Count(r.stderr, "hint: "); tc.hint == "" && got != 0 || tc.hint != "" && !strings.Contains(r.stderr, tc.hint) {
 			t.Errorf("%v: want hint %q:\n%s", tc.args, tc.hint, r.stderr)
+		}
+	}
+}
+
+// TestUsageErrorsNameTheirCause: a bad --max-retries or credential is a
+// usage error about it, not about --api-url, and never quotes the
+// credential.
+func TestUsageErrorsNameTheirCause(t *testing.T) {
+	c := newCLI(t, testState)
+	f := c.write("tokens.yaml", mainSpec)
+	spaced := c.write("token", "a secret")
+	if err := os.Chmod(spaced, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"plan", "-f", f, "--max-retries", "-1"}, "tokensync: plan: --max-retries must be 0 or more, not -1\n"},
+		{map[string]string{"ASTRO_API_TOKEN": "a secret"}, []string{"plan", "-f", f}, "tokensync: ASTRO_API_TOKEN: the credential contains white space or control characters"},
+		{nil, []string{"plan", "-f", f, "--token-file", spaced}, "tokensync: --token-file " + spaced + ": the credential contains white space or control characters"},
+	} {
+		for k, v := range tc.env {
+			c.env[k] = v
+		}
+		r := c.run(tc.args...)
+		c.env["ASTRO_API_TOKEN"] = secret
+		wantCode(t, r, exitUsage)
+		if !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "--api-url") || strings.Contains(r.stderr, "secret") {
+			t.Errorf("%v: stderr lacks %q, or names --api-url or the credential:\n%s", tc.args, tc.want, r.stderr)
 		}
 	}
 }

@@ -63,3 +63,16 @@ func TestOrganizationNotFoundIsTold(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownOrganizationWhereTheCredentialShows: an organization id that
+// holds the credential is shown redacted in the API's error, and still
+// told for an unknown organization (exit 3), not a raw API error (exit 1).
+func TestUnknownOrganizationWhereTheCredentialShows(t *testing.T) {
+	c := newCLI(t, testState)
+	c.env["ASTRO_API_TOKEN"] = "NOPE"
+	r := c.run("plan", "--organization", "org-NOPE", "-f", c.write("ok.yaml", "version: 1\ndeployments: []\n"))
+	wantCode(t, r, exitInvalid)
+	if want := `organization "org-[REDACTED]" (--organization or ASTRO_ORGANIZATION_ID) not found`; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+}
