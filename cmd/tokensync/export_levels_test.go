@@ -256,6 +256,14 @@ func TestExportOutDir(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "not a directory") {
 		t.Errorf("export --out onto a file: exit %d, want %d\n%s", code, exitUsage, stderr)
 	}
+	dangling := filepath.Join(dir, "dangling")
+	if err := os.Symlink(filepath.Join(dir, "nowhere"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = run("export", "--emulate", state, "--out", dangling)
+	if code != exitUsage || !strings.Contains(stderr, "a symbolic link to nothing") {
+		t.Errorf("export --out onto a link to nothing: exit %d, want %d\n%s", code, exitUsage, stderr)
+	}
 	// An empty directory is taken.
 	empty := filepath.Join(dir, "empty")
 	if err := os.Mkdir(empty, 0o755); err != nil {
