@@ -42,9 +42,9 @@ done
 # plan (which records the policies' verdict); --prune and the guards'
 # flags go to apply too, which checks the guards again on the saved plan
 # (its own defaults would refuse a plan made with a higher --max-removals).
-# The connection's flags go to both; --audit-log and --parallelism (how
-# many principals apply writes at once) to apply alone. The flags
-# the Action sets itself, and any other, are refused.
+# The connection's flags and --parallelism go to both; --audit-log to
+# apply alone. The flags the Action sets itself, and any other, are
+# refused.
 argv=()
 read -r -d '' -a argv <<<"${INPUT_ARGS:-}" || true
 plan_args=()
@@ -71,11 +71,11 @@ while [ "$i" -lt "${#argv[@]}" ]; do
 	esac
 	case "$name" in
 	--target | --policy | --policy-mode) plan_args+=("${flag[@]}") ;;
-	--audit-log | --parallelism)
+	--audit-log)
 		apply_args+=("${flag[@]}")
 		apply_only+=("$name")
 		;;
-	--prune | --max-removals | --protect | --api-url | --organization | --token-file | --emulate | --max-retries | --timeout | --no-color | -v | --verbose)
+	--prune | --max-removals | --protect | --api-url | --organization | --token-file | --emulate | --parallelism | --max-retries | --timeout | --no-color | -v | --verbose)
 		plan_args+=("${flag[@]}")
 		apply_args+=("${flag[@]}")
 		;;

@@ -148,8 +148,7 @@ func TestActionArgs(t *testing.T) {
 			delete(s.run.env, "ASTRO_API_URL") // no API: the emulator is in the process
 			return "--emulate " + state
 		}, summary: "Apply complete: 3 added, 2 changed, 2 removed."},
-		"--parallelism": {args: "--parallelism 2", apply: []string{"--parallelism", "2"},
-			summary: "Apply complete: 3 added, 2 changed, 2 removed."},
+		"--parallelism": both("--parallelism 2", "--parallelism", "2"),
 		"--max-retries": both("--max-retries=1", "--max-retries=1"),
 		"--timeout":     both("--timeout 1m", "--timeout", "1m"),
 		"--no-color":    both("--no-color", "--no-color"),

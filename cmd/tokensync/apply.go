@@ -27,12 +27,11 @@ import (
 // ApplyCmd is `tokensync apply`.
 type ApplyCmd struct {
 	PlanFlags
-	SavedPlan   string `arg:"" optional:"" name:"PLAN.json" type:"path" help:"Apply this saved plan (from 'plan --out') instead of planning now."`
-	DryRun      bool   `help:"Plan and show the changes, write nothing."`
-	Output      string `env:"-" short:"o" enum:"text,json" default:"text" help:"Result format: text, or json (a versioned result document on stdout; the plan then goes to stderr)."`
-	Yes         bool   `short:"y" help:"Apply without asking; required when not run from a terminal."`
-	AuditLog    string `type:"path" help:"Append one JSON line per subject apply writes (or tries to) to this file, created with mode 0600." placeholder:"FILE"`
-	Parallelism int    `default:"8" help:"Tokens, users and teams written at once during apply."`
+	SavedPlan string `arg:"" optional:"" name:"PLAN.json" type:"path" help:"Apply this saved plan (from 'plan --out') instead of planning now."`
+	DryRun    bool   `help:"Plan and show the changes, write nothing."`
+	Output    string `env:"-" short:"o" enum:"text,json" default:"text" help:"Result format: text, or json (a versioned result document on stdout; the plan then goes to stderr)."`
+	Yes       bool   `short:"y" help:"Apply without asking; required when not run from a terminal."`
+	AuditLog  string `type:"path" help:"Append one JSON line per subject apply writes (or tries to) to this file, created with mode 0600." placeholder:"FILE"`
 	Globals
 
 	// maxRemovalsGiven says --max-removals (or its environment variable)

@@ -94,6 +94,7 @@ type Globals struct {
 	Organization string        `env:"TOKENSYNC_ORGANIZATION,ASTRO_ORGANIZATION_ID" help:"Organization id; overrides the spec's organization key." placeholder:"ID"`
 	TokenFile    string        `type:"path" help:"Read the API credential from this file instead of ASTRO_API_TOKEN." placeholder:"FILE"`
 	Emulate      string        `type:"existingfile" help:"Run against an in-process Astro API emulator seeded from this state file (on loopback; nothing leaves the machine). Not with --api-url." placeholder:"STATE.yaml"`
+	Parallelism  int           `default:"8" help:"Tokens, users and teams handled at once: apply's writes, and the team member lists that policies, the lockout guard and report --expand-teams read."`
 	MaxRetries   int           `default:"5" help:"Retries of a request after 429, 502, 503, 504 or a network error."`
 	Timeout      time.Duration `default:"30s" help:"Timeout of one API request."`
 	NoColor      bool          `help:"Plain output without colour (also NO_COLOR; FORCE_COLOR or CLICOLOR_FORCE colour output that is not a terminal)."`
@@ -216,16 +217,7 @@ func (c *PlanCmd) Validate() error {
 
 // Validate checks the values of apply's flags.
 func (c *ApplyCmd) Validate() error {
-	return errors.Join(c.Globals.Validate(), c.PlanFlags.Validate(), checkParallelism(c.Parallelism))
-}
-
-// checkParallelism checks --parallelism, a flag of the commands that do
-// several things at once.
-func checkParallelism(n int) error {
-	if n < 1 {
-		return fmt.Errorf("--parallelism must be at least 1, not %d", n)
-	}
-	return nil
+	return errors.Join(c.Globals.Validate(), c.PlanFlags.Validate())
 }
 
 // Validate checks the API flags' values, so that a bad one is a usage
@@ -238,6 +230,8 @@ func (g *Globals) Validate() error {
 		return fmt.Errorf("--emulate runs against an in-process emulator, and --api-url names an API: give one of them")
 	case g.Timeout <= 0:
 		return fmt.Errorf("--timeout must be above 0, not %v", g.Timeout)
+	case g.Parallelism < 1:
+		return fmt.Errorf("--parallelism must be at least 1, not %d", g.Parallelism)
 	case g.MaxRetries < 0:
 		return fmt.Errorf("--max-retries must be 0 or more, not %d", g.MaxRetries)
 	case !(g.RateScale > 0) || math.IsInf(g.RateScale, 0):
@@ -383,6 +377,8 @@ type session struct {
 	orgPos  *spec.Pos
 	// emulated is the organization of the --emulate state, "" without it.
 	emulated string
+	// parallelism is --parallelism: reads of team members at once.
+	parallelism int
 }
 
 // apiURLHint checks the path of --api-url, where every Astro API v1 path
@@ -413,7 +409,7 @@ func apiURLHint(raw string) (string, error) {
 // one. With --emulate it first starts the emulator, which the session's
 // close stops; on error nothing is left running.
 func (g *Globals) connect(ctx context.Context, st Streams, specOrg string) (_ *session, err error) {
-	s := &session{log: g.logger(st), close: func() {}}
+	s := &session{log: g.logger(st), close: func() {}, parallelism: g.Parallelism}
 	defer func() {
 		if err != nil {
 			s.close()

@@ -20,6 +20,8 @@ func TestGlobalFlagsBeforeCommand(t *testing.T) {
 		{"--no-color", "plan", "-f", spec, "--emulate", state, "-o", "json"},
 		{"--emulate", state, "-v", "--no-color", "plan", "-f", spec, "-o", "json"},
 		{"--emulate=" + state, "--timeout", "10s", "plan", "-f", spec, "-o", "json"},
+		{"--parallelism", "4", "plan", "-f", spec, "--emulate", state, "-o", "json"},
+		{"plan", "--parallelism=4", "-f", spec, "--emulate", state, "-o", "json"},
 	} {
 		r := c.runRaw(args...)
 		wantCode(t, r, exitOK)

@@ -156,7 +156,7 @@ func readOwnerTeams(ctx context.Context, sess *session, p sync.Plan, obs *sync.O
 			teams = append(teams, s)
 		}
 	}
-	members, err := teamMembers(ctx, sess, teams, 8)
+	members, err := teamMembers(ctx, sess, teams)
 	if err != nil {
 		return false, fmt.Errorf("the lockout guard: %w", err)
 	}

@@ -48,7 +48,7 @@ func checkPolicies(ctx context.Context, sess *session, sp *spec.Spec, rules *pol
 		w.RolePermissions = perms
 	}
 	if rules.SeesMembers() {
-		members, err := teamMembers(ctx, sess, obs.Subjects, 8)
+		members, err := teamMembers(ctx, sess, obs.Subjects)
 		if err != nil {
 			return err
 		}

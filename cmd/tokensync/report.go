@@ -38,7 +38,6 @@ type ReportCmd struct {
 	Production  []string `sep:"none" help:"Deployments whose name matches this glob are production (in any case; repeatable; default: the spec's production: globs, or *prod*): marked in every output, their admin paths highlighted in HTML, and what policies call production." placeholder:"GLOB"`
 	RoleLevel   []string `name:"role-level" sep:"none" help:"The level of a custom deployment role, as CUSTOM_ROLE=LEVEL (view, author, operate or admin), over the one rated from its permissions (then it is not read); repeatable. A custom role neither rated nor given a level is custom, and --min-role keeps it." placeholder:"ROLE=LEVEL"`
 	From        string   `type:"existingfile" help:"Write this saved JSON report (-o json) in the format of -o instead of reading the API: one read, every format, the same snapshot. Needs no credential." placeholder:"REPORT.json"`
-	Parallelism int      `default:"8" help:"Teams whose members are listed at once with --expand-teams."`
 	Expiring    string   `help:"A token whose endAt is at most this far ahead (Nd or a duration such as 36h; default 30d) is a finding: expiring." placeholder:"D"`
 	Unused      string   `help:"A token last used longer ago than this (default 90d) is a finding: unused." placeholder:"D"`
 	Rotated     string   `help:"A token last rotated (or, never rotated, created) longer ago than this (default 180d) is a finding: not rotated." placeholder:"D"`
@@ -65,7 +64,7 @@ func (c *ReportCmd) Validate() error {
 	if c.From != "" && (c.Expiring != "" || c.Unused != "" || c.Rotated != "") {
 		err = errors.Join(err, errors.New("--from renders a saved report: --expiring, --unused and --rotated apply when the report is made"))
 	}
-	return errors.Join(c.Globals.Validate(), checkParallelism(c.Parallelism), err)
+	return errors.Join(c.Globals.Validate(), err)
 }
 
 // filter is the report's filter, from the flags.
@@ -417,7 +416,7 @@ func (c *ReportCmd) read(ctx context.Context, g *Globals, st Streams, sp *spec.S
 		in.Desired = &desired
 	}
 	if c.ExpandTeams || (rules != nil && rules.SeesMembers()) {
-		if in.Members, err = teamMembers(ctx, sess, obs.Subjects, c.Parallelism); err != nil {
+		if in.Members, err = teamMembers(ctx, sess, obs.Subjects); err != nil {
 			return access.Input{}, nil, err
 		}
 	}
@@ -481,9 +480,9 @@ func (e roleReadError) Error() string {
 	return fmt.Sprintf("read custom role %s: %v", render.Safe(e.role), e.err)
 }
 
-// teamMembers lists the members of every team, at most parallelism at
-// once.
-func teamMembers(ctx context.Context, sess *session, subjects []sync.Subject, parallelism int) (map[string][]astroapi.TeamMember, error) {
+// teamMembers lists the members of every team in subjects, at most
+// --parallelism at once.
+func teamMembers(ctx context.Context, sess *session, subjects []sync.Subject) (map[string][]astroapi.TeamMember, error) {
 	var teams []sync.Subject
 	for _, s := range subjects {
 		if s.Kind == sync.KindTeam {
@@ -492,7 +491,7 @@ func teamMembers(ctx context.Context, sess *session, subjects []sync.Subject, pa
 	}
 	members := make([][]astroapi.TeamMember, len(teams))
 	errs := make([]error, len(teams))
-	slots := make(chan struct{}, max(parallelism, 1))
+	slots := make(chan struct{}, max(sess.parallelism, 1))
 	var wg gosync.WaitGroup
 	for i, t := range teams {
 		wg.Go(func() {
