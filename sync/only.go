@@ -18,8 +18,8 @@ const TargetOrganization = "organization"
 //   - organization: the organization level;
 //   - a workspace, by id or name: that workspace's level and every managed
 //     deployment of it, with their DAGs;
-//   - a deployment, by id, or by workspace/name with the workspace's name
-//     or id: that deployment and its DAGs.
+//   - a deployment of the spec, by id, name, or workspace/name with the
+//     workspace's name or id: that deployment and its DAGs.
 //
 // An id is taken first; a name that fits more than one workspace or
 // deployment is an error that lists their ids, as in a spec. (A workspace
@@ -82,13 +82,18 @@ func Only(d Desired, workspaces []astroapi.Workspace, targets []string) (Desired
 			}
 		}
 	}
+	var unmanaged []string
 	for _, tg := range resolved {
-		if !slices.ContainsFunc(d.Scopes, tg.keeps) && !slices.Contains(missing, tg.name) {
-			missing = append(missing, tg.name) // names nothing the spec manages
+		switch {
+		case slices.ContainsFunc(d.Scopes, tg.keeps):
+		case tg.org:
+			unmanaged = append(unmanaged, fmt.Sprintf("--target %q: the spec has no organizationRoles", tg.name))
+		default:
+			unmanaged = append(unmanaged, fmt.Sprintf("--target %q: the spec lists neither workspace %s nor any deployment of it", tg.name, cmp.Or(wsName[tg.workspace], tg.workspace)))
 		}
 	}
-	if len(missing) > 0 || len(unclear) > 0 {
-		return Desired{}, nil, targetError(missing, unclear, d, wsName)
+	if len(missing)+len(unclear)+len(unmanaged) > 0 {
+		return Desired{}, nil, targetError(missing, unclear, unmanaged, d, wsName)
 	}
 	return out, refs, nil
 }
@@ -137,7 +142,7 @@ func resolveTarget(t string, d Desired, workspaces []astroapi.Workspace, wsName 
 			return target{deployment: md.ID}, nil
 		}
 		ws, ok := strings.CutSuffix(t, "/"+md.Name)
-		if ok && (ws == md.WorkspaceID || (wsName[md.WorkspaceID] != "" && ws == wsName[md.WorkspaceID])) {
+		if t == md.Name || ok && (ws == md.WorkspaceID || (wsName[md.WorkspaceID] != "" && ws == wsName[md.WorkspaceID])) {
 			byName = append(byName, target{deployment: md.ID})
 			candidates = append(candidates, fmt.Sprintf("deployment %s", md.ID))
 		}
@@ -159,8 +164,10 @@ func resolveTarget(t string, d Desired, workspaces []astroapi.Workspace, wsName 
 }
 
 // targetError is the error of targets that name no scope of the spec,
-// with the closest one as a hint, and of those that name more than one.
-func targetError(missing, unclear []string, d Desired, wsName map[string]string) error {
+// with the closest one as a hint, of those that name more than one, and
+// (unmanaged, each its message) of those that name one the spec lists
+// nothing of.
+func targetError(missing, unclear, unmanaged []string, d Desired, wsName map[string]string) error {
 	var names []string
 	for _, md := range d.Scopes {
 		switch md.Level {
@@ -178,10 +185,11 @@ func targetError(missing, unclear []string, d Desired, wsName map[string]string)
 		for i, t := range missing {
 			msgs[i] = fmt.Sprintf("%q%s", t, didYouMean(t, slices.Clone(names)))
 		}
-		errs = append(errs, fmt.Sprintf("--target %s: not a scope of the spec (give organization, a workspace id or name, a deployment id or workspace/name)", strings.Join(msgs, ", ")))
+		errs = append(errs, fmt.Sprintf("--target %s: not a scope of the spec (give organization, a workspace id or name, a deployment id, name or workspace/name)", strings.Join(msgs, ", ")))
 	}
 	for _, u := range unclear {
 		errs = append(errs, "--target "+u)
 	}
+	errs = append(errs, unmanaged...)
 	return errors.New(strings.Join(errs, "; "))
 }

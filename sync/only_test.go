@@ -27,7 +27,8 @@ func TestOnlyNamesDeploymentsByIDOrWorkspaceAndName(t *testing.T) {
 		{name: "both, in the spec's order", targets: []string{"dep-b", "one/alpha"}, want: []DeploymentRef{alphaRef, betaRef}},
 		{name: "the same twice", targets: []string{"dep-a", "one/alpha"}, want: []DeploymentRef{alphaRef}},
 		{name: "a deployment not in the spec", targets: []string{"dep-x"}, wantErr: `--target "dep-x" (did you mean "dep-a"?): not a scope of the spec`},
-		{name: "a name without its workspace", targets: []string{"alpha", "one/alpah"}, wantErr: `--target "alpha", "one/alpah" (did you mean "one/alpha"?): not a scope`},
+		{name: "a name without its workspace", targets: []string{"alpha"}, want: []DeploymentRef{alphaRef}},
+		{name: "a name misspelt", targets: []string{"one/alpah"}, wantErr: `--target "one/alpah" (did you mean "one/alpha"?): not a scope`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,4 +149,20 @@ func scopeKeys(d Desired) []string {
 		out = append(out, string(m.Level)+":"+m.ID)
 	}
 	return out
+}
+
+// TestOnlyTargetsTheSpecListsNothingOf: a target that names the
+// organization or a workspace of the organization, where the spec lists
+// nothing, says that, not that it is no scope.
+func TestOnlyTargetsTheSpecListsNothingOf(t *testing.T) {
+	d := Desired{Scopes: []ManagedScope{alpha(false)}}
+	ws := append(observed().Workspaces, astroapi.Workspace{ID: "ws-9", Name: "nine"})
+	for target, want := range map[string]string{
+		"organization": `--target "organization": the spec has no organizationRoles`,
+		"nine":         `--target "nine": the spec lists neither workspace nine nor any deployment of it`,
+	} {
+		if _, _, err := Only(d, ws, []string{target}); err == nil || err.Error() != want {
+			t.Errorf("Only(%q): %v, want %q", target, err, want)
+		}
+	}
 }

@@ -61,26 +61,21 @@ func TestAPIFlagsStillWork(t *testing.T) {
 	wantCode(t, c.runRaw("emulator", "--state", "x.yaml", "--api-url", c.baseURL), exitUsage)
 }
 
-// TestParallelismOnlyWhereItActs: --parallelism shows, and is taken, only
-// by apply (writes) and report (team member lists); plan, validate and
-// export, which do neither, refuse it.
-func TestParallelismOnlyWhereItActs(t *testing.T) {
+// TestParallelismIsGlobal: --parallelism is a flag of every command that
+// talks to the API, as design.md has it, with one help (what it paces:
+// apply's writes and the team member reads), and below 1 it is refused.
+func TestParallelismIsGlobal(t *testing.T) {
 	c := &cli{t: t, env: map[string]string{}}
-	for cmd, want := range map[string]string{
-		"apply":    "written at once during apply",
-		"report":   "listed at once with --expand-teams",
-		"plan":     "",
-		"validate": "",
-		"export":   "",
-	} {
+	for _, cmd := range []string{"plan", "apply", "validate", "export", "report"} {
 		r := c.runRaw(cmd, "--help")
 		wantCode(t, r, exitOK)
-		shown := strings.Contains(r.stdout, "--parallelism")
-		if shown != (want != "") || !strings.Contains(strings.Join(strings.Fields(r.stdout), " "), want) {
-			t.Errorf("tokensync %s --help: shows --parallelism %v, want %q:\n%s", cmd, shown, want, r.stdout)
+		if want := "Tokens, users and teams handled at once: apply's writes, and the team member lists"; !strings.Contains(strings.Join(strings.Fields(r.stdout), " "), want) {
+			t.Errorf("tokensync %s --help lacks %q:\n%s", cmd, want, r.stdout)
 		}
-		if want == "" {
-			wantCode(t, c.runRaw(cmd, "--parallelism", "2", "--help"), exitUsage)
+		r = c.runRaw(cmd, "--parallelism", "0")
+		wantCode(t, r, exitUsage)
+		if want := "--parallelism must be at least 1, not 0"; !strings.Contains(r.stderr, want) {
+			t.Errorf("tokensync %s --parallelism 0: stderr lacks %q:\n%s", cmd, want, r.stderr)
 		}
 	}
 }
