@@ -418,8 +418,13 @@ func mdSymbol(a sync.Action) string {
 }
 
 func mdSubject(s sync.SubjectRef) string {
-	return fmt.Sprintf("%s%s <sub>%s</sub>", kindPrefix(s.Kind), mdText(s.Name), mdText(s.ID))
+	return fmt.Sprintf("%s %s <sub>%s</sub>", mdKind(string(s.Kind)), mdText(s.Name), mdText(s.ID))
 }
+
+// mdKind is a kind of principal as markdown text: its label, or the kind
+// itself escaped when it is not one tokensync knows (a saved plan or
+// report can hold any).
+func mdKind(kind string) string { return mdText(kindLabel(kind)) }
 
 func mdRole(r string) string {
 	if r == "" {
@@ -436,12 +441,62 @@ var (
 	htmlEscapes   = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 )
 
-// mdText makes user-controlled text safe inside a markdown table cell: Safe,
-// then the characters markdown would act on.
-func mdText(s string) string { return mdTextEscapes.Replace(Safe(s)) }
+// mdText makes user-controlled text safe inside a markdown table cell, a
+// list item or a quote: Safe, then the characters markdown would act on,
+// then noMention.
+func mdText(s string) string { return noMention(mdTextEscapes.Replace(Safe(s))) }
 
-// mdCode makes text safe inside a markdown code span.
+// mdCode makes text safe inside a markdown code span. Nothing in it can
+// mention anyone: GitHub looks for no mention inside code (see
+// noMention), and a character reference would show as it is written.
 func mdCode(s string) string { return mdCodeEscapes.Replace(Safe(s)) }
 
-// htmlText escapes text inside an HTML element.
-func htmlText(s string) string { return htmlEscapes.Replace(Safe(s)) }
+// htmlText escapes text inside an HTML element: Safe, the characters HTML
+// would act on, then noMention.
+func htmlText(s string) string { return noMention(htmlEscapes.Replace(Safe(s))) }
+
+// zeroWidthSpace is the character reference noMention puts after an @.
+const zeroWidthSpace = "&#8203;"
+
+// noMention puts a zero-width space, written as the character reference
+// &#8203;, after every @ of s, already escaped for markdown or HTML, that
+// does not follow an ASCII letter or digit, so that a name from the API
+// (a team "@acme/platform-admins", a user "@alice") shows as it is in a
+// comment on GitHub but notifies nobody. An e-mail address keeps its @:
+// it follows a letter or digit, where GitHub sees no mention.
+//
+// GitHub finds mentions in the text of the rendered HTML, outside pre,
+// code and a elements: an @ at the start of a text node or after a
+// character that is not a word character (ASCII [A-Za-z0-9_]), then a
+// login or org/team (html-pipeline's MentionFilter,
+// lib/html/pipeline/mention_filter.rb, the public form of GitHub's
+// filter). Here only a letter or digit keeps an @ as it is, to be safe.
+// The reference is decoded to U+200B before that filter runs, so the @ is
+// followed by no login. It is what bots that post on GitHub do: Renovate
+// writes every "@" of a pull-request body as "@&#8203;" but after a
+// letter (renovatebot/renovate, lib/util/markdown.ts, sanitizeMarkdown;
+// PR #1084, "escape every @ in pr body with zero width space"), and
+// dependabot puts U+200B after the @ of a mention and shows it as code
+// (dependabot-core, LinkAndMentionSanitizer). Writing the @ itself as
+// "&#64;" does not help: it is decoded to an @ before the filter runs
+// (zwave-js/zwave-js-ui PR #4743's review), which is why mdText and
+// htmlText escape every & of a name, and why noMention runs after them.
+func noMention(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 2*len(zeroWidthSpace))
+	for i := range len(s) {
+		b.WriteByte(s[i])
+		if s[i] == '@' && (i == 0 || !isASCIIAlnum(s[i-1])) {
+			b.WriteString(zeroWidthSpace)
+		}
+	}
+	return b.String()
+}
+
+// isASCIIAlnum reports whether c is an ASCII letter or digit.
+func isASCIIAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}

@@ -377,7 +377,7 @@ func mdFindings(r access.Report, limit int) string {
 			kind = "scope"
 		}
 		if f.HasPrincipal() {
-			who, kind = mdPrincipal(f.Principal), kindLabel(f.Principal.Kind)
+			who, kind = mdPrincipal(f.Principal), mdKind(f.Principal.Kind)
 		}
 		return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", sev, mdText(f.Kind), who, kind, mdText(findingText(f)))
 	})
@@ -425,7 +425,7 @@ func mdDeploymentSection(r access.Report, d access.Deployment) string {
 				spec = " **unmanaged** |"
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |%s\n", mdPrincipal(e.Principal), kindLabel(e.Principal.Kind), mdText(grantsText(e.Grants)), spec)
+		fmt.Fprintf(&b, "| %s | %s | %s |%s\n", mdPrincipal(e.Principal), mdKind(e.Principal.Kind), mdText(grantsText(e.Grants)), spec)
 	}
 	b.WriteString("\n")
 	return b.String()
