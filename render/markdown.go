@@ -430,26 +430,50 @@ func mdRole(r string) string {
 	if r == "" {
 		return "—"
 	}
-	return "`" + mdCode(r) + "`"
+	return mdCode(r)
 }
 
 // The replacers of the markdown and HTML escapes, built once: a
 // strings.Replacer builds its tables on first use.
 var (
-	mdTextEscapes = strings.NewReplacer(`\`, `\\`, "|", `\|`, "&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)
-	mdCodeEscapes = strings.NewReplacer("`", "'", "|", `\|`)
+	mdTextEscapes = strings.NewReplacer(`\`, `\\`, "|", `\|`, "&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)
+	mdCodeEscapes = strings.NewReplacer("|", `\|`)
 	htmlEscapes   = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 )
 
 // mdText makes user-controlled text safe inside a markdown table cell, a
-// list item or a quote: Safe, then the characters markdown would act on,
-// then noMention.
+// list item or a quote: Safe, then the characters markdown would act on
+// (a backtick shows as a backtick and cannot open a code span), then
+// noMention.
 func mdText(s string) string { return noMention(mdTextEscapes.Replace(Safe(s))) }
 
-// mdCode makes text safe inside a markdown code span. Nothing in it can
+// mdCode is text as a markdown code span, its backticks included: Safe,
+// a pipe escaped (a table cell ends at a pipe even inside a code span),
+// and fences one backtick longer than the longest run of backticks in
+// it, with a space inside them when it starts or ends with a backtick or
+// with a space at both ends (which CommonMark strips), so that it shows
+// exactly as it is and cannot end the span early. Nothing in it can
 // mention anyone: GitHub looks for no mention inside code (see
 // noMention), and a character reference would show as it is written.
-func mdCode(s string) string { return mdCodeEscapes.Replace(Safe(s)) }
+func mdCode(s string) string {
+	s = mdCodeEscapes.Replace(Safe(s))
+	longest, run := 0, 0
+	for i := range len(s) {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	pad := ""
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") ||
+		(len(s) > 1 && s[0] == ' ' && s[len(s)-1] == ' ' && strings.Trim(s, " ") != "") {
+		pad = " "
+	}
+	fence := strings.Repeat("`", longest+1)
+	return fence + pad + s + pad + fence
+}
 
 // htmlText escapes text inside an HTML element: Safe, the characters HTML
 // would act on, then noMention.
