@@ -484,27 +484,37 @@ const zeroWidthSpace = "&#8203;"
 
 // noMention puts a zero-width space, written as the character reference
 // &#8203;, after every @ of s, already escaped for markdown or HTML, that
-// does not follow an ASCII letter or digit, so that a name from the API
-// (a team "@acme/platform-admins", a user "@alice") shows as it is in a
-// comment on GitHub but notifies nobody. An e-mail address keeps its @:
-// it follows a letter or digit, where GitHub sees no mention.
+// could start a mention: one that does not follow an ASCII letter or
+// digit, and is followed by one, by a character beyond ASCII, or by
+// nothing (text may follow s). So a name from the API (a team
+// "@acme/platform-admins", a user "@alice") shows as it is in a comment
+// on GitHub but notifies nobody, and an e-mail address keeps its @: it
+// follows a letter or digit, where GitHub sees no mention.
 //
 // GitHub finds mentions in the text of the rendered HTML, outside pre,
 // code and a elements: an @ at the start of a text node or after a
 // character that is not a word character (ASCII [A-Za-z0-9_]), then a
-// login or org/team (html-pipeline's MentionFilter,
-// lib/html/pipeline/mention_filter.rb, the public form of GitHub's
-// filter). Here only a letter or digit keeps an @ as it is, to be safe.
-// The reference is decoded to U+200B before that filter runs, so the @ is
-// followed by no login. It is what bots that post on GitHub do: Renovate
-// writes every "@" of a pull-request body as "@&#8203;" but after a
-// letter (renovatebot/renovate, lib/util/markdown.ts, sanitizeMarkdown;
-// PR #1084, "escape every @ in pr body with zero width space"), and
+// login or org/team, which starts with an ASCII letter or digit
+// (html-pipeline's MentionFilter, lib/html/pipeline/mention_filter.rb,
+// the public form of GitHub's filter). Here an @ after _ is taken as one
+// that could start a mention too, and so is one before any character
+// beyond ASCII (which a case-insensitive match might fold to a letter),
+// to be safe. The escapes of mdText and htmlText never put a letter or
+// digit right after an @ (they start with \ or &). The reference is
+// decoded to U+200B before the filter runs, so the @ is followed by no
+// login. It is what bots that post on GitHub do: Renovate writes every
+// "@" of a pull-request body as "@&#8203;" but after a letter
+// (renovatebot/renovate, lib/util/markdown.ts, sanitizeMarkdown; PR
+// #1084, "escape every @ in pr body with zero width space"), and
 // dependabot puts U+200B after the @ of a mention and shows it as code
 // (dependabot-core, LinkAndMentionSanitizer). Writing the @ itself as
 // "&#64;" does not help: it is decoded to an @ before the filter runs
 // (zwave-js/zwave-js-ui PR #4743's review), which is why mdText and
 // htmlText escape every & of a name, and why noMention runs after them.
+//
+// An @ grows by 7 bytes only before a letter, a digit or a character
+// beyond ASCII, so escaped text stays within 5 times its length, as
+// before (an & is 5 bytes escaped): see maxGuardMessage.
 func noMention(s string) string {
 	if !strings.Contains(s, "@") {
 		return s
@@ -513,7 +523,8 @@ func noMention(s string) string {
 	b.Grow(len(s) + 2*len(zeroWidthSpace))
 	for i := range len(s) {
 		b.WriteByte(s[i])
-		if s[i] == '@' && (i == 0 || !isASCIIAlnum(s[i-1])) {
+		if s[i] == '@' && (i == 0 || !isASCIIAlnum(s[i-1])) &&
+			(i+1 == len(s) || isASCIIAlnum(s[i+1]) || s[i+1] >= utf8.RuneSelf) {
 			b.WriteString(zeroWidthSpace)
 		}
 	}

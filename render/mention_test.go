@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 
 	"github.com/tokensync/tokensync/access"
@@ -89,6 +90,27 @@ func TestMarkdownMentionsNobodyProperty(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestNoMention: an @ that could start a mention is followed by a
+// zero-width space, written as a reference; one that cannot is kept.
+func TestNoMention(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"@acme/platform-admins", "@&#8203;acme/platform-admins"},
+		{"alice@example.com", "alice@example.com"},
+		{"x.@dave 9@x", "x.@&#8203;dave 9@x"},
+		{"tok_@peggy", "tok\\_@&#8203;peggy"},
+		{"@@trent", "@@&#8203;trent"},
+		{"a @ b, @-x, @_y", "a @ b, @-x, @\\_y"},
+		{"ends @", "ends @&#8203;"},
+		{"@étienne", "@&#8203;étienne"},
+		{"&#64;ivan", "&amp;#64;ivan"},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, mdText(tt.in)); diff != "" {
+			t.Errorf("mdText(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
 }
 
 // mentionFixture is the hostile fixture with name in every string from
