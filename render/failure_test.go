@@ -26,7 +26,7 @@ func TestMarkdownFailure(t *testing.T) {
 			"### tokensync plan: failed\n\n" +
 			"> [!CAUTION]\n> The plan could not be made, so this shows no changes, and no earlier plan is current. Fix what is listed below and run `tokensync plan` again.\n\n" +
 			`- tokens.yaml:5:9: token "&lt;img src=x&gt;\|\*bold\*": not found` + "\n" +
-			"- read organization o: GET /organizations/o/tokens: 500 Internal 'Server' Error\n"
+			"- read organization o: GET /organizations/o/tokens: 500 Internal \\`Server\\` Error\n"
 		got := b.String()
 		if diff := cmp.Diff(want, got[:min(len(want), len(got))]); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)

@@ -418,30 +418,120 @@ func mdSymbol(a sync.Action) string {
 }
 
 func mdSubject(s sync.SubjectRef) string {
-	return fmt.Sprintf("%s%s <sub>%s</sub>", kindPrefix(s.Kind), mdText(s.Name), mdText(s.ID))
+	return fmt.Sprintf("%s %s <sub>%s</sub>", mdKind(string(s.Kind)), mdText(s.Name), mdText(s.ID))
 }
+
+// mdKind is a kind of principal as markdown text: its label, or the kind
+// itself escaped when it is not one tokensync knows (a saved plan or
+// report can hold any).
+func mdKind(kind string) string { return mdText(kindLabel(kind)) }
 
 func mdRole(r string) string {
 	if r == "" {
 		return "—"
 	}
-	return "`" + mdCode(r) + "`"
+	return mdCode(r)
 }
 
 // The replacers of the markdown and HTML escapes, built once: a
 // strings.Replacer builds its tables on first use.
 var (
-	mdTextEscapes = strings.NewReplacer(`\`, `\\`, "|", `\|`, "&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)
-	mdCodeEscapes = strings.NewReplacer("`", "'", "|", `\|`)
+	mdTextEscapes = strings.NewReplacer(`\`, `\\`, "|", `\|`, "&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)
+	mdCodeEscapes = strings.NewReplacer("|", `\|`)
 	htmlEscapes   = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 )
 
-// mdText makes user-controlled text safe inside a markdown table cell: Safe,
-// then the characters markdown would act on.
-func mdText(s string) string { return mdTextEscapes.Replace(Safe(s)) }
+// mdText makes user-controlled text safe inside a markdown table cell, a
+// list item or a quote: Safe, then the characters markdown would act on
+// (a backtick shows as a backtick and cannot open a code span), then
+// noMention.
+func mdText(s string) string { return noMention(mdTextEscapes.Replace(Safe(s))) }
 
-// mdCode makes text safe inside a markdown code span.
-func mdCode(s string) string { return mdCodeEscapes.Replace(Safe(s)) }
+// mdCode is text as a markdown code span, its backticks included: Safe,
+// a pipe escaped (a table cell ends at a pipe even inside a code span),
+// and fences one backtick longer than the longest run of backticks in
+// it, with a space inside them when it starts or ends with a backtick or
+// with a space at both ends (which CommonMark strips), so that it shows
+// exactly as it is and cannot end the span early. Nothing in it can
+// mention anyone: GitHub looks for no mention inside code (see
+// noMention), and a character reference would show as it is written.
+func mdCode(s string) string {
+	s = mdCodeEscapes.Replace(Safe(s))
+	longest, run := 0, 0
+	for i := range len(s) {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	pad := ""
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") ||
+		(len(s) > 1 && s[0] == ' ' && s[len(s)-1] == ' ' && strings.Trim(s, " ") != "") {
+		pad = " "
+	}
+	fence := strings.Repeat("`", longest+1)
+	return fence + pad + s + pad + fence
+}
 
-// htmlText escapes text inside an HTML element.
-func htmlText(s string) string { return htmlEscapes.Replace(Safe(s)) }
+// htmlText escapes text inside an HTML element: Safe, the characters HTML
+// would act on, then noMention.
+func htmlText(s string) string { return noMention(htmlEscapes.Replace(Safe(s))) }
+
+// zeroWidthSpace is the character reference noMention puts after an @.
+const zeroWidthSpace = "&#8203;"
+
+// noMention puts a zero-width space, written as the character reference
+// &#8203;, after every @ of s, already escaped for markdown or HTML, that
+// could start a mention: one that does not follow an ASCII letter or
+// digit, and is followed by one, by a character beyond ASCII, or by
+// nothing (text may follow s). So a name from the API (a team
+// "@acme/platform-admins", a user "@alice") shows as it is in a comment
+// on GitHub but notifies nobody, and an e-mail address keeps its @: it
+// follows a letter or digit, where GitHub sees no mention.
+//
+// GitHub finds mentions in the text of the rendered HTML, outside pre,
+// code and a elements: an @ at the start of a text node or after a
+// character that is not a word character (ASCII [A-Za-z0-9_]), then a
+// login or org/team, which starts with an ASCII letter or digit
+// (html-pipeline's MentionFilter, lib/html/pipeline/mention_filter.rb,
+// the public form of GitHub's filter). Here an @ after _ is taken as one
+// that could start a mention too, and so is one before any character
+// beyond ASCII (which a case-insensitive match might fold to a letter),
+// to be safe. The escapes of mdText and htmlText never put a letter or
+// digit right after an @ (they start with \ or &). The reference is
+// decoded to U+200B before the filter runs, so the @ is followed by no
+// login. It is what bots that post on GitHub do: Renovate writes every
+// "@" of a pull-request body as "@&#8203;" but after a letter
+// (renovatebot/renovate, lib/util/markdown.ts, sanitizeMarkdown; PR
+// #1084, "escape every @ in pr body with zero width space"), and
+// dependabot puts U+200B after the @ of a mention and shows it as code
+// (dependabot-core, LinkAndMentionSanitizer). Writing the @ itself as
+// "&#64;" does not help: it is decoded to an @ before the filter runs
+// (zwave-js/zwave-js-ui PR #4743's review), which is why mdText and
+// htmlText escape every & of a name, and why noMention runs after them.
+//
+// An @ grows by 7 bytes only before a letter, a digit or a character
+// beyond ASCII, so escaped text stays within 5 times its length, as
+// before (an & is 5 bytes escaped): see maxGuardMessage.
+func noMention(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 2*len(zeroWidthSpace))
+	for i := range len(s) {
+		b.WriteByte(s[i])
+		if s[i] == '@' && (i == 0 || !isASCIIAlnum(s[i-1])) &&
+			(i+1 == len(s) || isASCIIAlnum(s[i+1]) || s[i+1] >= utf8.RuneSelf) {
+			b.WriteString(zeroWidthSpace)
+		}
+	}
+	return b.String()
+}
+
+// isASCIIAlnum reports whether c is an ASCII letter or digit.
+func isASCIIAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}

@@ -100,8 +100,33 @@ func plans() map[string]sync.Plan {
 			Fingerprints: map[string]string{},
 		}),
 		"adds-only": withTarget(addsOnly),
+		"mentions":  withTarget(mentionsPlan()),
 		"mixed":     withTarget(mixed),
 		"refused":   withTarget(refused),
+	}
+}
+
+// mentionsPlan has names GitHub would act on, were they written as they
+// are: a team and a deployment that read as mentions, an e-mail address,
+// and two tokens whose names differ by backticks and apostrophes.
+func mentionsPlan() sync.Plan {
+	ops := sync.DeploymentRef{ID: "dep-ops", Name: "(@ops) prod"}
+	admins := sync.SubjectRef{Kind: sync.KindTeam, ID: "team-admins", Name: "@acme/platform-admins"}
+	ticks := sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "tok-tick", Name: "big-token-`tick`"}
+	quotes := sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "tok-quote", Name: "big-token-'tick'"}
+	return sync.Plan{
+		Organization: "org1",
+		Changes: []sync.Change{
+			{Action: sync.Update, Scope: sync.DeploymentScope(ops), Subject: admins, Before: "DEPLOYMENT_VIEWER", After: "DEPLOYMENT_ADMIN", Source: at(4)},
+			{Action: sync.Add, Scope: sync.DeploymentScope(ops), Subject: alice, After: "DEPLOYMENT_ADMIN", Source: at(8)},
+			{Action: sync.Add, Scope: sync.DeploymentScope(ops), Subject: ticks, After: "DEPLOYMENT_ADMIN", Source: at(12)},
+			{Action: sync.Remove, Scope: sync.DeploymentScope(ops), Subject: quotes, Before: "DEPLOYMENT_ADMIN", Reason: sync.ReasonPrune},
+		},
+		Guards: okGuards(),
+		Fingerprints: map[string]string{
+			"team-admins": strings.Repeat("a", 64), "usr-alice": strings.Repeat("b", 64),
+			"tok-tick": strings.Repeat("c", 64), "tok-quote": strings.Repeat("d", 64),
+		},
 	}
 }
 
@@ -412,7 +437,7 @@ func TestNamesFromTheAPIAreInert(t *testing.T) {
 			t.Errorf("%s output lets a name start a new line:\n%s", name, out)
 		}
 	}
-	if !strings.Contains(md.String(), "| `A\\|B` | `C'D` |") {
+	if !strings.Contains(md.String(), "| `A\\|B` | ``C`D`` |") {
 		t.Errorf("role names break the markdown table:\n%s", md.String())
 	}
 }

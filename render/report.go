@@ -282,7 +282,7 @@ func cmpOr(s, fallback string) string {
 // DefaultMarkdownLimit characters, with a note saying what was left out.
 func ReportMarkdown(w io.Writer, r access.Report) error {
 	var head strings.Builder
-	fmt.Fprintf(&head, "## Access report of organization `%s`\n\n", mdCode(r.Organization))
+	fmt.Fprintf(&head, "## Access report of organization %s\n\n", mdCode(r.Organization))
 	if r.GeneratedAt != "" {
 		fmt.Fprintf(&head, "Generated at %s.\n\n", mdText(r.GeneratedAt))
 	}
@@ -290,7 +290,7 @@ func ReportMarkdown(w io.Writer, r access.Report) error {
 		head.WriteString("Cells the spec does not list are marked **unmanaged**.\n\n")
 	}
 	if r.Filters != nil {
-		fmt.Fprintf(&head, "Narrowed by `%s`.\n\n", mdCode(r.Filters.String()))
+		fmt.Fprintf(&head, "Narrowed by %s.\n\n", mdCode(r.Filters.String()))
 	}
 	// The changes and the findings share the header's half of the limit
 	// (see capReportMarkdown), so that each keeps the line that says how
@@ -377,7 +377,7 @@ func mdFindings(r access.Report, limit int) string {
 			kind = "scope"
 		}
 		if f.HasPrincipal() {
-			who, kind = mdPrincipal(f.Principal), kindLabel(f.Principal.Kind)
+			who, kind = mdPrincipal(f.Principal), mdKind(f.Principal.Kind)
 		}
 		return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", sev, mdText(f.Kind), who, kind, mdText(findingText(f)))
 	})
@@ -425,7 +425,7 @@ func mdDeploymentSection(r access.Report, d access.Deployment) string {
 				spec = " **unmanaged** |"
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |%s\n", mdPrincipal(e.Principal), kindLabel(e.Principal.Kind), mdText(grantsText(e.Grants)), spec)
+		fmt.Fprintf(&b, "| %s | %s | %s |%s\n", mdPrincipal(e.Principal), mdKind(e.Principal.Kind), mdText(grantsText(e.Grants)), spec)
 	}
 	b.WriteString("\n")
 	return b.String()

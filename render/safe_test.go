@@ -152,6 +152,28 @@ func TestMarkdownCellText(t *testing.T) {
 	}
 }
 
+// TestMarkdownBackticks: a backtick in a name shows as a backtick, and
+// cannot open a code span, in a cell and in a role's code span, so that
+// names that differ by one stay apart.
+func TestMarkdownBackticks(t *testing.T) {
+	tests := []struct{ in, text, code string }{
+		{"big-token-`tick`", "big-token-\\`tick\\`", "`` big-token-`tick` ``"},
+		{"big-token-'tick'", "big-token-'tick'", "`big-token-'tick'`"},
+		{"a``b", "a\\`\\`b", "```a``b```"},
+		{"`", "\\`", "`` ` ``"},
+		{" x ", " x ", "`  x  `"},
+		{"p|q", `p\|q`, "`p\\|q`"},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.text, mdText(tt.in)); diff != "" {
+			t.Errorf("mdText(%q) (-want +got):\n%s", tt.in, diff)
+		}
+		if diff := cmp.Diff(tt.code, mdCode(tt.in)); diff != "" {
+			t.Errorf("mdCode(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
 // TestJSONEscapesInvisibleCharacters: the JSON plan writes the characters
 // Safe escapes as \u escapes and reads back with the same strings.
 func TestJSONEscapesInvisibleCharacters(t *testing.T) {
