@@ -155,11 +155,16 @@ func run(ctx context.Context, args []string, st Streams) int {
 		// The flags were not parsed: the credential file is looked for
 		// in args, so that the credential in it never shows.
 		st.redact = (&Globals{TokenFile: tokenFileArg(args)}).redactor(st)
-		fmt.Fprintf(st.Err, "tokensync: %s\n", st.text(err.Error()))
+		msg := err.Error()
+		var pe *kong.ParseError
+		if arg, ok := strings.CutPrefix(msg, "unexpected argument "); ok && errors.As(err, &pe) && usageOf(pe.Context) == "tokensync" && !isSpecFileName(arg) {
+			arg, _, _ = strings.Cut(arg, ", did you mean") // kong's own suggestion
+			msg = unknownCommand(parser.Model.Node, arg)   // no command was given
+		}
+		fmt.Fprintf(st.Err, "tokensync: %s\n", st.text(msg))
 		if arg, ok := strings.CutPrefix(err.Error(), "unexpected argument "); ok && isSpecFileName(arg) {
 			fmt.Fprintf(st.Err, "hint: give a spec file with -f: -f %s\n", st.text(arg))
 		}
-		var pe *kong.ParseError
 		if errors.As(err, &pe) {
 			variableHints(st, pe.Context, err)
 			fmt.Fprintf(st.Err, "Run '%s --help' for usage.\n", usageOf(pe.Context))

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/alecthomas/kong"
+	"github.com/tokensync/tokensync/spec"
 )
 
 // The help of each command ends with examples (kong prints a command's
@@ -164,6 +169,12 @@ func (*HelpCmd) Help() string {
 
 // Run prints the help of the command named, or of tokensync.
 func (c *HelpCmd) Run(k *kong.Context) error {
+	if len(c.Command) > 0 && !slices.Contains(commandNames(k.Model.Node), c.Command[0]) {
+		return exitWith(exitUsage, "help: %s", unknownCommand(k.Model.Node, c.Command[0]))
+	}
+	if len(c.Command) > 1 {
+		return exitWith(exitUsage, "help: give one command, not %d (%s)", len(c.Command), strings.Join(c.Command, " "))
+	}
 	ctx, err := kong.Trace(k.Kong, c.Command)
 	if err != nil {
 		return exitWith(exitUsage, "%v", err)
@@ -172,4 +183,26 @@ func (c *HelpCmd) Run(k *kong.Context) error {
 		return exitWith(exitUsage, "help: %v", ctx.Error)
 	}
 	return ctx.PrintUsage(false)
+}
+
+// commandNames are the names of root's commands that help lists.
+func commandNames(root *kong.Node) []string {
+	var names []string
+	for _, n := range root.Children {
+		if n.Type == kong.CommandNode && !n.Hidden {
+			names = append(names, n.Name)
+		}
+	}
+	return names
+}
+
+// unknownCommand says that name is no command of root, with the closest
+// command if one is close, and the commands there are.
+func unknownCommand(root *kong.Node, name string) string {
+	names := commandNames(root)
+	mean := ""
+	if s := spec.NewSuggester(slices.Sorted(slices.Values(names))).Suggest(name); s != "" {
+		mean = fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return fmt.Sprintf("unknown command %q%s; the commands are %s", name, mean, strings.Join(names, ", "))
 }

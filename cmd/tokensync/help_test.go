@@ -107,10 +107,22 @@ func TestHelpCommand(t *testing.T) {
 			t.Errorf("tokensync help %s differs from tokensync %s --help:\n%s\n---\n%s", cmd, cmd, got.stdout, want.stdout)
 		}
 	}
-	r := c.runRaw("help", "nope")
-	wantCode(t, r, exitUsage)
-	if !strings.Contains(r.stderr, "nope") {
-		t.Errorf("tokensync help nope: stderr %q", r.stderr)
+	const commands = "; the commands are plan, apply, validate, export, report, emulator, schema, version, completion, help\n"
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help", "nope"}, `tokensync: help: unknown command "nope"` + commands},
+		{[]string{"help", "aply"}, `tokensync: help: unknown command "aply" (did you mean "apply"?)` + commands},
+		{[]string{"help", "plan", "apply"}, "tokensync: help: give one command, not 2 (plan apply)\n"},
+		{[]string{"nope"}, `tokensync: unknown command "nope"` + commands},
+		{[]string{"plam"}, `tokensync: unknown command "plam" (did you mean "plan"?)` + commands},
+	} {
+		r := c.runRaw(tt.args...)
+		wantCode(t, r, exitUsage)
+		if !strings.HasPrefix(r.stderr, tt.want) {
+			t.Errorf("tokensync %v: stderr\n%s\nwant it to start with\n%s", tt.args, r.stderr, tt.want)
+		}
 	}
 }
 
