@@ -624,7 +624,7 @@ deployments:
 			now.Subjects[i].Grants = slices.DeleteFunc(slices.Clone(s.Grants), func(g Grant) bool { return g.Scope.Level != LevelOrganization })
 		}
 	}
-	want := []Guard{{Name: GuardAllowEmpty, Message: `on the organization as it is now, prune would leave deployment "alpha" without any token, user or team (set allowEmpty: true on the deployment to allow it)`}}
+	want := []Guard{{Name: GuardAllowEmpty, Message: `on the organization as it is now (not as the plan shows it), prune would leave deployment "alpha" without any token, user or team (set allowEmpty: true on the deployment to allow it)`}}
 	if diff := cmp.Diff(want, RecheckSaved(p, &now)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -977,7 +977,7 @@ func RecheckSaved(p Plan, obs *Observed) []Guard {
 	var refused []Guard
 	for _, gd := range []Guard{allowEmptyGuard(p.Changes, g.remaining, pl.allowEmpty()), lockoutGuard(p.Changes, g)} {
 		if !gd.OK {
-			gd.Message = "on the organization as it is now, " + gd.Message
+			gd.Message = "on the organization as it is now (not as the plan shows it), " + gd.Message
 			refused = append(refused, gd)
 		}
 	}

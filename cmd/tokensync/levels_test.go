@@ -354,7 +354,7 @@ func TestSavedPlanRechecksLockoutNow(t *testing.T) {
 	if c.posts() != 0 {
 		t.Errorf("a refused plan made %d writes", c.posts())
 	}
-	if want := "Refused by guard lockout: on the organization as it is now, the plan would leave the organization without any ORGANIZATION_OWNER"; !strings.Contains(squeeze(r.stdout), want) {
+	if want := "Refused by guard lockout: on the organization as it is now (not as the plan shows it), the plan would leave the organization without any ORGANIZATION_OWNER"; !strings.Contains(squeeze(r.stdout), want) {
 		t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 	}
 	if got := c.userRoles("usr-owner"); !slices.Contains(got, "organization=ORGANIZATION_OWNER") {
@@ -438,7 +438,7 @@ func TestSavedPlanRechecksOwnerTeams(t *testing.T) {
 	if c.posts() != 0 {
 		t.Errorf("a refused plan made %d writes", c.posts())
 	}
-	if want := "on the organization as it is now, the plan would leave the organization without any ORGANIZATION_OWNER"; !strings.Contains(squeeze(r.stdout), want) {
+	if want := "on the organization as it is now (not as the plan shows it), the plan would leave the organization without any ORGANIZATION_OWNER"; !strings.Contains(squeeze(r.stdout), want) {
 		t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 	}
 }
@@ -608,7 +608,7 @@ func TestApplyRechecksLockoutBeforeWriting(t *testing.T) {
 	if n := c.posts(); n != 1 { // the other writer's
 		t.Errorf("%d writes, want only the other writer's", n)
 	}
-	if want := "Refused by guard lockout: on the organization as it is now, the plan would leave the organization without any ORGANIZATION_OWNER"; !strings.Contains(squeeze(r.stderr), want) {
+	if want := "Refused by guard lockout: on the organization as it is now (not as the plan shows it), the plan would leave the organization without any ORGANIZATION_OWNER"; !strings.Contains(squeeze(r.stderr), want) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 	}
 	if got := c.userRoles("usr-owner"); !slices.Contains(got, "organization=ORGANIZATION_OWNER") {
@@ -651,7 +651,7 @@ func TestApplyRechecksOwnerTeamsBeforeWriting(t *testing.T) {
 	if n := c.posts(); n != 0 {
 		t.Errorf("%d writes, want none", n)
 	}
-	if want := "Refused by guard lockout: on the organization as it is now, the plan would leave the organization without any ORGANIZATION_OWNER"; !strings.Contains(squeeze(r.stderr), want) {
+	if want := "Refused by guard lockout: on the organization as it is now (not as the plan shows it), the plan would leave the organization without any ORGANIZATION_OWNER"; !strings.Contains(squeeze(r.stderr), want) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 	}
 }
