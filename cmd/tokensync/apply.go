@@ -58,6 +58,9 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.
 	defer c.documentFailure(st, &err)
 	c.maxRemovalsGiven = flagGiven(kctx, "max-removals")
 	c.policyModeGiven = flagGiven(kctx, "policy-mode")
+	if err := c.protectVariable(kctx, st.Getenv); err != nil {
+		return err
+	}
 	if !c.Yes && !c.DryRun && !st.InTTY {
 		return exitWith(exitUsage, "apply needs --yes when not run from a terminal; nothing was written")
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/alecthomas/kong"
 	"github.com/tokensync/tokensync/astroapi"
 	"github.com/tokensync/tokensync/policy"
 	"github.com/tokensync/tokensync/spec"
@@ -79,6 +80,23 @@ type PlanFlags struct {
 }
 
 // options are the options of sync.Compute the flags set.
+// protectVariable adds the globs of TOKENSYNC_PROTECT to those --protect
+// gave on the command line, which kong takes instead of the variable: a
+// protection a CI job sets must not vanish because a run names another.
+func (f *PlanFlags) protectVariable(kctx *kong.Context, getenv func(string) string) error {
+	given := slices.ContainsFunc(kctx.Path, func(p *kong.Path) bool { return p.Flag != nil && p.Flag.Name == "protect" })
+	env := getenv("TOKENSYNC_PROTECT")
+	if !given || env == "" {
+		return nil
+	}
+	globs := strings.Split(env, ",")
+	if _, err := parseGlobs("--protect (from TOKENSYNC_PROTECT)", globs); err != nil {
+		return exitWith(exitUsage, "%v", err)
+	}
+	f.Protect = append(f.Protect, globs...)
+	return nil
+}
+
 func (f *PlanFlags) options() sync.Options {
 	return sync.Options{Prune: f.Prune, MaxRemovals: f.MaxRemovals, Protect: f.Protect}
 }

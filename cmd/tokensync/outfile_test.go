@@ -482,3 +482,29 @@ func TestEmulateWithAPIURLRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestProtectFlagAddsToItsVariable: --protect on the command line adds to
+// TOKENSYNC_PROTECT, which kong alone would drop: a protection a CI job
+// sets holds however a run names others.
+func TestProtectFlagAddsToItsVariable(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{}}
+	args := []string{"plan", "-f", "../../examples/tokens.yaml", "--emulate", "../../examples/org.yaml", "--no-color"}
+	for _, tt := range []struct {
+		env  string
+		args []string
+		code int
+	}{
+		{"", nil, exitOK},
+		{"old-bot", nil, exitRefused},
+		{"old-bot", []string{"--protect", "nothing-here"}, exitRefused},
+		{"nothing-here", []string{"--protect", "old-bot"}, exitRefused},
+		{"[", []string{"--protect", "nothing-here"}, exitUsage},
+	} {
+		t.Setenv("TOKENSYNC_PROTECT", tt.env) // kong reads the process's variables
+		c.env["TOKENSYNC_PROTECT"] = tt.env
+		r := c.runRaw(append(slices.Clone(args), tt.args...)...)
+		if r.code != tt.code {
+			t.Errorf("TOKENSYNC_PROTECT=%q %v: exit %d, want %d\n%s", tt.env, tt.args, r.code, tt.code, r.stderr)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/alecthomas/kong"
 	"github.com/tokensync/tokensync/planfile"
 	"github.com/tokensync/tokensync/render"
 	"github.com/tokensync/tokensync/spec"
@@ -25,7 +26,10 @@ type PlanCmd struct {
 }
 
 // Run computes and shows the plan; it writes nothing to the API.
-func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams) error {
+func (c *PlanCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.Context) error {
+	if err := c.protectVariable(kctx, st.Getenv); err != nil {
+		return err
+	}
 	if c.Out != "" {
 		if err := checkReplaceFile("--out", c.Out, st.In, append(slices.Concat(c.Files, c.Policy), g.Emulate, g.TokenFile)...); err != nil {
 			return err
