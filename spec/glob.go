@@ -3,6 +3,8 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -185,4 +187,29 @@ func foldEqual(a, b rune) bool {
 		}
 	}
 	return false
+}
+
+// MatchFile reports whether one of globs, the files of a policy, matches
+// the spec file name (a path as given with -f): its cleaned form, with
+// '/' separating its parts (filepath.Clean, then filepath.ToSlash), or any
+// trailing part of that which starts after a '/'. So however -f spells a
+// path (from another directory, absolute, with "//", "/./" or "dir/..")
+// the same globs match it. The empty name (no file) matches nothing.
+func MatchFile(globs []Glob, name string) bool {
+	if name == "" {
+		return false
+	}
+	name = filepath.ToSlash(filepath.Clean(name))
+	for {
+		for _, g := range globs {
+			if g.Match(name) {
+				return true
+			}
+		}
+		_, rest, ok := strings.Cut(name, "/")
+		if !ok {
+			return false
+		}
+		name = rest
+	}
 }

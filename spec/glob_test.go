@@ -169,3 +169,32 @@ func classRegexp(re *strings.Builder, glob string) int {
 	re.WriteByte(']')
 	return i + 1
 }
+
+// TestMatchFile: a policy's files globs match a spec file's path cleaned,
+// with / between its parts, or any trailing part of it after a '/'.
+func TestMatchFile(t *testing.T) {
+	tests := []struct {
+		globs []Glob
+		name  string
+		want  bool
+	}{
+		{[]Glob{"teams/analytics/*"}, "teams/analytics/a.yaml", true},
+		{[]Glob{"teams/analytics/*"}, "S/cfg/teams/analytics/a.yaml", true},
+		{[]Glob{"teams/analytics/*"}, "/abs/cfg/teams/analytics/a.yaml", true},
+		{[]Glob{"teams/analytics/*"}, "S/cfg/teams//analytics/a.yaml", true},
+		{[]Glob{"teams/analytics/*"}, "S/cfg/teams/./analytics/a.yaml", true},
+		{[]Glob{"teams/analytics/*"}, "S/cfg/teams/other/../analytics/a.yaml", true},
+		{[]Glob{"teams/analytics/*"}, "../../teams/analytics/a.yaml", true},
+		{[]Glob{"teams/analytics/*"}, "teams/analytics/../../platform.yaml", false},
+		{[]Glob{"teams/analytics/*"}, "S/cfg/myteams/analytics/a.yaml", false},
+		{[]Glob{"platform.yaml", "teams/analytics/*"}, "cfg/./teams/analytics/a.yaml", true},
+		{[]Glob{"a.yaml"}, "./a.yaml", true},
+		{[]Glob{"*"}, "", false},
+		{nil, "a.yaml", false},
+	}
+	for _, tt := range tests {
+		if got := MatchFile(tt.globs, tt.name); got != tt.want {
+			t.Errorf("MatchFile(%q, %q) = %v, want %v", tt.globs, tt.name, got, tt.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"path"
 	"strings"
 	"unicode/utf8"
 
@@ -339,6 +340,7 @@ func (f *file) policy(n *yaml.Node) {
 	}
 	if q, ok := fm.get("files"); ok {
 		p.Files = f.globs(q.value, "files", nil)
+		f.cleanFiles(p.Files)
 	}
 	if !named {
 		return
@@ -350,6 +352,23 @@ func (f *file) policy(n *yaml.Node) {
 	f.l.policies[name] = p.Pos
 	if valid {
 		f.l.spec.Policies = append(f.l.spec.Policies, p)
+	}
+}
+
+// cleanFiles reports the globs of a policy's files that are not clean
+// paths: a glob is matched against the cleaned path of a spec file
+// (MatchFile), so one with "//", a "." or ".." part or a trailing '/'
+// would match no file however -f spells it.
+func (f *file) cleanFiles(globs []Pattern) {
+	for _, g := range globs {
+		want := path.Clean(g.Glob)
+		if want == g.Glob {
+			continue
+		}
+		if strings.HasSuffix(g.Glob, "/") && want != "/" {
+			want += "/*"
+		}
+		f.l.errorf(g.Pos, "files glob %s is not a clean path, and would match no file: write %s (a glob is matched against the spec file's path cleaned, with / between its parts)", excerpt(g.Glob), excerpt(want))
 	}
 }
 

@@ -180,6 +180,16 @@ policies:
 	if !strings.Contains(r.stdout, "alpha-team-stays-in-alpha: user ben@example.com [usr-ben] holds DEPLOYMENT_ADMIN on deployment b-prod") {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
+	// However -f spells the file's path, the rule covers it.
+	for _, spelt := range []string{
+		filepath.Join(c.dir, "teams") + "//alpha/bad.yaml",
+		filepath.Join(c.dir, "teams") + "/./alpha/bad.yaml",
+		filepath.Join(c.dir, "teams") + "/alpha/../alpha/bad.yaml",
+	} {
+		if r := c.run("plan", "-f", spelt, "--policy", pol); r.code != exitRefused {
+			t.Errorf("plan -f %s: exit %d, want %d:\n%s%s", spelt, r.code, exitRefused, r.stdout, r.stderr)
+		}
+	}
 	// The same grant from a file elsewhere is not the rule's business.
 	elsewhere := c.write("platform.yaml", "version: 1\ndeployments:\n  - id: dep-b\n    users: [{username: ben@example.com, role: DEPLOYMENT_ADMIN}]\n")
 	wantCode(t, c.run("plan", "-f", elsewhere, "--policy", pol), exitOK)
