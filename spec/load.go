@@ -82,7 +82,10 @@ func LoadContext(ctx context.Context, paths []string, stdin io.Reader) (*Spec, e
 
 // LoadAll is LoadContext that also reads the policy files given with
 // --policy, after the spec files: each is a file (not a directory) that
-// holds only policies and, optionally, version. Their policies join the
+// holds only policies, production and, optionally, version. A policy
+// file's production is the one in force, and then no spec file may set
+// production; nor may a spec file that a policy's files match (see
+// MatchFile). Their policies join the
 // spec's, in the order read, and a policy's name is unique over every
 // file. Policy files are listed in PolicyFiles, not in Files, and are not
 // in the Digest: the digest names the spec a saved plan was made from,
@@ -362,8 +365,11 @@ type loader struct {
 	workspaces map[string]Pos
 	// policies maps a policy's name to where it is declared.
 	policies map[string]Pos
-	count    int  // deployments seen, over all files
-	tooMany  bool // MaxDeployments was exceeded (and reported)
+	// specProduction and policyProduction are the production keys of the
+	// first spec file and of the first policy file that have one.
+	specProduction, policyProduction Pos
+	count                            int  // deployments seen, over all files
+	tooMany                          bool // MaxDeployments was exceeded (and reported)
 }
 
 func newLoader() *loader {
@@ -388,6 +394,7 @@ func (l *loader) errorf(pos Pos, format string, args ...any) {
 
 // finish returns the Spec, or every error sorted by position.
 func (l *loader) finish() (*Spec, error) {
+	l.checkProduction()
 	if len(l.errs) > 0 {
 		l.errs.Sort()
 		if l.dropped > 0 {
