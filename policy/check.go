@@ -534,10 +534,10 @@ func (r *Rule) covers(g *Grant) bool {
 }
 
 // coversFile says a grant written by file (none: "") is one r covers,
-// when r has files (spec.MatchFile): a glob matches the cleaned path, or
-// any trailing part of it that starts after a '/', so that how -f spells
-// the path (from another directory, absolute, with "//" or "/./") does
-// not change what a rule covers.
+// when r has files (spec.MatchFile): a glob matches the file's absolute
+// path, cleaned, or any trailing part of it that starts after a '/', so
+// that how -f spells the path (from another directory, absolute, with
+// "//", "/./" or "..") does not change what a rule covers.
 func (r *Rule) coversFile(file string) bool {
 	return spec.MatchFile(r.files, file)
 }

@@ -39,9 +39,9 @@ type Policy struct {
 	On   Condition
 	Expr Expr
 	// Files are the globs of files: the rule covers only grants written by
-	// spec files whose path (as given with -f, or any trailing part of it
-	// after a /) matches one; none means
-	// every grant, written by a spec file or not.
+	// spec files whose path (absolute and cleaned, or any trailing part of
+	// it after a /: see MatchFile) matches one; none means every grant,
+	// written by a spec file or not.
 	Files []Pattern
 }
 
@@ -391,8 +391,8 @@ func (f *file) policy(n *yaml.Node) {
 }
 
 // cleanFiles reports the globs of a policy's files that are not clean
-// paths: a glob is matched against the cleaned path of a spec file
-// (MatchFile), so one with "//", a "." or ".." part or a trailing '/'
+// paths: a glob is matched against the absolute path of a spec file,
+// cleaned (MatchFile), so one with "//", a "." or ".." part or a trailing '/'
 // would match no file however -f spells it.
 func (f *file) cleanFiles(globs []Pattern) {
 	for _, g := range globs {
@@ -403,7 +403,7 @@ func (f *file) cleanFiles(globs []Pattern) {
 		if strings.HasSuffix(g.Glob, "/") && want != "/" {
 			want += "/*"
 		}
-		f.l.errorf(g.Pos, "files glob %s is not a clean path, and would match no file: write %s (a glob is matched against the spec file's path cleaned, with / between its parts)", excerpt(g.Glob), excerpt(want))
+		f.l.errorf(g.Pos, "files glob %s is not a clean path, and would match no file: write %s (a glob is matched against the spec file's absolute path, cleaned, with / between its parts)", excerpt(g.Glob), excerpt(want))
 	}
 }
 

@@ -35,10 +35,10 @@ func TestParsePolicies(t *testing.T) {
 		{"bad glob", head + "policies:\n  - {name: a, description: d, grant: x, files: ['[']}\n",
 			`p.yaml:3:49: invalid glob "[": a character class ([...]) is not closed`},
 		{"files not clean", head + "policies:\n  - {name: a, description: d, grant: x, files: ['./teams/*', 'teams//a/*', 'teams/a/', 'teams/../b.yaml', 'teams/a/*']}\n",
-			`p.yaml:3:49: files glob "./teams/*" is not a clean path, and would match no file: write "teams/*" (a glob is matched against the spec file's path cleaned, with / between its parts)` + "\n" +
-				`p.yaml:3:62: files glob "teams//a/*" is not a clean path, and would match no file: write "teams/a/*" (a glob is matched against the spec file's path cleaned, with / between its parts)` + "\n" +
-				`p.yaml:3:76: files glob "teams/a/" is not a clean path, and would match no file: write "teams/a/*" (a glob is matched against the spec file's path cleaned, with / between its parts)` + "\n" +
-				`p.yaml:3:88: files glob "teams/../b.yaml" is not a clean path, and would match no file: write "b.yaml" (a glob is matched against the spec file's path cleaned, with / between its parts)`},
+			`p.yaml:3:49: files glob "./teams/*" is not a clean path, and would match no file: write "teams/*" (a glob is matched against the spec file's absolute path, cleaned, with / between its parts)` + "\n" +
+				`p.yaml:3:62: files glob "teams//a/*" is not a clean path, and would match no file: write "teams/a/*" (a glob is matched against the spec file's absolute path, cleaned, with / between its parts)` + "\n" +
+				`p.yaml:3:76: files glob "teams/a/" is not a clean path, and would match no file: write "teams/a/*" (a glob is matched against the spec file's absolute path, cleaned, with / between its parts)` + "\n" +
+				`p.yaml:3:88: files glob "teams/../b.yaml" is not a clean path, and would match no file: write "b.yaml" (a glob is matched against the spec file's absolute path, cleaned, with / between its parts)`},
 		{"policy typo", head + "policy: []\n", `p.yaml:2:1: unknown key "policy" at top level (did you mean "policies"?)`},
 		{"production", head + "production: ['*-prd', '*prod*']\n", ""},
 		{"production not a list", head + "production: '*prd*'\n", `p.yaml:2:13: "production" must be a list, got string "*prd*"`},

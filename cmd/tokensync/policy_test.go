@@ -190,6 +190,16 @@ policies:
 			t.Errorf("plan -f %s: exit %d, want %d:\n%s%s", spelt, r.code, exitRefused, r.stdout, r.stderr)
 		}
 	}
+	// Relative to where tokensync runs, too.
+	for dir, spelt := range map[string]string{"alpha": "bad.yaml", "beta": "../alpha/bad.yaml"} {
+		if err := os.MkdirAll(filepath.Join(c.dir, "teams", dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(filepath.Join(c.dir, "teams", dir))
+		if r := c.run("plan", "-f", spelt, "--policy", pol); r.code != exitRefused {
+			t.Errorf("plan -f %s in teams/%s: exit %d, want %d:\n%s%s", spelt, dir, r.code, exitRefused, r.stdout, r.stderr)
+		}
+	}
 	// The same grant from a file elsewhere is not the rule's business.
 	elsewhere := c.write("platform.yaml", "version: 1\ndeployments:\n  - id: dep-b\n    users: [{username: ben@example.com, role: DEPLOYMENT_ADMIN}]\n")
 	wantCode(t, c.run("plan", "-f", elsewhere, "--policy", pol), exitOK)
