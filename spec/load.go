@@ -49,7 +49,8 @@ func Parse(filename string, data []byte) (*Spec, error) {
 // cannot be read, such as a broken or looping symbolic link, or a symbolic
 // link that leads out of the directory, which is not read; directories
 // and other files that are not regular are skipped). Files are read in
-// that order and merged into one Spec; a path met twice is read once. A non-nil
+// that order and merged into one Spec; a file met twice (however its paths
+// spell it: see fileKey) is read once. A non-nil
 // error is an ErrorList, I/O errors included: those have Line 0 (the file
 // as a whole) and wrap the underlying error. Load returns another error
 // only when paths is empty.
@@ -124,7 +125,7 @@ func (ld Loader) LoadAll(ctx context.Context, paths, policyFiles []string, stdin
 			l.add(err)
 		}
 		for _, name := range files {
-			key := filepath.Clean(name)
+			key := fileKey(name)
 			if read[key] {
 				continue
 			}
@@ -157,7 +158,7 @@ func (ld Loader) LoadAll(ctx context.Context, paths, policyFiles []string, stdin
 func (l *loader) policyFiles(ctx context.Context, names []string, read map[string]bool) {
 	seen := make(map[string]bool)
 	for _, name := range names {
-		key := filepath.Clean(name)
+		key := fileKey(name)
 		if seen[key] {
 			continue
 		}
@@ -177,6 +178,16 @@ func (l *loader) policyFiles(ctx context.Context, names []string, read map[strin
 		}
 		l.parse(&file{l: l, name: name, policyOnly: true}, data)
 	}
+}
+
+// fileKey names the file at path name however name spells it (relative or
+// absolute, with "//", "." or ".."), to read a file met twice once: its
+// absolute path, cleaned. Symbolic links are not followed.
+func fileKey(name string) string {
+	if abs, err := filepath.Abs(name); err == nil {
+		return abs
+	}
+	return filepath.Clean(name)
 }
 
 // ParsePolicies reads one policy file, as given with --policy, as Parse
