@@ -3,7 +3,6 @@ package policy
 import (
 	"cmp"
 	"iter"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -535,25 +534,12 @@ func (r *Rule) covers(g *Grant) bool {
 }
 
 // coversFile says a grant written by file (none: "") is one r covers,
-// when r has files: a glob matches the path as given with -f, or any
-// trailing part of it that starts after a '/', so that how -f spells the
-// path (from another directory, absolute) does not change what a rule
-// covers.
+// when r has files (spec.MatchFile): a glob matches the file's absolute
+// path, cleaned, or any trailing part of it that starts after a '/', so
+// that how -f spells the path (from another directory, absolute, with
+// "//", "/./" or "..") does not change what a rule covers.
 func (r *Rule) coversFile(file string) bool {
-	if file == "" {
-		return false
-	}
-	name := filepath.ToSlash(file)
-	for {
-		if slices.ContainsFunc(r.files, func(f spec.Glob) bool { return f.Match(name) }) {
-			return true
-		}
-		_, rest, ok := strings.Cut(name, "/")
-		if !ok {
-			return false
-		}
-		name = rest
-	}
+	return spec.MatchFile(r.files, file)
 }
 
 // eval evaluates r with vars: true, or the error that kept it from being

@@ -15,9 +15,10 @@ import (
 
 // TestFilesMatchHoweverSpelt: a rule's files glob matches the path of a
 // spec file as given with -f, or any trailing part of it that starts
-// after a '/': `-f teams/analytics/` from cfg, `-f cfg/teams/analytics/`
-// and an absolute path all give a rule on teams/analytics/* the same
-// grants; a name that only ends like the glob does not.
+// after a '/', once cleaned: `-f teams/analytics/` from cfg, `-f
+// cfg/teams/analytics/`, an absolute path and one with "//" or "/./" all
+// give a rule on teams/analytics/* the same grants; a name that only ends
+// like the glob does not, nor one whose ".." leads elsewhere.
 func TestFilesMatchHoweverSpelt(t *testing.T) {
 	r := compileOne(t, spec.ConditionGrant, "true", "teams/analytics/*").Rules[0]
 	for file, want := range map[string]bool{
@@ -27,10 +28,18 @@ func TestFilesMatchHoweverSpelt(t *testing.T) {
 		"../cfg/teams/analytics/a.yaml":         true,
 		"/home/me/cfg/teams/analytics/a.yaml":   true,
 		"/home/me/cfg/teams/analytics/b/a.yaml": true, // * crosses '/'
-		"cfg/myteams/analytics/a.yaml":          false,
-		"cfg/teams/analytics.yaml":              false,
-		"teams/marketing/a.yaml":                false,
-		"":                                      false,
+		// The path is cleaned first: "//", "/./" and "x/.." spell the
+		// same file, and ".." can lead out of teams/analytics.
+		"cfg/teams//analytics/a.yaml":            true,
+		"cfg/teams/./analytics/a.yaml":           true,
+		"cfg//teams/analytics//a.yaml":           true,
+		"cfg/teams/x/../analytics/a.yaml":        true,
+		"teams/analytics/../../marketing/a.yaml": false,
+		"teams/analytics/../analytics2/a.yaml":   false,
+		"cfg/myteams/analytics/a.yaml":           false,
+		"cfg/teams/analytics.yaml":               false,
+		"teams/marketing/a.yaml":                 false,
+		"":                                       false,
 	} {
 		if got := r.coversFile(file); got != want {
 			t.Errorf("teams/analytics/* covers %q = %v, want %v", file, got, want)

@@ -340,7 +340,7 @@ func TestLoadReportsEveryError(t *testing.T) {
 		`rules.yaml:11:5: policy "both" has both "grant" and "scope"; use one`,
 		`rules.yaml:12:5: policy "typo" is already declared at rules.yaml:3:5; policy names are unique over all files`,
 		`spec.yaml:1:1: missing key "policies" (a policy file holds the rules under "policies")`,
-		`spec.yaml:2:1: unknown key "deployments" in policy file (a file given with --policy holds only policies and version; give this file with -f)`,
+		`spec.yaml:2:1: unknown key "deployments" in policy file (a file given with --policy holds only policies, production and version; give this file with -f)`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)

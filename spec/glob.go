@@ -3,6 +3,8 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -185,4 +187,37 @@ func foldEqual(a, b rune) bool {
 		}
 	}
 	return false
+}
+
+// MatchFile reports whether one of globs, the files of a policy, matches
+// the spec file name (a path as given with -f): its absolute path,
+// cleaned, with '/' separating its parts (filepath.Abs, then
+// filepath.ToSlash), or any trailing part of that which starts after a
+// '/'. So however -f spells a path (from another directory, absolute,
+// with "//", "/./" or "..") the same globs match it. Stdin is matched as
+// it is named; the empty name (no file) matches nothing.
+func MatchFile(globs []Glob, name string) bool {
+	if name == "" {
+		return false
+	}
+	if name != Stdin {
+		if abs, err := filepath.Abs(name); err == nil {
+			name = abs
+		} else { // no working directory: the path as given, cleaned
+			name = filepath.Clean(name)
+		}
+	}
+	name = filepath.ToSlash(name)
+	for {
+		for _, g := range globs {
+			if g.Match(name) {
+				return true
+			}
+		}
+		_, rest, ok := strings.Cut(name, "/")
+		if !ok {
+			return false
+		}
+		name = rest
+	}
 }

@@ -2,6 +2,8 @@ package spec
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -168,4 +170,55 @@ func classRegexp(re *strings.Builder, glob string) int {
 	}
 	re.WriteByte(']')
 	return i + 1
+}
+
+// TestMatchFile: a policy's files globs match a spec file's absolute
+// path, cleaned, with / between its parts, or any trailing part of it
+// after a '/': however -f spells the path, from whichever directory.
+func TestMatchFile(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"cfg/teams/analytics", "cfg/teams/marketing"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	analytics := []Glob{"teams/analytics/*"}
+	tests := []struct {
+		globs     []Glob
+		cwd, name string // cwd under root
+		want      bool
+	}{
+		{analytics, "", "teams/analytics/a.yaml", true},
+		{analytics, "", "S/cfg/teams/analytics/a.yaml", true},
+		{analytics, "", "/abs/cfg/teams/analytics/a.yaml", true},
+		{analytics, "", "S/cfg/teams//analytics/a.yaml", true},
+		{analytics, "", "S/cfg/teams/./analytics/a.yaml", true},
+		{analytics, "", "S/cfg/teams/other/../analytics/a.yaml", true},
+		{analytics, "", "../../teams/analytics/a.yaml", true},
+		{analytics, "", "teams/analytics/../../platform.yaml", false},
+		{analytics, "", "S/cfg/myteams/analytics/a.yaml", false},
+		{[]Glob{"platform.yaml", "teams/analytics/*"}, "", "cfg/./teams/analytics/a.yaml", true},
+		{[]Glob{"a.yaml"}, "", "./a.yaml", true},
+		// Relative to the working directory: the names it leaves out
+		// count.
+		{analytics, "cfg/teams/analytics", "a.yaml", true},
+		{analytics, "cfg/teams/analytics", "./a.yaml", true},
+		{analytics, "cfg/teams/marketing", "../analytics/a.yaml", true},
+		{analytics, "cfg/teams/marketing", "a.yaml", false},
+		{analytics, "cfg/teams/analytics", "../marketing/a.yaml", false},
+		{[]Glob{"cfg/*"}, "cfg/teams", "analytics/a.yaml", true},
+		// Standard input is matched as named.
+		{[]Glob{"*"}, "", Stdin, true},
+		{analytics, "cfg/teams/analytics", Stdin, false},
+		{[]Glob{"*"}, "", "", false},
+		{nil, "", "a.yaml", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cwd+":"+tt.name, func(t *testing.T) {
+			t.Chdir(filepath.Join(root, tt.cwd))
+			if got := MatchFile(tt.globs, tt.name); got != tt.want {
+				t.Errorf("in %s: MatchFile(%q, %q) = %v, want %v", tt.cwd, tt.globs, tt.name, got, tt.want)
+			}
+		})
+	}
 }

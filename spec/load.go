@@ -49,7 +49,8 @@ func Parse(filename string, data []byte) (*Spec, error) {
 // cannot be read, such as a broken or looping symbolic link, or a symbolic
 // link that leads out of the directory, which is not read; directories
 // and other files that are not regular are skipped). Files are read in
-// that order and merged into one Spec; a path met twice is read once. A non-nil
+// that order and merged into one Spec; a file met twice (however its paths
+// spell it: see fileKey) is read once. A non-nil
 // error is an ErrorList, I/O errors included: those have Line 0 (the file
 // as a whole) and wrap the underlying error. Load returns another error
 // only when paths is empty.
@@ -82,7 +83,10 @@ func LoadContext(ctx context.Context, paths []string, stdin io.Reader) (*Spec, e
 
 // LoadAll is LoadContext that also reads the policy files given with
 // --policy, after the spec files: each is a file (not a directory) that
-// holds only policies and, optionally, version. Their policies join the
+// holds only policies, production and, optionally, version. A policy
+// file's production is the one in force, and then no spec file may set
+// production; nor may a spec file that a policy's files match (see
+// MatchFile). Their policies join the
 // spec's, in the order read, and a policy's name is unique over every
 // file. Policy files are listed in PolicyFiles, not in Files, and are not
 // in the Digest: the digest names the spec a saved plan was made from,
@@ -121,7 +125,7 @@ func (ld Loader) LoadAll(ctx context.Context, paths, policyFiles []string, stdin
 			l.add(err)
 		}
 		for _, name := range files {
-			key := filepath.Clean(name)
+			key := fileKey(name)
 			if read[key] {
 				continue
 			}
@@ -154,7 +158,7 @@ func (ld Loader) LoadAll(ctx context.Context, paths, policyFiles []string, stdin
 func (l *loader) policyFiles(ctx context.Context, names []string, read map[string]bool) {
 	seen := make(map[string]bool)
 	for _, name := range names {
-		key := filepath.Clean(name)
+		key := fileKey(name)
 		if seen[key] {
 			continue
 		}
@@ -174,6 +178,16 @@ func (l *loader) policyFiles(ctx context.Context, names []string, read map[strin
 		}
 		l.parse(&file{l: l, name: name, policyOnly: true}, data)
 	}
+}
+
+// fileKey names the file at path name however name spells it (relative or
+// absolute, with "//", "." or ".."), to read a file met twice once: its
+// absolute path, cleaned. Symbolic links are not followed.
+func fileKey(name string) string {
+	if abs, err := filepath.Abs(name); err == nil {
+		return abs
+	}
+	return filepath.Clean(name)
 }
 
 // ParsePolicies reads one policy file, as given with --policy, as Parse
@@ -362,8 +376,11 @@ type loader struct {
 	workspaces map[string]Pos
 	// policies maps a policy's name to where it is declared.
 	policies map[string]Pos
-	count    int  // deployments seen, over all files
-	tooMany  bool // MaxDeployments was exceeded (and reported)
+	// specProduction and policyProduction are the production keys of the
+	// first spec file and of the first policy file that have one.
+	specProduction, policyProduction Pos
+	count                            int  // deployments seen, over all files
+	tooMany                          bool // MaxDeployments was exceeded (and reported)
 }
 
 func newLoader() *loader {
@@ -388,6 +405,7 @@ func (l *loader) errorf(pos Pos, format string, args ...any) {
 
 // finish returns the Spec, or every error sorted by position.
 func (l *loader) finish() (*Spec, error) {
+	l.checkProduction()
 	if len(l.errs) > 0 {
 		l.errs.Sort()
 		if l.dropped > 0 {

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -107,6 +108,40 @@ func TestLoad(t *testing.T) {
 			}
 			if s.Organization != "org-1" {
 				t.Errorf("Organization = %q, want org-1", s.Organization)
+			}
+		})
+	}
+}
+
+// TestLoadSameFileSpeltOtherwise: a file is read once however its paths
+// spell it (relative, absolute, with "//", "." or ".."), and a policy file
+// also read as a spec file is known as one.
+func TestLoadSameFileSpeltOtherwise(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"specs/a.yaml": "version: 1\ndeployments:\n  - id: dep-a\n",
+		"specs/p.yaml": "version: 1\npolicies:\n  - {name: p, description: d, grant: x}\n",
+	})
+	t.Chdir(filepath.Join(dir, "specs"))
+	tests := []struct {
+		name         string
+		paths, pols  []string
+		files, rules int
+	}{
+		{"relative and absolute", []string{"a.yaml", dir + "/specs/a.yaml"}, nil, 1, 0},
+		{"// and /./", []string{dir + "/specs//a.yaml", dir + "/./specs/a.yaml", "./a.yaml"}, nil, 1, 0},
+		{"..", []string{"a.yaml", "../specs/a.yaml", "../../" + filepath.Base(dir) + "/specs/a.yaml"}, nil, 1, 0},
+		{"a policy file in a -f directory", []string{"."}, []string{dir + "/specs/p.yaml"}, 2, 1},
+		{"a policy file given with -f", []string{dir + "//specs/p.yaml"}, []string{"p.yaml"}, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := LoadAll(context.Background(), tt.paths, tt.pols, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Files) != tt.files || len(s.Policies) != tt.rules {
+				t.Errorf("files %q, %d policies; want %d files, %d policies", s.Files, len(s.Policies), tt.files, tt.rules)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"path"
 	"strings"
 	"unicode/utf8"
 
@@ -38,9 +39,9 @@ type Policy struct {
 	On   Condition
 	Expr Expr
 	// Files are the globs of files: the rule covers only grants written by
-	// spec files whose path (as given with -f, or any trailing part of it
-	// after a /) matches one; none means
-	// every grant, written by a spec file or not.
+	// spec files whose path (absolute and cleaned, or any trailing part of
+	// it after a /: see MatchFile) matches one; none means every grant,
+	// written by a spec file or not.
 	Files []Pattern
 }
 
@@ -232,7 +233,7 @@ func (f *file) folded(text string, first, col int) []exprSeg {
 
 var (
 	policyKeys     = []string{"name", "description", "grant", "scope", "files"}
-	policyFileKeys = []string{"version", "policies"}
+	policyFileKeys = []string{"version", "policies", "production"}
 )
 
 // Production are the globs of production deployments' names: those of the
@@ -248,22 +249,54 @@ func (s *Spec) ProductionGlobs() []Glob {
 	return out
 }
 
-// production reads the top-level key production (p), which one file of a
-// spec at most may have.
+// production reads the top-level key production (p), which one file at
+// most may have: a policy file (--policy), or a spec file that no policy's
+// files match (see checkProduction).
 func (f *file) production(p pair) {
-	if first := f.l.spec.ProductionPos; first.File != "" {
-		f.errorAt(p.key, "production is already set at %s; production deployments are set in one file only", first)
+	first := &f.l.specProduction
+	if f.policyOnly {
+		first = &f.l.policyProduction
+	}
+	if first.File != "" {
+		f.errorAt(p.key, "production is already set at %s; production deployments are set in one file only", *first)
 		return
 	}
 	globs := f.globs(p.value, "production", nil)
 	if globs == nil {
 		globs = []Pattern{}
 	}
-	f.l.spec.Production, f.l.spec.ProductionPos = globs, f.pos(p.key)
+	*first = f.pos(p.key)
+	if f.policyOnly || f.l.policyProduction.File == "" { // a policy file's wins
+		f.l.spec.Production, f.l.spec.ProductionPos = globs, *first
+	}
+}
+
+// checkProduction reports a spec file's production key that no spec file
+// may have, once every file is read: when a policy file sets production
+// (the policy's owner pins it), or when a policy's files match the spec
+// file (a delegated file may not choose which deployments the rules call
+// production).
+func (l *loader) checkProduction() {
+	at := l.specProduction
+	if at.File == "" {
+		return
+	}
+	if pin := l.policyProduction; pin.File != "" {
+		l.errorf(at, "production is already set at %s, in a policy file (--policy); a spec file may not set it too", pin)
+		return
+	}
+	for _, p := range l.spec.Policies {
+		for _, g := range p.Files {
+			if MatchFile([]Glob{Glob(g.Glob)}, at.File) {
+				l.errorf(at, "production may not be set in a file that policy %s covers (files %s at %s): the rules' owner sets it, in a policy file (--policy) or a spec file no policy's files match", excerpt(p.Name), excerpt(g.Glob), g.Pos)
+				return
+			}
+		}
+	}
 }
 
 // policyTop checks the root of a file given with --policy: a mapping of
-// policies and, optionally, version.
+// policies, production, or both, and, optionally, version.
 func (f *file) policyTop(root *yaml.Node) {
 	if root.Kind != yaml.MappingNode {
 		f.errorAt(root, "the top level must be a mapping, got %s", describe(root))
@@ -276,8 +309,11 @@ func (f *file) policyTop(root *yaml.Node) {
 	}
 	if p, ok := fm.get("policies"); ok {
 		f.policies(p.value)
-	} else if fm.missing("policies") {
+	} else if fm.missing("policies") && !fm.has("production") {
 		f.errorAt(root, `missing key "policies" (a policy file holds the rules under "policies")`)
+	}
+	if p, ok := fm.get("production"); ok {
+		f.production(p)
 	}
 }
 
@@ -339,6 +375,7 @@ func (f *file) policy(n *yaml.Node) {
 	}
 	if q, ok := fm.get("files"); ok {
 		p.Files = f.globs(q.value, "files", nil)
+		f.cleanFiles(p.Files)
 	}
 	if !named {
 		return
@@ -350,6 +387,23 @@ func (f *file) policy(n *yaml.Node) {
 	f.l.policies[name] = p.Pos
 	if valid {
 		f.l.spec.Policies = append(f.l.spec.Policies, p)
+	}
+}
+
+// cleanFiles reports the globs of a policy's files that are not clean
+// paths: a glob is matched against the absolute path of a spec file,
+// cleaned (MatchFile), so one with "//", a "." or ".." part or a trailing '/'
+// would match no file however -f spells it.
+func (f *file) cleanFiles(globs []Pattern) {
+	for _, g := range globs {
+		want := path.Clean(g.Glob)
+		if want == g.Glob {
+			continue
+		}
+		if strings.HasSuffix(g.Glob, "/") && want != "/" {
+			want += "/*"
+		}
+		f.l.errorf(g.Pos, "files glob %s is not a clean path, and would match no file: write %s (a glob is matched against the spec file's absolute path, cleaned, with / between its parts)", excerpt(g.Glob), excerpt(want))
 	}
 }
 

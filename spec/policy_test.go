@@ -34,6 +34,11 @@ func TestParsePolicies(t *testing.T) {
 			`p.yaml:3:38: "grant" must not be empty`},
 		{"bad glob", head + "policies:\n  - {name: a, description: d, grant: x, files: ['[']}\n",
 			`p.yaml:3:49: invalid glob "[": a character class ([...]) is not closed`},
+		{"files not clean", head + "policies:\n  - {name: a, description: d, grant: x, files: ['./teams/*', 'teams//a/*', 'teams/a/', 'teams/../b.yaml', 'teams/a/*']}\n",
+			`p.yaml:3:49: files glob "./teams/*" is not a clean path, and would match no file: write "teams/*" (a glob is matched against the spec file's absolute path, cleaned, with / between its parts)` + "\n" +
+				`p.yaml:3:62: files glob "teams//a/*" is not a clean path, and would match no file: write "teams/a/*" (a glob is matched against the spec file's absolute path, cleaned, with / between its parts)` + "\n" +
+				`p.yaml:3:76: files glob "teams/a/" is not a clean path, and would match no file: write "teams/a/*" (a glob is matched against the spec file's absolute path, cleaned, with / between its parts)` + "\n" +
+				`p.yaml:3:88: files glob "teams/../b.yaml" is not a clean path, and would match no file: write "b.yaml" (a glob is matched against the spec file's absolute path, cleaned, with / between its parts)`},
 		{"policy typo", head + "policy: []\n", `p.yaml:2:1: unknown key "policy" at top level (did you mean "policies"?)`},
 		{"production", head + "production: ['*-prd', '*prod*']\n", ""},
 		{"production not a list", head + "production: '*prd*'\n", `p.yaml:2:13: "production" must be a list, got string "*prd*"`},
@@ -114,7 +119,7 @@ func TestLoadAllPolicyFiles(t *testing.T) {
 		"spec.yaml":  "version: 1\nproduction: ['*-prd']\npolicies:\n  - {name: a, description: d, grant: x}\n",
 		"more.yaml":  "policies:\n  - {name: b, description: d, scope: y}\n",
 		"dup.yaml":   "version: 1\npolicies:\n  - {name: a, description: d, grant: x}\n",
-		"wrong.yaml": "version: 1\nproduction: []\npolicies: []\n",
+		"wrong.yaml": "version: 1\ndeployments: []\npolicies: []\n",
 	})
 	p := func(name string) string { return filepath.Join(dir, name) }
 	s, err := LoadAll(context.Background(), []string{p("spec.yaml")}, []string{p("more.yaml")}, nil)
@@ -145,7 +150,7 @@ func TestLoadAllPolicyFiles(t *testing.T) {
 	}
 	_, err = LoadAll(context.Background(), []string{p("spec.yaml")}, []string{p("dup.yaml"), p("wrong.yaml")}, nil)
 	want := p("dup.yaml") + `:3:5: policy "a" is already declared at ` + p("spec.yaml") + `:4:5; policy names are unique over all files` + "\n" +
-		p("wrong.yaml") + `:2:1: unknown key "production" in policy file (a file given with --policy holds only policies and version; give this file with -f)`
+		p("wrong.yaml") + `:2:1: unknown key "deployments" in policy file (a file given with --policy holds only policies, production and version; give this file with -f)`
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v, want\n%s", err, want)
 	}
@@ -164,6 +169,102 @@ func TestProductionInOneFile(t *testing.T) {
 	want := filepath.Join(dir, "b.yaml") + ":2:1: production is already set at " + filepath.Join(dir, "a.yaml") + ":2:1; production deployments are set in one file only"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %s", err, want)
+	}
+}
+
+// TestProductionOwner: production is set in one file at most, and only
+// by the policies' owner: a policy file (--policy) may set it, and then a
+// spec file that sets it too is an error at its key, naming the policy
+// file; a spec file that a policy's files match (a delegated file) may
+// not set it, however -f spells its path.
+func TestProductionOwner(t *testing.T) {
+	const (
+		rule     = "policies:\n  - {name: analytics, description: d, files: ['teams/analytics/*'], grant: x}\n"
+		ownRule  = "version: 1\n" + rule
+		sets     = "version: 1\nproduction: ['no-such-deployment']\n"
+		pins     = "production: ['*-prd']\n"
+		pinsRule = pins + rule
+	)
+	files := map[string]string{
+		"pol/rule.yaml":                     ownRule,
+		"pol/pins.yaml":                     pins,
+		"pol/pins-rule.yaml":                pinsRule,
+		"pol/pins-too.yaml":                 "version: 1\nproduction: ['live-*']\npolicies: []\n",
+		"cfg/base.yaml":                     sets,
+		"cfg/rules.yaml":                    ownRule,
+		"cfg/plain.yaml":                    "version: 1\n",
+		"cfg/teams/analytics/a.yaml":        sets,
+		"cfg/own/teams/analytics/rule.yaml": "version: 1\nproduction: ['*-prd']\n" + rule,
+		"cfg/teams/marketing/a.yaml":        sets,
+	}
+	const (
+		pinned    = "pol/pins.yaml:1:1"
+		delegated = `production may not be set in a file that policy "analytics" covers (files "teams/analytics/*" at `
+		delegMsg  = `): the rules' owner sets it, in a policy file (--policy) or a spec file no policy's files match`
+	)
+	tests := []struct {
+		name        string
+		paths, pols []string
+		want        []Glob // the globs in force, when there is no error
+		wantAt      string // where the key in force is
+		errs        string
+	}{
+		{name: "a policy file pins it", paths: []string{"cfg/plain.yaml"}, pols: []string{"pol/pins.yaml"}, want: []Glob{"*-prd"}, wantAt: pinned},
+		{name: "a policy file pins it, with rules", paths: []string{"cfg/plain.yaml"}, pols: []string{"pol/pins-rule.yaml"}, want: []Glob{"*-prd"}, wantAt: "pol/pins-rule.yaml:1:1"},
+		{name: "a policy file alone", pols: []string{"pol/pins.yaml"}, want: []Glob{"*-prd"}, wantAt: pinned},
+		{name: "two spec files", paths: []string{"cfg/base.yaml", "cfg/teams/marketing/../analytics/../marketing/a.yaml"}, pols: []string{"pol/rule.yaml"},
+			errs: "cfg/teams/marketing/../analytics/../marketing/a.yaml:2:1: production is already set at cfg/base.yaml:2:1; production deployments are set in one file only"},
+		{name: "the policies' own spec file", paths: []string{"cfg/base.yaml"}, pols: []string{"pol/rule.yaml"}, want: []Glob{"no-such-deployment"}, wantAt: "cfg/base.yaml:2:1"},
+		{name: "a spec file too", paths: []string{"cfg/base.yaml"}, pols: []string{"pol/pins.yaml"},
+			errs: "cfg/base.yaml:2:1: production is already set at pol/pins.yaml:1:1, in a policy file (--policy); a spec file may not set it too"},
+		{name: "a spec file too, in a -f directory", paths: []string{"cfg/teams/marketing"}, pols: []string{"pol/pins-rule.yaml"},
+			errs: "cfg/teams/marketing/a.yaml:2:1: production is already set at pol/pins-rule.yaml:1:1, in a policy file (--policy); a spec file may not set it too"},
+		{name: "two policy files", pols: []string{"pol/pins.yaml", "pol/pins-too.yaml"},
+			errs: "pol/pins-too.yaml:2:1: production is already set at pol/pins.yaml:1:1; production deployments are set in one file only"},
+		{name: "a delegated file", paths: []string{"cfg/teams/analytics/a.yaml"}, pols: []string{"pol/rule.yaml"},
+			errs: "cfg/teams/analytics/a.yaml:2:1: " + delegated + "pol/rule.yaml:3:47" + delegMsg},
+		{name: "a delegated file in a -f directory", paths: []string{"cfg/teams/analytics"}, pols: []string{"pol/rule.yaml"},
+			errs: "cfg/teams/analytics/a.yaml:2:1: " + delegated + "pol/rule.yaml:3:47" + delegMsg},
+		{name: "a delegated file spelt with //", paths: []string{"cfg/teams//analytics/a.yaml"}, pols: []string{"pol/rule.yaml"},
+			errs: "cfg/teams//analytics/a.yaml:2:1: " + delegated + "pol/rule.yaml:3:47" + delegMsg},
+		{name: "a delegated file spelt with /./", paths: []string{"cfg/teams/./analytics/a.yaml"}, pols: []string{"pol/rule.yaml"},
+			errs: "cfg/teams/./analytics/a.yaml:2:1: " + delegated + "pol/rule.yaml:3:47" + delegMsg},
+		{name: "a delegated file, the rule in a spec file", paths: []string{"cfg/plain.yaml", "cfg/rules.yaml", "cfg/teams/marketing/../analytics/a.yaml"},
+			errs: "cfg/teams/marketing/../analytics/a.yaml:2:1: " + delegated + "cfg/rules.yaml:3:47" + delegMsg},
+		{name: "a delegated file, its own rule", paths: []string{"cfg/own/teams/analytics/rule.yaml"},
+			errs: "cfg/own/teams/analytics/rule.yaml:2:1: " + delegated + "cfg/own/teams/analytics/rule.yaml:4:47" + delegMsg},
+		{name: "a delegated file and a policy file", paths: []string{"cfg/teams/analytics/a.yaml"}, pols: []string{"pol/pins-rule.yaml"},
+			errs: "cfg/teams/analytics/a.yaml:2:1: production is already set at pol/pins-rule.yaml:1:1, in a policy file (--policy); a spec file may not set it too"},
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	abs := func(names []string) []string {
+		var out []string
+		for _, n := range names {
+			out = append(out, dir+"/"+n)
+		}
+		return out
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := LoadAll(context.Background(), abs(tt.paths), abs(tt.pols), nil)
+			got := ""
+			if err != nil {
+				got = strings.ReplaceAll(err.Error(), dir+"/", "")
+			}
+			if diff := cmp.Diff(tt.errs, got); diff != "" {
+				t.Fatalf("errors (-want +got):\n%s", diff)
+			}
+			if err != nil {
+				return
+			}
+			if diff := cmp.Diff(tt.want, s.ProductionGlobs()); diff != "" {
+				t.Errorf("production (-want +got):\n%s", diff)
+			}
+			if at := strings.ReplaceAll(s.ProductionPos.String(), dir+"/", ""); at != tt.wantAt {
+				t.Errorf("production at %s, want %s", at, tt.wantAt)
+			}
+		})
 	}
 }
 

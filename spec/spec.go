@@ -59,8 +59,8 @@ type Spec struct {
 	Policies []Policy
 	// Production are the globs of the production key, on deployment
 	// names; ProductionPos is the position of that key, zero when no file
-	// sets it (one file at most may). ProductionGlobs gives the globs in
-	// force.
+	// sets it (one file at most may: a policy file, or a spec file that no
+	// policy's files match). ProductionGlobs gives the globs in force.
 	Production    []Pattern
 	ProductionPos Pos
 	// Digest is the lower-case hex SHA-256 of the SHA-256 digests of the

@@ -44,11 +44,11 @@ var keyNotes = map[string]map[string]string{
 	"in policy file": {
 		"organization": notInPolicyFile, "ignoreTokens": notInPolicyFile, "ignoreUsers": notInPolicyFile,
 		"ignoreTeams": notInPolicyFile, "organizationRoles": notInPolicyFile, "workspaces": notInPolicyFile,
-		"deployments": notInPolicyFile, "production": notInPolicyFile,
+		"deployments": notInPolicyFile,
 	},
 }
 
-const notInPolicyFile = "a file given with --policy holds only policies and version; give this file with -f"
+const notInPolicyFile = "a file given with --policy holds only policies, production and version; give this file with -f"
 
 // entryKind describes the entries of one kind of principal.
 type entryKind struct {

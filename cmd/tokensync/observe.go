@@ -75,7 +75,7 @@ type PlanFlags struct {
 	MaxRemovals int      `default:"20" help:"Refuse a plan with more removals than this (-1: no limit)."`
 	Protect     []string `help:"Name or id (glob, in any case) of a token, user or team that must never lose or change a role; repeatable, and added to the globs of TOKENSYNC_PROTECT." placeholder:"NAME"`
 	Target      []string `sep:"none" help:"Plan only this scope of the spec: organization, a workspace (id or name; with its deployments), or a deployment (id, name or workspace/name; with its DAGs); repeatable. Prune and the guards then cover these scopes alone." placeholder:"SCOPE"`
-	Policy      []string `type:"path" sep:"none" help:"A file of policies (a spec file holding only policies:), checked with those of the spec files; repeatable." placeholder:"FILE"`
+	Policy      []string `type:"path" sep:"none" help:"A file of policies (a spec file holding only policies: and production:), checked with those of the spec files; repeatable." placeholder:"FILE"`
 	PolicyMode  string   `enum:"enforce,warn" default:"enforce" help:"enforce: a plan whose access would break a policy is refused (exit 4); warn: the violations are listed and the plan goes on."`
 }
 

@@ -180,6 +180,26 @@ policies:
 	if !strings.Contains(r.stdout, "alpha-team-stays-in-alpha: user ben@example.com [usr-ben] holds DEPLOYMENT_ADMIN on deployment b-prod") {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
+	// However -f spells the file's path, the rule covers it.
+	for _, spelt := range []string{
+		filepath.Join(c.dir, "teams") + "//alpha/bad.yaml",
+		filepath.Join(c.dir, "teams") + "/./alpha/bad.yaml",
+		filepath.Join(c.dir, "teams") + "/alpha/../alpha/bad.yaml",
+	} {
+		if r := c.run("plan", "-f", spelt, "--policy", pol); r.code != exitRefused {
+			t.Errorf("plan -f %s: exit %d, want %d:\n%s%s", spelt, r.code, exitRefused, r.stdout, r.stderr)
+		}
+	}
+	// Relative to where tokensync runs, too.
+	for dir, spelt := range map[string]string{"alpha": "bad.yaml", "beta": "../alpha/bad.yaml"} {
+		if err := os.MkdirAll(filepath.Join(c.dir, "teams", dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(filepath.Join(c.dir, "teams", dir))
+		if r := c.run("plan", "-f", spelt, "--policy", pol); r.code != exitRefused {
+			t.Errorf("plan -f %s in teams/%s: exit %d, want %d:\n%s%s", spelt, dir, r.code, exitRefused, r.stdout, r.stderr)
+		}
+	}
 	// The same grant from a file elsewhere is not the rule's business.
 	elsewhere := c.write("platform.yaml", "version: 1\ndeployments:\n  - id: dep-b\n    users: [{username: ben@example.com, role: DEPLOYMENT_ADMIN}]\n")
 	wantCode(t, c.run("plan", "-f", elsewhere, "--policy", pol), exitOK)
@@ -430,5 +450,53 @@ func TestPolicyReadsCustomRolesOnlyWhenRated(t *testing.T) {
 	}
 	if c.posts() != 0 {
 		t.Errorf("%d writes", c.posts())
+	}
+}
+
+// TestPolicyProductionOwner: a --policy file may pin production, and then
+// the rules read it; a spec file that sets production too, or a spec file
+// that a rule's files match (a delegated file), is a spec error (exit 3)
+// at its production key, before any request.
+func TestPolicyProductionOwner(t *testing.T) {
+	c := newCLI(t, policyState)
+	if err := os.MkdirAll(filepath.Join(c.dir, "teams", "alpha"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const delegation = `  - name: alpha-team-stays-in-alpha
+    description: files under teams/alpha/ grant roles in workspace alpha only
+    files: ["teams/alpha/*"]
+    grant: scope.workspace != 'alpha'
+`
+	// ann holds admin on a-prod directly: a violation while a-prod is
+	// production.
+	f := c.write("tokens.yaml", "version: 1\ndeployments:\n  - id: dep-stg\n    workspaceTokens: [{name: ci, role: DEPLOYMENT_ADMIN}]\n")
+	wantCode(t, c.run("plan", "-f", f, "--policy", c.write("default.yaml", directAdminRule)), exitRefused)
+	pinned := c.write("pinned.yaml", directAdminRule+delegation+"production: [a-staging]\n")
+	wantCode(t, c.run("plan", "-f", f, "--policy", pinned), exitOK)
+	wantCode(t, c.run("plan", "-f", f, "--policy", c.write("pin-only.yaml", "production: [a-staging]\n"), "--policy", c.write("rules.yaml", directAdminRule)), exitOK)
+
+	for _, tc := range []struct {
+		name, file, body, policy, want string
+	}{
+		{"a spec file when a policy file pins it", "unpin.yaml", "version: 1\nproduction: [no-such-deployment]\n", pinned,
+			":2:1: production is already set at " + pinned + ":10:1, in a policy file (--policy); a spec file may not set it too"},
+		{"a delegated file", filepath.Join("teams", "alpha", "unpin.yaml"), "version: 1\nproduction: [no-such-deployment]\ndeployments:\n  - id: dep-stg\n    workspaceTokens: [{name: ci, role: DEPLOYMENT_ADMIN}]\n",
+			c.write("delegation.yaml", directAdminRule+delegation),
+			`:2:1: production may not be set in a file that policy "alpha-team-stays-in-alpha" covers (files "teams/alpha/*" at ` + filepath.Join(c.dir, "delegation.yaml") + `:8:13): the rules' owner sets it, in a policy file (--policy) or a spec file no policy's files match`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := c.write(tc.file, tc.body)
+			c.srv.ResetStats()
+			for _, cmd := range [][]string{{"plan"}, {"validate", "--offline"}, {"report"}} {
+				r := c.run(append(cmd, "-f", spec, "--policy", tc.policy)...)
+				wantCode(t, r, exitInvalid)
+				if !strings.Contains(r.stderr, spec+tc.want) {
+					t.Errorf("%s: stderr lacks %q:\n%s", cmd[0], spec+tc.want, r.stderr)
+				}
+			}
+			if n := c.requests(); n != 0 {
+				t.Errorf("%d requests", n)
+			}
+		})
 	}
 }

@@ -25,7 +25,7 @@ import (
 // deployment, and how.
 type ReportCmd struct {
 	Files       []string `short:"f" name:"file" type:"path" sep:"none" help:"Spec file or directory of *.yaml files, or - for stdin; repeatable (the variable takes one: a directory gives several). Access the spec does not list is marked unmanaged; its policies are checked." placeholder:"FILE"`
-	Policy      []string `type:"path" sep:"none" help:"A file of policies (a spec file holding only policies:): their violations on today's access are findings; repeatable." placeholder:"FILE"`
+	Policy      []string `type:"path" sep:"none" help:"A file of policies (a spec file holding only policies: and production:): their violations on today's access are findings; repeatable." placeholder:"FILE"`
 	Output      string   `env:"-" short:"o" enum:"text,markdown,csv,json,html" default:"text" help:"Output format: text, markdown, csv, json or html (one self-contained page)."`
 	Out         string   `env:"-" type:"path" help:"Write the report to this file (atomically) instead of stdout." placeholder:"FILE"`
 	Indent      bool     `help:"With -o json: indent the document, two spaces a level (by default it is compact, on one line)."`
