@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -137,7 +138,8 @@ const minCut = 8
 
 // Redact returns s, text meant for people (a message, never data), with
 // the credential secret replaced by [REDACTED] wherever it shows: whole,
-// escaped as a Go-quoted string escapes it, or cut as messages cut long
+// escaped as a Go-quoted string or a URL's path or query escapes it (an id
+// that holds it, in a request's path), or cut as messages cut long
 // text (its first minCut or more characters followed by "..."). It is the
 // rule of the client's own messages, for the text a caller prints that the
 // client never saw, such as an error that quotes a spec file.
@@ -146,8 +148,12 @@ func Redact(s, secret string) string {
 		return s
 	}
 	s = strings.ReplaceAll(s, secret, redacted)
-	if q := strconv.Quote(secret); q[1:len(q)-1] != secret {
-		s = strings.ReplaceAll(s, q[1:len(q)-1], redacted)
+	// The forms the client itself writes it in: Go-quoted in messages,
+	// escaped in a request's path or query (an id that holds it).
+	for _, form := range []string{strconv.Quote(secret), url.PathEscape(secret), url.QueryEscape(secret)} {
+		if form = strings.TrimSuffix(strings.TrimPrefix(form, `"`), `"`); form != secret {
+			s = strings.ReplaceAll(s, form, redacted)
+		}
 	}
 	if len(secret) <= minCut || !strings.Contains(s, "...") {
 		return s

@@ -3,6 +3,7 @@ package astroapi_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,6 +146,13 @@ func TestRedact(t *testing.T) {
 		{`name "eyJhbGci..." and "eyJ..."`, `name "[REDACTED]..." and "eyJ..."`},
 		{`"eyJhbGc..."`, `"eyJhbGc..."`}, // 7 characters: too few to be the credential
 		{secret + secret, "[REDACTED][REDACTED]"},
+	}
+	// A credential with characters a URL escapes, in an id of a path.
+	const slashed = "c2VjcmV0/dG9rZW4+Zm9yL3Rlc3Q= ?#%"
+	for _, in := range []string{url.PathEscape(slashed), url.QueryEscape(slashed), strings.Trim(strconv.Quote(slashed), `"`)} {
+		if got := astroapi.Redact("GET /organizations/"+in+"/tokens", slashed); got != "GET /organizations/[REDACTED]/tokens" {
+			t.Errorf("Redact of %q = %q", in, got)
+		}
 	}
 	for _, tt := range tests {
 		if got := astroapi.Redact(tt.in, secret); got != tt.want {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -24,7 +25,7 @@ func observe(ctx context.Context, s *session) (*sync.Observed, error) {
 	if errors.Is(err, astroapi.ErrNotFound) && s.apiHint != "" {
 		return nil, fmt.Errorf("%w\nhint: the Astro API is under /v1: did you mean --api-url %s?", err, s.apiHint)
 	}
-	if orgNotFound(err, s.client.Redact(s.org)) {
+	if orgNotFound(err, s.client.Redact(url.PathEscape(s.org))) {
 		return nil, s.unknownOrganization(err)
 	}
 	if err == nil && obs.PerWorkspace {
@@ -36,8 +37,8 @@ func observe(ctx context.Context, s *session) (*sync.Observed, error) {
 // orgNotFound says whether err is the API's 404 for an organization it
 // does not know (or that the credential cannot see), told from the 404 of
 // another object by its message: `organization "ID" not found`. org is as
-// the error shows it: redacted (astroapi.Client.Redact), as the error's
-// path is when the credential shows in the id.
+// the error's path shows it: escaped for a path, and redacted
+// (astroapi.Client.Redact) when the credential shows in it.
 func orgNotFound(err error, org string) bool {
 	var ae *astroapi.Error
 	if !errors.As(err, &ae) || ae.StatusCode != http.StatusNotFound {

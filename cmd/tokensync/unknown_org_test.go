@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -69,10 +70,22 @@ func TestOrganizationNotFoundIsTold(t *testing.T) {
 // told for an unknown organization (exit 3), not a raw API error (exit 1).
 func TestUnknownOrganizationWhereTheCredentialShows(t *testing.T) {
 	c := newCLI(t, testState)
-	c.env["ASTRO_API_TOKEN"] = "NOPE"
-	r := c.run("plan", "--organization", "org-NOPE", "-f", c.write("ok.yaml", "version: 1\ndeployments: []\n"))
-	wantCode(t, r, exitInvalid)
-	if want := `organization "org-[REDACTED]" (--organization or ASTRO_ORGANIZATION_ID) not found`; !strings.Contains(r.stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	ok := c.write("ok.yaml", "version: 1\ndeployments: []\n")
+	for _, tt := range []struct{ credential, org, want string }{
+		{"NOPE", "org-NOPE", `organization "org-[REDACTED]" (--organization or ASTRO_ORGANIZATION_ID) not found`},
+		// Escaped in the request's path: redacted there too, in -v's log.
+		{"c2VjcmV0/dG9r+ZW4=", "org-c2VjcmV0/dG9r+ZW4=", `organization "org-[REDACTED]" (--organization or ASTRO_ORGANIZATION_ID) not found`},
+		{secret, "a b/c?d#e%f", `organization "a b/c?d#e%f" (--organization or ASTRO_ORGANIZATION_ID) not found`},
+	} {
+		c.env["ASTRO_API_TOKEN"] = tt.credential
+		r := c.run("plan", "-v", "--organization", tt.org, "-f", ok)
+		wantCode(t, r, exitInvalid)
+		if !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("stderr lacks %q:\n%s", tt.want, r.stderr)
+		}
+		if tt.credential != secret && strings.Contains(r.stderr, url.PathEscape(tt.credential)) {
+			t.Errorf("stderr shows the credential, escaped:\n%s", r.stderr)
+		}
 	}
+	c.env["ASTRO_API_TOKEN"] = secret
 }
