@@ -729,7 +729,7 @@ type guardState struct {
 	before    map[Scope]int      // the managed organization or workspace → users and teams that count as holding its owner role, as read
 	owners    map[Scope]int      // the same, after the plan
 	users     map[Scope]int      // the same → the active users among them
-	teams     map[Scope][]string // the same → every team holding it, counted or not
+	teams     map[Scope][]string // the same → every team holding it before or after, counted or not
 	// ignore are the spec's ignore globs: an ignored subject (a
 	// break-glass token, say) does not keep a deployment from being
 	// empty, or the guard would never catch a truncated file where such
@@ -765,13 +765,17 @@ func (g *guardState) count(ref SubjectRef, s *Subject, after *held, changes []Ch
 	if !managedKind(ref.Kind) {
 		return
 	}
-	if g.countsAsOwner(ref, s) {
-		after.all(func(sc Scope, role string) {
-			if owner := ownerRole(sc.Level); owner != "" && role == owner {
-				g.before[sc]++
-			}
-		})
-	}
+	after.all(func(sc Scope, role string) {
+		if owner := ownerRole(sc.Level); owner == "" || role != owner {
+			return
+		}
+		if ref.Kind == KindTeam {
+			g.teams[sc] = append(g.teams[sc], ref.ID) // one the plan takes it from too
+		}
+		if g.countsAsOwner(ref, s) {
+			g.before[sc]++
+		}
+	})
 	for _, c := range changes {
 		switch c.Action {
 		case Add, Update:

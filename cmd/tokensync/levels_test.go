@@ -420,6 +420,53 @@ func TestLockoutGuardReadsOwnerTeams(t *testing.T) {
 	}
 }
 
+// TestLockoutGuardTeamOwners: the guard counts a team by its members on
+// both sides of the plan. A workspace whose only owner is a team of no
+// active member has no owner the guard counts, so demoting that team
+// passes; and a member the workspace credential's lists do not show is
+// read, so an inactive one keeps nobody from being locked out.
+func TestLockoutGuardTeamOwners(t *testing.T) {
+	const state = `organization: {id: org1, name: Org One}
+workspaces:
+  - {id: ws1, name: alpha}
+  - {id: ws2, name: beta}
+users:
+  - {id: u-alice, username: alice@example.com, status: ACTIVE, organizationRole: ORGANIZATION_OWNER, workspaceRoles: [{workspaceId: ws1, role: WORKSPACE_OWNER}]}
+  - {id: u-bob, username: bob@example.com, status: INACTIVE, organizationRole: ORGANIZATION_MEMBER, workspaceRoles: [{workspaceId: ws2, role: WORKSPACE_MEMBER}]}
+teams:
+  - {id: t-ghost, name: ghosts, organizationRole: ORGANIZATION_MEMBER, workspaceRoles: [{workspaceId: ws1, role: WORKSPACE_OWNER}], memberIds: [u-bob]}
+credentials:
+  - {secret: org-credential-0123456789}
+  - {secret: ws-credential-0123456789, workspaceIds: [ws1]}
+`
+	c := newCLI(t, state)
+	demoteTeam := c.write("team.yaml", "version: 1\nworkspaces:\n  - name: alpha\n    users:\n      - {username: alice@example.com, role: WORKSPACE_OWNER}\n    teams:\n      - {name: ghosts, role: WORKSPACE_MEMBER}\n")
+	demoteAlice := c.write("alice.yaml", "version: 1\nworkspaces:\n  - name: alpha\n    users:\n      - {username: alice@example.com, role: WORKSPACE_MEMBER}\n")
+	for _, tt := range []struct {
+		credential, spec string
+		code             int
+	}{
+		{"org-credential-0123456789", demoteAlice, exitRefused},
+		{"ws-credential-0123456789", demoteAlice, exitRefused}, // bob is read: INACTIVE
+		{"org-credential-0123456789", demoteTeam, exitOK},      // alice keeps it; the team never counted
+	} {
+		c.env["ASTRO_API_TOKEN"] = tt.credential
+		r := c.run("plan", "-f", tt.spec, "--no-color")
+		if r.code != tt.code {
+			t.Errorf("%s with %s: exit %d, want %d\n%s%s", filepath.Base(tt.spec), tt.credential[:3], r.code, tt.code, r.stdout, r.stderr)
+		}
+	}
+
+	// The team is the only owner, and has no active member: the workspace
+	// has no counted owner before the plan, so demoting the team passes.
+	c2 := newCLI(t, strings.Replace(state, "workspaceRoles: [{workspaceId: ws1, role: WORKSPACE_OWNER}]}\n  - {id: u-bob", "workspaceRoles: [{workspaceId: ws1, role: WORKSPACE_MEMBER}]}\n  - {id: u-bob", 1))
+	c2.env["ASTRO_API_TOKEN"] = "org-credential-0123456789"
+	onlyTeam := c2.write("team.yaml", "version: 1\nworkspaces:\n  - name: alpha\n    teams:\n      - {name: ghosts, role: WORKSPACE_MEMBER}\n")
+	if r := c2.run("plan", "-f", onlyTeam, "--no-color"); r.code != exitOK {
+		t.Errorf("demoting the only owner, a team of no active member: exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 // TestSavedPlanRechecksOwnerTeams: a saved plan demotes one of two active
 // user owners of the organization; the other loses the role before apply.
 // Apply reads the owner team's members on that read, finds no active one,

@@ -165,12 +165,12 @@ func readOwnerTeams(ctx context.Context, sess *session, p sync.Plan, obs *sync.O
 	if len(ids) == 0 {
 		return false, nil
 	}
-	users := make(map[string]*sync.Subject)
+	active := make(map[string]bool) // user id → it is active
 	var teams []sync.Subject
-	for i, s := range obs.Subjects {
+	for _, s := range obs.Subjects {
 		switch {
 		case s.Kind == sync.KindUser:
-			users[s.ID] = &obs.Subjects[i]
+			active[s.ID] = sync.CanAdminister(&s)
 		case s.Kind == sync.KindTeam && slices.Contains(ids, s.ID):
 			teams = append(teams, s)
 		}
@@ -179,15 +179,21 @@ func readOwnerTeams(ctx context.Context, sess *session, p sync.Plan, obs *sync.O
 	if err != nil {
 		return false, fmt.Errorf("the lockout guard: %w", err)
 	}
+	for _, ms := range members {
+		for _, m := range ms {
+			if _, seen := active[m.UserID]; !seen {
+				// The lists did not show it (a read per workspace): it
+				// counts only if it can be read, and is active.
+				u, err := sess.client.User(ctx, sess.org, m.UserID)
+				active[m.UserID] = err == nil && (u.Status == "" || u.Status == astroapi.UserActive)
+			}
+		}
+	}
 	if obs.TeamActive == nil {
 		obs.TeamActive = make(map[string]bool, len(members))
 	}
 	for id, ms := range members {
-		obs.TeamActive[id] = slices.ContainsFunc(ms, func(m astroapi.TeamMember) bool {
-			// A member the lists did not show (a read per workspace)
-			// may be active: it counts.
-			return sync.CanAdminister(users[m.UserID])
-		})
+		obs.TeamActive[id] = slices.ContainsFunc(ms, func(m astroapi.TeamMember) bool { return active[m.UserID] })
 	}
 	return true, nil
 }
