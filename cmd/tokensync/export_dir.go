@@ -135,7 +135,7 @@ func checkExportDir(dir string) error {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if _, lerr := os.Lstat(dir); lerr == nil {
+		if _, lerr := os.Lstat(filepath.Clean(dir)); lerr == nil { // Clean: "link/" would follow it
 			// A link to nothing: the rename at the end cannot replace it.
 			return exitWith(exitUsage, "--out %s: a symbolic link to nothing; give a directory that does not exist yet, or an empty one", render.Safe(dir))
 		}

@@ -260,9 +260,11 @@ func TestExportOutDir(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "nowhere"), dangling); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code = run("export", "--emulate", state, "--out", dangling)
-	if code != exitUsage || !strings.Contains(stderr, "a symbolic link to nothing") {
-		t.Errorf("export --out onto a link to nothing: exit %d, want %d\n%s", code, exitUsage, stderr)
+	for _, out := range []string{dangling, dangling + "/"} {
+		_, stderr, code = run("export", "--emulate", state, "--out", out)
+		if code != exitUsage || !strings.Contains(stderr, "a symbolic link to nothing") {
+			t.Errorf("export --out %s, a link to nothing: exit %d, want %d\n%s", out, code, exitUsage, stderr)
+		}
 	}
 	// An empty directory is taken.
 	empty := filepath.Join(dir, "empty")
