@@ -250,8 +250,17 @@ func (f *PlanFlags) Validate() error {
 	if f.MaxRemovals < -1 {
 		return fmt.Errorf("--max-removals must be -1 (no limit) or more, not %d", f.MaxRemovals)
 	}
+	f.Protect = trimAll(f.Protect) // "a, b" is a and b, as the list reads
 	_, err := parseGlobs("--protect", f.Protect)
 	return err
+}
+
+// trimAll is globs, each without the white space around it.
+func trimAll(globs []string) []string {
+	for i, g := range globs {
+		globs[i] = strings.TrimSpace(g)
+	}
+	return globs
 }
 
 // parseGlobs checks the globs given to flag (spec.ParseGlob, the one

@@ -90,7 +90,7 @@ func (f *PlanFlags) protectVariable(kctx *kong.Context, getenv func(string) stri
 	if !given || env == "" {
 		return nil
 	}
-	globs := strings.Split(env, ",")
+	globs := trimAll(strings.Split(env, ","))
 	if _, err := parseGlobs("--protect (from TOKENSYNC_PROTECT)", globs); err != nil {
 		return exitWith(exitUsage, "%v", err)
 	}

@@ -499,6 +499,10 @@ func TestProtectFlagAddsToItsVariable(t *testing.T) {
 		{"old-bot", []string{"--protect", "nothing-here"}, exitRefused},
 		{"nothing-here", []string{"--protect", "old-bot"}, exitRefused},
 		{"[", []string{"--protect", "nothing-here"}, exitUsage},
+		{"nothing-here, old-bot", nil, exitRefused},
+		{"", []string{"--protect", "nothing-here, old-bot "}, exitRefused},
+		{"", []string{"--protect", " "}, exitUsage},
+		{"nothing-here, ", []string{"--protect", "nothing-here"}, exitUsage},
 	} {
 		t.Setenv("TOKENSYNC_PROTECT", tt.env) // kong reads the process's variables
 		c.env["TOKENSYNC_PROTECT"] = tt.env
