@@ -496,10 +496,11 @@ const zeroWidthSpace = "&#8203;"
 // character that is not a word character (ASCII [A-Za-z0-9_]), then a
 // login or org/team, which starts with an ASCII letter or digit
 // (html-pipeline's MentionFilter, lib/html/pipeline/mention_filter.rb,
-// the public form of GitHub's filter). Here an @ after _ is taken as one
-// that could start a mention too, and so is one before any character
-// beyond ASCII (which a case-insensitive match might fold to a letter),
-// to be safe. The escapes of mdText and htmlText never put a letter or
+// the public form of GitHub's filter). An @ after a word character, _
+// included, is kept, so an e-mail address shows as it is (b_@example.com
+// too); one before any character beyond ASCII (which a case-insensitive
+// match might fold to a letter) is taken as one that could start a
+// mention, to be safe. The escapes of mdText and htmlText never put a letter or
 // digit right after an @ (they start with \ or &). The reference is
 // decoded to U+200B before the filter runs, so the @ is followed by no
 // login. It is what bots that post on GitHub do: Renovate writes every
@@ -523,7 +524,7 @@ func noMention(s string) string {
 	b.Grow(len(s) + 2*len(zeroWidthSpace))
 	for i := range len(s) {
 		b.WriteByte(s[i])
-		if s[i] == '@' && (i == 0 || !isASCIIAlnum(s[i-1])) &&
+		if s[i] == '@' && (i == 0 || !isASCIIAlnum(s[i-1]) && s[i-1] != '_') &&
 			(i+1 == len(s) || isASCIIAlnum(s[i+1]) || s[i+1] >= utf8.RuneSelf) {
 			b.WriteString(zeroWidthSpace)
 		}

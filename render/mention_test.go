@@ -99,7 +99,7 @@ func TestNoMention(t *testing.T) {
 		{"@acme/platform-admins", "@&#8203;acme/platform-admins"},
 		{"alice@example.com", "alice@example.com"},
 		{"x.@dave 9@x", "x.@&#8203;dave 9@x"},
-		{"tok_@peggy", "tok\\_@&#8203;peggy"},
+		{"tok_@peggy", "tok\\_@peggy"}, // _ is a word character: no mention, as in b_@example.com
 		{"@@trent", "@@&#8203;trent"},
 		{"a @ b, @-x, @_y", "a @ b, @-x, @\\_y"},
 		{"ends @", "ends @&#8203;"},
@@ -207,9 +207,9 @@ var (
 	// character.
 	mdEscape = regexp.MustCompile("\\\\([!-/:-@\\[-`{-~])")
 	// mentionRE is GitHub's rule for a mention in a text node: an @ not
-	// after a word character, then a login (see noMention). The rule is
-	// kept wider: after _ as well.
-	mentionRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9])@[A-Za-z0-9]`)
+	// after a word character ([A-Za-z0-9_]), then a login (see
+	// noMention).
+	mentionRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9_])@[A-Za-z0-9]`)
 )
 
 // mentions are the mentions GitHub would find in a markdown document,
