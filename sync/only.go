@@ -123,8 +123,9 @@ func (t target) keeps(md ManagedScope) bool {
 }
 
 // resolveTarget is what t names among the workspaces of the organization
-// and the managed deployments of d: by id first, then by name. When a
-// name fits more than one, candidates lists them, and target is zero.
+// and the managed deployments of d: by id first, then by name, among the
+// scopes of d (a deployment of d, a workspace d lists something of). When
+// a name fits more than one, candidates lists them, and target is zero.
 func resolveTarget(t string, d Desired, workspaces []astroapi.Workspace, wsName map[string]string) (target, []string) {
 	if t == TargetOrganization {
 		return target{org: true}, nil
@@ -147,11 +148,23 @@ func resolveTarget(t string, d Desired, workspaces []astroapi.Workspace, wsName 
 			candidates = append(candidates, fmt.Sprintf("deployment %s", md.ID))
 		}
 	}
+	// A name is looked for among the workspaces the spec lists something
+	// of, as the deployments above are the spec's: the organization may
+	// have others of the name. Only when none fits, among every workspace,
+	// for an error that says the spec lists nothing of it.
+	var others []target
 	for _, w := range workspaces {
-		if w.Name == t {
+		switch {
+		case w.Name != t:
+		case slices.ContainsFunc(d.Scopes, target{workspace: w.ID}.keeps):
 			byName = append(byName, target{workspace: w.ID})
 			candidates = append(candidates, fmt.Sprintf("workspace %s", w.ID))
+		default:
+			others = append(others, target{workspace: w.ID})
 		}
+	}
+	if len(byName) == 0 && len(others) == 1 {
+		byName = others
 	}
 	switch len(byName) {
 	case 0:

@@ -166,3 +166,19 @@ func TestOnlyTargetsTheSpecListsNothingOf(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyNamesAmongTheSpecsScopes: a name is looked for among the scopes
+// of the spec: a workspace of the organization that shares a managed
+// deployment's name, and that the spec lists nothing of, makes it no less
+// clear.
+func TestOnlyNamesAmongTheSpecsScopes(t *testing.T) {
+	d := Desired{Scopes: []ManagedScope{alpha(false)}}
+	ws := append(observed().Workspaces, astroapi.Workspace{ID: "ws-9", Name: "alpha"})
+	_, refs, err := Only(d, ws, []string{"alpha"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]ScopeRef{DeploymentScope(alphaRef)}, refs); diff != "" {
+		t.Errorf("scopes (-want +got):\n%s", diff)
+	}
+}
