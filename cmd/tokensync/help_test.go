@@ -117,6 +117,9 @@ func TestHelpCommand(t *testing.T) {
 		{[]string{"help", "plan", "apply"}, "tokensync: help: give one command, not 2 (plan apply)\n"},
 		{[]string{"nope"}, `tokensync: unknown command "nope"` + commands},
 		{[]string{"plam"}, `tokensync: unknown command "plam" (did you mean "plan"?)` + commands},
+		{[]string{"--no-color", "plam"}, `tokensync: unknown command "plam" (did you mean "plan"?)` + commands},
+		{[]string{"--parallelism", "3", "-v", "plam", "-f", "x.yaml"}, `tokensync: unknown command "plam" (did you mean "plan"?)` + commands},
+		{[]string{"--no-color", "tokens.yaml"}, "tokensync: unexpected argument tokens.yaml\nhint: give a spec file with -f: -f tokens.yaml\n"},
 	} {
 		r := c.runRaw(tt.args...)
 		wantCode(t, r, exitUsage)
