@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -147,13 +148,16 @@ func Redact(s, secret string) string {
 	if secret == "" {
 		return s
 	}
-	s = strings.ReplaceAll(s, secret, redacted)
-	// The forms the client itself writes it in: Go-quoted in messages,
-	// escaped in a request's path or query (an id that holds it).
+	// The forms the client itself writes it in: as it is, Go-quoted in
+	// messages, escaped in a request's path or query (an id that holds it).
+	forms := []string{secret}
 	for _, form := range []string{strconv.Quote(secret), url.PathEscape(secret), url.QueryEscape(secret)} {
-		if form = strings.TrimSuffix(strings.TrimPrefix(form, `"`), `"`); form != secret {
-			s = strings.ReplaceAll(s, form, redacted)
+		if form = strings.TrimSuffix(strings.TrimPrefix(form, `"`), `"`); !slices.Contains(forms, form) {
+			forms = append(forms, form)
 		}
+	}
+	for _, form := range forms {
+		s = strings.ReplaceAll(s, form, redacted)
 	}
 	if len(secret) <= minCut || !strings.Contains(s, "...") {
 		return s
@@ -164,18 +168,25 @@ func Redact(s, secret string) string {
 		if i < 0 {
 			break
 		}
-		head := s[:i]
-		for k := min(len(head), len(secret)-1); k >= minCut; k-- {
-			if strings.HasSuffix(head, secret[:k]) {
-				head = head[:len(head)-k] + redacted
-				break
-			}
-		}
-		b.WriteString(head + "...")
+		b.WriteString(uncut(s[:i], forms) + "...")
 		s = s[i+3:]
 	}
 	b.WriteString(s)
 	return b.String()
+}
+
+// uncut is head, text a message cut right after it, with a cut copy of
+// any of the forms of the credential at its end (minCut characters or
+// more of its start) redacted.
+func uncut(head string, forms []string) string {
+	for _, form := range forms {
+		for k := min(len(head), len(form)-1); k >= minCut; k-- {
+			if strings.HasSuffix(head, form[:k]) {
+				return head[:len(head)-k] + redacted
+			}
+		}
+	}
+	return head
 }
 
 // redactBytes is redactString for a body that only feeds a message.

@@ -154,6 +154,11 @@ func TestRedact(t *testing.T) {
 			t.Errorf("Redact of %q = %q", in, got)
 		}
 	}
+	// Cut after it is Go-quoted, as a spec error quotes a value.
+	const credential = `k9Qz7Lm2\Xv8Rt4Np6Ws1Yd3Hb5Gf0Jc7Ke9Ua2Tq4Zx6"`
+	if got := astroapi.Redact(`deployment "`+strings.Trim(strconv.Quote(credential), `"`)[:39]+`..." not found`, credential); got != `deployment "[REDACTED]..." not found` {
+		t.Errorf("Redact of a cut Go-quoted copy = %q", got)
+	}
 	for _, tt := range tests {
 		if got := astroapi.Redact(tt.in, secret); got != tt.want {
 			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
