@@ -525,11 +525,24 @@ func noMention(s string) string {
 	for i := range len(s) {
 		b.WriteByte(s[i])
 		if s[i] == '@' && (i == 0 || !isASCIIAlnum(s[i-1]) && s[i-1] != '_') &&
-			(i+1 == len(s) || isASCIIAlnum(s[i+1]) || s[i+1] >= utf8.RuneSelf) {
+			(i+1 == len(s) || isASCIIAlnum(s[i+1]) || s[i+1] >= utf8.RuneSelf) && !domain(s[i+1:]) {
 			b.WriteString(zeroWidthSpace)
 		}
 	}
 	return b.String()
+}
+
+// domain reports whether s, what follows an @, starts as the domain of an
+// e-mail address does: a login's characters ([A-Za-z0-9-]) then a dot and
+// a letter or digit. GitHub takes no mention there (the login must not be
+// followed by such a dot: html-pipeline's MentionPattern), so a-@example.com
+// and a.@example.com show as they are.
+func domain(s string) bool {
+	i := 0
+	for i < len(s) && (isASCIIAlnum(s[i]) || s[i] == '-') {
+		i++
+	}
+	return i > 0 && i+1 < len(s) && s[i] == '.' && isASCIIAlnum(s[i+1])
 }
 
 // isASCIIAlnum reports whether c is an ASCII letter or digit.

@@ -101,6 +101,8 @@ func TestNoMention(t *testing.T) {
 		{"x.@dave 9@x", "x.@&#8203;dave 9@x"},
 		{"tok_@peggy", "tok\\_@peggy"}, // _ is a word character: no mention, as in b_@example.com
 		{"@@trent", "@@&#8203;trent"},
+		{"a-@example.com a+@example.com a.@example.com", "a-@example.com a+@example.com a.@example.com"}, // a domain: no mention
+		{"x.@dave. @dave.x @org/team.x", "x.@&#8203;dave. @dave.x @&#8203;org/team.x"},
 		{"a @ b, @-x, @_y", "a @ b, @-x, @\\_y"},
 		{"ends @", "ends @&#8203;"},
 		{"@étienne", "@&#8203;étienne"},
@@ -206,10 +208,10 @@ var (
 	// mdEscape is a markdown backslash escape of an ASCII punctuation
 	// character.
 	mdEscape = regexp.MustCompile("\\\\([!-/:-@\\[-`{-~])")
-	// mentionRE is GitHub's rule for a mention in a text node: an @ not
-	// after a word character ([A-Za-z0-9_]), then a login (see
-	// noMention).
-	mentionRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9_])@[A-Za-z0-9]`)
+	// mentionRE is the start of GitHub's rule for a mention in a text
+	// node: an @ not after a word character ([A-Za-z0-9_]), then a login
+	// (see noMention); mentionEnds is the rest.
+	mentionRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9_])@[A-Za-z0-9][A-Za-z0-9-]*`)
 )
 
 // mentions are the mentions GitHub would find in a markdown document,
@@ -222,10 +224,31 @@ func mentions(md string) []string {
 		for _, cell := range strings.Split(withoutCodeSpans(line), "|") {
 			text := htmlTag.ReplaceAllString(cell, " ")
 			text = html.UnescapeString(mdEscape.ReplaceAllString(text, "$1"))
-			found = append(found, mentionRE.FindAllString(text, -1)...)
+			for _, m := range mentionRE.FindAllStringIndex(text, -1) {
+				if mentionEnds(text[m[1]:]) {
+					found = append(found, text[m[0]:m[1]])
+				}
+			}
 		}
 	}
 	return found
+}
+
+// mentionEnds reports whether rest, what follows a login after an @, ends
+// a mention as html-pipeline's MentionPattern's lookahead has it: the end,
+// a character that is neither a word character nor a dot, or dots then
+// the end or such a character. (A login followed by a dot and a word
+// character is an e-mail address's domain.)
+func mentionEnds(rest string) bool {
+	isWord := func(c byte) bool { return isASCIIAlnum(c) || c == '_' }
+	dots := strings.TrimLeft(rest, ".")
+	switch {
+	case rest == "":
+		return true
+	case rest[0] != '.':
+		return !isWord(rest[0])
+	}
+	return dots == "" || !isWord(dots[0])
 }
 
 // withoutCodeSpans is a line of markdown with its code spans (a run of
