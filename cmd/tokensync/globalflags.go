@@ -40,7 +40,7 @@ func globalsFirst(app *kong.Application, args []string) ([]string, error) {
 	if i < len(args) {
 		cmd = command(app, args[i])
 	}
-	unknown := cmd == nil && i < len(args) && flagName(args[i]) == "" // no command: kong says what it is
+	unknown := cmd == nil && i < len(args) && flagName(args[i]) == "" && args[i] != "--" // no command: kong says what it is
 	if !unknown && (cmd == nil || !isAPICommand(cmd)) {
 		return nil, &misplacedFlag{flag: flagName(args[0]), command: cmd, apiCommands: apiCommandNames(app)}
 	}

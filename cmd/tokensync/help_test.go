@@ -120,6 +120,7 @@ func TestHelpCommand(t *testing.T) {
 		{[]string{"--no-color", "plam"}, `tokensync: unknown command "plam" (did you mean "plan"?)` + commands},
 		{[]string{"--parallelism", "3", "-v", "plam", "-f", "x.yaml"}, `tokensync: unknown command "plam" (did you mean "plan"?)` + commands},
 		{[]string{"--no-color", "tokens.yaml"}, "tokensync: unexpected argument tokens.yaml\nhint: give a spec file with -f: -f tokens.yaml\n"},
+		{[]string{"-v", "--", "plam"}, "tokensync: -v is a flag of the commands that talk to the API"},
 	} {
 		r := c.runRaw(tt.args...)
 		wantCode(t, r, exitUsage)

@@ -90,7 +90,8 @@ func (f *PlanFlags) protectVariable(kctx *kong.Context, getenv func(string) stri
 	if !given || env == "" {
 		return nil
 	}
-	globs := trimAll(strings.Split(env, ","))
+	// Split as kong splits a list: a trailing comma adds no glob.
+	globs := trimAll(strings.Split(strings.TrimSuffix(env, ","), ","))
 	if _, err := parseGlobs("--protect (from TOKENSYNC_PROTECT)", globs); err != nil {
 		return exitWith(exitUsage, "%v", err)
 	}

@@ -503,6 +503,11 @@ func TestProtectFlagAddsToItsVariable(t *testing.T) {
 		{"", []string{"--protect", "nothing-here, old-bot "}, exitRefused},
 		{"", []string{"--protect", " "}, exitUsage},
 		{"nothing-here, ", []string{"--protect", "nothing-here"}, exitUsage},
+		// A trailing comma adds no glob, as kong splits a list, whichever way.
+		{"old-bot,", nil, exitRefused},
+		{"old-bot,", []string{"--protect", "nothing-here"}, exitRefused},
+		{",old-bot", nil, exitUsage},
+		{",old-bot", []string{"--protect", "nothing-here"}, exitUsage},
 	} {
 		t.Setenv("TOKENSYNC_PROTECT", tt.env) // kong reads the process's variables
 		c.env["TOKENSYNC_PROTECT"] = tt.env
