@@ -80,7 +80,6 @@ type PlanFlags struct {
 	PolicyMode  string   `enum:"enforce,warn" default:"enforce" help:"enforce: a plan whose access would break a policy is refused (exit 4); warn: the violations are listed and the plan goes on."`
 }
 
-// options are the options of sync.Compute the flags set.
 // protectVariable adds the globs of TOKENSYNC_PROTECT to those --protect
 // gave on the command line, which kong takes instead of the variable: a
 // protection a CI job sets must not vanish because a run names another.
@@ -99,6 +98,7 @@ func (f *PlanFlags) protectVariable(kctx *kong.Context, getenv func(string) stri
 	return nil
 }
 
+// options are the options of sync.Compute the flags set.
 func (f *PlanFlags) options() sync.Options {
 	return sync.Options{Prune: f.Prune, MaxRemovals: f.MaxRemovals, Protect: f.Protect}
 }
@@ -186,6 +186,9 @@ func readOwnerTeams(ctx context.Context, sess *session, p sync.Plan, obs *sync.O
 				// The lists did not show it (a read per workspace): it
 				// counts only if it can be read, and is active.
 				u, err := sess.client.User(ctx, sess.org, m.UserID)
+				if err != nil && !errors.Is(err, astroapi.ErrNotFound) && !errors.Is(err, astroapi.ErrForbidden) {
+					return false, fmt.Errorf("the lockout guard: read a member of a team: %w", err)
+				}
 				active[m.UserID] = err == nil && (u.Status == "" || u.Status == astroapi.UserActive)
 			}
 		}
