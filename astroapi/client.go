@@ -219,7 +219,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if c.optErr != nil {
 		return nil, fmt.Errorf("astro api client: %w", c.optErr)
 	}
-	if strings.ContainsFunc(c.credential, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+	if BadCredential(c.credential) {
 		return nil, errors.New("astro api client: credential contains white space or control characters")
 	}
 	c.hc.CheckRedirect = refuseRedirect
@@ -335,6 +335,13 @@ func (c *Client) countStatus(status int) {
 	if status == http.StatusTooManyRequests {
 		c.stats.RateLimited++
 	}
+}
+
+// BadCredential reports whether secret holds white space or control
+// characters, which no Astro API token does and an HTTP header cannot
+// carry: New refuses such a credential.
+func BadCredential(secret string) bool {
+	return strings.ContainsFunc(secret, func(r rune) bool { return r <= ' ' || r == 0x7f })
 }
 
 // Redact is Redact with the client's credential: s as the client's own

@@ -1026,6 +1026,9 @@ func countAfter(p Plan, obs *Observed) (pl *planner, g *guardState) {
 // member, and a plan reads members only where the guard turns on them:
 // reading every team's would be a request per team.
 func LockoutTeams(p Plan, obs *Observed) []string {
+	if !slices.ContainsFunc(p.Changes, func(c Change) bool { _, takes := c.takesOwner(); return takes }) {
+		return nil // the usual plan: no count over every subject again
+	}
 	_, g := countAfter(p, obs)
 	if g == nil {
 		return nil

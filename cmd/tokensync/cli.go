@@ -546,7 +546,7 @@ const maxTokenFile = 64 << 10
 func (g *Globals) credential(ctx context.Context, st Streams) (string, error) {
 	if g.TokenFile == "" {
 		secret := strings.TrimSpace(st.Getenv("ASTRO_API_TOKEN"))
-		if badCredential(secret) {
+		if astroapi.BadCredential(secret) {
 			return "", exitWith(exitUsage, "ASTRO_API_TOKEN: %s", credentialSpaces)
 		}
 		return secret, nil
@@ -562,21 +562,14 @@ func (g *Globals) credential(ctx context.Context, st Streams) (string, error) {
 	switch {
 	case secret == "":
 		return "", exitWith(exitUsage, "token file %s is empty", render.Safe(g.TokenFile))
-	case badCredential(secret):
+	case astroapi.BadCredential(secret):
 		return "", exitWith(exitUsage, "--token-file %s: %s", render.Safe(g.TokenFile), credentialSpaces)
 	}
 	return secret, nil
 }
 
-// credentialSpaces says why badCredential refused a credential.
+// credentialSpaces says why astroapi.BadCredential refused a credential.
 const credentialSpaces = "the credential contains white space or control characters (an Astro API token is one word)"
-
-// badCredential reports whether secret holds white space or control
-// characters, which no Astro API token does and an HTTP header cannot
-// carry (astroapi.New refuses it too).
-func badCredential(secret string) bool {
-	return strings.ContainsFunc(secret, func(r rune) bool { return r <= ' ' || r == 0x7f })
-}
 
 // startEmulator serves an emulator on a loopback port until stop is called.
 func startEmulator(ctx context.Context, state *astroapitest.State, opts astroapitest.Options) (baseURL string, stop func(), err error) {

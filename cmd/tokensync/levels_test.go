@@ -667,9 +667,16 @@ func TestApplyRechecksLockoutBeforeWriting(t *testing.T) {
 // when the organization's users are listed the second time: another
 // writer, between a plan's read and apply's read right before writing.
 func (c *cli) beforeSecondRead(t *testing.T, write func(context.Context) error) {
-	var lists atomic.Int32
+	c.beforeRead(t, "/organizations/org1/users", 2, write)
+}
+
+// beforeRead sends c's requests through a front that calls write before
+// the nth GET of a path ending in path is served: another writer, at that
+// point of a run.
+func (c *cli) beforeRead(t *testing.T, path string, nth int32, write func(context.Context) error) {
+	var reads atomic.Int32
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/organizations/org1/users") && lists.Add(1) == 2 {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, path) && reads.Add(1) == nth {
 			if err := write(r.Context()); err != nil {
 				t.Error(err)
 			}
@@ -733,21 +740,13 @@ tokens:
 	} {
 		t.Run(fmt.Sprint(tt.limit), func(t *testing.T) {
 			c := newCLI(t, state)
-			var reads atomic.Int32
-			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/tokens/tok-old") && reads.Add(1) == 1 {
-					if err := c.srv.SetTokenRoles("tok-old", []astroapi.Role{
-						{EntityType: "WORKSPACE", EntityID: "ws-a", Role: "WORKSPACE_MEMBER"},
-						{EntityType: "DEPLOYMENT", EntityID: "dep-a1", Role: "DEPLOYMENT_ADMIN"},
-						{EntityType: "DEPLOYMENT", EntityID: "dep-a2", Role: "DEPLOYMENT_ADMIN"},
-					}); err != nil {
-						t.Error(err)
-					}
-				}
-				c.srv.ServeHTTP(w, r)
-			}))
-			t.Cleanup(front.Close)
-			c.baseURL = front.URL + "/v1"
+			c.beforeRead(t, "/tokens/tok-old", 1, func(context.Context) error {
+				return c.srv.SetTokenRoles("tok-old", []astroapi.Role{
+					{EntityType: "WORKSPACE", EntityID: "ws-a", Role: "WORKSPACE_MEMBER"},
+					{EntityType: "DEPLOYMENT", EntityID: "dep-a1", Role: "DEPLOYMENT_ADMIN"},
+					{EntityType: "DEPLOYMENT", EntityID: "dep-a2", Role: "DEPLOYMENT_ADMIN"},
+				})
+			})
 			f := c.write("prune.yaml", spec)
 			r := c.run("apply", "-f", f, "--yes", "--no-color", "--max-removals", fmt.Sprint(tt.limit))
 			wantCode(t, r, tt.code)

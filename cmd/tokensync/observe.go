@@ -189,7 +189,8 @@ func readOwnerTeams(ctx context.Context, sess *session, p sync.Plan, obs *sync.O
 				if err != nil && !errors.Is(err, astroapi.ErrNotFound) && !errors.Is(err, astroapi.ErrForbidden) {
 					return false, fmt.Errorf("the lockout guard: read a member of a team: %w", err)
 				}
-				active[m.UserID] = err == nil && (u.Status == "" || u.Status == astroapi.UserActive)
+				s := sync.UserSubject(u)
+				active[m.UserID] = err == nil && sync.CanAdminister(&s)
 			}
 		}
 	}
