@@ -467,6 +467,35 @@ organizationRoles:
 	}
 }
 
+// TestNoOrganizationRoleMakesNoMember: a user without an organization
+// role is not a member, and the organization level does not make it one
+// (a plan of that would make an outsider an owner).
+func TestNoOrganizationRoleMakesNoMember(t *testing.T) {
+	obs, _ := levelsOrg()
+	out := user("usr-out", "out@example.com", "ACTIVE", "")
+	obs.Subjects = append(obs.Subjects, subjects(nil, []astroapi.User{out}, nil)...)
+	sp, err := spec.Parse("tokens.yaml", []byte(levelsHeader+`
+organizationRoles:
+  users:
+    - {username: out@example.com, role: ORGANIZATION_OWNER}
+`))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	_, err = Resolve(sp, obs)
+	var got []string
+	errs, _ := err.(spec.ErrorList)
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`tokens.yaml:6:7: user "out@example.com" has no organization role: it is not a member of the organization, and tokensync adds no members (invite it first)`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
 // TestApplyOneWriteOnThreeLevels: a subject that changes on the
 // organization, a workspace and a DAG is read once and written once, and
 // everything else it holds is written back as read.

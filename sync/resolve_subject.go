@@ -320,7 +320,13 @@ func (r *resolver) fits(e entry, x *Subject, w where, held bool) bool {
 		r.errorf(e.pos, "user %q is %s: %s user cannot be given a role", ref, x.Status, article(strings.ToLower(x.Status)))
 		ok = false
 	}
-	if x.NoOrganizationRole && w.level != LevelOrganization {
+	switch {
+	case x.NoOrganizationRole && w.level == LevelOrganization:
+		// Giving the first organization role makes a member: tokensync
+		// never adds anyone to the organization (that is an invite).
+		r.errorf(e.pos, "%s %q has no organization role: it is not a member of the organization, and tokensync adds no members (invite it first)", noun, ref)
+		ok = false
+	case x.NoOrganizationRole:
 		r.errorf(e.pos, "%s %q has no organization role: Astro gives a %s role only to a member of the organization", noun, ref, levelNoun(w.level))
 		ok = false
 	}
