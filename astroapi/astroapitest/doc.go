@@ -106,7 +106,8 @@
 // workspace, deployment or custom role, a deploymentId missing on a DAG or
 // DAG_TAG entry or present on another, a role that does not fit its entity
 // type (DAG_VIEWER, DAG_AUTHOR or a custom DAG role for DAG and DAG_TAG
-// entries), a custom role of another scopeType or restricted to other
+// entries), a custom role of another scopeType, of scope ORGANIZATION or
+// WORKSPACE (those levels' roles are built-in only) or restricted to other
 // workspaces, and every scope violation: a token keeps exactly one role on
 // its own scope entity; a WORKSPACE token holds no ORGANIZATION role and no
 // role on another workspace or its deployments; a DEPLOYMENT token holds
@@ -123,8 +124,8 @@
 // dagRoles but no organizationRole ("deploymentRoles ... requires also
 // specifying an organizationRole"); an unknown workspace or deployment;
 // two entries on one workspace, one deployment, or one DAG or tag; a role
-// that does not fit its place (an organization role for organizationRole,
-// a workspace role for workspaceRoles, DEPLOYMENT_ADMIN,
+// that does not fit its place (a built-in organization role for
+// organizationRole, a built-in workspace role for workspaceRoles, DEPLOYMENT_ADMIN,
 // DEPLOYMENT_ACCESSOR or a custom DEPLOYMENT role for deploymentRoles,
 // DAG_VIEWER, DAG_AUTHOR or a custom DAG role for dagRoles, a custom role
 // allowed in the deployment's workspace); a DAG role without deploymentId

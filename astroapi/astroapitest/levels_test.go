@@ -174,10 +174,12 @@ func TestTokenDagRoleBringsNoAccessorInferred(t *testing.T) {
 
 // TestRolesFitTheirLevel writes every built-in role and a custom role of
 // each scope at every level, to a user and to a token: each is accepted at
-// its own level only, and refused elsewhere with a field error.
+// its own level only, and refused elsewhere with a field error. A custom
+// role of scope WORKSPACE or ORGANIZATION fits no level: those levels'
+// roles are built-in only.
 func TestRolesFitTheirLevel(t *testing.T) {
 	roles := map[string]string{ // role → its level
-		"DAG_RUNNER": astroapi.ScopeDAG, "DEPLOYMENT_VIEWER": astroapi.ScopeDeployment, "WORKSPACE_AUDITOR": astroapi.ScopeWorkspace,
+		"DAG_RUNNER": astroapi.ScopeDAG, "DEPLOYMENT_VIEWER": astroapi.ScopeDeployment, "WORKSPACE_AUDITOR": "", "ORGANIZATION_AUDITOR": "",
 	}
 	for _, d := range defaultRoles {
 		roles[d.Name] = d.ScopeType
@@ -212,7 +214,9 @@ func TestRolesFitTheirLevel(t *testing.T) {
 			return []astroapi.Role{orgRole("ORGANIZATION_MEMBER"), depRole("dep-a1", "DEPLOYMENT_ADMIN"), dagRole("etl", r, "dep-a1")}
 		},
 	}
-	_, base := NewTestServer(t, subjectState(), Options{RateLimits: NoRateLimit})
+	st := subjectState()
+	st.Roles = append(st.Roles, CustomRole{ID: "role-oa", Name: "ORGANIZATION_AUDITOR", ScopeType: astroapi.ScopeOrganization})
+	_, base := NewTestServer(t, st, Options{RateLimits: NoRateLimit})
 	o := base + "/organizations/" + org
 	for role, level := range roles {
 		for _, at := range astroapi.RoleScopes() {

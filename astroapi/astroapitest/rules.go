@@ -127,9 +127,10 @@ func locate(x *index, r *astroapi.Role, f string, add func(field, code, format s
 
 // fitRole checks that role fits an entity of entityType (ORGANIZATION,
 // WORKSPACE, DEPLOYMENT, DAG or DAG_TAG) lying in workspace ("" for the
-// organization): a built-in role of that level, or a custom role of that
-// scopeType (DAG for DAG and DAG_TAG entities) not restricted to other
-// workspaces. It returns the name to store, or a
+// organization): a built-in role of that level or, on a deployment or a
+// DAG, a custom role of that scopeType (DAG for DAG and DAG_TAG entities)
+// not restricted to other workspaces: organization and workspace roles are
+// built-in only, though GET /roles lists custom roles of their scopeTypes. It returns the name to store, or a
 // field error code and message. With fromAPI, built-in role names are
 // accepted in any case and stored upper case (inferred, Terraform provider
 // issue 195); without it (a state), they must already be upper case.
@@ -154,6 +155,9 @@ func fitRole(x *index, role, entityType, workspace string, fromAPI bool) (stored
 	}
 	if cr.ScopeType != level {
 		return "", "role_entity", fmt.Sprintf("custom role %q has scopeType %s and does not fit %s %s entity", role, cr.ScopeType, article(entityType), entityType)
+	}
+	if level == astroapi.ScopeOrganization || level == astroapi.ScopeWorkspace {
+		return "", "role_entity", fmt.Sprintf("custom role %q cannot be granted: %s roles are built-in only", role, strings.ToLower(level))
 	}
 	if len(cr.RestrictedWorkspaceIDs) > 0 && workspace != "" && !slices.Contains(cr.RestrictedWorkspaceIDs, workspace) {
 		return "", "restricted", fmt.Sprintf("custom role %q is restricted to workspaces %s and cannot be granted in workspace %q",
