@@ -103,3 +103,42 @@ func TestLoadNotesFilesMatchingNothing(t *testing.T) {
 		t.Errorf("notes (-want +got):\n%s", diff)
 	}
 }
+
+// TestLoadReportsADuplicateRuleWithItsOtherErrors: a delegated spec file
+// that takes the name of a rule of the policy file is blamed for it, and
+// the other errors of either declaration come with that one: the rule's
+// expression, and production set in a file the rule covers.
+func TestLoadReportsADuplicateRuleWithItsOtherErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	delegated := write("cfg/teams/analytics/a.yaml", "version: 1\nproduction: [nothing]\n"+
+		"policies:\n  - {name: analytics, description: d, grant: 'true'}\n")
+	rules := write("rules.yaml", "version: 1\npolicies:\n"+
+		"  - {name: analytics, description: d, files: [\"teams/analytics/*\"], grant: subject.nope}\n")
+	_, _, err := Load(context.Background(), []string{delegated}, []string{rules}, nil)
+	var got []string
+	if errs, ok := err.(spec.ErrorList); ok {
+		for _, e := range errs {
+			got = append(got, strings.ReplaceAll(e.Error(), dir+string(filepath.Separator), ""))
+		}
+	} else {
+		t.Fatalf("err = %v, want a spec.ErrorList", err)
+	}
+	want := []string{
+		`cfg/teams/analytics/a.yaml:2:1: production may not be set in a file that policy "analytics" covers (files "teams/analytics/*" at rules.yaml:3:47): the rules' owner sets it, in a policy file (--policy) or a spec file no policy's files match`,
+		`cfg/teams/analytics/a.yaml:4:5: policy "analytics" is also declared at rules.yaml:3:5, in a policy file (--policy); policy names are unique over all files`,
+		`rules.yaml:3:83: policy "analytics": grant: undefined field 'nope'`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}

@@ -375,7 +375,7 @@ type loader struct {
 	// "name\x00" and its name) to where it is declared.
 	workspaces map[string]Pos
 	// policies maps a policy's name to where it is declared.
-	policies map[string]Pos
+	policies map[string]declared
 	// specProduction and policyProduction are the production keys of the
 	// first spec file and of the first policy file that have one.
 	specProduction, policyProduction Pos
@@ -384,7 +384,14 @@ type loader struct {
 }
 
 func newLoader() *loader {
-	return &loader{deployments: make(map[string]Pos), workspaces: make(map[string]Pos), policies: make(map[string]Pos)}
+	return &loader{deployments: make(map[string]Pos), workspaces: make(map[string]Pos), policies: make(map[string]declared)}
+}
+
+// declared is where a name is declared, and whether in a policy file
+// (--policy).
+type declared struct {
+	Pos
+	policyFile bool
 }
 
 func (l *loader) add(e *Error) {

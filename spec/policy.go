@@ -381,11 +381,17 @@ func (f *file) policy(n *yaml.Node) {
 		return
 	}
 	if first, dup := f.l.policies[name]; dup {
-		f.errorAt(n, "policy %s is already declared at %s; policy names are unique over all files", excerpt(name), first)
-		return
+		if f.policyOnly && !first.policyFile {
+			// Policy files are read last: the spec file that takes the
+			// name of a rule its owner wrote is the one to change.
+			f.l.errorf(first.Pos, "policy %s is also declared at %s, in a policy file (--policy); policy names are unique over all files", excerpt(name), p.Pos)
+		} else {
+			f.errorAt(n, "policy %s is already declared at %s; policy names are unique over all files", excerpt(name), first.Pos)
+		}
+	} else {
+		f.l.policies[name] = declared{p.Pos, f.policyOnly}
 	}
-	f.l.policies[name] = p.Pos
-	if valid {
+	if valid { // a duplicate too: its other errors are reported with this one
 		f.l.spec.Policies = append(f.l.spec.Policies, p)
 	}
 }

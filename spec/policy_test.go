@@ -149,7 +149,9 @@ func TestLoadAllPolicyFiles(t *testing.T) {
 		t.Errorf("digest with --policy %s, without %s", s.Digest, only.Digest)
 	}
 	_, err = LoadAll(context.Background(), []string{p("spec.yaml")}, []string{p("dup.yaml"), p("wrong.yaml")}, nil)
-	want := p("dup.yaml") + `:3:5: policy "a" is already declared at ` + p("spec.yaml") + `:4:5; policy names are unique over all files` + "\n" +
+	// The spec file that takes the name of a rule of a policy file is
+	// the one to change.
+	want := p("spec.yaml") + `:4:5: policy "a" is also declared at ` + p("dup.yaml") + `:3:5, in a policy file (--policy); policy names are unique over all files` + "\n" +
 		p("wrong.yaml") + `:2:1: unknown key "deployments" in policy file (a file given with --policy holds only policies, production and version; give this file with -f)`
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v, want\n%s", err, want)
