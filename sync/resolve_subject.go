@@ -199,7 +199,9 @@ func (r *resolver) notFound(e entry, s scope, elsewhere []*Subject) {
 	case e.state == spec.Absent && e.id != "":
 		r.notef(e.pos, "%s %q not found: state: absent is satisfied", noun, e.ref())
 	case e.state == spec.Absent:
-		r.notef(e.pos, "%s %q not found %s: state: absent is satisfied", noun, e.ref(), r.describe(s))
+		// A misspelt name would leave the subject it means as it is:
+		// the note says which name is close.
+		r.notef(e.pos, "%s %q not found %s: state: absent is satisfied%s", noun, e.ref(), r.describe(s), r.didYouMean(e.name, s))
 	case e.id != "":
 		r.errorf(e.pos, "%s %q not found", noun, e.ref())
 	case len(elsewhere) > 0:
@@ -214,13 +216,18 @@ func (r *resolver) notFound(e entry, s scope, elsewhere []*Subject) {
 		slices.Sort(where)
 		r.errorf(e.pos, "%s %q not found %s (%ss of that name: %s)", noun, e.ref(), r.describe(s), noun, strings.Join(where, ", "))
 	default:
-		mean := ""
-		if r.suggested < maxSuggestions {
-			r.suggested++
-			mean = suggestion(e.name, r.suggester(s))
-		}
-		r.errorf(e.pos, "%s %q not found %s%s", noun, e.ref(), r.describe(s), mean)
+		r.errorf(e.pos, "%s %q not found %s%s", noun, e.ref(), r.describe(s), r.didYouMean(e.name, s))
 	}
+}
+
+// didYouMean is " (did you mean ...?)" with the name of scope s closest to
+// name, for the first maxSuggestions names not found; "" otherwise.
+func (r *resolver) didYouMean(name string, s scope) string {
+	if r.suggested >= maxSuggestions {
+		return ""
+	}
+	r.suggested++
+	return suggestion(name, r.suggester(s))
 }
 
 // subject resolves one entry of scope w, or reports why it cannot.

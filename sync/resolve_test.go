@@ -341,13 +341,15 @@ func TestResolveScope(t *testing.T) {
 		{
 			name: "state: absent of a token that no longer exists",
 			spec: spec.Spec{Deployments: []spec.Deployment{
-				prod(ab(11, "gone-bot"), spec.TokenEntry{Pos: at(12), ID: "clxgone", State: spec.Absent}, ab(13, "writer"), wt(14, "reader", "DEPLOYMENT_ADMIN")),
+				prod(ab(11, "gone-bot"), spec.TokenEntry{Pos: at(12), ID: "clxgone", State: spec.Absent}, ab(13, "writer"), wt(14, "reader", "DEPLOYMENT_ADMIN"), ab(15, "readr")),
 			}},
 			want: map[string][]string{"dep-prod": {"tok-rd-data"}},
 			wantNotes: []string{
 				`tokens.yaml:11:7: token "gone-bot" not found among the workspace tokens of workspace "data-platform": state: absent is satisfied`,
 				`tokens.yaml:12:7: token "clxgone" not found: state: absent is satisfied`,
 				`tokens.yaml:13:7: token "writer" not found among the workspace tokens of workspace "data-platform": state: absent is satisfied`,
+				// A misspelt name leaves the token it means: the note says so.
+				`tokens.yaml:15:7: token "readr" not found among the workspace tokens of workspace "data-platform": state: absent is satisfied (did you mean "reader"?)`,
 			},
 		},
 		{
