@@ -95,6 +95,10 @@ func TestParseHostile(t *testing.T) {
 		{name: "syntax/stray bracket on line 1", in: "]\n", want: []string{
 			"t.yaml:1:1: invalid YAML: did not find expected node content",
 		}},
+		{name: "syntax/YAML 1.2 directive", in: "%YAML 1.2\n---\nversion: 1\n", want: []string{
+			"t.yaml:1:1: invalid YAML: a %YAML directive other than %YAML 1.1 is not supported; remove the line (the spec needs no directive)",
+		}},
+		{name: "syntax/YAML 1.1 directive", in: "%YAML 1.1\n---\nversion: 1\n"},
 		{name: "tab/indentation", in: "version: 1\ndeployments:\n\t- id: dep-1\n", want: []string{
 			"t.yaml:3:1: invalid YAML: found a tab character in indentation; indent with spaces",
 		}},

@@ -171,6 +171,8 @@ func (f *file) syntaxError(text []byte, err error) {
 		if l, tab := leadingTab(text, line, lines); tab > 0 {
 			line, col = l, tab
 		}
+	case msg == "found incompatible YAML document":
+		msg = "a %YAML directive other than %YAML 1.1 is not supported; remove the line (the spec needs no directive)"
 	}
 	f.errorf(line, col, "invalid YAML: %s", msg)
 }
