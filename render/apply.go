@@ -141,7 +141,9 @@ func ApplyText(out, log io.Writer, o sync.Outcome) error {
 		}
 	}
 	for _, r := range o.Written {
-		if r.ChangedSincePlan {
+		if r.Deleted {
+			fmt.Fprintf(bw, "  note: %s was deleted since the plan, which only took roles from it: nothing to write\n", SubjectLabel(r.Subject))
+		} else if r.ChangedSincePlan {
 			fmt.Fprintf(bw, "  note: %s had changed since the plan; its new roles were computed from a fresh read\n", SubjectLabel(r.Subject))
 		}
 	}

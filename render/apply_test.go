@@ -400,3 +400,21 @@ func TestApplySchemaRefusesBadGrants(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyTextNotesChangedAndDeleted: a subject written from a fresh read
+// and one deleted since the plan each get their own note.
+func TestApplyTextNotesChangedAndDeleted(t *testing.T) {
+	changed, deleted := applied, applied
+	changed.ChangedSincePlan = true
+	deleted.Subject = sync.SubjectRef{Kind: sync.KindWorkspaceToken, ID: "tok-gone", Name: "gone-bot"}
+	deleted.ChangedSincePlan, deleted.Deleted, deleted.Changes = true, true, nil
+	var out, log bytes.Buffer
+	if err := ApplyText(&out, &log, sync.Outcome{Result: sync.Result{Written: []sync.SubjectResult{changed, deleted}}}); err != nil {
+		t.Fatal(err)
+	}
+	want := "  note: " + SubjectLabel(applied.Subject) + " had changed since the plan; its new roles were computed from a fresh read\n" +
+		"  note: workspace token gone-bot [tok-gone] was deleted since the plan, which only took roles from it: nothing to write\n"
+	if diff := cmp.Diff(want, log.String()); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+}

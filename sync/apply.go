@@ -64,6 +64,9 @@ type SubjectResult struct {
 	// ChangedSincePlan is set when the role set read right before writing
 	// differed from the plan's fingerprint.
 	ChangedSincePlan bool
+	// Deleted says the subject was deleted since the plan, which only took
+	// roles from it: it holds none now, and nothing was written.
+	Deleted bool
 	// Duration is the time from the read to the end of the write.
 	Duration time.Duration
 	Err      error
@@ -342,6 +345,12 @@ func (a *applier) readModifyWrite(ctx context.Context, ad Adapter, res *SubjectR
 	start := time.Now()
 	defer func() { res.Duration = time.Since(start) }()
 	s, err := ad.Get(ctx, id)
+	if errors.Is(err, astroapi.ErrNotFound) && onlyRemoves(res.Changes) {
+		// Deleted since the plan: it holds nothing, as the plan wanted of
+		// it. Apply made no change.
+		res.Before, res.After, res.Changes, res.ChangedSincePlan, res.Deleted = []Grant{}, []Grant{}, nil, true, true
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("read %s (%s): %w", label, id, err)
 	}
@@ -377,6 +386,11 @@ func (a *applier) readModifyWrite(ctx context.Context, ad Adapter, res *SubjectR
 	}
 	res.Wrote, res.Fingerprint = true, fp
 	return nil
+}
+
+// onlyRemoves reports whether every change of cs takes a role away.
+func onlyRemoves(cs []Change) bool {
+	return len(cs) > 0 && !slices.ContainsFunc(cs, func(c Change) bool { return c.Action != Remove })
 }
 
 // ErrNotPlanned says a subject changed since the plan, so that writing

@@ -753,3 +753,43 @@ func TestApplyKeepsAnOwnerRoleGivenSinceThePlan(t *testing.T) {
 		t.Errorf("organization role = %v, want ORGANIZATION_OWNER as the other writer left it", got)
 	}
 }
+
+// TestApplyDeletedSinceThePlan: a subject deleted since the plan, from
+// which the plan only takes roles, holds nothing now, as the plan wants:
+// it is done, with no change made and no write. One the plan gives a role
+// fails, as there is nothing to give it to.
+func TestApplyDeletedSinceThePlan(t *testing.T) {
+	p, s, _ := examplePlan(t)
+	var removes, adds string
+	for _, c := range p.Changes {
+		id := c.Subject.ID
+		switch {
+		case onlyRemoves(changesOf(p, id)) && removes == "":
+			removes = id
+		case c.Action == Add && adds == "":
+			adds = id
+		}
+	}
+	if removes == "" || adds == "" || removes == adds {
+		t.Fatalf("the example plan has no subject that only loses roles (%q) or none that gains one (%q)", removes, adds)
+	}
+	for _, id := range []string{removes, adds} {
+		s.getErr[id] = fmt.Errorf("GET %s: 404 Not Found: %w", id, astroapi.ErrNotFound)
+	}
+	res := Apply(context.Background(), s.adapters(), p, ApplyOptions{Parallelism: 1})
+	var done *SubjectResult
+	for i := range res.Written {
+		if res.Written[i].Subject.ID == removes {
+			done = &res.Written[i]
+		}
+	}
+	if done == nil || done.Wrote || done.Sent || len(done.Changes) != 0 || !done.ChangedSincePlan || !done.Deleted {
+		t.Errorf("%s: %+v, want done without a write or a change, changed since the plan", removes, done)
+	}
+	if diff := cmp.Diff([]string{adds}, ids2(res.Failed)); diff != "" {
+		t.Errorf("Failed (-want +got):\n%s", diff)
+	}
+	if _, sets := s.calls(); sets[removes]+sets[adds] != 0 {
+		t.Errorf("POSTs to deleted subjects: %v", sets)
+	}
+}
