@@ -556,7 +556,7 @@ func (g *Globals) credential(ctx context.Context, st Streams) (string, error) {
 		return "", exitWith(exitUsage, "--token-file %s: %w", render.Safe(g.TokenFile), err)
 	}
 	if info, err := os.Stat(g.TokenFile); err == nil && info.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(st.Err, "warning: token file %s is readable by group or others (mode %04o); chmod 600 it\n", render.Safe(g.TokenFile), info.Mode().Perm())
+		fmt.Fprintf(st.Err, "warning: token file %s is %s by group or others (mode %04o); chmod 600 it\n", render.Safe(g.TokenFile), openTo(info.Mode().Perm()), info.Mode().Perm())
 	}
 	secret := strings.TrimSpace(string(data))
 	switch {
@@ -585,4 +585,16 @@ func startEmulator(ctx context.Context, state *astroapitest.State, opts astroapi
 		cancel()
 		return "", nil, fmt.Errorf("start emulator: %w", err)
 	}
+}
+
+// openTo says how group or others may use a file of mode perm: read it,
+// write it, or else execute it.
+func openTo(perm os.FileMode) string {
+	switch {
+	case perm&0o044 != 0:
+		return "readable"
+	case perm&0o022 != 0:
+		return "writable"
+	}
+	return "executable"
 }
