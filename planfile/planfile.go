@@ -408,6 +408,36 @@ func (d Document) validate() error {
 	return nil
 }
 
+// Counted checks that the summary counts the changes and that every
+// fingerprint is of a subject a change names: a document whose changes
+// were cut, to apply less than it showed, does not hold together.
+func (d Document) Counted() error {
+	var n Summary
+	changed := make(map[string]bool, len(d.Fingerprints))
+	for _, c := range d.Changes {
+		changed[c.Subject.ID] = true
+		switch sync.Action(c.Action) {
+		case sync.Add:
+			n.Add++
+		case sync.Update:
+			n.Change++
+		default:
+			n.Remove++
+		}
+	}
+	n.Unmanaged = len(d.Unmanaged)
+	if n != d.Summary {
+		return fmt.Errorf("the summary (%d to add, %d to change, %d to remove, %d unmanaged) does not count the changes (%d, %d, %d, %d)",
+			d.Summary.Add, d.Summary.Change, d.Summary.Remove, d.Summary.Unmanaged, n.Add, n.Change, n.Remove, n.Unmanaged)
+	}
+	for _, id := range slices.Sorted(maps.Keys(d.Fingerprints)) {
+		if !changed[id] {
+			return fmt.Errorf("a fingerprint of subject %s, which no change names", id)
+		}
+	}
+	return nil
+}
+
 // knownLevel reports whether s is of a level tokensync manages, and names
 // its deployment when it is a DAG or DAG tag.
 func knownLevel(s ScopeJSON) bool {

@@ -138,6 +138,7 @@ var writers = []struct {
 }{
 	{name: "Text", write: func(w io.Writer, f hostileFixture) error { return Text(w, f.plan, false) }},
 	{name: "Text", write: func(w io.Writer, f hostileFixture) error { return Text(w, f.plan, true) }, own: noSGR},
+	{name: "SavedText", write: func(w io.Writer, f hostileFixture) error { return SavedText(w, f.plan, false) }},
 	{name: "Markdown", write: func(w io.Writer, f hostileFixture) error { return Markdown(w, f.plan, MarkdownOptions{}) }},
 	{name: "Markdown", write: func(w io.Writer, f hostileFixture) error {
 		return Markdown(w, f.plan, MarkdownOptions{Limit: 600})

@@ -43,6 +43,16 @@ func newPalette(enabled bool) palette {
 // the failed guards and the summary line. With colour false it writes plain
 // text.
 func Text(w io.Writer, p sync.Plan, colour bool) error {
+	return planText(w, p, colour, "No changes: the managed scopes match the spec.")
+}
+
+// SavedText writes a saved plan as Text does. A saved plan without
+// changes says only that: the organization may have changed since.
+func SavedText(w io.Writer, p sync.Plan, colour bool) error {
+	return planText(w, p, colour, "No changes in the saved plan: nothing to apply (run plan to compare the organization with the spec now).")
+}
+
+func planText(w io.Writer, p sync.Plan, colour bool, noChanges string) error {
 	pal := newPalette(colour)
 	bw := bufio.NewWriter(w) // one write per plan, not per line
 	tw := &errWriter{w: bw}
@@ -84,7 +94,7 @@ func Text(w io.Writer, p sync.Plan, colour bool) error {
 		tw.printf("%s\n", pal.update.Sprint(PartialNote(p.Partial)))
 	}
 	if len(p.Changes) == 0 {
-		tw.printf("%s\n", pal.heading.Sprint("No changes: the managed scopes match the spec."))
+		tw.printf("%s\n", pal.heading.Sprint(noChanges))
 	} else {
 		tw.printf("%s\n", pal.heading.Sprintf("Plan: %d to add, %d to change, %d to remove.", add, change, remove))
 	}

@@ -29,7 +29,7 @@ type ApplyCmd struct {
 	PlanFlags
 	SavedPlan string `arg:"" optional:"" name:"PLAN.json" type:"path" help:"Apply this saved plan (from 'plan --out') instead of planning now."`
 	DryRun    bool   `help:"Plan and show the changes, write nothing."`
-	Output    string `env:"-" short:"o" enum:"text,json" default:"text" help:"Result format: text, or json (a versioned result document on stdout; the plan then goes to stderr)."`
+	Output    string `env:"-" short:"o" enum:"text,json" default:"text" help:"Result format: text, or json (a versioned result document on stdout; the plan and the text result then go to stderr)."`
 	Yes       bool   `short:"y" help:"Apply without asking; required when not run from a terminal."`
 	AuditLog  string `type:"path" help:"Append one JSON line per subject apply writes (or tries to) to this file, created with mode 0600." placeholder:"FILE"`
 	Globals
@@ -88,7 +88,11 @@ func (c *ApplyCmd) Run(ctx context.Context, g *Globals, st *Streams, kctx *kong.
 	if c.Output == "json" { // stdout is the result document's alone
 		planOut, planTTY = st.Err, st.ErrTTY
 	}
-	if err := render.Text(planOut, p, g.colour(*st, planTTY)); err != nil {
+	show := render.Text
+	if savedPlan {
+		show = render.SavedText
+	}
+	if err := show(planOut, p, g.colour(*st, planTTY)); err != nil {
 		return err
 	}
 	switch {
@@ -179,9 +183,9 @@ func (c *ApplyCmd) execute(ctx context.Context, g *Globals, st Streams, sess *se
 		return err
 	}
 	if err := audit.close(); err != nil {
-		return errors.Join(err, applyExit(ctx, o))
+		return errors.Join(err, applyExit(ctx, o, c.SavedPlan != ""))
 	}
-	return applyExit(ctx, o)
+	return applyExit(ctx, o, c.SavedPlan != "")
 }
 
 // recheck checks again, right before the first write, the guards of p
@@ -381,6 +385,9 @@ func (c *ApplyCmd) readSavedPlan(ctx context.Context, stdin io.Reader) (planfile
 		}
 		return planfile.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written%s", render.Safe(c.SavedPlan), err, hint)
 	}
+	if err := doc.Counted(); err != nil {
+		return planfile.Document{}, exitWith(exitStale, "the plan %s does not hold together: %w (the file was edited); nothing was written; run plan again", render.Safe(c.SavedPlan), err)
+	}
 	p := doc.Plan()
 	c.planned, c.org = &p, doc.Organization
 	if len(c.Files) > 0 {
@@ -478,23 +485,29 @@ func (c *ApplyCmd) confirm(ctx context.Context, st Streams) error {
 	return nil
 }
 
-// show writes the outcome of an apply in the chosen format.
+// show writes the outcome of an apply in the chosen format. With -o json
+// the text goes to stderr, summary included: a CI log shows a failed
+// verification read or a write that failed whichever format a script reads.
 func (c *ApplyCmd) show(st Streams, org string, o sync.Outcome) error {
 	if c.Output == "json" {
 		c.documented = true
+		if err := render.ApplyText(st.Err, st.Err, o); err != nil {
+			return err
+		}
 		return render.ApplyJSON(st.Out, o, org, version)
 	}
 	return render.ApplyText(st.Out, st.Err, o)
 }
 
-// applyExit decides the exit code of an apply from its outcome.
-func applyExit(ctx context.Context, o sync.Outcome) error {
+// applyExit decides the exit code of an apply from its outcome, of a
+// saved plan when saved.
+func applyExit(ctx context.Context, o sync.Outcome, saved bool) error {
 	incomplete := len(o.Failed) + len(o.NotStarted)
 	switch {
 	case incomplete == 0 && ctx.Err() != nil:
 		return exitWith(exitError, "interrupted: every write was done, but the result was not verified; run plan to check")
 	case incomplete == 0 && o.Verification != nil && !o.Verification.Converged:
-		return exitWith(exitDrift, "applied, but %d managed assignment(s) are not as the spec says (changed by another writer?); run apply again", len(o.Verification.Remaining))
+		return exitWith(exitDrift, "applied, but %d managed assignment(s) are not as the spec says (changed by another writer?); %s", len(o.Verification.Remaining), again(o, "", saved))
 	case incomplete == 0:
 		return nil
 	case len(o.Written) == 0 && denied(o.Result):
@@ -503,23 +516,27 @@ func applyExit(ctx context.Context, o sync.Outcome) error {
 		return exitWith(exitError, "interrupted before any write; nothing was written")
 	case len(o.Written) == 0 && len(o.Failed) > 0 && !slices.ContainsFunc(o.Failed, func(r sync.SubjectResult) bool { return r.Sent }):
 		// No write was sent: exit 6 would say some were done.
-		return exitWith(exitError, "apply failed: %d principal(s) failed before their write, nothing was written; %s", len(o.Failed), again(o, ""))
+		return exitWith(exitError, "apply failed: %d principal(s) failed before their write, nothing was written; %s", len(o.Failed), again(o, "", saved))
 	case len(o.Written) == 0 && len(o.Failed) > 0:
-		return exitWith(exitPartial, "apply failed: %d principal(s) failed, nothing was written; %s", len(o.Failed), again(o, ""))
+		return exitWith(exitPartial, "apply failed: %d principal(s) failed, nothing was written; %s", len(o.Failed), again(o, "", saved))
 	case ctx.Err() != nil:
-		return exitWith(exitPartial, "interrupted: %d principal(s) written, %d not started; run apply again to finish", len(o.Written), len(o.NotStarted))
+		return exitWith(exitPartial, "interrupted: %d principal(s) written, %d not started; %s", len(o.Written), len(o.NotStarted), again(o, " to finish", saved))
 	case denied(o.Result):
 		return exitWith(exitPartial, "apply stopped: %s; %d principal(s) written, %d failed, %d not started", permissionNeeded, len(o.Written), len(o.Failed), len(o.NotStarted))
 	default:
-		return exitWith(exitPartial, "apply partly failed: %d principal(s) written, %d failed, %d not started; %s", len(o.Written), len(o.Failed), len(o.NotStarted), again(o, " to finish"))
+		return exitWith(exitPartial, "apply partly failed: %d principal(s) written, %d failed, %d not started; %s", len(o.Written), len(o.Failed), len(o.NotStarted), again(o, " to finish", saved))
 	}
 }
 
-// again is what to run after an apply some of whose principals failed: one
-// that changed where the plan did not show it (sync.ErrNotPlanned) needs a
-// new plan, which apply again would not make of a saved plan.
-func again(o sync.Outcome, finish string) string {
-	if slices.ContainsFunc(o.Failed, func(r sync.SubjectResult) bool { return errors.Is(r.Err, sync.ErrNotPlanned) }) {
+// again is what to run after an apply that did not finish or converge: a
+// saved plan is stale once apply wrote some of it, and a principal that
+// changed where the plan did not show it (sync.ErrNotPlanned) needs a new
+// plan, which apply again would not make of a saved plan.
+func again(o sync.Outcome, finish string, saved bool) string {
+	switch {
+	case saved && len(o.Written) > 0:
+		return "the saved plan is stale now: run plan --out again, then apply the new plan" + finish
+	case slices.ContainsFunc(o.Failed, func(r sync.SubjectResult) bool { return errors.Is(r.Err, sync.ErrNotPlanned) }):
 		return "run plan again, then apply" + finish
 	}
 	return "run apply again" + finish

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -161,7 +162,16 @@ func (e *concurrentEmulator) writesByTokensync() map[string]int {
 //     holding, and apply exits 7;
 //   - between apply's read of d and its write: that change is lost, the
 //     documented window of a read-modify-write without ETag.
+//
+// With -o json apply says the same on stderr, the summary included, for a
+// CI log to show.
 func TestConcurrentWriters(t *testing.T) {
+	for _, output := range []string{"text", "json"} {
+		t.Run(output, func(t *testing.T) { testConcurrentWriters(t, output) })
+	}
+}
+
+func testConcurrentWriters(t *testing.T, output string) {
 	e := newConcurrentEmulator(t)
 	f := e.write("tokens.yaml", concurrentSpec)
 	// The roles another writer gives a after apply wrote it.
@@ -185,10 +195,17 @@ func TestConcurrentWriters(t *testing.T) {
 		}
 	})
 
-	r := e.runLocked("apply", "-f", f, "--yes", "--parallelism=1", "--no-color")
+	r := e.runLocked("apply", "-f", f, "--yes", "--parallelism=1", "--no-color", "-o", output)
 	wantCode(t, r, exitDrift)
-	if !strings.Contains(r.stdout, "Apply complete: 3 added, 2 changed, 0 removed.") {
-		t.Errorf("stdout:\n%s", r.stdout)
+	summary := r.stdout
+	if output == "json" {
+		summary = r.stderr
+		if !json.Valid([]byte(r.stdout)) {
+			t.Errorf("stdout is not one JSON document:\n%s", r.stdout)
+		}
+	}
+	if !strings.Contains(summary, "Apply complete: 3 added, 2 changed, 0 removed.") {
+		t.Errorf("summary:\n%s", summary)
 	}
 	var named []string
 	for _, l := range strings.Split(r.stderr, "\n") {
@@ -312,7 +329,7 @@ func TestSavedPlanKeepsItsProtect(t *testing.T) {
 	if !strings.Contains(r.stderr, "it is protected (--protect); not written") {
 		t.Errorf("stderr does not say b is protected:\n%s", r.stderr)
 	}
-	if !strings.HasSuffix(r.stderr, "; run plan again, then apply to finish\n") {
+	if !strings.HasSuffix(r.stderr, "; the saved plan is stale now: run plan --out again, then apply the new plan to finish\n") {
 		t.Errorf("the last line does not say to plan again:\n%s", r.stderr)
 	}
 	if diff := cmp.Diff(bByOther, e.roles("tok-b")); diff != "" {

@@ -614,6 +614,14 @@ func TestSavedPlanWithASubjectCut(t *testing.T) {
 			t.Fatalf("want one change left of: %v", doc["changes"])
 		}
 		doc["changes"] = kept
+		// The summary and fingerprints made to agree, as a careful
+		// editor would: the target still gives it away.
+		doc["summary"].(map[string]any)["change"] = 0.0
+		for id := range doc["fingerprints"].(map[string]any) {
+			if id == "usr-bob" {
+				delete(doc["fingerprints"].(map[string]any), id)
+			}
+		}
 	})
 	c.srv.ResetStats()
 	for _, args := range [][]string{{"--dry-run"}, {"--yes"}} {
@@ -787,5 +795,67 @@ func TestSavedPlanBoundToItsFiles(t *testing.T) {
 	wantCode(t, c.run("apply", planFile, "-f", f, "--yes"), exitOK)
 	if got := c.userRoles("usr-bob"); !slices.Contains(got, "organization=ORGANIZATION_BILLING_ADMIN") {
 		t.Errorf("bob's roles: %v", got)
+	}
+}
+
+// TestSavedPlanWithItsChangesCut: a saved plan whose changes were cut,
+// the summary and fingerprints left as they were, or a fingerprint of a
+// subject no change names, does not hold together: exit 5, nothing
+// written, by --dry-run too. (With no changes it used to say the managed
+// scopes match the spec.)
+func TestSavedPlanWithItsChangesCut(t *testing.T) {
+	c := newCLI(t, everyLevelState)
+	f := c.write("dep.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n    users:\n      - {username: bob@example.com, state: absent}\n      - {username: owner@example.com, role: DEPLOYMENT_ADMIN}\n")
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitOK)
+	for _, tt := range []struct {
+		name string
+		edit func(doc map[string]any)
+		want string
+	}{
+		{"every change cut", func(doc map[string]any) { doc["changes"] = []any{} },
+			"does not hold together: the summary (1 to add, 1 to change, 0 to remove, 1 unmanaged) does not count the changes (0, 0, 0, 1)"},
+		{"changes and summary cut", func(doc map[string]any) {
+			doc["changes"] = []any{}
+			doc["summary"] = map[string]any{"add": 0.0, "change": 0.0, "remove": 0.0, "unmanaged": 1.0}
+		}, "does not hold together: a fingerprint of subject usr-bob, which no change names"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			edited := filepath.Join(c.dir, "edited.json")
+			data, err := os.ReadFile(planFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(edited, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			editPlan(t, edited, tt.edit)
+			c.srv.ResetStats()
+			for _, args := range [][]string{{"--dry-run"}, {"--yes"}} {
+				r := c.run(append([]string{"apply", edited}, args...)...)
+				wantCode(t, r, exitStale)
+				if !strings.Contains(squeeze(r.stderr), tt.want) {
+					t.Errorf("apply %v: stderr lacks %q:\n%s", args, tt.want, r.stderr)
+				}
+			}
+			if c.posts() != 0 {
+				t.Errorf("%d writes", c.posts())
+			}
+		})
+	}
+}
+
+// TestSavedPlanWithoutChanges: applying a saved plan without changes
+// writes nothing and says so, without claiming that the organization
+// matches the spec now: it may have changed since the plan.
+func TestSavedPlanWithoutChanges(t *testing.T) {
+	c := newCLI(t, everyLevelState)
+	f := c.write("dep.yaml", "version: 1\ndeployments:\n  - id: dep-a1\n")
+	planFile := filepath.Join(c.dir, "plan.json")
+	wantCode(t, c.run("plan", "-f", f, "--out", planFile), exitOK)
+	r := c.run("apply", planFile, "--yes")
+	wantCode(t, r, exitOK)
+	if want := "No changes in the saved plan: nothing to apply (run plan to compare the organization with the spec now)."; !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "match the spec") {
+		t.Errorf("stdout: want %q alone:\n%s", want, r.stdout)
 	}
 }
