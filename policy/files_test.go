@@ -72,16 +72,7 @@ func TestFilesMatchHoweverSpelt(t *testing.T) {
 // files as given, rather than let it pass in silence.
 func TestLoadNotesFilesMatchingNothing(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, data string) string {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	write := writeIn(t, dir)
 	write("cfg/teams/analytics/a.yaml", "version: 1\ndeployments: []\n")
 	write("cfg/base.yaml", "version: 1\ndeployments: []\n")
 	rules := write("rules.yaml", "version: 1\npolicies:\n"+
@@ -110,16 +101,7 @@ func TestLoadNotesFilesMatchingNothing(t *testing.T) {
 // expression, and production set in a file the rule covers.
 func TestLoadReportsADuplicateRuleWithItsOtherErrors(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, data string) string {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	write := writeIn(t, dir)
 	delegated := write("cfg/teams/analytics/a.yaml", "version: 1\nproduction: [nothing]\n"+
 		"policies:\n  - {name: analytics, description: d, grant: 'true'}\n")
 	rules := write("rules.yaml", "version: 1\npolicies:\n"+
@@ -140,5 +122,21 @@ func TestLoadReportsADuplicateRuleWithItsOtherErrors(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+// writeIn returns a function that writes a file under dir, its
+// directories made, and returns its path.
+func writeIn(t *testing.T, dir string) func(name, data string) string {
+	return func(name, data string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
 }

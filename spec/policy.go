@@ -380,19 +380,24 @@ func (f *file) policy(n *yaml.Node) {
 	if !named {
 		return
 	}
-	if first, dup := f.l.policies[name]; dup {
-		if f.policyOnly && !first.policyFile {
-			// Policy files are read last: the spec file that takes the
-			// name of a rule its owner wrote is the one to change.
-			f.l.errorf(first.Pos, "policy %s is also declared at %s, in a policy file (--policy); policy names are unique over all files", excerpt(name), p.Pos)
-		} else {
-			f.errorAt(n, "policy %s is already declared at %s; policy names are unique over all files", excerpt(name), first.Pos)
-		}
-	} else {
-		f.l.policies[name] = declared{p.Pos, f.policyOnly}
-	}
+	f.declarePolicy(p)
 	if valid { // a duplicate too: its other errors are reported with this one
 		f.l.spec.Policies = append(f.l.spec.Policies, p)
+	}
+}
+
+// declarePolicy records the name of policy p, or reports it taken.
+func (f *file) declarePolicy(p Policy) {
+	first, dup := f.l.policies[p.Name]
+	switch {
+	case !dup:
+		f.l.policies[p.Name] = declared{p.Pos, f.policyOnly}
+	case f.policyOnly && !first.policyFile:
+		// Policy files are read last: the spec file that takes the name
+		// of a rule its owner wrote is the one to change.
+		f.l.errorf(first.Pos, "policy %s is also declared at %s, in a policy file (--policy); policy names are unique over all files", excerpt(p.Name), p.Pos)
+	default:
+		f.l.errorf(p.Pos, "policy %s is already declared at %s; policy names are unique over all files", excerpt(p.Name), first.Pos)
 	}
 }
 

@@ -287,6 +287,19 @@ func holds(e entry, x *Subject, w where) bool {
 // reports every reason it may not. held says the entry asks for the role
 // x holds there (see holds).
 func (r *resolver) fits(e entry, x *Subject, w where, held bool) bool {
+	ok := r.listable(e, x, w)
+	if x.Kind == KindWorkspaceToken {
+		ok = r.inWorkspace(e, x, w) && ok
+	}
+	if e.state == spec.Absent || held {
+		return ok
+	}
+	return r.mayBeGiven(e, x, w) && ok
+}
+
+// listable reports whether x may be listed at all where e is: not
+// ignored, and under the key of its kind.
+func (r *resolver) listable(e entry, x *Subject, w where) bool {
 	ok := true
 	noun, ref := kinds[e.kind].noun, e.ref()
 	if p, ignored := matchGlob(r.ignore[x.Kind], x.SubjectRef); ignored {
@@ -302,27 +315,36 @@ func (r *resolver) fits(e entry, x *Subject, w where, held bool) bool {
 		r.errorf(e.pos, "%s %q is %s: list it under %s", noun, ref, article(strings.TrimSuffix(kinds[x.Kind].plural, "s")), x.Kind.Key())
 		ok = false
 	}
-	if x.Kind == KindWorkspaceToken {
-		switch {
-		case x.Workspace == "":
-			r.errorf(e.pos, "token %q is a workspace token without a workspace role", ref)
-			ok = false
-		case w.workspace != "" && x.Workspace != w.workspace && w.deployment != nil:
-			r.errorf(e.pos, "token %q belongs to workspace %q and cannot have a role on %s of workspace %q",
-				ref, r.workspaceName(x.Workspace), w.label, r.workspaceName(w.workspace))
-			ok = false
-		case w.workspace != "" && x.Workspace != w.workspace:
-			r.errorf(e.pos, "token %q belongs to workspace %q and cannot have a role on %s: a workspace token holds roles in its own workspace only",
-				ref, r.workspaceName(x.Workspace), w.label)
-			ok = false
-		case w.level == LevelWorkspace && e.state == spec.Absent:
-			r.errorf(e.pos, "token %q: state: absent cannot remove a workspace token's role on its own workspace (it is updated, never removed)", ref)
-			ok = false
-		}
+	return ok
+}
+
+// inWorkspace reports whether the workspace token x may be listed at w:
+// it holds roles in its own workspace only, and keeps its role on it.
+func (r *resolver) inWorkspace(e entry, x *Subject, w where) bool {
+	ref := e.ref()
+	switch {
+	case x.Workspace == "":
+		r.errorf(e.pos, "token %q is a workspace token without a workspace role", ref)
+	case w.workspace != "" && x.Workspace != w.workspace && w.deployment != nil:
+		r.errorf(e.pos, "token %q belongs to workspace %q and cannot have a role on %s of workspace %q",
+			ref, r.workspaceName(x.Workspace), w.label, r.workspaceName(w.workspace))
+	case w.workspace != "" && x.Workspace != w.workspace:
+		r.errorf(e.pos, "token %q belongs to workspace %q and cannot have a role on %s: a workspace token holds roles in its own workspace only",
+			ref, r.workspaceName(x.Workspace), w.label)
+	case w.level == LevelWorkspace && e.state == spec.Absent:
+		r.errorf(e.pos, "token %q: state: absent cannot remove a workspace token's role on its own workspace (it is updated, never removed)", ref)
+	default:
+		return true
 	}
-	if e.state == spec.Absent || held {
-		return ok
-	}
+	return false
+}
+
+// mayBeGiven reports whether x may be given a role it does not hold at
+// w: a user that is neither inactive nor banned, a member of the
+// organization.
+func (r *resolver) mayBeGiven(e entry, x *Subject, w where) bool {
+	ok := true
+	noun, ref := kinds[e.kind].noun, e.ref()
 	if x.Status == astroapi.UserInactive || x.Status == astroapi.UserBanned {
 		r.errorf(e.pos, "user %q is %s: %s user cannot be given a role", ref, x.Status, article(strings.ToLower(x.Status)))
 		ok = false
