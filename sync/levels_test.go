@@ -759,4 +759,64 @@ deployments:
 			}
 		})
 	}
+
+	// A plan edited to give bob his organization role afresh, on an
+	// organization where he has none, and one that adds a DAG role of the
+	// owner, who is inactive now: a spec cannot do that, so neither can a
+	// saved plan.
+	for _, tt := range []struct {
+		name, id string
+		user     func(s *Subject)
+		want     string
+	}{
+		{"no member", "usr-bob", func(s *Subject) { s.NoOrganizationRole = true }, "its changes give it a role, but it has no organization role"},
+		{"inactive", "usr-owner", func(s *Subject) { s.Status = astroapi.UserInactive }, "its changes give it a role, but it is INACTIVE"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			now := *obs
+			now.Subjects = slices.Clone(obs.Subjects)
+			for i := range now.Subjects {
+				if s := &now.Subjects[i]; s.ID == tt.id {
+					tt.user(s)
+					if s.NoOrganizationRole {
+						s.Grants = slices.DeleteFunc(slices.Clone(s.Grants), func(g Grant) bool { return g.Scope.Level == LevelOrganization })
+					}
+				}
+			}
+			q := p
+			q.Changes = slices.Clone(p.Changes)
+			if tt.name == "no member" {
+				c := &q.Changes[at(LevelOrganization)]
+				c.Action, c.Before = Add, ""
+			}
+			bad := Inconsistent(q, &now)
+			if len(bad) != 1 || !strings.Contains(bad[0], tt.want) {
+				t.Errorf("Inconsistent = %v, want one with %q", bad, tt.want)
+			}
+		})
+	}
+}
+
+// TestInconsistentLetsPruneDemoteTheInactive: prune demotes an inactive
+// user on the organization, an update: a saved plan of that holds
+// together, as a plan that adds it a role would not.
+func TestInconsistentLetsPruneDemoteTheInactive(t *testing.T) {
+	obs, _ := levelsOrg()
+	for i := range obs.Subjects {
+		if s := &obs.Subjects[i]; s.ID == "usr-carol" {
+			s.Status = astroapi.UserInactive
+		}
+	}
+	p := planOf(t, levelsHeader+`
+organizationRoles:
+  prune: true
+  users:
+    - {username: owner@example.com, role: ORGANIZATION_OWNER}
+`, obs, Options{Prune: true})
+	if got := lines(p.Changes); !slices.Contains(got, "update organization:"+org+" usr-carol ORGANIZATION_BILLING_ADMIN->ORGANIZATION_MEMBER") {
+		t.Fatalf("changes %v: want carol demoted", got)
+	}
+	if bad := Inconsistent(p, obs); len(bad) != 0 {
+		t.Errorf("Inconsistent = %v, want none", bad)
+	}
 }

@@ -1086,10 +1086,30 @@ func Inconsistent(p Plan, obs *Observed) []string {
 			out = append(out, fmt.Sprintf("%s (%s): %s", Label(s.SubjectRef), s.ID, c))
 		} else if c, ok := firstDifference(pl.changesOf(s), shown[s.ID]); ok {
 			out = append(out, fmt.Sprintf("%s (%s): %s", Label(s.SubjectRef), s.ID, c))
+		} else if why := cannotBeGiven(s, shown[s.ID]); why != "" {
+			out = append(out, fmt.Sprintf("%s (%s): %s", Label(s.SubjectRef), s.ID, why))
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// cannotBeGiven says why s may not be given the roles its changes cs add,
+// as Resolve refuses in a spec: it is no member of the organization, or an
+// inactive or banned user; "" when it may (or cs adds none). An update is
+// not counted: prune demotes an inactive owner to ORGANIZATION_MEMBER, and
+// a removal Astro would turn into an accessor shows as that update.
+func cannotBeGiven(s *Subject, cs []Change) string {
+	if !slices.ContainsFunc(cs, func(c Change) bool { return c.Action == Add }) {
+		return ""
+	}
+	switch {
+	case s.NoOrganizationRole:
+		return "its changes give it a role, but it has no organization role (tokensync adds no members)"
+	case s.Status == astroapi.UserInactive || s.Status == astroapi.UserBanned:
+		return fmt.Sprintf("its changes give it a role, but it is %s", s.Status)
+	}
+	return ""
 }
 
 // TargetDiffers describes the first way in which the targets a and b
