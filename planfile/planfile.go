@@ -6,6 +6,7 @@
 package planfile
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -309,10 +310,17 @@ const MaxSize = 256 << 20
 // format version other than FormatVersion, and reads no more than MaxSize
 // bytes.
 func Read(r io.Reader) (Document, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize))
+	if err != nil {
+		return Document{}, fmt.Errorf("read plan: %w", err)
+	}
 	var d Document
-	dec := json.NewDecoder(io.LimitReader(r, MaxSize))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
+		return Document{}, fmt.Errorf("read plan: %w", err)
+	}
+	if err := optionsGiven(data); err != nil {
 		return Document{}, fmt.Errorf("read plan: %w", err)
 	}
 	if d.FormatVersion != FormatVersion {
@@ -325,6 +333,30 @@ func Read(r io.Reader) (Document, error) {
 		return Document{}, fmt.Errorf("read plan: %w", err)
 	}
 	return d, nil
+}
+
+// optionsGiven checks that the document gives its options, which the
+// schema requires: left out, they would read as --max-removals 0 and
+// refuse any removal with advice that cannot help.
+func optionsGiven(data []byte) error {
+	var given struct {
+		Options *struct {
+			Prune       *bool `json:"prune"`
+			MaxRemovals *int  `json:"max_removals"`
+		} `json:"options"`
+	}
+	if err := json.Unmarshal(data, &given); err != nil {
+		return err
+	}
+	switch o := given.Options; {
+	case o == nil:
+		return errors.New("no options")
+	case o.Prune == nil:
+		return errors.New("no options.prune")
+	case o.MaxRemovals == nil:
+		return errors.New("no options.max_removals")
+	}
+	return nil
 }
 
 // Plan turns a document back into the plan it was made from. Its guards

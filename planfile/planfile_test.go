@@ -151,6 +151,44 @@ func TestReadRefuses(t *testing.T) {
 	if _, err := Read(strings.NewReader(valid(func(*Document) {}))); err != nil {
 		t.Errorf("the valid document: %v", err)
 	}
+	// Options left out would read as --max-removals 0.
+	for _, key := range []string{"options", "max_removals", "prune"} {
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(valid(func(*Document) {})), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if key == "options" {
+			delete(doc, key)
+		} else {
+			delete(doc["options"].(map[string]any), key)
+		}
+		in, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Read(bytes.NewReader(in)); err == nil || !strings.Contains(err.Error(), "no options") {
+			t.Errorf("without %s: %v, want no options", key, err)
+		}
+	}
+}
+
+// TestCounted: a document whose changes were cut, the summary left, or
+// with a fingerprint of a subject no change names, does not hold together.
+func TestCounted(t *testing.T) {
+	d := New(plan(), Meta{})
+	if err := d.Counted(); err != nil {
+		t.Fatalf("the document as made: %v", err)
+	}
+	cut := d
+	cut.Changes = cut.Changes[1:]
+	if err := cut.Counted(); err == nil || !strings.Contains(err.Error(), "does not count the changes") {
+		t.Errorf("a change cut: %v", err)
+	}
+	all := d
+	all.Changes, all.Summary = nil, Summary{Unmanaged: d.Summary.Unmanaged}
+	if err := all.Counted(); err == nil || !strings.Contains(err.Error(), "which no change names") {
+		t.Errorf("every change cut, the summary made to agree: %v", err)
+	}
 }
 
 // everyLevel is a plan with a change on every level: the organization, a

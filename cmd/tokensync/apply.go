@@ -385,11 +385,11 @@ func (c *ApplyCmd) readSavedPlan(ctx context.Context, stdin io.Reader) (planfile
 		}
 		return planfile.Document{}, exitWith(exitInvalid, "%s is not a tokensync plan (from 'tokensync plan --out'): %w; nothing was written%s", render.Safe(c.SavedPlan), err, hint)
 	}
+	p := doc.Plan()
+	c.planned, c.org = &p, doc.Organization // -o json prints a document from here on
 	if err := doc.Counted(); err != nil {
 		return planfile.Document{}, exitWith(exitStale, "the plan %s does not hold together: %w (the file was edited); nothing was written; run plan again", render.Safe(c.SavedPlan), err)
 	}
-	p := doc.Plan()
-	c.planned, c.org = &p, doc.Organization
 	if len(c.Files) > 0 {
 		sp, err := spec.LoadContext(ctx, c.Files, stdin)
 		if err != nil {

@@ -831,11 +831,14 @@ func TestSavedPlanWithItsChangesCut(t *testing.T) {
 			}
 			editPlan(t, edited, tt.edit)
 			c.srv.ResetStats()
-			for _, args := range [][]string{{"--dry-run"}, {"--yes"}} {
+			for _, args := range [][]string{{"--dry-run"}, {"--yes"}, {"--yes", "-o", "json"}} {
 				r := c.run(append([]string{"apply", edited}, args...)...)
 				wantCode(t, r, exitStale)
 				if !strings.Contains(squeeze(r.stderr), tt.want) {
 					t.Errorf("apply %v: stderr lacks %q:\n%s", args, tt.want, r.stderr)
+				}
+				if slices.Contains(args, "json") && !json.Valid([]byte(r.stdout)) {
+					t.Errorf("apply %v: stdout is not one result document:\n%s", args, r.stdout)
 				}
 			}
 			if c.posts() != 0 {
