@@ -97,7 +97,8 @@ func looksLikeSpec(root *yaml.Node) bool {
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func syntaxError(name string, err error) error {
-	msg := err.Error()
+	msg := strings.Replace(err.Error(), "found incompatible YAML document",
+		"a %YAML directive other than %YAML 1.1 is not supported; remove the line (a state needs no directive)", 1)
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		return fmt.Errorf("%s:%s:1: %s", name, m[1], m[2])
 	}

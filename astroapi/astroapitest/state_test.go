@@ -79,6 +79,13 @@ func TestParseStateErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "a YAML 1.2 directive",
+			yaml: "%YAML 1.2\n---\norganization: {id: x}\n",
+			want: []string{
+				`s.yaml:1:1: a %YAML directive other than %YAML 1.1 is not supported; remove the line (a state needs no directive)`,
+			},
+		},
+		{
 			name: "empty",
 			yaml: "",
 			want: []string{

@@ -587,14 +587,20 @@ func startEmulator(ctx context.Context, state *astroapitest.State, opts astroapi
 	}
 }
 
-// openTo says how group or others may use a file of mode perm: read it,
-// write it, or else execute it.
+// openTo says how group or others may use a file of mode perm: "readable",
+// "writable", "executable" or two or three of them.
 func openTo(perm os.FileMode) string {
-	switch {
-	case perm&0o044 != 0:
-		return "readable"
-	case perm&0o022 != 0:
-		return "writable"
+	var ways []string
+	for _, w := range []struct {
+		bits os.FileMode
+		name string
+	}{{0o044, "readable"}, {0o022, "writable"}, {0o011, "executable"}} {
+		if perm&w.bits != 0 {
+			ways = append(ways, w.name)
+		}
 	}
-	return "executable"
+	if len(ways) > 1 {
+		return strings.Join(ways[:len(ways)-1], ", ") + " and " + ways[len(ways)-1]
+	}
+	return ways[0]
 }

@@ -233,7 +233,7 @@ func TestCredentialOnlyFromEnvironmentOrFile(t *testing.T) {
 	for _, tc := range []struct {
 		mode os.FileMode
 		warn string // how the warning says the file is open; "" for none
-	}{{0o600, ""}, {0o400, ""}, {0o640, "readable"}, {0o644, "readable"}, {0o604, "readable"}, {0o620, "writable"}, {0o602, "writable"}, {0o710, "executable"}} {
+	}{{0o600, ""}, {0o400, ""}, {0o640, "readable"}, {0o644, "readable"}, {0o604, "readable"}, {0o620, "writable"}, {0o602, "writable"}, {0o710, "executable"}, {0o660, "readable and writable"}, {0o677, "readable, writable and executable"}} {
 		writeTestFile(t, file, securitySecret+"\n")
 		if err := os.Chmod(file, tc.mode); err != nil {
 			t.Fatal(err)
