@@ -4,10 +4,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -522,31 +519,17 @@ func subjectRoles(roles []astroapi.Role) astroapi.SubjectRoles {
 // maxBody bounds request bodies.
 const maxBody = 1 << 20
 
-// decodeRoles reads the body of POST /tokens/{id}/roles strictly.
+// decodeRoles reads the body of POST /tokens/{id}/roles strictly
+// (decodeObject).
 func decodeRoles(c *call) ([]astroapi.Role, []astroapi.FieldError) {
-	bad := func(field, code, format string, args ...any) ([]astroapi.Role, []astroapi.FieldError) {
-		return nil, []astroapi.FieldError{{Field: field, Code: code, Message: fmt.Sprintf(format, args...)}}
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.w, c.r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	var in struct {
+	in, fe := decodeObject[struct {
 		Roles *[]astroapi.Role `json:"roles"`
-	}
-	if err := dec.Decode(&in); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.Is(err, io.EOF):
-			return bad("body", "required", "the request body is empty: want {\"roles\": [...]}")
-		case errors.As(err, &te) && te.Field != "":
-			return bad(te.Field, "type", "%s must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
-		}
-		return bad("body", "invalid_json", "the request body is not valid JSON: %v", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return bad("body", "invalid_json", "the request body has data after the JSON object")
-	}
-	if in.Roles == nil {
-		return bad("roles", "required", "roles is required")
+	}](c, `{"roles": [...]}`)
+	switch {
+	case len(fe) > 0:
+		return nil, fe
+	case in.Roles == nil:
+		return nil, []astroapi.FieldError{{Field: "roles", Code: "required", Message: "roles is required"}}
 	}
 	return *in.Roles, nil
 }

@@ -780,7 +780,12 @@ func TestPostRoles400(t *testing.T) {
 	}{
 		{"malformed JSON", "tok-ws-a", `{"roles": [`, []string{"body invalid_json"}},
 		{"empty body", "tok-ws-a", ``, []string{"body required"}},
-		{"not an object", "tok-ws-a", `[]`, []string{"body invalid_json"}},
+		{"not an object", "tok-ws-a", `[]`, []string{"body type"}},
+		{"null", "tok-ws-a", `null`, []string{"body type"}},
+		// encoding/json would take these for roles and role: the API's
+		// field names are exact.
+		{"a field name in another case", "tok-ws-a", `{"Roles": [{"entityType":"WORKSPACE","entityId":"ws-a","role":"WORKSPACE_MEMBER"}]}`, []string{"Roles unknown"}},
+		{"a role field name in another case", "tok-ws-a", `{"roles": [{"entityType":"WORKSPACE","entityId":"ws-a","role":"WORKSPACE_MEMBER","ROLE":"WORKSPACE_OWNER"}]}`, []string{"ROLE unknown"}},
 		{"trailing data", "tok-ws-a", rolesBody(ws("ws-a", "WORKSPACE_MEMBER")) + `{}`, []string{"body invalid_json"}},
 		{"unknown field", "tok-ws-a", `{"roles": [], "replace": true}`, []string{"body invalid_json"}},
 		{"unknown role field", "tok-ws-a", `{"roles": [{"entityType":"WORKSPACE","entityId":"ws-a","role":"WORKSPACE_MEMBER","scope":"x"}]}`, []string{"body invalid_json"}},

@@ -72,10 +72,12 @@
 // Auth: a missing, empty or non-Bearer Authorization header is 401. With
 // credentials in the state, an unknown secret is 401 (deleting a token
 // removes the credentials of that token); a readOnly credential gets 403 on POST and DELETE; a
-// credential with workspaceIds sees only those workspaces: org-wide lists
-// of tokens, deployments and workspaces are 403 unless filtered to its
-// workspaces (workspaceId, or deploymentId of one of its deployments, for
-// tokens; workspaceIds for deployments and workspaces), a token is readable
+// credential with workspaceIds sees only those workspaces: the list of
+// workspaces gives its own without a filter (inferred), org-wide lists of
+// tokens and deployments are 403 unless filtered to its workspaces
+// (workspaceId, or deploymentId of one of its deployments, for tokens;
+// workspaceIds for deployments; a workspaceIds filter naming another
+// workspace is 403 on workspaces too), a token is readable
 // if it holds a role in one of them and writable if it belongs to one.
 // Users and teams follow the token rules for reads: lists need a
 // workspaceId of the credential or a deploymentId in one of its
@@ -102,7 +104,7 @@
 //
 // POST /tokens/{tokenId}/roles rejects with 400 and fieldErrors: a body
 // that is not exactly one JSON object {"roles": [...]} (unknown fields
-// included), an empty list, an unknown entity type, organization,
+// included, and a field name in another case: JSON names are exact), an empty list, an unknown entity type, organization,
 // workspace, deployment or custom role, a deploymentId missing on a DAG or
 // DAG_TAG entry or present on another, a role that does not fit its entity
 // type (DAG_VIEWER, DAG_AUTHOR or a custom DAG role for DAG and DAG_TAG
@@ -119,7 +121,8 @@
 // with organizationRole, workspaceRoles, deploymentRoles and dagRoles, and
 // replace all four: a part left out (or null) becomes empty, dagRoles
 // included (inferred). They reject with 400 and fieldErrors: a body that is
-// not one such object (unknown fields included); a team without
+// not one such object (unknown fields included, and a field name in
+// another case); a team without
 // organizationRole; a user with workspaceRoles, deploymentRoles or
 // dagRoles but no organizationRole ("deploymentRoles ... requires also
 // specifying an organizationRole"); an unknown workspace or deployment;

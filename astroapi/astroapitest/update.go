@@ -1,11 +1,13 @@
 package astroapitest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -28,7 +30,8 @@ func decodeObject[T any](c *call, want string) (T, []astroapi.FieldError) {
 	bad := func(field, code, format string, args ...any) (T, []astroapi.FieldError) {
 		return zero, []astroapi.FieldError{{Field: field, Code: code, Message: fmt.Sprintf(format, args...)}}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.w, c.r.Body, maxBody))
+	var raw bytes.Buffer // what the decoder read: all of the body, once it is checked to end
+	dec := json.NewDecoder(io.TeeReader(http.MaxBytesReader(c.w, c.r.Body, maxBody), &raw))
 	dec.DisallowUnknownFields()
 	var in *T
 	if err := dec.Decode(&in); err != nil {
@@ -49,7 +52,77 @@ func decodeObject[T any](c *call, want string) (T, []astroapi.FieldError) {
 	if in == nil {
 		return bad("body", "type", "the request body must be a JSON object, not null")
 	}
+	if key := inexactKey(raw.Bytes(), jsonNames(reflect.TypeFor[T]())); key != "" {
+		// encoding/json matches a field name in any case; the API's are exact.
+		return bad(key, "unknown", "unknown field %q (field names are case-sensitive)", key)
+	}
 	return *in, nil
+}
+
+// jsonNames are the JSON field names of t and of the types it holds.
+func jsonNames(t reflect.Type) map[string]bool {
+	names := make(map[string]bool)
+	seen := make(map[reflect.Type]bool)
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		if seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			walk(t.Elem())
+		case reflect.Struct:
+			for f := range t.Fields() {
+				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+				switch {
+				case !f.IsExported() || name == "-":
+					continue
+				case f.Anonymous && name == "": // flattened into t
+				case name == "":
+					names[f.Name] = true
+				default:
+					names[name] = true
+				}
+				walk(f.Type)
+			}
+		}
+	}
+	walk(t)
+	return names
+}
+
+// inexactKey returns the first key of an object in the JSON data (valid
+// JSON) that is not one of names, or "".
+func inexactKey(data []byte, names map[string]bool) string {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var objects []bool // per open container: an object (true) or a list
+	wantKey := false   // the next string of the innermost object is a key
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		inObject := len(objects) > 0 && objects[len(objects)-1]
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			objects = append(objects, tok == json.Delim('{'))
+			wantKey = tok == json.Delim('{')
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			objects = objects[:len(objects)-1]
+			wantKey = len(objects) > 0 && objects[len(objects)-1] // a value of the parent ended
+			continue
+		}
+		if key, ok := tok.(string); ok && inObject && wantKey {
+			if !names[key] {
+				return key
+			}
+			wantKey = false
+			continue
+		}
+		wantKey = inObject // a value ended
+	}
 }
 
 // decodeNameUpdate reads a nameUpdate strictly (decodeObject) with a name
