@@ -222,10 +222,11 @@ func compareFindingKey(x, y findingKey) int {
 func findings(in Input, r Report) []Finding {
 	out := []Finding{}
 	rv := *in.Review
+	viaTeams := teamRoles(in.Observed.Subjects, in.Members)
 	for _, s := range in.Observed.Subjects {
 		switch {
 		case s.Kind == sync.KindUser:
-			out = append(out, userFindings(s)...)
+			out = append(out, userFindings(s, viaTeams[s.ID])...)
 		case isToken(s.Kind):
 			out = append(out, tokenFindings(rv, principal(s), s.Hygiene)...)
 		}
@@ -296,16 +297,39 @@ func ago(d time.Duration) string { return span(d) + " ago" }
 // inactiveStatus are the user statuses under which a role is a finding.
 var inactiveStatus = map[string]bool{astroapi.UserInactive: true, astroapi.UserBanned: true, astroapi.UserPending: true}
 
-// userFindings is a finding when an INACTIVE, BANNED or PENDING user holds
-// any role, on any level.
-func userFindings(s sync.Subject) []Finding {
-	if !inactiveStatus[s.Status] || len(s.Grants) == 0 {
+// teamRoles are the roles each user holds through its teams, by user id,
+// as userFindings names them: none unless the members are known
+// (--expand-teams).
+func teamRoles(subjects []sync.Subject, members map[string][]astroapi.TeamMember) map[string][]string {
+	if members == nil {
 		return nil
 	}
-	roles := make([]string, 0, len(s.Grants))
+	out := make(map[string][]string)
+	for _, t := range subjects {
+		if t.Kind != sync.KindTeam {
+			continue
+		}
+		for _, m := range members[t.ID] {
+			for _, g := range t.Grants {
+				out[m.UserID] = append(out[m.UserID], fmt.Sprintf("%s (%s, via team %s)", g.Role, g.Scope.Level, t.Name))
+			}
+		}
+	}
+	return out
+}
+
+// userFindings is a finding when an INACTIVE, BANNED or PENDING user holds
+// any role, on any level: its own, or one of viaTeams, the roles of its
+// teams.
+func userFindings(s sync.Subject, viaTeams []string) []Finding {
+	if !inactiveStatus[s.Status] || len(s.Grants)+len(viaTeams) == 0 {
+		return nil
+	}
+	roles := make([]string, 0, len(s.Grants)+len(viaTeams))
 	for _, g := range s.Grants {
 		roles = append(roles, g.Role+" ("+string(g.Scope.Level)+")")
 	}
+	roles = append(roles, viaTeams...)
 	const shown = 5
 	more := ""
 	if len(roles) > shown {
@@ -317,7 +341,7 @@ func userFindings(s sync.Subject) []Finding {
 		sev = SeverityHigh
 	}
 	return []Finding{{Kind: FindingUserStatus, Category: CategoryUser, Severity: sev, Principal: principal(s), Status: s.Status,
-		Message: fmt.Sprintf("%s user holds %d role(s): %s%s", s.Status, len(s.Grants), strings.Join(roles, ", "), more)}}
+		Message: fmt.Sprintf("%s user holds %d role(s): %s%s", s.Status, len(s.Grants)+len(viaTeams), strings.Join(roles, ", "), more)}}
 }
 
 // redundantGrants are the direct deployment roles (not via a team) that

@@ -241,3 +241,36 @@ func TestFindingsFilterAndDiff(t *testing.T) {
 		t.Errorf("%d new, first new %v; want the policy violation only", n, r.Findings[0].New)
 	}
 }
+
+// TestUserStatusThroughTeams: with the members known (--expand-teams), a
+// banned user with no role of its own, an owner through a team, is a
+// finding, and an inactive one's finding counts its team's roles too.
+// Without them, only its own roles count.
+func TestUserStatusThroughTeams(t *testing.T) {
+	obs := findingsObserved()
+	obs.Subjects = append(obs.Subjects, sync.TeamSubject(astroapi.Team{ID: "t-admins", Name: "admins", OrganizationRole: "ORGANIZATION_OWNER",
+		WorkspaceRoles: []astroapi.WorkspaceRole{{WorkspaceID: "ws", Role: "WORKSPACE_OWNER"}}}))
+	members := map[string][]astroapi.TeamMember{"t-admins": {{UserID: "gone", Username: "gone@example.com"}, {UserID: "inactive", Username: "inactive@example.com"}}}
+	rv := DefaultReview(now)
+	statuses := func(in Input) []string {
+		var got []string
+		for _, f := range Compute(in).Findings {
+			if f.Kind == FindingUserStatus {
+				got = append(got, f.Principal.ID+": "+f.Message)
+			}
+		}
+		return got
+	}
+	want := []string{
+		"banned: BANNED user holds 1 role(s): ORGANIZATION_MEMBER (organization)",
+		"gone: INACTIVE user holds 2 role(s): ORGANIZATION_OWNER (organization, via team admins), WORKSPACE_OWNER (workspace, via team admins)",
+		"inactive: INACTIVE user holds 4 role(s): ORGANIZATION_MEMBER (organization), WORKSPACE_MEMBER (workspace), ORGANIZATION_OWNER (organization, via team admins), WORKSPACE_OWNER (workspace, via team admins)",
+		"pending: PENDING user holds 3 role(s): ORGANIZATION_MEMBER (organization), WORKSPACE_MEMBER (workspace), DEPLOYMENT_ADMIN (deployment)",
+	}
+	if diff := cmp.Diff(want, statuses(Input{Observed: obs, Review: &rv, Members: members})); diff != "" {
+		t.Errorf("with members (-want +got):\n%s", diff)
+	}
+	if got := statuses(Input{Observed: obs, Review: &rv}); len(got) != 3 {
+		t.Errorf("without members: %v, want the 3 users with roles of their own", got)
+	}
+}
