@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -178,7 +179,7 @@ func verificationText(w io.Writer, o sync.Outcome) error {
 		} else {
 			fmt.Fprintf(bw, "Verification: %d managed assignment(s) are not as the spec says:\n", len(v.Remaining))
 			for _, c := range v.Remaining {
-				fmt.Fprintf(bw, "  %s on %s: want %q, have %q\n", SubjectLabel(c.Subject), ScopeTitle(c.Scope), c.After, c.Before)
+				fmt.Fprintf(bw, "  %s on %s: want %s, have %s\n", SubjectLabel(c.Subject), ScopeTitle(c.Scope), Safe(strconv.Quote(c.After)), Safe(strconv.Quote(c.Before)))
 			}
 		}
 	}

@@ -30,8 +30,13 @@ const everyHidden = "ctl\x00\x01\x07\x08\t\x0b\x0c\x7f esc\x1b[2J\x1b]0;owned\x0
 	"bidi\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069 " +
 	"zw\u200b\u200c\u200d\u2060 bom\ufeff sep\u2028\u2029 cr\r\nnext nbsp\u00a0 tag\U000E0041 pua\ue000"
 
-// hostileOf is s made hostile: what an API could return as a name.
-func hostileOf(s string) string { return s + " " + everyHidden }
+// hostileOf is s made hostile: what an API could return as a name. It
+// starts a GitHub Actions workflow command (::stop-commands) and holds one
+// of the old form (##[add-mask]) too, which a line of a job's log must not
+// make.
+func hostileOf(s string) string {
+	return "::stop-commands::" + s + " ##[add-mask]" + s + " " + everyHidden
+}
 
 // hostileFixture is one of each thing a renderer presents, every string in
 // it from the API holding every character Safe escapes.
@@ -252,6 +257,11 @@ func TestEveryWriterEscapes(t *testing.T) {
 			inert(t, w.name, out)
 			if strings.Contains(out, "\nnext") {
 				t.Errorf("%s: a name starts a line of its own", w.name)
+			}
+			for l := range strings.Lines(out) {
+				if strings.HasPrefix(strings.TrimLeft(l, " \t"), "::") || strings.Contains(l, "##[") {
+					t.Errorf("%s: a GitHub Actions runner takes this line for a workflow command: %q", w.name, l)
+				}
 			}
 		})
 	}

@@ -381,13 +381,21 @@ const jsonHex = "0123456789abcdef"
 // for the other controls and <, >, &; \ufffd for a byte that is not UTF-8)
 // and a \u escape for every other character Safe escapes (DEL, C1
 // controls, line and paragraph separators, bidirectional and zero-width
-// characters, the BOM; a surrogate pair above U+FFFF).
+// characters, the BOM; a surrogate pair above U+FFFF); and the second '#'
+// of a "##[" as \u0023, as EscapeQuoted writes it.
 func writeJSONString(w stringWriter, s string) {
 	w.WriteByte('"')
 	start := 0
 	var esc [12]byte
 	for i := 0; i < len(s); {
 		b := s[i]
+		if b == '#' && strings.HasPrefix(s[i:], "##[") { // a workflow command of GitHub Actions (spec.NoCommand)
+			w.WriteString(s[start:i])
+			w.WriteString(`#\u0023`)
+			i += 2
+			start = i
+			continue
+		}
 		if b < utf8.RuneSelf {
 			if plainASCII[b] {
 				i++

@@ -43,6 +43,10 @@ func SafeLines(s string) string {
 // scalars holding one are double-quoted and whose comments went through
 // Safe. The result reads back the same.
 func EscapeQuoted(doc []byte, escape func(dst []byte, r rune) []byte) []byte {
+	// '#' is outside such a document's syntax: a "##[", which a GitHub
+	// Actions runner takes for a workflow command in any line of a job's
+	// log (spec.NoCommand), is in a quoted string, where its '#' is escaped.
+	doc = bytes.ReplaceAll(doc, []byte("##["), append(escape([]byte("#"), '#'), '['))
 	unsafe := func(r rune) bool { return r >= utf8.RuneSelf-1 && Escapes(r) }
 	if bytes.IndexFunc(doc, unsafe) < 0 {
 		return doc

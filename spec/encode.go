@@ -96,7 +96,9 @@ func Encode(w io.Writer, doc Document) error {
 	if err := enc.Close(); err != nil {
 		return fmt.Errorf("encode spec: %w", err)
 	}
-	_, err := w.Write(escapeQuoted(b.Bytes()))
+	// '#' starts no plain scalar nor key, and comments went through
+	// Inert: a "##[" is in a double-quoted scalar, where \x23 is '#'.
+	_, err := w.Write(bytes.ReplaceAll(escapeQuoted(b.Bytes()), []byte("##["), []byte(`#\x23[`)))
 	return err
 }
 
@@ -276,11 +278,12 @@ func Hidden(r rune) bool {
 
 // Inert returns s with every Hidden character written as a Go escape (\n,
 // \x1b, \u202e), and a byte that is not UTF-8 as U+FFFD, so that it shows
-// what it holds and cannot drive a terminal or reorder what a reader sees.
-// Inert(Inert(s)) == Inert(s).
+// what it holds and cannot drive a terminal or reorder what a reader sees;
+// nor can it make a GitHub Actions workflow command of a line of a job's
+// log (see NoCommand). Inert(Inert(s)) == Inert(s).
 func Inert(s string) string {
 	if strings.IndexFunc(s, Hidden) < 0 && utf8.ValidString(s) {
-		return s
+		return NoCommand(s)
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 8)
@@ -292,7 +295,22 @@ func Inert(s string) string {
 		q := strconv.QuoteRune(r) // '\x1b'
 		b.WriteString(q[1 : len(q)-1])
 	}
-	return b.String()
+	return NoCommand(b.String())
+}
+
+// NoCommand returns s such that no line of a GitHub Actions job's log
+// that holds it is a workflow command: the runner takes a line that
+// starts with "::" (after spaces) for one (::warning, ::stop-commands,
+// ::add-mask), and "##[" anywhere in a line for one of the old form. A
+// leading "::" has its first ':' written `\x3a`, and "##[" is written
+// `#\x23[`, escapes as Inert writes them. A "::" inside s is left: s
+// starts a line only where it is printed first, as a file name is.
+func NoCommand(s string) string {
+	if t := strings.TrimLeft(s, " "); strings.HasPrefix(t, "::") {
+		at := len(s) - len(t)
+		s = s[:at] + `\x3a` + s[at+1:]
+	}
+	return strings.ReplaceAll(s, "##[", `#\x23[`)
 }
 
 // escapeQuoted writes every hidden character above ASCII in the encoded

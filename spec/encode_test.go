@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -374,4 +375,27 @@ func withoutComments(doc Document) Document {
 		out.Deployments = append(out.Deployments, dd)
 	}
 	return out
+}
+
+// TestEncodeNoWorkflowCommand: a name with "##[" (a GitHub Actions
+// workflow command in any line of a job's log) is written with its second
+// '#' escaped, in the value and in the comment, and reads back the same.
+func TestEncodeNoWorkflowCommand(t *testing.T) {
+	doc := Document{Organization: "o", Deployments: []DeploymentDoc{{ID: "d", Name: "##[add-mask]prod", Workspace: "ws", Entries: map[Kind][]EntryDoc{
+		KindWorkspaceToken: {{Name: "##[stop-commands]x", Role: "DEPLOYMENT_ADMIN"}},
+	}}}}
+	var b bytes.Buffer
+	if err := Encode(&b, doc); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "##[") {
+		t.Errorf("Encode writes ##[:\n%s", b.String())
+	}
+	sp, err := Parse("t.yaml", b.Bytes())
+	if err != nil {
+		t.Fatalf("Parse: %v\n%s", err, b.String())
+	}
+	if got := sp.Deployments[0].WorkspaceTokens[0].Name; got != "##[stop-commands]x" {
+		t.Errorf("the name reads back as %q:\n%s", got, b.String())
+	}
 }

@@ -30,14 +30,55 @@ var ownAnnotation = regexp.MustCompile(`^::(error|warning) file=[^:,]*,line=\d+,
 
 // checkStderr fails the test when stderr holds a raw character that
 // render.Safe escapes, or a line starting with "::" (after white space, as
-// the runner reads it) that is not one of tokensync's own annotations.
+// the runner reads it) that is not one of tokensync's own annotations, or
+// "##[" (the runner's old form of a command) anywhere.
 func checkStderr(t *testing.T, what, stderr string) {
 	t.Helper()
 	inert(t, what, stderr)
 	for _, l := range strings.Split(stderr, "\n") {
-		if trimmed := strings.TrimLeft(l, " \t\r"); strings.HasPrefix(trimmed, "::") && !ownAnnotation.MatchString(trimmed) {
+		if trimmed := strings.TrimLeft(l, " \t\r"); strings.HasPrefix(trimmed, "::") && !ownAnnotation.MatchString(trimmed) || strings.Contains(l, "##[") {
 			t.Errorf("%s writes a workflow command of its own: %q\nstderr:\n%s", what, l, stderr)
 		}
+	}
+}
+
+// TestNoWorkflowCommandFromTheSpec: under GitHub Actions, a spec file
+// named like a workflow command and given bare (-f . from its directory,
+// as the Action's working-directory does), a token name and a policy's
+// name and description that hold one, reach stdout and stderr as no
+// command: tokensync's own annotations stay the only ones.
+func TestNoWorkflowCommandFromTheSpec(t *testing.T) {
+	c := newCLI(t, testState)
+	c.env["GITHUB_ACTIONS"] = "true"
+	dir := filepath.Join(c.dir, "tokens")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spec := "version: 1\ndeployments:\n  - id: dep-a1\n    workspaceTokens:\n      - {name: '##[stop-commands]x', role: DEPLOYMENT_ADMIN}\n"
+	if err := os.WriteFile(filepath.Join(dir, "::stop-commands::zz.yaml"), []byte(spec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	r := c.run("plan", "-f", ".")
+	wantCode(t, r, exitInvalid)
+	checkStderr(t, "plan -f .", r.stderr)
+	if !strings.Contains(r.stderr, `\x3a:stop-commands::zz.yaml:5:9: token "#\x23[stop-commands]x" not found`) || !strings.Contains(r.stderr, "::error file=") {
+		t.Errorf("stderr does not name the file and token escaped, or lacks the annotation:\n%s", r.stderr)
+	}
+
+	policies := filepath.Join(c.dir, "policies.yaml")
+	if err := os.WriteFile(policies, []byte("version: 1\npolicies:\n  - {name: '::warning::rule', description: '::warning title=Approved::LGTM ##[add-mask]DEPLOYMENT_ADMIN', grant: 'true'}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ok := filepath.Join(c.dir, "ok.yaml")
+	if err := os.WriteFile(ok, []byte(mainSpec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = c.run("plan", "-f", ok, "--policy", policies, "--policy-mode", "warn")
+	wantCode(t, r, exitOK)
+	checkStderr(t, "plan --policy", r.stdout+r.stderr)
+	if !strings.Contains(r.stdout, `\x3a:warning::rule`) {
+		t.Errorf("stdout does not name the rule, escaped:\n%s", r.stdout)
 	}
 }
 

@@ -20,7 +20,8 @@ import (
 // value), excerpts of a spec file, names from the API. Each is escaped with
 // the one rule (render.Safe) before it is printed, so that a line feed in a
 // file name cannot start a line of its own (a GitHub workflow command such
-// as ::warning or ::stop-commands) and ESC or U+202E cannot reach a
+// as ::warning or ::stop-commands), nor start one with a leading "::" or
+// hold one of the old form, "##[" (spec.NoCommand), and ESC or U+202E cannot reach a
 // terminal; and every message is redacted (astroapi.Redact), so that the
 // credential never shows, even quoted from a spec file.
 
