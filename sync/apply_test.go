@@ -792,4 +792,9 @@ func TestApplyDeletedSinceThePlan(t *testing.T) {
 	if _, sets := s.calls(); sets[removes]+sets[adds] != 0 {
 		t.Errorf("POSTs to deleted subjects: %v", sets)
 	}
+	// The verification does not name it again as changed by another.
+	now := slices.DeleteFunc(s.snapshot(), func(x Subject) bool { return x.ID == removes })
+	if v := Verify(p, res, now); slices.ContainsFunc(v.ChangedByOthers, func(r SubjectRef) bool { return r.ID == removes }) {
+		t.Errorf("verification names %s as changed by another: %v", removes, v.ChangedByOthers)
+	}
 }

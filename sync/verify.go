@@ -45,7 +45,9 @@ func Verify(p Plan, r Result, now []Subject) Verification {
 		v.Remaining = remaining(p, byID)
 	}
 	for _, w := range r.Written {
-		if s := byID[w.Subject.ID]; s == nil || s.Fingerprint != w.Fingerprint {
+		switch s := byID[w.Subject.ID]; {
+		case w.Deleted && s == nil: // deleted before apply came to it, and said so then
+		case s == nil || s.Fingerprint != w.Fingerprint:
 			v.ChangedByOthers = append(v.ChangedByOthers, w.Subject)
 		}
 	}
