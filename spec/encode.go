@@ -281,9 +281,14 @@ func Hidden(r rune) bool {
 // what it holds and cannot drive a terminal or reorder what a reader sees;
 // nor can it make a GitHub Actions workflow command of a line of a job's
 // log (see NoCommand). Inert(Inert(s)) == Inert(s).
-func Inert(s string) string {
+func Inert(s string) string { return NoCommand(Shown(s)) }
+
+// Shown is Inert but for NoCommand: for text inside a workflow command of
+// tokensync's own (an annotation's file property), which no runner reads
+// for another.
+func Shown(s string) string {
 	if strings.IndexFunc(s, Hidden) < 0 && utf8.ValidString(s) {
-		return NoCommand(s)
+		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 8)
@@ -295,7 +300,7 @@ func Inert(s string) string {
 		q := strconv.QuoteRune(r) // '\x1b'
 		b.WriteString(q[1 : len(q)-1])
 	}
-	return NoCommand(b.String())
+	return b.String()
 }
 
 // NoCommand returns s such that no line of a GitHub Actions job's log

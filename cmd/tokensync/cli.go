@@ -504,6 +504,12 @@ func (g *Globals) logger(st Streams) *slog.Logger {
 			if a.Key == slog.TimeKey {
 				return slog.Attr{}
 			}
+			// The API's words (an error's message, a request id) hold no
+			// workflow command of GitHub Actions either; the handler quotes
+			// what else needs it.
+			if a.Value.Kind() == slog.KindString {
+				a.Value = slog.StringValue(spec.NoCommand(a.Value.String()))
+			}
 			return a
 		},
 	}))

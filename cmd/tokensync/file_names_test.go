@@ -62,8 +62,13 @@ func TestNoWorkflowCommandFromTheSpec(t *testing.T) {
 	r := c.run("plan", "-f", ".")
 	wantCode(t, r, exitInvalid)
 	checkStderr(t, "plan -f .", r.stderr)
-	if !strings.Contains(r.stderr, `\x3a:stop-commands::zz.yaml:5:9: token "#\x23[stop-commands]x" not found`) || !strings.Contains(r.stderr, "::error file=") {
-		t.Errorf("stderr does not name the file and token escaped, or lacks the annotation:\n%s", r.stderr)
+	if !strings.Contains(r.stderr, `\x3a:stop-commands::zz.yaml:5:9: token "#\x23[stop-commands]x" not found`) {
+		t.Errorf("stderr does not name the file and token escaped:\n%s", r.stderr)
+	}
+	// The annotation is a command of tokensync's own: it names the file
+	// as it is, for GitHub to find it.
+	if !strings.Contains(r.stderr, "::error file=%3A%3Astop-commands%3A%3Azz.yaml,line=5,col=9::") {
+		t.Errorf("stderr lacks the annotation at the file:\n%s", r.stderr)
 	}
 
 	policies := filepath.Join(c.dir, "policies.yaml")
@@ -79,6 +84,15 @@ func TestNoWorkflowCommandFromTheSpec(t *testing.T) {
 	checkStderr(t, "plan --policy", r.stdout+r.stderr)
 	if !strings.Contains(r.stdout, `\x3a:warning::rule`) {
 		t.Errorf("stdout does not name the rule, escaped:\n%s", r.stdout)
+	}
+
+	// The API's words in the -v log: the emulator's 404 quotes the
+	// organization id.
+	r = c.run("plan", "-f", ok, "--organization", "##[add-mask]x", "-v")
+	wantCode(t, r, exitInvalid)
+	checkStderr(t, "plan -v", r.stderr)
+	if !strings.Contains(r.stderr, "astro api request") {
+		t.Errorf("no request log:\n%s", r.stderr)
 	}
 }
 

@@ -170,7 +170,7 @@ func pathsIn(err error) []string {
 // requires.
 func annotate(st Streams, level string, pos spec.Pos, msg string) {
 	fmt.Fprintf(st.Err, "::%s file=%s,line=%d,col=%d::%s\n", level,
-		annotationProperty(render.Safe(annotationFile(st, pos.File))), pos.Line, pos.Col, annotationData(st.text(msg)))
+		annotationProperty(spec.Shown(annotationFile(st, pos.File))), pos.Line, pos.Col, annotationData(st.text(msg)))
 }
 
 // annotationFile is the file name an annotation names: GitHub attaches an
