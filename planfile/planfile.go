@@ -76,6 +76,33 @@ type OptionsJSON struct {
 	Prune       bool     `json:"prune"`
 	MaxRemovals int      `json:"max_removals"`
 	Protect     []string `json:"protect"`
+	// read says the options were read from a document (UnmarshalJSON):
+	// left out, they would read as --max-removals 0 and refuse any
+	// removal with advice that cannot help.
+	read bool
+}
+
+// UnmarshalJSON reads the options strictly: prune and max_removals, which
+// the schema requires, must be given; no other field may be.
+func (o *OptionsJSON) UnmarshalJSON(data []byte) error {
+	var in struct {
+		Prune       *bool    `json:"prune"`
+		MaxRemovals *int     `json:"max_removals"`
+		Protect     []string `json:"protect"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return fmt.Errorf("options: %w", err)
+	}
+	switch {
+	case in.Prune == nil:
+		return errors.New("no options.prune")
+	case in.MaxRemovals == nil:
+		return errors.New("no options.max_removals")
+	}
+	*o = OptionsJSON{Prune: *in.Prune, MaxRemovals: *in.MaxRemovals, Protect: in.Protect, read: true}
+	return nil
 }
 
 // TargetJSON is the resolved spec a plan aims at (sync.Target), so that
@@ -310,17 +337,10 @@ const MaxSize = 256 << 20
 // format version other than FormatVersion, and reads no more than MaxSize
 // bytes.
 func Read(r io.Reader) (Document, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxSize))
-	if err != nil {
-		return Document{}, fmt.Errorf("read plan: %w", err)
-	}
 	var d Document
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := json.NewDecoder(io.LimitReader(r, MaxSize))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
-		return Document{}, fmt.Errorf("read plan: %w", err)
-	}
-	if err := optionsGiven(data); err != nil {
 		return Document{}, fmt.Errorf("read plan: %w", err)
 	}
 	if d.FormatVersion != FormatVersion {
@@ -333,30 +353,6 @@ func Read(r io.Reader) (Document, error) {
 		return Document{}, fmt.Errorf("read plan: %w", err)
 	}
 	return d, nil
-}
-
-// optionsGiven checks that the document gives its options, which the
-// schema requires: left out, they would read as --max-removals 0 and
-// refuse any removal with advice that cannot help.
-func optionsGiven(data []byte) error {
-	var given struct {
-		Options *struct {
-			Prune       *bool `json:"prune"`
-			MaxRemovals *int  `json:"max_removals"`
-		} `json:"options"`
-	}
-	if err := json.Unmarshal(data, &given); err != nil {
-		return err
-	}
-	switch o := given.Options; {
-	case o == nil:
-		return errors.New("no options")
-	case o.Prune == nil:
-		return errors.New("no options.prune")
-	case o.MaxRemovals == nil:
-		return errors.New("no options.max_removals")
-	}
-	return nil
 }
 
 // Plan turns a document back into the plan it was made from. Its guards
@@ -410,6 +406,9 @@ func (d Document) validate() error {
 	}
 	if d.Target == nil {
 		return errors.New("no target")
+	}
+	if !d.Options.read {
+		return errors.New("no options")
 	}
 	if d.Options.MaxRemovals < -1 {
 		return fmt.Errorf("options.max_removals %d: want -1 (no limit) or more", d.Options.MaxRemovals)

@@ -1106,7 +1106,7 @@ func cannotBeGiven(s *Subject, cs []Change) string {
 	switch {
 	case s.NoOrganizationRole:
 		return "its changes give it a role, but it has no organization role (tokensync adds no members)"
-	case s.Status == astroapi.UserInactive || s.Status == astroapi.UserBanned:
+	case s.barred():
 		return fmt.Sprintf("its changes give it a role, but it is %s", s.Status)
 	}
 	return ""

@@ -345,7 +345,7 @@ func (r *resolver) inWorkspace(e entry, x *Subject, w where) bool {
 func (r *resolver) mayBeGiven(e entry, x *Subject, w where) bool {
 	ok := true
 	noun, ref := kinds[e.kind].noun, e.ref()
-	if x.Status == astroapi.UserInactive || x.Status == astroapi.UserBanned {
+	if x.barred() {
 		r.errorf(e.pos, "user %q is %s: %s user cannot be given a role", ref, x.Status, article(strings.ToLower(x.Status)))
 		ok = false
 	}

@@ -201,3 +201,10 @@ func (s Subject) WorkspaceRoles() []astroapi.WorkspaceRole {
 // OrganizationRole is the organization role s holds, as read: a token's
 // ORGANIZATION entry, a user's or team's organization role; "" for none.
 func (s Subject) OrganizationRole() string { return s.RoleAt(Organization) }
+
+// barred says s is a user whose status (INACTIVE, BANNED) bars it from a
+// role it does not hold: Resolve refuses such an entry, and Inconsistent
+// such a change of a saved plan.
+func (s *Subject) barred() bool {
+	return s.Status == astroapi.UserInactive || s.Status == astroapi.UserBanned
+}
