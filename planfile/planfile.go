@@ -44,7 +44,7 @@ type Document struct {
 	Refused       bool              `json:"refused"`
 	Summary       Summary           `json:"summary"`
 	Fingerprints  map[string]string `json:"fingerprints"`
-	Options       OptionsJSON       `json:"options"`
+	Options       *OptionsJSON      `json:"options"`
 	Target        *TargetJSON       `json:"target"`
 	// Targets are the scopes --target limited the plan to; absent when
 	// the plan covers the whole spec.
@@ -76,10 +76,6 @@ type OptionsJSON struct {
 	Prune       bool     `json:"prune"`
 	MaxRemovals int      `json:"max_removals"`
 	Protect     []string `json:"protect"`
-	// read says the options were read from a document (UnmarshalJSON):
-	// left out, they would read as --max-removals 0 and refuse any
-	// removal with advice that cannot help.
-	read bool
 }
 
 // UnmarshalJSON reads the options strictly: prune and max_removals, which
@@ -101,7 +97,7 @@ func (o *OptionsJSON) UnmarshalJSON(data []byte) error {
 	case in.MaxRemovals == nil:
 		return errors.New("no options.max_removals")
 	}
-	*o = OptionsJSON{Prune: *in.Prune, MaxRemovals: *in.MaxRemovals, Protect: in.Protect, read: true}
+	*o = OptionsJSON{Prune: *in.Prune, MaxRemovals: *in.MaxRemovals, Protect: in.Protect}
 	return nil
 }
 
@@ -238,7 +234,7 @@ func New(p sync.Plan, m Meta) Document {
 	for k, v := range p.Fingerprints {
 		d.Fingerprints[k] = v
 	}
-	d.Options = OptionsJSON{Prune: m.Options.Prune, MaxRemovals: m.Options.MaxRemovals, Protect: nonNil(m.Options.Protect)}
+	d.Options = &OptionsJSON{Prune: m.Options.Prune, MaxRemovals: m.Options.MaxRemovals, Protect: nonNil(m.Options.Protect)}
 	d.Target = targetJSON(p.Target)
 	for _, r := range p.Partial {
 		d.Targets = append(d.Targets, scopeJSON(r))
@@ -407,7 +403,9 @@ func (d Document) validate() error {
 	if d.Target == nil {
 		return errors.New("no target")
 	}
-	if !d.Options.read {
+	if d.Options == nil {
+		// Left out, they would read as --max-removals 0 and refuse any
+		// removal with advice that cannot help.
 		return errors.New("no options")
 	}
 	if d.Options.MaxRemovals < -1 {
