@@ -11,6 +11,7 @@ import (
 )
 
 func main() {
+	tuneGC(os.Getenv)
 	ctx, stderr, stop := notifyInterrupt(context.Background(), os.Stderr, interruptNotice(os.Args[1:]), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], Streams{
 		In:     os.Stdin,
