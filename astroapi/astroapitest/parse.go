@@ -67,9 +67,9 @@ func ParseState(name string, data []byte) (*State, error) {
 		// Report the semantic problems that structural errors do not
 		// explain (the structural ones only: two semantic problems of one
 		// value are both reported).
-		structural := len(p.errs)
+		explained := p.explainer()
 		for _, pr := range st.validate() {
-			if !p.explained(pr.path, structural) {
+			if !explained(pr.path) {
 				p.errs = append(p.errs, p.at(pr.path, pr.msg))
 			}
 		}
@@ -150,15 +150,35 @@ func (p *parser) at(path, msg string) parseError {
 	}
 }
 
-// explained reports whether one of the first n errors, the structural
-// ones, lies at path or around it.
-func (p *parser) explained(path string, n int) bool {
-	for _, e := range p.errs[:n] {
-		if within(path, e.path) || within(e.path, path) {
-			return true
+// explainer returns whether one of the errors so far, the structural
+// ones, lies at a path or around it: at the path, inside it or at one of
+// its parents. It answers from two sets of paths, in time linear in a
+// path's length, as a state can have thousands of both.
+func (p *parser) explainer() func(path string) bool {
+	at := make(map[string]bool, len(p.errs))     // the errors' paths
+	around := make(map[string]bool, len(p.errs)) // those and their parents
+	for _, e := range p.errs {
+		at[e.path] = true
+		for q := e.path; !around[q]; q = parentPath(q) {
+			around[q] = true
+			if q == "" {
+				break
+			}
 		}
 	}
-	return false
+	return func(path string) bool {
+		if around[path] {
+			return true
+		}
+		for q := path; ; q = parentPath(q) {
+			if at[q] {
+				return true
+			}
+			if q == "" {
+				return false
+			}
+		}
+	}
 }
 
 func (p *parser) err() error {
@@ -173,12 +193,6 @@ func (p *parser) err() error {
 		errs = append(errs, fmt.Errorf("%s:%d:%d: %s", p.file, e.line, e.col, e.msg))
 	}
 	return errors.Join(errs...)
-}
-
-// within reports whether path is inner or equal to outer.
-func within(path, outer string) bool {
-	return outer == "" || path == outer ||
-		strings.HasPrefix(path, outer+".") || strings.HasPrefix(path, outer+"[")
 }
 
 // parentPath strips the last component of a path: "a.b[1]" → "a.b" → "a".
