@@ -11,9 +11,12 @@ import "runtime/debug"
 // docs/benchmarks.md). GOGC and GOMEMLIMIT still mean what Go says.
 const gcPercent = 300
 
-// tuneGC sets the collector's pace to gcPercent unless GOGC is set.
-func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
+// tuneGC sets the collector's pace to gcPercent for the command line args,
+// unless GOGC is set. The emulator, which serves until it is stopped, keeps
+// Go's pace: its heap would stay at four times its state for as long as it
+// runs. (No flag may come before the emulator command.)
+func tuneGC(getenv func(string) string, args []string) {
+	if getenv("GOGC") == "" && (len(args) == 0 || args[0] != "emulator") {
 		debug.SetGCPercent(gcPercent)
 	}
 }

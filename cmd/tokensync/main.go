@@ -11,7 +11,7 @@ import (
 )
 
 func main() {
-	tuneGC(os.Getenv)
+	tuneGC(os.Getenv, os.Args[1:])
 	ctx, stderr, stop := notifyInterrupt(context.Background(), os.Stderr, interruptNotice(os.Args[1:]), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], Streams{
 		In:     os.Stdin,
