@@ -418,6 +418,90 @@ func TestDidYouMeanIsBounded(t *testing.T) {
 	}
 }
 
+// TestDidYouMeanIsBoundedOnEveryKind: workspaces, deployments and roles
+// not found share the bound of principals: past maxSuggestions names not
+// found, of every kind together, no more are looked for (each is a pass
+// over every name of its kind, so thousands of wrong names took seconds).
+func TestDidYouMeanIsBoundedOnEveryKind(t *testing.T) {
+	const n = maxSuggestions + 20
+	obs, _ := levelsOrg()
+	var yaml strings.Builder
+	yaml.WriteString(levelsHeader)
+	add := func(kind string) {
+		switch kind {
+		case "workspaces":
+			yaml.WriteString("workspaces:\n")
+			for i := range n {
+				obs.Workspaces = append(obs.Workspaces, astroapi.Workspace{ID: fmt.Sprintf("ws-x%d", i), Name: fmt.Sprintf("space-%03d", i)})
+				fmt.Fprintf(&yaml, "  - {name: spacx-%03d, users: []}\n", i)
+			}
+		case "deployments":
+			yaml.WriteString("deployments:\n")
+			for i := range n {
+				obs.Deployments = append(obs.Deployments, astroapi.Deployment{ID: fmt.Sprintf("dep-x%d", i), Name: fmt.Sprintf("deploy-%03d", i), WorkspaceID: "ws-1"})
+				fmt.Fprintf(&yaml, "  - {name: deplox-%03d, workspace: one, users: []}\n", i)
+			}
+		case "roles":
+			yaml.WriteString("  - id: dep-a\n    dags:\n")
+			for i := range n {
+				obs.CustomRoles = append(obs.CustomRoles, astroapi.CustomRole{ID: fmt.Sprintf("role-x%d", i), Name: fmt.Sprintf("CUSTOM_ROLE_%03d", i), ScopeType: "DAG"})
+				fmt.Fprintf(&yaml, "      - {dagId: dag-%03d, users: [{username: bob@example.com, role: CUSTOM_ROLX_%03d}]}\n", i, i)
+			}
+		}
+	}
+	add("workspaces")
+	add("deployments")
+	add("roles")
+	sp, err := spec.Parse("tokens.yaml", []byte(yaml.String()))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	_, err = Resolve(sp, obs)
+	list, ok := err.(spec.ErrorList)
+	if !ok || len(list) != 3*n {
+		t.Fatalf("Resolve: %d errors (%v), want %d", len(list), err, 3*n)
+	}
+	for i, want := range map[int]string{
+		0:     `workspace "spacx-000" not found (did you mean "space-000"?)`,
+		n - 1: `workspace "spacx-119" not found`,
+		n:     `deployment "deplox-000" not found in workspace "one"`,
+	} {
+		if !strings.HasSuffix(list[i].Error(), want) {
+			t.Errorf("error %d is %q, want it to end %q", i, list[i], want)
+		}
+	}
+	suggested := 0
+	for _, e := range list {
+		if strings.Contains(e.Error(), "did you mean") {
+			suggested++
+		}
+	}
+	if suggested != maxSuggestions {
+		t.Errorf("%d errors with a did-you-mean, want %d", suggested, maxSuggestions)
+	}
+}
+
+// TestAmbiguousListsAFewIDs: a name thousands of subjects share is one
+// error per entry that lists maxListed of their ids and counts the rest,
+// rather than every id in every error.
+func TestAmbiguousListsAFewIDs(t *testing.T) {
+	obs, _ := levelsOrg()
+	var teams []astroapi.Team
+	for i := range maxListed + 5 {
+		teams = append(teams, team(fmt.Sprintf("team-t%02d", i), "twins", "ORGANIZATION_MEMBER"))
+	}
+	obs.Subjects = append(obs.Subjects, subjects(nil, nil, teams)...)
+	sp, err := spec.Parse("tokens.yaml", []byte(levelsHeader+"organizationRoles:\n  teams:\n    - {name: twins, role: ORGANIZATION_MEMBER}\n"))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	_, err = Resolve(sp, obs)
+	want := `team name "twins" is ambiguous: team-t00, team-t01, team-t02, team-t03, team-t04, team-t05, team-t06, team-t07, team-t08, team-t09 and 5 more (use id)`
+	if err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("Resolve: %v, want an error ending %q", err, want)
+	}
+}
+
 // TestResolveLevels: the online checks of the other levels, every error at
 // once.
 func TestResolveLevels(t *testing.T) {

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tokensync/tokensync/astroapi"
+	"github.com/tokensync/tokensync/spec"
 )
 
 // TargetOrganization is the --target that names the organization level.
@@ -194,9 +196,17 @@ func targetError(missing, unclear, unmanaged []string, d Desired, wsName map[str
 	}
 	var errs []string
 	if len(missing) > 0 {
+		slices.Sort(names) // the first of equally close ones wins
+		sg := spec.NewSuggester(names)
 		msgs := make([]string, len(missing))
 		for i, t := range missing {
-			msgs[i] = fmt.Sprintf("%q%s", t, didYouMean(t, slices.Clone(names)))
+			msgs[i] = strconv.Quote(t)
+			if i >= maxSuggestions {
+				continue
+			}
+			if s := sg.Suggest(t); s != "" {
+				msgs[i] += fmt.Sprintf(" (did you mean %q?)", s)
+			}
 		}
 		errs = append(errs, fmt.Sprintf("--target %s: not a scope of the spec (give organization, a workspace id or name, a deployment id, name or workspace/name)", strings.Join(msgs, ", ")))
 	}

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -180,5 +181,30 @@ func TestOnlyNamesAmongTheSpecsScopes(t *testing.T) {
 	}
 	if diff := cmp.Diff([]ScopeRef{DeploymentScope(alphaRef)}, refs); diff != "" {
 		t.Errorf("scopes (-want +got):\n%s", diff)
+	}
+}
+
+// TestOnlyBoundsItsSuggestions: of many targets not in the spec, the first
+// maxSuggestions get a did-you-mean, from one pass over the spec's scopes
+// each; the rest are named without one.
+func TestOnlyBoundsItsSuggestions(t *testing.T) {
+	d := Desired{Scopes: []ManagedScope{alpha(false), beta(false)}}
+	var targets []string // one letter off "one/alpha", each
+	for i := 0; len(targets) < maxSuggestions+5; i++ {
+		b := []byte("one/alpha")
+		b[4+i%5] = byte('0' + i/5)
+		targets = append(targets, string(b))
+	}
+	_, _, err := Only(d, observed().Workspaces, targets)
+	if err == nil {
+		t.Fatal("Only accepted targets not in the spec")
+	}
+	msg := err.Error()
+	if got := strings.Count(msg, "did you mean"); got != maxSuggestions {
+		t.Errorf("%d targets with a did-you-mean, want %d", got, maxSuggestions)
+	}
+	last := strconv.Quote(targets[len(targets)-1])
+	if !strings.Contains(msg, last+":") {
+		t.Errorf("the last target is not named, bare, in %q", msg)
 	}
 }

@@ -23,7 +23,7 @@ type resolver struct {
 	roleByFold   map[string][]*astroapi.CustomRole // custom roles by upper-cased name, for the error of a name in another case
 	suggestRoles map[string][]string               // by role scope: the built-in and custom roles of it
 	suggesters   map[scope]*spec.Suggester         // among the names a scope holds, once asked for (resolver.suggester)
-	suggested    int                               // names not found that were given a did-you-mean
+	suggested    int                               // names not found that were looked for a did-you-mean (hint)
 	errs         spec.ErrorList
 	notes        []Note
 }
@@ -201,7 +201,7 @@ func (r *resolver) findWorkspace(ref string, byID bool) (*astroapi.Workspace, st
 	}
 	switch c := r.wsByName[ref]; len(c) {
 	case 0:
-		return nil, fmt.Sprintf("workspace %q not found%s", ref, didYouMean(ref, r.workspaceNames()))
+		return nil, fmt.Sprintf("workspace %q not found%s", ref, r.hint(func() string { return closest(ref, r.workspaceNames()) }))
 	case 1:
 		return c[0], ""
 	default:
@@ -312,26 +312,48 @@ func (r *resolver) workspaceNames() []string {
 	return out
 }
 
-// didYouMean is " (did you mean "x"?)" for the closest candidate, or "".
-func didYouMean(name string, candidates []string) string {
-	slices.Sort(candidates) // the first of equally close ones wins
-	return suggestion(name, spec.NewSuggester(candidates))
+// closest is the candidate closest to name, or "": the first in sorted
+// order of equally close ones. It sorts candidates.
+func closest(name string, candidates []string) string {
+	slices.Sort(candidates)
+	return spec.NewSuggester(candidates).Suggest(name)
 }
 
-// suggestion is " (did you mean "x"?)" for what sg suggests, or "".
-func suggestion(name string, sg *spec.Suggester) string {
-	if s := sg.Suggest(name); s != "" {
+// hint is " (did you mean "x"?)" with what suggest finds, or "": for the
+// first maxSuggestions names not found, of every kind together, and ""
+// without calling suggest after them.
+func (r *resolver) hint(suggest func() string) string {
+	if r.suggested >= maxSuggestions {
+		return ""
+	}
+	r.suggested++
+	if s := suggest(); s != "" {
 		return fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return ""
 }
 
+// maxListed is how many ids or names a message lists: those of an
+// ambiguous name, or the workspaces a deployment's name is found in.
+const maxListed = 10
+
+// ids are the ids of xs, sorted, as a message lists them (enumerate).
 func ids[T any](xs []*T, id func(*T) string) string {
 	s := make([]string, len(xs))
 	for i, x := range xs {
 		s[i] = id(x)
 	}
 	slices.Sort(s)
+	return enumerate(s)
+}
+
+// enumerate joins the first maxListed of s with ", " and says how many
+// more there are: a name that thousands of things share makes one line
+// each, not thousands of ids each.
+func enumerate(s []string) string {
+	if len(s) > maxListed {
+		return fmt.Sprintf("%s and %d more", strings.Join(s[:maxListed], ", "), len(s)-maxListed)
+	}
 	return strings.Join(s, ", ")
 }
 
@@ -388,15 +410,17 @@ func (r *resolver) deployment(sd spec.Deployment) *astroapi.Deployment {
 		}
 		slices.Sort(names)
 		names = slices.Compact(names)
-		r.errorf(sd.Pos, "deployment %q not found in workspace %q (found in workspace %s)", sd.Name, ws.Name, strings.Join(names, ", "))
+		r.errorf(sd.Pos, "deployment %q not found in workspace %q (found in workspace %s)", sd.Name, ws.Name, enumerate(names))
 	default:
-		var names []string
-		for _, d := range r.obs.Deployments {
-			if d.WorkspaceID == ws.ID {
-				names = append(names, d.Name)
+		r.errorf(sd.Pos, "deployment %q not found in workspace %q%s", sd.Name, ws.Name, r.hint(func() string {
+			var names []string
+			for _, d := range r.obs.Deployments {
+				if d.WorkspaceID == ws.ID {
+					names = append(names, d.Name)
+				}
 			}
-		}
-		r.errorf(sd.Pos, "deployment %q not found in workspace %q%s", sd.Name, ws.Name, didYouMean(sd.Name, names))
+			return closest(sd.Name, names)
+		}))
 	}
 	return nil
 }
@@ -432,10 +456,7 @@ func (r *resolver) role(name string, w where) (string, string) {
 		return "", fmt.Sprintf("role %q matches custom roles only when case is ignored: %s (custom role names are case-sensitive)",
 			name, strings.Join(names, ", "))
 	}
-	if s := spec.Suggest(name, r.suggestRoles[w.level.roleScope()]); s != "" {
-		return "", fmt.Sprintf("unknown role %q (did you mean %q?)", name, s)
-	}
-	return "", fmt.Sprintf("unknown role %q", name)
+	return "", fmt.Sprintf("unknown role %q%s", name, r.hint(func() string { return spec.Suggest(name, r.suggestRoles[w.level.roleScope()]) }))
 }
 
 // levelNoun is how messages call the roles of level l.

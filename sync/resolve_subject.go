@@ -120,9 +120,11 @@ func (r *resolver) describe(s scope) string {
 	return "among the " + kinds[s.kind].plural
 }
 
-// maxSuggestions is how many principals not found get a did-you-mean: one
-// is a few milliseconds among 50,000 users, and a spec whose every name is
-// wrong (another mail domain) has a cause more suggestions would not show.
+// maxSuggestions is how many names not found (principals, workspaces,
+// deployments, roles) get a did-you-mean: one is a few milliseconds among
+// 50,000 users, a spec whose every name is wrong (another mail domain) has
+// a cause more suggestions would not show, and each is a pass over every
+// name of its kind.
 const maxSuggestions = 100
 
 // suggester suggests among the names of the subjects scope s holds,
@@ -223,11 +225,7 @@ func (r *resolver) notFound(e entry, s scope, elsewhere []*Subject) {
 // didYouMean is " (did you mean ...?)" with the name of scope s closest to
 // name, for the first maxSuggestions names not found; "" otherwise.
 func (r *resolver) didYouMean(name string, s scope) string {
-	if r.suggested >= maxSuggestions {
-		return ""
-	}
-	r.suggested++
-	return suggestion(name, r.suggester(s))
+	return r.hint(func() string { return r.suggester(s).Suggest(name) })
 }
 
 // subject resolves one entry of scope w, or reports why it cannot.
