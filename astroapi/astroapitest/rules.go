@@ -161,7 +161,7 @@ func fitRole(x *index, role, entityType, workspace string, fromAPI bool) (stored
 	}
 	if len(cr.RestrictedWorkspaceIDs) > 0 && workspace != "" && !slices.Contains(cr.RestrictedWorkspaceIDs, workspace) {
 		return "", "restricted", fmt.Sprintf("custom role %q is restricted to workspaces %s and cannot be granted in workspace %q",
-			role, strings.Join(cr.RestrictedWorkspaceIDs, ", "), workspace)
+			role, enumerate(cr.RestrictedWorkspaceIDs), workspace)
 	}
 	return role, "", ""
 }
@@ -205,4 +205,17 @@ func deploymentOf(r *astroapi.Role) string {
 		return r.DeploymentID
 	}
 	return ""
+}
+
+// maxListed is how many workspaces a message lists.
+const maxListed = 10
+
+// enumerate joins the first maxListed of s with ", " and says how many
+// more there are: a role restricted to thousands of workspaces, refused
+// for thousands of grants, makes one short message each.
+func enumerate(s []string) string {
+	if len(s) > maxListed {
+		return fmt.Sprintf("%s and %d more", strings.Join(s[:maxListed], ", "), len(s)-maxListed)
+	}
+	return strings.Join(s, ", ")
 }
