@@ -481,6 +481,62 @@ func TestDidYouMeanIsBoundedOnEveryKind(t *testing.T) {
 	}
 }
 
+// TestDidYouMeanFollowsTheOrderShown: the names not found that get a
+// did-you-mean are the first maxSuggestions in the order the errors are
+// shown, by file and line, whatever order the levels are resolved in
+// (organization, workspaces, then deployments): a deployment misspelt
+// above a hundred workspaces misspelt keeps its suggestion, the last
+// workspace does not get one.
+func TestDidYouMeanFollowsTheOrderShown(t *testing.T) {
+	obs, _ := levelsOrg()
+	var yaml strings.Builder
+	yaml.WriteString(levelsHeader + "deployments:\n  - {name: alpah, workspace: one, users: []}\nworkspaces:\n")
+	for i := range maxSuggestions {
+		obs.Workspaces = append(obs.Workspaces, astroapi.Workspace{ID: fmt.Sprintf("ws-x%d", i), Name: fmt.Sprintf("space-%03d", i)})
+		fmt.Fprintf(&yaml, "  - {name: spacx-%03d, users: []}\n", i)
+	}
+	sp, err := spec.Parse("tokens.yaml", []byte(yaml.String()))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	_, err = Resolve(sp, obs)
+	list, ok := err.(spec.ErrorList)
+	if !ok || len(list) != maxSuggestions+1 {
+		t.Fatalf("Resolve: %d errors (%v), want %d", len(list), err, maxSuggestions+1)
+	}
+	for i, want := range map[int]string{
+		0:              `tokens.yaml:4:5: deployment "alpah" not found in workspace "one" (did you mean "alpha"?)`,
+		1:              `tokens.yaml:6:5: workspace "spacx-000" not found (did you mean "space-000"?)`,
+		maxSuggestions: `tokens.yaml:105:5: workspace "spacx-099" not found`,
+	} {
+		if got := list[i].Error(); got != want {
+			t.Errorf("error %d is %q, want %q", i, got, want)
+		}
+	}
+}
+
+// TestDidYouMeanNotSpentOnNotesNotShown: names not found of state: absent
+// entries are notes, not shown when the spec has errors, so they do not
+// take the suggestions of the errors.
+func TestDidYouMeanNotSpentOnNotesNotShown(t *testing.T) {
+	obs, _ := levelsOrg()
+	var yaml strings.Builder
+	yaml.WriteString(levelsHeader + "deployments:\n  - id: dep-a\n    users:\n")
+	for i := range maxSuggestions {
+		fmt.Fprintf(&yaml, "      - {username: gone-%03d@example.com, state: absent}\n", i)
+	}
+	yaml.WriteString("  - {name: alpah, workspace: one, users: []}\n")
+	sp, err := spec.Parse("tokens.yaml", []byte(yaml.String()))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	_, err = Resolve(sp, obs)
+	want := `deployment "alpah" not found in workspace "one" (did you mean "alpha"?)`
+	if err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("Resolve: %v, want an error ending %q", err, want)
+	}
+}
+
 // TestAmbiguousListsAFewIDs: a name thousands of subjects share is one
 // error per entry that lists maxListed of their ids and counts the rest,
 // rather than every id in every error.

@@ -23,10 +23,13 @@ type resolver struct {
 	roleByFold   map[string][]*astroapi.CustomRole // custom roles by upper-cased name, for the error of a name in another case
 	suggestRoles map[string][]string               // by role scope: the built-in and custom roles of it
 	suggesters   map[scope]*spec.Suggester         // among the names a scope holds, once asked for (resolver.suggester)
-	suggested    int                               // names not found that were looked for a did-you-mean (hint)
 	errs         spec.ErrorList
-	notes        []Note
+	notes        []*Note
+	hints        map[any]suggest // an error's or note's did-you-mean, looked for once they are sorted (resolver.finish)
 }
+
+// suggest finds the name closest to one not found, or "".
+type suggest func() string
 
 // ignoreLists are the spec's ignore lists: their key and the kinds they
 // apply to.
@@ -128,13 +131,41 @@ func Resolve(sp *spec.Spec, obs *Observed) (Desired, error) {
 			}
 		}
 	}
+	return r.result(d)
+}
+
+// result is d with the notes, or the errors when there are any: sorted by
+// position, each with its did-you-mean (resolver.finish).
+func (r *resolver) result(d Desired) (Desired, error) {
 	if len(r.errs) > 0 {
 		slices.SortStableFunc(r.errs, func(a, b *spec.Error) int { return comparePos(a.Pos, b.Pos) })
+		r.finish(len(r.errs), func(i int) (any, *string) { return r.errs[i], &r.errs[i].Msg })
 		return Desired{}, r.errs
 	}
-	slices.SortStableFunc(r.notes, func(a, b Note) int { return comparePos(a.Pos, b.Pos) })
-	d.Notes = r.notes
+	slices.SortStableFunc(r.notes, func(a, b *Note) int { return comparePos(a.Pos, b.Pos) })
+	r.finish(len(r.notes), func(i int) (any, *string) { return r.notes[i], &r.notes[i].Msg })
+	for _, n := range r.notes {
+		d.Notes = append(d.Notes, *n)
+	}
 	return d, nil
+}
+
+// finish ends the first maxSuggestions of n sorted messages that have a
+// did-you-mean to look for with what it finds: the first in the order
+// they are shown, of every kind together. The rest are not looked for, as
+// each is a pass over every name of its kind. at is the key and the text
+// of message i.
+func (r *resolver) finish(n int, at func(i int) (any, *string)) {
+	looked := 0
+	for i := 0; i < n && looked < maxSuggestions; i++ {
+		key, msg := at(i)
+		if sg := r.hints[key]; sg != nil {
+			looked++
+			if s := sg(); s != "" {
+				*msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+		}
+	}
 }
 
 // listedKinds are the kinds an entry lists (its Listed method): the keys
@@ -183,30 +214,30 @@ func (r *resolver) deploymentWhere(dep *astroapi.Deployment, level Level, sc Sco
 
 // workspace resolves one workspaces entry, or reports why it cannot.
 func (r *resolver) workspace(sw spec.Workspace) *astroapi.Workspace {
-	ws, msg := r.findWorkspace(cmp.Or(sw.ID, sw.Name), sw.ID != "")
+	ws, msg, hint := r.findWorkspace(cmp.Or(sw.ID, sw.Name), sw.ID != "")
 	if msg != "" {
-		r.errorf(sw.Pos, "%s", msg)
+		r.hinted(r.errorf(sw.Pos, "%s", msg), hint)
 	}
 	return ws
 }
 
 // findWorkspace finds a workspace by id, or (byID false) by id or name,
-// or says why it cannot.
-func (r *resolver) findWorkspace(ref string, byID bool) (*astroapi.Workspace, string) {
+// or says why it cannot, with the did-you-mean to look for at its end.
+func (r *resolver) findWorkspace(ref string, byID bool) (*astroapi.Workspace, string, suggest) {
 	if ws := r.wsByID[ref]; ws != nil {
-		return ws, ""
+		return ws, "", nil
 	}
 	if byID {
-		return nil, fmt.Sprintf("workspace %q not found", ref)
+		return nil, fmt.Sprintf("workspace %q not found", ref), nil
 	}
 	switch c := r.wsByName[ref]; len(c) {
 	case 0:
-		return nil, fmt.Sprintf("workspace %q not found%s", ref, r.hint(func() string { return closest(ref, r.workspaceNames()) }))
+		return nil, fmt.Sprintf("workspace %q not found", ref), func() string { return closest(ref, r.workspaceNames()) }
 	case 1:
-		return c[0], ""
+		return c[0], "", nil
 	default:
 		return nil, fmt.Sprintf("workspace name %q is ambiguous: %s (use id)", ref,
-			ids(c, func(w *astroapi.Workspace) string { return w.ID }))
+			ids(c, func(w *astroapi.Workspace) string { return w.ID })), nil
 	}
 }
 
@@ -268,12 +299,18 @@ func newResolver(obs *Observed) *resolver {
 	return r
 }
 
-func (r *resolver) errorf(pos spec.Pos, format string, args ...any) {
-	r.errs = append(r.errs, &spec.Error{Pos: pos, Msg: fmt.Sprintf(format, clipQuoted(format, args)...)})
+// errorf records an error, and returns it to be marked (resolver.hinted).
+func (r *resolver) errorf(pos spec.Pos, format string, args ...any) *spec.Error {
+	e := &spec.Error{Pos: pos, Msg: fmt.Sprintf(format, clipQuoted(format, args)...)}
+	r.errs = append(r.errs, e)
+	return e
 }
 
-func (r *resolver) notef(pos spec.Pos, format string, args ...any) {
-	r.notes = append(r.notes, Note{Pos: pos, Msg: fmt.Sprintf(format, clipQuoted(format, args)...)})
+// notef records a note, and returns it to be marked (resolver.hinted).
+func (r *resolver) notef(pos spec.Pos, format string, args ...any) *Note {
+	n := &Note{Pos: pos, Msg: fmt.Sprintf(format, clipQuoted(format, args)...)}
+	r.notes = append(r.notes, n)
+	return n
 }
 
 // clipQuoted shortens every string that format quotes with %q to what a
@@ -319,18 +356,17 @@ func closest(name string, candidates []string) string {
 	return spec.NewSuggester(candidates).Suggest(name)
 }
 
-// hint is " (did you mean "x"?)" with what suggest finds, or "": for the
-// first maxSuggestions names not found, of every kind together, and ""
-// without calling suggest after them.
-func (r *resolver) hint(suggest func() string) string {
-	if r.suggested >= maxSuggestions {
-		return ""
+// hinted marks the error or note at key (what errorf or notef returns)
+// to end with the did-you-mean hint finds, if it is among the first
+// maxSuggestions (resolver.finish). A nil hint marks nothing.
+func (r *resolver) hinted(key any, hint suggest) {
+	if hint == nil {
+		return
 	}
-	r.suggested++
-	if s := suggest(); s != "" {
-		return fmt.Sprintf(" (did you mean %q?)", s)
+	if r.hints == nil {
+		r.hints = make(map[any]suggest)
 	}
-	return ""
+	r.hints[key] = hint
 }
 
 // maxListed is how many ids or names a message lists: those of an
@@ -375,9 +411,12 @@ func (r *resolver) deployment(sd spec.Deployment) *astroapi.Deployment {
 	}
 	var ws *astroapi.Workspace
 	if sd.Workspace != "" {
-		var msg string
-		if ws, msg = r.findWorkspace(sd.Workspace, false); msg != "" {
-			r.errorf(sd.Pos, "deployment %q: %s", sd.Name, msg)
+		var (
+			msg  string
+			hint suggest
+		)
+		if ws, msg, hint = r.findWorkspace(sd.Workspace, false); msg != "" {
+			r.hinted(r.errorf(sd.Pos, "deployment %q: %s", sd.Name, msg), hint)
 			return nil
 		}
 	}
@@ -412,7 +451,7 @@ func (r *resolver) deployment(sd spec.Deployment) *astroapi.Deployment {
 		names = slices.Compact(names)
 		r.errorf(sd.Pos, "deployment %q not found in workspace %q (found in workspace %s)", sd.Name, ws.Name, enumerate(names))
 	default:
-		r.errorf(sd.Pos, "deployment %q not found in workspace %q%s", sd.Name, ws.Name, r.hint(func() string {
+		r.hinted(r.errorf(sd.Pos, "deployment %q not found in workspace %q", sd.Name, ws.Name), func() string {
 			var names []string
 			for _, d := range r.obs.Deployments {
 				if d.WorkspaceID == ws.ID {
@@ -420,32 +459,33 @@ func (r *resolver) deployment(sd spec.Deployment) *astroapi.Deployment {
 				}
 			}
 			return closest(sd.Name, names)
-		}))
+		})
 	}
 	return nil
 }
 
 // role resolves a role name given at w to the API's spelling, or returns
-// why it cannot be used there. A built-in role matches in any case and
+// why it cannot be used there (and the did-you-mean to end it with). A built-in role matches in any case and
 // resolves upper case, as the API stores it; it must be of w's level. A
 // custom role matches only its exact name and must be of w's level
 // (DEPLOYMENT or DAG) and allowed in w's workspace. A name that matches
 // custom roles only when case is ignored is refused, naming every
 // candidate: Astro tells custom roles apart by case, so taking one for
 // another would write a role the spec does not name.
-func (r *resolver) role(name string, w where) (string, string) {
+func (r *resolver) role(name string, w where) (string, string, suggest) {
 	if name == "" {
-		return "", "missing role"
+		return "", "missing role", nil
 	}
 	if scope := astroapi.BuiltinRoleScope(name); scope != "" {
 		if scope != w.level.roleScope() {
 			return "", fmt.Sprintf("role %q is %s role, not %s role", astroapi.CanonicalRole(name),
-				article(scopeNoun(scope)), article(levelNoun(w.level)))
+				article(scopeNoun(scope)), article(levelNoun(w.level))), nil
 		}
-		return astroapi.CanonicalRole(name), ""
+		return astroapi.CanonicalRole(name), "", nil
 	}
 	if c := r.roleByName[name]; c != nil {
-		return r.customRole(c, w)
+		role, msg := r.customRole(c, w)
+		return role, msg, nil
 	}
 	if c := r.roleByFold[strings.ToUpper(name)]; len(c) > 0 {
 		names := make([]string, len(c))
@@ -454,9 +494,9 @@ func (r *resolver) role(name string, w where) (string, string) {
 		}
 		slices.Sort(names)
 		return "", fmt.Sprintf("role %q matches custom roles only when case is ignored: %s (custom role names are case-sensitive)",
-			name, strings.Join(names, ", "))
+			name, strings.Join(names, ", ")), nil
 	}
-	return "", fmt.Sprintf("unknown role %q%s", name, r.hint(func() string { return spec.Suggest(name, r.suggestRoles[w.level.roleScope()]) }))
+	return "", fmt.Sprintf("unknown role %q", name), func() string { return spec.Suggest(name, r.suggestRoles[w.level.roleScope()]) }
 }
 
 // levelNoun is how messages call the roles of level l.

@@ -121,10 +121,11 @@ func (r *resolver) describe(s scope) string {
 }
 
 // maxSuggestions is how many names not found (principals, workspaces,
-// deployments, roles) get a did-you-mean: one is a few milliseconds among
-// 50,000 users, a spec whose every name is wrong (another mail domain) has
-// a cause more suggestions would not show, and each is a pass over every
-// name of its kind.
+// deployments, roles) get a did-you-mean, the first in the order their
+// messages are shown: one is a few milliseconds among 50,000 users, a spec
+// whose every name is wrong (another mail domain) has a cause more
+// suggestions would not show, and each is a pass over every name of its
+// kind.
 const maxSuggestions = 100
 
 // suggester suggests among the names of the subjects scope s holds,
@@ -203,7 +204,7 @@ func (r *resolver) notFound(e entry, s scope, elsewhere []*Subject) {
 	case e.state == spec.Absent:
 		// A misspelt name would leave the subject it means as it is:
 		// the note says which name is close.
-		r.notef(e.pos, "%s %q not found %s: state: absent is satisfied%s", noun, e.ref(), r.describe(s), r.didYouMean(e.name, s))
+		r.hinted(r.notef(e.pos, "%s %q not found %s: state: absent is satisfied", noun, e.ref(), r.describe(s)), r.closestIn(e.name, s))
 	case e.id != "":
 		r.errorf(e.pos, "%s %q not found", noun, e.ref())
 	case len(elsewhere) > 0:
@@ -218,14 +219,13 @@ func (r *resolver) notFound(e entry, s scope, elsewhere []*Subject) {
 		slices.Sort(where)
 		r.errorf(e.pos, "%s %q not found %s (%ss of that name: %s)", noun, e.ref(), r.describe(s), noun, strings.Join(where, ", "))
 	default:
-		r.errorf(e.pos, "%s %q not found %s%s", noun, e.ref(), r.describe(s), r.didYouMean(e.name, s))
+		r.hinted(r.errorf(e.pos, "%s %q not found %s", noun, e.ref(), r.describe(s)), r.closestIn(e.name, s))
 	}
 }
 
-// didYouMean is " (did you mean ...?)" with the name of scope s closest to
-// name, for the first maxSuggestions names not found; "" otherwise.
-func (r *resolver) didYouMean(name string, s scope) string {
-	return r.hint(func() string { return r.suggester(s).Suggest(name) })
+// closestIn looks for the name of scope s closest to name.
+func (r *resolver) closestIn(name string, s scope) suggest {
+	return func() string { return r.suggester(s).Suggest(name) }
 }
 
 // subject resolves one entry of scope w, or reports why it cannot.
@@ -252,17 +252,17 @@ func (r *resolver) subject(e entry, w where) (DesiredAssignment, bool) {
 	ok := r.fits(e, x, w, held)
 	a := DesiredAssignment{Subject: x.SubjectRef, Absent: e.state == spec.Absent, Source: e.pos}
 	if !a.Absent {
-		role, msg := r.role(e.role, w)
+		role, msg, hint := r.role(e.role, w)
 		if held {
 			// The entry asks for what the subject holds: it writes
 			// nothing, and the role stays as the API spells it.
 			if msg != "" {
-				r.notef(e.atRole(), "%s %q: %s: kept as held", kinds[e.kind].noun, e.ref(), msg)
+				r.hinted(r.notef(e.atRole(), "%s %q: %s: kept as held", kinds[e.kind].noun, e.ref(), msg), hint)
 			}
 			role, msg = astroapi.CanonicalRole(e.role), ""
 		}
 		if msg != "" {
-			r.errorf(e.atRole(), "%s %q: %s", kinds[e.kind].noun, e.ref(), msg)
+			r.hinted(r.errorf(e.atRole(), "%s %q: %s", kinds[e.kind].noun, e.ref(), msg), hint)
 			ok = false
 		}
 		a.Role = role
