@@ -382,6 +382,33 @@ workspaces:
 	})
 }
 
+// resolveErrors parses yaml and resolves it against obs, which must fail
+// with n errors: those.
+func resolveErrors(t *testing.T, yaml string, obs *Observed, n int) spec.ErrorList {
+	t.Helper()
+	sp, err := spec.Parse("tokens.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	_, err = Resolve(sp, obs)
+	list, ok := err.(spec.ErrorList)
+	if !ok || len(list) != n {
+		t.Fatalf("Resolve: %d errors (%v), want %d", len(list), err, n)
+	}
+	return list
+}
+
+// suggested counts the errors with a did-you-mean.
+func suggested(list spec.ErrorList) int {
+	n := 0
+	for _, e := range list {
+		if strings.Contains(e.Error(), "did you mean") {
+			n++
+		}
+	}
+	return n
+}
+
 // TestDidYouMeanIsBounded: a principal not found gets a did-you-mean, the
 // closest name of its kind; past maxSuggestions of them no more are
 // looked for (each is a pass over every name of the organization).
@@ -395,26 +422,12 @@ func TestDidYouMeanIsBounded(t *testing.T) {
 		fmt.Fprintf(&yaml, "    - {username: person-%03d@example.co, role: ORGANIZATION_MEMBER}\n", i)
 	}
 	obs.Subjects = append(obs.Subjects, subjects(nil, users, nil)...)
-	sp, err := spec.Parse("tokens.yaml", []byte(yaml.String()))
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	_, err = Resolve(sp, obs)
-	list, ok := err.(spec.ErrorList)
-	if !ok || len(list) != maxSuggestions+20 {
-		t.Fatalf("Resolve: %v, want %d errors", err, maxSuggestions+20)
-	}
+	list := resolveErrors(t, yaml.String(), obs, maxSuggestions+20)
 	if want := `did you mean "person-000@example.com"?`; !strings.Contains(list[0].Error(), want) {
 		t.Errorf("the first error %q lacks %q", list[0], want)
 	}
-	suggested := 0
-	for _, e := range list {
-		if strings.Contains(e.Error(), "did you mean") {
-			suggested++
-		}
-	}
-	if suggested != maxSuggestions {
-		t.Errorf("%d errors with a did-you-mean, want %d", suggested, maxSuggestions)
+	if got := suggested(list); got != maxSuggestions {
+		t.Errorf("%d errors with a did-you-mean, want %d", got, maxSuggestions)
 	}
 }
 
@@ -452,15 +465,7 @@ func TestDidYouMeanIsBoundedOnEveryKind(t *testing.T) {
 	add("workspaces")
 	add("deployments")
 	add("roles")
-	sp, err := spec.Parse("tokens.yaml", []byte(yaml.String()))
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	_, err = Resolve(sp, obs)
-	list, ok := err.(spec.ErrorList)
-	if !ok || len(list) != 3*n {
-		t.Fatalf("Resolve: %d errors (%v), want %d", len(list), err, 3*n)
-	}
+	list := resolveErrors(t, yaml.String(), obs, 3*n)
 	for i, want := range map[int]string{
 		0:     `workspace "spacx-000" not found (did you mean "space-000"?)`,
 		n - 1: `workspace "spacx-119" not found`,
@@ -470,14 +475,8 @@ func TestDidYouMeanIsBoundedOnEveryKind(t *testing.T) {
 			t.Errorf("error %d is %q, want it to end %q", i, list[i], want)
 		}
 	}
-	suggested := 0
-	for _, e := range list {
-		if strings.Contains(e.Error(), "did you mean") {
-			suggested++
-		}
-	}
-	if suggested != maxSuggestions {
-		t.Errorf("%d errors with a did-you-mean, want %d", suggested, maxSuggestions)
+	if got := suggested(list); got != maxSuggestions {
+		t.Errorf("%d errors with a did-you-mean, want %d", got, maxSuggestions)
 	}
 }
 
@@ -495,15 +494,7 @@ func TestDidYouMeanFollowsTheOrderShown(t *testing.T) {
 		obs.Workspaces = append(obs.Workspaces, astroapi.Workspace{ID: fmt.Sprintf("ws-x%d", i), Name: fmt.Sprintf("space-%03d", i)})
 		fmt.Fprintf(&yaml, "  - {name: spacx-%03d, users: []}\n", i)
 	}
-	sp, err := spec.Parse("tokens.yaml", []byte(yaml.String()))
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	_, err = Resolve(sp, obs)
-	list, ok := err.(spec.ErrorList)
-	if !ok || len(list) != maxSuggestions+1 {
-		t.Fatalf("Resolve: %d errors (%v), want %d", len(list), err, maxSuggestions+1)
-	}
+	list := resolveErrors(t, yaml.String(), obs, maxSuggestions+1)
 	for i, want := range map[int]string{
 		0:              `tokens.yaml:4:5: deployment "alpah" not found in workspace "one" (did you mean "alpha"?)`,
 		1:              `tokens.yaml:6:5: workspace "spacx-000" not found (did you mean "space-000"?)`,
