@@ -28,12 +28,20 @@ import (
 // safer for it.
 type Glob string
 
-// ParseGlob returns s as a Glob, or why it is not one: it is empty, a class
-// is not closed, is empty or has a backwards range, or it ends with a lone
-// backslash.
+// MaxGlob is the longest glob in bytes. Matching backtracks to the last
+// *, so its cost grows with a glob's length times a name's: a glob of
+// 40,000 characters took 22 s against one long name.
+const MaxGlob = 1024
+
+// ParseGlob returns s as a Glob, or why it is not one: it is empty or
+// longer than MaxGlob, a class is not closed, is empty or has a backwards
+// range, or it ends with a lone backslash.
 func ParseGlob(s string) (Glob, error) {
 	if s == "" {
 		return "", errors.New("an empty pattern matches nothing; * matches everything")
+	}
+	if len(s) > MaxGlob {
+		return "", fmt.Errorf("%d bytes, longer than a pattern may be (%d)", len(s), MaxGlob)
 	}
 	for i := 0; i < len(s); {
 		switch s[i] {

@@ -362,6 +362,9 @@ func TestParseHostile(t *testing.T) {
 		{name: "glob/ignoreUser", in: "version: 1\nignoreUser: []\n", want: []string{
 			"t.yaml:2:1: unknown key \"ignoreUser\" at top level (did you mean \"ignoreUsers\"?)",
 		}},
+		{name: "glob/too long", in: "version: 1\nignoreTokens: [\"*" + strings.Repeat("a", MaxGlob) + "\"]\n", want: []string{
+			"t.yaml:2:16: invalid glob \"*aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\": 1025 bytes, longer than a pattern may be (1024)",
+		}},
 		{name: "glob/bad", in: "version: 1\nignoreTokens: [\"break-glass-[\"]\n", want: []string{
 			"t.yaml:2:16: invalid glob \"break-glass-[\": a character class ([...]) is not closed",
 		}},
