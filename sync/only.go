@@ -201,11 +201,8 @@ func targetError(missing, unclear, unmanaged []string, d Desired, wsName map[str
 		msgs := make([]string, len(missing))
 		for i, t := range missing {
 			msgs[i] = strconv.Quote(t)
-			if i >= maxSuggestions {
-				continue
-			}
-			if s := sg.Suggest(t); s != "" {
-				msgs[i] += fmt.Sprintf(" (did you mean %q?)", s)
+			if i < maxSuggestions {
+				msgs[i] += didYouMean(sg.Suggest(t))
 			}
 		}
 		errs = append(errs, fmt.Sprintf("--target %s: not a scope of the spec (give organization, a workspace id or name, a deployment id, name or workspace/name)", strings.Join(msgs, ", ")))

@@ -161,9 +161,7 @@ func (r *resolver) finish(n int, at func(i int) (any, *string)) {
 		key, msg := at(i)
 		if sg := r.hints[key]; sg != nil {
 			looked++
-			if s := sg(); s != "" {
-				*msg += fmt.Sprintf(" (did you mean %q?)", s)
-			}
+			*msg += didYouMean(sg())
 		}
 	}
 }
@@ -347,6 +345,14 @@ func (r *resolver) workspaceNames() []string {
 		out = append(out, name)
 	}
 	return out
+}
+
+// didYouMean is " (did you mean "s"?)", or "" when s is.
+func didYouMean(s string) string {
+	if s == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", s)
 }
 
 // closest is the candidate closest to name, or "": the first in sorted

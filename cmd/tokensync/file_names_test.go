@@ -48,12 +48,7 @@ func checkStderr(t *testing.T, what, stderr string) {
 // name and description that hold one, reach stdout and stderr as no
 // command: tokensync's own annotations stay the only ones.
 func TestNoWorkflowCommandFromTheSpec(t *testing.T) {
-	c := newCLI(t, testState)
-	c.env["GITHUB_ACTIONS"] = "true"
-	dir := filepath.Join(c.dir, "tokens")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	c, dir := actionsCLI(t)
 	spec := "version: 1\ndeployments:\n  - id: dep-a1\n    workspaceTokens:\n      - {name: '##[stop-commands]x', role: DEPLOYMENT_ADMIN}\n"
 	if err := os.WriteFile(filepath.Join(dir, "::stop-commands::zz.yaml"), []byte(spec), 0o600); err != nil {
 		t.Fatal(err)
@@ -102,12 +97,7 @@ func TestNoWorkflowCommandFromTheSpec(t *testing.T) {
 // from the API, so that it cannot forge a workflow command or reach a
 // terminal raw; the file is still named.
 func TestHostileSpecFileNames(t *testing.T) {
-	c := newCLI(t, testState)
-	c.env["GITHUB_ACTIONS"] = "true"
-	dir := filepath.Join(c.dir, "tokens")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	c, dir := actionsCLI(t)
 	for _, name := range hostileFileNames {
 		if err := os.WriteFile(filepath.Join(dir, name+".yaml"), []byte("tokens\n"), 0o600); err != nil {
 			t.Fatalf("write %q: %v", name, err)
@@ -275,3 +265,16 @@ func TestSpecErrorsRedactCredential(t *testing.T) {
 // minRedacted is the start of the credential that must never show: it is
 // the shortest start of it that astroapi.Redact takes for a cut copy.
 const minRedacted = 8
+
+// actionsCLI is a CLI run as under GitHub Actions, and a new directory
+// "tokens" in its working directory for the spec files.
+func actionsCLI(t *testing.T) (*cli, string) {
+	t.Helper()
+	c := newCLI(t, testState)
+	c.env["GITHUB_ACTIONS"] = "true"
+	dir := filepath.Join(c.dir, "tokens")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return c, dir
+}
